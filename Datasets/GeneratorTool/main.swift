@@ -1,0 +1,1 @@
+print("subterra-gen: not yet")

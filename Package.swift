@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module layout (data flows one way, each stage its own module):
+//   SubterraIndex     pure-Swift R-trees, knows nothing of pipes or geometry types
+//   SubterraGeometry  pure-Swift value types, exact kernels, WKT/WKB/GeoJSON
+//   SubterraGEOS      GEOS bridge (constructions, validity, oracle in tests)
+//   SubterraPROJ      PROJ bridge (coordinate systems)
+//   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
+//   SubterraDatasets  deterministic district generator (lives in Datasets/)
+//   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
+//   subterra          the command-line tool
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Subterra",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SubterraIndex", targets: ["SubterraIndex"]),
+        .library(name: "SubterraGeometry", targets: ["SubterraGeometry"]),
+        .library(name: "SubterraGEOS", targets: ["SubterraGEOS"]),
+        .library(name: "SubterraPROJ", targets: ["SubterraPROJ"]),
+        .library(name: "SubterraModel", targets: ["SubterraModel"]),
+        .library(name: "SubterraDatasets", targets: ["SubterraDatasets"]),
+        .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
+        .executable(name: "subterra", targets: ["subterra"]),
+        .executable(name: "subterra-gen", targets: ["subterra-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "SubterraIndex", swiftSettings: swift6),
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SubterraGeometry", swiftSettings: swift6),
+        .target(name: "SubterraGEOS", dependencies: ["SubterraGeometry", "CGEOS"], swiftSettings: swift6),
+        .target(name: "SubterraPROJ", dependencies: ["SubterraGeometry", "CPROJ"], swiftSettings: swift6),
+        .target(
+            name: "SubterraModel",
+            dependencies: ["SubterraGeometry", "SubterraPROJ", "CSQLite"],
+            swiftSettings: swift6),
+        .target(
+            name: "SubterraDatasets",
+            dependencies: ["SubterraModel", "SubterraGeometry"],
+            path: "Datasets/Generator",
+            swiftSettings: swift6),
+        .executableTarget(
+            name: "subterra-gen",
+            dependencies: ["SubterraDatasets", "SubterraModel"],
+            path: "Datasets/GeneratorTool",
+            swiftSettings: swift6),
+        .target(
+            name: "SubterraEngine",
+            dependencies: ["SubterraIndex", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ", "SubterraModel"],
+            resources: [.copy("Resources/clearance-rules.json")],
+            swiftSettings: swift6),
+        .executableTarget(
+            name: "subterra",
+            dependencies: [
+                "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swift6),
+        .testTarget(name: "SubterraIndexTests", dependencies: ["SubterraIndex", "SubterraDatasets"], swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraGeometryTests",
+            dependencies: ["SubterraGeometry", "SubterraGEOS", "SubterraPROJ", "CGEOS"],
+            swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraModelTests",
+            dependencies: ["SubterraModel", "SubterraDatasets", "SubterraGeometry", "SubterraPROJ"],
+            swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraEngineTests",
+            dependencies: ["SubterraEngine", "SubterraDatasets", "SubterraModel", "SubterraGeometry", "SubterraIndex"],
+            swiftSettings: swift6),
+        .testTarget(name: "SubterraCLITests", dependencies: ["subterra"], swiftSettings: swift6),
+    ]
+)
