@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the system libraries Subterra builds against and the tools its tests use as oracles.
+# Idempotent: installs only what is missing, so it is cheap to run before every build.
+set -euo pipefail
+
+packages=(
+    pkg-config
+    libgeos-dev      # GEOS C API: buffers, overlays, validity; oracle in tests
+    libproj-dev      # PROJ: coordinate systems
+    proj-bin         # cs2cs: reference values for the PROJ bridge tests
+    proj-data
+    libsqlite3-dev   # GeoPackage store
+    gdal-bin         # ogrinfo: proves QGIS/GDAL read the GeoPackages we write
+)
+if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
+    packages+=(libboost-dev)   # Boost.Geometry rtree, the benchmark peer
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        echo "install-deps: swift is at /opt/swift/usr/bin; add it to PATH" >&2
+    else
+        echo "install-deps: no Swift toolchain found (Swift 6.1 or later is required)" >&2
+        exit 1
+    fi
+fi
