@@ -1,0 +1,438 @@
+import Foundation
+
+/// A required clearance and the rule it comes from.
+public struct ClearanceRule: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Required clearance in metres, outer wall to outer wall.
+    public var distance: Double
+    /// The table the value comes from, e.g. `"GB50289 table 4.1.9"`.
+    public var table: String
+    /// The row keys the value was read at, e.g. `["gas sub-high A", "power"]`.
+    public var keys: [String]
+
+    public init(distance: Double, table: String, keys: [String]) {
+        self.distance = distance
+        self.table = table
+        self.keys = keys
+    }
+
+    /// `"GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m"`.
+    public var description: String {
+        "\(table): \(keys.joined(separator: " ↔ ")), \(_metres(distance)) m"
+    }
+}
+
+/// Formats metres without a trailing `.0` run: 1.5 → "1.5", 0.15 → "0.15", 2 → "2".
+func _metres(_ d: Double) -> String {
+    let s = String(format: "%.3f", d)
+    var t = Substring(s)
+    while t.hasSuffix("0") { t.removeLast() }
+    if t.hasSuffix(".") { t.removeLast() }
+    return String(t)
+}
+
+/// Why a clearance rule file was refused, naming the section, row or key at fault.
+public struct ClearanceRulesError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Where, e.g. `horizontal.rows["drainage"]["gas low"]`.
+    public var location: String
+    public var message: String
+
+    public init(_ message: String, at location: String) {
+        self.message = message
+        self.location = location
+    }
+
+    public var description: String { "clearance rules, \(location): \(message)" }
+}
+
+/// Where a pipe runs, for the minimum cover table.
+public enum SurfaceKind: String, Hashable, Sendable, Codable, CaseIterable {
+    case sidewalk, carriageway
+}
+
+/// The GB 50289 clearance tables as data: horizontal and vertical clearance between pipelines,
+/// the gas-to-gas diameter rule, minimum cover, excavation clearance and severity thresholds.
+///
+/// Loaded from `clearance-rules.json` (bundled defaults) or a city's own file, validated on load
+/// so a lookup never meets a bad value. Each table maps a ``PipeProfile`` to a row key through an
+/// ordered list of selectors (class, pressure classes, burial codes, diameter bounds; first match
+/// wins), then reads the symmetric table at the two keys.
+///
+/// ```swift
+/// let rules = try ClearanceRules.bundled()
+/// let gas = PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 200)
+/// let cable = PipeProfile(layer: "DL", burial: "ZM", voltageKV: 10)
+/// rules.horizontal(gas, cable)?.description  // "GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m"
+/// ```
+///
+/// Lookups are O(selectors + 1) dictionary reads; the value is immutable and `Sendable`.
+public struct ClearanceRules: Sendable, Hashable {
+    let document: _RulesDocument
+    /// Symmetric closure of the horizontal and vertical rows: `table[a][b] == table[b][a]`.
+    let horizontalTable: [String: [String: Double]]
+    let verticalTable: [String: [String: Double]]
+
+    /// The rules shipped with Subterra (`Resources/clearance-rules.json`).
+    public static func bundled() throws(ClearanceRulesError) -> ClearanceRules {
+        guard let url = Bundle.module.url(forResource: "clearance-rules", withExtension: "json") else {
+            throw ClearanceRulesError("bundled resource is missing", at: "clearance-rules.json")
+        }
+        return try ClearanceRules(contentsOf: url)
+    }
+
+    /// Loads and validates a complete rule file.
+    public init(contentsOf url: URL) throws(ClearanceRulesError) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ClearanceRulesError("cannot read file: \(error.localizedDescription)", at: url.path)
+        }
+        try self.init(data: data)
+    }
+
+    /// Decodes and validates a complete rule file.
+    public init(data: Data) throws(ClearanceRulesError) {
+        try self.init(document: Self.decode(_RulesDocument.self, from: data))
+    }
+
+    /// These rules with a city's sections laid over them: every top-level section the city file
+    /// has (`layerClasses`, `horizontal`, `gasToGas`, `vertical`, `minimumCover`, `excavation`,
+    /// `severity`) replaces the default one whole; the result is validated as a whole.
+    ///
+    /// ```swift
+    /// let city = try ClearanceRules.bundled().overridden(by: Data(contentsOf: wenlingRules))
+    /// ```
+    public func overridden(by cityFile: Data) throws(ClearanceRulesError) -> ClearanceRules {
+        let o = try Self.decode(_RulesOverride.self, from: cityFile)
+        var d = document
+        if let v = o.name { d.name = v }
+        if let v = o.source { d.source = v }
+        if let v = o.layerClasses { d.layerClasses = v }
+        if let v = o.horizontal { d.horizontal = v }
+        if let v = o.gasToGas { d.gasToGas = v }
+        if let v = o.vertical { d.vertical = v }
+        if let v = o.minimumCover { d.minimumCover = v }
+        if let v = o.excavation { d.excavation = v }
+        if let v = o.severity { d.severity = v }
+        return try ClearanceRules(document: d)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
+        if let dup = _firstDuplicateJSONKey(in: Array(data)) {
+            throw ClearanceRulesError("key \"\(dup.key)\" appears twice", at: dup.path)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw ClearanceRulesError("missing key \"\(key.stringValue)\"", at: _codingPath(ctx.codingPath))
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw ClearanceRulesError("expected \(type): \(ctx.debugDescription)", at: _codingPath(ctx.codingPath))
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw ClearanceRulesError("expected \(type), found null", at: _codingPath(ctx.codingPath))
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ClearanceRulesError("not valid JSON: \(ctx.debugDescription)", at: _codingPath(ctx.codingPath))
+        } catch {
+            throw ClearanceRulesError("\(error)", at: "file")
+        }
+    }
+
+    init(document d: _RulesDocument) throws(ClearanceRulesError) {
+        guard d.format == "subterra-clearance-rules" else {
+            throw ClearanceRulesError("format is \"\(d.format)\", expected \"subterra-clearance-rules\"", at: "format")
+        }
+        guard d.version == 1 else {
+            throw ClearanceRulesError("version \(d.version) is not supported (this library reads 1)", at: "version")
+        }
+        let classes = Set(d.layerClasses.map.values)
+        for (layer, cls) in d.layerClasses.map where cls.isEmpty || layer.isEmpty {
+            throw ClearanceRulesError("empty layer code or class", at: "layerClasses.map[\"\(layer)\"]")
+        }
+        try Self.validate(selectors: d.horizontal.keys, classes: classes, at: "horizontal.keys")
+        try Self.validate(selectors: d.vertical.keys, classes: classes, at: "vertical.keys")
+        try Self.validate(selectors: d.minimumCover.keys, classes: classes, at: "minimumCover.keys")
+        horizontalTable = try Self.symmetric(d.horizontal, at: "horizontal")
+        verticalTable = try Self.symmetric(d.vertical, at: "vertical")
+        let g = d.gasToGas
+        guard classes.contains(g.class) else {
+            throw ClearanceRulesError("class \"\(g.class)\" is not a class of layerClasses.map", at: "gasToGas.class")
+        }
+        for (name, v) in [("maxDiameterMM", g.maxDiameterMM), ("atOrBelow", g.atOrBelow), ("above", g.above)] {
+            try Self.checkDistance(v, at: "gasToGas.\(name)")
+        }
+        let coverKeys = Set(d.minimumCover.keys.map(\.key))
+        for (key, row) in d.minimumCover.rows {
+            guard coverKeys.contains(key) else {
+                throw ClearanceRulesError("row key is not among minimumCover.keys", at: "minimumCover.rows[\"\(key)\"]")
+            }
+            try Self.checkDistance(row.sidewalk, at: "minimumCover.rows[\"\(key)\"].sidewalk")
+            try Self.checkDistance(row.carriageway, at: "minimumCover.rows[\"\(key)\"].carriageway")
+        }
+        let horizontalKeys = Set(d.horizontal.keys.map(\.key))
+        for (key, v) in d.excavation.rows {
+            guard horizontalKeys.contains(key) else {
+                throw ClearanceRulesError("row key is not among horizontal.keys", at: "excavation.rows[\"\(key)\"]")
+            }
+            try Self.checkDistance(v, at: "excavation.rows[\"\(key)\"]")
+        }
+        if let p = d.severity.criticalGasPressureAtOrAbove, PipeProfile.pressureRank(p) == nil {
+            throw ClearanceRulesError(
+                "unknown pressure class \"\(p)\"; expected one of \(PipeProfile.pressureClasses)",
+                at: "severity.criticalGasPressureAtOrAbove")
+        }
+        if let v = d.severity.criticalVoltageKVAtOrAbove {
+            try Self.checkDistance(v, at: "severity.criticalVoltageKVAtOrAbove")
+        }
+        document = d
+    }
+
+    private static func checkDistance(_ v: Double, at location: String) throws(ClearanceRulesError) {
+        guard v.isFinite, v >= 0 else {
+            throw ClearanceRulesError("value \(v) must be finite and >= 0", at: location)
+        }
+    }
+
+    private static func validate(selectors: [_Selector], classes: Set<String>, at path: String) throws(ClearanceRulesError) {
+        for (i, s) in selectors.enumerated() {
+            let here = "\(path)[\(i)] (\"\(s.key)\")"
+            guard !s.key.isEmpty else { throw ClearanceRulesError("empty key", at: here) }
+            guard classes.contains(s.class) else {
+                throw ClearanceRulesError(
+                    "class \"\(s.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
+            }
+            for p in s.pressure ?? [] where p != "unknown" && PipeProfile.pressureRank(p) == nil {
+                throw ClearanceRulesError(
+                    "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(PipeProfile.pressureClasses)",
+                    at: here)
+            }
+            if let v = s.maxDiameterMM { try checkDistance(v, at: "\(here).maxDiameterMM") }
+            if let v = s.minDiameterMM { try checkDistance(v, at: "\(here).minDiameterMM") }
+            // The same key may be reached by several selectors (e.g. two burial variants of one
+            // row) but the exact same conditions twice is a copy-paste slip.
+            if selectors[..<i].contains(s) {
+                throw ClearanceRulesError("selector repeats an earlier one", at: here)
+            }
+        }
+    }
+
+    /// Checks row and column keys, values and symmetry, and returns the table closed under symmetry.
+    private static func symmetric(_ t: _PairTable, at path: String) throws(ClearanceRulesError) -> [String: [String: Double]] {
+        let keys = Set(t.keys.map(\.key))
+        var out: [String: [String: Double]] = [:]
+        for (a, row) in t.rows.sorted(by: { $0.key < $1.key }) {
+            guard keys.contains(a) else {
+                throw ClearanceRulesError("row key \"\(a)\" is not among \(path).keys", at: "\(path).rows[\"\(a)\"]")
+            }
+            for (b, v) in row.sorted(by: { $0.key < $1.key }) {
+                let here = "\(path).rows[\"\(a)\"][\"\(b)\"]"
+                guard keys.contains(b) else {
+                    throw ClearanceRulesError("column key \"\(b)\" is not among \(path).keys", at: here)
+                }
+                try checkDistance(v, at: here)
+                if let mirror = t.rows[b]?[a], mirror != v {
+                    throw ClearanceRulesError(
+                        "\(v) but \(path).rows[\"\(b)\"][\"\(a)\"] is \(mirror); the table must be symmetric",
+                        at: here)
+                }
+                out[a, default: [:]][b] = v
+                out[b, default: [:]][a] = v
+            }
+        }
+        return out
+    }
+
+    // MARK: Lookups
+
+    /// Name of this rule set (`"GB 50289 defaults"` or the city's).
+    public var name: String { document.name }
+
+    /// The rule class of a layer code (`"RQ"` → `"gas"`), `nil` for a layer with no rules.
+    public func ruleClass(ofLayer layer: String) -> String? { document.layerClasses.map[layer] }
+
+    /// The horizontal-table row key of a pipe (`"gas sub-high A"`), `nil` when the table does not
+    /// cover it (an unmapped layer, gas above 1.6 MPa).
+    public func horizontalKey(_ p: PipeProfile) -> String? { select(document.horizontal.keys, p) }
+
+    /// The vertical-table row key of a pipe, `nil` when not covered.
+    public func verticalKey(_ p: PipeProfile) -> String? { select(document.vertical.keys, p) }
+
+    private func select(_ selectors: [_Selector], _ p: PipeProfile) -> String? {
+        guard let cls = ruleClass(ofLayer: p.layer) else { return nil }
+        return selectors.first { $0.matches(class: cls, p) }?.key
+    }
+
+    /// Minimum horizontal clearance between two pipes, or `nil` when no rule constrains the pair.
+    ///
+    /// Two gas pipes the table covers use the gas-to-gas rule: the larger DN decides (≤ limit →
+    /// `atOrBelow`, above or unknown → `above`). O(selectors).
+    public func horizontal(_ a: PipeProfile, _ b: PipeProfile) -> ClearanceRule? {
+        guard let ka = horizontalKey(a), let kb = horizontalKey(b) else { return nil }
+        let g = document.gasToGas
+        if ruleClass(ofLayer: a.layer) == g.class, ruleClass(ofLayer: b.layer) == g.class {
+            let small = (a.diameterMM.map { $0 <= g.maxDiameterMM } ?? false)
+                && (b.diameterMM.map { $0 <= g.maxDiameterMM } ?? false)
+            let dn = "DN \(small ? "≤" : ">") \(_metres(g.maxDiameterMM))"
+            return ClearanceRule(distance: small ? g.atOrBelow : g.above, table: g.id, keys: [ka, kb, dn])
+        }
+        guard let v = horizontalTable[ka]?[kb] else { return nil }
+        return ClearanceRule(distance: v, table: document.horizontal.id, keys: [ka, kb])
+    }
+
+    /// Minimum vertical clearance where two pipes cross, or `nil` when the table gives none.
+    public func vertical(_ a: PipeProfile, _ b: PipeProfile) -> ClearanceRule? {
+        guard let ka = verticalKey(a), let kb = verticalKey(b), let v = verticalTable[ka]?[kb] else { return nil }
+        return ClearanceRule(distance: v, table: document.vertical.id, keys: [ka, kb])
+    }
+
+    /// Minimum cover (ground to pipe top) for a pipe under `surface`, or `nil` when not covered.
+    public func minimumCover(_ p: PipeProfile, under surface: SurfaceKind) -> ClearanceRule? {
+        guard let k = select(document.minimumCover.keys, p), let row = document.minimumCover.rows[k] else {
+            return nil
+        }
+        let v = surface == .sidewalk ? row.sidewalk : row.carriageway
+        return ClearanceRule(distance: v, table: document.minimumCover.id, keys: [k, surface.rawValue])
+    }
+
+    /// How far an excavation must keep from a pipe: the file's `excavation.rows` entry for the
+    /// pipe's horizontal key, else the largest value in that key's horizontal row; `nil` when the
+    /// pipe has no horizontal key or an empty row.
+    public func excavation(_ p: PipeProfile) -> ClearanceRule? {
+        guard let k = horizontalKey(p) else { return nil }
+        if let v = document.excavation.rows[k] {
+            return ClearanceRule(distance: v, table: document.excavation.id, keys: [k])
+        }
+        var best: (String, Double)?
+        for (other, v) in horizontalTable[k] ?? [:] where best.map({ v > $0.1 || (v == $0.1 && other < $0.0) }) ?? true {
+            best = (other, v)
+        }
+        if ruleClass(ofLayer: p.layer) == document.gasToGas.class {
+            let g = max(document.gasToGas.above, document.gasToGas.atOrBelow)
+            if g > (best?.1 ?? -1) { best = ("gas", g) }
+        }
+        guard let (other, v) = best else { return nil }
+        return ClearanceRule(
+            distance: v, table: "\(document.excavation.id) (largest of \(document.horizontal.id) row)",
+            keys: [k, other])
+    }
+
+    /// Whether a pipe is critical: gas at or above the configured pressure class (sub-high B by
+    /// default; gas with unknown pressure counts as critical) or power at or above the configured
+    /// voltage (10 kV by default).
+    public func isCritical(_ p: PipeProfile) -> Bool {
+        guard let cls = ruleClass(ofLayer: p.layer) else { return false }
+        let s = document.severity
+        if cls == document.gasToGas.class, let limit = s.criticalGasPressureAtOrAbove.flatMap(PipeProfile.pressureRank) {
+            guard let code = p.pressureClass, let rank = PipeProfile.pressureRank(code) else { return true }
+            return rank >= limit
+        }
+        if cls == "power", let kv = s.criticalVoltageKVAtOrAbove, let v = p.voltageKV {
+            return v >= kv
+        }
+        return false
+    }
+}
+
+func _codingPath(_ path: [any CodingKey]) -> String {
+    path.isEmpty ? "file" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+}
+
+// MARK: File format
+
+struct _Selector: Codable, Hashable, Sendable {
+    var key: String
+    var `class`: String
+    var pressure: [String]?
+    var burial: [String]?
+    var maxDiameterMM: Double?
+    var minDiameterMM: Double?
+    var note: String?
+
+    static func == (a: _Selector, b: _Selector) -> Bool {
+        a.key == b.key && a.class == b.class && a.pressure == b.pressure && a.burial == b.burial
+            && a.maxDiameterMM == b.maxDiameterMM && a.minDiameterMM == b.minDiameterMM
+    }
+
+    func hash(into h: inout Hasher) { h.combine(key); h.combine(self.class) }
+
+    /// A missing attribute fails a condition on it, except pressure, where `"unknown"` matches nil;
+    /// so a pipe of unknown size falls through to the later, usually stricter, row.
+    func matches(class cls: String, _ p: PipeProfile) -> Bool {
+        guard cls == self.class else { return false }
+        if let ps = pressure, !ps.contains(p.pressureClass ?? "unknown") { return false }
+        if let bs = burial, !(p.burial.map(bs.contains) ?? false) { return false }
+        if let m = maxDiameterMM, !(p.diameterMM.map { $0 <= m } ?? false) { return false }
+        if let m = minDiameterMM, !(p.diameterMM.map { $0 > m } ?? false) { return false }
+        return true
+    }
+}
+
+struct _PairTable: Codable, Hashable, Sendable {
+    var id: String
+    var source: String
+    var note: String?
+    var keys: [_Selector]
+    var rows: [String: [String: Double]]
+}
+
+struct _GasToGas: Codable, Hashable, Sendable {
+    var id: String
+    var source: String
+    var note: String?
+    var `class`: String
+    var maxDiameterMM: Double
+    var atOrBelow: Double
+    var above: Double
+}
+
+struct _CoverRow: Codable, Hashable, Sendable {
+    var sidewalk: Double
+    var carriageway: Double
+}
+
+struct _CoverTable: Codable, Hashable, Sendable {
+    var id: String
+    var source: String
+    var note: String?
+    var keys: [_Selector]
+    var rows: [String: _CoverRow]
+}
+
+struct _Excavation: Codable, Hashable, Sendable {
+    var id: String
+    var source: String
+    var rows: [String: Double]
+}
+
+struct _Severity: Codable, Hashable, Sendable {
+    var note: String?
+    var criticalGasPressureAtOrAbove: String?
+    var criticalVoltageKVAtOrAbove: Double?
+}
+
+struct _LayerClasses: Codable, Hashable, Sendable {
+    var note: String?
+    var map: [String: String]
+}
+
+struct _RulesDocument: Codable, Hashable, Sendable {
+    var format: String
+    var version: Int
+    var name: String
+    var source: String
+    var layerClasses: _LayerClasses
+    var horizontal: _PairTable
+    var gasToGas: _GasToGas
+    var vertical: _PairTable
+    var minimumCover: _CoverTable
+    var excavation: _Excavation
+    var severity: _Severity
+}
+
+struct _RulesOverride: Codable, Sendable {
+    var name: String?
+    var source: String?
+    var layerClasses: _LayerClasses?
+    var horizontal: _PairTable?
+    var gasToGas: _GasToGas?
+    var vertical: _PairTable?
+    var minimumCover: _CoverTable?
+    var excavation: _Excavation?
+    var severity: _Severity?
+}

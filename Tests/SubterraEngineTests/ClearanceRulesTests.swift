@@ -1,0 +1,234 @@
+import Foundation
+import Testing
+
+@testable import SubterraEngine
+
+/// The shared domain reference, whose markdown tables are the oracle for the bundled rule file.
+private let referenceURL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/reference/README.md")
+
+/// Rows of the markdown table that follows the line starting with `heading`: header cells, then
+/// body rows (first cell = row name).
+private func markdownTable(after heading: String) throws -> [[String]] {
+    let text = try String(contentsOf: referenceURL, encoding: .utf8)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
+    while let l = lines.first, !l.hasPrefix(heading) { lines = lines.dropFirst() }
+    lines = lines.drop { !$0.hasPrefix("|") }
+    return lines.prefix { $0.hasPrefix("|") }
+        .filter { !$0.hasPrefix("|---") }
+        .map { $0.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map { $0.trimmingCharacters(in: .whitespaces) } }
+}
+
+/// A representative profile for each column/row name of the reference tables.
+private let horizontalProfiles: [String: PipeProfile] = [
+    "water d≤200": PipeProfile(layer: "JS", burial: "ZM", diameterMM: 150),
+    "water d>200": PipeProfile(layer: "JS", burial: "ZM", diameterMM: 600),
+    "drainage": PipeProfile(layer: "PS", diameterMM: 800),
+    "gas low": PipeProfile(layer: "RQ", pressureClass: "low", diameterMM: 100),
+    "gas med-B": PipeProfile(layer: "RQ", pressureClass: "mediumB", diameterMM: 100),
+    "gas med-A": PipeProfile(layer: "RQ", pressureClass: "mediumA", diameterMM: 100),
+    "gas sub-high B": PipeProfile(layer: "RQ", pressureClass: "subHighB", diameterMM: 100),
+    "gas sub-high A": PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 100),
+    "heat buried": PipeProfile(layer: "RL", burial: "ZM", diameterMM: 300),
+    "heat trench": PipeProfile(layer: "RL", burial: "GG", diameterMM: 300),
+    "power": PipeProfile(layer: "DL", burial: "ZM", voltageKV: 10),
+    "telecom buried": PipeProfile(layer: "TX", burial: "ZM"),
+    "telecom duct": PipeProfile(layer: "TX", burial: "GK"),
+]
+
+private let verticalProfiles: [String: PipeProfile] = [
+    "water": PipeProfile(layer: "JS", diameterMM: 300),
+    "drainage": PipeProfile(layer: "PS", diameterMM: 300),
+    "heat": PipeProfile(layer: "RL", burial: "ZM"),
+    "gas": PipeProfile(layer: "RQ", pressureClass: "low"),
+    "telecom buried": PipeProfile(layer: "TX", burial: "ZM"),
+    "telecom duct": PipeProfile(layer: "TX", burial: "GK"),
+    "power buried": PipeProfile(layer: "DL", burial: "ZM"),
+    "power trench": PipeProfile(layer: "DL", burial: "GG"),
+]
+
+@Suite struct ClearanceRulesTests {
+    let rules: ClearanceRules
+    let bundledData: Data
+
+    init() throws {
+        rules = try ClearanceRules.bundled()
+        bundledData = try Data(contentsOf: Bundle.module.url(forResource: "clearance-rules", withExtension: "json")!)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: referenceURL.path)))
+    func horizontalTableMatchesReferenceCellByCell() throws {
+        let table = try markdownTable(after: "**Minimum horizontal clearance**")
+        let header = table[0]
+        #expect(table.count == 8)
+        var checked = 0
+        for row in table.dropFirst() {
+            let a = try #require(horizontalProfiles[row[0]], "row \(row[0])")
+            for (j, cell) in row.enumerated().dropFirst() {
+                let b = try #require(horizontalProfiles[header[j]], "column \(header[j])")
+                let got = rules.horizontal(a, b)
+                if cell == "–" {
+                    #expect(got == nil, "\(row[0]) ↔ \(header[j])")
+                } else {
+                    // "0.4*": gas-to-gas, DN 100 on both sides → 0.4.
+                    let want = Double(cell.replacingOccurrences(of: "*", with: ""))!
+                    #expect(got?.distance == want, "\(row[0]) ↔ \(header[j]): \(String(describing: got))")
+                    #expect(rules.horizontal(b, a)?.distance == want, "symmetry \(header[j]) ↔ \(row[0])")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked == 7 * 13)
+    }
+
+    @Test func mediumGasRowsFollowTheLowRowExceptDrainageAndHeatTrench() throws {
+        for name in ["gas med-B", "gas med-A"] {
+            let p = horizontalProfiles[name]!
+            for (other, q) in horizontalProfiles where !other.hasPrefix("gas") {
+                let low = rules.horizontal(horizontalProfiles["gas low"]!, q)?.distance
+                let want = other == "drainage" ? 1.2 : other == "heat trench" ? 1.5 : low
+                #expect(rules.horizontal(p, q)?.distance == want, "\(name) ↔ \(other)")
+            }
+        }
+        // Heat to heat, telecom to telecom: not constrained; power to telecom 0.5.
+        #expect(rules.horizontal(horizontalProfiles["heat buried"]!, horizontalProfiles["heat trench"]!) == nil)
+        #expect(rules.horizontal(horizontalProfiles["telecom duct"]!, horizontalProfiles["telecom buried"]!) == nil)
+        #expect(rules.horizontal(horizontalProfiles["power"]!, horizontalProfiles["telecom duct"]!)?.distance == 0.5)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: referenceURL.path)))
+    func verticalTableMatchesReferenceCellByCell() throws {
+        let table = try markdownTable(after: "**Minimum vertical clearance at crossings**")
+        let header = table[0]
+        #expect(table.count == 7)
+        for row in table.dropFirst() {
+            let a = try #require(verticalProfiles[row[0]], "row \(row[0])")
+            for (j, cell) in row.enumerated().dropFirst() {
+                let b = try #require(verticalProfiles[header[j]], "column \(header[j])")
+                let want = try #require(Double(cell))
+                #expect(rules.vertical(a, b)?.distance == want, "\(row[0]) ↔ \(header[j])")
+                #expect(rules.vertical(b, a)?.distance == want, "symmetry")
+            }
+        }
+        #expect(rules.vertical(verticalProfiles["telecom duct"]!, verticalProfiles["power trench"]!) == nil)
+    }
+
+    @Test func gasToGasDependsOnTheLargerDiameter() {
+        func gas(_ dn: Double?, _ p: String = "low") -> PipeProfile { PipeProfile(layer: "RQ", pressureClass: p, diameterMM: dn) }
+        #expect(rules.horizontal(gas(300), gas(300, "subHighA"))?.distance == 0.4)
+        #expect(rules.horizontal(gas(300), gas(301))?.distance == 0.5)
+        #expect(rules.horizontal(gas(500), gas(100))?.distance == 0.5)
+        #expect(rules.horizontal(gas(nil), gas(100))?.distance == 0.5, "unknown DN counts as large")
+        // Above 1.6 MPa the table does not apply.
+        #expect(rules.horizontal(gas(100, "highB"), gas(100)) == nil)
+        #expect(rules.horizontal(gas(100, "highA"), horizontalProfiles["power"]!) == nil)
+    }
+
+    @Test func ruleIdentifiersNameTableKeysAndValue() {
+        let gas = PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 200)
+        let cable = PipeProfile(layer: "DL", burial: "ZM", voltageKV: 10)
+        #expect(rules.horizontal(gas, cable)?.description == "GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m")
+        #expect(rules.vertical(gas, cable)?.description == "GB50289 table 4.1.14: gas ↔ power buried, 0.5 m")
+        #expect(rules.minimumCover(gas, under: .carriageway)?.distance == 0.7)
+        #expect(rules.minimumCover(PipeProfile(layer: "TX", burial: "GK"), under: .sidewalk)?.distance == 0.4)
+        #expect(rules.minimumCover(PipeProfile(layer: "DL", burial: "GG"), under: .carriageway)?.distance == 0.5)
+    }
+
+    @Test func unsurveyedAttributesFallToTheStricterRow() {
+        #expect(rules.horizontalKey(PipeProfile(layer: "JS")) == "water d>200")
+        #expect(rules.horizontalKey(PipeProfile(layer: "JS", diameterMM: 200)) == "water d<=200")
+        #expect(rules.horizontalKey(PipeProfile(layer: "RQ")) == "gas sub-high A")
+        #expect(rules.horizontalKey(PipeProfile(layer: "GY")) == nil)
+        #expect(rules.horizontalKey(PipeProfile(layer: "XX-city")) == nil)
+    }
+
+    @Test func excavationClearanceIsTheRowMaximumUnlessOverridden() throws {
+        let gas = PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 200)
+        #expect(rules.excavation(gas)?.distance == 4.0)  // heat trench column
+        #expect(rules.excavation(PipeProfile(layer: "DL"))?.distance == 2.0)
+        #expect(rules.excavation(PipeProfile(layer: "RQ", pressureClass: "low", diameterMM: 100))?.distance == 1.0)
+        #expect(rules.excavation(PipeProfile(layer: "GY")) == nil)
+        let city = try rules.overridden(by: Data("""
+            {"excavation": {"id": "Wenling excavation", "source": "city", "rows": {"power": 0.8}},
+             "severity": {"criticalVoltageKVAtOrAbove": 35}}
+            """.utf8))
+        #expect(city.excavation(PipeProfile(layer: "DL"))?.distance == 0.8)
+        #expect(city.excavation(PipeProfile(layer: "DL"))?.table == "Wenling excavation")
+        #expect(city.isCritical(PipeProfile(layer: "DL", voltageKV: 10)) == false)
+        #expect(city.isCritical(PipeProfile(layer: "DL", voltageKV: 35)))
+        #expect(city.horizontal(horizontalProfiles["drainage"]!, horizontalProfiles["power"]!)?.distance == 0.5)
+    }
+
+    @Test func criticalPipes() {
+        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "subHighB")))
+        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "highA")))
+        #expect(rules.isCritical(PipeProfile(layer: "RQ")), "unknown pressure is critical")
+        #expect(!rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "mediumA")))
+        #expect(rules.isCritical(PipeProfile(layer: "DL", voltageKV: 10)))
+        #expect(!rules.isCritical(PipeProfile(layer: "DL", voltageKV: 0.4)))
+        #expect(!rules.isCritical(PipeProfile(layer: "JS", diameterMM: 1200)))
+    }
+
+    @Test func pressureClassesFromMegapascals() {
+        #expect(PipeProfile.pressureClass(megapascals: 0.01) == "low")
+        #expect(PipeProfile.pressureClass(megapascals: 0.0100001) == "mediumB")
+        #expect(PipeProfile.pressureClass(megapascals: 0.4) == "mediumA")
+        #expect(PipeProfile.pressureClass(megapascals: 1.6) == "subHighA")
+        #expect(PipeProfile.pressureClass(megapascals: 4.0) == "highA")
+        #expect(PipeProfile.pressureClass(megapascals: 4.1) == nil)
+        #expect(PipeProfile.pressureClass(megapascals: -1) == nil)
+        #expect(PipeProfile.pressureClass(megapascals: .nan) == nil)
+    }
+
+    /// Applies `edit` to the bundled file's text and expects a load error whose location contains
+    /// `location` and whose message contains `message`.
+    func expectRefused(_ edit: (String) -> String, location: String, message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let text = edit(String(decoding: bundledData, as: UTF8.self))
+        #expect(text != String(decoding: bundledData, as: UTF8.self), "edit did nothing", sourceLocation: sourceLocation)
+        do {
+            _ = try ClearanceRules(data: Data(text.utf8))
+            Issue.record("accepted a bad file", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.location.contains(location), "\(error)", sourceLocation: sourceLocation)
+            #expect(error.message.contains(message), "\(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func loaderNamesTheBadRowOrKey() {
+        let r = { (a: String, b: String) in { (t: String) in t.replacingOccurrences(of: a, with: b) } }
+        expectRefused(r(#""gas low": { "water d<=200": 0.5"#, #""gas low": { "water d<=200": -0.5"#),
+                      location: #"horizontal.rows["gas low"]["water d<=200"]"#, message: "must be finite and >= 0")
+        expectRefused(r(#""gas low": { "water d<=200": 0.5"#, #""gas low": { "water d<=200": 0.6"#),
+                      location: #"horizontal.rows["gas low"]["water d<=200"]"#, message: "symmetric")
+        expectRefused(r(#""gas low": { "water d<=200": 0.5"#, #""gas low": { "water d<200": 0.5"#),
+                      location: #"horizontal.rows["gas low"]["water d<200"]"#, message: "not among horizontal.keys")
+        expectRefused(r(#""power": { "water d<=200": 0.5"#, #""power": { "power": 0.1, "power": 0.2, "water d<=200": 0.5"#),
+                      location: #"horizontal.rows.power"#, message: #"key "power" appears twice"#)
+        expectRefused(r(#""heat": { "water": 0.15"#, #""heat": { "water": 0.15 }, "heat": { "water": 0.15"#),
+                      location: "vertical.rows", message: #""heat" appears twice"#)
+        expectRefused(r(#"{ "key": "drainage", "class": "drainage" }"#, #"{ "key": "drainage", "class": "sewer" }"#),
+                      location: #"horizontal.keys[2] ("drainage")"#, message: #"class "sewer" is not a class"#)
+        expectRefused(r(#""pressure": ["mediumA"]"#, #""pressure": ["medium-A"]"#),
+                      location: #"horizontal.keys[5] ("gas medium A")"#, message: "unknown pressure class")
+        expectRefused(r(#""gas": { "sidewalk": 0.6"#, #""gas": { "sidewalk": -0.6"#),
+                      location: #"minimumCover.rows["gas"].sidewalk"#, message: ">= 0")
+        expectRefused(r(#""above": 0.5"#, #""above": -0.5"#), location: "gasToGas.above", message: ">= 0")
+        expectRefused(r(#""criticalGasPressureAtOrAbove": "subHighB""#, #""criticalGasPressureAtOrAbove": "sub-high""#),
+                      location: "severity.criticalGasPressureAtOrAbove", message: "unknown pressure class")
+        expectRefused(r(#""atOrBelow": 0.4,"#, ""), location: "gasToGas", message: #"missing key "atOrBelow""#)
+        expectRefused(r(#""version": 1"#, #""version": 2"#), location: "version", message: "not supported")
+        expectRefused({ String($0.dropLast(4)) }, location: "file", message: "not valid JSON")
+    }
+
+    @Test func overrideIsValidatedAsAWhole() throws {
+        #expect(throws: ClearanceRulesError.self) {
+            try rules.overridden(by: Data(#"{"layerClasses": {"map": {"JS": "water"}}}"#.utf8))
+        }
+        // A city mapping its own fibre layer onto telecom gets telecom's clearances.
+        let city = try rules.overridden(by: Data(
+            #"{"layerClasses": {"map": {"JS": "water", "PS": "drainage", "RQ": "gas", "RL": "heat", "DL": "power", "TX": "telecom", "GX": "telecom"}}}"#.utf8))
+        #expect(city.horizontal(PipeProfile(layer: "GX"), PipeProfile(layer: "DL"))?.distance == 0.5)
+        #expect(rules.horizontal(PipeProfile(layer: "GX"), PipeProfile(layer: "DL")) == nil)
+    }
+}
