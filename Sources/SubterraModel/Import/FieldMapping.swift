@@ -1,0 +1,229 @@
+import Foundation
+
+/// A declarative map from a source file's fields to the model's fields, kept as a small JSON file
+/// because every city names its fields differently.
+///
+/// ```json
+/// {
+///   "name": "Vermont sewer lines",
+///   "fields": {
+///     "layer":   { "constant": "PS" },
+///     "subtype": { "from": ["System_Type", "SystemType"],
+///                  "map": { "Wastewater": "WS", "Combined": "HS", "Stormwater": "YS" } },
+///     "diameter": { "from": ["DIAM_IN"], "unit": "in" },
+///     "status":  { "from": ["Status"], "default": "Existing" }
+///   }
+/// }
+/// ```
+///
+/// Each target field takes the first of its `from` names present and non-empty in the record
+/// (so one mapping can serve sources that disagree on a name), else `constant`, else `default`.
+/// `map` translates values (matched exactly first, then trimmed and case-insensitively);
+/// a value not in the map takes `otherwise` when given and is reported as `badValue` when not.
+/// `unit` names the source unit; the value is converted to the target field's unit (metres for
+/// depths, elevations and lengths, millimetres for diameters and sections, MPa for pressure,
+/// kV for voltage).
+public struct FieldMapping: Hashable, Sendable, Codable {
+    /// How one target field gets its value.
+    public struct Rule: Hashable, Sendable, Codable {
+        /// Source field names, tried in order.
+        public var from: [String]?
+        /// A fixed value, used when no `from` field is present.
+        public var constant: String?
+        /// Value used when no source field is present and there is no constant.
+        public var `default`: String?
+        /// Value translations, source → target.
+        public var map: [String: String]?
+        /// Target for values absent from `map`; when nil such a value is a `badValue` issue.
+        public var otherwise: String?
+        /// The unit of the source value (`mm`, `cm`, `m`, `in`, `ft`, `kPa`, `MPa`, `bar`, `psi`, `V`, `kV`).
+        public var unit: String?
+
+        public init(
+            from: [String]? = nil, constant: String? = nil, default: String? = nil, map: [String: String]? = nil,
+            otherwise: String? = nil, unit: String? = nil
+        ) {
+            self.from = from
+            self.constant = constant
+            self.default = `default`
+            self.map = map
+            self.otherwise = otherwise
+            self.unit = unit
+        }
+
+        /// Shorthand: take the value from one field.
+        public static func field(_ names: String...) -> Rule { Rule(from: names) }
+        /// Shorthand: a fixed value.
+        public static func constant(_ v: String) -> Rule { Rule(constant: v) }
+    }
+
+    /// A label for messages.
+    public var name: String?
+    /// Target field name → rule. Target names are `ImportField` raw values.
+    public var fields: [String: Rule]
+    /// Coordinate system of the source when the file does not declare one (`EPSG:4326`, …).
+    public var sourceCRS: String?
+
+    public init(name: String? = nil, fields: [String: Rule], sourceCRS: String? = nil) {
+        self.name = name
+        self.fields = fields
+        self.sourceCRS = sourceCRS
+    }
+
+    /// Reads a mapping file.
+    ///
+    /// - Throws: `ImportError` naming the file and, for unknown target fields or units, the field.
+    public static func load(contentsOf url: URL) throws(ImportError) -> FieldMapping {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ImportError("cannot read mapping file: \(error.localizedDescription)", file: url.path)
+        }
+        return try decode(data, file: url.path)
+    }
+
+    /// Parses mapping JSON and validates target names and units.
+    public static func decode(_ data: Data, file: String = "mapping") throws(ImportError) -> FieldMapping {
+        let m: FieldMapping
+        do { m = try JSONDecoder().decode(FieldMapping.self, from: data) } catch {
+            throw ImportError("mapping is not valid JSON of the expected shape: \(error)", file: file)
+        }
+        try m.validate(file: file)
+        return m
+    }
+
+    /// Refuses unknown target fields, unknown units, units on a field without a unit, and rules
+    /// with neither a source nor a value.
+    public func validate(file: String = "mapping") throws(ImportError) {
+        for (target, rule) in fields.sorted(by: { $0.key < $1.key }) {
+            guard let f = ImportField(rawValue: target) else {
+                let known = ImportField.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ImportError("unknown target field '\(target)'; known: \(known)", file: file, field: target)
+            }
+            if rule.from == nil && rule.constant == nil && rule.default == nil {
+                throw ImportError("rule has none of 'from', 'constant', 'default'", file: file, field: target)
+            }
+            if let u = rule.unit {
+                guard let dim = f.dimension else {
+                    throw ImportError("field takes no unit, got '\(u)'", file: file, field: target)
+                }
+                guard UnitConversion.factor(from: u, dimension: dim) != nil else {
+                    throw ImportError("unknown \(dim) unit '\(u)'", file: file, field: target)
+                }
+            }
+        }
+    }
+
+    /// The rule for `field`, if mapped.
+    public subscript(field: ImportField) -> Rule? { fields[field.rawValue] }
+}
+
+/// The target fields a mapping can fill; the importers turn them into model records.
+public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
+    // Both kinds.
+    case id, layer, subtype, owner, road, status, date, remark
+    // Segment fields.
+    case startPoint, endPoint, startDepth, endDepth, startTopElevation, endTopElevation
+    case startBottomElevation, endBottomElevation
+    case diameter, width, height, material, burial, pressure, voltage, cableCount, holeCount
+    // Point fields.
+    case pointNumber, feature, appurtenance, x, y, groundElevation, depth
+
+    /// The quantity a unit converts, for numeric fields.
+    public var dimension: UnitConversion.Dimension? {
+        switch self {
+        case .startDepth, .endDepth, .startTopElevation, .endTopElevation, .startBottomElevation,
+            .endBottomElevation, .groundElevation, .depth, .x, .y:
+            return .length(target: .metre)
+        case .diameter, .width, .height: return .length(target: .millimetre)
+        case .pressure: return .pressure
+        case .voltage: return .voltage
+        default: return nil
+        }
+    }
+}
+
+/// Unit factors to the model's units.
+public enum UnitConversion {
+    public enum LengthUnit: Hashable, Sendable { case metre, millimetre }
+    public enum Dimension: Hashable, Sendable, CustomStringConvertible {
+        case length(target: LengthUnit)
+        /// Target MPa.
+        case pressure
+        /// Target kV.
+        case voltage
+        public var description: String {
+            switch self {
+            case .length: return "length"
+            case .pressure: return "pressure"
+            case .voltage: return "voltage"
+            }
+        }
+    }
+
+    /// The factor that turns a value in `unit` into the target unit of `dimension`, or nil for an
+    /// unknown unit.
+    public static func factor(from unit: String, dimension: Dimension) -> Double? {
+        let u = unit.trimmingCharacters(in: .whitespaces).lowercased()
+        switch dimension {
+        case .length(let target):
+            let metres: Double
+            switch u {
+            case "mm": metres = 0.001
+            case "cm": metres = 0.01
+            case "dm": metres = 0.1
+            case "m": metres = 1
+            case "in", "inch": metres = 0.0254
+            case "ft", "foot", "feet": metres = 0.3048
+            default: return nil
+            }
+            return target == .metre ? metres : metres * 1000
+        case .pressure:
+            switch u {
+            case "mpa": return 1
+            case "kpa": return 0.001
+            case "pa": return 1e-6
+            case "bar": return 0.1
+            case "psi": return 0.006894757293168361
+            default: return nil
+            }
+        case .voltage:
+            switch u {
+            case "kv": return 1
+            case "v": return 0.001
+            default: return nil
+            }
+        }
+    }
+}
+
+/// An import failure that stops the whole import: what went wrong and where.
+public struct ImportError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public var file: String
+    /// Line or feature index, when the failure is tied to one record.
+    public var record: Int?
+    public var field: String?
+    /// Issues found before the failure (for a `strict` rejection, all of them).
+    public var report: QualityReport?
+
+    public init(_ message: String, file: String, record: Int? = nil, field: String? = nil, report: QualityReport? = nil) {
+        self.message = message
+        self.file = file
+        self.record = record
+        self.field = field
+        self.report = report
+    }
+
+    public var description: String {
+        var s = file
+        if let record { s += " record \(record)" }
+        if let field { s += ", field \(field)" }
+        s += ": \(message)"
+        if let report, !report.issues.isEmpty {
+            let shown = report.errors.prefix(10).map { "  \($0)" }.joined(separator: "\n")
+            s += "\n\(shown)"
+            if report.errors.count > 10 { s += "\n  … and \(report.errors.count - 10) more errors" }
+        }
+        return s
+    }
+}
