@@ -1,0 +1,264 @@
+import CPROJ
+import Foundation
+import SubterraGeometry
+
+/// Transforms coordinates between two coordinate systems, with x always easting or longitude
+/// and y always northing or latitude (`proj_normalize_for_visualization`), whatever axis order
+/// the systems' authorities declare (EPSG:4326 is lat/lon, EPSG:4549 northing/easting).
+///
+/// ## Thread safety
+/// `Transformer` is a `Sendable` value: copy it freely and call it from any number of threads
+/// or tasks at once. A `PJ_CONTEXT` and the `PJ*` made with it are one-thread objects, so the
+/// transformer keeps a small lock-protected pool of (context, `PJ*`) pairs shared by its copies
+/// and by its ``inverse``: each call checks one pair out, transforms without holding the lock,
+/// and checks it back in. A pool grows to the number of threads transforming at once (each new
+/// pair costs one `proj_create_crs_to_crs`, about a millisecond) and keeps at most 16 idle.
+///
+/// ## Errors
+/// A point outside a projection's domain, or any result PROJ gives as `HUGE_VAL`/infinity/NaN,
+/// throws a ``PROJError`` naming the index of the first such point; a transformer never returns
+/// non-finite coordinates. PROJ's stderr logging is replaced by a per-context log function whose
+/// last message is carried in the error.
+public struct Transformer: Sendable, CustomStringConvertible {
+    public let source: CoordinateSystem
+    public let target: CoordinateSystem
+    let pool: _PJPool
+    let direction: PJ_DIRECTION
+
+    /// Creates a transformer; PROJ picks the best operation available offline
+    /// (`proj_create_crs_to_crs`), per point when several apply to different areas.
+    ///
+    /// - Throws: ``PROJError`` carrying PROJ's message when no operation links the systems.
+    public init(from source: CoordinateSystem, to target: CoordinateSystem) throws(PROJError) {
+        self.source = source
+        self.target = target
+        self.pool = _PJPool(source: source, target: target)
+        self.direction = PJ_FWD
+        // Build one pair now, so a bad pairing fails here and not on the first transform.
+        let first = try pool.make()
+        pool.checkIn(first)
+    }
+
+    /// Convenience: `try Transformer(from: "EPSG:4326", to: "EPSG:4549")`.
+    public init(from source: String, to target: String) throws(PROJError) {
+        try self.init(from: CoordinateSystem(source), to: CoordinateSystem(target))
+    }
+
+    private init(source: CoordinateSystem, target: CoordinateSystem, pool: _PJPool, direction: PJ_DIRECTION) {
+        self.source = source
+        self.target = target
+        self.pool = pool
+        self.direction = direction
+    }
+
+    /// The transformer from ``target`` back to ``source``: the same PROJ operation run in the
+    /// inverse direction, sharing this transformer's pool (no new PROJ objects).
+    public var inverse: Transformer {
+        Transformer(source: target, target: source, pool: pool, direction: direction == PJ_FWD ? PJ_INV : PJ_FWD)
+    }
+
+    public var description: String { "\(source.name) → \(target.name)" }
+
+    private var operation: String { "transform \(source.name) → \(target.name)" }
+
+    /// Transforms one point; `z`, when present, is transformed as a height (unchanged between
+    /// systems without a vertical part) and stays `nil` when absent.
+    ///
+    /// - Throws: ``PROJError`` with `pointIndex` 0 for a non-finite input or a point PROJ cannot
+    ///   transform (outside the projection's domain, latitude beyond ±90°).
+    public func transform(_ point: Point) throws(PROJError) -> Point {
+        var x = [point.x], y = [point.y]
+        var z = point.z.map { [$0] }
+        try transform(x: &x, y: &y, z: &z)
+        return Point(x: x[0], y: y[0], z: z?[0])
+    }
+
+    /// Transforms many points in one PROJ call (`proj_trans_generic` over contiguous x, y and,
+    /// when any point has a height, z buffers). Points without `z` keep `nil`.
+    ///
+    /// - Complexity: O(n); a single lock round trip for the whole array.
+    /// - Throws: ``PROJError`` naming the index of the first point that is not finite or that
+    ///   PROJ cannot transform; nothing is returned partially.
+    public func transform(_ points: [Point]) throws(PROJError) -> [Point] {
+        var x = points.map(\.x), y = points.map(\.y)
+        var z: [Double]? = points.contains { $0.z != nil } ? points.map { $0.z ?? 0 } : nil
+        try transform(x: &x, y: &y, z: &z)
+        var out: [Point] = []
+        out.reserveCapacity(points.count)
+        for i in points.indices {
+            out.append(Point(x: x[i], y: y[i], z: points[i].z == nil ? nil : z?[i]))
+        }
+        return out
+    }
+
+    /// Transforms coordinates in place in contiguous buffers: the fastest form, for bulk loads.
+    ///
+    /// - Parameters:
+    ///   - x: eastings or longitudes; replaced by the results.
+    ///   - y: northings or latitudes, same count as `x`.
+    ///   - z: heights, same count, or `nil` for 2D.
+    /// - Throws: ``PROJError`` for mismatched counts, or naming the first index whose input is not
+    ///   finite or whose result PROJ could not compute; the buffers then hold partial results.
+    public func transform(x: inout [Double], y: inout [Double], z: inout [Double]?) throws(PROJError) {
+        let op = operation
+        guard x.count == y.count, z.map({ $0.count == x.count }) ?? true else {
+            throw PROJError(
+                operation: op,
+                message: "coordinate buffers differ in length: x \(x.count), y \(y.count)\(z.map { ", z \($0.count)" } ?? "")")
+        }
+        for i in x.indices where !(x[i].isFinite && y[i].isFinite && (z?[i].isFinite ?? true)) {
+            throw PROJError(operation: op, message: "input (\(x[i]), \(y[i])) is not finite", pointIndex: i)
+        }
+        if x.isEmpty { return }
+        let handle = try pool.checkOut()
+        defer { pool.checkIn(handle) }
+        handle.context.resetLog()
+        proj_errno_reset(handle.pj)
+        let n = x.count
+        let stride = MemoryLayout<Double>.stride
+        let direction = self.direction
+        let done: Int = x.withUnsafeMutableBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { ys in
+                if z != nil {
+                    return z!.withUnsafeMutableBufferPointer { zs in
+                        proj_trans_generic(
+                            handle.pj, direction, xs.baseAddress, stride, n, ys.baseAddress, stride, n,
+                            zs.baseAddress, stride, n, nil, 0, 0)
+                    }
+                }
+                return proj_trans_generic(
+                    handle.pj, direction, xs.baseAddress, stride, n, ys.baseAddress, stride, n, nil, 0, 0, nil, 0, 0)
+            }
+        }
+        // PROJ marks a failed point with HUGE_VAL and carries on; never let one through.
+        for i in 0..<n where !(x[i].isFinite && y[i].isFinite && (z?[i].isFinite ?? true)) {
+            let errno = proj_errno(handle.pj)
+            var e = handle.context.error(op, errno: errno, pointIndex: i)
+            if errno == 0 && handle.context.log.last == nil {
+                e.message = "PROJ returned a non-finite result"
+            }
+            throw e
+        }
+        guard done == n else {
+            throw handle.context.error(op, errno: proj_errno(handle.pj))
+        }
+    }
+
+    /// Transforms 2D coordinates in place; see ``transform(x:y:z:)``.
+    public func transform(x: inout [Double], y: inout [Double]) throws(PROJError) {
+        var z: [Double]? = nil
+        try transform(x: &x, y: &y, z: &z)
+    }
+
+    /// Transforms every point of a geometry in one bulk call, keeping its structure.
+    ///
+    /// - Throws: ``PROJError`` naming the first failing point's index in the geometry's points
+    ///   in order (exterior ring before holes, parts in order), or when a transformed ring or
+    ///   line is no longer valid for Subterra's geometry types.
+    public func transform(_ geometry: Geometry) throws(PROJError) -> Geometry {
+        var flat: [Point] = []
+        Self.collect(geometry, into: &flat)
+        let moved = try transform(flat)
+        var cursor = 0
+        do {
+            return try Self.rebuild(geometry, from: moved, cursor: &cursor)
+        } catch {
+            throw PROJError(operation: operation, message: "transformed geometry is invalid: \(error.message)")
+        }
+    }
+
+    private static func collect(_ g: Geometry, into out: inout [Point]) {
+        switch g {
+        case .point(let p): out.append(p)
+        case .lineString(let l): out += l.points
+        case .polygon(let p):
+            out += p.exterior.points
+            for h in p.holes { out += h.points }
+        case .multiPoint(let ps): out += ps
+        case .multiLineString(let ls): for l in ls { out += l.points }
+        case .multiPolygon(let ps): for p in ps { collect(.polygon(p), into: &out) }
+        case .collection(let gs): for m in gs { collect(m, into: &out) }
+        }
+    }
+
+    private static func take(_ n: Int, _ pts: [Point], _ cursor: inout Int) -> [Point] {
+        defer { cursor += n }
+        return Array(pts[cursor..<cursor + n])
+    }
+
+    private static func rebuild(_ g: Geometry, from pts: [Point], cursor: inout Int) throws(GeometryError) -> Geometry {
+        switch g {
+        case .point:
+            return .point(take(1, pts, &cursor)[0])
+        case .lineString(let l):
+            return .lineString(try LineString(take(l.points.count, pts, &cursor)))
+        case .polygon(let p):
+            return .polygon(try rebuild(p, pts, &cursor))
+        case .multiPoint(let ps):
+            return .multiPoint(take(ps.count, pts, &cursor))
+        case .multiLineString(let ls):
+            var out: [LineString] = []
+            for l in ls { out.append(try LineString(take(l.points.count, pts, &cursor))) }
+            return .multiLineString(out)
+        case .multiPolygon(let ps):
+            var out: [Polygon] = []
+            for p in ps { out.append(try rebuild(p, pts, &cursor)) }
+            return .multiPolygon(out)
+        case .collection(let gs):
+            var out: [Geometry] = []
+            for m in gs { out.append(try rebuild(m, from: pts, cursor: &cursor)) }
+            return .collection(out)
+        }
+    }
+
+    private static func rebuild(_ p: Polygon, _ pts: [Point], _ cursor: inout Int) throws(GeometryError) -> Polygon {
+        // A transform is a function of the point, so a closed ring stays exactly closed.
+        let exterior = try LinearRing(take(p.exterior.points.count, pts, &cursor))
+        var holes: [LinearRing] = []
+        for h in p.holes { holes.append(try LinearRing(take(h.points.count, pts, &cursor))) }
+        return Polygon(exterior: exterior, holes: holes)
+    }
+}
+
+/// Per-thread-use PROJ objects for one transformer: (context, normalized `PJ*`) pairs, each
+/// used by one thread at a time. Only the free list is locked.
+final class _PJPool: @unchecked Sendable {
+    let source: CoordinateSystem
+    let target: CoordinateSystem
+    private let lock = NSLock()
+    private var free: [_PJ] = []
+    private let maxFree = 16
+
+    init(source: CoordinateSystem, target: CoordinateSystem) {
+        self.source = source
+        self.target = target
+    }
+
+    /// A new context and operation, normalized so x is easting/longitude.
+    func make() throws(PROJError) -> _PJ {
+        let context = try _PROJContext()
+        let op = "create transformation \(source.name) → \(target.name)"
+        guard let raw = proj_create_crs_to_crs(context.ctx, source.definition, target.definition, nil) else {
+            throw context.error(op)
+        }
+        let operation = _PJ(context, raw)
+        guard let normalized = proj_normalize_for_visualization(context.ctx, operation.pj) else {
+            throw context.error("normalize axis order of \(source.name) → \(target.name)")
+        }
+        return _PJ(context, normalized)
+    }
+
+    func checkOut() throws(PROJError) -> _PJ {
+        lock.lock()
+        let h = free.popLast()
+        lock.unlock()
+        if let h { return h }
+        return try make()
+    }
+
+    func checkIn(_ h: _PJ) {
+        lock.lock()
+        if free.count < maxFree { free.append(h) }
+        lock.unlock()
+    }
+}
