@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SubterraEngine
+import SubterraModel
 
 /// The shared domain reference, whose markdown tables are the oracle for the bundled rule file.
 private let referenceURL = URL(fileURLWithPath: #filePath)
@@ -25,11 +26,11 @@ private let horizontalProfiles: [String: PipeProfile] = [
     "water d≤200": PipeProfile(layer: "JS", burial: "ZM", diameterMM: 150),
     "water d>200": PipeProfile(layer: "JS", burial: "ZM", diameterMM: 600),
     "drainage": PipeProfile(layer: "PS", diameterMM: 800),
-    "gas low": PipeProfile(layer: "RQ", pressureClass: "low", diameterMM: 100),
-    "gas med-B": PipeProfile(layer: "RQ", pressureClass: "mediumB", diameterMM: 100),
-    "gas med-A": PipeProfile(layer: "RQ", pressureClass: "mediumA", diameterMM: 100),
-    "gas sub-high B": PipeProfile(layer: "RQ", pressureClass: "subHighB", diameterMM: 100),
-    "gas sub-high A": PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 100),
+    "gas low": PipeProfile(layer: "RQ", pressureClass: .low, diameterMM: 100),
+    "gas med-B": PipeProfile(layer: "RQ", pressureClass: .mediumB, diameterMM: 100),
+    "gas med-A": PipeProfile(layer: "RQ", pressureClass: .mediumA, diameterMM: 100),
+    "gas sub-high B": PipeProfile(layer: "RQ", pressureClass: .subHighB, diameterMM: 100),
+    "gas sub-high A": PipeProfile(layer: "RQ", pressureClass: .subHighA, diameterMM: 100),
     "heat buried": PipeProfile(layer: "RL", burial: "ZM", diameterMM: 300),
     "heat trench": PipeProfile(layer: "RL", burial: "GG", diameterMM: 300),
     "power": PipeProfile(layer: "DL", burial: "ZM", voltageKV: 10),
@@ -41,7 +42,7 @@ private let verticalProfiles: [String: PipeProfile] = [
     "water": PipeProfile(layer: "JS", diameterMM: 300),
     "drainage": PipeProfile(layer: "PS", diameterMM: 300),
     "heat": PipeProfile(layer: "RL", burial: "ZM"),
-    "gas": PipeProfile(layer: "RQ", pressureClass: "low"),
+    "gas": PipeProfile(layer: "RQ", pressureClass: .low),
     "telecom buried": PipeProfile(layer: "TX", burial: "ZM"),
     "telecom duct": PipeProfile(layer: "TX", burial: "GK"),
     "power buried": PipeProfile(layer: "DL", burial: "ZM"),
@@ -115,18 +116,18 @@ private let verticalProfiles: [String: PipeProfile] = [
     }
 
     @Test func gasToGasDependsOnTheLargerDiameter() {
-        func gas(_ dn: Double?, _ p: String = "low") -> PipeProfile { PipeProfile(layer: "RQ", pressureClass: p, diameterMM: dn) }
-        #expect(rules.horizontal(gas(300), gas(300, "subHighA"))?.distance == 0.4)
+        func gas(_ dn: Double?, _ p: GasPressureClass = .low) -> PipeProfile { PipeProfile(layer: "RQ", pressureClass: p, diameterMM: dn) }
+        #expect(rules.horizontal(gas(300), gas(300, .subHighA))?.distance == 0.4)
         #expect(rules.horizontal(gas(300), gas(301))?.distance == 0.5)
         #expect(rules.horizontal(gas(500), gas(100))?.distance == 0.5)
         #expect(rules.horizontal(gas(nil), gas(100))?.distance == 0.5, "unknown DN counts as large")
         // Above 1.6 MPa the table does not apply.
-        #expect(rules.horizontal(gas(100, "highB"), gas(100)) == nil)
-        #expect(rules.horizontal(gas(100, "highA"), horizontalProfiles["power"]!) == nil)
+        #expect(rules.horizontal(gas(100, .highB), gas(100)) == nil)
+        #expect(rules.horizontal(gas(100, .highA), horizontalProfiles["power"]!) == nil)
     }
 
     @Test func ruleIdentifiersNameTableKeysAndValue() {
-        let gas = PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 200)
+        let gas = PipeProfile(layer: "RQ", pressureClass: .subHighA, diameterMM: 200)
         let cable = PipeProfile(layer: "DL", burial: "ZM", voltageKV: 10)
         #expect(rules.horizontal(gas, cable)?.description == "GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m")
         #expect(rules.vertical(gas, cable)?.description == "GB50289 table 4.1.14: gas ↔ power buried, 0.5 m")
@@ -144,10 +145,10 @@ private let verticalProfiles: [String: PipeProfile] = [
     }
 
     @Test func excavationClearanceIsTheRowMaximumUnlessOverridden() throws {
-        let gas = PipeProfile(layer: "RQ", pressureClass: "subHighA", diameterMM: 200)
+        let gas = PipeProfile(layer: "RQ", pressureClass: .subHighA, diameterMM: 200)
         #expect(rules.excavation(gas)?.distance == 4.0)  // heat trench column
         #expect(rules.excavation(PipeProfile(layer: "DL"))?.distance == 2.0)
-        #expect(rules.excavation(PipeProfile(layer: "RQ", pressureClass: "low", diameterMM: 100))?.distance == 1.0)
+        #expect(rules.excavation(PipeProfile(layer: "RQ", pressureClass: .low, diameterMM: 100))?.distance == 1.0)
         #expect(rules.excavation(PipeProfile(layer: "GY")) == nil)
         let city = try rules.overridden(by: Data("""
             {"excavation": {"id": "Wenling excavation", "source": "city", "rows": {"power": 0.8}},
@@ -161,24 +162,13 @@ private let verticalProfiles: [String: PipeProfile] = [
     }
 
     @Test func criticalPipes() {
-        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "subHighB")))
-        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "highA")))
+        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: .subHighB)))
+        #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: .highA)))
         #expect(rules.isCritical(PipeProfile(layer: "RQ")), "unknown pressure is critical")
-        #expect(!rules.isCritical(PipeProfile(layer: "RQ", pressureClass: "mediumA")))
+        #expect(!rules.isCritical(PipeProfile(layer: "RQ", pressureClass: .mediumA)))
         #expect(rules.isCritical(PipeProfile(layer: "DL", voltageKV: 10)))
         #expect(!rules.isCritical(PipeProfile(layer: "DL", voltageKV: 0.4)))
         #expect(!rules.isCritical(PipeProfile(layer: "JS", diameterMM: 1200)))
-    }
-
-    @Test func pressureClassesFromMegapascals() {
-        #expect(PipeProfile.pressureClass(megapascals: 0.01) == "low")
-        #expect(PipeProfile.pressureClass(megapascals: 0.0100001) == "mediumB")
-        #expect(PipeProfile.pressureClass(megapascals: 0.4) == "mediumA")
-        #expect(PipeProfile.pressureClass(megapascals: 1.6) == "subHighA")
-        #expect(PipeProfile.pressureClass(megapascals: 4.0) == "highA")
-        #expect(PipeProfile.pressureClass(megapascals: 4.1) == nil)
-        #expect(PipeProfile.pressureClass(megapascals: -1) == nil)
-        #expect(PipeProfile.pressureClass(megapascals: .nan) == nil)
     }
 
     /// Applies `edit` to the bundled file's text and expects a load error whose location contains

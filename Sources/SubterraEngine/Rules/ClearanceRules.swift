@@ -1,4 +1,5 @@
 import Foundation
+import SubterraModel
 
 /// A required clearance and the rule it comes from.
 public struct ClearanceRule: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -172,9 +173,9 @@ public struct ClearanceRules: Sendable, Hashable {
             }
             try Self.checkDistance(v, at: "excavation.rows[\"\(key)\"]")
         }
-        if let p = d.severity.criticalGasPressureAtOrAbove, PipeProfile.pressureRank(p) == nil {
+        if let p = d.severity.criticalGasPressureAtOrAbove, GasPressureClass(rawValue: p) == nil {
             throw ClearanceRulesError(
-                "unknown pressure class \"\(p)\"; expected one of \(PipeProfile.pressureClasses)",
+                "unknown pressure class \"\(p)\"; expected one of \(GasPressureClass.allCases.map(\.rawValue))",
                 at: "severity.criticalGasPressureAtOrAbove")
         }
         if let v = d.severity.criticalVoltageKVAtOrAbove {
@@ -197,9 +198,9 @@ public struct ClearanceRules: Sendable, Hashable {
                 throw ClearanceRulesError(
                     "class \"\(s.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
             }
-            for p in s.pressure ?? [] where p != "unknown" && PipeProfile.pressureRank(p) == nil {
+            for p in s.pressure ?? [] where p != "unknown" && GasPressureClass(rawValue: p) == nil {
                 throw ClearanceRulesError(
-                    "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(PipeProfile.pressureClasses)",
+                    "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(GasPressureClass.allCases.map(\.rawValue))",
                     at: here)
             }
             if let v = s.maxDiameterMM { try checkDistance(v, at: "\(here).maxDiameterMM") }
@@ -244,7 +245,7 @@ public struct ClearanceRules: Sendable, Hashable {
     public var name: String { document.name }
 
     /// The rule class of a layer code (`"RQ"` → `"gas"`), `nil` for a layer with no rules.
-    public func ruleClass(ofLayer layer: String) -> String? { document.layerClasses.map[layer] }
+    public func ruleClass(ofLayer layer: LayerCode) -> String? { document.layerClasses.map[layer.rawValue] }
 
     /// The horizontal-table row key of a pipe (`"gas sub-high A"`), `nil` when the table does not
     /// cover it (an unmapped layer, gas above 1.6 MPa).
@@ -318,9 +319,9 @@ public struct ClearanceRules: Sendable, Hashable {
     public func isCritical(_ p: PipeProfile) -> Bool {
         guard let cls = ruleClass(ofLayer: p.layer) else { return false }
         let s = document.severity
-        if cls == document.gasToGas.class, let limit = s.criticalGasPressureAtOrAbove.flatMap(PipeProfile.pressureRank) {
-            guard let code = p.pressureClass, let rank = PipeProfile.pressureRank(code) else { return true }
-            return rank >= limit
+        if cls == document.gasToGas.class, let limit = s.criticalGasPressureAtOrAbove.flatMap(GasPressureClass.init(rawValue:)) {
+            guard let pressure = p.pressureClass else { return true }
+            return pressure >= limit
         }
         if cls == "power", let kv = s.criticalVoltageKVAtOrAbove, let v = p.voltageKV {
             return v >= kv
@@ -355,8 +356,8 @@ struct _Selector: Codable, Hashable, Sendable {
     /// so a pipe of unknown size falls through to the later, usually stricter, row.
     func matches(class cls: String, _ p: PipeProfile) -> Bool {
         guard cls == self.class else { return false }
-        if let ps = pressure, !ps.contains(p.pressureClass ?? "unknown") { return false }
-        if let bs = burial, !(p.burial.map(bs.contains) ?? false) { return false }
+        if let ps = pressure, !ps.contains(p.pressureClass?.rawValue ?? "unknown") { return false }
+        if let bs = burial, !(p.burial.map { bs.contains($0.rawValue) } ?? false) { return false }
         if let m = maxDiameterMM, !(p.diameterMM.map { $0 <= m } ?? false) { return false }
         if let m = minDiameterMM, !(p.diameterMM.map { $0 > m } ?? false) { return false }
         return true

@@ -1,3 +1,5 @@
+import SubterraModel
+
 /// The attributes of a pipe that the clearance rules look at, as plain codes.
 ///
 /// Kept apart from the survey model so a planned pipe (which has no survey record yet) and an
@@ -5,21 +7,22 @@
 /// does not know.
 public struct PipeProfile: Hashable, Sendable, Codable {
     /// Survey layer code (CJJ 61 appendix B), e.g. `"RQ"` gas.
-    public var layer: String
+    public var layer: LayerCode
     /// Sub-type code within the layer, e.g. `"TR"` natural gas; informative, not used by the tables.
-    public var subtype: String?
-    /// Gas pressure class, one of ``PipeProfile/pressureClasses`` (`"subHighA"`); `nil` when not
-    /// surveyed, which the default rules treat as the strictest class the tables cover.
-    public var pressureClass: String?
+    public var subtype: SubtypeCode?
+    /// Gas pressure class; `nil` when not surveyed, which the default rules treat as the strictest
+    /// class the tables cover.
+    public var pressureClass: GasPressureClass?
     /// Burial method code, e.g. `"ZM"` direct-buried, `"GK"` duct bank, `"GG"` trench.
-    public var burial: String?
+    public var burial: BurialMethod?
     /// Nominal diameter DN in millimetres, or the larger side of a W×H section; `nil` when unknown.
     public var diameterMM: Double?
     /// Cable voltage in kilovolts, for power.
     public var voltageKV: Double?
 
     public init(
-        layer: String, subtype: String? = nil, pressureClass: String? = nil, burial: String? = nil,
+        layer: LayerCode, subtype: SubtypeCode? = nil, pressureClass: GasPressureClass? = nil,
+        burial: BurialMethod? = nil,
         diameterMM: Double? = nil, voltageKV: Double? = nil
     ) {
         self.layer = layer
@@ -30,21 +33,16 @@ public struct PipeProfile: Hashable, Sendable, Codable {
         self.voltageKV = voltageKV
     }
 
-    /// Gas pressure classes from lowest to highest, as the rule files name them.
-    ///
-    /// low ≤ 0.01 MPa; medium B ≤ 0.2; medium A ≤ 0.4; sub-high B ≤ 0.8; sub-high A ≤ 1.6;
-    /// high B ≤ 2.5; high A ≤ 4.0.
-    public static let pressureClasses = ["low", "mediumB", "mediumA", "subHighB", "subHighA", "highB", "highA"]
-
-    /// The pressure class of a gauge pressure in MPa, upper bounds inclusive; `nil` for a negative,
-    /// non-finite or above-4.0 MPa value.
-    public static func pressureClass(megapascals p: Double) -> String? {
-        guard p.isFinite, p >= 0 else { return nil }
-        let bounds = [0.01, 0.2, 0.4, 0.8, 1.6, 2.5, 4.0]
-        guard let i = bounds.firstIndex(where: { p <= $0 }) else { return nil }
-        return pressureClasses[i]
+    /// The profile of a surveyed segment: DN, or the larger side of a W×H section, as diameter.
+    public init(_ s: PipeSegment) {
+        let dn: Double?
+        switch s.section {
+        case .circular(let d): dn = d
+        case .rectangular(let w, let h): dn = max(w, h)
+        case nil: dn = nil
+        }
+        self.init(
+            layer: s.layer, subtype: s.subtype, pressureClass: s.gasPressureClass, burial: s.burial,
+            diameterMM: dn, voltageKV: s.voltageKV)
     }
-
-    /// Rank of a pressure class in ``pressureClasses``, `nil` for an unknown code.
-    public static func pressureRank(_ code: String) -> Int? { pressureClasses.firstIndex(of: code) }
 }
