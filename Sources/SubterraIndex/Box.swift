@@ -1,4 +1,8 @@
 /// An axis-aligned box in the index's coordinate space (metres in a projected system).
+///
+/// Boxes are closed: two boxes that share only an edge or a corner intersect, and a degenerate box
+/// (`minX == maxX` and/or `minY == maxY`) is a valid point or line. A box is *valid* when all four
+/// values are finite and `min <= max` on both axes; the indexes refuse anything else at build time.
 @frozen
 public struct Box: Hashable, Sendable {
     public var minX: Double
@@ -13,4 +17,119 @@ public struct Box: Hashable, Sendable {
         self.maxX = maxX
         self.maxY = maxY
     }
+
+    /// The degenerate box of one point.
+    @inlinable
+    public init(x: Double, y: Double) {
+        self.init(minX: x, minY: y, maxX: x, maxY: y)
+    }
+
+    /// The bounding box of the segment `(x0, y0)`–`(x1, y1)`, in either direction.
+    @inlinable
+    public init(x0: Double, y0: Double, x1: Double, y1: Double) {
+        self.init(minX: Swift.min(x0, x1), minY: Swift.min(y0, y1), maxX: Swift.max(x0, x1), maxY: Swift.max(y0, y1))
+    }
+}
+
+extension Box {
+    /// True when all values are finite and the box is not inverted. NaN fails every comparison, so
+    /// it is caught by the `<=` tests too; `isFinite` adds the infinities.
+    @inlinable
+    public var isValid: Bool {
+        minX.isFinite && minY.isFinite && maxX.isFinite && maxY.isFinite && minX <= maxX && minY <= maxY
+    }
+
+    /// Why the box is invalid, or `nil` if it is valid (used in error messages).
+    public var invalidityReason: String? {
+        if minX.isNaN || minY.isNaN || maxX.isNaN || maxY.isNaN { return "a coordinate is NaN" }
+        if !(minX.isFinite && minY.isFinite && maxX.isFinite && maxY.isFinite) { return "a coordinate is infinite" }
+        if minX > maxX { return "minX \(minX) > maxX \(maxX)" }
+        if minY > maxY { return "minY \(minY) > maxY \(maxY)" }
+        return nil
+    }
+
+    @inlinable public var width: Double { maxX - minX }
+    @inlinable public var height: Double { maxY - minY }
+    /// Area in square units; zero for points and lines.
+    @inlinable public var area: Double { (maxX - minX) * (maxY - minY) }
+    @inlinable public var centerX: Double { (minX + maxX) * 0.5 }
+    @inlinable public var centerY: Double { (minY + maxY) * 0.5 }
+
+    /// Closed-box intersection test (touching counts). O(1).
+    @inlinable
+    public func intersects(_ other: Box) -> Bool {
+        minX <= other.maxX && other.minX <= maxX && minY <= other.maxY && other.minY <= maxY
+    }
+
+    /// True when `other` lies entirely inside (or on the border of) `self`.
+    @inlinable
+    public func contains(_ other: Box) -> Bool {
+        minX <= other.minX && other.maxX <= maxX && minY <= other.minY && other.maxY <= maxY
+    }
+
+    /// True when the point lies inside or on the border.
+    @inlinable
+    public func contains(x: Double, y: Double) -> Bool {
+        minX <= x && x <= maxX && minY <= y && y <= maxY
+    }
+
+    /// The smallest box holding both.
+    @inlinable
+    public func union(_ other: Box) -> Box {
+        Box(minX: Swift.min(minX, other.minX), minY: Swift.min(minY, other.minY),
+            maxX: Swift.max(maxX, other.maxX), maxY: Swift.max(maxY, other.maxY))
+    }
+
+    /// The overlap of two boxes, or `nil` if they are disjoint.
+    @inlinable
+    public func intersection(_ other: Box) -> Box? {
+        guard intersects(other) else { return nil }
+        return Box(minX: Swift.max(minX, other.minX), minY: Swift.max(minY, other.minY),
+                   maxX: Swift.min(maxX, other.maxX), maxY: Swift.min(maxY, other.maxY))
+    }
+
+    /// The box grown by `margin` on every side (shrunk if negative).
+    @inlinable
+    public func expanded(by margin: Double) -> Box {
+        Box(minX: minX - margin, minY: minY - margin, maxX: maxX + margin, maxY: maxY + margin)
+    }
+
+    /// Squared Euclidean distance from the point to the nearest point of the box (0 inside).
+    @inlinable
+    public func squaredDistance(toX x: Double, y: Double) -> Double {
+        let dx = Swift.max(0, minX - x, x - maxX)
+        let dy = Swift.max(0, minY - y, y - maxY)
+        return dx * dx + dy * dy
+    }
+
+    /// Euclidean distance from the point to the box (0 inside). A lower bound of the distance from
+    /// the point to anything inside the box, which is why the indexes use it to prune.
+    @inlinable
+    public func distance(toX x: Double, y: Double) -> Double {
+        squaredDistance(toX: x, y: y).squareRoot()
+    }
+
+    /// Squared Euclidean distance between the closest points of two boxes (0 if they intersect).
+    @inlinable
+    public func squaredDistance(to other: Box) -> Double {
+        let dx = Swift.max(0, other.minX - maxX, minX - other.maxX)
+        let dy = Swift.max(0, other.minY - maxY, minY - other.maxY)
+        return dx * dx + dy * dy
+    }
+
+    /// Euclidean distance between the closest points of two boxes (0 if they intersect).
+    @inlinable
+    public func distance(to other: Box) -> Double {
+        squaredDistance(to: other).squareRoot()
+    }
+
+    /// Largest absolute coordinate; scales the rounding slack used when pruning by distance.
+    @inlinable
+    var _magnitude: Double {
+        Swift.max(Swift.max(abs(minX), abs(maxX)), Swift.max(abs(minY), abs(maxY)))
+    }
+}
+
+extension Box: CustomStringConvertible {
+    public var description: String { "Box(\(minX), \(minY), \(maxX), \(maxY))" }
 }

@@ -1,0 +1,158 @@
+// Window and within-distance queries on the packed tree. Both are depth-first over an explicit
+// stack of (level, position) words in a temporary allocation sized levels × nodeSize, which is the
+// deepest a DFS can get; no allocation for the usual node sizes (the stdlib puts ≤ 1 KiB on the
+// stack).
+
+extension PackedRTree {
+    /// Start offset of `level` in `_boxes`.
+    @inlinable @inline(__always)
+    func _levelStart(_ level: Int, _ ends: UnsafeBufferPointer<Int>) -> Int {
+        level == 0 ? 0 : ends[level - 1]
+    }
+
+    /// Depth-first traversal. `nodeTest` decides whether to descend into an internal box, `leaf`
+    /// is handed each leaf position whose box passes `leafTest`; returns `false` if stopped.
+    @inlinable
+    func _traverse(
+        nodeTest: (Box) throws -> Bool,
+        leaf: (Int, UnsafeBufferPointer<Box>, UnsafeBufferPointer<UInt32>) throws -> SearchControl
+    ) rethrows -> Bool {
+        if _ids.isEmpty { return true }
+        let m = nodeSize
+        return try _boxes.withUnsafeBufferPointer { boxes in
+            try _ids.withUnsafeBufferPointer { ids in
+                try _levelEnds.withUnsafeBufferPointer { ends in
+                    let rootLevel = ends.count - 1
+                    let root = boxes.count - 1
+                    guard try nodeTest(boxes[root]) else { return true }
+                    return try withUnsafeTemporaryAllocation(of: Int.self, capacity: ends.count * m + 1) { stack in
+                        stack[0] = rootLevel << 48 | root
+                        var top = 1
+                        while top > 0 {
+                            top -= 1
+                            let entry = stack[top]
+                            let level = entry >> 48
+                            let pos = entry & (1 << 48 - 1)
+                            let childLevelStart = level == 1 ? 0 : ends[level - 2]
+                            let first = childLevelStart + (pos - ends[level - 1]) * m
+                            let last = Swift.min(first + m, ends[level - 1])
+                            if level == 1 {
+                                var c = first
+                                while c < last {
+                                    if try nodeTest(boxes[c]), try leaf(c, boxes, ids) == .stop { return false }
+                                    c += 1
+                                }
+                            } else {
+                                // Push in reverse so children are visited in array order.
+                                var c = last - 1
+                                let tag = (level - 1) << 48
+                                while c >= first {
+                                    if try nodeTest(boxes[c]) {
+                                        stack[top] = tag | c
+                                        top += 1
+                                    }
+                                    c -= 1
+                                }
+                            }
+                        }
+                        return true
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the id of every item whose box intersects `query` (closed boxes: touching
+    /// counts), in tree order, until it returns `.stop`. Exact: equal to brute force over the
+    /// build boxes. A NaN query matches nothing.
+    ///
+    /// - Complexity: O(log n + k) node visits for a small window; no allocation.
+    @inlinable
+    public func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows {
+        _ = try _traverse(nodeTest: { $0.intersects(query) }, leaf: { c, _, ids in try body(ids[c]) })
+    }
+
+    /// Ids of all items whose box intersects `query`, in tree order.
+    @inlinable
+    public func intersecting(_ query: Box) -> [UInt32] {
+        var out: [UInt32] = []
+        forEachIntersecting(query) { out.append($0); return .continue }
+        return out
+    }
+
+    /// Ids of the items whose box intersects `query` *and* pass the caller's exact predicate
+    /// (e.g. "the segment really crosses the dig polygon"), in tree order. The predicate is only
+    /// called for box hits.
+    @inlinable
+    public func intersecting(_ query: Box, where exact: (UInt32) throws -> Bool) rethrows -> [UInt32] {
+        var out: [UInt32] = []
+        try forEachIntersecting(query) { id in
+            if try exact(id) { out.append(id) }
+            return .continue
+        }
+        return out
+    }
+
+    /// Distance limit used for pruning so that rounding in a caller's lower bound never hides an
+    /// item whose exact distance is ≤ `d` (relative 2^-39 plus the tree's absolute slack).
+    @inlinable
+    func _pruneLimit(_ d: Double) -> Double {
+        (d + _slack) * (1 + 0x1p-39)
+    }
+
+    /// Calls `body` for every item whose **exact** distance is ≤ `distance`, until `.stop`.
+    ///
+    /// - Parameters:
+    ///   - boxLowerBound: a lower bound of the distance from the query to anything inside a box
+    ///     (for a point query, `box.distance(toX:y:)`); used to prune nodes and to skip items
+    ///     before calling `exactDistance`.
+    ///   - exactDistance: the exact distance from the query to item `id` (e.g. point–segment).
+    /// - Complexity: O(log n + candidates); no allocation.
+    @inlinable
+    public func forEachWithin(
+        distance: Double,
+        boxLowerBound: (Box) throws -> Double,
+        exactDistance: (UInt32) throws -> Double,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        let limit = _pruneLimit(distance)
+        _ = try _traverse(nodeTest: { try boxLowerBound($0) <= limit }, leaf: { c, _, ids in
+            let id = ids[c]
+            let d = try exactDistance(id)
+            return d <= distance ? try body(Neighbor(id: id, distance: d)) : .continue
+        })
+    }
+
+    /// All items whose exact distance is ≤ `distance`, with their distances, in tree order.
+    @inlinable
+    public func within(
+        distance: Double,
+        boxLowerBound: (Box) throws -> Double,
+        exactDistance: (UInt32) throws -> Double
+    ) rethrows -> [Neighbor] {
+        var out: [Neighbor] = []
+        try forEachWithin(distance: distance, boxLowerBound: boxLowerBound, exactDistance: exactDistance) {
+            out.append($0)
+            return .continue
+        }
+        return out
+    }
+
+    /// Items whose exact distance from the point `(x, y)` is ≤ `distance`; the box bound is the
+    /// point–box distance.
+    @inlinable
+    public func within(
+        distance: Double, ofX x: Double, y: Double, exactDistance: (UInt32) throws -> Double
+    ) rethrows -> [Neighbor] {
+        try within(distance: distance, boxLowerBound: { $0.distance(toX: x, y: y) }, exactDistance: exactDistance)
+    }
+
+    /// Items whose exact distance from the box `query` is ≤ `distance`; the box bound is the
+    /// box–box distance.
+    @inlinable
+    public func within(
+        distance: Double, of query: Box, exactDistance: (UInt32) throws -> Double
+    ) rethrows -> [Neighbor] {
+        try within(distance: distance, boxLowerBound: { $0.distance(to: query) }, exactDistance: exactDistance)
+    }
+}
