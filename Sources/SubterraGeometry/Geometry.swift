@@ -91,11 +91,36 @@ public struct Envelope: Hashable, Sendable {
     }
 }
 
-/// Why a geometry could not be built.
+/// Why a geometry could not be built or parsed.
+///
+/// Parsers fill in where the problem is: `offset` is the byte offset (WKB, GeoJSON) or character
+/// offset (WKT) in the input, `path` the JSON path of the offending value (for example
+/// `features[1234].geometry.coordinates[3][1]`) and `featureIndex` the feature it belongs to, so
+/// a planner can find the bad record in a file of a million.
 public struct GeometryError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// Byte (WKB, GeoJSON) or character (WKT) offset of the problem in the input, if parsed.
+    public var offset: Int?
+    /// JSON path of the offending value, if parsed from GeoJSON; empty at the document root.
+    public var path: String?
+    /// Index of the feature in its feature collection, if the problem is inside one.
+    public var featureIndex: Int?
+
+    public init(_ message: String, offset: Int? = nil, path: String? = nil, featureIndex: Int? = nil) {
+        self.message = message
+        self.offset = offset
+        self.path = path
+        self.featureIndex = featureIndex
+    }
+
+    /// `path: message (at byte N)`, leaving out what is unknown.
+    public var description: String {
+        var s = ""
+        if let path, !path.isEmpty { s += path + ": " }
+        s += message
+        if let offset { s += " (at offset \(offset))" }
+        return s
+    }
 }
 
 /// A sequence of two or more points joined by straight segments.
@@ -139,6 +164,10 @@ public struct LinearRing: Hashable, Sendable {
 }
 
 /// A polygon: an exterior ring and zero or more holes.
+///
+/// Ring orientation is not enforced (GeoJSON asks for counter-clockwise exteriors, shapefiles
+/// write clockwise ones); every kernel here is orientation-agnostic. Whether holes lie inside the
+/// exterior and do not cross is a GEOS validity question (`SubterraGEOS`), not checked here.
 public struct Polygon: Hashable, Sendable {
     public var exterior: LinearRing
     public var holes: [LinearRing]
@@ -148,10 +177,33 @@ public struct Polygon: Hashable, Sendable {
         self.holes = holes
     }
 
+    /// Builds a polygon from raw rings (first the exterior), validating each ring.
+    /// - Throws: `GeometryError` naming the ring (0 = exterior) and the reason.
+    public init(rings: [[Point]]) throws(GeometryError) {
+        guard !rings.isEmpty else { throw GeometryError("a polygon needs at least an exterior ring") }
+        var built: [LinearRing] = []
+        built.reserveCapacity(rings.count)
+        for (i, r) in rings.enumerated() {
+            do { built.append(try LinearRing(r)) } catch {
+                throw GeometryError("polygon ring \(i): \(error.message)")
+            }
+        }
+        self.exterior = built[0]
+        self.holes = Array(built.dropFirst())
+    }
+
+    /// The exterior followed by the holes.
+    public var rings: [LinearRing] { [exterior] + holes }
+
     public var envelope: Envelope { exterior.envelope }
 }
 
 /// Any geometry this library handles.
+///
+/// Multi forms are plain arrays of their parts rather than dedicated `MultiPoint`/… structs: a
+/// multi geometry has no invariant of its own beyond its parts' (which their types already
+/// enforce), and arrays let callers use the whole standard library on them. An empty multi
+/// geometry or collection is an empty array; there is no empty point or line string.
 public indirect enum Geometry: Hashable, Sendable {
     case point(Point)
     case lineString(LineString)
@@ -172,5 +224,62 @@ public indirect enum Geometry: Hashable, Sendable {
         case .multiPolygon(let ps): return ps.reduce(.empty) { $0.union($1.envelope) }
         case .collection(let gs): return gs.reduce(.empty) { $0.union($1.envelope) }
         }
+    }
+}
+
+extension Geometry {
+    /// The OGC type name as WKT spells it (`POINT`, `MULTILINESTRING`, `GEOMETRYCOLLECTION`, …).
+    public var typeName: String {
+        switch self {
+        case .point: return "POINT"
+        case .lineString: return "LINESTRING"
+        case .polygon: return "POLYGON"
+        case .multiPoint: return "MULTIPOINT"
+        case .multiLineString: return "MULTILINESTRING"
+        case .multiPolygon: return "MULTIPOLYGON"
+        case .collection: return "GEOMETRYCOLLECTION"
+        }
+    }
+
+    /// Whether the geometry has no points at all (only multi forms and collections can be empty).
+    public var isEmpty: Bool {
+        switch self {
+        case .point, .lineString, .polygon: return false
+        case .multiPoint(let a): return a.isEmpty
+        case .multiLineString(let a): return a.isEmpty
+        case .multiPolygon(let a): return a.isEmpty
+        case .collection(let a): return a.allSatisfy(\.isEmpty)
+        }
+    }
+
+    /// Calls `body` on every vertex, rings and parts in order. O(n), no allocation.
+    public func forEachPoint(_ body: (Point) throws -> Void) rethrows {
+        switch self {
+        case .point(let p): try body(p)
+        case .lineString(let l): for p in l.points { try body(p) }
+        case .polygon(let p):
+            for p in p.exterior.points { try body(p) }
+            for h in p.holes { for p in h.points { try body(p) } }
+        case .multiPoint(let ps): for p in ps { try body(p) }
+        case .multiLineString(let ls): for l in ls { for p in l.points { try body(p) } }
+        case .multiPolygon(let polys):
+            for poly in polys {
+                for p in poly.exterior.points { try body(p) }
+                for h in poly.holes { for p in h.points { try body(p) } }
+            }
+        case .collection(let gs): for g in gs { try g.forEachPoint(body) }
+        }
+    }
+
+    /// Whether every vertex carries a `z` (and there is at least one vertex). Writers emit Z
+    /// coordinates only then, so a mixed geometry is written 2D rather than with invented heights.
+    public var hasZ: Bool {
+        var any = false
+        var all = true
+        forEachPoint { p in
+            any = true
+            if p.z == nil { all = false }
+        }
+        return any && all
     }
 }

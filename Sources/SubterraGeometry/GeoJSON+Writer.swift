@@ -1,0 +1,182 @@
+extension GeoJSON {
+    /// A geometry as GeoJSON text (`{"type":"Point","coordinates":[1,2]}`), compact, coordinates
+    /// in the shortest form that reads back exactly, `z` written only when every vertex has one.
+    /// - Complexity: O(n) in the vertex count.
+    public static func write(_ geometry: Geometry) -> String {
+        var out = ""
+        _writeGeometry(geometry, hasZ: geometry.hasZ, into: &out)
+        return out
+    }
+
+    /// A feature as GeoJSON text, properties in their stored order.
+    public static func write(_ feature: GeoJSONFeature) -> String {
+        var out = ""
+        _writeFeature(feature, into: &out)
+        return out
+    }
+
+    /// A feature collection as GeoJSON text, with the legacy `crs` member when it has one.
+    public static func write(_ collection: GeoJSONFeatureCollection) -> String {
+        var out = "{\"type\":\"FeatureCollection\""
+        if let crs = collection.crs {
+            out += ",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+            _writeString(crs.name, into: &out)
+            out += "}}"
+        }
+        out += ",\"features\":["
+        for (k, f) in collection.features.enumerated() {
+            if k > 0 { out += "," }
+            _writeFeature(f, into: &out)
+        }
+        out += "]}"
+        return out
+    }
+
+    /// A JSON value as compact text; non-finite numbers (which JSON cannot hold) become `null`.
+    public static func write(_ value: JSONValue) -> String {
+        var out = ""
+        _writeValue(value, into: &out)
+        return out
+    }
+
+    static func _writeFeature(_ f: GeoJSONFeature, into out: inout String) {
+        out += "{\"type\":\"Feature\""
+        if let id = f.id {
+            out += ",\"id\":"
+            _writeValue(id, into: &out)
+        }
+        out += ",\"geometry\":"
+        if let g = f.geometry {
+            _writeGeometry(g, hasZ: g.hasZ, into: &out)
+        } else {
+            out += "null"
+        }
+        out += ",\"properties\":"
+        if let p = f.properties {
+            _writeValue(.object(p), into: &out)
+        } else {
+            out += "null"
+        }
+        out += "}"
+    }
+
+    static func _writeString(_ s: String, into out: inout String) {
+        out += "\""
+        var plainStart = s.utf8.startIndex
+        var idx = plainStart
+        let u = s.utf8
+        // Copy runs of plain bytes in one append; escape only what JSON requires.
+        while idx != u.endIndex {
+            let c = u[idx]
+            if c == 0x22 || c == 0x5C || c < 0x20 {
+                out += String(s[plainStart..<idx])
+                switch c {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                default:
+                    let hex = String(c, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+                plainStart = u.index(after: idx)
+            }
+            idx = u.index(after: idx)
+        }
+        out += String(s[plainStart..<u.endIndex])
+        out += "\""
+    }
+
+    static func _writeValue(_ v: JSONValue, into out: inout String) {
+        switch v {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let d): out += d.isFinite ? _formatNumber(d) : "null"
+        case .string(let s): _writeString(s, into: &out)
+        case .array(let a):
+            out += "["
+            for (k, e) in a.enumerated() {
+                if k > 0 { out += "," }
+                _writeValue(e, into: &out)
+            }
+            out += "]"
+        case .object(let o):
+            out += "{"
+            for (k, (key, value)) in o.members.enumerated() {
+                if k > 0 { out += "," }
+                _writeString(key, into: &out)
+                out += ":"
+                _writeValue(value, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func _writeGeometry(_ g: Geometry, hasZ: Bool, into out: inout String) {
+        func pos(_ p: Point) {
+            out += "["
+            out += _formatNumber(p.x)
+            out += ","
+            out += _formatNumber(p.y)
+            if hasZ {
+                out += ","
+                out += _formatNumber(p.z ?? 0)
+            }
+            out += "]"
+        }
+        func list(_ ps: [Point]) {
+            out += "["
+            for (k, p) in ps.enumerated() {
+                if k > 0 { out += "," }
+                pos(p)
+            }
+            out += "]"
+        }
+        func poly(_ p: Polygon) {
+            out += "["
+            list(p.exterior.points)
+            for h in p.holes {
+                out += ","
+                list(h.points)
+            }
+            out += "]"
+        }
+        switch g {
+        case .point(let p):
+            out += "{\"type\":\"Point\",\"coordinates\":"
+            pos(p)
+        case .lineString(let l):
+            out += "{\"type\":\"LineString\",\"coordinates\":"
+            list(l.points)
+        case .polygon(let p):
+            out += "{\"type\":\"Polygon\",\"coordinates\":"
+            poly(p)
+        case .multiPoint(let ps):
+            out += "{\"type\":\"MultiPoint\",\"coordinates\":"
+            list(ps)
+        case .multiLineString(let ls):
+            out += "{\"type\":\"MultiLineString\",\"coordinates\":["
+            for (k, l) in ls.enumerated() {
+                if k > 0 { out += "," }
+                list(l.points)
+            }
+            out += "]"
+        case .multiPolygon(let ps):
+            out += "{\"type\":\"MultiPolygon\",\"coordinates\":["
+            for (k, p) in ps.enumerated() {
+                if k > 0 { out += "," }
+                poly(p)
+            }
+            out += "]"
+        case .collection(let gs):
+            out += "{\"type\":\"GeometryCollection\",\"geometries\":["
+            for (k, g) in gs.enumerated() {
+                if k > 0 { out += "," }
+                _writeGeometry(g, hasZ: hasZ, into: &out)
+            }
+            out += "]"
+        }
+        out += "}"
+    }
+}
