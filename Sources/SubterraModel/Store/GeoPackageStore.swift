@@ -1,0 +1,406 @@
+import Foundation
+import SubterraGeometry
+
+/// The default `UtilityStore`: a GeoPackage 1.3 file (SQLite) that GDAL/QGIS open as two layers.
+///
+/// Schema: `subterra_segments` (LINESTRING, `fid` = segment id) and `subterra_points` (POINT,
+/// `number` unique), each with every model attribute as a column and an R-tree index
+/// (`gpkg_rtree_index`); `subterra_metadata` is a registered attributes table. Coordinates are
+/// x = easting, y = northing in `spatialReference` (EPSG:4549 by default).
+///
+/// Thread-safe: one connection guarded by a lock; every write is one transaction, so a failed
+/// edit leaves the file as it was.
+public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
+    public static let segmentTable = "subterra_segments"
+    public static let pointTable = "subterra_points"
+    public static let metadataTable = "subterra_metadata"
+
+    public let path: String
+    public let spatialReference: SpatialReference
+    public let isReadOnly: Bool
+    // Every use of `db` holds `lock`; that is what makes the @unchecked Sendable sound.
+    private let db: Database
+    private let lock = NSLock()
+
+    /// Called after each row written inside `apply`, with the running row count; a throw aborts
+    /// the edit. Tests use it to fail an import halfway.
+    var _afterRowWritten: ((Int) throws -> Void)?
+
+    private init(db: Database, path: String, srs: SpatialReference, readOnly: Bool) {
+        self.db = db
+        self.path = path
+        self.spatialReference = srs
+        self.isReadOnly = readOnly
+    }
+
+    static let segmentColumns: [(String, String)] = [
+        ("layer", "TEXT NOT NULL"), ("subtype", "TEXT"), ("start_point", "TEXT NOT NULL"),
+        ("end_point", "TEXT NOT NULL"), ("start_depth", "DOUBLE"), ("end_depth", "DOUBLE"),
+        ("start_elevation", "DOUBLE"), ("end_elevation", "DOUBLE"), ("elevation_reference", "TEXT NOT NULL"),
+        ("diameter_mm", "DOUBLE"), ("width_mm", "DOUBLE"), ("height_mm", "DOUBLE"), ("duct_holes", "INTEGER"),
+        ("duct_holes_occupied", "INTEGER"), ("cable_count", "INTEGER"), ("material", "TEXT"), ("burial", "TEXT"),
+        ("gas_pressure_mpa", "DOUBLE"), ("voltage_kv", "DOUBLE"), ("owner", "TEXT"), ("road", "TEXT"),
+        ("laying_date", "TEXT"), ("status", "TEXT"), ("accuracy_h_m", "DOUBLE"), ("accuracy_v_m", "DOUBLE"),
+        ("quality_level", "TEXT"),
+    ]
+
+    static let pointColumns: [(String, String)] = [
+        ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
+        ("kind", "TEXT NOT NULL"), ("ground_elevation", "DOUBLE"), ("depth", "DOUBLE"), ("owner", "TEXT"),
+        ("road", "TEXT"), ("status", "TEXT"),
+    ]
+
+    /// Creates a new, empty store at `path`.
+    ///
+    /// - Throws: `StoreError` when the file exists (never overwritten) or cannot be written.
+    public static func create(at path: String, spatialReference srs: SpatialReference = .cgcs2000GK120E)
+        throws(StoreError) -> GeoPackageStore
+    {
+        if FileManager.default.fileExists(atPath: path) {
+            throw StoreError("file exists; refusing to overwrite it", path: path)
+        }
+        do {
+            let db = try Database(path: path, mode: .create)
+            try GeoPackage.registerFunctions(db)
+            try db.transaction {
+                try GeoPackage.initialize(db)
+                try GeoPackage.register(srs, in: db)
+                try GeoPackage.createFeatureTable(
+                    segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true, columns: segmentColumns,
+                    description: "Subterra pipe segments (CJJ 61 管线段)", in: db)
+                try GeoPackage.createFeatureTable(
+                    pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns,
+                    description: "Subterra survey points (CJJ 61 管线点)", in: db)
+                try db.execute(
+                    """
+                    CREATE INDEX subterra_segments_start ON subterra_segments(start_point);
+                    CREATE INDEX subterra_segments_end ON subterra_segments(end_point);
+                    CREATE TABLE subterra_metadata (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+                      key TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
+                    INSERT INTO gpkg_contents (table_name, data_type, identifier, description)
+                      VALUES ('subterra_metadata', 'attributes', 'subterra_metadata', 'Subterra store metadata');
+                    INSERT INTO subterra_metadata (key, value) VALUES ('subterra.schema', '1');
+                    """)
+                try GeoPackage.createSpatialIndex(segmentTable, in: db)
+                try GeoPackage.createSpatialIndex(pointTable, in: db)
+            }
+            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: false)
+        } catch {
+            // A half-created file is worse than none: the caller asked for a new one.
+            try? FileManager.default.removeItem(atPath: path)
+            throw StoreError("cannot create store: \(error)", path: path)
+        }
+    }
+
+    /// Opens an existing store, checking that it is a GeoPackage written by Subterra.
+    ///
+    /// - Throws: `StoreError` for a missing file, a file that is not SQLite, a GeoPackage without
+    ///   Subterra's tables (use `GeoPackageImporter` for those), or a table missing a column.
+    ///   Opening never writes to the file.
+    public static func open(at path: String, readOnly: Bool = false) throws(StoreError) -> GeoPackageStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError("file does not exist", path: path)
+        }
+        guard GeoPackage.looksLikeSQLite(path: path) else {
+            throw StoreError("not a GeoPackage: the file does not start with the SQLite header", path: path)
+        }
+        do {
+            let db = try Database(path: path, mode: readOnly ? .readOnly : .readWrite)
+            try GeoPackage.registerFunctions(db)
+            let appID = try db.scalarInt("PRAGMA application_id") ?? 0
+            guard appID == GeoPackage.applicationID else {
+                throw StoreError(
+                    "not a GeoPackage: application_id is 0x\(String(appID, radix: 16)), expected 0x47504B47 ('GPKG')",
+                    path: path)
+            }
+            for t in ["gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns"] where try !db.tableExists(t) {
+                throw StoreError("not a valid GeoPackage: required table \(t) is missing", path: path)
+            }
+            for (t, cols) in [(segmentTable, segmentColumns), (pointTable, pointColumns)] {
+                guard try db.tableExists(t) else {
+                    throw StoreError(
+                        "a GeoPackage but not a Subterra store (no \(t) table); import it with GeoPackageImporter",
+                        path: path, table: t)
+                }
+                let have = try columnNames(t, db)
+                for (c, _) in cols where !have.contains(c) {
+                    throw StoreError("column is missing", path: path, table: t, field: c)
+                }
+            }
+            let srsID = try db.scalarInt(
+                "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", .text(segmentTable))
+            guard let srsID, let srs = try GeoPackage.spatialReference(Int32(truncatingIfNeeded: srsID), in: db) else {
+                throw StoreError("segment table has no registered spatial reference", path: path, table: segmentTable)
+            }
+            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError("cannot open store: \(error)", path: path)
+        }
+    }
+
+    private static func columnNames(_ table: String, _ db: Database) throws(SQLiteError) -> Set<String> {
+        let s = try db.prepare("PRAGMA table_info(\(GeoPackage.quote(table)))")
+        var names = Set<String>()
+        while try s.step() { if let n = s.text(1) { names.insert(n) } }
+        return names
+    }
+
+    private func locked<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try body()
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError("\(error)", path: path)
+        }
+    }
+
+    // MARK: Reading
+
+    static let segmentSelect = "SELECT fid, geom, " + segmentColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
+        + " FROM subterra_segments"
+    static let pointSelect = "SELECT fid, geom, " + pointColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
+        + " FROM subterra_points"
+
+    public func loadAll() throws(StoreError) -> UtilityNetwork {
+        try locked {
+            let segs = try readSegments(db.prepare(Self.segmentSelect + " ORDER BY fid"))
+            let pts = try readPoints(db.prepare(Self.pointSelect + " ORDER BY fid"))
+            return try network(segs, pts)
+        }
+    }
+
+    public func load(in envelope: Envelope) throws(StoreError) -> UtilityNetwork {
+        try locked {
+            let filter = " WHERE fid IN (SELECT id FROM \"rtree_%@_geom\" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) ORDER BY fid"
+            let bind: [SQLiteValue] = [.real(envelope.maxX), .real(envelope.minX), .real(envelope.maxY), .real(envelope.minY)]
+            let s1 = try db.prepare(Self.segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
+            try s1.bind(bind)
+            let s2 = try db.prepare(Self.pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
+            try s2.bind(bind)
+            return try network(readSegments(s1), readPoints(s2))
+        }
+    }
+
+    private func network(_ segs: [PipeSegment], _ pts: [FeaturePoint]) throws(StoreError) -> UtilityNetwork {
+        do {
+            return try UtilityNetwork(crs: spatialReference.authorityString, segments: segs, points: pts)
+        } catch {
+            throw StoreError("stored data is invalid: \(error)", path: path)
+        }
+    }
+
+    public func counts() throws(StoreError) -> (segments: Int, points: Int) {
+        try locked {
+            (Int(try db.scalarInt("SELECT count(*) FROM subterra_segments") ?? 0),
+             Int(try db.scalarInt("SELECT count(*) FROM subterra_points") ?? 0))
+        }
+    }
+
+    private func readSegments(_ s: Statement) throws -> [PipeSegment] {
+        var out: [PipeSegment] = []
+        while try s.step() {
+            let fid = s.int64(0)
+            func bad(_ field: String, _ why: String) -> StoreError {
+                StoreError(why, path: path, table: Self.segmentTable, record: "fid \(fid)", field: field)
+            }
+            let decoded: GeoPackageGeometry.Decoded
+            do {
+                decoded = try s.withBlob(1) { raw throws(GeoPackageGeometryError) in try GeoPackageGeometry.decode(raw) }
+            } catch { throw bad("geom", "\(error)") }
+            guard case .lineString(let line)? = decoded.geometry else {
+                throw bad("geom", "geometry is not a non-empty LINESTRING")
+            }
+            guard let layer = s.text(2), let start = s.text(4), let end = s.text(5) else {
+                throw bad("layer/start_point/end_point", "required value is NULL")
+            }
+            let ref = ElevationReference(rawValue: s.text(10) ?? "top") ?? .top
+            var section: PipeSection?
+            if let d = s.optionalDouble(11) {
+                section = .circular(diameterMM: d)
+            } else if let w = s.optionalDouble(12), let h = s.optionalDouble(13) {
+                section = .rectangular(widthMM: w, heightMM: h)
+            }
+            var accuracy: PositionalAccuracy?
+            if let h = s.optionalDouble(25) {
+                accuracy = PositionalAccuracy(
+                    horizontalM: h, verticalM: s.optionalDouble(26), qualityLevel: s.text(27).flatMap(QualityLevel.init))
+            }
+            out.append(PipeSegment(
+                id: fid, layer: LayerCode(layer), subtype: s.text(3).map(SubtypeCode.init),
+                startPoint: PointNumber(start), endPoint: PointNumber(end), geometry: line,
+                startDepth: s.optionalDouble(6), endDepth: s.optionalDouble(7),
+                startElevation: s.optionalDouble(8), endElevation: s.optionalDouble(9), elevationReference: ref,
+                section: section, ductHoles: s.optionalInt64(14).map { Int($0) },
+                ductHolesOccupied: s.optionalInt64(15).map { Int($0) }, cableCount: s.optionalInt64(16).map { Int($0) },
+                material: s.text(17).map(Material.init), burial: s.text(18).map(BurialMethod.init),
+                gasPressureMPa: s.optionalDouble(19), voltageKV: s.optionalDouble(20), owner: s.text(21),
+                road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
+                accuracy: accuracy))
+        }
+        return out
+    }
+
+    private func readPoints(_ s: Statement) throws -> [FeaturePoint] {
+        var out: [FeaturePoint] = []
+        while try s.step() {
+            let fid = s.int64(0)
+            func bad(_ field: String, _ why: String) -> StoreError {
+                StoreError(why, path: path, table: Self.pointTable, record: "fid \(fid)", field: field)
+            }
+            let decoded: GeoPackageGeometry.Decoded
+            do {
+                decoded = try s.withBlob(1) { raw throws(GeoPackageGeometryError) in try GeoPackageGeometry.decode(raw) }
+            } catch { throw bad("geom", "\(error)") }
+            guard case .point(let p)? = decoded.geometry else { throw bad("geom", "geometry is not a non-empty POINT") }
+            guard let number = s.text(2), let layer = s.text(3), let cat = s.text(4), let kind = s.text(5) else {
+                throw bad("number/layer/category/kind", "required value is NULL")
+            }
+            guard let category = PointCategory(rawValue: cat) else {
+                throw bad("category", "'\(cat)' is neither feature nor appurtenance")
+            }
+            out.append(FeaturePoint(
+                number: PointNumber(number), layer: LayerCode(layer), category: category, kind: PointKind(kind),
+                position: p, groundElevation: s.optionalDouble(6), depth: s.optionalDouble(7), owner: s.text(8),
+                road: s.text(9), status: s.text(10).map(RecordStatus.init)))
+        }
+        return out
+    }
+
+    // MARK: Writing
+
+    public func apply(_ edit: StoreEdit) throws(StoreError) {
+        guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
+        if edit.isEmpty { return }
+        try locked {
+            try db.transaction { try write(edit) }
+        }
+    }
+
+    private func write(_ edit: StoreEdit) throws {
+        var rows = 0
+        let srs = spatialReference.srsID
+        if !edit.deleteSegments.isEmpty {
+            let del = try db.prepare("DELETE FROM subterra_segments WHERE fid = ?")
+            for id in edit.deleteSegments {
+                try del.run([.integer(id)])
+                rows += 1
+                try _afterRowWritten?(rows)
+            }
+        }
+        if !edit.deletePoints.isEmpty {
+            let del = try db.prepare("DELETE FROM subterra_points WHERE number = ?")
+            for n in edit.deletePoints {
+                try del.run([.text(n.rawValue)])
+                rows += 1
+                try _afterRowWritten?(rows)
+            }
+        }
+        if !edit.upsertSegments.isEmpty {
+            let cols = ["fid", "geom"] + Self.segmentColumns.map(\.0)
+            let ins = try db.prepare(
+                "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
+                    + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
+            for seg in edit.upsertSegments {
+                do { try seg.validate() } catch {
+                    throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
+                }
+                var diameter: Double?, width: Double?, height: Double?
+                switch seg.section {
+                case .circular(let d)?: diameter = d
+                case .rectangular(let w, let h)?: width = w; height = h
+                case nil: break
+                }
+                ins.reset()
+                try ins.bind([
+                    .integer(seg.id), .blob(GeoPackageGeometry.encode(.lineString(seg.geometry), srsID: srs)),
+                    .text(seg.layer.rawValue), opt(seg.subtype?.rawValue), .text(seg.startPoint.rawValue),
+                    .text(seg.endPoint.rawValue), opt(seg.startDepth), opt(seg.endDepth), opt(seg.startElevation),
+                    opt(seg.endElevation), .text(seg.elevationReference.rawValue), opt(diameter), opt(width),
+                    opt(height), opt(seg.ductHoles), opt(seg.ductHolesOccupied), opt(seg.cableCount),
+                    opt(seg.material?.rawValue), opt(seg.burial?.rawValue), opt(seg.gasPressureMPa),
+                    opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
+                    opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
+                    opt(seg.accuracy?.qualityLevel?.rawValue),
+                ])
+                do { _ = try ins.step() } catch {
+                    throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
+                }
+                rows += 1
+                try _afterRowWritten?(rows)
+            }
+        }
+        if !edit.upsertPoints.isEmpty {
+            // Replace by number: the fid of an existing point is kept so outside references stay valid.
+            let cols = ["geom"] + Self.pointColumns.map(\.0)
+            let ins = try db.prepare(
+                "INSERT INTO subterra_points (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
+                    + Array(repeating: "?", count: cols.count).joined(separator: ",") + ") ON CONFLICT(number) DO UPDATE SET "
+                    + cols.filter { $0 != "number" }.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
+            for p in edit.upsertPoints {
+                do { try p.validate() } catch {
+                    throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
+                }
+                ins.reset()
+                try ins.bind([
+                    .blob(GeoPackageGeometry.encode(.point(p.position), srsID: srs)), .text(p.number.rawValue),
+                    .text(p.layer.rawValue), .text(p.category.rawValue), .text(p.kind.rawValue),
+                    opt(p.groundElevation), opt(p.depth), opt(p.owner), opt(p.road), opt(p.status?.rawValue),
+                ])
+                do { _ = try ins.step() } catch {
+                    throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
+                }
+                rows += 1
+                try _afterRowWritten?(rows)
+            }
+        }
+        try updateExtents()
+    }
+
+    private func updateExtents() throws {
+        for t in [Self.segmentTable, Self.pointTable] {
+            let s = try db.prepare("SELECT min(minx), min(miny), max(maxx), max(maxy) FROM \"rtree_\(t)_geom\"")
+            var e = Envelope.empty
+            if try s.step(), !s.isNull(0) {
+                e = Envelope(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3))
+            }
+            try GeoPackage.updateExtent(t, e, in: db)
+        }
+    }
+
+    // MARK: Metadata
+
+    public func metadata() throws(StoreError) -> [String: String] {
+        try locked {
+            let s = try db.prepare("SELECT key, value FROM subterra_metadata")
+            var out: [String: String] = [:]
+            while try s.step() { out[s.text(0) ?? ""] = s.text(1) ?? "" }
+            return out
+        }
+    }
+
+    public func setMetadata(_ entries: [String: String?]) throws(StoreError) {
+        guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
+        try locked {
+            try db.transaction {
+                let up = try db.prepare(
+                    "INSERT INTO subterra_metadata (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                let del = try db.prepare("DELETE FROM subterra_metadata WHERE key = ?")
+                for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
+                    if let v { try up.run([.text(k), .text(v)]) } else { try del.run([.text(k)]) }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func opt(_ v: Double?) -> SQLiteValue { v.map(SQLiteValue.real) ?? .null }
+@inline(__always)
+private func opt(_ v: String?) -> SQLiteValue { v.map(SQLiteValue.text) ?? .null }
+@inline(__always)
+private func opt(_ v: Int?) -> SQLiteValue { v.map { SQLiteValue.integer(Int64($0)) } ?? .null }

@@ -1,0 +1,93 @@
+import SubterraGeometry
+
+/// A failure of a store: what and where (file, table, record, field). Corrupt, foreign and
+/// missing files give one of these, and never a changed file.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    /// The store file or connection string.
+    public var path: String
+    public var table: String?
+    /// Feature id, segment id or point number of the record at fault.
+    public var record: String?
+    public var field: String?
+
+    public init(_ message: String, path: String, table: String? = nil, record: String? = nil, field: String? = nil) {
+        self.message = message
+        self.path = path
+        self.table = table
+        self.record = record
+        self.field = field
+    }
+
+    public var description: String {
+        var s = path
+        if let table { s += ", table \(table)" }
+        if let record { s += ", record \(record)" }
+        if let field { s += ", field \(field)" }
+        return s + ": " + message
+    }
+}
+
+/// A batch of changes applied in one transaction: all land or none do.
+public struct StoreEdit: Hashable, Sendable {
+    /// Segments to insert, or to replace when a segment with the same id exists.
+    public var upsertSegments: [PipeSegment]
+    /// Points to insert, or to replace when a point with the same number exists.
+    public var upsertPoints: [FeaturePoint]
+    /// Segment ids to delete (absent ids are ignored).
+    public var deleteSegments: [Int64]
+    /// Point numbers to delete (absent numbers are ignored).
+    public var deletePoints: [PointNumber]
+
+    public init(
+        upsertSegments: [PipeSegment] = [], upsertPoints: [FeaturePoint] = [], deleteSegments: [Int64] = [],
+        deletePoints: [PointNumber] = []
+    ) {
+        self.upsertSegments = upsertSegments
+        self.upsertPoints = upsertPoints
+        self.deleteSegments = deleteSegments
+        self.deletePoints = deletePoints
+    }
+
+    public var isEmpty: Bool {
+        upsertSegments.isEmpty && upsertPoints.isEmpty && deleteSegments.isEmpty && deletePoints.isEmpty
+    }
+}
+
+/// Where a utility map lives between runs: the seam between importers/engine and storage.
+///
+/// `GeoPackageStore` is the default. **A PostGIS store plugs in** by conforming a class to this
+/// protocol over a PostgreSQL connection (libpq through a system-library shim, like `CSQLite`):
+/// two tables with the same columns as the GeoPackage feature tables (see `GeoPackageStore`'s
+/// schema) and a `geometry(LineStringZ, 4549)` / `geometry(PointZ, 4549)` column with a GiST
+/// index; `loadAll` is one `SELECT` with `ST_AsBinary(geom)` decoded by the same WKB reader;
+/// `load(in:)` uses `geom && ST_MakeEnvelope(minX, minY, maxX, maxY, srid)`; `apply` runs in
+/// `BEGIN … COMMIT` with `INSERT … ON CONFLICT (id) DO UPDATE` and rolls back on the first error;
+/// metadata is a key/value table. Nothing above the store changes.
+///
+/// Implementations are `Sendable`: one store is shared by threads; each serializes its own
+/// connection use.
+public protocol UtilityStore: AnyObject, Sendable {
+    /// The coordinate system of every stored coordinate.
+    var spatialReference: SpatialReference { get }
+
+    /// Everything stored, as a validated map.
+    func loadAll() throws(StoreError) -> UtilityNetwork
+
+    /// Segments whose bounding box intersects `envelope` and points inside it. Candidates by
+    /// box, as stored; exact geometry tests are the engine's.
+    func load(in envelope: Envelope) throws(StoreError) -> UtilityNetwork
+
+    /// Applies `edit` in one transaction. On any failure nothing changes and the error says which
+    /// record and why.
+    func apply(_ edit: StoreEdit) throws(StoreError)
+
+    /// Store-level key/value metadata (source, import date, mapping used, …).
+    func metadata() throws(StoreError) -> [String: String]
+
+    /// Sets metadata entries in one transaction; a nil value removes the key.
+    func setMetadata(_ entries: [String: String?]) throws(StoreError)
+
+    /// Segment and point counts, without loading records.
+    func counts() throws(StoreError) -> (segments: Int, points: Int)
+}

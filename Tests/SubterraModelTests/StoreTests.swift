@@ -1,0 +1,217 @@
+import Foundation
+import SubterraGeometry
+import Testing
+@testable import SubterraModel
+
+@Suite("GeoPackage store")
+struct StoreTests {
+    @Test("round trip: every attribute survives write and load")
+    func roundTrip() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("a.gpkg").path
+        let (segs, pts) = randomNetwork(segments: 300, seed: 1)
+        let store = try GeoPackageStore.create(at: path)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        let back = try GeoPackageStore.open(at: path, readOnly: true).loadAll()
+        #expect(back.segments == segs)
+        #expect(back.points == pts)
+        #expect(back.crs == "EPSG:4549")
+        #expect(try store.counts() == (300, pts.count))
+    }
+
+    @Test("load by envelope equals a brute-force box filter")
+    func loadByEnvelope() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("b.gpkg").path)
+        let (segs, pts) = randomNetwork(segments: 400, seed: 2)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        var rng = StoreRNG(seed: 9)
+        for _ in 0..<20 {
+            let x = rng.range(499_900, 503_100), y = rng.range(3_377_900, 3_381_100)
+            let q = Envelope(minX: x, minY: y, maxX: x + rng.range(0, 800), maxY: y + rng.range(0, 800))
+            let got = try store.load(in: q)
+            // The R-tree stores float32-rounded-outward boxes, so compare against a filter on
+            // exact boxes, then allow extra candidates only within 1 m of the query.
+            let want = Set(segs.filter { $0.geometry.envelope.intersects(q) }.map(\.id))
+            let gotIDs = Set(got.segments.map(\.id))
+            #expect(want.isSubset(of: gotIDs))
+            for s in got.segments where !want.contains(s.id) {
+                #expect(s.geometry.envelope.intersects(q.expanded(by: 1)))
+            }
+            let wantP = Set(pts.filter { q.contains($0.position) }.map(\.number))
+            #expect(wantP.isSubset(of: Set(got.points.map(\.number))))
+        }
+    }
+
+    @Test("update and delete in one transaction")
+    func updateDelete() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("c.gpkg").path)
+        let (segs, pts) = randomNetwork(segments: 50, seed: 3)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        var changed = segs[10]
+        changed.owner = "new owner"
+        changed.geometry = try LineString([Point(500_000, 3_380_000), Point(500_010, 3_380_000)])
+        var p = pts[3]
+        p.depth = 9.5
+        try store.apply(StoreEdit(upsertSegments: [changed], upsertPoints: [p], deleteSegments: [1, 2, 999],
+                                  deletePoints: [pts[0].number]))
+        let back = try store.loadAll()
+        #expect(back.segments.count == 48)
+        #expect(back.segment(id: 11) == changed)
+        #expect(back.point(number: p.number)?.depth == 9.5)
+        #expect(back.point(number: pts[0].number) == nil)
+        // The R-tree followed the geometry change.
+        let near = try store.load(in: Envelope(minX: 499_999, minY: 3_379_999, maxX: 500_011, maxY: 3_380_001))
+        #expect(near.segments.map(\.id).contains(11))
+    }
+
+    @Test("a failure halfway through an edit leaves the file byte-identical")
+    func transactionalFailure() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("d.gpkg").path
+        let store = try GeoPackageStore.create(at: path)
+        let (segs, pts) = randomNetwork(segments: 200, seed: 4)
+        try store.apply(StoreEdit(upsertSegments: Array(segs.prefix(100)), upsertPoints: pts))
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        struct Injected: Error {}
+        // 1. An injected fault after 50 of 100 rows.
+        store._afterRowWritten = { n in if n == 50 { throw Injected() } }
+        #expect(throws: StoreError.self) {
+            try store.apply(StoreEdit(upsertSegments: Array(segs.suffix(100)), deleteSegments: [1, 2, 3]))
+        }
+        store._afterRowWritten = nil
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        // 2. An invalid record in the middle of the batch.
+        var bad = Array(segs.suffix(100))
+        bad[60].startDepth = .nan
+        let e = #expect(throws: StoreError.self) { try store.apply(StoreEdit(upsertSegments: bad)) }
+        #expect(e?.record?.contains("segment \(bad[60].id)") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try store.counts().segments == 100)
+    }
+
+    @Test("missing, foreign and corrupt files give clear errors and stay unchanged")
+    func badFiles() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = dir.appendingPathComponent("none.gpkg").path
+        let e1 = #expect(throws: StoreError.self) { try GeoPackageStore.open(at: missing) }
+        #expect(e1?.message.contains("does not exist") == true)
+        #expect(!FileManager.default.fileExists(atPath: missing))
+
+        let text = dir.appendingPathComponent("text.gpkg")
+        try Data("hello, not a database".utf8).write(to: text)
+        let e2 = #expect(throws: StoreError.self) { try GeoPackageStore.open(at: text.path) }
+        #expect(e2?.message.contains("SQLite header") == true)
+        #expect(try Data(contentsOf: text) == Data("hello, not a database".utf8))
+
+        // A plain SQLite database that is not a GeoPackage.
+        let plain = dir.appendingPathComponent("plain.sqlite").path
+        do { let db = try Database(path: plain); try db.execute("CREATE TABLE t (a)") }
+        let plainBytes = try Data(contentsOf: URL(fileURLWithPath: plain))
+        let e3 = #expect(throws: StoreError.self) { try GeoPackageStore.open(at: plain) }
+        #expect(e3?.message.contains("application_id") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: plain)) == plainBytes)
+
+        // A truncated GeoPackage.
+        let good = dir.appendingPathComponent("good.gpkg").path
+        do {
+            let s = try GeoPackageStore.create(at: good)
+            let (segs, pts) = randomNetwork(segments: 300, seed: 5)
+            try s.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        }
+        let full = try Data(contentsOf: URL(fileURLWithPath: good))
+        let cut = dir.appendingPathComponent("cut.gpkg")
+        try full.prefix(full.count / 2).write(to: cut)
+        let cutBytes = try Data(contentsOf: cut)
+        #expect(throws: StoreError.self) { try GeoPackageStore.open(at: cut.path).loadAll() }
+        #expect(try Data(contentsOf: cut) == cutBytes)
+
+        // Refuses to overwrite an existing file.
+        #expect(throws: StoreError.self) { try GeoPackageStore.create(at: good) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: good)) == full)
+    }
+
+    @Test("metadata set, replace, remove")
+    func metadata() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("m.gpkg").path)
+        try store.setMetadata(["source": "survey 2026", "mapping": "a.json"])
+        try store.setMetadata(["source": "survey 2027", "mapping": nil])
+        let m = try store.metadata()
+        #expect(m["source"] == "survey 2027")
+        #expect(m["mapping"] == nil)
+        #expect(m["subterra.schema"] == "1")
+    }
+
+    @Test("concurrent readers and a writer do not crash or tear")
+    func concurrency() async throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("t.gpkg").path)
+        let (segs, pts) = randomNetwork(segments: 100, seed: 6)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        try await withThrowingTaskGroup(of: Int.self) { g in
+            for i in 0..<8 {
+                g.addTask {
+                    if i == 0 {
+                        for s in segs.prefix(20) { try store.apply(StoreEdit(deleteSegments: [s.id])) }
+                        return 0
+                    }
+                    // Every load sees a whole number of completed deletes, never a half.
+                    return try store.loadAll().segments.count
+                }
+            }
+            for try await n in g { #expect(n == 0 || (80...100).contains(n)) }
+        }
+        #expect(try store.counts().segments == 80)
+    }
+}
+
+@Suite("GeoPackage store read by GDAL")
+struct StoreGDALTests {
+    static let ogrinfo = ["/usr/bin/ogrinfo", "/usr/local/bin/ogrinfo"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("ogrinfo reads our file: layers, feature counts, CRS, and no errors",
+          .enabled(if: ogrinfo != nil, "ogrinfo (gdal-bin) is not installed; skipping the GDAL interoperability check"))
+    func ogrinfoReads() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("ogr.gpkg").path
+        let (segs, pts) = randomNetwork(segments: 123, seed: 7)
+        do {
+            let store = try GeoPackageStore.create(at: path)
+            try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        }
+        let r = try #require(runTool(ogrinfo!, ["-al", "-so", path]))
+        #expect(r.status == 0, "\(r.output)")
+        #expect(!r.output.contains("ERROR"), "\(r.output)")
+        #expect(!r.output.contains("Warning"), "\(r.output)")
+        #expect(r.output.contains("Layer name: subterra_segments"))
+        #expect(r.output.contains("Feature Count: 123"))
+        #expect(r.output.contains("Layer name: subterra_points"))
+        #expect(r.output.contains("Feature Count: \(pts.count)"))
+        #expect(r.output.contains("CGCS2000 / 3-degree Gauss-Kruger CM 120E"))
+        #expect(r.output.contains("ID[\"EPSG\",4549]"))
+        #expect(r.output.contains("Geometry: Line String"))
+        #expect(r.output.contains("start_depth: Real"))
+        // GDAL's extent equals the exact envelope of what we wrote.
+        let e = segs.reduce(Envelope.empty) { $0.union($1.geometry.envelope) }
+        #expect(r.output.contains(String(format: "Extent: (%.6f, %.6f) - (%.6f, %.6f)", e.minX, e.minY, e.maxX, e.maxY)),
+                "\(r.output)")
+        // A spatial filter through GDAL uses our R-tree and agrees with a brute-force filter.
+        let q = Envelope(minX: 500_500, minY: 3_379_000, maxX: 502_000, maxY: 3_380_500)
+        let f = try #require(runTool(ogrinfo!, ["-so", "-spat", "\(q.minX)", "\(q.minY)", "\(q.maxX)", "\(q.maxY)", path, "subterra_segments"]))
+        let want = segs.filter { $0.geometry.envelope.intersects(q) }.count
+        #expect(f.output.contains("Feature Count: \(want)"), "\(f.output)")
+        // GDAL's own validity check of the GeoPackage.
+        let v = try #require(runTool(ogrinfo!, ["-q", "-oo", "LIST_ALL_TABLES=YES", path]))
+        #expect(v.status == 0 && !v.output.contains("ERROR"), "\(v.output)")
+    }
+}
