@@ -1,0 +1,166 @@
+import Foundation
+import SubterraGeometry
+import SubterraModel
+import SubterraPROJ
+
+/// The query engine: exact nearest / intersect / within-distance queries and dig-safety checks
+/// over one utility map, safe to share between any number of threads or tasks.
+///
+/// State lives in immutable snapshots (segment table + packed R-tree). A query takes the current
+/// snapshot under a lock held only for that pointer read, then runs lock-free, so it always sees
+/// one consistent map. An edit goes to the store first, in one transaction; only when the store
+/// has accepted it is a new snapshot built and swapped in. A refused edit changes nothing.
+///
+/// ```swift
+/// let store = try GeoPackageStore(path: "wenling.gpkg")
+/// let engine = try UtilityEngine(store: store)
+/// let gas = try engine.nearest(to: .point(Point(501548, 3379503)), k: 1,
+///                              filter: PipeFilter(layers: [.gas]))
+/// print(gas[0].pipe.id, gas[0].distance, gas[0].depth ?? .nan)
+/// ```
+public final class UtilityEngine: Sendable {
+    /// The clearance rules every check uses.
+    public let rules: ClearanceRules
+    /// The map CRS (e.g. `"EPSG:4549"`): every answer's coordinates are in it.
+    public let crs: String
+    let store: (any UtilityStore)?
+    let current: _Locked<_Snapshot>
+    /// Serializes writers: store transaction + rebuild + publish happen as one step, so two
+    /// edits never interleave and snapshots are published in store order. Readers never take it.
+    let writer = _Locked<Void>(())
+    let transformers = _Locked<[String: Transformer]>([:])
+
+    /// An engine over an in-memory map (no store: edits only change the engine).
+    ///
+    /// - Complexity: O(n log n) to build the first snapshot.
+    public init(network: UtilityNetwork, rules: ClearanceRules? = nil) throws(EngineError) {
+        self.rules = try Self.rulesOrBundled(rules)
+        crs = network.crs
+        store = nil
+        current = _Locked(try _Snapshot(network: network, version: 0))
+    }
+
+    /// An engine over everything in `store`; edits through ``apply(_:)`` are written to the store
+    /// first. `crs` overrides the map CRS name (defaults to `EPSG:<srs id>` of the store).
+    public init(store: any UtilityStore, rules: ClearanceRules? = nil) throws(EngineError) {
+        self.rules = try Self.rulesOrBundled(rules)
+        let network: UtilityNetwork
+        do { network = try store.loadAll() } catch {
+            throw EngineError("cannot load the map: \(error)", at: "store")
+        }
+        crs = network.crs
+        self.store = store
+        current = _Locked(try _Snapshot(network: network, version: 0))
+    }
+
+    private static func rulesOrBundled(_ rules: ClearanceRules?) throws(EngineError) -> ClearanceRules {
+        if let rules { return rules }
+        do { return try ClearanceRules.bundled() } catch {
+            throw EngineError(error.description, at: "bundled clearance rules")
+        }
+    }
+
+    /// The current snapshot; O(1), the lock is held for one reference copy.
+    var snapshot: _Snapshot { current.withLock { $0 } }
+
+    /// The map as of now (a value: later edits do not change it).
+    public var network: UtilityNetwork { snapshot.network }
+
+    /// How many edits have been published since the engine was built.
+    public var version: UInt64 { snapshot.version }
+
+    // MARK: Edits
+
+    /// Applies `edit` (upserts and deletes of segments and points) as one transaction: validated
+    /// against the whole map, written to the store, then published as a new snapshot. When any
+    /// step fails the error says which record and why, and neither the store nor the engine
+    /// changes. Queries running meanwhile finish on the snapshot they started with.
+    ///
+    /// ```swift
+    /// try engine.apply(StoreEdit(upsertSegments: [newMain], deleteSegments: [oldMainID]))
+    /// ```
+    /// - Complexity: O(n log n): the snapshot (table and packed tree) is rebuilt.
+    public func apply(_ edit: StoreEdit) throws(EngineError) {
+        try writer.withLock { (_: inout Void) throws(EngineError) in
+            let old = snapshot
+            let next = try Self.edited(old.network, edit)
+            if let store {
+                do { try store.apply(edit) } catch {
+                    throw EngineError("the store refused the edit: \(error)", at: "store")
+                }
+            }
+            let snap = try _Snapshot(network: next, version: old.version + 1)
+            current.withLock { $0 = snap }
+        }
+    }
+
+    /// The map after `edit`, validated; throws without side effects.
+    static func edited(_ map: UtilityNetwork, _ edit: StoreEdit) throws(EngineError) -> UtilityNetwork {
+        let upsertIDs = Set(edit.upsertSegments.map(\.id))
+        let deleteIDs = Set(edit.deleteSegments)
+        let upsertNumbers = Set(edit.upsertPoints.map(\.number))
+        let deleteNumbers = Set(edit.deletePoints)
+        for s in edit.upsertSegments where deleteIDs.contains(s.id) {
+            throw EngineError("segment is both upserted and deleted in one edit", at: s.location)
+        }
+        var segments = map.segments.filter { !upsertIDs.contains($0.id) && !deleteIDs.contains($0.id) }
+        var replaced: [Int64: PipeSegment] = [:]
+        for s in edit.upsertSegments {
+            guard replaced.updateValue(s, forKey: s.id) == nil else {
+                throw EngineError("segment id appears twice in one edit", at: s.location)
+            }
+        }
+        segments += edit.upsertSegments
+        let points = map.points.filter { !upsertNumbers.contains($0.number) && !deleteNumbers.contains($0.number) }
+            + edit.upsertPoints
+        do {
+            return try UtilityNetwork(crs: map.crs, segments: segments, points: points)
+        } catch {
+            throw EngineError(error.message, at: error.location.isEmpty ? "edit" : error.location)
+        }
+    }
+
+    // MARK: Coordinate systems
+
+    /// `g` converted from `crs` (nil or the map CRS: unchanged) to the map CRS, validated.
+    func toMap(_ g: Geometry, crs source: String?, at location: String) throws(EngineError) -> _QueryShape {
+        try _QueryShape(toMapGeometry(g, crs: source, at: location), at: location)
+    }
+
+    /// `g` converted to the map CRS; refuses empty or non-finite input before PROJ sees it.
+    func toMapGeometry(_ g: Geometry, crs source: String?, at location: String) throws(EngineError) -> Geometry {
+        _ = try _QueryShape(g, at: location)
+        guard let source, source != crs else { return g }
+        let t = try transformer(from: source, at: location)
+        do { return try t.transform(g) } catch {
+            throw EngineError("cannot convert from \(source) to \(crs): \(error)", at: location)
+        }
+    }
+
+    /// A cached transformer `source → map CRS` (creating one parses both CRS definitions).
+    func transformer(from source: String, at location: String) throws(EngineError) -> Transformer {
+        if let t = transformers.withLock({ $0[source] }) { return t }
+        do {
+            let t = try Transformer(from: source, to: crs)
+            transformers.withLock { $0[source] = t }
+            return t
+        } catch {
+            throw EngineError("unknown or unusable CRS \"\(source)\": \(error)", at: location)
+        }
+    }
+}
+
+/// A value behind a lock; the `Synchronization.Mutex` idea, on `NSLock` so the package keeps its
+/// macOS 14 deployment target (Mutex needs macOS 15).
+final class _Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,142 @@
+import SubterraGeometry
+
+/// A query geometry taken apart for the exact kernels: points, line segments and polygons, in the
+/// map CRS, validated (finite coordinates, no empty geometry).
+struct _QueryShape: Sendable {
+    var points: [Point] = []
+    var segments: [(Point, Point)] = []
+    var polygons: [Polygon] = []
+    var envelope = Envelope.empty
+
+    init(_ g: Geometry, at location: String) throws(EngineError) {
+        try add(g, at: location)
+        guard !envelope.isEmpty else { throw EngineError("the geometry is empty", at: location) }
+    }
+
+    private mutating func add(_ g: Geometry, at location: String) throws(EngineError) {
+        func check(_ pts: [Point], _ what: String) throws(EngineError) {
+            if let i = pts.firstIndex(where: { !$0.isFinite }) {
+                throw EngineError("\(what) point \(i) has a non-finite coordinate", at: location)
+            }
+            for p in pts { envelope.expand(toInclude: p) }
+        }
+        switch g {
+        case .point(let p):
+            try check([p], "point")
+            points.append(p)
+        case .multiPoint(let ps):
+            try check(ps, "multipoint")
+            points += ps
+        case .lineString(let l):
+            try check(l.points, "line")
+            for i in 1..<l.points.count { segments.append((l.points[i - 1], l.points[i])) }
+        case .multiLineString(let ls):
+            for l in ls { try add(.lineString(l), at: location) }
+        case .polygon(let p):
+            for (k, ring) in ([p.exterior] + p.holes).enumerated() {
+                try check(ring.points, k == 0 ? "exterior ring" : "hole \(k - 1)")
+            }
+            polygons.append(p)
+        case .multiPolygon(let ps):
+            for p in ps { try add(.polygon(p), at: location) }
+        case .collection(let gs):
+            for g in gs { try add(g, at: location) }
+        }
+    }
+}
+
+/// The exact closest approach of a query to one pipe.
+struct _Closest {
+    /// Exact plan distance, metres (0 when they touch or overlap).
+    var distance: Double
+    /// The point on the pipe where it is reached.
+    var point: Point
+    /// Fraction of the pipe's plan length at `point`.
+    var parameter: Double
+    /// Depth of the pipe top there (nil when not surveyed).
+    var depth: Double?
+}
+
+extension _Snapshot {
+    /// Exact distance from the query to row `r`, the closest point on the pipe and its depth.
+    ///
+    /// Where several points are equally close (a pipe crossing or inside the query area: the
+    /// distance is 0 along a stretch) the **shallowest** is reported, since that is where a dig
+    /// meets the pipe first; depth is linear along a pipe, so the shallowest point of a stretch is
+    /// one of its ends, which are the candidates tried. O(pipe vertices × query vertices).
+    func closest(row r: Int, to q: _QueryShape) -> _Closest {
+        var best = _Closest(distance: .infinity, point: Point(0, 0), parameter: 0, depth: nil)
+        func offer(_ d: Double, _ p: Point, _ u: Double) {
+            if d < best.distance {
+                best = _Closest(distance: d, point: p, parameter: u, depth: depth(row: r, at: u))
+            } else if d == best.distance {
+                let dep = depth(row: r, at: u)
+                if let dep, dep < (best.depth ?? .infinity) {
+                    best = _Closest(distance: d, point: p, parameter: u, depth: dep)
+                }
+            }
+        }
+        // A line string has at least two vertices, so every row has at least one sub-segment.
+        for v in vertexStart[r]..<(vertexStart[r + 1] - 1) {
+            let a = point(v)
+            let b = point(v + 1)
+            for p in q.points {
+                let pr = Kernel.project(p, ontoSegment: a, b)
+                offer(pr.distance, pr.point, parameter(row: r, vertex: v, t: pr.t))
+            }
+            for (c, d) in q.segments {
+                let sd = Kernel.segmentDistance(a, b, c, d)
+                if sd.distance == 0 {
+                    // A crossing or an overlap: try both ends of a shared stretch for the shallowest.
+                    for t in _sharedParameters(a, b, c, d) {
+                        offer(0, Kernel.interpolate(a, b, t: t), parameter(row: r, vertex: v, t: t))
+                    }
+                }
+                offer(sd.distance, sd.first, parameter(row: r, vertex: v, t: sd.t1))
+            }
+            for poly in q.polygons {
+                let inside = _insideParameters(a, b, poly)
+                if !inside.isEmpty {
+                    for t in inside { offer(0, Kernel.interpolate(a, b, t: t), parameter(row: r, vertex: v, t: t)) }
+                } else {
+                    for ring in [poly.exterior] + poly.holes {
+                        let rp = ring.points
+                        for i in 1..<rp.count {
+                            let sd = Kernel.segmentDistance(a, b, rp[i - 1], rp[i])
+                            offer(sd.distance, sd.first, parameter(row: r, vertex: v, t: sd.t1))
+                        }
+                    }
+                }
+            }
+        }
+        return best
+    }
+}
+
+/// Local parameters on `a → b` of the points it shares with `c → d` (one for a crossing, two for
+/// a collinear overlap, none when apart).
+func _sharedParameters(_ a: Point, _ b: Point, _ c: Point, _ d: Point) -> [Double] {
+    switch Kernel.intersection(a, b, c, d) {
+    case .none: return []
+    case .point(let p): return [Kernel.project(p, ontoSegment: a, b).t]
+    case .overlap(let f, let t):
+        return [Kernel.project(f, ontoSegment: a, b).t, Kernel.project(t, ontoSegment: a, b).t]
+    }
+}
+
+/// Local parameters on `a → b` that bound the parts of the segment inside or on `poly`: its ends
+/// when not exterior, and every point where it meets a ring edge. Empty exactly when the segment
+/// and the polygon share no point (decided by the exact kernels: a segment that meets no ring
+/// edge lies wholly inside or wholly outside, which its first end tells).
+func _insideParameters(_ a: Point, _ b: Point, _ poly: Polygon) -> [Double] {
+    var out: [Double] = []
+    if Kernel.locate(a, in: poly) != .exterior { out.append(0) }
+    if Kernel.locate(b, in: poly) != .exterior { out.append(1) }
+    let e = poly.envelope
+    guard Envelope(points: [a, b]).intersects(e) else { return out }
+    for ring in [poly.exterior] + poly.holes {
+        let rp = ring.points
+        for i in 1..<rp.count { out += _sharedParameters(a, b, rp[i - 1], rp[i]) }
+    }
+    return out
+}
