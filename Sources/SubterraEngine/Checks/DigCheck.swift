@@ -1,0 +1,216 @@
+import SubterraGeometry
+import SubterraModel
+
+/// How urgent a finding is, lowest first.
+public enum Severity: String, Hashable, Sendable, Codable, Comparable, CaseIterable {
+    case low, medium, high, critical
+
+    public static func < (a: Severity, b: Severity) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// A dig-before-you-dig request: the excavation area, how deep it goes and, optionally, what for.
+public struct DigRequest: Hashable, Sendable {
+    /// The excavation area (polygon, multipolygon, or a point/line for a small dig), in `crs`.
+    public var area: Geometry
+    /// CRS of `area`, e.g. `"EPSG:4326"`; nil means the map CRS.
+    public var crs: String?
+    /// Planned depth below ground, metres.
+    public var plannedDepth: Double
+    /// Free text, e.g. `"trench for fibre duct"`.
+    public var workType: String?
+    /// ISO 8601 dates, carried into the report.
+    public var startDate: String?
+    public var endDate: String?
+    /// When the dig lays a utility, its profile: the clearance then comes from the horizontal table
+    /// between it and each existing pipe instead of the excavation rule.
+    public var plannedUtility: PipeProfile?
+
+    public init(
+        area: Geometry, crs: String? = nil, plannedDepth: Double, workType: String? = nil,
+        startDate: String? = nil, endDate: String? = nil, plannedUtility: PipeProfile? = nil
+    ) {
+        self.area = area
+        self.crs = crs
+        self.plannedDepth = plannedDepth
+        self.workType = workType
+        self.startDate = startDate
+        self.endDate = endDate
+        self.plannedUtility = plannedUtility
+    }
+}
+
+/// One pipe a dig touches or comes too close to.
+public struct DigConflict: Hashable, Sendable, Codable {
+    public var pipeID: Int64
+    public var layer: LayerCode
+    public var subtype: SubtypeCode?
+    public var owner: String?
+    /// Section notation (`"DN300"`, `"800x600"`), when surveyed.
+    public var section: String?
+    public var gasPressureMPa: Double?
+    public var voltageKV: Double?
+    /// Exact horizontal distance from the dig area to the pipe centreline, metres (0: inside/crossing).
+    public var distance: Double
+    /// The point of the pipe nearest the dig (the shallowest one inside it when it crosses).
+    public var closestPoint: PlanPoint
+    /// Depth of the pipe top there; nil when not surveyed.
+    public var depth: Double?
+    /// Whether the planned depth reaches the pipe top there (widened by the vertical accuracy);
+    /// true when the depth is unknown, since then it cannot be ruled out.
+    public var reachesPipe: Bool
+    /// Clearance the rule asks for, metres, before widening.
+    public var ruleClearance: Double
+    /// The rule applied (`"GB50289 table 4.1.9: …"`); nil when no table covers the pipe and the
+    /// fallback (the largest excavation clearance of the table) was used.
+    public var rule: ClearanceRule?
+    /// Survey's horizontal positional accuracy, metres, added to the clearance.
+    public var accuracy: Double
+    /// `ruleClearance + accuracy`: the pipe is too close when `distance < requiredClearance`.
+    public var requiredClearance: Double
+    public var severity: Severity
+    /// Why this severity, in words.
+    public var reason: String
+}
+
+/// Pipes of one layer that a dig affects.
+public struct DigLayerSummary: Hashable, Sendable, Codable {
+    public var layer: LayerCode
+    public var pipeIDs: [Int64]
+    public var highestSeverity: Severity
+}
+
+/// An operator to notify, with their affected pipes (as dig-notification services answer).
+public struct OwnerNotice: Hashable, Sendable, Codable {
+    /// Owner as surveyed; `"(unknown owner)"` for pipes with none.
+    public var owner: String
+    public var pipeIDs: [Int64]
+    public var layers: [LayerCode]
+    public var highestSeverity: Severity
+}
+
+/// The answer to a ``DigRequest``.
+public struct DigReport: Hashable, Sendable, Codable {
+    public var plannedDepth: Double
+    public var workType: String?
+    public var startDate: String?
+    public var endDate: String?
+    /// The dig area's bounds in the map CRS.
+    public var areaBounds: [Double]
+    public var mapCRS: String
+    public var rules: String
+    /// Every affected pipe, most severe first, then nearest, then by id.
+    public var conflicts: [DigConflict]
+    public var layers: [DigLayerSummary]
+    public var owners: [OwnerNotice]
+    /// Highest severity found; nil when the dig is clear.
+    public var highestSeverity: Severity?
+    /// Snapshot version the answer was computed on.
+    public var mapVersion: UInt64
+}
+
+extension UtilityEngine {
+    /// Every pipe an excavation touches or comes too close to, with distance, depth at the
+    /// closest point, whether the dig reaches it, the clearance that applies, a severity, and
+    /// the owners to notify.
+    ///
+    /// Rules, in order:
+    /// - **Clearance**: from ``ClearanceRules/horizontal(_:_:)`` against `plannedUtility` when the
+    ///   dig lays one, else ``ClearanceRules/excavation(_:)``; a pipe no table covers (e.g. gas
+    ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
+    ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
+    /// - **Too close** means `distance < requiredClearance`; a pipe exactly at the widened
+    ///   clearance is compliant (GB 50289 clearances are minimums, so equal satisfies them).
+    ///   A pipe at distance 0 (crossing or inside the area) is always reported.
+    /// - **Reaches**: `plannedDepth + verticalAccuracy >= depth of the pipe top`; unknown depth
+    ///   counts as reached.
+    /// - **Severity**: critical for critical pipes (``ClearanceRules/isCritical(_:)``: gas at or above
+    ///   sub-high B, power at or above 10 kV by default); else high when the dig crosses the pipe
+    ///   and reaches it, medium when it only does one of the two, low when it is near but stays above.
+    ///
+    /// ```swift
+    /// let site = Geometry.polygon(try Polygon(exterior: LinearRing(lonLatCorners)))
+    /// let report = try engine.digCheck(DigRequest(area: site, crs: "EPSG:4326", plannedDepth: 1.5,
+    ///                                             workType: "water service connection"))
+    /// for notice in report.owners { print(notice.owner, notice.pipeIDs, notice.highestSeverity) }
+    /// ```
+    /// - Complexity: O(log n + c·v) for c pipes in the area grown by the largest clearance.
+    public func digCheck(_ request: DigRequest) throws(EngineError) -> DigReport {
+        let at = "digCheck"
+        guard request.plannedDepth.isFinite, request.plannedDepth >= 0 else {
+            throw EngineError("planned depth is \(request.plannedDepth); must be finite and >= 0", at: at)
+        }
+        let q = try toMap(request.area, crs: request.crs, at: "\(at) area")
+        let snap = snapshot
+        let fallback = maxExcavationClearance(snap, request.plannedUtility)
+        let reach = fallback + snap.maxAccuracy
+        var conflicts: [DigConflict] = []
+        scan(snap, q, within: reach, .all) { r, c in
+            let s = snap.records[r]
+            let profile = snap.profiles[r]
+            let rule = request.plannedUtility.map { rules.horizontal($0, profile) } ?? rules.excavation(profile)
+            let ruleClearance = rule?.distance ?? fallback
+            let acc = snap.accuracy[r]
+            let required = ruleClearance + acc
+            guard c.distance == 0 || c.distance < required else { return }
+            let vAcc = s.accuracy?.verticalM ?? 0
+            let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
+            let (severity, reason) = Self.severity(
+                critical: rules.isCritical(profile), touches: c.distance == 0, reaches: reaches,
+                depthKnown: c.depth != nil)
+            conflicts.append(DigConflict(
+                pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
+                gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV, distance: c.distance,
+                closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
+                ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
+                severity: severity, reason: reason))
+        }
+        conflicts.sort { ($1.severity, $0.distance, $0.pipeID) < ($0.severity, $1.distance, $1.pipeID) }
+        return DigReport(
+            plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
+            endDate: request.endDate,
+            areaBounds: [q.envelope.minX, q.envelope.minY, q.envelope.maxX, q.envelope.maxY], mapCRS: crs,
+            rules: rules.name, conflicts: conflicts, layers: Self.layerSummaries(conflicts),
+            owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
+            mapVersion: snap.version)
+    }
+
+    static func severity(critical: Bool, touches: Bool, reaches: Bool, depthKnown: Bool) -> (Severity, String) {
+        let whereText = touches ? "the dig crosses the pipe" : "the dig is within the clearance"
+        let depthText = !depthKnown ? "pipe depth unknown" : reaches ? "the dig reaches the pipe" : "the dig stays above the pipe"
+        let text = "\(whereText); \(depthText)"
+        if critical { return (.critical, "critical line (high-pressure gas or high-voltage power): \(text)") }
+        switch (touches, reaches) {
+        case (true, true): return (.high, text)
+        case (false, false): return (.low, text)
+        default: return (.medium, text)
+        }
+    }
+
+    /// The largest clearance a dig can be held to: what pipes no table covers get, and the
+    /// search radius (with the largest accuracy). O(n) in rule-row count, not pipes.
+    func maxExcavationClearance(_ snap: _Snapshot, _ planned: PipeProfile?) -> Double {
+        var best = 0.0
+        var seen = Set<PipeProfile>()
+        for p in snap.profiles where seen.insert(p).inserted {
+            let d = planned.map { rules.horizontal($0, p) } ?? rules.excavation(p)
+            best = max(best, d?.distance ?? 0)
+        }
+        return best
+    }
+
+    static func layerSummaries(_ conflicts: [DigConflict]) -> [DigLayerSummary] {
+        Dictionary(grouping: conflicts, by: \.layer).map { layer, cs in
+            DigLayerSummary(layer: layer, pipeIDs: cs.map(\.pipeID).sorted(), highestSeverity: cs.map(\.severity).max()!)
+        }.sorted { $0.layer < $1.layer }
+    }
+
+    static func ownerNotices(_ conflicts: [DigConflict]) -> [OwnerNotice] {
+        Dictionary(grouping: conflicts, by: { $0.owner ?? "(unknown owner)" }).map { owner, cs in
+            OwnerNotice(
+                owner: owner, pipeIDs: cs.map(\.pipeID).sorted(), layers: Set(cs.map(\.layer)).sorted(),
+                highestSeverity: cs.map(\.severity).max()!)
+        }.sorted { ($1.highestSeverity, $0.owner) < ($0.highestSeverity, $1.owner) }
+    }
+}

@@ -1,0 +1,200 @@
+import SubterraGeometry
+import SubterraModel
+
+/// A planned pipe to check against the existing network before it is built.
+public struct PlannedPipe: Hashable, Sendable {
+    /// Layer, pressure class, burial, diameter (DN mm; its outer size counts in both checks).
+    public var profile: PipeProfile
+    /// Plan route, in `crs`.
+    public var route: LineString
+    /// CRS of `route`; nil means the map CRS.
+    public var crs: String?
+    /// Depth of the pipe top below ground at the route's start and end, metres; linear between.
+    public var depthAtStart: Double
+    public var depthAtEnd: Double
+    /// Where it runs, for the minimum-cover check.
+    public var surface: SurfaceKind
+
+    public init(
+        profile: PipeProfile, route: LineString, crs: String? = nil, depthAtStart: Double, depthAtEnd: Double,
+        surface: SurfaceKind = .carriageway
+    ) {
+        self.profile = profile
+        self.route = route
+        self.crs = crs
+        self.depthAtStart = depthAtStart
+        self.depthAtEnd = depthAtEnd
+        self.surface = surface
+    }
+}
+
+/// One clearance the planned pipe was checked for.
+public struct RouteFinding: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        /// Plan clearance to a pipe the route runs near (not across).
+        case horizontal
+        /// Clearance above or below a pipe the route crosses, at the crossing.
+        case vertical
+        /// Depth of cover of the planned pipe.
+        case cover
+    }
+
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// `actual >= required` (equal complies: the tables give minimums).
+        case ok
+        case violation
+        /// The existing pipe's depth is not surveyed, so the vertical clearance cannot be checked.
+        case unknownDepth
+    }
+
+    public var kind: Kind
+    public var status: Status
+    /// The existing pipe (nil for cover).
+    public var pipeID: Int64?
+    public var layer: LayerCode?
+    public var owner: String?
+    /// Where along the planned route (metres from its start) and where in plan (map CRS).
+    public var routeOffset: Double
+    public var point: PlanPoint
+    /// Required clearance (metres) and the rule.
+    public var required: Double
+    public var rule: ClearanceRule
+    /// Actual clearance, outer wall to outer wall (metres; negative: the pipes overlap). For
+    /// horizontal: centreline distance − both half widths; for vertical: the gap between one
+    /// pipe's bottom and the other's top at the crossing; for cover: the depth. nil when unknown.
+    public var actual: Double?
+    /// Depth of the existing pipe top at the crossing (vertical), metres.
+    public var existingDepth: Double?
+    /// Depth of the planned pipe top there, metres.
+    public var plannedDepth: Double?
+}
+
+/// The answer to a route clearance check.
+public struct RouteReport: Hashable, Sendable, Codable {
+    /// Every check made, violations first, then by offset along the route.
+    public var findings: [RouteFinding]
+    /// Existing pipes near or across the route for which no table gives a clearance.
+    public var unruledPipeIDs: [Int64]
+    public var mapCRS: String
+    public var rules: String
+    public var mapVersion: UInt64
+
+    /// Only the violations.
+    public var violations: [RouteFinding] { findings.filter { $0.status == .violation } }
+}
+
+extension UtilityEngine {
+    /// Checks a planned pipe against the existing network: horizontal clearance to every pipe the
+    /// route runs near, vertical clearance at every crossing (depths interpolated at the crossing
+    /// point on both pipes, both pipes' outer sizes), and minimum cover at both ends (depth is
+    /// linear, so the ends bound it), against the clearance tables.
+    ///
+    /// A pipe the route crosses is checked vertically at each crossing and not horizontally; a
+    /// pipe the route overlaps collinearly is a horizontal finding with centreline distance 0.
+    /// Compliant means `actual >= required`.
+    ///
+    /// ```swift
+    /// let main = PlannedPipe(profile: PipeProfile(layer: .gas, pressureClass: .mediumA, diameterMM: 200),
+    ///                        route: try LineString([a, b]), depthAtStart: 1.0, depthAtEnd: 1.2)
+    /// for v in try engine.routeCheck(main).violations { print(v.pipeID!, v.required, v.actual!) }
+    /// ```
+    /// - Complexity: O(log n + c·v·w) for c pipes within the largest clearance of the route.
+    public func routeCheck(_ planned: PlannedPipe) throws(EngineError) -> RouteReport {
+        let at = "routeCheck"
+        for (name, d) in [("depthAtStart", planned.depthAtStart), ("depthAtEnd", planned.depthAtEnd)] {
+            try Self.checkDistance(d, name, at: at)
+        }
+        if let dn = planned.profile.diameterMM { try Self.checkDistance(dn, "diameterMM", at: at) }
+        let route = try toMap(.lineString(planned.route), crs: planned.crs, at: "\(at) route")
+        let snap = snapshot
+        let size = (planned.profile.diameterMM ?? 0) / 1000
+        var routeAlong = [0.0]
+        for (a, b) in route.segments { routeAlong.append(routeAlong.last! + Kernel.distance(a, b)) }
+        let routeLength = routeAlong.last!
+        func plannedDepth(at offset: Double) -> Double {
+            routeLength > 0 ? planned.depthAtStart + (planned.depthAtEnd - planned.depthAtStart) * offset / routeLength
+                : planned.depthAtStart
+        }
+        var maxRule = 0.0
+        for p in Set(snap.profiles) { maxRule = max(maxRule, rules.horizontal(planned.profile, p)?.distance ?? 0) }
+        let reach = maxRule + size / 2 + snap.maxHalfWidth
+
+        var findings: [RouteFinding] = []
+        var unruled: [Int64] = []
+        scan(snap, route, within: reach, .all) { r, c in
+            let s = snap.records[r]
+            let profile = snap.profiles[r]
+            // Crossings: proper or touching points shared with the route; collinear overlaps are
+            // parallel runs at distance 0 and go to the horizontal check.
+            var crossings: [(offset: Double, point: Point, u: Double)] = []
+            var overlaps = false
+            for (i, (a, b)) in route.segments.enumerated() {
+                for v in snap.vertexStart[r]..<(snap.vertexStart[r + 1] - 1) {
+                    switch Kernel.intersection(a, b, snap.point(v), snap.point(v + 1)) {
+                    case .none: break
+                    case .overlap: overlaps = true
+                    case .point(let p):
+                        let t = Kernel.project(p, ontoSegment: a, b).t
+                        let tp = Kernel.project(p, ontoSegment: snap.point(v), snap.point(v + 1)).t
+                        crossings.append((routeAlong[i] + t * (routeAlong[i + 1] - routeAlong[i]), p,
+                                          snap.parameter(row: r, vertex: v, t: tp)))
+                    }
+                }
+            }
+            if !crossings.isEmpty && !overlaps {
+                guard let rule = rules.vertical(planned.profile, profile) else { unruled.append(s.id); return }
+                // A crossing at a shared vertex of two route (or pipe) segments is found twice.
+                crossings.sort { $0.offset < $1.offset }
+                var last = -Double.infinity
+                for x in crossings where x.offset - last > 1e-9 {
+                    last = x.offset
+                    let dP = plannedDepth(at: x.offset)
+                    let dE = snap.depth(row: r, at: x.u)
+                    let hE = snap.height[r].isNaN ? 0 : snap.height[r]
+                    let gap = dE.map { max(dP - ($0 + hE), $0 - (dP + size)) }
+                    findings.append(RouteFinding(
+                        kind: .vertical, status: gap.map { $0 >= rule.distance ? .ok : .violation } ?? .unknownDepth,
+                        pipeID: s.id, layer: s.layer, owner: s.owner, routeOffset: x.offset,
+                        point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
+                        existingDepth: dE, plannedDepth: dP))
+                }
+                return
+            }
+            guard let rule = rules.horizontal(planned.profile, profile) else { unruled.append(s.id); return }
+            let actual = c.distance - size / 2 - snap.width[r] / 2
+            // Only pipes the route runs near: within the rule's reach of the outer walls.
+            guard actual < rule.distance + reach else { return }
+            let offset = Self.offset(of: c.point, along: route.segments, routeAlong)
+            findings.append(RouteFinding(
+                kind: .horizontal, status: actual >= rule.distance ? .ok : .violation, pipeID: s.id, layer: s.layer,
+                owner: s.owner, routeOffset: offset, point: PlanPoint(x: c.point.x, y: c.point.y),
+                required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
+                plannedDepth: plannedDepth(at: offset)))
+        }
+        for (offset, depth) in [(0.0, planned.depthAtStart), (routeLength, planned.depthAtEnd)] {
+            guard let rule = rules.minimumCover(planned.profile, under: planned.surface) else { break }
+            let p = offset == 0 ? route.segments.first!.0 : route.segments.last!.1
+            findings.append(RouteFinding(
+                kind: .cover, status: depth >= rule.distance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
+                routeOffset: offset, point: PlanPoint(x: p.x, y: p.y), required: rule.distance, rule: rule,
+                actual: depth, existingDepth: nil, plannedDepth: depth))
+        }
+        findings.sort {
+            ($0.status == .violation ? 0 : 1, $0.routeOffset, $0.pipeID ?? -1)
+                < ($1.status == .violation ? 0 : 1, $1.routeOffset, $1.pipeID ?? -1)
+        }
+        return RouteReport(
+            findings: findings, unruledPipeIDs: unruled.sorted(), mapCRS: crs, rules: rules.name,
+            mapVersion: snap.version)
+    }
+
+    /// Distance along a polyline (given as segments with cumulative lengths) to its point nearest `p`.
+    static func offset(of p: Point, along segments: [(Point, Point)], _ cumulative: [Double]) -> Double {
+        var best = (Double.infinity, 0.0)
+        for (i, (a, b)) in segments.enumerated() {
+            let pr = Kernel.project(p, ontoSegment: a, b)
+            if pr.distance < best.0 { best = (pr.distance, cumulative[i] + pr.t * (cumulative[i + 1] - cumulative[i])) }
+        }
+        return best.1
+    }
+}
