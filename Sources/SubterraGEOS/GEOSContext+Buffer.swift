@@ -87,7 +87,7 @@ extension GEOSContext {
             GEOSBufferParams_setQuadrantSegments_r(handle, params, Int32(parameters.quadrantSegments)) != 0,
             GEOSBufferParams_setSingleSided_r(handle, params, parameters.singleSided ? 1 : 0) != 0
         else { throw failure(op) }
-        let r = try own(GEOSBufferWithParams_r(handle, params, g.pointer, distance), op)
+        let r = try own(GEOSBufferWithParams_r(handle, g.pointer, params, distance), op)
         return try makeGeometry(r.pointer, op)
     }
 }

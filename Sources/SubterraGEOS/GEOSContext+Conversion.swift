@@ -8,7 +8,9 @@ import SubterraGeometry
 // dimension (`.multiPoint([])`, `.multiLineString([])`, `.multiPolygon([])`); empty multi
 // geometries and collections map one to one. Z: a geometry is sent to GEOS as 3D when any of its
 // points has a `z`; a point without one gets NaN there, which GEOS treats as "no Z" and which
-// comes back as `nil`.
+// comes back as `nil`. Known GEOS 3.11 limit: it takes a sequence's dimension from its first
+// coordinate, so a line whose *first* point has no `z` loses all its heights inside GEOS; give
+// every point of a 3D geometry a height.
 
 extension GEOSContext {
     /// Converts a Subterra geometry to a new GEOS geometry handle.

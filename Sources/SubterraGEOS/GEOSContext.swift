@@ -129,12 +129,22 @@ public final class GEOSContext {
             guard let w = GEOSWKTWriter_create_r(handle) else { throw failure("create WKT writer") }
             // Full precision and Z when present: the writer serves round-trip oracles.
             GEOSWKTWriter_setTrim_r(handle, w, 1)
+            // GEOS counts decimal places, not significant digits; 24 keeps every double of
+            // magnitude above 1e-8 exact. GEOS formats into a 128-byte stack buffer, so `wkt(_:)`
+            // refuses coordinates whose integer part would overflow it (see `wktMaxMagnitude`).
+            GEOSWKTWriter_setRoundingPrecision_r(handle, w, Int32(Self.wktDecimals))
             GEOSWKTWriter_setOutputDimension_r(handle, w, 3)
             GEOSWKTWriter_setOld3D_r(handle, w, 0)
             _wktWriter = w
             return w
         }
     }
+
+    /// Decimal places GEOS writes in WKT.
+    static let wktDecimals = 24
+    /// The largest coordinate magnitude GEOS 3.11's WKT writer formats without overrunning its
+    /// 128-byte buffer at ``wktDecimals`` places (sign + 91 digits + point + 24 decimals < 128).
+    static let wktMaxMagnitude = 1e90
 
     var wkbReader: OpaquePointer {
         get throws(GEOSError) {
