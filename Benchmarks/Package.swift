@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// A separate package so library users never build benchmark dependencies. It depends on the
+// root package by path and on package-benchmark; the peers (Boost.Geometry, GEOS) are system
+// C/C++ libraries already on the machine (libboost-dev, libgeos-dev).
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "SubterraBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+        .package(path: ".."),
+    ],
+    targets: [
+        // Boost.Geometry rtree behind a plain C interface; header-only Boost, so -O3 here is the
+        // whole peer's optimisation level.
+        .target(
+            name: "PeerBoost",
+            path: "Sources/PeerBoost",
+            cxxSettings: [.unsafeFlags(["-O3", "-DNDEBUG"])]),
+        // GEOS STRtree through the reentrant C API.
+        .target(
+            name: "PeerGEOS",
+            dependencies: ["CGEOSPeer"],
+            path: "Sources/PeerGEOS",
+            cSettings: [.unsafeFlags(["-O3", "-DNDEBUG"])]),
+        .systemLibrary(name: "CGEOSPeer", path: "Sources/CGEOSPeer", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .target(name: "CBenchSupport", path: "Sources/CBenchSupport"),
+        .target(
+            name: "BenchCore",
+            dependencies: [
+                "PeerBoost", "PeerGEOS", "CBenchSupport",
+                .product(name: "SubterraIndex", package: "main"),
+            ],
+            swiftSettings: swift6),
+        .executableTarget(
+            name: "subterra-compare",
+            dependencies: ["BenchCore"],
+            swiftSettings: swift6),
+        .executableTarget(
+            name: "SubterraIndexBenchmarks",
+            dependencies: [
+                "BenchCore",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SubterraIndex", package: "main"),
+            ],
+            path: "Benchmarks/SubterraIndexBenchmarks",
+            swiftSettings: swift6,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    ]
+)

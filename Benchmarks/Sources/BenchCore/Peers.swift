@@ -1,0 +1,191 @@
+import PeerBoost
+import PeerGEOS
+
+/// One spatial index under comparison, answering every workload on the same segments.
+///
+/// Answers go into caller-owned arrays that are cleared, not reallocated, so a warmed-up query
+/// loop measures the index rather than Swift array growth. Implementations are used from one
+/// thread at a time (GEOS contexts are per-thread objects).
+public protocol IndexPeer: AnyObject {
+    /// Short stable name used in reports ("subterra", "boost", "geos", "brute").
+    var name: String { get }
+    /// Bytes the index itself says it holds, when it can say; nil otherwise.
+    var reportedBytes: Int? { get }
+    /// Segments that exactly intersect the closed box.
+    func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32])
+    /// The `k` segments nearest to the point by exact distance, nearest first.
+    func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double])
+    /// Segments within exact distance `r` of the point.
+    func within(x: Double, y: Double, r: Double, into out: inout [UInt32])
+    /// Segments within exact distance `r` of the polygon (inside counts as 0).
+    func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32])
+}
+
+/// A growable C buffer reused across queries by the C peers.
+struct Scratch: ~Copyable {
+    var ids: UnsafeMutablePointer<UInt32>
+    var distances: UnsafeMutablePointer<Double>
+    var capacity: Int
+    init() {
+        capacity = 1024
+        ids = .allocate(capacity: capacity)
+        distances = .allocate(capacity: capacity)
+    }
+    mutating func grow(to n: Int) {
+        ids.deallocate()
+        distances.deallocate()
+        capacity = max(n, 2 * capacity)
+        ids = .allocate(capacity: capacity)
+        distances = .allocate(capacity: capacity)
+    }
+    deinit {
+        ids.deallocate()
+        distances.deallocate()
+    }
+}
+
+/// Boost.Geometry `rtree<pair<segment, id>, rstar<16>>`, packed or built by insertion.
+public final class BoostPeer: IndexPeer {
+    public let name: String
+    let handle: OpaquePointer
+    var scratch = Scratch()
+
+    /// - Parameter packed: bulk-load (packing constructor) when true, else one insert per item.
+    public init(_ data: StreetSegments, packed: Bool) {
+        name = packed ? "boost" : "boost-insert"
+        handle = data.coordinates.withUnsafeBufferPointer { buf in
+            packed ? boost_index_build(buf.baseAddress, data.count) : boost_index_build_insert(buf.baseAddress, data.count)
+        }!
+    }
+    deinit { boost_index_free(handle) }
+
+    public var reportedBytes: Int? { boost_index_bytes(handle) }
+
+    @inline(__always)
+    func collect(_ out: inout [UInt32], _ call: (UnsafeMutablePointer<UInt32>, Int) -> Int) {
+        var n = call(scratch.ids, scratch.capacity)
+        if n > scratch.capacity {
+            scratch.grow(to: n)
+            n = call(scratch.ids, scratch.capacity)
+        }
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
+    }
+
+    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
+        collect(&out) { boost_index_query_box(handle, q.0, q.1, q.2, q.3, $0, $1) }
+    }
+
+    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
+        if k > scratch.capacity { scratch.grow(to: k) }
+        let n = boost_index_nearest(handle, x, y, k, scratch.ids, scratch.distances, scratch.capacity)
+        ids.removeAll(keepingCapacity: true)
+        distances.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
+        distances.append(contentsOf: UnsafeBufferPointer(start: scratch.distances, count: n))
+    }
+
+    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
+        collect(&out) { boost_index_within(handle, x, y, r, $0, $1) }
+    }
+
+    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        ring.withUnsafeBufferPointer { rb in
+            collect(&out) { boost_index_polygon_within(handle, rb.baseAddress, rb.count / 2, r, $0, $1) }
+        }
+    }
+}
+
+/// GEOS `STRtree` (C API) with GEOS's own exact predicates for refinement.
+public final class GEOSPeer: IndexPeer {
+    public let name = "geos"
+    let handle: OpaquePointer
+    var scratch = Scratch()
+
+    public init(_ data: StreetSegments) {
+        handle = data.coordinates.withUnsafeBufferPointer { geos_index_build($0.baseAddress, data.count) }!
+    }
+    deinit { geos_index_free(handle) }
+
+    /// GEOS reports no index size; the heap delta around the build is measured instead.
+    public var reportedBytes: Int? { nil }
+
+    @inline(__always)
+    func collect(_ out: inout [UInt32], _ call: (UnsafeMutablePointer<UInt32>, Int) -> Int) {
+        var n = call(scratch.ids, scratch.capacity)
+        if n > scratch.capacity {
+            scratch.grow(to: n)
+            n = call(scratch.ids, scratch.capacity)
+        }
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
+    }
+
+    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
+        collect(&out) { geos_index_query_box(handle, q.0, q.1, q.2, q.3, $0, $1) }
+    }
+
+    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
+        if k > scratch.capacity { scratch.grow(to: k) }
+        let n = geos_index_nearest(handle, x, y, k, scratch.ids, scratch.distances, scratch.capacity)
+        ids.removeAll(keepingCapacity: true)
+        distances.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
+        distances.append(contentsOf: UnsafeBufferPointer(start: scratch.distances, count: n))
+    }
+
+    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
+        collect(&out) { geos_index_within(handle, x, y, r, $0, $1) }
+    }
+
+    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        ring.withUnsafeBufferPointer { rb in
+            collect(&out) { geos_index_polygon_within(handle, rb.baseAddress, rb.count / 2, r, $0, $1) }
+        }
+    }
+}
+
+/// The oracle: a linear scan with the exact kernels in `Exact.swift`. Used by the correctness
+/// gate on a sample of queries, never timed.
+public final class BruteForcePeer: IndexPeer {
+    public let name = "brute"
+    let data: StreetSegments
+    public init(_ data: StreetSegments) { self.data = data }
+    public var reportedBytes: Int? { nil }
+
+    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        for i in 0..<data.count {
+            let s = data.segment(i)
+            if segmentIntersectsBox(s.x0, s.y0, s.x1, s.y1, q.0, q.1, q.2, q.3) { out.append(UInt32(i)) }
+        }
+    }
+
+    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
+        var all = [(Double, UInt32)]()
+        all.reserveCapacity(data.count)
+        for i in 0..<data.count {
+            let s = data.segment(i)
+            all.append((pointSegmentDistance(x, y, s.x0, s.y0, s.x1, s.y1), UInt32(i)))
+        }
+        all.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        ids = all.prefix(k).map(\.1)
+        distances = all.prefix(k).map(\.0)
+    }
+
+    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        for i in 0..<data.count {
+            let s = data.segment(i)
+            if pointSegmentDistance(x, y, s.x0, s.y0, s.x1, s.y1) <= r { out.append(UInt32(i)) }
+        }
+    }
+
+    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        for i in 0..<data.count {
+            let s = data.segment(i)
+            if segmentPolygonDistance(s.x0, s.y0, s.x1, s.y1, ring: ring) <= r { out.append(UInt32(i)) }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+
+// Everything a nightly report needs: JSON in and out, the markdown table, hand-written SVG
+// charts (no plotting dependency), the threshold-log parser and the README block.
+
+/// Writes one line to standard error (progress and failures; stdout carries the table).
+public func logLine(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+public func isoDate() -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date())
+}
+
+public func loadAverage() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+        let first = s.split(separator: " ").first, let v = Double(first)
+    else { return .nan }
+    return v
+}
+
+public func machineInfo(load0: Double) -> MachineInfo {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+        .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    var u = utsname()
+    uname(&u)
+    let kernel = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let env = ProcessInfo.processInfo.environment
+    return MachineInfo(
+        host: ProcessInfo.processInfo.hostName, cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+        memoryBytes: Int(ProcessInfo.processInfo.physicalMemory), kernel: kernel,
+        toolchain: env["SUBTERRA_TOOLCHAIN"] ?? "unknown",
+        loadAverageAtStart: load0, loadAverageAtEnd: loadAverage())
+}
+
+public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+public func decodeCompare(_ text: String) throws -> CompareRun {
+    let d = JSONDecoder()
+    d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return try d.decode(CompareRun.self, from: Data(text.utf8))
+}
+
+public func readFile(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+public func writeFile(_ path: String, _ text: String) throws {
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// "1e4"-style label for a size.
+public func sizeLabel(_ n: Int) -> String {
+    var e = 0, v = n
+    while v >= 10 && v % 10 == 0 { v /= 10; e += 1 }
+    return v == 1 ? "1e\(e)" : "\(n)"
+}
+
+/// The side-by-side table: one row per size and workload, throughput per peer, Subterra's ratio
+/// to each peer and to the best, latency and memory where they apply.
+public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
+    let peerNames = ["subterra", "boost", "geos"]
+    var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) | bytes/item (S · B · G) |\n"
+    s += "|---|---|---|---|---|---|---|---|---|\n"
+    for r in run.results where sizes?.contains(r.size) ?? true {
+        func fig(_ p: String) -> PeerFigures? { r.peers.first { $0.peer == p } }
+        let unit = r.queries == 0 ? "items/s" : "q/s"
+        var row = "| \(sizeLabel(r.size)) | \(r.workload) |"
+        for p in peerNames { row += fig(p).map { " \(fmt($0.throughput)) \(unit) |" } ?? " — |" }
+        let st = fig("subterra")?.throughput
+        for p in ["boost", "geos"] {
+            if let st, let o = fig(p)?.throughput, o > 0 { row += " \(fmt(st / o))× |" } else { row += " — |" }
+        }
+        if r.queries > 0 {
+            row += " " + peerNames.map { p in
+                fig(p).map { "\(fmt(($0.p50Nanos ?? .nan) / 1000))/\(fmt(($0.p99Nanos ?? .nan) / 1000))" } ?? "—"
+            }.joined(separator: " · ") + " | — |"
+        } else {
+            row += " — | " + peerNames.map { p in fig(p)?.bytesPerItem.map { fmt($0) } ?? "—" }.joined(separator: " · ") + " |"
+        }
+        s += row + "\n"
+    }
+    return s
+}
+
+/// A regression or improvement named by package-benchmark's threshold check.
+public struct ThresholdDeviation: Codable, Sendable, Hashable {
+    public var benchmark: String
+    public var metric: String
+}
+
+public struct ThresholdOutcome: Codable, Sendable {
+    /// "pass", "regression", "improvement", or "not-run".
+    public var status: String
+    public var regressions: [ThresholdDeviation]
+    public var improvements: [ThresholdDeviation]
+}
+
+/// Reads package-benchmark's `thresholds check` text: sections titled "Deviations worse than
+/// threshold for TARGET:NAME" / "…better than…", each with one table per metric whose header
+/// starts with the metric name and its units. Through `swift package` both outcomes exit 1, so
+/// this is how a regression is told from an improvement.
+public func parseThresholdLog(_ text: String) -> ThresholdOutcome {
+    var worse = [ThresholdDeviation](), better = [ThresholdDeviation]()
+    var section: Bool? = nil  // true = worse
+    var bench = ""
+    for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        let line = String(raw)
+        if let r = line.range(of: "Deviations worse than threshold for ") {
+            section = true
+            bench = String(line[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+            continue
+        }
+        if let r = line.range(of: "Deviations better than threshold for ") {
+            section = false
+            bench = String(line[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+            continue
+        }
+        guard let worseSection = section else { continue }
+        // Metric table headers look like "│ Time (wall clock) (μs, %) │ …" or "… (#, Δ) │".
+        let cells = line.split(whereSeparator: { $0 == "│" || $0 == "|" }).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let first = cells.first(where: { !$0.isEmpty }),
+            first.hasSuffix(", %)") || first.hasSuffix(", Δ)"),
+            let open = first.range(of: " (", options: .backwards)
+        else { continue }
+        let dev = ThresholdDeviation(benchmark: bench, metric: String(first[..<open.lowerBound]))
+        if worseSection { if !worse.contains(dev) { worse.append(dev) } } else if !better.contains(dev) { better.append(dev) }
+    }
+    let status = !worse.isEmpty ? "regression" : (!better.isEmpty ? "improvement" : "pass")
+    return ThresholdOutcome(status: status, regressions: worse, improvements: better)
+}
+
+public struct Summary: Codable, Sendable {
+    public var run: CompareRun
+    public var thresholds: ThresholdOutcome
+    public var subterraToBestPeer: [String: [String: Double]]
+}
+
+// MARK: - SVG
+
+let palette = ["subterra": "#d62728", "boost": "#1f77b4", "geos": "#2ca02c", "boost-insert": "#1f77b4"]
+
+func esc(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+}
+
+/// A log-log line chart, one series per name. Pure SVG 1.1.
+public func svgLineChart(title: String, yLabel: String, series: [(String, [(Double, Double)])], logY: Bool = true,
+                         referenceY: Double? = nil) -> String {
+    let w = 640.0, h = 400.0, ml = 80.0, mr = 120.0, mt = 40.0, mb = 50.0
+    let pts = series.flatMap(\.1).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
+    guard !pts.isEmpty else { return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"60\"><text x=\"10\" y=\"30\">\(esc(title)): no data</text></svg>\n" }
+    var x0 = floor(log10(pts.map(\.0).min()!)), x1 = ceil(log10(pts.map(\.0).max()!))
+    if x1 <= x0 { x0 -= 0.5; x1 += 0.5 }
+    func ty(_ v: Double) -> Double { logY ? log10(v) : v }
+    var ys = pts.map { ty($0.1) }
+    if let r = referenceY { ys.append(ty(r)) }
+    var y0 = ys.min()!, y1 = ys.max()!
+    if logY { y0 = floor(y0); y1 = ceil(y1) } else { let pad = (y1 - y0) * 0.1 + 0.05; y0 = max(0, y0 - pad); y1 += pad }
+    if y1 <= y0 { y1 = y0 + 1 }
+    func px(_ x: Double) -> Double { ml + (log10(x) - x0) / (x1 - x0) * (w - ml - mr) }
+    func py(_ y: Double) -> Double { mt + (1 - (ty(y) - y0) / (y1 - y0)) * (h - mt - mb) }
+    var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    s += "<text x=\"\(w / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(esc(title))</text>\n"
+    // Axes and grid: decades on log axes, five steps on a linear one.
+    var e = x0
+    while e <= x1 + 1e-9 {
+        let x = px(pow(10, e))
+        s += "<line x1=\"\(x)\" y1=\"\(mt)\" x2=\"\(x)\" y2=\"\(h - mb)\" stroke=\"#ddd\"/>\n"
+        s += "<text x=\"\(x)\" y=\"\(h - mb + 18)\" text-anchor=\"middle\">1e\(Int(e))</text>\n"
+        e += 1
+    }
+    let ySteps: [Double] = logY ? Array(stride(from: y0, through: y1 + 1e-9, by: 1)).map { pow(10, $0) }
+        : (0...5).map { y0 + (y1 - y0) * Double($0) / 5 }
+    for v in ySteps {
+        let y = py(v)
+        s += "<line x1=\"\(ml)\" y1=\"\(y)\" x2=\"\(w - mr)\" y2=\"\(y)\" stroke=\"#ddd\"/>\n"
+        s += "<text x=\"\(ml - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(logY ? "1e\(Int(log10(v).rounded()))" : fmt(v))</text>\n"
+    }
+    s += "<rect x=\"\(ml)\" y=\"\(mt)\" width=\"\(w - ml - mr)\" height=\"\(h - mt - mb)\" fill=\"none\" stroke=\"#333\"/>\n"
+    s += "<text x=\"\((ml + w - mr) / 2)\" y=\"\(h - 10)\" text-anchor=\"middle\">items in index</text>\n"
+    s += "<text transform=\"translate(18,\((mt + h - mb) / 2)) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>\n"
+    if let r = referenceY {
+        s += "<line x1=\"\(ml)\" y1=\"\(py(r))\" x2=\"\(w - mr)\" y2=\"\(py(r))\" stroke=\"#333\" stroke-dasharray=\"6,4\"/>\n"
+    }
+    let extra = ["#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    for (i, (name, data)) in series.enumerated() {
+        let color = palette[name] ?? extra[i % extra.count]
+        let good = data.filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }.sorted { $0.0 < $1.0 }
+        guard !good.isEmpty else { continue }
+        let path = good.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
+        s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+        for p in good { s += "<circle cx=\"\(px(p.0))\" cy=\"\(py(p.1))\" r=\"3.5\" fill=\"\(color)\"/>\n" }
+        let ly = mt + 16 + Double(i) * 18
+        s += "<line x1=\"\(w - mr + 10)\" y1=\"\(ly - 4)\" x2=\"\(w - mr + 28)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+        s += "<text x=\"\(w - mr + 32)\" y=\"\(ly)\">\(esc(name))</text>\n"
+    }
+    return s + "</svg>\n"
+}
+
+// MARK: - Report
+
+public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, readme: String?) throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let thresholds = thresholdLog.map(parseThresholdLog)
+        ?? ThresholdOutcome(status: "not-run", regressions: [], improvements: [])
+    var ratios = [String: [String: Double]]()
+    for r in run.results { if let q = r.ratioToBestPeer { ratios[r.workload, default: [:]][sizeLabel(r.size)] = q } }
+    try writeFile(dir + "/summary.json", encodeJSON(Summary(run: run, thresholds: thresholds, subterraToBestPeer: ratios)))
+
+    let workloads = run.results.map(\.workload).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    var charts = [String]()
+    for w in workloads {
+        let rs = run.results.filter { $0.workload == w }
+        let names = rs.flatMap { $0.peers.map(\.peer) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let series = names.map { n in (n, rs.compactMap { r in r.peers.first { $0.peer == n }.map { (Double(r.size), $0.throughput) } }) }
+        let file = "throughput-\(w).svg"
+        try writeFile(dir + "/" + file, svgLineChart(
+            title: "\(w): throughput vs size", yLabel: rs.first?.queries == 0 ? "items / s" : "queries / s", series: series))
+        charts.append(file)
+    }
+    let ratioSeries = workloads.map { w in
+        (w, run.results.filter { $0.workload == w }.compactMap { r in r.ratioToBestPeer.map { (Double(r.size), $0) } })
+    }
+    try writeFile(dir + "/ratio-to-best-peer.svg", svgLineChart(
+        title: "Subterra throughput / best peer (above 1 = Subterra faster)", yLabel: "ratio",
+        series: ratioSeries, logY: false, referenceY: 1))
+    charts.append("ratio-to-best-peer.svg")
+
+    var md = "# Subterra nightly benchmark — \(run.date)\n\n"
+    md += "Seed \(run.seed), \(run.repetitions) interleaved repetitions (median), sizes \(run.sizes.map(sizeLabel).joined(separator: ", ")).\n"
+    md += "Machine: \(run.machine.cpu), \(run.machine.cores) cores, \(run.machine.memoryBytes >> 30) GiB, kernel \(run.machine.kernel), \(run.machine.toolchain); "
+    md += "load average \(fmt(run.machine.loadAverageAtStart)) → \(fmt(run.machine.loadAverageAtEnd)).\n\n"
+    md += "Correctness gate: **\(run.gate)** (all peers returned the same id sets; distances within 1e-9 relative).\n\n"
+    md += "Threshold check (package-benchmark): **\(thresholds.status)**"
+    if !thresholds.regressions.isEmpty {
+        md += "\n\nRegressed:\n" + thresholds.regressions.map { "- \($0.benchmark): \($0.metric)" }.joined(separator: "\n")
+    }
+    if !thresholds.improvements.isEmpty {
+        md += "\n\nImproved (consider updating thresholds):\n" + thresholds.improvements.map { "- \($0.benchmark): \($0.metric)" }.joined(separator: "\n")
+    }
+    md += "\n\n" + markdownTable(run) + "\n"
+    md += "Ratios are Subterra's throughput over the peer's (above 1 = Subterra faster). Builds: Subterra's packed build uses all cores (parallel Hilbert keys), Boost and GEOS one.\n\n"
+    md += charts.map { "![\($0)](\($0))" }.joined(separator: "\n") + "\n"
+    try writeFile(dir + "/summary.md", md)
+
+    if let readme { try updateReadme(readme, run: run, reportDir: dir) }
+}
+
+/// Replaces the text between `<!-- bench:begin -->` and `<!-- bench:end -->`, appending the
+/// markers at the end when absent; nothing else in the file is touched.
+public func updateReadme(_ path: String, run: CompareRun, reportDir: String) throws {
+    let begin = "<!-- bench:begin -->", end = "<!-- bench:end -->"
+    var text = (try? readFile(path)) ?? ""
+    let largest = run.sizes.max() ?? 0
+    var block = "\(begin)\n"
+    block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `\(reportDir)`):\n\n"
+    block += markdownTable(run, sizes: [largest])
+    block += "\(end)"
+    if let b = text.range(of: begin), let e = text.range(of: end, range: b.upperBound..<text.endIndex) {
+        text.replaceSubrange(b.lowerBound..<e.upperBound, with: block)
+    } else {
+        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+        text += "\n" + block + "\n"
+    }
+    try writeFile(path, text)
+}

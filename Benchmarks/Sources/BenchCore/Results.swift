@@ -1,0 +1,65 @@
+/// One peer's figures for one workload at one size, all from the same process and data.
+public struct PeerFigures: Codable, Sendable {
+    public var peer: String
+    /// Items per second for builds, queries per second otherwise (median of the repetitions).
+    public var throughput: Double
+    /// Seconds per repetition, in the order run.
+    public var repetitionSeconds: [Double]
+    /// Per-query latency percentiles over all repetitions, nanoseconds (queries only).
+    public var p50Nanos: Double?
+    public var p99Nanos: Double?
+    /// Builds only: heap delta (mallinfo2) and resident-set delta with the index alive, and the
+    /// index's own size report where it has one.
+    public var heapBytes: Int?
+    public var residentBytes: Int?
+    public var reportedBytes: Int?
+    public var bytesPerItem: Double?
+}
+
+public struct WorkloadResult: Codable, Sendable {
+    public var workload: String
+    public var size: Int
+    /// Queries per repetition (0 for builds).
+    public var queries: Int
+    public var peers: [PeerFigures]
+
+    /// Subterra's throughput divided by the best peer's (> 1: Subterra is faster).
+    public var ratioToBestPeer: Double? {
+        guard let s = peers.first(where: { $0.peer.hasPrefix("subterra") })?.throughput else { return nil }
+        let others = peers.filter { !$0.peer.hasPrefix("subterra") }.map(\.throughput)
+        guard let best = others.max(), best > 0 else { return nil }
+        return s / best
+    }
+}
+
+public struct MachineInfo: Codable, Sendable {
+    public var host: String
+    public var cpu: String
+    public var cores: Int
+    public var memoryBytes: Int
+    public var kernel: String
+    public var toolchain: String
+    public var loadAverageAtStart: Double
+    public var loadAverageAtEnd: Double
+}
+
+public struct CompareRun: Codable, Sendable {
+    public var date: String
+    public var seed: UInt64
+    public var sizes: [Int]
+    public var repetitions: Int
+    public var gate: String
+    public var machine: MachineInfo
+    public var results: [WorkloadResult]
+
+    public init(date: String, seed: UInt64, sizes: [Int], repetitions: Int, gate: String, machine: MachineInfo,
+                results: [WorkloadResult]) {
+        self.date = date
+        self.seed = seed
+        self.sizes = sizes
+        self.repetitions = repetitions
+        self.gate = gate
+        self.machine = machine
+        self.results = results
+    }
+}

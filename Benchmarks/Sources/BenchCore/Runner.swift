@@ -1,0 +1,175 @@
+/// How to build one peer: used for timing builds and to get the index the queries run on.
+public struct PeerFactory: Sendable {
+    public var name: String
+    public var build: @Sendable (StreetSegments) -> any IndexPeer
+    public init(_ name: String, build: @escaping @Sendable (StreetSegments) -> any IndexPeer) {
+        self.name = name
+        self.build = build
+    }
+}
+
+/// All peers in the side-by-side run. Subterra comes first: it is the gate's reference and the
+/// numerator of every ratio.
+public enum Peers {
+    public static var packed: [PeerFactory] {
+        [
+            PeerFactory("subterra") { SubterraPackedPeer($0) },
+            PeerFactory("boost") { BoostPeer($0, packed: true) },
+            PeerFactory("geos") { GEOSPeer($0) },
+        ]
+    }
+    public static var dynamic: [PeerFactory] {
+        [
+            // TODO(bench): SubterraDynamicPeer once DynamicRTree lands.
+            PeerFactory("boost") { BoostPeer($0, packed: false) },
+        ]
+    }
+}
+
+/// Runs every workload at one size: build, gate, then interleaved timed repetitions.
+public struct SizeRunner {
+    public var data: StreetSegments
+    public var queries: QuerySet
+    public var repetitions: Int
+    public var log: (String) -> Void
+
+    public init(size: Int, seed: UInt64, queryCount: Int, repetitions: Int, log: @escaping (String) -> Void) {
+        data = StreetSegments.generate(count: size, seed: seed)
+        queries = QuerySet.make(count: queryCount, around: data, seed: seed)
+        self.repetitions = repetitions
+        self.log = log
+    }
+
+    /// Rotates the peer order each repetition so no peer always runs first (cold caches) or
+    /// right after the most memory-hungry one.
+    func rotated<T>(_ xs: [T], _ r: Int) -> [T] {
+        guard !xs.isEmpty else { return xs }
+        let k = r % xs.count
+        return Array(xs[k...] + xs[..<k])
+    }
+
+    /// Times `repetitions` builds per peer, measures memory on a dedicated build, and returns the
+    /// figures plus one live index per peer for the query workloads.
+    public func runBuild(_ workload: String, _ factories: [PeerFactory]) -> (WorkloadResult, [any IndexPeer]) {
+        let n = data.count
+        var seconds = [String: [Double]]()
+        for r in 0..<repetitions {
+            for f in rotated(factories, r) {
+                let t0 = nowNanos()
+                let peer = f.build(data)
+                let t1 = nowNanos()
+                blackHole(peer)
+                seconds[f.name, default: []].append(Double(t1 - t0) / 1e9)
+            }
+        }
+        var figures = [PeerFigures]()
+        var live = [any IndexPeer]()
+        for f in factories {
+            trimHeap()
+            let heap0 = heapBytesInUse(), rss0 = residentBytes()
+            let peer = f.build(data)
+            let heap1 = heapBytesInUse(), rss1 = residentBytes()
+            live.append(peer)
+            let secs = seconds[f.name] ?? []
+            let heap = heap1 - heap0
+            figures.append(PeerFigures(
+                peer: f.name, throughput: Double(n) / median(secs), repetitionSeconds: secs,
+                p50Nanos: nil, p99Nanos: nil, heapBytes: heap, residentBytes: rss1 - rss0,
+                reportedBytes: peer.reportedBytes, bytesPerItem: Double(heap) / Double(max(n, 1))))
+            log("  \(workload) \(f.name): median \(fmt(median(secs)))s, heap \(heap / 1_048_576) MiB")
+        }
+        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live)
+    }
+
+    /// The query workloads in the order reported.
+    public static let queryWorkloads = ["window", "nearest1", "nearest10", "within", "dig_polygon"]
+
+    /// Queries per interleaving chunk: small enough that a burst of load from other processes
+    /// lands on every peer alike, large enough that switching peers costs nothing measurable.
+    public static let chunk = 50
+
+    /// Times one query workload on every peer. Throughput is the median over all chunks of all
+    /// repetitions of (queries in chunk / chunk time): a preempted chunk (milliseconds, when six
+    /// engineers build on two cores) is an outlier instead of a third of the total. The raw sums per
+    /// repetition are kept in `repetitionSeconds`. Within each repetition the queries run in chunks,
+    /// and the peers take turns chunk by chunk (rotating who goes first), so on a shared machine
+    /// interference is spread evenly and the ratios stay meaningful even when absolute times
+    /// are not.
+    public func runQueries(_ workload: String, _ peers: [any IndexPeer]) -> WorkloadResult {
+        let q = queries
+        let count = q.points.count
+        let kind = SizeRunner.queryWorkloads.firstIndex(of: workload) ?? 4
+        var seconds = [[Double]](repeating: [], count: peers.count)
+        var latencies = [[UInt64]](repeating: [], count: peers.count)
+        var chunkRates = [[Double]](repeating: [], count: peers.count)
+        for l in latencies.indices { latencies[l].reserveCapacity(count * repetitions) }
+        var ids = [UInt32](), dists = [Double]()
+        ids.reserveCapacity(4096)
+        dists.reserveCapacity(64)
+        var checksum = 0
+        for r in 0..<repetitions {
+            var total = [UInt64](repeating: 0, count: peers.count)
+            var start = 0
+            var turn = r
+            while start < count {
+                let end = min(start + SizeRunner.chunk, count)
+                for j in rotated(Array(peers.indices), turn) {
+                    let p = peers[j]
+                    let before = total[j]
+                    for i in start..<end {
+                        let t0 = nowNanos()
+                        switch kind {
+                        case 0: p.window(q.windows[i], into: &ids)
+                        case 1: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 1, ids: &ids, distances: &dists)
+                        case 2: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 10, ids: &ids, distances: &dists)
+                        case 3: p.within(x: q.points[i].0, y: q.points[i].1, r: q.radii[i], into: &ids)
+                        default: p.polygonWithin(ring: q.polygons[i], r: 1, into: &ids)
+                        }
+                        let dt = nowNanos() - t0
+                        total[j] += dt
+                        latencies[j].append(dt)
+                        checksum &+= ids.count
+                    }
+                    chunkRates[j].append(Double(end - start) * 1e9 / Double(max(total[j] - before, 1)))
+                }
+                start = end
+                turn += 1
+            }
+            for j in peers.indices { seconds[j].append(Double(total[j]) / 1e9) }
+        }
+        blackHole(checksum)
+        var figures = [PeerFigures]()
+        for (j, p) in peers.enumerated() {
+            let lat = latencies[j].sorted()
+            figures.append(PeerFigures(
+                peer: p.name, throughput: median(chunkRates[j]), repetitionSeconds: seconds[j],
+                p50Nanos: percentile(lat, 0.5), p99Nanos: percentile(lat, 0.99),
+                heapBytes: nil, residentBytes: nil, reportedBytes: nil, bytesPerItem: nil))
+        }
+        log("  \(workload): " + figures.map { "\($0.peer) \(fmt($0.throughput)) q/s" }.joined(separator: ", "))
+        return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures)
+    }
+}
+
+/// Three significant figures, no Foundation.
+public func fmt(_ x: Double) -> String {
+    guard x.isFinite else { return "\(x)" }
+    if x == 0 { return "0" }
+    let mag = Int((log10(abs(x))).rounded(.down))
+    let decimals = max(0, 2 - mag)
+    let scale = pow(10.0, Double(decimals))
+    let v = (x * scale).rounded() / scale
+    if decimals == 0 { return String(Int(v)) }
+    var s = String(v)
+    if let dot = s.firstIndex(of: ".") {
+        let have = s.distance(from: dot, to: s.endIndex) - 1
+        if have < decimals { s += String(repeating: "0", count: decimals - have) }
+    }
+    return s
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

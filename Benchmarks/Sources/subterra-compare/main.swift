@@ -1,0 +1,115 @@
+// subterra-compare: Subterra, Boost.Geometry and GEOS in one process, on the same data and the
+// same queries, interleaved and repeated; the correctness gate runs first at every size.
+//
+//   subterra-compare run [--sizes 10000,100000,1000000] [--large] [--seed N] [--queries N]
+//                        [--reps N] [--gate-only] [--out compare.json]
+//   subterra-compare report --compare compare.json --thresholds thresholds.txt
+//                           --out reports/YYYY-MM-DD [--readme ../README.md]
+import BenchCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Sendable func log(_ s: String) { logLine(s) }
+
+func die(_ s: String, code: Int32 = 64) -> Never {
+    logLine("subterra-compare: \(s)")
+    exit(code)
+}
+
+let rawArgs = Array(CommandLine.arguments.dropFirst())
+let command = rawArgs.first.map { $0.hasPrefix("--") ? "run" : $0 } ?? "run"
+let args = rawArgs.first.map { $0.hasPrefix("--") } ?? true ? rawArgs : Array(rawArgs.dropFirst())
+
+func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name) else { return nil }
+    guard i + 1 < args.count else { die("\(name) needs a value") }
+    return args[i + 1]
+}
+func flag(_ name: String) -> Bool { args.contains(name) }
+
+switch command {
+case "run":
+    var sizes = (option("--sizes") ?? "10000,100000,1000000").split(separator: ",").map { s -> Int in
+        guard let v = Int(s), v > 0 else { die("--sizes: '\(s)' is not a positive integer") }
+        return v
+    }
+    if flag("--large") { sizes.append(10_000_000) }
+    let seed: UInt64 = option("--seed").map { s in
+        guard let v = UInt64(s) else { die("--seed: '\(s)' is not an unsigned integer") }
+        return v
+    } ?? 20_261_130
+    let queryCount = option("--queries").map { s in
+        guard let v = Int(s), v > 0 else { die("--queries: '\(s)' is not a positive integer") }
+        return v
+    } ?? 2000
+    let reps = option("--reps").map { s in
+        guard let v = Int(s), v >= 1 else { die("--reps: '\(s)' is not a positive integer") }
+        return v
+    } ?? 3
+    let out = option("--out") ?? "compare.json"
+    let gateOnly = flag("--gate-only")
+    let load0 = loadAverage()
+    var results = [WorkloadResult]()
+    for size in sizes {
+        log("size \(size): generating street segments and \(queryCount) queries of each kind (seed \(seed))")
+        let runner = SizeRunner(size: size, seed: seed, queryCount: queryCount, repetitions: reps, log: log)
+        // Gate first: packed peers against each other on every query, plus the brute-force
+        // oracle on a sample (its cost grows with n, so fewer queries at larger sizes).
+        let packed = Peers.packed.map { $0.build(runner.data) }
+        let dynamic = Peers.dynamic.map { $0.build(runner.data) }
+        let bruteQueries = size <= 100_000 ? 100 : (size <= 1_000_000 ? 10 : 0)
+        do {
+            try Gate.check(peers: packed, data: runner.data, queries: runner.queries, limit: queryCount, size: size)
+            try Gate.check(peers: [packed[0]] + dynamic, data: runner.data, queries: runner.queries,
+                           limit: min(queryCount, 500), size: size)
+            if bruteQueries > 0 {
+                try Gate.check(peers: [BruteForcePeer(runner.data), packed[0]], data: runner.data,
+                               queries: runner.queries, limit: bruteQueries, size: size)
+            }
+        } catch {
+            log(error.description)
+            exit(3)
+        }
+        log("  gate passed: \(packed.map(\.name) + dynamic.map(\.name)) agree on \(queryCount) queries per workload"
+            + (bruteQueries > 0 ? ", brute force on \(bruteQueries)" : ""))
+        if gateOnly { continue }
+        _ = consume packed
+        _ = consume dynamic
+        let (dyn, _) = runner.runBuild("build_dynamic", Peers.dynamic)
+        results.append(dyn)
+        let (build, live) = runner.runBuild("build_packed", Peers.packed)
+        results.append(build)
+        for w in SizeRunner.queryWorkloads {
+            results.append(runner.runQueries(w, live))
+        }
+    }
+    if gateOnly { exit(0) }
+    let run = CompareRun(
+        date: isoDate(), seed: seed, sizes: sizes, repetitions: reps, gate: "passed",
+        machine: machineInfo(load0: load0), results: results)
+    do {
+        try writeFile(out, encodeJSON(run))
+    } catch {
+        die("cannot write \(out): \(error)", code: 74)
+    }
+    print(markdownTable(run))
+
+case "report":
+    guard let comparePath = option("--compare") else { die("report needs --compare FILE") }
+    guard let outDir = option("--out") else { die("report needs --out DIR") }
+    do {
+        let run = try decodeCompare(readFile(comparePath))
+        let thresholds = try option("--thresholds").map { try readFile($0) }
+        try writeReport(run: run, thresholdLog: thresholds, to: outDir, readme: option("--readme"))
+        log("report written to \(outDir)")
+    } catch {
+        die("report: \(error)", code: 74)
+    }
+
+default:
+    die("unknown command '\(command)'; use 'run' or 'report'")
+}
