@@ -327,7 +327,7 @@ extension DynamicRTree {
             maxDistance: Double = .infinity,
             boxLowerBound: (Box) throws -> Double,
             exactDistance: (UInt32) throws -> Double,
-            filter: (UInt32) throws -> Bool = { _ in true },
+            filter: (UInt32) -> Bool = { _ in true },
             scratch: inout NearestScratch,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
@@ -353,7 +353,7 @@ extension DynamicRTree {
             maxDistance: Double = .infinity,
             boxLowerBound: (Box) throws -> Double,
             exactDistance: (UInt32) throws -> Double,
-            filter: (UInt32) throws -> Bool = { _ in true }
+            filter: (UInt32) -> Bool = { _ in true }
         ) rethrows -> [Neighbor] {
             guard k > 0, count > 0 else { return [] }
             var out: [Neighbor] = []
@@ -372,7 +372,7 @@ extension DynamicRTree {
         @inlinable
         public func nearest(
             k: Int, toX x: Double, y: Double, maxDistance: Double = .infinity,
-            exactDistance: (UInt32) throws -> Double, filter: (UInt32) throws -> Bool = { _ in true }
+            exactDistance: (UInt32) throws -> Double, filter: (UInt32) -> Bool = { _ in true }
         ) rethrows -> [Neighbor] {
             try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(toX: x, y: y) },
                         exactDistance: exactDistance, filter: filter)
@@ -404,7 +404,7 @@ extension DynamicRTree {
     /// k-nearest query on the current snapshot.
     public func nearest(
         k: Int, maxDistance: Double = .infinity, boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double, filter: (UInt32) throws -> Bool = { _ in true }
+        exactDistance: (UInt32) throws -> Double, filter: (UInt32) -> Bool = { _ in true }
     ) rethrows -> [Neighbor] {
         try snapshot().nearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
                                exactDistance: exactDistance, filter: filter)

@@ -203,7 +203,7 @@ extension PackedRTree {
         maxDistance: Double = .infinity,
         boxLowerBound: (Box) throws -> Double,
         exactDistance: (UInt32) throws -> Double,
-        filter: (UInt32) throws -> Bool = { _ in true },
+        filter: (UInt32) -> Bool = { _ in true },
         scratch: inout NearestScratch,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
@@ -227,7 +227,7 @@ extension PackedRTree {
         maxDistance: Double = .infinity,
         boxLowerBound: (Box) throws -> Double,
         exactDistance: (UInt32) throws -> Double,
-        filter: (UInt32) throws -> Bool = { _ in true }
+        filter: (UInt32) -> Bool = { _ in true }
     ) rethrows -> [Neighbor] {
         guard k > 0, !isEmpty else { return [] }
         var out: [Neighbor] = []
@@ -248,7 +248,7 @@ extension PackedRTree {
     public func nearest(
         k: Int, toX x: Double, y: Double, maxDistance: Double = .infinity,
         exactDistance: (UInt32) throws -> Double,
-        filter: (UInt32) throws -> Bool = { _ in true }
+        filter: (UInt32) -> Bool = { _ in true }
     ) rethrows -> [Neighbor] {
         try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(toX: x, y: y) },
                     exactDistance: exactDistance, filter: filter)
@@ -259,7 +259,7 @@ extension PackedRTree {
     public func nearest(
         k: Int, to query: Box, maxDistance: Double = .infinity,
         exactDistance: (UInt32) throws -> Double,
-        filter: (UInt32) throws -> Bool = { _ in true }
+        filter: (UInt32) -> Bool = { _ in true }
     ) rethrows -> [Neighbor] {
         try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(to: query) },
                     exactDistance: exactDistance, filter: filter)

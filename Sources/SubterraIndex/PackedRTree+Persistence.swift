@@ -13,7 +13,7 @@ import Foundation
 //       16     8  item count n
 //       24     8  box count (leaves + internal nodes)
 //       32     4  level count L
-//       36     4  reserved, 0
+//       36     4  reserved, must be 0
 //       40     8  checksum of the payload (FNV-1a-style over 64-bit words, see `_checksum`)
 //       48  8·L   level end offsets (UInt64)
 //          32·B   boxes (minX, minY, maxX, maxY as IEEE-754 Float64), leaves then levels
@@ -116,6 +116,7 @@ extension PackedRTree {
         let boxCount = get(24, UInt64.self)
         let levels = Int(get(32, UInt32.self))
         let storedSum = get(40, UInt64.self)
+        guard get(36, UInt32.self) == 0 else { throw IndexError.corrupt("reserved header field is not zero") }
         guard (2...65535).contains(nodeSize) else { throw IndexError.corrupt("node size \(nodeSize) outside 2...65535") }
         guard count < UInt64(UInt32.max) else { throw IndexError.corrupt("item count \(count) exceeds the UInt32 limit") }
         guard (1...64).contains(levels) else { throw IndexError.corrupt("level count \(levels) outside 1...64") }

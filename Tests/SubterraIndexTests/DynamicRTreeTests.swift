@@ -1,0 +1,103 @@
+import Testing
+@testable import SubterraIndex
+
+@Suite struct DynamicRTreeTests {
+    /// Compares every query kind on `snap` with brute force over `model`.
+    func check(_ snap: DynamicRTree.Snapshot, against model: [UInt32: Box], rng: inout SplitMix64, queries: Int = 6) throws {
+        #expect(snap.count == model.count)
+        let items = model.map { (box: $0.value, id: $0.key) }
+        let ids = Array(model.keys)
+        for _ in 0..<queries {
+            let p = (x: Double.random(in: -50..<1050, using: &rng), y: Double.random(in: -50..<1050, using: &rng))
+            let q = Box(minX: p.x, minY: p.y, maxX: p.x + Double.random(in: 0..<80, using: &rng), maxY: p.y + 30)
+            let hits = snap.intersecting(q)
+            #expect(hits.count == Set(hits).count)
+            #expect(Set(hits) == bruteIntersecting(items, q))
+            let exact: (UInt32) -> Double = { model[$0]!.distance(toX: p.x, y: p.y) }
+            let lb: (Box) -> Double = { $0.distance(toX: p.x, y: p.y) }
+            #expect(snap.nearest(k: 9, boxLowerBound: lb, exactDistance: exact) == bruteNearest(ids, k: 9, distance: exact))
+            #expect(Array(snap.nearestSequence(boxLowerBound: lb, exactDistance: exact).prefix(12))
+                    == bruteNearest(ids, k: 12, distance: exact))
+            let within = snap.within(distance: 40, ofX: p.x, y: p.y, exactDistance: exact)
+            #expect(Set(within) == Set(ids.map { Neighbor(id: $0, distance: exact($0)) }.filter { $0.distance <= 40 }))
+        }
+    }
+
+    func randomBox(_ rng: inout SplitMix64) -> Box {
+        let x = Double.random(in: 0..<1000, using: &rng), y = Double.random(in: 0..<1000, using: &rng)
+        return Box(x0: x, y0: y, x1: x + Double.random(in: -40..<40, using: &rng), y1: y + Double.random(in: -40..<40, using: &rng))
+    }
+
+    @Test(arguments: [7, 60, 100_000])
+    func randomEditSequencesMatchModel(mergeThreshold: Int) throws {
+        var rng = SplitMix64(seed: UInt64(mergeThreshold))
+        var model: [UInt32: Box] = [:]
+        var initial: [(box: Box, id: UInt32)] = []
+        for i in 0..<400 {
+            let b = randomBox(&rng)
+            initial.append((b, UInt32(i * 2)))
+            model[UInt32(i * 2)] = b
+        }
+        let index = try DynamicRTree(items: initial, nodeSize: 6, mergeThreshold: mergeThreshold)
+        var nextID: UInt32 = 10_000
+        var lastVersion = index.snapshot().version
+        for step in 0..<600 {
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0:
+                let b = randomBox(&rng)
+                try index.insert(id: nextID, box: b)
+                model[nextID] = b
+                nextID += 1
+            case 1:
+                guard let id = model.keys.randomElement(using: &rng) else { continue }
+                try index.remove(id: id)
+                model[id] = nil
+            default:
+                guard let id = model.keys.randomElement(using: &rng) else { continue }
+                let b = randomBox(&rng)
+                try index.update(id: id, box: b)
+                model[id] = b
+            }
+            let snap = index.snapshot()
+            #expect(snap.version > lastVersion)
+            lastVersion = snap.version
+            if step % 25 == 0 {
+                try snap.validate()
+                try check(snap, against: model, rng: &rng)
+                for (id, b) in model.prefix(20) { #expect(snap.box(for: id) == b) }
+            }
+        }
+        try index.compact()
+        let compacted = index.snapshot()
+        #expect(compacted.delta.isEmpty)
+        try compacted.validate()
+        try check(compacted, against: model, rng: &rng)
+    }
+
+    @Test func editErrorsPublishNothing() throws {
+        let index = try DynamicRTree(items: [(Box(x: 1, y: 1), 1), (Box(x: 2, y: 2), 2)])
+        #expect(throws: IndexError.duplicateID(1)) { try index.insert(id: 1, box: Box(x: 0, y: 0)) }
+        #expect(throws: IndexError.unknownID(9)) { try index.remove(id: 9) }
+        #expect(throws: IndexError.unknownID(9)) { try index.update(id: 9, box: Box(x: 0, y: 0)) }
+        let before = index.snapshot()
+        // A batch whose third edit fails leaves the index untouched.
+        #expect(throws: IndexError.self) {
+            try index.apply([.insert(id: 3, box: Box(x: 3, y: 3)), .remove(id: 1),
+                             .insert(id: 4, box: Box(minX: 1, minY: 1, maxX: 0, maxY: 2))])
+        }
+        let after = index.snapshot()
+        #expect(after.version == before.version && after.count == 2 && after.contains(id: 1) && !after.contains(id: 3))
+        // Remove then re-insert the same id in one batch; update of a delta item.
+        try index.apply([.remove(id: 1), .insert(id: 1, box: Box(x: 5, y: 5)), .update(id: 1, box: Box(x: 6, y: 6))])
+        #expect(index.snapshot().box(for: 1) == Box(x: 6, y: 6))
+        #expect(index.intersecting(Box(x: 1, y: 1)).isEmpty)
+        #expect(index.intersecting(Box(x: 6, y: 6)) == [1])
+        try index.snapshot().validate()
+        #expect(throws: IndexError.duplicateID(5)) { try DynamicRTree(items: [(Box(x: 1, y: 1), 5), (Box(x: 2, y: 2), 5)]) }
+        let empty = try DynamicRTree()
+        #expect(empty.nearest(k: 3, boxLowerBound: { _ in 0 }, exactDistance: { _ in 0 }).isEmpty)
+        try empty.insert(id: 0, box: Box(x: 0, y: 0))
+        #expect(empty.nearest(k: 3, boxLowerBound: { $0.distance(toX: 1, y: 0) }, exactDistance: { _ in 1 })
+                == [Neighbor(id: 0, distance: 1)])
+    }
+}
