@@ -120,19 +120,31 @@ public struct FieldMapping: Hashable, Sendable, Codable {
 /// The target fields a mapping can fill; the importers turn them into model records.
 public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     // Both kinds.
-    case id, layer, subtype, owner, road, status, date, remark
+    /// Segment id (integer) or, for points, nothing (points are keyed by `pointNumber`).
+    case id, layer, subtype, owner, road, status
     // Segment fields.
-    case startPoint, endPoint, startDepth, endDepth, startTopElevation, endTopElevation
-    case startBottomElevation, endBottomElevation
-    case diameter, width, height, material, burial, pressure, voltage, cableCount, holeCount
+    case startPoint, endPoint, startDepth, endDepth, startElevation, endElevation
+    /// `top` or `bottom`: which elevation `startElevation`/`endElevation` measure.
+    case elevationReference
+    /// Section in survey notation (`DN300`, `800x600`), when there is no `diameter`/`width`+`height`.
+    case section
+    case diameter, width, height, material, burial, pressure, voltage, cableCount, ductHoles, ductHolesOccupied
+    case layingDate
     // Point fields.
-    case pointNumber, feature, appurtenance, x, y, groundElevation, depth
+    /// Point number (点号); segments name their ends by it.
+    case pointNumber
+    /// Point kind (bend, valve, manhole, …; `PointKind` raw values).
+    case kind
+    /// `feature` or `appurtenance`; defaults to the kind's standard category.
+    case category
+    /// Survey X and Y; axis order per `ImportOptions.axes` (X = northing in CJJ 61 tables).
+    case x, y
+    case groundElevation, depth
 
     /// The quantity a unit converts, for numeric fields.
     public var dimension: UnitConversion.Dimension? {
         switch self {
-        case .startDepth, .endDepth, .startTopElevation, .endTopElevation, .startBottomElevation,
-            .endBottomElevation, .groundElevation, .depth, .x, .y:
+        case .startDepth, .endDepth, .startElevation, .endElevation, .groundElevation, .depth, .x, .y:
             return .length(target: .metre)
         case .diameter, .width, .height: return .length(target: .millimetre)
         case .pressure: return .pressure

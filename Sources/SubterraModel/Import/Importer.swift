@@ -1,0 +1,258 @@
+import Foundation
+import SubterraGeometry
+import SubterraPROJ
+
+/// One file to import, with its format, what its records are, and how its fields map.
+public struct ImportSource: Hashable, Sendable {
+    public enum Format: Hashable, Sendable {
+        /// GeoJSON feature collection (or a single feature); CRS from its `crs` member, else the
+        /// caller's, else RFC 7946's WGS84 lon/lat.
+        case geoJSON
+        /// CSV with a header row; `geometryColumn` holds WKT. Without one, points take their
+        /// position from the `x`/`y` fields (survey axis order per `ImportOptions.axes`) and
+        /// segments run straight from their start point to their end point (the CJJ 61 survey
+        /// table layout).
+        case csv(geometryColumn: String?, separator: Character = ",")
+        /// A feature table of any GeoPackage (ours or foreign); nil = the only feature table
+        /// matching `content`'s geometry type.
+        case geoPackage(table: String?)
+    }
+
+    /// What the records are.
+    public enum Content: String, Hashable, Sendable, Codable {
+        case segments, points
+    }
+
+    public var path: String
+    public var format: Format
+    public var content: Content
+    public var mapping: FieldMapping
+
+    public init(path: String, format: Format, content: Content, mapping: FieldMapping) {
+        self.path = path
+        self.format = format
+        self.content = content
+        self.mapping = mapping
+    }
+}
+
+/// Knobs of an import; the defaults suit 1:500 surveys in EPSG:4549.
+public struct ImportOptions: Hashable, Sendable {
+    public var policy: ImportPolicy
+    /// Layers the city uses; a code outside it is an `unknownLayer` issue.
+    public var catalog: LayerCatalog
+    /// CRS of the result (the store's), as PROJ reads it.
+    public var targetCRS: String
+    /// Source CRS that overrides whatever files declare (for files that declare it wrongly).
+    public var sourceCRS: String?
+    /// Survey axis order of `x`/`y` fields.
+    public var axes: SurveyAxes
+    /// Largest distance (target CRS units, metres) between a segment end and the point it names;
+    /// also the snapping distance for segments without point numbers.
+    public var endTolerance: Double
+    /// Largest difference between depths of one point on the segments that meet it, metres.
+    public var depthTolerance: Double
+    /// Plausible depths, metres; outside is `depthOutOfRange` (values the model refuses — negative,
+    /// non-finite, over 100 m — are dropped from the record and reported).
+    public var plausibleDepth: ClosedRange<Double>
+    /// The id given to the first segment without an `id` field; later ones count up.
+    public var firstSegmentID: Int64
+
+    public init(
+        policy: ImportPolicy = .strict, catalog: LayerCatalog = .standardWithFibre, targetCRS: String = "EPSG:4549",
+        sourceCRS: String? = nil, axes: SurveyAxes = .northingEasting, endTolerance: Double = 0.05,
+        depthTolerance: Double = 0.05, plausibleDepth: ClosedRange<Double> = 0...15, firstSegmentID: Int64 = 1
+    ) {
+        self.policy = policy
+        self.catalog = catalog
+        self.targetCRS = targetCRS
+        self.sourceCRS = sourceCRS
+        self.axes = axes
+        self.endTolerance = endTolerance
+        self.depthTolerance = depthTolerance
+        self.plausibleDepth = plausibleDepth
+        self.firstSegmentID = firstSegmentID
+    }
+}
+
+/// What an import produced: the records that passed (or were kept under `lenient`) and every
+/// issue found, in source order.
+public struct ImportResult: Hashable, Sendable {
+    public var segments: [PipeSegment]
+    public var points: [FeaturePoint]
+    public var report: QualityReport
+    /// Records read from all sources.
+    public var recordsRead: Int
+    /// Segment ends that named no point and matched no point within the tolerance; they got a
+    /// node number (`~N…`) shared by all ends at the same place, so the topology is kept.
+    public var syntheticNodes: Int
+
+    /// The records as a map (validated again by `UtilityNetwork`).
+    public func network(crs: String) throws(ModelError) -> UtilityNetwork {
+        try UtilityNetwork(crs: crs, segments: segments, points: points)
+    }
+}
+
+/// Reads survey files into model records, with field mapping, CRS transformation and quality
+/// checks, and writes them to a store in one transaction.
+///
+/// ```swift
+/// let mapping = try FieldMapping.load(contentsOf: URL(fileURLWithPath: "Datasets/mappings/vermont-sewer-lines.json"))
+/// let result = try Importer.read([ImportSource(path: "BarreL.geojson", format: .geoJSON,
+///                                              content: .segments, mapping: mapping)],
+///                                options: ImportOptions(policy: .lenient, targetCRS: "EPSG:32618"))
+/// try Importer.write(result, to: store)
+/// ```
+public enum Importer {
+    /// Reads, maps, transforms and checks `sources` (points before segments, whatever the order
+    /// given, so segments can be matched to points of any file).
+    ///
+    /// - Throws: `ImportError` when a file cannot be read at all, its CRS is unknown, or — under
+    ///   `strict` — any record has an error (the error carries the full report).
+    /// - Complexity: O(n log n) in records.
+    public static func read(_ sources: [ImportSource], options: ImportOptions) throws(ImportError) -> ImportResult {
+        var report = QualityReport()
+        var pointRecords: [(SourceRecord, FieldMapping, Transformer?)] = []
+        var segmentRecords: [(SourceRecord, FieldMapping)] = []
+        var ownNetworks: [(String, UtilityNetwork)] = []
+        for source in sources {
+            let loaded = try SourceLoader.load(source, options: options, report: &report)
+            switch loaded {
+            case .records(let recs, let xyCRS):
+                var xy: Transformer?
+                if source.content == .points, xyCRS != options.targetCRS, source.mapping[.x] != nil {
+                    do { xy = try Transformer(from: xyCRS, to: options.targetCRS) } catch {
+                        throw ImportError("cannot transform x/y from \(xyCRS) to \(options.targetCRS): \(error)", file: source.path)
+                    }
+                }
+                for r in recs {
+                    if source.content == .points { pointRecords.append((r, source.mapping, xy)) } else { segmentRecords.append((r, source.mapping)) }
+                }
+            case .network(let n):
+                ownNetworks.append((source.path, n))
+            }
+        }
+        var builder = RecordBuilder(options: options)
+        for (path, n) in ownNetworks { builder.adopt(n, file: path, content: sources.first { $0.path == path }?.content) }
+        for (r, m, xy) in pointRecords { builder.addPoint(r, mapping: m, xyTransform: xy) }
+        for (r, m) in segmentRecords { builder.addSegment(r, mapping: m) }
+        var result = builder.finish()
+        report.append(contentsOf: result.report)
+        result.report = report
+        result.recordsRead = pointRecords.count + segmentRecords.count
+            + ownNetworks.reduce(0) { $0 + $1.1.segments.count + $1.1.points.count }
+        if options.policy == .strict, result.report.hasErrors {
+            throw ImportError(
+                "import rejected under the strict policy: \(result.report.errors.count) errors; nothing was written",
+                file: sources.map(\.path).joined(separator: ", "), report: result.report)
+        }
+        return result
+    }
+
+    /// Writes `result` to `store` in one transaction (upserting by segment id and point number)
+    /// and records the import in the store's metadata. On failure the store is unchanged.
+    public static func write(_ result: ImportResult, to store: any UtilityStore, source: String? = nil) throws(StoreError) {
+        try store.apply(StoreEdit(upsertSegments: result.segments, upsertPoints: result.points))
+        var meta: [String: String?] = [
+            "import.last.records": String(result.recordsRead),
+            "import.last.segments": String(result.segments.count),
+            "import.last.points": String(result.points.count),
+            "import.last.issues": String(result.report.issues.count),
+        ]
+        if let source { meta["import.last.source"] = source }
+        try store.setMetadata(meta)
+    }
+
+    /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.
+    @discardableResult
+    public static func run(_ sources: [ImportSource], into store: any UtilityStore, options: ImportOptions) throws -> ImportResult {
+        var o = options
+        o.targetCRS = store.spatialReference.authorityString
+        let result = try read(sources, options: o)
+        try write(result, to: store, source: sources.map(\.path).joined(separator: ", "))
+        return result
+    }
+}
+
+/// Reads one source into records, transformed to the target CRS.
+enum SourceLoader {
+    enum Loaded {
+        /// Records with geometry in the target CRS; `x`/`y` fields still in `xyCRS`.
+        case records([SourceRecord], xyCRS: String)
+        case network(UtilityNetwork)
+    }
+
+    static func load(_ source: ImportSource, options: ImportOptions, report: inout QualityReport) throws(ImportError) -> Loaded {
+        let path = source.path
+        guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
+        switch source.format {
+        case .geoJSON:
+            var records: [SourceRecord] = []
+            let header: GeoJSONHeader
+            do {
+                header = try GeoJSON.forEachFeature(inFile: path) { i, f in
+                    var fields: [(String, SourceValue)] = []
+                    if let props = f.properties { for (k, v) in props.members { fields.append((k, SourceValue(v))) } }
+                    records.append(SourceRecord(
+                        location: RecordLocation(file: path, unit: .feature, index: i), fields: fields,
+                        geometry: f.geometry, geometryError: f.geometry == nil ? "feature has no geometry" : nil))
+                }
+            } catch let e as GeometryError {
+                throw ImportError("not readable as GeoJSON: \(e)", file: path, record: e.featureIndex)
+            } catch {
+                throw ImportError("not readable as GeoJSON: \(error)", file: path)
+            }
+            let declared = header.crs.map { c -> String in
+                if c.isCRS84 { return "OGC:CRS84" }
+                if let e = c.epsg { return "EPSG:\(e)" }
+                return c.name
+            }
+            let crs = options.sourceCRS ?? declared ?? source.mapping.sourceCRS ?? "OGC:CRS84"
+            return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
+        case .csv(let geometryColumn, let separator):
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ImportError("cannot read as UTF-8 text: \(error.localizedDescription)", file: path)
+            }
+            let records = try CSVReader.records(file: path, text: text, geometryColumn: geometryColumn, separator: separator)
+            let crs = options.sourceCRS ?? source.mapping.sourceCRS ?? options.targetCRS
+            return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
+        case .geoPackage(let table):
+            if table == nil, let store = try? GeoPackageStore.open(at: path, readOnly: true) {
+                do {
+                    let n = try store.loadAll()
+                    if store.spatialReference.authorityString != options.targetCRS {
+                        throw ImportError(
+                            "store CRS \(store.spatialReference.authorityString) differs from target \(options.targetCRS); reading Subterra stores across CRSs is not supported",
+                            file: path)
+                    }
+                    return .network(n)
+                } catch let e as ImportError { throw e } catch { throw ImportError("\(error)", file: path) }
+            }
+            let (records, srs) = try GeoPackageReader.records(path: path, table: table, content: source.content)
+            let crs = options.sourceCRS ?? srs ?? source.mapping.sourceCRS ?? options.targetCRS
+            return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
+        }
+    }
+
+    /// Transforms record geometries (and nothing else: `x`/`y` fields of survey tables are in the
+    /// target CRS or transformed by the builder). A record that fails keeps no geometry and says why.
+    static func transform(_ records: [SourceRecord], from crs: String, options: ImportOptions, file: String)
+        throws(ImportError) -> [SourceRecord]
+    {
+        if crs == options.targetCRS { return records }
+        let t: Transformer
+        do { t = try Transformer(from: crs, to: options.targetCRS) } catch {
+            throw ImportError("cannot transform from \(crs) to \(options.targetCRS): \(error)", file: file)
+        }
+        var out = records
+        for i in out.indices {
+            guard let g = out[i].geometry else { continue }
+            do { out[i].geometry = try t.transform(g) } catch {
+                out[i].geometry = nil
+                out[i].geometryError = "cannot transform from \(crs): \(error)"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,512 @@
+import Foundation
+import SubterraGeometry
+import SubterraPROJ
+
+/// Reads one source record's mapped fields, collecting an issue for each value that is missing
+/// or unreadable.
+struct MappedRecord {
+    let record: SourceRecord
+    let mapping: FieldMapping
+    var issues: [QualityIssue] = []
+    /// The source field each target was read from, for issue locations.
+    var sourceNames: [ImportField: String] = [:]
+
+    init(_ record: SourceRecord, _ mapping: FieldMapping) {
+        self.record = record
+        self.mapping = mapping
+        if let m = record["__cellCountMismatch"]?.text {
+            issues.append(QualityIssue(.badValue, .error, at: record.location, "row has \(m); values may be shifted"))
+        }
+    }
+
+    func at(_ f: ImportField) -> RecordLocation { record.location.field(sourceNames[f] ?? f.rawValue) }
+
+    mutating func issue(_ check: QualityCheck, _ f: ImportField, _ message: String, outcome: QualityIssue.Outcome = .kept) {
+        issues.append(QualityIssue(check, .error, at: at(f), message, outcome: outcome))
+    }
+
+    /// Whether the mapping fills `f` at all.
+    func maps(_ f: ImportField) -> Bool { mapping[f] != nil }
+
+    /// The mapped text of `f` (value map applied), nil when absent; a value outside the map is a
+    /// `badValue` issue and reads as nil.
+    mutating func text(_ f: ImportField) -> String? {
+        guard let rule = mapping[f] else { return nil }
+        var raw: String?
+        for name in rule.from ?? [] {
+            if let v = record[name], !v.isBlank, let t = v.text {
+                raw = t.trimmingCharacters(in: .whitespacesAndNewlines)
+                sourceNames[f] = name
+                break
+            }
+        }
+        if raw == nil { raw = rule.constant ?? rule.default }
+        guard let value = raw else { return nil }
+        guard let map = rule.map else { return value }
+        if let v = map[value] { return v }
+        let folded = value.lowercased()
+        if let v = map.first(where: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() == folded })?.value { return v }
+        if let o = rule.otherwise { return o }
+        issue(.badValue, f, "'\(value)' is not in the value map (\(map.keys.sorted().joined(separator: ", "))); value not imported")
+        return nil
+    }
+
+    /// The mapped value of `f` as a number in the model's unit; unreadable text is a `badValue`.
+    mutating func number(_ f: ImportField) -> Double? {
+        guard let t = text(f) else { return nil }
+        guard let v = Double(t.replacingOccurrences(of: ",", with: ".")) else {
+            issue(.badValue, f, "'\(t)' is not a number; value not imported")
+            return nil
+        }
+        guard v.isFinite else {
+            issue(.badValue, f, "\(t) is not finite; value not imported")
+            return nil
+        }
+        if let u = mapping[f]?.unit, let dim = f.dimension, let k = UnitConversion.factor(from: u, dimension: dim) {
+            return v * k
+        }
+        return v
+    }
+
+    /// The mapped value of `f` as a whole number.
+    mutating func integer(_ f: ImportField) -> Int? {
+        guard let v = number(f) else { return nil }
+        guard v == v.rounded(), abs(v) < 9e15 else {
+            issue(.badValue, f, "\(v) is not a whole number; value not imported")
+            return nil
+        }
+        return Int(v)
+    }
+}
+
+/// A segment read from a source, before its ends are resolved against the points.
+struct SegmentDraft {
+    var location: RecordLocation
+    var sourceNames: [ImportField: String]
+    var id: Int64
+    var layer: LayerCode
+    var subtype: SubtypeCode?
+    var startPoint: PointNumber?
+    var endPoint: PointNumber?
+    var geometry: LineString?
+    var startDepth: Double?, endDepth: Double?, startElevation: Double?, endElevation: Double?
+    var elevationReference: ElevationReference = .top
+    var section: PipeSection?
+    var ductHoles: Int?, ductHolesOccupied: Int?, cableCount: Int?
+    var material: Material?, burial: BurialMethod?
+    var gasPressureMPa: Double?, voltageKV: Double?
+    var owner: String?, road: String?, layingDate: String?, status: RecordStatus?
+    var accuracy: PositionalAccuracy?
+
+    func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
+}
+
+/// Turns mapped source records into model records and runs the per-record and cross-record
+/// quality checks.
+struct RecordBuilder {
+    let options: ImportOptions
+    var issues: [QualityIssue] = []
+    var points: [FeaturePoint] = []
+    var pointLocations: [RecordLocation] = []
+    var pointIndex: [PointNumber: Int] = [:]
+    var drafts: [SegmentDraft] = []
+    var usedIDs = Set<Int64>()
+    var nextID: Int64
+
+    init(options: ImportOptions) {
+        self.options = options
+        self.nextID = options.firstSegmentID
+    }
+
+    // MARK: Points
+
+    /// Adds the records of a Subterra store as they are (they were checked when written; the
+    /// cross-record checks still run).
+    mutating func adopt(_ n: UtilityNetwork, file: String, content: ImportSource.Content?) {
+        for (i, p) in n.points.enumerated() {
+            pointIndex[p.number] = points.count
+            points.append(p)
+            pointLocations.append(RecordLocation(file: file, unit: .fid, index: i + 1))
+        }
+        for s in n.segments {
+            usedIDs.insert(s.id)
+            drafts.append(SegmentDraft(
+                location: RecordLocation(file: file, unit: .fid, index: Int(s.id)), sourceNames: [:], id: s.id,
+                layer: s.layer, subtype: s.subtype, startPoint: s.startPoint, endPoint: s.endPoint, geometry: s.geometry,
+                startDepth: s.startDepth, endDepth: s.endDepth, startElevation: s.startElevation,
+                endElevation: s.endElevation, elevationReference: s.elevationReference, section: s.section,
+                ductHoles: s.ductHoles, ductHolesOccupied: s.ductHolesOccupied, cableCount: s.cableCount,
+                material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
+                owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy))
+        }
+    }
+
+    /// Checks a depth value: unrepresentable values are dropped (nil), implausible ones kept.
+    private func checkDepth(_ d: Double?, _ f: ImportField, _ m: inout MappedRecord) -> Double? {
+        guard let d else { return nil }
+        if !(d.isFinite && d >= 0 && d <= 100) {
+            m.issue(.depthOutOfRange, f, "depth \(d) m must be finite and within 0…100 m; value not imported")
+            return nil
+        }
+        if !options.plausibleDepth.contains(d) {
+            m.issue(.depthOutOfRange, f,
+                    "depth \(d) m is outside the plausible \(options.plausibleDepth.lowerBound)…\(options.plausibleDepth.upperBound) m")
+        }
+        return d
+    }
+
+    private mutating func checkLayer(_ m: inout MappedRecord) -> LayerCode? {
+        guard let l = m.text(.layer), !l.isEmpty else {
+            if !m.issues.contains(where: { $0.check == .badValue && $0.location.field == m.at(.layer).field }) {
+                m.issue(.missingField, .layer, "layer code is missing; record not imported", outcome: .dropped)
+            } else {
+                m.issue(.missingField, .layer, "no usable layer code; record not imported", outcome: .dropped)
+            }
+            return nil
+        }
+        let code = LayerCode(l)
+        if !options.catalog.contains(code) {
+            m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return code
+    }
+
+    mutating func addPoint(_ r: SourceRecord, mapping: FieldMapping, xyTransform: Transformer?) {
+        var m = MappedRecord(r, mapping)
+        defer { issues.append(contentsOf: m.issues) }
+        func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
+            m.issue(check, f, why + "; record not imported", outcome: .dropped)
+        }
+        let number: PointNumber
+        if m.maps(.pointNumber) {
+            guard let n = m.text(.pointNumber), !n.isEmpty else { return drop(.missingField, .pointNumber, "point number is missing") }
+            number = PointNumber(n)
+        } else {
+            // No point numbers in the source: name the point by file and record so it is stable.
+            let stem = URL(fileURLWithPath: r.location.file).deletingPathExtension().lastPathComponent
+            number = PointNumber("\(stem)#\(r.location.index ?? points.count)")
+        }
+        guard let layer = checkLayer(&m) else { return }
+        var position: Point
+        switch r.geometry {
+        case .point(let p)?: position = p
+        case .multiPoint(let ps)? where ps.count == 1: position = ps[0]
+        case nil where m.maps(.x) && m.maps(.y) && r.geometryError == nil:
+            guard let x = m.number(.x) else { return drop(.missingField, .x, "survey X is missing or unreadable") }
+            guard let y = m.number(.y) else { return drop(.missingField, .y, "survey Y is missing or unreadable") }
+            position = options.axes.point(surveyX: x, surveyY: y)
+            if let t = xyTransform {
+                do { position = try t.transform(position) } catch {
+                    return drop(.invalidGeometry, .x, "cannot transform (\(x), \(y)): \(error)")
+                }
+            }
+        case nil:
+            return drop(.invalidGeometry, .x, r.geometryError ?? "no geometry and no x/y fields")
+        case let g?:
+            return drop(.invalidGeometry, .x, "geometry is a \(Self.typeName(g)), expected a Point")
+        }
+        guard position.isFinite else { return drop(.invalidGeometry, .x, "position (\(position.x), \(position.y)) is not finite") }
+        let kind = PointKind(m.text(.kind) ?? "unknown")
+        var category = kind.standardCategory ?? .feature
+        if let c = m.text(.category) {
+            if let pc = PointCategory(rawValue: c.lowercased()) {
+                if let std = kind.standardCategory, std != pc {
+                    m.issue(.badValue, .category, "a \(kind) is a \(std), recorded as \(pc); using \(std)")
+                } else {
+                    category = pc
+                }
+            } else {
+                m.issue(.badValue, .category, "'\(c)' is neither feature nor appurtenance; using \(category)")
+            }
+        }
+        let ground = m.number(.groundElevation)
+        let depth = checkDepth(m.number(.depth), .depth, &m)
+        let p = FeaturePoint(
+            number: number, layer: layer, category: category, kind: kind, position: position, groundElevation: ground,
+            depth: depth, owner: m.text(.owner), road: m.text(.road), status: m.text(.status).map(RecordStatus.init))
+        do { try p.validate() } catch { return drop(.badValue, .pointNumber, error.message) }
+        if let first = pointIndex[number] {
+            return drop(.duplicateIdentifier, .pointNumber, "point number \(number) already used by \(pointLocations[first])")
+        }
+        pointIndex[number] = points.count
+        points.append(p)
+        pointLocations.append(r.location)
+    }
+
+    static func typeName(_ g: Geometry) -> String {
+        switch g {
+        case .point: return "Point"
+        case .lineString: return "LineString"
+        case .polygon: return "Polygon"
+        case .multiPoint: return "MultiPoint"
+        case .multiLineString: return "MultiLineString"
+        case .multiPolygon: return "MultiPolygon"
+        case .collection: return "GeometryCollection"
+        }
+    }
+
+    // MARK: Segments
+
+    mutating func addSegment(_ r: SourceRecord, mapping: FieldMapping) {
+        var m = MappedRecord(r, mapping)
+        defer { issues.append(contentsOf: m.issues) }
+        func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
+            m.issue(check, f, why + "; record not imported", outcome: .dropped)
+        }
+        var id: Int64
+        if m.maps(.id), let v = m.integer(.id) {
+            id = Int64(v)
+            if usedIDs.contains(id) {
+                return drop(.duplicateIdentifier, .id, "segment id \(id) is already used")
+            }
+        } else {
+            if m.maps(.id), !m.issues.contains(where: { $0.location.field == m.at(.id).field }) {
+                m.issues.append(QualityIssue(.missingField, .warning, at: m.at(.id), "segment id is missing; a new id is assigned"))
+            }
+            while usedIDs.contains(nextID) { nextID += 1 }
+            id = nextID
+            nextID += 1
+        }
+        guard let layer = checkLayer(&m) else { return }
+        var geometry: LineString?
+        switch r.geometry {
+        case .lineString(let l)?: geometry = l
+        case .multiLineString(let ls)? where ls.count == 1: geometry = ls[0]
+        case .multiLineString(let ls)?:
+            return drop(.invalidGeometry, .startPoint, "MultiLineString of \(ls.count) parts cannot be one segment")
+        case nil:
+            if let e = r.geometryError, !(e == "feature has no geometry" && m.maps(.startPoint)) {
+                return drop(.invalidGeometry, .startPoint, e)
+            }
+        case let g?:
+            return drop(.invalidGeometry, .startPoint, "geometry is a \(Self.typeName(g)), expected a LineString")
+        }
+        var start: PointNumber?, end: PointNumber?
+        if m.maps(.startPoint) || m.maps(.endPoint) {
+            if let s = m.text(.startPoint), !s.isEmpty { start = PointNumber(s) }
+            if let e = m.text(.endPoint), !e.isEmpty { end = PointNumber(e) }
+            if start == nil || end == nil {
+                let f: ImportField = start == nil ? .startPoint : .endPoint
+                if geometry == nil { return drop(.missingField, f, "point number is missing and there is no geometry") }
+                m.issues.append(QualityIssue(.missingField, .error, at: m.at(f), "point number is missing; matched by position instead"))
+            }
+        } else if geometry == nil {
+            return drop(.invalidGeometry, .startPoint, "no geometry and no start/end point fields")
+        }
+        let subtype = m.text(.subtype).map(SubtypeCode.init)
+        if let st = subtype, let def = options.catalog[layer], !def.subtypes.isEmpty, def.subtype(st) == nil {
+            m.issue(.badValue, .subtype, "sub-type '\(st)' is not defined for layer \(layer)")
+        }
+        var d = SegmentDraft(location: r.location, sourceNames: [:], id: id, layer: layer, subtype: subtype,
+                             startPoint: start, endPoint: end, geometry: geometry)
+        d.startDepth = checkDepth(m.number(.startDepth), .startDepth, &m)
+        d.endDepth = checkDepth(m.number(.endDepth), .endDepth, &m)
+        d.startElevation = m.number(.startElevation)
+        d.endElevation = m.number(.endElevation)
+        if let ref = m.text(.elevationReference) {
+            if let e = ElevationReference(rawValue: ref.lowercased()) { d.elevationReference = e } else {
+                m.issue(.badValue, .elevationReference, "'\(ref)' is neither top nor bottom; using top")
+            }
+        }
+        if let dia = m.number(.diameter) {
+            if dia > 0 { d.section = .circular(diameterMM: dia) } else { m.issue(.badValue, .diameter, "diameter \(dia) mm must be > 0; value not imported") }
+        } else if let w = m.number(.width), let h = m.number(.height) {
+            if w > 0 && h > 0 { d.section = .rectangular(widthMM: w, heightMM: h) } else {
+                m.issue(.badValue, .width, "section \(w)x\(h) mm must be positive; value not imported")
+            }
+        } else if let s = m.text(.section) {
+            if let sec = PipeSection(notation: s) { d.section = sec } else {
+                m.issue(.badValue, .section, "'\(s)' is not a section (DN300, 800x600); value not imported")
+            }
+        }
+        func count(_ f: ImportField) -> Int? {
+            guard let v = m.integer(f) else { return nil }
+            if v < 0 { m.issue(.badValue, f, "count \(v) must be >= 0; value not imported"); return nil }
+            return v
+        }
+        d.ductHoles = count(.ductHoles)
+        d.ductHolesOccupied = count(.ductHolesOccupied)
+        if let o = d.ductHolesOccupied, let h = d.ductHoles, o > h {
+            m.issue(.badValue, .ductHolesOccupied, "\(o) occupied holes exceed the \(h) holes; value not imported")
+            d.ductHolesOccupied = nil
+        }
+        d.cableCount = count(.cableCount)
+        d.material = m.text(.material).map(Material.init)
+        d.burial = m.text(.burial).map(BurialMethod.init)
+        if let p = m.number(.pressure) {
+            if GasPressureClass(megapascals: p) != nil { d.gasPressureMPa = p } else {
+                m.issue(.badValue, .pressure, "gas pressure \(p) MPa is outside 0…4.0 MPa; value not imported")
+            }
+        }
+        if let v = m.number(.voltage) {
+            if v > 0 { d.voltageKV = v } else { m.issue(.badValue, .voltage, "voltage \(v) kV must be > 0; value not imported") }
+        }
+        d.owner = m.text(.owner)
+        d.road = m.text(.road)
+        d.layingDate = m.text(.layingDate)
+        d.status = m.text(.status).map(RecordStatus.init)
+        d.sourceNames = m.sourceNames
+        usedIDs.insert(id)
+        drafts.append(d)
+    }
+
+    // MARK: Finish: resolve ends, cross-record checks, policy
+
+    mutating func finish() -> ImportResult {
+        var segments: [PipeSegment] = []
+        segments.reserveCapacity(drafts.count)
+        var kept: [SegmentDraft] = []
+        let drafts = self.drafts
+        let tol = options.endTolerance
+        let pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: points.map(\.position))
+        var nodes = _NodeNamer(cell: max(tol, 1e-9))
+        for i in drafts.indices {
+            var d = drafts[i]
+            func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
+                        _ outcome: QualityIssue.Outcome = .kept) {
+                issues.append(QualityIssue(check, sev, at: d.at(f), msg, outcome: outcome))
+            }
+            if d.geometry == nil {
+                // Survey-table segment: straight from its start point to its end point.
+                guard let s = d.startPoint, let e = d.endPoint else { continue }
+                guard let ps = pointIndex[s].map({ points[$0] }) else {
+                    report(.unknownPoint, .startPoint, "start point \(s) is in no point record; record not imported", .error, .dropped)
+                    continue
+                }
+                guard let pe = pointIndex[e].map({ points[$0] }) else {
+                    report(.unknownPoint, .endPoint, "end point \(e) is in no point record; record not imported", .error, .dropped)
+                    continue
+                }
+                do { d.geometry = try LineString([ps.position, pe.position]) } catch {
+                    report(.invalidGeometry, .startPoint, "\(error); record not imported", .error, .dropped)
+                    continue
+                }
+            }
+            let line = d.geometry!
+            let ends = [(line.points[0], ImportField.startPoint), (line.points[line.points.count - 1], ImportField.endPoint)]
+            for (pos, f) in ends {
+                let named = f == .startPoint ? d.startPoint : d.endPoint
+                if let named {
+                    if let pi = pointIndex[named] {
+                        let dist = Self.planarDistance(points[pi].position, pos)
+                        if dist > tol {
+                            report(.endMissesPoint, f, "\(f == .startPoint ? "start" : "end") of the line lies \(Self.metres(dist)) from point \(named) (tolerance \(tol) m)")
+                        }
+                    } else {
+                        report(.unknownPoint, f, "point \(named) is in no point record", .warning)
+                    }
+                } else {
+                    // No number: take the nearest point within tolerance, else a shared node name.
+                    let n = pointGrid.nearest(to: pos, within: tol).map { points[$0].number } ?? nodes.name(pos)
+                    if f == .startPoint { d.startPoint = n } else { d.endPoint = n }
+                }
+            }
+            let seg = PipeSegment(
+                id: d.id, layer: d.layer, subtype: d.subtype, startPoint: d.startPoint!, endPoint: d.endPoint!,
+                geometry: line, startDepth: d.startDepth, endDepth: d.endDepth, startElevation: d.startElevation,
+                endElevation: d.endElevation, elevationReference: d.elevationReference, section: d.section,
+                ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
+                material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
+                owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy)
+            do { try seg.validate() } catch {
+                report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
+                continue
+            }
+            kept.append(d)
+            segments.append(seg)
+        }
+        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, drafts: kept, options: options))
+        // Issues in source order: file, then record index.
+        var ordered = issues.enumerated().sorted { a, b in
+            let la = a.element.location, lb = b.element.location
+            if la.file != lb.file { return a.offset < b.offset }
+            if (la.index ?? -1) != (lb.index ?? -1) { return (la.index ?? -1) < (lb.index ?? -1) }
+            return a.offset < b.offset
+        }.map(\.element)
+        if options.policy == .lenient {
+            for i in ordered.indices where ordered[i].severity == .error && ordered[i].outcome == .kept {
+                ordered[i].severity = .warning
+            }
+        }
+        return ImportResult(
+            segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
+            syntheticNodes: nodes.count)
+    }
+
+    static func planarDistance(_ a: Point, _ b: Point) -> Double {
+        let dx = a.x - b.x, dy = a.y - b.y
+        return (dx * dx + dy * dy).squareRoot()
+    }
+
+    static func metres(_ d: Double) -> String { String(format: "%.3f m", d) }
+}
+
+/// Uniform grid over point positions for "nearest within tolerance" look-ups. O(1) per query
+/// for tolerance-sized cells.
+struct _PointGrid {
+    let cell: Double
+    var cells: [SIMD2<Int64>: [Int]] = [:]
+    let positions: [Point]
+
+    init(cell: Double, positions: [Point]) {
+        self.cell = cell
+        self.positions = positions
+        for (i, p) in positions.enumerated() { cells[key(p), default: []].append(i) }
+    }
+
+    func key(_ p: Point) -> SIMD2<Int64> {
+        // Clamp so absurd coordinates cannot trap on conversion.
+        let x = max(-9e15, min(9e15, (p.x / cell).rounded(.down)))
+        let y = max(-9e15, min(9e15, (p.y / cell).rounded(.down)))
+        return SIMD2(Int64(x), Int64(y))
+    }
+
+    /// The index of the nearest position within `d` of `p` (ties: lowest index).
+    func nearest(to p: Point, within d: Double) -> Int? {
+        let k = key(p)
+        var best: (Int, Double)?
+        for dx in -1...1 {
+            for dy in -1...1 {
+                for i in cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
+                    let dist = RecordBuilder.planarDistance(positions[i], p)
+                    if dist <= d, best == nil || dist < best!.1 || (dist == best!.1 && i < best!.0) { best = (i, dist) }
+                }
+            }
+        }
+        return best?.0
+    }
+}
+
+/// Names unnamed line ends: ends within the tolerance of an earlier one share its name `~N<k>`.
+struct _NodeNamer {
+    let cell: Double
+    var grid: _PointGrid
+    var names: [PointNumber] = []
+    var positions: [Point] = []
+
+    init(cell: Double) {
+        self.cell = cell
+        self.grid = _PointGrid(cell: cell, positions: [])
+    }
+
+    var count: Int { names.count }
+
+    mutating func name(_ p: Point) -> PointNumber {
+        let k = grid.key(p)
+        var best: (Int, Double)?
+        for dx in -1...1 {
+            for dy in -1...1 {
+                for i in grid.cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
+                    let d = RecordBuilder.planarDistance(positions[i], p)
+                    if d <= cell, best == nil || d < best!.1 { best = (i, d) }
+                }
+            }
+        }
+        if let best { return names[best.0] }
+        let n = PointNumber("~N\(names.count + 1)")
+        grid.cells[k, default: []].append(positions.count)
+        positions.append(p)
+        names.append(n)
+        return n
+    }
+}
