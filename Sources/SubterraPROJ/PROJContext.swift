@@ -33,7 +33,9 @@ final class _PROJContext {
         let code = errno ?? proj_context_errno(ctx)
         var message = code != 0 ? proj_context_errno_string(ctx, code).map { String(cString: $0) } ?? "" : ""
         if let detail = log.last, !detail.isEmpty, !message.contains(detail) {
-            message = message.isEmpty ? detail : "\(message) (\(detail))"
+            // PROJ 9.1 has no text for some codes (e.g. 4096 for an unknown EPSG code): then the
+            // log line is the whole message.
+            message = message.isEmpty || message.hasPrefix("Unknown error") ? detail : "\(message) (\(detail))"
         }
         if message.isEmpty { message = "PROJ reported no detail" }
         return PROJError(operation: operation, message: message, code: code, pointIndex: pointIndex)
