@@ -43,7 +43,7 @@ let package = Package(
             swiftSettings: swift6),
         .target(
             name: "SubterraDatasets",
-            dependencies: ["SubterraModel", "SubterraGeometry"],
+            dependencies: ["SubterraModel", "SubterraGeometry", "SubterraPROJ"],
             path: "Datasets/Generator",
             swiftSettings: swift6),
         .executableTarget(

@@ -1,0 +1,183 @@
+import SubterraGeometry
+import SubterraModel
+
+/// Identity of a survey point during a walk: a junction of one line type at a street node, an
+/// interior point of one line on one edge, or the building end of a lateral.
+struct _PointRef: Hashable, Sendable {
+    enum Kind: UInt8 { case junction, interior, lateralEnd }
+    var kind: Kind
+    /// Node key for a junction, edge key for the others.
+    var key: UInt64
+    var type: LineType
+    /// Interior point index along the edge (1..<pieces); 0 for a junction.
+    var index: Int
+}
+
+/// A segment as the walk produces it: geometry and identity, no attributes. Both the full
+/// generator and the geometry-only fast path consume these, so both see the same district.
+struct _RawSegment: Sendable {
+    var type: LineType
+    var streetClass: StreetClass
+    var edge: _Edge
+    var edgeKey: UInt64
+    var isLateral: Bool
+    var x0: Double
+    var y0: Double
+    var x1: Double
+    var y1: Double
+    var start: _PointRef
+    var end: _PointRef
+    /// Whether the end point is an interior point that also feeds a lateral (a tee).
+    var endFeedsLateral: Bool
+}
+
+/// Key of a dead-end stub's far node; disjoint from grid node keys.
+@inlinable
+func _stubNodeKey(_ edgeKey: UInt64) -> UInt64 { (1 << 62) | edgeKey }
+
+extension DistrictLayout {
+    /// Grid edges and stubs that start at node (i, j), in a fixed order.
+    func edges(from i: Int, _ j: Int) -> [(_Edge, StreetClass)] {
+        var out: [(_Edge, StreetClass)] = []
+        for kind in [_Edge.Kind.east, .north] {
+            let e = _Edge(i: i, j: j, kind: kind)
+            if let c = streetClass(e) {
+                out.append((e, c))
+            } else if (kind == .north || i + 1 < columns), stubFraction(e) != nil {
+                out.append((_Edge(i: i, j: j, kind: .stub, stubOf: kind), .local))
+            }
+        }
+        let d = _Edge(i: i, j: j, kind: .diagonal)
+        if let c = streetClass(d) { out.append((d, c)) }
+        return out
+    }
+
+    /// The end of an edge and the key of its end node.
+    func endNode(of e: _Edge) -> (Point, UInt64) {
+        if e.kind == .stub {
+            let a = node(e.i, e.j)
+            let (ti, tj) = e.to
+            let b = node(ti, tj)
+            let f = stubFraction(_Edge(i: e.i, j: e.j, kind: e.stubOf)) ?? 0.5
+            return (Point(_mm(a.x + f * (b.x - a.x)), _mm(a.y + f * (b.y - a.y))), _stubNodeKey(e.key(columns)))
+        }
+        let (ti, tj) = e.to
+        return (node(ti, tj), nodeKey(ti, tj))
+    }
+
+    /// All street edges meeting node (i, j) with their far-end positions (for junction degree and
+    /// bend detection).
+    func incidentEdges(_ i: Int, _ j: Int) -> [(_Edge, StreetClass, Point)] {
+        var out: [(_Edge, StreetClass, Point)] = []
+        for (e, c) in edges(from: i, j) { out.append((e, c, endNode(of: e).0)) }
+        let incoming = [
+            _Edge(i: i - 1, j: j, kind: .east), _Edge(i: i, j: j - 1, kind: .north),
+            _Edge(i: i - 1, j: j + 1, kind: .diagonal),
+        ]
+        for e in incoming where e.i >= 0 && e.j >= 0 {
+            if let c = streetClass(e) { out.append((e, c, node(e.i, e.j))) }
+        }
+        return out
+    }
+
+    /// Margin around the node grid that holds every line: warp 22 + jitter 12 + bow 9 +
+    /// offset 11.4·√2 + lateral ≤ 26 m, rounded up.
+    static let extentMargin = 100.0
+
+    /// The area a district of `rows` rows lies in; every generated coordinate is inside it.
+    public func extent(rows: Int) -> Envelope {
+        Envelope(
+            minX: gridOrigin.x - Self.extentMargin,
+            minY: gridOrigin.y - Self.extentMargin,
+            maxX: gridOrigin.x + Double(columns - 1) * spacing + Self.extentMargin,
+            maxY: gridOrigin.y + Double(max(rows, 1)) * spacing + Self.extentMargin)
+    }
+
+    /// Walks the district row by row, handing every segment to `body` until `maxSegments` have
+    /// been produced. Returns the number of node rows started.
+    ///
+    /// - Complexity: O(maxSegments); allocation per edge only (a handful of small arrays).
+    @discardableResult
+    func walk(maxSegments: Int, _ body: (_RawSegment) throws -> Void) rethrows -> Int {
+        var count = 0
+        var j = 0
+        guard maxSegments > 0 else { return 0 }
+        rows: while true {
+            for i in 0..<columns {
+                for (e, c) in edges(from: i, j) {
+                    let a = node(i, j)
+                    let (b, bKey) = endNode(of: e)
+                    try walkEdge(e, c, a, nodeKey(i, j), b, bKey) { seg in
+                        if count < maxSegments { try body(seg) }
+                        count += 1
+                    }
+                    if count >= maxSegments { break rows }
+                }
+            }
+            j += 1
+        }
+        return j + 1
+    }
+
+    private func walkEdge(
+        _ e: _Edge, _ c: StreetClass, _ a: Point, _ aKey: UInt64, _ b: Point, _ bKey: UInt64,
+        _ body: (_RawSegment) throws -> Void
+    ) rethrows {
+        let ek = e.key(columns)
+        var g = Xoshiro256(seed: seed, key: ek, salt: 0x6765_6F6D)
+        let dx = b.x - a.x
+        let dy = b.y - a.y
+        let len = (dx * dx + dy * dy).squareRoot()
+        guard len > 1 else { return }
+        let nx = -dy / len
+        let ny = dx / len
+        // Arterials bow a little between intersections: curved streets, not only a warped grid.
+        let bow = (c == .arterial && e.kind != .diagonal) ? g.uniform(-9, 9) : 0
+        let target = g.uniform(32, 48)
+        let pieces = max(1, Int((len / target).rounded()))
+        for t in LineType.allCases where carries(e, c, t) {
+            let o = t.offset
+            var xs = [Double](repeating: 0, count: pieces + 1)
+            var ys = [Double](repeating: 0, count: pieces + 1)
+            for m in 0...pieces {
+                let s = Double(m) / Double(pieces)
+                let bulge = bow * 4 * s * (1 - s)
+                xs[m] = _mm(a.x + s * dx + nx * bulge + o)
+                ys[m] = _mm(a.y + s * dy + ny * bulge + o)
+            }
+            // Laterals go to the nearer block: the side the line's offset puts it on.
+            var lr = Xoshiro256(seed: seed, key: ek, salt: 0x6C61_7400 + UInt64(t.rawValue))
+            var feeds = [Bool](repeating: false, count: pieces + 1)
+            var lateralLength = [Double](repeating: 0, count: pieces + 1)
+            let across = o * (nx + ny)
+            let side: Double = across >= 0 ? 1 : -1
+            for m in 1..<max(pieces, 1) where lr.chance(t.lateralProbability) {
+                feeds[m] = true
+                lateralLength[m] = max(abs(across) + 4, lr.uniform(15, 22)) - abs(across)
+            }
+            for m in 0..<pieces {
+                let start = m == 0
+                    ? _PointRef(kind: .junction, key: aKey, type: t, index: 0)
+                    : _PointRef(kind: .interior, key: ek, type: t, index: m)
+                let end = m == pieces - 1
+                    ? _PointRef(kind: .junction, key: bKey, type: t, index: 0)
+                    : _PointRef(kind: .interior, key: ek, type: t, index: m + 1)
+                try body(
+                    _RawSegment(
+                        type: t, streetClass: c, edge: e, edgeKey: ek, isLateral: false,
+                        x0: xs[m], y0: ys[m], x1: xs[m + 1], y1: ys[m + 1], start: start, end: end,
+                        endFeedsLateral: m + 1 < pieces && feeds[m + 1]))
+                if m + 1 < pieces, feeds[m + 1] {
+                    let l = lateralLength[m + 1]
+                    try body(
+                        _RawSegment(
+                            type: t, streetClass: c, edge: e, edgeKey: ek, isLateral: true,
+                            x0: xs[m + 1], y0: ys[m + 1],
+                            x1: _mm(xs[m + 1] + side * nx * l), y1: _mm(ys[m + 1] + side * ny * l),
+                            start: end, end: _PointRef(kind: .lateralEnd, key: ek, type: t, index: m + 1),
+                            endFeedsLateral: false))
+                }
+            }
+        }
+    }
+}
