@@ -173,6 +173,19 @@ extension Kernel {
         let sx = b1.x - b0.x, sy = b1.y - b0.y
         let denom = rx * sy - ry * sx
         let t = ((qx - px) * sy - (qy - py) * sx) / denom
+        if !t.isFinite {
+            // Nearly parallel segments that do cross (the exact test said so) but whose cross
+            // product rounds to 0: the crossing is within rounding of an endpoint, so return the
+            // endpoint nearest the other segment.
+            var best = a0
+            var bestD = distance(a0, segment: b0, b1)
+            for (p, d) in [(a1, distance(a1, segment: b0, b1)), (b0, distance(b0, segment: a0, a1)),
+                           (b1, distance(b1, segment: a0, a1))] where d < bestD {
+                best = p
+                bestD = d
+            }
+            return best
+        }
         var x = px + t * rx + mx
         var y = py + t * ry + my
         let lox = max(min(a0.x, a1.x), min(b0.x, b1.x)), hix = min(max(a0.x, a1.x), max(b0.x, b1.x))
@@ -257,6 +270,18 @@ extension Kernel {
         d = min(d, distance(segment: a, b, segment: c11, c01))
         if d == 0 { return 0 }
         return min(d, distance(segment: a, b, segment: c01, c00))
+    }
+
+    /// Whether segment `a → b` touches or enters the closed envelope `e`, decided exactly.
+    /// - Complexity: O(1), no allocation.
+    @inlinable
+    public static func intersects(segment a: Point, _ b: Point, envelope e: Envelope) -> Bool {
+        if e.isEmpty { return false }
+        if e.contains(a) || e.contains(b) { return true }
+        let c00 = Point(e.minX, e.minY), c10 = Point(e.maxX, e.minY)
+        let c11 = Point(e.maxX, e.maxY), c01 = Point(e.minX, e.maxY)
+        return segmentsIntersect(a, b, c00, c10) || segmentsIntersect(a, b, c10, c11)
+            || segmentsIntersect(a, b, c11, c01) || segmentsIntersect(a, b, c01, c00)
     }
 
     /// Distance from a point to an envelope (0 inside or on it; `.infinity` for an empty one).
