@@ -67,7 +67,8 @@ public struct DigConflict: Hashable, Sendable, Codable {
     public var rule: ClearanceRule?
     /// Survey's horizontal positional accuracy, metres, added to the clearance.
     public var accuracy: Double
-    /// `ruleClearance + accuracy`: the pipe is too close when `distance < requiredClearance`.
+    /// `ruleClearance + accuracy`: the pipe is too close when `distance < requiredClearance`
+    /// (by more than ``UtilityEngine/clearanceTolerance``).
     public var requiredClearance: Double
     public var severity: Severity
     /// Why this severity, in words.
@@ -111,6 +112,12 @@ public struct DigReport: Hashable, Sendable, Codable {
 }
 
 extension UtilityEngine {
+    /// How far below a required clearance a distance may fall and still count as equal to it:
+    /// 1 nm, far below survey accuracy (centimetres) and far above the kernels' rounding at
+    /// survey coordinates (~1e-10 m), so "exactly at the clearance" is decided the same way
+    /// whatever the rounding.
+    public static let clearanceTolerance = 1e-9
+
     /// Every pipe an excavation touches or comes too close to, with distance, depth at the
     /// closest point, whether the dig reaches it, the clearance that applies, a severity, and
     /// the owners to notify.
@@ -120,8 +127,9 @@ extension UtilityEngine {
     ///   dig lays one, else ``ClearanceRules/excavation(_:)``; a pipe no table covers (e.g. gas
     ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
     ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
-    /// - **Too close** means `distance < requiredClearance`; a pipe exactly at the widened
-    ///   clearance is compliant (GB 50289 clearances are minimums, so equal satisfies them).
+    /// - **Too close** means `distance < requiredClearance − 1 nm` (``clearanceTolerance``); a pipe
+    ///   exactly at the widened clearance is compliant (GB 50289 clearances are minimums, so equal
+    ///   satisfies them), also when the kernel's last-ulp rounding lands just below it.
     ///   A pipe at distance 0 (crossing or inside the area) is always reported.
     /// - **Reaches**: `plannedDepth + verticalAccuracy >= depth of the pipe top`; unknown depth
     ///   counts as reached.
@@ -153,7 +161,7 @@ extension UtilityEngine {
             let ruleClearance = rule?.distance ?? fallback
             let acc = snap.accuracy[r]
             let required = ruleClearance + acc
-            guard c.distance == 0 || c.distance < required else { return }
+            guard c.distance == 0 || c.distance < required - Self.clearanceTolerance else { return }
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
             let (severity, reason) = Self.severity(

@@ -40,7 +40,8 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     }
 
     public enum Status: String, Hashable, Sendable, Codable {
-        /// `actual >= required` (equal complies: the tables give minimums).
+        /// `actual >= required` (equal complies: the tables give minimums; compared with
+        /// ``UtilityEngine/clearanceTolerance``).
         case ok
         case violation
         /// The existing pipe's depth is not surveyed, so the vertical clearance cannot be checked.
@@ -153,7 +154,7 @@ extension UtilityEngine {
                     let hE = snap.height[r].isNaN ? 0 : snap.height[r]
                     let gap = dE.map { max(dP - ($0 + hE), $0 - (dP + size)) }
                     findings.append(RouteFinding(
-                        kind: .vertical, status: gap.map { $0 >= rule.distance ? .ok : .violation } ?? .unknownDepth,
+                        kind: .vertical, status: gap.map { $0 >= rule.distance - Self.clearanceTolerance ? .ok : .violation } ?? .unknownDepth,
                         pipeID: s.id, layer: s.layer, owner: s.owner, routeOffset: x.offset,
                         point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
                         existingDepth: dE, plannedDepth: dP))
@@ -166,7 +167,7 @@ extension UtilityEngine {
             guard actual < rule.distance + reach else { return }
             let offset = Self.offset(of: c.point, along: route.segments, routeAlong)
             findings.append(RouteFinding(
-                kind: .horizontal, status: actual >= rule.distance ? .ok : .violation, pipeID: s.id, layer: s.layer,
+                kind: .horizontal, status: actual >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: s.id, layer: s.layer,
                 owner: s.owner, routeOffset: offset, point: PlanPoint(x: c.point.x, y: c.point.y),
                 required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
                 plannedDepth: plannedDepth(at: offset)))
@@ -175,7 +176,7 @@ extension UtilityEngine {
             guard let rule = rules.minimumCover(planned.profile, under: planned.surface) else { break }
             let p = offset == 0 ? route.segments.first!.0 : route.segments.last!.1
             findings.append(RouteFinding(
-                kind: .cover, status: depth >= rule.distance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
+                kind: .cover, status: depth >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
                 routeOffset: offset, point: PlanPoint(x: p.x, y: p.y), required: rule.distance, rule: rule,
                 actual: depth, existingDepth: nil, plannedDepth: depth))
         }

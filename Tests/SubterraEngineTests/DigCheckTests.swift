@@ -1,0 +1,184 @@
+import Foundation
+import SubterraGEOS
+import SubterraGeometry
+import SubterraModel
+import SubterraPROJ
+import Testing
+
+@testable import SubterraEngine
+
+@Suite struct DigCheckTests {
+    let map = randomDistrict(count: 500, seed: 31)
+    let engine: UtilityEngine
+    let rules: ClearanceRules
+
+    init() throws {
+        engine = try UtilityEngine(network: map)
+        rules = engine.rules
+    }
+
+    /// Depth of the shallowest point of `s` inside `area`, from GEOS's intersection and the
+    /// model's depth interpolation: the oracle for a crossing's reported depth.
+    func shallowestInside(_ s: PipeSegment, _ area: Geometry) -> Double? {
+        // GEOS answers "no intersection" for a zero-length line inside an area.
+        if s.length == 0 { return map.depthOfTop(segmentID: s.id, atParameter: 0) }
+        let part = try! GEOS.withContext { ctx throws(GEOSError) in try ctx.intersection(.lineString(s.geometry), area) }
+        var pts: [Point] = []
+        func collect(_ g: Geometry) {
+            switch g {
+            case .point(let p): pts.append(p)
+            case .multiPoint(let ps): pts += ps
+            case .lineString(let l): pts += l.points
+            case .multiLineString(let ls): for l in ls { pts += l.points }
+            case .polygon, .multiPolygon: break
+            case .collection(let gs): gs.forEach(collect)
+            }
+        }
+        collect(part)
+        return pts.compactMap { map.depthOfTop(segmentID: s.id, atParameter: s.parameter(nearestTo: $0)) }.min()
+    }
+
+    func bruteForce(_ area: Geometry, depth: Double, planned: PipeProfile? = nil) -> [Int64: (Double, Double)] {
+        let profiles = map.segments.map(PipeProfile.init)
+        let fallback = profiles.map { q in (planned.map { rules.horizontal($0, q) } ?? rules.excavation(q))?.distance ?? 0 }.max()!
+        var out: [Int64: (Double, Double)] = [:]
+        for (s, p) in zip(map.segments, profiles) {
+            let d = geosDistance(s, area)
+            let rule = (planned.map { rules.horizontal($0, p) } ?? rules.excavation(p))?.distance ?? fallback
+            let required = rule + (s.accuracy?.horizontalM ?? 0)
+            if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
+        }
+        return out
+    }
+
+    @Test func digCheckMatchesBruteForce() throws {
+        var rng = TestRandom(32)
+        var checked = 0
+        for i in 0..<25 {
+            let c = Point(origin.x + rng.uniform(-200, 200), origin.y + rng.uniform(-200, 200))
+            let area = Geometry.polygon(randomPolygon(&rng, around: c, radius: rng.uniform(2, 25)))
+            let depth = rng.uniform(0.3, 3)
+            let planned: PipeProfile? = i % 4 == 3 ? PipeProfile(layer: .telecom, burial: .ductBank) : nil
+            let report = try engine.digCheck(DigRequest(area: area, plannedDepth: depth, workType: "test \(i)",
+                                                        plannedUtility: planned))
+            let want = bruteForce(area, depth: depth, planned: planned)
+            let got = Dictionary(uniqueKeysWithValues: report.conflicts.map { ($0.pipeID, $0) })
+            for id in Set(got.keys).symmetricDifference(want.keys) {
+                let s = map.segment(id: id)!
+                let d = geosDistance(s, area)
+                let req = got[id]?.requiredClearance ?? want[id]!.1
+                #expect(abs(d - req) < 1e-9, "dig \(i) pipe \(id): distance \(d), required \(req)")
+            }
+            for c in report.conflicts {
+                let s = map.segment(id: c.pipeID)!
+                checked += 1
+                #expect(abs(c.distance - geosDistance(s, area)) < 1e-7)
+                #expect(c.requiredClearance == c.ruleClearance + (s.accuracy?.horizontalM ?? 0))
+                if c.distance == 0 {
+                    let shallow = shallowestInside(s, area)
+                    #expect((shallow == nil) == (c.depth == nil), "pipe \(s.id)")
+                    if let shallow, let got = c.depth { #expect(abs(shallow - got) < 1e-6, "pipe \(s.id): \(got) vs \(shallow)") }
+                } else {
+                    let p = Point(c.closestPoint.x, c.closestPoint.y)
+                    #expect(abs(geosDistance(s, .point(p))) < 1e-6)
+                    #expect(abs((try GEOS.withContext { ctx throws(GEOSError) in try ctx.distance(.point(p), area) }) - c.distance) < 1e-6)
+                }
+                let reaches = c.depth.map { depth + (s.accuracy?.verticalM ?? 0) >= $0 } ?? true
+                #expect(c.reachesPipe == reaches)
+                let critical = rules.isCritical(PipeProfile(s))
+                let want: Severity = critical ? .critical : (c.distance == 0 && reaches) ? .high
+                    : (c.distance > 0 && !reaches) ? .low : .medium
+                #expect(c.severity == want, "pipe \(s.id)")
+            }
+            // Owners: each conflict under exactly one notice, no owner twice.
+            let owners = report.owners.map(\.owner)
+            #expect(Set(owners).count == owners.count)
+            #expect(report.owners.flatMap(\.pipeIDs).sorted() == report.conflicts.map(\.pipeID).sorted())
+            for n in report.owners {
+                let mine = report.conflicts.filter { ($0.owner ?? "(unknown owner)") == n.owner }
+                #expect(n.pipeIDs == mine.map(\.pipeID).sorted())
+                #expect(n.highestSeverity == mine.map(\.severity).max())
+            }
+            #expect(report.layers.flatMap(\.pipeIDs).count == report.conflicts.count)
+            #expect(report.highestSeverity == report.conflicts.map(\.severity).max())
+            // JSON-ready.
+            let json = try JSONEncoder().encode(report)
+            #expect(try JSONDecoder().decode(DigReport.self, from: json) == report)
+        }
+        #expect(checked > 50, "the random digs should hit pipes")
+    }
+
+    @Test func digSiteInWGS84GivesTheSameAnswer() throws {
+        let toLonLat = try Transformer(from: "EPSG:4549", to: "EPSG:4326")
+        var rng = TestRandom(33)
+        for _ in 0..<8 {
+            let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
+            let poly = randomPolygon(&rng, around: c, radius: 20)
+            let ll = try toLonLat.transform(Geometry.polygon(poly))
+            let a = try engine.digCheck(DigRequest(area: ll, crs: "EPSG:4326", plannedDepth: 1.5))
+            let b = try engine.digCheck(DigRequest(area: .polygon(poly), plannedDepth: 1.5))
+            let diff = Set(a.conflicts.map(\.pipeID)).symmetricDifference(b.conflicts.map(\.pipeID))
+            for id in diff {
+                let conflict = (a.conflicts + b.conflicts).first { $0.pipeID == id }!
+                #expect(abs(conflict.distance - conflict.requiredClearance) < 1e-3, "pipe \(id) differs beyond round-off")
+            }
+            #expect(!a.conflicts.isEmpty || !b.conflicts.isEmpty || diff.isEmpty)
+        }
+    }
+
+    /// A 10 m square dig and a 10 kV cable parallel to its north edge: the excavation clearance of
+    /// power is 2.0 m (largest of its table 4.1.9 row). Integer coordinates make distances exact.
+    func cable(northOf edge: Double, accuracy: Double? = nil, depth: Double = 1.0, kV: Double = 0.4) throws -> DigReport {
+        let y = origin.y + 10 + edge
+        var s = PipeSegment(id: 1, layer: .power, startPoint: "A", endPoint: "B",
+                            geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
+                            startDepth: depth, endDepth: depth, owner: "State Grid Wenling")
+        s.voltageKV = kV
+        if let accuracy { s.accuracy = PositionalAccuracy(horizontalM: accuracy) }
+        let e = try UtilityEngine(network: UtilityNetwork(segments: [s]))
+        return try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1.2))
+    }
+
+    @Test func pipeExactlyAtTheClearanceIsCompliant() throws {
+        #expect(try cable(northOf: 2.0).conflicts.isEmpty, "distance == clearance: compliant")
+        let near = try cable(northOf: 1.75)
+        #expect(near.conflicts.count == 1)
+        #expect(abs(near.conflicts[0].distance - 1.75) < 1e-12)
+        #expect(near.conflicts[0].rule?.description.hasPrefix("Subterra excavation clearance") == true)
+        #expect(near.conflicts[0].severity == .medium, "near, and 1.2 m reaches the 1.0 m deep cable")
+        #expect(try cable(northOf: 1.75, depth: 1.5).conflicts[0].severity == .low, "near, dig stays above")
+        #expect(try cable(northOf: 0).conflicts[0].severity == .high, "on the edge counts as touching")
+        #expect(try cable(northOf: 0, kV: 10).conflicts[0].severity == .critical)
+        // Accuracy widens: 2.0 + 0.5 m.
+        let widened = try cable(northOf: 2.25, accuracy: 0.5)
+        #expect(widened.conflicts.count == 1)
+        #expect(widened.conflicts[0].requiredClearance == 2.5)
+        #expect(try cable(northOf: 2.5, accuracy: 0.5).conflicts.isEmpty)
+        #expect(near.owners == [OwnerNotice(owner: "State Grid Wenling", pipeIDs: [1], layers: [.power], highestSeverity: .medium)])
+    }
+
+    @Test func unruledPipesGetTheLargestExcavationClearance() throws {
+        // High-pressure gas (2.0 MPa) is outside table 4.1.9: it gets the largest clearance any
+        // covered pipe in the map has, here gas sub-high A's 4.0 m.
+        func gas(_ id: Int64, _ mpa: Double, _ y: Double) throws -> PipeSegment {
+            var s = PipeSegment(id: id, layer: .gas, startPoint: PointNumber("A\(id)"), endPoint: PointNumber("B\(id)"),
+                                geometry: try LineString([Point(origin.x - 20, origin.y + y), Point(origin.x + 30, origin.y + y)]),
+                                startDepth: 1, endDepth: 1)
+            s.gasPressureMPa = mpa
+            return s
+        }
+        let e = try UtilityEngine(network: UtilityNetwork(segments: [try gas(1, 2.0, 13.5), try gas(2, 1.2, -100)]))
+        let r = try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 0.5))
+        #expect(r.conflicts.map(\.pipeID) == [1])
+        #expect(r.conflicts[0].rule == nil && r.conflicts[0].ruleClearance == 4.0)
+        #expect(r.conflicts[0].severity == .critical)
+    }
+
+    @Test func badDigRequestsAreRefused() throws {
+        let area = Geometry.polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10))
+        #expect(throws: EngineError.self) { try engine.digCheck(DigRequest(area: area, plannedDepth: -1)) }
+        #expect(throws: EngineError.self) { try engine.digCheck(DigRequest(area: area, plannedDepth: .infinity)) }
+        #expect(throws: EngineError.self) { try engine.digCheck(DigRequest(area: .collection([]), plannedDepth: 1)) }
+        #expect(throws: EngineError.self) { try engine.digCheck(DigRequest(area: area, crs: "not a crs", plannedDepth: 1)) }
+    }
+}
