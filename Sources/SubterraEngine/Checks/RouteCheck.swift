@@ -92,7 +92,8 @@ extension UtilityEngine {
     ///
     /// A pipe the route crosses is checked vertically at each crossing and not horizontally; a
     /// pipe the route overlaps collinearly is a horizontal finding with centreline distance 0.
-    /// Compliant means `actual >= required`.
+    /// Compliant means `actual >= required`. Horizontal findings are listed for every pipe whose
+    /// outer-wall clearance is below the rule plus `nearMargin` metres (violations and near misses).
     ///
     /// ```swift
     /// let main = PlannedPipe(profile: PipeProfile(layer: .gas, pressureClass: .mediumA, diameterMM: 200),
@@ -100,8 +101,9 @@ extension UtilityEngine {
     /// for v in try engine.routeCheck(main).violations { print(v.pipeID!, v.required, v.actual!) }
     /// ```
     /// - Complexity: O(log n + c·v·w) for c pipes within the largest clearance of the route.
-    public func routeCheck(_ planned: PlannedPipe) throws(EngineError) -> RouteReport {
+    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0) throws(EngineError) -> RouteReport {
         let at = "routeCheck"
+        try Self.checkDistance(nearMargin, "nearMargin", at: at)
         for (name, d) in [("depthAtStart", planned.depthAtStart), ("depthAtEnd", planned.depthAtEnd)] {
             try Self.checkDistance(d, name, at: at)
         }
@@ -118,7 +120,7 @@ extension UtilityEngine {
         }
         var maxRule = 0.0
         for p in Set(snap.profiles) { maxRule = max(maxRule, rules.horizontal(planned.profile, p)?.distance ?? 0) }
-        let reach = maxRule + size / 2 + snap.maxHalfWidth
+        let reach = maxRule + nearMargin + size / 2 + snap.maxHalfWidth
 
         var findings: [RouteFinding] = []
         var unruled: [Int64] = []
@@ -163,8 +165,8 @@ extension UtilityEngine {
             }
             guard let rule = rules.horizontal(planned.profile, profile) else { unruled.append(s.id); return }
             let actual = c.distance - size / 2 - snap.width[r] / 2
-            // Only pipes the route runs near: within the rule's reach of the outer walls.
-            guard actual < rule.distance + reach else { return }
+            // Only pipes the route runs near: outer walls closer than the rule plus the margin.
+            guard actual < rule.distance + nearMargin else { return }
             let offset = Self.offset(of: c.point, along: route.segments, routeAlong)
             findings.append(RouteFinding(
                 kind: .horizontal, status: actual >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: s.id, layer: s.layer,
