@@ -282,6 +282,7 @@ struct _WKTParser {
     }
 
     mutating func coordinate(_ dim: inout Dim) throws(GeometryError) -> Point {
+        skipSpace()
         let s = i
         let x = try number()
         let y = try number()

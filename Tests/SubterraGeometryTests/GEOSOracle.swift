@@ -379,3 +379,53 @@ enum BigOrientation {
         return det.sign
     }
 }
+
+extension GEOSOracle {
+    func readGeoJSON(_ s: String) -> OpaquePointer? {
+        let r = GEOSGeoJSONReader_create_r(ctx)!
+        defer { GEOSGeoJSONReader_destroy_r(ctx, r) }
+        return GEOSGeoJSONReader_readGeometry_r(ctx, r, s)
+    }
+
+    func writeGeoJSON(_ g: OpaquePointer) -> String {
+        let w = GEOSGeoJSONWriter_create_r(ctx)!
+        defer { GEOSGeoJSONWriter_destroy_r(ctx, w) }
+        let c = GEOSGeoJSONWriter_writeGeometry_r(ctx, w, g, -1)!
+        defer { GEOSFree_r(ctx, c) }
+        return String(cString: c)
+    }
+}
+
+extension CaseGen {
+    /// A random valid-by-construction geometry of any type (collections nest once), all 2D or
+    /// all 3D, with survey-sized, grid and awkward (long fraction, tiny, negative) coordinates.
+    mutating func geometry(z: Bool, depth: Int = 0) -> Geometry {
+        func num() -> Double {
+            switch rng.next() % 5 {
+            case 0: return Double(Int(rng.next() % 2001)) - 1000
+            case 1: return 4.05e7 + Double(Int(rng.next() % 100_000)) * 0.001
+            case 2: return Double.random(in: -1e-3...1e-3, using: &rng)
+            case 3: return Double.random(in: -180...180, using: &rng)
+            default: return Double(bitPattern: 0x4000_0000_0000_0000 | (rng.next() & 0x000F_FFFF_FFFF_FFFF))
+            }
+        }
+        func pt() -> Point { Point(x: num(), y: num(), z: z ? num() : nil) }
+        func pts(_ n: Int) -> [Point] { (0..<n).map { _ in pt() } }
+        func ring() -> LinearRing {
+            var ps = pts(3 + Int(rng.next() % 4))
+            ps.append(ps[0])
+            return try! LinearRing(ps)
+        }
+        func line() -> LineString { try! LineString(pts(2 + Int(rng.next() % 4))) }
+        func poly() -> Polygon { Polygon(exterior: ring(), holes: (0..<Int(rng.next() % 3)).map { _ in ring() }) }
+        switch rng.next() % (depth == 0 ? 7 : 6) {
+        case 0: return .point(pt())
+        case 1: return .lineString(line())
+        case 2: return .polygon(poly())
+        case 3: return .multiPoint(pts(1 + Int(rng.next() % 4)))
+        case 4: return .multiLineString((0..<(1 + Int(rng.next() % 3))).map { _ in line() })
+        case 5: return .multiPolygon((0..<(1 + Int(rng.next() % 3))).map { _ in poly() })
+        default: return .collection((0..<(1 + Int(rng.next() % 3))).map { _ in geometry(z: z, depth: 1) })
+        }
+    }
+}
