@@ -214,7 +214,9 @@ struct _GeoJSONParser {
     mutating func number() throws(GeometryError) -> Double {
         skipSpace()
         let s = i
-        guard let v = _parseNumber(b, &i, lenient: false) else { throw fail("expected number, found \(found())", at: s) }
+        guard let v = _parseNumber(b, &i, lenient: false) else {
+            throw fail(found() == "number" ? "invalid number" : "expected number, found \(found())", at: s)
+        }
         // strtod overflows to infinity; a coordinate like 1e999 is an error, not a position.
         guard v.isFinite else { throw fail("number out of range", at: s) }
         return v
@@ -347,7 +349,9 @@ struct _GeoJSONParser {
             return .null
         default:
             let s = i
-            guard let v = _parseNumber(b, &i, lenient: false) else { throw fail("expected value, found \(found())") }
+            guard let v = _parseNumber(b, &i, lenient: false) else {
+                throw fail(found() == "number" ? "invalid number" : "expected value, found \(found())")
+            }
             guard v.isFinite else { throw fail("number out of range", at: s) }
             return .number(v)
         }
@@ -546,12 +550,9 @@ struct _GeoJSONParser {
                 case "coordinates" where mode != .feature:
                     skipSpace()
                     st.coordinatesOffset = i
+                    // Built in `finishGeometry` once the whole object (and so `type`) is read;
+                    // the scratch keeps the coordinates until then.
                     st.coordinatesDepth = try coordinates()
-                    if st.type != nil {
-                        // Build now, while the scratch holds these coordinates.
-                        st.geometry = try buildGeometry(st.type!, depth: st.coordinatesDepth!)
-                        st.hasGeometry = true
-                    }
                 case "geometries" where mode != .feature:
                     try expect(UInt8(ascii: "["), "array")
                     var gs: [Geometry] = []
@@ -657,7 +658,6 @@ struct _GeoJSONParser {
             guard let gs = st.geometries else { throw fail("GeometryCollection without \"geometries\"", at: at) }
             return .collection(gs)
         }
-        if st.hasGeometry, let g = st.geometry { return g }
         guard let depth = st.coordinatesDepth else {
             switch type {
             case "Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon":
