@@ -134,7 +134,10 @@ extension DistrictLayout {
         // Arterials bow a little between intersections: curved streets, not only a warped grid.
         let bow = (c == .arterial && e.kind != .diagonal) ? g.uniform(-9, 9) : 0
         let target = g.uniform(32, 48)
-        let pieces = max(1, Int((len / target).rounded()))
+        // Survey points every 20–60 m: the nearest whole number of pieces, nudged into range.
+        var pieces = max(1, Int((len / target).rounded()))
+        while len / Double(pieces) > 58 { pieces += 1 }
+        while pieces > 1, len / Double(pieces) < 22 { pieces -= 1 }
         for t in LineType.allCases where carries(e, c, t) {
             let o = t.offset
             var xs = [Double](repeating: 0, count: pieces + 1)

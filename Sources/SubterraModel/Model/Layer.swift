@@ -253,10 +253,15 @@ public struct LayerCatalog: Hashable, Sendable, Codable {
         return try! LayerCatalog(layers: layers)
     }()
 
-    /// The fibre layer (`GX`, 光缆) for cities that survey fibre apart from telecom; its colour
-    /// (0,128,0, darker than telecom green) is this library's choice, not a standard one.
+    /// The fibre layer (`GX`, 光缆) for cities that survey fibre apart from telecom, with the
+    /// telecom sub-types fibre carries; its colour (0,128,0, darker than telecom green) is this
+    /// library's choice, not a standard one.
     public static let fibreLayer = LayerDefinition(
-        code: .fibre, englishName: "fibre", chineseName: "光缆", colour: MapColour(0, 128, 0))
+        code: .fibre, englishName: "fibre", chineseName: "光缆", colour: MapColour(0, 128, 0),
+        subtypes: [
+            SubtypeDefinition(code: .dataNetwork, englishName: "data network", chineseName: "信息网络"),
+            SubtypeDefinition(code: .cableTV, englishName: "cable TV", chineseName: "有线电视"),
+        ])
 
     /// `standard` plus `fibreLayer`.
     public static let standardWithFibre: LayerCatalog = {
