@@ -64,34 +64,54 @@ public struct Transformer: Sendable, CustomStringConvertible {
     /// Transforms one point; `z`, when present, is transformed as a height (unchanged between
     /// systems without a vertical part) and stays `nil` when absent.
     ///
+    /// - Complexity: O(1), no heap allocation once the pool holds a PROJ object for this thread.
     /// - Throws: ``PROJError`` with `pointIndex` 0 for a non-finite input or a point PROJ cannot
     ///   transform (outside the projection's domain, latitude beyond ±90°).
     public func transform(_ point: Point) throws(PROJError) -> Point {
-        var x = [point.x], y = [point.y]
-        var z = point.z.map { [$0] }
-        try transform(x: &x, y: &y, z: &z)
-        return Point(x: x[0], y: y[0], z: z?[0])
+        var x = point.x, y = point.y, z = point.z ?? 0
+        let hasZ = point.z != nil
+        try withUnsafeMutablePointer(to: &x) { (px) throws(PROJError) in
+            try withUnsafeMutablePointer(to: &y) { (py) throws(PROJError) in
+                try withUnsafeMutablePointer(to: &z) { (pz) throws(PROJError) in
+                    try _transform(count: 1, x: px, y: py, z: hasZ ? pz : nil, stride: MemoryLayout<Double>.stride)
+                }
+            }
+        }
+        return Point(x: x, y: y, z: hasZ ? z : nil)
     }
 
-    /// Transforms many points in one PROJ call (`proj_trans_generic` over contiguous x, y and,
-    /// when any point has a height, z buffers). Points without `z` keep `nil`.
+    /// Transforms many points in one PROJ call (`proj_trans_generic`). Points without `z` keep
+    /// `nil`.
     ///
-    /// - Complexity: O(n); a single lock round trip for the whole array.
+    /// - Complexity: O(n) with one lock round trip; when no point has a height, PROJ works
+    ///   directly on the copy of the array that is returned (strided x/y, no extra buffers).
     /// - Throws: ``PROJError`` naming the index of the first point that is not finite or that
     ///   PROJ cannot transform; nothing is returned partially.
     public func transform(_ points: [Point]) throws(PROJError) -> [Point] {
-        var x = points.map(\.x), y = points.map(\.y)
-        var z: [Double]? = points.contains { $0.z != nil } ? points.map { $0.z ?? 0 } : nil
-        try transform(x: &x, y: &y, z: &z)
-        var out: [Point] = []
-        out.reserveCapacity(points.count)
-        for i in points.indices {
-            out.append(Point(x: x[i], y: y[i], z: points[i].z == nil ? nil : z?[i]))
+        if points.contains(where: { $0.z != nil }) {
+            var x = points.map(\.x), y = points.map(\.y)
+            var z: [Double]? = points.map { $0.z ?? 0 }
+            try transform(x: &x, y: &y, z: &z)
+            var out: [Point] = []
+            out.reserveCapacity(points.count)
+            for i in points.indices {
+                out.append(Point(x: x[i], y: y[i], z: points[i].z == nil ? nil : z?[i]))
+            }
+            return out
+        }
+        var out = points
+        try out.withUnsafeMutableBufferPointer { (buffer) throws(PROJError) in
+            guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+            // Point is @frozen: x and y sit at fixed offsets, so PROJ can stride over the array.
+            let raw = UnsafeMutableRawPointer(base)
+            let px = (raw + MemoryLayout<Point>.offset(of: \Point.x)!).assumingMemoryBound(to: Double.self)
+            let py = (raw + MemoryLayout<Point>.offset(of: \Point.y)!).assumingMemoryBound(to: Double.self)
+            try _transform(count: buffer.count, x: px, y: py, z: nil, stride: MemoryLayout<Point>.stride)
         }
         return out
     }
 
-    /// Transforms coordinates in place in contiguous buffers: the fastest form, for bulk loads.
+    /// Transforms coordinates in place in contiguous buffers, for bulk loads.
     ///
     /// - Parameters:
     ///   - x: eastings or longitudes; replaced by the results.
@@ -100,47 +120,61 @@ public struct Transformer: Sendable, CustomStringConvertible {
     /// - Throws: ``PROJError`` for mismatched counts, or naming the first index whose input is not
     ///   finite or whose result PROJ could not compute; the buffers then hold partial results.
     public func transform(x: inout [Double], y: inout [Double], z: inout [Double]?) throws(PROJError) {
-        let op = operation
         guard x.count == y.count, z.map({ $0.count == x.count }) ?? true else {
             throw PROJError(
-                operation: op,
+                operation: operation,
                 message: "coordinate buffers differ in length: x \(x.count), y \(y.count)\(z.map { ", z \($0.count)" } ?? "")")
         }
-        for i in x.indices where !(x[i].isFinite && y[i].isFinite && (z?[i].isFinite ?? true)) {
-            throw PROJError(operation: op, message: "input (\(x[i]), \(y[i])) is not finite", pointIndex: i)
+        let n = x.count
+        if n == 0 { return }
+        let stride = MemoryLayout<Double>.stride
+        try x.withUnsafeMutableBufferPointer { (xs) throws(PROJError) in
+            try y.withUnsafeMutableBufferPointer { (ys) throws(PROJError) in
+                if z == nil {
+                    try _transform(count: n, x: xs.baseAddress!, y: ys.baseAddress!, z: nil, stride: stride)
+                } else {
+                    try z!.withUnsafeMutableBufferPointer { (zs) throws(PROJError) in
+                        try _transform(count: n, x: xs.baseAddress!, y: ys.baseAddress!, z: zs.baseAddress!, stride: stride)
+                    }
+                }
+            }
         }
-        if x.isEmpty { return }
+    }
+
+    /// The one kernel every form goes through: checks inputs, runs `proj_trans_generic` on a
+    /// pooled PROJ object, and refuses any non-finite result, naming its index.
+    ///
+    /// `x`, `y` and `z` point at `count` values `stride` bytes apart, valid for the call.
+    private func _transform(
+        count n: Int, x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>,
+        z: UnsafeMutablePointer<Double>?, stride: Int
+    ) throws(PROJError) {
+        @inline(__always) func at(_ p: UnsafeMutablePointer<Double>, _ i: Int) -> Double {
+            UnsafeRawPointer(p).load(fromByteOffset: i * stride, as: Double.self)
+        }
+        @inline(__always) func finite(_ i: Int) -> Bool {
+            at(x, i).isFinite && at(y, i).isFinite && (z.map { at($0, i).isFinite } ?? true)
+        }
+        for i in 0..<n where !finite(i) {
+            throw PROJError(operation: operation, message: "input (\(at(x, i)), \(at(y, i))) is not finite", pointIndex: i)
+        }
         let handle = try pool.checkOut()
         defer { pool.checkIn(handle) }
         handle.context.resetLog()
         proj_errno_reset(handle.pj)
-        let n = x.count
-        let stride = MemoryLayout<Double>.stride
-        let direction = self.direction
-        let done: Int = x.withUnsafeMutableBufferPointer { xs in
-            y.withUnsafeMutableBufferPointer { ys in
-                if z != nil {
-                    return z!.withUnsafeMutableBufferPointer { zs in
-                        proj_trans_generic(
-                            handle.pj, direction, xs.baseAddress, stride, n, ys.baseAddress, stride, n,
-                            zs.baseAddress, stride, n, nil, 0, 0)
-                    }
-                }
-                return proj_trans_generic(
-                    handle.pj, direction, xs.baseAddress, stride, n, ys.baseAddress, stride, n, nil, 0, 0, nil, 0, 0)
-            }
-        }
+        let done = proj_trans_generic(
+            handle.pj, direction, x, stride, n, y, stride, n, z, z == nil ? 0 : stride, z == nil ? 0 : n, nil, 0, 0)
         // PROJ marks a failed point with HUGE_VAL and carries on; never let one through.
-        for i in 0..<n where !(x[i].isFinite && y[i].isFinite && (z?[i].isFinite ?? true)) {
+        for i in 0..<n where !finite(i) {
             let errno = proj_errno(handle.pj)
-            var e = handle.context.error(op, errno: errno, pointIndex: i)
+            var e = handle.context.error(operation, errno: errno, pointIndex: i)
             if errno == 0 && handle.context.log.last == nil {
-                e.message = "PROJ returned a non-finite result"
+                e.message = "PROJ returned a non-finite result (\(at(x, i)), \(at(y, i)))"
             }
             throw e
         }
         guard done == n else {
-            throw handle.context.error(op, errno: proj_errno(handle.pj))
+            throw handle.context.error(operation, errno: proj_errno(handle.pj))
         }
     }
 
