@@ -65,65 +65,63 @@ public enum DistrictFiles {
     }
 
     static func geoJSONHeader(_ name: String) -> String {
-        "{\"type\":\"FeatureCollection\",\"name\":\(_json(name)),"
-            + "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\(_json(crsURN))}},\"features\":["
+        "{\"type\":\"FeatureCollection\",\"name\":\(GeoJSON.write(.string(name))),"
+            + "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\(GeoJSON.write(.string(crsURN)))}},\"features\":["
     }
 
     // MARK: GeoJSON features
 
-    /// One segment as a GeoJSON feature on one line.
+    /// One segment as a GeoJSON feature (written by `SubterraGeometry.GeoJSON`); absent
+    /// attributes are left out rather than written as `null`.
     public static func geoJSONFeature(_ s: PipeSegment) -> String {
-        let coords = s.geometry.points.map { "[" + _num($0.x) + "," + _num($0.y) + "]" }.joined(separator: ",")
-        var props: [String] = []
-        func add(_ k: String, _ v: String?) { if let v { props.append(_json(k) + ":" + v) } }
-        func str(_ v: String?) -> String? { v.map(_json) }
-        func num(_ v: Double?) -> String? { v.map(_num) }
-        add("id", String(s.id))
-        add("layer", str(s.layer.rawValue))
-        add("subtype", str(s.subtype?.rawValue))
-        add("start_point", str(s.startPoint.rawValue))
-        add("end_point", str(s.endPoint.rawValue))
-        add("start_depth", num(s.startDepth))
-        add("end_depth", num(s.endDepth))
-        add("start_elevation", num(s.startElevation))
-        add("end_elevation", num(s.endElevation))
-        add("elevation_ref", str(s.elevationReference.rawValue))
-        add("section", str(s.section?.notation))
-        add("duct_holes", s.ductHoles.map(String.init))
-        add("duct_holes_used", s.ductHolesOccupied.map(String.init))
-        add("cable_count", s.cableCount.map(String.init))
-        add("material", str(s.material?.rawValue))
-        add("burial", str(s.burial?.rawValue))
-        add("pressure_mpa", num(s.gasPressureMPa))
-        add("pressure_class", str(s.gasPressureClass?.rawValue))
-        add("voltage_kv", num(s.voltageKV))
-        add("owner", str(s.owner))
-        add("road", str(s.road))
-        add("laid", str(s.layingDate))
-        add("status", str(s.status?.rawValue))
-        add("accuracy_m", num(s.accuracy?.horizontalM))
-        add("accuracy_v_m", num(s.accuracy?.verticalM))
-        add("quality_level", str(s.accuracy?.qualityLevel?.rawValue))
-        return "{\"type\":\"Feature\",\"id\":\(s.id),\"geometry\":{\"type\":\"LineString\",\"coordinates\":[\(coords)]},"
-            + "\"properties\":{" + props.joined(separator: ",") + "}}"
+        var p = JSONObject()
+        func add(_ k: String, _ v: String?) { if let v { p.append(k, .string(v)) } }
+        func add(_ k: String, _ v: Double?) { if let v { p.append(k, .number(v)) } }
+        func add(_ k: String, _ v: Int?) { if let v { p.append(k, .number(Double(v))) } }
+        add("id", Double(s.id))
+        add("layer", s.layer.rawValue)
+        add("subtype", s.subtype?.rawValue)
+        add("start_point", s.startPoint.rawValue)
+        add("end_point", s.endPoint.rawValue)
+        add("start_depth", s.startDepth)
+        add("end_depth", s.endDepth)
+        add("start_elevation", s.startElevation)
+        add("end_elevation", s.endElevation)
+        add("elevation_ref", s.elevationReference.rawValue)
+        add("section", s.section?.notation)
+        add("duct_holes", s.ductHoles)
+        add("duct_holes_used", s.ductHolesOccupied)
+        add("cable_count", s.cableCount)
+        add("material", s.material?.rawValue)
+        add("burial", s.burial?.rawValue)
+        add("pressure_mpa", s.gasPressureMPa)
+        add("pressure_class", s.gasPressureClass?.rawValue)
+        add("voltage_kv", s.voltageKV)
+        add("owner", s.owner)
+        add("road", s.road)
+        add("laid", s.layingDate)
+        add("status", s.status?.rawValue)
+        add("accuracy_m", s.accuracy?.horizontalM)
+        add("accuracy_v_m", s.accuracy?.verticalM)
+        add("quality_level", s.accuracy?.qualityLevel?.rawValue)
+        return GeoJSON.write(GeoJSONFeature(id: .number(Double(s.id)), geometry: .lineString(s.geometry), properties: p))
     }
 
-    /// One point as a GeoJSON feature on one line.
-    public static func geoJSONFeature(_ p: FeaturePoint) -> String {
-        var props: [String] = []
-        func add(_ k: String, _ v: String?) { if let v { props.append(_json(k) + ":" + v) } }
-        add("number", _json(p.number.rawValue))
-        add("layer", _json(p.layer.rawValue))
-        add("category", _json(p.category.rawValue))
-        add("kind", _json(p.kind.rawValue))
-        add("ground_elevation", p.groundElevation.map(_num))
-        add("depth", p.depth.map(_num))
-        add("owner", p.owner.map(_json))
-        add("road", p.road.map(_json))
-        add("status", p.status.map { _json($0.rawValue) })
-        return "{\"type\":\"Feature\",\"id\":\(_json(p.number.rawValue)),\"geometry\":{\"type\":\"Point\","
-            + "\"coordinates\":[\(_num(p.position.x)),\(_num(p.position.y))]},\"properties\":{"
-            + props.joined(separator: ",") + "}}"
+    /// One point as a GeoJSON feature (written by `SubterraGeometry.GeoJSON`).
+    public static func geoJSONFeature(_ pt: FeaturePoint) -> String {
+        var p = JSONObject()
+        func add(_ k: String, _ v: String?) { if let v { p.append(k, .string(v)) } }
+        func add(_ k: String, _ v: Double?) { if let v { p.append(k, .number(v)) } }
+        add("number", pt.number.rawValue)
+        add("layer", pt.layer.rawValue)
+        add("category", pt.category.rawValue)
+        add("kind", pt.kind.rawValue)
+        add("ground_elevation", pt.groundElevation)
+        add("depth", pt.depth)
+        add("owner", pt.owner)
+        add("road", pt.road)
+        add("status", pt.status?.rawValue)
+        return GeoJSON.write(GeoJSONFeature(id: .string(pt.number.rawValue), geometry: .point(pt.position), properties: p))
     }
 
     // MARK: Survey tables

@@ -79,84 +79,68 @@ public enum DistrictReader {
 
     // MARK: GeoJSON
 
-    static func features(_ path: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("cannot read file", at: path) }
-        let root: Any
-        do { root = try JSONSerialization.jsonObject(with: data) } catch {
-            throw DatasetError("not JSON: \(error.localizedDescription)", at: path)
+    /// Features of a GeoJSON file, read with `SubterraGeometry.GeoJSON` (memory-mapped,
+    /// streamed); a parse error carries the byte offset.
+    static func features(_ path: String) throws -> [GeoJSONFeature] {
+        var out: [GeoJSONFeature] = []
+        do {
+            _ = try GeoJSON.forEachFeature(inFile: path) { _, f in out.append(f) }
+        } catch let e as GeometryError {
+            throw DatasetError(e.description, at: path)
         }
-        guard let obj = root as? [String: Any], obj["type"] as? String == "FeatureCollection",
-            let fs = obj["features"] as? [[String: Any]]
-        else { throw DatasetError("not a GeoJSON FeatureCollection", at: path) }
-        return fs
+        return out
     }
 
-    static func coordinates(_ f: [String: Any], _ type: String, at: String) throws -> Any {
-        guard let g = f["geometry"] as? [String: Any], g["type"] as? String == type, let c = g["coordinates"] else {
-            throw DatasetError("geometry is not a \(type)", at: at)
-        }
-        return c
-    }
-
-    static func position(_ any: Any, at: String) throws -> Point {
-        guard let a = any as? [Any], a.count >= 2, let x = (a[0] as? NSNumber)?.doubleValue,
-            let y = (a[1] as? NSNumber)?.doubleValue, x.isFinite, y.isFinite
-        else { throw DatasetError("position is not [x, y] with finite numbers", at: at) }
-        return Point(x, y)
-    }
-
-    static func point(_ f: [String: Any], at: String) throws -> FeaturePoint {
-        let pos = try position(try coordinates(f, "Point", at: at), at: at)
-        let p = f["properties"] as? [String: Any] ?? [:]
-        guard let number = p["number"] as? String, let layer = p["layer"] as? String,
-            let category = (p["category"] as? String).flatMap(PointCategory.init(rawValue:)),
-            let kind = p["kind"] as? String
+    static func point(_ f: GeoJSONFeature, at: String) throws -> FeaturePoint {
+        guard case .point(let pos)? = f.geometry else { throw DatasetError("geometry is not a Point", at: at) }
+        let p = f.properties ?? JSONObject()
+        guard let number = p["number"]?.stringValue, let layer = p["layer"]?.stringValue,
+            let category = p["category"]?.stringValue.flatMap(PointCategory.init(rawValue:)),
+            let kind = p["kind"]?.stringValue
         else { throw DatasetError("needs number, layer, category (feature|appurtenance) and kind", at: at) }
         return FeaturePoint(
             number: PointNumber(number), layer: LayerCode(layer), category: category, kind: PointKind(kind),
-            position: pos, groundElevation: num(p["ground_elevation"]), depth: num(p["depth"]),
-            owner: p["owner"] as? String, road: p["road"] as? String,
-            status: (p["status"] as? String).map(RecordStatus.init))
+            position: Point(pos.x, pos.y), groundElevation: p["ground_elevation"]?.numberValue,
+            depth: p["depth"]?.numberValue, owner: p["owner"]?.stringValue, road: p["road"]?.stringValue,
+            status: p["status"]?.stringValue.map(RecordStatus.init))
     }
 
-    static func segment(_ f: [String: Any], at: String) throws -> PipeSegment {
-        guard let cs = try coordinates(f, "LineString", at: at) as? [Any] else {
-            throw DatasetError("LineString coordinates are not an array", at: at)
+    static func segment(_ f: GeoJSONFeature, at: String) throws -> PipeSegment {
+        guard case .lineString(let geometry)? = f.geometry else {
+            throw DatasetError("geometry is not a LineString", at: at)
         }
-        let geometry: LineString
-        do { geometry = try LineString(try cs.map { try position($0, at: at) }) } catch let e as GeometryError {
-            throw DatasetError(e.message, at: at)
+        let p = f.properties ?? JSONObject()
+        func str(_ k: String) -> String? { p[k]?.stringValue }
+        func num(_ k: String) -> Double? { p[k]?.numberValue }
+        func int(_ k: String) throws -> Int? {
+            guard let v = num(k) else { return nil }
+            guard v == v.rounded(), abs(v) < 1e15 else { throw DatasetError("\(k) \(v) is not an integer", at: at) }
+            return Int(v)
         }
-        let p = f["properties"] as? [String: Any] ?? [:]
-        guard let id = (p["id"] as? NSNumber)?.int64Value, let layer = p["layer"] as? String,
-            let a = p["start_point"] as? String, let b = p["end_point"] as? String
+        guard let idValue = try int("id"), let layer = str("layer"), let a = str("start_point"), let b = str("end_point")
         else { throw DatasetError("needs id, layer, start_point and end_point", at: at) }
         var section: PipeSection? = nil
-        if let text = p["section"] as? String {
+        if let text = str("section") {
             guard let s = PipeSection(notation: text) else { throw DatasetError("section '\(text)' unreadable", at: at) }
             section = s
         }
-        let ref = (p["elevation_ref"] as? String).flatMap(ElevationReference.init(rawValue:)) ?? .top
+        let ref = str("elevation_ref").flatMap(ElevationReference.init(rawValue:)) ?? .top
         return PipeSegment(
-            id: id, layer: LayerCode(layer), subtype: (p["subtype"] as? String).map(SubtypeCode.init),
+            id: Int64(idValue), layer: LayerCode(layer), subtype: str("subtype").map(SubtypeCode.init),
             startPoint: PointNumber(a), endPoint: PointNumber(b), geometry: geometry,
-            startDepth: num(p["start_depth"]), endDepth: num(p["end_depth"]),
-            startElevation: num(p["start_elevation"]), endElevation: num(p["end_elevation"]),
-            elevationReference: ref, section: section, ductHoles: int(p["duct_holes"]),
-            ductHolesOccupied: int(p["duct_holes_used"]), cableCount: int(p["cable_count"]),
-            material: (p["material"] as? String).map(Material.init), burial: (p["burial"] as? String).map(BurialMethod.init),
-            gasPressureMPa: num(p["pressure_mpa"]), voltageKV: num(p["voltage_kv"]), owner: p["owner"] as? String,
-            road: p["road"] as? String, layingDate: p["laid"] as? String,
-            status: (p["status"] as? String).map(RecordStatus.init),
-            accuracy: num(p["accuracy_m"]).map {
+            startDepth: num("start_depth"), endDepth: num("end_depth"),
+            startElevation: num("start_elevation"), endElevation: num("end_elevation"),
+            elevationReference: ref, section: section, ductHoles: try int("duct_holes"),
+            ductHolesOccupied: try int("duct_holes_used"), cableCount: try int("cable_count"),
+            material: str("material").map(Material.init), burial: str("burial").map(BurialMethod.init),
+            gasPressureMPa: num("pressure_mpa"), voltageKV: num("voltage_kv"), owner: str("owner"),
+            road: str("road"), layingDate: str("laid"), status: str("status").map(RecordStatus.init),
+            accuracy: num("accuracy_m").map {
                 PositionalAccuracy(
-                    horizontalM: $0, verticalM: num(p["accuracy_v_m"]),
-                    qualityLevel: (p["quality_level"] as? String).flatMap(QualityLevel.init(rawValue:)))
+                    horizontalM: $0, verticalM: num("accuracy_v_m"),
+                    qualityLevel: str("quality_level").flatMap(QualityLevel.init(rawValue:)))
             })
     }
-
-    static func num(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
-    static func int(_ v: Any?) -> Int? { (v as? NSNumber)?.intValue }
 
     // MARK: CSV
 

@@ -136,33 +136,37 @@ public enum SampleSites {
         var lines: [String] = []
         for (k, s) in digSites(for: district).enumerated() {
             var ring = s.ring
-            var crs = ""
             if s.inWGS84 {
                 ring = try toWGS84.transform(ring).map { Point(($0.x * 1e9).rounded() / 1e9, ($0.y * 1e9).rounded() / 1e9) }
-                crs = "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:OGC:1.3:CRS84\"}},"
             }
-            let coords = ring.map { "[" + _num($0.x) + "," + _num($0.y) + "]" }.joined(separator: ",")
-            let props = [
-                "\"name\":" + _json(s.name), "\"depth_m\":" + _num(s.depthM), "\"expect\":" + _json(s.expect),
-                "\"hits\":[" + s.hits.map(String.init).joined(separator: ",") + "]",
-                "\"crs_name\":" + _json(s.inWGS84 ? "EPSG:4326" : "EPSG:4549"),
-            ].joined(separator: ",")
-            lines.append("{\"type\":\"Feature\",\"id\":\(k + 1),\(crs)\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[\(coords)]]},\"properties\":{\(props)}}")
+            let props: JSONObject = [
+                "name": .string(s.name), "depth_m": .number(s.depthM), "expect": .string(s.expect),
+                "hits": .array(s.hits.map { .number(Double($0)) }),
+                "crs_name": .string(s.inWGS84 ? "EPSG:4326" : "EPSG:4549"),
+            ]
+            let polygon = Polygon(exterior: try LinearRing(ring))
+            var text = GeoJSON.write(GeoJSONFeature(id: .number(Double(k + 1)), geometry: .polygon(polygon), properties: props))
+            if s.inWGS84 {
+                // GeoJSONFeature has no crs; a feature-level legacy crs member marks the one site in lon/lat.
+                let crs = "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:OGC:1.3:CRS84\"}},"
+                text = "{\"type\":\"Feature\"," + crs + text.dropFirst("{\"type\":\"Feature\",".count)
+            }
+            lines.append(text)
         }
         try writeCollection(lines, name: "dig-sites", path: directory + "/dig-sites.geojson")
         lines = []
         for (k, r) in routes(for: district).enumerated() {
-            let coords = r.points.map { "[" + _num($0.x) + "," + _num($0.y) + "]" }.joined(separator: ",")
-            var props = [
-                "\"name\":" + _json(r.name), "\"layer\":" + _json(r.layer.rawValue), "\"subtype\":" + _json(r.subtype.rawValue),
-                "\"depth_m\":" + _num(r.depthM), "\"diameter_mm\":" + _num(r.diameterMM),
+            var props: JSONObject = [
+                "name": .string(r.name), "layer": .string(r.layer.rawValue), "subtype": .string(r.subtype.rawValue),
+                "depth_m": .number(r.depthM), "diameter_mm": .number(r.diameterMM),
             ]
             if let p = r.pressureMPa {
-                props.append("\"pressure_mpa\":" + _num(p))
-                props.append("\"pressure_class\":" + _json(GasPressureClass(megapascals: p)?.rawValue ?? ""))
+                props.append("pressure_mpa", .number(p))
+                props.append("pressure_class", .string(GasPressureClass(megapascals: p)?.rawValue ?? ""))
             }
-            if let v = r.voltageKV { props.append("\"voltage_kv\":" + _num(v)) }
-            lines.append("{\"type\":\"Feature\",\"id\":\(k + 1),\"geometry\":{\"type\":\"LineString\",\"coordinates\":[\(coords)]},\"properties\":{\(props.joined(separator: ","))}}")
+            if let v = r.voltageKV { props.append("voltage_kv", .number(v)) }
+            let line = try LineString(r.points)
+            lines.append(GeoJSON.write(GeoJSONFeature(id: .number(Double(k + 1)), geometry: .lineString(line), properties: props)))
         }
         try writeCollection(lines, name: "routes", path: directory + "/routes.geojson")
     }
