@@ -26,9 +26,10 @@ enum QualityChecks {
                 } else if let j = byEnds[PairKey(s.endPoint, s.startPoint)] {
                     out.append(QualityIssue(.reversedSegment, .error, at: d.at(.startPoint),
                                             "segment \(s.id) joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(segments[j], drafts[j]))"))
-                } else {
-                    byEnds[PairKey(s.startPoint, s.endPoint)] = i
                 }
+                // Every pair is remembered (first occurrence), flagged or not, so a later copy of a
+                // reversed segment is reported as the duplicate it is.
+                if byEnds[PairKey(s.startPoint, s.endPoint)] == nil { byEnds[PairKey(s.startPoint, s.endPoint)] = i }
             }
             let len = s.length
             if !(len > 0) {
