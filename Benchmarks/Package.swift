@@ -6,6 +6,10 @@ import PackageDescription
 // C/C++ libraries already on the machine (libboost-dev, libgeos-dev).
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+// SwiftPM names a path dependency after its folder (lower-cased), and the checkout folder differs
+// between developers and CI, so derive the root package's identity from this manifest's path.
+let root = String(#filePath.split(separator: "/").dropLast(2).last ?? "main").lowercased()
+
 let package = Package(
     name: "SubterraBenchmarks",
     platforms: [.macOS(.v14)],
@@ -32,7 +36,7 @@ let package = Package(
             name: "BenchCore",
             dependencies: [
                 "PeerBoost", "PeerGEOS", "CBenchSupport",
-                .product(name: "SubterraIndex", package: "main"),
+                .product(name: "SubterraIndex", package: root),
             ],
             swiftSettings: swift6),
         .executableTarget(
@@ -44,7 +48,7 @@ let package = Package(
             dependencies: [
                 "BenchCore",
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SubterraIndex", package: "main"),
+                .product(name: "SubterraIndex", package: root),
             ],
             path: "Benchmarks/SubterraIndexBenchmarks",
             swiftSettings: swift6,

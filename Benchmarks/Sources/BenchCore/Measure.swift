@@ -53,4 +53,4 @@ public func median(_ xs: [Double]) -> Double {
 
 /// Keeps a value observably alive so the optimiser cannot drop the work that produced it.
 @inline(never)
-public func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+public func keepAlive<T>(_ x: T) { withExtendedLifetime(x) {} }

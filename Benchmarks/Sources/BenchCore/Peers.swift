@@ -52,7 +52,7 @@ public final class BoostPeer: IndexPeer {
 
     /// - Parameter packed: bulk-load (packing constructor) when true, else one insert per item.
     public init(_ data: StreetSegments, packed: Bool) {
-        name = packed ? "boost" : "boost-insert"
+        name = "boost"  // same series name in build_dynamic and build_packed charts
         handle = data.coordinates.withUnsafeBufferPointer { buf in
             packed ? boost_index_build(buf.baseAddress, data.count) : boost_index_build_insert(buf.baseAddress, data.count)
         }!

@@ -20,7 +20,7 @@ public enum Peers {
     }
     public static var dynamic: [PeerFactory] {
         [
-            // TODO(bench): SubterraDynamicPeer once DynamicRTree lands.
+            PeerFactory("subterra") { SubterraDynamicPeer($0) },
             PeerFactory("boost") { BoostPeer($0, packed: false) },
         ]
     }
@@ -48,37 +48,42 @@ public struct SizeRunner {
         return Array(xs[k...] + xs[..<k])
     }
 
-    /// Times `repetitions` builds per peer, measures memory on a dedicated build, and returns the
-    /// figures plus one live index per peer for the query workloads.
-    public func runBuild(_ workload: String, _ factories: [PeerFactory]) -> (WorkloadResult, [any IndexPeer]) {
+    /// Times builds per peer (`repetitions` of them, or `repetitionsOverride`), interleaved, and
+    /// returns the figures plus the last index built by each peer for the gate and the queries.
+    /// Memory is taken on each peer's first build: heap in use (mallinfo2) and resident set just
+    /// before and just after, with the index alive, after returning free memory to the kernel.
+    public func runBuild(_ workload: String, _ factories: [PeerFactory], repetitionsOverride: Int? = nil)
+        -> (WorkloadResult, [any IndexPeer])
+    {
         let n = data.count
-        var seconds = [String: [Double]]()
-        for r in 0..<repetitions {
-            for f in rotated(factories, r) {
+        var seconds = [[Double]](repeating: [], count: factories.count)
+        var heap = [Int](repeating: 0, count: factories.count)
+        var rss = [Int](repeating: 0, count: factories.count)
+        var live = [(any IndexPeer)?](repeating: nil, count: factories.count)
+        for r in 0..<(repetitionsOverride ?? repetitions) {
+            for j in rotated(Array(factories.indices), r) {
+                live[j] = nil  // free the previous build first, so two never coexist
+                trimHeap()
+                let heap0 = heapBytesInUse(), rss0 = residentBytes()
                 let t0 = nowNanos()
-                let peer = f.build(data)
+                let peer = factories[j].build(data)
                 let t1 = nowNanos()
-                blackHole(peer)
-                seconds[f.name, default: []].append(Double(t1 - t0) / 1e9)
+                if r == 0 {
+                    heap[j] = heapBytesInUse() - heap0
+                    rss[j] = residentBytes() - rss0
+                }
+                seconds[j].append(Double(t1 - t0) / 1e9)
+                live[j] = peer
             }
         }
         var figures = [PeerFigures]()
-        var live = [any IndexPeer]()
-        for f in factories {
-            trimHeap()
-            let heap0 = heapBytesInUse(), rss0 = residentBytes()
-            let peer = f.build(data)
-            let heap1 = heapBytesInUse(), rss1 = residentBytes()
-            live.append(peer)
-            let secs = seconds[f.name] ?? []
-            let heap = heap1 - heap0
+        for (j, f) in factories.enumerated() {
             figures.append(PeerFigures(
-                peer: f.name, throughput: Double(n) / median(secs), repetitionSeconds: secs,
-                p50Nanos: nil, p99Nanos: nil, heapBytes: heap, residentBytes: rss1 - rss0,
-                reportedBytes: peer.reportedBytes, bytesPerItem: Double(heap) / Double(max(n, 1))))
-            log("  \(workload) \(f.name): median \(fmt(median(secs)))s, heap \(heap / 1_048_576) MiB")
+                peer: f.name, throughput: Double(n) / median(seconds[j]), repetitionSeconds: seconds[j],
+                p50Nanos: nil, p99Nanos: nil, heapBytes: heap[j], residentBytes: rss[j],
+                reportedBytes: live[j]?.reportedBytes, bytesPerItem: Double(heap[j]) / Double(max(n, 1))))
         }
-        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live)
+        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live.compactMap { $0 })
     }
 
     /// The query workloads in the order reported.
@@ -137,7 +142,7 @@ public struct SizeRunner {
             }
             for j in peers.indices { seconds[j].append(Double(total[j]) / 1e9) }
         }
-        blackHole(checksum)
+        keepAlive(checksum)
         var figures = [PeerFigures]()
         for (j, p) in peers.enumerated() {
             let lat = latencies[j].sorted()

@@ -1,33 +1,29 @@
 import SubterraIndex
 
-/// Subterra's `PackedRTree` over segment boxes, refined with exact kernels through the
-/// allocation-free callback forms (`forEachIntersecting`, `forEachWithin`, `forEachNearest`),
-/// the way the engine uses it.
+/// Subterra's index over segment boxes, refined with exact kernels through the allocation-free
+/// callback forms (`forEachIntersecting`, `forEachWithin`, `forEachNearest`), the way the engine
+/// uses it.
+///
+/// Concrete (not generic over the tree type) so every closure inlines into the tree's
+/// `@inlinable` traversal, as it does in the engine.
 public final class SubterraPackedPeer: IndexPeer {
     public let name = "subterra"
-    let tree: PackedRTree
+    public let index: PackedRTree
     let coords: [Double]
-    var scratch = NearestScratch()
+    let scratch = NearestScratch()
+    public var reportedBytes: Int? { index.memoryFootprint }
 
+    /// Bulk-loads a `PackedRTree` from the segment boxes (Hilbert sort, node size 16).
     public init(_ data: StreetSegments) {
-        coords = data.coordinates
-        var boxes = [Box]()
-        boxes.reserveCapacity(data.count)
-        data.coordinates.withUnsafeBufferPointer { c in
-            for i in 0..<data.count {
-                boxes.append(Box(x0: c[4 * i], y0: c[4 * i + 1], x1: c[4 * i + 2], y1: c[4 * i + 3]))
-            }
-        }
         // Generated coordinates are finite by construction; a throw here is a benchmark bug.
-        tree = try! PackedRTree(boxes: boxes)
+        index = try! PackedRTree(boxes: segmentBoxes(data))
+        coords = data.coordinates
     }
-
-    public var reportedBytes: Int? { tree.memoryFootprint }
 
     public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
         coords.withUnsafeBufferPointer { c in
-            tree.forEachIntersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
+            index.forEachIntersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
                 let i = Int(id) &* 4
                 if segmentIntersectsBox(c[i], c[i + 1], c[i + 2], c[i + 3], q.0, q.1, q.2, q.3) { out.append(id) }
                 return .continue
@@ -39,18 +35,18 @@ public final class SubterraPackedPeer: IndexPeer {
         ids.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
         coords.withUnsafeBufferPointer { c in
-            tree.forEachNearest(
+            index.forEachNearest(
+                k: k, maxDistance: .infinity,
                 boxLowerBound: { $0.distance(toX: x, y: y) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
                     return pointSegmentDistance(x, y, c[i], c[i + 1], c[i + 2], c[i + 3])
                 },
-                filter: { _ in true },
-                scratch: &scratch
+                filter: { _ in true }, scratch: scratch
             ) { n in
                 ids.append(n.id)
                 distances.append(n.distance)
-                return ids.count < k ? .continue : .stop
+                return .continue
             }
         }
     }
@@ -58,7 +54,7 @@ public final class SubterraPackedPeer: IndexPeer {
     public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
         coords.withUnsafeBufferPointer { c in
-            tree.forEachWithin(
+            index.forEachWithin(
                 distance: r,
                 boxLowerBound: { $0.distance(toX: x, y: y) },
                 exactDistance: { id in
@@ -82,7 +78,7 @@ public final class SubterraPackedPeer: IndexPeer {
         }
         let polygonBox = bounds
         coords.withUnsafeBufferPointer { c in
-            tree.forEachWithin(
+            index.forEachWithin(
                 distance: r,
                 boxLowerBound: { $0.distance(to: polygonBox) },
                 exactDistance: { id in
@@ -94,5 +90,67 @@ public final class SubterraPackedPeer: IndexPeer {
                 return .continue
             }
         }
+    }
+}
+
+/// Segment boxes in id order.
+func segmentBoxes(_ data: StreetSegments) -> [Box] {
+    var boxes = [Box]()
+    boxes.reserveCapacity(data.count)
+    data.coordinates.withUnsafeBufferPointer { c in
+        for i in 0..<data.count {
+            boxes.append(Box(x0: c[4 * i], y0: c[4 * i + 1], x1: c[4 * i + 2], y1: c[4 * i + 3]))
+        }
+    }
+    return boxes
+}
+
+/// `DynamicRTree` filled by one `insert(id:box:)` per segment (the build is what is timed),
+/// queried through a snapshot's convenience forms for the correctness gate only.
+public final class SubterraDynamicPeer: IndexPeer {
+    public let name = "subterra"
+    let tree: DynamicRTree
+    let data: StreetSegments
+
+    public init(_ data: StreetSegments) {
+        self.data = data
+        tree = try! DynamicRTree()
+        for (i, b) in segmentBoxes(data).enumerated() { try! tree.insert(id: UInt32(i), box: b) }
+    }
+
+    public var reportedBytes: Int? {
+        let s = tree.snapshot()
+        return s.base.memoryFootprint + s.delta.memoryFootprint
+    }
+
+    func distance(_ x: Double, _ y: Double, _ id: UInt32) -> Double {
+        let s = data.segment(Int(id))
+        return pointSegmentDistance(x, y, s.x0, s.y0, s.x1, s.y1)
+    }
+
+    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
+        out = tree.snapshot().intersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
+            let s = data.segment(Int(id))
+            return segmentIntersectsBox(s.x0, s.y0, s.x1, s.y1, q.0, q.1, q.2, q.3)
+        }
+    }
+
+    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
+        let found = tree.snapshot().nearest(k: k, toX: x, y: y, exactDistance: { distance(x, y, $0) })
+        ids = found.map(\.id)
+        distances = found.map(\.distance)
+    }
+
+    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
+        out = tree.snapshot().within(distance: r, ofX: x, y: y, exactDistance: { distance(x, y, $0) }).map(\.id)
+    }
+
+    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        var box = Box(x: ring[0], y: ring[1])
+        for j in stride(from: 2, to: ring.count, by: 2) { box = box.union(Box(x: ring[j], y: ring[j + 1])) }
+        out = tree.snapshot().within(distance: r, of: box, exactDistance: { id in
+            let s = data.segment(Int(id))
+            return segmentPolygonDistance(s.x0, s.y0, s.x1, s.y1, ring: ring)
+        }).map(\.id)
     }
 }
