@@ -324,16 +324,18 @@ extension DynamicRTree {
         /// distance, ties by id; see `PackedRTree.forEachNearest`.
         @inlinable
         public func forEachNearest(
+            k: Int = .max,
             maxDistance: Double = .infinity,
             boxLowerBound: (Box) throws -> Double,
             exactDistance: (UInt32) throws -> Double,
             filter: (UInt32) -> Bool = { _ in true },
-            scratch: inout NearestScratch,
+            scratch: NearestScratch,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            var state = _NearestState(heap: scratch._heap, maxDistance: maxDistance)
-            scratch._heap = []
-            defer { scratch._heap = state.heap }
+            guard k > 0 else { return }
+            var state = _NearestState(scratch: scratch, maxDistance: maxDistance, k: k)
+            defer { state.finish() }
+            var reported = 0
             let dead = _tombstones
             let noDead = dead.isEmpty
             try state.start(base, treeBit: 0, lowerBound: boxLowerBound)
@@ -342,8 +344,24 @@ extension DynamicRTree {
                 base, delta, excludedFromFirst: { !noDead && dead.contains($0) }, lowerBound: boxLowerBound,
                 exactDistance: exactDistance, filter: filter)
             {
-                if try body(n) == .stop { return }
+                reported += 1
+                if try body(n) == .stop || reported == k { return }
             }
+        }
+
+        /// `forEachNearest` with the box bound given as a `BoxDistanceBound` value.
+        @inlinable
+        public func forEachNearest<B: BoxDistanceBound>(
+            k: Int = .max,
+            maxDistance: Double = .infinity,
+            bound: B,
+            exactDistance: (UInt32) throws -> Double,
+            filter: (UInt32) -> Bool = { _ in true },
+            scratch: NearestScratch,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: { bound.lowerBound($0) },
+                               exactDistance: exactDistance, filter: filter, scratch: scratch, body)
         }
 
         /// The `k` nearest live items, ascending exact distance (ties by id).
@@ -357,15 +375,27 @@ extension DynamicRTree {
         ) rethrows -> [Neighbor] {
             guard k > 0, count > 0 else { return [] }
             var out: [Neighbor] = []
-            var scratch = NearestScratch()
             try forEachNearest(
-                maxDistance: maxDistance, boxLowerBound: boxLowerBound, exactDistance: exactDistance,
-                filter: filter, scratch: &scratch
+                k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound, exactDistance: exactDistance,
+                filter: filter, scratch: NearestScratch()
             ) {
                 out.append($0)
-                return out.count < k ? .continue : .stop
+                return .continue
             }
             return out
+        }
+
+        /// `nearest(k:…)` with the box bound given as a `BoxDistanceBound` value.
+        @inlinable
+        public func nearest<B: BoxDistanceBound>(
+            k: Int,
+            maxDistance: Double = .infinity,
+            bound: B,
+            exactDistance: (UInt32) throws -> Double,
+            filter: (UInt32) -> Bool = { _ in true }
+        ) rethrows -> [Neighbor] {
+            try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { bound.lowerBound($0) },
+                        exactDistance: exactDistance, filter: filter)
         }
 
         /// The `k` nearest live items to the point `(x, y)`.
@@ -374,7 +404,7 @@ extension DynamicRTree {
             k: Int, toX x: Double, y: Double, maxDistance: Double = .infinity,
             exactDistance: (UInt32) throws -> Double, filter: (UInt32) -> Bool = { _ in true }
         ) rethrows -> [Neighbor] {
-            try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(toX: x, y: y) },
+            try nearest(k: k, maxDistance: maxDistance, bound: PointDistanceBound(x: x, y: y),
                         exactDistance: exactDistance, filter: filter)
         }
 

@@ -12,7 +12,7 @@ extension PackedRTree {
 
     /// Depth-first traversal. `nodeTest` decides whether to descend into an internal box, `leaf`
     /// is handed each leaf position whose box passes `leafTest`; returns `false` if stopped.
-    @inlinable
+    @inlinable @inline(__always)
     func _traverse(
         nodeTest: (Box) throws -> Bool,
         leaf: (Int, UnsafeBufferPointer<Box>, UnsafeBufferPointer<UInt32>) throws -> SearchControl
