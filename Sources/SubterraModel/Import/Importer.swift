@@ -164,10 +164,15 @@ public enum Importer {
     }
 
     /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.
+    /// Records are read in the store's CRS, and segments without an `id` field get ids after
+    /// the store's largest.
     @discardableResult
     public static func run(_ sources: [ImportSource], into store: any UtilityStore, options: ImportOptions) throws -> ImportResult {
         var o = options
         o.targetCRS = store.spatialReference.authorityString
+        // Ids assigned by the import start after the stored ones, so nothing stored is replaced
+        // except by an explicit `id` field.
+        o.firstSegmentID = max(o.firstSegmentID, try store.nextSegmentID())
         let result = try read(sources, options: o)
         try write(result, to: store, source: sources.map(\.path).joined(separator: ", "))
         return result

@@ -201,6 +201,10 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
     }
 
+    public func nextSegmentID() throws(StoreError) -> Int64 {
+        try locked { (try db.scalarInt("SELECT max(fid) FROM subterra_segments") ?? 0) + 1 }
+    }
+
     private func readSegments(_ s: Statement) throws -> [PipeSegment] {
         var out: [PipeSegment] = []
         while try s.step() {

@@ -90,4 +90,8 @@ public protocol UtilityStore: AnyObject, Sendable {
 
     /// Segment and point counts, without loading records.
     func counts() throws(StoreError) -> (segments: Int, points: Int)
+
+    /// One more than the largest stored segment id (1 for an empty store): where an import that
+    /// assigns ids starts, so it never overwrites stored segments.
+    func nextSegmentID() throws(StoreError) -> Int64
 }
