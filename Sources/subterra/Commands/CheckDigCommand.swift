@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraPROJ
+
+/// Options of a dig check, shared by `check-dig` and `render dig`.
+struct DigOptions: ParsableArguments {
+    @OptionGroup var input: GeometryOptions
+
+    @Option(name: .long, help: ArgumentHelp("Planned excavation depth below ground, metres (default: the feature's depth_m property).", valueName: "metres"))
+    var depth: Double?
+
+    @Option(name: .long, help: ArgumentHelp("What the dig is for, carried into the report.", valueName: "text"))
+    var workType: String?
+
+    /// Parses the area and builds the request.
+    func request() throws -> (DigRequest, InputGeometry) {
+        let g = try input.parse(option: "dig area")
+        guard let d = depth ?? g.number("depth_m") else {
+            throw CLIError("--depth is missing: give the planned excavation depth in metres")
+        }
+        guard d.isFinite, d >= 0 else { throw CLIError("--depth \(d): must be a finite number of metres >= 0") }
+        return (DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: workType ?? g.string("name")), g)
+    }
+}
+
+/// Converts a user geometry to the map CRS (for drawing; the engine converts its own copy).
+func toMapCRS(_ g: InputGeometry, _ engine: UtilityEngine) throws -> Geometry {
+    guard let crs = g.crs, crs != engine.crs else { return g.geometry }
+    do { return try Transformer(from: crs, to: engine.crs).transform(g.geometry) } catch {
+        throw CLIError(error, context: "\(g.origin): converting from \(crs) to \(engine.crs)")
+    }
+}
+
+/// `subterra check-dig`: which pipes an excavation hits or comes too close to.
+struct CheckDigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-dig",
+        abstract: "Check an excavation area and depth against every pipe: conflicts, clearances (GB 50289), owners to notify.",
+        discussion: """
+            A pipe conflicts when its exact plan distance to the area is below the required clearance (widened by the
+            survey's positional accuracy) or 0 (crossing or inside). Each conflict carries layer, owner, distance, depth at
+            the closest point, whether the dig reaches it, the rule and a severity.
+
+            Examples:
+              subterra check-dig 'POLYGON ((637850 3140128, 637854 3140128, 637854 3140132, 637850 3140132, 637850 3140128))' --depth 1.5 --store Datasets/sample
+              subterra check-dig @Datasets/sample/dig-sites.geojson --feature 2 --store out/city.gpkg --map out/dig.svg --fail-on-conflict
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var dig: DigOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("Also write an SVG map of the site, its clearance zone and the conflicts.", valueName: "file.svg"))
+    var map: String?
+
+    @Flag(name: .long, help: "Exit with status 1 when any pipe conflicts (for scripts and CI gates).")
+    var failOnConflict = false
+
+    func run() throws {
+        try guarded {
+            let (request, g) = try dig.request()
+            let opened = try store.open()
+            let report = try opened.engine.digCheck(request)
+            switch output.format {
+            case .json: print(try JSONOut.string(report))
+            case .geojson: print(try DigOutput.geoJSON(report, area: toMapCRS(g, opened.engine), engine: opened.engine))
+            case .table: print(DigOutput.table(report))
+            }
+            if let map {
+                let svg = try MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType)
+                try SVGFile.write(svg, to: map)
+                StdErr.write("subterra: map written to \(map)\n")
+            }
+            return failOnConflict && !report.conflicts.isEmpty ? ExitStatus.conflict : ExitStatus.ok
+        }
+    }
+}
+
+enum DigOutput {
+    static func table(_ r: DigReport) -> String {
+        var out: [String] = []
+        let b = r.areaBounds
+        out.append("Dig check\(r.workType.map { ": \($0)" } ?? "")")
+        out.append("  area        E \(Fmt.coord(b[0]))..\(Fmt.coord(b[2])), N \(Fmt.coord(b[1]))..\(Fmt.coord(b[3])) (\(r.mapCRS))")
+        out.append("  depth       \(Fmt.m(r.plannedDepth)) m")
+        out.append("  rules       \(r.rules)")
+        if r.conflicts.isEmpty {
+            out.append("  result      CLEAR: no pipe within its required clearance")
+            return out.joined(separator: "\n")
+        }
+        out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \(r.highestSeverity!.rawValue.uppercased())")
+        out.append("")
+        var t = TextTable(
+            ["#", "severity", "id", "layer", "owner", "section", "distance_m", "required_m", "depth_m", "reaches", "rule"],
+            numeric: [0, 2, 6, 7, 8])
+        for (i, c) in r.conflicts.enumerated() {
+            t.add([
+                String(i + 1), c.severity.rawValue, String(c.pipeID), c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
+                c.owner ?? "-", c.section ?? "-", Fmt.m(c.distance), Fmt.m(c.requiredClearance), Fmt.m(c.depth),
+                c.reachesPipe ? "yes" : "no", c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
+            ])
+        }
+        out.append(t.render())
+        out.append("")
+        out.append("Owners to notify:")
+        for n in r.owners {
+            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(String.init).joined(separator: " "))")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func geoJSON(_ r: DigReport, area: Geometry, engine: UtilityEngine) throws -> String {
+        let network = engine.network
+        var features: [GeoJSONFeature] = [
+            GeoJSONFeature(
+                id: .string("dig-area"), geometry: area,
+                properties: [
+                    "kind": .string("dig-area"), "plannedDepth": .number(r.plannedDepth),
+                    "conflicts": .number(Double(r.conflicts.count)),
+                    "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
+                ])
+        ]
+        for c in r.conflicts {
+            var props = HitOutput.properties(c)
+            props.append("kind", .string("conflict"))
+            features.append(GeoJSONFeature(
+                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { .lineString($0.geometry) },
+                properties: props))
+        }
+        return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))
+    }
+}

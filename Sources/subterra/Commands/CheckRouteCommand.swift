@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+
+extension SurfaceKind: ExpressibleByArgument {}
+
+/// Options describing a planned pipe, shared by `check-route` and `render route`.
+struct RouteOptions: ParsableArguments {
+    @OptionGroup var input: GeometryOptions
+
+    @Option(name: .long, help: ArgumentHelp("Layer code of the planned pipe (RQ gas, JS water, DL power, ...); default: the feature's layer property.", valueName: "code"))
+    var layer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Sub-type code (TR natural gas, JP distribution, GD supply, ...).", valueName: "code"))
+    var subtype: String?
+
+    @Option(name: .long, help: ArgumentHelp("Nominal diameter DN, millimetres (default: diameter_mm property).", valueName: "mm"))
+    var diameter: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Gas pressure, MPa (selects the pressure class; default: pressure_mpa property).", valueName: "MPa"))
+    var pressure: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Cable voltage, kV (default: voltage_kv property).", valueName: "kV"))
+    var voltage: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Burial method code (ZM direct-buried, GK duct bank, GG trench, ...).", valueName: "code"))
+    var burial: String?
+
+    @Option(name: .long, help: ArgumentHelp("Depth of the pipe top at both ends, metres (default: depth_m property).", valueName: "metres"))
+    var depth: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Depth at the start, when it differs from the end.", valueName: "metres"))
+    var depthStart: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Depth at the end.", valueName: "metres"))
+    var depthEnd: Double?
+
+    @Option(name: .long, help: "Surface over the route, for minimum cover: sidewalk or carriageway.")
+    var surface: SurfaceKind = .carriageway
+
+    func planned() throws -> (PlannedPipe, InputGeometry) {
+        let g = try input.parse(option: "route")
+        guard case .lineString(let line) = g.geometry else {
+            throw CLIError("\(g.origin): a route must be a LINESTRING, got \(g.geometry.typeName)")
+        }
+        guard let code = layer ?? g.string("layer"), !code.isEmpty else {
+            throw CLIError("--layer is missing: give the planned pipe's layer code (e.g. RQ, JS, DL)")
+        }
+        let d = depth ?? g.number("depth_m")
+        guard let d0 = depthStart ?? d, let d1 = depthEnd ?? d else {
+            throw CLIError("--depth is missing: give the planned depth of the pipe top in metres")
+        }
+        let mpa = pressure ?? g.number("pressure_mpa")
+        var pressureClass: GasPressureClass?
+        if let mpa {
+            guard let c = GasPressureClass(megapascals: mpa) else {
+                throw CLIError("--pressure \(mpa): outside the gas pressure classes (0...4.0 MPa)")
+            }
+            pressureClass = c
+        }
+        let profile = PipeProfile(
+            layer: LayerCode(rawValue: code.uppercased()), subtype: (subtype ?? g.string("subtype")).map { SubtypeCode(rawValue: $0) },
+            pressureClass: pressureClass, burial: burial.map { BurialMethod(rawValue: $0) },
+            diameterMM: diameter ?? g.number("diameter_mm"), voltageKV: voltage ?? g.number("voltage_kv"))
+        return (PlannedPipe(profile: profile, route: line, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface), g)
+    }
+}
+
+/// `subterra check-route`: clearance check of a planned pipe against the network.
+struct CheckRouteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-route",
+        abstract: "Check a planned pipe's route: horizontal clearance to parallel pipes, vertical clearance at crossings, minimum cover.",
+        discussion: """
+            Examples:
+              subterra check-route 'LINESTRING (636590 3140212, 636716 3140220)' --layer RQ --pressure 0.3 --diameter 200 --depth 1.3 --store Datasets/sample
+              subterra check-route @Datasets/sample/routes.geojson --feature 1 --store out/city.gpkg --fail-on-conflict --map out/route.svg
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var route: RouteOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("Also write an SVG map of the route and its findings.", valueName: "file.svg"))
+    var map: String?
+
+    @Flag(name: .long, help: "Exit with status 1 when any clearance is violated.")
+    var failOnConflict = false
+
+    func run() throws {
+        try guarded {
+            let (planned, g) = try route.planned()
+            let opened = try store.open()
+            let report = try opened.engine.routeCheck(planned)
+            switch output.format {
+            case .json: print(try JSONOut.string(report))
+            case .geojson: print(RouteOutput.geoJSON(report, route: try toMapCRS(g, opened.engine), engine: opened.engine))
+            case .table: print(RouteOutput.table(report, planned))
+            }
+            if let map {
+                let svg = try MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name"))
+                try SVGFile.write(svg, to: map)
+                StdErr.write("subterra: map written to \(map)\n")
+            }
+            return failOnConflict && !report.violations.isEmpty ? ExitStatus.conflict : ExitStatus.ok
+        }
+    }
+}
+
+enum RouteOutput {
+    static func table(_ r: RouteReport, _ p: PlannedPipe) -> String {
+        var out: [String] = []
+        let pr = p.profile
+        out.append("Route check: planned \(pr.layer.rawValue)\(pr.subtype.map { "/\($0.rawValue)" } ?? "")"
+            + "\(pr.diameterMM.map { " DN\(Int($0))" } ?? "")\(pr.pressureClass.map { " \($0.rawValue)" } ?? "")"
+            + "\(pr.voltageKV.map { " \(Fmt.m($0)) kV" } ?? ""), depth \(Fmt.m(p.depthAtStart))..\(Fmt.m(p.depthAtEnd)) m, \(p.surface.rawValue)")
+        out.append("  rules       \(r.rules)")
+        let v = r.violations.count
+        out.append("  result      \(v == 0 ? "OK" : "\(v) violation\(v == 1 ? "" : "s")") (\(r.findings.count) checks)")
+        if !r.unruledPipeIDs.isEmpty {
+            out.append("  no rule     pipes \(r.unruledPipeIDs.map(String.init).joined(separator: " ")) (no table covers them: check by hand)")
+        }
+        guard !r.findings.isEmpty else { return out.joined(separator: "\n") }
+        out.append("")
+        var t = TextTable(["status", "kind", "id", "layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"], numeric: [2, 5, 6, 7, 8])
+        for f in r.findings {
+            t.add([
+                f.status.rawValue, f.kind.rawValue, f.pipeID.map(String.init) ?? "-", f.layer?.rawValue ?? "-", f.owner ?? "-",
+                Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.m(f.existingDepth),
+                "\(f.rule.table): \(f.rule.keys.joined(separator: "/"))",
+            ])
+        }
+        out.append(t.render())
+        return out.joined(separator: "\n")
+    }
+
+    static func geoJSON(_ r: RouteReport, route: Geometry, engine: UtilityEngine) -> String {
+        let network = engine.network
+        var features = [GeoJSONFeature(id: .string("route"), geometry: route, properties: ["kind": .string("planned-route")])]
+        for f in r.findings {
+            var props = HitOutput.properties(f)
+            props.append("kind", .string("finding"))
+            let g: Geometry = f.pipeID.flatMap { network.segment(id: $0) }.map { .lineString($0.geometry) }
+                ?? .point(Point(f.point.x, f.point.y))
+            features.append(GeoJSONFeature(geometry: g, properties: props))
+        }
+        return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+import SubterraPROJ
+
+/// `subterra info`: what a store holds.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "What a store holds: layers, counts, lengths, extent, CRS, owners and data-quality warnings.",
+        discussion: """
+            Examples:
+              subterra info --store out/city.gpkg
+              subterra info --store Datasets/sample --format json
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    struct LayerInfo: Codable {
+        var code: String
+        var name: String
+        var colour: String
+        var segments: Int
+        var lengthM: Double
+    }
+
+    struct OwnerInfo: Codable {
+        var owner: String
+        var segments: Int
+        var layers: [String]
+    }
+
+    struct Info: Codable {
+        var source: String
+        var crs: String
+        var segments: Int
+        var points: Int
+        /// minX, minY, maxX, maxY in the map CRS.
+        var extent: [Double]
+        /// min lon, min lat, max lon, max lat (nil when the CRS cannot be converted).
+        var extentWGS84: [Double]?
+        var layers: [LayerInfo]
+        var owners: [OwnerInfo]
+        /// Checks run on the loaded map, and the last import's quality summary.
+        var warnings: [String]
+        var metadata: [String: String]
+    }
+
+    func run() throws {
+        try guarded {
+            let opened = try store.open()
+            let info = try Self.collect(opened)
+            switch output.format {
+            case .json: print(try JSONOut.string(info))
+            case .geojson:
+                let e = info.extent
+                let ring = [Point(e[0], e[1]), Point(e[2], e[1]), Point(e[2], e[3]), Point(e[0], e[3]), Point(e[0], e[1])]
+                let g: Geometry? = info.segments > 0 ? (try? Polygon(rings: [ring])).map { .polygon($0) } : nil
+                var props = HitOutput.properties(info)
+                props.append("kind", .string("extent"))
+                print(GeoJSON.write(GeoJSONFeatureCollection(
+                    features: [GeoJSONFeature(geometry: g, properties: props)], crs: HitOutput.crsMember(info.crs))))
+            case .table: print(Self.table(info))
+            }
+            return ExitStatus.ok
+        }
+    }
+
+    static func collect(_ opened: OpenedMap) throws -> Info {
+        let n = opened.engine.network
+        let e = n.envelope
+        var perLayer: [LayerCode: (Int, Double)] = [:]
+        var perOwner: [String: (Int, Set<String>)] = [:]
+        var noDepth = 0, noOwner = 0
+        for s in n.segments {
+            perLayer[s.layer, default: (0, 0)].0 += 1
+            perLayer[s.layer, default: (0, 0)].1 += s.length
+            let o = s.owner ?? "(unknown owner)"
+            perOwner[o, default: (0, [])].0 += 1
+            perOwner[o, default: (0, [])].1.insert(s.layer.rawValue)
+            if s.owner == nil { noOwner += 1 }
+            if n.depthOfTop(segmentID: s.id, atParameter: 0) == nil || n.depthOfTop(segmentID: s.id, atParameter: 1) == nil {
+                noDepth += 1
+            }
+        }
+        let catalog = LayerCatalog.standardWithFibre
+        let layers = perLayer.keys.sorted().map { code in
+            LayerInfo(
+                code: code.rawValue, name: catalog[code]?.englishName ?? "(not in the standard catalogue)",
+                colour: catalog[code]?.colour.hex ?? "#800080",
+                segments: perLayer[code]!.0, lengthM: (perLayer[code]!.1 * 100).rounded() / 100)
+        }
+        let owners = perOwner.map { OwnerInfo(owner: $0.key, segments: $0.value.0, layers: $0.value.1.sorted()) }
+            .sorted { ($1.segments, $0.owner) < ($0.segments, $1.owner) }
+        var extentWGS84: [Double]?
+        if !e.isEmpty, let t = try? Transformer(from: opened.engine.crs, to: "OGC:CRS84"),
+            let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
+        {
+            let b = Envelope(points: ps)
+            extentWGS84 = [b.minX, b.minY, b.maxX, b.maxY].map { ($0 * 1e6).rounded() / 1e6 }
+        }
+        var warnings: [String] = []
+        if noDepth > 0 { warnings.append("\(noDepth) segments lack a depth or elevation at one end: dig checks treat them as reachable") }
+        if noOwner > 0 { warnings.append("\(noOwner) segments have no owner") }
+        let dangling = n.danglingPointNumbers.count
+        if dangling > 0 { warnings.append("\(dangling) segment ends name a point that is not in the survey") }
+        var metadata: [String: String] = [:]
+        if let store = opened.store {
+            metadata = (try? store.metadata()) ?? [:]
+            if let errs = metadata["subterra.quality.errors"], let warns = metadata["subterra.quality.warnings"] {
+                warnings.append("last import: \(errs) errors, \(warns) warnings, \(metadata["subterra.quality.dropped"] ?? "0") dropped (\(metadata["subterra.quality.counts"] ?? ""))")
+            }
+        } else if let q = opened.quality, !q.issues.isEmpty {
+            let counts = q.countsByCheck.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
+            warnings.append("reading the files: \(q.errors.count) errors, \(q.warnings.count) warnings, \(q.dropped.count) dropped (\(counts.joined(separator: ",")))")
+        }
+        let extent = e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY]
+        return Info(
+            source: opened.source, crs: opened.engine.crs, segments: n.segments.count, points: n.points.count, extent: extent,
+            extentWGS84: extentWGS84, layers: layers, owners: owners, warnings: warnings, metadata: metadata)
+    }
+
+    static func table(_ i: Info) -> String {
+        var out = ["Store       \(i.source)", "CRS         \(i.crs)", "Segments    \(i.segments)", "Points      \(i.points)"]
+        if i.extent.count == 4 {
+            out.append("Extent      E \(Fmt.coord(i.extent[0]))..\(Fmt.coord(i.extent[2])), N \(Fmt.coord(i.extent[1]))..\(Fmt.coord(i.extent[3]))")
+        }
+        if let w = i.extentWGS84 {
+            out.append("            lon \(w[0])..\(w[2]), lat \(w[1])..\(w[3]) (WGS84)")
+        }
+        out.append("")
+        var t = TextTable(["layer", "name", "colour", "segments", "length_m"], numeric: [3, 4])
+        for l in i.layers { t.add([l.code, l.name, l.colour, String(l.segments), Fmt.m(l.lengthM)]) }
+        out.append(t.render())
+        out.append("")
+        var o = TextTable(["owner", "segments", "layers"], numeric: [1])
+        for x in i.owners { o.add([x.owner, String(x.segments), x.layers.joined(separator: ",")]) }
+        out.append(o.render())
+        out.append("")
+        out.append(i.warnings.isEmpty ? "Quality: no warnings." : "Quality warnings:")
+        for w in i.warnings { out.append("  - \(w)") }
+        return out.joined(separator: "\n")
+    }
+}

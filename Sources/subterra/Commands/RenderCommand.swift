@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import SubterraEngine
+
+/// `subterra render`: SVG drawings without the text report.
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Draw an SVG map of a dig site or planned route, or a cross-section drawing.",
+        discussion: """
+            Maps show pipes in the CJJ 61 layer colours with a legend, scale bar and north arrow, the excavation area and its
+            clearance zone, and every conflict numbered on the map and labelled (layer, owner, distance, depth) beside it.
+
+            Examples:
+              subterra render dig @Datasets/sample/dig-sites.geojson --feature 2 --store Datasets/sample --out out/dig.svg
+              subterra render route @Datasets/sample/routes.geojson --feature 1 --store Datasets/sample --out out/route.svg
+              subterra render section 'LINESTRING (636700 3140190, 636700 3140240)' --store Datasets/sample --out out/section.svg
+            """,
+        subcommands: [RenderDig.self, RenderRoute.self, RenderSection.self])
+}
+
+struct RenderDig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dig", abstract: "SVG map of a dig site with its conflicts.",
+        discussion: "Example: subterra render dig 'POLYGON ((...))' --depth 1.5 --store Datasets/sample --out dig.svg")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var dig: DigOptions
+    @Option(name: .long, help: ArgumentHelp("The SVG file to write.", valueName: "file.svg"))
+    var out: String
+
+    func run() throws {
+        try guarded {
+            let (request, g) = try dig.request()
+            let opened = try store.open()
+            let report = try opened.engine.digCheck(request)
+            try SVGFile.write(MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType), to: out)
+            print("map written to \(out): \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s")")
+            return ExitStatus.ok
+        }
+    }
+}
+
+struct RenderRoute: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route", abstract: "SVG map of a planned route with its clearance findings.",
+        discussion: "Example: subterra render route @routes.geojson --feature 2 --store Datasets/sample --out route.svg")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var route: RouteOptions
+    @Option(name: .long, help: ArgumentHelp("The SVG file to write.", valueName: "file.svg"))
+    var out: String
+
+    func run() throws {
+        try guarded {
+            let (planned, g) = try route.planned()
+            let opened = try store.open()
+            let report = try opened.engine.routeCheck(planned)
+            try SVGFile.write(
+                MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")), to: out)
+            print("map written to \(out): \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s")")
+            return ExitStatus.ok
+        }
+    }
+}
+
+struct RenderSection: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "section", abstract: "SVG cross-section drawing along a cut line.",
+        discussion: "Example: subterra render section 'LINESTRING (636700 3140190, 636700 3140240)' --store Datasets/sample --out section.svg")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var input: GeometryOptions
+    @OptionGroup var filter: FilterOptions
+    @Option(name: .long, help: ArgumentHelp("The SVG file to write.", valueName: "file.svg"))
+    var out: String
+
+    func run() throws {
+        try guarded {
+            let g = try input.parse(option: "cut line")
+            guard case .lineString(let line) = g.geometry else {
+                throw CLIError("\(g.origin): a cut line must be a LINESTRING, got \(g.geometry.typeName)")
+            }
+            let opened = try store.open()
+            let section = try opened.engine.crossSection(along: line, crs: g.crs, filter: filter.filter)
+            try SVGFile.write(SectionSVG.draw(section, title: g.string("name")), to: out)
+            print("section drawing written to \(out): \(section.items.count) crossing\(section.items.count == 1 ? "" : "s")")
+            return ExitStatus.ok
+        }
+    }
+}

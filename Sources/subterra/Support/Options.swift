@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import SubterraEngine
+import SubterraModel
+
+/// Where the map comes from; every query command takes these.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The map: a Subterra GeoPackage (.gpkg, opened read-only), or a directory / file of survey data (segments.geojson or segments.csv with points.* beside, e.g. Datasets/sample).",
+            valueName: "path"))
+    var store: String
+
+    @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for reading --store files that are not in the sample district's layout.", valueName: "file"))
+    var mapping: String?
+
+    @Option(name: .long, help: ArgumentHelp("City clearance-rule overrides (JSON) applied on top of the bundled GB 50289 tables.", valueName: "file"))
+    var rules: String?
+
+    /// Opens the map, with a progress line on a terminal while it loads and indexes.
+    func open() throws -> OpenedMap {
+        let progress = Progress.onTerminal("opening \(store)")
+        defer { progress?.finish() }
+        return try StoreOpener.open(store, mapping: mapping, rules: rules, progress: progress)
+    }
+}
+
+/// The output format: a table for people, JSON for programs, GeoJSON for GIS.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, geojson
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: table (readable, default), json (the engine's report), or geojson (features with the answer's properties).")
+    var format: OutputFormat = .table
+}
+
+/// Which pipes a query considers.
+struct FilterOptions: ParsableArguments {
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Only pipes of this CJJ 61 layer code (JS water, PS drainage, RQ gas, RL heat, DL power, TX telecom, GX fibre, ...); repeat or comma-separate for several.", valueName: "code"))
+    var layer: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only pipes of this owner (exact, as surveyed); repeat for several.", valueName: "name"))
+    var owner: [String] = []
+
+    var filter: PipeFilter {
+        let layers = layer.flatMap { $0.split(separator: ",") }.map { LayerCode(rawValue: $0.trimmingCharacters(in: .whitespaces).uppercased()) }
+        return PipeFilter(
+            layers: layers.isEmpty ? nil : Set(layers), owners: owner.isEmpty ? nil : Set(owner))
+    }
+}
+
+/// A query geometry: WKT, GeoJSON or @file, in any CRS.
+struct GeometryOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The geometry: WKT (POINT (x y), POLYGON ((...))), EWKT (SRID=4326;...), GeoJSON (geometry, feature or collection), or @file holding one of those.", valueName: "geometry"))
+    var geometry: String
+
+    @Option(name: .long, help: ArgumentHelp("CRS of the geometry (EPSG:4326 for lon/lat, EPSG:4549 ...). Default: what the input declares, else the map CRS.", valueName: "crs"))
+    var crs: String?
+
+    @Option(name: .long, help: ArgumentHelp("Which feature of a GeoJSON collection to use, 1-based (default 1).", valueName: "n"))
+    var feature: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Refuse geometries with more vertices than this (default 100000).", valueName: "n"))
+    var maxVertices: Int = GeometryInput.defaultMaxVertices
+
+    func parse(option: String = "geometry") throws -> InputGeometry {
+        try GeometryInput.parse(geometry, crs: crs, feature: feature, maxVertices: maxVertices, option: option)
+    }
+}
+
+/// Runs a command body, turning every thrown error into one stderr line and exit status 2.
+func guarded(_ body: () throws -> Int32) throws {
+    let status: Int32
+    do { status = try body() } catch let e as ExitCode {
+        throw e
+    } catch {
+        StdErr.write("subterra: error: \(CLIError(error).description)\n")
+        throw ExitCode(ExitStatus.error)
+    }
+    if status != 0 { throw ExitCode(status) }
+}
+
+/// JSON for reports: sorted keys so output is stable and diffable; NaN/∞ (never expected) as
+/// strings rather than a thrown encoding error.
+enum JSONOut {
+    static func encoder(pretty: Bool = true) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
+        String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+
+/// Field mappings for the files `subterra-gen` writes (the bundled sample district): snake_case
+/// names in GeoJSON properties and in the CJJ 61 survey tables (`x_northing`, `y_easting`).
+///
+/// Built in so `--store Datasets/sample` works without a mapping file; `--mapping` replaces them.
+enum DistrictMappings {
+    static let segments = FieldMapping(
+        name: "Subterra district segments (subterra-gen GeoJSON / survey CSV)",
+        fields: [
+            "id": .field("id"), "layer": .field("layer"), "subtype": .field("subtype"),
+            "startPoint": .field("start_point"), "endPoint": .field("end_point"),
+            "startDepth": .field("start_depth"), "endDepth": .field("end_depth"),
+            "startElevation": .field("start_elevation"), "endElevation": .field("end_elevation"),
+            "elevationReference": FieldMapping.Rule(from: ["elevation_ref"], default: "top"),
+            "section": .field("section"), "ductHoles": .field("duct_holes"),
+            "ductHolesOccupied": .field("duct_holes_used"), "cableCount": .field("cable_count"),
+            "material": .field("material"), "burial": .field("burial"), "pressure": .field("pressure_mpa"),
+            "voltage": .field("voltage_kv"), "owner": .field("owner"), "road": .field("road"),
+            "layingDate": .field("laid"), "status": .field("status"),
+        ])
+
+    static let points = FieldMapping(
+        name: "Subterra district points (subterra-gen GeoJSON / survey CSV)",
+        fields: [
+            "pointNumber": .field("number", "point_no"), "layer": .field("layer"), "category": .field("category"),
+            "kind": .field("kind"), "x": .field("x_northing"), "y": .field("y_easting"),
+            "groundElevation": .field("ground_elevation"), "depth": .field("depth"), "owner": .field("owner"),
+            "road": .field("road"), "status": .field("status"),
+        ])
+}
+
+/// Where the map comes from: a Subterra GeoPackage, or survey/GeoJSON files read into memory.
+///
+/// Queries open a GeoPackage **read-only**, so no query can change a store; files are imported
+/// into memory under the lenient policy (their quality issues are kept for `info`).
+struct OpenedMap {
+    var engine: UtilityEngine
+    /// Human description of the source, e.g. `"city.gpkg (GeoPackage)"`.
+    var source: String
+    /// The store, when the map came from one.
+    var store: GeoPackageStore?
+    /// Quality report of an in-memory import (nil for stores).
+    var quality: QualityReport?
+}
+
+enum StoreOpener {
+    /// Opens `path`: a `.gpkg` store, a directory holding `segments.geojson`/`segments.csv`
+    /// (with `points.*` beside), or a single segments file (GeoJSON or survey CSV).
+    ///
+    /// - Complexity: O(n log n): loading plus building the engine's index.
+    static func open(_ path: String, mapping: String?, rules: String?, progress: Progress? = nil) throws -> OpenedMap {
+        let ruleSet = try loadRules(rules)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CLIError("--store \(path): file does not exist")
+        }
+        if !isDir.boolValue && path.lowercased().hasSuffix(".gpkg") {
+            progress?.phase("opening store")
+            let store: GeoPackageStore
+            do { store = try GeoPackageStore.open(at: path, readOnly: true) } catch {
+                throw CLIError(error, context: "--store")
+            }
+            progress?.phase("loading and indexing")
+            let engine: UtilityEngine
+            do { engine = try UtilityEngine(store: store, rules: ruleSet) } catch {
+                throw CLIError(error, context: "--store \(path)")
+            }
+            return OpenedMap(engine: engine, source: "\(path) (GeoPackage)", store: store, quality: nil)
+        }
+        let sources = try fileSources(path, isDirectory: isDir.boolValue, mapping: mapping)
+        progress?.phase("reading \(sources.count) file\(sources.count == 1 ? "" : "s")")
+        let result: ImportResult
+        do {
+            result = try Importer.read(sources, options: ImportOptions(policy: .lenient))
+        } catch {
+            throw CLIError(error, context: "--store")
+        }
+        progress?.phase("indexing \(result.segments.count) segments")
+        do {
+            let network = try result.network(crs: "EPSG:4549")
+            let engine = try UtilityEngine(network: network, rules: ruleSet)
+            return OpenedMap(
+                engine: engine, source: sources.map(\.path).joined(separator: ", "), store: nil,
+                quality: result.report)
+        } catch {
+            throw CLIError(error, context: "--store \(path)")
+        }
+    }
+
+    /// The import sources for a directory or a single file, points files first.
+    static func fileSources(_ path: String, isDirectory: Bool, mapping: String?) throws -> [ImportSource] {
+        let custom = try mapping.map(loadMapping)
+        if isDirectory {
+            let dir = URL(fileURLWithPath: path)
+            for ext in ["geojson", "csv"] {
+                let seg = dir.appendingPathComponent("segments.\(ext)").path
+                guard FileManager.default.fileExists(atPath: seg) else { continue }
+                var out: [ImportSource] = []
+                let pts = dir.appendingPathComponent("points.\(ext)").path
+                if FileManager.default.fileExists(atPath: pts) {
+                    out.append(source(pts, content: .points, mapping: custom ?? DistrictMappings.points))
+                }
+                out.append(source(seg, content: .segments, mapping: custom ?? DistrictMappings.segments))
+                return out
+            }
+            throw CLIError("--store \(path): directory holds no segments.geojson or segments.csv")
+        }
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".geojson") || lower.hasSuffix(".json") || lower.hasSuffix(".csv") else {
+            throw CLIError("--store \(path): not a .gpkg store, a directory, or a .geojson/.csv file")
+        }
+        var out = [source(path, content: .segments, mapping: custom ?? DistrictMappings.segments)]
+        // A district segments file reads better with its points (depths at the nodes).
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if name.hasPrefix("segments.") {
+            let pts = URL(fileURLWithPath: path).deletingLastPathComponent()
+                .appendingPathComponent("points." + (name as NSString).pathExtension).path
+            if FileManager.default.fileExists(atPath: pts) {
+                out.insert(source(pts, content: .points, mapping: custom ?? DistrictMappings.points), at: 0)
+            }
+        }
+        return out
+    }
+
+    /// An import source, the format from the file extension (CSV: a `wkt`/`geometry` column when
+    /// the header has one, else survey-table layout).
+    static func source(_ path: String, content: ImportSource.Content, mapping: FieldMapping) -> ImportSource {
+        let lower = path.lowercased()
+        let format: ImportSource.Format
+        if lower.hasSuffix(".csv") {
+            format = .csv(geometryColumn: wktColumn(path))
+        } else if lower.hasSuffix(".gpkg") {
+            format = .geoPackage(table: nil)
+        } else {
+            format = .geoJSON
+        }
+        return ImportSource(path: path, format: format, content: content, mapping: mapping)
+    }
+
+    /// The header cell naming a WKT column, if any. Reads only the first line.
+    static func wktColumn(_ path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        let head = (try? h.read(upToCount: 4096)) ?? Data()
+        guard let text = String(data: head, encoding: .utf8),
+            let first = text.split(whereSeparator: \.isNewline).first
+        else { return nil }
+        for cell in first.split(separator: ",") {
+            let name = cell.trimmingCharacters(in: CharacterSet(charactersIn: "\" \u{FEFF}"))
+            if ["wkt", "geometry", "geom", "the_geom", "shape"].contains(name.lowercased()) { return name }
+        }
+        return nil
+    }
+
+    static func loadMapping(_ path: String) throws -> FieldMapping {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError("--mapping \(path): file does not exist")
+        }
+        do { return try FieldMapping.load(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CLIError(error, context: "--mapping")
+        }
+    }
+
+    /// The bundled GB 50289 rules, overridden by a city rule file when given.
+    static func loadRules(_ path: String?) throws -> ClearanceRules? {
+        guard let path else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("--rules \(path): file does not exist or is unreadable")
+        }
+        do { return try ClearanceRules.bundled().overridden(by: data) } catch {
+            throw CLIError(error, context: "--rules \(path)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Number formatting for tables, labels and SVG: fixed decimals, `-` for unknown.
+enum Fmt {
+    /// Metres with two decimals (centimetre, the survey's resolution), `"-"` when unknown.
+    static func m(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        return String(format: "%.2f", v)
+    }
+
+    /// Map coordinates to the millimetre.
+    static func coord(_ v: Double) -> String { String(format: "%.3f", v) }
+
+    /// A number for SVG attributes: two decimals are sub-pixel, and shorter files parse faster.
+    static func px(_ v: Double) -> String {
+        let r = (v * 100).rounded() / 100
+        return r == r.rounded() ? String(Int(r)) : String(format: "%.2f", r)
+    }
+}
+
+/// A plain-text table with aligned columns, for the default output format.
+///
+/// Widths are counted in characters; CJK text would need double width, but every cell here is
+/// ASCII (layer codes, numbers, owners as surveyed may not be — they are padded as if narrow).
+struct TextTable {
+    var headers: [String]
+    var rows: [[String]] = []
+    /// Columns to right-align (numbers).
+    var numeric: Set<Int> = []
+
+    init(_ headers: [String], numeric: Set<Int> = []) {
+        self.headers = headers
+        self.numeric = numeric
+    }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for r in rows {
+            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+                return numeric.contains(i) ? pad + c : c + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var out = [line(headers), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+        out += rows.map(line)
+        return out.joined(separator: "\n")
+    }
+}
