@@ -7,7 +7,7 @@ import SubterraModel
 /// its clearance zone, conflicts numbered on the map and described in a side panel (so labels
 /// never overlap the drawing or each other), legend, scale bar and north arrow.
 enum MapSVG {
-    static let width = 1280.0
+    static let width = 1380.0
     static let height = 900.0
     /// The map frame; the side panel takes the rest.
     static let frame = (x: 20.0, y: 64.0, w: 860.0, h: 780.0)
@@ -97,7 +97,7 @@ enum MapSVG {
         return try draw(
             title: "Route check\(title.map { ": \($0)" } ?? "")", headline: headline,
             subtitle: "planned \(p.layer.rawValue)\(p.diameterMM.map { " DN\(Int($0))" } ?? "") at \(Fmt.m(planned.depthAtStart))..\(Fmt.m(planned.depthAtEnd)) m · \(r.mapCRS) · \(r.rules)",
-            focus: focus, engine: engine, highlight: Set(r.violations.compactMap(\.pipeID)), markers: markers
+            focus: focus, engine: engine, highlight: Set(r.violations.compactMap(\.pipeID)), markers: markers, overlayOnTop: true
         ) { svg, view in
             if case .lineString(let l) = route {
                 let pts = l.points.map { view.px($0.x, $0.y) }
@@ -115,7 +115,7 @@ enum MapSVG {
 
     static func draw(
         title: String, headline: String, subtitle: String, focus: Envelope, engine: UtilityEngine, highlight: Set<Int64>,
-        markers: [Marker], overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
+        markers: [Marker], overlayOnTop: Bool = false, overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
     ) throws -> SVG {
         // Show the site with context around it: at least 30 m, and a third of its size each side.
         let pad = max(15, max(focus.width, focus.height) / 3)
@@ -149,7 +149,7 @@ enum MapSVG {
             svg.line(a.0, a.1, b.0, b.1, [("stroke", "#e4e2da"), ("stroke-width", "1")])
             gy += step
         }
-        overlay(&svg, view)
+        if !overlayOnTop { overlay(&svg, view) }
         // Ordinary pipes first, conflicts on top with a yellow halo.
         let ordered = pipes.filter { !highlight.contains($0.pipe.id) } + pipes.filter { highlight.contains($0.pipe.id) }
         for h in ordered {
@@ -162,6 +162,7 @@ enum MapSVG {
             svg.element("path", [("d", d), ("fill", "none"), ("stroke", "#333333"), ("stroke-width", Fmt.px(w + 1.5)), ("stroke-linecap", "round")])
             svg.element("path", [("d", d), ("fill", "none"), ("stroke", LayerStyle.colour(h.pipe.layer)), ("stroke-width", Fmt.px(w)), ("stroke-linecap", "round")])
         }
+        if overlayOnTop { overlay(&svg, view) }
         // Numbered markers, nudged apart so none covers another; a leader shows the true point.
         var placed: [(Double, Double)] = []
         for (i, m) in markers.enumerated() {
@@ -196,8 +197,8 @@ enum MapSVG {
             svg.text(px + 10, y, String(i + 1), size: 11, [("text-anchor", "middle"), ("font-weight", "bold"), ("fill", m.severe ? "#ffffff" : "#000000")])
             svg.line(px + 26, y - 4, px + 44, y - 4, [("stroke", "#333333"), ("stroke-width", "5.5")])
             svg.line(px + 26, y - 4, px + 44, y - 4, [("stroke", m.colour), ("stroke-width", "4")])
-            svg.text(px + 50, y, clip(m.title, 40), size: 12, [("font-weight", "bold")])
-            svg.text(px + 50, y + 15, clip(m.detail, 52), size: 10.5, [("fill", "#333333")])
+            svg.text(px + 50, y, clip(m.title, 46), size: 12, [("font-weight", "bold")])
+            svg.text(px + 50, y + 15, clip(m.detail, 64), size: 10.5, [("fill", "#333333")])
             y += 36
         }
         if markers.count > maxShown {

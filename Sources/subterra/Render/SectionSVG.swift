@@ -12,7 +12,7 @@ import SubterraModel
 enum SectionSVG {
     static let width = 1200.0
     static let height = 720.0
-    static let plot = (x: 90.0, y: 250.0, w: 1040.0, h: 380.0)
+    static let plot = (x: 90.0, y: 250.0, w: 920.0, h: 380.0)
 
     static func draw(_ s: CrossSection, title: String?) -> SVG {
         var svg = SVG(width: width, height: height)

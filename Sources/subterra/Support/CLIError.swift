@@ -55,6 +55,8 @@ enum ExitStatus {
 /// Writes to stderr without buffering, so progress and errors interleave correctly with stdout.
 enum StdErr {
     static func write(_ s: String) {
+        // Whatever the report printed so far goes first, so a terminal shows them in order.
+        fflush(nil)
         FileHandle.standardError.write(Data(s.utf8))
     }
 
