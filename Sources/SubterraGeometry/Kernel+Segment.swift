@@ -128,11 +128,15 @@ extension Kernel {
     /// - Complexity: O(1), no allocation.
     @inlinable
     public static func intersection(_ a0: Point, _ a1: Point, _ b0: Point, _ b1: Point) -> SegmentIntersection {
-        guard segmentsIntersect(a0, a1, b0, b1) else { return .none }
+        // Same decision as `segmentsIntersect`, keeping the orientations for the classification.
+        if max(a0.x, a1.x) < min(b0.x, b1.x) || max(b0.x, b1.x) < min(a0.x, a1.x) { return .none }
+        if max(a0.y, a1.y) < min(b0.y, b1.y) || max(b0.y, b1.y) < min(a0.y, a1.y) { return .none }
         let o1 = orientationSign(a0.x, a0.y, a1.x, a1.y, b0.x, b0.y)
         let o2 = orientationSign(a0.x, a0.y, a1.x, a1.y, b1.x, b1.y)
+        if o1 * o2 > 0 { return .none }
         let o3 = orientationSign(b0.x, b0.y, b1.x, b1.y, a0.x, a0.y)
         let o4 = orientationSign(b0.x, b0.y, b1.x, b1.y, a1.x, a1.y)
+        if o3 * o4 > 0 { return .none }
         if o1 == 0 && o2 == 0 && o3 == 0 && o4 == 0 {
             return _collinearOverlap(a0, a1, b0, b1)
         }
