@@ -10,12 +10,15 @@ import SubterraModel
 /// ArgumentParser dependency belongs to the `subterra` CLI.
 let usage = """
     usage: subterra-gen --segments N --seed S --out DIR [--format geojson|survey-csv|both] [--sites] [--stats]
+           subterra-gen --segments N --seed S --out DIR --geometry-only
       --segments N   exact number of pipe segments (1 ... 100000000)
       --seed S       PRNG seed (unsigned 64-bit); same seed => byte-identical files
       --out DIR      output directory (created if missing)
       --format F     geojson (segments/points.geojson), survey-csv (segments/points.csv) or both (default)
       --sites        also write dig-sites.geojson and routes.geojson (needs the district in memory)
       --stats        print counts per layer
+      --geometry-only  write only segments.f64: N x (x0, y0, x1, y1) little-endian Float64, the
+                     StreetSegments fast path (same coordinates as the full district's segments)
     """
 
 func fail(_ message: String) -> Never {
@@ -29,6 +32,7 @@ var out: String? = nil
 var format = DistrictFormat.both
 var sites = false
 var stats = false
+var geometryOnly = false
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     func value() -> String {
@@ -51,6 +55,7 @@ while let a = args.popFirst() {
         format = f
     case "--sites": sites = true
     case "--stats": stats = true
+    case "--geometry-only": geometryOnly = true
     case "-h", "--help":
         print(usage)
         exit(0)
@@ -58,6 +63,27 @@ while let a = args.popFirst() {
     }
 }
 guard let segments, let seed, let out else { fail("--segments, --seed and --out are required") }
+
+if geometryOnly {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let segs = StreetSegments.generate(count: segments, seed: seed)
+    let generated = clock.now - start
+    do {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let path = out + "/segments.f64"
+        var data = Data(capacity: segs.count * 32)
+        for s in segs {
+            for v in [s.x0, s.y0, s.x1, s.y1] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: data) else { fail("cannot write \(path)") }
+        print("subterra-gen: generated \(segs.count) segments in \(generated), wrote \(path)")
+    } catch {
+        FileHandle.standardError.write(Data("subterra-gen: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 
 do {
     let generator = DistrictGenerator(segments: segments, seed: seed)
