@@ -13,7 +13,8 @@ import SubterraGeometry
     /// Exact orientation against a big-integer brute force on every case, and against GEOS's
     /// `GEOSOrientationIndex_r`. GEOS's double-double evaluation is not exact: on triples that are
     /// exactly collinear but not representable on a grid it can answer ±1. Those are the only
-    /// disagreements allowed, and the brute force confirms each is collinear.
+    /// disagreements allowed, and the brute force confirms each is collinear. The GEOS replica
+    /// (`orientationSignGEOS`) must match GEOS on every case.
     @Test func orientationIsExactAndMatchesGEOS() {
         let g = GEOSOracle()
         var gen = CaseGen(seed: 1)
@@ -25,6 +26,8 @@ import SubterraGeometry
             let mine = Kernel.orientationSign(a.x, a.y, b.x, b.y, c.x, c.y)
             let truth = BigOrientation.sign(a.x, a.y, b.x, b.y, c.x, c.y)
             let theirs = g.orientationIndex(a, b, c)
+            let replica = Kernel.orientationSignGEOS(a.x, a.y, b.x, b.y, c.x, c.y)
+            if replica != theirs && wrong.count < 5 { wrong.append("\(a) \(b) \(c): GEOS replica \(replica) vs \(theirs)") }
             if mine == 0 { collinear += 1 }
             if mine != truth && wrong.count < 5 { wrong.append("\(a) \(b) \(c): \(mine) vs exact \(truth)") }
             if mine != theirs {
