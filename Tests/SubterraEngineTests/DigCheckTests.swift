@@ -39,16 +39,7 @@ import Testing
     }
 
     func bruteForce(_ area: Geometry, depth: Double, planned: PipeProfile? = nil) -> [Int64: (Double, Double)] {
-        let profiles = map.segments.map(PipeProfile.init)
-        let fallback = profiles.map { q in (planned.map { rules.horizontal($0, q) } ?? rules.excavation(q))?.distance ?? 0 }.max()!
-        var out: [Int64: (Double, Double)] = [:]
-        for (s, p) in zip(map.segments, profiles) {
-            let d = geosDistance(s, area)
-            let rule = (planned.map { rules.horizontal($0, p) } ?? rules.excavation(p))?.distance ?? fallback
-            let required = rule + (s.accuracy?.horizontalM ?? 0)
-            if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
-        }
-        return out
+        bruteForceDig(map, rules, area, planned: planned)
     }
 
     @Test func digCheckMatchesBruteForce() throws {

@@ -115,3 +115,33 @@ func expectConsistent(_ h: PipeHit, _ query: Geometry, _ map: UtilityNetwork, so
     #expect(abs(u - h.parameter) < 1e-6 || h.pipe.length == 0, "parameter \(h.parameter) vs model \(u)",
             sourceLocation: sourceLocation)
 }
+
+/// The dig check by brute force: every pipe of `map`, GEOS distance to the area, the rule's
+/// clearance (or the map's largest one for unruled pipes) widened by accuracy. Pipe id →
+/// (distance, required clearance) for the pipes that should be reported.
+func bruteForceDig(_ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, planned: PipeProfile? = nil)
+    -> [Int64: (Double, Double)]
+{
+    let profiles = map.segments.map(PipeProfile.init)
+    let fallback = profiles.map { q in (planned.map { rules.horizontal($0, q) } ?? rules.excavation(q))?.distance ?? 0 }.max() ?? 0
+    var out: [Int64: (Double, Double)] = [:]
+    for (s, p) in zip(map.segments, profiles) {
+        let d = geosDistance(s, area)
+        let rule = (planned.map { rules.horizontal($0, p) } ?? rules.excavation(p))?.distance ?? fallback
+        let required = rule + (s.accuracy?.horizontalM ?? 0)
+        if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
+    }
+    return out
+}
+
+/// Whether a dig report's pipe set equals brute force, up to pipes within rounding of the limit.
+func digMatchesBruteForce(_ report: DigReport, _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry) -> Bool {
+    let want = bruteForceDig(map, rules, area)
+    let got = Dictionary(uniqueKeysWithValues: report.conflicts.map { ($0.pipeID, $0.requiredClearance) })
+    for id in Set(got.keys).symmetricDifference(want.keys) {
+        guard let s = map.segment(id: id) else { return false }
+        let req = got[id] ?? want[id]!.1
+        if abs(geosDistance(s, area) - req) >= 1e-9 { return false }
+    }
+    return true
+}
