@@ -1,4 +1,5 @@
 import CPROJ
+import Foundation
 
 /// A coordinate reference system known to PROJ: `EPSG:4549`, a PROJ string
 /// (`+proj=tmerc +lon_0=121.5 …`) or WKT.
@@ -35,6 +36,10 @@ public struct CoordinateSystem: Hashable, Sendable, CustomStringConvertible {
         if text.hasPrefix("+") || text.hasPrefix("proj=") {
             if !text.contains("type=crs") { text += " +type=crs" }
         }
+        if let known = _CoordinateSystemCache.lookup(text) {
+            self = known
+            return
+        }
         let context = try _PROJContext()
         context.resetLog()
         guard let made = proj_create(context.ctx, text) else { throw context.error(op) }
@@ -49,6 +54,7 @@ public struct CoordinateSystem: Hashable, Sendable, CustomStringConvertible {
         let unit = Self.firstAxisUnit(crs)
         self.unitName = unit?.name
         self.unitToBase = unit?.factor
+        _CoordinateSystemCache.store(self)
     }
 
     /// `EPSG:code`, e.g. `try CoordinateSystem(epsg: 4549)`.
@@ -90,5 +96,27 @@ extension String {
         while let c = s.first, c.isWhitespace { s.removeFirst() }
         while let c = s.last, c.isWhitespace { s.removeLast() }
         return String(s)
+    }
+}
+
+/// Recently read coordinate systems by definition, so importers that name the same system for
+/// every file do not pay a database look-up each time. Bounded; values are immutable.
+enum _CoordinateSystemCache {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var byDefinition: [String: CoordinateSystem] = [:]
+    private static let capacity = 64
+
+    static func lookup(_ definition: String) -> CoordinateSystem? {
+        lock.lock()
+        defer { lock.unlock() }
+        return byDefinition[definition]
+    }
+
+    static func store(_ cs: CoordinateSystem) {
+        lock.lock()
+        defer { lock.unlock() }
+        // Rarely more than a handful of systems: starting over when full is simpler than LRU.
+        if byDefinition.count >= capacity { byDefinition.removeAll(keepingCapacity: true) }
+        byDefinition[cs.definition] = cs
     }
 }

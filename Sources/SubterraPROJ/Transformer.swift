@@ -8,11 +8,16 @@ import SubterraGeometry
 ///
 /// ## Thread safety
 /// `Transformer` is a `Sendable` value: copy it freely and call it from any number of threads
-/// or tasks at once. A `PJ_CONTEXT` and the `PJ*` made with it are one-thread objects, so the
-/// transformer keeps a small lock-protected pool of (context, `PJ*`) pairs shared by its copies
-/// and by its ``inverse``: each call checks one pair out, transforms without holding the lock,
-/// and checks it back in. A pool grows to the number of threads transforming at once (each new
-/// pair costs one `proj_create_crs_to_crs`, about a millisecond) and keeps at most 16 idle.
+/// or tasks at once. A `PJ_CONTEXT` and the `PJ*` made with it are one-thread objects, so each
+/// (source, target) pair has one small lock-protected pool of (context, `PJ*`) pairs, shared by
+/// every transformer between the same two systems and by their ``inverse``s: each call checks a
+/// pair out, transforms without holding the lock, and checks it back in. The pool grows to the
+/// number of threads transforming at once; a new pair is a `proj_clone` of the pool's template
+/// (about 0.2 ms), not a new `proj_create_crs_to_crs` (about 100 ms, it searches the database).
+///
+/// ## Cost of creation
+/// The first transformer between two systems costs one operation search (about 100 ms); later
+/// ones, from any thread, reuse the process-wide pool (16 most recent pairs kept).
 ///
 /// ## Errors
 /// A point outside a projection's domain, or any result PROJ gives as `HUGE_VAL`/infinity/NaN,
@@ -32,11 +37,8 @@ public struct Transformer: Sendable, CustomStringConvertible {
     public init(from source: CoordinateSystem, to target: CoordinateSystem) throws(PROJError) {
         self.source = source
         self.target = target
-        self.pool = _PJPool(source: source, target: target)
+        self.pool = try _PJPool.shared(source: source, target: target)
         self.direction = PJ_FWD
-        // Build one pair now, so a bad pairing fails here and not on the first transform.
-        let first = try pool.make()
-        pool.checkIn(first)
     }
 
     /// Convenience: `try Transformer(from: "EPSG:4326", to: "EPSG:4549")`.
@@ -254,22 +256,24 @@ public struct Transformer: Sendable, CustomStringConvertible {
     }
 }
 
-/// Per-thread-use PROJ objects for one transformer: (context, normalized `PJ*`) pairs, each
-/// used by one thread at a time. Only the free list is locked.
+/// Per-thread-use PROJ objects for one (source, target) pair: (context, normalized `PJ*`)
+/// pairs, each used by one thread at a time, cloned from a template that is never used to
+/// transform. Only the free list and cloning are locked.
 final class _PJPool: @unchecked Sendable {
     let source: CoordinateSystem
     let target: CoordinateSystem
     private let lock = NSLock()
+    /// Read only by `proj_clone`, always under `lock`.
+    private let template: _PJ
     private var free: [_PJ] = []
-    private let maxFree = 16
+    /// Idle pairs kept for reuse; each holds a PROJ context (and its database handle), so more
+    /// than the machine's threads would only cost memory and file descriptors.
+    private let maxFree = min(16, max(4, ProcessInfo.processInfo.activeProcessorCount * 2))
 
-    init(source: CoordinateSystem, target: CoordinateSystem) {
+    /// Builds the template: one operation search, which also proves the pairing works.
+    private init(source: CoordinateSystem, target: CoordinateSystem) throws(PROJError) {
         self.source = source
         self.target = target
-    }
-
-    /// A new context and operation, normalized so x is easting/longitude.
-    func make() throws(PROJError) -> _PJ {
         let context = try _PROJContext()
         let op = "create transformation \(source.name) → \(target.name)"
         guard let raw = proj_create_crs_to_crs(context.ctx, source.definition, target.definition, nil) else {
@@ -279,20 +283,56 @@ final class _PJPool: @unchecked Sendable {
         guard let normalized = proj_normalize_for_visualization(context.ctx, operation.pj) else {
             throw context.error("normalize axis order of \(source.name) → \(target.name)")
         }
-        return _PJ(context, normalized)
+        template = _PJ(context, normalized)
     }
 
     func checkOut() throws(PROJError) -> _PJ {
         lock.lock()
-        let h = free.popLast()
-        lock.unlock()
-        if let h { return h }
-        return try make()
+        defer { lock.unlock() }
+        if let h = free.popLast() { return h }
+        let context = try _PROJContext()
+        guard let copy = proj_clone(context.ctx, template.pj) else {
+            throw context.error("clone transformation \(source.name) → \(target.name)")
+        }
+        return _PJ(context, copy)
     }
 
     func checkIn(_ h: _PJ) {
         lock.lock()
         if free.count < maxFree { free.append(h) }
         lock.unlock()
+    }
+
+    // MARK: - Process-wide cache, so creating the same transformer twice costs no search
+
+    private struct Key: Hashable {
+        var source: String
+        var target: String
+    }
+
+    private static let cacheLock = NSLock()
+    nonisolated(unsafe) private static var cache: [Key: _PJPool] = [:]
+    nonisolated(unsafe) private static var recent: [Key] = []
+    private static let cacheSize = 16
+
+    /// The pool for this pair, made on first use. Two threads asking for a new pair at once may
+    /// both search; one result is kept, which is harmless.
+    static func shared(source: CoordinateSystem, target: CoordinateSystem) throws(PROJError) -> _PJPool {
+        let key = Key(source: source.definition, target: target.definition)
+        cacheLock.lock()
+        if let pool = cache[key] {
+            cacheLock.unlock()
+            return pool
+        }
+        cacheLock.unlock()
+        // The search takes ~100 ms: never hold the cache lock for it.
+        let pool = try _PJPool(source: source, target: target)
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let existing = cache[key] { return existing }
+        cache[key] = pool
+        recent.append(key)
+        if recent.count > cacheSize { cache[recent.removeFirst()] = nil }
+        return pool
     }
 }
