@@ -105,6 +105,14 @@ func segmentMeetsBox(_ a: Point, _ b: Point, _ box: Envelope) -> Bool {
 
     @Test func invariantsOfTheSampleDistrict() throws {
         try checkInvariants(Self.district, segments: sampleSegments)
+        // Not a perfect grid: dead ends (caps), four-way crossings, bends, a diagonal avenue and
+        // dead-end lanes are all present.
+        let map = Self.district.network
+        #expect(Set(map.points.map(\.kind)).isSuperset(of: [.cap, .cross, .bend, .hydrant, .riser]))
+        let roads = Set(map.segments.compactMap(\.road))
+        #expect(roads.contains { $0.hasSuffix("Avenue") })
+        #expect(roads.contains { $0.contains(" Lane ") })
+        #expect(map.points.contains { map.degree(of: $0.number) >= 4 })
     }
 
     @Test(arguments: [(1000, UInt64(1)), (2500, UInt64.max), (20_000, UInt64(123_456_789))])
