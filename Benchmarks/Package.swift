@@ -43,6 +43,7 @@ let package = Package(
             name: "subterra-compare",
             dependencies: ["BenchCore"],
             swiftSettings: swift6),
+        .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"], swiftSettings: swift6),
         .executableTarget(
             name: "SubterraIndexBenchmarks",
             dependencies: [

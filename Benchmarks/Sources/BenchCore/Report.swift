@@ -68,10 +68,13 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) | bytes/item (S · B · G) |\n"
     s += "|---|---|---|---|---|---|---|---|---|\n"
     for r in run.results where sizes?.contains(r.size) ?? true {
-        func fig(_ p: String) -> PeerFigures? { r.peers.first { $0.peer == p } }
+        // Subterra's entry may be a variant ("subterra-batch1024"); its name is then shown.
+        func fig(_ p: String) -> PeerFigures? { r.peers.first { p == "subterra" ? $0.peer.hasPrefix(p) : $0.peer == p } }
         let unit = r.queries == 0 ? "items/s" : "q/s"
         var row = "| \(sizeLabel(r.size)) | \(r.workload) |"
-        for p in peerNames { row += fig(p).map { " \(fmt($0.throughput)) \(unit) |" } ?? " — |" }
+        for p in peerNames {
+            row += fig(p).map { " \(fmt($0.throughput)) \(unit)\($0.peer != p ? " (\($0.peer))" : "") |" } ?? " — |"
+        }
         let st = fig("subterra")?.throughput
         for p in ["boost", "geos"] {
             if let st, let o = fig(p)?.throughput, o > 0 { row += " \(fmt(st / o))× |" } else { row += " — |" }
@@ -143,7 +146,7 @@ public struct Summary: Codable, Sendable {
 
 // MARK: - SVG
 
-let palette = ["subterra": "#d62728", "boost": "#1f77b4", "geos": "#2ca02c", "boost-insert": "#1f77b4"]
+let palette = ["subterra": "#d62728", "boost": "#1f77b4", "geos": "#2ca02c", "subterra-batch1024": "#ff7f0e"]
 
 func esc(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -206,7 +209,8 @@ public func svgLineChart(title: String, yLabel: String, series: [(String, [(Doub
 
 // MARK: - Report
 
-public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, readme: String?) throws {
+@discardableResult
+public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, readme: String?) throws -> ThresholdOutcome {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let thresholds = thresholdLog.map(parseThresholdLog)
         ?? ThresholdOutcome(status: "not-run", regressions: [], improvements: [])
@@ -251,6 +255,7 @@ public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, 
     try writeFile(dir + "/summary.md", md)
 
     if let readme { try updateReadme(readme, run: run, reportDir: dir) }
+    return thresholds
 }
 
 /// Replaces the text between `<!-- bench:begin -->` and `<!-- bench:end -->`, appending the
@@ -260,7 +265,7 @@ public func updateReadme(_ path: String, run: CompareRun, reportDir: String) thr
     var text = (try? readFile(path)) ?? ""
     let largest = run.sizes.max() ?? 0
     var block = "\(begin)\n"
-    block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `\(reportDir)`):\n\n"
+    block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `Benchmarks/\(reportDir)`):\n\n"
     block += markdownTable(run, sizes: [largest])
     block += "\(end)"
     if let b = text.range(of: begin), let e = text.range(of: end, range: b.upperBound..<text.endIndex) {

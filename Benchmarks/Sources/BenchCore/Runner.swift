@@ -18,9 +18,13 @@ public enum Peers {
             PeerFactory("geos") { GEOSPeer($0) },
         ]
     }
-    public static var dynamic: [PeerFactory] {
+    /// One-by-one insertion up to 10^5 items; batches of 1024 edits above (see
+    /// `SubterraDynamicPeer`).
+    public static func dynamic(size: Int) -> [PeerFactory] {
         [
-            PeerFactory("subterra") { SubterraDynamicPeer($0) },
+            size <= 100_000
+                ? PeerFactory("subterra") { SubterraDynamicPeer($0) }
+                : PeerFactory("subterra-batch1024") { SubterraDynamicPeer($0, batch: 1024) },
             PeerFactory("boost") { BoostPeer($0, packed: false) },
         ]
     }

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Nightly benchmark: build release, run the correctness gate and the side-by-side comparison
+# (Subterra vs Boost.Geometry vs GEOS, one process, same data and queries), check Subterra's
+# package-benchmark figures against the stored thresholds, and write a dated report.
+#
+#   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
+#
+# Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
+# threshold regression (each regressed benchmark and metric is named), 3 when the correctness
+# gate fails (workload and first differing query are named), 2 on a build or usage error.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+
+sizes="10000,100000,1000000"
+seed=20261130
+large=""
+readme="$here/../README.md"
+queries=2000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --large) large="--large"; shift ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
+    --queries) queries="$2"; shift 2 ;;
+    --no-readme) readme=""; shift ;;
+    *) echo "run-nightly.sh: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
+
+day=$(date -u +%F)
+out="reports/$day"  # relative: it is also the path written into the root README
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+toolchain=$(swift --version 2>/dev/null | head -1 | sed -E 's/.*Swift version ([0-9]+\.[0-9]+).*/swift-\1/')
+thresholds="Thresholds/$toolchain"
+export SUBTERRA_TOOLCHAIN="$(swift --version 2>/dev/null | head -1)"
+
+echo "== build (release)"
+swift build -c release --product subterra-compare >"$work/build.log" 2>&1 || {
+  tail -40 "$work/build.log" >&2; echo "run-nightly.sh: release build failed" >&2; exit 2; }
+
+echo "== correctness gate and side-by-side run (sizes $sizes ${large:+and 1e7}, seed $seed)"
+.build/release/subterra-compare run --sizes "$sizes" $large --seed "$seed" --queries "$queries" \
+  --out "$work/compare.json" >"$work/compare.md"
+status=$?
+if [ $status -eq 3 ]; then
+  echo "run-nightly.sh: correctness gate failed; no timing reported (see the message above)" >&2
+  exit 3
+elif [ $status -ne 0 ]; then
+  echo "run-nightly.sh: subterra-compare failed with status $status" >&2
+  exit 2
+fi
+cat "$work/compare.md"
+
+echo "== package-benchmark threshold check ($thresholds)"
+if [ -d "$thresholds" ]; then
+  SUBTERRA_BENCH_SIZES="$sizes" swift package --allow-writing-to-package-directory benchmark thresholds check \
+    --path "$thresholds" --no-progress >"$work/thresholds.txt" 2>&1
+  pb=$?
+  # Through `swift package` a regression and an improvement both exit non-zero; the text says
+  # which ("Deviations worse/better than threshold"), and the report step parses it.
+  if [ $pb -ne 0 ] && ! grep -q "Deviations \(worse\|better\) than threshold" "$work/thresholds.txt"; then
+    tail -40 "$work/thresholds.txt" >&2
+    echo "run-nightly.sh: package-benchmark failed (status $pb) without a threshold verdict" >&2
+    exit 2
+  fi
+  threshold_arg=(--thresholds "$work/thresholds.txt")
+  cp "$work/thresholds.txt" "$out/thresholds-check.txt"
+else
+  echo "no stored thresholds for $toolchain: see Benchmarks/README.md to record them" >&2
+  threshold_arg=()
+fi
+
+echo "== report ($out)"
+cp "$work/compare.json" "$out/compare.json"
+.build/release/subterra-compare report --compare "$work/compare.json" "${threshold_arg[@]}" --out "$out" \
+  ${readme:+--readme "$readme"}
+status=$?
+if [ $status -eq 1 ]; then
+  echo "run-nightly.sh: regression against stored thresholds (named above)" >&2
+  exit 1
+elif [ $status -ne 0 ]; then
+  echo "run-nightly.sh: report step failed" >&2
+  exit 2
+fi
+exit 0
