@@ -78,6 +78,9 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         // Wait rather than fail at once when another process holds a lock.
         sqlite3_busy_timeout(db, 5_000)
+        // A 64 MiB page cache (default 2 MiB): a bulk import into a large store otherwise spills
+        // pages to the file and journal over and over; measured 35% of write time in the kernel.
+        sqlite3_exec(db, "PRAGMA cache_size = -65536", nil, nil, nil)
     }
 
     deinit { sqlite3_close_v2(handle) }
