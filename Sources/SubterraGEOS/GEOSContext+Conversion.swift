@@ -152,38 +152,17 @@ extension GEOSContext {
             if empty { return .multiPolygon([]) }
             return .polygon(try polygon(g, operation, path: path))
         case Int32(GEOS_MULTIPOINT.rawValue):
-            var out: [Point] = []
-            for (i, part) in try parts(of: g, operation).enumerated() {
-                guard try !predicate(GEOSisEmpty_r(handle, part), operation) else {
-                    throw GEOSError(
-                        operation: operation,
-                        message: "\(path) point \(i) is empty, which a Subterra multi point cannot hold")
-                }
-                out.append(try points(of: part, operation, path: "\(path) point \(i)")[0])
-            }
-            return .multiPoint(out)
+            return .multiPoint(try members(of: g, operation, path: path, kind: "point", in: "multi point") {
+                (part, partPath) throws(GEOSError) in try points(of: part, operation, path: partPath)[0]
+            })
         case Int32(GEOS_MULTILINESTRING.rawValue):
-            var out: [LineString] = []
-            for (i, part) in try parts(of: g, operation).enumerated() {
-                guard try !predicate(GEOSisEmpty_r(handle, part), operation) else {
-                    throw GEOSError(
-                        operation: operation,
-                        message: "\(path) line \(i) is empty, which a Subterra multi line string cannot hold")
-                }
-                out.append(try lineString(part, operation, path: "\(path) line \(i)"))
-            }
-            return .multiLineString(out)
+            return .multiLineString(try members(of: g, operation, path: path, kind: "line", in: "multi line string") {
+                (part, partPath) throws(GEOSError) in try lineString(part, operation, path: partPath)
+            })
         case Int32(GEOS_MULTIPOLYGON.rawValue):
-            var out: [Polygon] = []
-            for (i, part) in try parts(of: g, operation).enumerated() {
-                guard try !predicate(GEOSisEmpty_r(handle, part), operation) else {
-                    throw GEOSError(
-                        operation: operation,
-                        message: "\(path) polygon \(i) is empty, which a Subterra multi polygon cannot hold")
-                }
-                out.append(try polygon(part, operation, path: "\(path) polygon \(i)"))
-            }
-            return .multiPolygon(out)
+            return .multiPolygon(try members(of: g, operation, path: path, kind: "polygon", in: "multi polygon") {
+                (part, partPath) throws(GEOSError) in try polygon(part, operation, path: partPath)
+            })
         case Int32(GEOS_GEOMETRYCOLLECTION.rawValue):
             var out: [Geometry] = []
             for (i, part) in try parts(of: g, operation).enumerated() {
@@ -193,6 +172,23 @@ extension GEOSContext {
         default:
             throw failure(operation, fallback: "\(path) has unknown GEOS geometry type \(type)")
         }
+    }
+
+    /// The converted parts of a multi geometry, refusing empty parts (which Subterra's multi
+    /// geometries cannot hold) with the part's path.
+    private func members<T>(
+        of g: OpaquePointer, _ operation: String, path: String, kind: String, in container: String,
+        _ convert: (OpaquePointer, String) throws(GEOSError) -> T
+    ) throws(GEOSError) -> [T] {
+        var out: [T] = []
+        for (i, part) in try parts(of: g, operation).enumerated() {
+            guard try !predicate(GEOSisEmpty_r(handle, part), operation) else {
+                throw GEOSError(
+                    operation: operation, message: "\(path) \(kind) \(i) is empty, which a Subterra \(container) cannot hold")
+            }
+            out.append(try convert(part, "\(path) \(kind) \(i)"))
+        }
+        return out
     }
 
     private func parts(of g: OpaquePointer, _ operation: String) throws(GEOSError) -> [OpaquePointer] {

@@ -116,27 +116,24 @@ public final class GEOSContext {
 
     var wktReader: OpaquePointer {
         get throws(GEOSError) {
-            if let r = _wktReader { return r }
-            guard let r = GEOSWKTReader_create_r(handle) else { throw failure("create WKT reader") }
-            _wktReader = r
-            return r
+            try cached(&_wktReader, "create WKT reader") { GEOSWKTReader_create_r($0) }
         }
     }
 
     var wktWriter: OpaquePointer {
         get throws(GEOSError) {
-            if let w = _wktWriter { return w }
-            guard let w = GEOSWKTWriter_create_r(handle) else { throw failure("create WKT writer") }
-            // Full precision and Z when present: the writer serves round-trip oracles.
-            GEOSWKTWriter_setTrim_r(handle, w, 1)
-            // GEOS counts decimal places, not significant digits; 24 keeps every double of
-            // magnitude above 1e-8 exact. GEOS formats into a 128-byte stack buffer, so `wkt(_:)`
-            // refuses coordinates whose integer part would overflow it (see `wktMaxMagnitude`).
-            GEOSWKTWriter_setRoundingPrecision_r(handle, w, Int32(Self.wktDecimals))
-            GEOSWKTWriter_setOutputDimension_r(handle, w, 3)
-            GEOSWKTWriter_setOld3D_r(handle, w, 0)
-            _wktWriter = w
-            return w
+            try cached(&_wktWriter, "create WKT writer") { h in
+                guard let w = GEOSWKTWriter_create_r(h) else { return nil }
+                // Z when present, trailing zeros trimmed. GEOS counts decimal places, not
+                // significant digits; 24 keeps every double of magnitude above 1e-8 exact. GEOS
+                // formats into a 128-byte stack buffer, so `wkt(_:)` refuses coordinates whose
+                // integer part would overflow it (see `wktMaxMagnitude`).
+                GEOSWKTWriter_setTrim_r(h, w, 1)
+                GEOSWKTWriter_setRoundingPrecision_r(h, w, Int32(Self.wktDecimals))
+                GEOSWKTWriter_setOutputDimension_r(h, w, 3)
+                GEOSWKTWriter_setOld3D_r(h, w, 0)
+                return w
+            }
         }
     }
 
@@ -148,22 +145,30 @@ public final class GEOSContext {
 
     var wkbReader: OpaquePointer {
         get throws(GEOSError) {
-            if let r = _wkbReader { return r }
-            guard let r = GEOSWKBReader_create_r(handle) else { throw failure("create WKB reader") }
-            _wkbReader = r
-            return r
+            try cached(&_wkbReader, "create WKB reader") { GEOSWKBReader_create_r($0) }
         }
     }
 
     var wkbWriter: OpaquePointer {
         get throws(GEOSError) {
-            if let w = _wkbWriter { return w }
-            guard let w = GEOSWKBWriter_create_r(handle) else { throw failure("create WKB writer") }
-            GEOSWKBWriter_setOutputDimension_r(handle, w, 3)
-            GEOSWKBWriter_setByteOrder_r(handle, w, Int32(GEOS_WKB_NDR.rawValue))
-            _wkbWriter = w
-            return w
+            try cached(&_wkbWriter, "create WKB writer") { h in
+                guard let w = GEOSWKBWriter_create_r(h) else { return nil }
+                GEOSWKBWriter_setOutputDimension_r(h, w, 3)
+                GEOSWKBWriter_setByteOrder_r(h, w, Int32(GEOS_WKB_NDR.rawValue))
+                return w
+            }
         }
+    }
+
+    /// The reader or writer in `slot`, made (and configured) by `make` on first use.
+    private func cached(
+        _ slot: inout OpaquePointer?, _ operation: String, _ make: (GEOSContextHandle_t) -> OpaquePointer?
+    ) throws(GEOSError) -> OpaquePointer {
+        if let made = slot { return made }
+        messages.reset()
+        guard let made = make(handle) else { throw failure(operation) }
+        slot = made
+        return made
     }
 }
 

@@ -6,17 +6,11 @@ import Testing
 // Oracles here are closed-form areas and brute-force distances computed in the test, never GEOS
 // checking itself.
 
-/// Deterministic generator (SplitMix64) so failures reproduce.
+/// Deterministic numbers (the module's SplitMix64) so failures reproduce from their seed.
 struct GEOSBridgeRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix
+    init(seed: UInt64) { base = SplitMix(seed: seed) }
+    mutating func next() -> UInt64 { base.next() }
     mutating func double(_ lo: Double, _ hi: Double) -> Double {
         lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53)
     }
