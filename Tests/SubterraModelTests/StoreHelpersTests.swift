@@ -1,4 +1,5 @@
 import Foundation
+import SubterraDatasets
 import SubterraGeometry
 @testable import SubterraModel
 
@@ -9,17 +10,10 @@ func storeTempDir() -> URL {
     return u
 }
 
-/// Deterministic generator (SplitMix64) so failures reproduce.
-struct StoreRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic random numbers (the datasets generator's SplitMix64) so failures reproduce.
+typealias StoreRNG = SplitMix64
+
+extension SplitMix64 {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func range(_ a: Double, _ b: Double) -> Double { a + (b - a) * unit() }
 }

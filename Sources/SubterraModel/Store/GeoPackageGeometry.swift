@@ -227,13 +227,7 @@ enum _WKB {
         }
         var ps: [Point] = []
         ps.reserveCapacity(n)
-        for _ in 0..<n {
-            let x = try r.f64(), y = try r.f64()
-            var zv: Double?
-            if z { let v = try r.f64(); zv = v.isNaN ? nil : v }
-            if m { _ = try r.f64() }
-            ps.append(Point(x: x, y: y, z: zv))
-        }
+        for _ in 0..<n { ps.append(try readPoint(&r, z: z, m: m)) }
         return ps
     }
 
@@ -261,7 +255,7 @@ enum _WKB {
         }
         switch type {
         case 1:
-            let p = try readPoints1(&r, z: z, m: m)
+            let p = try readPoint(&r, z: z, m: m)
             return p.x.isNaN && p.y.isNaN ? nil : .point(p)
         case 2:
             let ps = try readPoints(&r, z: z, m: m)
@@ -301,7 +295,8 @@ enum _WKB {
         }
     }
 
-    private static func readPoints1(_ r: inout _ByteReader, z: Bool, m: Bool) throws(GeoPackageGeometryError) -> Point {
+    /// One position; a NaN z (how WKB writes a missing height) reads as no height.
+    private static func readPoint(_ r: inout _ByteReader, z: Bool, m: Bool) throws(GeoPackageGeometryError) -> Point {
         let x = try r.f64(), y = try r.f64()
         var zv: Double?
         if z { let v = try r.f64(); zv = v.isNaN ? nil : v }

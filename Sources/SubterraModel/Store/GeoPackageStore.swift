@@ -205,18 +205,24 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked { (try db.scalarInt("SELECT max(fid) FROM subterra_segments") ?? 0) + 1 }
     }
 
+    /// Makes errors about one stored record: table, fid, field.
+    private func badField(_ table: String, _ fid: Int64) -> (String, String) -> StoreError {
+        { [path] field, why in StoreError(why, path: path, table: table, record: "fid \(fid)", field: field) }
+    }
+
+    /// Decodes the `geom` column (index 1) of the current row without copying the blob.
+    private func geometry(_ s: Statement, _ bad: (String, String) -> StoreError) throws(StoreError) -> Geometry? {
+        do {
+            return try s.withBlob(1) { raw throws(GeoPackageGeometryError) in try GeoPackageGeometry.decode(raw) }.geometry
+        } catch { throw bad("geom", "\(error)") }
+    }
+
     private func readSegments(_ s: Statement) throws -> [PipeSegment] {
         var out: [PipeSegment] = []
         while try s.step() {
             let fid = s.int64(0)
-            func bad(_ field: String, _ why: String) -> StoreError {
-                StoreError(why, path: path, table: Self.segmentTable, record: "fid \(fid)", field: field)
-            }
-            let decoded: GeoPackageGeometry.Decoded
-            do {
-                decoded = try s.withBlob(1) { raw throws(GeoPackageGeometryError) in try GeoPackageGeometry.decode(raw) }
-            } catch { throw bad("geom", "\(error)") }
-            guard case .lineString(let line)? = decoded.geometry else {
+            let bad = badField(Self.segmentTable, fid)
+            guard case .lineString(let line)? = try geometry(s, bad) else {
                 throw bad("geom", "geometry is not a non-empty LINESTRING")
             }
             guard let layer = s.text(2), let start = s.text(4), let end = s.text(5) else {
@@ -253,14 +259,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         var out: [FeaturePoint] = []
         while try s.step() {
             let fid = s.int64(0)
-            func bad(_ field: String, _ why: String) -> StoreError {
-                StoreError(why, path: path, table: Self.pointTable, record: "fid \(fid)", field: field)
-            }
-            let decoded: GeoPackageGeometry.Decoded
-            do {
-                decoded = try s.withBlob(1) { raw throws(GeoPackageGeometryError) in try GeoPackageGeometry.decode(raw) }
-            } catch { throw bad("geom", "\(error)") }
-            guard case .point(let p)? = decoded.geometry else { throw bad("geom", "geometry is not a non-empty POINT") }
+            let bad = badField(Self.pointTable, fid)
+            guard case .point(let p)? = try geometry(s, bad) else { throw bad("geom", "geometry is not a non-empty POINT") }
             guard let number = s.text(2), let layer = s.text(3), let cat = s.text(4), let kind = s.text(5) else {
                 throw bad("number/layer/category/kind", "required value is NULL")
             }
