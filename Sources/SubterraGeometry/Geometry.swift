@@ -283,3 +283,27 @@ extension Geometry {
         return any && all
     }
 }
+
+extension Geometry {
+    /// Checks what the enum cases cannot enforce by construction: every point and multi-point
+    /// coordinate finite (line strings and rings already refuse non-finite ones).
+    /// - Throws: `GeometryError` naming the first bad point, such as `multipoint point 3 has a
+    ///   non-finite coordinate` or `collection member 1: point has a non-finite coordinate`.
+    /// - Complexity: O(n) in the vertex count.
+    public func validate() throws(GeometryError) {
+        switch self {
+        case .point(let p):
+            if !p.isFinite { throw GeometryError("point has a non-finite coordinate") }
+        case .multiPoint(let ps):
+            if let i = ps.firstIndex(where: { !$0.isFinite }) {
+                throw GeometryError("multipoint point \(i) has a non-finite coordinate")
+            }
+        case .collection(let gs):
+            for (i, g) in gs.enumerated() {
+                do { try g.validate() } catch { throw GeometryError("collection member \(i): \(error.message)") }
+            }
+        case .lineString, .polygon, .multiLineString, .multiPolygon:
+            break
+        }
+    }
+}

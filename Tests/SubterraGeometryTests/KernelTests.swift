@@ -102,3 +102,42 @@ import Testing
         #expect(throws: GeometryError("a polygon needs at least an exterior ring")) { try Polygon(rings: []) }
     }
 }
+
+@Suite struct GeometryValueTests {
+    @Test func validateFindsNonFinitePoints() {
+        #expect(throws: GeometryError("point has a non-finite coordinate")) { try Geometry.point(Point(.infinity, 0)).validate() }
+        #expect(throws: GeometryError("collection member 1: multipoint point 0 has a non-finite coordinate")) {
+            try Geometry.collection([.point(Point(0, 0)), .multiPoint([Point(0, .nan)])]).validate()
+        }
+        #expect(throws: Never.self) { try Geometry.multiPoint([Point(1, 2, 3)]).validate() }
+    }
+
+    @Test func envelopesAndZ() throws {
+        let g = Geometry.collection([.point(Point(1, 2, 0)), .lineString(try LineString([Point(-1, 5, 1), Point(3, -2, 2)]))])
+        #expect(g.envelope == Envelope(minX: -1, minY: -2, maxX: 3, maxY: 5))
+        #expect(g.hasZ)
+        #expect(!Geometry.multiPoint([Point(0, 0, 1), Point(1, 1)]).hasZ)
+        #expect(Geometry.multiPolygon([]).envelope.isEmpty)
+        #expect(Geometry.collection([.multiPoint([])]).isEmpty)
+    }
+
+    /// Value types and no shared mutable state: parsing the same bytes from many tasks at once
+    /// gives identical results.
+    @Test func concurrentParsingAgrees() async throws {
+        var gen = CaseGen(seed: 41)
+        let docs = (0..<50).map { k in GeoJSON.write(gen.geometry(z: k % 2 == 0)) }
+        let expected = try docs.map { try GeoJSON.parseGeometry($0) }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for (d, e) in zip(docs, expected) {
+                        guard try GeoJSON.parseGeometry(d) == e, try WKT.parse(WKT.write(e)) == e,
+                              try WKB.read(WKB.write(e)).geometry == e else { return false }
+                    }
+                    return true
+                }
+            }
+            for try await ok in group { #expect(ok) }
+        }
+    }
+}
