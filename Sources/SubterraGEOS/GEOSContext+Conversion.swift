@@ -8,9 +8,9 @@ import SubterraGeometry
 // dimension (`.multiPoint([])`, `.multiLineString([])`, `.multiPolygon([])`); empty multi
 // geometries and collections map one to one. Z: a geometry is sent to GEOS as 3D when any of its
 // points has a `z`; a point without one gets NaN there, which GEOS treats as "no Z" and which
-// comes back as `nil`. Known GEOS 3.11 limit: it takes a sequence's dimension from its first
-// coordinate, so a line whose *first* point has no `z` loses all its heights inside GEOS; give
-// every point of a 3D geometry a height.
+// comes back as `nil`. Known GEOS 3.11 limit: its WKT and WKB writers take a geometry's
+// dimension from its first coordinate, so a line whose *first* point has no `z` is written 2D and
+// loses all its heights; give every point of a 3D geometry a height.
 
 extension GEOSContext {
     /// Converts a Subterra geometry to a new GEOS geometry handle.
@@ -240,7 +240,8 @@ extension GEOSContext {
         guard let seq = GEOSGeom_getCoordSeq_r(handle, g) else { throw failure(operation) }
         var size: UInt32 = 0
         guard GEOSCoordSeq_getSize_r(handle, seq, &size) != 0 else { throw failure(operation) }
-        let hasZ = try predicate(GEOSHasZ_r(handle, g), operation)
+        // The declared dimension, not GEOSHasZ_r, which in GEOS 3.11 looks only at the first z.
+        let hasZ = GEOSGeom_getCoordinateDimension_r(handle, g) == 3
         let dims = hasZ ? 3 : 2
         var buffer = [Double](repeating: 0, count: Int(size) * dims)
         let ok = buffer.withUnsafeMutableBufferPointer {

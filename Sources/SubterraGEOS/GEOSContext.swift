@@ -213,7 +213,8 @@ public enum GEOS {
     /// let zone = try GEOS.withContext { try $0.buffer(pipe, distance: 1.5) }
     /// ```
     /// - Complexity: O(1) besides `body`; the first use on each concurrently busy slot creates a
-    ///   context.
+    ///   context. Creating one fails only when `GEOS_init_r` cannot allocate, which stops the
+    ///   process: there is nothing sensible to continue with.
     public static func withContext<R, E: Error>(_ body: (GEOSContext) throws(E) -> R) throws(E) -> R {
         var context = _GEOSContextPool.shared.checkOut()
         defer { _GEOSContextPool.shared.checkIn(&context) }

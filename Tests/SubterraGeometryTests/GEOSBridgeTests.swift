@@ -99,6 +99,9 @@ enum GEOSBridgeFixtures {
         let p = Geometry.point(Point(1, 2, 3))
         #expect(try ctx.wkt(p) == "POINT Z (1 2 3)")
         #expect(try ctx.wkt(.point(Point(1.5, 2))) == "POINT (1.5 2)")
+        // A missing height after the first point travels as NaN in WKB and comes back as nil.
+        let mixed = Geometry.lineString(try LineString([Point(1, 2, 3), Point(4, 5), Point(6, 7, 8)]))
+        #expect(try ctx.geometry(wkb: ctx.wkb(mixed)) == mixed)
         // Subterra has no empty point/line/polygon: GEOS's come back as empty multis.
         #expect(try ctx.geometry(wkt: "POINT EMPTY") == .multiPoint([]))
         #expect(try ctx.geometry(wkt: "LINESTRING EMPTY") == .multiLineString([]))
