@@ -6,29 +6,29 @@ import Testing
 @testable import SubterraDatasets
 
 /// The repository root, from this file's path (Tests/SubterraModelTests/GeneratorTests.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
-let sampleDirectory = repositoryRoot + "/Datasets/sample"
+private let sampleDirectory = repositoryRoot + "/Datasets/sample"
 /// The committed sample: `subterra-gen --segments 3000 --seed 42 --out Datasets/sample --format both --sites`.
-let sampleSegments = 3000
-let sampleSeed: UInt64 = 42
+private let sampleSegments = 3000
+private let sampleSeed: UInt64 = 42
 
-func temporaryDirectory(_ tag: String) -> String {
+private func temporaryDirectory(_ tag: String) -> String {
     let dir = NSTemporaryDirectory() + "subterra-gen-tests-\(tag)-\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
 
-func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+private func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
 /// Which generator line type a segment is (layer + sub-type), for depth-band checks.
-func lineType(_ s: PipeSegment) -> LineType? {
+private func lineType(_ s: PipeSegment) -> LineType? {
     LineType.allCases.first { $0.layer == s.layer && $0.subtype == s.subtype }
         ?? (s.layer == .water && s.subtype == .transmission ? .water : nil)
 }
 
 /// Proper crossing of a–b and c–d by orientation signs (independent of the generator's kernels).
-func crosses(_ a: Point, _ b: Point, _ c: Point, _ d: Point) -> Bool {
+private func crosses(_ a: Point, _ b: Point, _ c: Point, _ d: Point) -> Bool {
     func o(_ p: Point, _ q: Point, _ r: Point) -> Double { (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x) }
     let d1 = o(a, b, c), d2 = o(a, b, d), d3 = o(c, d, a), d4 = o(c, d, b)
     return d1 * d2 < 0 && d3 * d4 < 0
@@ -36,7 +36,7 @@ func crosses(_ a: Point, _ b: Point, _ c: Point, _ d: Point) -> Bool {
 
 /// Liang–Barsky: whether segment a–b meets the closed box (a different algorithm from the
 /// generator's ring test, so it is an oracle for the dig-site claims).
-func segmentMeetsBox(_ a: Point, _ b: Point, _ box: Envelope) -> Bool {
+private func segmentMeetsBox(_ a: Point, _ b: Point, _ box: Envelope) -> Bool {
     var t0 = 0.0, t1 = 1.0
     let dx = b.x - a.x, dy = b.y - a.y
     for (p, q) in [(-dx, a.x - box.minX), (dx, box.maxX - a.x), (-dy, a.y - box.minY), (dy, box.maxY - a.y)] {
@@ -333,7 +333,7 @@ func segmentMeetsBox(_ a: Point, _ b: Point, _ box: Envelope) -> Bool {
 
 /// Converts CRS84 lon/lat to EPSG:4549 easting/northing with the `cs2cs` command (the oracle:
 /// independent of the PROJ bridge the generator used). EPSG:4326 input is lat lon; output N E.
-func cs2csToEPSG4549(_ lonLat: [Point]) throws -> [Point] {
+private func cs2csToEPSG4549(_ lonLat: [Point]) throws -> [Point] {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/cs2cs")
     p.arguments = ["-f", "%.6f", "EPSG:4326", "EPSG:4549"]
