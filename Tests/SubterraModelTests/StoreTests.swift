@@ -132,9 +132,20 @@ struct StoreTests {
         #expect(throws: StoreError.self) { try GeoPackageStore.open(at: cut.path).loadAll() }
         #expect(try Data(contentsOf: cut) == cutBytes)
 
+        // A garbage geometry blob in an otherwise valid store: the error names table, fid, field.
+        do {
+            let db = try Database(path: good, mode: .readWrite)
+            try GeoPackage.registerFunctions(db)
+            try db.execute("UPDATE subterra_segments SET geom = x'4750000101' WHERE fid = 7")
+        }
+        let corrupted = try Data(contentsOf: URL(fileURLWithPath: good))
+        let e4 = #expect(throws: StoreError.self) { try GeoPackageStore.open(at: good).loadAll() }
+        #expect(e4?.table == "subterra_segments" && e4?.record == "fid 7" && e4?.field == "geom")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: good)) == corrupted)
+
         // Refuses to overwrite an existing file.
         #expect(throws: StoreError.self) { try GeoPackageStore.create(at: good) }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: good)) == full)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: good)) == corrupted)
     }
 
     @Test("metadata set, replace, remove")
