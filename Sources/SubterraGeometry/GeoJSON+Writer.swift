@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension GeoJSON {
     /// A geometry as GeoJSON text (`{"type":"Point","coordinates":[1,2]}`), compact, coordinates
     /// in the shortest form that reads back exactly, `z` written only when every vertex has one.
@@ -178,5 +186,70 @@ extension GeoJSON {
             out += "]"
         }
         out += "}"
+    }
+}
+
+/// Writes a feature collection to a file one feature at a time, so a million features never sit
+/// in memory as one string. Output is buffered (64 KiB) and identical to
+/// `GeoJSON.write(_: GeoJSONFeatureCollection)`.
+///
+/// ```swift
+/// let w = try GeoJSONFileWriter(path: "/tmp/out.geojson", crs: GeoJSONCRS(epsg: 4549))
+/// for f in features { try w.write(f) }
+/// try w.close()
+/// ```
+/// Not thread-safe: one writer per task.
+public final class GeoJSONFileWriter {
+    private var file: UnsafeMutablePointer<FILE>?
+    private var buffer = ""
+    private var count = 0
+    private let path: String
+
+    /// Creates (or truncates) `path` and writes the collection header.
+    /// - Throws: `GeometryError` if the file cannot be opened.
+    public init(path: String, crs: GeoJSONCRS? = nil) throws(GeometryError) {
+        self.path = path
+        guard let f = fopen(path, "wb") else { throw GeometryError("GeoJSON: cannot create \(path) (errno \(errno))") }
+        file = f
+        buffer = "{\"type\":\"FeatureCollection\""
+        if let crs {
+            buffer += ",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+            GeoJSON._writeString(crs.name, into: &buffer)
+            buffer += "}}"
+        }
+        buffer += ",\"features\":["
+    }
+
+    deinit {
+        if let file { fclose(file) }
+    }
+
+    /// Number of features written so far.
+    public var featureCount: Int { count }
+
+    /// Appends one feature. O(size of the feature), amortised.
+    public func write(_ feature: GeoJSONFeature) throws(GeometryError) {
+        guard file != nil else { throw GeometryError("GeoJSON: writer for \(path) is closed") }
+        if count > 0 { buffer += "," }
+        GeoJSON._writeFeature(feature, into: &buffer)
+        count += 1
+        if buffer.utf8.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes the closing brackets and closes the file; the writer cannot be used afterwards.
+    public func close() throws(GeometryError) {
+        guard let f = file else { return }
+        buffer += "]}"
+        try flush()
+        file = nil
+        if fclose(f) != 0 { throw GeometryError("GeoJSON: cannot close \(path) (errno \(errno))") }
+    }
+
+    private func flush() throws(GeometryError) {
+        guard let f = file else { return }
+        let n = buffer.utf8.count
+        let written = buffer.withUTF8 { fwrite($0.baseAddress, 1, n, f) }
+        buffer.removeAll(keepingCapacity: true)
+        if written != n { throw GeometryError("GeoJSON: short write to \(path) (errno \(errno))") }
     }
 }

@@ -178,6 +178,23 @@ import Testing
         }
     }
 
+    @Test func fileWriterStreamsWhatTheReaderStreamsBack() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(Self.vermont)/BarreL.geojson")))
+        guard case .featureCollection(var fc) = try GeoJSON.parse(bytes) else { return }
+        fc.crs = GeoJSONCRS(epsg: 4326)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("subterra-geometry-\(UInt64.random(in: 0...UInt64.max)).geojson").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try GeoJSONFileWriter(path: path, crs: fc.crs)
+        for f in fc.features { try w.write(f) }
+        try w.close()
+        #expect(w.featureCount == 1120)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == GeoJSON.write(fc))
+        var back: [GeoJSONFeature] = []
+        let header = try GeoJSON.forEachFeature(inFile: path) { _, f in back.append(f) }
+        #expect(back == fc.features && header.crs?.epsg == 4326)
+        #expect(throws: GeometryError.self) { try w.write(fc.features[0]) }
+    }
+
     @Test func streamingStopsWhenTheCallerThrows() throws {
         struct Stop: Error {}
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(Self.vermont)/ColchesterL.geojson")))
