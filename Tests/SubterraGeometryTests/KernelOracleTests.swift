@@ -103,7 +103,7 @@ import SubterraGeometry
         let g = GEOSOracle()
         var gen = CaseGen(seed: 4)
         var bad: [String] = []
-        for _ in 0..<Self.cases / 4 {
+        for _ in 0..<Self.cases {
             let (a0, a1, b0, b1) = gen.segmentPair()
             let ga = g.segment(a0, a1), gb = g.segment(b0, b1)
             let inter = GEOSIntersectionOracle(g, ga, gb)
@@ -281,7 +281,7 @@ import SubterraGeometry
         let g = GEOSOracle()
         var gen = CaseGen(seed: 8)
         var bad: [String] = []
-        for _ in 0..<Self.cases / 10 {
+        for _ in 0..<Self.cases {
             let r = gen.regime()
             let n = 2 + Int(gen.rng.next() % 6)
             let pts = (0..<n).map { _ in gen.coord(r) }
