@@ -195,6 +195,21 @@ import Testing
         #expect(throws: GeometryError.self) { try w.write(fc.features[0]) }
     }
 
+    @Test func unreadableFilesGiveClearErrors() throws {
+        do {
+            _ = try GeoJSON.forEachFeature(inFile: "/nonexistent/x.geojson") { _, _ in }
+            Issue.record("no error")
+        } catch let e as GeometryError {
+            #expect(e.message == "GeoJSON: cannot open /nonexistent/x.geojson (errno 2)")
+        }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("subterra-empty-\(UInt64.random(in: 0...UInt64.max)).geojson").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        #expect(throws: GeometryError("empty input, expected a GeoJSON object", offset: 0, path: "")) {
+            _ = try GeoJSON.forEachFeature(inFile: empty) { _, _ in }
+        }
+    }
+
     @Test func streamingStopsWhenTheCallerThrows() throws {
         struct Stop: Error {}
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(Self.vermont)/ColchesterL.geojson")))
