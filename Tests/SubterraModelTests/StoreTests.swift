@@ -227,8 +227,46 @@ struct StoreGDALTests {
         let f = try #require(runTool(Self.ogrinfo!, ["-so", "-spat", "\(q.minX)", "\(q.minY)", "\(q.maxX)", "\(q.maxY)", path, "subterra_segments"]))
         let want = segs.filter { $0.geometry.envelope.intersects(q) }.count
         #expect(f.output.contains("Feature Count: \(want)"), "\(f.output)")
+        // Header values per the spec.
+        do {
+            let db = try Database(path: path, mode: .readOnly)
+            #expect(try db.scalarInt("PRAGMA application_id") == 0x4750_4B47)
+            #expect(try db.scalarInt("PRAGMA user_version") == 10300)
+        }
         // GDAL's own validity check of the GeoPackage.
         let v = try #require(runTool(Self.ogrinfo!, ["-q", "-oo", "LIST_ALL_TABLES=YES", path]))
         #expect(v.status == 0 && !v.output.contains("ERROR"), "\(v.output)")
+    }
+
+    static let validator = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py"
+
+    @Test("GDAL's validate_gpkg.py accepts the file, after inserts, updates and deletes",
+          .enabled(if: FileManager.default.fileExists(atPath: validator) && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+                   "python3-gdal's validate_gpkg.py is not installed; skipping the GeoPackage conformance check"))
+    func validateGpkg() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("v.gpkg").path
+        let store = try GeoPackageStore.create(at: path)
+        let (segs, pts) = randomNetwork(segments: 60, seed: 8)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        var moved = pts[2]
+        moved.position.x += 5
+        var seg = segs[3]
+        seg.owner = "changed"
+        try store.apply(StoreEdit(upsertSegments: [seg], upsertPoints: [moved], deleteSegments: [1], deletePoints: [pts[0].number]))
+        try store.setMetadata(["k": "v"])
+        let r = try #require(runTool("/usr/bin/python3", [Self.validator, path]))
+        #expect(r.status == 0, "\(r.output)")
+        #expect(!r.output.contains("Exception") && !r.output.contains("Req "), "\(r.output)")
+        // The R-tree still agrees with the table after the edits.
+        let db = try Database(path: path, mode: .readOnly)
+        #expect(try db.scalarInt("SELECT count(*) FROM rtree_subterra_points_geom") == Int64(pts.count - 1))
+        #expect(try db.scalarInt("SELECT count(*) FROM rtree_subterra_segments_geom") == 59)
+        let box = try #require(try db.scalarText(
+            "SELECT minx || ',' || maxx FROM rtree_subterra_points_geom WHERE id = (SELECT fid FROM subterra_points WHERE number = ?)",
+            .text(moved.number.rawValue)))
+        let v = box.split(separator: ",").compactMap { Double($0) }
+        #expect(v.count == 2 && v[0] <= moved.position.x && v[1] >= moved.position.x && v[1] - v[0] < 0.25)
     }
 }

@@ -2,9 +2,10 @@ import CSQLite
 import SubterraGeometry
 
 /// The GeoPackage R-tree spatial index extension (`gpkg_rtree_index`, OGC 12-128r18 §F.3): an
-/// SQLite `rtree` virtual table per geometry column, kept current by the spec's triggers. We use
-/// the GeoPackage 1.4 `update6`/`update7` pair instead of 1.3's `update1`, whose
-/// `INSERT OR REPLACE` into the R-tree fails under an `UPSERT` (the 1.4 change was made for that).
+/// SQLite `rtree` virtual table per geometry column, kept current by the spec's 1.3 triggers
+/// (`insert`, `update1`–`update4`, `delete`, as GDAL's `validate_gpkg.py` requires). `update1`
+/// does `INSERT OR REPLACE` into the R-tree, which an outer `UPSERT` overrides into a constraint
+/// failure, so writers here use plain `UPDATE` then `INSERT` rather than `ON CONFLICT DO UPDATE`.
 ///
 /// The triggers call `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY` and `ST_IsEmpty`, which plain
 /// SQLite lacks; `registerFunctions` adds them to a connection (GDAL does the same in its own),
@@ -47,15 +48,9 @@ extension GeoPackage {
             CREATE TRIGGER \(quote("rtree_\(t)_geom_insert")) AFTER INSERT ON \(q)
               WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
               BEGIN INSERT OR REPLACE INTO \(r) VALUES (NEW.fid, \(box)); END;
-            CREATE TRIGGER \(quote("rtree_\(t)_geom_update6")) AFTER UPDATE OF geom ON \(q)
+            CREATE TRIGGER \(quote("rtree_\(t)_geom_update1")) AFTER UPDATE OF geom ON \(q)
               WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-                AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
-              BEGIN UPDATE \(r) SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom),
-                miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid; END;
-            CREATE TRIGGER \(quote("rtree_\(t)_geom_update7")) AFTER UPDATE OF geom ON \(q)
-              WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-                AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
-              BEGIN INSERT INTO \(r) VALUES (NEW.fid, \(box)); END;
+              BEGIN INSERT OR REPLACE INTO \(r) VALUES (NEW.fid, \(box)); END;
             CREATE TRIGGER \(quote("rtree_\(t)_geom_update2")) AFTER UPDATE OF geom ON \(q)
               WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
               BEGIN DELETE FROM \(r) WHERE id = OLD.fid; END;

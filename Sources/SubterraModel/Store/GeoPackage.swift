@@ -109,7 +109,7 @@ public enum GeoPackage {
     }
 
     /// Creates a feature table (`fid` primary key, a geometry column `geom`, then `columns`) and
-    /// registers it in `gpkg_contents` and `gpkg_geometry_columns`.
+    /// registers it in `gpkg_contents` and `gpkg_geometry_columns` (`hasZ`: Z allowed, not required).
     ///
     /// - Parameter columns: `(name, SQL type)` pairs; names are quoted, types are GeoPackage types
     ///   (`TEXT`, `DOUBLE`, `INTEGER`, …).
@@ -125,7 +125,9 @@ public enum GeoPackage {
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, ?)"
         ).run([.text(table), .text(table), .text(description), .integer(Int64(srsID))])
         try db.prepare("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, ?, 0)")
-            .run([.text(table), .text(geometryType), .integer(Int64(srsID)), .integer(hasZ ? 1 : 0)])
+            // z = 2: heights optional (a survey may give them for some vertices only); 1 would
+            // make every geometry without Z a spec violation (validate_gpkg.py Req 19).
+            .run([.text(table), .text(geometryType), .integer(Int64(srsID)), .integer(hasZ ? 2 : 0)])
     }
 
     /// Sets the extent and `last_change` of `table` in `gpkg_contents`.

@@ -339,23 +339,27 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         if !edit.upsertPoints.isEmpty {
-            // Replace by number: the fid of an existing point is kept so outside references stay valid.
-            let cols = ["geom"] + Self.pointColumns.map(\.0)
+            // Replace by number, keeping the fid of an existing point so outside references stay
+            // valid: UPDATE, then INSERT when nothing was updated (no UPSERT; see GeoPackage+RTree).
+            let cols = Self.pointColumns.map(\.0).filter { $0 != "number" } + ["geom"]
+            let upd = try db.prepare(
+                "UPDATE subterra_points SET " + cols.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE number = ?")
             let ins = try db.prepare(
-                "INSERT INTO subterra_points (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
-                    + Array(repeating: "?", count: cols.count).joined(separator: ",") + ") ON CONFLICT(number) DO UPDATE SET "
-                    + cols.filter { $0 != "number" }.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
+                "INSERT INTO subterra_points (" + (cols + ["number"]).map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES ("
+                    + Array(repeating: "?", count: cols.count + 1).joined(separator: ",") + ")")
             for p in edit.upsertPoints {
                 do { try p.validate() } catch {
                     throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
                 }
-                ins.reset()
-                try ins.bind([
-                    .blob(GeoPackageGeometry.encode(.point(p.position), srsID: srs)), .text(p.number.rawValue),
+                let values: [SQLiteValue] = [
                     .text(p.layer.rawValue), .text(p.category.rawValue), .text(p.kind.rawValue),
                     opt(p.groundElevation), opt(p.depth), opt(p.owner), opt(p.road), opt(p.status?.rawValue),
-                ])
-                do { _ = try ins.step() } catch {
+                    .blob(GeoPackageGeometry.encode(.point(p.position), srsID: srs)), .text(p.number.rawValue),
+                ]
+                do {
+                    try upd.run(values)
+                    if db.changes == 0 { try ins.run(values) }
+                } catch {
                     throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
                 }
                 rows += 1
