@@ -128,6 +128,9 @@ struct ImportVermontTests {
                 #expect(abs(p.x - q.x) < 1e-6 && abs(p.y - q.y) < 1e-6)
             }
         }
+        // Opening it as a store is refused clearly (it has no Subterra tables).
+        let se = #expect(throws: StoreError.self) { try GeoPackageStore.open(at: gpkg) }
+        #expect(se?.message.contains("not a Subterra store") == true)
         // Reading never changes the file.
         #expect(try Data(contentsOf: URL(fileURLWithPath: gpkg)) == before)
         // Asking for a table that is not there says which tables exist.
