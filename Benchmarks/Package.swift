@@ -37,6 +37,8 @@ let package = Package(
             dependencies: [
                 "PeerBoost", "PeerGEOS", "CBenchSupport",
                 .product(name: "SubterraIndex", package: root),
+                .product(name: "SubterraDatasets", package: root),
+                .product(name: "SubterraGeometry", package: root),
             ],
             swiftSettings: swift6),
         .executableTarget(
@@ -50,6 +52,7 @@ let package = Package(
                 "BenchCore",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SubterraIndex", package: root),
+                .product(name: "SubterraGeometry", package: root),
             ],
             path: "Benchmarks/SubterraIndexBenchmarks",
             swiftSettings: swift6,

@@ -4,6 +4,7 @@
 # package-benchmark figures against the stored thresholds, and write a dated report.
 #
 #   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
+#   Benchmarks/run-nightly.sh --update-thresholds     # after an intended change: record new ones
 #
 # Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
 # threshold regression (each regressed benchmark and metric is named), 3 when the correctness
@@ -17,6 +18,7 @@ seed=20261130
 large=""
 readme="$here/../README.md"
 queries=2000
+update=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --large) large="--large"; shift ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --queries) queries="$2"; shift 2 ;;
     --no-readme) readme=""; shift ;;
+    --update-thresholds) update=1; shift ;;
     *) echo "run-nightly.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +35,6 @@ day=$(date -u +%F)
 out="reports/$day"  # relative: it is also the path written into the root README
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"
 toolchain=$(swift --version 2>/dev/null | head -1 | sed -E 's/.*Swift version ([0-9]+\.[0-9]+).*/swift-\1/')
 thresholds="Thresholds/$toolchain"
 export SUBTERRA_TOOLCHAIN="$(swift --version 2>/dev/null | head -1)"
@@ -54,8 +56,18 @@ elif [ $status -ne 0 ]; then
 fi
 cat "$work/compare.md"
 
+if [ -n "$update" ]; then
+  echo "== recording thresholds in $thresholds"
+  mkdir -p "$thresholds"
+  SUBTERRA_BENCH_SIZES="$sizes" swift package --allow-writing-to-package-directory benchmark thresholds update \
+    --path "$thresholds" --no-progress >"$work/update.txt" 2>&1 || { tail -40 "$work/update.txt" >&2; exit 2; }
+  .build/release/subterra-compare update-ratios --compare "$work/compare.json" --out "$thresholds/ratios.json" || exit 2
+  echo "thresholds and ratios recorded in $thresholds; review and commit them"
+  exit 0
+fi
+
 echo "== package-benchmark threshold check ($thresholds)"
-if [ -d "$thresholds" ]; then
+if ls "$thresholds"/*.p90.json >/dev/null 2>&1; then
   SUBTERRA_BENCH_SIZES="$sizes" swift package --allow-writing-to-package-directory benchmark thresholds check \
     --path "$thresholds" --no-progress >"$work/thresholds.txt" 2>&1
   pb=$?
@@ -67,15 +79,18 @@ if [ -d "$thresholds" ]; then
     exit 2
   fi
   threshold_arg=(--thresholds "$work/thresholds.txt")
-  cp "$work/thresholds.txt" "$out/thresholds-check.txt"
 else
   echo "no stored thresholds for $toolchain: see Benchmarks/README.md to record them" >&2
   threshold_arg=()
 fi
 
 echo "== report ($out)"
+mkdir -p "$out"
+[ -f "$work/thresholds.txt" ] && cp "$work/thresholds.txt" "$out/thresholds-check.txt"
 cp "$work/compare.json" "$out/compare.json"
-.build/release/subterra-compare report --compare "$work/compare.json" "${threshold_arg[@]}" --out "$out" \
+ratio_arg=()
+[ -f "$thresholds/ratios.json" ] && ratio_arg=(--ratios "$thresholds/ratios.json")
+.build/release/subterra-compare report --compare "$work/compare.json" "${threshold_arg[@]}" "${ratio_arg[@]}" --out "$out" \
   ${readme:+--readme "$readme"}
 status=$?
 if [ $status -eq 1 ]; then

@@ -33,7 +33,7 @@ public enum Gate {
     /// Checks `peers` against `peers[0]` on the first `limit` queries of each workload.
     /// - Throws: `GateFailure` naming the workload and the first differing query.
     public static func check(
-        peers: [any IndexPeer], data: StreetSegments, queries q: QuerySet, limit: Int, size: Int,
+        peers: [any IndexPeer], data: SegmentSet, queries q: QuerySet, limit: Int, size: Int,
         workloads: Set<String>? = nil
     ) throws(GateFailure) {
         guard let ref = peers.first else { return }

@@ -51,7 +51,7 @@ public final class BoostPeer: IndexPeer {
     var scratch = Scratch()
 
     /// - Parameter packed: bulk-load (packing constructor) when true, else one insert per item.
-    public init(_ data: StreetSegments, packed: Bool) {
+    public init(_ data: SegmentSet, packed: Bool) {
         name = "boost"  // same series name in build_dynamic and build_packed charts
         handle = data.coordinates.withUnsafeBufferPointer { buf in
             packed ? boost_index_build(buf.baseAddress, data.count) : boost_index_build_insert(buf.baseAddress, data.count)
@@ -102,7 +102,7 @@ public final class GEOSPeer: IndexPeer {
     let handle: OpaquePointer
     var scratch = Scratch()
 
-    public init(_ data: StreetSegments) {
+    public init(_ data: SegmentSet) {
         handle = data.coordinates.withUnsafeBufferPointer { geos_index_build($0.baseAddress, data.count) }!
     }
     deinit { geos_index_free(handle) }
@@ -149,8 +149,8 @@ public final class GEOSPeer: IndexPeer {
 /// gate on a sample of queries, never timed.
 public final class BruteForcePeer: IndexPeer {
     public let name = "brute"
-    let data: StreetSegments
-    public init(_ data: StreetSegments) { self.data = data }
+    let data: SegmentSet
+    public init(_ data: SegmentSet) { self.data = data }
     public var reportedBytes: Int? { nil }
 
     public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {

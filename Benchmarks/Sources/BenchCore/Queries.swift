@@ -10,7 +10,7 @@ public struct QuerySet: Sendable {
     public var polygons: [[Double]]
 
     /// Builds `count` queries of each kind around `data`, deterministically from `seed`.
-    public static func make(count: Int, around data: StreetSegments, seed: UInt64) -> QuerySet {
+    public static func make(count: Int, around data: SegmentSet, seed: UInt64) -> QuerySet {
         var rng = SplitMix64(seed: seed ^ 0x0051_E7E5_0000_0002)
         func anchor() -> (Double, Double) {
             let s = data.segment(Int(rng.next() % UInt64(data.count)))

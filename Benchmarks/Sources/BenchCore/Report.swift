@@ -138,6 +138,39 @@ public func parseThresholdLog(_ text: String) -> ThresholdOutcome {
     return ThresholdOutcome(status: status, regressions: worse, improvements: better)
 }
 
+// MARK: - Ratio thresholds
+
+/// Stored Subterra-to-best-peer throughput ratios, keyed "workload_size" (e.g. "window_1e6").
+/// Both sides of a ratio come from the same process run, so unlike absolute times it survives a
+/// busy shared machine; a fall of more than `tolerance` (relative) is a regression.
+public struct RatioThresholds: Codable, Sendable {
+    public var tolerance: Double
+    public var ratios: [String: Double]
+    public var seed: UInt64
+    public var recorded: String
+
+    public init(from run: CompareRun, tolerance: Double = 0.3) {
+        self.tolerance = tolerance
+        seed = run.seed
+        recorded = run.date
+        ratios = [:]
+        for r in run.results { if let q = r.ratioToBestPeer { ratios["\(r.workload)_\(sizeLabel(r.size))"] = q } }
+    }
+
+    /// Deviations of `run` from the stored ratios, as (regressions, improvements).
+    public func check(_ run: CompareRun) -> ([ThresholdDeviation], [ThresholdDeviation]) {
+        var worse = [ThresholdDeviation](), better = [ThresholdDeviation]()
+        for r in run.results {
+            let key = "\(r.workload)_\(sizeLabel(r.size))"
+            guard let stored = ratios[key], let now = r.ratioToBestPeer else { continue }
+            let metric = "subterra/best-peer throughput ratio \(fmt(now)) vs stored \(fmt(stored))"
+            if now < stored * (1 - tolerance) { worse.append(ThresholdDeviation(benchmark: "subterra-compare:" + key, metric: metric)) }
+            if now > stored * (1 + tolerance) { better.append(ThresholdDeviation(benchmark: "subterra-compare:" + key, metric: metric)) }
+        }
+        return (worse, better)
+    }
+}
+
 public struct Summary: Codable, Sendable {
     public var run: CompareRun
     public var thresholds: ThresholdOutcome
@@ -155,11 +188,11 @@ func esc(_ s: String) -> String {
 /// A log-log line chart, one series per name. Pure SVG 1.1.
 public func svgLineChart(title: String, yLabel: String, series: [(String, [(Double, Double)])], logY: Bool = true,
                          referenceY: Double? = nil) -> String {
-    let w = 640.0, h = 400.0, ml = 80.0, mr = 120.0, mt = 40.0, mb = 50.0
+    let w = 680.0, h = 400.0, ml = 80.0, mr = 150.0, mt = 40.0, mb = 50.0
     let pts = series.flatMap(\.1).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
     guard !pts.isEmpty else { return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"60\"><text x=\"10\" y=\"30\">\(esc(title)): no data</text></svg>\n" }
     var x0 = floor(log10(pts.map(\.0).min()!)), x1 = ceil(log10(pts.map(\.0).max()!))
-    if x1 <= x0 { x0 -= 0.5; x1 += 0.5 }
+    if x1 <= x0 { x0 -= 1; x1 += 1 }
     func ty(_ v: Double) -> Double { logY ? log10(v) : v }
     var ys = pts.map { ty($0.1) }
     if let r = referenceY { ys.append(ty(r)) }
@@ -210,10 +243,19 @@ public func svgLineChart(title: String, yLabel: String, series: [(String, [(Doub
 // MARK: - Report
 
 @discardableResult
-public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, readme: String?) throws -> ThresholdOutcome {
+public func writeReport(
+    run: CompareRun, thresholdLog: String?, ratioThresholds: RatioThresholds? = nil, to dir: String, readme: String?
+) throws -> ThresholdOutcome {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let thresholds = thresholdLog.map(parseThresholdLog)
+    var thresholds = thresholdLog.map(parseThresholdLog)
         ?? ThresholdOutcome(status: "not-run", regressions: [], improvements: [])
+    if let ratioThresholds {
+        let (worse, better) = ratioThresholds.check(run)
+        thresholds.regressions += worse
+        thresholds.improvements += better
+        thresholds.status = !thresholds.regressions.isEmpty ? "regression"
+            : (!thresholds.improvements.isEmpty ? "improvement" : (thresholdLog == nil ? "pass (ratios only)" : "pass"))
+    }
     var ratios = [String: [String: Double]]()
     for r in run.results { if let q = r.ratioToBestPeer { ratios[r.workload, default: [:]][sizeLabel(r.size)] = q } }
     try writeFile(dir + "/summary.json", encodeJSON(Summary(run: run, thresholds: thresholds, subterraToBestPeer: ratios)))
@@ -242,7 +284,7 @@ public func writeReport(run: CompareRun, thresholdLog: String?, to dir: String, 
     md += "Machine: \(run.machine.cpu), \(run.machine.cores) cores, \(run.machine.memoryBytes >> 30) GiB, kernel \(run.machine.kernel), \(run.machine.toolchain); "
     md += "load average \(fmt(run.machine.loadAverageAtStart)) → \(fmt(run.machine.loadAverageAtEnd)).\n\n"
     md += "Correctness gate: **\(run.gate)** (all peers returned the same id sets; distances within 1e-9 relative).\n\n"
-    md += "Threshold check (package-benchmark): **\(thresholds.status)**"
+    md += "Threshold check (package-benchmark absolute thresholds and stored Subterra/best-peer ratios): **\(thresholds.status)**"
     if !thresholds.regressions.isEmpty {
         md += "\n\nRegressed:\n" + thresholds.regressions.map { "- \($0.benchmark): \($0.metric)" }.joined(separator: "\n")
     }

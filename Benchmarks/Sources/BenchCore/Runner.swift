@@ -1,8 +1,8 @@
 /// How to build one peer: used for timing builds and to get the index the queries run on.
 public struct PeerFactory: Sendable {
     public var name: String
-    public var build: @Sendable (StreetSegments) -> any IndexPeer
-    public init(_ name: String, build: @escaping @Sendable (StreetSegments) -> any IndexPeer) {
+    public var build: @Sendable (SegmentSet) -> any IndexPeer
+    public init(_ name: String, build: @escaping @Sendable (SegmentSet) -> any IndexPeer) {
         self.name = name
         self.build = build
     }
@@ -32,13 +32,13 @@ public enum Peers {
 
 /// Runs every workload at one size: build, gate, then interleaved timed repetitions.
 public struct SizeRunner {
-    public var data: StreetSegments
+    public var data: SegmentSet
     public var queries: QuerySet
     public var repetitions: Int
     public var log: (String) -> Void
 
     public init(size: Int, seed: UInt64, queryCount: Int, repetitions: Int, log: @escaping (String) -> Void) {
-        data = StreetSegments.generate(count: size, seed: seed)
+        data = SegmentSet.streets(count: size, seed: seed)
         queries = QuerySet.make(count: queryCount, around: data, seed: seed)
         self.repetitions = repetitions
         self.log = log

@@ -1,3 +1,4 @@
+import SubterraGeometry
 import SubterraIndex
 
 /// Subterra's index over segment boxes, refined with exact kernels through the allocation-free
@@ -14,7 +15,7 @@ public final class SubterraPackedPeer: IndexPeer {
     public var reportedBytes: Int? { index.memoryFootprint }
 
     /// Bulk-loads a `PackedRTree` from the segment boxes (Hilbert sort, node size 16).
-    public init(_ data: StreetSegments) {
+    public init(_ data: SegmentSet) {
         // Generated coordinates are finite by construction; a throw here is a benchmark bug.
         index = try! PackedRTree(boxes: segmentBoxes(data))
         coords = data.coordinates
@@ -40,7 +41,7 @@ public final class SubterraPackedPeer: IndexPeer {
                 boxLowerBound: { $0.distance(toX: x, y: y) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
-                    return pointSegmentDistance(x, y, c[i], c[i + 1], c[i + 2], c[i + 3])
+                    return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
                 },
                 filter: { _ in true }, scratch: scratch
             ) { n in
@@ -59,7 +60,7 @@ public final class SubterraPackedPeer: IndexPeer {
                 boxLowerBound: { $0.distance(toX: x, y: y) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
-                    return pointSegmentDistance(x, y, c[i], c[i + 1], c[i + 2], c[i + 3])
+                    return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
                 }
             ) { n in
                 out.append(n.id)
@@ -69,21 +70,24 @@ public final class SubterraPackedPeer: IndexPeer {
     }
 
     public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        // Building the polygon value allocates (its ring array); the engine builds it once per
+        // dig site, so the package-benchmark measures `polygonWithin(_:r:into:)` on prebuilt ones.
+        polygonWithin(digPolygon(ring), r: r, into: &out)
+    }
+
+    /// Segments within exact distance `r` of `polygon` (inside counts as 0), using
+    /// `Kernel.distance(segment:_:polygon:)`; allocates nothing.
+    public func polygonWithin(_ polygon: Polygon, r: Double, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        var bounds = Box(x: ring[0], y: ring[1])
-        var j = 2
-        while j < ring.count {
-            bounds = bounds.union(Box(x: ring[j], y: ring[j + 1]))
-            j += 2
-        }
-        let polygonBox = bounds
+        let e = polygon.exterior.envelope
+        let polygonBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
         coords.withUnsafeBufferPointer { c in
             index.forEachWithin(
                 distance: r,
                 boxLowerBound: { $0.distance(to: polygonBox) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
-                    return segmentPolygonDistance(c[i], c[i + 1], c[i + 2], c[i + 3], ring: ring)
+                    return Kernel.distance(segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]), polygon: polygon)
                 }
             ) { n in
                 out.append(n.id)
@@ -93,8 +97,18 @@ public final class SubterraPackedPeer: IndexPeer {
     }
 }
 
+/// A dig polygon from an open ring of x,y pairs (the form the C peers take).
+public func digPolygon(_ ring: [Double]) -> Polygon {
+    var points = [Point]()
+    points.reserveCapacity(ring.count / 2 + 1)
+    for j in stride(from: 0, to: ring.count, by: 2) { points.append(Point(ring[j], ring[j + 1])) }
+    points.append(points[0])
+    // Generated rings are closed, finite and have >= 4 vertices; a throw is a benchmark bug.
+    return Polygon(exterior: try! LinearRing(points))
+}
+
 /// Segment boxes in id order.
-func segmentBoxes(_ data: StreetSegments) -> [Box] {
+func segmentBoxes(_ data: SegmentSet) -> [Box] {
     var boxes = [Box]()
     boxes.reserveCapacity(data.count)
     data.coordinates.withUnsafeBufferPointer { c in
@@ -115,9 +129,9 @@ func segmentBoxes(_ data: StreetSegments) -> [Box] {
 public final class SubterraDynamicPeer: IndexPeer {
     public let name: String
     let tree: DynamicRTree
-    let data: StreetSegments
+    let data: SegmentSet
 
-    public init(_ data: StreetSegments, batch: Int = 1) {
+    public init(_ data: SegmentSet, batch: Int = 1) {
         self.data = data
         name = batch == 1 ? "subterra" : "subterra-batch\(batch)"
         tree = try! DynamicRTree()

@@ -3,9 +3,11 @@
 //
 //   subterra-compare run [--sizes 10000,100000,1000000] [--large] [--seed N] [--queries N]
 //                        [--reps N] [--gate-only] [--out compare.json]
-//   subterra-compare report --compare compare.json --thresholds thresholds.txt
-//                           --out reports/YYYY-MM-DD [--readme ../README.md]
+//   subterra-compare report --compare compare.json [--thresholds thresholds.txt]
+//                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
+//   subterra-compare update-ratios --compare compare.json --out Thresholds/ratios.json [--tolerance 0.3]
 import BenchCore
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -108,7 +110,11 @@ case "report":
     do {
         let run = try decodeCompare(readFile(comparePath))
         let thresholds = try option("--thresholds").map { try readFile($0) }
-        let outcome = try writeReport(run: run, thresholdLog: thresholds, to: outDir, readme: option("--readme"))
+        let ratios = try option("--ratios").map { path in
+            try JSONDecoder().decode(RatioThresholds.self, from: Data(readFile(path).utf8))
+        }
+        let outcome = try writeReport(
+            run: run, thresholdLog: thresholds, ratioThresholds: ratios, to: outDir, readme: option("--readme"))
         log("report written to \(outDir)")
         print("thresholds: \(outcome.status)")
         for d in outcome.improvements { print("  improved: \(d.benchmark) \(d.metric)") }
@@ -117,6 +123,20 @@ case "report":
         if !outcome.regressions.isEmpty { exit(1) }
     } catch {
         die("report: \(error)", code: 74)
+    }
+
+case "update-ratios":
+    // Stores the Subterra/best-peer ratios of a run as the new reference (after an intended change).
+    guard let comparePath = option("--compare"), let outPath = option("--out") else {
+        die("update-ratios needs --compare FILE --out FILE")
+    }
+    do {
+        let run = try decodeCompare(readFile(comparePath))
+        let tolerance = option("--tolerance").flatMap(Double.init) ?? 0.3
+        try writeFile(outPath, encodeJSON(RatioThresholds(from: run, tolerance: tolerance)))
+        log("ratio thresholds written to \(outPath)")
+    } catch {
+        die("update-ratios: \(error)", code: 74)
     }
 
 default:

@@ -40,7 +40,7 @@ final class SkewedPeer: IndexPeer {
 }
 
 @Suite struct GateTests {
-    let data = StreetSegments.generate(count: 3000, seed: 7)
+    let data = SegmentSet.streets(count: 3000, seed: 7)
     var queries: QuerySet { QuerySet.make(count: 60, around: data, seed: 7) }
 
     @Test func allPeersAgreeWithBruteForce() throws {
