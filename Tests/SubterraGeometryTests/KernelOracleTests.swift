@@ -58,9 +58,9 @@ import SubterraGeometry
             g.free(line)
             let s = scale(a, b, p)
             let ok = distancesAgree(mine.distance, d, scale: s)
-                && distancesAgree(Kernel.distance(mine.point, onLine), 0, scale: s)
+                && pointsAgree(Kernel.distance(mine.point, onLine), 0, scale: s)
                 && mine.t >= 0 && mine.t <= 1
-                && distancesAgree(Kernel.distance(Kernel.interpolate(a, b, t: mine.t), mine.point), 0, scale: s)
+                && pointsAgree(Kernel.distance(Kernel.interpolate(a, b, t: mine.t), mine.point), 0, scale: s)
             if !ok && bad.count < 5 { bad.append("\(p) to \(a)-\(b): \(mine) vs \(d) \(onLine)") }
         }
         #expect(bad.isEmpty, "\(bad)")
@@ -90,9 +90,9 @@ import SubterraGeometry
             // more than 0.
             let ok = predicateOK && (!myHit || mine.distance == 0)
                 && distancesAgree(mine.distance, d, scale: s)
-                && distancesAgree(Kernel.distance(mine.first, mine.second), mine.distance, scale: s)
-                && distancesAgree(Kernel.distance(mine.first, segment: a0, a1), 0, scale: s)
-                && distancesAgree(Kernel.distance(mine.second, segment: b0, b1), 0, scale: s)
+                && pointsAgree(Kernel.distance(mine.first, mine.second), mine.distance, scale: s)
+                && pointsAgree(Kernel.distance(mine.first, segment: a0, a1), 0, scale: s)
+                && pointsAgree(Kernel.distance(mine.second, segment: b0, b1), 0, scale: s)
             if !ok && bad.count < 5 { bad.append("\(a0)-\(a1) \(b0)-\(b1): \(mine) \(myHit) vs \(d) \(hit)") }
         }
         #expect(bad.isEmpty, "\(bad)")
@@ -117,19 +117,19 @@ import SubterraGeometry
             case (.point(let p), .point(let q)):
                 // Near-collinear crossings are ill-conditioned: any point on both segments (to
                 // rounding) is a right answer, so check that rather than GEOS's exact bits.
-                ok = distancesAgree(Kernel.distance(p, q), 0, scale: s)
-                    || (distancesAgree(Kernel.distance(p, segment: a0, a1), 0, scale: s)
-                        && distancesAgree(Kernel.distance(p, segment: b0, b1), 0, scale: s))
+                ok = pointsAgree(Kernel.distance(p, q), 0, scale: s)
+                    || (pointsAgree(Kernel.distance(p, segment: a0, a1), 0, scale: s)
+                        && pointsAgree(Kernel.distance(p, segment: b0, b1), 0, scale: s))
             case (.none, _), (_, .none):
                 ok = !g.agreesOnOrientation([(a0, a1, b0), (a0, a1, b1), (b0, b1, a0), (b0, b1, a1)])
             case (.overlap(let p0, let p1), .segment(let q0, let q1)):
                 let direct = Kernel.distance(p0, q0) + Kernel.distance(p1, q1)
                 let swapped = Kernel.distance(p0, q1) + Kernel.distance(p1, q0)
-                ok = distancesAgree(min(direct, swapped), 0, scale: s)
+                ok = pointsAgree(min(direct, swapped), 0, scale: s)
             case (.point(let p), _), (.overlap(let p, _), _):
                 // GEOS's overlay nodes near-collinear segments into a multi line; ours is exact.
-                ok = distancesAgree(Kernel.distance(p, segment: a0, a1), 0, scale: s)
-                    && distancesAgree(Kernel.distance(p, segment: b0, b1), 0, scale: s)
+                ok = pointsAgree(Kernel.distance(p, segment: a0, a1), 0, scale: s)
+                    && pointsAgree(Kernel.distance(p, segment: b0, b1), 0, scale: s)
             default: ok = false
             }
             if !ok && bad.count < 5 { bad.append("\(a0)-\(a1) \(b0)-\(b1): \(mine) vs \(inter)") }
@@ -299,7 +299,7 @@ import SubterraGeometry
             let at = line.position(atDistance: along)
             let closest = line.closestPosition(to: q)
             let ok = distancesAgree(line.length, len, scale: s)
-                && distancesAgree(Kernel.distance(at.point, atG), 0, scale: s)
+                && pointsAgree(Kernel.distance(at.point, atG), 0, scale: s)
                 && distancesAgree(closest.distance, line.distance(to: q), scale: s)
                 // Ties between equally near segments may pick different ones; compare only when
                 // GEOS's projected point is as near as ours.
