@@ -150,6 +150,24 @@ struct ImportSurveyTests {
         #expect(lines[8]?.first?.check == .invalidGeometry) // NaN coordinate
         #expect(lines[9]?.first?.check == .duplicateIdentifier)
         #expect(r.report.dropped.count == 5)
+
+        // EWKT SRIDs are honoured per record.
+        let ewkt = """
+            id,layer,geom
+            1,DL,"SRID=4490;LINESTRING (121.37 28.37, 121.371 28.37)"
+            2,DL,"LINESTRING (634299.74 3140209.08, 634397.78 3140210.19)"
+            3,DL,"SRID=999999;LINESTRING (1 2, 3 4)"
+            """
+        let ep = try write(ewkt, "ewkt.csv", in: dir)
+        let r2 = try Importer.read([ImportSource(path: ep, format: .csv(geometryColumn: "geom"), content: .segments,
+                                                 mapping: FieldMapping(fields: ["id": .field("id"), "layer": .field("layer")]))],
+                                   options: ImportOptions(policy: .lenient))
+        #expect(r2.segments.count == 2)
+        if r2.segments.count == 2 {
+            let a = r2.segments[0].geometry.points[0], b = r2.segments[1].geometry.points[0]
+            #expect(abs(a.x - b.x) < 0.01 && abs(a.y - b.y) < 0.01)
+        }
+        #expect(r2.report.dropped.first?.location.index == 4)
     }
 
     @Test("a missing or unreadable file, and a broken mapping, give clear errors")

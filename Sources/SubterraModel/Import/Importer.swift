@@ -240,22 +240,37 @@ enum SourceLoader {
         }
     }
 
-    /// Transforms record geometries (and nothing else: `x`/`y` fields of survey tables are in the
-    /// target CRS or transformed by the builder). A record that fails keeps no geometry and says why.
+    /// Transforms record geometries (and nothing else: `x`/`y` fields of survey tables are
+    /// transformed by the builder) from `crs`, or from a record's own EWKT SRID unless the caller
+    /// forced a source CRS. A record that fails keeps no geometry and says why.
     static func transform(_ records: [SourceRecord], from crs: String, options: ImportOptions, file: String)
         throws(ImportError) -> [SourceRecord]
     {
-        if crs == options.targetCRS { return records }
-        let t: Transformer
-        do { t = try Transformer(from: crs, to: options.targetCRS) } catch {
-            throw ImportError("cannot transform from \(crs) to \(options.targetCRS): \(error)", file: file)
-        }
+        var transformers: [String: Transformer] = [:]
         var out = records
         for i in out.indices {
             guard let g = out[i].geometry else { continue }
+            let source = options.sourceCRS ?? out[i].srid.map { "EPSG:\($0)" } ?? crs
+            if source == options.targetCRS { continue }
+            let t: Transformer
+            if let known = transformers[source] {
+                t = known
+            } else {
+                do { t = try Transformer(from: source, to: options.targetCRS) } catch {
+                    // A file-wide CRS PROJ cannot use stops the import; a bad per-record SRID
+                    // costs only that record.
+                    if out[i].srid == nil || options.sourceCRS != nil {
+                        throw ImportError("cannot transform from \(source) to \(options.targetCRS): \(error)", file: file)
+                    }
+                    out[i].geometry = nil
+                    out[i].geometryError = "SRID \(out[i].srid!) is unusable: \(error)"
+                    continue
+                }
+                transformers[source] = t
+            }
             do { out[i].geometry = try t.transform(g) } catch {
                 out[i].geometry = nil
-                out[i].geometryError = "cannot transform from \(crs): \(error)"
+                out[i].geometryError = "cannot transform from \(source): \(error)"
             }
         }
         return out

@@ -41,12 +41,19 @@ public struct SourceRecord: Hashable, Sendable {
     public var geometry: Geometry?
     /// Why the geometry could not be read, when it could not.
     public var geometryError: String?
+    /// The EPSG code the record's own geometry declares (EWKT `SRID=4326;…`), overriding the
+    /// file's CRS for this record.
+    public var srid: Int32?
 
-    public init(location: RecordLocation, fields: [(String, SourceValue)], geometry: Geometry?, geometryError: String? = nil) {
+    public init(
+        location: RecordLocation, fields: [(String, SourceValue)], geometry: Geometry?, geometryError: String? = nil,
+        srid: Int32? = nil
+    ) {
         self.location = location
         self.fields = fields
         self.geometry = geometry
         self.geometryError = geometryError
+        self.srid = srid
     }
 
     /// The value of field `name`: exact match first, then case-insensitive.
@@ -57,7 +64,7 @@ public struct SourceRecord: Hashable, Sendable {
     }
 
     public static func == (a: SourceRecord, b: SourceRecord) -> Bool {
-        a.location == b.location && a.geometry == b.geometry && a.geometryError == b.geometryError
+        a.location == b.location && a.geometry == b.geometry && a.geometryError == b.geometryError && a.srid == b.srid
             && a.fields.map(\.0) == b.fields.map(\.0) && a.fields.map(\.1) == b.fields.map(\.1)
     }
 
@@ -171,15 +178,16 @@ public enum CSVReader {
             let loc = RecordLocation(file: file, unit: .line, index: row.line)
             var geometry: Geometry?
             var geometryError: String?
+            var srid: Int32?
             if let gi = geomIndex {
                 let wkt = gi < row.cells.count ? row.cells[gi] : ""
                 if wkt.allSatisfy(\.isWhitespace) {
                     geometryError = "geometry cell is empty"
                 } else {
-                    do { geometry = try WKT.parseWithSRID(wkt).geometry } catch { geometryError = "WKT: \(error)" }
+                    do { (geometry, srid) = try WKT.parseWithSRID(wkt) } catch { geometryError = "WKT: \(error)" }
                 }
             }
-            var rec = SourceRecord(location: loc, fields: fields, geometry: geometry, geometryError: geometryError)
+            var rec = SourceRecord(location: loc, fields: fields, geometry: geometry, geometryError: geometryError, srid: srid)
             if row.cells.count != names.count {
                 // Keep the record; the builder reports it so a shifted row is not read silently.
                 rec.fields.append(("__cellCountMismatch", .text("\(row.cells.count) cells, header has \(names.count)")))
