@@ -55,8 +55,11 @@ extension Kernel {
 
     /// The orientation of `c` relative to the directed line `a → b`, decided exactly.
     ///
-    /// Same convention and same answers as GEOS `GEOSOrientationIndex_r(a, b, c)`: `.counterClockwise`
-    /// (1) when `c` is left of `a → b`. Zero-length `a → b` gives `.collinear`.
+    /// Same convention as GEOS `GEOSOrientationIndex_r(a, b, c)`: `.counterClockwise` (1) when `c`
+    /// is left of `a → b`. Zero-length `a → b` gives `.collinear`. Exact for all finite input whose
+    /// nonzero coordinate differences exceed about 1e-145 (below that, products underflow into
+    /// subnormals and lose bits); it differs from GEOS only where GEOS's double-double is wrong
+    /// (see `orientationSignGEOS`).
     /// - Complexity: O(1); a handful of flops unless the filter fails (near-collinear input), then
     ///   a 16-term exact expansion summed on the stack.
     @inlinable
