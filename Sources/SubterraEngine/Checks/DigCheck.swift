@@ -197,15 +197,11 @@ extension UtilityEngine {
     }
 
     /// The largest clearance a dig can be held to: what pipes no table covers get, and the
-    /// search radius (with the largest accuracy). O(n) in rule-row count, not pipes.
+    /// search radius (with the largest accuracy). O(1) for a plain dig (kept per snapshot),
+    /// O(distinct pipe profiles) when the dig lays a utility.
     func maxExcavationClearance(_ snap: _Snapshot, _ planned: PipeProfile?) -> Double {
-        var best = 0.0
-        var seen = Set<PipeProfile>()
-        for p in snap.profiles where seen.insert(p).inserted {
-            let d = planned.map { rules.horizontal($0, p) } ?? rules.excavation(p)
-            best = max(best, d?.distance ?? 0)
-        }
-        return best
+        guard let planned else { return snap.maxExcavation }
+        return snap.distinctProfiles.map { rules.horizontal(planned, $0)?.distance ?? 0 }.max() ?? 0
     }
 
     static func layerSummaries(_ conflicts: [DigConflict]) -> [DigLayerSummary] {

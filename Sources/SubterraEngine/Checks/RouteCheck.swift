@@ -119,7 +119,7 @@ extension UtilityEngine {
                 : planned.depthAtStart
         }
         var maxRule = 0.0
-        for p in Set(snap.profiles) { maxRule = max(maxRule, rules.horizontal(planned.profile, p)?.distance ?? 0) }
+        for p in snap.distinctProfiles { maxRule = max(maxRule, rules.horizontal(planned.profile, p)?.distance ?? 0) }
         let reach = maxRule + nearMargin + size / 2 + snap.maxHalfWidth
 
         var findings: [RouteFinding] = []

@@ -36,9 +36,15 @@ final class _Snapshot: Sendable {
     let bounds: Envelope
     let maxAccuracy: Double
     let maxHalfWidth: Double
+    /// The distinct rule profiles present (far fewer than pipes), for per-query rule maxima.
+    let distinctProfiles: [PipeProfile]
+    /// Layers present.
+    let layers: Set<LayerCode>
+    /// The largest excavation clearance of any pipe: what unruled pipes get, and a dig's search radius.
+    let maxExcavation: Double
 
     /// Builds the table and bulk-loads the tree. O(n log n) in segments.
-    init(network: UtilityNetwork, version: UInt64) throws(EngineError) {
+    init(network: UtilityNetwork, version: UInt64, rules: ClearanceRules) throws(EngineError) {
         self.version = version
         self.network = network
         let segs = network.segments
@@ -98,6 +104,9 @@ final class _Snapshot: Sendable {
         self.bounds = bounds
         self.maxAccuracy = maxAccuracy
         self.maxHalfWidth = maxHalfWidth
+        distinctProfiles = Array(Set(profiles))
+        layers = Set(segs.map(\.layer))
+        maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
     }
 
     var count: Int { records.count }

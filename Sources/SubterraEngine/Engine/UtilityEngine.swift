@@ -12,7 +12,7 @@ import SubterraPROJ
 /// has accepted it is a new snapshot built and swapped in. A refused edit changes nothing.
 ///
 /// ```swift
-/// let store = try GeoPackageStore(path: "wenling.gpkg")
+/// let store = try GeoPackageStore.open(at: "wenling.gpkg")
 /// let engine = try UtilityEngine(store: store)
 /// let gas = try engine.nearest(to: .point(Point(501548, 3379503)), k: 1,
 ///                              filter: PipeFilter(layers: [.gas]))
@@ -37,7 +37,7 @@ public final class UtilityEngine: Sendable {
         self.rules = try Self.rulesOrBundled(rules)
         crs = network.crs
         store = nil
-        current = _Locked(try _Snapshot(network: network, version: 0))
+        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
     }
 
     /// An engine over everything in `store`; edits through ``apply(_:)`` are written to the store
@@ -50,7 +50,7 @@ public final class UtilityEngine: Sendable {
         }
         crs = network.crs
         self.store = store
-        current = _Locked(try _Snapshot(network: network, version: 0))
+        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
     }
 
     private static func rulesOrBundled(_ rules: ClearanceRules?) throws(EngineError) -> ClearanceRules {
@@ -89,7 +89,7 @@ public final class UtilityEngine: Sendable {
                     throw EngineError("the store refused the edit: \(error)", at: "store")
                 }
             }
-            let snap = try _Snapshot(network: next, version: old.version + 1)
+            let snap = try _Snapshot(network: next, version: old.version + 1, rules: rules)
             current.withLock { $0 = snap }
         }
     }

@@ -108,7 +108,12 @@ extension UtilityEngine {
         let dx = max(abs(b.maxX - e.minX), abs(e.maxX - b.minX))
         let dy = max(abs(b.maxY - e.minY), abs(e.maxY - b.minY))
         let reach = min(maxDistance, (dx * dx + dy * dy).squareRoot() * (1 + 1e-12) + 1e-9)
-        let layersWanted: Set<LayerCode>? = perLayer ? Set(snap.records.lazy.filter(filter.accepts).map(\.layer)) : nil
+        // Layers that can answer: those present, cut down by the filter (a scan only when the
+        // filter looks at more than the layer).
+        let layersWanted: Set<LayerCode>? = !perLayer ? nil
+            : filter.owners == nil && filter.subtypes == nil && filter.predicate == nil
+            ? snap.layers.intersection(filter.layers ?? snap.layers)
+            : Set(snap.records.lazy.filter(filter.accepts).map(\.layer))
         var radius = min(reach, 16)
         while true {
             var found: [(Int, _Closest)] = []
