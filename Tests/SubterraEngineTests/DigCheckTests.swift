@@ -165,6 +165,15 @@ import Testing
         #expect(r.conflicts[0].severity == .critical)
     }
 
+    @Test func filteredDigCheckIsTheFilteredSubset() throws {
+        let area = Geometry.polygon(rect(origin.x - 60, origin.y - 60, origin.x + 60, origin.y + 60))
+        let all = try engine.digCheck(DigRequest(area: area, plannedDepth: 2))
+        let gas = try engine.digCheck(DigRequest(area: area, plannedDepth: 2), filter: PipeFilter(owners: ["Wenling Gas"]))
+        #expect(!gas.conflicts.isEmpty)
+        #expect(gas.conflicts == all.conflicts.filter { $0.owner == "Wenling Gas" })
+        #expect(gas.owners.map(\.owner) == ["Wenling Gas"])
+    }
+
     @Test func badDigRequestsAreRefused() throws {
         let area = Geometry.polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10))
         #expect(throws: EngineError.self) { try engine.digCheck(DigRequest(area: area, plannedDepth: -1)) }

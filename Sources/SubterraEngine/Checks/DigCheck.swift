@@ -144,7 +144,8 @@ extension UtilityEngine {
     /// for notice in report.owners { print(notice.owner, notice.pipeIDs, notice.highestSeverity) }
     /// ```
     /// - Complexity: O(log n + c·v) for c pipes in the area grown by the largest clearance.
-    public func digCheck(_ request: DigRequest) throws(EngineError) -> DigReport {
+    /// - Parameter filter: which pipes to consider (default all), e.g. one operator's network.
+    public func digCheck(_ request: DigRequest, filter: PipeFilter = .all) throws(EngineError) -> DigReport {
         let at = "digCheck"
         guard request.plannedDepth.isFinite, request.plannedDepth >= 0 else {
             throw EngineError("planned depth is \(request.plannedDepth); must be finite and >= 0", at: at)
@@ -154,7 +155,7 @@ extension UtilityEngine {
         let fallback = maxExcavationClearance(snap, request.plannedUtility)
         let reach = fallback + snap.maxAccuracy
         var conflicts: [DigConflict] = []
-        scan(snap, q, within: reach, .all) { r, c in
+        scan(snap, q, within: reach, filter) { r, c in
             let s = snap.records[r]
             let profile = snap.profiles[r]
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) } ?? rules.excavation(profile)

@@ -101,7 +101,10 @@ extension UtilityEngine {
     /// for v in try engine.routeCheck(main).violations { print(v.pipeID!, v.required, v.actual!) }
     /// ```
     /// - Complexity: O(log n + c·v·w) for c pipes within the largest clearance of the route.
-    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0) throws(EngineError) -> RouteReport {
+    /// - Parameter filter: which existing pipes to check against (default all).
+    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all)
+        throws(EngineError) -> RouteReport
+    {
         let at = "routeCheck"
         try Self.checkDistance(nearMargin, "nearMargin", at: at)
         for (name, d) in [("depthAtStart", planned.depthAtStart), ("depthAtEnd", planned.depthAtEnd)] {
@@ -124,7 +127,7 @@ extension UtilityEngine {
 
         var findings: [RouteFinding] = []
         var unruled: [Int64] = []
-        scan(snap, route, within: reach, .all) { r, c in
+        scan(snap, route, within: reach, filter) { r, c in
             let s = snap.records[r]
             let profile = snap.profiles[r]
             // Crossings: proper or touching points shared with the route; collinear overlaps are

@@ -1,5 +1,6 @@
 import SubterraGEOS
 import SubterraGeometry
+import SubterraIndex
 import SubterraModel
 
 /// Which pipes a query considers: by layer, owner, sub-type and/or any predicate on the record.
@@ -89,8 +90,9 @@ extension UtilityEngine {
     /// - Parameters:
     ///   - geometry: any geometry, in `crs` (nil: the map CRS); areas count as filled.
     ///   - maxDistance: ignore pipes farther than this (metres).
-    /// - Complexity: best-first by growing radius over the packed tree: O(log n + c) per round for c
-    ///   candidates, a few rounds; exact distances only for candidates. Ties are broken by segment id.
+    /// - Complexity: best-first search of the packed tree (`PackedRTree.nearest`), about
+    ///   O((log n + k) log n) node visits, exact distances only for items whose box could still
+    ///   hold an answer; with `perLayer`, one search per layer. Equal distances keep map order.
     public func nearest(
         to geometry: Geometry, crs: String? = nil, k: Int = 1, maxDistance: Double = .infinity,
         perLayer: Bool = false, filter: PipeFilter = .all
@@ -102,39 +104,23 @@ extension UtilityEngine {
         }
         let q = try toMap(geometry, crs: crs, at: at)
         let snap = snapshot
-        guard snap.count > 0 else { return [] }
-        // Any pipe lies within `reach` of the query: the farthest corner of the map's bounds.
-        let b = snap.bounds, e = q.envelope
-        let dx = max(abs(b.maxX - e.minX), abs(e.maxX - b.minX))
-        let dy = max(abs(b.maxY - e.minY), abs(e.maxY - b.minY))
-        let reach = min(maxDistance, (dx * dx + dy * dy).squareRoot() * (1 + 1e-12) + 1e-9)
-        // Layers that can answer: those present, cut down by the filter (a scan only when the
-        // filter looks at more than the layer).
-        let layersWanted: Set<LayerCode>? = !perLayer ? nil
-            : filter.owners == nil && filter.subtypes == nil && filter.predicate == nil
-            ? snap.layers.intersection(filter.layers ?? snap.layers)
-            : Set(snap.records.lazy.filter(filter.accepts).map(\.layer))
-        var radius = min(reach, 16)
-        while true {
-            var found: [(Int, _Closest)] = []
-            scan(snap, q, within: radius, filter) { found.append(($0, $1)) }
-            found.sort { ($0.1.distance, snap.records[$0.0].id) < ($1.1.distance, snap.records[$1.0].id) }
-            let enough: Bool
-            var out: [PipeHit] = []
-            if let layersWanted {
-                var byLayer: [LayerCode: [PipeHit]] = [:]
-                for (r, c) in found where byLayer[snap.records[r].layer, default: []].count < k {
-                    byLayer[snap.records[r].layer, default: []].append(hit(snap, r, c))
-                }
-                enough = layersWanted.allSatisfy { byLayer[$0, default: []].count >= k }
-                for layer in byLayer.keys.sorted() { out += byLayer[layer]! }
-            } else {
-                enough = found.count >= k
-                out = found.prefix(k).map { hit(snap, $0.0, $0.1) }
-            }
-            if enough || radius >= reach { return out }
-            radius = min(reach, radius * 4)
+        let e = q.envelope
+        let queryBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
+        // Best-first over the packed tree: boxes are bounded below by their distance to the
+        // query's box; items get the exact kernel distance (recomputed with the closest point
+        // for the k winners only).
+        func search(_ accept: (Int) -> Bool) -> [PipeHit] {
+            snap.index.nearest(
+                k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(to: queryBox) },
+                exactDistance: { snap.closest(row: Int($0), to: q).distance }, filter: { accept(Int($0)) }
+            ).map { n in hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q)) }
         }
+        guard perLayer else { return search { filter.accepts(snap.records[$0]) } }
+        var out: [PipeHit] = []
+        for layer in snap.layers.intersection(filter.layers ?? snap.layers).sorted() {
+            out += search { snap.records[$0].layer == layer && filter.accepts(snap.records[$0]) }
+        }
+        return out
     }
 
     /// Pipes that cross, touch or lie inside `geometry` (a polygon, box, line or point in `crs`),
