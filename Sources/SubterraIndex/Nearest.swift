@@ -300,6 +300,18 @@ struct _NearestState {
         }
     }
 
+    /// Queues loose items (a dynamic snapshot's unpacked tail) as unrefined items.
+    @inlinable
+    mutating func seed(_ items: [DynamicRTree._TailItem], lowerBound: (Box) throws -> Double, filter: (UInt32) -> Bool) rethrows {
+        for item in items {
+            let lb = try lowerBound(item.box)
+            let key = lb - lb * 0x1p-40
+            if key <= bound, filter(item.id) {
+                push(_QueueSlot(_HeapEntry(key: key, tag: _kindUnrefined << _kindShift | UInt64(item.id)), run: -1))
+            }
+        }
+    }
+
     /// Queues the children of node `tag` of `tree` as one run: sub-nodes keyed by their deflated
     /// lower bound, items (that pass the filters) keyed by their deflated box lower bound.
     @inlinable @inline(__always)
@@ -355,6 +367,7 @@ struct _NearestState {
     mutating func next(
         _ first: borrowing PackedRTree, _ second: borrowing PackedRTree,
         excludedFromFirst: (UInt32) -> Bool,
+        excludedFromSecond: (UInt32) -> Bool,
         lowerBound: (Box) throws -> Double,
         exactDistance: (UInt32) throws -> Double,
         filter: (UInt32) -> Bool
@@ -373,7 +386,7 @@ struct _NearestState {
                 if e.tag & _treeBit == 0 {
                     try expand(first, tag: e.tag, excluded: excludedFromFirst, lowerBound: lowerBound, filter: filter)
                 } else {
-                    try expand(second, tag: e.tag, excluded: { _ in false }, lowerBound: lowerBound, filter: filter)
+                    try expand(second, tag: e.tag, excluded: excludedFromSecond, lowerBound: lowerBound, filter: filter)
                 }
             case _kindUnrefined:
                 let id = UInt32(truncatingIfNeeded: e.tag)
@@ -455,7 +468,7 @@ extension PackedRTree {
         try state.start(self, treeBit: 0, lowerBound: boxLowerBound)
         var reported = 0
         while let n = try state.next(
-            self, self, excludedFromFirst: { _ in false }, lowerBound: boxLowerBound,
+            self, self, excludedFromFirst: { _ in false }, excludedFromSecond: { _ in false }, lowerBound: boxLowerBound,
             exactDistance: exactDistance, filter: filter)
         {
             reported += 1
@@ -545,7 +558,8 @@ extension PackedRTree {
         exactDistance: @escaping (UInt32) -> Double,
         filter: @escaping (UInt32) -> Bool = { _ in true }
     ) -> NearestIterator {
-        NearestIterator(first: self, second: PackedRTree(), excluded: { _ in false }, maxDistance: maxDistance,
+        NearestIterator(first: self, second: PackedRTree(), loose: [], excludedFirst: { _ in false },
+                        excludedSecond: { _ in false }, maxDistance: maxDistance,
                         boxLowerBound: boxLowerBound, exactDistance: exactDistance, filter: filter)
     }
 }
@@ -556,28 +570,32 @@ extension PackedRTree {
 public final class NearestIterator: IteratorProtocol, Sequence {
     let first: PackedRTree
     let second: PackedRTree
-    let excluded: (UInt32) -> Bool
+    let excludedFirst: (UInt32) -> Bool
+    let excludedSecond: (UInt32) -> Bool
     let boxLowerBound: (Box) -> Double
     let exactDistance: (UInt32) -> Double
     let filter: (UInt32) -> Bool
     var state: _NearestState
 
-    init(first: PackedRTree, second: PackedRTree, excluded: @escaping (UInt32) -> Bool, maxDistance: Double,
+    init(first: PackedRTree, second: PackedRTree, loose: [DynamicRTree._TailItem],
+         excludedFirst: @escaping (UInt32) -> Bool, excludedSecond: @escaping (UInt32) -> Bool, maxDistance: Double,
          boxLowerBound: @escaping (Box) -> Double, exactDistance: @escaping (UInt32) -> Double,
          filter: @escaping (UInt32) -> Bool) {
         self.first = first
         self.second = second
-        self.excluded = excluded
+        self.excludedFirst = excludedFirst
+        self.excludedSecond = excludedSecond
         self.boxLowerBound = boxLowerBound
         self.exactDistance = exactDistance
         self.filter = filter
         self.state = _NearestState(scratch: NearestScratch(), maxDistance: maxDistance, k: 0)
         state.start(first, treeBit: 0, lowerBound: boxLowerBound)
         state.start(second, treeBit: _treeBit, lowerBound: boxLowerBound)
+        state.seed(loose, lowerBound: boxLowerBound, filter: filter)
     }
 
     public func next() -> Neighbor? {
-        state.next(first, second, excludedFromFirst: excluded, lowerBound: boxLowerBound,
+        state.next(first, second, excludedFromFirst: excludedFirst, excludedFromSecond: excludedSecond, lowerBound: boxLowerBound,
                    exactDistance: exactDistance, filter: filter)
     }
 }
