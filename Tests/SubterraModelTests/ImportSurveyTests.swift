@@ -107,6 +107,31 @@ struct ImportSurveyTests {
         #expect(deep.endDepth == 25 && deep.section == nil && deep.gasPressureMPa == nil)
     }
 
+    @Test("ground elevation = top elevation + depth is checked at each end")
+    func groundElevation() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pts = try write("""
+            点号,管线类别,特征,X,Y,地面高程
+            A,JS,弯头,3379000,501000,5.00
+            B,JS,弯头,3379000,501010,5.00
+            """, "p.csv", in: dir)
+        let segs = try write("""
+            起点号,终点号,管线类别,起点埋深,终点埋深,起点管顶高程,终点管顶高程,高程类型,管径
+            A,B,JS,1.00,1.00,4.00,3.80,管顶,DN200
+            A,B,JS,1.00,1.00,3.70,3.80,管底,DN300
+            """, "s.csv", in: dir)
+        let r = try Importer.read([
+            ImportSource(path: pts, format: .csv(geometryColumn: nil), content: .points, mapping: try mapping("cjj61-survey-points.json")),
+            ImportSource(path: segs, format: .csv(geometryColumn: nil), content: .segments, mapping: try mapping("cjj61-survey-segments.json")),
+        ], options: ImportOptions(policy: .lenient))
+        let found = r.report.issues(.inconsistentPointDepth).filter { $0.message.contains("ground elevation") }
+            .map { "\($0.location.index!):\($0.location.field!)" }
+        // Line 2: start 4.00 + 1.00 = 5.00 (ok), end 3.80 + 1.00 = 4.80 (off by 0.2).
+        // Line 3: bottom 3.70 + DN300 = top 4.00, + 1.00 = 5.00 (ok); end 3.80 + 0.3 + 1.00 = 5.10 (off).
+        #expect(found == ["2:终点埋深", "3:终点埋深"])
+    }
+
     @Test("strict rejects the whole import and says why")
     func strict() throws {
         let (r, e, dir) = try importTables(policy: .strict)

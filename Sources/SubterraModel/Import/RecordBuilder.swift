@@ -415,7 +415,9 @@ struct RecordBuilder {
             kept.append(d)
             segments.append(seg)
         }
-        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, drafts: kept, options: options))
+        var ground: [PointNumber: Double] = [:]
+        for p in points { if let g = p.groundElevation { ground[p.number] = g } }
+        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, drafts: kept, ground: ground, options: options))
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location

@@ -2,13 +2,18 @@ import Foundation
 import SubterraGeometry
 
 /// Checks that need more than one record: duplicate and reversed segments, zero length, start
-/// equal to end, and points whose depth differs between the segments that meet them.
+/// equal to end, points whose depth differs between the segments that meet them, and segment
+/// ends whose top elevation + depth disagrees with the point's ground elevation.
 enum QualityChecks {
     /// - Parameters:
     ///   - segments: the segments kept so far, in source order.
     ///   - drafts: the draft each segment came from (same order), for source locations.
     /// - Complexity: O(n) expected, with hashing on point-number pairs.
-    static func crossRecord(segments: [PipeSegment], drafts: [SegmentDraft], options: ImportOptions) -> [QualityIssue] {
+    ///   - ground: ground elevation of each point that has one; an end whose top elevation plus
+    ///     depth misses it by more than the depth tolerance is reported (CJJ 61: ground = top + depth).
+    static func crossRecord(
+        segments: [PipeSegment], drafts: [SegmentDraft], ground: [PointNumber: Double], options: ImportOptions
+    ) -> [QualityIssue] {
         var out: [QualityIssue] = []
         var byEnds: [PairKey: Int] = [:]
         byEnds.reserveCapacity(segments.count)
@@ -35,8 +40,15 @@ enum QualityChecks {
             if !(len > 0) {
                 out.append(QualityIssue(.zeroLength, .error, at: d.at(.startPoint), "segment \(s.id) has zero length"))
             }
-            for (p, depth, f) in [(s.startPoint, s.startDepth, ImportField.startDepth), (s.endPoint, s.endDepth, .endDepth)] {
+            for (p, depth, top, f) in [(s.startPoint, s.startDepth, s.startTopElevation, ImportField.startDepth),
+                                         (s.endPoint, s.endDepth, s.endTopElevation, .endDepth)] {
                 guard let depth else { continue }
+                if let top, let g = ground[p], abs(top + depth - g) > options.depthTolerance {
+                    out.append(QualityIssue(
+                        .inconsistentPointDepth, .error, at: d.at(f),
+                        String(format: "point %@: top elevation %.3f + depth %.3f = %.3f m, but the point's ground elevation is %.3f m; tolerance %.3f m",
+                               p.rawValue, top, depth, top + depth, g, options.depthTolerance)))
+                }
                 if let (first, j, fj) = depthAt[p] {
                     if abs(first - depth) > options.depthTolerance {
                         out.append(QualityIssue(
