@@ -72,13 +72,17 @@ struct QueryCommand: ParsableCommand {
                 let data = input.readData(ofLength: 1 << 20)
                 if data.isEmpty { break }
                 carry.append(data)
-                while let nl = carry.firstIndex(of: 0x0A) {
+                // Lines are cut by index and the consumed prefix dropped once per chunk: removing
+                // each line from the front would copy the rest of the buffer per line.
+                var start = carry.startIndex
+                while let nl = carry[start...].firstIndex(of: 0x0A) {
                     lineNo += 1
-                    let line = String(decoding: carry[carry.startIndex..<nl], as: UTF8.self)
-                    carry.removeSubrange(carry.startIndex...nl)
+                    let line = String(decoding: carry[start..<nl], as: UTF8.self)
+                    start = nl + 1
                     if !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { pending.append((lineNo, line)) }
                     if pending.count >= 4096 { drain() }
                 }
+                carry = Data(carry[start...])
             }
             if !carry.isEmpty {
                 lineNo += 1
