@@ -149,10 +149,10 @@ public enum Importer {
         return result
     }
 
-    /// Writes `result` to `store` in one transaction (upserting by segment id and point number)
-    /// and records the import in the store's metadata. On failure the store is unchanged.
+    /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
+    /// recording the import in the store's metadata in the same transaction. On failure the
+    /// store is unchanged.
     public static func write(_ result: ImportResult, to store: any UtilityStore, source: String? = nil) throws(StoreError) {
-        try store.apply(StoreEdit(upsertSegments: result.segments, upsertPoints: result.points))
         var meta: [String: String?] = [
             "import.last.records": String(result.recordsRead),
             "import.last.segments": String(result.segments.count),
@@ -160,7 +160,7 @@ public enum Importer {
             "import.last.issues": String(result.report.issues.count),
         ]
         if let source { meta["import.last.source"] = source }
-        try store.setMetadata(meta)
+        try store.apply(StoreEdit(upsertSegments: result.segments, upsertPoints: result.points, metadata: meta))
     }
 
     /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.

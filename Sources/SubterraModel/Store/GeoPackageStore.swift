@@ -386,6 +386,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try _afterRowWritten?(rows)
             }
         }
+        if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
     }
 
@@ -416,14 +417,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     public func setMetadata(_ entries: [String: String?]) throws(StoreError) {
         guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
         try locked {
-            try db.transaction {
-                let up = try db.prepare(
-                    "INSERT INTO subterra_metadata (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                let del = try db.prepare("DELETE FROM subterra_metadata WHERE key = ?")
-                for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
-                    if let v { try up.run([.text(k), .text(v)]) } else { try del.run([.text(k)]) }
-                }
-            }
+            try db.transaction { try writeMetadata(entries) }
+        }
+    }
+
+    private func writeMetadata(_ entries: [String: String?]) throws {
+        let up = try db.prepare(
+            "INSERT INTO subterra_metadata (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        let del = try db.prepare("DELETE FROM subterra_metadata WHERE key = ?")
+        for (k, v) in entries.sorted(by: { $0.key < $1.key }) {
+            if let v { try up.run([.text(k), .text(v)]) } else { try del.run([.text(k)]) }
         }
     }
 }

@@ -38,19 +38,25 @@ public struct StoreEdit: Hashable, Sendable {
     public var deleteSegments: [Int64]
     /// Point numbers to delete (absent numbers are ignored).
     public var deletePoints: [PointNumber]
+    /// Metadata entries to set in the same transaction (nil removes the key), e.g. the record of
+    /// the import that made this edit.
+    public var metadata: [String: String?]
 
     public init(
         upsertSegments: [PipeSegment] = [], upsertPoints: [FeaturePoint] = [], deleteSegments: [Int64] = [],
-        deletePoints: [PointNumber] = []
+        deletePoints: [PointNumber] = [], metadata: [String: String?] = [:]
     ) {
         self.upsertSegments = upsertSegments
         self.upsertPoints = upsertPoints
         self.deleteSegments = deleteSegments
         self.deletePoints = deletePoints
+        self.metadata = metadata
     }
 
+    /// Whether the edit changes nothing.
     public var isEmpty: Bool {
         upsertSegments.isEmpty && upsertPoints.isEmpty && deleteSegments.isEmpty && deletePoints.isEmpty
+            && metadata.isEmpty
     }
 }
 
