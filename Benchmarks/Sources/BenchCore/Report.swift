@@ -149,7 +149,7 @@ public struct RatioThresholds: Codable, Sendable {
     public var seed: UInt64
     public var recorded: String
 
-    public init(from run: CompareRun, tolerance: Double = 0.3) {
+    public init(from run: CompareRun, tolerance: Double = 0.35) {
         self.tolerance = tolerance
         seed = run.seed
         recorded = run.date
