@@ -45,6 +45,19 @@ struct ImportTransactionTests {
         #expect(try f.store.counts() == (80 + 399, try f.store.loadAll().points.count))
     }
 
+    @Test("read-then-write into a non-empty store never replaces stored segments with made-up ids")
+    func readThenWrite() throws {
+        let f = try fixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let stored = try f.store.loadAll().segments
+        let r = try Importer.read(f.sources, options: ImportOptions()) // ids 1…399, colliding
+        try Importer.write(r, to: f.store)
+        let after = try f.store.loadAll()
+        #expect(after.segments.count == stored.count + 399)
+        for s in stored { #expect(after.segment(id: s.id) == s) }
+        #expect(try f.store.metadata()["import.last.idOffset"] == "80")
+    }
+
     @Test("a strict rejection writes nothing")
     func strictRejection() throws {
         let f = try fixture()

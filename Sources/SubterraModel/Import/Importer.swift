@@ -86,6 +86,9 @@ public struct ImportResult: Hashable, Sendable {
     /// Segment ends that named no point and matched no point within the tolerance; they got a
     /// node number (`~N…`) shared by all ends at the same place, so the topology is kept.
     public var syntheticNodes: Int
+    /// Segment ids the import assigned (records without an `id` field). `Importer.write` moves
+    /// them past the store's largest id when they would replace stored segments.
+    public var assignedIDs: Set<Int64> = []
 
     /// The records as a map (validated again by `UtilityNetwork`).
     public func network(crs: String) throws(ModelError) -> UtilityNetwork {
@@ -150,8 +153,9 @@ public enum Importer {
     }
 
     /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
-    /// recording the import in the store's metadata in the same transaction. On failure the
-    /// store is unchanged.
+    /// recording the import in the store's metadata in the same transaction. Ids the import made
+    /// up are moved past the store's largest id when they would collide (the offset is recorded as
+    /// `import.last.idOffset`); explicit ids upsert. On failure the store is unchanged.
     public static func write(_ result: ImportResult, to store: any UtilityStore, source: String? = nil) throws(StoreError) {
         var meta: [String: String?] = [
             "import.last.records": String(result.recordsRead),
@@ -160,7 +164,19 @@ public enum Importer {
             "import.last.issues": String(result.report.issues.count),
         ]
         if let source { meta["import.last.source"] = source }
-        try store.apply(StoreEdit(upsertSegments: result.segments, upsertPoints: result.points, metadata: meta))
+        var segments = result.segments
+        // Made-up ids must never replace stored segments: shift them all past both the store's
+        // largest id and the import's own explicit ids (a constant shift keeps their order).
+        if let lowest = result.assignedIDs.min() {
+            let next = try store.nextSegmentID()
+            if lowest < next {
+                let explicitMax = segments.lazy.filter { !result.assignedIDs.contains($0.id) }.map(\.id).max() ?? 0
+                let offset = max(next, explicitMax + 1) - lowest
+                for i in segments.indices where result.assignedIDs.contains(segments[i].id) { segments[i].id += offset }
+                meta["import.last.idOffset"] = String(offset)
+            }
+        }
+        try store.apply(StoreEdit(upsertSegments: segments, upsertPoints: result.points, metadata: meta))
     }
 
     /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.

@@ -112,6 +112,8 @@ struct RecordBuilder {
     var drafts: [SegmentDraft] = []
     var usedIDs = Set<Int64>()
     var nextID: Int64
+    /// Ids this import made up (records without an `id` field).
+    var assignedIDs = Set<Int64>()
 
     init(options: ImportOptions) {
         self.options = options
@@ -265,6 +267,7 @@ struct RecordBuilder {
             }
             while usedIDs.contains(nextID) { nextID += 1 }
             id = nextID
+            assignedIDs.insert(id)
             nextID += 1
         }
         guard let layer = checkLayer(&m) else { return }
@@ -432,7 +435,7 @@ struct RecordBuilder {
         }
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
-            syntheticNodes: nodes.count)
+            syntheticNodes: nodes.count, assignedIDs: assignedIDs)
     }
 
     static func planarDistance(_ a: Point, _ b: Point) -> Double {
