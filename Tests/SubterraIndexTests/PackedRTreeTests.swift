@@ -162,3 +162,47 @@ import Testing
         #expect(keys == want)
     }
 }
+
+@Suite struct NearestScratchTests {
+    @Test func reusedAndReentrantScratchGiveTheSameAnswers() throws {
+        let segs = makeSegments(.streets, count: 3000, seed: 12)
+        let tree = try PackedRTree(boxes: segs.map(\.box))
+        let ids = (0..<UInt32(segs.count)).map { $0 }
+        let scratch = NearestScratch()
+        var rng = SplitMix64(seed: 4)
+        for _ in 0..<50 {
+            let p = queryPoint(near: segs, using: &rng)
+            let exact: (UInt32) -> Double = { segs[Int($0)].distance(toX: p.x, y: p.y) }
+            var outer: [Neighbor] = []
+            tree.forEachNearest(k: 20, bound: PointDistanceBound(x: p.x, y: p.y), exactDistance: exact, scratch: scratch) { n in
+                outer.append(n)
+                // A nested search on the same scratch must neither corrupt nor see the outer one.
+                if outer.count == 3 {
+                    var inner: [Neighbor] = []
+                    tree.forEachNearest(k: 300, boxLowerBound: { $0.distance(toX: p.x + 5, y: p.y) },
+                                        exactDistance: { segs[Int($0)].distance(toX: p.x + 5, y: p.y) },
+                                        scratch: scratch) { inner.append($0); return .continue }
+                    #expect(inner == bruteNearest(ids, k: 300) { segs[Int($0)].distance(toX: p.x + 5, y: p.y) })
+                }
+                return .continue
+            }
+            #expect(outer == bruteNearest(ids, k: 20, distance: exact))
+            // Box-to-box bound with the same scratch.
+            let q = Box(minX: p.x, minY: p.y, maxX: p.x + 20, maxY: p.y + 20)
+            let boxExact: (UInt32) -> Double = { segs[Int($0)].box.distance(to: q) }
+            #expect(tree.nearest(k: 15, to: q, exactDistance: boxExact) == bruteNearest(ids, k: 15, distance: boxExact))
+        }
+    }
+
+    @Test func iteratorWalksEverythingInOrder() throws {
+        let segs = makeSegments(.oneLine, count: 700, seed: 2)
+        let tree = try PackedRTree(boxes: segs.map(\.box), nodeSize: 5)
+        let exact: (UInt32) -> Double = { segs[Int($0)].distance(toX: 2500, y: 9) }
+        let all = Array(tree.nearestSequence(boxLowerBound: { $0.distance(toX: 2500, y: 9) }, exactDistance: exact))
+        #expect(all == bruteNearest((0..<700).map { UInt32($0) }, k: 700, distance: exact))
+        // "Keep going until a gas main": the first id divisible by 50.
+        let firstGas = tree.nearestSequence(boxLowerBound: { $0.distance(toX: 2500, y: 9) }, exactDistance: exact)
+            .first { $0.id % 50 == 0 }
+        #expect(firstGas == all.first { $0.id % 50 == 0 })
+    }
+}
