@@ -199,23 +199,18 @@ enum _WKB {
             u32(UInt32(1 + p.holes.count), &out)
             points(p.exterior.points, z: z, &out)
             for h in p.holes { points(h.points, z: z, &out) }
-        case .multiPoint(let ps):
-            header(4, z: z, &out)
-            u32(UInt32(ps.count), &out)
-            for p in ps { write(.point(p), z: z, into: &out) }
-        case .multiLineString(let ls):
-            header(5, z: z, &out)
-            u32(UInt32(ls.count), &out)
-            for l in ls { write(.lineString(l), z: z, into: &out) }
-        case .multiPolygon(let ps):
-            header(6, z: z, &out)
-            u32(UInt32(ps.count), &out)
-            for p in ps { write(.polygon(p), z: z, into: &out) }
-        case .collection(let gs):
-            header(7, z: z, &out)
-            u32(UInt32(gs.count), &out)
-            for g in gs { write(g, z: z, into: &out) }
+        case .multiPoint(let ps): parts(4, ps.map(Geometry.point), z: z, &out)
+        case .multiLineString(let ls): parts(5, ls.map(Geometry.lineString), z: z, &out)
+        case .multiPolygon(let ps): parts(6, ps.map(Geometry.polygon), z: z, &out)
+        case .collection(let gs): parts(7, gs, z: z, &out)
         }
+    }
+
+    /// A multi geometry or collection: header, part count, then each part as a whole geometry.
+    private static func parts(_ type: UInt32, _ gs: [Geometry], z: Bool, _ out: inout [UInt8]) {
+        header(type, z: z, &out)
+        u32(UInt32(gs.count), &out)
+        for g in gs { write(g, z: z, into: &out) }
     }
 
     private static func readPoints(_ r: inout _ByteReader, z: Bool, m: Bool) throws(GeoPackageGeometryError) -> [Point] {
