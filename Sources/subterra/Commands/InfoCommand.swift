@@ -110,7 +110,9 @@ struct InfoCommand: ParsableCommand {
         var metadata: [String: String] = [:]
         if let store = opened.store {
             metadata = (try? store.metadata()) ?? [:]
-            if let errs = metadata["subterra.quality.errors"], let warns = metadata["subterra.quality.warnings"] {
+            if let errs = metadata["subterra.quality.errors"], let warns = metadata["subterra.quality.warnings"],
+                errs != "0" || warns != "0" || (metadata["subterra.quality.dropped"] ?? "0") != "0"
+            {
                 warnings.append("last import: \(errs) errors, \(warns) warnings, \(metadata["subterra.quality.dropped"] ?? "0") dropped (\(metadata["subterra.quality.counts"] ?? ""))")
             }
         } else if let q = opened.quality, !q.issues.isEmpty {
