@@ -132,6 +132,18 @@ struct ImportSurveyTests {
         #expect(found == ["2:终点埋深", "3:终点埋深"])
     }
 
+    @Test("survey X/Y in another CRS are transformed: EPSG:4549 → EPSG:4528 adds the zone prefix 40")
+    func surveyXYTransform() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pts = try write("点号,管线类别,特征,X,Y\nA,JS,弯头,3379503.000,501548.000\n", "p.csv", in: dir)
+        let r = try Importer.read(
+            [ImportSource(path: pts, format: .csv(geometryColumn: nil), content: .points, mapping: try mapping("cjj61-survey-points.json"))],
+            options: ImportOptions(targetCRS: "EPSG:4528", sourceCRS: "EPSG:4549"))
+        let p = try #require(r.points.first).position
+        #expect(abs(p.x - 40_501_548) < 1e-6 && abs(p.y - 3_379_503) < 1e-6)
+    }
+
     @Test("strict rejects the whole import and says why")
     func strict() throws {
         let (r, e, dir) = try importTables(policy: .strict)
