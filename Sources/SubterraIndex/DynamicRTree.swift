@@ -347,6 +347,62 @@ extension DynamicRTree {
             }
         }
 
+        /// `forEachWithin` with a search envelope; see `PackedRTree.forEachWithin(distance:envelope:…)`.
+        @inlinable
+        public func forEachWithin(
+            distance: Double,
+            envelope: Box,
+            boxLowerBound: (Box) throws -> Double,
+            exactDistance: (UInt32) throws -> Double,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            let limit = base._pruneLimit(distance)
+            var stopped = false
+            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
+                let none = dead.isEmpty
+                let exact: (UInt32) throws -> Double = { !none && dead.contains($0) ? .nan : try exactDistance($0) }
+                try tree.forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound, exactDistance: exact) { n in
+                    let r = try body(n)
+                    stopped = r == .stop
+                    return r
+                }
+            }
+            try scan(base, _baseDead)
+            if !stopped { try scan(delta, _deltaDead) }
+            for item in _tail where !stopped {
+                guard try boxLowerBound(item.box) <= limit else { continue }
+                let d = try exactDistance(item.id)
+                if d <= distance { stopped = try body(Neighbor(id: item.id, distance: d)) == .stop }
+            }
+        }
+
+        /// Point form of `forEachWithin` (squared-distance pruning, no square root).
+        @inlinable
+        public func forEachWithin(
+            distance: Double, ofX x: Double, y: Double,
+            exactDistance: (UInt32) throws -> Double,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            let limit = base._pruneLimit(distance)
+            var stopped = false
+            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
+                let none = dead.isEmpty
+                let exact: (UInt32) throws -> Double = { !none && dead.contains($0) ? .nan : try exactDistance($0) }
+                try tree.forEachWithin(distance: distance, ofX: x, y: y, exactDistance: exact) { n in
+                    let r = try body(n)
+                    stopped = r == .stop
+                    return r
+                }
+            }
+            try scan(base, _baseDead)
+            if !stopped { try scan(delta, _deltaDead) }
+            for item in _tail where !stopped {
+                guard item.box.distance(toX: x, y: y) <= limit else { continue }
+                let d = try exactDistance(item.id)
+                if d <= distance { stopped = try body(Neighbor(id: item.id, distance: d)) == .stop }
+            }
+        }
+
         /// Live items with exact distance ≤ `distance`.
         @inlinable
         public func within(
@@ -365,13 +421,24 @@ extension DynamicRTree {
         /// Live items within `distance` of the point `(x, y)`.
         @inlinable
         public func within(distance: Double, ofX x: Double, y: Double, exactDistance: (UInt32) throws -> Double) rethrows -> [Neighbor] {
-            try within(distance: distance, boxLowerBound: { $0.distance(toX: x, y: y) }, exactDistance: exactDistance)
+            var out: [Neighbor] = []
+            try forEachWithin(distance: distance, ofX: x, y: y, exactDistance: exactDistance) {
+                out.append($0)
+                return .continue
+            }
+            return out
         }
 
         /// Live items within `distance` of the box `query`.
         @inlinable
         public func within(distance: Double, of query: Box, exactDistance: (UInt32) throws -> Double) rethrows -> [Neighbor] {
-            try within(distance: distance, boxLowerBound: { $0.distance(to: query) }, exactDistance: exactDistance)
+            var out: [Neighbor] = []
+            try forEachWithin(distance: distance, envelope: query.expanded(by: distance),
+                              boxLowerBound: { $0.distance(to: query) }, exactDistance: exactDistance) {
+                out.append($0)
+                return .continue
+            }
+            return out
         }
 
         /// Best-first nearest search over base and delta together (one heap), ascending exact

@@ -20,6 +20,9 @@ import Testing
                     == bruteNearest(ids, k: 12, distance: exact))
             let within = snap.within(distance: 40, ofX: p.x, y: p.y, exactDistance: exact)
             #expect(Set(within) == Set(ids.map { Neighbor(id: $0, distance: exact($0)) }.filter { $0.distance <= 40 }))
+            let boxExact: (UInt32) -> Double = { model[$0]!.distance(to: q) }
+            #expect(Set(snap.within(distance: 12, of: q, exactDistance: boxExact))
+                    == Set(ids.map { Neighbor(id: $0, distance: boxExact($0)) }.filter { $0.distance <= 12 }))
         }
     }
 
