@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SubterraGeometry
 import SubterraModel
 
 extension ImportPolicy: ExpressibleByArgument {}
@@ -69,8 +70,7 @@ struct ImportCommand: ParsableCommand {
                         sources.append(StoreOpener.source(s.path, content: content ?? s.content, mapping: m ?? s.mapping))
                     }
                 } else {
-                    let name = URL(fileURLWithPath: f).lastPathComponent.lowercased()
-                    let c = content ?? (name.contains("point") ? .points : .segments)
+                    let c = content ?? ContentSniffer.content(of: f)
                     let m = (c == .points ? ptMap : segMap) ?? (c == .points ? DistrictMappings.points : DistrictMappings.segments)
                     sources.append(StoreOpener.source(f, content: c, mapping: m))
                 }
@@ -157,5 +157,36 @@ enum QualityOutput {
             "subterra.quality.counts": counts.joined(separator: ","),
             "subterra.quality.first": r.issues.prefix(10).map(\.description).joined(separator: "\n"),
         ]
+    }
+}
+
+/// Guesses whether a file holds points or segments, so `import a.geojson b.geojson` needs no
+/// flags: GeoJSON by its first feature's geometry, CSV by its header (a start-point column means
+/// segments), anything else by its name.
+enum ContentSniffer {
+    private struct Stop: Error {}
+
+    static func content(of path: String) -> ImportSource.Content {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".geojson") || lower.hasSuffix(".json") {
+            var type: String?
+            // Streaming read stopped after the first feature: O(1) in the file size.
+            _ = try? GeoJSON.forEachFeature(inFile: path) { _, f in
+                type = f.geometry?.typeName
+                throw Stop()
+            }
+            if let type { return type == "POINT" || type == "MULTIPOINT" ? .points : .segments }
+        }
+        if lower.hasSuffix(".csv"), let h = FileHandle(forReadingAtPath: path) {
+            defer { try? h.close() }
+            if let data = try? h.read(upToCount: 4096), let text = String(data: data, encoding: .utf8),
+                let header = text.split(whereSeparator: \.isNewline).first?.lowercased()
+            {
+                if header.contains("start") || header.contains("起点") { return .segments }
+                if StoreOpener.wktColumn(path) == nil { return .points }
+            }
+        }
+        let name = URL(fileURLWithPath: path).lastPathComponent.lowercased()
+        return name.contains("point") ? .points : .segments
     }
 }
