@@ -77,12 +77,7 @@ struct RenderSection: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let g = try input.parse(option: "cut line")
-            guard case .lineString(let line) = g.geometry else {
-                throw CLIError("\(g.origin): a cut line must be a LINESTRING, got \(g.geometry.typeName)")
-            }
-            let opened = try store.open()
-            let section = try opened.engine.crossSection(along: line, crs: g.crs, filter: filter.filter)
+            let (section, g) = try SectionCommand.compute(store: store, input: input, filter: filter)
             try SVGFile.write(SectionSVG.draw(section, title: g.string("name")), to: out)
             print("section drawing written to \(out): \(section.items.count) crossing\(section.items.count == 1 ? "" : "s")")
             return ExitStatus.ok

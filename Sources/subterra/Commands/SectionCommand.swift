@@ -39,6 +39,11 @@ struct SectionCommand: ParsableCommand {
     }
 
     func compute() throws -> (CrossSection, InputGeometry) {
+        try Self.compute(store: store, input: input, filter: filter)
+    }
+
+    /// Parses the cut line (refusing anything but a line string), opens the map, cuts.
+    static func compute(store: StoreOptions, input: GeometryOptions, filter: FilterOptions) throws -> (CrossSection, InputGeometry) {
         let g = try input.parse(option: "cut line")
         guard case .lineString(let line) = g.geometry else {
             throw CLIError("\(g.origin): a cut line must be a LINESTRING, got \(g.geometry.typeName)")
