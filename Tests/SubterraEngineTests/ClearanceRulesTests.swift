@@ -220,5 +220,11 @@ private let verticalProfiles: [String: PipeProfile] = [
             #"{"layerClasses": {"map": {"JS": "water", "PS": "drainage", "RQ": "gas", "RL": "heat", "DL": "power", "TX": "telecom", "GX": "telecom"}}}"#.utf8))
         #expect(city.horizontal(PipeProfile(layer: "GX"), PipeProfile(layer: "DL"))?.distance == 0.5)
         #expect(rules.horizontal(PipeProfile(layer: "GX"), PipeProfile(layer: "DL")) == nil)
+        do {
+            _ = try rules.overridden(byContentsOf: URL(fileURLWithPath: "/nonexistent/wenling-rules.json"))
+            Issue.record("read a missing file")
+        } catch {
+            #expect(error.location == "/nonexistent/wenling-rules.json")
+        }
     }
 }

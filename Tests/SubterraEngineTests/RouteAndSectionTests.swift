@@ -105,6 +105,7 @@ import Testing
             #expect(cover.map(\.actual!) == [planned.depthAtStart, planned.depthAtEnd])
             #expect(cover.map(\.status) == [planned.depthAtStart, planned.depthAtEnd].map { $0 >= minCover ? .ok : .violation })
             #expect(report.violations.allSatisfy { $0.status == .violation })
+            #expect(try JSONDecoder().decode(RouteReport.self, from: JSONEncoder().encode(report)) == report)
         }
         #expect(verticals > 10 && horizontals > 10 && violations > 5, "\(verticals) \(horizontals) \(violations)")
     }
@@ -168,6 +169,7 @@ import Testing
             let cut = try LineString([a, Point(a.x + rng.uniform(-120, 120), a.y + rng.uniform(-120, 120))])
             let section = try engine.crossSection(along: cut)
             #expect(abs(section.length - cut.length) < 1e-9)
+            #expect(try JSONDecoder().decode(CrossSection.self, from: JSONEncoder().encode(section)) == section)
             #expect(zip(section.items, section.items.dropFirst()).allSatisfy { $0.offset <= $1.offset })
             for s in map.segments where s.length > 0 {
                 let shared = geosShared(cut, s.geometry)

@@ -116,6 +116,15 @@ public struct ClearanceRules: Sendable, Hashable {
         return try ClearanceRules(document: d)
     }
 
+    /// ``overridden(by:)`` with the city file read from `url`; a read failure names the path.
+    public func overridden(byContentsOf url: URL) throws(ClearanceRulesError) -> ClearanceRules {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ClearanceRulesError("cannot read file: \(error.localizedDescription)", at: url.path)
+        }
+        return try overridden(by: data)
+    }
+
     private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
         if let dup = _firstDuplicateJSONKey(in: Array(data)) {
             throw ClearanceRulesError("key \"\(dup.key)\" appears twice", at: dup.path)
