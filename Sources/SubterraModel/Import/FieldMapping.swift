@@ -175,7 +175,8 @@ public enum UnitConversion {
     /// The factor that turns a value in `unit` into the target unit of `dimension`, or nil for an
     /// unknown unit.
     public static func factor(from unit: String, dimension: Dimension) -> Double? {
-        let u = unit.trimmingCharacters(in: .whitespaces).lowercased()
+        // Mapping units are usually already lower-case ASCII; skip the Foundation round trip then.
+        let u = unit.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) ? unit : unit.trimmingCharacters(in: .whitespaces).lowercased()
         switch dimension {
         case .length(let target):
             let metres: Double

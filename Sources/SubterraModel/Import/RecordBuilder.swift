@@ -35,7 +35,7 @@ struct MappedRecord {
         var raw: String?
         for name in rule.from ?? [] {
             if let v = record[name], !v.isBlank, let t = v.text {
-                raw = t.trimmingCharacters(in: .whitespacesAndNewlines)
+                raw = _trimmed(t)
                 sourceNames[f] = name
                 break
             }
@@ -54,7 +54,8 @@ struct MappedRecord {
     /// The mapped value of `f` as a number in the model's unit; unreadable text is a `badValue`.
     mutating func number(_ f: ImportField) -> Double? {
         guard let t = text(f) else { return nil }
-        guard let v = Double(t.replacingOccurrences(of: ",", with: ".")) else {
+        // A decimal comma ("1,25") is common in survey spreadsheets.
+        guard let v = Double(t) ?? (t.contains(",") ? Double(t.replacingOccurrences(of: ",", with: ".")) : nil) else {
             issue(.badValue, f, "'\(t)' is not a number; value not imported")
             return nil
         }
@@ -77,6 +78,18 @@ struct MappedRecord {
         }
         return Int(v)
     }
+}
+
+/// `s` without leading and trailing white space; returns `s` itself (no copy) when there is none,
+/// the usual case, because Foundation's trimming bridges through NSString on every call.
+func _trimmed(_ s: String) -> String {
+    guard let f = s.unicodeScalars.first, let l = s.unicodeScalars.last else { return s }
+    if !f.properties.isWhitespace && !l.properties.isWhitespace { return s }
+    let u = s.unicodeScalars
+    var start = u.startIndex, end = u.endIndex
+    while start < end, u[start].properties.isWhitespace { start = u.index(after: start) }
+    while end > start, u[u.index(before: end)].properties.isWhitespace { end = u.index(before: end) }
+    return String(u[start..<end])
 }
 
 /// A segment read from a source, before its ends are resolved against the points.
