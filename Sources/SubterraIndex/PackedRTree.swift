@@ -10,15 +10,17 @@ import Dispatch
 /// - `ids`: the item id of each leaf entry (4 bytes/item).
 /// - `levelEnds`: the end offset of each level in `boxes` (a handful of integers).
 ///
-/// ## Memory trade-off (measured, see the report in the commit log)
+/// ## Memory trade-off (measured)
 /// Leaf boxes are kept as exact `Double`s. Quantising leaves to `Float32` relative to a tree origin
 /// (rounded outward) would cut an item to ~21 bytes, but `intersecting(_:)` without a predicate
 /// must equal brute force over the *original* `Double` boxes; with quantised leaves every hit whose
 /// box lies within rounding slack of a query edge would need the original box, which then has to be
-/// stored as well (52 bytes/item). Exact leaves cost 32 + 4 bytes plus ~2 bytes of internal nodes at
-/// node size 16: **≈ 38.1 bytes/item**, under the 40-byte budget, with every answer exact and no
-/// refinement pass. Internal nodes stay `Double` too: they are 1/15 of the boxes, so quantising them
-/// would save ~1 byte/item and cost a conversion on every visit.
+/// stored as well (52 bytes/item). Exact leaves cost 32 + 4 bytes plus the internal nodes
+/// (32 / (nodeSize − 1) bytes/item): **39.6 bytes/item at the default node size 10** (38.9 at 12,
+/// 38.1 at 16), under the 40-byte budget, with every answer exact and no refinement pass.
+/// Internal nodes stay `Double` too. Next step if memory matters more: `Float32` internal nodes
+/// (outward-rounded, relative to an origin) would save 1.8 bytes/item at node size 10 and let
+/// node size 8 fit the budget.
 ///
 /// ## Build
 /// Hilbert keys of box centres on a 2^16 grid are computed in parallel
@@ -27,9 +29,19 @@ import Dispatch
 /// infinite, inverted) are refused with `IndexError.invalidBox` naming the first bad item.
 ///
 /// ## Node size
-/// Default 16. Measured on 10^6 street-like segments (release, one core): node size 8 builds
-/// slightly slower and answers windows ~10% slower; 32 costs kNN ~15% and windows ~5%; 16 was best
-/// or within noise on every query kind.
+/// Default 10, chosen by measurement on 10^6 street-like segments (20–60 m along a jittered 80 m
+/// grid; release build, one query thread, CPU time, on a shared and busy 2-core box, so ±10%):
+///
+/// | node size | B/item | window/s | kNN k=1 /s | kNN k=10 /s | within/s |
+/// |----------:|-------:|---------:|-----------:|------------:|---------:|
+/// |         8 |   40.6 |   8.7e5  |    3.3e5   |    1.9e5    |  5.8e5   |
+/// |        10 |   39.6 |   8.6e5  |    3.2e5   |    1.9e5    |  6.3e5   |
+/// |        12 |   38.9 |   8.6e5  |    3.1e5   |    1.8e5    |  5.7e5   |
+/// |        16 |   38.1 |   7.6e5  |    2.8e5   |    1.6e5    |  5.9e5   |
+/// |        24 |   37.4 |   7.0e5  |    2.6e5   |    1.5e5    |  4.1e5   |
+///
+/// Queries are bound by cache misses on leaf boxes and by per-child work, so smaller nodes win
+/// until the internal levels cost more than they save; 8 is as fast as 10 but exceeds 40 B/item.
 ///
 /// All queries are thread-safe (the value is immutable and `Sendable`); the callback forms allocate
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
@@ -49,7 +61,7 @@ public struct PackedRTree: Sendable {
     @usableFromInline let _slack: Double
 
     /// The node size used when none is given (see the type's documentation for the measurements).
-    public static let defaultNodeSize = 16
+    public static let defaultNodeSize = 10
 
     /// Number of items.
     @inlinable public var count: Int { _ids.count }
