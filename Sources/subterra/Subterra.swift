@@ -11,8 +11,8 @@ struct Subterra: ParsableCommand {
         commandName: "subterra",
         abstract: "Exact nearest / intersect / within queries and dig-safety checks over underground utility surveys (CJJ 61).",
         discussion: """
-            Every command reads a map with --store: a Subterra GeoPackage made by 'subterra import', or survey
-            files directly (a directory with segments.geojson / segments.csv, such as Datasets/sample).
+            Every command reads a map with --store: a Subterra GeoPackage made by 'subterra import', or survey \
+            files directly (a directory with segments.geojson / segments.csv, such as Datasets/sample). \
             Geometries are WKT, GeoJSON or @file, in any CRS (--crs EPSG:4326 for web-map lon/lat).
 
             Example:

@@ -39,8 +39,8 @@ struct CheckDigCommand: ParsableCommand {
         commandName: "check-dig",
         abstract: "Check an excavation area and depth against every pipe: conflicts, clearances (GB 50289), owners to notify.",
         discussion: """
-            A pipe conflicts when its exact plan distance to the area is below the required clearance (widened by the
-            survey's positional accuracy) or 0 (crossing or inside). Each conflict carries layer, owner, distance, depth at
+            A pipe conflicts when its exact plan distance to the area is below the required clearance (widened by the \
+            survey's positional accuracy) or 0 (crossing or inside). Each conflict carries layer, owner, distance, depth at \
             the closest point, whether the dig reaches it, the rule and a severity.
 
             Examples:

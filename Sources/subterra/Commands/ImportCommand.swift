@@ -12,10 +12,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import survey tables, GeoJSON, CSV/WKT or GeoPackage files into a Subterra GeoPackage store, with quality checks.",
         discussion: """
-            Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or
-            updated, in one transaction (upsert by segment id and point number). Under --policy strict any error
-            rejects the whole import and the store is left untouched. A directory argument means its segments.* and
-            points.* files. Files whose name contains "point" are read as points, others as segments (--content
+            Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
+            updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
+            rejects the whole import and the store is left untouched. A directory argument means its segments.* and \
+            points.* files. Files whose name contains "point" are read as points, others as segments (--content \
             overrides). Without --mapping the sample district's field names are assumed.
 
             Examples:

@@ -10,12 +10,12 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Batch mode for services: one JSON query per input line, one JSON answer per output line, in order.",
         discussion: """
-            Each non-blank input line is an object with "op" (nearest, intersects, within, check-dig, check-route, section),
-            "geometry" (WKT string or GeoJSON geometry object) and the op's fields: "crs", "k", "maxDistance", "perLayer",
-            "distance", "depth", "layers", "owners", "workType"; for check-route "layer", "subtype", "diameter",
-            "pressure", "voltage", "burial", "depthStart", "depthEnd", "surface". An "id" is echoed back.
-            Each answer is {"id":...,"line":N,"ok":true,"result":{...}} or {"id":...,"line":N,"ok":false,"error":"..."}:
-            a bad line gets an error answer on its own line and the run goes on. Blank lines are skipped.
+            Each non-blank input line is an object with "op" (nearest, intersects, within, check-dig, check-route, section), \
+            "geometry" (WKT string or GeoJSON geometry object) and the op's fields: "crs", "k", "maxDistance", "perLayer", \
+            "distance", "depth", "layers", "owners", "workType"; for check-route "layer", "subtype", "diameter", \
+            "pressure", "voltage", "burial", "depthStart", "depthEnd", "surface". An "id" is echoed back. \
+            Each answer is {"id":...,"line":N,"ok":true,"result":{...}} or {"id":...,"line":N,"ok":false,"error":"..."}: \
+            a bad line gets an error answer on its own line and the run goes on. Blank lines are skipped. \
             The exit status is 0 when every line was answered (even with errors), 2 when the store or input cannot be read.
 
             Examples:

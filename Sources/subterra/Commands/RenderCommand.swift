@@ -8,7 +8,7 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Draw an SVG map of a dig site or planned route, or a cross-section drawing.",
         discussion: """
-            Maps show pipes in the CJJ 61 layer colours with a legend, scale bar and north arrow, the excavation area and its
+            Maps show pipes in the CJJ 61 layer colours with a legend, scale bar and north arrow, the excavation area and its \
             clearance zone, and every conflict numbered on the map and labelled (layer, owner, distance, depth) beside it.
 
             Examples:
