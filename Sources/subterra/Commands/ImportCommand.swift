@@ -15,7 +15,7 @@ struct ImportCommand: ParsableCommand {
             Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
             updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
             rejects the whole import and the store is left untouched. A directory argument means its segments.* and \
-            points.* files. Files whose name contains "point" are read as points, others as segments (--content \
+            points.* files. Point files are told from segment files by their first GeoJSON geometry or CSV header (--content \
             overrides). Without --mapping the sample district's field names are assumed.
 
             Examples:
@@ -37,7 +37,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for point files.", valueName: "file"))
     var pointMapping: String?
 
-    @Option(name: .long, help: "What every file holds: segments or points (default: from the file name).")
+    @Option(name: .long, help: "What every file holds: segments or points (default: guessed from the first GeoJSON geometry, the CSV header, or the name).")
     var content: ImportSource.Content?
 
     @Option(name: .long, help: ArgumentHelp("CRS of the source files, overriding what they declare (e.g. EPSG:4326).", valueName: "crs"))
@@ -46,7 +46,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "strict: any quality error rejects the import; lenient: keep what can be represented, report the rest.")
     var policy: ImportPolicy = .strict
 
-    @Option(name: .long, help: ArgumentHelp("CRS of a new store: EPSG:4549 (default, CGCS2000 GK 120E), EPSG:4326 or EPSG:32618.", valueName: "crs"))
+    @Option(name: .long, help: ArgumentHelp("CRS of a new store: EPSG:4549 (CGCS2000 GK 120E), EPSG:4326 or EPSG:32618.", valueName: "crs"))
     var storeCrs: String = "EPSG:4549"
 
     @Option(name: .long, help: ArgumentHelp("Quality issues listed in the report (the rest are counted).", valueName: "n"))

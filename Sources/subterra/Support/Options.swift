@@ -64,7 +64,7 @@ struct GeometryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Which feature of a GeoJSON collection to use, 1-based (default 1).", valueName: "n"))
     var feature: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Refuse geometries with more vertices than this (default 100000).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Refuse geometries with more vertices than this.", valueName: "n"))
     var maxVertices: Int = GeometryInput.defaultMaxVertices
 
     func parse(option: String = "geometry") throws -> InputGeometry {
