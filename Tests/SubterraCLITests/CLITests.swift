@@ -333,6 +333,8 @@ import Testing
         for i in 1..<999_999 { wkt += ", \(i % 1000) \(i / 1000 + 1)" }
         wkt += ", 0 0))"
         try wkt.write(toFile: huge, atomically: true, encoding: .utf8)
+        let badRules = dir + "/rules.json"
+        try #"{"name": 5}"#.write(toFile: badRules, atomically: true, encoding: .utf8)
         let box = "POLYGON ((501000 3379000, 501010 3379000, 501010 3379010, 501000 3379000))"
         let cases: [([String], String)] = [
             (["check-dig", "POLYGON ((501000 3379000, 501010 3379010, 501010 3379000, 501000 3379010, 501000 3379000))", "--depth", "1", "--store", fx.store], "Self-intersection"),
@@ -348,6 +350,8 @@ import Testing
             (["check-dig", box, "--store", fx.store], "--depth is missing"),
             (["nearest", "--store", fx.store], "Missing expected argument"),
             (["section", "POINT (501000 3379000)", "--store", fx.store], "LINESTRING"),
+            (["check-dig", box, "--depth", "1", "--store", fx.store, "--rules", badRules], "--rules"),
+            (["query", "--batch", dir + "/none.jsonl", "--store", fx.store], "none.jsonl"),
         ]
         for (args, needle) in cases {
             let r = try CLI.run(args)
