@@ -44,71 +44,61 @@ struct Scratch: ~Copyable {
     }
 }
 
-/// Boost.Geometry `rtree<pair<segment, id>, rstar<16>>`, packed or built by insertion.
-public final class BoostPeer: IndexPeer {
-    public let name: String
-    let handle: OpaquePointer
-    var scratch = Scratch()
+/// The entry points of one C peer library. Boost and GEOS expose the same shapes (see
+/// PeerBoost.h / PeerGEOS.h): queries write ids into a caller buffer and return the count found.
+public struct CIndexAPI: Sendable {
+    public typealias Handle = OpaquePointer?
+    public typealias Ids = UnsafeMutablePointer<UInt32>?
+    var queryBox: @convention(c) (Handle, Double, Double, Double, Double, Ids, Int) -> Int
+    var nearest: @convention(c) (Handle, Double, Double, Int, Ids, UnsafeMutablePointer<Double>?, Int) -> Int
+    var within: @convention(c) (Handle, Double, Double, Double, Ids, Int) -> Int
+    var polygonWithin: @convention(c) (Handle, UnsafePointer<Double>?, Int, Double, Ids, Int) -> Int
+    var free: @convention(c) (Handle) -> Void
+    var bytes: (@convention(c) (Handle) -> Int)?
 
-    /// - Parameter packed: bulk-load (packing constructor) when true, else one insert per item.
-    public init(_ data: SegmentSet, packed: Bool) {
-        name = "boost"  // same series name in build_dynamic and build_packed charts
-        handle = data.coordinates.withUnsafeBufferPointer { buf in
-            packed ? boost_index_build(buf.baseAddress, data.count) : boost_index_build_insert(buf.baseAddress, data.count)
-        }!
-    }
-    deinit { boost_index_free(handle) }
-
-    public var reportedBytes: Int? { boost_index_bytes(handle) }
-
-    @inline(__always)
-    func collect(_ out: inout [UInt32], _ call: (UnsafeMutablePointer<UInt32>, Int) -> Int) {
-        var n = call(scratch.ids, scratch.capacity)
-        if n > scratch.capacity {
-            scratch.grow(to: n)
-            n = call(scratch.ids, scratch.capacity)
-        }
-        out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
-    }
-
-    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
-        collect(&out) { boost_index_query_box(handle, q.0, q.1, q.2, q.3, $0, $1) }
-    }
-
-    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
-        if k > scratch.capacity { scratch.grow(to: k) }
-        let n = boost_index_nearest(handle, x, y, k, scratch.ids, scratch.distances, scratch.capacity)
-        ids.removeAll(keepingCapacity: true)
-        distances.removeAll(keepingCapacity: true)
-        ids.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
-        distances.append(contentsOf: UnsafeBufferPointer(start: scratch.distances, count: n))
-    }
-
-    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
-        collect(&out) { boost_index_within(handle, x, y, r, $0, $1) }
-    }
-
-    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
-        ring.withUnsafeBufferPointer { rb in
-            collect(&out) { boost_index_polygon_within(handle, rb.baseAddress, rb.count / 2, r, $0, $1) }
-        }
-    }
+    static let boost = CIndexAPI(
+        queryBox: boost_index_query_box, nearest: boost_index_nearest, within: boost_index_within,
+        polygonWithin: boost_index_polygon_within, free: boost_index_free, bytes: boost_index_bytes)
+    /// GEOS reports no index size; the heap delta around the build is measured instead.
+    static let geos = CIndexAPI(
+        queryBox: geos_index_query_box, nearest: geos_index_nearest, within: geos_index_within,
+        polygonWithin: geos_index_polygon_within, free: geos_index_free, bytes: nil)
 }
 
-/// GEOS `STRtree` (C API) with GEOS's own exact predicates for refinement.
-public final class GEOSPeer: IndexPeer {
-    public let name = "geos"
+/// A peer implemented in C or C++ behind `CIndexAPI`: Boost.Geometry's
+/// `rtree<pair<segment, id>, rstar<16>>` (packed or built by insertion, exact predicates on the
+/// segment) or GEOS's `STRtree` (refined with GEOS's own exact predicates).
+public final class CIndexPeer: IndexPeer {
+    public let name: String
     let handle: OpaquePointer
+    let api: CIndexAPI
     var scratch = Scratch()
 
-    public init(_ data: SegmentSet) {
-        handle = data.coordinates.withUnsafeBufferPointer { geos_index_build($0.baseAddress, data.count) }!
+    init(name: String, api: CIndexAPI, handle: OpaquePointer?) {
+        // The builders return NULL only when out of memory; nothing sensible to measure then.
+        guard let handle else { fatalError("\(name): index build failed (out of memory)") }
+        self.name = name
+        self.api = api
+        self.handle = handle
     }
-    deinit { geos_index_free(handle) }
+    deinit { api.free(handle) }
 
-    /// GEOS reports no index size; the heap delta around the build is measured instead.
-    public var reportedBytes: Int? { nil }
+    /// Boost.Geometry R*-tree: bulk-load (packing constructor) when `packed`, else one `insert`
+    /// per item. Named "boost" either way so build_packed and build_dynamic charts line up.
+    public static func boost(_ data: SegmentSet, packed: Bool) -> CIndexPeer {
+        CIndexPeer(name: "boost", api: .boost, handle: data.coordinates.withUnsafeBufferPointer { buf in
+            packed ? boost_index_build(buf.baseAddress, data.count) : boost_index_build_insert(buf.baseAddress, data.count)
+        })
+    }
+
+    /// GEOS STRtree (node capacity 10) over one LineString per segment.
+    public static func geos(_ data: SegmentSet) -> CIndexPeer {
+        CIndexPeer(name: "geos", api: .geos, handle: data.coordinates.withUnsafeBufferPointer {
+            geos_index_build($0.baseAddress, data.count)
+        })
+    }
+
+    public var reportedBytes: Int? { api.bytes.map { $0(handle) } }
 
     @inline(__always)
     func collect(_ out: inout [UInt32], _ call: (UnsafeMutablePointer<UInt32>, Int) -> Int) {
@@ -122,25 +112,25 @@ public final class GEOSPeer: IndexPeer {
     }
 
     public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
-        collect(&out) { geos_index_query_box(handle, q.0, q.1, q.2, q.3, $0, $1) }
+        collect(&out) { api.queryBox(handle, q.0, q.1, q.2, q.3, $0, $1) }
     }
 
     public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
         if k > scratch.capacity { scratch.grow(to: k) }
-        let n = geos_index_nearest(handle, x, y, k, scratch.ids, scratch.distances, scratch.capacity)
+        let n = api.nearest(handle, x, y, k, scratch.ids, scratch.distances, scratch.capacity)
         ids.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
-        ids.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: n))
-        distances.append(contentsOf: UnsafeBufferPointer(start: scratch.distances, count: n))
+        ids.append(contentsOf: UnsafeBufferPointer(start: scratch.ids, count: min(n, scratch.capacity)))
+        distances.append(contentsOf: UnsafeBufferPointer(start: scratch.distances, count: min(n, scratch.capacity)))
     }
 
     public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
-        collect(&out) { geos_index_within(handle, x, y, r, $0, $1) }
+        collect(&out) { api.within(handle, x, y, r, $0, $1) }
     }
 
     public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
         ring.withUnsafeBufferPointer { rb in
-            collect(&out) { geos_index_polygon_within(handle, rb.baseAddress, rb.count / 2, r, $0, $1) }
+            collect(&out) { api.polygonWithin(handle, rb.baseAddress, rb.count / 2, r, $0, $1) }
         }
     }
 }

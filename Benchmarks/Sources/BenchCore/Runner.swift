@@ -14,8 +14,8 @@ public enum Peers {
     public static var packed: [PeerFactory] {
         [
             PeerFactory("subterra") { SubterraPackedPeer($0) },
-            PeerFactory("boost") { BoostPeer($0, packed: true) },
-            PeerFactory("geos") { GEOSPeer($0) },
+            PeerFactory("boost") { CIndexPeer.boost($0, packed: true) },
+            PeerFactory("geos") { CIndexPeer.geos($0) },
         ]
     }
     /// One-by-one insertion up to 10^5 items; batches of 1024 edits above (see
@@ -25,7 +25,7 @@ public enum Peers {
             size <= 100_000
                 ? PeerFactory("subterra") { SubterraDynamicPeer($0) }
                 : PeerFactory("subterra-batch1024") { SubterraDynamicPeer($0, batch: 1024) },
-            PeerFactory("boost") { BoostPeer($0, packed: false) },
+            PeerFactory("boost") { CIndexPeer.boost($0, packed: false) },
         ]
     }
 }

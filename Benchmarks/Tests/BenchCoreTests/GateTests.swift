@@ -46,7 +46,7 @@ final class SkewedPeer: IndexPeer {
     @Test func allPeersAgreeWithBruteForce() throws {
         let peers: [any IndexPeer] = [
             BruteForcePeer(data), SubterraPackedPeer(data), SubterraDynamicPeer(data),
-            BoostPeer(data, packed: true), BoostPeer(data, packed: false), GEOSPeer(data),
+            CIndexPeer.boost(data, packed: true), CIndexPeer.boost(data, packed: false), CIndexPeer.geos(data),
         ]
         try Gate.check(peers: peers, data: data, queries: queries, limit: 60, size: data.count)
     }
@@ -83,7 +83,7 @@ final class SkewedPeer: IndexPeer {
         q.points[0] = (s.x1, s.y1)
         q.radii[0] = 0
         q.polygons[0] = [s.x0 - 1, s.y0 - 1, s.x0 + 1, s.y0 - 1, s.x0 + 1, s.y0 + 1, s.x0 - 1, s.y0 + 1]
-        let peers: [any IndexPeer] = [BruteForcePeer(data), SubterraPackedPeer(data), BoostPeer(data, packed: true), GEOSPeer(data)]
+        let peers: [any IndexPeer] = [BruteForcePeer(data), SubterraPackedPeer(data), CIndexPeer.boost(data, packed: true), CIndexPeer.geos(data)]
         try Gate.check(peers: peers, data: data, queries: q, limit: 5, size: data.count)
     }
 }
