@@ -81,6 +81,9 @@ public final class Database {
         // A 64 MiB page cache (default 2 MiB): a bulk import into a large store otherwise spills
         // pages to the file and journal over and over; measured 35% of write time in the kernel.
         sqlite3_exec(db, "PRAGMA cache_size = -65536", nil, nil, nil)
+        // Statement journals (every trigger-firing insert in a transaction opens one) in memory:
+        // on disk they cost about 20 pwrite calls per inserted row (measured with strace).
+        sqlite3_exec(db, "PRAGMA temp_store = MEMORY", nil, nil, nil)
     }
 
     deinit { sqlite3_close_v2(handle) }
