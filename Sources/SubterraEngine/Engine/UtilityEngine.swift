@@ -40,8 +40,8 @@ public final class UtilityEngine: Sendable {
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
     }
 
-    /// An engine over everything in `store`; edits through ``apply(_:)`` are written to the store
-    /// first. `crs` overrides the map CRS name (defaults to `EPSG:<srs id>` of the store).
+    /// An engine over everything in `store` (its map CRS is the loaded map's); edits through
+    /// ``apply(_:)`` are written to the store first.
     public init(store: any UtilityStore, rules: ClearanceRules? = nil) throws(EngineError) {
         self.rules = try Self.rulesOrBundled(rules)
         let network: UtilityNetwork
