@@ -298,25 +298,6 @@ extension DynamicRTree {
             }
         }
 
-        /// Ids of live items whose box intersects `query`.
-        @inlinable
-        public func intersecting(_ query: Box) -> [UInt32] {
-            var out: [UInt32] = []
-            forEachIntersecting(query) { out.append($0); return .continue }
-            return out
-        }
-
-        /// Ids of live items whose box intersects `query` and pass `exact`.
-        @inlinable
-        public func intersecting(_ query: Box, where exact: (UInt32) throws -> Bool) rethrows -> [UInt32] {
-            var out: [UInt32] = []
-            try forEachIntersecting(query) { id in
-                if try exact(id) { out.append(id) }
-                return .continue
-            }
-            return out
-        }
-
         /// Calls `body` for every live item with exact distance ≤ `distance`, until `.stop`.
         @inlinable
         public func forEachWithin(
@@ -403,44 +384,6 @@ extension DynamicRTree {
             }
         }
 
-        /// Live items with exact distance ≤ `distance`.
-        @inlinable
-        public func within(
-            distance: Double,
-            boxLowerBound: (Box) throws -> Double,
-            exactDistance: (UInt32) throws -> Double
-        ) rethrows -> [Neighbor] {
-            var out: [Neighbor] = []
-            try forEachWithin(distance: distance, boxLowerBound: boxLowerBound, exactDistance: exactDistance) {
-                out.append($0)
-                return .continue
-            }
-            return out
-        }
-
-        /// Live items within `distance` of the point `(x, y)`.
-        @inlinable
-        public func within(distance: Double, ofX x: Double, y: Double, exactDistance: (UInt32) throws -> Double) rethrows -> [Neighbor] {
-            var out: [Neighbor] = []
-            try forEachWithin(distance: distance, ofX: x, y: y, exactDistance: exactDistance) {
-                out.append($0)
-                return .continue
-            }
-            return out
-        }
-
-        /// Live items within `distance` of the box `query`.
-        @inlinable
-        public func within(distance: Double, of query: Box, exactDistance: (UInt32) throws -> Double) rethrows -> [Neighbor] {
-            var out: [Neighbor] = []
-            try forEachWithin(distance: distance, envelope: query.expanded(by: distance),
-                              boxLowerBound: { $0.distance(to: query) }, exactDistance: exactDistance) {
-                out.append($0)
-                return .continue
-            }
-            return out
-        }
-
         /// Best-first nearest search over base and delta together (one heap), ascending exact
         /// distance, ties by id; see `PackedRTree.forEachNearest`.
         @inlinable
@@ -470,65 +413,6 @@ extension DynamicRTree {
                 reported += 1
                 if try body(n) == .stop || reported == k { return }
             }
-        }
-
-        /// `forEachNearest` with the box bound given as a `BoxDistanceBound` value.
-        @inlinable
-        public func forEachNearest<B: BoxDistanceBound>(
-            k: Int = .max,
-            maxDistance: Double = .infinity,
-            bound: B,
-            exactDistance: (UInt32) throws -> Double,
-            filter: (UInt32) -> Bool = { _ in true },
-            scratch: NearestScratch,
-            _ body: (Neighbor) throws -> SearchControl
-        ) rethrows {
-            try forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: { bound.lowerBound($0) },
-                               exactDistance: exactDistance, filter: filter, scratch: scratch, body)
-        }
-
-        /// The `k` nearest live items, ascending exact distance (ties by id).
-        @inlinable
-        public func nearest(
-            k: Int,
-            maxDistance: Double = .infinity,
-            boxLowerBound: (Box) throws -> Double,
-            exactDistance: (UInt32) throws -> Double,
-            filter: (UInt32) -> Bool = { _ in true }
-        ) rethrows -> [Neighbor] {
-            guard k > 0, count > 0 else { return [] }
-            var out: [Neighbor] = []
-            try forEachNearest(
-                k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound, exactDistance: exactDistance,
-                filter: filter, scratch: NearestScratch()
-            ) {
-                out.append($0)
-                return .continue
-            }
-            return out
-        }
-
-        /// `nearest(k:…)` with the box bound given as a `BoxDistanceBound` value.
-        @inlinable
-        public func nearest<B: BoxDistanceBound>(
-            k: Int,
-            maxDistance: Double = .infinity,
-            bound: B,
-            exactDistance: (UInt32) throws -> Double,
-            filter: (UInt32) -> Bool = { _ in true }
-        ) rethrows -> [Neighbor] {
-            try nearest(k: k, maxDistance: maxDistance, boxLowerBound: { bound.lowerBound($0) },
-                        exactDistance: exactDistance, filter: filter)
-        }
-
-        /// The `k` nearest live items to the point `(x, y)`.
-        @inlinable
-        public func nearest(
-            k: Int, toX x: Double, y: Double, maxDistance: Double = .infinity,
-            exactDistance: (UInt32) throws -> Double, filter: (UInt32) -> Bool = { _ in true }
-        ) rethrows -> [Neighbor] {
-            try nearest(k: k, maxDistance: maxDistance, bound: PointDistanceBound(x: x, y: y),
-                        exactDistance: exactDistance, filter: filter)
         }
 
         /// Incremental nearest iterator over this snapshot.

@@ -72,27 +72,6 @@ extension PackedRTree {
         _ = try _traverse(nodeTest: { $0.intersects(query) }, leaf: { c, _, ids in try body(ids[c]) })
     }
 
-    /// Ids of all items whose box intersects `query`, in tree order.
-    @inlinable
-    public func intersecting(_ query: Box) -> [UInt32] {
-        var out: [UInt32] = []
-        forEachIntersecting(query) { out.append($0); return .continue }
-        return out
-    }
-
-    /// Ids of the items whose box intersects `query` *and* pass the caller's exact predicate
-    /// (e.g. "the segment really crosses the dig polygon"), in tree order. The predicate is only
-    /// called for box hits.
-    @inlinable
-    public func intersecting(_ query: Box, where exact: (UInt32) throws -> Bool) rethrows -> [UInt32] {
-        var out: [UInt32] = []
-        try forEachIntersecting(query) { id in
-            if try exact(id) { out.append(id) }
-            return .continue
-        }
-        return out
-    }
-
     /// Distance limit used for pruning so that rounding in a caller's lower bound never hides an
     /// item whose exact distance is ≤ `d` (relative 2^-39 plus the tree's absolute slack).
     @inlinable
@@ -168,47 +147,4 @@ extension PackedRTree {
                            exactDistance: exactDistance, body)
     }
 
-    /// All items whose exact distance is ≤ `distance`, with their distances, in tree order.
-    @inlinable
-    public func within(
-        distance: Double,
-        boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double
-    ) rethrows -> [Neighbor] {
-        var out: [Neighbor] = []
-        try forEachWithin(distance: distance, boxLowerBound: boxLowerBound, exactDistance: exactDistance) {
-            out.append($0)
-            return .continue
-        }
-        return out
-    }
-
-    /// Items whose exact distance from the point `(x, y)` is ≤ `distance`; the box bound is the
-    /// point–box distance.
-    @inlinable
-    public func within(
-        distance: Double, ofX x: Double, y: Double, exactDistance: (UInt32) throws -> Double
-    ) rethrows -> [Neighbor] {
-        var out: [Neighbor] = []
-        try forEachWithin(distance: distance, ofX: x, y: y, exactDistance: exactDistance) {
-            out.append($0)
-            return .continue
-        }
-        return out
-    }
-
-    /// Items whose exact distance from the box `query` is ≤ `distance`; the box bound is the
-    /// box–box distance.
-    @inlinable
-    public func within(
-        distance: Double, of query: Box, exactDistance: (UInt32) throws -> Double
-    ) rethrows -> [Neighbor] {
-        var out: [Neighbor] = []
-        try forEachWithin(distance: distance, envelope: query.expanded(by: distance),
-                          boxLowerBound: { $0.distance(to: query) }, exactDistance: exactDistance) {
-            out.append($0)
-            return .continue
-        }
-        return out
-    }
 }
