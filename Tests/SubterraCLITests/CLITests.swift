@@ -296,6 +296,8 @@ import Testing
         }
         let file = CLI.tempDir("batch") + "/q.jsonl"
         try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let empty = try CLI.run(["query", "--batch", "-", "--store", fx.store], stdin: Data("\n\n".utf8))
+        #expect(empty.status == 0 && empty.stdout.isEmpty, "blank input, no answers")
         let r = try CLI.run(["query", "--batch", file, "--store", fx.store])
         #expect(r.status == 0, "\(r.stderr)")
         let out = r.stdoutLines

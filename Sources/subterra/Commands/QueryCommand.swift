@@ -50,10 +50,11 @@ struct QueryCommand: ParsableCommand {
             var lineNo = 0
             var pending: [(Int, String)] = []
             func drain() {
+                guard !pending.isEmpty else { return }
                 var answers = [String](repeating: "", count: pending.count)
                 let jobs = pending
                 answers.withUnsafeMutableBufferPointer { buf in
-                    let base = buf.baseAddress!
+                    guard let base = buf.baseAddress else { return }
                     let chunk = (jobs.count + workers - 1) / workers
                     // Each worker writes only its own slots, so the buffer needs no lock.
                     nonisolated(unsafe) let slots = base
