@@ -74,7 +74,10 @@ let package = Package(
             swiftSettings: swift6),
         .testTarget(
             name: "SubterraEngineTests",
-            dependencies: ["SubterraEngine", "SubterraDatasets", "SubterraModel", "SubterraGeometry", "SubterraIndex"],
+            dependencies: [
+                "SubterraEngine", "SubterraDatasets", "SubterraModel", "SubterraGeometry", "SubterraIndex",
+                "SubterraGEOS", "SubterraPROJ",
+            ],
             swiftSettings: swift6),
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra"], swiftSettings: swift6),
     ]
