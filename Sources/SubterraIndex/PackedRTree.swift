@@ -189,7 +189,8 @@ public struct PackedRTree: Sendable {
                         // Clamp: rounding of (s - lo) * scale may land a hair outside 0...65535.
                         let gx = Swift.min(65535, Swift.max(0, ((b.minX + b.maxX) - lo0) * scaleX))
                         let gy = Swift.min(65535, Swift.max(0, ((b.minY + b.maxY) - lo1) * scaleY))
-                        let h = _hilbert(UInt32(gx), UInt32(gy))
+                        // NaN only from overflowing extreme coordinates (~1e308): any cell is correct.
+                        let h = _hilbert(gx.isNaN ? 0 : UInt32(gx), gy.isNaN ? 0 : UInt32(gy))
                         kBase[i] = UInt64(h) << 32 | UInt64(i)
                         i += 1
                     }

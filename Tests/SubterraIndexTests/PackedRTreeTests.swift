@@ -130,6 +130,18 @@ import Testing
         #expect(throws: Never.self) { try PackedRTree(boxes: boxes, nodeSize: 2).validate() }
     }
 
+    @Test func extremeFiniteCoordinatesDoNotCrash() throws {
+        let big = Double.greatestFiniteMagnitude
+        let boxes = [Box(minX: -big, minY: -big, maxX: big, maxY: big), Box(x: big, y: big), Box(x: -big, y: 0),
+                     Box(x: 0, y: 0), Box(minX: 1, minY: 1, maxX: 2, maxY: 2)]
+        let tree = try PackedRTree(boxes: boxes, nodeSize: 2)
+        try tree.validate()
+        #expect(Set(tree.intersecting(Box(x: 0, y: 0))) == [0, 3])
+        #expect(Set(tree.intersecting(Box(x: big, y: big))) == [0, 1])
+        let near = tree.nearest(k: 2, toX: 1.5, y: 1.5) { boxes[Int($0)].distance(toX: 1.5, y: 1.5) }
+        #expect(near.map(\.id) == [0, 4])
+    }
+
     @Test func validateDetectsBrokenTrees() throws {
         let tree = try PackedRTree(boxes: makeSegments(.streets, count: 300, seed: 4).map(\.box))
         var boxes = tree._boxes
