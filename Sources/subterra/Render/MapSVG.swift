@@ -165,7 +165,7 @@ enum MapSVG {
         if overlayOnTop { overlay(&svg, view) }
         // Numbered markers, nudged apart so none covers another; a leader shows the true point.
         var placed: [(Double, Double)] = []
-        for (i, m) in markers.enumerated() {
+        for m in markers {
             let target = view.px(m.at.x, m.at.y)
             var p = target
             var k = 0
@@ -178,6 +178,9 @@ enum MapSVG {
             placed.append(p)
             if k > 0 { svg.line(target.0, target.1, p.0, p.1, [("stroke", "#000000"), ("stroke-width", "1")]) }
             svg.circle(target.0, target.1, 3, [("fill", "#000000")])
+        }
+        // Discs after all leaders, so no leader crosses a number.
+        for (i, (m, p)) in zip(markers, placed).enumerated() {
             svg.circle(p.0, p.1, 10, [("fill", m.severe ? "#c00000" : "#ffffff"), ("stroke", "#000000"), ("stroke-width", "1.5")])
             svg.text(p.0, p.1 + 4, String(i + 1), size: 11, [("text-anchor", "middle"), ("font-weight", "bold"), ("fill", m.severe ? "#ffffff" : "#000000")])
         }
