@@ -18,11 +18,11 @@ public enum Peers {
             PeerFactory("geos") { CIndexPeer.geos($0) },
         ]
     }
-    /// One-by-one insertion up to 10^5 items; batches of 1024 edits above (see
+    /// One-by-one insertion up to 10^6 items; batches of 1024 edits above (see
     /// `SubterraDynamicPeer`).
     public static func dynamic(size: Int) -> [PeerFactory] {
         [
-            size <= 100_000
+            size <= 1_000_000
                 ? PeerFactory("subterra") { SubterraDynamicPeer($0) }
                 : PeerFactory("subterra-batch1024") { SubterraDynamicPeer($0, batch: 1024) },
             PeerFactory("boost") { CIndexPeer.boost($0, packed: false) },

@@ -122,10 +122,9 @@ func segmentBoxes(_ data: SegmentSet) -> [Box] {
 /// `DynamicRTree` filled by insertion (the build is what is timed), queried through a snapshot's
 /// convenience forms for the correctness gate only.
 ///
-/// `batch == 1` is one `insert(id:box:)` per segment, like Boost's `insert`. Each such edit
-/// publishes a new snapshot and rebuilds the delta tree (O(delta) with delta up to n/64), so at
-/// 10^6 one-by-one insertion takes many minutes; there the suite uses `apply` with batches of
-/// `batch` edits, the documented bulk path, and names the peer accordingly.
+/// `batch == 1` is one `insert(id:box:)` per segment, like Boost's `insert`; the suite uses it up
+/// to 10^6. At 10^7 (`--large`) it uses `apply` with batches of `batch` edits, the documented bulk
+/// path, and names the peer accordingly ("subterra-batch1024").
 public final class SubterraDynamicPeer: IndexPeer {
     public let name: String
     let tree: DynamicRTree
