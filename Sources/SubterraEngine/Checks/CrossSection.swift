@@ -54,19 +54,20 @@ extension UtilityEngine {
         for (a, b) in q.segments { cumulative.append(cumulative.last! + Kernel.distance(a, b)) }
         var items: [CrossSectionItem] = []
         scan(snap, q, within: 0, filter) { r, _ in
-            let s = snap.records[r]
+            let s = snap.record(r)
+            let (table, local) = snap.locate(r)
             var seen: [Double] = []
             for (i, (a, b)) in q.segments.enumerated() {
-                for v in snap.vertexStart[r]..<(snap.vertexStart[r + 1] - 1) {
-                    let p0 = snap.point(v), p1 = snap.point(v + 1)
+                for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
+                    let p0 = table.point(v), p1 = table.point(v + 1)
                     for t in _sharedParameters(a, b, p0, p1) {
                         let offset = cumulative[i] + t * (cumulative[i + 1] - cumulative[i])
                         // A crossing at a vertex shared by two segments is found twice.
                         if seen.contains(where: { abs($0 - offset) <= 1e-9 }) { continue }
                         seen.append(offset)
                         let p = Kernel.interpolate(a, b, t: t)
-                        let u = snap.parameter(row: r, vertex: v, t: Kernel.project(p, ontoSegment: p0, p1).t)
-                        let h = snap.height[r].isNaN ? nil : snap.height[r]
+                        let u = table.parameter(row: local, vertex: v, t: Kernel.project(p, ontoSegment: p0, p1).t)
+                        let h = snap.height(r).isNaN ? nil : snap.height(r)
                         let top = snap.depth(row: r, at: u)
                         let topElevation = snap.topElevation(row: r, at: u)
                         items.append(CrossSectionItem(

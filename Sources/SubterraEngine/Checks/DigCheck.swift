@@ -156,11 +156,11 @@ extension UtilityEngine {
         let reach = fallback + snap.maxAccuracy
         var conflicts: [DigConflict] = []
         scan(snap, q, within: reach, filter) { r, c in
-            let s = snap.records[r]
-            let profile = snap.profiles[r]
+            let s = snap.record(r)
+            let profile = snap.profile(r)
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) } ?? rules.excavation(profile)
             let ruleClearance = rule?.distance ?? fallback
-            let acc = snap.accuracy[r]
+            let acc = snap.accuracy(r)
             let required = ruleClearance + acc
             guard c.distance == 0 || c.distance < required - Self.clearanceTolerance else { return }
             let vAcc = s.accuracy?.verticalM ?? 0

@@ -128,22 +128,23 @@ extension UtilityEngine {
         var findings: [RouteFinding] = []
         var unruled: [Int64] = []
         scan(snap, route, within: reach, filter) { r, c in
-            let s = snap.records[r]
-            let profile = snap.profiles[r]
+            let s = snap.record(r)
+            let profile = snap.profile(r)
+            let (table, local) = snap.locate(r)
             // Crossings: proper or touching points shared with the route; collinear overlaps are
             // parallel runs at distance 0 and go to the horizontal check.
             var crossings: [(offset: Double, point: Point, u: Double)] = []
             var overlaps = false
             for (i, (a, b)) in route.segments.enumerated() {
-                for v in snap.vertexStart[r]..<(snap.vertexStart[r + 1] - 1) {
-                    switch Kernel.intersection(a, b, snap.point(v), snap.point(v + 1)) {
+                for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
+                    switch Kernel.intersection(a, b, table.point(v), table.point(v + 1)) {
                     case .none: break
                     case .overlap: overlaps = true
                     case .point(let p):
                         let t = Kernel.project(p, ontoSegment: a, b).t
-                        let tp = Kernel.project(p, ontoSegment: snap.point(v), snap.point(v + 1)).t
+                        let tp = Kernel.project(p, ontoSegment: table.point(v), table.point(v + 1)).t
                         crossings.append((routeAlong[i] + t * (routeAlong[i + 1] - routeAlong[i]), p,
-                                          snap.parameter(row: r, vertex: v, t: tp)))
+                                          table.parameter(row: local, vertex: v, t: tp)))
                     }
                 }
             }
@@ -156,7 +157,7 @@ extension UtilityEngine {
                     last = x.offset
                     let dP = plannedDepth(at: x.offset)
                     let dE = snap.depth(row: r, at: x.u)
-                    let hE = snap.height[r].isNaN ? 0 : snap.height[r]
+                    let hE = snap.height(r).isNaN ? 0 : snap.height(r)
                     let gap = dE.map { max(dP - ($0 + hE), $0 - (dP + size)) }
                     findings.append(RouteFinding(
                         kind: .vertical, status: gap.map { $0 >= rule.distance - Self.clearanceTolerance ? .ok : .violation } ?? .unknownDepth,
@@ -167,7 +168,7 @@ extension UtilityEngine {
                 return
             }
             guard let rule = rules.horizontal(planned.profile, profile) else { unruled.append(s.id); return }
-            let actual = c.distance - size / 2 - snap.width[r] / 2
+            let actual = c.distance - size / 2 - snap.width(r) / 2
             // Only pipes the route runs near: outer walls closer than the rule plus the margin.
             guard actual < rule.distance + nearMargin else { return }
             let offset = Self.offset(of: c.point, along: route.segments, routeAlong)

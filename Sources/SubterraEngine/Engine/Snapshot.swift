@@ -2,26 +2,23 @@ import SubterraGeometry
 import SubterraIndex
 import SubterraModel
 
-/// One immutable state of the engine: the map, a segment table and a packed R-tree over it.
+/// A contiguous run of segment rows, struct-of-arrays, immutable once built.
 ///
-/// Readers take a reference under the engine's lock and then work lock-free on it, so a query
-/// always sees one consistent map even while an edit publishes the next snapshot. The table is
-/// struct-of-arrays: coordinates of all pipes in two flat arrays (`xs`, `ys`) with a start offset
-/// per row, so the exact-distance loops walk contiguous memory and never touch the records.
-final class _Snapshot: Sendable {
-    let version: UInt64
-    let network: UtilityNetwork
-    /// Records in row order; the index stores row numbers.
+/// Coordinates of all its pipes sit in two flat arrays (`xs`, `ys`) with a start offset per row,
+/// so the exact-distance loops walk contiguous memory and never touch the records. Rows are
+/// local (0-based) here; `_Snapshot.locate` maps a global row number to a table and local row.
+final class _Table: Sendable {
+    /// Records in row order.
     let records: [PipeSegment]
     let profiles: [PipeProfile]
-    let rowOfID: [Int64: Int]
     /// Row `r` has vertices `vertexStart[r] ..< vertexStart[r + 1]`.
     let vertexStart: [Int]
     let xs: [Double]
     let ys: [Double]
     /// Plan length from the row's first vertex to this vertex.
     let along: [Double]
-    /// Depth of the pipe top at the start and end (NaN when not surveyed); linear in between.
+    /// Depth of the pipe top at the start and end (NaN when not surveyed) when the row was
+    /// written; a later edit of an end point's ground height goes to `_Snapshot.depthOverride`.
     let depth0: [Double]
     let depth1: [Double]
     /// Top elevation at the start and end (NaN when not surveyed).
@@ -32,35 +29,19 @@ final class _Snapshot: Sendable {
     let width: [Double]
     /// Horizontal positional accuracy in metres (0 when not stated).
     let accuracy: [Double]
-    let index: PackedRTree
-    let bounds: Envelope
-    let maxAccuracy: Double
-    let maxHalfWidth: Double
-    /// The distinct rule profiles present (far fewer than pipes), for per-query rule maxima.
-    let distinctProfiles: [PipeProfile]
-    /// Layers present.
-    let layers: Set<LayerCode>
-    /// The largest excavation clearance of any pipe: what unruled pipes get, and a dig's search radius.
-    let maxExcavation: Double
 
-    /// Builds the table and bulk-loads the tree. O(n log n) in segments.
-    init(network: UtilityNetwork, version: UInt64, rules: ClearanceRules) throws(EngineError) {
-        self.version = version
-        self.network = network
-        let segs = network.segments
-        records = segs
-        profiles = segs.map(PipeProfile.init)
-        var rowOfID: [Int64: Int] = [:]
-        rowOfID.reserveCapacity(segs.count)
+    /// O(rows + vertices).
+    init(rows: [_Row]) {
         var vertexStart = [0]
+        vertexStart.reserveCapacity(rows.count + 1)
         var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
         var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
         var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
-        var boxes: [Box] = []
-        var bounds = Envelope.empty
-        var maxAccuracy = 0.0, maxHalfWidth = 0.0
-        for (r, s) in segs.enumerated() {
-            rowOfID[s.id] = r
+        depth0.reserveCapacity(rows.count); depth1.reserveCapacity(rows.count)
+        top0.reserveCapacity(rows.count); top1.reserveCapacity(rows.count)
+        height.reserveCapacity(rows.count); width.reserveCapacity(rows.count); accuracy.reserveCapacity(rows.count)
+        for row in rows {
+            let s = row.segment
             var walked = 0.0
             let pts = s.geometry.points
             for (i, p) in pts.enumerated() {
@@ -70,26 +51,16 @@ final class _Snapshot: Sendable {
                 along.append(walked)
             }
             vertexStart.append(xs.count)
-            depth0.append(network.depthOfTop(segmentID: s.id, atParameter: 0) ?? .nan)
-            depth1.append(network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
+            depth0.append(row.depth0)
+            depth1.append(row.depth1)
             top0.append(s.topElevation(atParameter: 0) ?? .nan)
             top1.append(s.topElevation(atParameter: 1) ?? .nan)
             height.append(s.outerHeightM ?? .nan)
             width.append(s.outerWidthM ?? 0)
-            let acc = s.accuracy?.horizontalM ?? 0
-            accuracy.append(acc)
-            maxAccuracy = max(maxAccuracy, acc)
-            maxHalfWidth = max(maxHalfWidth, (s.outerWidthM ?? 0) / 2)
-            let e = s.geometry.envelope
-            bounds = bounds.union(e)
-            boxes.append(Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY))
+            accuracy.append(s.accuracy?.horizontalM ?? 0)
         }
-        do {
-            index = try PackedRTree(boxes: boxes)
-        } catch {
-            throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
-        }
-        self.rowOfID = rowOfID
+        records = rows.map(\.segment)
+        profiles = records.map(PipeProfile.init)
         self.vertexStart = vertexStart
         self.xs = xs
         self.ys = ys
@@ -101,25 +72,22 @@ final class _Snapshot: Sendable {
         self.height = height
         self.width = width
         self.accuracy = accuracy
-        self.bounds = bounds
-        self.maxAccuracy = maxAccuracy
-        self.maxHalfWidth = maxHalfWidth
-        distinctProfiles = Array(Set(profiles))
-        layers = Set(segs.map(\.layer))
-        maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
     }
 
     var count: Int { records.count }
 
+    /// Row `r` back as the input it was built from.
+    func row(_ r: Int) -> _Row { _Row(segment: records[r], depth0: depth0[r], depth1: depth1[r]) }
+
     @inline(__always)
     func point(_ v: Int) -> Point { Point(xs[v], ys[v]) }
 
-    /// Total plan length of row `r`.
+    /// Total plan length of local row `r`.
     @inline(__always)
     func length(_ r: Int) -> Double { along[vertexStart[r + 1] - 1] }
 
-    /// Fraction of plan length (0...1) at local parameter `t` of the row's sub-segment starting
-    /// at vertex `v`.
+    /// Fraction of plan length (0...1) at local parameter `t` of the local row's sub-segment
+    /// starting at vertex `v`.
     @inline(__always)
     func parameter(row r: Int, vertex v: Int, t: Double) -> Double {
         let total = length(r)
@@ -127,17 +95,233 @@ final class _Snapshot: Sendable {
         let here = along[v] + t * (along[v + 1] - along[v])
         return min(max(here / total, 0), 1)
     }
+}
+
+/// A segment with the depths of its top at both ends (NaN when unknown), as a table row holds it.
+struct _Row: Sendable {
+    var segment: PipeSegment
+    var depth0: Double
+    var depth1: Double
+}
+
+/// A persistent hash map: the keys are spread over about √n shard dictionaries, so changing one
+/// entry of a map shared with an older snapshot copies the shard list (√n references) and one
+/// shard (√n entries) instead of the whole map. O(√n) per update with a small constant (a few
+/// µs at 10^6 entries), O(1) lookups (one extra array index). Copy-on-write does the rest: an
+/// unshared map is updated in place.
+struct _ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private var shards: [[Key: Value]]
+    private let mask: Int
+    private(set) var count = 0
+
+    /// A map sized for about `expected` entries (the shard count stays fixed afterwards; the map
+    /// is rebuilt at each compaction).
+    init(expected: Int) {
+        var n = 16
+        while n * n < expected && n < 4096 { n <<= 1 }
+        shards = Array(repeating: [:], count: n)
+        mask = n - 1
+    }
+
+    @inline(__always)
+    private func shard(_ k: Key) -> Int { k.hashValue & mask }
+
+    var isEmpty: Bool { count == 0 }
+
+    subscript(key: Key) -> Value? {
+        get { shards[shard(key)][key] }
+        set {
+            let s = shard(key)
+            if let newValue {
+                if shards[s].updateValue(newValue, forKey: key) == nil { count += 1 }
+            } else if shards[s].removeValue(forKey: key) != nil {
+                count -= 1
+            }
+        }
+    }
+
+    subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
+        get { self[key] ?? defaultValue() }
+        set { self[key] = newValue }
+    }
+
+    /// Every entry, in no particular order. O(n).
+    var entries: [(key: Key, value: Value)] { shards.flatMap { $0.map { ($0.key, $0.value) } } }
+}
+
+/// One immutable state of the engine: the map as a row table, a dynamic R-tree over it and the
+/// lookups an edit needs.
+///
+/// Readers take a reference under the engine's lock and then work lock-free on it, so a query
+/// always sees one consistent map even while an edit publishes the next snapshot.
+///
+/// ## Rows
+/// Row numbers are the R-tree ids. A row is never changed once written: an upsert tombstones the
+/// segment's old row (removes it from the tree and from `rowOfID`) and appends a new row, so the
+/// live rows in row order are exactly the map's segments in map order (surviving segments keep
+/// their place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
+/// base.count` live in one big table built at the last compaction; later rows in `overlay`
+/// tables of `overlayChunk` rows each, so appending copies at most one small table and the list
+/// of them. When dead plus overlay rows pass a threshold the engine compacts: renumbers the live
+/// rows into a new base and rebuilds the tree (O(n log n), amortised over ≥ n/4 edits).
+final class _Snapshot: Sendable {
+    static let overlayChunk = 64
+    let version: UInt64
+    let crs: String
+    let base: _Table
+    /// Tables of exactly `overlayChunk` rows, except the last (never empty).
+    let overlay: [_Table]
+    /// Rows written, live and dead: the next row number.
+    let rowCount: Int
+    /// The writer's tree, shared by all snapshots since the last compaction; only the (serialized)
+    /// writer touches it. Readers use `index`, the tree's immutable state for this version.
+    let tree: DynamicRTree
+    let index: DynamicRTree.Snapshot
+    /// Segment id → its live row.
+    let rowOfID: _ShardedMap<Int64, Int>
+    /// Point number → the point and its insertion sequence number (map order of points).
+    let points: _ShardedMap<PointNumber, _PointEntry>
+    let nextPointSequence: Int
+    /// Point number → live rows starting or ending there: whose depths a ground-height edit moves.
+    let incidence: _ShardedMap<PointNumber, [Int]>
+    /// Row → depths at both ends, for rows whose end points' ground heights were edited after the
+    /// row was written (rare; empty after a compaction).
+    let depthOverride: _ShardedMap<Int, _DepthPair>
+    /// How many live segments of each rule profile: exact rule maxima under edits.
+    let profileCounts: [PipeProfile: Int]
+    /// The largest positional accuracy and half width of any pipe written since the last
+    /// compaction: upper bounds (only search reach depends on them), exact after a compaction.
+    let maxAccuracy: Double
+    let maxHalfWidth: Double
+    /// The distinct rule profiles present (far fewer than pipes), for per-query rule maxima.
+    let distinctProfiles: [PipeProfile]
+    /// Layers present.
+    let layers: Set<LayerCode>
+    /// The largest excavation clearance of any pipe: what unruled pipes get, and a dig's search radius.
+    let maxExcavation: Double
+    /// The map as a `UtilityNetwork`, built on first request (O(n)) and kept.
+    private let materialized = _Locked<UtilityNetwork?>(nil)
+
+    init(
+        version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, tree: DynamicRTree,
+        index: DynamicRTree.Snapshot, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
+        nextPointSequence: Int, incidence: _ShardedMap<PointNumber, [Int]>, depthOverride: _ShardedMap<Int, _DepthPair>,
+        profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
+        network: UtilityNetwork? = nil
+    ) {
+        self.version = version
+        self.crs = crs
+        self.base = base
+        self.overlay = overlay
+        self.rowCount = rowCount
+        self.tree = tree
+        self.index = index
+        self.rowOfID = rowOfID
+        self.points = points
+        self.nextPointSequence = nextPointSequence
+        self.incidence = incidence
+        self.depthOverride = depthOverride
+        self.profileCounts = profileCounts
+        self.maxAccuracy = maxAccuracy
+        self.maxHalfWidth = maxHalfWidth
+        distinctProfiles = Array(profileCounts.keys)
+        layers = Set(distinctProfiles.map(\.layer))
+        maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
+        if let network { materialized.withLock { $0 = network } }
+    }
+
+    /// Builds the table, the lookups and the tree from a whole map. O(n log n) in segments.
+    convenience init(network: UtilityNetwork, version: UInt64, rules: ClearanceRules) throws(EngineError) {
+        var points = _ShardedMap<PointNumber, _PointEntry>(expected: network.points.count)
+        for (i, p) in network.points.enumerated() { points[p.number] = _PointEntry(point: p, sequence: i) }
+        let rows = network.segments.map { s in
+            _Row(segment: s, depth0: network.depthOfTop(segmentID: s.id, atParameter: 0) ?? .nan,
+                 depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
+        }
+        try self.init(rows: rows, points: points, nextPointSequence: network.points.count, crs: network.crs,
+                      version: version, rules: rules, network: network)
+    }
+
+    /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh tree). O(n log n).
+    convenience init(
+        rows: [_Row], points: _ShardedMap<PointNumber, _PointEntry>, nextPointSequence: Int, crs: String,
+        version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil
+    ) throws(EngineError) {
+        let base = _Table(rows: rows)
+        var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
+        var incidence = _ShardedMap<PointNumber, [Int]>(expected: rows.count)
+        var profileCounts: [PipeProfile: Int] = [:]
+        var items: [(box: Box, id: UInt32)] = []
+        items.reserveCapacity(rows.count)
+        var maxAccuracy = 0.0, maxHalfWidth = 0.0
+        for (r, row) in rows.enumerated() {
+            let s = row.segment
+            rowOfID[s.id] = r
+            incidence[s.startPoint, default: []].append(r)
+            if s.endPoint != s.startPoint { incidence[s.endPoint, default: []].append(r) }
+            profileCounts[base.profiles[r], default: 0] += 1
+            items.append((_Snapshot.box(s), UInt32(r)))
+            maxAccuracy = max(maxAccuracy, base.accuracy[r])
+            maxHalfWidth = max(maxHalfWidth, base.width[r] / 2)
+        }
+        let tree: DynamicRTree
+        do { tree = try DynamicRTree(items: items) } catch {
+            throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
+        }
+        self.init(
+            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, tree: tree,
+            index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
+            incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network)
+    }
+
+    static func box(_ s: PipeSegment) -> Box {
+        let e = s.geometry.envelope
+        return Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
+    }
+
+    /// Live segments.
+    var count: Int { rowOfID.count }
+
+    /// The table holding global row `r` and the row's number in it. O(1).
+    @inline(__always)
+    func locate(_ r: Int) -> (table: _Table, local: Int) {
+        if r < base.count { return (base, r) }
+        let o = r - base.count
+        return (overlay[o / Self.overlayChunk], o % Self.overlayChunk)
+    }
+
+    func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
+    func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profiles[l] }
+    func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
+    func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }
+    func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width[l] }
+
+    /// Row `r` as written, with its current depths.
+    func row(_ r: Int) -> _Row {
+        let (t, l) = locate(r)
+        var row = t.row(l)
+        if !depthOverride.isEmpty, let o = depthOverride[r] { (row.depth0, row.depth1) = (o.start, o.end) }
+        return row
+    }
 
     /// Depth of the pipe top at fraction `u`; `nil` when not surveyed.
     func depth(row r: Int, at u: Double) -> Double? {
-        let a = depth0[r], b = depth1[r]
+        var a: Double, b: Double
+        if !depthOverride.isEmpty, let o = depthOverride[r] {
+            (a, b) = (o.start, o.end)
+        } else {
+            let (t, l) = locate(r)
+            (a, b) = (t.depth0[l], t.depth1[l])
+        }
         guard !a.isNaN, !b.isNaN else { return nil }
         return a + (b - a) * u
     }
 
-    /// Top elevation at fraction `u`; falls back to ground − depth where the ground is known.
+    /// Top elevation at fraction `u`.
     func topElevation(row r: Int, at u: Double) -> Double? {
-        let a = top0[r], b = top1[r]
+        let (t, l) = locate(r)
+        let a = t.top0[l], b = t.top1[l]
         if !a.isNaN, !b.isNaN { return a + (b - a) * u }
         return nil
     }
@@ -151,4 +335,40 @@ final class _Snapshot: Sendable {
             return .continue
         }
     }
+
+    /// Live rows in row order: the map's segments in map order. O(n).
+    var liveRows: [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        for r in 0..<rowCount where rowOfID[record(r).id] == r { out.append(r) }
+        return out
+    }
+
+    /// The map of this version. O(n) the first time (rows and points gathered, records
+    /// re-validated by `UtilityNetwork`), O(1) afterwards.
+    func network() -> UtilityNetwork {
+        materialized.withLock { cached in
+            if let cached { return cached }
+            let segments = liveRows.map(record)
+            let pts = points.entries.map(\.value).sorted { $0.sequence < $1.sequence }.map(\.point)
+            // Every record was validated when it was written and ids/numbers are unique by
+            // construction, so this cannot fail; an empty map (whose init has nothing to refuse)
+            // is the fallback.
+            let map = (try? UtilityNetwork(crs: crs, segments: segments, points: pts)) ?? (try! UtilityNetwork(crs: crs))
+            cached = map
+            return map
+        }
+    }
+}
+
+/// A point with its position in map order.
+struct _PointEntry: Sendable {
+    var point: FeaturePoint
+    var sequence: Int
+}
+
+/// Depths of a pipe top at its start and end (NaN when unknown).
+struct _DepthPair: Sendable, Equatable {
+    var start: Double
+    var end: Double
 }

@@ -58,7 +58,7 @@ public struct PipeHit: Hashable, Sendable, Codable {
 extension UtilityEngine {
     func hit(_ snap: _Snapshot, _ r: Int, _ c: _Closest) -> PipeHit {
         PipeHit(
-            pipe: snap.records[r], distance: c.distance, closestPoint: PlanPoint(x: c.point.x, y: c.point.y),
+            pipe: snap.record(r), distance: c.distance, closestPoint: PlanPoint(x: c.point.x, y: c.point.y),
             parameter: c.parameter, depth: c.depth)
     }
 
@@ -66,7 +66,7 @@ extension UtilityEngine {
     func scan(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter,
               _ body: (Int, _Closest) -> Void) {
         snap.candidates(near: q.envelope, margin: distance) { r in
-            guard filter.accepts(snap.records[r]) else { return }
+            guard filter.accepts(snap.record(r)) else { return }
             let c = snap.closest(row: r, to: q)
             if c.distance <= distance { body(r, c) }
         }
@@ -115,10 +115,10 @@ extension UtilityEngine {
                 exactDistance: { snap.closest(row: Int($0), to: q).distance }, filter: { accept(Int($0)) }
             ).map { n in hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q)) }
         }
-        guard perLayer else { return search { filter.accepts(snap.records[$0]) } }
+        guard perLayer else { return search { filter.accepts(snap.record($0)) } }
         var out: [PipeHit] = []
         for layer in snap.layers.intersection(filter.layers ?? snap.layers).sorted() {
-            out += search { snap.records[$0].layer == layer && filter.accepts(snap.records[$0]) }
+            out += search { snap.record($0).layer == layer && filter.accepts(snap.record($0)) }
         }
         return out
     }

@@ -76,10 +76,12 @@ extension _Snapshot {
                 }
             }
         }
+        let (table, local) = locate(r)
+        func parameter(row _: Int, vertex v: Int, t: Double) -> Double { table.parameter(row: local, vertex: v, t: t) }
         // A line string has at least two vertices, so every row has at least one sub-segment.
-        for v in vertexStart[r]..<(vertexStart[r + 1] - 1) {
-            let a = point(v)
-            let b = point(v + 1)
+        for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
+            let a = table.point(v)
+            let b = table.point(v + 1)
             for p in q.points {
                 let pr = Kernel.project(p, ontoSegment: a, b)
                 offer(pr.distance, pr.point, parameter(row: r, vertex: v, t: pr.t))

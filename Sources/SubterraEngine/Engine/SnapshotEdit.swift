@@ -1,0 +1,164 @@
+import SubterraGeometry
+import SubterraIndex
+import SubterraModel
+
+extension _Snapshot {
+    /// Refuses an edit that would make the map invalid, with the error `UtilityNetwork` would give
+    /// for the whole new map: a segment upserted and deleted together, an id or point number twice
+    /// in one edit, an invalid record. Records already in the map were validated when written and
+    /// ids stay unique by construction (an upsert replaces), so only the edit's records are
+    /// checked. No side effects. O(edit size).
+    func validate(_ edit: StoreEdit) throws(EngineError) {
+        let deleteIDs = Set(edit.deleteSegments)
+        for s in edit.upsertSegments where deleteIDs.contains(s.id) {
+            throw EngineError("segment is both upserted and deleted in one edit", at: s.location)
+        }
+        var seen = Set<Int64>()
+        for s in edit.upsertSegments where !seen.insert(s.id).inserted {
+            throw EngineError("segment id appears twice in one edit", at: s.location)
+        }
+        func model(_ body: () throws(ModelError) -> Void) throws(EngineError) {
+            do { try body() } catch {
+                throw EngineError(error.message, at: error.location.isEmpty ? "edit" : error.location)
+            }
+        }
+        // Points before segments, as `UtilityNetwork.init` checks them.
+        var numbers = Set<PointNumber>()
+        for p in edit.upsertPoints {
+            try model { () throws(ModelError) in try p.validate() }
+            guard numbers.insert(p.number).inserted else {
+                throw EngineError("point number is used twice", at: p.location)
+            }
+        }
+        for s in edit.upsertSegments { try model { () throws(ModelError) in try s.validate() } }
+        for s in edit.upsertSegments {
+            if let reason = Self.box(s).invalidityReason {
+                throw EngineError("cannot index the segment's bounds: \(reason)", at: s.location)
+            }
+        }
+    }
+
+    /// The next snapshot: this one with `edit` (already validated) applied. Deleted and replaced
+    /// segments' rows become tombstones, upserted segments get new rows at the end, points
+    /// change in the point map, and rows whose end points changed get their depths recomputed.
+    ///
+    /// - Complexity: O(e · (log n + √n_shard)) for an edit touching e records (tree edit, sharded
+    ///   lookups, one ≤ 64-row overlay table rebuilt), plus the tree's own amortised merges; when
+    ///   dead + overlay rows exceed `compactAt` (default max(4096, n/8)), or with `compact`, an
+    ///   O(n log n) compaction (amortised over ≥ n/8 edited rows).
+    /// - Throws: only when the tree refuses an edit that `validate` let through; the caller then
+    ///   compacts instead (the tree publishes nothing on error).
+    func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false)
+        throws(EngineError) -> _Snapshot
+    {
+        var rowOfID = self.rowOfID, points = self.points, incidence = self.incidence
+        var depthOverride = self.depthOverride, profileCounts = self.profileCounts
+        var sequence = nextPointSequence
+        var indexEdits: [IndexEdit] = []
+
+        var touched = Set<PointNumber>()
+        for n in edit.deletePoints where points[n] != nil {
+            points[n] = nil
+            touched.insert(n)
+        }
+        for p in edit.upsertPoints {
+            points[p.number] = _PointEntry(point: p, sequence: sequence)
+            sequence += 1
+            touched.insert(p.number)
+        }
+
+        func unlink(_ r: Int, from n: PointNumber) {
+            guard var rows = incidence[n], let i = rows.firstIndex(of: r) else { return }
+            rows.remove(at: i)
+            incidence[n] = rows.isEmpty ? nil : rows
+        }
+        func tombstone(_ id: Int64) {
+            guard let r = rowOfID[id] else { return }
+            rowOfID[id] = nil
+            let s = record(r)
+            unlink(r, from: s.startPoint)
+            if s.endPoint != s.startPoint { unlink(r, from: s.endPoint) }
+            let p = profile(r)
+            let left = (profileCounts[p] ?? 1) - 1
+            profileCounts[p] = left > 0 ? left : nil
+            depthOverride[r] = nil
+            indexEdits.append(.remove(id: UInt32(r)))
+        }
+        for id in edit.deleteSegments { tombstone(id) }
+        for s in edit.upsertSegments { tombstone(s.id) }
+
+        func depths(_ s: PipeSegment) -> _DepthPair {
+            let g0 = points[s.startPoint]?.point.groundElevation, g1 = points[s.endPoint]?.point.groundElevation
+            return _DepthPair(
+                start: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
+                end: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan)
+        }
+
+        // Rows already written whose end point changed: their depths may follow the ground.
+        for n in touched {
+            for r in incidence[n] ?? [] {
+                let d = depths(record(r))
+                let (t, l) = locate(r)
+                let same = Self.same(d.start, t.depth0[l]) && Self.same(d.end, t.depth1[l])
+                depthOverride[r] = same ? nil : d
+            }
+        }
+
+        var newRows: [_Row] = []
+        var next = rowCount
+        var maxAccuracy = self.maxAccuracy, maxHalfWidth = self.maxHalfWidth
+        for s in edit.upsertSegments {
+            let d = depths(s)
+            newRows.append(_Row(segment: s, depth0: d.start, depth1: d.end))
+            rowOfID[s.id] = next
+            incidence[s.startPoint, default: []].append(next)
+            if s.endPoint != s.startPoint { incidence[s.endPoint, default: []].append(next) }
+            profileCounts[PipeProfile(s), default: 0] += 1
+            indexEdits.append(.insert(id: UInt32(next), box: Self.box(s)))
+            maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)
+            maxHalfWidth = max(maxHalfWidth, (s.outerWidthM ?? 0) / 2)
+            next += 1
+        }
+
+        let live = rowOfID.count
+        let threshold = compactAt ?? max(4096, live / 8)
+        let waste = (next - live) + (next - base.count)
+        if compact || waste > threshold || next >= Int(UInt32.max) {
+            // Live old rows in row order (with their current depths), then the new rows.
+            var rows: [_Row] = []
+            rows.reserveCapacity(live)
+            for r in 0..<rowCount where rowOfID[record(r).id] == r {
+                let (t, l) = locate(r)
+                var row = t.row(l)
+                if let o = depthOverride[r] { (row.depth0, row.depth1) = (o.start, o.end) }
+                rows.append(row)
+            }
+            rows += newRows
+            return try _Snapshot(rows: rows, points: points, nextPointSequence: sequence, crs: crs,
+                                 version: version + 1, rules: rules)
+        }
+
+        do { try tree.apply(indexEdits) } catch {
+            throw EngineError("cannot index the edit: \(error)", at: "snapshot \(version + 1)")
+        }
+        var overlay = self.overlay
+        var pending = newRows[...]
+        if let last = overlay.last, last.count < Self.overlayChunk, !pending.isEmpty {
+            let take = min(Self.overlayChunk - last.count, pending.count)
+            overlay[overlay.count - 1] = _Table(rows: (0..<last.count).map(last.row) + pending.prefix(take))
+            pending = pending.dropFirst(take)
+        }
+        while !pending.isEmpty {
+            overlay.append(_Table(rows: Array(pending.prefix(Self.overlayChunk))))
+            pending = pending.dropFirst(Self.overlayChunk)
+        }
+        return _Snapshot(
+            version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, tree: tree,
+            index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: sequence,
+            incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules)
+    }
+
+    /// Equal, or both unknown (NaN).
+    static func same(_ a: Double, _ b: Double) -> Bool { a == b || (a.isNaN && b.isNaN) }
+}
