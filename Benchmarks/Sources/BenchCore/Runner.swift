@@ -18,7 +18,7 @@ public enum Peers {
             PeerFactory("geos") { CIndexPeer.geos($0) },
         ]
     }
-    /// One-by-one insertion up to 10^6 items; batches of 1024 edits above (see
+    /// One-by-one insertion up to 10^6 items; batches of 1024 edits at 10^7 (see
     /// `SubterraDynamicPeer`).
     public static func dynamic(size: Int) -> [PeerFactory] {
         [
