@@ -75,9 +75,13 @@ fi
 
 echo "== package-benchmark threshold check ($thresholds)"
 if ls "$thresholds"/*.p90.json >/dev/null 2>&1; then
-  SUBTERRA_BENCH_SIZES="$sizes" swift package --allow-writing-to-package-directory benchmark thresholds check \
-    --path "$thresholds" --no-progress >"$work/thresholds.txt" 2>&1
-  pb=$?
+  for attempt in 1 2 3; do
+    SUBTERRA_BENCH_SIZES="$sizes" swift package --allow-writing-to-package-directory benchmark thresholds check \
+      --path "$thresholds" --no-progress >"$work/thresholds.txt" 2>&1
+    pb=$?
+    grep -q "modified during the build" "$work/thresholds.txt" || break
+    sleep 20
+  done
   # Through `swift package` a regression and an improvement both exit non-zero; the text says
   # which ("Deviations worse/better than threshold"), and the report step parses it.
   if [ $pb -ne 0 ] && ! grep -q "Deviations \(worse\|better\) than threshold" "$work/thresholds.txt"; then
