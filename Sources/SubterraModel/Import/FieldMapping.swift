@@ -130,6 +130,14 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     case section
     case diameter, width, height, material, burial, pressure, voltage, cableCount, ductHoles, ductHolesOccupied
     case layingDate
+    /// Horizontal positional accuracy of the surveyed line (metres by default; `unit` converts).
+    /// Dig checks widen every clearance by it, so leaving it unmapped means "exactly known".
+    case horizontalAccuracy
+    /// Vertical (depth) positional accuracy, metres by default.
+    case verticalAccuracy
+    /// ASCE 38 quality level `A`–`D` (case-insensitive). Needs `horizontalAccuracy`: a level
+    /// alone states no distance, so it is kept only beside an accuracy.
+    case qualityLevel
     // Point fields.
     /// Point number (点号); segments name their ends by it.
     case pointNumber
@@ -144,7 +152,8 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     /// The quantity a unit converts, for numeric fields.
     public var dimension: UnitConversion.Dimension? {
         switch self {
-        case .startDepth, .endDepth, .startElevation, .endElevation, .groundElevation, .depth, .x, .y:
+        case .startDepth, .endDepth, .startElevation, .endElevation, .groundElevation, .depth, .x, .y,
+            .horizontalAccuracy, .verticalAccuracy:
             return .length(target: .metre)
         case .diameter, .width, .height: return .length(target: .millimetre)
         case .pressure: return .pressure

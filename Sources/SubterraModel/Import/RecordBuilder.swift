@@ -170,6 +170,40 @@ struct RecordBuilder {
         return d
     }
 
+    /// The segment's positional accuracy from `horizontalAccuracy`, `verticalAccuracy` and
+    /// `qualityLevel`. A bad accuracy is reported and not imported rather than read as 0, because
+    /// 0 would silently narrow every dig check's clearance.
+    private func accuracy(_ m: inout MappedRecord) -> PositionalAccuracy? {
+        func metres(_ f: ImportField) -> Double? {
+            guard let v = m.number(f) else { return nil }
+            guard v >= 0 else {
+                m.issue(.badValue, f, "accuracy \(v) m must be >= 0; value not imported")
+                return nil
+            }
+            return v
+        }
+        let before = m.issues.count
+        let h = metres(.horizontalAccuracy)
+        // A bad horizontal accuracy is reported once, not again as "missing" beside its level.
+        let badHorizontal = m.issues.count > before
+        let v = metres(.verticalAccuracy)
+        var level: QualityLevel?
+        if let q = m.text(.qualityLevel), !q.isEmpty {
+            level = QualityLevel(rawValue: q.uppercased())
+            if level == nil {
+                m.issue(.badValue, .qualityLevel, "'\(q)' is not an ASCE 38 quality level (A, B, C, D); value not imported")
+            }
+        }
+        guard let h else {
+            if !badHorizontal, v != nil || level != nil {
+                let f: ImportField = v != nil ? .verticalAccuracy : .qualityLevel
+                m.issue(.missingField, f, "vertical accuracy or quality level without a horizontal accuracy; not imported")
+            }
+            return nil
+        }
+        return PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level)
+    }
+
     private mutating func checkLayer(_ m: inout MappedRecord) -> LayerCode? {
         guard let l = m.text(.layer), !l.isEmpty else {
             if !m.issues.contains(where: { $0.check == .badValue && $0.location.field == m.at(.layer).field }) {
@@ -361,6 +395,7 @@ struct RecordBuilder {
         d.road = m.text(.road)
         d.layingDate = m.text(.layingDate)
         d.status = m.text(.status).map(RecordStatus.init)
+        d.accuracy = accuracy(&m)
         d.sourceNames = m.sourceNames
         usedIDs.insert(id)
         drafts.append(d)

@@ -21,6 +21,10 @@ enum DistrictMappings {
             "material": .field("material"), "burial": .field("burial"), "pressure": .field("pressure_mpa"),
             "voltage": .field("voltage_kv"), "owner": .field("owner"), "road": .field("road"),
             "layingDate": .field("laid"), "status": .field("status"),
+            // Dig checks widen clearances by these, so they must not be dropped on import.
+            "horizontalAccuracy": FieldMapping.Rule(from: ["accuracy_m"], unit: "m"),
+            "verticalAccuracy": FieldMapping.Rule(from: ["accuracy_v_m"], unit: "m"),
+            "qualityLevel": .field("quality_level"),
         ])
 
     static let points = FieldMapping(
@@ -75,7 +79,7 @@ enum StoreOpener {
         progress?.phase("reading \(sources.count) file\(sources.count == 1 ? "" : "s")")
         let result: ImportResult
         do {
-            result = try Importer.read(sources, options: ImportOptions(policy: .lenient))
+            result = try Importer.read(sources, options: ImportOptions(policy: .lenient), progress: progress.map { p in { p.update($0) } })
         } catch {
             throw CLIError(error, context: "--store")
         }
