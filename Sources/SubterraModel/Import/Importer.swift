@@ -96,6 +96,39 @@ public struct ImportResult: Hashable, Sendable {
     }
 }
 
+/// How far an import has got, for a progress bar. Reported on the importing thread.
+public struct ImportProgress: Hashable, Sendable {
+    public enum Stage: String, Hashable, Sendable {
+        /// Reading and transforming files; units are bytes of the input files, advanced per file.
+        case reading
+        /// Mapping and checking records; units are records.
+        case checking
+        /// Writing to the store; units are rows.
+        case writing
+    }
+
+    public var stage: Stage
+    /// Units done in this stage.
+    public var completed: Int
+    /// Units in this stage, when known.
+    public var total: Int?
+    /// The file being read (reading stage).
+    public var file: String?
+
+    public init(stage: Stage, completed: Int, total: Int?, file: String? = nil) {
+        self.stage = stage
+        self.completed = completed
+        self.total = total
+        self.file = file
+    }
+
+    /// `completed / total` in 0…1, nil when the total is unknown (an empty stage counts as done).
+    public var fraction: Double? {
+        guard let total else { return nil }
+        return total > 0 ? min(1, max(0, Double(completed) / Double(total))) : 1
+    }
+}
+
 /// Reads survey files into model records, with field mapping, CRS transformation and quality
 /// checks, and writes them to a store in one transaction.
 ///
@@ -112,13 +145,31 @@ public enum Importer {
     ///
     /// - Throws: `ImportError` when a file cannot be read at all, its CRS is unknown, or — under
     ///   `strict` — any record has an error (the error carries the full report).
+    /// - Parameter progress: called on this thread at each file (bytes of the input files) and
+    ///   every 1024 records checked; nil costs nothing.
     /// - Complexity: O(n log n) in records.
-    public static func read(_ sources: [ImportSource], options: ImportOptions) throws(ImportError) -> ImportResult {
+    public static func read(
+        _ sources: [ImportSource], options: ImportOptions, progress: ((ImportProgress) -> Void)? = nil
+    ) throws(ImportError) -> ImportResult {
         var report = QualityReport()
         var pointRecords: [(SourceRecord, FieldMapping, Transformer?)] = []
         var segmentRecords: [(SourceRecord, FieldMapping)] = []
         var ownNetworks: [(String, UtilityNetwork)] = []
-        for source in sources {
+        // File sizes are the only total known before parsing (a streamed GeoJSON says how many
+        // features it had only at its end).
+        let sizes = progress == nil ? [] : sources.map { s -> Int in
+            ((try? FileManager.default.attributesOfItem(atPath: s.path))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let totalBytes = sizes.reduce(0, +)
+        var bytesRead = 0
+        for (k, source) in sources.enumerated() {
+            progress?(ImportProgress(stage: .reading, completed: bytesRead, total: totalBytes, file: source.path))
+            defer {
+                if progress != nil {
+                    bytesRead += sizes[k]
+                    progress?(ImportProgress(stage: .reading, completed: bytesRead, total: totalBytes, file: source.path))
+                }
+            }
             let loaded = try SourceLoader.load(source, options: options, report: &report)
             switch loaded {
             case .records(let recs, let xyCRS):
@@ -137,9 +188,17 @@ public enum Importer {
         }
         var builder = RecordBuilder(options: options)
         for (path, n) in ownNetworks { builder.adopt(n, file: path, content: sources.first { $0.path == path }?.content) }
-        for (r, m, xy) in pointRecords { builder.addPoint(r, mapping: m, xyTransform: xy) }
-        for (r, m) in segmentRecords { builder.addSegment(r, mapping: m) }
+        let totalRecords = pointRecords.count + segmentRecords.count
+        var checked = 0
+        func tick() {
+            checked += 1
+            if checked & 1023 == 0 { progress?(ImportProgress(stage: .checking, completed: checked, total: totalRecords)) }
+        }
+        progress?(ImportProgress(stage: .checking, completed: 0, total: totalRecords))
+        for (r, m, xy) in pointRecords { builder.addPoint(r, mapping: m, xyTransform: xy); tick() }
+        for (r, m) in segmentRecords { builder.addSegment(r, mapping: m); tick() }
         var result = builder.finish()
+        progress?(ImportProgress(stage: .checking, completed: totalRecords, total: totalRecords))
         report.append(contentsOf: result.report)
         result.report = report
         result.recordsRead = pointRecords.count + segmentRecords.count
@@ -156,7 +215,13 @@ public enum Importer {
     /// recording the import in the store's metadata in the same transaction. Ids the import made
     /// up are moved past the store's largest id when they would collide (the offset is recorded as
     /// `import.last.idOffset`); explicit ids upsert. On failure the store is unchanged.
-    public static func write(_ result: ImportResult, to store: any UtilityStore, source: String? = nil) throws(StoreError) {
+    ///
+    /// - Parameter progress: rows written of the rows in the edit, every 1024 rows, when `store`
+    ///   is a ``GeoPackageStore`` (other stores report only the start and the end).
+    public static func write(
+        _ result: ImportResult, to store: any UtilityStore, source: String? = nil,
+        progress: ((ImportProgress) -> Void)? = nil
+    ) throws(StoreError) {
         var meta: [String: String?] = [
             "import.last.records": String(result.recordsRead),
             "import.last.segments": String(result.segments.count),
@@ -176,7 +241,17 @@ public enum Importer {
                 meta["import.last.idOffset"] = String(offset)
             }
         }
-        try store.apply(StoreEdit(upsertSegments: segments, upsertPoints: result.points, metadata: meta))
+        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, metadata: meta)
+        guard let progress else { return try store.apply(edit) }
+        let rows = segments.count + result.points.count
+        progress(ImportProgress(stage: .writing, completed: 0, total: rows))
+        if let gpkg = store as? GeoPackageStore {
+            // The store calls back on this thread while it holds its lock, before `apply` returns.
+            try gpkg.apply(edit) { written, total in progress(ImportProgress(stage: .writing, completed: written, total: total)) }
+        } else {
+            try store.apply(edit)
+        }
+        progress(ImportProgress(stage: .writing, completed: rows, total: rows))
     }
 
     /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.

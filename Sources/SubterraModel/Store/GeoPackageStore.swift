@@ -307,6 +307,32 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
     }
 
+    /// ``apply(_:)`` reporting `(rows written, rows in the edit)` every 1024 rows and at the end,
+    /// on the calling thread, for a progress bar over a long import.
+    ///
+    /// - Complexity: as ``apply(_:)``; the callback costs O(k / 1024).
+    public func apply(_ edit: StoreEdit, progress: (_ written: Int, _ total: Int) -> Void) throws(StoreError) {
+        guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
+        if edit.isEmpty { return }
+        let total = edit.deleteSegments.count + edit.deletePoints.count + edit.upsertSegments.count + edit.upsertPoints.count
+        // The callback is held only while this call holds the lock, so it never outlives the call.
+        try withoutActuallyEscaping(progress) { (progress) throws(StoreError) in
+            try locked {
+                rowProgress = { rows in if rows % 1024 == 0 || rows == total { progress(rows, total) } }
+                defer { rowProgress = nil }
+                try db.transaction { try write(edit) }
+            }
+        }
+    }
+
+    /// Called for every row `write` changes; held under `lock` like `db`.
+    private var rowProgress: ((Int) -> Void)?
+
+    private func rowWritten(_ rows: Int) throws {
+        rowProgress?(rows)
+        try _afterRowWritten?(rows)
+    }
+
     private func write(_ edit: StoreEdit) throws {
         var rows = 0
         let srs = spatialReference.srsID
@@ -315,7 +341,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             for id in edit.deleteSegments {
                 try del.run([.integer(id)])
                 rows += 1
-                try _afterRowWritten?(rows)
+                try rowWritten(rows)
             }
         }
         if !edit.deletePoints.isEmpty {
@@ -323,7 +349,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             for n in edit.deletePoints {
                 try del.run([.text(n.rawValue)])
                 rows += 1
-                try _afterRowWritten?(rows)
+                try rowWritten(rows)
             }
         }
         if !edit.upsertSegments.isEmpty {
@@ -357,7 +383,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
                 }
                 rows += 1
-                try _afterRowWritten?(rows)
+                try rowWritten(rows)
             }
         }
         if !edit.upsertPoints.isEmpty {
@@ -385,7 +411,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
                 }
                 rows += 1
-                try _afterRowWritten?(rows)
+                try rowWritten(rows)
             }
         }
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }

@@ -46,7 +46,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: "strict: any quality error rejects the import; lenient: keep what can be represented, report the rest.")
     var policy: ImportPolicy = .strict
 
-    @Option(name: .long, help: ArgumentHelp("CRS of a new store: EPSG:4549 (CGCS2000 GK 120E), EPSG:4326 or EPSG:32618.", valueName: "crs"))
+    @Option(name: .long, help: ArgumentHelp("CRS of a new store: any AUTHORITY:CODE PROJ knows, e.g. EPSG:4549 (CGCS2000 GK 120E), EPSG:4528, EPSG:32145.", valueName: "crs"))
     var storeCrs: String = "EPSG:4549"
 
     @Option(name: .long, help: ArgumentHelp("Quality issues listed in the report (the rest are counted).", valueName: "n"))
@@ -84,17 +84,13 @@ struct ImportCommand: ParsableCommand {
                 do { existing = try GeoPackageStore.open(at: store) } catch { throw CLIError(error, context: "--store") }
                 srs = existing!.spatialReference
             } else {
-                switch storeCrs.uppercased() {
-                case "EPSG:4549": srs = .cgcs2000GK120E
-                case "EPSG:4326": srs = .wgs84
-                case "EPSG:32618": srs = .utm18N
-                default: throw CLIError("--store-crs \(storeCrs): a new store can be EPSG:4549, EPSG:4326 or EPSG:32618")
-                }
+                do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
             }
             progress?.phase("reading and checking \(sources.count) file\(sources.count == 1 ? "" : "s")")
             let options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
             let result: ImportResult
-            do { result = try Importer.read(sources, options: options) } catch let e as ImportError {
+            let onProgress: ((ImportProgress) -> Void)? = progress.map { p in { p.update($0) } }
+            do { result = try Importer.read(sources, options: options, progress: onProgress) } catch let e as ImportError {
                 progress?.finish()
                 if let report = e.report {
                     print(QualityOutput.summary(report, limit: showIssues))
@@ -114,7 +110,7 @@ struct ImportCommand: ParsableCommand {
                 }
             }
             do {
-                try Importer.write(result, to: target, source: sources.map(\.path).joined(separator: ", "))
+                try Importer.write(result, to: target, source: sources.map(\.path).joined(separator: ", "), progress: onProgress)
                 try target.setMetadata(QualityOutput.metadata(result.report))
             } catch {
                 if existing == nil { try? FileManager.default.removeItem(atPath: store) }
