@@ -156,13 +156,13 @@ extension UtilityEngine {
         let reach = fallback + snap.maxAccuracy
         var conflicts: [DigConflict] = []
         scan(snap, q, within: reach, filter) { r, c in
-            let s = snap.record(r)
             let profile = snap.profile(r)
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) } ?? rules.excavation(profile)
             let ruleClearance = rule?.distance ?? fallback
             let acc = snap.accuracy(r)
             let required = ruleClearance + acc
             guard c.distance == 0 || c.distance < required - Self.clearanceTolerance else { return }
+            let s = snap.record(r)
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
             let (severity, reason) = Self.severity(

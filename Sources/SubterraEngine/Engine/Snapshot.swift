@@ -291,11 +291,11 @@ final class _Snapshot: Sendable {
         return (overlay[o / Self.overlayChunk], o % Self.overlayChunk)
     }
 
-    func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
-    func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profiles[l] }
-    func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
-    func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }
-    func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width[l] }
+    @inline(__always) func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
+    @inline(__always) func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profiles[l] }
+    @inline(__always) func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
+    @inline(__always) func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }
+    @inline(__always) func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width[l] }
 
     /// Row `r` as written, with its current depths.
     func row(_ r: Int) -> _Row {
@@ -305,17 +305,17 @@ final class _Snapshot: Sendable {
         return row
     }
 
+    /// Depths of the pipe top at both ends of row `r` (NaN when not surveyed).
+    @inline(__always)
+    func depths(row r: Int, _ t: _Table, _ l: Int) -> _DepthPair {
+        if !depthOverride.isEmpty, let o = depthOverride[r] { return o }
+        return _DepthPair(start: t.depth0[l], end: t.depth1[l])
+    }
+
     /// Depth of the pipe top at fraction `u`; `nil` when not surveyed.
     func depth(row r: Int, at u: Double) -> Double? {
-        var a: Double, b: Double
-        if !depthOverride.isEmpty, let o = depthOverride[r] {
-            (a, b) = (o.start, o.end)
-        } else {
-            let (t, l) = locate(r)
-            (a, b) = (t.depth0[l], t.depth1[l])
-        }
-        guard !a.isNaN, !b.isNaN else { return nil }
-        return a + (b - a) * u
+        let (t, l) = locate(r)
+        return depths(row: r, t, l).at(u)
     }
 
     /// Top elevation at fraction `u`.
@@ -371,4 +371,11 @@ struct _PointEntry: Sendable {
 struct _DepthPair: Sendable, Equatable {
     var start: Double
     var end: Double
+
+    /// Linear depth at fraction `u`; nil when either end is unknown.
+    @inline(__always)
+    func at(_ u: Double) -> Double? {
+        guard !start.isNaN, !end.isNaN else { return nil }
+        return start + (end - start) * u
+    }
 }

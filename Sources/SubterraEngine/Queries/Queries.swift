@@ -29,6 +29,10 @@ public struct PipeFilter: Sendable {
     /// Every pipe.
     public static let all = PipeFilter()
 
+    /// True when no condition is set (every pipe passes): lets scans skip reading the record.
+    @inline(__always)
+    var acceptsAll: Bool { layers == nil && owners == nil && subtypes == nil && predicate == nil }
+
     /// Whether `s` passes. O(1) besides the predicate.
     public func accepts(_ s: PipeSegment) -> Bool {
         if let layers, !layers.contains(s.layer) { return false }
@@ -66,7 +70,7 @@ extension UtilityEngine {
     func scan(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter,
               _ body: (Int, _Closest) -> Void) {
         snap.candidates(near: q.envelope, margin: distance) { r in
-            guard filter.accepts(snap.record(r)) else { return }
+            guard filter.acceptsAll || filter.accepts(snap.record(r)) else { return }
             let c = snap.closest(row: r, to: q)
             if c.distance <= distance { body(r, c) }
         }
@@ -115,10 +119,10 @@ extension UtilityEngine {
                 exactDistance: { snap.closest(row: Int($0), to: q).distance }, filter: { accept(Int($0)) }
             ).map { n in hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q)) }
         }
-        guard perLayer else { return search { filter.accepts(snap.record($0)) } }
+        guard perLayer else { return search { filter.acceptsAll || filter.accepts(snap.record($0)) } }
         var out: [PipeHit] = []
         for layer in snap.layers.intersection(filter.layers ?? snap.layers).sorted() {
-            out += search { snap.record($0).layer == layer && filter.accepts(snap.record($0)) }
+            out += search { snap.profile($0).layer == layer && (filter.acceptsAll || filter.accepts(snap.record($0))) }
         }
         return out
     }

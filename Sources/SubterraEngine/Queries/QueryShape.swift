@@ -66,17 +66,18 @@ extension _Snapshot {
     /// one of its ends, which are the candidates tried. O(pipe vertices × query vertices).
     func closest(row r: Int, to q: _QueryShape) -> _Closest {
         var best = _Closest(distance: .infinity, point: Point(0, 0), parameter: 0, depth: nil)
+        let (table, local) = locate(r)
+        let ends = depths(row: r, table, local)
         func offer(_ d: Double, _ p: Point, _ u: Double) {
             if d < best.distance {
-                best = _Closest(distance: d, point: p, parameter: u, depth: depth(row: r, at: u))
+                best = _Closest(distance: d, point: p, parameter: u, depth: ends.at(u))
             } else if d == best.distance {
-                let dep = depth(row: r, at: u)
+                let dep = ends.at(u)
                 if let dep, dep < (best.depth ?? .infinity) {
                     best = _Closest(distance: d, point: p, parameter: u, depth: dep)
                 }
             }
         }
-        let (table, local) = locate(r)
         func parameter(row _: Int, vertex v: Int, t: Double) -> Double { table.parameter(row: local, vertex: v, t: t) }
         // A line string has at least two vertices, so every row has at least one sub-segment.
         for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
