@@ -196,6 +196,10 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
             sawOverlay = sawOverlay || !snap.overlay.isEmpty
             sawOverrides = sawOverrides || !snap.depthOverride.isEmpty
             checkRows(snap, map)
+            #expect(engine.segmentCount == map.segments.count)
+            for s in map.segments.suffix(3) + map.segments.prefix(2) { #expect(engine.segment(id: s.id) == s) }
+            #expect(engine.segment(id: 999_999) == nil)
+            for n in script.pool { #expect(engine.point(number: n) == map.point(number: n)) }
             if step % 3 == 0 { try checkQueries(engine, map, &rng) }
             if step % 10 == 0 { #expect(engine.network == map, "step \(step)") }
         }

@@ -183,7 +183,7 @@ final class _Snapshot: Sendable {
     let points: _ShardedMap<PointNumber, _PointEntry>
     let nextPointSequence: Int
     /// Point number → live rows starting or ending there: whose depths a ground-height edit moves.
-    let incidence: _ShardedMap<PointNumber, [Int]>
+    let incidence: _Incidence
     /// Row → depths at both ends, for rows whose end points' ground heights were edited after the
     /// row was written (rare; empty after a compaction).
     let depthOverride: _ShardedMap<Int, _DepthPair>
@@ -205,7 +205,7 @@ final class _Snapshot: Sendable {
     init(
         version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, tree: DynamicRTree,
         index: DynamicRTree.Snapshot, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
-        nextPointSequence: Int, incidence: _ShardedMap<PointNumber, [Int]>, depthOverride: _ShardedMap<Int, _DepthPair>,
+        nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
         network: UtilityNetwork? = nil
     ) {
@@ -249,7 +249,7 @@ final class _Snapshot: Sendable {
     ) throws(EngineError) {
         let base = _Table(rows: rows)
         var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
-        var incidence = _ShardedMap<PointNumber, [Int]>(expected: rows.count)
+        var incidence = _Incidence(expected: rows.count)
         var profileCounts: [PipeProfile: Int] = [:]
         var items: [(box: Box, id: UInt32)] = []
         items.reserveCapacity(rows.count)
@@ -257,8 +257,8 @@ final class _Snapshot: Sendable {
         for (r, row) in rows.enumerated() {
             let s = row.segment
             rowOfID[s.id] = r
-            incidence[s.startPoint, default: []].append(r)
-            if s.endPoint != s.startPoint { incidence[s.endPoint, default: []].append(r) }
+            incidence.add(r, at: s.startPoint)
+            if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
             profileCounts[base.profiles[r], default: 0] += 1
             items.append((_Snapshot.box(s), UInt32(r)))
             maxAccuracy = max(maxAccuracy, base.accuracy[r])
@@ -378,4 +378,78 @@ struct _DepthPair: Sendable, Equatable {
         guard !start.isNaN, !end.isNaN else { return nil }
         return start + (end - start) * u
     }
+}
+
+/// Point number → the live rows starting or ending there.
+///
+/// Most points meet one to three pipes, so up to four rows sit inline in a trivially copyable
+/// value: copying a shard of the map (what an edit of a shared snapshot does) is then a memory
+/// copy with no reference counting per entry. The rows of a point met by more pipes (a large
+/// junction, rare) live in `spill` instead.
+struct _Incidence: Sendable {
+    private var inline: _ShardedMap<PointNumber, _RowQuad>
+    private var spill: _ShardedMap<PointNumber, [Int]>
+
+    init(expected: Int) {
+        inline = _ShardedMap(expected: expected)
+        spill = _ShardedMap(expected: 0)
+    }
+
+    /// The rows meeting `n`, in the order they were added.
+    func rows(_ n: PointNumber) -> [Int] {
+        if let q = inline[n] { return q.rows }
+        return spill[n] ?? []
+    }
+
+    mutating func add(_ r: Int, at n: PointNumber) {
+        if var q = inline[n] {
+            if q.count < 4 {
+                q.append(r)
+                inline[n] = q
+            } else {
+                inline[n] = nil
+                spill[n] = q.rows + [r]
+            }
+        } else if var more = spill[n] {
+            more.append(r)
+            spill[n] = more
+        } else {
+            var q = _RowQuad()
+            q.append(r)
+            inline[n] = q
+        }
+    }
+
+    mutating func remove(_ r: Int, at n: PointNumber) {
+        var rows = self.rows(n)
+        guard let i = rows.firstIndex(of: r) else { return }
+        rows.remove(at: i)
+        inline[n] = nil
+        spill[n] = nil
+        if rows.count > 4 {
+            spill[n] = rows
+        } else if !rows.isEmpty {
+            var q = _RowQuad()
+            for r in rows { q.append(r) }
+            inline[n] = q
+        }
+    }
+}
+
+/// Up to four row numbers, inline.
+struct _RowQuad: Sendable {
+    private(set) var count = 0
+    private var r0 = 0, r1 = 0, r2 = 0, r3 = 0
+
+    mutating func append(_ r: Int) {
+        switch count {
+        case 0: r0 = r
+        case 1: r1 = r
+        case 2: r2 = r
+        default: r3 = r
+        }
+        count += 1
+    }
+
+    var rows: [Int] { Array([r0, r1, r2, r3].prefix(count)) }
 }

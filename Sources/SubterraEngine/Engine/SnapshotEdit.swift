@@ -67,17 +67,12 @@ extension _Snapshot {
             touched.insert(p.number)
         }
 
-        func unlink(_ r: Int, from n: PointNumber) {
-            guard var rows = incidence[n], let i = rows.firstIndex(of: r) else { return }
-            rows.remove(at: i)
-            incidence[n] = rows.isEmpty ? nil : rows
-        }
         func tombstone(_ id: Int64) {
             guard let r = rowOfID[id] else { return }
             rowOfID[id] = nil
             let s = record(r)
-            unlink(r, from: s.startPoint)
-            if s.endPoint != s.startPoint { unlink(r, from: s.endPoint) }
+            incidence.remove(r, at: s.startPoint)
+            if s.endPoint != s.startPoint { incidence.remove(r, at: s.endPoint) }
             let p = profile(r)
             let left = (profileCounts[p] ?? 1) - 1
             profileCounts[p] = left > 0 ? left : nil
@@ -96,7 +91,7 @@ extension _Snapshot {
 
         // Rows already written whose end point changed: their depths may follow the ground.
         for n in touched {
-            for r in incidence[n] ?? [] {
+            for r in incidence.rows(n) {
                 let d = depths(record(r))
                 let (t, l) = locate(r)
                 let same = Self.same(d.start, t.depth0[l]) && Self.same(d.end, t.depth1[l])
@@ -111,8 +106,8 @@ extension _Snapshot {
             let d = depths(s)
             newRows.append(_Row(segment: s, depth0: d.start, depth1: d.end))
             rowOfID[s.id] = next
-            incidence[s.startPoint, default: []].append(next)
-            if s.endPoint != s.startPoint { incidence[s.endPoint, default: []].append(next) }
+            incidence.add(next, at: s.startPoint)
+            if s.endPoint != s.startPoint { incidence.add(next, at: s.endPoint) }
             profileCounts[PipeProfile(s), default: 0] += 1
             indexEdits.append(.insert(id: UInt32(next), box: Self.box(s)))
             maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)

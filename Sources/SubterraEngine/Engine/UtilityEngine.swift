@@ -78,6 +78,18 @@ public final class UtilityEngine: Sendable {
     ///   from the rows and re-validated, once per version).
     public var network: UtilityNetwork { snapshot.network() }
 
+    /// The segment with `id` in the current map, without building the whole map value. O(1).
+    public func segment(id: Int64) -> PipeSegment? {
+        let snap = snapshot
+        return snap.rowOfID[id].map(snap.record)
+    }
+
+    /// The point numbered `number` in the current map. O(1).
+    public func point(number: PointNumber) -> FeaturePoint? { snapshot.points[number]?.point }
+
+    /// How many segments the current map holds. O(1).
+    public var segmentCount: Int { snapshot.count }
+
     /// How many edits have been published since the engine was built.
     public var version: UInt64 { snapshot.version }
 
@@ -93,9 +105,12 @@ public final class UtilityEngine: Sendable {
     /// try engine.apply(StoreEdit(upsertSegments: [newMain], deleteSegments: [oldMainID]))
     /// ```
     /// - Complexity: O(e log n) amortised for an edit of e records: only the edited records (and,
-    ///   for point edits, the segments meeting those points) are checked and written; the tree
-    ///   takes the edit incrementally. Measured in release at 10^6 segments: see the report in
-    ///   `SnapshotEdit.swift`. Every ~n/8 edited rows one edit also compacts (O(n log n)).
+    ///   for point edits, the segments meeting those points) are checked and written, the tree
+    ///   (`DynamicRTree`) takes the edit incrementally, and the persistent lookups copy only the
+    ///   shards they touch. Once per ~n/8 edited rows an edit also compacts (O(n log n)), and the
+    ///   tree merges its delta now and then. Measured in release on a busy 2-core box (one pipe
+    ///   moved + one inserted per edit): 10^6 segments median 139 µs, p99 356 µs, worst 113 ms
+    ///   (a merge); the whole-map rebuild it replaces took 3.7 s per edit.
     public func apply(_ edit: StoreEdit) throws(EngineError) {
         try writer.withLock { (_: inout Void) throws(EngineError) in
             let old = snapshot
