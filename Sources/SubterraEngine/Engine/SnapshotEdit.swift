@@ -77,7 +77,7 @@ extension _Snapshot {
             let left = (profileCounts[p] ?? 1) - 1
             profileCounts[p] = left > 0 ? left : nil
             depthOverride[r] = nil
-            indexEdits.append(.remove(id: UInt32(r)))
+            indexEdits.append(.remove(id: UInt32(truncatingIfNeeded: r)))
         }
         for id in edit.deleteSegments { tombstone(id) }
         for s in edit.upsertSegments { tombstone(s.id) }
@@ -109,7 +109,8 @@ extension _Snapshot {
             incidence.add(next, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(next, at: s.endPoint) }
             profileCounts[PipeProfile(s), default: 0] += 1
-            indexEdits.append(.insert(id: UInt32(next), box: Self.box(s)))
+            // Past UInt32 ids the edit compacts below (and these index edits are dropped).
+            indexEdits.append(.insert(id: UInt32(truncatingIfNeeded: next), box: Self.box(s)))
             maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)
             maxHalfWidth = max(maxHalfWidth, (s.outerWidthM ?? 0) / 2)
             next += 1
