@@ -6,10 +6,12 @@ import SubterraPROJ
 /// The query engine: exact nearest / intersect / within-distance queries and dig-safety checks
 /// over one utility map, safe to share between any number of threads or tasks.
 ///
-/// State lives in immutable snapshots (segment table + packed R-tree). A query takes the current
-/// snapshot under a lock held only for that pointer read, then runs lock-free, so it always sees
-/// one consistent map. An edit goes to the store first, in one transaction; only when the store
-/// has accepted it is a new snapshot built and swapped in. A refused edit changes nothing.
+/// State lives in immutable snapshots (row table + `DynamicRTree` snapshot + persistent lookups;
+/// see `_Snapshot`). A query takes the current snapshot under a lock held only for that pointer
+/// read, then runs lock-free, so it always sees one consistent map. An edit goes to the store
+/// first, in one transaction; only when the store has accepted it is the next snapshot derived
+/// from the current one (sharing everything the edit did not touch) and swapped in. A refused
+/// edit changes nothing.
 ///
 /// ```swift
 /// let store = try GeoPackageStore.open(at: "wenling.gpkg")
