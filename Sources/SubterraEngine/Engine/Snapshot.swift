@@ -74,6 +74,39 @@ final class _Table: Sendable {
         self.accuracy = accuracy
     }
 
+    /// The rows of `tables` one after another, unchanged (row numbers continue across them).
+    /// O(rows + vertices), mostly bulk copies: nothing is recomputed.
+    init(concatenating tables: [_Table]) {
+        var records: [PipeSegment] = [], profiles: [PipeProfile] = [], vertexStart = [0]
+        var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
+        var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
+        var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
+        let rows = tables.reduce(0) { $0 + $1.count }, vertices = tables.reduce(0) { $0 + $1.xs.count }
+        records.reserveCapacity(rows); profiles.reserveCapacity(rows); vertexStart.reserveCapacity(rows + 1)
+        xs.reserveCapacity(vertices); ys.reserveCapacity(vertices); along.reserveCapacity(vertices)
+        for t in tables {
+            let offset = xs.count
+            vertexStart += t.vertexStart.dropFirst().lazy.map { $0 + offset }
+            records += t.records; profiles += t.profiles
+            xs += t.xs; ys += t.ys; along += t.along
+            depth0 += t.depth0; depth1 += t.depth1; top0 += t.top0; top1 += t.top1
+            height += t.height; width += t.width; accuracy += t.accuracy
+        }
+        self.records = records
+        self.profiles = profiles
+        self.vertexStart = vertexStart
+        self.xs = xs
+        self.ys = ys
+        self.along = along
+        self.depth0 = depth0
+        self.depth1 = depth1
+        self.top0 = top0
+        self.top1 = top1
+        self.height = height
+        self.width = width
+        self.accuracy = accuracy
+    }
+
     var count: Int { records.count }
 
     /// Row `r` back as the input it was built from.
@@ -160,10 +193,12 @@ struct _ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 /// segment's old row (removes it from the tree and from `rowOfID`) and appends a new row, so the
 /// live rows in row order are exactly the map's segments in map order (surviving segments keep
 /// their place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
-/// base.count` live in one big table built at the last compaction; later rows in `overlay`
-/// tables of `overlayChunk` rows each, so appending copies at most one small table and the list
-/// of them. When dead plus overlay rows pass a threshold the engine compacts: renumbers the live
-/// rows into a new base and rebuilds the tree (O(n log n), amortised over ≥ n/4 edits).
+/// base.count` live in one big table; later rows in `overlay` tables of `overlayChunk` rows
+/// each, so appending copies at most one small table and the list of them. Two kinds of upkeep:
+/// - when the overlay passes max(4096, n/8) rows it is appended to the base (bulk array copies,
+///   row numbers unchanged, so the tree and every lookup stay as they are);
+/// - when dead rows pass max(4096, n) the engine compacts: renumbers the live rows into a new
+///   base and rebuilds the tree and lookups (O(n log n), amortised over ≥ n edited rows).
 final class _Snapshot: Sendable {
     static let overlayChunk = 64
     let version: UInt64

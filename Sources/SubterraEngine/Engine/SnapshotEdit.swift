@@ -42,10 +42,11 @@ extension _Snapshot {
     /// segments' rows become tombstones, upserted segments get new rows at the end, points
     /// change in the point map, and rows whose end points changed get their depths recomputed.
     ///
-    /// - Complexity: O(e · (log n + √n_shard)) for an edit touching e records (tree edit, sharded
-    ///   lookups, one ≤ 64-row overlay table rebuilt), plus the tree's own amortised merges; when
-    ///   dead + overlay rows exceed `compactAt` (default max(4096, n/8)), or with `compact`, an
-    ///   O(n log n) compaction (amortised over ≥ n/8 edited rows).
+    /// - Complexity: O(e · (log n + √n)) for an edit touching e records (tree edit, sharded
+    ///   lookups copying the shards they touch, one ≤ 64-row overlay table rebuilt), plus the
+    ///   tree's own amortised merges; past max(4096, n/8) overlay rows an O(n) bulk copy of the
+    ///   overlay into the base (amortised over ≥ n/8 new rows); past max(4096, n) dead rows, or
+    ///   with `compact`, an O(n log n) renumbering compaction (amortised over ≥ n dead rows).
     /// - Throws: only when the tree refuses an edit that `validate` let through; the caller then
     ///   compacts instead (the tree publishes nothing on error).
     func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false)
@@ -117,9 +118,10 @@ extension _Snapshot {
         }
 
         let live = rowOfID.count
-        let threshold = compactAt ?? max(4096, live / 8)
-        let waste = (next - live) + (next - base.count)
-        if compact || waste > threshold || next >= Int(UInt32.max) {
+        // Tests pass a small `compactAt` to see both kinds of upkeep often.
+        let deadLimit = compactAt ?? max(4096, live)
+        let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
+        if compact || next - live > deadLimit || next >= Int(UInt32.max) {
             // Live old rows in row order (with their current depths), then the new rows.
             var rows: [_Row] = []
             rows.reserveCapacity(live)
@@ -147,6 +149,11 @@ extension _Snapshot {
         while !pending.isEmpty {
             overlay.append(_Table(rows: Array(pending.prefix(Self.overlayChunk))))
             pending = pending.dropFirst(Self.overlayChunk)
+        }
+        var base = self.base
+        if next - base.count > overlayLimit {
+            base = _Table(concatenating: [base] + overlay)
+            overlay = []
         }
         return _Snapshot(
             version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, tree: tree,
