@@ -32,11 +32,16 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-DNDEBUG"])]),
         .systemLibrary(name: "CGEOSPeer", path: "Sources/CGEOSPeer", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .target(name: "CBenchSupport", path: "Sources/CBenchSupport"),
+        // libpq for the PostGIS peer of the dig-check workload (the server itself is started by
+        // run-nightly.sh on a loopback port).
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "BenchCore",
             dependencies: [
-                "PeerBoost", "PeerGEOS", "CBenchSupport",
+                "PeerBoost", "PeerGEOS", "CBenchSupport", "CPostgres",
                 .product(name: "SubterraIndex", package: root),
+                .product(name: "SubterraEngine", package: root),
+                .product(name: "SubterraModel", package: root),
                 .product(name: "SubterraDatasets", package: root),
                 .product(name: "SubterraGeometry", package: root),
             ],

@@ -67,7 +67,7 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     let peerNames = ["subterra", "boost", "geos"]
     var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) | bytes/item (S · B · G) |\n"
     s += "|---|---|---|---|---|---|---|---|---|\n"
-    for r in run.results where sizes?.contains(r.size) ?? true {
+    for r in run.results where (sizes?.contains(r.size) ?? true) && r.workload != "digcheck" {
         // Subterra's entry may be a variant ("subterra-batch1024"); its name is then shown.
         func fig(_ p: String) -> PeerFigures? { r.peers.first { p == "subterra" ? $0.peer.hasPrefix(p) : $0.peer == p } }
         let unit = r.queries == 0 ? "items/s" : "q/s"
@@ -90,6 +90,42 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     }
     return s
 }
+
+/// The end-to-end dig check table: per size, Subterra's and PostGIS's µs per site (p50 / p99) and
+/// sites/s on one client thread, and the ratios (PostGIS time over Subterra's: above 1 = Subterra
+/// faster). Empty when the run has no `digcheck` results.
+public func digCheckTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
+    let rows = run.results.filter { $0.workload == "digcheck" && (sizes?.contains($0.size) ?? true) }
+    guard !rows.isEmpty else { return "" }
+    var s = "| size | dig check | Subterra µs/site p50 / p99 | Subterra sites/s | PostGIS µs/site p50 / p99 | PostGIS sites/s | ratio p50 | ratio p99 | ratio sites/s |\n"
+    s += "|---|---|---|---|---|---|---|---|---|\n"
+    func us(_ v: Double?) -> String { fmt((v ?? .nan) / 1000) }
+    for r in rows {
+        let ours = r.peers.first { $0.peer.hasPrefix("subterra") }
+        let pg = r.peers.first { $0.peer == "postgis" }
+        var row = "| \(sizeLabel(r.size)) | \(r.queries) sites |"
+        row += ours.map { " \(us($0.p50Nanos)) / \(us($0.p99Nanos)) | \(fmt($0.throughput)) |" } ?? " — | — |"
+        if let pg, let ours {
+            row += " \(us(pg.p50Nanos)) / \(us(pg.p99Nanos)) | \(fmt(pg.throughput)) |"
+            row += " \(fmt((pg.p50Nanos ?? .nan) / (ours.p50Nanos ?? .nan)))× | \(fmt((pg.p99Nanos ?? .nan) / (ours.p99Nanos ?? .nan)))× |"
+            row += " \(fmt(ours.throughput / pg.throughput))× |"
+        } else {
+            row += " skipped | skipped | — | — | — |"
+        }
+        s += row + "\n"
+    }
+    return s
+}
+
+/// How the dig-check figures were taken, printed under their table.
+public let digCheckExplanation = """
+    Typical dig sites (4–8-vertex polygons 3–20 m across on streets, depth 1–3 m) over a generated district \
+    with full attributes; each site is one `digCheck` (Subterra, one thread) or one prepared-statement round trip \
+    over loopback libpq to PostgreSQL 15 + PostGIS 3 (`ST_DWithin` on a GiST index, `ST_Distance`, clearance \
+    joined per rule key; the server backend is a second process). Both answer the same sites with the same \
+    conflict sets (checked on every site before timing). Ratios: PostGIS time over Subterra's (above 1 = \
+    Subterra faster).
+    """
 
 /// A regression or improvement named by package-benchmark's threshold check.
 public struct ThresholdDeviation: Codable, Sendable, Hashable {
@@ -179,7 +215,9 @@ public struct Summary: Codable, Sendable {
 
 // MARK: - SVG
 
-let palette = ["subterra": "#d62728", "boost": "#1f77b4", "geos": "#2ca02c", "subterra-batch1024": "#ff7f0e"]
+let palette = [
+    "subterra": "#d62728", "boost": "#1f77b4", "geos": "#2ca02c", "subterra-batch1024": "#ff7f0e", "postgis": "#9467bd",
+]
 
 func esc(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -267,8 +305,8 @@ public func writeReport(
         let names = rs.flatMap { $0.peers.map(\.peer) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let series = names.map { n in (n, rs.compactMap { r in r.peers.first { $0.peer == n }.map { (Double(r.size), $0.throughput) } }) }
         let file = "throughput-\(w).svg"
-        try writeFile(dir + "/" + file, svgLineChart(
-            title: "\(w): throughput vs size", yLabel: rs.first?.queries == 0 ? "items / s" : "queries / s", series: series))
+        let unit = rs.first?.queries == 0 ? "items / s" : (w == "digcheck" ? "dig sites / s (one client thread)" : "queries / s")
+        try writeFile(dir + "/" + file, svgLineChart(title: "\(w): throughput vs size", yLabel: unit, series: series))
         charts.append(file)
     }
     let ratioSeries = workloads.map { w in
@@ -293,6 +331,14 @@ public func writeReport(
     }
     md += "\n\n" + markdownTable(run) + "\n"
     md += "Ratios are Subterra's throughput over the peer's (above 1 = Subterra faster). Builds: Subterra's packed build uses all cores (parallel Hilbert keys), Boost and GEOS one.\n\n"
+    let dig = digCheckTable(run)
+    if !dig.isEmpty {
+        md += "## Dig check end to end (`UtilityEngine.digCheck` vs PostGIS `ST_DWithin` on a GiST index)\n\n" + dig + "\n"
+        md += digCheckExplanation + "\n\n"
+    }
+    if let notes = run.notes, !notes.isEmpty {
+        md += "Notes:\n\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+    }
     md += charts.map { "![\($0)](\($0))" }.joined(separator: "\n") + "\n"
     try writeFile(dir + "/summary.md", md)
 
@@ -309,6 +355,9 @@ public func updateReadme(_ path: String, run: CompareRun, reportDir: String) thr
     var block = "\(begin)\n"
     block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `Benchmarks/\(reportDir)`):\n\n"
     block += markdownTable(run, sizes: [largest])
+    let dig = digCheckTable(run, sizes: [largest])
+    if !dig.isEmpty { block += "\nDig check end to end, same run:\n\n" + dig + "\n" + digCheckExplanation + "\n" }
+    for note in run.notes ?? [] where note.contains("SKIPPED") { block += "\n- \(note)\n" }
     block += "\(end)"
     if let b = text.range(of: begin), let e = text.range(of: end, range: b.upperBound..<text.endIndex) {
         text.replaceSubrange(b.lowerBound..<e.upperBound, with: block)

@@ -51,9 +51,12 @@ public struct CompareRun: Codable, Sendable {
     public var gate: String
     public var machine: MachineInfo
     public var results: [WorkloadResult]
+    /// What the run skipped and why (e.g. the PostGIS peer when it could not be installed), and
+    /// side figures (district generation, PostGIS load and index times); shown in every report.
+    public var notes: [String]?
 
     public init(date: String, seed: UInt64, sizes: [Int], repetitions: Int, gate: String, machine: MachineInfo,
-                results: [WorkloadResult]) {
+                results: [WorkloadResult], notes: [String]? = nil) {
         self.date = date
         self.seed = seed
         self.sizes = sizes
@@ -61,5 +64,6 @@ public struct CompareRun: Codable, Sendable {
         self.gate = gate
         self.machine = machine
         self.results = results
+        self.notes = notes
     }
 }

@@ -3,6 +3,8 @@
 //
 //   subterra-compare run [--sizes 10000,100000,1000000] [--large] [--seed N] [--queries N]
 //                        [--reps N] [--gate-only] [--out compare.json]
+//                        [--workloads index,digcheck] [--dig-sites N]
+//                        [--postgis CONNINFO | --no-postgis REASON]
 //   subterra-compare report --compare compare.json [--thresholds thresholds.txt]
 //                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
 //   subterra-compare update-ratios --compare compare.json --out Thresholds/ratios.json [--tolerance 0.3]
@@ -54,9 +56,35 @@ case "run":
     } ?? 3
     let out = option("--out") ?? "compare.json"
     let gateOnly = flag("--gate-only")
+    let workloads = Set((option("--workloads") ?? "index,digcheck").split(separator: ",").map(String.init))
+    for w in workloads where w != "index" && w != "digcheck" {
+        die("--workloads: unknown workload '\(w)'; use index, digcheck or both")
+    }
+    let digSites = option("--dig-sites").map { s in
+        guard let v = Int(s), v > 0 else { die("--dig-sites: '\(s)' is not a positive integer") }
+        return v
+    } ?? 1000
+    // The PostGIS peer runs only when the nightly script started a server; without one it is
+    // reported as skipped, with the reason, never left out silently.
+    let env = ProcessInfo.processInfo.environment
+    let noPostgis = option("--no-postgis")
+    let postgis = noPostgis == nil ? option("--postgis") ?? env["SUBTERRA_POSTGIS"] : nil
+    if workloads.contains("digcheck") && postgis == nil && noPostgis == nil {
+        die("digcheck needs --postgis CONNINFO (a running server) or --no-postgis REASON (reported as skipped)")
+    }
+    var notes = [String]()
+    if workloads.contains("digcheck"), postgis != nil, let v = env["SUBTERRA_POSTGIS_VERSION"] {
+        notes.append("digcheck: PostGIS peer \(v) on a loopback port (with-postgis.sh)")
+    }
+    if workloads.contains("digcheck"), let why = noPostgis {
+        notes.append("digcheck: PostGIS peer SKIPPED: \(why)")
+        log("  PostGIS peer skipped: \(why)")
+    }
     let load0 = loadAverage()
     var results = [WorkloadResult]()
-    for size in sizes {
+    /// The index workloads at one size (builds, gate, timed queries); empty with --gate-only.
+    func indexWorkloads(size: Int) -> [WorkloadResult] {
+        var out = [WorkloadResult]()
         log("size \(size): generating street segments and \(queryCount) queries of each kind (seed \(seed))")
         let runner = SizeRunner(size: size, seed: seed, queryCount: queryCount, repetitions: reps, log: log)
         // Build first (timed, but nothing is reported until the gate has passed): the gate
@@ -83,28 +111,70 @@ case "run":
         log("  gate passed: packed \(packed.map(\.name)) on \(queryCount) queries per workload, dynamic "
             + "\(dynamic.map(\.name)) on \(min(queryCount, 500))"
             + (bruteQueries > 0 ? ", brute force on \(bruteQueries)" : ""))
-        if gateOnly { continue }
+        if gateOnly { return [] }
         for r in [dyn, build] {
             log("  \(r.workload): " + r.peers.map { "\($0.peer) \(fmt($0.throughput)) items/s, \(fmt($0.bytesPerItem ?? .nan)) B/item" }
                 .joined(separator: ", "))
         }
-        results.append(dyn)
-        results.append(build)
+        out.append(dyn)
+        out.append(build)
         _ = consume dynamic
         for w in SizeRunner.queryWorkloads {
-            results.append(runner.runQueries(w, packed))
+            out.append(runner.runQueries(w, packed))
+        }
+        return out
+    }
+    for size in sizes {
+        if workloads.contains("index") { results += indexWorkloads(size: size) }
+        if workloads.contains("digcheck") {
+            // Its own scope, so the district, the engine and the PostGIS connection are released
+            // before the next size.
+            do {
+                log("size \(size): digcheck (district generator, \(digSites) dig sites, seed \(seed))")
+                let bench = try DigCheckBench(size: size, seed: seed, siteCount: digSites, log: log)
+                notes += bench.notes
+                var peer: PostGISDigPeer? = nil
+                if let conninfo = postgis {
+                    let p = try PostGISDigPeer(
+                        conninfo: conninfo, segments: bench.district.network.segments, table: bench.table, log: log)
+                    notes.append("digcheck \(sizeLabel(size)): PostGIS load \(fmt(p.loadSeconds)) s (COPY), GiST index "
+                        + "\(fmt(p.indexSeconds)) s, VACUUM ANALYZE \(fmt(p.analyzeSeconds)) s")
+                    if let site = bench.sites.first {
+                        let plan = try p.explain(site)
+                        guard plan.contains("pipes_geom") else {
+                            die("PostGIS does not use the GiST index for the dig check:\n\(plan)", code: 3)
+                        }
+                    }
+                    do {
+                        let (n, c) = try bench.gate(p)
+                        log("  digcheck gate passed: PostGIS's conflict set equals the engine's on all \(n) sites "
+                            + "(\(c) conflicts, \(fmt(Double(c) / Double(max(n, 1)))) per site)")
+                        notes.append("digcheck \(sizeLabel(size)): gate passed on \(n) sites, \(fmt(Double(c) / Double(max(n, 1)))) conflicts per site")
+                    } catch let e as GateFailure {
+                        log(e.description)
+                        exit(3)
+                    }
+                    peer = p
+                }
+                if !gateOnly { results.append(try bench.time(postgis: peer, repetitions: reps)) }
+            } catch {
+                die("digcheck at \(size): \(error)", code: 2)
+            }
         }
     }
     if gateOnly { exit(0) }
     let run = CompareRun(
         date: isoDate(), seed: seed, sizes: sizes, repetitions: reps, gate: "passed",
-        machine: machineInfo(load0: load0), results: results)
+        machine: machineInfo(load0: load0), results: results, notes: notes.isEmpty ? nil : notes)
     do {
         try writeFile(out, encodeJSON(run))
     } catch {
         die("cannot write \(out): \(error)", code: 74)
     }
-    print(markdownTable(run))
+    if run.results.contains(where: { $0.workload != "digcheck" }) { print(markdownTable(run)) }
+    let dig = digCheckTable(run)
+    if !dig.isEmpty { print(dig) }
+    for note in notes { print("- \(note)") }
 
 case "report":
     guard let comparePath = option("--compare") else { die("report needs --compare FILE") }
