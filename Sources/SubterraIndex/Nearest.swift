@@ -83,11 +83,11 @@ struct _RawBuffer<T> {
 /// task); it is deliberately not `Sendable`. Re-entrant use (a search started inside another
 /// search's callback with the same scratch) is detected and gets private memory, never corruption.
 public final class NearestScratch {
-    @usableFromInline var _heap = _RawBuffer<_QueueSlot>(capacity: 64)
-    @usableFromInline var _arena = _RawBuffer<_HeapEntry>(capacity: 256)
-    @usableFromInline var _runs = _RawBuffer<Int>(capacity: 32)
-    @usableFromInline var _best = _RawBuffer<Double>(capacity: 16)
-    @usableFromInline var _inUse = false
+    @exclusivity(unchecked) @usableFromInline var _heap = _RawBuffer<_QueueSlot>(capacity: 64)
+    @exclusivity(unchecked) @usableFromInline var _arena = _RawBuffer<_HeapEntry>(capacity: 256)
+    @exclusivity(unchecked) @usableFromInline var _runs = _RawBuffer<Int>(capacity: 32)
+    @exclusivity(unchecked) @usableFromInline var _best = _RawBuffer<Double>(capacity: 16)
+    @exclusivity(unchecked) @usableFromInline var _inUse = false
 
     public init() {}
 
@@ -452,7 +452,7 @@ extension PackedRTree {
     ///   - filter: items failing it are skipped before `exactDistance` ("only gas mains").
     ///   - scratch: reusable heap memory; pass the same one again to allocate nothing.
     /// - Complexity: O((log n + k) log n) heap operations for k answers on typical data.
-    @inlinable
+    @inlinable @inline(__always)
     public func forEachNearest(
         k: Int = .max,
         maxDistance: Double = .infinity,
