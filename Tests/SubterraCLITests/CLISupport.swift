@@ -83,6 +83,20 @@ enum CLI {
         return d
     }
 
+    /// Runs `subterra args…` under a pseudo-terminal (util-linux `script`), so stderr is a
+    /// terminal; returns the exit status and everything the terminal saw.
+    static func runOnTerminal(_ args: [String], log: String) throws -> (status: Int32, text: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let command = ([binary.path] + args).map { "'\($0)'" }.joined(separator: " ")
+        p.arguments = ["-qec", command, log]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, try String(contentsOfFile: log, encoding: .utf8))
+    }
+
     static func tempDir(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("subterra-cli-\(getpid())-\(name)")
         try? FileManager.default.removeItem(at: dir)

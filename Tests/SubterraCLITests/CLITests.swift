@@ -74,16 +74,8 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux script"))
     func progressLineOnlyOnATerminal() throws {
         let dir = CLI.tempDir("tty")
-        let log = dir + "/tty.log"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "'\(CLI.binary.path)' import '\(fx.dir)' --store '\(dir)/t.gpkg'", log]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let (status, text) = try CLI.runOnTerminal(["import", fx.dir, "--store", dir + "/t.gpkg"], log: dir + "/tty.log")
+        #expect(status == 0)
         #expect(text.contains("\u{1B}[2K"), "progress line drawn on a terminal")
         #expect(text.contains("Imported \(fx.segments.count) segments"))
     }

@@ -90,16 +90,8 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script") && CLITests.sample != nil))
     func importDrawsAPercentageOnlyOnATerminal() throws {
         let dir = CLI.tempDir("pct")
-        let log = dir + "/tty.log"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "'\(CLI.binary.path)' import '\(CLITests.sample!)' --store '\(dir)/t.gpkg'", log]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let (status, text) = try CLI.runOnTerminal(["import", CLITests.sample!, "--store", dir + "/t.gpkg"], log: dir + "/tty.log")
+        #expect(status == 0)
         #expect(text.range(of: #"\] +100% (reading|checking|writing)"#, options: .regularExpression) != nil,
                 "a percentage bar reaches 100%: \(text.prefix(400))")
         let piped = try CLI.run(["import", CLITests.sample!, "--store", dir + "/p.gpkg"])
