@@ -50,7 +50,15 @@ let package = Package(
             name: "subterra-compare",
             dependencies: ["BenchCore"],
             swiftSettings: swift6),
-        .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"], swiftSettings: swift6),
+        .testTarget(
+            name: "BenchCoreTests",
+            dependencies: [
+                "BenchCore",
+                .product(name: "SubterraEngine", package: root),
+                .product(name: "SubterraDatasets", package: root),
+                .product(name: "SubterraModel", package: root),
+            ],
+            swiftSettings: swift6),
         .executableTarget(
             name: "SubterraIndexBenchmarks",
             dependencies: [

@@ -4,7 +4,13 @@
 # package-benchmark figures against the stored thresholds, and write a dated report.
 #
 #   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
+#                             [--dig-sites N] [--no-postgis]
 #   Benchmarks/run-nightly.sh --update-thresholds     # after an intended change: record new ones
+#
+# The dig-check workload runs against a throwaway PostGIS server that with-postgis.sh installs
+# (apt, when missing), starts on a loopback port and deletes afterwards. When it cannot be
+# installed or started the run fails (status 2) naming why; --no-postgis runs without it and the
+# report says the peer was skipped.
 #
 # Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
 # threshold regression (each regressed benchmark and metric is named), 3 when the correctness
@@ -20,6 +26,8 @@ readme="$here/../README.md"
 queries=2000
 update=""
 pb_failed=""
+dig_sites=1000
+no_postgis=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --large) large="--large"; shift ;;
@@ -28,6 +36,8 @@ while [ $# -gt 0 ]; do
     --queries) queries="$2"; shift 2 ;;
     --no-readme) readme=""; shift ;;
     --update-thresholds) update=1; shift ;;
+    --dig-sites) dig_sites="$2"; shift 2 ;;
+    --no-postgis) no_postgis="run-nightly.sh --no-postgis (PostGIS not installed or not wanted on this machine)"; shift ;;
     *) echo "run-nightly.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -51,10 +61,20 @@ done
 [ -n "$built" ] || { tail -40 "$work/build.log" >&2; echo "run-nightly.sh: release build failed" >&2; exit 2; }
 
 echo "== correctness gate and side-by-side run (sizes $sizes ${large:+and 1e7}, seed $seed)"
-.build/release/subterra-compare run --sizes "$sizes" $large --seed "$seed" --queries "$queries" \
-  --out "$work/compare.json" >"$work/compare.md"
+compare=(.build/release/subterra-compare run --sizes "$sizes" $large --seed "$seed" --queries "$queries"
+  --dig-sites "$dig_sites" --out "$work/compare.json")
+if [ -n "$no_postgis" ]; then
+  echo "PostGIS peer SKIPPED (--no-postgis); the report says so" >&2
+  "${compare[@]}" --no-postgis "$no_postgis" >"$work/compare.md"
+else
+  # with-postgis.sh stops the server and deletes its cluster however the run ends.
+  ./with-postgis.sh "${compare[@]}" >"$work/compare.md"
+fi
 status=$?
-if [ $status -eq 3 ]; then
+if [ $status -eq 4 ]; then
+  echo "run-nightly.sh: the PostGIS peer could not be installed or started (above); rerun with --no-postgis to report it as skipped" >&2
+  exit 2
+elif [ $status -eq 3 ]; then
   echo "run-nightly.sh: correctness gate failed; no timing reported (see the message above)" >&2
   exit 3
 elif [ $status -ne 0 ]; then
