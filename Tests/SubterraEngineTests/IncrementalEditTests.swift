@@ -255,6 +255,26 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
         }
     }
 
+    /// An engine that starts empty and grows by inserts alone (no dead rows) rebuilds its
+    /// lookups as it outgrows them, and answers like brute force throughout.
+    @Test func growingFromEmpty() throws {
+        let engine = try UtilityEngine(network: try UtilityNetwork())
+        #expect(try engine.nearest(to: .point(origin), k: 1).isEmpty)
+        var map = try UtilityNetwork()
+        var script = EditScript(seed: 95)
+        var rng = TestRandom(96)
+        for step in 0..<45 {
+            let edit = StoreEdit(upsertSegments: (0..<100).map { _ in script.newSegment() })
+            try engine.apply(edit)
+            map = try referenceEdited(map, edit)
+            if step % 15 == 14 { try checkQueries(engine, map, &rng) }
+        }
+        #expect(engine.snapshot.builtFor > 4096)
+        checkRows(engine.snapshot, map)
+        try checkQueries(engine, map, &rng)
+        #expect(engine.network == map)
+    }
+
     /// Point edits move the depths of the pipes meeting the point (elevation-only surveys) and
     /// nothing else; deleting the point makes them unknown again.
     @Test func groundHeightEditsMoveDepths() throws {

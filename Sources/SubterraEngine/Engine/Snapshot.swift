@@ -208,6 +208,9 @@ final class _Snapshot: Sendable {
     let overlay: [_Table]
     /// Rows written, live and dead: the next row number.
     let rowCount: Int
+    /// Live segments when the lookups were last built: their shard counts suit about this many,
+    /// so a map that has grown well past it (inserts alone leave no dead rows) is rebuilt.
+    let builtFor: Int
     /// The writer's tree, shared by all snapshots since the last compaction; only the (serialized)
     /// writer touches it. Readers use `index`, the tree's immutable state for this version.
     let tree: DynamicRTree
@@ -238,7 +241,7 @@ final class _Snapshot: Sendable {
     private let materialized = _Locked<UtilityNetwork?>(nil)
 
     init(
-        version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, tree: DynamicRTree,
+        version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int, tree: DynamicRTree,
         index: DynamicRTree.Snapshot, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
         nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
@@ -249,6 +252,7 @@ final class _Snapshot: Sendable {
         self.base = base
         self.overlay = overlay
         self.rowCount = rowCount
+        self.builtFor = builtFor
         self.tree = tree
         self.index = index
         self.rowOfID = rowOfID
@@ -304,7 +308,7 @@ final class _Snapshot: Sendable {
             throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
         }
         self.init(
-            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, tree: tree,
+            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count, tree: tree,
             index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
             incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network)

@@ -46,7 +46,8 @@ extension _Snapshot {
     ///   lookups copying the shards they touch, one ≤ 64-row overlay table rebuilt), plus the
     ///   tree's own amortised merges; past max(4096, n/8) overlay rows an O(n) bulk copy of the
     ///   overlay into the base (amortised over ≥ n/8 new rows); past max(4096, n) dead rows, or
-    ///   with `compact`, an O(n log n) renumbering compaction (amortised over ≥ n dead rows).
+    ///   with `compact`, or once the map has grown to 4× the size its lookups were built for, an
+    ///   O(n log n) renumbering compaction (amortised over ≥ n dead rows or a 4× growth).
     /// - Throws: only when the tree refuses an edit that `validate` let through; the caller then
     ///   compacts instead (the tree publishes nothing on error).
     func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false)
@@ -121,7 +122,8 @@ extension _Snapshot {
         // Tests pass a small `compactAt` to see both kinds of upkeep often.
         let deadLimit = compactAt ?? max(4096, live)
         let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
-        if compact || next - live > deadLimit || next >= Int(UInt32.max) {
+        let outgrown = live > max(4096, 4 * builtFor)
+        if compact || next - live > deadLimit || outgrown || next >= Int(UInt32.max) {
             // Live old rows in row order (with their current depths), then the new rows.
             var rows: [_Row] = []
             rows.reserveCapacity(live)
@@ -156,7 +158,7 @@ extension _Snapshot {
             overlay = []
         }
         return _Snapshot(
-            version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, tree: tree,
+            version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor, tree: tree,
             index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: sequence,
             incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules)
