@@ -31,7 +31,7 @@ final class _Table: Sendable {
     let accuracy: [Double]
 
     /// O(rows + vertices).
-    init(rows: [_Row]) {
+    convenience init(rows: [_Row]) {
         var vertexStart = [0]
         vertexStart.reserveCapacity(rows.count + 1)
         var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
@@ -59,24 +59,16 @@ final class _Table: Sendable {
             width.append(s.outerWidthM ?? 0)
             accuracy.append(s.accuracy?.horizontalM ?? 0)
         }
-        records = rows.map(\.segment)
-        profiles = records.map(PipeProfile.init)
-        self.vertexStart = vertexStart
-        self.xs = xs
-        self.ys = ys
-        self.along = along
-        self.depth0 = depth0
-        self.depth1 = depth1
-        self.top0 = top0
-        self.top1 = top1
-        self.height = height
-        self.width = width
-        self.accuracy = accuracy
+        let records = rows.map(\.segment)
+        self.init(
+            records: records, profiles: records.map(PipeProfile.init), vertexStart: vertexStart, xs: xs, ys: ys,
+            along: along, depth0: depth0, depth1: depth1, top0: top0, top1: top1, height: height, width: width,
+            accuracy: accuracy)
     }
 
     /// The rows of `tables` one after another, unchanged (row numbers continue across them).
     /// O(rows + vertices), mostly bulk copies: nothing is recomputed.
-    init(concatenating tables: [_Table]) {
+    convenience init(concatenating tables: [_Table]) {
         var records: [PipeSegment] = [], profiles: [PipeProfile] = [], vertexStart = [0]
         var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
         var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
@@ -92,6 +84,16 @@ final class _Table: Sendable {
             depth0 += t.depth0; depth1 += t.depth1; top0 += t.top0; top1 += t.top1
             height += t.height; width += t.width; accuracy += t.accuracy
         }
+        self.init(
+            records: records, profiles: profiles, vertexStart: vertexStart, xs: xs, ys: ys, along: along,
+            depth0: depth0, depth1: depth1, top0: top0, top1: top1, height: height, width: width, accuracy: accuracy)
+    }
+
+    private init(
+        records: [PipeSegment], profiles: [PipeProfile], vertexStart: [Int], xs: [Double], ys: [Double],
+        along: [Double], depth0: [Double], depth1: [Double], top0: [Double], top1: [Double], height: [Double],
+        width: [Double], accuracy: [Double]
+    ) {
         self.records = records
         self.profiles = profiles
         self.vertexStart = vertexStart
