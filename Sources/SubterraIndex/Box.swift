@@ -95,10 +95,14 @@ extension Box {
     }
 
     /// Squared Euclidean distance from the point to the nearest point of the box (0 inside).
-    @inlinable
+    ///
+    /// Written with `_gap` (compiles to `maxsd`) rather than `Swift.max(0, a, b)`, whose variadic
+    /// form compiled to three data-dependent branches: in a kNN search they were ~20 % of all
+    /// mispredicted branches (callgrind `--branch-sim`). A NaN coordinate still gives 0.
+    @inlinable @inline(__always)
     public func squaredDistance(toX x: Double, y: Double) -> Double {
-        let dx = Swift.max(0, minX - x, x - maxX)
-        let dy = Swift.max(0, minY - y, y - maxY)
+        let dx = _gap(minX - x, x - maxX)
+        let dy = _gap(minY - y, y - maxY)
         return dx * dx + dy * dy
     }
 
@@ -110,10 +114,10 @@ extension Box {
     }
 
     /// Squared Euclidean distance between the closest points of two boxes (0 if they intersect).
-    @inlinable
+    @inlinable @inline(__always)
     public func squaredDistance(to other: Box) -> Double {
-        let dx = Swift.max(0, other.minX - maxX, minX - other.maxX)
-        let dy = Swift.max(0, other.minY - maxY, minY - other.maxY)
+        let dx = _gap(other.minX - maxX, minX - other.maxX)
+        let dy = _gap(other.minY - maxY, minY - other.maxY)
         return dx * dx + dy * dy
     }
 
@@ -128,6 +132,14 @@ extension Box {
     var _magnitude: Double {
         Swift.max(Swift.max(abs(minX), abs(maxX)), Swift.max(abs(minY), abs(maxY)))
     }
+}
+
+/// `max(a, b, 0)` as two selects of the `a > b ? a : b` form, which x86 does with `maxsd` and no
+/// branch; NaN (from a NaN coordinate) gives 0, as `Swift.max(0, a, b)` did.
+@inlinable @inline(__always)
+func _gap(_ a: Double, _ b: Double) -> Double {
+    let m = a > b ? a : b
+    return m > 0 ? m : 0
 }
 
 extension Box: CustomStringConvertible {
