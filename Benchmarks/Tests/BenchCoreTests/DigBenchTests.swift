@@ -186,3 +186,35 @@ import Testing
         #expect(try readFile(readme).contains("| 1e6 | 1000 sites |"))
     }
 }
+
+/// Against a live server, when one is running (`with-postgis.sh swift test …` sets
+/// SUBTERRA_POSTGIS): the PostGIS peer loads a small district and its conflict sets equal the
+/// engine's on every site; the gate catches a peer that loses a pipe.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["SUBTERRA_POSTGIS"] != nil, "no SUBTERRA_POSTGIS server"))
+struct PostGISPeerTests {
+    @Test func peerAgreesWithTheEngineOnEverySite() throws {
+        let conninfo = ProcessInfo.processInfo.environment["SUBTERRA_POSTGIS"]!
+        let bench = try DigCheckBench(size: 3000, seed: 12, siteCount: 200, log: { _ in })
+        let peer = try PostGISDigPeer(conninfo: conninfo, segments: bench.district.network.segments, table: bench.table,
+                                      log: { _ in })
+        #expect(try peer.explain(bench.sites[0]).contains("pipes_geom"))
+        let (sites, conflicts) = try bench.gate(peer)
+        #expect(sites == 200 && conflicts >= 200)
+        // A row deleted behind the engine's back: the gate must name a site and the pipe.
+        var victim: Int64? = nil
+        for i in bench.sites.indices where victim == nil { victim = try bench.engineHits(i).first?.id }
+        try peer.db.exec("DELETE FROM pipes WHERE id = \(try #require(victim))")
+        #expect(throws: GateFailure.self) { try bench.gate(peer) }
+    }
+}
+
+@Suite struct PostgresConnectionTests {
+    @Test func badConnectionIsAClearError() {
+        do {
+            _ = try PostgresConnection("host=127.0.0.1 port=1 dbname=none user=none connect_timeout=2")
+            Issue.record("connected to port 1")
+        } catch {
+            #expect(error.description.contains("connect to host=127.0.0.1 port=1"))
+        }
+    }
+}
