@@ -82,5 +82,10 @@ say "PostgreSQL $version on 127.0.0.1:$port, cluster in $dir"
 
 export SUBTERRA_POSTGIS="host=127.0.0.1 port=$port dbname=digbench user=bench"
 export SUBTERRA_POSTGIS_VERSION="PostgreSQL $version"
-"$@"
+# In the background and waited for, so an interrupt is handled at once (bash runs a trap only
+# after a foreground child returns): the command is stopped, then the server and the cluster.
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 130' INT TERM HUP
+wait "$child"
 exit $?
