@@ -139,6 +139,10 @@ public final class PostGISDigPeer {
         }
         log("  postgis: loaded \(n) pipes in \(fmt(loadSeconds)) s (COPY), GiST index \(fmt(indexSeconds)) s, "
             + "VACUUM ANALYZE \(fmt(analyzeSeconds)) s")
+        // PostGIS at its best: a generic plan (still the GiST index scan, `geom && ST_Expand($1, $2)`)
+        // is planned once; left to `auto`, PostgreSQL keeps re-planning a custom plan per site
+        // (~0.1 ms of planning, measured with EXPLAIN ANALYZE at 10^5: ~190 µs vs ~54 µs a round trip).
+        try db.exec("SET plan_cache_mode = force_generic_plan")
         try db.prepare("dig", Self.digSQL, parameters: 2)
     }
 
