@@ -152,7 +152,8 @@ public final class PostGISDigPeer {
         return try db.rows(sql).compactMap { $0.first ?? nil }.joined(separator: "\n")
     }
 
-    /// The pipes `site` conflicts with, id and exact distance (rows in server order).
+    /// The pipes `site` conflicts with, id and exact distance (rows in server order): one round
+    /// trip of the prepared statement, the text result parsed. O(log n + conflicts) on the server.
     @inline(__always)
     public func digCheck(ewkt: String, reachText: String, into out: inout [DigHit]) throws(PostgresError) {
         out.removeAll(keepingCapacity: true)
@@ -198,7 +199,9 @@ public struct DigCheckBench {
     public var notes: [String] = []
     public var log: (String) -> Void
 
-    /// Generates the district and the sites and builds the engine.
+    /// Generates the district and the sites and builds the engine, once per size: both peers
+    /// answer from this one district. O(n log n) (10^6: 3.4 s generation + 3.8 s engine build in
+    /// release on the shared 2-core box).
     /// - Throws: an `EngineError` when the engine refuses the generated map or a site (a bug).
     public init(size: Int, seed: UInt64, siteCount: Int, log: @escaping (String) -> Void) throws {
         self.size = size
@@ -231,12 +234,13 @@ public struct DigCheckBench {
             + "\(sites.count) sites")
     }
 
-    /// The engine's answer for site `i` as (id, distance) pairs.
+    /// The engine's answer for site `i` as (id, distance) pairs. O(log n + conflicts).
     public func engineHits(_ i: Int) throws -> [DigHit] {
         try engine.digCheck(requests[i]).conflicts.map { DigHit(id: $0.pipeID, distance: $0.distance) }
     }
 
-    /// Checks `postgis` against the engine on every site.
+    /// Checks `postgis` against the engine on every site (the gate runs before any timing).
+    /// O(sites × (log n + conflicts)) plus one round trip per site.
     /// - Throws: `GateFailure` naming the first differing site with both answers.
     public func gate(_ postgis: PostGISDigPeer) throws -> (sites: Int, conflicts: Int) {
         var theirs = [DigHit]()

@@ -11,8 +11,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var description: String { "PostGIS peer, \(step): \(message)" }
 }
 
-/// One libpq connection (blocking API), used from one thread at a time; the benchmark's PostGIS
-/// peer talks to a throwaway server on a loopback port that `run-nightly.sh` starts and removes.
+/// One libpq connection (blocking API), used from one thread at a time (a libpq connection is
+/// not safe to share, so the class is not `Sendable`); the benchmark's PostGIS peer talks to a
+/// throwaway server on a loopback port that `with-postgis.sh` starts and removes. Every method is
+/// one round trip (COPY: one per MiB of rows) and throws a `PostgresError` naming the statement
+/// and the server's message, never crashes on a refused statement or a lost server.
 public final class PostgresConnection {
     let conn: OpaquePointer
 
