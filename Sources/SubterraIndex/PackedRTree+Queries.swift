@@ -69,7 +69,7 @@ extension PackedRTree {
     /// - Complexity: O(log n + k) node visits for a small window; no allocation.
     @inlinable @inline(__always)
     public func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows {
-        _ = try _traverse(nodeTest: { $0.intersects(query) }, leaf: { c, _, ids in try body(ids[c]) })
+        _ = try _traverse(nodeTest: { $0._overlaps(query) }, leaf: { c, _, ids in try body(ids[c]) })
     }
 
     /// Distance limit used for pruning so that rounding in a caller's lower bound never hides an
@@ -131,7 +131,7 @@ extension PackedRTree {
     ) rethrows {
         let limit = _pruneLimit(distance)
         let env = envelope.expanded(by: limit - distance)  // the same rounding slack as the bound
-        try _forEachWithin(distance: distance, nodeTest: { try $0.intersects(env) && boxLowerBound($0) <= limit },
+        try _forEachWithin(distance: distance, nodeTest: { try $0._overlaps(env) && boxLowerBound($0) <= limit },
                            exactDistance: exactDistance, body)
     }
 
