@@ -51,27 +51,30 @@ import Dispatch
 ///
 /// | workload                      | Subterra/s | Boost/s | GEOS/s | ours / Boost |
 /// |-------------------------------|-----------:|--------:|-------:|-------------:|
-/// | build (items, 2 threads)      |    1.6e7   |  6.5e6  |  3.0e6 |  2.5–2.6×    |
-/// | window                        |    4.6e5   |  4.7e5  |  1.7e5 |  0.97–1.01×  |
-/// | kNN k=1                       |    4.7e5   |  3.7e5  |  7.5e4 |  1.25–1.30×  |
-/// | kNN k=10                      |    2.5e5   |  2.7e5  |  8.3e4 |  0.94–0.95×  |
-/// | within 1.5–5 m, envelope form |    7.5e5   |  7.4e5  |  3.7e5 |  1.00–1.03×  |
-/// | within, closure form          |    6.1e5   |  6.1e5  |  3.1e5 |  0.98–1.01×  |
-/// | dig polygon within 1 m        |    2.4e5   |  2.9e5  |  1.2e5 |  0.79–0.84×  |
+/// | build (items; 2.4× pinned to one core) | 1.6e7 | 6.5e6 | 3.0e6 | 2.4–2.5× |
+/// | window                        |    4.8e5   |  4.6e5  |  1.6e5 |  1.04–1.07×  |
+/// | kNN k=1                       |    4.4e5   |  3.5e5  |  7.1e4 |  1.23–1.26×  |
+/// | kNN k=10                      |    2.3e5   |  2.5e5  |  7.8e4 |  0.92–0.96×  |
+/// | within 1.5–5 m, envelope form |    6.7e5   |  6.1e5  |  3.0e5 |  1.06–1.13×  |
+/// | within, closure form          |    5.5e5   |  5.5e5  |  2.9e5 |  0.97–1.00×  |
+/// | dig polygon within 1 m        |    2.1e5   |  2.6e5  |  1.1e5 |  0.80–0.84×  |
 ///
 /// Memory: **39.6 B/item** (Boost 46.9, GEOS 253). Before this round (same harness): window 0.93,
 /// kNN1 0.86, kNN10 0.70, within 0.84, dig 0.76. What moved them: the closure-taking query forms
 /// are `@inline(__always)`, so a caller's closures become direct, inlined calls (the benchmark
 /// binary had called the library's unspecialised `forEachNearest`/`forEachWithin`); the box
 /// distances compile to `maxsd` (the variadic `Swift.max(0, a, b)` was three data-dependent
-/// branches); kNN runs find their next minimum with selects. Callgrind, 2000 kNN k=10 queries:
-/// 30.2 M instructions and 353 k mispredicted branches against Boost's 38.8 M and 552 k, and
-/// fewer simulated cache misses on within (37 k vs 68 k last-level). What remains is memory
-/// latency: Boost keeps the segment in its leaf, while we read the leaf box and then the caller's
-/// coordinates by id (a second miss per candidate; in a dig query that load is a third of our
-/// time). Tried and dropped: refining leaf items eagerly as Boost does (+12 % instructions, +30 %
-/// misses), deferring the id read to pop time (no gain), branch-free window pushes (+40 %
-/// instructions, no faster), huge pages for the box array (THP does not engage on this machine).
+/// branches); kNN runs find their next minimum with selects; window/envelope node tests are two
+/// packed compares and one branch. Callgrind, 2000 queries: kNN k=10 30.2 M instructions and
+/// 353 k mispredicted branches against Boost's 38.8 M and 552 k; within 5.5 M and 59 k against
+/// 7.6 M and 173 k, and 37 k last-level misses against 68 k. What remains is memory latency:
+/// Boost keeps the segment in its leaf, while we read the leaf box and then the caller's
+/// coordinates by id, a second miss per candidate (in a dig query that load is a third of our
+/// time; rows stored in leaf order, see `items`, should make it adjacent: not measured). Tried and dropped:
+/// refining leaf items eagerly as Boost does (+12 % instructions, +30 % misses), reading ids at
+/// pop time (no gain), a branch-free push in the window loop (+40 % instructions, no faster),
+/// huge pages for the box array (THP does not engage on this machine), node sizes 6–16 (within
+/// noise of 10).
 ///
 /// All queries are thread-safe (the value is immutable and `Sendable`); the callback forms allocate
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
