@@ -161,6 +161,85 @@ private let verticalProfiles: [String: PipeProfile] = [
         #expect(city.horizontal(horizontalProfiles["drainage"]!, horizontalProfiles["power"]!)?.distance == 0.5)
     }
 
+    /// The excavation rule says what it is: one pipe's excavation clearance, derived from its
+    /// table 4.1.9 row (the column that gave the maximum named as the reason), not a clearance
+    /// between two pipes. Oracle: the reference table's row maximum.
+    @Test func excavationRuleLabelSaysWhatItIs() throws {
+        let sub = try #require(rules.excavation(PipeProfile(layer: "RQ", pressureClass: .subHighB, diameterMM: 200)))
+        #expect(sub.description
+            == "Subterra excavation clearance for gas sub-high B (largest of GB50289 table 4.1.9 row: heat trench 2 m), 2 m")
+        #expect(sub.keys == ["gas sub-high B"], "one pipe's key, not a pair")
+        #expect(sub.basis == "largest of GB50289 table 4.1.9 row: heat trench 2 m")
+        // Every key's excavation value is the maximum of its reference row, and the label names it.
+        let table = FileManager.default.fileExists(atPath: referenceURL.path) ? try markdownTable(after: "**Minimum horizontal clearance**") : []
+        let header = table.first ?? []
+        for row in table.dropFirst() {
+            guard let p = horizontalProfiles[row[0]], let rule = rules.excavation(p) else { continue }
+            let values = row.dropFirst().compactMap { Double($0) }
+            guard let top = values.max() else { continue }
+            #expect(rule.distance == top, "\(row[0])")
+            let column = header[row.firstIndex { Double($0) == top }!]
+            #expect(rule.basis?.hasSuffix(" \(_metres(top)) m") == true, "\(row[0]): \(rule)")
+            #expect(rule.description.hasPrefix("Subterra excavation clearance for \(rules.horizontalKey(p)!) ("),
+                    "\(row[0]) (max at \(column)): \(rule)")
+        }
+        // A cell between two pipes keeps its plain label.
+        #expect(rules.horizontal(PipeProfile(layer: "RQ", pressureClass: .subHighB), PipeProfile(layer: "RL", burial: "GG"))?
+            .description == "GB50289 table 4.1.9: gas sub-high B ↔ heat trench, 2 m")
+    }
+
+    /// A city's per-work-type excavation values: matched ignoring case and spacing, key rows over
+    /// `"*"`, `"*"` over the default; other work types (and none) keep the default rule.
+    @Test func workTypeSelectsTheCityExcavationRule() throws {
+        let city = try rules.overridden(by: Data("""
+            {"excavation": {"id": "Wenling excavation", "source": "city", "rows": {"power": 0.8},
+              "workTypes": {"Hand dig": {"*": 0.5, "gas sub-high A": 1.0},
+                            "pile driving": {"power": 3.0}}}}
+            """.utf8))
+        #expect(city.excavationWorkTypes == ["Hand dig", "pile driving"])
+        #expect(city.excavationWorkType(matching: "  hand   DIG ") == "Hand dig")
+        #expect(city.excavationWorkType(matching: "trench for fibre duct") == nil)
+        #expect(city.excavationWorkType(matching: nil) == nil)
+        let gasA = PipeProfile(layer: "RQ", pressureClass: .subHighA)
+        let cable = PipeProfile(layer: "DL", voltageKV: 10)
+        let hand = try #require(city.excavation(gasA, workType: "hand dig"))
+        #expect(hand.distance == 1.0 && hand.table == "Wenling excavation" && hand.basis == #"work type "Hand dig""#)
+        #expect(hand.description == #"Wenling excavation for gas sub-high A (work type "Hand dig"), 1 m"#)
+        #expect(city.excavation(cable, workType: "Hand dig")?.distance == 0.5, "the * entry")
+        #expect(city.excavation(cable, workType: "pile driving")?.distance == 3.0)
+        // pile driving has no gas row and no *: the city's default rule applies (row maximum).
+        #expect(city.excavation(gasA, workType: "pile driving") == city.excavation(gasA))
+        #expect(city.excavation(gasA)?.distance == 4.0)
+        #expect(city.excavation(cable, workType: "trench for fibre duct") == city.excavation(cable))
+        #expect(city.excavation(cable)?.distance == 0.8)
+        #expect(city.excavation(PipeProfile(layer: "GY"), workType: "hand dig") == nil, "no table covers it")
+        // Bundled defaults have no work types: the work type changes nothing.
+        #expect(rules.excavationWorkTypes.isEmpty)
+        #expect(rules.excavation(cable, workType: "hand dig") == rules.excavation(cable))
+    }
+
+    @Test func badWorkTypesAreRefused() {
+        func refused(_ workTypes: String, location: String, message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                _ = try rules.overridden(by: Data("""
+                    {"excavation": {"id": "x", "source": "city", "rows": {}, "workTypes": \(workTypes)}}
+                    """.utf8))
+                Issue.record("accepted \(workTypes)", sourceLocation: sourceLocation)
+            } catch {
+                #expect(error.location.contains(location), "\(error)", sourceLocation: sourceLocation)
+                #expect(error.message.contains(message), "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        refused(#"{"hand dig": {"powre": 0.5}}"#, location: #"excavation.workTypes["hand dig"]["powre"]"#,
+                message: "neither \"*\" nor among horizontal.keys")
+        refused(#"{"hand dig": {"power": -1}}"#, location: #"excavation.workTypes["hand dig"]["power"]"#, message: ">= 0")
+        refused(#"{"  ": {"*": 1}}"#, location: #"excavation.workTypes["  "]"#, message: "empty work type name")
+        refused(#"{"Hand dig": {"*": 1}, "hand  dig": {"*": 2}}"#, location: #"excavation.workTypes["hand  dig"]"#,
+                message: #"same work type as "Hand dig""#)
+        refused(#"{"hand dig": {}}"#, location: #"excavation.workTypes["hand dig"]"#, message: "no rows")
+        refused(#"{"hand dig": {"*": 1, "*": 2}}"#, location: "excavation.workTypes", message: #"key "*" appears twice"#)
+    }
+
     @Test func criticalPipes() {
         #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: .subHighB)))
         #expect(rules.isCritical(PipeProfile(layer: "RQ", pressureClass: .highA)))

@@ -99,22 +99,77 @@ import Testing
         #expect(checked > 50, "the random digs should hit pipes")
     }
 
-    @Test func digSiteInWGS84GivesTheSameAnswer() throws {
+    /// A site given in WGS84 is checked, for real, against brute force in the map CRS: the test
+    /// converts the site back with PROJ itself and runs the GEOS oracle on that polygon. The
+    /// answer must also agree with the same site given in the map CRS, except for pipes within
+    /// the round trip's error (well under 1 µm) of their required clearance.
+    @Test func digSiteInWGS84MatchesBruteForceInTheMapCRS() throws {
         let toLonLat = try Transformer(from: "EPSG:4549", to: "EPSG:4326")
+        let back = try Transformer(from: "EPSG:4326", to: "EPSG:4549")
         var rng = TestRandom(33)
-        for _ in 0..<8 {
+        var found = 0
+        for i in 0..<8 {
             let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
             let poly = randomPolygon(&rng, around: c, radius: 20)
             let ll = try toLonLat.transform(Geometry.polygon(poly))
             let a = try engine.digCheck(DigRequest(area: ll, crs: "EPSG:4326", plannedDepth: 1.5))
+            let inMap = try back.transform(ll)
+            let want = bruteForce(inMap, depth: 1.5)
+            #expect(digMatchesBruteForce(a, map, rules, inMap), "site \(i)")
+            for conflict in a.conflicts {
+                let s = try #require(map.segment(id: conflict.pipeID))
+                #expect(abs(conflict.distance - geosDistance(s, inMap)) < 1e-7, "site \(i) pipe \(s.id)")
+            }
+            found += want.count
             let b = try engine.digCheck(DigRequest(area: .polygon(poly), plannedDepth: 1.5))
             let diff = Set(a.conflicts.map(\.pipeID)).symmetricDifference(b.conflicts.map(\.pipeID))
             for id in diff {
-                let conflict = (a.conflicts + b.conflicts).first { $0.pipeID == id }!
-                #expect(abs(conflict.distance - conflict.requiredClearance) < 1e-3, "pipe \(id) differs beyond round-off")
+                let conflict = try #require((a.conflicts + b.conflicts).first { $0.pipeID == id })
+                #expect(abs(conflict.distance - conflict.requiredClearance) < 1e-6, "site \(i) pipe \(id) differs beyond round-off")
             }
-            #expect(!a.conflicts.isEmpty || !b.conflicts.isEmpty || diff.isEmpty)
         }
+        #expect(found >= 8, "the WGS84 sites should hit pipes, else the comparison proves nothing")
+    }
+
+    /// The request's work type selects the city's excavation rule: the report's clearances, labels
+    /// and conflict set follow it (against brute force with the same rule), and a work type the
+    /// file does not list gets the default rule.
+    @Test func workTypeSelectsTheExcavationRule() throws {
+        let city = try rules.overridden(by: Data("""
+            {"excavation": {"id": "Wenling excavation", "source": "city", "rows": {},
+              "workTypes": {"hand dig": {"*": 0.3}, "pile driving": {"*": 6.0, "water d<=200": 1.0}}}}
+            """.utf8))
+        let e = try UtilityEngine(network: map, rules: city)
+        var rng = TestRandom(34)
+        var counts: [String: Int] = [:]
+        for i in 0..<10 {
+            let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
+            let area = Geometry.polygon(randomPolygon(&rng, around: c, radius: rng.uniform(3, 15)))
+            for wt in ["Hand Dig", "pile driving", "trench for fibre duct"] {
+                let r = try e.digCheck(DigRequest(area: area, plannedDepth: 1.5, workType: wt))
+                #expect(digMatchesBruteForce(r, map, city, area, workType: wt), "site \(i) \(wt)")
+                counts[wt, default: 0] += r.conflicts.count
+                for conflict in r.conflicts {
+                    let p = PipeProfile(try #require(map.segment(id: conflict.pipeID)))
+                    let want = city.excavation(p, workType: wt)
+                    #expect(conflict.rule == want, "site \(i) \(wt) pipe \(conflict.pipeID)")
+                    if let rule = conflict.rule {
+                        switch wt {
+                        case "Hand Dig": #expect(rule.distance == 0.3 && rule.basis == #"work type "hand dig", any pipe"#)
+                        case "pile driving": #expect(rule.distance == (rule.keys == ["water d<=200"] ? 1.0 : 6.0))
+                        default: #expect(rule.basis?.hasPrefix("largest of GB50289 table 4.1.9 row") == true)
+                        }
+                    } else {
+                        // Unruled pipes get the largest clearance of this dig's rule.
+                        #expect(conflict.ruleClearance == (wt == "Hand Dig" ? 0.3 : wt == "pile driving" ? 6.0 : 4.0))
+                    }
+                }
+            }
+        }
+        // 6 m around a pile reaches farther than the default rule, which reaches farther than 0.3 m.
+        let hand = counts["Hand Dig", default: 0], pile = counts["pile driving", default: 0]
+        let plain = counts["trench for fibre duct", default: 0]
+        #expect(hand > 0 && hand < plain && plain < pile, "\(counts)")
     }
 
     /// A 10 m square dig and a 10 kV cable parallel to its north edge: the excavation clearance of

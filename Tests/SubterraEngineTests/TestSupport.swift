@@ -119,15 +119,18 @@ func expectConsistent(_ h: PipeHit, _ query: Geometry, _ map: UtilityNetwork, so
 /// The dig check by brute force: every pipe of `map`, GEOS distance to the area, the rule's
 /// clearance (or the map's largest one for unruled pipes) widened by accuracy. Pipe id →
 /// (distance, required clearance) for the pipes that should be reported.
-func bruteForceDig(_ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, planned: PipeProfile? = nil)
-    -> [Int64: (Double, Double)]
-{
+func bruteForceDig(
+    _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, planned: PipeProfile? = nil, workType: String? = nil
+) -> [Int64: (Double, Double)] {
     let profiles = map.segments.map(PipeProfile.init)
-    let fallback = profiles.map { q in (planned.map { rules.horizontal($0, q) } ?? rules.excavation(q))?.distance ?? 0 }.max() ?? 0
+    func rule(_ q: PipeProfile) -> ClearanceRule? {
+        planned.map { rules.horizontal($0, q) } ?? rules.excavation(q, workType: workType)
+    }
+    let fallback = profiles.map { rule($0)?.distance ?? 0 }.max() ?? 0
     var out: [Int64: (Double, Double)] = [:]
     for (s, p) in zip(map.segments, profiles) {
         let d = geosDistance(s, area)
-        let rule = (planned.map { rules.horizontal($0, p) } ?? rules.excavation(p))?.distance ?? fallback
+        let rule = rule(p)?.distance ?? fallback
         let required = rule + (s.accuracy?.horizontalM ?? 0)
         if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
     }
@@ -135,8 +138,11 @@ func bruteForceDig(_ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geome
 }
 
 /// Whether a dig report's pipe set equals brute force, up to pipes within rounding of the limit.
-func digMatchesBruteForce(_ report: DigReport, _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry) -> Bool {
-    let want = bruteForceDig(map, rules, area)
+/// `area` must be in the map CRS: for a site given in another CRS, the test converts it with PROJ.
+func digMatchesBruteForce(
+    _ report: DigReport, _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, workType: String? = nil
+) -> Bool {
+    let want = bruteForceDig(map, rules, area, workType: workType)
     let got = Dictionary(uniqueKeysWithValues: report.conflicts.map { ($0.pipeID, $0.requiredClearance) })
     for id in Set(got.keys).symmetricDifference(want.keys) {
         guard let s = map.segment(id: id) else { return false }

@@ -5,8 +5,15 @@ import SubterraModel
 public enum Severity: String, Hashable, Sendable, Codable, Comparable, CaseIterable {
     case low, medium, high, critical
 
-    public static func < (a: Severity, b: Severity) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+
+    private var rank: Int {
+        switch self {
+        case .low: 0
+        case .medium: 1
+        case .high: 2
+        case .critical: 3
+        }
     }
 }
 
@@ -18,7 +25,9 @@ public struct DigRequest: Hashable, Sendable {
     public var crs: String?
     /// Planned depth below ground, metres.
     public var plannedDepth: Double
-    /// Free text, e.g. `"trench for fibre duct"`.
+    /// Free text, e.g. `"trench for fibre duct"`. When the rule file has excavation clearances for
+    /// this work type (``ClearanceRules/excavationWorkTypes``, matched ignoring case and spacing),
+    /// they apply instead of the default excavation rule; otherwise it is only carried into the report.
     public var workType: String?
     /// ISO 8601 dates, carried into the report.
     public var startDate: String?
@@ -62,8 +71,10 @@ public struct DigConflict: Hashable, Sendable, Codable {
     public var reachesPipe: Bool
     /// Clearance the rule asks for, metres, before widening.
     public var ruleClearance: Double
-    /// The rule applied (`"GB50289 table 4.1.9: …"`); nil when no table covers the pipe and the
-    /// fallback (the largest excavation clearance of the table) was used.
+    /// The rule applied: the excavation rule (`"Subterra excavation clearance for power (largest of
+    /// GB50289 table 4.1.9 row: heat buried 2 m), 2 m"`), or the table 4.1.9 cell against the planned
+    /// utility; nil when no table covers the pipe and the fallback (the largest clearance any
+    /// covered pipe of the map gets for this dig) was used.
     public var rule: ClearanceRule?
     /// Survey's horizontal positional accuracy, metres, added to the clearance.
     public var accuracy: Double
@@ -124,7 +135,8 @@ extension UtilityEngine {
     ///
     /// Rules, in order:
     /// - **Clearance**: from ``ClearanceRules/horizontal(_:_:)`` against `plannedUtility` when the
-    ///   dig lays one, else ``ClearanceRules/excavation(_:)``; a pipe no table covers (e.g. gas
+    ///   dig lays one, else ``ClearanceRules/excavation(_:workType:)`` with the request's work type
+    ///   (a city's per-work-type values when its rule file has them); a pipe no table covers (e.g. gas
     ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
     ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
     /// - **Too close** means `distance < requiredClearance − 1 nm` (``clearanceTolerance``); a pipe
@@ -152,12 +164,14 @@ extension UtilityEngine {
         }
         let q = try toMap(request.area, crs: request.crs, at: "\(at) area")
         let snap = snapshot
-        let fallback = maxExcavationClearance(snap, request.plannedUtility)
+        let workType = rules.excavationWorkType(matching: request.workType)
+        let fallback = maxExcavationClearance(snap, request.plannedUtility, workType: workType)
         let reach = fallback + snap.maxAccuracy
         var conflicts: [DigConflict] = []
         scan(snap, q, within: reach, filter) { r, c in
             let profile = snap.profile(r)
-            let rule = request.plannedUtility.map { rules.horizontal($0, profile) } ?? rules.excavation(profile)
+            let rule = request.plannedUtility.map { rules.horizontal($0, profile) }
+                ?? rules.excavation(profile, workType: workType)
             let ruleClearance = rule?.distance ?? fallback
             let acc = snap.accuracy(r)
             let required = ruleClearance + acc
@@ -198,16 +212,21 @@ extension UtilityEngine {
     }
 
     /// The largest clearance a dig can be held to: what pipes no table covers get, and the
-    /// search radius (with the largest accuracy). O(1) for a plain dig (kept per snapshot),
-    /// O(distinct pipe profiles) when the dig lays a utility.
-    func maxExcavationClearance(_ snap: _Snapshot, _ planned: PipeProfile?) -> Double {
-        guard let planned else { return snap.maxExcavation }
-        return snap.distinctProfiles.map { rules.horizontal(planned, $0)?.distance ?? 0 }.max() ?? 0
+    /// search radius (with the largest accuracy). O(1) for a plain dig of no rule-file work type
+    /// (kept per snapshot), O(distinct pipe profiles) when the dig lays a utility or its work type
+    /// has its own values (which may exceed the default ones, so the kept maximum would be too short a reach).
+    func maxExcavationClearance(_ snap: _Snapshot, _ planned: PipeProfile?, workType: String? = nil) -> Double {
+        if let planned {
+            return snap.distinctProfiles.map { rules.horizontal(planned, $0)?.distance ?? 0 }.max() ?? 0
+        }
+        guard let workType else { return snap.maxExcavation }
+        return snap.distinctProfiles.map { rules.excavation($0, workType: workType)?.distance ?? 0 }.max() ?? 0
     }
 
     static func layerSummaries(_ conflicts: [DigConflict]) -> [DigLayerSummary] {
+        // Grouping never makes an empty group; `.low` only satisfies the type checker.
         Dictionary(grouping: conflicts, by: \.layer).map { layer, cs in
-            DigLayerSummary(layer: layer, pipeIDs: cs.map(\.pipeID).sorted(), highestSeverity: cs.map(\.severity).max()!)
+            DigLayerSummary(layer: layer, pipeIDs: cs.map(\.pipeID).sorted(), highestSeverity: cs.map(\.severity).max() ?? .low)
         }.sorted { $0.layer < $1.layer }
     }
 
@@ -215,7 +234,7 @@ extension UtilityEngine {
         Dictionary(grouping: conflicts, by: { $0.owner ?? "(unknown owner)" }).map { owner, cs in
             OwnerNotice(
                 owner: owner, pipeIDs: cs.map(\.pipeID).sorted(), layers: Set(cs.map(\.layer)).sorted(),
-                highestSeverity: cs.map(\.severity).max()!)
+                highestSeverity: cs.map(\.severity).max() ?? .low)
         }.sorted { ($1.highestSeverity, $0.owner) < ($0.highestSeverity, $1.owner) }
     }
 }

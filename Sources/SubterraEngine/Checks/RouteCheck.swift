@@ -115,8 +115,12 @@ extension UtilityEngine {
         let snap = snapshot
         let size = (planned.profile.diameterMM ?? 0) / 1000
         var routeAlong = [0.0]
-        for (a, b) in route.segments { routeAlong.append(routeAlong.last! + Kernel.distance(a, b)) }
-        let routeLength = routeAlong.last!
+        var along = 0.0
+        for (a, b) in route.segments {
+            along += Kernel.distance(a, b)
+            routeAlong.append(along)
+        }
+        let routeLength = along
         func plannedDepth(at offset: Double) -> Double {
             routeLength > 0 ? planned.depthAtStart + (planned.depthAtEnd - planned.depthAtStart) * offset / routeLength
                 : planned.depthAtStart

@@ -385,19 +385,32 @@ final class _Snapshot: Sendable {
         return out
     }
 
-    /// The map of this version. O(n) the first time (rows and points gathered, records
-    /// re-validated by `UtilityNetwork`), O(1) afterwards.
-    func network() -> UtilityNetwork {
-        materialized.withLock { cached in
+    /// The map of this version, or why it cannot be rebuilt. O(n) the first time (rows and points
+    /// gathered, records re-validated by `UtilityNetwork`), O(1) afterwards; a failure is not
+    /// cached, and never replaced by an empty map (a planner must not be shown an empty street).
+    func materializeNetwork() throws(EngineError) -> UtilityNetwork {
+        try materialized.withLock { (cached) throws(EngineError) -> UtilityNetwork in
             if let cached { return cached }
             let segments = liveRows.map(record)
             let pts = points.entries.map(\.value).sorted { $0.sequence < $1.sequence }.map(\.point)
-            // Every record was validated when it was written and ids/numbers are unique by
-            // construction, so this cannot fail; an empty map (whose init has nothing to refuse)
-            // is the fallback.
-            let map = (try? UtilityNetwork(crs: crs, segments: segments, points: pts)) ?? (try! UtilityNetwork(crs: crs))
+            let map: UtilityNetwork
+            do { map = try UtilityNetwork(crs: crs, segments: segments, points: pts) } catch {
+                throw EngineError(
+                    "the map's \(segments.count) segments and \(pts.count) points no longer form a valid network: "
+                        + "\(error) (engine invariant broken: every record is validated when written)",
+                    at: "snapshot version \(version)")
+            }
             cached = map
             return map
+        }
+    }
+
+    /// ``materializeNetwork()`` for callers that hold the invariant: every record was validated
+    /// when it was written and ids/numbers are unique by construction, so rebuilding cannot fail
+    /// short of an engine bug, which stops here with what broke rather than showing a wrong map.
+    func network() -> UtilityNetwork {
+        do { return try materializeNetwork() } catch {
+            preconditionFailure("SubterraEngine invariant broken: \(error)")
         }
     }
 }

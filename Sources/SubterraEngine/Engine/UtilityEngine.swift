@@ -78,7 +78,17 @@ public final class UtilityEngine: Sendable {
     ///
     /// - Complexity: O(1) when this version's map was asked for before, else O(n) (gathered
     ///   from the rows and re-validated, once per version).
+    ///
+    /// Rebuilding cannot fail (every record was validated when written); if an engine bug ever
+    /// broke that, this stops with a precondition message naming the version and the refused
+    /// record. Embedders that must never stop use ``currentNetwork()``.
     public var network: UtilityNetwork { snapshot.network() }
+
+    /// ``network``, with a broken engine invariant thrown as an ``EngineError`` (naming the
+    /// snapshot version and what the model refused) instead of stopping; never an empty stand-in.
+    ///
+    /// - Complexity: as ``network``.
+    public func currentNetwork() throws(EngineError) -> UtilityNetwork { try snapshot.materializeNetwork() }
 
     /// The segment with `id` in the current map, without building the whole map value. O(1).
     public func segment(id: Int64) -> PipeSegment? {

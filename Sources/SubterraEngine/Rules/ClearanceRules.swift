@@ -9,16 +9,27 @@ public struct ClearanceRule: Hashable, Sendable, Codable, CustomStringConvertibl
     public var table: String
     /// The row keys the value was read at, e.g. `["gas sub-high A", "power"]`.
     public var keys: [String]
+    /// How the value was derived when it is not one table cell, e.g. `"largest of GB50289
+    /// table 4.1.9 row: heat trench 2 m"` or `"work type \"hand dig\""`; nil for a cell read
+    /// directly. Excavation rules always set it, so a reader never mistakes the row maximum of an
+    /// excavation clearance for a clearance between two pipes.
+    public var basis: String?
 
-    public init(distance: Double, table: String, keys: [String]) {
+    public init(distance: Double, table: String, keys: [String], basis: String? = nil) {
         self.distance = distance
         self.table = table
         self.keys = keys
+        self.basis = basis
     }
 
-    /// `"GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m"`.
+    /// A table cell: `"GB50289 table 4.1.9: gas sub-high A ↔ power, 1.5 m"`; a derived value:
+    /// `"Subterra excavation clearance for gas sub-high B (largest of GB50289 table 4.1.9 row:
+    /// heat trench 2 m), 2 m"`.
     public var description: String {
-        "\(table): \(keys.joined(separator: " ↔ ")), \(_metres(distance)) m"
+        if let basis {
+            return "\(table) for \(keys.joined(separator: " ↔ ")) (\(basis)), \(_metres(distance)) m"
+        }
+        return "\(table): \(keys.joined(separator: " ↔ ")), \(_metres(distance)) m"
     }
 }
 
@@ -71,6 +82,8 @@ public struct ClearanceRules: Sendable, Hashable {
     /// Symmetric closure of the horizontal and vertical rows: `table[a][b] == table[b][a]`.
     let horizontalTable: [String: [String: Double]]
     let verticalTable: [String: [String: Double]]
+    /// Normalized work type name → the name as the file spells it (`excavation.workTypes`).
+    let workTypeNames: [String: String]
 
     /// The rules shipped with Subterra (`Resources/clearance-rules.json`).
     public static func bundled() throws(ClearanceRulesError) -> ClearanceRules {
@@ -182,6 +195,28 @@ public struct ClearanceRules: Sendable, Hashable {
             }
             try Self.checkDistance(v, at: "excavation.rows[\"\(key)\"]")
         }
+        var workTypes: [String: String] = [:]
+        for (name, rows) in (d.excavation.workTypes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let here = "excavation.workTypes[\"\(name)\"]"
+            let norm = Self.normalizedWorkType(name)
+            guard !norm.isEmpty else { throw ClearanceRulesError("empty work type name", at: here) }
+            if let other = workTypes[norm] {
+                throw ClearanceRulesError(
+                    "same work type as \"\(other)\" (names match ignoring case and spacing)", at: here)
+            }
+            workTypes[norm] = name
+            guard !rows.isEmpty else {
+                throw ClearanceRulesError("no rows; give horizontal keys or \"*\" (any covered pipe)", at: here)
+            }
+            for (key, v) in rows {
+                guard key == "*" || horizontalKeys.contains(key) else {
+                    throw ClearanceRulesError(
+                        "row key is neither \"*\" nor among horizontal.keys", at: "\(here)[\"\(key)\"]")
+                }
+                try Self.checkDistance(v, at: "\(here)[\"\(key)\"]")
+            }
+        }
+        workTypeNames = workTypes
         if let p = d.severity.criticalGasPressureAtOrAbove, GasPressureClass(rawValue: p) == nil {
             throw ClearanceRulesError(
                 "unknown pressure class \"\(p)\"; expected one of \(GasPressureClass.allCases.map(\.rawValue))",
@@ -300,13 +335,44 @@ public struct ClearanceRules: Sendable, Hashable {
         return ClearanceRule(distance: v, table: document.minimumCover.id, keys: [k, surface.rawValue])
     }
 
-    /// How far an excavation must keep from a pipe: the file's `excavation.rows` entry for the
-    /// pipe's horizontal key, else the largest value in that key's horizontal row; `nil` when the
-    /// pipe has no horizontal key or an empty row.
-    public func excavation(_ p: PipeProfile) -> ClearanceRule? {
+    /// Work types the rule file gives excavation clearances for (`excavation.workTypes`), as the
+    /// file spells them, sorted.
+    public var excavationWorkTypes: [String] { workTypeNames.values.sorted() }
+
+    /// The rule file's spelling of `workType` when the file has excavation clearances for it:
+    /// names match ignoring case, surrounding spaces and runs of inner spaces; nil otherwise
+    /// (free text such as `"trench for fibre duct"` then gets the default rule).
+    public func excavationWorkType(matching workType: String?) -> String? {
+        workType.flatMap { workTypeNames[Self.normalizedWorkType($0)] }
+    }
+
+    static func normalizedWorkType(_ s: String) -> String {
+        s.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// How far an excavation must keep from a pipe, first match wins:
+    /// 1. when `workType` names one of ``excavationWorkTypes``, its entry for the pipe's
+    ///    horizontal key, else its `"*"` entry;
+    /// 2. the file's `excavation.rows` entry for the pipe's horizontal key;
+    /// 3. the largest value in that key's horizontal row (the most any planned utility would need,
+    ///    since an excavation may be for any of them).
+    ///
+    /// `nil` when the pipe has no horizontal key or (case 3) an empty row. The rule's ``ClearanceRule/basis``
+    /// says which case applied, e.g. `"largest of GB50289 table 4.1.9 row: heat trench 2 m"`.
+    /// O(selectors + row length).
+    public func excavation(_ p: PipeProfile, workType: String? = nil) -> ClearanceRule? {
         guard let k = horizontalKey(p) else { return nil }
+        if let name = excavationWorkType(matching: workType), let rows = document.excavation.workTypes?[name] {
+            if let v = rows[k] {
+                return ClearanceRule(distance: v, table: document.excavation.id, keys: [k], basis: "work type \"\(name)\"")
+            }
+            if let v = rows["*"] {
+                return ClearanceRule(
+                    distance: v, table: document.excavation.id, keys: [k], basis: "work type \"\(name)\", any pipe")
+            }
+        }
         if let v = document.excavation.rows[k] {
-            return ClearanceRule(distance: v, table: document.excavation.id, keys: [k])
+            return ClearanceRule(distance: v, table: document.excavation.id, keys: [k], basis: "rule file excavation row")
         }
         var best: (String, Double)?
         for (other, v) in horizontalTable[k] ?? [:] where best.map({ v > $0.1 || (v == $0.1 && other < $0.0) }) ?? true {
@@ -314,12 +380,12 @@ public struct ClearanceRules: Sendable, Hashable {
         }
         if ruleClass(ofLayer: p.layer) == document.gasToGas.class {
             let g = max(document.gasToGas.above, document.gasToGas.atOrBelow)
-            if g > (best?.1 ?? -1) { best = ("gas", g) }
+            if g > (best?.1 ?? -1) { best = ("gas (\(document.gasToGas.id))", g) }
         }
         guard let (other, v) = best else { return nil }
         return ClearanceRule(
-            distance: v, table: "\(document.excavation.id) (largest of \(document.horizontal.id) row)",
-            keys: [k, other])
+            distance: v, table: document.excavation.id, keys: [k],
+            basis: "largest of \(document.horizontal.id) row: \(other) \(_metres(v)) m")
     }
 
     /// Whether a pipe is critical: gas at or above the configured pressure class (sub-high B by
@@ -408,6 +474,8 @@ struct _Excavation: Codable, Hashable, Sendable {
     var id: String
     var source: String
     var rows: [String: Double]
+    /// Work type name → horizontal key (or `"*"`, any covered pipe) → clearance, metres.
+    var workTypes: [String: [String: Double]]?
 }
 
 struct _Severity: Codable, Hashable, Sendable {
