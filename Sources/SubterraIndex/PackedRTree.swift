@@ -168,6 +168,67 @@ public struct PackedRTree: Sendable {
             levelEnds.append(total)
         } while m > 1
 
+        let keys = try PackedRTree._sortedHilbertKeys(boxes)
+        let chunkCount = Swift.max(1, Swift.min(64, n / 32768))
+        let chunkLength = (n + chunkCount - 1) / chunkCount
+
+        // Pass 3 (parallel): gather leaves in Hilbert order.
+        var outIDs = [UInt32](repeating: 0, count: n)
+        let outBoxes = [Box](unsafeUninitializedCapacity: total) { out, initialized in
+            let outBase = out.baseAddress!
+            boxes.withUnsafeBufferPointer { src in
+                keys.withUnsafeBufferPointer { k in
+                    outIDs.withUnsafeMutableBufferPointer { oid in
+                        let oidBase = oid.baseAddress!
+                        let explicitIDs = ids
+                        _concurrentPerform(iterations: chunkCount) { c in
+                            let end = Swift.min(n, (c + 1) * chunkLength)
+                            var i = c * chunkLength
+                            while i < end {
+                                let from = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
+                                (outBase + i).initialize(to: src[from])
+                                oidBase[i] = explicitIDs?[from] ?? UInt32(truncatingIfNeeded: from)
+                                i += 1
+                            }
+                        }
+                    }
+                }
+            }
+            // Internal levels bottom-up: each node is the union of its run of children.
+            var childStart = 0
+            for level in 1..<levelEnds.count {
+                let childEnd = levelEnds[level - 1]
+                var parent = childEnd
+                var c = childStart
+                while c < childEnd {
+                    let stop = Swift.min(c + nodeSize, childEnd)
+                    var u = outBase[c]
+                    c += 1
+                    while c < stop {
+                        let b = outBase[c]
+                        u.minX = Swift.min(u.minX, b.minX); u.minY = Swift.min(u.minY, b.minY)
+                        u.maxX = Swift.max(u.maxX, b.maxX); u.maxY = Swift.max(u.maxY, b.maxY)
+                        c += 1
+                    }
+                    (outBase + parent).initialize(to: u)
+                    parent += 1
+                }
+                childStart = childEnd
+            }
+            initialized = total
+        }
+        self.init(_boxes: outBoxes, _ids: outIDs, _levelEnds: levelEnds, nodeSize: nodeSize)
+    }
+}
+
+extension PackedRTree {
+    /// Validates `boxes` and returns one key per box, sorted: the Hilbert cell of the box centre in
+    /// the high word, the input position in the low word. The bulk build's leaf order is the low
+    /// words in this order; it depends on the boxes alone (not on ids or node size). Stable: equal
+    /// cells keep input order, so builds are deterministic and renumbering is idempotent.
+    /// - Complexity: O(n); validation and key computation run on all cores, the sort is an LSD radix.
+    static func _sortedHilbertKeys(_ boxes: [Box]) throws -> [UInt64] {
+        let n = boxes.count
         let chunkCount = Swift.max(1, Swift.min(64, n / 32768))
         let chunkLength = (n + chunkCount - 1) / chunkCount
 
@@ -234,54 +295,7 @@ public struct PackedRTree: Sendable {
         }
         var scratch = [UInt64](repeating: 0, count: n)
         _radixSortByHighWord(&keys, scratch: &scratch)
-        scratch = []
-
-        // Pass 3 (parallel): gather leaves in Hilbert order.
-        var outIDs = [UInt32](repeating: 0, count: n)
-        let outBoxes = [Box](unsafeUninitializedCapacity: total) { out, initialized in
-            let outBase = out.baseAddress!
-            boxes.withUnsafeBufferPointer { src in
-                keys.withUnsafeBufferPointer { k in
-                    outIDs.withUnsafeMutableBufferPointer { oid in
-                        let oidBase = oid.baseAddress!
-                        let explicitIDs = ids
-                        _concurrentPerform(iterations: chunkCount) { c in
-                            let end = Swift.min(n, (c + 1) * chunkLength)
-                            var i = c * chunkLength
-                            while i < end {
-                                let from = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
-                                (outBase + i).initialize(to: src[from])
-                                oidBase[i] = explicitIDs?[from] ?? UInt32(truncatingIfNeeded: from)
-                                i += 1
-                            }
-                        }
-                    }
-                }
-            }
-            // Internal levels bottom-up: each node is the union of its run of children.
-            var childStart = 0
-            for level in 1..<levelEnds.count {
-                let childEnd = levelEnds[level - 1]
-                var parent = childEnd
-                var c = childStart
-                while c < childEnd {
-                    let stop = Swift.min(c + nodeSize, childEnd)
-                    var u = outBase[c]
-                    c += 1
-                    while c < stop {
-                        let b = outBase[c]
-                        u.minX = Swift.min(u.minX, b.minX); u.minY = Swift.min(u.minY, b.minY)
-                        u.maxX = Swift.max(u.maxX, b.maxX); u.maxY = Swift.max(u.maxY, b.maxY)
-                        c += 1
-                    }
-                    (outBase + parent).initialize(to: u)
-                    parent += 1
-                }
-                childStart = childEnd
-            }
-            initialized = total
-        }
-        self.init(_boxes: outBoxes, _ids: outIDs, _levelEnds: levelEnds, nodeSize: nodeSize)
+        return keys
     }
 }
 
