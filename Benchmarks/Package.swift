@@ -32,6 +32,16 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-DNDEBUG"])]),
         .systemLibrary(name: "CGEOSPeer", path: "Sources/CGEOSPeer", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .target(name: "CBenchSupport", path: "Sources/CBenchSupport"),
+        // subterra-compare's malloc-family wrappers (allocations per query for every peer). Only
+        // that executable links it: package-benchmark brings its own interposer.
+        // Exported by name: otherwise the linker's dead stripping drops them (nothing in the
+        // executable calls them directly) and every library binds to glibc's.
+        .target(
+            name: "CMallocCount",
+            dependencies: ["CBenchSupport"],
+            path: "Sources/CMallocCount",
+            linkerSettings: [.unsafeFlags(["malloc", "calloc", "realloc", "memalign", "aligned_alloc", "posix_memalign"]
+                .flatMap { ["-Xlinker", "--export-dynamic-symbol=\($0)"] }, .when(platforms: [.linux]))]),
         // libpq for the PostGIS peer of the dig-check workload (the server itself is started by
         // run-nightly.sh on a loopback port).
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -48,7 +58,7 @@ let package = Package(
             swiftSettings: swift6),
         .executableTarget(
             name: "subterra-compare",
-            dependencies: ["BenchCore"],
+            dependencies: ["BenchCore", "CMallocCount"],
             swiftSettings: swift6),
         .testTarget(
             name: "BenchCoreTests",

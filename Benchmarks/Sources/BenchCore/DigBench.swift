@@ -62,6 +62,9 @@ public final class PostGISDigPeer {
     public let reach: Double
     /// Seconds spent loading (COPY), building the GiST index, and in VACUUM ANALYZE.
     public private(set) var loadSeconds = 0.0, indexSeconds = 0.0, analyzeSeconds = 0.0
+    /// `pg_total_relation_size('pipes')` after VACUUM ANALYZE: heap, GiST index and TOAST, what
+    /// the server keeps (and caches in shared buffers) to answer; and the GiST index alone.
+    public private(set) var relationBytes: Int? = nil, indexBytes: Int? = nil
 
     /// The statement every dig site runs: `$1` the site (EWKT), `$2` the search radius (largest
     /// clearance + largest accuracy, as the engine's). The lateral subquery with `OFFSET 0` keeps
@@ -133,6 +136,8 @@ public final class PostGISDigPeer {
         loadSeconds = Double(t1 - t0) / 1e9
         indexSeconds = Double(t2 - t1) / 1e9
         analyzeSeconds = Double(t3 - t2) / 1e9
+        relationBytes = try db.exec("SELECT pg_total_relation_size('pipes')").flatMap { Int($0) }
+        indexBytes = try db.exec("SELECT pg_relation_size('pipes_geom')").flatMap { Int($0) }
         let n = try db.exec("SELECT count(*) FROM pipes") ?? "?"
         guard n == "\(segments.count)" else {
             throw PostgresError("loaded \(n) rows, expected \(segments.count)", at: "COPY pipes")
@@ -198,6 +203,11 @@ public struct DigCheckBench {
     /// What the run did besides the timed figures (generation and load times, mean answer size).
     public var notes: [String] = []
     public var log: (String) -> Void
+    /// Heap the engine build retained (mallinfo2 delta with the engine alive), bytes.
+    public var engineHeapBytes = 0
+    /// Resident-set high-water mark during the engine build over the resident set before it
+    /// (nil where VmHWM cannot be reset), bytes.
+    public var enginePeakResidentDeltaBytes: Int? = nil
 
     /// Generates the district and the sites and builds the engine, once per size: both peers
     /// answer from this one district. O(n log n) (10^6: 3.4 s generation + 3.8 s engine build in
@@ -209,9 +219,14 @@ public struct DigCheckBench {
         self.log = log
         let t0 = nowNanos()
         district = DistrictGenerator(segments: size, seed: seed).district()
+        trimHeap()
+        let canPeak = resetPeakResident()
+        let heap0 = heapBytesInUse(), rss0 = residentBytes()
         let t1 = nowNanos()
         engine = try UtilityEngine(network: district.network)
         let t2 = nowNanos()
+        engineHeapBytes = heapBytesInUse() - heap0
+        if canPeak { enginePeakResidentDeltaBytes = max(0, peakResidentBytes() - rss0) }
         let segs = district.network.segments
         var flat = [Double]()
         flat.reserveCapacity(4 * segs.count)
@@ -279,6 +294,8 @@ public struct DigCheckBench {
         var seconds = [[Double]](repeating: [], count: names.count)
         var hits = [DigHit]()
         var checksum = 0
+        // Allocation calls per peer inside the timed loops (PostGIS: the client side, libpq).
+        var allocations = [UInt64](repeating: 0, count: names.count)
         for r in 0..<repetitions {
             var total = [UInt64](repeating: 0, count: names.count)
             var start = 0, turn = r
@@ -287,6 +304,7 @@ public struct DigCheckBench {
                 for k in 0..<names.count {
                     let j = (k + turn) % names.count
                     var spent: UInt64 = 0
+                    let allocs0 = allocationsOnThisThread()
                     for i in start..<end {
                         let t0 = nowNanos()
                         if j == 0 {
@@ -299,6 +317,7 @@ public struct DigCheckBench {
                         spent += dt
                         latencies[j].append(dt)
                     }
+                    allocations[j] &+= allocationsOnThisThread() &- allocs0
                     total[j] += spent
                     chunkRates[j].append(Double(end - start) * 1e9 / Double(max(spent, 1)))
                 }
@@ -308,12 +327,24 @@ public struct DigCheckBench {
             for j in names.indices { seconds[j].append(Double(total[j]) / 1e9) }
         }
         keepAlive(checksum)
+        let counting = allocationCountingActive()
+        let n = Double(max(district.network.segments.count, 1))
         let figures = names.indices.map { j in
             let lat = latencies[j].sorted()
-            return PeerFigures(
+            var f = PeerFigures(
                 peer: names[j], throughput: median(chunkRates[j]), repetitionSeconds: seconds[j],
                 p50Nanos: percentile(lat, 0.5), p99Nanos: percentile(lat, 0.99),
                 heapBytes: nil, residentBytes: nil, reportedBytes: nil, bytesPerItem: nil)
+            if counting { f.allocationsPerQuery = Double(allocations[j]) / Double(max(sites.count * repetitions, 1)) }
+            if j == 0 {
+                f.heapBytes = engineHeapBytes
+                f.bytesPerItem = Double(engineHeapBytes) / n
+                f.peakResidentDeltaBytes = enginePeakResidentDeltaBytes
+            } else if let bytes = postgis?.relationBytes {
+                f.reportedBytes = bytes
+                f.reportedBytesPerItem = Double(bytes) / n
+            }
+            return f
         }
         log("  digcheck: " + figures.map {
             "\($0.peer) p50 \(fmt(($0.p50Nanos ?? .nan) / 1000)) µs, p99 \(fmt(($0.p99Nanos ?? .nan) / 1000)) µs, \(fmt($0.throughput)) sites/s"

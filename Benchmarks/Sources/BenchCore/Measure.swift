@@ -25,6 +25,31 @@ public func trimHeap() {
     bench_heap_trim()
 }
 
+/// Allocation calls made by this thread so far (malloc, calloc, realloc and the aligned forms),
+/// as counted by subterra-compare's malloc wrappers; always 0 in a process without them (tests,
+/// package-benchmark). Reading it allocates nothing; take a difference around a loop.
+@inline(__always)
+public func allocationsOnThisThread() -> UInt64 { bench_allocations_on_this_thread() }
+
+/// Whether `allocationsOnThisThread()` counts in this process: one test allocation is made and
+/// must be seen. Checked once per use site (cheap: one malloc).
+public func allocationCountingActive() -> Bool { bench_allocation_counting_active() != 0 }
+
+/// Resets the kernel's resident-set high-water mark (VmHWM) to the current resident set, so the
+/// next `peakResidentBytes()` is the peak of what runs in between. False where not possible.
+@discardableResult
+public func resetPeakResident() -> Bool { bench_reset_peak_resident() == 0 }
+
+/// VmHWM from /proc/self/status in bytes: the largest resident set since start or the last
+/// `resetPeakResident()`; 0 where unavailable.
+public func peakResidentBytes() -> Int { Int(bench_vm_hwm()) }
+
+/// The whole process's peak memory by both kernel views, plus the peak across resets.
+public func processMemory() -> ProcessMemory {
+    ProcessMemory(ruMaxRSSBytes: Int(bench_ru_maxrss()), vmHWMBytes: Int(bench_vm_hwm()),
+                  lifetimePeakBytes: Int(bench_lifetime_peak_resident()))
+}
+
 /// Resident set size from `/proc/self/statm`, in bytes (0 where unavailable).
 public func residentBytes() -> Int {
     guard let f = fopen("/proc/self/statm", "r") else { return 0 }

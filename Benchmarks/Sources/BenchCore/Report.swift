@@ -65,8 +65,10 @@ public func sizeLabel(_ n: Int) -> String {
 /// to each peer and to the best, latency and memory where they apply.
 public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     let peerNames = ["subterra", "boost", "geos"]
-    var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) | bytes/item (S · B · G) |\n"
-    s += "|---|---|---|---|---|---|---|---|---|\n"
+    var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) "
+        + "| allocs/query (S · S array · B · G) | heap B/item (S · B · G) | own B/item (S · B · G) | peak RSS Δ MB (S · B · G) |\n"
+    s += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    func opt(_ v: Double?) -> String { v.map { fmt($0) } ?? "—" }
     for r in run.results where (sizes?.contains(r.size) ?? true) && r.workload != "digcheck" {
         // Subterra's entry may be a variant ("subterra-batch1024"); its name is then shown.
         func fig(_ p: String) -> PeerFigures? { r.peers.first { p == "subterra" ? $0.peer.hasPrefix(p) : $0.peer == p } }
@@ -82,9 +84,15 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
         if r.queries > 0 {
             row += " " + peerNames.map { p in
                 fig(p).map { "\(fmt(($0.p50Nanos ?? .nan) / 1000))/\(fmt(($0.p99Nanos ?? .nan) / 1000))" } ?? "—"
-            }.joined(separator: " · ") + " | — |"
+            }.joined(separator: " · ") + " |"
+            let allocs = [opt(fig("subterra")?.allocationsPerQuery), opt(fig("subterra")?.arrayFormAllocationsPerQuery),
+                          opt(fig("boost")?.allocationsPerQuery), opt(fig("geos")?.allocationsPerQuery)]
+            row += " " + allocs.joined(separator: " · ") + " | — | — | — |"
         } else {
-            row += " — | " + peerNames.map { p in fig(p)?.bytesPerItem.map { fmt($0) } ?? "—" }.joined(separator: " · ") + " |"
+            row += " — | — | " + peerNames.map { opt(fig($0)?.bytesPerItem) }.joined(separator: " · ") + " | "
+            row += peerNames.map { opt(fig($0)?.reportedBytesPerItem) }.joined(separator: " · ") + " | "
+            row += peerNames.map { p in opt(fig(p)?.peakResidentDeltaBytes.map { Double($0) / 1_048_576 }) }
+                .joined(separator: " · ") + " |"
         }
         s += row + "\n"
     }
@@ -97,9 +105,11 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
 public func digCheckTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     let rows = run.results.filter { $0.workload == "digcheck" && (sizes?.contains($0.size) ?? true) }
     guard !rows.isEmpty else { return "" }
-    var s = "| size | dig check | Subterra µs/site p50 / p99 | Subterra sites/s | PostGIS µs/site p50 / p99 | PostGIS sites/s | ratio p50 | ratio p99 | ratio sites/s |\n"
-    s += "|---|---|---|---|---|---|---|---|---|\n"
+    var s = "| size | dig check | Subterra µs/site p50 / p99 | Subterra sites/s | PostGIS µs/site p50 / p99 | PostGIS sites/s "
+        + "| ratio p50 | ratio p99 | ratio sites/s | allocs/site (S · P client) | B/pipe (S engine heap · P table+GiST) |\n"
+    s += "|---|---|---|---|---|---|---|---|---|---|---|\n"
     func us(_ v: Double?) -> String { fmt((v ?? .nan) / 1000) }
+    func opt(_ v: Double?) -> String { v.map { fmt($0) } ?? "—" }
     for r in rows {
         let ours = r.peers.first { $0.peer.hasPrefix("subterra") }
         let pg = r.peers.first { $0.peer == "postgis" }
@@ -112,6 +122,8 @@ public func digCheckTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
         } else {
             row += " skipped | skipped | — | — | — |"
         }
+        row += " \(opt(ours?.allocationsPerQuery)) · \(pg == nil ? "skipped" : opt(pg?.allocationsPerQuery)) |"
+        row += " \(opt(ours?.bytesPerItem)) · \(pg == nil ? "skipped" : opt(pg?.reportedBytesPerItem)) |"
         s += row + "\n"
     }
     return s
@@ -124,7 +136,23 @@ public let digCheckExplanation = """
     over loopback libpq to PostgreSQL 15 + PostGIS 3 (`ST_DWithin` on a GiST index, `ST_Distance`, clearance \
     joined per rule key; the server backend is a second process). Both answer the same sites with the same \
     conflict sets (checked on every site before timing). Ratios: PostGIS time over Subterra's (above 1 = \
-    Subterra faster).
+    Subterra faster). Allocations: calls to the malloc family per site on the client thread (Subterra's \
+    `digCheck` returns a report, so it allocates; PostGIS's figure is libpq's client side only). Memory: the \
+    engine's retained heap per pipe, and PostGIS's `pg_total_relation_size` (heap, GiST, TOAST) per pipe.
+    """
+
+/// What the memory and allocation columns of the index table mean, printed under it.
+public let indexTableExplanation = """
+    Ratios are Subterra's throughput over the peer's (above 1 = Subterra faster). Builds: Subterra's packed \
+    build uses all cores (parallel Hilbert keys), Boost and GEOS one. **allocs/query**: calls to the malloc \
+    family per query on the timing thread, counted over every timed query by subterra-compare's own malloc \
+    wrappers (S: the callback forms that are timed; dig_polygon includes building the `Polygon` value from \
+    the ring, the index query itself allocates none; S array: the array-returning forms on the \
+    same queries, one untimed pass; B, G: Boost and GEOS behind their C interfaces). **heap B/item**: glibc \
+    heap retained by the build (mallinfo2 delta, index alive); **own B/item**: the index's own report \
+    (`PackedRTree.memoryFootprint`, Boost's counting allocator; GEOS has none); **peak RSS Δ**: the resident \
+    set's high-water mark during the peer's first build (VmHWM, reset just before via /proc/self/clear_refs) \
+    over the resident set before it, temporaries included.
     """
 
 /// A regression or improvement named by package-benchmark's threshold check.
@@ -184,6 +212,16 @@ public struct RatioThresholds: Codable, Sendable {
     public var ratios: [String: Double]
     public var seed: UInt64
     public var recorded: String
+    /// Why an entry is what it is, per key or per workload (JSON has no comments); optional.
+    public var rationale: [String: String]?
+
+    /// What a stored `digcheck` ratio means; written next to the entries by `init(from:)`.
+    public static let digCheckRationale = """
+        Subterra's dig-site rate over PostGIS's (UtilityEngine.digCheck vs one prepared ST_DWithin round trip \
+        over loopback, one client thread, same sites, conflict sets gated equal). PostGIS's backend runs in a \
+        second process, so on a busy 2-core box its side of the ratio can take the other core: a fall beyond the \
+        tolerance means the engine's dig path got slower relative to a GiST index scan, not noise.
+        """
 
     public init(from run: CompareRun, tolerance: Double = 0.35) {
         self.tolerance = tolerance
@@ -191,6 +229,7 @@ public struct RatioThresholds: Codable, Sendable {
         recorded = run.date
         ratios = [:]
         for r in run.results { if let q = r.ratioToBestPeer { ratios["\(r.workload)_\(sizeLabel(r.size))"] = q } }
+        if ratios.keys.contains(where: { $0.hasPrefix("digcheck_") }) { rationale = ["digcheck": Self.digCheckRationale] }
     }
 
     /// Deviations of `run` from the stored ratios, as (regressions, improvements).
@@ -223,15 +262,43 @@ func esc(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
 }
 
-/// A log-log line chart, one series per name. Pure SVG 1.1.
-public func svgLineChart(title: String, yLabel: String, series: [(String, [(Double, Double)])], logY: Bool = true,
-                         referenceY: Double? = nil) -> String {
+/// How a chart's y axis is scaled and ticked.
+public enum ChartYScale: Sendable {
+    /// Decades, ticks 1e3, 1e4, … (throughput).
+    case log10
+    /// Octaves, ticks …, 0.25, 0.5, 1, 2, 4, … (ratios: 2× faster and 2× slower are equally far
+    /// from 1, and every tick is a round number).
+    case log2
+    /// Six evenly spaced ticks.
+    case linear
+}
+
+/// The y-axis tick values of `yScale` covering `[lo, hi]` (in axis units: log10 / log2 of the value,
+/// or the value), and their labels. Log ticks are whole powers, so labels are exact (0.25, not 0.250).
+public func chartTicks(_ yScale: ChartYScale, lo: Double, hi: Double) -> [(value: Double, label: String)] {
+    switch yScale {
+    case .log10:
+        return stride(from: lo, through: hi + 1e-9, by: 1).map { (pow(10, $0), "1e\(Int($0.rounded()))") }
+    case .log2:
+        return stride(from: lo, through: hi + 1e-9, by: 1).map { e in
+            let k = Int(e.rounded()), v = pow(2, Double(k))
+            return (v, k >= 0 ? "\(Int(v))" : "\(v)")
+        }
+    case .linear:
+        return (0...5).map { let v = lo + (hi - lo) * Double($0) / 5; return (v, fmt(v)) }
+    }
+}
+
+/// A line chart over log10 item counts, one series per name. Pure SVG 1.1.
+public func svgLineChart(title: String, yLabel: String, series: [(String, [(Double, Double)])],
+                         yScale: ChartYScale = .log10, referenceY: Double? = nil) -> String {
+    let logY = yScale != .linear
     let w = 680.0, h = 400.0, ml = 80.0, mr = 150.0, mt = 40.0, mb = 50.0
     let pts = series.flatMap(\.1).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
     guard !pts.isEmpty else { return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"60\"><text x=\"10\" y=\"30\">\(esc(title)): no data</text></svg>\n" }
     var x0 = floor(log10(pts.map(\.0).min()!)), x1 = ceil(log10(pts.map(\.0).max()!))
     if x1 <= x0 { x0 -= 1; x1 += 1 }
-    func ty(_ v: Double) -> Double { logY ? log10(v) : v }
+    func ty(_ v: Double) -> Double { yScale == .log10 ? log10(v) : (yScale == .log2 ? log2(v) : v) }
     var ys = pts.map { ty($0.1) }
     if let r = referenceY { ys.append(ty(r)) }
     var y0 = ys.min()!, y1 = ys.max()!
@@ -250,12 +317,10 @@ public func svgLineChart(title: String, yLabel: String, series: [(String, [(Doub
         s += "<text x=\"\(x)\" y=\"\(h - mb + 18)\" text-anchor=\"middle\">1e\(Int(e))</text>\n"
         e += 1
     }
-    let ySteps: [Double] = logY ? Array(stride(from: y0, through: y1 + 1e-9, by: 1)).map { pow(10, $0) }
-        : (0...5).map { y0 + (y1 - y0) * Double($0) / 5 }
-    for v in ySteps {
+    for (v, label) in chartTicks(yScale, lo: y0, hi: y1) {
         let y = py(v)
         s += "<line x1=\"\(ml)\" y1=\"\(y)\" x2=\"\(w - mr)\" y2=\"\(y)\" stroke=\"#ddd\"/>\n"
-        s += "<text x=\"\(ml - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(logY ? "1e\(Int(log10(v).rounded()))" : fmt(v))</text>\n"
+        s += "<text x=\"\(ml - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(label)</text>\n"
     }
     s += "<rect x=\"\(ml)\" y=\"\(mt)\" width=\"\(w - ml - mr)\" height=\"\(h - mt - mb)\" fill=\"none\" stroke=\"#333\"/>\n"
     s += "<text x=\"\((ml + w - mr) / 2)\" y=\"\(h - 10)\" text-anchor=\"middle\">items in index</text>\n"
@@ -313,8 +378,8 @@ public func writeReport(
         (w, run.results.filter { $0.workload == w }.compactMap { r in r.ratioToBestPeer.map { (Double(r.size), $0) } })
     }
     try writeFile(dir + "/ratio-to-best-peer.svg", svgLineChart(
-        title: "Subterra throughput / best peer (above 1 = Subterra faster)", yLabel: "ratio",
-        series: ratioSeries, logY: false, referenceY: 1))
+        title: "Subterra throughput / best peer (above 1 = Subterra faster)", yLabel: "ratio (log scale)",
+        series: ratioSeries, yScale: .log2, referenceY: 1))
     charts.append("ratio-to-best-peer.svg")
 
     var md = "# Subterra nightly benchmark — \(run.date)\n\n"
@@ -330,7 +395,8 @@ public func writeReport(
         md += "\n\nImproved (consider updating thresholds):\n" + thresholds.improvements.map { "- \($0.benchmark): \($0.metric)" }.joined(separator: "\n")
     }
     md += "\n\n" + markdownTable(run) + "\n"
-    md += "Ratios are Subterra's throughput over the peer's (above 1 = Subterra faster). Builds: Subterra's packed build uses all cores (parallel Hilbert keys), Boost and GEOS one.\n\n"
+    md += indexTableExplanation + "\n\n"
+    if let m = run.memory { md += processMemoryLine(m) + "\n\n" }
     let dig = digCheckTable(run)
     if !dig.isEmpty {
         md += "## Dig check end to end (`UtilityEngine.digCheck` vs PostGIS `ST_DWithin` on a GiST index)\n\n" + dig + "\n"
@@ -346,6 +412,14 @@ public func writeReport(
     return thresholds
 }
 
+/// One line on the whole run's peak resident set.
+public func processMemoryLine(_ m: ProcessMemory) -> String {
+    func mb(_ b: Int) -> String { fmt(Double(b) / 1_048_576) }
+    return "Peak resident set of the whole subterra-compare run: \(mb(m.lifetimePeakBytes)) MB (largest VmHWM across "
+        + "the per-build resets); at the end getrusage ru_maxrss \(mb(m.ruMaxRSSBytes)) MB, VmHWM \(mb(m.vmHWMBytes)) MB "
+        + "(both since the last reset)."
+}
+
 /// Replaces the text between `<!-- bench:begin -->` and `<!-- bench:end -->`, appending the
 /// markers at the end when absent; nothing else in the file is touched.
 public func updateReadme(_ path: String, run: CompareRun, reportDir: String) throws {
@@ -355,6 +429,10 @@ public func updateReadme(_ path: String, run: CompareRun, reportDir: String) thr
     var block = "\(begin)\n"
     block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `Benchmarks/\(reportDir)`):\n\n"
     block += markdownTable(run, sizes: [largest])
+    block += "\nallocs/query: malloc-family calls per query (S: callback forms, S array: array forms); heap / own "
+        + "B/item: retained heap and the index's own report; peak RSS Δ: VmHWM growth during the build. "
+        + "Details under the table in `summary.md`.\n"
+    if let m = run.memory { block += "\n" + processMemoryLine(m) + "\n" }
     let dig = digCheckTable(run, sizes: [largest])
     if !dig.isEmpty { block += "\nDig check end to end, same run:\n\n" + dig + "\n" + digCheckExplanation + "\n" }
     for note in run.notes ?? [] where note.contains("SKIPPED") { block += "\n- \(note)\n" }

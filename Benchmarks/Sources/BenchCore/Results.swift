@@ -14,6 +14,30 @@ public struct PeerFigures: Codable, Sendable {
     public var residentBytes: Int?
     public var reportedBytes: Int?
     public var bytesPerItem: Double?
+    /// Queries: allocation calls (malloc, calloc, realloc, aligned forms) per query on the timing
+    /// thread, counted over every timed query by subterra-compare's malloc wrappers (CMallocCount);
+    /// for Subterra the allocation-free callback forms. Nil where the process cannot count.
+    public var allocationsPerQuery: Double? = nil
+    /// Subterra only: the same queries through the array-returning forms (`intersecting(_:where:)`,
+    /// `nearest(k:toX:y:exactDistance:)`, `within(distance:…)`), one untimed pass.
+    public var arrayFormAllocationsPerQuery: Double? = nil
+    /// Builds: the index's own size report per item (`reportedBytes / n`); GEOS has none.
+    public var reportedBytesPerItem: Double? = nil
+    /// Builds: the resident-set high-water mark (VmHWM, reset just before this peer's first build
+    /// through /proc/self/clear_refs) minus the resident set before it: the most memory the build
+    /// held at once, temporaries included. Nil where the mark cannot be reset.
+    public var peakResidentDeltaBytes: Int? = nil
+}
+
+/// The process's peak resident set over a whole run (both kernel views).
+public struct ProcessMemory: Codable, Sendable {
+    /// `getrusage(RUSAGE_SELF).ru_maxrss` at the end of the run, bytes. Linux derives it from
+    /// the same high-water mark, so the per-build resets lower it too.
+    public var ruMaxRSSBytes: Int
+    /// `/proc/self/status` VmHWM at the end of the run (since the last reset), bytes.
+    public var vmHWMBytes: Int
+    /// The largest VmHWM over the whole run, across the per-build resets, bytes.
+    public var lifetimePeakBytes: Int
 }
 
 public struct WorkloadResult: Codable, Sendable {
@@ -54,9 +78,12 @@ public struct CompareRun: Codable, Sendable {
     /// What the run skipped and why (e.g. the PostGIS peer when it could not be installed), and
     /// side figures (district generation, PostGIS load and index times); shown in every report.
     public var notes: [String]?
+    /// Peak resident memory of the whole run (nil in reports written before it was recorded).
+    public var memory: ProcessMemory?
 
     public init(date: String, seed: UInt64, sizes: [Int], repetitions: Int, gate: String, machine: MachineInfo,
-                results: [WorkloadResult], notes: [String]? = nil) {
+                results: [WorkloadResult], notes: [String]? = nil, memory: ProcessMemory? = nil) {
+        self.memory = memory
         self.date = date
         self.seed = seed
         self.sizes = sizes

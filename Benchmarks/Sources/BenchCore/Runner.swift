@@ -63,11 +63,15 @@ public struct SizeRunner {
         var seconds = [[Double]](repeating: [], count: factories.count)
         var heap = [Int](repeating: 0, count: factories.count)
         var rss = [Int](repeating: 0, count: factories.count)
+        var peak = [Int?](repeating: nil, count: factories.count)
         var live = [(any IndexPeer)?](repeating: nil, count: factories.count)
         for r in 0..<(repetitionsOverride ?? repetitions) {
             for j in rotated(Array(factories.indices), r) {
                 live[j] = nil  // free the previous build first, so two never coexist
                 trimHeap()
+                // The high-water mark restarts at the current resident set, so after the build it
+                // is this build's peak (temporaries included), not an earlier peer's.
+                let canPeak = r == 0 && resetPeakResident()
                 let heap0 = heapBytesInUse(), rss0 = residentBytes()
                 let t0 = nowNanos()
                 let peer = factories[j].build(data)
@@ -75,6 +79,7 @@ public struct SizeRunner {
                 if r == 0 {
                     heap[j] = heapBytesInUse() - heap0
                     rss[j] = residentBytes() - rss0
+                    if canPeak { peak[j] = max(0, peakResidentBytes() - rss0) }
                 }
                 seconds[j].append(Double(t1 - t0) / 1e9)
                 live[j] = peer
@@ -82,10 +87,13 @@ public struct SizeRunner {
         }
         var figures = [PeerFigures]()
         for (j, f) in factories.enumerated() {
+            let reported = live[j]?.reportedBytes
             figures.append(PeerFigures(
                 peer: f.name, throughput: Double(n) / median(seconds[j]), repetitionSeconds: seconds[j],
                 p50Nanos: nil, p99Nanos: nil, heapBytes: heap[j], residentBytes: rss[j],
-                reportedBytes: live[j]?.reportedBytes, bytesPerItem: Double(heap[j]) / Double(max(n, 1))))
+                reportedBytes: reported, bytesPerItem: Double(heap[j]) / Double(max(n, 1)),
+                reportedBytesPerItem: reported.map { Double($0) / Double(max(n, 1)) },
+                peakResidentDeltaBytes: peak[j]))
         }
         return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live.compactMap { $0 })
     }
@@ -116,6 +124,9 @@ public struct SizeRunner {
         ids.reserveCapacity(4096)
         dists.reserveCapacity(64)
         var checksum = 0
+        // Allocation calls on this thread inside each peer's timed loops (two thread-local
+        // reads per chunk; the wrappers' own cost is one add per allocation, for every peer alike).
+        var allocations = [UInt64](repeating: 0, count: peers.count)
         for r in 0..<repetitions {
             var total = [UInt64](repeating: 0, count: peers.count)
             var start = 0
@@ -125,6 +136,7 @@ public struct SizeRunner {
                 for j in rotated(Array(peers.indices), turn) {
                     let p = peers[j]
                     let before = total[j]
+                    let allocs0 = allocationsOnThisThread()
                     for i in start..<end {
                         let t0 = nowNanos()
                         switch kind {
@@ -139,6 +151,7 @@ public struct SizeRunner {
                         latencies[j].append(dt)
                         checksum &+= ids.count
                     }
+                    allocations[j] &+= allocationsOnThisThread() &- allocs0
                     chunkRates[j].append(Double(end - start) * 1e9 / Double(max(total[j] - before, 1)))
                 }
                 start = end
@@ -147,15 +160,27 @@ public struct SizeRunner {
             for j in peers.indices { seconds[j].append(Double(total[j]) / 1e9) }
         }
         keepAlive(checksum)
+        let counting = allocationCountingActive()
+        let timedQueries = Double(count * repetitions)
         var figures = [PeerFigures]()
         for (j, p) in peers.enumerated() {
             let lat = latencies[j].sorted()
-            figures.append(PeerFigures(
+            var f = PeerFigures(
                 peer: p.name, throughput: median(chunkRates[j]), repetitionSeconds: seconds[j],
                 p50Nanos: percentile(lat, 0.5), p99Nanos: percentile(lat, 0.99),
-                heapBytes: nil, residentBytes: nil, reportedBytes: nil, bytesPerItem: nil))
+                heapBytes: nil, residentBytes: nil, reportedBytes: nil, bytesPerItem: nil)
+            if counting {
+                f.allocationsPerQuery = Double(allocations[j]) / timedQueries
+                if let s = p as? SubterraPackedPeer {
+                    f.arrayFormAllocationsPerQuery = s.arrayFormAllocationsPerQuery(workload, queries: q)
+                }
+            }
+            figures.append(f)
         }
-        log("  \(workload): " + figures.map { "\($0.peer) \(fmt($0.throughput)) q/s" }.joined(separator: ", "))
+        log("  \(workload): " + figures.map {
+            "\($0.peer) \(fmt($0.throughput)) q/s" + ($0.allocationsPerQuery.map { ", \(fmt($0)) allocs/q" } ?? "")
+                + ($0.arrayFormAllocationsPerQuery.map { " (array form \(fmt($0)))" } ?? "")
+        }.joined(separator: ", "))
         return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures)
     }
 }

@@ -9,6 +9,7 @@
 //                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
 //   subterra-compare update-ratios --compare compare.json --out Thresholds/ratios.json [--tolerance 0.3]
 import BenchCore
+import CMallocCount
 import Foundation
 
 #if canImport(Glibc)
@@ -81,6 +82,12 @@ case "run":
         log("  PostGIS peer skipped: \(why)")
     }
     let load0 = loadAverage()
+    // Allocations per query come from CMallocCount's malloc wrappers; say so when they are not
+    // in effect (another malloc won symbol lookup), rather than report zeros.
+    if bench_malloc_count_linked() == 0 || !allocationCountingActive() {
+        notes.append("allocations per query NOT measured: the malloc wrappers are not in effect in this process")
+        log("  allocation counting is not in effect; allocs/query columns will be empty")
+    }
     var results = [WorkloadResult]()
     /// The index workloads at one size (builds, gate, timed queries); empty with --gate-only.
     func indexWorkloads(size: Int) -> [WorkloadResult] {
@@ -165,7 +172,8 @@ case "run":
     if gateOnly { exit(0) }
     let run = CompareRun(
         date: isoDate(), seed: seed, sizes: sizes, repetitions: reps, gate: "passed",
-        machine: machineInfo(load0: load0), results: results, notes: notes.isEmpty ? nil : notes)
+        machine: machineInfo(load0: load0), results: results, notes: notes.isEmpty ? nil : notes,
+        memory: processMemory())
     do {
         try writeFile(out, encodeJSON(run))
     } catch {
