@@ -38,6 +38,9 @@ final class History: @unchecked Sendable {
         #expect(try engine.intersecting(area).map(\.pipe.id) == [10_000])
         #expect(engine.network.segment(id: far.id) == nil)
         #expect(engine.network.segments.count == map.segments.count)
+        // The throwing form gives the same map (never an empty stand-in).
+        #expect(try engine.currentNetwork() == engine.network)
+        #expect(try engine.currentNetwork().segments.count == map.segments.count)
         // A bad record: nothing changes, the error names the segment.
         var bad = fresh
         bad.id = 10_001

@@ -51,7 +51,11 @@ extension UtilityEngine {
         let q = try toMap(.lineString(cut), crs: crs, at: "crossSection")
         let snap = snapshot
         var cumulative = [0.0]
-        for (a, b) in q.segments { cumulative.append(cumulative.last! + Kernel.distance(a, b)) }
+        var cutLength = 0.0
+        for (a, b) in q.segments {
+            cutLength += Kernel.distance(a, b)
+            cumulative.append(cutLength)
+        }
         var items: [CrossSectionItem] = []
         scan(snap, q, within: 0, filter) { r, _ in
             let s = snap.record(r)
@@ -81,6 +85,6 @@ extension UtilityEngine {
             }
         }
         items.sort { ($0.offset, $0.pipeID) < ($1.offset, $1.pipeID) }
-        return CrossSection(length: cumulative.last!, items: items, mapCRS: self.crs, mapVersion: snap.version)
+        return CrossSection(length: cutLength, items: items, mapCRS: self.crs, mapVersion: snap.version)
     }
 }

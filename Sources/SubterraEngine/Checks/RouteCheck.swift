@@ -182,9 +182,13 @@ extension UtilityEngine {
                 required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
                 plannedDepth: plannedDepth(at: offset)))
         }
+        // A LineString has at least two points, so the route has a segment; checked, not assumed.
+        guard let routeStart = route.segments.first?.0, let routeEnd = route.segments.last?.1 else {
+            throw EngineError("the route has no segment", at: "\(at) route")
+        }
         for (offset, depth) in [(0.0, planned.depthAtStart), (routeLength, planned.depthAtEnd)] {
             guard let rule = rules.minimumCover(planned.profile, under: planned.surface) else { break }
-            let p = offset == 0 ? route.segments.first!.0 : route.segments.last!.1
+            let p = offset == 0 ? routeStart : routeEnd
             findings.append(RouteFinding(
                 kind: .cover, status: depth >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
                 routeOffset: offset, point: PlanPoint(x: p.x, y: p.y), required: rule.distance, rule: rule,
