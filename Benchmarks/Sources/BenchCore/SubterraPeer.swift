@@ -5,37 +5,64 @@ import SubterraIndex
 /// callback forms (`forEachIntersecting`, `forEachWithin`, `forEachNearest`), the way the engine
 /// uses it.
 ///
+/// The exact-geometry table is kept in index (leaf) order: the build renumbers the segments with
+/// `PackedRTree.renumbered(boxes:)`, so the tree's ids are rows of `coords` and the candidates of
+/// one leaf read neighbouring coordinates (one cache miss fewer per candidate; Boost gets the same
+/// by storing segments in its leaves). Answers translate ids back through `originalID`, so the
+/// gate still compares the caller's ids. The renumbering is part of `init`, hence of the timed
+/// build (10^6: ~15 M items/s against ~19 M without it, still 2.3× Boost's packing build).
+/// Memory: the peer owns a leaf-order copy of the coordinates (32 B/item) plus `originalID`
+/// (4 B/item), so the measured heap is ~76 B/item against 39.6 for the tree alone; Boost's
+/// 46.9 B/item likewise includes its copy of the segments. A real caller renumbers its table in
+/// place instead of copying it.
+///
 /// Concrete (not generic over the tree type) so every closure inlines into the tree's
 /// `@inlinable` traversal, as it does in the engine.
 public final class SubterraPackedPeer: IndexPeer {
     public let name = "subterra"
     public let index: PackedRTree
+    /// Segment coordinates (x0, y0, x1, y1) by tree id, i.e. in leaf order.
     let coords: [Double]
+    /// The caller's id of each tree id (`SegmentSet` row).
+    let originalID: [UInt32]
     let scratch = NearestScratch()
-    public var reportedBytes: Int? { index.memoryFootprint }
+    /// The tree plus the id translation table (4 bytes/item), which this layout needs.
+    public var reportedBytes: Int? { index.memoryFootprint + originalID.count * 4 }
 
-    /// Bulk-loads a `PackedRTree` from the segment boxes (Hilbert sort, node size 16).
+    /// Bulk-loads a `PackedRTree` from the segment boxes (Hilbert sort, default node size) and
+    /// copies the coordinates into leaf order. O(n).
     public init(_ data: SegmentSet) {
         // Generated coordinates are finite by construction; a throw here is a benchmark bug.
-        index = try! PackedRTree(boxes: segmentBoxes(data))
-        coords = data.coordinates
+        let built = try! PackedRTree.renumbered(boxes: segmentBoxes(data))
+        index = built.tree
+        originalID = built.order
+        let order = built.order
+        coords = data.coordinates.withUnsafeBufferPointer { src in
+            [Double](unsafeUninitializedCapacity: order.count * 4) { dst, initialized in
+                for (row, from) in order.enumerated() {
+                    let s = Int(from) &* 4, d = row &* 4
+                    dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]; dst[d + 3] = src[s + 3]
+                }
+                initialized = order.count * 4
+            }
+        }
     }
 
     public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in
+        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
             index.forEachIntersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
                 let i = Int(id) &* 4
-                if segmentIntersectsBox(c[i], c[i + 1], c[i + 2], c[i + 3], q.0, q.1, q.2, q.3) { out.append(id) }
+                if segmentIntersectsBox(c[i], c[i + 1], c[i + 2], c[i + 3], q.0, q.1, q.2, q.3) { out.append(o[Int(id)]) }
                 return .continue
             }
-        }
+        } }
     }
 
     public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
         ids.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in
+        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
             index.forEachNearest(
                 k: k, maxDistance: .infinity,
                 boxLowerBound: { $0.distance(toX: x, y: y) },
@@ -45,28 +72,30 @@ public final class SubterraPackedPeer: IndexPeer {
                 },
                 filter: { _ in true }, scratch: scratch
             ) { n in
-                ids.append(n.id)
+                ids.append(o[Int(n.id)])
                 distances.append(n.distance)
                 return .continue
             }
-        }
+        } }
     }
 
     public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in
+        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
+            // Envelope form: four compares reject most nodes before the square root (+10 % measured).
             index.forEachWithin(
                 distance: r,
+                envelope: Box(minX: x - r, minY: y - r, maxX: x + r, maxY: y + r),
                 boxLowerBound: { $0.distance(toX: x, y: y) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
                     return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
                 }
             ) { n in
-                out.append(n.id)
+                out.append(o[Int(n.id)])
                 return .continue
             }
-        }
+        } }
     }
 
     public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
@@ -81,19 +110,20 @@ public final class SubterraPackedPeer: IndexPeer {
         out.removeAll(keepingCapacity: true)
         let e = polygon.exterior.envelope
         let polygonBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
-        coords.withUnsafeBufferPointer { c in
+        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
             index.forEachWithin(
                 distance: r,
+                envelope: polygonBox.expanded(by: r),
                 boxLowerBound: { $0.distance(to: polygonBox) },
                 exactDistance: { id in
                     let i = Int(id) &* 4
                     return Kernel.distance(segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]), polygon: polygon)
                 }
             ) { n in
-                out.append(n.id)
+                out.append(o[Int(n.id)])
                 return .continue
             }
-        }
+        } }
     }
 }
 
