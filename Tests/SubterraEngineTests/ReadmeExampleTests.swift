@@ -1,0 +1,45 @@
+import Foundation
+import SubterraDatasets
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+import SubterraPROJ
+import Testing
+
+/// Runs the README's "Use it from Swift" example on the bundled sample, so the example cannot rot:
+/// the same calls, the same coordinates, checked against a brute-force scan of the sample.
+@Suite struct ReadmeExampleTests {
+    static let sampleDir = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Datasets/sample").path
+
+    @Test func readmeDigCheckAndNearestGasMain() throws {
+        let network = try DistrictReader.readGeoJSON(directory: Self.sampleDir)
+        let engine = try UtilityEngine(network: network)
+
+        let pit = try Polygon(exterior: LinearRing([
+            Point(121.40620, 28.36890), Point(121.40623, 28.36890), Point(121.40623, 28.36893),
+            Point(121.40620, 28.36893), Point(121.40620, 28.36890),
+        ]))
+        let report = try engine.digCheck(DigRequest(area: .polygon(pit), crs: "EPSG:4326", plannedDepth: 2.0))
+        // The pit sits on the sub-high-pressure gas main of sample dig site 2: it must be found,
+        // crossed (distance 0) and critical.
+        let gasConflicts = report.conflicts.filter { $0.layer == .gas }
+        #expect(!gasConflicts.isEmpty)
+        #expect(gasConflicts.contains { $0.distance == 0 && $0.severity == .critical })
+        #expect(report.highestSeverity == .critical)
+
+        let gas = try engine.nearest(to: .point(Point(121.40621, 28.36891)), crs: "EPSG:4326", k: 1,
+                                     filter: PipeFilter(layers: [.gas]))
+        #expect(gas.count == 1)
+        // Brute force in the map CRS: the same point projected, every gas pipe scanned.
+        let projected = try Transformer(from: "EPSG:4326", to: network.crs).transform(Point(121.40621, 28.36891))
+        var best: (id: Int64, distance: Double) = (-1, .infinity)
+        for pipe in network.segments where pipe.layer == .gas {
+            let d: Double = pipe.geometry.distance(to: projected)
+            if d < best.distance || (d == best.distance && pipe.id < best.id) { best = (pipe.id, d) }
+        }
+        #expect(gas[0].pipe.id == best.id)
+        #expect(abs(gas[0].distance - best.distance) <= 1e-9 * max(1, best.distance))
+    }
+}
