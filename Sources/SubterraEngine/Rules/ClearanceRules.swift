@@ -473,6 +473,7 @@ struct _CoverTable: Codable, Hashable, Sendable {
 struct _Excavation: Codable, Hashable, Sendable {
     var id: String
     var source: String
+    var note: String?
     var rows: [String: Double]
     /// Work type name → horizontal key (or `"*"`, any covered pipe) → clearance, metres.
     var workTypes: [String: [String: Double]]?
