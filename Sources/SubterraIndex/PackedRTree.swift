@@ -72,7 +72,14 @@ import Dispatch
 /// coordinates by id, a second miss per candidate (in a dig query that load is a third of our
 /// time). Measured with the same data renumbered in leaf order (`items` gives it), so a
 /// candidate's coordinates sit beside its neighbours': kNN k=10 0.91–0.94× → 1.02×, dig polygon
-/// 0.82–0.91× → 1.01–1.06× of Boost (best of 7 rounds each). Tried and dropped:
+/// 0.82–0.91× → 1.01–1.06× of Boost (best of 7 rounds each). `renumbered(boxes:nodeSize:)` and
+/// `indexOrder(boxes:)` now give callers that order; the benchmark peer uses it (renumbering
+/// timed as part of its build), measured on 10^6 in 4 runs × 3 interleaved repetitions, ours /
+/// Boost, leaf-order table (id-order table in the same runs): window 1.05–1.15× (1.02–1.05×),
+/// kNN k=1 1.18–1.25× (1.23–1.26×), kNN k=10 0.95–0.99× (0.92–0.96×), within envelope form
+/// 1.03–1.16× (closure form, id order 0.98–1.03×), dig polygon 0.90–0.97× (0.87–0.88×), build
+/// 2.0–2.4× (2.3–3.0×). What remains is reading two streams per candidate (leaf boxes, then the
+/// caller's coordinates), where Boost reads one. Tried and dropped:
 /// refining leaf items eagerly as Boost does (+12 % instructions, +30 % misses), reading ids at
 /// pop time (no gain), a branch-free push in the window loop (+40 % instructions, no faster),
 /// huge pages for the box array (THP does not engage on this machine), node sizes 6–16 (within
