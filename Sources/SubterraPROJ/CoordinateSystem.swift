@@ -19,6 +19,13 @@ public struct CoordinateSystem: Hashable, Sendable, CustomStringConvertible {
     public let unitName: String?
     /// Metres (or radians, for angles) per unit of the first axis, `nil` when unknown.
     public let unitToBase: Double?
+    /// Where the system is meant to be used (`proj_get_area_of_use`), `nil` when PROJ records
+    /// none, as for a bare PROJ string or a WKT without a `USAGE`/`BBOX`. ``Transformer`` refuses
+    /// points outside it (see ``AreaCheck``).
+    public let areaOfUse: AreaOfUse?
+    /// `"EPSG:4549"` when PROJ knows the system's authority and code, else its ``name``: how
+    /// error messages name the system.
+    public let label: String
 
     /// Reads a coordinate system from any form `proj_create` understands.
     ///
@@ -54,6 +61,12 @@ public struct CoordinateSystem: Hashable, Sendable, CustomStringConvertible {
         let unit = Self.firstAxisUnit(crs)
         self.unitName = unit?.name
         self.unitToBase = unit?.factor
+        self.areaOfUse = Self.areaOfUse(crs)
+        if let auth = proj_get_id_auth_name(crs.pj, 0), let code = proj_get_id_code(crs.pj, 0) {
+            self.label = "\(String(cString: auth)):\(String(cString: code))"
+        } else {
+            self.label = self.name
+        }
         _CoordinateSystemCache.store(self)
     }
 
@@ -63,6 +76,25 @@ public struct CoordinateSystem: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { name }
+
+    /// Whether coordinates are longitude/latitude in degrees, so they can be checked against an
+    /// ``AreaOfUse`` as they are (x longitude, y latitude after axis normalization).
+    var isGeographicDegrees: Bool {
+        guard isGeographic, let f = unitToBase else { return false }
+        return abs(f - Double.pi / 180) <= 1e-12
+    }
+
+    /// The recorded area of use of `crs`; PROJ writes -1000 for an unknown edge.
+    private static func areaOfUse(_ crs: _PJ) -> AreaOfUse? {
+        var west = -1000.0, south = -1000.0, east = -1000.0, north = -1000.0
+        var name: UnsafePointer<CChar>?
+        guard proj_get_area_of_use(crs.context.ctx, crs.pj, &west, &south, &east, &north, &name) != 0 else { return nil }
+        let edges = [west, south, east, north]
+        guard edges.allSatisfy({ $0.isFinite && $0 > -1000 }), south <= north,
+              abs(south) <= 90, abs(north) <= 90, abs(west) <= 180, abs(east) <= 180
+        else { return nil }
+        return AreaOfUse(west: west, south: south, east: east, north: north, name: name.map { String(cString: $0) })
+    }
 
     /// The unit of the first axis of the horizontal part of `crs`.
     private static func firstAxisUnit(_ crs: _PJ) -> (name: String, factor: Double)? {

@@ -24,39 +24,94 @@ import SubterraGeometry
 /// throws a ``PROJError`` naming the index of the first such point; a transformer never returns
 /// non-finite coordinates. PROJ's stderr logging is replaced by a per-context log function whose
 /// last message is carried in the error.
+///
+/// ## Area of use
+/// Outside its area a projection still computes numbers: a point at −170° longitude projected
+/// into EPSG:4549 lands at easting ≈ 1.09e7, where every nearby-pipe query would answer "clear".
+/// So by default (``AreaCheck/standard``) a transformer refuses any point whose geographic
+/// position lies more than 1.5° outside the area of use recorded for its source or target system
+/// (``CoordinateSystem/areaOfUse``), with a ``PROJError`` naming the point's index, the system
+/// and its box: `input (-170, 28.37) is outside the area of use of EPSG:4549 (lon 118.5..121.5,
+/// lat 24.43..53.33) by more than the 1.5° margin`. Systems without a recorded area (bare PROJ
+/// strings, WKT without `BBOX`) are not checked. Pass `areaCheck: .none` to transform anything
+/// PROJ can compute. The check costs a few comparisons per point when either system is
+/// geographic; projected → projected checks one converted envelope per batch (see
+/// ``init(from:to:areaCheck:)``).
 public struct Transformer: Sendable, CustomStringConvertible {
     public let source: CoordinateSystem
     public let target: CoordinateSystem
+    /// How points outside the systems' areas of use are refused; kept by ``inverse``.
+    public let areaCheck: AreaCheck
     let pool: _PJPool
     let direction: PJ_DIRECTION
+    /// The area checks for this direction and for ``inverse``; `nil` when nothing is checked.
+    let areaGuard: _AreaGuard?
+    let inverseAreaGuard: _AreaGuard?
 
     /// Creates a transformer; PROJ picks the best operation available offline
     /// (`proj_create_crs_to_crs`), per point when several apply to different areas.
     ///
-    /// - Throws: ``PROJError`` carrying PROJ's message when no operation links the systems.
-    public init(from source: CoordinateSystem, to target: CoordinateSystem) throws(PROJError) {
+    /// - Parameter areaCheck: how to treat points outside the area of use of `source` or
+    ///   `target` (see ``AreaCheck``). By default, points more than 1.5° outside are refused.
+    ///   When neither system is geographic, the check converts each batch's envelope to
+    ///   longitude/latitude with a second PROJ operation (source → OGC:CRS84, found once per
+    ///   process, about 100 ms, on the first transform) and converts every point only when the
+    ///   envelope is not inside; batches of at most 80 points are converted point by point.
+    /// - Throws: ``PROJError`` carrying PROJ's message when no operation links the systems, or
+    ///   when the margin is negative or not finite.
+    public init(from source: CoordinateSystem, to target: CoordinateSystem, areaCheck: AreaCheck = .standard) throws(PROJError) {
+        if let m = areaCheck.marginDegrees, !(m.isFinite && m >= 0) {
+            throw PROJError(
+                operation: "create transformation \(source.name) → \(target.name)",
+                message: "area check margin \(m)° must be a finite number of degrees >= 0")
+        }
         self.source = source
         self.target = target
+        self.areaCheck = areaCheck
         self.pool = try _PJPool.shared(source: source, target: target)
         self.direction = PJ_FWD
+        self.areaGuard = _AreaGuard.make(source: source, target: target, check: areaCheck)
+        self.inverseAreaGuard = _AreaGuard.make(source: target, target: source, check: areaCheck)
     }
 
     /// Convenience: `try Transformer(from: "EPSG:4326", to: "EPSG:4549")`.
-    public init(from source: String, to target: String) throws(PROJError) {
-        try self.init(from: CoordinateSystem(source), to: CoordinateSystem(target))
+    public init(from source: String, to target: String, areaCheck: AreaCheck = .standard) throws(PROJError) {
+        try self.init(from: CoordinateSystem(source), to: CoordinateSystem(target), areaCheck: areaCheck)
     }
 
-    private init(source: CoordinateSystem, target: CoordinateSystem, pool: _PJPool, direction: PJ_DIRECTION) {
+    private init(
+        source: CoordinateSystem, target: CoordinateSystem, areaCheck: AreaCheck, pool: _PJPool, direction: PJ_DIRECTION,
+        areaGuard: _AreaGuard?, inverseAreaGuard: _AreaGuard?
+    ) {
         self.source = source
         self.target = target
+        self.areaCheck = areaCheck
         self.pool = pool
         self.direction = direction
+        self.areaGuard = areaGuard
+        self.inverseAreaGuard = inverseAreaGuard
     }
 
     /// The transformer from ``target`` back to ``source``: the same PROJ operation run in the
-    /// inverse direction, sharing this transformer's pool (no new PROJ objects).
+    /// inverse direction, sharing this transformer's pool (no new PROJ objects), with the same
+    /// ``areaCheck``.
     public var inverse: Transformer {
-        Transformer(source: target, target: source, pool: pool, direction: direction == PJ_FWD ? PJ_INV : PJ_FWD)
+        Transformer(
+            source: target, target: source, areaCheck: areaCheck, pool: pool, direction: direction == PJ_FWD ? PJ_INV : PJ_FWD,
+            areaGuard: inverseAreaGuard, inverseAreaGuard: areaGuard)
+    }
+
+    /// This transformer with another ``AreaCheck``; shares the PROJ operation (no search).
+    ///
+    /// - Throws: ``PROJError`` when the margin is negative or not finite.
+    public func withAreaCheck(_ check: AreaCheck) throws(PROJError) -> Transformer {
+        if let m = check.marginDegrees, !(m.isFinite && m >= 0) {
+            throw PROJError(operation: operation, message: "area check margin \(m)° must be a finite number of degrees >= 0")
+        }
+        return Transformer(
+            source: source, target: target, areaCheck: check, pool: pool, direction: direction,
+            areaGuard: _AreaGuard.make(source: source, target: target, check: check),
+            inverseAreaGuard: _AreaGuard.make(source: target, target: source, check: check))
     }
 
     public var description: String { "\(source.name) → \(target.name)" }
@@ -68,7 +123,8 @@ public struct Transformer: Sendable, CustomStringConvertible {
     ///
     /// - Complexity: O(1), no heap allocation once the pool holds a PROJ object for this thread.
     /// - Throws: ``PROJError`` with `pointIndex` 0 for a non-finite input or a point PROJ cannot
-    ///   transform (outside the projection's domain, latitude beyond ±90°).
+    ///   transform (outside the projection's domain, latitude beyond ±90°), or that lies outside
+    ///   the systems' areas of use (see ``areaCheck``).
     public func transform(_ point: Point) throws(PROJError) -> Point {
         var x = point.x, y = point.y, z = point.z ?? 0
         let hasZ = point.z != nil
@@ -87,8 +143,9 @@ public struct Transformer: Sendable, CustomStringConvertible {
     ///
     /// - Complexity: O(n) with one lock round trip; when no point has a height, PROJ works
     ///   directly on the copy of the array that is returned (strided x/y, no extra buffers).
-    /// - Throws: ``PROJError`` naming the index of the first point that is not finite or that
-    ///   PROJ cannot transform; nothing is returned partially.
+    /// - Throws: ``PROJError`` naming the index of the first point that is not finite, that lies
+    ///   outside the systems' areas of use (``areaCheck``) or that PROJ cannot transform; nothing
+    ///   is returned partially.
     public func transform(_ points: [Point]) throws(PROJError) -> [Point] {
         if points.contains(where: { $0.z != nil }) {
             var x = points.map(\.x), y = points.map(\.y)
@@ -120,7 +177,8 @@ public struct Transformer: Sendable, CustomStringConvertible {
     ///   - y: northings or latitudes, same count as `x`.
     ///   - z: heights, same count, or `nil` for 2D.
     /// - Throws: ``PROJError`` for mismatched counts, or naming the first index whose input is not
-    ///   finite or whose result PROJ could not compute; the buffers then hold partial results.
+    ///   finite, lies outside the systems' areas of use (``areaCheck``) or whose result PROJ could
+    ///   not compute; the buffers then hold partial results.
     public func transform(x: inout [Double], y: inout [Double], z: inout [Double]?) throws(PROJError) {
         guard x.count == y.count, z.map({ $0.count == x.count }) ?? true else {
             throw PROJError(
@@ -143,8 +201,9 @@ public struct Transformer: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The one kernel every form goes through: checks inputs, runs `proj_trans_generic` on a
-    /// pooled PROJ object, and refuses any non-finite result, naming its index.
+    /// The one kernel every form goes through: checks inputs (finite, inside the areas of use),
+    /// runs `proj_trans_generic` on a pooled PROJ object, and refuses any non-finite result or,
+    /// for a geographic target, any result outside the areas of use, naming its index.
     ///
     /// `x`, `y` and `z` point at `count` values `stride` bytes apart, valid for the call.
     private func _transform(
@@ -160,6 +219,7 @@ public struct Transformer: Sendable, CustomStringConvertible {
         for i in 0..<n where !finite(i) {
             throw PROJError(operation: operation, message: "input (\(at(x, i)), \(at(y, i))) is not finite", pointIndex: i)
         }
+        try areaGuard?.checkInput(count: n, x: x, y: y, stride: stride)
         let handle = try pool.checkOut()
         defer { pool.checkIn(handle) }
         handle.context.resetLog()
@@ -178,6 +238,7 @@ public struct Transformer: Sendable, CustomStringConvertible {
         guard done == n else {
             throw handle.context.error(operation, errno: proj_errno(handle.pj))
         }
+        try areaGuard?.checkOutput(count: n, x: x, y: y, stride: stride)
     }
 
     /// Transforms 2D coordinates in place; see ``transform(x:y:z:)``.
