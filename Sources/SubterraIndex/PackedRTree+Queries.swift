@@ -130,7 +130,9 @@ extension PackedRTree {
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
         let limit = _pruneLimit(distance)
-        let env = envelope.expanded(by: limit - distance)  // the same rounding slack as the bound
+        // The same rounding slack as the bound; an infinite distance has none to add (inf - inf
+        // would be NaN and prune everything).
+        let env = distance.isFinite ? envelope.expanded(by: limit - distance) : envelope
         try _forEachWithin(distance: distance, nodeTest: { try $0._overlaps(env) && boxLowerBound($0) <= limit },
                            exactDistance: exactDistance, body)
     }
