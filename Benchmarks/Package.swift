@@ -80,5 +80,10 @@ let package = Package(
             path: "Benchmarks/SubterraIndexBenchmarks",
             swiftSettings: swift6,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // Parse-only GeoJSON reader for geojson-vs-gdal.sh (Subterra vs ogrinfo / ogr2ogr).
+        .executableTarget(
+            name: "geojson-parse",
+            dependencies: [.product(name: "SubterraGeometry", package: root)],
+            swiftSettings: swift6),
     ]
 )
