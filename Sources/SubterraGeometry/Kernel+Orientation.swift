@@ -49,9 +49,10 @@ func _twoProduct(_ a: Double, _ b: Double) -> (hi: Double, lo: Double) {
 }
 
 extension Kernel {
-    /// Shewchuk's bound for the first orient2d filter: (3 + 16ε)ε.
-    @usableFromInline
-    static let _ccwErrBoundA: Double = (3.0 + 16.0 * Double.ulpOfOne / 2) * (Double.ulpOfOne / 2)
+    /// Shewchuk's bound for the first orient2d filter: (3 + 16ε)ε. A computed constant, not a
+    /// `static let`: a global's lazy initialiser costs an accessor call on every orientation test.
+    @inlinable
+    static var _ccwErrBoundA: Double { (3.0 + 16.0 * 0x1p-53) * 0x1p-53 }
 
     /// The orientation of `c` relative to the directed line `a → b`, decided exactly.
     ///

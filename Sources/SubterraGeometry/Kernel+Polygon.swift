@@ -77,18 +77,82 @@ extension Kernel {
     /// Distance from segment `a → b` to `polygon`: 0 when the segment has a point inside the
     /// polygon or crosses/touches its boundary, else the least segment-to-edge distance.
     ///
-    /// Same decision as GEOS's `DistanceOp` (containment check, then facet distances that are 0
-    /// on exact intersection), with exact predicates.
+    /// Same decision as GEOS's `DistanceOp` (facet distances that are 0 on exact intersection,
+    /// then containment), with exact predicates. This is the refinement step of every dig query,
+    /// so it is a dedicated kernel rather than `segmentDistance` per edge: squared distances with
+    /// one square root at the end, an edge skipped when its envelope is already farther than the
+    /// best so far, the exact crossing test only where envelopes overlap, and the point-in-polygon
+    /// test only when no edge was touched (the segment then lies in one face, so one endpoint
+    /// decides). Measured on the dig-polygon benchmark (10^6 street segments, 4–8 vertex rings):
+    /// the per-edge `segmentDistance` form spent 58 % of the query in this kernel.
     /// - Complexity: O(n) in the polygon's vertices, no allocation.
     @inlinable
     public static func distance(segment a: Point, _ b: Point, polygon: Polygon) -> Double {
+        var best2 = Double.infinity
+        if _touchesRing(a, b, polygon.exterior.points, &best2) { return 0 }
+        for h in polygon.holes where _touchesRing(a, b, h.points, &best2) { return 0 }
         if locate(a, in: polygon) != .exterior { return 0 }
-        var d = Double.infinity
-        _forEachEdge(of: polygon) { p, q in
-            d = min(d, distance(segment: a, b, segment: p, q))
-            return d > 0
+        return best2.squareRoot()
+    }
+
+    /// Scans the edges of `ring` for segment `a → b`: returns `true` as soon as an edge touches
+    /// the segment (decided exactly), otherwise lowers `best2` to the least squared distance
+    /// between the segment and an edge, as GEOS's `segmentToSegment` (the least of the four
+    /// endpoint-to-segment distances).
+    @inlinable
+    static func _touchesRing(_ a: Point, _ b: Point, _ ring: [Point], _ best2: inout Double) -> Bool {
+        ring.withUnsafeBufferPointer { r in
+            let sMinX = min(a.x, b.x), sMaxX = max(a.x, b.x)
+            let sMinY = min(a.y, b.y), sMaxY = max(a.y, b.y)
+            let sdx = b.x - a.x, sdy = b.y - a.y
+            let sLen2 = sdx * sdx + sdy * sdy
+            var best = best2
+            var i = 1
+            while i < r.count {
+                let p = r[i - 1], q = r[i]
+                i += 1
+                let eMinX = min(p.x, q.x), eMaxX = max(p.x, q.x)
+                let eMinY = min(p.y, q.y), eMaxY = max(p.y, q.y)
+                // Gap between the two envelopes per axis (0 when they overlap on that axis).
+                let gx = max(0, max(eMinX - sMaxX, sMinX - eMaxX))
+                let gy = max(0, max(eMinY - sMaxY, sMinY - eMaxY))
+                if gx == 0 && gy == 0 {
+                    if segmentsIntersect(a, b, p, q) {
+                        best2 = best
+                        return true
+                    }
+                } else if gx * gx + gy * gy > best {
+                    // The envelope gap bounds the edge distance from below, so this edge cannot
+                    // improve on `best` (beyond rounding in the last bits of either side).
+                    continue
+                }
+                let edx = q.x - p.x, edy = q.y - p.y
+                let eLen2 = edx * edx + edy * edy
+                best = min(best, _squaredDistance(a.x - p.x, a.y - p.y, edx, edy, eLen2),
+                           _squaredDistance(b.x - p.x, b.y - p.y, edx, edy, eLen2),
+                           _squaredDistance(p.x - a.x, p.y - a.y, sdx, sdy, sLen2),
+                           _squaredDistance(q.x - a.x, q.y - a.y, sdx, sdy, sLen2))
+            }
+            best2 = best
+            return false
         }
-        return d
+    }
+
+    /// Squared distance from a point to a segment, given the point relative to the segment's start
+    /// (`px, py`), the segment's direction (`dx, dy`) and squared length: GEOS's `pointToSegment`
+    /// formula (the projection decides the clamp, the cross product gives the perpendicular),
+    /// squared, so its square root agrees with `distance(_:segment:_:)` to an ulp or two. The clamp
+    /// compares the dot product with 0 and `len2` instead of dividing first.
+    @inlinable @inline(__always)
+    static func _squaredDistance(_ px: Double, _ py: Double, _ dx: Double, _ dy: Double, _ len2: Double) -> Double {
+        let dot = px * dx + py * dy
+        if dot <= 0 || len2 == 0 { return px * px + py * py }
+        if dot >= len2 {
+            let qx = px - dx, qy = py - dy
+            return qx * qx + qy * qy
+        }
+        let cross = py * dx - px * dy
+        return cross * cross / len2
     }
 
     /// Distance from a line string to `polygon` (0 when any part of it is inside, on, or crosses
@@ -99,18 +163,15 @@ extension Kernel {
     public static func distance(_ line: LineString, polygon: Polygon) -> Double {
         let pts = line.points
         // One vertex inside means distance 0; if none is, any contact must cross an edge, which
-        // the segment loop finds exactly.
+        // the edge scan finds exactly.
         if locate(pts[0], in: polygon) != .exterior { return 0 }
-        var d = Double.infinity
+        var best2 = Double.infinity
         for i in 1..<pts.count {
             let a = pts[i - 1], b = pts[i]
-            _forEachEdge(of: polygon) { p, q in
-                d = min(d, distance(segment: a, b, segment: p, q))
-                return d > 0
-            }
-            if d == 0 { return 0 }
+            if _touchesRing(a, b, polygon.exterior.points, &best2) { return 0 }
+            for h in polygon.holes where _touchesRing(a, b, h.points, &best2) { return 0 }
         }
-        return d
+        return best2.squareRoot()
     }
 
     /// Calls `body` on every edge of every ring until it returns `false`.
