@@ -139,13 +139,7 @@ public struct SizeRunner {
                     let allocs0 = allocationsOnThisThread()
                     for i in start..<end {
                         let t0 = nowNanos()
-                        switch kind {
-                        case 0: p.window(q.windows[i], into: &ids)
-                        case 1: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 1, ids: &ids, distances: &dists)
-                        case 2: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 10, ids: &ids, distances: &dists)
-                        case 3: p.within(x: q.points[i].0, y: q.points[i].1, r: q.radii[i], into: &ids)
-                        default: p.polygonWithin(ring: q.polygons[i], r: 1, into: &ids)
-                        }
+                        runQuery(p, kind: kind, i, of: q, ids: &ids, distances: &dists)
                         let dt = nowNanos() - t0
                         total[j] += dt
                         latencies[j].append(dt)
@@ -207,3 +201,32 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Runs one workload on one peer round-robin over the query set until `seconds` have passed;
+/// returns the number of queries run. For profilers (`subterra-compare profile`), not for figures.
+public func profileLoop(_ p: any IndexPeer, kind: Int, queries q: QuerySet, seconds: Double) -> Int {
+    var ids = [UInt32](), dists = [Double]()
+    let deadline = nowNanos() + UInt64(seconds * 1e9)
+    var done = 0, checksum = 0
+    while nowNanos() < deadline {
+        for i in q.points.indices {
+            runQuery(p, kind: kind, i, of: q, ids: &ids, distances: &dists)
+            checksum &+= ids.count
+        }
+        done += q.points.count
+    }
+    keepAlive(checksum)
+    return done
+}
+
+/// Query `i` of workload `kind` (an index into `SizeRunner.queryWorkloads`) on `p`.
+@inline(__always)
+func runQuery(_ p: any IndexPeer, kind: Int, _ i: Int, of q: QuerySet, ids: inout [UInt32], distances dists: inout [Double]) {
+    switch kind {
+    case 0: p.window(q.windows[i], into: &ids)
+    case 1: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 1, ids: &ids, distances: &dists)
+    case 2: p.nearest(x: q.points[i].0, y: q.points[i].1, k: 10, ids: &ids, distances: &dists)
+    case 3: p.within(x: q.points[i].0, y: q.points[i].1, r: q.radii[i], into: &ids)
+    default: p.polygonWithin(ring: q.polygons[i], r: 1, into: &ids)
+    }
+}

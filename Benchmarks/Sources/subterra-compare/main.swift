@@ -8,6 +8,8 @@
 //   subterra-compare report --compare compare.json [--thresholds thresholds.txt]
 //                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
 //   subterra-compare update-ratios --compare compare.json --out Thresholds/ratios.json [--tolerance 0.3]
+//   subterra-compare profile --peer subterra|boost|geos --workload nearest10 [--size N] [--seconds S]
+//                            (one peer, one workload, in a loop: for `perf record`/callgrind)
 import BenchCore
 import CMallocCount
 import Foundation
@@ -219,6 +221,26 @@ case "update-ratios":
         die("update-ratios: \(error)", code: 74)
     }
 
+case "profile":
+    // No timing is reported on purpose: this is the process a profiler attaches to. The build and
+    // the query generation run first; the loop is everything after the "looping" line.
+    let size = option("--size").flatMap(Int.init) ?? 1_000_000
+    let seconds = option("--seconds").flatMap(Double.init) ?? 10
+    let peerName = option("--peer") ?? "subterra"
+    let workload = option("--workload") ?? "nearest10"
+    guard let kind = SizeRunner.queryWorkloads.firstIndex(of: workload) else {
+        die("--workload: one of \(SizeRunner.queryWorkloads.joined(separator: ", "))")
+    }
+    guard let factory = Peers.packed.first(where: { $0.name == peerName }) else {
+        die("--peer: one of \(Peers.packed.map(\.name).joined(separator: ", "))")
+    }
+    let data = SegmentSet.streets(count: size, seed: 20_261_130)
+    let queries = QuerySet.make(count: 2000, around: data, seed: 20_261_130)
+    let peer = factory.build(data)
+    log("profile: \(peerName) \(workload) at \(size), looping for \(seconds) s")
+    let loops = profileLoop(peer, kind: kind, queries: queries, seconds: seconds)
+    log("profile: \(loops) queries")
+
 default:
-    die("unknown command '\(command)'; use 'run' or 'report'")
+    die("unknown command '\(command)'; use run, report, update-ratios or profile")
 }
