@@ -154,7 +154,7 @@ extension DynamicRTree {
     static func _idIndex(_ tree: PackedRTree) throws -> [UInt64] {
         var index = [UInt64](repeating: 0, count: tree.count)
         tree._ids.withUnsafeBufferPointer { ids in
-            for i in 0..<ids.count { index[i] = UInt64(ids[i]) << 32 | UInt64(i) }
+            for i in 0..<tree.count { index[i] = UInt64(tree._id(at: i, ids)) << 32 | UInt64(i) }
         }
         var scratch = [UInt64](repeating: 0, count: index.count)
         _radixSortByHighWord(&index, scratch: &scratch)
@@ -270,62 +270,77 @@ extension DynamicRTree {
 
         // MARK: Queries (same semantics as PackedRTree's)
 
-        /// Calls `body` for every live item whose box intersects `query`, until `.stop`.
-        @inlinable
-        public func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows {
-            var stopped = false
-            // A local function, not a loop over [(tree, dead)]: that array would allocate per query.
-            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
-                if dead.isEmpty {
-                    try tree.forEachIntersecting(query) { id in
-                        let r = try body(id)
-                        stopped = r == .stop
-                        return r
-                    }
-                } else {
-                    try tree.forEachIntersecting(query) { id in
-                        if dead.contains(id) { return .continue }
-                        let r = try body(id)
-                        stopped = r == .stop
-                        return r
-                    }
-                }
-            }
-            try scan(base, _baseDead)
-            if !stopped { try scan(delta, _deltaDead) }
-            for item in _tail where !stopped && item.box.intersects(query) {
-                stopped = try body(item.id) == .stop
-            }
+        /// Runs one query over the three tiers in turn: `tree` on the base, then on the delta
+        /// (each with its tombstone test; returns `true` when the caller stopped), then `loose` on
+        /// each tail item until it returns `true`.
+        @inlinable @inline(__always)
+        func _forEachTier(
+            _ tree: (PackedRTree, _ isDead: (UInt32) -> Bool) throws -> Bool,
+            loose: (_TailItem) throws -> Bool
+        ) rethrows {
+            let baseDead = _baseDead, deltaDead = _deltaDead
+            let noBaseDead = baseDead.isEmpty, noDeltaDead = deltaDead.isEmpty
+            if try tree(base, { !noBaseDead && baseDead.contains($0) }) { return }
+            if try tree(delta, { !noDeltaDead && deltaDead.contains($0) }) { return }
+            for item in _tail where try loose(item) { return }
         }
+
+        /// Calls `body` with the id and box of every live item whose box intersects `query`,
+        /// until `.stop`.
+        @inlinable
+        public func forEachIntersecting(_ query: Box, items body: (UInt32, Box) throws -> SearchControl) rethrows {
+            try _forEachTier({ tree, isDead in
+                var stopped = false
+                try tree.forEachIntersecting(query, items: { id, box in
+                    if isDead(id) { return .continue }
+                    let r = try body(id, box)
+                    stopped = r == .stop
+                    return r
+                })
+                return stopped
+            }, loose: { item in
+                try item.box.intersects(query) && body(item.id, item.box) == .stop
+            })
+        }
+
+        /// Reports a loose (tail) item to a within-distance query when its box passes `keep` and
+        /// its exact distance is ≤ `distance`; returns `true` when the caller stopped.
+        @inlinable @inline(__always)
+        func _within(
+            _ item: _TailItem, distance: Double, keep: Bool,
+            itemDistance: (UInt32, Box) throws -> Double, _ body: (Neighbor) throws -> SearchControl
+        ) rethrows -> Bool {
+            guard keep else { return false }
+            let d = try itemDistance(item.id, item.box)
+            return try d <= distance && body(Neighbor(id: item.id, distance: d)) == .stop
+        }
+
+        // The three within forms below repeat their tier closure on purpose: a shared helper would
+        // take the packed query as a closure parameter, and Swift refuses to hand it closures that
+        // capture the caller's non-escaping `body` and `itemDistance`. (Tombstoned ids refine to
+        // NaN, and NaN ≤ d is false, so they are never reported.)
 
         /// Calls `body` for every live item with exact distance ≤ `distance`, until `.stop`.
         @inlinable
         public func forEachWithin(
             distance: Double,
             boxLowerBound: (Box) throws -> Double,
-            exactDistance: (UInt32) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            var stopped = false
-            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
-                let none = dead.isEmpty
-                try tree.forEachWithin(
-                    distance: distance, boxLowerBound: boxLowerBound,
-                    exactDistance: { !none && dead.contains($0) ? .nan : try exactDistance($0) }  // NaN ≤ d is false
-                ) { n in
+            let limit = base._pruneLimit(distance)
+            try _forEachTier({ tree, isDead in
+                var stopped = false
+                try tree.forEachWithin(distance: distance, boxLowerBound: boxLowerBound,
+                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
                     let r = try body(n)
                     stopped = r == .stop
                     return r
                 }
-            }
-            try scan(base, _baseDead)
-            if !stopped { try scan(delta, _deltaDead) }
-            let limit = base._pruneLimit(distance)
-            for item in _tail where !stopped {
-                guard try boxLowerBound(item.box) <= limit else { continue }
-                let d = try exactDistance(item.id)
-                if d <= distance { stopped = try body(Neighbor(id: item.id, distance: d)) == .stop }
-            }
+                return stopped
+            }, loose: { item in
+                try _within(item, distance: distance, keep: boxLowerBound(item.box) <= limit, itemDistance: itemDistance, body)
+            })
         }
 
         /// `forEachWithin` with a search envelope; see `PackedRTree.forEachWithin(distance:envelope:…)`.
@@ -334,54 +349,45 @@ extension DynamicRTree {
             distance: Double,
             envelope: Box,
             boxLowerBound: (Box) throws -> Double,
-            exactDistance: (UInt32) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
             let limit = base._pruneLimit(distance)
-            var stopped = false
-            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
-                let none = dead.isEmpty
-                let exact: (UInt32) throws -> Double = { !none && dead.contains($0) ? .nan : try exactDistance($0) }
-                try tree.forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound, exactDistance: exact) { n in
+            try _forEachTier({ tree, isDead in
+                var stopped = false
+                try tree.forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound,
+                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
                     let r = try body(n)
                     stopped = r == .stop
                     return r
                 }
-            }
-            try scan(base, _baseDead)
-            if !stopped { try scan(delta, _deltaDead) }
-            for item in _tail where !stopped {
-                guard try boxLowerBound(item.box) <= limit else { continue }
-                let d = try exactDistance(item.id)
-                if d <= distance { stopped = try body(Neighbor(id: item.id, distance: d)) == .stop }
-            }
+                return stopped
+            }, loose: { item in
+                try _within(item, distance: distance, keep: boxLowerBound(item.box) <= limit, itemDistance: itemDistance, body)
+            })
         }
 
         /// Point form of `forEachWithin` (squared-distance pruning, no square root).
         @inlinable
         public func forEachWithin(
             distance: Double, ofX x: Double, y: Double,
-            exactDistance: (UInt32) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
             let limit = base._pruneLimit(distance)
-            var stopped = false
-            func scan(_ tree: PackedRTree, _ dead: Set<UInt32>) throws {
-                let none = dead.isEmpty
-                let exact: (UInt32) throws -> Double = { !none && dead.contains($0) ? .nan : try exactDistance($0) }
-                try tree.forEachWithin(distance: distance, ofX: x, y: y, exactDistance: exact) { n in
+            try _forEachTier({ tree, isDead in
+                var stopped = false
+                try tree.forEachWithin(distance: distance, ofX: x, y: y,
+                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
                     let r = try body(n)
                     stopped = r == .stop
                     return r
                 }
-            }
-            try scan(base, _baseDead)
-            if !stopped { try scan(delta, _deltaDead) }
-            for item in _tail where !stopped {
-                guard item.box.distance(toX: x, y: y) <= limit else { continue }
-                let d = try exactDistance(item.id)
-                if d <= distance { stopped = try body(Neighbor(id: item.id, distance: d)) == .stop }
-            }
+                return stopped
+            }, loose: { item in
+                try _within(item, distance: distance, keep: item.box.distance(toX: x, y: y) <= limit,
+                            itemDistance: itemDistance, body)
+            })
         }
 
         /// Best-first nearest search over base and delta together (one heap), ascending exact
@@ -391,7 +397,7 @@ extension DynamicRTree {
             k: Int = .max,
             maxDistance: Double = .infinity,
             boxLowerBound: (Box) throws -> Double,
-            exactDistance: (UInt32) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double,
             filter: (UInt32) -> Bool = { _ in true },
             scratch: NearestScratch,
             _ body: (Neighbor) throws -> SearchControl
@@ -406,9 +412,9 @@ extension DynamicRTree {
             try state.start(delta, treeBit: _treeBit, lowerBound: boxLowerBound)
             try state.seed(_tail, lowerBound: boxLowerBound, filter: filter)
             while let n = try state.next(
-                base, delta, excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
+                base, delta, loose: _tail, excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
                 excludedFromSecond: { !noDeltaDead && deltaDead.contains($0) }, lowerBound: boxLowerBound,
-                exactDistance: exactDistance, filter: filter)
+                itemDistance: itemDistance, filter: filter)
             {
                 reported += 1
                 if try body(n) == .stop || reported == k { return }
@@ -425,7 +431,7 @@ extension DynamicRTree {
             let baseDead = _baseDead, deltaDead = _deltaDead
             return NearestIterator(first: base, second: delta, loose: _tail, excludedFirst: { baseDead.contains($0) },
                                    excludedSecond: { deltaDead.contains($0) }, maxDistance: maxDistance,
-                                   boxLowerBound: boxLowerBound, exactDistance: exactDistance, filter: filter)
+                                   boxLowerBound: boxLowerBound, itemDistance: { id, _ in exactDistance(id) }, filter: filter)
         }
     }
 }

@@ -16,6 +16,12 @@
 // refined, and a refined item's payload is its id. At equal keys nodes and unrefined items are
 // expanded before any refined item is reported, so equal-distance items come out by ascending id,
 // deterministically, with O(log heap + nodeSize) work per entry: never quadratic.
+//
+// An unrefined item's payload is where its box lives, not its id: its leaf position (plus the
+// tree bit), or its index in the loose items (plus the loose bit). Refining it re-reads the id
+// and the box there (cache-hot: the leaf was just expanded) and hands both to `itemDistance`, so a
+// caller that can compute the exact distance from the box (a straight segment is one of its box's
+// diagonals) never touches its own tables.
 
 /// One queued element: 16 bytes, compared as (key, tag).
 @frozen @usableFromInline
@@ -53,6 +59,9 @@ struct _QueueSlot {
 @usableFromInline let _kindUnrefined: UInt64 = 1
 @usableFromInline let _kindRefined: UInt64 = 2
 @usableFromInline let _treeBit: UInt64 = 1 << 61
+/// Marks an unrefined item's payload as an index into the loose items (a snapshot's tail).
+@usableFromInline let _looseBit: UInt64 = 1 << 60
+@usableFromInline let _positionMask: UInt64 = 0xFFFF_FFFF_FFFF
 
 /// A growable raw buffer of trivial values (no ARC, no exclusivity checks in the hot loop).
 @frozen @usableFromInline
@@ -304,7 +313,7 @@ struct _NearestState {
     /// Queues the root of `tree` if it can hold anything within the bound.
     @inlinable
     mutating func start(_ tree: borrowing PackedRTree, treeBit: UInt64, lowerBound: (Box) throws -> Double) rethrows {
-        guard !tree._ids.isEmpty else { return }
+        guard tree._count > 0 else { return }
         let root = tree._boxes.count - 1
         let lb = try lowerBound(tree._boxes[root])
         let key = lb - (lb * 0x1p-40 + tree._slack)
@@ -317,11 +326,11 @@ struct _NearestState {
     /// Queues loose items (a dynamic snapshot's unpacked tail) as unrefined items.
     @inlinable
     mutating func seed(_ items: [DynamicRTree._TailItem], lowerBound: (Box) throws -> Double, filter: (UInt32) -> Bool) rethrows {
-        for item in items {
+        for (i, item) in items.enumerated() {
             let lb = try lowerBound(item.box)
             let key = lb - lb * 0x1p-40
             if key <= bound, filter(item.id) {
-                push(_QueueSlot(_HeapEntry(key: key, tag: _kindUnrefined << _kindShift | UInt64(item.id)), run: -1))
+                push(_QueueSlot(_HeapEntry(key: key, tag: _kindUnrefined << _kindShift | _looseBit | UInt64(i)), run: -1))
             }
         }
     }
@@ -351,11 +360,11 @@ struct _NearestState {
                 if level == 1 {
                     try tree._ids.withUnsafeBufferPointer { ids in
                         for c in first..<last {
-                            let id = ids[c]
+                            let id = tree._id(at: c, ids)
                             let lb = try lowerBound(boxes[c])
                             let key = lb - (lb * 0x1p-40 + slack)
                             guard key <= limit, !excluded(id), filter(id) else { continue }
-                            a[n] = _HeapEntry(key: key, tag: _kindUnrefined << _kindShift | UInt64(id))
+                            a[n] = _HeapEntry(key: key, tag: _kindUnrefined << _kindShift | treeBit | UInt64(c))
                             n += 1
                         }
                     }
@@ -379,11 +388,11 @@ struct _NearestState {
     /// Runs the search until the next item is known; `nil` when exhausted.
     @inlinable @inline(__always)
     mutating func next(
-        _ first: borrowing PackedRTree, _ second: borrowing PackedRTree,
+        _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, loose: borrowing [DynamicRTree._TailItem],
         excludedFromFirst: (UInt32) -> Bool,
         excludedFromSecond: (UInt32) -> Bool,
         lowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool
     ) rethrows -> Neighbor? {
         while count > 0 {
@@ -403,8 +412,16 @@ struct _NearestState {
                     try expand(second, tag: e.tag, excluded: excludedFromSecond, lowerBound: lowerBound, filter: filter)
                 }
             case _kindUnrefined:
-                let id = UInt32(truncatingIfNeeded: e.tag)
-                let d = try exactDistance(id)
+                let payload = Int(truncatingIfNeeded: e.tag & _positionMask)
+                let id: UInt32, box: Box
+                if e.tag & _looseBit != 0 {
+                    (id, box) = loose.withUnsafeBufferPointer { ($0[payload].id, $0[payload].box) }
+                } else if e.tag & _treeBit == 0 {
+                    (id, box) = first._item(at: payload)
+                } else {
+                    (id, box) = second._item(at: payload)
+                }
+                let d = try itemDistance(id, box)
                 guard d <= bound else { continue }  // also drops NaN
                 noteExact(d)
                 let refined = _HeapEntry(key: d, tag: _kindRefined << _kindShift | UInt64(id))
@@ -452,6 +469,12 @@ public struct BoxToBoxDistanceBound: BoxDistanceBound, Sendable {
 }
 
 extension PackedRTree {
+    /// Id and box of the leaf entry at `position`.
+    @inlinable @inline(__always)
+    func _item(at position: Int) -> (UInt32, Box) {
+        (_ids.withUnsafeBufferPointer { _id(at: position, $0) }, _boxes.withUnsafeBufferPointer { $0[position] })
+    }
+
     /// Best-first nearest search: calls `body` with items in ascending exact distance (ties by
     /// ascending id) until it returns `.stop`, `k` items were reported, or no item within
     /// `maxDistance` remains.
@@ -461,9 +484,11 @@ extension PackedRTree {
     ///     distance found so far. `Int.max` for an open-ended search.
     ///   - maxDistance: items farther than this are never reported (and prune the search).
     ///   - boxLowerBound: lower bound of the distance from the query to anything in a box.
-    ///   - exactDistance: exact distance from the query to item `id`; called only for items whose
-    ///     box could still hold an answer (NaN means "never").
-    ///   - filter: items failing it are skipped before `exactDistance` ("only gas mains").
+    ///   - itemDistance: exact distance from the query to item `id`, whose box (as built) is
+    ///     given too; called only for items whose box could still hold an answer (NaN means
+    ///     "never"). The box comes from the leaf just read, so a caller whose items follow from
+    ///     their box (a straight segment is one of its box's diagonals) needs no other memory.
+    ///   - filter: items failing it are skipped before `itemDistance` ("only gas mains").
     ///   - scratch: reusable heap memory; pass the same one again to allocate nothing.
     /// - Complexity: O((log n + k) log n) heap operations for k answers on typical data.
     @inlinable @inline(__always)
@@ -471,7 +496,7 @@ extension PackedRTree {
         k: Int = .max,
         maxDistance: Double = .infinity,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool = { _ in true },
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl
@@ -481,9 +506,10 @@ extension PackedRTree {
         defer { state.finish() }
         try state.start(self, treeBit: 0, lowerBound: boxLowerBound)
         var reported = 0
+        let noLoose: [DynamicRTree._TailItem] = []
         while let n = try state.next(
-            self, self, excludedFromFirst: { _ in false }, excludedFromSecond: { _ in false }, lowerBound: boxLowerBound,
-            exactDistance: exactDistance, filter: filter)
+            self, self, loose: noLoose, excludedFromFirst: { _ in false }, excludedFromSecond: { _ in false },
+            lowerBound: boxLowerBound, itemDistance: itemDistance, filter: filter)
         {
             reported += 1
             if try body(n) == .stop || reported == k { return }
@@ -501,7 +527,7 @@ extension PackedRTree {
     ) -> NearestIterator {
         NearestIterator(first: self, second: PackedRTree(), loose: [], excludedFirst: { _ in false },
                         excludedSecond: { _ in false }, maxDistance: maxDistance,
-                        boxLowerBound: boxLowerBound, exactDistance: exactDistance, filter: filter)
+                        boxLowerBound: boxLowerBound, itemDistance: { id, _ in exactDistance(id) }, filter: filter)
     }
 }
 
@@ -511,23 +537,25 @@ extension PackedRTree {
 public final class NearestIterator: IteratorProtocol, Sequence {
     let first: PackedRTree
     let second: PackedRTree
+    let loose: [DynamicRTree._TailItem]
     let excludedFirst: (UInt32) -> Bool
     let excludedSecond: (UInt32) -> Bool
     let boxLowerBound: (Box) -> Double
-    let exactDistance: (UInt32) -> Double
+    let itemDistance: (UInt32, Box) -> Double
     let filter: (UInt32) -> Bool
     var state: _NearestState
 
     init(first: PackedRTree, second: PackedRTree, loose: [DynamicRTree._TailItem],
          excludedFirst: @escaping (UInt32) -> Bool, excludedSecond: @escaping (UInt32) -> Bool, maxDistance: Double,
-         boxLowerBound: @escaping (Box) -> Double, exactDistance: @escaping (UInt32) -> Double,
+         boxLowerBound: @escaping (Box) -> Double, itemDistance: @escaping (UInt32, Box) -> Double,
          filter: @escaping (UInt32) -> Bool) {
         self.first = first
         self.second = second
+        self.loose = loose
         self.excludedFirst = excludedFirst
         self.excludedSecond = excludedSecond
         self.boxLowerBound = boxLowerBound
-        self.exactDistance = exactDistance
+        self.itemDistance = itemDistance
         self.filter = filter
         self.state = _NearestState(scratch: NearestScratch(), maxDistance: maxDistance, k: 0)
         state.start(first, treeBit: 0, lowerBound: boxLowerBound)
@@ -536,7 +564,7 @@ public final class NearestIterator: IteratorProtocol, Sequence {
     }
 
     public func next() -> Neighbor? {
-        state.next(first, second, excludedFromFirst: excludedFirst, excludedFromSecond: excludedSecond, lowerBound: boxLowerBound,
-                   exactDistance: exactDistance, filter: filter)
+        state.next(first, second, loose: loose, excludedFromFirst: excludedFirst, excludedFromSecond: excludedSecond,
+                   lowerBound: boxLowerBound, itemDistance: itemDistance, filter: filter)
     }
 }

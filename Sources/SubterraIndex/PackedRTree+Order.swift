@@ -39,17 +39,23 @@ extension PackedRTree {
         let byInputPosition = try PackedRTree(boxes: boxes, ids: nil, nodeSize: nodeSize)
         let n = byInputPosition.count
         if n == 0 { return (byInputPosition, []) }
-        let identity = [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
-            for i in 0..<n { buf[i] = UInt32(truncatingIfNeeded: i) }
-            initialized = n
-        }
-        let tree = PackedRTree(_boxes: byInputPosition._boxes, _ids: identity,
+        let tree = PackedRTree(_boxes: byInputPosition._boxes, _ids: nil,
                                _levelEnds: byInputPosition._levelEnds, nodeSize: nodeSize)
-        return (tree, byInputPosition._ids)
+        return (tree, byInputPosition.leafIDs)
     }
 
-    /// The id of each leaf in leaf (storage) order; O(1) (shares the tree's array). A caller that
-    /// built with arbitrary ids can renumber its table with this and rebuild; after
-    /// `renumbered(boxes:nodeSize:)` it is `0..<count`.
-    public var leafIDs: [UInt32] { _ids }
+    /// The id of each leaf in leaf (storage) order. A caller that built with arbitrary ids can
+    /// renumber its table with this and rebuild; after `renumbered(boxes:nodeSize:)` it is
+    /// `0..<count`.
+    /// - Complexity: O(1) (shares the tree's array), O(n) when ids are leaf positions (not stored).
+    public var leafIDs: [UInt32] {
+        guard _idsAreLeafPositions else { return _ids }
+        return [UInt32](unsafeUninitializedCapacity: _count) { buf, initialized in
+            for i in 0..<_count { buf[i] = UInt32(truncatingIfNeeded: i) }
+            initialized = _count
+        }
+    }
+
+    /// True when every item's id is its leaf position (the tree then stores no id array).
+    public var idsAreLeafPositions: Bool { _idsAreLeafPositions }
 }

@@ -32,7 +32,9 @@ extension PackedRTree {
     /// The serialised tree (see the format table in `PackedRTree+Persistence.swift`). O(n).
     public func serialized() -> Data {
         let levels = _levelEnds.count
-        let payloadSize = levels * 8 + _boxes.count * MemoryLayout<Box>.stride + _ids.count * 4
+        // Ids are always written (the format predates positional ids); loading detects them again.
+        let ids = leafIDs
+        let payloadSize = levels * 8 + _boxes.count * MemoryLayout<Box>.stride + ids.count * 4
         var data = Data(count: Self.headerSize + payloadSize)
         data.withUnsafeMutableBytes { raw in
             var o = 0
@@ -43,7 +45,7 @@ extension PackedRTree {
             for b in Self.magic { put(b) }
             put(Self.formatVersion)
             put(UInt32(nodeSize))
-            put(UInt64(_ids.count))
+            put(UInt64(ids.count))
             put(UInt64(_boxes.count))
             put(UInt32(levels))
             put(UInt32(0))
@@ -54,7 +56,7 @@ extension PackedRTree {
                 UnsafeMutableRawBufferPointer(rebasing: raw[o..<(o + b.count)]).copyMemory(from: b)
                 o += b.count
             }
-            _ids.withUnsafeBytes { b in
+            ids.withUnsafeBytes { b in
                 UnsafeMutableRawBufferPointer(rebasing: raw[o..<(o + b.count)]).copyMemory(from: b)
                 o += b.count
             }

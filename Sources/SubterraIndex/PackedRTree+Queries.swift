@@ -10,14 +10,14 @@ extension PackedRTree {
         level == 0 ? 0 : ends[level - 1]
     }
 
-    /// Depth-first traversal. `nodeTest` decides whether to descend into an internal box, `leaf`
-    /// is handed each leaf position whose box passes `leafTest`; returns `false` if stopped.
+    /// Depth-first traversal. `nodeTest` decides whether to descend into a box (nodes and items);
+    /// `leaf` is handed the id and box of each item that passes; returns `false` if stopped.
     @inlinable @inline(__always)
     func _traverse(
         nodeTest: (Box) throws -> Bool,
-        leaf: (Int, UnsafeBufferPointer<Box>, UnsafeBufferPointer<UInt32>) throws -> SearchControl
+        leaf: (UInt32, Box) throws -> SearchControl
     ) rethrows -> Bool {
-        if _ids.isEmpty { return true }
+        if _count == 0 { return true }
         let m = nodeSize
         return try _boxes.withUnsafeBufferPointer { boxes in
             try _ids.withUnsafeBufferPointer { ids in
@@ -39,7 +39,8 @@ extension PackedRTree {
                             if level == 1 {
                                 var c = first
                                 while c < last {
-                                    if try nodeTest(boxes[c]), try leaf(c, boxes, ids) == .stop { return false }
+                                    let box = boxes[c]
+                                    if try nodeTest(box), try leaf(_id(at: c, ids), box) == .stop { return false }
                                     c += 1
                                 }
                             } else {
@@ -62,14 +63,16 @@ extension PackedRTree {
         }
     }
 
-    /// Calls `body` with the id of every item whose box intersects `query` (closed boxes: touching
-    /// counts), in tree order, until it returns `.stop`. Exact: equal to brute force over the
-    /// build boxes. A NaN query matches nothing.
+    /// Calls `body` with the id and box of every item whose box intersects `query` (closed boxes:
+    /// touching counts), in tree order, until it returns `.stop`. Exact: equal to brute force over
+    /// the build boxes. A NaN query matches nothing. The box is the leaf just read, so an exact
+    /// predicate that can work from it (a straight segment is one of its box's diagonals) touches
+    /// no other memory.
     ///
     /// - Complexity: O(log n + k) node visits for a small window; no allocation.
     @inlinable @inline(__always)
-    public func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows {
-        _ = try _traverse(nodeTest: { $0._overlaps(query) }, leaf: { c, _, ids in try body(ids[c]) })
+    public func forEachIntersecting(_ query: Box, items body: (UInt32, Box) throws -> SearchControl) rethrows {
+        _ = try _traverse(nodeTest: { $0._overlaps(query) }, leaf: body)
     }
 
     /// Distance limit used for pruning so that rounding in a caller's lower bound never hides an
@@ -80,17 +83,16 @@ extension PackedRTree {
     }
 
     /// Shared within-distance traversal: `nodeTest` prunes boxes (nodes and items), survivors get
-    /// `exactDistance`, and those at ≤ `distance` go to `body`.
+    /// `itemDistance`, and those at ≤ `distance` go to `body`.
     @inlinable @inline(__always)
     func _forEachWithin(
         distance: Double,
         nodeTest: (Box) throws -> Bool,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
-        _ = try _traverse(nodeTest: nodeTest, leaf: { c, _, ids in
-            let id = ids[c]
-            let d = try exactDistance(id)
+        _ = try _traverse(nodeTest: nodeTest, leaf: { id, box in
+            let d = try itemDistance(id, box)
             return d <= distance ? try body(Neighbor(id: id, distance: d)) : .continue
         })
     }
@@ -100,19 +102,20 @@ extension PackedRTree {
     /// - Parameters:
     ///   - boxLowerBound: a lower bound of the distance from the query to anything inside a box
     ///     (for a point query, `box.distance(toX:y:)`); used to prune nodes and to skip items
-    ///     before calling `exactDistance`.
-    ///   - exactDistance: the exact distance from the query to item `id` (e.g. point–segment).
+    ///     before calling `itemDistance`.
+    ///   - itemDistance: the exact distance from the query to item `id` (e.g. point–segment),
+    ///     given the item's box as built (see `forEachIntersecting(_:items:)`).
     /// - Complexity: O(log n + candidates); no allocation.
     @inlinable @inline(__always)
     public func forEachWithin(
         distance: Double,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
         let limit = _pruneLimit(distance)
         try _forEachWithin(distance: distance, nodeTest: { try boxLowerBound($0) <= limit },
-                           exactDistance: exactDistance, body)
+                           itemDistance: itemDistance, body)
     }
 
     /// `forEachWithin` with a search envelope: a box holding every point within `distance` of the
@@ -126,7 +129,7 @@ extension PackedRTree {
         distance: Double,
         envelope: Box,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
         let limit = _pruneLimit(distance)
@@ -134,20 +137,19 @@ extension PackedRTree {
         // would be NaN and prune everything).
         let env = distance.isFinite ? envelope.expanded(by: limit - distance) : envelope
         try _forEachWithin(distance: distance, nodeTest: { try $0._overlaps(env) && boxLowerBound($0) <= limit },
-                           exactDistance: exactDistance, body)
+                           itemDistance: itemDistance, body)
     }
 
     /// Point form of `forEachWithin`: prunes with squared point–box distances (no square root).
     @inlinable @inline(__always)
     public func forEachWithin(
         distance: Double, ofX x: Double, y: Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
         let limit = _pruneLimit(distance)
         let limit2 = limit * limit * (1 + 0x1p-50)
         try _forEachWithin(distance: distance, nodeTest: { $0.squaredDistance(toX: x, y: y) <= limit2 },
-                           exactDistance: exactDistance, body)
+                           itemDistance: itemDistance, body)
     }
-
 }

@@ -7,7 +7,9 @@ import Dispatch
 /// - `boxes`: all leaf item boxes in Hilbert order, then each level of parent nodes bottom-up, the
 ///   root last. A node's children are the `nodeSize` consecutive entries of the level below at a
 ///   position computed from its own, so nodes need no child pointers.
-/// - `ids`: the item id of each leaf entry (4 bytes/item).
+/// - `ids`: the item id of each leaf entry (4 bytes/item); empty when every id is its leaf
+///   position (a tree from `renumbered(boxes:)`, or any build whose ids come out `0..<n`), which
+///   saves the 4 bytes and a memory read per candidate.
 /// - `levelEnds`: the end offset of each level in `boxes` (a handful of integers).
 ///
 /// ## Memory trade-off (measured)
@@ -91,8 +93,12 @@ import Dispatch
 public struct PackedRTree: Sendable {
     /// Leaf boxes (Hilbert order) followed by internal levels bottom-up; the root is last.
     @usableFromInline let _boxes: [Box]
-    /// Id of each leaf entry.
+    /// Id of each leaf entry; empty when `_idsAreLeafPositions`.
     @usableFromInline let _ids: [UInt32]
+    /// Number of items.
+    @usableFromInline let _count: Int
+    /// Leaf `i` has id `i`, so `_ids` is not stored.
+    @usableFromInline let _idsAreLeafPositions: Bool
     /// `_levelEnds[l]` is the end offset of level `l` in `_boxes` (level 0 = leaves).
     @usableFromInline let _levelEnds: [Int]
     /// Maximum children per node.
@@ -106,13 +112,13 @@ public struct PackedRTree: Sendable {
     public static let defaultNodeSize = 10
 
     /// Number of items.
-    @inlinable public var count: Int { _ids.count }
+    @inlinable public var count: Int { _count }
     /// True when the tree holds no item.
-    @inlinable public var isEmpty: Bool { _ids.isEmpty }
+    @inlinable public var isEmpty: Bool { _count == 0 }
     /// The box of all items, or `nil` when empty.
-    @inlinable public var bounds: Box? { _ids.isEmpty ? nil : _boxes[_boxes.count - 1] }
+    @inlinable public var bounds: Box? { _count == 0 ? nil : _boxes[_boxes.count - 1] }
     /// Number of levels including the leaf level (0 when empty).
-    @inlinable public var levelCount: Int { _ids.isEmpty ? 0 : _levelEnds.count }
+    @inlinable public var levelCount: Int { _count == 0 ? 0 : _levelEnds.count }
     /// Bytes held by the tree's arrays (boxes, ids, level table), for memory accounting.
     public var memoryFootprint: Int {
         _boxes.count * MemoryLayout<Box>.stride + _ids.count * 4 + _levelEnds.count * 8
@@ -120,21 +126,42 @@ public struct PackedRTree: Sendable {
 
     /// The items in tree (leaf) order, as `(box, id)`; O(n). Useful for rebuilding and tests.
     public var items: [(box: Box, id: UInt32)] {
-        (0..<count).map { (_boxes[$0], _ids[$0]) }
+        _ids.withUnsafeBufferPointer { ids in (0..<count).map { (_boxes[$0], _id(at: $0, ids)) } }
     }
 
+    /// Id of leaf entry `c`; `ids` is `_ids`' buffer.
+    @inlinable @inline(__always)
+    func _id(at c: Int, _ ids: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        _idsAreLeafPositions ? UInt32(truncatingIfNeeded: c) : ids[c]
+    }
+
+    /// - Parameter _ids: the id of each leaf, or `nil` when ids are leaf positions (the count is
+    ///   then the leaf level's size). Ids that happen to be `0..<n` are detected and not stored.
     @usableFromInline
-    init(_boxes: [Box], _ids: [UInt32], _levelEnds: [Int], nodeSize: Int) {
+    init(_boxes: [Box], _ids: [UInt32]?, _levelEnds: [Int], nodeSize: Int) {
         self._boxes = _boxes
-        self._ids = _ids
+        let count = _ids?.count ?? _levelEnds.first ?? 0
+        let positional = _ids.map { ids in
+            ids.withUnsafeBufferPointer { b in
+                var same = true
+                for i in 0..<b.count where b[i] != UInt32(truncatingIfNeeded: i) {
+                    same = false
+                    break
+                }
+                return same
+            }
+        } ?? true
+        self._ids = positional ? [] : _ids!
+        self._count = count
+        self._idsAreLeafPositions = positional
         self._levelEnds = _levelEnds
         self.nodeSize = nodeSize
-        self._slack = _ids.isEmpty ? 0 : _boxes[_boxes.count - 1]._magnitude * 0x1p-44
+        self._slack = count == 0 || _boxes.isEmpty ? 0 : _boxes[_boxes.count - 1]._magnitude * 0x1p-44
     }
 
     /// An empty tree.
     public init(nodeSize: Int = PackedRTree.defaultNodeSize) {
-        self.init(_boxes: [], _ids: [], _levelEnds: [0], nodeSize: max(2, min(nodeSize, 65535)))
+        self.init(_boxes: [], _ids: nil, _levelEnds: [0], nodeSize: max(2, min(nodeSize, 65535)))
     }
 
     /// Builds a tree from `(box, id)` pairs. See `init(boxes:ids:nodeSize:)`.
@@ -313,7 +340,8 @@ extension PackedRTree {
     public func validate() throws {
         func fail(_ s: String) -> IndexError { .invariantViolated(s) }
         guard (2...65535).contains(nodeSize) else { throw fail("node size \(nodeSize) outside 2...65535") }
-        let n = _ids.count
+        let n = _count
+        guard _idsAreLeafPositions || _ids.count == n else { throw fail("\(_ids.count) ids for \(n) items") }
         if n == 0 {
             guard _boxes.isEmpty else { throw fail("empty tree holds \(_boxes.count) boxes") }
             return

@@ -14,14 +14,15 @@ public protocol SpatialQueries {
     /// Number of live items.
     var count: Int { get }
 
-    /// Calls `body` with the id of every item whose box intersects `query`, until `.stop`.
-    func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows
+    /// Calls `body` with the id and box of every item whose box intersects `query`, until `.stop`.
+    func forEachIntersecting(_ query: Box, items body: (UInt32, Box) throws -> SearchControl) rethrows
 
-    /// Calls `body` for every item whose exact distance is ≤ `distance`, until `.stop`.
+    /// Calls `body` for every item whose exact distance (`itemDistance`, given the item's id and
+    /// box) is ≤ `distance`, until `.stop`.
     func forEachWithin(
         distance: Double,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl) rethrows
 
     /// `forEachWithin` that first prunes boxes missing `envelope` (a box holding every point
@@ -30,13 +31,13 @@ public protocol SpatialQueries {
         distance: Double,
         envelope: Box,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl) rethrows
 
     /// `forEachWithin` around the point `(x, y)`, pruning with squared point–box distances.
     func forEachWithin(
         distance: Double, ofX x: Double, y: Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl) rethrows
 
     /// Best-first nearest search, at most `k` answers within `maxDistance`, until `.stop`.
@@ -44,7 +45,7 @@ public protocol SpatialQueries {
         k: Int,
         maxDistance: Double,
         boxLowerBound: (Box) throws -> Double,
-        exactDistance: (UInt32) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool,
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl) rethrows
@@ -60,7 +61,69 @@ public protocol SpatialQueries {
 extension PackedRTree: SpatialQueries {}
 extension DynamicRTree.Snapshot: SpatialQueries {}
 
+// The id-only forms: the same queries for callers that look their items up by id. They forward
+// to the item forms through an inlined closure, so they cost nothing extra.
 extension SpatialQueries {
+    /// Calls `body` with the id of every item whose box intersects `query` (closed boxes: touching
+    /// counts), in index order, until it returns `.stop`. Exact: equal to brute force over the
+    /// build boxes. A NaN query matches nothing.
+    @inlinable @inline(__always)
+    public func forEachIntersecting(_ query: Box, _ body: (UInt32) throws -> SearchControl) rethrows {
+        try forEachIntersecting(query, items: { id, _ in try body(id) })
+    }
+
+    /// Calls `body` for every item whose **exact** distance (`exactDistance`) is ≤ `distance`,
+    /// until `.stop`; `boxLowerBound` prunes nodes and skips items before `exactDistance`.
+    @inlinable @inline(__always)
+    public func forEachWithin(
+        distance: Double,
+        boxLowerBound: (Box) throws -> Double,
+        exactDistance: (UInt32) throws -> Double,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try forEachWithin(distance: distance, boxLowerBound: boxLowerBound,
+                          itemDistance: { id, _ in try exactDistance(id) }, body)
+    }
+
+    /// `forEachWithin` with a search envelope (see `PackedRTree.forEachWithin(distance:envelope:…)`).
+    @inlinable @inline(__always)
+    public func forEachWithin(
+        distance: Double,
+        envelope: Box,
+        boxLowerBound: (Box) throws -> Double,
+        exactDistance: (UInt32) throws -> Double,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound,
+                          itemDistance: { id, _ in try exactDistance(id) }, body)
+    }
+
+    /// Point form of `forEachWithin`: prunes with squared point–box distances (no square root).
+    @inlinable @inline(__always)
+    public func forEachWithin(
+        distance: Double, ofX x: Double, y: Double,
+        exactDistance: (UInt32) throws -> Double,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try forEachWithin(distance: distance, ofX: x, y: y, itemDistance: { id, _ in try exactDistance(id) }, body)
+    }
+
+    /// Best-first nearest search by exact distance (`exactDistance`), ascending, ties by id; see
+    /// `PackedRTree.forEachNearest(k:maxDistance:boxLowerBound:itemDistance:filter:scratch:_:)`.
+    @inlinable @inline(__always)
+    public func forEachNearest(
+        k: Int = .max,
+        maxDistance: Double = .infinity,
+        boxLowerBound: (Box) throws -> Double,
+        exactDistance: (UInt32) throws -> Double,
+        filter: (UInt32) -> Bool = { _ in true },
+        scratch: NearestScratch,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
+                           itemDistance: { id, _ in try exactDistance(id) }, filter: filter, scratch: scratch, body)
+    }
+
     /// Ids of all items whose box intersects `query` (closed boxes), in index order.
     @inlinable
     public func intersecting(_ query: Box) -> [UInt32] {

@@ -146,9 +146,9 @@ import Testing
         let tree = try PackedRTree(boxes: makeSegments(.streets, count: 300, seed: 4).map(\.box))
         var boxes = tree._boxes
         boxes[boxes.count - 2].maxX += 1  // an internal node no longer equals its children's union
-        let broken = PackedRTree(_boxes: boxes, _ids: tree._ids, _levelEnds: tree._levelEnds, nodeSize: tree.nodeSize)
+        let broken = PackedRTree(_boxes: boxes, _ids: tree.leafIDs, _levelEnds: tree._levelEnds, nodeSize: tree.nodeSize)
         #expect(throws: IndexError.self) { try broken.validate() }
-        let wrongLevels = PackedRTree(_boxes: tree._boxes, _ids: tree._ids, _levelEnds: [300, 320], nodeSize: tree.nodeSize)
+        let wrongLevels = PackedRTree(_boxes: tree._boxes, _ids: tree.leafIDs, _levelEnds: [300, 320], nodeSize: tree.nodeSize)
         #expect(throws: IndexError.self) { try wrongLevels.validate() }
     }
 

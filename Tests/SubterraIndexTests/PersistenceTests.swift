@@ -11,15 +11,15 @@ import Testing
         for n in [0, 1, 700] {
             let tree = try sampleTree(n)
             let back = try PackedRTree(serialized: tree.serialized())
-            #expect(back._boxes == tree._boxes && back._ids == tree._ids && back._levelEnds == tree._levelEnds)
+            #expect(back._boxes == tree._boxes && back.leafIDs == tree.leafIDs && back._levelEnds == tree._levelEnds)
             #expect(back.nodeSize == 9)
             try back.validate()
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("subterra-index-\(n)-\(UUID()).idx")
             defer { try? FileManager.default.removeItem(at: url) }
             try tree.write(to: url)
             let fromFile = try PackedRTree(contentsOf: url)
-            #expect(fromFile._boxes == tree._boxes && fromFile._ids == tree._ids)
-            if let b = tree.bounds { #expect(Set(fromFile.intersecting(b)) == Set(tree._ids)) }
+            #expect(fromFile._boxes == tree._boxes && fromFile.leafIDs == tree.leafIDs)
+            if let b = tree.bounds { #expect(Set(fromFile.intersecting(b)) == Set(tree.leafIDs)) }
         }
     }
 
