@@ -2,19 +2,23 @@ import SubterraGeometry
 import SubterraIndex
 
 /// Subterra's index over segment boxes, refined with exact kernels through the allocation-free
-/// callback forms (`forEachIntersecting`, `forEachWithin`, `forEachNearest`), the way the engine
-/// uses it.
+/// callback forms (`forEachIntersecting(_:items:)`, `forEachWithin(…itemDistance:…)`,
+/// `forEachNearest(…itemDistance:…)`).
 ///
-/// The exact-geometry table is kept in index (leaf) order: the build renumbers the segments with
-/// `PackedRTree.renumbered(boxes:)`, so the tree's ids are rows of `coords` and the candidates of
-/// one leaf read neighbouring coordinates (one cache miss fewer per candidate; Boost gets the same
-/// by storing segments in its leaves). Answers translate ids back through `originalID`, so the
-/// gate still compares the caller's ids. The renumbering is part of `init`, hence of the timed
-/// build (10^6: ~15 M items/s against ~19 M without it, still 2.3× Boost's packing build).
-/// Memory: the peer owns a leaf-order copy of the coordinates (32 B/item) plus `originalID`
-/// (4 B/item), so the measured heap is ~76 B/item against 39.6 for the tree alone; Boost's
-/// 46.9 B/item likewise includes its copy of the segments. A real caller renumbers its table in
-/// place instead of copying it.
+/// The refinement works from the box the index hands over with each candidate: a straight segment
+/// is one of its box's diagonals, and two bits per segment (`SegmentCorners`) say which corner
+/// each endpoint is, so the exact segment, endpoints in their original order, comes back
+/// bit for bit from the box without reading the coordinate table. Boost reads one stream per
+/// candidate (the segment in its leaf); this way Subterra does too (the leaf box), plus 2 bits.
+/// The coordinate table below is kept for the untimed array forms (`ArrayForms.swift`).
+///
+/// The build renumbers the segments with `PackedRTree.renumbered(boxes:)`: tree ids are leaf
+/// positions, so the tree stores no id array (35.6 B/item) and the corner codes and the
+/// coordinate table are in leaf order too. Answers translate ids back through `originalID`, so the
+/// gate still compares the caller's ids. The renumbering and the codes are part of `init`, hence
+/// of the timed build. `reportedBytes` counts the tree, `originalID` (4 B/item) and the codes
+/// (0.25 B/item): 39.8 B/item at 10^6 against Boost's 46.9, which includes its copy of the
+/// segments; the measured heap also holds the peer's coordinate copy (32 B/item).
 ///
 /// Concrete (not generic over the tree type) so every closure inlines into the tree's
 /// `@inlinable` traversal, as it does in the engine.
@@ -26,8 +30,11 @@ public final class SubterraPackedPeer: IndexPeer {
     /// The caller's id of each tree id (`SegmentSet` row).
     let originalID: [UInt32]
     let scratch = NearestScratch()
-    /// The tree plus the id translation table (4 bytes/item), which this layout needs.
-    public var reportedBytes: Int? { index.memoryFootprint + originalID.count * 4 }
+    /// Which corners of its box each segment joins, by tree id.
+    let corners: SegmentCorners
+    /// The tree plus the id translation table (4 bytes/item) and the corner codes, which this
+    /// layout needs.
+    public var reportedBytes: Int? { index.memoryFootprint + originalID.count * 4 + corners.memoryFootprint }
 
     /// Bulk-loads a `PackedRTree` from the segment boxes (Hilbert sort, default node size) and
     /// copies the coordinates into leaf order. O(n).
@@ -37,6 +44,7 @@ public final class SubterraPackedPeer: IndexPeer {
         index = built.tree
         originalID = built.order
         let order = built.order
+        corners = SegmentCorners(data.coordinates, order: order)
         coords = data.coordinates.withUnsafeBufferPointer { src in
             [Double](unsafeUninitializedCapacity: order.count * 4) { dst, initialized in
                 for (row, from) in order.enumerated() {
@@ -50,25 +58,25 @@ public final class SubterraPackedPeer: IndexPeer {
 
     public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
-            index.forEachIntersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
-                let i = Int(id) &* 4
-                if segmentIntersectsBox(c[i], c[i + 1], c[i + 2], c[i + 3], q.0, q.1, q.2, q.3) { out.append(o[Int(id)]) }
+        corners.withCodes { cn in originalID.withUnsafeBufferPointer { o in
+            index.forEachIntersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3), items: { id, box in
+                let s = cn.segment(id, box)
+                if segmentIntersectsBox(s.x0, s.y0, s.x1, s.y1, q.0, q.1, q.2, q.3) { out.append(o[Int(id)]) }
                 return .continue
-            }
+            })
         } }
     }
 
     public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
         ids.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
+        corners.withCodes { cn in originalID.withUnsafeBufferPointer { o in
             index.forEachNearest(
                 k: k, maxDistance: .infinity,
                 boxLowerBound: { $0.distance(toX: x, y: y) },
-                exactDistance: { id in
-                    let i = Int(id) &* 4
-                    return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
+                itemDistance: { id, box in
+                    let s = cn.segment(id, box)
+                    return Kernel.distance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
                 },
                 filter: { _ in true }, scratch: scratch
             ) { n in
@@ -81,15 +89,15 @@ public final class SubterraPackedPeer: IndexPeer {
 
     public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
+        corners.withCodes { cn in originalID.withUnsafeBufferPointer { o in
             // Envelope form: four compares reject most nodes before the square root (+10 % measured).
             index.forEachWithin(
                 distance: r,
                 envelope: Box(minX: x - r, minY: y - r, maxX: x + r, maxY: y + r),
                 boxLowerBound: { $0.distance(toX: x, y: y) },
-                exactDistance: { id in
-                    let i = Int(id) &* 4
-                    return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
+                itemDistance: { id, box in
+                    let s = cn.segment(id, box)
+                    return Kernel.distance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
                 }
             ) { n in
                 out.append(o[Int(n.id)])
@@ -110,20 +118,66 @@ public final class SubterraPackedPeer: IndexPeer {
         out.removeAll(keepingCapacity: true)
         let e = polygon.exterior.envelope
         let polygonBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
-        coords.withUnsafeBufferPointer { c in originalID.withUnsafeBufferPointer { o in
+        corners.withCodes { cn in originalID.withUnsafeBufferPointer { o in
             index.forEachWithin(
                 distance: r,
                 envelope: polygonBox.expanded(by: r),
                 boxLowerBound: { $0.distance(to: polygonBox) },
-                exactDistance: { id in
-                    let i = Int(id) &* 4
-                    return Kernel.distance(segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]), polygon: polygon)
+                itemDistance: { id, box in
+                    let s = cn.segment(id, box)
+                    return Kernel.distance(segment: Point(s.x0, s.y0), Point(s.x1, s.y1), polygon: polygon)
                 }
             ) { n in
                 out.append(o[Int(n.id)])
                 return .continue
             }
         } }
+    }
+}
+
+/// Two bits per straight segment saying which corner of its bounding box each endpoint is, so the
+/// segment (endpoints in their original order, bit for bit) follows from the box alone:
+/// bit 0 set when the first endpoint has the larger x, bit 1 when it has the larger y.
+/// 0.25 bytes per segment (250 KB at 10^6: it stays in cache where the coordinates would not).
+public struct SegmentCorners: Sendable {
+    /// Four segments per byte, segment `i` in bits `2(i % 4)...2(i % 4) + 1` of byte `i / 4`.
+    let codes: [UInt8]
+
+    /// Codes for the segments of `coordinates` (x0, y0, x1, y1 per segment), in `order`: code `i`
+    /// describes segment `order[i]`.
+    public init(_ coordinates: [Double], order: [UInt32]) {
+        var codes = [UInt8](repeating: 0, count: (order.count + 3) / 4)
+        coordinates.withUnsafeBufferPointer { c in
+            for (i, from) in order.enumerated() {
+                let s = Int(from) &* 4
+                let code = (c[s] > c[s + 2] ? 1 : 0) | (c[s + 1] > c[s + 3] ? 2 : 0)
+                codes[i >> 2] |= UInt8(code << ((i & 3) * 2))
+            }
+        }
+        self.codes = codes
+    }
+
+    /// Bytes held.
+    public var memoryFootprint: Int { codes.count }
+
+    /// Runs `body` with a view that decodes segments.
+    @inline(__always)
+    func withCodes<R>(_ body: (SegmentCornerCodes) throws -> R) rethrows -> R {
+        try codes.withUnsafeBufferPointer { try body(SegmentCornerCodes(codes: $0)) }
+    }
+}
+
+/// The view of `SegmentCorners` used inside a query (valid only in `withCodes`).
+struct SegmentCornerCodes {
+    let codes: UnsafeBufferPointer<UInt8>
+
+    /// Segment `id` rebuilt from its bounding box.
+    @inline(__always)
+    func segment(_ id: UInt32, _ b: Box) -> (x0: Double, y0: Double, x1: Double, y1: Double) {
+        let i = Int(id)
+        let code = codes[i >> 2] >> UInt8((i & 3) * 2)
+        let xSwap = code & 1 != 0, ySwap = code & 2 != 0
+        return (xSwap ? b.maxX : b.minX, ySwap ? b.maxY : b.minY, xSwap ? b.minX : b.maxX, ySwap ? b.minY : b.maxY)
     }
 }
 
