@@ -93,6 +93,16 @@ extension Kernel {
         project(p, ontoSegment: a, b).distance
     }
 
+    /// Squared distance from `p` to segment `a → b`, for nearest searches that order by squares
+    /// (no square root per candidate). GEOS's `pointToSegment` formula squared: its square root
+    /// agrees with `distance(_:segment:_:)` to an ulp or two. A zero-length segment is the point `a`.
+    /// - Complexity: O(1), no allocation.
+    @inlinable
+    public static func squaredDistance(_ p: Point, segment a: Point, _ b: Point) -> Double {
+        let dx = b.x - a.x, dy = b.y - a.y
+        return _squaredDistance(p.x - a.x, p.y - a.y, dx, dy, dx * dx + dy * dy)
+    }
+
     /// Whether `p` lies on the closed segment `a → b`, exactly.
     @inlinable
     public static func isOnSegment(_ p: Point, _ a: Point, _ b: Point) -> Bool {

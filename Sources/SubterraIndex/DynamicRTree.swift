@@ -402,23 +402,40 @@ extension DynamicRTree {
             scratch: NearestScratch,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            guard k > 0 else { return }
-            var state = _NearestState(scratch: scratch, maxDistance: maxDistance, k: k)
-            defer { state.finish() }
-            var reported = 0
+            try _nearest(k: k, maxDistance: maxDistance, squared: false, lowerBound: boxLowerBound,
+                         itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+        }
+
+        /// Both nearest forms: one search over base, delta and tail with the tombstones excluded.
+        @inlinable @inline(__always)
+        func _nearest(
+            k: Int, maxDistance: Double, squared: Bool,
+            lowerBound: (Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+            filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
             let baseDead = _baseDead, deltaDead = _deltaDead
             let noBaseDead = baseDead.isEmpty, noDeltaDead = deltaDead.isEmpty
-            try state.start(base, treeBit: 0, lowerBound: boxLowerBound)
-            try state.start(delta, treeBit: _treeBit, lowerBound: boxLowerBound)
-            try state.seed(_tail, lowerBound: boxLowerBound, filter: filter)
-            while let n = try state.next(
-                base, delta, loose: _tail, excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
-                excludedFromSecond: { !noDeltaDead && deltaDead.contains($0) }, lowerBound: boxLowerBound,
-                itemDistance: itemDistance, filter: filter)
-            {
-                reported += 1
-                if try body(n) == .stop || reported == k { return }
-            }
+            try _runNearest(base, delta, searchSecond: true, loose: _tail,
+                            excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
+                            excludedFromSecond: { !noDeltaDead && deltaDead.contains($0) },
+                            k: k, maxDistance: maxDistance, squared: squared, lowerBound: lowerBound,
+                            itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+        }
+
+        /// Nearest search around `(x, y)` in squared distances; see
+        /// `PackedRTree.forEachNearest(k:maxDistance:toX:y:itemSquaredDistance:filter:scratch:_:)`.
+        @inlinable
+        public func forEachNearest(
+            k: Int = .max,
+            maxDistance: Double = .infinity,
+            toX x: Double, y: Double,
+            itemSquaredDistance: (UInt32, Box) throws -> Double,
+            filter: (UInt32) -> Bool = { _ in true },
+            scratch: NearestScratch,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _nearest(k: k, maxDistance: maxDistance, squared: true, lowerBound: { $0.squaredDistance(toX: x, y: y) },
+                         itemDistance: itemSquaredDistance, filter: filter, scratch: scratch, body)
         }
 
         /// Incremental nearest iterator over this snapshot.

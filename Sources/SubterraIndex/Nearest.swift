@@ -130,9 +130,12 @@ struct _NearestState {
     @usableFromInline var bound: Double
     /// Number of answers wanted, or 0 when unbounded (no k-best tracking).
     @usableFromInline let k: Int
+    /// Keys, bounds and exact distances are squared distances (point queries: no square root per
+    /// box); reported distances are their square roots.
+    @usableFromInline let squared: Bool
 
     @inlinable
-    init(scratch given: NearestScratch, maxDistance: Double, k: Int) {
+    init(scratch given: NearestScratch, maxDistance: Double, k: Int, squared: Bool = false) {
         // A scratch already in use (re-entrant search) is not shared: use a private one.
         let s = given._inUse ? NearestScratch() : given
         s._inUse = true
@@ -141,7 +144,10 @@ struct _NearestState {
         arena = s._arena
         runs = s._runs
         best = s._best
-        bound = maxDistance
+        // Squared: a hair above maxDistance², so rounding never drops an item at maxDistance;
+        // the driver checks the reported (rooted) distance against maxDistance itself.
+        bound = squared ? maxDistance * maxDistance * (1 + 0x1p-50) : maxDistance
+        self.squared = squared
         // Tracking costs a heap of k doubles; past a few thousand answers it no longer pays.
         self.k = k <= 4096 ? Swift.max(0, k) : 0
     }
@@ -271,6 +277,22 @@ struct _NearestState {
         push(_QueueSlot(a[start], run: r))
     }
 
+    /// Relative deflation of box lower bounds (see `absoluteSlack(_:)`).
+    @inlinable @inline(__always)
+    var relativeSlack: Double { squared ? 0x1p-19 : 0x1p-40 }
+
+    /// Keys are box lower bounds deflated so that rounding in the caller's exact distance cannot
+    /// undercut them: `lb - (lb * relativeSlack + absoluteSlack(s))` for a tree with absolute
+    /// slack `s`. Plain: relative 2^-40 and `s`. Squared: (lb − lb·2^-40 − s)² ≥
+    /// lb²(1 − 2^-19) − s²·2^20, since 2·lb·s ≤ lb²·2^-20 + s²·2^20. Both factors are taken once
+    /// per node, outside the child loop (a branch per child cost 15 % of a k=10 search).
+    @inlinable @inline(__always)
+    func absoluteSlack(_ s: Double) -> Double { squared ? s * s * 0x1p20 : s }
+
+    /// The distance reported for an exact key.
+    @inlinable @inline(__always)
+    func reported(_ key: Double) -> Double { squared ? key.squareRoot() : key }
+
     /// Records an exact distance ≤ `bound` in the k-best max-heap and lowers `bound` once k are known.
     @inlinable @inline(__always)
     mutating func noteExact(_ d: Double) {
@@ -316,7 +338,7 @@ struct _NearestState {
         guard tree._count > 0 else { return }
         let root = tree._boxes.count - 1
         let lb = try lowerBound(tree._boxes[root])
-        let key = lb - (lb * 0x1p-40 + tree._slack)
+        let key = lb - (lb * relativeSlack + absoluteSlack(tree._slack))
         if key <= bound {
             push(_QueueSlot(_HeapEntry(key: key, tag: treeBit | UInt64(tree._levelEnds.count - 1) << 48 | UInt64(root)),
                             run: -1))
@@ -328,7 +350,7 @@ struct _NearestState {
     mutating func seed(_ items: [DynamicRTree._TailItem], lowerBound: (Box) throws -> Double, filter: (UInt32) -> Bool) rethrows {
         for (i, item) in items.enumerated() {
             let lb = try lowerBound(item.box)
-            let key = lb - lb * 0x1p-40
+            let key = lb - lb * relativeSlack
             if key <= bound, filter(item.id) {
                 push(_QueueSlot(_HeapEntry(key: key, tag: _kindUnrefined << _kindShift | _looseBit | UInt64(i)), run: -1))
             }
@@ -346,7 +368,8 @@ struct _NearestState {
         let pos = Int(truncatingIfNeeded: tag & 0xFFFF_FFFF_FFFF)
         let treeBit = tag & _treeBit
         let m = tree.nodeSize
-        let slack = tree._slack
+        let slack = absoluteSlack(tree._slack)
+        let rel = relativeSlack
         reserveArena(m)
         let runStart = arenaCount
         let a = arena.base
@@ -362,7 +385,7 @@ struct _NearestState {
                         for c in first..<last {
                             let id = tree._id(at: c, ids)
                             let lb = try lowerBound(boxes[c])
-                            let key = lb - (lb * 0x1p-40 + slack)
+                            let key = lb - (lb * rel + slack)
                             guard key <= limit, !excluded(id), filter(id) else { continue }
                             a[n] = _HeapEntry(key: key, tag: _kindUnrefined << _kindShift | treeBit | UInt64(c))
                             n += 1
@@ -372,7 +395,7 @@ struct _NearestState {
                     let childTag = treeBit | UInt64(level - 1) << 48
                     for c in first..<last {
                         let lb = try lowerBound(boxes[c])
-                        let key = lb - (lb * 0x1p-40 + slack)
+                        let key = lb - (lb * rel + slack)
                         if key <= limit {
                             a[n] = _HeapEntry(key: key, tag: childTag | UInt64(c))
                             n += 1
@@ -429,10 +452,10 @@ struct _NearestState {
                 if count > 0, heap.base[0].entry.precedes(refined) {
                     push(_QueueSlot(refined, run: -1))
                 } else {
-                    return Neighbor(id: id, distance: d)
+                    return Neighbor(id: id, distance: reported(d))
                 }
             default:
-                return Neighbor(id: UInt32(truncatingIfNeeded: e.tag), distance: e.key)
+                return Neighbor(id: UInt32(truncatingIfNeeded: e.tag), distance: reported(e.key))
             }
         }
         return nil
@@ -501,19 +524,44 @@ extension PackedRTree {
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
-        guard k > 0 else { return }
-        var state = _NearestState(scratch: scratch, maxDistance: maxDistance, k: k)
-        defer { state.finish() }
-        try state.start(self, treeBit: 0, lowerBound: boxLowerBound)
-        var reported = 0
-        let noLoose: [DynamicRTree._TailItem] = []
-        while let n = try state.next(
-            self, self, loose: noLoose, excludedFromFirst: { _ in false }, excludedFromSecond: { _ in false },
-            lowerBound: boxLowerBound, itemDistance: itemDistance, filter: filter)
-        {
-            reported += 1
-            if try body(n) == .stop || reported == k { return }
-        }
+        try _nearest(k: k, maxDistance: maxDistance, squared: false, lowerBound: boxLowerBound,
+                     itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+    }
+
+    /// Both nearest forms on this tree alone.
+    @inlinable @inline(__always)
+    func _nearest(
+        k: Int, maxDistance: Double, squared: Bool,
+        lowerBound: (Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try _runNearest(self, self, searchSecond: false, loose: [], excludedFromFirst: { _ in false },
+                        excludedFromSecond: { _ in false }, k: k, maxDistance: maxDistance, squared: squared,
+                        lowerBound: lowerBound, itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+    }
+
+    /// Nearest search around the point `(x, y)` in squared distances: `itemSquaredDistance` gives
+    /// the **squared** exact distance to item `id` (its box as built given too), boxes are bounded
+    /// by squared point–box distances, and no square root is taken until an answer is reported
+    /// (`Neighbor.distance` is the root of the caller's square, which is exact: √(d²) rounds back
+    /// to d). Otherwise as `forEachNearest(k:maxDistance:boxLowerBound:itemDistance:…)`; measured
+    /// 5–8 % faster on 10^6 segments (a square root per box was a fifth of a k=10 search).
+    ///
+    /// Squares must stay finite: for distances beyond ~1e154 (no map has them; the caller's own
+    /// squares would overflow first) use the plain form. Distances under ~1e-154 m underflow when
+    /// squared and are ordered at that resolution.
+    @inlinable @inline(__always)
+    public func forEachNearest(
+        k: Int = .max,
+        maxDistance: Double = .infinity,
+        toX x: Double, y: Double,
+        itemSquaredDistance: (UInt32, Box) throws -> Double,
+        filter: (UInt32) -> Bool = { _ in true },
+        scratch: NearestScratch,
+        _ body: (Neighbor) throws -> SearchControl
+    ) rethrows {
+        try _nearest(k: k, maxDistance: maxDistance, squared: true, lowerBound: { $0.squaredDistance(toX: x, y: y) },
+                     itemDistance: itemSquaredDistance, filter: filter, scratch: scratch, body)
     }
 
     /// An incremental nearest search: iterate until you find what you need ("keep going until a
@@ -528,6 +576,36 @@ extension PackedRTree {
         NearestIterator(first: self, second: PackedRTree(), loose: [], excludedFirst: { _ in false },
                         excludedSecond: { _ in false }, maxDistance: maxDistance,
                         boxLowerBound: boxLowerBound, itemDistance: { id, _ in exactDistance(id) }, filter: filter)
+    }
+}
+
+/// The search loop shared by every nearest form: queues the roots (and loose items), then hands
+/// `body` each answer until it stops, `k` were reported, or nothing within `maxDistance` is left.
+@inlinable @inline(__always)
+func _runNearest(
+    _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, searchSecond: Bool,
+    loose: borrowing [DynamicRTree._TailItem],
+    excludedFromFirst: (UInt32) -> Bool, excludedFromSecond: (UInt32) -> Bool,
+    k: Int, maxDistance: Double, squared: Bool,
+    lowerBound: (Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+    filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
+) rethrows {
+    guard k > 0 else { return }
+    var state = _NearestState(scratch: scratch, maxDistance: maxDistance, k: k, squared: squared)
+    defer { state.finish() }
+    try state.start(first, treeBit: 0, lowerBound: lowerBound)
+    // A tree searched alone is passed as both `first` and `second`; its root is queued once.
+    if searchSecond { try state.start(second, treeBit: _treeBit, lowerBound: lowerBound) }
+    try state.seed(loose, lowerBound: lowerBound, filter: filter)
+    var reported = 0
+    while let n = try state.next(
+        first, second, loose: loose, excludedFromFirst: excludedFromFirst, excludedFromSecond: excludedFromSecond,
+        lowerBound: lowerBound, itemDistance: itemDistance, filter: filter)
+    {
+        // Squared searches prune at a hair above maxDistance²; the rooted answer decides.
+        if n.distance > maxDistance { return }
+        reported += 1
+        if try body(n) == .stop || reported == k { return }
     }
 }
 

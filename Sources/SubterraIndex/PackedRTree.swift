@@ -17,12 +17,12 @@ import Dispatch
 /// (rounded outward) would cut an item to ~21 bytes, but `intersecting(_:)` without a predicate
 /// must equal brute force over the *original* `Double` boxes; with quantised leaves every hit whose
 /// box lies within rounding slack of a query edge would need the original box, which then has to be
-/// stored as well (52 bytes/item). Exact leaves cost 32 + 4 bytes plus the internal nodes
-/// (32 / (nodeSize − 1) bytes/item): **39.6 bytes/item at the default node size 10** (38.9 at 12,
-/// 38.1 at 16), under the 40-byte budget, with every answer exact and no refinement pass.
-/// Internal nodes stay `Double` too. Next step if memory matters more: `Float32` internal nodes
-/// (outward-rounded, relative to an origin) would save 1.8 bytes/item at node size 10 and let
-/// node size 8 fit the budget.
+/// stored as well (52 bytes/item). Exact leaves cost 32 bytes, ids 4 (none when ids are leaf
+/// positions), internal nodes 32 / (nodeSize − 1): **38.1 bytes/item at the default node size 16
+/// with explicit ids, 34.1 with positional ids** (10: 39.6 / 35.6), under the 40-byte budget,
+/// with every answer exact and no refinement pass. The 24-byte aim would need `Float32` leaves
+/// and so is not met. `Float32` internal nodes (outward-rounded, relative to an origin) would
+/// save another 1.1 bytes/item at node size 16.
 ///
 /// ## Build
 /// Hilbert keys of box centres on a 2^16 grid are computed in parallel
@@ -31,61 +31,57 @@ import Dispatch
 /// infinite, inverted) are refused with `IndexError.invalidBox` naming the first bad item.
 ///
 /// ## Node size
-/// Default 10, chosen by measurement on 10^6 street-like segments (20–60 m along a jittered 80 m
-/// grid; release build, one query thread, CPU time, on a shared and busy 2-core box, so ±10%):
+/// Default 16, chosen by measurement (2026-11-30, second round) with the refinement working from
+/// the handed box and positional ids (see below): `Benchmarks` `subterra-compare`, 10^6 street
+/// segments, one run of 3 interleaved repetitions per size, ours / Boost within the run (the
+/// ratios move ±5 % between runs on this shared box):
 ///
-/// | node size | B/item | window/s | kNN k=1 /s | kNN k=10 /s | within/s |
-/// |----------:|-------:|---------:|-----------:|------------:|---------:|
-/// |         8 |   40.6 |   8.7e5  |    3.3e5   |    1.9e5    |  5.8e5   |
-/// |        10 |   39.6 |   8.6e5  |    3.2e5   |    1.9e5    |  6.3e5   |
-/// |        12 |   38.9 |   8.6e5  |    3.1e5   |    1.8e5    |  5.7e5   |
-/// |        16 |   38.1 |   7.6e5  |    2.8e5   |    1.6e5    |  5.9e5   |
-/// |        24 |   37.4 |   7.0e5  |    2.6e5   |    1.5e5    |  4.1e5   |
+/// | node size | B/item (positional ids) | window | kNN k=1 | kNN k=10 | within | dig polygon |
+/// |----------:|------------------------:|-------:|--------:|---------:|-------:|------------:|
+/// |         8 |   36.6 | 1.47× | 1.30× | 1.06× | 1.55× | 1.35× |
+/// |        10 |   35.6 | 1.48× | 1.39× | 1.14× | 1.54× | 1.36× |
+/// |        12 |   34.9 | 1.50× | 1.44× | 1.21× | 1.69× | 1.39× |
+/// |        16 |   34.1 | 1.50× | 1.49× | 1.25× | 1.57× | 1.38× |
+/// |        24 |   33.4 | 0.93× | 1.45× | 1.24× | 0.88× | 1.05× |
 ///
-/// Queries are bound by cache misses on leaf boxes and by per-child work, so smaller nodes win
-/// until the internal levels cost more than they save; 8 is as fast as 10 but exceeds 40 B/item.
+/// Nearest searches gain from wide nodes (fewer levels, fewer heap entries); window and
+/// within-distance queries do not lose until 24, where the depth-first stack (levels × node size
+/// words) outgrows the 1 KiB that `withUnsafeTemporaryAllocation` keeps on the stack and every
+/// query allocates. The first round (exact refinement read from the caller's table by id, explicit
+/// ids) had 8 and 10 level and 16 about 10 % behind on kNN; with that table out of the way the
+/// memory stalls it measured are gone and the per-node work decides.
 ///
-/// ## Against Boost.Geometry and GEOS (measured 2026-11-30)
-/// `Benchmarks` `subterra-compare`, 10^6 street segments (seed 20261130), 2000 queries per kind,
-/// one query thread, release; three runs of 5 interleaved repetitions on the shared 2-core box.
-/// Boost: `rtree<(segment, id), rstar<16>>` packing constructor, exact segment predicates; GEOS:
-/// STRtree. Ratios are ours / Boost within one run (absolute figures drift ±15 % with load).
+/// ## Against Boost.Geometry and GEOS
+/// `Benchmarks` `subterra-compare`: 10^6 street segments (seed 20261130), 2000 queries per kind,
+/// one query thread, release, peers in one process on the same data. Boost:
+/// `rtree<(segment, id), rstar<16>>` packing constructor with exact segment predicates; GEOS:
+/// STRtree. Ratios are ours / Boost within one run; the nightly report
+/// (`Benchmarks/reports/`, and the table at the end of the README) has the current figures.
 ///
-/// | workload                      | Subterra/s | Boost/s | GEOS/s | ours / Boost |
-/// |-------------------------------|-----------:|--------:|-------:|-------------:|
-/// | build (items; 2.4× pinned to one core) | 1.6e7 | 6.5e6 | 3.0e6 | 2.4–2.5× |
-/// | window                        |    4.8e5   |  4.6e5  |  1.6e5 |  1.04–1.07×  |
-/// | kNN k=1                       |    4.4e5   |  3.5e5  |  7.1e4 |  1.23–1.26×  |
-/// | kNN k=10                      |    2.3e5   |  2.5e5  |  7.8e4 |  0.92–0.96×  |
-/// | within 1.5–5 m, envelope form |    6.7e5   |  6.1e5  |  3.0e5 |  1.06–1.13×  |
-/// | within, closure form          |    5.5e5   |  5.5e5  |  2.9e5 |  0.97–1.00×  |
-/// | dig polygon within 1 m        |    2.1e5   |  2.6e5  |  1.1e5 |  0.80–0.84×  |
+/// How the ratios moved, and why (window · kNN k=1 · kNN k=10 · within · dig polygon):
+/// 1. 0.93 · 0.86 · 0.70 · 0.84 · 0.76 at first. Then the closure-taking query forms became
+///    `@inline(__always)` (the benchmark had called unspecialised generic code), box distances
+///    compile to `maxsd`, kNN runs find their next minimum with selects, window node tests are
+///    two packed compares: 1.04 · 1.24 · 0.94 · 1.10 · 0.82. Callgrind then showed fewer
+///    instructions and mispredictions than Boost; what remained was memory latency.
+/// 2. Callers renumber their table into leaf order (`renumbered(boxes:nodeSize:)`): a
+///    candidate's coordinates sit beside its neighbours': 1.10 · 1.22 · 0.97 · 1.10 · 0.93. The
+///    refinement still read a second stream (the caller's coordinates) after the leaf box, where
+///    Boost reads one (the segment stored in its leaf).
+/// 3. A dedicated segment-to-polygon kernel (`Kernel.distance(segment:_:polygon:)`, squared
+///    distances, edge skipping): dig polygon 0.96 → 1.18.
+/// 4. The item forms hand the refinement the leaf box it just read, and positional ids remove the
+///    id array: a caller whose items follow from their box (a straight segment is one of its
+///    box's diagonals; two bits say which corners) reads one stream, like Boost. At node size 10:
+///    1.54 · 1.42 · 1.16 · 1.61 · 1.40; node size 16 (above) adds to the kNN figures.
+/// 5. With memory out of the way, a square root per box was a fifth of a kNN search: the
+///    point form `forEachNearest(k:maxDistance:toX:y:itemSquaredDistance:…)` keys the search by
+///    squared distances: kNN k=1 1.49 → 1.60, k=10 1.25 → 1.34 (one run each).
 ///
-/// Memory: **39.6 B/item** (Boost 46.9, GEOS 253). Before this round (same harness): window 0.93,
-/// kNN1 0.86, kNN10 0.70, within 0.84, dig 0.76. What moved them: the closure-taking query forms
-/// are `@inline(__always)`, so a caller's closures become direct, inlined calls (the benchmark
-/// binary had called the library's unspecialised `forEachNearest`/`forEachWithin`); the box
-/// distances compile to `maxsd` (the variadic `Swift.max(0, a, b)` was three data-dependent
-/// branches); kNN runs find their next minimum with selects; window/envelope node tests are two
-/// packed compares and one branch. Callgrind, 2000 queries: kNN k=10 30.2 M instructions and
-/// 353 k mispredicted branches against Boost's 38.8 M and 552 k; within 5.5 M and 59 k against
-/// 7.6 M and 173 k, and 37 k last-level misses against 68 k. What remains is memory latency:
-/// Boost keeps the segment in its leaf, while we read the leaf box and then the caller's
-/// coordinates by id, a second miss per candidate (in a dig query that load is a third of our
-/// time). Measured with the same data renumbered in leaf order (`items` gives it), so a
-/// candidate's coordinates sit beside its neighbours': kNN k=10 0.91–0.94× → 1.02×, dig polygon
-/// 0.82–0.91× → 1.01–1.06× of Boost (best of 7 rounds each). `renumbered(boxes:nodeSize:)` and
-/// `indexOrder(boxes:)` now give callers that order; the benchmark peer uses it (renumbering
-/// timed as part of its build), measured on 10^6 in 4 runs × 3 interleaved repetitions, ours /
-/// Boost, leaf-order table (id-order table in the same runs): window 1.05–1.15× (1.02–1.05×),
-/// kNN k=1 1.18–1.25× (1.23–1.26×), kNN k=10 0.95–0.99× (0.92–0.96×), within envelope form
-/// 1.03–1.16× (closure form, id order 0.98–1.03×), dig polygon 0.90–0.97× (0.87–0.88×), build
-/// 2.0–2.4× (2.3–3.0×). What remains is reading two streams per candidate (leaf boxes, then the
-/// caller's coordinates), where Boost reads one. Tried and dropped:
-/// refining leaf items eagerly as Boost does (+12 % instructions, +30 % misses), reading ids at
-/// pop time (no gain), a branch-free push in the window loop (+40 % instructions, no faster),
-/// huge pages for the box array (THP does not engage on this machine), node sizes 6–16 (within
-/// noise of 10).
+/// Tried and dropped: refining leaf items eagerly as Boost does (kNN k=10 0.99 → 0.90), software
+/// prefetch of the two nearest leaves' boxes (0.99 → 0.91), a branch-free push in the window
+/// loop (+40 % instructions, no faster), huge pages for the box array (THP does not engage here),
+/// a squared/plain flag tested per child instead of per node (−15 % on kNN).
 ///
 /// All queries are thread-safe (the value is immutable and `Sendable`); the callback forms allocate
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
@@ -109,7 +105,7 @@ public struct PackedRTree: Sendable {
     @usableFromInline let _slack: Double
 
     /// The node size used when none is given (see the type's documentation for the measurements).
-    public static let defaultNodeSize = 10
+    public static let defaultNodeSize = 16
 
     /// Number of items.
     @inlinable public var count: Int { _count }

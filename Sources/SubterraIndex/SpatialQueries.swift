@@ -50,6 +50,17 @@ public protocol SpatialQueries {
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl) rethrows
 
+    /// Nearest search around the point `(x, y)` in squared distances (`itemSquaredDistance` gives
+    /// the squared exact distance; answers carry the root).
+    func forEachNearest(
+        k: Int,
+        maxDistance: Double,
+        toX x: Double, y: Double,
+        itemSquaredDistance: (UInt32, Box) throws -> Double,
+        filter: (UInt32) -> Bool,
+        scratch: NearestScratch,
+        _ body: (Neighbor) throws -> SearchControl) rethrows
+
     /// Incremental nearest iterator (stores the closures).
     func nearestSequence(
         maxDistance: Double,

@@ -58,6 +58,7 @@ import SubterraGeometry
             g.free(line)
             let s = scale(a, b, p)
             let ok = distancesAgree(mine.distance, d, scale: s)
+                && distancesAgree(Kernel.squaredDistance(p, segment: a, b).squareRoot(), d, scale: s)
                 && pointsAgree(Kernel.distance(mine.point, onLine), 0, scale: s)
                 && mine.t >= 0 && mine.t <= 1
                 && pointsAgree(Kernel.distance(Kernel.interpolate(a, b, t: mine.t), mine.point), 0, scale: s)

@@ -28,7 +28,7 @@ import Testing
             #expect(again == (0..<UInt32(n)).map { $0 })
 
             // One-pass form: same order, same boxes, ids 0..<n.
-            let (tree, order2) = try PackedRTree.renumbered(boxes: boxes, nodeSize: 10)
+            let (tree, order2) = try PackedRTree.renumbered(boxes: boxes)
             try tree.validate()
             #expect(order2 == order)
             #expect(tree.leafIDs == (0..<UInt32(n)).map { $0 })

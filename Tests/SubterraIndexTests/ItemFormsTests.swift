@@ -74,6 +74,19 @@ import Testing
                 return .continue
             }
             #expect(got == wantNearest, "\(label) kNN k=\(k) at \(p)")
+            // Squared form: same order (squaring is strictly monotone on doubles) and the same
+            // distances (the root of a rounded square is the number squared).
+            var squared: [Neighbor] = []
+            index.forEachNearest(k: k, maxDistance: .infinity, toX: p.x, y: p.y,
+                                 itemSquaredDistance: { id, box in
+                                     let d = rebuilt(id, box).distance(toX: p.x, y: p.y)
+                                     return d * d
+                                 },
+                                 filter: { _ in true }, scratch: scratch) {
+                squared.append($0)
+                return .continue
+            }
+            #expect(squared == wantNearest, "\(label) squared kNN k=\(k) at \(p)")
         }
         #expect(wrongBoxes == 0, "\(label): \(wrongBoxes) refinements were handed a box that is not the item's")
     }
@@ -135,5 +148,37 @@ import Testing
         let back = try PackedRTree(serialized: tree.serialized())
         #expect(back.idsAreLeafPositions && back.leafIDs == tree.leafIDs && back.items.map(\.box) == tree.items.map(\.box))
         try back.validate()
+    }
+
+    /// The squared form with `maxDistance` (an item exactly at it counts, one a hair beyond does
+    /// not) and a filter, at home and at 1e100 m (squares near 1e204, still exact).
+    @Test(arguments: [1.0, 1e100])
+    func squaredNearestHonoursMaxDistanceFiltersAndFarCoordinates(scale: Double) throws {
+        let segs = makeSegments(.uniform, count: 3000, seed: 31).map {
+            Segment(x0: $0.x0 * scale, y0: $0.y0 * -scale, x1: $0.x1 * scale, y1: $0.y1 * -scale)
+        }
+        let tree = try PackedRTree(boxes: segs.map(\.box))
+        let ids = (0..<UInt32(segs.count)).map { $0 }
+        let scratch = NearestScratch()
+        var rng = SplitMix64(seed: 77)
+        for round in 0..<40 {
+            let p = (x: scale * Double.random(in: 0..<1000, using: &rng), y: -scale * Double.random(in: 0..<1000, using: &rng))
+            let dist = { (id: UInt32) in segs[Int(id)].distance(toX: p.x, y: p.y) }
+            let all = bruteNearest(ids, k: 30, distance: dist)
+            // maxDistance exactly at the 20th answer: it is in, the 21st (farther) is not.
+            let cut = all[19].distance
+            let even = { (id: UInt32) in id % 2 == 0 }
+            for (maxDistance, filter) in [(cut, { (_: UInt32) in true }), (cut.nextDown, { _ in true }), (Double.infinity, even)] {
+                let want = bruteNearest(ids, k: 25, maxDistance: maxDistance, filter: filter, distance: dist)
+                var got: [Neighbor] = []
+                tree.forEachNearest(k: 25, maxDistance: maxDistance, toX: p.x, y: p.y,
+                                    itemSquaredDistance: { id, _ in dist(id) * dist(id) }, filter: filter, scratch: scratch) {
+                    got.append($0)
+                    return .continue
+                }
+                #expect(got.map(\.id) == want.map(\.id), "scale \(scale) round \(round) max \(maxDistance)")
+                #expect(got == want)
+            }
+        }
     }
 }

@@ -71,12 +71,12 @@ public final class SubterraPackedPeer: IndexPeer {
         ids.removeAll(keepingCapacity: true)
         distances.removeAll(keepingCapacity: true)
         corners.withCodes { cn in originalID.withUnsafeBufferPointer { o in
+            // Squared form: no square root per box; the kernel's squared point-segment distance.
             index.forEachNearest(
-                k: k, maxDistance: .infinity,
-                boxLowerBound: { $0.distance(toX: x, y: y) },
-                itemDistance: { id, box in
+                k: k, maxDistance: .infinity, toX: x, y: y,
+                itemSquaredDistance: { id, box in
                     let s = cn.segment(id, box)
-                    return Kernel.distance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
+                    return Kernel.squaredDistance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
                 },
                 filter: { _ in true }, scratch: scratch
             ) { n in
