@@ -213,12 +213,9 @@ struct _NearestState {
         }
     }
 
-    /// Closes the run `arena[start ..< arenaCount]`: moves its minimum to the front and queues it.
+    /// Swaps the least key of `a[start ..< end]` (non-empty) to `a[start]`.
     @inlinable @inline(__always)
-    mutating func closeRun(start: Int) {
-        let end = arenaCount
-        guard end > start else { return }
-        let a = arena.base
+    func _moveMinimumToFront(_ a: UnsafeMutablePointer<_HeapEntry>, _ start: Int, _ end: Int) {
         var m = start
         var mKey = a[start].key
         var j = start + 1
@@ -237,6 +234,15 @@ struct _NearestState {
             a[start] = a[m]
             a[m] = t
         }
+    }
+
+    /// Closes the run `arena[start ..< arenaCount]`: moves its minimum to the front and queues it.
+    @inlinable @inline(__always)
+    mutating func closeRun(start: Int) {
+        let end = arenaCount
+        guard end > start else { return }
+        let a = arena.base
+        _moveMinimumToFront(a, start, end)
         if 2 * runCount + 2 > runs.capacity {
             runs.grow(count: 2 * runCount, needed: 2 * runCount + 2)
             scratch._runs = runs
@@ -256,24 +262,7 @@ struct _NearestState {
         runs.base[2 * r] = start
         guard start < end else { return }
         let a = arena.base
-        var m = start
-        var mKey = a[start].key
-        var j = start + 1
-        while j < end {
-            // By key alone, as selects (which child is nearest is unpredictable, and a branch on
-            // it mispredicted ~30 % of the time). A run holds only nodes and unrefined items, so
-            // which of two equal keys comes first never changes the reported order.
-            let k = a[j].key
-            let p = k < mKey
-            m = p ? j : m
-            mKey = p ? k : mKey
-            j += 1
-        }
-        if m != start {
-            let t = a[start]
-            a[start] = a[m]
-            a[m] = t
-        }
+        _moveMinimumToFront(a, start, end)
         push(_QueueSlot(a[start], run: r))
     }
 
