@@ -31,6 +31,48 @@ import Testing
         return Box(x0: x, y0: y, x1: x + Double.random(in: -40..<40, using: &rng), y1: y + Double.random(in: -40..<40, using: &rng))
     }
 
+    /// Default thresholds with large batches (the delta may outgrow the standard threshold, see
+    /// `apply`): a bulk load, then batches of updates and removals; the state stays valid and
+    /// answers equal brute force, and the delta really does hold more than the standard threshold
+    /// (so the batch rule is exercised).
+    @Test func largeBatchesWithDefaultThresholds() throws {
+        var rng = SplitMix64(seed: 41)
+        var model: [UInt32: Box] = [:]
+        let index = try DynamicRTree()
+        var sawLargeDelta = false
+        for batch in 0..<60 {
+            var edits: [IndexEdit] = []
+            for j in 0..<1000 {
+                let id = UInt32(batch * 1000 + j)
+                let b = randomBox(&rng)
+                edits.append(.insert(id: id, box: b))
+                model[id] = b
+            }
+            try index.apply(edits)
+            let snap = index.snapshot()
+            if snap.delta.count > Swift.max(1024, snap.count / 64) { sawLargeDelta = true }
+        }
+        #expect(sawLargeDelta, "no batch let the delta outgrow the standard threshold")
+        for _ in 0..<5 {
+            var edits: [IndexEdit] = []
+            for id in Set((0..<800).map { _ in UInt32.random(in: 0..<60_000, using: &rng) }) where model[id] != nil {
+                if Bool.random(using: &rng) {
+                    let b = randomBox(&rng)
+                    edits.append(.update(id: id, box: b))
+                    model[id] = b
+                } else {
+                    edits.append(.remove(id: id))
+                    model[id] = nil
+                }
+            }
+            try index.apply(edits)
+        }
+        let snap = index.snapshot()
+        try snap.validate()
+        #expect(snap._baseDead.count + snap._deltaDead.count <= Swift.max(1024, snap.count / 64))
+        try check(snap, against: model, rng: &rng, queries: 4)
+    }
+
     @Test(arguments: [7, 60, 100_000])
     func randomEditSequencesMatchModel(mergeThreshold: Int) throws {
         var rng = SplitMix64(seed: UInt64(mergeThreshold))
