@@ -181,14 +181,19 @@ import Testing
             var required: [String: Double] = [:]
             for c in conflicts { required[c["layer"] as? String ?? ""] = c["requiredClearance"] as? Double }
             for s in fx.segments {
+                // GB 50289 clearances are to the outer wall: centreline distance less half the width.
                 let d = Oracle.segmentPolygon(s.a, s.b, ring)
+                let width = Fixture.outerWidthM(s.layer), clear = max(0, d - width / 2)
                 if let c = byID[s.id] {
                     let got = c["distance"] as? Double ?? -1
                     #expect(abs(got - d) <= 1e-6, "pipe \(s.id): distance \(got) vs brute force \(d)")
-                    #expect(d == 0 || d < (c["requiredClearance"] as? Double ?? 0))
+                    #expect(c["outerWidth"] as? Double == width, "pipe \(s.id)")
+                    let gotClear = c["clearDistance"] as? Double ?? -1
+                    #expect(abs(gotClear - clear) <= 1e-6, "pipe \(s.id): clear distance \(gotClear) vs brute force \(clear)")
+                    #expect(clear == 0 || clear < (c["requiredClearance"] as? Double ?? 0))
                 } else {
-                    #expect(d > 0, "pipe \(s.id) crosses the dig but is not reported")
-                    if let req = required[s.layer] { #expect(d >= req, "pipe \(s.id) at \(d) m is inside \(req) m but not reported") }
+                    #expect(clear > 0, "pipe \(s.id) meets the dig at its wall but is not reported")
+                    if let req = required[s.layer] { #expect(clear >= req, "pipe \(s.id) wall at \(clear) m is inside \(req) m but not reported") }
                 }
             }
             let fail = try CLI.run(["check-dig", Oracle.wkt(ring), "--depth", "1.5", "--store", fx.store, "--fail-on-conflict"])
@@ -211,6 +216,7 @@ import Testing
         let r = try CLI.run(["check-dig", Oracle.wkt(ring), "--depth", "1.5", "--store", fx.store, "--map", svg, "--work-type", "valve pit"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Owners to notify"))
+        #expect(r.stdout.contains("clear_m") && r.stdout.contains("centreline_m"), "the table gives both distances")
         let check = try #require(SVGCheck.parse(svg), "well-formed SVG")
         #expect(check.text.contains("Legend"))
         #expect(check.text.contains("RQ gas"))
@@ -224,9 +230,16 @@ import Testing
             #expect(check.text.contains("#\(c["pipeID"] as? Int ?? -1)"), "conflict \(c["pipeID"] ?? "?") is labelled")
         }
         #expect(check.text.contains("Gas Co."), "labels name the owner")
+        // Labels give the clear distance to the wall, the figure the clearance is checked against.
+        for c in conflicts.prefix(14) {
+            let label = "clear \(String(format: "%.2f", c["clearDistance"] as? Double ?? -1)) m (needs"
+            #expect(check.text.contains(label), "conflict \(c["pipeID"] ?? "?"): \(label)")
+        }
         // GeoJSON output: the area plus one feature per conflict.
         let geo = try CLI.object(try CLI.run(["check-dig", Oracle.wkt(ring), "--depth", "1.5", "--store", fx.store, "--format", "geojson"]).stdout)
         #expect((geo["features"] as? [Any])?.count == conflicts.count + 1)
+        let props = (geo["features"] as? [[String: Any]] ?? []).compactMap { $0["properties"] as? [String: Any] }
+        #expect(props.filter { $0["kind"] as? String == "conflict" }.allSatisfy { $0["clearDistance"] is Double && $0["outerWidth"] is Double })
         // render dig writes the same kind of map.
         let svg2 = dir + "/render.svg"
         #expect(try CLI.run(["render", "dig", Oracle.wkt(ring), "--depth", "1.5", "--store", fx.store, "--out", svg2]).status == 0)

@@ -21,6 +21,15 @@ struct Fixture {
         ("TX", "DH", 6, 0.7, "Telecom Co.", "\"section\":\"DN100\""),
     ]
 
+    /// Outer width in metres of a layer's pipes: its section's DN (the model reads DN as the
+    /// outer diameter), what the dig check halves to measure to the outer wall.
+    static func outerWidthM(_ layer: String) -> Double {
+        guard let extra = layers.first(where: { $0.code == layer })?.extra,
+            let r = extra.range(of: #"DN[0-9]+"#, options: .regularExpression), let dn = Double(extra[r].dropFirst(2))
+        else { return 0 }
+        return dn / 1000
+    }
+
     var segments: [Seg] = []
     /// Directory holding segments.geojson and points.geojson.
     let dir: String

@@ -56,14 +56,18 @@ import Testing
             let got = Dictionary(uniqueKeysWithValues: report.conflicts.map { ($0.pipeID, $0) })
             for id in Set(got.keys).symmetricDifference(want.keys) {
                 let s = map.segment(id: id)!
-                let d = geosDistance(s, area)
+                let d = geosClearDistance(s, area)
                 let req = got[id]?.requiredClearance ?? want[id]!.1
-                #expect(abs(d - req) < 1e-9, "dig \(i) pipe \(id): distance \(d), required \(req)")
+                #expect(d > 0 && abs(d - req) < 1e-9, "dig \(i) pipe \(id): clear distance \(d), required \(req)")
             }
             for c in report.conflicts {
                 let s = map.segment(id: c.pipeID)!
                 checked += 1
                 #expect(abs(c.distance - geosDistance(s, area)) < 1e-7)
+                // Decided on the clear distance to the outer wall, not the centreline.
+                #expect(c.outerWidth == (s.outerWidthM ?? 0))
+                #expect(c.clearDistance == max(0, c.distance - c.outerWidth / 2))
+                #expect(abs(c.clearDistance - geosClearDistance(s, area)) < 1e-7)
                 #expect(c.requiredClearance == c.ruleClearance + (s.accuracy?.horizontalM ?? 0))
                 if c.distance == 0 {
                     let shallow = shallowestInside(s, area)
@@ -77,8 +81,8 @@ import Testing
                 let reaches = c.depth.map { depth + (s.accuracy?.verticalM ?? 0) >= $0 } ?? true
                 #expect(c.reachesPipe == reaches)
                 let critical = rules.isCritical(PipeProfile(s))
-                let want: Severity = critical ? .critical : (c.distance == 0 && reaches) ? .high
-                    : (c.distance > 0 && !reaches) ? .low : .medium
+                let want: Severity = critical ? .critical : (c.clearDistance == 0 && reaches) ? .high
+                    : (c.clearDistance > 0 && !reaches) ? .low : .medium
                 #expect(c.severity == want, "pipe \(s.id)")
             }
             // Owners: each conflict under exactly one notice, no owner twice.
@@ -92,6 +96,10 @@ import Testing
             }
             #expect(report.layers.flatMap(\.pipeIDs).count == report.conflicts.count)
             #expect(report.highestSeverity == report.conflicts.map(\.severity).max())
+            // Most severe first, then nearest wall, then id.
+            #expect(zip(report.conflicts, report.conflicts.dropFirst()).allSatisfy {
+                ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID)
+            })
             // JSON-ready.
             let json = try JSONEncoder().encode(report)
             #expect(try JSONDecoder().decode(DigReport.self, from: json) == report)
@@ -126,7 +134,7 @@ import Testing
             let diff = Set(a.conflicts.map(\.pipeID)).symmetricDifference(b.conflicts.map(\.pipeID))
             for id in diff {
                 let conflict = try #require((a.conflicts + b.conflicts).first { $0.pipeID == id })
-                #expect(abs(conflict.distance - conflict.requiredClearance) < 1e-6, "site \(i) pipe \(id) differs beyond round-off")
+                #expect(abs(conflict.clearDistance - conflict.requiredClearance) < 1e-6, "site \(i) pipe \(id) differs beyond round-off")
             }
         }
         #expect(found >= 8, "the WGS84 sites should hit pipes, else the comparison proves nothing")
@@ -203,6 +211,55 @@ import Testing
         #expect(widened.conflicts[0].requiredClearance == 2.5)
         #expect(try cable(northOf: 2.5, accuracy: 0.5).conflicts.isEmpty)
         #expect(near.owners == [OwnerNotice(owner: "State Grid Wenling", pipeIDs: [1], layers: [.power], highestSeverity: .medium)])
+    }
+
+    /// A pipe of `section` parallel to the 10 m square dig: its centreline `edge` metres north of
+    /// the north edge (south of the south edge when `south`), 1.0 m deep. Survey-sized coordinates
+    /// on binary fractions keep the kernel's distances within an ulp of the exact ones.
+    func parallel(_ id: Int64, _ layer: LayerCode, _ section: PipeSection, _ edge: Double, south: Bool = false) throws -> PipeSegment {
+        let y = south ? origin.y - edge : origin.y + 10 + edge
+        var s = PipeSegment(id: id, layer: layer, startPoint: PointNumber("A\(id)"), endPoint: PointNumber("B\(id)"),
+                            geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
+                            startDepth: 1, endDepth: 1, owner: layer == .water ? "Wenling Water" : "Wenling Drainage")
+        s.section = section
+        return s
+    }
+
+    func dig(_ pipes: [PipeSegment]) throws -> DigReport {
+        let e = try UtilityEngine(network: UtilityNetwork(segments: pipes))
+        return try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1.2))
+    }
+
+    /// GB 50289 clearances are clear distances to the outer wall. A DN1000 water main (excavation
+    /// clearance 1.5 m) whose centreline is 1.75 m from the dig has its wall 1.25 m away: too
+    /// close, though the centreline is beyond the clearance. A 2 m wide box culvert (drainage,
+    /// 2.0 m) 2.75 m out has its wall at 1.75 m, and is beyond the old search reach (2.0 m) too.
+    /// Walls exactly at the clearance comply; a culvert whose wall the dig reaches is crossed.
+    @Test func clearanceIsMeasuredToTheOuterWall() throws {
+        let main = PipeSection.circular(diameterMM: 1000), culvert = PipeSection.rectangular(widthMM: 2000, heightMM: 1500)
+        let near = try dig([try parallel(1, .water, main, 1.75)])
+        #expect(near.conflicts.count == 1, "wall 1.25 m from the dig, clearance 1.5 m")
+        if let c = near.conflicts.first {
+            #expect(abs(c.distance - 1.75) < 1e-12 && c.outerWidth == 1.0 && abs(c.clearDistance - 1.25) < 1e-12)
+            #expect(c.requiredClearance == 1.5 && c.severity == .medium)
+            #expect(c.reason.hasPrefix("the dig is within the clearance"))
+        }
+        #expect(try dig([try parallel(1, .water, main, 2.0)]).conflicts.isEmpty, "wall exactly 1.5 m away: compliant")
+        let box = try dig([try parallel(2, .drainage, culvert, 2.75)])
+        #expect(box.conflicts.map { ($0.clearDistance * 1e9).rounded() } == [1.75e9], "culvert wall 1.75 m away, clearance 2.0 m")
+        #expect(box.conflicts.first?.rule?.keys == ["drainage"])
+        #expect(try dig([try parallel(2, .drainage, culvert, 3.0)]).conflicts.isEmpty, "culvert wall exactly 2.0 m away: compliant")
+        // Centreline 0.75 m out, wall 0.25 m inside the dig: the dig crosses the culvert and reaches it.
+        let crossed = try dig([try parallel(2, .drainage, culvert, 0.75)])
+        let x = try #require(crossed.conflicts.first)
+        #expect(abs(x.distance - 0.75) < 1e-12 && x.clearDistance == 0 && x.severity == .high)
+        #expect(x.reason.hasPrefix("the dig crosses the pipe"))
+        // Sorted by clear distance, not centreline: the culvert (centreline 2.25 m, wall 1.25 m)
+        // before a DN250 main (centreline 1.5 m, wall 1.375 m), both medium.
+        let both = try dig([try parallel(3, .water, .circular(diameterMM: 250), 1.5, south: true), try parallel(2, .drainage, culvert, 2.25)])
+        #expect(both.conflicts.map(\.pipeID) == [2, 3])
+        #expect(both.conflicts.map { ($0.clearDistance * 1e9).rounded() } == [1.25e9, 1.375e9])
+        #expect(both.conflicts.map { ($0.distance * 1e9).rounded() } == [2.25e9, 1.5e9])
     }
 
     @Test func unruledPipesGetTheLargestExcavationClearance() throws {

@@ -26,8 +26,12 @@ import Testing
         // crossed (distance 0) and critical.
         let gasConflicts = report.conflicts.filter { $0.layer == .gas }
         #expect(!gasConflicts.isEmpty)
-        #expect(gasConflicts.contains { $0.distance == 0 && $0.severity == .critical })
+        #expect(gasConflicts.contains { $0.distance == 0 && $0.clearDistance == 0 && $0.severity == .critical })
         #expect(report.highestSeverity == .critical)
+        // Every conflict as brute force finds it, measured to the pipe's outer wall (GEOS, in the map CRS).
+        let pitInMap = try Transformer(from: "EPSG:4326", to: network.crs).transform(Geometry.polygon(pit))
+        let mismatches = digBruteForceMismatches(report, network, engine.rules, pitInMap)
+        #expect(mismatches.isEmpty, "\(mismatches)")
 
         let gas = try engine.nearest(to: .point(Point(121.40621, 28.36891)), crs: "EPSG:4326", k: 1,
                                      filter: PipeFilter(layers: [.gas]))

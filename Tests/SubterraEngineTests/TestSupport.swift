@@ -116,9 +116,15 @@ func expectConsistent(_ h: PipeHit, _ query: Geometry, _ map: UtilityNetwork, so
             sourceLocation: sourceLocation)
 }
 
-/// The dig check by brute force: every pipe of `map`, GEOS distance to the area, the rule's
-/// clearance (or the map's largest one for unruled pipes) widened by accuracy. Pipe id →
-/// (distance, required clearance) for the pipes that should be reported.
+/// Clear distance from `area` to the outer wall of `s` by GEOS: the distance to the centreline less
+/// half the surveyed outer width (0 without a section), clamped at 0. What GB 50289 measures.
+func geosClearDistance(_ s: PipeSegment, _ area: Geometry) -> Double {
+    max(0, geosDistance(s, area) - (s.outerWidthM ?? 0) / 2)
+}
+
+/// The dig check by brute force: every pipe of `map`, GEOS clear distance to the area (to the
+/// pipe's outer wall), the rule's clearance (or the map's largest one for unruled pipes) widened
+/// by accuracy. Pipe id → (clear distance, required clearance) for the pipes that should be reported.
 func bruteForceDig(
     _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, planned: PipeProfile? = nil, workType: String? = nil
 ) -> [Int64: (Double, Double)] {
@@ -129,7 +135,7 @@ func bruteForceDig(
     let fallback = profiles.map { rule($0)?.distance ?? 0 }.max() ?? 0
     var out: [Int64: (Double, Double)] = [:]
     for (s, p) in zip(map.segments, profiles) {
-        let d = geosDistance(s, area)
+        let d = geosClearDistance(s, area)
         let rule = rule(p)?.distance ?? fallback
         let required = rule + (s.accuracy?.horizontalM ?? 0)
         if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
@@ -138,7 +144,8 @@ func bruteForceDig(
 }
 
 /// Pipes where a dig report and brute force disagree (in the set beyond pipes within rounding of
-/// the limit, or in the required clearance), each as `"pipe 12: reported, oracle distance 1.3 m, required 1.5 m"`; empty when they agree.
+/// the limit, in the required clearance, or in the reported clear distance or outer width), each as
+/// `"pipe 12: reported, oracle clear distance 1.3 m, required 1.5 m"`; empty when they agree.
 /// `area` must be in the map CRS: for a site given in another CRS, the test converts it with PROJ.
 func digBruteForceMismatches(
     _ report: DigReport, _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, workType: String? = nil
@@ -149,10 +156,15 @@ func digBruteForceMismatches(
     for id in Set(got.keys).symmetricDifference(want.keys).sorted() {
         guard let s = map.segment(id: id) else { out.append("pipe \(id): reported but not in the map"); continue }
         let req = got[id] ?? want[id]!.1
-        let d = geosDistance(s, area)
-        if abs(d - req) >= 1e-9 {
-            out.append("pipe \(id): \(got[id] == nil ? "missed" : "reported"), oracle distance \(d) m, required \(req) m")
+        let d = geosClearDistance(s, area)
+        if d == 0 || abs(d - req) >= 1e-9 {
+            out.append("pipe \(id): \(got[id] == nil ? "missed" : "reported"), oracle clear distance \(d) m, required \(req) m")
         }
+    }
+    for c in report.conflicts {
+        guard let s = map.segment(id: c.pipeID), let w = want[c.pipeID] else { continue }
+        if c.outerWidth != (s.outerWidthM ?? 0) { out.append("pipe \(c.pipeID): outer width \(c.outerWidth) m, record \(s.outerWidthM ?? 0) m") }
+        if abs(c.clearDistance - w.0) >= 1e-7 { out.append("pipe \(c.pipeID): clear distance \(c.clearDistance) m, oracle \(w.0) m") }
     }
     for (id, required) in got.sorted(by: { $0.key < $1.key }) {
         if let w = want[id], abs(w.1 - required) > 1e-12 {

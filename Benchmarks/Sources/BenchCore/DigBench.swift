@@ -12,8 +12,12 @@ public struct DigClearanceTable: Sendable {
     /// What a pipe no table covers gets: the largest excavation clearance of any profile present
     /// (the engine's fallback).
     public var fallback: Double
-    /// Largest horizontal accuracy of any pipe; `fallback + maxAccuracy` is the search radius.
+    /// Largest horizontal accuracy of any pipe.
     public var maxAccuracy: Double
+    /// Largest half outer width of any pipe: clearances are to the outer wall, so a pipe's
+    /// centreline may be this much farther out and still conflict. `fallback + maxAccuracy +
+    /// maxHalfWidth` is the search radius, as the engine's.
+    public var maxHalfWidth: Double
 
     /// The key naming pipes without a horizontal rule.
     public static let uncovered = "(no table: largest clearance)"
@@ -24,13 +28,15 @@ public struct DigClearanceTable: Sendable {
     /// - Complexity: O(n) dictionary reads plus O(distinct profiles) rule lookups.
     public init(segments: [PipeSegment], rules: ClearanceRules) {
         var profiles = Set<PipeProfile>()
-        var maxAcc = 0.0
+        var maxAcc = 0.0, maxHalf = 0.0
         for s in segments {
             profiles.insert(PipeProfile(s))
             maxAcc = max(maxAcc, s.accuracy?.horizontalM ?? 0)
+            maxHalf = max(maxHalf, Self.halfWidth(s))
         }
         fallback = profiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
         maxAccuracy = maxAcc
+        maxHalfWidth = maxHalf
         clearance = [:]
         keyOfProfile = [:]
         for p in profiles.sorted(by: { "\($0)" < "\($1)" }) {
@@ -47,16 +53,25 @@ public struct DigClearanceTable: Sendable {
     /// The rule key of a segment's profile.
     public func key(_ s: PipeSegment) -> String { keyOfProfile[PipeProfile(s)] ?? Self.uncovered }
 
-    /// Required clearance of a pipe: rule + horizontal accuracy (what a dig must stay outside of).
+    /// Required clearance of a pipe: rule + horizontal accuracy, a clear distance from the dig to
+    /// the pipe's outer wall (what a dig must keep the wall outside of; the engine's `requiredClearance`).
     public func required(_ s: PipeSegment) -> Double {
         (clearance[key(s)] ?? fallback) + (s.accuracy?.horizontalM ?? 0)
     }
+
+    /// Half the pipe's outer width, metres; 0 when no section was surveyed (the engine's rule).
+    public static func halfWidth(_ s: PipeSegment) -> Double { (s.outerWidthM ?? 0) / 2 }
+
+    /// Clear distance from a dig to the pipe's outer wall given the centreline distance `d`:
+    /// what `required(_:)` is compared with.
+    public static func clearDistance(_ s: PipeSegment, centreline d: Double) -> Double { max(0, d - halfWidth(s)) }
 }
 
-/// The PostGIS peer of the dig check: the same segments with their attributes in a table with a
-/// GiST index, the same clearances in a joined table, and one prepared statement answering a
-/// dig site as `UtilityEngine.digCheck` does (distance 0, or closer than the required clearance
-/// by more than 1 nm).
+/// The PostGIS peer of the dig check: the same segments with their attributes (and half outer
+/// widths) in a table with a GiST index, the same clearances in a joined table, and one prepared
+/// statement answering a dig site as `UtilityEngine.digCheck` does: measured to the outer wall
+/// (centreline distance less half width), a conflict at clear distance 0 or closer than the
+/// required clearance by more than 1 nm.
 public final class PostGISDigPeer {
     public let db: PostgresConnection
     public let reach: Double
@@ -67,16 +82,18 @@ public final class PostGISDigPeer {
     public private(set) var relationBytes: Int? = nil, indexBytes: Int? = nil
 
     /// The statement every dig site runs: `$1` the site (EWKT), `$2` the search radius (largest
-    /// clearance + largest accuracy, as the engine's). The lateral subquery with `OFFSET 0` keeps
-    /// the planner from inlining `ST_Distance` into each place `d` is used (computing it up to
-    /// three times per row).
+    /// clearance + largest accuracy + largest half width, as the engine's). The lateral subquery
+    /// with `OFFSET 0` keeps the planner from inlining `ST_Distance` into each place `d` is used
+    /// (computing it up to three times per row). Columns 0–2: id, centreline distance, clear
+    /// distance to the outer wall.
     public static let digSQL = """
-        SELECT p.id, q.d, p.layer, p.owner, p.depth_m, c.clearance_m + p.accuracy_m AS required_m
+        SELECT p.id, q.d, GREATEST(q.d - p.half_width_m, 0) AS clear_m, p.layer, p.owner, p.depth_m,
+          c.clearance_m + p.accuracy_m AS required_m
         FROM pipes p
         JOIN clearance c ON c.rule_key = p.rule_key
         CROSS JOIN LATERAL (SELECT ST_Distance(p.geom, $1::geometry) AS d OFFSET 0) q
         WHERE ST_DWithin(p.geom, $1::geometry, $2::float8)
-          AND (q.d = 0 OR q.d < c.clearance_m + p.accuracy_m - 1e-9)
+          AND (q.d - p.half_width_m <= 0 OR q.d - p.half_width_m < c.clearance_m + p.accuracy_m - 1e-9)
         """
 
     /// Connects, (re)creates the tables, loads `segments` with COPY, indexes and analyzes, and
@@ -84,14 +101,15 @@ public final class PostGISDigPeer {
     public init(conninfo: String, segments: [PipeSegment], table: DigClearanceTable,
                 log: (String) -> Void) throws(PostgresError) {
         db = try PostgresConnection(conninfo)
-        reach = table.fallback + table.maxAccuracy
+        reach = table.fallback + table.maxAccuracy + table.maxHalfWidth
         try db.exec("SET client_min_messages = warning")
         try db.exec("CREATE EXTENSION IF NOT EXISTS postgis")
         try db.exec("DROP TABLE IF EXISTS pipes; DROP TABLE IF EXISTS clearance")
         try db.exec("CREATE TABLE clearance (rule_key text PRIMARY KEY, clearance_m float8 NOT NULL)")
         try db.exec("""
             CREATE TABLE pipes (id bigint NOT NULL, layer text NOT NULL, owner text, pressure_mpa float8,
-              depth_m float8, diameter_mm float8, accuracy_m float8 NOT NULL, rule_key text NOT NULL,
+              depth_m float8, diameter_mm float8, accuracy_m float8 NOT NULL, half_width_m float8 NOT NULL,
+              rule_key text NOT NULL,
               geom geometry(LineString, 4549) NOT NULL)
             """)
         try db.copyIn("COPY clearance (rule_key, clearance_m) FROM STDIN") { buf in
@@ -103,7 +121,9 @@ public final class PostGISDigPeer {
         }
         let t0 = nowNanos()
         var i = 0
-        try db.copyIn("COPY pipes (id, layer, owner, pressure_mpa, depth_m, diameter_mm, accuracy_m, rule_key, geom) FROM STDIN") { buf in
+        try db.copyIn(
+            "COPY pipes (id, layer, owner, pressure_mpa, depth_m, diameter_mm, accuracy_m, half_width_m, rule_key, geom) FROM STDIN"
+        ) { buf in
             var rows = 0
             while i < segments.count && rows < 2000 {
                 let s = segments[i]
@@ -117,6 +137,8 @@ public final class PostGISDigPeer {
                 Self.field(depth.map { "\($0)" }, &buf, tab: true)
                 Self.field(PipeProfile(s).diameterMM.map { "\($0)" }, &buf, tab: true)
                 buf.append(contentsOf: "\(s.accuracy?.horizontalM ?? 0)\t".utf8)
+                // Shortest round-trip text: the server holds the very double the engine subtracts.
+                buf.append(contentsOf: "\(DigClearanceTable.halfWidth(s))\t".utf8)
                 Self.field(table.key(s), &buf, tab: true)
                 buf.append(contentsOf: "SRID=4549;LINESTRING(".utf8)
                 for (j, p) in s.geometry.points.enumerated() {
@@ -157,14 +179,16 @@ public final class PostGISDigPeer {
         return try db.rows(sql).compactMap { $0.first ?? nil }.joined(separator: "\n")
     }
 
-    /// The pipes `site` conflicts with, id and exact distance (rows in server order): one round
-    /// trip of the prepared statement, the text result parsed. O(log n + conflicts) on the server.
+    /// The pipes `site` conflicts with, id, exact centreline distance and clear distance to the
+    /// wall (rows in server order): one round trip of the prepared statement, the text result
+    /// parsed. O(log n + conflicts) on the server.
     @inline(__always)
     public func digCheck(ewkt: String, reachText: String, into out: inout [DigHit]) throws(PostgresError) {
         out.removeAll(keepingCapacity: true)
         try db.execPrepared("dig", [ewkt, reachText]) { r in
             for row in 0..<PGResult.rows(r) {
-                out.append(DigHit(id: PGResult.int64(r, row, 0), distance: PGResult.double(r, row, 1)))
+                out.append(DigHit(
+                    id: PGResult.int64(r, row, 0), distance: PGResult.double(r, row, 1), clearDistance: PGResult.double(r, row, 2)))
             }
         }
     }
@@ -186,6 +210,11 @@ public final class PostGISDigPeer {
         }
         if tab { buf.append(UInt8(ascii: "\t")) }
     }
+}
+
+extension DigHit {
+    /// A conflict of an engine report as a hit.
+    public init(_ c: DigConflict) { self.init(id: c.pipeID, distance: c.distance, clearDistance: c.clearDistance) }
 }
 
 /// The `digcheck` workload at one size: a generated district (full attributes), a Subterra
@@ -249,9 +278,9 @@ public struct DigCheckBench {
             + "\(sites.count) sites")
     }
 
-    /// The engine's answer for site `i` as (id, distance) pairs. O(log n + conflicts).
+    /// The engine's answer for site `i` as (id, distance, clear distance) hits. O(log n + conflicts).
     public func engineHits(_ i: Int) throws -> [DigHit] {
-        try engine.digCheck(requests[i]).conflicts.map { DigHit(id: $0.pipeID, distance: $0.distance) }
+        try engine.digCheck(requests[i]).conflicts.map(DigHit.init)
     }
 
     /// Checks `postgis` against the engine on every site (the gate runs before any timing).

@@ -73,13 +73,23 @@ public enum DigSiteGenerator {
     @inline(__always) static func mm(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 }
 
-/// One pipe in a dig-check answer: its id and exact distance to the site, metres.
+/// One pipe in a dig-check answer: its id, exact distance from the site to its centreline and
+/// clear distance to its outer wall, metres.
 public struct DigHit: Sendable, Hashable {
     public var id: Int64
+    /// To the centreline: what both peers compute with their own kernels, so compared between them.
     public var distance: Double
-    public init(id: Int64, distance: Double) {
+    /// To the outer wall, `max(0, distance − half width)`: what the clearance is checked against.
+    public var clearDistance: Double
+    public init(id: Int64, distance: Double, clearDistance: Double) {
         self.id = id
         self.distance = distance
+        self.clearDistance = clearDistance
+    }
+
+    /// A pipe of no surveyed width: its wall is its centreline.
+    public init(id: Int64, distance: Double) {
+        self.init(id: id, distance: distance, clearDistance: distance)
     }
 }
 
@@ -87,41 +97,47 @@ public struct DigHit: Sendable, Hashable {
 public enum DigAnswerComparison {
     /// Nil when `reference` and `other` name the same pipes, or a sentence saying how they differ.
     ///
-    /// Pipes in both must report distances equal within `distancesAgree` (1e-9 relative, 1 m
-    /// floor). A pipe in only one answer is forgiven only when it is a genuine tie: its exact
-    /// distance equals its required clearance within that tolerance, where "too close" can be
-    /// decided either way by the last bit of two different (correct) distance formulas. A pipe at
-    /// distance 0 is never a tie (both sides must report a crossing). Duplicate ids are an error.
-    /// `required(id)` is the clearance (rule + accuracy) the pipe is held to; nil means unknown,
-    /// which is never forgiven.
+    /// Pipes in both must report centreline distances equal within `distancesAgree` (1e-9
+    /// relative, 1 m floor). A pipe in only one answer is forgiven only when it is a genuine tie:
+    /// its clear distance to the outer wall equals its required clearance within that tolerance,
+    /// where "too close" can be decided either way by the last bit of two different (correct)
+    /// distance formulas. A pipe at clear distance 0 is never a tie (both sides must report a dig
+    /// reaching its wall). Duplicate ids are an error. `required(id)` is the clearance (rule +
+    /// accuracy, to the wall) the pipe is held to; nil means unknown, which is never forgiven.
     /// - Complexity: O((a + b) log(a + b)).
     public static func difference(
         reference: [DigHit], other: [DigHit], referenceName: String = "subterra", otherName: String = "postgis",
         required: (Int64) -> Double?
     ) -> String? {
-        var a = [Int64: Double](), b = [Int64: Double]()
+        var a = [Int64: DigHit](), b = [Int64: DigHit]()
         for h in reference {
-            if a.updateValue(h.distance, forKey: h.id) != nil { return "\(referenceName) reports pipe \(h.id) twice" }
+            if a.updateValue(h, forKey: h.id) != nil { return "\(referenceName) reports pipe \(h.id) twice" }
         }
         for h in other {
-            if b.updateValue(h.distance, forKey: h.id) != nil { return "\(otherName) reports pipe \(h.id) twice" }
+            if b.updateValue(h, forKey: h.id) != nil { return "\(otherName) reports pipe \(h.id) twice" }
         }
-        for (id, da) in a.sorted(by: { $0.key < $1.key }) {
-            guard let db = b[id] else { continue }
-            if !distancesAgree(da, db) {
-                return "pipe \(id): distance \(da) (\(referenceName)) vs \(db) (\(otherName))"
+        for (id, ha) in a.sorted(by: { $0.key < $1.key }) {
+            guard let hb = b[id] else { continue }
+            if !distancesAgree(ha.distance, hb.distance) {
+                return "pipe \(id): distance \(ha.distance) (\(referenceName)) vs \(hb.distance) (\(otherName))"
+            }
+            // Within the centreline distances' own tolerance: the clamp and half width add at most an
+            // ulp, so a wider gap means the peers hold a pipe to different widths.
+            if abs(ha.clearDistance - hb.clearDistance) > 1e-9 * max(1, ha.distance, hb.distance) {
+                return "pipe \(id): clear distance \(ha.clearDistance) (\(referenceName)) vs \(hb.clearDistance) (\(otherName))"
             }
         }
         let only = Set(a.keys).symmetricDifference(b.keys).sorted()
         for id in only {
             let inA = a[id] != nil
-            let d = a[id] ?? b[id]!
+            let h = a[id] ?? b[id]!
             let who = inA ? referenceName : otherName
+            let at = "pipe \(id) at \(h.distance) m (wall \(h.clearDistance) m)"
             guard let req = required(id) else {
-                return "pipe \(id) at \(d) m is only in \(who)'s answer and has no known clearance"
+                return "\(at) is only in \(who)'s answer and has no known clearance"
             }
-            if d > 0 && distancesAgree(d, req) { continue }
-            return "pipe \(id) at \(d) m (required clearance \(req) m) is only in \(who)'s answer"
+            if h.clearDistance > 0 && distancesAgree(h.clearDistance, req) { continue }
+            return "\(at) (required clearance \(req) m) is only in \(who)'s answer"
         }
         return nil
     }

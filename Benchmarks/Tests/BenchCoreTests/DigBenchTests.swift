@@ -93,6 +93,23 @@ import Testing
         #expect(DigAnswerComparison.difference(reference: [h(9, 1)], other: [], required: req) != nil)
     }
 
+    /// Measured to the wall: a pipe only one side reports is a tie when its clear distance (not its
+    /// centreline distance) is at the clearance, and a dig reaching the wall is never a tie.
+    @Test func tiesAreJudgedAtTheWall() throws {
+        // Pipe 2 (required 2.0): centreline 2.5 m, half width 0.5 m, wall exactly at 2.0 m.
+        #expect(DigAnswerComparison.difference(reference: [DigHit(id: 2, distance: 2.5, clearDistance: 2.0)], other: [], required: req) == nil)
+        // Centreline at the clearance but the wall 0.3 m inside it: a real conflict.
+        let inside = try #require(DigAnswerComparison.difference(
+            reference: [], other: [DigHit(id: 2, distance: 2.0, clearDistance: 1.7)], required: req))
+        #expect(inside.contains("pipe 2") && inside.contains("wall 1.7"))
+        // Wall reached, centreline 0.5 m out (zero clearance even): never a tie.
+        #expect(DigAnswerComparison.difference(reference: [DigHit(id: 3, distance: 0.5, clearDistance: 0)], other: [], required: { _ in 0 }) != nil)
+        // Same centreline distance, different widths: the peers disagree.
+        let widths = try #require(DigAnswerComparison.difference(
+            reference: [DigHit(id: 1, distance: 1.2, clearDistance: 0.7)], other: [DigHit(id: 1, distance: 1.2, clearDistance: 1.2)], required: req))
+        #expect(widths.contains("clear distance 0.7"))
+    }
+
     @Test func differentDistancesAndDuplicatesFail() throws {
         let far = try #require(DigAnswerComparison.difference(reference: [h(2, 1.2)], other: [h(2, 1.3)], required: req))
         #expect(far.contains("pipe 2: distance 1.2"))
@@ -104,12 +121,13 @@ import Testing
 @Suite struct DigCheckOracleTests {
     /// The workload's engine answers and the PostGIS peer's clearance table against brute force:
     /// every segment of a small generated district, exact segment–polygon distance over each
-    /// polyline piece, conflict when at distance 0 or closer than the table's required clearance
-    /// by more than 1 nm. The same comparison the gate applies to PostGIS must find no difference.
+    /// polyline piece less half the outer width (GB 50289 measures to the wall), conflict when at
+    /// clear distance 0 or closer than the table's required clearance by more than 1 nm. The same
+    /// comparison the gate applies to PostGIS must find no difference.
     @Test func engineAndClearanceTableMatchBruteForce() throws {
         let bench = try DigCheckBench(size: 3000, seed: 11, siteCount: 150, log: { _ in })
         let segs = bench.district.network.segments
-        var conflicts = 0
+        var conflicts = 0, wallOnly = 0
         for (i, site) in bench.sites.enumerated() {
             let report = try bench.engine.digCheck(bench.requests[i])
             // The table's clearance is the engine's, pipe by pipe.
@@ -124,19 +142,27 @@ import Testing
                 for k in 1..<pts.count {
                     d = min(d, segmentPolygonDistance(pts[k - 1].x, pts[k - 1].y, pts[k].x, pts[k].y, ring: site.ring))
                 }
-                if d == 0 || d < bench.table.required(s) - 1e-9 { brute.append(DigHit(id: s.id, distance: d)) }
+                let clear = max(0, d - (s.outerWidthM ?? 0) / 2)
+                #expect(clear == DigClearanceTable.clearDistance(s, centreline: d))
+                if clear == 0 || clear < bench.table.required(s) - 1e-9 {
+                    brute.append(DigHit(id: s.id, distance: d, clearDistance: clear))
+                    if d >= bench.table.required(s) { wallOnly += 1 }
+                }
             }
-            let ours = report.conflicts.map { DigHit(id: $0.pipeID, distance: $0.distance) }
+            let ours = report.conflicts.map(DigHit.init)
             conflicts += ours.count
             let why = DigAnswerComparison.difference(
                 reference: ours, other: brute, otherName: "brute force",
                 required: { id in bench.engine.segment(id: id).map(bench.table.required) })
             #expect(why == nil, "site \(i) \(site.ewkt): \(why ?? "")")
         }
-        // The sites are on streets, so the check is not vacuous.
+        // The sites are on streets, so the check is not vacuous; and some pipes conflict only
+        // because their wall, not their centreline, is inside the clearance.
         #expect(conflicts >= bench.sites.count)
-        // The search radius covers every clearance.
+        #expect(wallOnly > 0, "no conflict depends on the pipe's width: the wall rule is untested")
+        // The search radius covers every clearance and the widest pipe.
         #expect(bench.table.fallback == bench.table.clearance.values.max())
+        #expect(bench.table.maxHalfWidth == segs.map { ($0.outerWidthM ?? 0) / 2 }.max())
     }
 
     @Test func copyFieldsAreEscaped() {

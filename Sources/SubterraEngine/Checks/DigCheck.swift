@@ -51,6 +51,12 @@ public struct DigRequest: Hashable, Sendable {
 }
 
 /// One pipe a dig touches or comes too close to.
+///
+/// GB 50289 clearances are clear distances to the pipe's outer wall, so the decision uses
+/// ``clearDistance`` (centreline distance less half the outer width), not the centreline
+/// ``distance``: a DN1000 main or a 2 m culvert is half its width nearer the dig than its
+/// centreline. A pipe with no surveyed section counts as having no width (its wall is taken at
+/// its centreline), which is all the survey allows.
 public struct DigConflict: Hashable, Sendable, Codable {
     public var pipeID: Int64
     public var layer: LayerCode
@@ -60,9 +66,18 @@ public struct DigConflict: Hashable, Sendable, Codable {
     public var section: String?
     public var gasPressureMPa: Double?
     public var voltageKV: Double?
-    /// Exact horizontal distance from the dig area to the pipe centreline, metres (0: inside/crossing).
+    /// Exact horizontal distance from the dig area to the pipe **centreline**, metres
+    /// (0: the centreline is inside or crosses the area). Given for reference and mapping; the
+    /// clearance is checked against ``clearDistance``.
     public var distance: Double
-    /// The point of the pipe nearest the dig (the shallowest one inside it when it crosses).
+    /// Horizontal clear distance from the dig area to the pipe's outer wall, metres; the figure
+    /// the clearance is checked against: `max(0, distance − outerWidth / 2)` (0: the dig reaches
+    /// the wall, crossing the pipe).
+    public var clearDistance: Double
+    /// Outer width of the pipe (diameter, or box width), metres; 0 when no section was surveyed.
+    public var outerWidth: Double
+    /// The point of the pipe centreline nearest the dig (the shallowest one inside it when the
+    /// centreline crosses).
     public var closestPoint: PlanPoint
     /// Depth of the pipe top there; nil when not surveyed.
     public var depth: Double?
@@ -78,8 +93,9 @@ public struct DigConflict: Hashable, Sendable, Codable {
     public var rule: ClearanceRule?
     /// Survey's horizontal positional accuracy, metres, added to the clearance.
     public var accuracy: Double
-    /// `ruleClearance + accuracy`: the pipe is too close when `distance < requiredClearance`
-    /// (by more than ``UtilityEngine/clearanceTolerance``).
+    /// `ruleClearance + accuracy`, a clear distance to the pipe's outer wall: the pipe is too close
+    /// when `clearDistance < requiredClearance` (by more than ``UtilityEngine/clearanceTolerance``)
+    /// or `clearDistance` is 0.
     public var requiredClearance: Double
     public var severity: Severity
     /// Why this severity, in words.
@@ -112,7 +128,7 @@ public struct DigReport: Hashable, Sendable, Codable {
     public var areaBounds: [Double]
     public var mapCRS: String
     public var rules: String
-    /// Every affected pipe, most severe first, then nearest, then by id.
+    /// Every affected pipe, most severe first, then nearest by ``DigConflict/clearDistance``, then by id.
     public var conflicts: [DigConflict]
     public var layers: [DigLayerSummary]
     public var owners: [OwnerNotice]
@@ -129,9 +145,9 @@ extension UtilityEngine {
     /// whatever the rounding.
     public static let clearanceTolerance = 1e-9
 
-    /// Every pipe an excavation touches or comes too close to, with distance, depth at the
-    /// closest point, whether the dig reaches it, the clearance that applies, a severity, and
-    /// the owners to notify.
+    /// Every pipe an excavation touches or comes too close to, with its clear distance to the pipe's
+    /// outer wall (and the centreline distance), depth at the closest point, whether the dig reaches
+    /// it, the clearance that applies, a severity, and the owners to notify.
     ///
     /// Rules, in order:
     /// - **Clearance**: from ``ClearanceRules/horizontal(_:_:)`` against `plannedUtility` when the
@@ -139,15 +155,20 @@ extension UtilityEngine {
     ///   (a city's per-work-type values when its rule file has them); a pipe no table covers (e.g. gas
     ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
     ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
-    /// - **Too close** means `distance < requiredClearance − 1 nm` (``clearanceTolerance``); a pipe
-    ///   exactly at the widened clearance is compliant (GB 50289 clearances are minimums, so equal
-    ///   satisfies them), also when the kernel's last-ulp rounding lands just below it.
-    ///   A pipe at distance 0 (crossing or inside the area) is always reported.
+    /// - **Clear distance**: GB 50289 clearances are clear distances to the pipe's outer wall, so
+    ///   each pipe is measured as `clearDistance = max(0, distance − outerWidth / 2)`, the exact
+    ///   centreline distance less half the surveyed outer width (0 when no section was surveyed:
+    ///   the wall is then taken at the centreline).
+    /// - **Too close** means `clearDistance < requiredClearance − 1 nm` (``clearanceTolerance``); a
+    ///   pipe whose wall is exactly at the widened clearance is compliant (GB 50289 clearances are
+    ///   minimums, so equal satisfies them), also when the kernel's last-ulp rounding lands just
+    ///   below it. A pipe at clear distance 0 (the dig reaches its wall) is always reported.
     /// - **Reaches**: `plannedDepth + verticalAccuracy >= depth of the pipe top`; unknown depth
     ///   counts as reached.
     /// - **Severity**: critical for critical pipes (``ClearanceRules/isCritical(_:)``: gas at or above
     ///   sub-high B, power at or above 10 kV by default); else high when the dig crosses the pipe
-    ///   and reaches it, medium when it only does one of the two, low when it is near but stays above.
+    ///   (clear distance 0) and reaches it, medium when it only does one of the two, low when it is
+    ///   near but stays above.
     ///
     /// ```swift
     /// let site = Geometry.polygon(try Polygon(exterior: LinearRing(lonLatCorners)))
@@ -155,7 +176,8 @@ extension UtilityEngine {
     ///                                             workType: "water service connection"))
     /// for notice in report.owners { print(notice.owner, notice.pipeIDs, notice.highestSeverity) }
     /// ```
-    /// - Complexity: O(log n + c·v) for c pipes in the area grown by the largest clearance.
+    /// - Complexity: O(log n + c·v) for c pipes in the area grown by the largest clearance, the
+    ///   largest accuracy and the largest half width.
     /// - Parameter filter: which pipes to consider (default all), e.g. one operator's network.
     public func digCheck(_ request: DigRequest, filter: PipeFilter = .all) throws(EngineError) -> DigReport {
         let at = "digCheck"
@@ -166,7 +188,9 @@ extension UtilityEngine {
         let snap = snapshot
         let workType = rules.excavationWorkType(matching: request.workType)
         let fallback = maxExcavationClearance(snap, request.plannedUtility, workType: workType)
-        let reach = fallback + snap.maxAccuracy
+        // Measured to the wall, so a wide pipe's centreline may lie up to its half width beyond
+        // the clearance and still conflict: the search reaches that much farther.
+        let reach = fallback + snap.maxAccuracy + snap.maxHalfWidth
         var conflicts: [DigConflict] = []
         scan(snap, q, within: reach, filter) { r, c in
             let profile = snap.profile(r)
@@ -175,21 +199,24 @@ extension UtilityEngine {
             let ruleClearance = rule?.distance ?? fallback
             let acc = snap.accuracy(r)
             let required = ruleClearance + acc
-            guard c.distance == 0 || c.distance < required - Self.clearanceTolerance else { return }
+            let outerWidth = snap.width(r)
+            let clearDistance = max(0, c.distance - outerWidth / 2)
+            guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else { return }
             let s = snap.record(r)
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
             let (severity, reason) = Self.severity(
-                critical: rules.isCritical(profile), touches: c.distance == 0, reaches: reaches,
+                critical: rules.isCritical(profile), touches: clearDistance == 0, reaches: reaches,
                 depthKnown: c.depth != nil)
             conflicts.append(DigConflict(
                 pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
                 gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV, distance: c.distance,
+                clearDistance: clearDistance, outerWidth: outerWidth,
                 closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
                 ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
                 severity: severity, reason: reason))
         }
-        conflicts.sort { ($1.severity, $0.distance, $0.pipeID) < ($0.severity, $1.distance, $1.pipeID) }
+        conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
         return DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,

@@ -350,7 +350,8 @@ public struct ClearanceRules: Sendable, Hashable {
         s.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// How far an excavation must keep from a pipe, first match wins:
+    /// How far an excavation must keep from a pipe's outer wall (a clear distance, as GB 50289's
+    /// clearances are; ``UtilityEngine/digCheck(_:filter:)`` measures to the wall), first match wins:
     /// 1. when `workType` names one of ``excavationWorkTypes``, its entry for the pipe's
     ///    horizontal key, else its `"*"` entry;
     /// 2. the file's `excavation.rows` entry for the pipe's horizontal key;

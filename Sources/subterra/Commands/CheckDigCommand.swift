@@ -39,9 +39,11 @@ struct CheckDigCommand: ParsableCommand {
         commandName: "check-dig",
         abstract: "Check an excavation area and depth against every pipe: conflicts, clearances (GB 50289), owners to notify.",
         discussion: """
-            A pipe conflicts when its exact plan distance to the area is below the required clearance (widened by the \
-            survey's positional accuracy) or 0 (crossing or inside). Each conflict carries layer, owner, distance, depth at \
-            the closest point, whether the dig reaches it, the rule and a severity.
+            A pipe conflicts when its clear distance to the area, measured to the pipe's outer wall as GB 50289 does (the \
+            exact plan distance to the centreline less half the surveyed outer width; no width when no section was \
+            surveyed), is below the required clearance (widened by the survey's positional accuracy) or 0 (the dig reaches \
+            the wall). Each conflict carries layer, owner, clear and centreline distances, outer width, depth at the \
+            closest point, whether the dig reaches it, the rule and a severity.
 
             Examples:
               subterra check-dig 'POLYGON ((637850 3140128, 637854 3140128, 637854 3140132, 637850 3140132, 637850 3140128))' --depth 1.5 --store Datasets/sample
@@ -87,18 +89,18 @@ enum DigOutput {
         out.append("  depth       \(Fmt.m(r.plannedDepth)) m")
         out.append("  rules       \(r.rules)")
         if r.conflicts.isEmpty {
-            out.append("  result      CLEAR: no pipe within its required clearance")
+            out.append("  result      CLEAR: no pipe wall within its required clearance")
             return out.joined(separator: "\n")
         }
         out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \(r.highestSeverity!.rawValue.uppercased())")
         out.append("")
         var t = TextTable(
-            ["#", "severity", "id", "layer", "owner", "section", "distance_m", "required_m", "depth_m", "reaches", "rule"],
-            numeric: [0, 2, 6, 7, 8])
+            ["#", "severity", "id", "layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"],
+            numeric: [0, 2, 6, 7, 8, 9])
         for (i, c) in r.conflicts.enumerated() {
             t.add([
                 String(i + 1), c.severity.rawValue, String(c.pipeID), c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
-                c.owner ?? "-", c.section ?? "-", Fmt.m(c.distance), Fmt.m(c.requiredClearance), Fmt.m(c.depth),
+                c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance), Fmt.m(c.depth),
                 c.reachesPipe ? "yes" : "no", c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
             ])
         }

@@ -9,7 +9,7 @@ struct RenderCommand: ParsableCommand {
         abstract: "Draw an SVG map of a dig site or planned route, or a cross-section drawing.",
         discussion: """
             Maps show pipes in the CJJ 61 layer colours with a legend, scale bar and north arrow, the excavation area and its \
-            clearance zone, and every conflict numbered on the map and labelled (layer, owner, distance, depth) beside it.
+            clearance zone, and every conflict numbered on the map and labelled (layer, owner, clear distance to the pipe wall, depth) beside it.
 
             Examples:
               subterra render dig @Datasets/sample/dig-sites.geojson --feature 2 --store Datasets/sample --out out/dig.svg

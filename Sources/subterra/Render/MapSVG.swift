@@ -52,7 +52,7 @@ enum MapSVG {
             markers.append(Marker(
                 at: c.closestPoint, colour: LayerStyle.colour(c.layer),
                 title: "\(c.layer.rawValue)\(c.subtype.map { "/\($0.rawValue)" } ?? "") #\(c.pipeID) \(c.owner ?? "(unknown owner)")",
-                detail: "\(c.severity.rawValue) · \(Fmt.m(c.distance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
+                detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
                 severe: c.severity >= .high))
         }
         let headline = r.conflicts.isEmpty
@@ -64,7 +64,9 @@ enum MapSVG {
         return try draw(
             title: "Dig check\(title.map { ": \($0)" } ?? "")", headline: headline,
             subtitle: "planned depth \(Fmt.m(r.plannedDepth)) m · clearance zone \(Fmt.m(maxClear)) m · \(r.mapCRS) · \(r.rules)",
-            focus: focus, engine: engine, highlight: Set(r.conflicts.map(\.pipeID)), markers: markers
+            focus: focus, engine: engine, highlight: Set(r.conflicts.map(\.pipeID)), markers: markers,
+            // The labels give the clear distance the rule is checked against, not the centreline's.
+            footnote: "clear distances are exact to the pipe's outer wall (centreline less half the surveyed width)"
         ) { svg, view in
             if let zone { drawArea(&svg, zone, view, fill: "#ff8c00", fillOpacity: 0.12, stroke: "#d2691e", dash: "8 5") }
             drawArea(&svg, area, view, fill: "#e00000", fillOpacity: 0.22, stroke: "#b00000", dash: nil)
@@ -115,7 +117,8 @@ enum MapSVG {
 
     static func draw(
         title: String, headline: String, subtitle: String, focus: Envelope, engine: UtilityEngine, highlight: Set<Int64>,
-        markers: [Marker], overlayOnTop: Bool = false, overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
+        markers: [Marker], overlayOnTop: Bool = false, footnote: String = "plan distances are exact to pipe centrelines",
+        overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
     ) throws -> SVG {
         // Show the site with context around it: at least 30 m, and a third of its size each side.
         let pad = max(15, max(focus.width, focus.height) / 3)
@@ -222,7 +225,7 @@ enum MapSVG {
         svg.line(px, y - 4, px + 26, y - 4, [("stroke", "#ffd400"), ("stroke-width", "10"), ("stroke-opacity", "0.85")])
         svg.line(px, y - 4, px + 26, y - 4, [("stroke", "#333333"), ("stroke-width", "3")])
         svg.text(px + 34, y, "conflicting pipe (numbered)", size: 12)
-        svg.text(frame.x, height - 16, "Subterra · plan distances are exact to pipe centrelines · grid \(Fmt.m(step)) m", size: 10, [("fill", "#666666")])
+        svg.text(frame.x, height - 16, "Subterra · \(footnote) · grid \(Fmt.m(step)) m", size: 10, [("fill", "#666666")])
         return svg
     }
 
