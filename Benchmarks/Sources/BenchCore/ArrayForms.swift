@@ -16,11 +16,13 @@ extension SubterraPackedPeer {
     }
 
     /// The `k` nearest segments: `nearest(k:toX:y:exactDistance:)` (one `NearestScratch` per call).
+    /// The distance is the root of the kernel's squared distance, as the timed squared form
+    /// reports it, so both forms agree bit for bit (the plain kernel can differ in the last bit).
     public func nearestArray(x: Double, y: Double, k: Int) -> [Neighbor] {
         coords.withUnsafeBufferPointer { c in
             index.nearest(k: k, toX: x, y: y, exactDistance: { id in
                 let i = Int(id) &* 4
-                return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
+                return Kernel.squaredDistance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3])).squareRoot()
             })
         }
     }
