@@ -316,22 +316,35 @@ extension DynamicRTree {
             })
         }
 
-        /// Reports a loose (tail) item to a within-distance query when its box passes `keep` and
-        /// its exact distance is ≤ `distance`; returns `true` when the caller stopped.
+        /// The three within forms below: a search over the three tiers where `boxTest` prunes nodes
+        /// and items (tail items included), and tombstoned ids are never refined.
         @inlinable @inline(__always)
-        func _within(
-            _ item: _TailItem, distance: Double, keep: Bool,
-            itemDistance: (UInt32, Box) throws -> Double, _ body: (Neighbor) throws -> SearchControl
-        ) rethrows -> Bool {
-            guard keep else { return false }
-            let d = try itemDistance(item.id, item.box)
-            return try d <= distance && body(Neighbor(id: item.id, distance: d)) == .stop
+        func _forEachWithin(
+            distance: Double,
+            boxTest: (Box) throws -> Bool,
+            itemDistance: (UInt32, Box) throws -> Double,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _forEachTier({ tree, isDead in
+                var stopped = false
+                // NaN ≤ d is false, so a tombstoned item is never reported.
+                try tree._forEachWithin(distance: distance, nodeTest: boxTest,
+                                        itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
+                    let r = try body(n)
+                    stopped = r == .stop
+                    return r
+                }
+                return stopped
+            }, loose: { item in
+                guard try boxTest(item.box) else { return false }
+                let d = try itemDistance(item.id, item.box)
+                return try d <= distance && body(Neighbor(id: item.id, distance: d)) == .stop
+            })
         }
 
-        // The three within forms below repeat their tier closure on purpose: a shared helper would
-        // take the packed query as a closure parameter, and Swift refuses to hand it closures that
-        // capture the caller's non-escaping `body` and `itemDistance`. (Tombstoned ids refine to
-        // NaN, and NaN ≤ d is false, so they are never reported.)
+        /// A pruning limit for `d` that holds in every tier (each tree adds its own rounding slack).
+        @inlinable @inline(__always)
+        func _pruneLimit(_ d: Double) -> Double { Swift.max(base._pruneLimit(d), delta._pruneLimit(d)) }
 
         /// Calls `body` for every live item with exact distance ≤ `distance`, until `.stop`.
         @inlinable
@@ -341,19 +354,8 @@ extension DynamicRTree {
             itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            let limit = base._pruneLimit(distance)
-            try _forEachTier({ tree, isDead in
-                var stopped = false
-                try tree.forEachWithin(distance: distance, boxLowerBound: boxLowerBound,
-                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
-                    let r = try body(n)
-                    stopped = r == .stop
-                    return r
-                }
-                return stopped
-            }, loose: { item in
-                try _within(item, distance: distance, keep: boxLowerBound(item.box) <= limit, itemDistance: itemDistance, body)
-            })
+            let limit = _pruneLimit(distance)
+            try _forEachWithin(distance: distance, boxTest: { try boxLowerBound($0) <= limit }, itemDistance: itemDistance, body)
         }
 
         /// `forEachWithin` with a search envelope; see `PackedRTree.forEachWithin(distance:envelope:…)`.
@@ -365,19 +367,10 @@ extension DynamicRTree {
             itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            let limit = base._pruneLimit(distance)
-            try _forEachTier({ tree, isDead in
-                var stopped = false
-                try tree.forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound,
-                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
-                    let r = try body(n)
-                    stopped = r == .stop
-                    return r
-                }
-                return stopped
-            }, loose: { item in
-                try _within(item, distance: distance, keep: boxLowerBound(item.box) <= limit, itemDistance: itemDistance, body)
-            })
+            let limit = _pruneLimit(distance)
+            let env = distance.isFinite ? envelope.expanded(by: limit - distance) : envelope
+            try _forEachWithin(distance: distance, boxTest: { try $0._overlaps(env) && boxLowerBound($0) <= limit },
+                               itemDistance: itemDistance, body)
         }
 
         /// Point form of `forEachWithin` (squared-distance pruning, no square root).
@@ -387,20 +380,10 @@ extension DynamicRTree {
             itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            let limit = base._pruneLimit(distance)
-            try _forEachTier({ tree, isDead in
-                var stopped = false
-                try tree.forEachWithin(distance: distance, ofX: x, y: y,
-                                       itemDistance: { id, box in isDead(id) ? .nan : try itemDistance(id, box) }) { n in
-                    let r = try body(n)
-                    stopped = r == .stop
-                    return r
-                }
-                return stopped
-            }, loose: { item in
-                try _within(item, distance: distance, keep: item.box.distance(toX: x, y: y) <= limit,
-                            itemDistance: itemDistance, body)
-            })
+            let limit = _pruneLimit(distance)
+            let limit2 = limit * limit * (1 + 0x1p-50)
+            try _forEachWithin(distance: distance, boxTest: { $0.squaredDistance(toX: x, y: y) <= limit2 },
+                               itemDistance: itemDistance, body)
         }
 
         /// Best-first nearest search over base and delta together (one heap), ascending exact
