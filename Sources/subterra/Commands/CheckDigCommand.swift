@@ -62,6 +62,7 @@ struct CheckDigCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let mapFile = try map.map { try OutputFile($0, option: "--map", inputs: store.inputs + dig.input.inputs(option: "dig area")) }
             let (request, g) = try dig.request()
             let opened = try store.open()
             let report = try opened.engine.digCheck(request)
@@ -70,10 +71,10 @@ struct CheckDigCommand: ParsableCommand {
             case .geojson: print(try DigOutput.geoJSON(report, area: toMapCRS(g, opened.engine), engine: opened.engine))
             case .table: print(DigOutput.table(report))
             }
-            if let map {
+            if let mapFile {
                 let svg = try MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType)
-                try SVGFile.write(svg, to: map)
-                StdErr.write("subterra: map written to \(map)\n")
+                try mapFile.write(svg)
+                StdErr.write("subterra: map written to \(mapFile.path)\n")
             }
             return failOnConflict && !report.conflicts.isEmpty ? ExitStatus.conflict : ExitStatus.ok
         }

@@ -91,6 +91,7 @@ struct CheckRouteCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let mapFile = try map.map { try OutputFile($0, option: "--map", inputs: store.inputs + route.input.inputs(option: "route")) }
             let (planned, g) = try route.planned()
             let opened = try store.open()
             let report = try opened.engine.routeCheck(planned)
@@ -99,10 +100,10 @@ struct CheckRouteCommand: ParsableCommand {
             case .geojson: print(RouteOutput.geoJSON(report, route: try toMapCRS(g, opened.engine), engine: opened.engine))
             case .table: print(RouteOutput.table(report, planned))
             }
-            if let map {
+            if let mapFile {
                 let svg = try MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name"))
-                try SVGFile.write(svg, to: map)
-                StdErr.write("subterra: map written to \(map)\n")
+                try mapFile.write(svg)
+                StdErr.write("subterra: map written to \(mapFile.path)\n")
             }
             return failOnConflict && !report.violations.isEmpty ? ExitStatus.conflict : ExitStatus.ok
         }

@@ -75,6 +75,13 @@ struct ImportCommand: ParsableCommand {
                     sources.append(StoreOpener.source(f, content: c, mapping: m))
                 }
             }
+            // The store must be none of the files read. Directories are not entries: SQLite only
+            // ever writes into a store it has opened as one, so a store may live beside its sources.
+            var inputs = CommandInputs()
+            for s in sources { inputs.add("import", s.path) }
+            inputs.add("--mapping", mapping)
+            inputs.add("--point-mapping", pointMapping)
+            try OutputFile.refuseInputs(store, option: "--store", inputs: inputs)
             // The store's CRS is the import's target: an existing store decides it.
             let exists = FileManager.default.fileExists(atPath: store)
             var existing: GeoPackageStore?

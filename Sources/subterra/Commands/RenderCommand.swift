@@ -31,10 +31,11 @@ struct RenderDig: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let file = try OutputFile(out, option: "--out", inputs: store.inputs + dig.input.inputs(option: "dig area"))
             let (request, g) = try dig.request()
             let opened = try store.open()
             let report = try opened.engine.digCheck(request)
-            try SVGFile.write(MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType), to: out)
+            try file.write(MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType))
             print("map written to \(out): \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s")")
             return ExitStatus.ok
         }
@@ -53,11 +54,12 @@ struct RenderRoute: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let file = try OutputFile(out, option: "--out", inputs: store.inputs + route.input.inputs(option: "route"))
             let (planned, g) = try route.planned()
             let opened = try store.open()
             let report = try opened.engine.routeCheck(planned)
-            try SVGFile.write(
-                MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")), to: out)
+            try file.write(
+                MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")))
             print("map written to \(out): \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s")")
             return ExitStatus.ok
         }
@@ -77,8 +79,9 @@ struct RenderSection: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let file = try OutputFile(out, option: "--out", inputs: store.inputs + input.inputs(option: "cut line"))
             let (section, g) = try SectionCommand.compute(store: store, input: input, filter: filter)
-            try SVGFile.write(SectionSVG.draw(section, title: g.string("name")), to: out)
+            try file.write(SectionSVG.draw(section, title: g.string("name")))
             print("section drawing written to \(out): \(section.items.count) crossing\(section.items.count == 1 ? "" : "s")")
             return ExitStatus.ok
         }

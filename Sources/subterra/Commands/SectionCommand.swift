@@ -24,15 +24,16 @@ struct SectionCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
+            let svgFile = try svg.map { try OutputFile($0, option: "--svg", inputs: store.inputs + input.inputs(option: "cut line")) }
             let (section, line) = try compute()
             switch output.format {
             case .json: print(try JSONOut.string(section))
             case .geojson: print(SectionOutput.geoJSON(section))
             case .table: print(SectionOutput.table(section))
             }
-            if let svg {
-                try SVGFile.write(SectionSVG.draw(section, title: line.string("name")), to: svg)
-                StdErr.write("subterra: section drawing written to \(svg)\n")
+            if let svgFile {
+                try svgFile.write(SectionSVG.draw(section, title: line.string("name")))
+                StdErr.write("subterra: section drawing written to \(svgFile.path)\n")
             }
             return ExitStatus.ok
         }

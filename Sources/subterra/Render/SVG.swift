@@ -82,15 +82,9 @@ struct SVG {
     }
 }
 
-enum SVGFile {
-    /// Writes atomically, creating the parent directory; refuses with the path on failure.
-    static func write(_ svg: SVG, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try Data(svg.document.utf8).write(to: url, options: .atomic) } catch {
-            throw CLIError("\(path): cannot write the SVG: \(error.localizedDescription)")
-        }
-    }
+extension OutputFile {
+    /// Writes the drawing's document (UTF-8), by the rules of ``OutputFile``.
+    func write(_ svg: SVG) throws { try write(Data(svg.document.utf8)) }
 }
 
 /// CJJ 61 layer colours and names for drawing. Pure yellow-green-cyan lines vanish on white, so

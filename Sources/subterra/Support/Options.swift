@@ -24,6 +24,16 @@ struct StoreOptions: ParsableArguments {
         defer { progress?.finish() }
         return try StoreOpener.open(store, mapping: mapping, rules: rules, progress: progress)
     }
+
+    /// The files these options make the command read: the store (with its journal files, or the
+    /// survey files a directory stands for), `--mapping` and `--rules`.
+    var inputs: CommandInputs {
+        var i = CommandInputs()
+        i.addStore(store)
+        i.add("--mapping", mapping)
+        i.add("--rules", rules)
+        return i
+    }
 }
 
 /// The output format: a table for people, JSON for programs, GeoJSON for GIS.
@@ -69,6 +79,13 @@ struct GeometryOptions: ParsableArguments {
 
     func parse(option: String = "geometry") throws -> InputGeometry {
         try GeometryInput.parse(geometry, crs: crs, feature: feature, maxVertices: maxVertices, option: option)
+    }
+
+    /// The `@file` the geometry is read from, if any, named `option` in messages.
+    func inputs(option: String = "geometry") -> CommandInputs {
+        var i = CommandInputs()
+        i.addGeometry(geometry, role: option)
+        return i
     }
 }
 
