@@ -79,6 +79,7 @@ let package = Package(
                 "SubterraGEOS", "SubterraPROJ",
             ],
             swiftSettings: swift6),
-        .testTarget(name: "SubterraCLITests", dependencies: ["subterra"], swiftSettings: swift6),
+        // SubterraModel: to damage a store's pages in the corrupt-store tests.
+        .testTarget(name: "SubterraCLITests", dependencies: ["subterra", "SubterraModel"], swiftSettings: swift6),
     ]
 )

@@ -314,7 +314,15 @@ enum SourceLoader {
             let crs = options.sourceCRS ?? source.mapping.sourceCRS ?? options.targetCRS
             return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
         case .geoPackage(let table):
-            if table == nil, let store = try? GeoPackageStore.open(at: path, readOnly: true) {
+            // A Subterra store is read whole; any other GeoPackage by its feature tables. A store
+            // with damaged pages is neither: it is refused with SQLite's report.
+            var subterraStore: GeoPackageStore?
+            if table == nil {
+                do { subterraStore = try GeoPackageStore.open(at: path, readOnly: true) } catch where error.kind == .corrupt {
+                    throw ImportError(error.message, file: path)
+                } catch {}
+            }
+            if let store = subterraStore {
                 do {
                     let n = try store.loadAll()
                     if store.spatialReference.authorityString != options.targetCRS {

@@ -1,5 +1,35 @@
 import Foundation
+import CSQLite
 import SubterraGeometry
+
+/// How much of a store ``GeoPackageStore/open(at:readOnly:verification:)`` checks before
+/// handing it out. A store that fails is refused with a ``StoreError`` of kind `.corrupt` whose
+/// message is SQLite's own report on one line ("row 2 missing from index …", "Rowid 7 out of
+/// order"); opening never writes, so a refused store is byte-identical afterwards.
+///
+/// Every level starts with the O(1) ``header`` check.
+public enum StoreVerification: Hashable, Sendable {
+    /// What the use needs. A writable open always runs ``integrity`` (whatever is asked): a
+    /// write through a damaged index spreads the damage, e.g. a point upsert finds the existing
+    /// point through the `number` index, so a missing entry makes a duplicate that the UNIQUE
+    /// constraint, checked through the same index, cannot see. A read-only open runs ``quick``
+    /// up to ``GeoPackageStore/quickCheckReadLimit`` bytes and ``header`` above: reads scan the
+    /// feature tables in rowid order, whose b-trees `quick_check` verifies whole, and never use
+    /// the ordinary indexes `quick_check` leaves out; on a large store its O(n) page walk would
+    /// exceed a one-shot command's cold-start budget, and a damaged page met later while
+    /// reading still fails as `.corrupt` (SQLite checks each page it reads).
+    case automatic
+    /// `PRAGMA integrity_check`: every page, the order of every b-tree, and every index entry
+    /// against its table row. O(n log n).
+    case integrity
+    /// `PRAGMA quick_check`: every page and the order of every b-tree, without matching index
+    /// contents to tables (so "row missing from index" passes). O(n).
+    case quick
+    /// The 100-byte file header against the file: page size, page count against the file
+    /// size (a truncated or extended file), free-page list within the file. O(1); damaged
+    /// pages inside the file are not seen until read.
+    case header
+}
 
 /// The default `UtilityStore`: a GeoPackage 1.3 file (SQLite) that GDAL/QGIS open as two layers.
 ///
@@ -95,20 +125,46 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
     }
 
-    /// Opens an existing store, checking that it is a GeoPackage written by Subterra.
+    /// A read-only ``StoreVerification/automatic`` open runs `PRAGMA quick_check` up to this
+    /// file size (16 MiB, about 25 000 segments with their points) and the header check above.
+    /// `quick_check` walks every page, O(n); this bounds it to about a fifth of a one-shot
+    /// command's 0.2 s cold-start budget (measured figures in Benchmarks/NOTES.md).
+    public static let quickCheckReadLimit = 16 << 20
+
+    /// Opens an existing store, checking that it is a GeoPackage written by Subterra and that
+    /// its pages are sound (`verification`; a writable open always runs SQLite's full
+    /// integrity check first).
     ///
+    /// - Complexity: O(1) for a read-only open of a file over ``quickCheckReadLimit``; O(n) below
+    ///   it; O(n log n) for a writable open (`integrity_check`).
     /// - Throws: `StoreError` for a missing file, a file that is not SQLite, a GeoPackage without
-    ///   Subterra's tables (use `GeoPackageImporter` for those), or a table missing a column.
+    ///   Subterra's tables (use `GeoPackageImporter` for those), or a table missing a column;
+    ///   of kind `.corrupt`, with SQLite's report, when the pages are damaged.
     ///   Opening never writes to the file.
-    public static func open(at path: String, readOnly: Bool = false) throws(StoreError) -> GeoPackageStore {
+    public static func open(
+        at path: String, readOnly: Bool = false, verification: StoreVerification = .automatic
+    ) throws(StoreError) -> GeoPackageStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError("file does not exist", path: path)
         }
         guard GeoPackage.looksLikeSQLite(path: path) else {
             throw StoreError("not a GeoPackage: the file does not start with the SQLite header", path: path)
         }
+        if let problem = headerProblem(path) { throw StoreError("corrupt store: \(problem)", path: path, kind: .corrupt) }
         do {
             let db = try Database(path: path, mode: readOnly ? .readOnly : .readWrite)
+            let level: StoreVerification
+            switch (readOnly, verification) {
+            case (false, _): level = .integrity
+            case (true, .automatic): level = (fileSize(path) ?? .max) <= quickCheckReadLimit ? .quick : .header
+            case (true, let v): level = v
+            }
+            if level == .integrity || level == .quick {
+                let pragma = level == .integrity ? "integrity_check" : "quick_check"
+                if let report = try sqliteCheck(pragma, db) {
+                    throw StoreError("corrupt store (PRAGMA \(pragma)): \(report); restore it from a backup or import it anew", path: path, kind: .corrupt)
+                }
+            }
             try GeoPackage.registerFunctions(db)
             let appID = try db.scalarInt("PRAGMA application_id") ?? 0
             guard appID == GeoPackage.applicationID else {
@@ -139,8 +195,59 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
-            throw StoreError("cannot open store: \(error)", path: path)
+            throw StoreError("cannot open store: \(error)", path: path, kind: kind(of: error))
         }
+    }
+
+    /// `.corrupt` for SQLite's "database disk image is malformed" and "file is not a database".
+    static func kind(of error: any Error) -> StoreError.Kind {
+        guard let e = error as? SQLiteError else { return .invalid }
+        return [SQLITE_CORRUPT, SQLITE_NOTADB].contains(e.code & 0xFF) ? .corrupt : .invalid
+    }
+
+    /// Runs `PRAGMA <pragma>(10)` (at most ten problems); nil when SQLite answers "ok", else its
+    /// report on one line (the "*** in database main ***" heading dropped).
+    private static func sqliteCheck(_ pragma: String, _ db: Database) throws(SQLiteError) -> String? {
+        let s = try db.prepare("PRAGMA \(pragma)(10)")
+        var lines: [String] = []
+        while try s.step() {
+            for line in (s.text(0) ?? "").split(whereSeparator: \.isNewline) where !line.hasPrefix("***") {
+                lines.append(line.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return lines == ["ok"] ? nil : lines.joined(separator: "; ")
+    }
+
+    private static func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+    }
+
+    /// What is wrong with the 100-byte SQLite header against the file, or nil: a page size that
+    /// is not a power of two in 512...65536, a page count (valid when the header's change
+    /// counters agree) that disagrees with the file size, a free-page list outside the file.
+    /// The size is not compared while a `-journal` or `-wal` file beside it is non-empty: the
+    /// file is then legitimately mid-transaction. O(1).
+    static func headerProblem(_ path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return "cannot read the file header" }
+        defer { try? h.close() }
+        let b = [UInt8]((try? h.read(upToCount: 100)) ?? Data())
+        guard b.count == 100, let size = fileSize(path) else { return "the file header is cut short (\(b.count) of 100 bytes)" }
+        func u32(_ i: Int) -> Int { b[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        let raw = Int(b[16]) << 8 | Int(b[17])
+        let pageSize = raw == 1 ? 65_536 : raw
+        guard pageSize >= 512, pageSize <= 65_536, pageSize & (pageSize - 1) == 0 else {
+            return "the header's page size \(raw) is not a power of two in 512...65536"
+        }
+        let busy = ["-journal", "-wal"].contains { (fileSize(path + $0) ?? 0) > 0 }
+        let pages = u32(28)
+        if !busy, u32(24) == u32(92), pages > 0, pages * pageSize != size {
+            return "the header counts \(pages) pages of \(pageSize) bytes (\(pages * pageSize) bytes) but the file has \(size) bytes: it was cut short or extended"
+        }
+        let filePages = size / pageSize
+        guard u32(36) <= filePages, u32(32) <= filePages else {
+            return "the free-page list (\(u32(36)) pages from page \(u32(32))) lies outside the file's \(filePages) pages"
+        }
+        return nil
     }
 
     private static func columnNames(_ table: String, _ db: Database) throws(SQLiteError) -> Set<String> {
@@ -158,7 +265,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         } catch let e as StoreError {
             throw e
         } catch {
-            throw StoreError("\(error)", path: path)
+            throw StoreError("\(error)", path: path, kind: Self.kind(of: error))
         }
     }
 

@@ -3,6 +3,17 @@ import SubterraGeometry
 /// A failure of a store: what and where (file, table, record, field). Corrupt, foreign and
 /// missing files give one of these, and never a changed file.
 public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure, for callers that act on it.
+    public enum Kind: Hashable, Sendable {
+        /// A missing, foreign or invalid file, an invalid record, a refused write.
+        case invalid
+        /// The file's pages are damaged: SQLite's integrity check failed (the message carries
+        /// its report), or SQLite found a malformed page while reading. Such a store is never
+        /// written to.
+        case corrupt
+    }
+
+    public var kind: Kind
     public var message: String
     /// The store file or connection string.
     public var path: String
@@ -11,7 +22,11 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     public var record: String?
     public var field: String?
 
-    public init(_ message: String, path: String, table: String? = nil, record: String? = nil, field: String? = nil) {
+    public init(
+        _ message: String, path: String, table: String? = nil, record: String? = nil, field: String? = nil,
+        kind: Kind = .invalid
+    ) {
+        self.kind = kind
         self.message = message
         self.path = path
         self.table = table
