@@ -77,6 +77,9 @@ import Testing
         #expect(unchecked.allSatisfy { ($0["reason"] as? String)?.hasPrefix("not checked: no rule for QT") == true })
         #expect(unchecked.contains { $0["kind"] as? String == "cover" && $0["pipeID"] == nil })
         #expect(unchecked.contains { $0["kind"] as? String == "vertical" && $0["layer"] as? String == "RQ" })
+        let geo = try CLI.object(try CLI.run(["check-route", route, "--layer", "QT", "--depth", "1", "--store", fx.store, "--format", "geojson"]).stdout)
+        let routeProps = ((geo["features"] as? [[String: Any]])?.first?["properties"] as? [String: Any]) ?? [:]
+        #expect(routeProps["result"] as? String == "not-checked")
         let gate = try CLI.run(["check-route", route, "--layer", "QT", "--depth", "1", "--store", fx.store, "--fail-on-conflict"])
         #expect(gate.status == 1, "unchecked pairs fail the gate: \(gate.stdout)")
     }
@@ -97,6 +100,10 @@ import Testing
         #expect(table.status == 0, "\(table.stderr)")
         #expect(!table.stdout.contains("CLEAR"), "\(table.stdout)")
         #expect(table.stdout.contains("not checked: no rule for dig–GY"), "\(table.stdout)")
+        let svg = dir + "/dig.svg"
+        let drawn = try CLI.run(["check-dig", dig, "--depth", "1.5", "--store", dir, "--map", svg])
+        #expect(drawn.status == 0, "\(drawn.stderr)")
+        #expect((try? String(contentsOfFile: svg, encoding: .utf8))?.contains("NOT CHECKED") == true)
         let gate = try CLI.run(["check-dig", dig, "--depth", "1.5", "--store", dir, "--fail-on-conflict"])
         #expect(gate.status == 1, "\(gate.stdout)")
     }

@@ -128,6 +128,8 @@ enum DigOutput {
                     "kind": .string("dig-area"), "plannedDepth": .number(r.plannedDepth),
                     "conflicts": .number(Double(r.conflicts.count)),
                     "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
+                    "result": .string(r.result.rawValue),
+                    "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
                 ])
         ]
         for c in r.conflicts {

@@ -160,7 +160,12 @@ enum RouteOutput {
 
     static func geoJSON(_ r: RouteReport, route: Geometry, engine: UtilityEngine) -> String {
         let network = engine.network
-        var features = [GeoJSONFeature(id: .string("route"), geometry: route, properties: ["kind": .string("planned-route")])]
+        var features = [GeoJSONFeature(
+            id: .string("route"), geometry: route,
+            properties: [
+                "kind": .string("planned-route"), "result": .string(r.result.rawValue),
+                "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
+            ])]
         for f in r.findings {
             var props = HitOutput.properties(f)
             props.append("kind", .string("finding"))
