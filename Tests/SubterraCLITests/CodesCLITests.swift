@@ -60,6 +60,8 @@ import Testing
         try expectRefused(["check-route", route, "--layer", "RQ", "--subtype", "WS", "--depth", "1", "--store", fx.store],
                           ["--subtype: sub-type code \"WS\" is not a sub-type of RQ"])
         try expectRefused(["check-route", route, "--layer", "", "--depth", "1", "--store", fx.store], ["--layer"])
+        try expectRefused(["check-route", route, "--layer", "RQ", "--burial", "ZX", "--depth", "1", "--store", fx.store],
+                          ["--burial: unknown burial code \"ZX\"; valid codes: ZM"])
     }
 
     /// QT (other) is a valid layer the bundled rules give no class: every pipe the route meets is

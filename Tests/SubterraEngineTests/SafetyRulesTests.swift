@@ -106,6 +106,19 @@ import Testing
         }
     }
 
+    @Test func unknownBurialCodeInARuleFileIsRefused() throws {
+        let base = try String(contentsOf: ClearanceRules.bundledURL!, encoding: .utf8)
+        let bad = base.replacingOccurrences(of: #"{ "key": "heat trench", "class": "heat", "burial": ["GG"] }"#,
+                                            with: #"{ "key": "heat trench", "class": "heat", "burial": ["GX"] }"#)
+        #expect(bad != base)
+        #expect {
+            _ = try ClearanceRules(data: Data(bad.utf8))
+        } throws: { e in
+            (e as? ClearanceRulesError)?.description
+                == #"clearance rules, horizontal.keys[8] ("heat trench"): unknown burial code "GX"; valid codes: ZM, GM, GK, GG, JK, ZH, DG"#
+        }
+    }
+
     @Test func unconstrainedPairsAreValidated() throws {
         let base = try String(contentsOf: ClearanceRules.bundledURL!, encoding: .utf8)
         for (from, to, message) in [

@@ -257,6 +257,11 @@ public struct ClearanceRules: Sendable, Hashable {
                     "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(GasPressureClass.allCases.map(\.rawValue))",
                     at: here)
             }
+            for b in s.burial ?? [] where !BurialMethod.standard.contains(BurialMethod(rawValue: b)) {
+                throw ClearanceRulesError(
+                    "unknown burial code \"\(b)\"; valid codes: \(BurialMethod.standard.map(\.rawValue).joined(separator: ", "))",
+                    at: here)
+            }
             if let v = s.maxDiameterMM { try checkValue(v, max: Limits.diameterMM, unit: "mm", at: "\(here).maxDiameterMM") }
             if let v = s.minDiameterMM { try checkValue(v, max: Limits.diameterMM, unit: "mm", at: "\(here).minDiameterMM") }
             // The same key may be reached by several selectors (e.g. two burial variants of one

@@ -68,7 +68,7 @@ struct RouteOptions: ParsableArguments {
         }
         let profile = PipeProfile(
             layer: layerCode, subtype: subtypeCode,
-            pressureClass: pressureClass, burial: burial.map { BurialMethod(rawValue: $0) },
+            pressureClass: pressureClass, burial: try burial.map { (text) throws(EngineError) in try codes.burial(text, field: "--burial") },
             diameterMM: diameter ?? g.number("diameter_mm"), voltageKV: voltage ?? g.number("voltage_kv"))
         return (PlannedPipe(profile: profile, route: line, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface), g)
     }
