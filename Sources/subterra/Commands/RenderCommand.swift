@@ -55,12 +55,13 @@ struct RenderRoute: ParsableCommand {
     func run() throws {
         try guarded {
             let file = try OutputFile(out, option: "--out", inputs: store.inputs + route.input.inputs(option: "route"))
-            let (planned, g) = try route.planned()
             let opened = try store.open()
+            let (planned, g) = try route.planned(codes: opened.engine.codes)
             let report = try opened.engine.routeCheck(planned)
             try file.write(
                 MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")))
-            print("map written to \(out): \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s")")
+            let unchecked = report.unchecked.isEmpty ? "" : ", \(report.unchecked.count) not checked (no rule)"
+            print("map written to \(out): \(report.violations.count) violation\(report.violations.count == 1 ? "" : "s")\(unchecked)")
             return ExitStatus.ok
         }
     }
