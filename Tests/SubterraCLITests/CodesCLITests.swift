@@ -102,7 +102,8 @@ import Testing
         #expect(table.status == 0, "\(table.stderr)")
         #expect(!table.stdout.contains("CLEAR"), "\(table.stdout)")
         #expect(table.stdout.contains("not checked: no rule for dig–GY"), "\(table.stdout)")
-        let svg = dir + "/dig.svg"
+        // Outputs may not go into the --store directory (issue 11), so the map goes beside it.
+        let svg = CLI.tempDir("unruled-dig-map") + "/dig.svg"
         let drawn = try CLI.run(["check-dig", dig, "--depth", "1.5", "--store", dir, "--map", svg])
         #expect(drawn.status == 0, "\(drawn.stderr)")
         #expect((try? String(contentsOfFile: svg, encoding: .utf8))?.contains("NOT CHECKED") == true)
