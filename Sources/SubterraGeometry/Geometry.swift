@@ -105,6 +105,8 @@ public struct GeometryError: Error, Hashable, Sendable, CustomStringConvertible 
     public var path: String?
     /// Index of the feature in its feature collection, if the problem is inside one.
     public var featureIndex: Int?
+    /// The `ParseLimits` limit the input exceeded, when that is why it was refused.
+    public var exceededLimit: ParseLimits.Limit?
 
     public init(_ message: String, offset: Int? = nil, path: String? = nil, featureIndex: Int? = nil) {
         self.message = message
