@@ -291,6 +291,9 @@ public struct ClearanceRules: Sendable, Hashable {
     /// The rule class of a layer code (`"RQ"` → `"gas"`), `nil` for a layer with no rules.
     public func ruleClass(ofLayer layer: LayerCode) -> String? { document.layerClasses.map[layer.rawValue] }
 
+    /// The layer codes `layerClasses.map` gives a rule class to, sorted.
+    public var mappedLayers: [LayerCode] { document.layerClasses.map.keys.sorted().map(LayerCode.init(rawValue:)) }
+
     /// The horizontal-table row key of a pipe (`"gas sub-high A"`), `nil` when the table does not
     /// cover it (an unmapped layer, gas above 1.6 MPa).
     public func horizontalKey(_ p: PipeProfile) -> String? { select(document.horizontal.keys, p) }
