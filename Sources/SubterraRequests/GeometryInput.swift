@@ -63,52 +63,44 @@ public enum GeometryInput {
             throw RequestError(
                 "\(origin): '@' names a file, which only the command line may read; send the geometry itself (WKT or GeoJSON)")
         }
-        try checkDepth(trimmed, limits: limits, origin: origin)
         var out: InputGeometry
         if trimmed.hasPrefix("{") {
-            out = try parseGeoJSON(trimmed, feature: feature, origin: origin)
+            out = try parseGeoJSON(trimmed, feature: feature, limits: limits, origin: origin)
         } else {
             if feature != nil { throw RequestError("--feature: \(origin) is WKT, not a feature collection") }
             do {
-                let (g, srid) = try WKT.parseWithSRID(trimmed)
+                let (g, srid) = try WKT.parseWithSRID(trimmed, limits: limits.parseLimits)
                 out = InputGeometry(geometry: g, crs: srid.map { "EPSG:\($0)" }, origin: origin + " (WKT)")
             } catch {
-                throw RequestError(error, context: "\(origin) (WKT)")
+                throw refusal(error, limits: limits, origin: origin, format: "WKT")
             }
         }
         if let crs { out.crs = crs }
-        try check(out, maxVertices: limits.maxVertices)
+        try check(out)
         return out
     }
 
-    /// Refuses text nested deeper than `limits.maxDepth` before any parser sees it: WKT
-    /// parentheses and JSON brackets and braces outside strings, counted from 1.
-    /// - Complexity: O(n), no allocation.
-    static func checkDepth(_ text: String, limits: RequestLimits, origin: String) throws(RequestError) {
-        var depth = 0, inString = false, escaped = false, offset = 0
-        for c in text.utf8 {
-            defer { offset += 1 }
-            if inString {
-                if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > limits.maxDepth {
-                    throw RequestError(
-                        "\(origin): the geometry is nested deeper than \(limits.maxDepth) levels (at byte \(offset)); raise the limit with --max-depth")
-                }
-            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+    /// A parser's refusal as one line; the limits say which option raises them, since the
+    /// parser cannot know the option's name.
+    static func refusal(_ error: GeometryError, limits: RequestLimits, origin: String, format: String) -> RequestError {
+        let at = error.offset.map { " (at byte \($0))" } ?? ""
+        switch error.exceededLimit {
+        case .maxDepth?:
+            return RequestError(
+                "\(origin) (\(format)): nested deeper than \(limits.parseLimits.effectiveMaxDepth) levels\(at), the limit (raise it with --max-depth)")
+        case .maxVertices?:
+            return RequestError(
+                "\(origin) (\(format)): more than \(limits.maxVertices) vertices\(at), the limit (raise it with --max-vertices)")
+        case .maxBytes?, nil:
+            return RequestError(error, context: "\(origin) (\(format))")
         }
     }
 
-    static func parseGeoJSON(_ text: String, feature: Int?, origin: String) throws(RequestError) -> InputGeometry {
+    static func parseGeoJSON(_ text: String, feature: Int?, limits: RequestLimits, origin: String) throws(RequestError) -> InputGeometry {
         let doc: GeoJSONObject
-        do { doc = try GeoJSON.parse(text) } catch { throw RequestError(error, context: "\(origin) (GeoJSON)") }
+        do { doc = try GeoJSON.parse(text, limits: limits.parseLimits) } catch {
+            throw refusal(error, limits: limits, origin: origin, format: "GeoJSON")
+        }
         // The typed reader drops feature-level `crs` members (not in RFC 7946, but the sample's
         // WGS84 dig site uses one), so the raw object is read for CRS and properties.
         let raw = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
@@ -151,9 +143,10 @@ public enum GeometryInput {
         return c.name
     }
 
-    /// Refuses what the engine would choke on or answer wrongly: too many vertices, non-finite
-    /// coordinates (with the vertex number), and invalid polygons (self-intersections, via GEOS).
-    static func check(_ input: InputGeometry, maxVertices: Int) throws(RequestError) {
+    /// Refuses what the engine would choke on or answer wrongly: non-finite coordinates (with
+    /// the vertex number), empty geometries, and invalid polygons (self-intersections, via GEOS).
+    /// The vertex count was bounded by the parser.
+    static func check(_ input: InputGeometry) throws(RequestError) {
         var count = 0
         var bad: Int?
         input.geometry.forEachPoint { p in
@@ -161,10 +154,6 @@ public enum GeometryInput {
             count += 1
         }
         if let bad { throw RequestError("\(input.origin): vertex \(bad) has a non-finite coordinate (NaN or infinity)") }
-        guard count <= maxVertices else {
-            throw RequestError(
-                "\(input.origin): the geometry has \(count) vertices; the limit is \(maxVertices) (raise it with --max-vertices)")
-        }
         guard !input.geometry.isEmpty else { throw RequestError("\(input.origin): the geometry is empty") }
         if containsPolygon(input.geometry) {
             let v: GEOSValidity

@@ -38,6 +38,8 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     public var depth: Double?
     /// Filter: layer codes (a string or a list of strings in the line).
     public var layers: [String]?
+    /// Filter: sub-type codes of those layers (a string or a list of strings in the line).
+    public var subtypes: [String]?
     /// Filter: owners, exact (a string or a list of strings in the line).
     public var owners: [String]?
     /// check-dig: the work type of the clearance rules.
@@ -60,7 +62,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, op, geometry, crs, k, maxDistance, perLayer, distance, depth, layers, owners, workType
+        case id, op, geometry, crs, k, maxDistance, perLayer, distance, depth, layers, subtypes, owners, workType
         case layer, subtype, diameter, pressure, voltage, burial, depthStart, depthEnd, surface
     }
 
@@ -103,6 +105,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         distance = try Self.number(c, .distance)
         depth = try Self.number(c, .depth)
         layers = try Self.strings(c, .layers)
+        subtypes = try Self.strings(c, .subtypes)
         owners = try Self.strings(c, .owners)
         workType = try Self.string(c, .workType)
         layer = try Self.string(c, .layer)
@@ -128,6 +131,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         try c.encodeIfPresent(distance, forKey: .distance)
         try c.encodeIfPresent(depth, forKey: .depth)
         try c.encodeIfPresent(layers, forKey: .layers)
+        try c.encodeIfPresent(subtypes, forKey: .subtypes)
         try c.encodeIfPresent(owners, forKey: .owners)
         try c.encodeIfPresent(workType, forKey: .workType)
         try c.encodeIfPresent(layer, forKey: .layer)
@@ -175,6 +179,9 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         case .array(let a)?:
             let ss = a.compactMap(\.stringValue)
             guard ss.count == a.count else { throw RequestError("field \(k.rawValue) must be a list of strings") }
+            // An empty list would select nothing or, as "no condition", everything: neither is
+            // what a caller who sent one meant.
+            guard !ss.isEmpty else { throw RequestError("field \(k.rawValue) is an empty list; leave it out for no condition") }
             return ss
         default: throw RequestError("field \(k.rawValue) must be a string or a list of strings")
         }

@@ -52,8 +52,9 @@ public struct RequestRunner: Sendable {
     /// - Throws: `RequestError` (or an engine error) naming the field or the problem.
     public func result(for q: QueryRequest) throws -> String {
         let g = try geometry(q)
-        let filter = PipeFilter(
-            layers: q.layers.map { Set($0.map { LayerCode(rawValue: $0.uppercased()) }) }, owners: q.owners.map(Set.init))
+        let codes = engine.codes
+        let filter = try PipeFilter(
+            layers: q.layers ?? [], subtypes: q.subtypes ?? [], owners: q.owners ?? [], codes: codes, fields: .batch)
         let enc = AnswerJSON.encoder(pretty: false)
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
         switch q.op {
@@ -74,7 +75,9 @@ public struct RequestRunner: Sendable {
             return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
         case .checkRoute:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a route must be a LINESTRING") }
-            guard let layer = q.layer else { throw RequestError("field layer is missing (planned pipe's layer code)") }
+            guard let layerText = q.layer else { throw RequestError("field layer is missing (planned pipe's layer code)") }
+            let layer = try codes.layer(layerText, field: "field layer")
+            let subtype = try q.subtype.map { (s) throws(EngineError) in try codes.subtype(s, inLayers: [layer], field: "field subtype") }
             guard let d0 = q.depthStart ?? q.depth, let d1 = q.depthEnd ?? q.depth else {
                 throw RequestError("field depth is missing (metres)")
             }
@@ -91,7 +94,7 @@ public struct RequestRunner: Sendable {
                 surface = k
             }
             let profile = PipeProfile(
-                layer: LayerCode(rawValue: layer.uppercased()), subtype: q.subtype.map { SubtypeCode(rawValue: $0) },
+                layer: layer, subtype: subtype,
                 pressureClass: pc, burial: q.burial.map { BurialMethod(rawValue: $0) },
                 diameterMM: q.diameter, voltageKV: q.voltage)
             return try json(engine.routeCheck(PlannedPipe(

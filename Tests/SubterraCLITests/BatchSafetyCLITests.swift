@@ -65,6 +65,32 @@ import Darwin
         #expect((a[3]["error"] as? String ?? "") == "not a JSON object")
     }
 
+    @Test func unknownCodesInBatchFieldsAreRefusedNamingTheValidOnes() throws {
+        let at = #""op":"nearest","geometry":"POINT (501030 3379030)""#
+        let route = #""op":"check-route","geometry":"LINESTRING (501020 3379010, 501040 3379010)","depth":1"#
+        let r = try batch([
+            #"{"id":1,\#(at),"layers":["ZZ"]}"#,
+            #"{"id":2,\#(at),"layers":"RQ,,"}"#,
+            #"{"id":3,\#(at),"layers":[]}"#,
+            #"{"id":4,\#(at),"owners":["Nobody Inc."]}"#,
+            #"{"id":5,\#(route),"layer":"ZZ"}"#,
+            #"{"id":6,\#(route),"layer":"RQ","subtype":"XX"}"#,
+            #"{"id":7,\#(at),"layers":["rq"],"owners":"Gas Co."}"#,
+        ])
+        let a = try answers(r)
+        #expect(a.count == 7)
+        guard a.count == 7 else { return }
+        func error(_ k: Int) -> String { a[k]["error"] as? String ?? "" }
+        #expect(error(0).contains("field layers") && error(0).contains("\"ZZ\"") && error(0).contains("RQ"), "\(error(0))")
+        #expect(error(1).contains("field layers") && error(1).contains("empty"), "\(error(1))")
+        #expect(error(2) == "field layers is an empty list; leave it out for no condition", "\(error(2))")
+        #expect(error(3).contains("field owners") && error(3).contains("Nobody Inc."), "\(error(3))")
+        #expect(error(4).contains("field layer") && error(4).contains("\"ZZ\""), "\(error(4))")
+        #expect(error(5).contains("field subtype") && error(5).contains("\"XX\""), "\(error(5))")
+        #expect(a[6]["ok"] as? Bool == true, "\(a[6])")
+        #expect(((a[6]["result"] as? [String: Any])?["hits"] as? [[String: Any]])?.first?["layer"] as? String == "RQ")
+    }
+
     // MARK: Limits, each with its own message
 
     @Test func eachLimitIsRefusedWithItsOwnMessageAndTheRunGoesOn() throws {
@@ -88,13 +114,19 @@ import Darwin
         #expect(a[0]["ok"] as? Bool == true)
         #expect(a[1]["line"] as? Int == 2)
         #expect(error(1) == "line 2 is longer than 200 bytes, the limit (raise it with --max-line-bytes)")
-        #expect(error(2).contains("5 vertices; the limit is 4"), "\(error(2))")
-        #expect(error(3).contains("nested deeper than 2 levels"), "\(error(3))")
+        #expect(error(2).contains("more than 4 vertices") && error(2).hasSuffix("the limit (raise it with --max-vertices)"), "\(error(2))")
+        #expect(error(3).contains("nested deeper than 2 levels") && error(3).hasSuffix("(raise it with --max-depth)"), "\(error(3))")
         #expect(error(4).contains("the geometry text is \(wide.utf8.count) bytes; the limit is 120"), "\(error(4))")
         #expect(error(5).contains("nested deeper than 2 levels"), "\(error(5))")
         #expect(a[6]["ok"] as? Bool == true)
-        let bad = try CLI.run(["query", "--batch", "-", "--store", fx.store, "--max-depth", "0"], stdin: Data())
-        #expect(bad.status == 2 && bad.stderrLines == ["subterra: error: --max-depth 0: a limit must be at least 1"], "\(bad.stderr)")
+        for (option, value, message) in [
+            ("--max-depth", "0", "--max-depth 0: a limit must be at least 1"),
+            ("--max-depth", "1000", "--max-depth 1000: at most 256 (the parsers' ceiling)"),
+            ("--max-line-bytes", "0", "--max-line-bytes 0: a limit must be at least 1"),
+        ] {
+            let bad = try CLI.run(["query", "--batch", "-", "--store", fx.store, option, value], stdin: Data())
+            #expect(bad.status == 2 && bad.stderrLines == ["subterra: error: " + message], "\(bad.stderr)")
+        }
     }
 
     @Test func aSixtyThousandDeepCollectionDoesNotKillTheBatch() throws {
@@ -104,14 +136,14 @@ import Darwin
         let a = try answers(r)
         #expect(a.count == 3)
         #expect(a.first?["ok"] as? Bool == true && a.last?["ok"] as? Bool == true)
-        if a.count == 3 { #expect((a[1]["error"] as? String ?? "").contains("nested deeper than 32 levels"), "\(a[1])") }
+        if a.count == 3 { #expect((a[1]["error"] as? String ?? "").contains("nested deeper than 64 levels"), "\(a[1])") }
         // The same input on the command line (from a file: one argument may not be 1 MB): one
         // line, exit 2.
         let file = CLI.tempDir("deep") + "/deep.wkt"
         try deep.write(toFile: file, atomically: true, encoding: .utf8)
         let arg = try CLI.run(["nearest", "@" + file, "--store", fx.store])
         #expect(arg.status == 2 && arg.stderrLines.count == 1, "exit \(arg.status): \(arg.stderr.prefix(300))")
-        #expect(arg.stderr.contains("nested deeper than 32 levels"))
+        #expect(arg.stderr.contains("nested deeper than 64 levels"))
     }
 
     // MARK: Answers are streamed in order
