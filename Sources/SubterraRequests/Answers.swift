@@ -78,12 +78,12 @@ public struct AnyJSON: Codable, Sendable {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             value = .null
-        } else if let b = try? c.decode(Bool.self) {
-            value = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            value = .number(n)
         } else if let s = try? c.decode(String.self) {
             value = .string(s)
+        } else if let n = try? c.decode(Double.self) {
+            value = .number(n)
+        } else if let b = try? c.decode(Bool.self) {
+            value = .bool(b)
         } else if let a = try? c.decode([AnyJSON].self) {
             value = .array(a.map(\.value))
         } else {

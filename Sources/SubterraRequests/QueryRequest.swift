@@ -86,10 +86,14 @@ public struct QueryRequest: Codable, Sendable, Hashable {
             throw RequestError("field op: unknown operation '\(Self.clip(opName))' (\(Op.list))")
         }
         self.op = op
-        switch try Self.value(c, .geometry) {
-        case nil, .null?: throw RequestError("field geometry is missing (WKT string or GeoJSON geometry)")
-        case let g? where g.stringValue != nil || g.objectValue != nil: geometry = g
-        default: throw RequestError("field geometry must be a WKT string or a GeoJSON object")
+        if let text = try? c.decodeIfPresent(String.self, forKey: .geometry) {
+            geometry = .string(text)
+        } else {
+            switch try Self.value(c, .geometry) {
+            case nil, .null?: throw RequestError("field geometry is missing (WKT string or GeoJSON geometry)")
+            case let g? where g.objectValue != nil: geometry = g
+            default: throw RequestError("field geometry must be a WKT string or a GeoJSON object")
+            }
         }
         crs = try Self.string(c, .crs)
         if let v = try Self.number(c, .k) {
@@ -97,10 +101,10 @@ public struct QueryRequest: Codable, Sendable, Hashable {
             k = Int(v)
         }
         maxDistance = try Self.number(c, .maxDistance)
-        switch try Self.value(c, .perLayer) {
-        case nil, .null?: perLayer = nil
-        case .bool(let b)?: perLayer = b
-        default: throw RequestError("field perLayer must be true or false")
+        if let b = try? c.decodeIfPresent(Bool.self, forKey: .perLayer) {
+            perLayer = b
+        } else if c.contains(.perLayer), try Self.value(c, .perLayer) != .null {
+            throw RequestError("field perLayer must be true or false")
         }
         distance = try Self.number(c, .distance)
         depth = try Self.number(c, .depth)
@@ -145,7 +149,8 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         try c.encodeIfPresent(surface, forKey: .surface)
     }
 
-    // MARK: Field readers: the JSON value, then its type, each refusal naming the field.
+    // MARK: Field readers: the expected type first (no thrown error on the common path), then
+    // the JSON value to say what was wrong, each refusal naming the field.
 
     static func value(_ c: KeyedDecodingContainer<CodingKeys>, _ k: CodingKeys) throws -> JSONValue? {
         guard c.contains(k) else { return nil }
@@ -155,36 +160,41 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     }
 
     static func number(_ c: KeyedDecodingContainer<CodingKeys>, _ k: CodingKeys) throws -> Double? {
+        guard c.contains(k) else { return nil }
+        if let v = try? c.decodeIfPresent(Double.self, forKey: k), v.isFinite { return v }
         switch try value(c, k) {
         case nil, .null?: return nil
-        case .number(let v)?:
-            guard v.isFinite else { throw RequestError("field \(k.rawValue) must be a finite number") }
-            return v
+        case .number?: throw RequestError("field \(k.rawValue) must be a finite number")
         default: throw RequestError("field \(k.rawValue) must be a number")
         }
     }
 
     static func string(_ c: KeyedDecodingContainer<CodingKeys>, _ k: CodingKeys) throws -> String? {
+        guard c.contains(k) else { return nil }
+        if let s = try? c.decodeIfPresent(String.self, forKey: k) { return s }
         switch try value(c, k) {
         case nil, .null?: return nil
-        case .string(let s)?: return s
         default: throw RequestError("field \(k.rawValue) must be a string")
         }
     }
 
     static func strings(_ c: KeyedDecodingContainer<CodingKeys>, _ k: CodingKeys) throws -> [String]? {
-        switch try value(c, k) {
-        case nil, .null?: return nil
-        case .string(let s)?: return [s]
-        case .array(let a)?:
-            let ss = a.compactMap(\.stringValue)
-            guard ss.count == a.count else { throw RequestError("field \(k.rawValue) must be a list of strings") }
-            // An empty list would select nothing or, as "no condition", everything: neither is
-            // what a caller who sent one meant.
-            guard !ss.isEmpty else { throw RequestError("field \(k.rawValue) is an empty list; leave it out for no condition") }
-            return ss
-        default: throw RequestError("field \(k.rawValue) must be a string or a list of strings")
+        guard c.contains(k) else { return nil }
+        if let s = try? c.decodeIfPresent(String.self, forKey: k) { return [s] }
+        let list: [String]
+        if let ss = try? c.decodeIfPresent([String].self, forKey: k) {
+            list = ss
+        } else {
+            switch try value(c, k) {
+            case nil, .null?: return nil
+            case .array?: throw RequestError("field \(k.rawValue) must be a list of strings")
+            default: throw RequestError("field \(k.rawValue) must be a string or a list of strings")
+            }
         }
+        // An empty list would select nothing or, as "no condition", everything: neither is
+        // what a caller who sent one meant.
+        guard !list.isEmpty else { throw RequestError("field \(k.rawValue) is an empty list; leave it out for no condition") }
+        return list
     }
 
     /// At most 40 characters of a name the request made up, so an error line stays short.
