@@ -85,6 +85,7 @@ let package = Package(
                 "SubterraGEOS", "SubterraPROJ",
             ],
             swiftSettings: swift6),
+        .testTarget(name: "SubterraRequestsTests", dependencies: ["SubterraRequests", "SubterraGeometry"], swiftSettings: swift6),
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra"], swiftSettings: swift6),
     ]
 )

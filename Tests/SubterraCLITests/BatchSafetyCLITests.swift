@@ -163,6 +163,14 @@ import Darwin
         #expect(p.wait() == 0)
     }
 
+    @Test func aFailedWriteOfAnswersExits2WithTheReason() throws {
+        let r = try CLI.runShell(
+            "printf '%s\\n' '\(Self.ok)' '\(Self.ok)' | \"$BIN\" query --batch - --store \"$STORE\" > /dev/full",
+            env: ["STORE": fx.store], timeout: 60)
+        #expect(r.status == 2, "exit \(r.status)")
+        #expect(r.stderrLines == ["subterra: error: writing answers to standard output: No space left on device"], "\(r.stderr)")
+    }
+
     @Test func outputOrderIsTheSameWithOneAndFourThreads() throws {
         var rng = SplitMix(state: 11)
         let e = fx.extent
