@@ -82,7 +82,7 @@ final class StdOut {
     func flush() {
         guard !buffer.isEmpty else { return }
         buffer.withUnsafeBytes { raw in
-            var p = raw.baseAddress!
+            guard var p = raw.baseAddress else { return }
             var left = raw.count
             while left > 0 {
                 let n = Foundation.write(1, p, left)
