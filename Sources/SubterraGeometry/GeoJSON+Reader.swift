@@ -311,7 +311,8 @@ struct _GeoJSONParser {
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
                     throw fail("unpaired surrogate", at: at)
                 }
-                bytes.append(contentsOf: Array(String(Character(UnicodeScalar(scalar)!)).utf8))
+                guard let u = UnicodeScalar(scalar) else { throw fail("invalid \\u escape", at: at) }
+                bytes.append(contentsOf: Array(String(Character(u)).utf8))
             default:
                 throw fail("invalid escape '\\\(Character(UnicodeScalar(e)))'", at: at)
             }

@@ -9,7 +9,8 @@
 ///
 /// What counts as one level of depth, per format:
 /// - WKT: one level per open parenthesis (`POINT (1 2)` is 1, `POLYGON ((…))` 2, `MULTIPOLYGON
-///   (((…)))` 3, each enclosing `GEOMETRYCOLLECTION (…)` one more).
+///   (((…)))` 3, each enclosing `GEOMETRYCOLLECTION (…)` one more); `MULTIPOINT (1 2)` counts 2
+///   like the `MULTIPOINT ((1 2))` that `WKT.write` makes of it.
 /// - WKB: the depth the same geometry has when written as WKT (`WKB.read` accepts exactly what
 ///   `WKT.parse` accepts at the same limit after `WKT.write`).
 /// - GeoJSON: one level per JSON array or object, including `coordinates` arrays and foreign

@@ -266,6 +266,9 @@ struct _WKTParser {
                     ps.append(try coordinate(&dim))
                     try close()
                 } else {
+                    // A bare point counts as the parenthesised one `write` produces, so what
+                    // parses at a depth limit also parses at it after a round trip.
+                    if depth + 1 > maxDepth { throw limits.depthError("WKT: ", at: i) }
                     ps.append(try coordinate(&dim))
                 }
             } while try comma()

@@ -72,6 +72,13 @@ import Testing
         #expect(wktError("GEOMETRYCOLLECTION (MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0))))", tight)?.description
             == "WKT: nesting deeper than 3 levels (maxDepth) (at offset 35)")
         #expect(wktError("GEOMETRYCOLLECTION (GEOMETRYCOLLECTION EMPTY)", ParseLimits(maxDepth: 1)) == nil)
+        // A bare MULTIPOINT point counts as the parenthesised one WKT.write makes of it, so a
+        // round trip at the limit still parses.
+        let multi = String(repeating: "GEOMETRYCOLLECTION (", count: 62) + "MULTIPOINT (1 2)" + String(repeating: ")", count: 62)
+        #expect(try WKT.parse(WKT.write(WKT.parse(multi))) == WKT.parse(multi))
+        #expect(wktError("GEOMETRYCOLLECTION (" + multi + ")")?.description
+            == "WKT: nesting deeper than 64 levels (maxDepth) (at offset \(63 * 20 + 12))")
+        #expect(wktError("MULTIPOINT (1 2)", ParseLimits(maxDepth: 1))?.exceededLimit == .maxDepth)
     }
 
     @Test func wktVertexAndByteLimits() {

@@ -93,7 +93,7 @@ enum DigOutput {
             out.append("  result      CLEAR: no pipe wall within its required clearance")
             return out.joined(separator: "\n")
         }
-        out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \(r.highestSeverity!.rawValue.uppercased())")
+        out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \(r.highestSeverity.map { $0.rawValue.uppercased() } ?? "-")")
         out.append("")
         var t = TextTable(
             ["#", "severity", "id", "layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"],

@@ -57,7 +57,7 @@ enum MapSVG {
         }
         let headline = r.conflicts.isEmpty
             ? "CLEAR — no pipe within its clearance"
-            : "\(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s") — highest \(r.highestSeverity!.rawValue.uppercased())"
+            : "\(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s") — highest \(r.highestSeverity.map { $0.rawValue.uppercased() } ?? "-")"
         var focus = area.envelope
         if let zone { focus = focus.union(zone.envelope) }
         for c in r.conflicts { focus.expand(toInclude: Point(c.closestPoint.x, c.closestPoint.y)) }
