@@ -87,6 +87,16 @@ import Testing
         }
     }
 
+    @Test func burialCodesAreChecked() throws {
+        #expect(try engine.codes.burial(" gk", field: "--burial") == .ductBank)
+        #expect {
+            _ = try engine.codes.burial("ZX", field: "--burial")
+        } throws: { e in
+            (e as? EngineError)?.description == "--burial: unknown burial code \"ZX\"; valid codes: ZM, GM, GK, GG, JK, ZH, DG"
+        }
+        #expect(CodeCatalogue(burials: ["LOCAL"]).burials.last == "LOCAL", "codes present in a map are valid")
+    }
+
     @Test func unknownOwnerIsRefusedListingOwners() {
         #expect {
             try PipeFilter(layers: [], subtypes: [], owners: ["wenling gas"], codes: engine.codes)

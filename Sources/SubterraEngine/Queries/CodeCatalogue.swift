@@ -41,15 +41,18 @@ public struct CodeCatalogue: Hashable, Sendable {
     public let subtypes: [LayerCode: [SubtypeCode]]
     /// Owners present in the map, sorted.
     public let owners: [String]
+    /// Valid burial method codes: CJJ 61's (``BurialMethod/standard``), then others present in
+    /// the map, sorted.
+    public let burials: [BurialMethod]
 
     /// How many owners a refusal lists before giving only the count.
     public static let ownersListed = 20
 
     /// The codes of `catalog` plus those present in a map, given as its distinct
-    /// (layer, sub-type) pairs and its owners. O(pairs log pairs + owners log owners).
+    /// (layer, sub-type) pairs, its owners and its burial codes. O(n log n) in their counts.
     public init(
         catalog: LayerCatalog = .standardWithFibre, present: some Sequence<(LayerCode, SubtypeCode?)> = [],
-        owners: some Sequence<String> = []
+        owners: some Sequence<String> = [], burials: some Sequence<BurialMethod> = []
     ) {
         var layers = catalog.codes
         var subtypes: [LayerCode: [SubtypeCode]] = [:]
@@ -66,6 +69,7 @@ public struct CodeCatalogue: Hashable, Sendable {
         self.layers = layers
         self.subtypes = subtypes
         self.owners = Set(owners).sorted()
+        self.burials = BurialMethod.standard + Set(burials).subtracting(BurialMethod.standard).sorted()
     }
 
     /// Names used in refusals for the three kinds of filter item.
@@ -116,6 +120,15 @@ public struct CodeCatalogue: Hashable, Sendable {
         let all = Self.unique(layers.flatMap { subtypes[$0] ?? [] })
         guard all.contains(code) else {
             throw EngineError("unknown sub-type code \"\(code)\"; valid codes: \(Self.list(all))", at: field)
+        }
+        return code
+    }
+
+    /// The burial method code `text` names (trimmed, upper-cased); refused when empty or unknown.
+    public func burial(_ text: String, field: String) throws(EngineError) -> BurialMethod {
+        let code = BurialMethod(rawValue: try Self.code(text, field: field))
+        guard burials.contains(code) else {
+            throw EngineError("unknown burial code \"\(code)\"; valid codes: \(Self.list(burials))", at: field)
         }
         return code
     }
@@ -230,7 +243,7 @@ extension _Snapshot {
             let rows = liveRows
             let c = CodeCatalogue(
                 catalog: catalog, present: distinctProfiles.map { ($0.layer, $0.subtype) },
-                owners: rows.compactMap { record($0).owner })
+                owners: rows.compactMap { record($0).owner }, burials: distinctProfiles.compactMap(\.burial))
             cached = c
             return c
         }

@@ -44,13 +44,16 @@ struct FilterOptions: ParsableArguments {
         help: ArgumentHelp("Only pipes of this CJJ 61 layer code (JS water, PS drainage, RQ gas, RL heat, DL power, TX telecom, GX fibre, ...); repeat or comma-separate for several.", valueName: "code"))
     var layer: [String] = []
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only pipes of this sub-type code (TR natural gas, WS sewage, GD power supply, ...); repeat or comma-separate for several. With --layer, each must be a sub-type of one of those layers.", valueName: "code"))
+    var subtype: [String] = []
+
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only pipes of this owner (exact, as surveyed); repeat for several.", valueName: "name"))
     var owner: [String] = []
 
-    var filter: PipeFilter {
-        let layers = layer.flatMap { $0.split(separator: ",") }.map { LayerCode(rawValue: $0.trimmingCharacters(in: .whitespaces).uppercased()) }
-        return PipeFilter(
-            layers: layers.isEmpty ? nil : Set(layers), owners: owner.isEmpty ? nil : Set(owner))
+    /// The filter, every code checked against the map's (``CodeCatalogue``): an unknown code or
+    /// an empty item (`--layer ""`, `--layer RQ,,`) is refused naming the valid codes.
+    func filter(_ engine: UtilityEngine) throws -> PipeFilter {
+        try PipeFilter(layers: layer, subtypes: subtype, owners: owner, codes: engine.codes)
     }
 }
 
