@@ -95,7 +95,7 @@ public struct RequestRunner: Sendable {
             }
             let profile = PipeProfile(
                 layer: layer, subtype: subtype,
-                pressureClass: pc, burial: q.burial.map { BurialMethod(rawValue: $0) },
+                pressureClass: pc, burial: try q.burial.map { (b) throws(EngineError) in try codes.burial(b, field: "field burial") },
                 diameterMM: q.diameter, voltageKV: q.voltage)
             return try json(engine.routeCheck(PlannedPipe(
                 profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface)))

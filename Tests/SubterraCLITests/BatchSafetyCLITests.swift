@@ -76,11 +76,13 @@ import Darwin
             #"{"id":5,\#(route),"layer":"ZZ"}"#,
             #"{"id":6,\#(route),"layer":"RQ","subtype":"XX"}"#,
             #"{"id":7,\#(at),"layers":["rq"],"owners":"Gas Co."}"#,
+            #"{"id":8,\#(route),"layer":"RQ","burial":"ZZ"}"#,
         ])
         let a = try answers(r)
-        #expect(a.count == 7)
-        guard a.count == 7 else { return }
+        #expect(a.count == 8)
+        guard a.count == 8 else { return }
         func error(_ k: Int) -> String { a[k]["error"] as? String ?? "" }
+        #expect(error(7).contains("field burial") && error(7).contains("\"ZZ\""), "\(error(7))")
         #expect(error(0).contains("field layers") && error(0).contains("\"ZZ\"") && error(0).contains("RQ"), "\(error(0))")
         #expect(error(1).contains("field layers") && error(1).contains("empty"), "\(error(1))")
         #expect(error(2) == "field layers is an empty list; leave it out for no condition", "\(error(2))")

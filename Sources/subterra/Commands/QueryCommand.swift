@@ -10,9 +10,9 @@ struct QueryCommand: ParsableCommand {
         discussion: """
             Each non-blank input line is an object with "op" (nearest, intersects, within, check-dig, check-route, section), \
             "geometry" (WKT string or GeoJSON geometry object) and the op's fields: "crs", "k", "maxDistance", "perLayer", \
-            "distance", "depth", "layers", "owners", "workType"; for check-route "layer", "subtype", "diameter", \
+            "distance", "depth", "layers", "subtypes", "owners", "workType"; for check-route "layer", "subtype", "diameter", \
             "pressure", "voltage", "burial", "depthStart", "depthEnd", "surface". An "id" is echoed back. \
-            Any other field is refused. The geometry is the data itself: a geometry starting with "@" is refused, \
+            Any other field is refused, and so is a layer, sub-type or owner the map does not know. The geometry is the data itself: a geometry starting with "@" is refused, \
             since batch lines never name files. \
             Each answer is {"id":...,"line":N,"ok":true,"result":{...}} or {"id":...,"line":N,"ok":false,"error":"..."}: \
             a bad line (also one over a limit: --max-line-bytes, --max-geometry-bytes, --max-vertices, --max-depth) gets \
