@@ -131,6 +131,23 @@ import Darwin
         }
     }
 
+    /// 200 MB without a newline, then a good line: one error answer, the good line answered, and
+    /// the reader never holds more than the limit (peak memory measured where GNU time exists).
+    @Test func anEndlessLineIsSkippedInBoundedMemory() throws {
+        let time = FileManager.default.isExecutableFile(atPath: "/usr/bin/time") ? "/usr/bin/time -f 'peak-rss-kb=%M' " : ""
+        let r = try CLI.runShell(
+            "(head -c 200000000 /dev/zero | tr '\\0' x; echo; echo '\(Self.ok)') | \(time)\"$BIN\" query --batch - --store \"$STORE\" --max-line-bytes 1000000",
+            env: ["STORE": fx.store], timeout: 120)
+        #expect(r.status == 0, "exit \(r.status): \(r.stderr)")
+        let a = try answers(r)
+        #expect(a.count == 2)
+        #expect(a.first?["error"] as? String == "line 1 is longer than 1000000 bytes, the limit (raise it with --max-line-bytes)")
+        #expect(a.last?["line"] as? Int == 2 && a.last?["ok"] as? Bool == true)
+        if let kb = r.stderr.components(separatedBy: "peak-rss-kb=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            #expect(kb < 150_000, "peak memory \(kb) KB for a 200 MB line")
+        }
+    }
+
     @Test func aSixtyThousandDeepCollectionDoesNotKillTheBatch() throws {
         let deep = Self.deepCollection(60_000)
         let r = try batch([Self.ok, #"{"id":"deep","op":"nearest","geometry":"\#(deep)"}"#, Self.ok])
