@@ -26,6 +26,7 @@ public struct RequestRunner: Sendable {
         guard bytes <= limits.maxLineBytes else { return Self.lineTooLong(number: number, limit: limits.maxLineBytes) }
         var id: JSONValue?
         do {
+            try Self.precheck(line, limits: limits)
             let decoded: Line
             do { decoded = try JSONDecoder().decode(Line.self, from: Data(line.utf8)) } catch DecodingError.typeMismatch {
                 throw RequestError("not a JSON object")
@@ -37,6 +38,26 @@ public struct RequestRunner: Sendable {
             return Self.answer(id: id, number: number, result: try result(for: request))
         } catch {
             return Self.answer(id: id, number: number, error: RequestError(error).description)
+        }
+    }
+
+    /// Refuses, before `JSONDecoder` sees the line, what it would resolve silently or badly: a
+    /// key given twice (the decoder keeps the last, so two readers of one line could disagree
+    /// on its geometry) and nesting deeper than the geometry limit allows (the line object and
+    /// a GeoJSON geometry object add one level). Iterative, O(line length).
+    static func precheck(_ line: String, limits: RequestLimits) throws(RequestError) {
+        let parse = ParseLimits(maxDepth: limits.maxDepth + 1, maxVertices: limits.maxVertices, maxBytes: limits.maxLineBytes)
+        switch JSONPrecheck.check(Array(line.utf8), limits: parse) {
+        case nil: return
+        case .duplicateKey(let path, let key)?:
+            let name = QueryRequest.clip(key)
+            throw RequestError(
+                path == "top level" ? "field \(name) appears twice" : "field \(QueryRequest.clip(path)): key \"\(name)\" appears twice")
+        case .tooDeep(_, let offset, _)?:
+            throw RequestError(
+                "the line nests deeper than \(parse.effectiveMaxDepth - 1) levels inside its object (at byte \(offset)), the limit (raise it with --max-depth)")
+        case let problem?:
+            throw RequestError("the line: \(problem.message)")
         }
     }
 

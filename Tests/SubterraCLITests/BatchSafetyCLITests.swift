@@ -49,15 +49,22 @@ import Darwin
         #expect(a.last?["ok"] as? Bool == true)
     }
 
-    @Test func unknownFieldsAreRefusedByName() throws {
+    @Test func unknownAndRepeatedFieldsAreRefusedByName() throws {
         let r = try batch([
             #"{"id":1,"op":"nearest","geometry":"POINT (501030 3379030)","kk":3,"Layers":["RQ"]}"#,
             #"{"id":2,"op":"nearest","geometry":"POINT (501030 3379030)","k":"3"}"#,
             #"{"id":3,"op":"nearest","geometry":"POINT (501030 3379030)","perLayer":1}"#,
             #"[1,2]"#,
+            #"{"id":5,"op":"nearest","geometry":"@/etc/passwd","geometry":"POINT (501030 3379030)"}"#,
+            #"{"id":6,"op":"nearest","geometry":{"type":"Point","coordinates":[501030,3379030],"type":"LineString"}}"#,
+            #"{"id":\#(String(repeating: "[", count: 100_000)),"op":"nearest"}"#,
         ])
         let a = try answers(r)
-        #expect(a.count == 4)
+        #expect(a.count == 7)
+        guard a.count == 7 else { return }
+        #expect((a[4]["error"] as? String ?? "") == "field geometry appears twice", "\(a[4])")
+        #expect((a[5]["error"] as? String ?? "") == "field geometry: key \"type\" appears twice", "\(a[5])")
+        #expect((a[6]["error"] as? String ?? "") == "the line nests deeper than 64 levels inside its object (at byte 70), the limit (raise it with --max-depth)", "\(a[6])")
         #expect(a[0]["id"] as? Int == 1)
         #expect((a[0]["error"] as? String ?? "").contains("unknown fields 'Layers', 'kk'"), "\(a[0])")
         #expect((a[1]["error"] as? String ?? "") == "field k must be a number")
@@ -119,7 +126,7 @@ import Darwin
         #expect(error(2).contains("more than 4 vertices") && error(2).hasSuffix("the limit (raise it with --max-vertices)"), "\(error(2))")
         #expect(error(3).contains("nested deeper than 2 levels") && error(3).hasSuffix("(raise it with --max-depth)"), "\(error(3))")
         #expect(error(4).contains("the geometry text is \(wide.utf8.count) bytes; the limit is 120"), "\(error(4))")
-        #expect(error(5).contains("nested deeper than 2 levels"), "\(error(5))")
+        #expect(error(5).contains("deeper than 2 levels"), "\(error(5))")
         #expect(a[6]["ok"] as? Bool == true)
         for (option, value, message) in [
             ("--max-depth", "0", "--max-depth 0: a limit must be at least 1"),
