@@ -143,8 +143,12 @@ public struct RequestRunner: Sendable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: AnyKey.self)
-            id = (try? c.decodeIfPresent(AnyJSON.self, forKey: AnyKey("id")))?.value
             request = Result { try QueryRequest(from: decoder) }
+            if case .success(let q) = request {
+                id = q.id
+            } else {
+                id = (try? c.decodeIfPresent(AnyJSON.self, forKey: AnyKey("id")))?.value
+            }
         }
     }
 
