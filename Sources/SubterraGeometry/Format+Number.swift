@@ -107,7 +107,8 @@ private func _strtod(_ b: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) ->
     return withUnsafeTemporaryAllocation(of: CChar.self, capacity: len + 1) { buf in
         for k in 0..<len { buf[k] = CChar(bitPattern: b[from + k]) }
         buf[len] = 0
-        return strtod(buf.baseAddress!, nil)
+        guard let p = buf.baseAddress else { return .nan }  // capacity >= 1: never taken
+        return strtod(p, nil)
     }
 }
 

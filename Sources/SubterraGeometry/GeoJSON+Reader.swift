@@ -15,12 +15,14 @@ import Darwin
 /// feature index and the byte offset: `features[1234].geometry.coordinates[3][1]: expected number`.
 public enum GeoJSON {
     /// Parses a whole GeoJSON document (geometry, feature or feature collection).
+    /// - Parameter limits: nesting depth (one level per JSON array or object), vertex and byte
+    ///   limits; see `ParseLimits`.
     /// - Throws: `GeometryError` with `path`, `featureIndex` and byte `offset`.
-    /// - Complexity: O(n) in the byte count.
-    public static func parse(_ bytes: [UInt8]) throws(GeometryError) -> GeoJSONObject {
+    /// - Complexity: O(n) in the byte count; stack O(`limits.effectiveMaxDepth`).
+    public static func parse(_ bytes: [UInt8], limits: ParseLimits = .default) throws(GeometryError) -> GeoJSONObject {
         let r: Result<GeoJSONObject, GeometryError> = bytes.withUnsafeBufferPointer { buf in
             do throws(GeometryError) {
-                return .success(try parse(buffer: buf))
+                return .success(try parse(buffer: buf, limits: limits))
             } catch {
                 return .failure(error)
             }
@@ -28,20 +30,27 @@ public enum GeoJSON {
         return try r.get()
     }
 
-    /// Parses a whole GeoJSON document from text.
-    public static func parse(_ text: String) throws(GeometryError) -> GeoJSONObject {
-        try parse(Array(text.utf8))
+    /// Parses a whole GeoJSON document from text; see `parse(_:limits:)`.
+    public static func parse(_ text: String, limits: ParseLimits = .default) throws(GeometryError) -> GeoJSONObject {
+        let count = text.utf8.count
+        if count > limits.maxBytes { throw limits.bytesError("", count: count) }
+        return try parse(Array(text.utf8), limits: limits)
     }
 
-    /// Parses a whole GeoJSON document from a buffer the caller owns (for example a mapped file).
-    public static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(GeometryError) -> GeoJSONObject {
-        var p = _GeoJSONParser(b: buffer)
+    /// Parses a whole GeoJSON document from a buffer the caller owns (for example a mapped file);
+    /// see `parse(_:limits:)`.
+    public static func parse(
+        buffer: UnsafeBufferPointer<UInt8>, limits: ParseLimits = .default
+    ) throws(GeometryError) -> GeoJSONObject {
+        if buffer.count > limits.maxBytes { throw limits.bytesError("", count: buffer.count) }
+        var p = _GeoJSONParser(b: buffer, limits: limits)
         return try p.parseDocument(streaming: nil)
     }
 
-    /// Parses a GeoJSON geometry object (`{"type": "Point", "coordinates": [1, 2]}`).
-    public static func parseGeometry(_ text: String) throws(GeometryError) -> Geometry {
-        switch try parse(text) {
+    /// Parses a GeoJSON geometry object (`{"type": "Point", "coordinates": [1, 2]}`); see
+    /// `parse(_:limits:)`.
+    public static func parseGeometry(_ text: String, limits: ParseLimits = .default) throws(GeometryError) -> Geometry {
+        switch try parse(text, limits: limits) {
         case .geometry(let g): return g
         default: throw GeometryError("GeoJSON: expected a geometry object, found a feature or collection", offset: 0)
         }
@@ -50,12 +59,16 @@ public enum GeoJSON {
     /// Streams the features of a feature collection in `buffer`, calling `body(index, feature)` for
     /// each in document order without building the collection. A lone `Feature` document yields
     /// one feature. Returns the `crs` member, wherever it stood.
+    /// - Parameter limits: the depth limit and, per feature, the vertex limit (`maxBytes` does not
+    ///   apply: the input is streamed, so its size does not matter); see `ParseLimits`.
     /// - Throws: a parse `GeometryError`, or whatever `body` throws (which stops the read).
     /// - Complexity: O(n) in the byte count; memory O(largest feature).
     public static func forEachFeature(
-        in buffer: UnsafeBufferPointer<UInt8>, _ body: (Int, GeoJSONFeature) throws -> Void
+        in buffer: UnsafeBufferPointer<UInt8>, limits: ParseLimits = .default,
+        _ body: (Int, GeoJSONFeature) throws -> Void
     ) throws -> GeoJSONHeader {
-        var p = _GeoJSONParser(b: buffer)
+        var p = _GeoJSONParser(b: buffer, limits: limits)
+        p.verticesPerFeature = true
         var count = 0
         var bodyError: (any Error)? = nil
         let parsed: Result<GeoJSONObject, GeometryError> = withoutActuallyEscaping(body) { body in
@@ -90,7 +103,7 @@ public enum GeoJSON {
     /// Streams the features of the file at `path` (memory-mapped, so the file is paged in, not
     /// copied); see `forEachFeature(in:_:)`.
     public static func forEachFeature(
-        inFile path: String, _ body: (Int, GeoJSONFeature) throws -> Void
+        inFile path: String, limits: ParseLimits = .default, _ body: (Int, GeoJSONFeature) throws -> Void
     ) throws -> GeoJSONHeader {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw GeometryError("GeoJSON: cannot open \(path) (errno \(errno))") }
@@ -99,14 +112,14 @@ public enum GeoJSON {
         guard fstat(fd, &st) == 0 else { throw GeometryError("GeoJSON: cannot stat \(path) (errno \(errno))") }
         let size = Int(st.st_size)
         if size == 0 {
-            return try forEachFeature(in: UnsafeBufferPointer(start: nil, count: 0), body)
+            return try forEachFeature(in: UnsafeBufferPointer(start: nil, count: 0), limits: limits, body)
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw GeometryError("GeoJSON: cannot map \(path) (errno \(errno))")
         }
         defer { munmap(base, size) }
         let buf = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
-        return try forEachFeature(in: buf, body)
+        return try forEachFeature(in: buf, limits: limits, body)
     }
 }
 
@@ -140,9 +153,20 @@ struct _GeoJSONParser {
     var ends2: [Int] = []
     var ends3: [Int] = []
     var topCRS: GeoJSONCRS? = nil
+    /// JSON arrays and objects open at `i`.
     var nesting = 0
+    let limits: ParseLimits
+    let maxDepth: Int
+    /// Positions read so far (in the current feature when `verticesPerFeature`).
+    var vertices = 0
+    /// Whether the vertex limit applies per feature (streaming) rather than per document.
+    var verticesPerFeature = false
 
-    init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
+    init(b: UnsafeBufferPointer<UInt8>, limits: ParseLimits) {
+        self.b = b
+        self.limits = limits
+        self.maxDepth = limits.effectiveMaxDepth
+    }
 
     // MARK: Lexing
 
@@ -287,7 +311,8 @@ struct _GeoJSONParser {
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
                     throw fail("unpaired surrogate", at: at)
                 }
-                bytes.append(contentsOf: Array(String(Character(UnicodeScalar(scalar)!)).utf8))
+                guard let u = UnicodeScalar(scalar) else { throw fail("invalid \\u escape", at: at) }
+                bytes.append(contentsOf: Array(String(Character(u)).utf8))
             default:
                 throw fail("invalid escape '\\\(Character(UnicodeScalar(e)))'", at: at)
             }
@@ -315,11 +340,17 @@ struct _GeoJSONParser {
 
     // MARK: Generic values
 
+    /// Called before the `[` or `{` of a nested value: one level deeper, refused past the depth
+    /// limit (the readers recurse once per level). Pair with `leave()`.
     mutating func enter() throws(GeometryError) {
+        skipSpace()
         nesting += 1
-        // Deeply nested arrays would otherwise exhaust the stack: refuse, do not crash.
-        if nesting > 256 { throw fail("nesting deeper than 256 levels") }
+        if nesting > maxDepth { throw limits.depthError("", at: i) }
     }
+
+    /// One level up, after the closing bracket.
+    @inline(__always)
+    mutating func leave() { nesting -= 1 }
 
     mutating func value() throws(GeometryError) -> JSONValue {
         switch peek() {
@@ -327,7 +358,7 @@ struct _GeoJSONParser {
         case UInt8(ascii: "{"): return .object(try object())
         case UInt8(ascii: "["):
             try enter()
-            defer { nesting -= 1 }
+            defer { leave() }
             i += 1
             var a: [JSONValue] = []
             if peek() == UInt8(ascii: "]") {
@@ -359,7 +390,7 @@ struct _GeoJSONParser {
 
     mutating func object() throws(GeometryError) -> JSONObject {
         try enter()
-        defer { nesting -= 1 }
+        defer { leave() }
         try expect(UInt8(ascii: "{"), "object")
         var o = JSONObject()
         if peek() == UInt8(ascii: "}") {
@@ -392,6 +423,8 @@ struct _GeoJSONParser {
         ends1.removeAll(keepingCapacity: true)
         ends2.removeAll(keepingCapacity: true)
         ends3.removeAll(keepingCapacity: true)
+        try enter()
+        defer { leave() }
         try expect(UInt8(ascii: "["), "array")
         if peek() == UInt8(ascii: "]") {
             i += 1
@@ -404,6 +437,9 @@ struct _GeoJSONParser {
     mutating func coordinateArray(level: Int) throws(GeometryError) -> Int {
         if peek() != UInt8(ascii: "[") {
             // A position: two or three numbers (extra ones, like M, are allowed and dropped).
+            let start = i
+            vertices += 1
+            if vertices > limits.maxVertices { throw limits.verticesError("", at: start) }
             var vals = (0.0, 0.0, 0.0)
             var n = 0
             repeat {
@@ -427,9 +463,11 @@ struct _GeoJSONParser {
         repeat {
             let at = i
             do throws(GeometryError) {
+                try enter()
                 try expect(UInt8(ascii: "["), "array")
                 if peek() == UInt8(ascii: "]") { throw fail("empty coordinate array", at: at) }
                 let d = try coordinateArray(level: level + 1)
+                leave()
                 if depth == 0 {
                     depth = d
                 } else if d != depth {
@@ -529,7 +567,7 @@ struct _GeoJSONParser {
         _ mode: _GeoObjectMode, streaming sink: ((Int, GeoJSONFeature) -> Bool)? = nil
     ) throws(GeometryError) -> _GeoObjectState {
         try enter()
-        defer { nesting -= 1 }
+        defer { leave() }
         try expect(UInt8(ascii: "{"), "object")
         var st = _GeoObjectState()
         if peek() == UInt8(ascii: "}") {
@@ -554,6 +592,8 @@ struct _GeoJSONParser {
                     // the scratch keeps the coordinates until then.
                     st.coordinatesDepth = try coordinates()
                 case "geometries" where mode != .feature:
+                    try enter()
+                    defer { leave() }
                     try expect(UInt8(ascii: "["), "array")
                     var gs: [Geometry] = []
                     if peek() == UInt8(ascii: "]") {
@@ -610,6 +650,8 @@ struct _GeoJSONParser {
     }
 
     mutating func features(into st: inout _GeoObjectState, sink: ((Int, GeoJSONFeature) -> Bool)?) throws(GeometryError) {
+        try enter()
+        defer { leave() }
         try expect(UInt8(ascii: "["), "array")
         var collected: [GeoJSONFeature] = []
         var k = 0
@@ -617,6 +659,7 @@ struct _GeoJSONParser {
             i += 1
         } else {
             repeat {
+                if verticesPerFeature { vertices = 0 }
                 let f: GeoJSONFeature
                 do { f = try feature() } catch {
                     var e = error.prefixed(index: k)

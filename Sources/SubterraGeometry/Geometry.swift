@@ -105,6 +105,8 @@ public struct GeometryError: Error, Hashable, Sendable, CustomStringConvertible 
     public var path: String?
     /// Index of the feature in its feature collection, if the problem is inside one.
     public var featureIndex: Int?
+    /// The `ParseLimits` limit the input exceeded, when that is why it was refused.
+    public var exceededLimit: ParseLimits.Limit?
 
     public init(_ message: String, offset: Int? = nil, path: String? = nil, featureIndex: Int? = nil) {
         self.message = message
@@ -154,7 +156,8 @@ public struct LinearRing: Hashable, Sendable {
         if let i = points.firstIndex(where: { !$0.isFinite }) {
             throw GeometryError("ring point \(i) has a non-finite coordinate")
         }
-        guard points.first!.x == points.last!.x, points.first!.y == points.last!.y else {
+        let first = points[0], last = points[points.count - 1]
+        guard first.x == last.x, first.y == last.y else {
             throw GeometryError("a linear ring must be closed (first point equal to last)")
         }
         self.points = points

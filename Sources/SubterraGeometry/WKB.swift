@@ -18,12 +18,17 @@ public enum WKB {
     }
 
     /// Reads WKB or EWKB, returning the geometry and the EWKB SRID if the stream has one.
+    /// - Parameter limits: nesting depth (counted as in the geometry's WKT), vertex and byte
+    ///   limits; see `ParseLimits`.
     /// - Throws: `GeometryError` with `offset` = byte offset of the problem (truncated input,
-    ///   unknown type code, bad byte order marker, invalid ring, trailing bytes).
-    /// - Complexity: O(n) in the byte count.
-    public static func read(_ bytes: [UInt8]) throws(GeometryError) -> (geometry: Geometry, srid: Int32?) {
+    ///   unknown type code, bad byte order marker, invalid ring, trailing bytes, a limit).
+    /// - Complexity: O(n) in the byte count; stack O(`limits.effectiveMaxDepth`).
+    public static func read(
+        _ bytes: [UInt8], limits: ParseLimits = .default
+    ) throws(GeometryError) -> (geometry: Geometry, srid: Int32?) {
+        if bytes.count > limits.maxBytes { throw limits.bytesError("WKB: ", count: bytes.count) }
         let r: Result<(Geometry, Int32?), GeometryError> = bytes.withUnsafeBufferPointer { buf in
-            var reader = _WKBReader(b: buf)
+            var reader = _WKBReader(b: buf, limits: limits)
             do throws(GeometryError) {
                 var srid: Int32? = nil
                 let g = try reader.geometry(srid: &srid, depth: 0)
@@ -147,12 +152,33 @@ struct _WKBWriter {
     }
 }
 
+/// Recursive WKB reader: one frame per collection level, and every level counts against
+/// `maxDepth` before the recursion, so the stack is bounded by the limits whatever the input.
 struct _WKBReader {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
     var little = true
+    let limits: ParseLimits
+    let maxDepth: Int
+    /// Positions read or announced so far.
+    var vertices = 0
 
-    init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
+    init(b: UnsafeBufferPointer<UInt8>, limits: ParseLimits) {
+        self.b = b
+        self.limits = limits
+        self.maxDepth = limits.effectiveMaxDepth
+    }
+
+    /// Counts `n` more positions, announced at byte `at`.
+    mutating func addVertices(_ n: Int, at: Int) throws(GeometryError) {
+        if n > limits.maxVertices - vertices { throw limits.verticesError("WKB: ", at: at) }
+        vertices += n
+    }
+
+    /// Refuses a geometry (header at byte `at`) whose WKT would open parentheses `levels` deep.
+    func checkDepth(_ levels: Int, at: Int) throws(GeometryError) {
+        if levels > maxDepth { throw limits.depthError("WKB: ", at: at) }
+    }
 
     func fail(_ message: String, at offset: Int? = nil) -> GeometryError {
         GeometryError("WKB: " + message, offset: offset ?? i)
@@ -236,7 +262,9 @@ struct _WKBReader {
     }
 
     mutating func points(_ h: Header) throws(GeometryError) -> [Point] {
+        let at = i
         let n = try count("point", minBytesEach: 16)
+        try addVertices(n, at: at)
         var ps: [Point] = []
         ps.reserveCapacity(n)
         for _ in 0..<n { ps.append(try point(h)) }
@@ -275,18 +303,28 @@ struct _WKBReader {
         return (h, at)
     }
 
+    /// A geometry whose WKT would sit inside `depth` parentheses.
     mutating func geometry(srid: inout Int32?, depth: Int) throws(GeometryError) -> Geometry {
-        // Guard against stack exhaustion from maliciously nested collections.
-        if depth > 64 { throw fail("geometry collections nested deeper than 64") }
+        let at = i
         let h = try header(srid: &srid)
         let savedLittle = little
         defer { little = savedLittle }
         switch h.type {
-        case 1: return .point(try point(h))
-        case 2: return .lineString(try lineString(h))
-        case 3: return .polygon(try polygon(h))
+        case 1:
+            try checkDepth(depth + 1, at: at)
+            try addVertices(1, at: i)
+            return .point(try point(h))
+        case 2:
+            try checkDepth(depth + 1, at: at)
+            return .lineString(try lineString(h))
+        case 3:
+            try checkDepth(depth + 2, at: at)
+            return .polygon(try polygon(h))
         case 4:
+            let countAt = i
             let n = try count("point", minBytesEach: 21)
+            if n > 0 { try checkDepth(depth + 2, at: at) }
+            try addVertices(n, at: countAt)
             var ps: [Point] = []
             ps.reserveCapacity(n)
             for _ in 0..<n {
@@ -296,6 +334,7 @@ struct _WKBReader {
             return .multiPoint(ps)
         case 5:
             let n = try count("line string", minBytesEach: 9)
+            if n > 0 { try checkDepth(depth + 2, at: at) }
             var ls: [LineString] = []
             ls.reserveCapacity(n)
             for _ in 0..<n {
@@ -305,6 +344,7 @@ struct _WKBReader {
             return .multiLineString(ls)
         case 6:
             let n = try count("polygon", minBytesEach: 9)
+            if n > 0 { try checkDepth(depth + 3, at: at) }
             var polys: [Polygon] = []
             polys.reserveCapacity(n)
             for _ in 0..<n {
@@ -314,6 +354,7 @@ struct _WKBReader {
             return .multiPolygon(polys)
         default:
             let n = try count("geometry", minBytesEach: 5)
+            if n > 0 { try checkDepth(depth + 1, at: at) }
             var gs: [Geometry] = []
             gs.reserveCapacity(n)
             for _ in 0..<n {

@@ -7,17 +7,24 @@
 /// refused because `Point` and `LineString` cannot be empty. Errors give the character offset.
 public enum WKT {
     /// Parses WKT (optionally with an `SRID=n;` prefix, which is ignored; see `parseWithSRID`).
+    /// - Parameter limits: nesting depth (one level per parenthesis), vertex and byte limits; see
+    ///   `ParseLimits`.
     /// - Throws: `GeometryError` with `offset` = character offset of the problem.
-    /// - Complexity: O(n) in the text length.
-    public static func parse(_ text: String) throws(GeometryError) -> Geometry {
-        try parseWithSRID(text).geometry
+    /// - Complexity: O(n) in the text length; stack O(`limits.effectiveMaxDepth`).
+    public static func parse(_ text: String, limits: ParseLimits = .default) throws(GeometryError) -> Geometry {
+        try parseWithSRID(text, limits: limits).geometry
     }
 
     /// Parses WKT or EWKT, returning the SRID of an `SRID=n;` prefix if there is one.
-    public static func parseWithSRID(_ text: String) throws(GeometryError) -> (geometry: Geometry, srid: Int32?) {
+    /// - Parameter limits: see `parse(_:limits:)`.
+    public static func parseWithSRID(
+        _ text: String, limits: ParseLimits = .default
+    ) throws(GeometryError) -> (geometry: Geometry, srid: Int32?) {
+        let count = text.utf8.count
+        if count > limits.maxBytes { throw limits.bytesError("WKT: ", count: count) }
         var text = text
         let result: Result<(Geometry, Int32?), GeometryError> = text.withUTF8 { buf in
-            var p = _WKTParser(b: buf)
+            var p = _WKTParser(b: buf, limits: limits)
             do throws(GeometryError) {
                 return .success(try p.parseDocument())
             } catch {
@@ -121,9 +128,9 @@ public enum WKT {
 }
 
 extension Geometry {
-    /// Parses WKT or EWKT (the SRID is dropped); see `WKT.parse(_:)`.
-    public init(wkt: String) throws(GeometryError) {
-        self = try WKT.parse(wkt)
+    /// Parses WKT or EWKT (the SRID is dropped); see `WKT.parse(_:limits:)`.
+    public init(wkt: String, limits: ParseLimits = .default) throws(GeometryError) {
+        self = try WKT.parse(wkt, limits: limits)
     }
 
     /// This geometry as WKT; see `WKT.write(_:srid:)`.
@@ -131,12 +138,24 @@ extension Geometry {
 }
 
 /// Recursive-descent WKT parser over UTF-8 bytes; offsets in errors are byte offsets, which equal
-/// character offsets for the ASCII that WKT is.
+/// character offsets for the ASCII that WKT is. Recursion happens only for collection members,
+/// one frame per `GEOMETRYCOLLECTION (` level, and every `(` counts against `maxDepth`, so the
+/// stack is bounded by the limits whatever the input.
 struct _WKTParser {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
+    let limits: ParseLimits
+    let maxDepth: Int
+    /// Parentheses open at `i`.
+    var depth = 0
+    /// Positions read so far.
+    var vertices = 0
 
-    init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
+    init(b: UnsafeBufferPointer<UInt8>, limits: ParseLimits) {
+        self.b = b
+        self.limits = limits
+        self.maxDepth = limits.effectiveMaxDepth
+    }
 
     /// Coordinate layout declared by a tag or found from the first coordinate.
     enum Dim { case unknown, xy, xyz, xym, xyzm }
@@ -168,6 +187,19 @@ struct _WKTParser {
             throw fail("expected '\(Character(UnicodeScalar(c)))', found '\(Character(UnicodeScalar(b[i])))'")
         }
         i += 1
+    }
+
+    /// Consumes a `(`, one level deeper.
+    mutating func open() throws(GeometryError) {
+        try expect(UInt8(ascii: "("))
+        depth += 1
+        if depth > maxDepth { throw limits.depthError("WKT: ", at: i - 1) }
+    }
+
+    /// Consumes a `)`, one level up.
+    mutating func close() throws(GeometryError) {
+        try expect(UInt8(ascii: ")"))
+        depth -= 1
     }
 
     mutating func parseDocument() throws(GeometryError) -> (Geometry, Int32?) {
@@ -217,45 +249,48 @@ struct _WKTParser {
         i = beforeEmpty
         switch type {
         case "POINT":
-            try expect(UInt8(ascii: "("))
+            try open()
             let p = try coordinate(&dim)
-            try expect(UInt8(ascii: ")"))
+            try close()
             return .point(p)
         case "LINESTRING":
             return .lineString(try lineString(&dim))
         case "POLYGON":
             return .polygon(try polygon(&dim))
         case "MULTIPOINT":
-            try expect(UInt8(ascii: "("))
+            try open()
             var ps: [Point] = []
             repeat {
                 if peek(UInt8(ascii: "(")) {
-                    i += 1
+                    try open()
                     ps.append(try coordinate(&dim))
-                    try expect(UInt8(ascii: ")"))
+                    try close()
                 } else {
+                    // A bare point counts as the parenthesised one `write` produces, so what
+                    // parses at a depth limit also parses at it after a round trip.
+                    if depth + 1 > maxDepth { throw limits.depthError("WKT: ", at: i) }
                     ps.append(try coordinate(&dim))
                 }
             } while try comma()
-            try expect(UInt8(ascii: ")"))
+            try close()
             return .multiPoint(ps)
         case "MULTILINESTRING":
-            try expect(UInt8(ascii: "("))
+            try open()
             var ls: [LineString] = []
             repeat { ls.append(try lineString(&dim)) } while try comma()
-            try expect(UInt8(ascii: ")"))
+            try close()
             return .multiLineString(ls)
         case "MULTIPOLYGON":
-            try expect(UInt8(ascii: "("))
+            try open()
             var ps: [Polygon] = []
             repeat { ps.append(try polygon(&dim)) } while try comma()
-            try expect(UInt8(ascii: ")"))
+            try close()
             return .multiPolygon(ps)
         case "GEOMETRYCOLLECTION":
-            try expect(UInt8(ascii: "("))
+            try open()
             var gs: [Geometry] = []
             repeat { gs.append(try parseGeometry()) } while try comma()
-            try expect(UInt8(ascii: ")"))
+            try close()
             return .collection(gs)
         default:
             throw fail("unknown geometry type '\(type)'", at: start)
@@ -284,6 +319,8 @@ struct _WKTParser {
     mutating func coordinate(_ dim: inout Dim) throws(GeometryError) -> Point {
         skipSpace()
         let s = i
+        vertices += 1
+        if vertices > limits.maxVertices { throw limits.verticesError("WKT: ", at: s) }
         let x = try number()
         let y = try number()
         var vals: (Double?, Double?) = (nil, nil)
@@ -310,10 +347,10 @@ struct _WKTParser {
     }
 
     mutating func pointList(_ dim: inout Dim) throws(GeometryError) -> [Point] {
-        try expect(UInt8(ascii: "("))
+        try open()
         var ps: [Point] = []
         repeat { ps.append(try coordinate(&dim)) } while try comma()
-        try expect(UInt8(ascii: ")"))
+        try close()
         return ps
     }
 
@@ -325,7 +362,7 @@ struct _WKTParser {
     }
 
     mutating func polygon(_ dim: inout Dim) throws(GeometryError) -> Polygon {
-        try expect(UInt8(ascii: "("))
+        try open()
         var rings: [LinearRing] = []
         repeat {
             skipSpace()
@@ -335,7 +372,7 @@ struct _WKTParser {
                 throw fail("polygon ring \(rings.count): \(error.message)", at: s)
             }
         } while try comma()
-        try expect(UInt8(ascii: ")"))
+        try close()
         return Polygon(exterior: rings[0], holes: Array(rings.dropFirst()))
     }
 }

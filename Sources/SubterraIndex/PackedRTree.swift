@@ -148,7 +148,7 @@ public struct PackedRTree: Sendable {
                 return same
             }
         } ?? true
-        self._ids = positional ? [] : _ids!
+        self._ids = positional ? [] : (_ids ?? [])
         self._count = count
         self._idsAreLeafPositions = positional
         self._levelEnds = _levelEnds

@@ -160,11 +160,14 @@ public struct Transformer: Sendable, CustomStringConvertible {
         }
         var out = points
         try out.withUnsafeMutableBufferPointer { (buffer) throws(PROJError) in
-            guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-            // Point is @frozen: x and y sit at fixed offsets, so PROJ can stride over the array.
+            // Point is @frozen: x and y sit at fixed offsets, so PROJ can stride over the array
+            // (`offset(of:)` is nil only for computed properties; x and y are stored).
+            guard let base = buffer.baseAddress, !buffer.isEmpty,
+                let ox = MemoryLayout<Point>.offset(of: \Point.x), let oy = MemoryLayout<Point>.offset(of: \Point.y)
+            else { return }
             let raw = UnsafeMutableRawPointer(base)
-            let px = (raw + MemoryLayout<Point>.offset(of: \Point.x)!).assumingMemoryBound(to: Double.self)
-            let py = (raw + MemoryLayout<Point>.offset(of: \Point.y)!).assumingMemoryBound(to: Double.self)
+            let px = (raw + ox).assumingMemoryBound(to: Double.self)
+            let py = (raw + oy).assumingMemoryBound(to: Double.self)
             try _transform(count: buffer.count, x: px, y: py, z: nil, stride: MemoryLayout<Point>.stride)
         }
         return out
@@ -190,12 +193,14 @@ public struct Transformer: Sendable, CustomStringConvertible {
         let stride = MemoryLayout<Double>.stride
         try x.withUnsafeMutableBufferPointer { (xs) throws(PROJError) in
             try y.withUnsafeMutableBufferPointer { (ys) throws(PROJError) in
-                if z == nil {
-                    try _transform(count: n, x: xs.baseAddress!, y: ys.baseAddress!, z: nil, stride: stride)
-                } else {
-                    try z!.withUnsafeMutableBufferPointer { (zs) throws(PROJError) in
-                        try _transform(count: n, x: xs.baseAddress!, y: ys.baseAddress!, z: zs.baseAddress!, stride: stride)
+                // n > 0, so every buffer has a base address.
+                guard let px = xs.baseAddress, let py = ys.baseAddress else { return }
+                if z != nil {
+                    try z?.withUnsafeMutableBufferPointer { (zs) throws(PROJError) in
+                        try _transform(count: n, x: px, y: py, z: zs.baseAddress, stride: stride)
                     }
+                } else {
+                    try _transform(count: n, x: px, y: py, z: nil, stride: stride)
                 }
             }
         }

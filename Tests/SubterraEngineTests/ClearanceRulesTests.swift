@@ -308,3 +308,20 @@ private let verticalProfiles: [String: PipeProfile] = [
         }
     }
 }
+
+/// Rule files nested 60,000 and 1,000,000 deep: one-line error naming the limit and byte (the
+/// recursive duplicate-key pass before the decoder overflowed the stack on them).
+@Suite struct ClearanceRulesDepthTests {
+    @Test(arguments: [60_000, 1_000_000]) func deepNestingIsRefused(levels: Int) throws {
+        let rules = try ClearanceRules.bundled()
+        for text in [
+            String(repeating: "[", count: levels) + String(repeating: "]", count: levels),
+            #"{"horizontal": "# + String(repeating: #"{"a":"#, count: levels),
+        ] {
+            let e = #expect(throws: ClearanceRulesError.self) { try ClearanceRules(data: Data(text.utf8)) }
+            #expect(e?.message.hasPrefix("nesting deeper than 64 levels (maxDepth) at byte") == true, "\(e?.message ?? "")")
+            let o = #expect(throws: ClearanceRulesError.self) { try rules.overridden(by: Data(text.utf8)) }
+            #expect(o?.description.contains("\n") == false)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SubterraGeometry
 import SubterraModel
 
 /// A required clearance and the rule it comes from.
@@ -144,8 +145,9 @@ public struct ClearanceRules: Sendable, Hashable {
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
-        if let dup = _firstDuplicateJSONKey(in: Array(data)) {
-            throw ClearanceRulesError("key \"\(dup.key)\" appears twice", at: dup.path)
+        // Duplicate keys, nesting and size first: see `JSONPrecheck`.
+        if let problem = JSONPrecheck.check(Array(data)) {
+            throw ClearanceRulesError(problem.message, at: problem.path)
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

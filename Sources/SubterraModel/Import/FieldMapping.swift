@@ -1,4 +1,5 @@
 import Foundation
+import SubterraGeometry
 
 /// A declarative map from a source file's fields to the model's fields, kept as a small JSON file
 /// because every city names its fields differently.
@@ -83,6 +84,10 @@ public struct FieldMapping: Hashable, Sendable, Codable {
 
     /// Parses mapping JSON and validates target names and units.
     public static func decode(_ data: Data, file: String = "mapping") throws(ImportError) -> FieldMapping {
+        // Duplicate keys, nesting and size first: see `JSONPrecheck`.
+        if let problem = JSONPrecheck.check(Array(data)) {
+            throw ImportError("mapping, \(problem.path): \(problem.message)", file: file)
+        }
         let m: FieldMapping
         do { m = try JSONDecoder().decode(FieldMapping.self, from: data) } catch {
             throw ImportError("mapping is not valid JSON of the expected shape: \(error)", file: file)

@@ -358,11 +358,11 @@ enum SourceLoader {
                 do { t = try Transformer(from: source, to: options.targetCRS) } catch {
                     // A file-wide CRS PROJ cannot use stops the import; a bad per-record SRID
                     // costs only that record.
-                    if out[i].srid == nil || options.sourceCRS != nil {
+                    guard let srid = out[i].srid, options.sourceCRS == nil else {
                         throw ImportError("cannot transform from \(source) to \(options.targetCRS): \(error)", file: file)
                     }
                     out[i].geometry = nil
-                    out[i].geometryError = "SRID \(out[i].srid!) is unusable: \(error)"
+                    out[i].geometryError = "SRID \(srid) is unusable: \(error)"
                     continue
                 }
                 transformers[source] = t

@@ -417,7 +417,10 @@ struct RecordBuilder {
                         _ outcome: QualityIssue.Outcome = .kept) {
                 issues.append(QualityIssue(check, sev, at: d.at(f), msg, outcome: outcome))
             }
-            if d.geometry == nil {
+            let line: LineString
+            if let g = d.geometry {
+                line = g
+            } else {
                 // Survey-table segment: straight from its start point to its end point.
                 guard let s = d.startPoint, let e = d.endPoint else { continue }
                 guard let ps = pointIndex[s].map({ points[$0] }) else {
@@ -428,32 +431,35 @@ struct RecordBuilder {
                     report(.unknownPoint, .endPoint, "end point \(e) is in no point record; record not imported", .error, .dropped)
                     continue
                 }
-                do { d.geometry = try LineString([ps.position, pe.position]) } catch {
+                do { line = try LineString([ps.position, pe.position]) } catch {
                     report(.invalidGeometry, .startPoint, "\(error); record not imported", .error, .dropped)
                     continue
                 }
+                d.geometry = line
             }
-            let line = d.geometry!
-            let ends = [(line.points[0], ImportField.startPoint), (line.points[line.points.count - 1], ImportField.endPoint)]
-            for (pos, f) in ends {
+            /// The number of the point at end `f` (at `pos`): the named one, checked against the
+            /// line, or the nearest point within tolerance, else a shared node name.
+            func resolveEnd(_ pos: Point, _ f: ImportField) -> PointNumber {
                 let named = f == .startPoint ? d.startPoint : d.endPoint
-                if let named {
-                    if let pi = pointIndex[named] {
-                        let dist = Self.planarDistance(points[pi].position, pos)
-                        if dist > tol {
-                            report(.endMissesPoint, f, "\(f == .startPoint ? "start" : "end") of the line lies \(Self.metres(dist)) from point \(named) (tolerance \(tol) m)")
-                        }
-                    } else {
-                        report(.unknownPoint, f, "point \(named) is in no point record", .warning)
+                guard let named else {
+                    return pointGrid.nearest(to: pos, within: tol).map { points[$0].number } ?? nodes.name(pos)
+                }
+                if let pi = pointIndex[named] {
+                    let dist = Self.planarDistance(points[pi].position, pos)
+                    if dist > tol {
+                        report(.endMissesPoint, f, "\(f == .startPoint ? "start" : "end") of the line lies \(Self.metres(dist)) from point \(named) (tolerance \(tol) m)")
                     }
                 } else {
-                    // No number: take the nearest point within tolerance, else a shared node name.
-                    let n = pointGrid.nearest(to: pos, within: tol).map { points[$0].number } ?? nodes.name(pos)
-                    if f == .startPoint { d.startPoint = n } else { d.endPoint = n }
+                    report(.unknownPoint, f, "point \(named) is in no point record", .warning)
                 }
+                return named
             }
+            let startPoint = resolveEnd(line.points[0], .startPoint)
+            d.startPoint = startPoint
+            let endPoint = resolveEnd(line.points[line.points.count - 1], .endPoint)
+            d.endPoint = endPoint
             let seg = PipeSegment(
-                id: d.id, layer: d.layer, subtype: d.subtype, startPoint: d.startPoint!, endPoint: d.endPoint!,
+                id: d.id, layer: d.layer, subtype: d.subtype, startPoint: startPoint, endPoint: endPoint,
                 geometry: line, startDepth: d.startDepth, endDepth: d.endDepth, startElevation: d.startElevation,
                 endElevation: d.endElevation, elevationReference: d.elevationReference, section: d.section,
                 ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
@@ -522,7 +528,7 @@ struct _PointGrid {
             for dy in -1...1 {
                 for i in cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
                     let dist = RecordBuilder.planarDistance(positions[i], p)
-                    if dist <= d, best == nil || dist < best!.1 || (dist == best!.1 && i < best!.0) { best = (i, dist) }
+                    if dist <= d, best.map({ dist < $0.1 || (dist == $0.1 && i < $0.0) }) ?? true { best = (i, dist) }
                 }
             }
         }
@@ -551,7 +557,7 @@ struct _NodeNamer {
             for dy in -1...1 {
                 for i in grid.cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
                     let d = RecordBuilder.planarDistance(positions[i], p)
-                    if d <= cell, best == nil || d < best!.1 { best = (i, d) }
+                    if d <= cell, best.map({ d < $0.1 }) ?? true { best = (i, d) }
                 }
             }
         }

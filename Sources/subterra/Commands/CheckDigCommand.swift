@@ -3,6 +3,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraPROJ
+import SubterraRequests
 
 /// Options of a dig check, shared by `check-dig` and `render dig`.
 struct DigOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
+import SubterraRequests
 
 extension SurfaceKind: ExpressibleByArgument {}
 

@@ -88,8 +88,10 @@ struct ImportCommand: ParsableCommand {
             let srs: SpatialReference
             if exists {
                 progress?.phase("opening \(store)")
-                do { existing = try GeoPackageStore.open(at: store) } catch { throw CLIError(error, context: "--store") }
-                srs = existing!.spatialReference
+                let opened: GeoPackageStore
+                do { opened = try GeoPackageStore.open(at: store) } catch { throw CLIError(error, context: "--store") }
+                existing = opened
+                srs = opened.spatialReference
             } else {
                 do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
             }

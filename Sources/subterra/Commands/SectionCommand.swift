@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SubterraEngine
 import SubterraGeometry
+import SubterraRequests
 
 /// `subterra section`: the pipes a cut line crosses, with depths, as a table or a drawing.
 struct SectionCommand: ParsableCommand {
