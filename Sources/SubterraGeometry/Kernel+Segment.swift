@@ -193,7 +193,7 @@ extension Kernel {
         let dx = b.x - a.x, dy = b.y - a.y
         let len2 = dx * dx + dy * dy
         let d2 = _squaredDistance(p.x - a.x, p.y - a.y, dx, dy, len2)
-        if len2 >= _safeLow && len2 <= _safeHigh && d2 >= _safeLow && d2 <= _safeHigh { return d2 }
+        if min(len2, d2) >= _safeLow && max(len2, d2) <= _safeHigh { return d2 }
         let d = _projectScaled(p, a, b).distance
         return d * d
     }

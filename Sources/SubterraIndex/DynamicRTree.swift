@@ -432,9 +432,14 @@ extension DynamicRTree {
         ) rethrows {
             var safe = _squaredKeysAreSafe(x: x, y: y, base.bounds) && _squaredKeysAreSafe(x: x, y: y, delta.bounds)
             for item in _tail where safe { safe = _squaredKeysAreSafe(x: x, y: y, item.box) }
+            let baseDead = _baseDead, deltaDead = _deltaDead
+            let noBaseDead = baseDead.isEmpty, noDeltaDead = deltaDead.isEmpty
             try _pointNearest(
-                self, k: k, maxDistance: maxDistance, x: x, y: y, safe: safe,
-                itemSquaredDistance: itemSquaredDistance, itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+                base, delta, searchSecond: true, loose: _tail,
+                excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
+                excludedFromSecond: { !noDeltaDead && deltaDead.contains($0) },
+                k: k, maxDistance: maxDistance, x: x, y: y, safe: safe, itemSquaredDistance: itemSquaredDistance,
+                itemDistance: itemDistance, filter: filter, scratch: scratch, body)
         }
 
         /// Incremental nearest iterator over this snapshot.

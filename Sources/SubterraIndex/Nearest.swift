@@ -545,9 +545,9 @@ extension PackedRTree {
     /// Right for every finite input: squares are only used where they cannot overflow or
     /// underflow. When the query or the tree reaches past 2^499 (a square could overflow), the
     /// whole search runs on plain distances (`itemDistance`, boxes by `Box.distance(toX:y:)`);
-    /// when an item's square comes out under 2^-968 (a distance under ~2^-484, where squares lose
-    /// bits or vanish, and exact zeros), the search starts again on plain distances before
-    /// reporting it, skipping what it already reported. Survey data never takes either path.
+    /// when the nearest answer is under 2^-484 (its square under 2^-968, where squares lose bits
+    /// or vanish; exact zeros too), the search starts again on plain distances before reporting
+    /// it. Survey data takes neither path unless a query point lies exactly on a pipe.
     /// - Parameters:
     ///   - itemSquaredDistance: squared exact distance from `(x, y)` to item `id`.
     ///   - itemDistance: the same distance, not squared: used where squares cannot be trusted.
@@ -563,8 +563,10 @@ extension PackedRTree {
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
         try _pointNearest(
-            self, k: k, maxDistance: maxDistance, x: x, y: y, safe: _squaredKeysAreSafe(x: x, y: y, bounds),
-            itemSquaredDistance: itemSquaredDistance, itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+            self, self, searchSecond: false, loose: [], excludedFromFirst: { _ in false },
+            excludedFromSecond: { _ in false }, k: k, maxDistance: maxDistance, x: x, y: y,
+            safe: _squaredKeysAreSafe(x: x, y: y, bounds), itemSquaredDistance: itemSquaredDistance,
+            itemDistance: itemDistance, filter: filter, scratch: scratch, body)
     }
 
     /// An incremental nearest search: iterate until you find what you need ("keep going until a
@@ -593,60 +595,65 @@ func _squaredKeysAreSafe(x: Double, y: Double, _ bounds: Box?) -> Bool {
         && abs(y - b.maxY) <= limit && b._magnitude <= limit
 }
 
-/// The one nearest search of an index (a packed tree, or a snapshot's tiers), with squared or
-/// plain keys: what `_pointNearest` drives.
-@usableFromInline
-protocol _NearestSearchable {
-    func _nearest(
-        k: Int, maxDistance: Double, squared: Bool,
-        lowerBound: (Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
-        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
-    ) rethrows
-}
-
-extension PackedRTree: _NearestSearchable {}
-extension DynamicRTree.Snapshot: _NearestSearchable {}
-
 /// The squared point-nearest driver shared by the packed tree and the dynamic snapshot: searches
-/// with squared keys when `safe`, watching for squares under 2^-968; searches again (or only)
-/// with plain distances where squares cannot be trusted, skipping the answers already given.
+/// with squared keys when `safe`, else (or when squares turn out untrustworthy) with plain
+/// distances, in `_pointNearestPlain`.
+///
+/// Squares under 2^-968 (distances under 2^-484) are not trusted. They need no watch in the hot
+/// refinement loop: answers come in ascending order, so any such item is the first answer, and
+/// an answer under 2^-484 stops the squared search before anything was handed on. The squared
+/// search runs to at least 2^-484 (a tiny `maxDistance` squared would underflow) and the driver
+/// applies `maxDistance` itself. The trees and exclusions are `_runNearest`'s (a packed tree
+/// searched alone, or a snapshot's tiers).
 @inlinable @inline(__always)
-func _pointNearest<I: _NearestSearchable>(
-    _ index: I, k: Int, maxDistance: Double, x: Double, y: Double, safe: Bool,
+func _pointNearest(
+    _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, searchSecond: Bool,
+    loose: borrowing [DynamicRTree._TailItem],
+    excludedFromFirst: (UInt32) -> Bool, excludedFromSecond: (UInt32) -> Bool,
+    k: Int, maxDistance: Double, x: Double, y: Double, safe: Bool,
     itemSquaredDistance: (UInt32, Box) throws -> Double,
     itemDistance: (UInt32, Box) throws -> Double,
     filter: (UInt32) -> Bool, scratch: NearestScratch,
     _ body: (Neighbor) throws -> SearchControl
 ) rethrows {
-    var skip = 0
     if safe {
-        var tiny = false, stopped = false
-        try index._nearest(
-            k: k, maxDistance: maxDistance, squared: true, lowerBound: { $0.squaredDistance(toX: x, y: y) },
-            itemDistance: { id, box in
-                let d2 = try itemSquaredDistance(id, box)
-                if d2 < 0x1p-968 { tiny = true }
-                return d2
-            }, filter: filter, scratch: scratch
+        var tiny = false
+        try _runNearest(
+            first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+            excludedFromSecond: excludedFromSecond, k: k, maxDistance: Swift.max(maxDistance, 0x1p-484), squared: true,
+            lowerBound: { $0.squaredDistance(toX: x, y: y) }, itemDistance: itemSquaredDistance,
+            filter: filter, scratch: scratch
         ) { n in
-            if tiny { return .stop }
-            skip += 1
-            let r = try body(n)
-            stopped = r == .stop
-            return r
+            if n.distance < 0x1p-484 {
+                tiny = true
+                return .stop
+            }
+            return n.distance > maxDistance ? .stop : try body(n)
         }
-        guard tiny, !stopped, skip < k else { return }
+        if !tiny { return }
     }
-    try index._nearest(
-        k: k, maxDistance: maxDistance, squared: false, lowerBound: { $0.distance(toX: x, y: y) },
-        itemDistance: itemDistance, filter: filter, scratch: scratch
-    ) { n in
-        if skip > 0 {
-            skip -= 1
-            return .continue
-        }
-        return try body(n)
-    }
+    try _pointNearestPlain(
+        first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+        excludedFromSecond: excludedFromSecond, k: k, maxDistance: maxDistance, x: x, y: y,
+        itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+}
+
+/// The plain-distance point search: the slow path of `_pointNearest`, kept out of line so the
+/// squared search it sits beside stays small enough to inline whole.
+@inlinable @inline(never)
+func _pointNearestPlain(
+    _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, searchSecond: Bool,
+    loose: borrowing [DynamicRTree._TailItem],
+    excludedFromFirst: (UInt32) -> Bool, excludedFromSecond: (UInt32) -> Bool,
+    k: Int, maxDistance: Double, x: Double, y: Double,
+    itemDistance: (UInt32, Box) throws -> Double,
+    filter: (UInt32) -> Bool, scratch: NearestScratch,
+    _ body: (Neighbor) throws -> SearchControl
+) rethrows {
+    try _runNearest(
+        first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+        excludedFromSecond: excludedFromSecond, k: k, maxDistance: maxDistance, squared: false,
+        lowerBound: { $0.distance(toX: x, y: y) }, itemDistance: itemDistance, filter: filter, scratch: scratch, body)
 }
 
 /// The search loop shared by every nearest form: queues the roots (and loose items), then hands
