@@ -57,10 +57,12 @@ extension Kernel {
     /// The orientation of `c` relative to the directed line `a → b`, decided exactly.
     ///
     /// Same convention as GEOS `GEOSOrientationIndex_r(a, b, c)`: `.counterClockwise` (1) when `c`
-    /// is left of `a → b`. Zero-length `a → b` gives `.collinear`. Exact for all finite input whose
-    /// nonzero coordinate differences exceed about 1e-145 (below that, products underflow into
-    /// subnormals and lose bits); it differs from GEOS only where GEOS's double-double is wrong
-    /// (see `orientationSignGEOS`).
+    /// is left of `a → b`. Zero-length `a → b` gives `.collinear`. Exact for all finite input, up
+    /// to ±1e308 and subnormal: where a product of differences overflows or may have underflowed,
+    /// the coordinates (or the exact differences) are rescaled by a power of two, which keeps the
+    /// sign. The one limit: differences more than ~2^500 apart in size, where the smaller one's
+    /// lowest bits can fall below the subnormal range. It differs from GEOS only where GEOS's
+    /// double-double is wrong (see `orientationSignGEOS`).
     /// - Complexity: O(1); a handful of flops unless the filter fails (near-collinear input), then
     ///   a 16-term exact expansion summed on the stack.
     @inlinable
@@ -86,8 +88,15 @@ extension Kernel {
             if detRight >= 0 { return det > 0 ? 1 : (det < 0 ? -1 : 0) }
             detSum = -detLeft - detRight
         } else {
-            return det > 0 ? 1 : (det < 0 ? -1 : 0)
+            // 0 (or NaN, from an overflowed difference times 0): decided by detRight unless a
+            // product may have vanished in underflow or overflowed.
+            if det != 0 && detLeft == 0 && abs(detRight) <= _safeProduct { return det > 0 ? 1 : -1 }
+            if det == 0 && (ax == cx || by == cy) && (ay == cy || bx == cx) { return 0 }
+            return _orientationScaled(ax, ay, bx, by, cx, cy)
         }
+        // Outside this range a product overflowed, or underflow may have eaten the bits that the
+        // exact expansion needs: rescale first.
+        guard detSum >= 0x1p-600 && detSum <= _safeProduct else { return _orientationScaled(ax, ay, bx, by, cx, cy) }
         let errBound = _ccwErrBoundA * detSum
         if det >= errBound { return 1 }
         if -det >= errBound { return -1 }
@@ -104,7 +113,19 @@ extension Kernel {
     ) -> Int {
         let acx = _twoDiff(ax, cx), bcy = _twoDiff(by, cy)
         let acy = _twoDiff(ay, cy), bcx = _twoDiff(bx, cx)
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 32) { h -> Int in
+        return _expansionSign(acx, bcy, acy, bcx)
+    }
+
+    /// The exact sign of `(a.hi + a.lo)(b.hi + b.lo) − (c.hi + c.lo)(d.hi + d.lo)`: each product
+    /// of two 2-term expansions is 4 exact two-products (8 terms), so the difference is an exact
+    /// 16-term sum; Shewchuk's grow-expansion turns it into a non-overlapping expansion whose
+    /// largest nonzero term carries the sign (exact while no two-product underflows).
+    @inlinable
+    static func _expansionSign(
+        _ a: (hi: Double, lo: Double), _ b: (hi: Double, lo: Double),
+        _ c: (hi: Double, lo: Double), _ d: (hi: Double, lo: Double)
+    ) -> Int {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 32) { h -> Int in
             var n = 0
             @inline(__always) func add(_ b: Double) {
                 // Grow-expansion: h stays non-overlapping and sorted by magnitude.
@@ -118,19 +139,76 @@ extension Kernel {
                 if q != 0 { h[k] = q; k += 1 }
                 n = k
             }
-            @inline(__always) func addProduct(_ a: Double, _ b: Double, _ sign: Double) {
-                let (p, e) = _twoProduct(a, b)
+            @inline(__always) func addProduct(_ x: Double, _ y: Double, _ sign: Double) {
+                let (p, e) = _twoProduct(x, y)
                 add(sign * p)
                 add(sign * e)
             }
-            addProduct(acx.hi, bcy.hi, 1); addProduct(acx.hi, bcy.lo, 1)
-            addProduct(acx.lo, bcy.hi, 1); addProduct(acx.lo, bcy.lo, 1)
-            addProduct(acy.hi, bcx.hi, -1); addProduct(acy.hi, bcx.lo, -1)
-            addProduct(acy.lo, bcx.hi, -1); addProduct(acy.lo, bcx.lo, -1)
+            addProduct(a.hi, b.hi, 1); addProduct(a.hi, b.lo, 1)
+            addProduct(a.lo, b.hi, 1); addProduct(a.lo, b.lo, 1)
+            addProduct(c.hi, d.hi, -1); addProduct(c.hi, d.lo, -1)
+            addProduct(c.lo, d.hi, -1); addProduct(c.lo, d.lo, -1)
             guard n > 0 else { return 0 }
             let top = h[n - 1]
             return top > 0 ? 1 : (top < 0 ? -1 : 0)
         }
+    }
+
+    /// Largest product of differences the filter trusts (2^1000: no overflow below it).
+    @inlinable
+    static var _safeProduct: Double { 0x1p1000 }
+
+    /// The orientation with all six coordinates multiplied by one power of two, which keeps the
+    /// sign: down so the largest is under 2^498 (differences and their products stay finite; a
+    /// coordinate 2^-1000 below the largest may lose its last bits), or up so the largest is
+    /// near 1 (exact). Then the filter and, if needed, the exact expansion decide.
+    @inlinable @inline(never)
+    static func _orientationScaled(
+        _ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ cx: Double, _ cy: Double
+    ) -> Int {
+        let m = max(max(max(abs(ax), abs(ay)), max(abs(bx), abs(by))), max(abs(cx), abs(cy)))
+        guard m > 0, m.isFinite else { return 0 }
+        let e = Int(m.exponent)
+        let shift: Int
+        if e > 497 {
+            shift = 497 - e
+        } else if e < -200 {
+            shift = -e
+        } else {
+            // Coordinates in range, but their differences' products underflowed: scale the
+            // differences instead.
+            return _orientationExactScaled(ax, ay, bx, by, cx, cy)
+        }
+        let f1 = Double(sign: .plus, exponent: shift / 2, significand: 1)
+        let f2 = Double(sign: .plus, exponent: shift - shift / 2, significand: 1)
+        @inline(__always) func sc(_ v: Double) -> Double { v * f1 * f2 }
+        let lax = sc(ax), lay = sc(ay), lbx = sc(bx), lby = sc(by), lcx = sc(cx), lcy = sc(cy)
+        let detLeft = (lax - lcx) * (lby - lcy)
+        let detRight = (lay - lcy) * (lbx - lcx)
+        let det = detLeft - detRight
+        let errBound = _ccwErrBoundA * (abs(detLeft) + abs(detRight))
+        if det >= errBound && det > 0 { return 1 }
+        if -det >= errBound && det < 0 { return -1 }
+        return _orientationExactScaled(lax, lay, lbx, lby, lcx, lcy)
+    }
+
+    /// The exact expansion on the differences from `c`, each 2-term difference scaled by the
+    /// power of two that brings the largest near 2^200, so no two-product underflows: exact
+    /// unless the differences are more than ~2^500 apart in size.
+    @inlinable
+    static func _orientationExactScaled(
+        _ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ cx: Double, _ cy: Double
+    ) -> Int {
+        let acx = _twoDiff(ax, cx), acy = _twoDiff(ay, cy), bcx = _twoDiff(bx, cx), bcy = _twoDiff(by, cy)
+        let m = max(max(abs(acx.hi), abs(acy.hi)), max(abs(bcx.hi), abs(bcy.hi)))
+        guard m > 0, m.isFinite else { return 0 }
+        let shift = 200 - Int(m.exponent)
+        let f1 = Double(sign: .plus, exponent: shift / 2, significand: 1)
+        let f2 = Double(sign: .plus, exponent: shift - shift / 2, significand: 1)
+        @inline(__always) func sc(_ v: (hi: Double, lo: Double)) -> (hi: Double, lo: Double) {
+            (v.hi * f1 * f2, v.lo * f1 * f2)
+        }
+        return _expansionSign(sc(acx), sc(bcy), sc(acy), sc(bcx))
     }
 }
 

@@ -86,26 +86,46 @@ extension Kernel {
     /// decides). Measured on the dig-polygon benchmark (10^6 street segments, 4–8 vertex rings):
     /// the per-edge `segmentDistance` form spent 58 % of the query in this kernel.
     /// - Complexity: O(n) in the polygon's vertices, no allocation.
+    ///
+    /// Right at every magnitude: when the least square or a squared edge length left the safe
+    /// range, the distance is taken again from `project` (rescaled where needed) per edge.
     @inlinable
     public static func distance(segment a: Point, _ b: Point, polygon: Polygon) -> Double {
         var best2 = Double.infinity
-        if _touchesRing(a, b, polygon.exterior.points, &best2) { return 0 }
-        for h in polygon.holes where _touchesRing(a, b, h.points, &best2) { return 0 }
+        var unsafe = false
+        if _touchesRing(a, b, polygon.exterior.points, &best2, &unsafe) { return 0 }
+        for h in polygon.holes where _touchesRing(a, b, h.points, &best2, &unsafe) { return 0 }
         if locate(a, in: polygon) != .exterior { return 0 }
+        if unsafe || !(best2 >= _safeLow && best2 <= _safeHigh) { return _edgeDistanceScaled(a, b, polygon) }
         return best2.squareRoot()
+    }
+
+    /// The slow path of the segment–polygon distances, for a segment known to touch no edge:
+    /// the least of the four endpoint-to-segment distances per edge, each from `project`.
+    @inlinable @inline(never)
+    static func _edgeDistanceScaled(_ a: Point, _ b: Point, _ polygon: Polygon) -> Double {
+        var d = Double.infinity
+        _forEachEdge(of: polygon) { p, q in
+            d = min(d, project(a, ontoSegment: p, q).distance, project(b, ontoSegment: p, q).distance,
+                    project(p, ontoSegment: a, b).distance, project(q, ontoSegment: a, b).distance)
+            return true
+        }
+        return d
     }
 
     /// Scans the edges of `ring` for segment `a → b`: returns `true` as soon as an edge touches
     /// the segment (decided exactly), otherwise lowers `best2` to the least squared distance
     /// between the segment and an edge, as GEOS's `segmentToSegment` (the least of the four
-    /// endpoint-to-segment distances).
+    /// endpoint-to-segment distances). Sets `unsafe` when a squared length left the safe range
+    /// (the caller then recomputes; see `_safeLow`).
     @inlinable
-    static func _touchesRing(_ a: Point, _ b: Point, _ ring: [Point], _ best2: inout Double) -> Bool {
+    static func _touchesRing(_ a: Point, _ b: Point, _ ring: [Point], _ best2: inout Double, _ unsafe: inout Bool) -> Bool {
         ring.withUnsafeBufferPointer { r in
             let sMinX = min(a.x, b.x), sMaxX = max(a.x, b.x)
             let sMinY = min(a.y, b.y), sMaxY = max(a.y, b.y)
             let sdx = b.x - a.x, sdy = b.y - a.y
             let sLen2 = sdx * sdx + sdy * sdy
+            if !(sLen2 >= _safeLow && sLen2 <= _safeHigh) { unsafe = true }
             var best = best2
             var i = 1
             while i < r.count {
@@ -128,6 +148,7 @@ extension Kernel {
                 }
                 let edx = q.x - p.x, edy = q.y - p.y
                 let eLen2 = edx * edx + edy * edy
+                if !(eLen2 >= _safeLow && eLen2 <= _safeHigh) { unsafe = true }
                 best = min(best, _squaredDistance(a.x - p.x, a.y - p.y, edx, edy, eLen2),
                            _squaredDistance(b.x - p.x, b.y - p.y, edx, edy, eLen2),
                            _squaredDistance(p.x - a.x, p.y - a.y, sdx, sdy, sLen2),
@@ -152,7 +173,9 @@ extension Kernel {
             return qx * qx + qy * qy
         }
         let cross = py * dx - px * dy
-        return cross * cross / len2
+        // (cross / len2) · cross rather than cross² / len2: cross² underflows where the result
+        // does not (a short segment), the quotient cannot when the result is in the safe range.
+        return cross / len2 * cross
     }
 
     /// Distance from a line string to `polygon` (0 when any part of it is inside, on, or crosses
@@ -166,10 +189,16 @@ extension Kernel {
         // the edge scan finds exactly.
         if locate(pts[0], in: polygon) != .exterior { return 0 }
         var best2 = Double.infinity
+        var unsafe = false
         for i in 1..<pts.count {
             let a = pts[i - 1], b = pts[i]
-            if _touchesRing(a, b, polygon.exterior.points, &best2) { return 0 }
-            for h in polygon.holes where _touchesRing(a, b, h.points, &best2) { return 0 }
+            if _touchesRing(a, b, polygon.exterior.points, &best2, &unsafe) { return 0 }
+            for h in polygon.holes where _touchesRing(a, b, h.points, &best2, &unsafe) { return 0 }
+        }
+        if unsafe || !(best2 >= _safeLow && best2 <= _safeHigh) {
+            var d = Double.infinity
+            for i in 1..<pts.count { d = min(d, _edgeDistanceScaled(pts[i - 1], pts[i], polygon)) }
+            return d
         }
         return best2.squareRoot()
     }

@@ -62,29 +62,116 @@ extension Kernel {
         return Point(x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y), z: z)
     }
 
-    /// 2D Euclidean distance between two points.
+    /// Squares (and squared lengths) in `[_safeLow, _safeHigh]` were computed without overflow
+    /// or underflow that matters: at 2^-968 and above, a product that underflowed is 2^-106 below
+    /// the result; at 2^1000 and below, no square of a difference overflowed. Outside, the
+    /// kernels take their rescaled slow paths.
+    @inlinable static var _safeLow: Double { 0x1p-968 }
+    @inlinable static var _safeHigh: Double { 0x1p1000 }
+
+    /// 2D Euclidean distance between two points, right at every magnitude: a difference past
+    /// `greatestFiniteMagnitude` gives infinity (the true value, rounded); otherwise the plain
+    /// formula, rescaled by a power of two (exact) when a square would overflow or underflow.
     @inlinable
     public static func distance(_ a: Point, _ b: Point) -> Double {
-        let dx = a.x - b.x, dy = a.y - b.y
-        return (dx * dx + dy * dy).squareRoot()
+        _hypot(a.x - b.x, a.y - b.y)
+    }
+
+    /// √(x² + y²) without overflow or underflow: the plain formula when the sum of squares is in
+    /// the safe range, else `_hypotScaled`.
+    @inlinable @inline(__always)
+    static func _hypot(_ x: Double, _ y: Double) -> Double {
+        let s = x * x + y * y
+        if s >= _safeLow && s <= _safeHigh { return s.squareRoot() }
+        return _hypotScaled(x, y)
+    }
+
+    /// The slow path of `_hypot`: scales by 2^-600 (largest part over 2^500) or 2^600 (under
+    /// 2^-500), exact but for parts 2^-1000 below the largest, which cannot move the result.
+    @inlinable @inline(never)
+    static func _hypotScaled(_ x: Double, _ y: Double) -> Double {
+        let m = max(abs(x), abs(y))
+        if m == 0 || m.isNaN { return m }
+        if m == .infinity { return .infinity }
+        if m > 0x1p500 {
+            let u = x * 0x1p-600, v = y * 0x1p-600
+            return (u * u + v * v).squareRoot() * 0x1p600
+        }
+        if m < 0x1p-500 {
+            let u = x * 0x1p600, v = y * 0x1p600
+            return (u * u + v * v).squareRoot() * 0x1p-600
+        }
+        return (x * x + y * y).squareRoot()
     }
 
     /// Distance from `p` to segment `a → b`, with the closest point and its parameter `t`.
     ///
     /// Uses GEOS's `Distance::pointToSegment` formula (projection factor for the clamp, then the
     /// perpendicular from the cross product) so the distance agrees with `GEOSDistance_r` to a few
-    /// ulps; a zero-length segment behaves as the point `a` with `t = 0`.
+    /// ulps; a zero-length segment behaves as the point `a` with `t = 0`. Right at every
+    /// magnitude: when the squared length or the result leaves the safe range (coordinates past
+    /// ~2^500 apart, segments or distances under ~2^-484), `_projectScaled` recomputes it on
+    /// differences rescaled by a power of two.
     /// - Complexity: O(1), no allocation.
     @inlinable
     public static func project(_ p: Point, ontoSegment a: Point, _ b: Point) -> SegmentProjection {
         let dx = b.x - a.x, dy = b.y - a.y
         let len2 = dx * dx + dy * dy
-        if len2 == 0 { return SegmentProjection(t: 0, point: a, distance: distance(p, a)) }
+        guard len2 >= _safeLow && len2 <= _safeHigh else { return _projectScaled(p, a, b) }
         let r = ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2
         if r <= 0 { return SegmentProjection(t: 0, point: a, distance: distance(p, a)) }
         if r >= 1 { return SegmentProjection(t: 1, point: b, distance: distance(p, b)) }
         let s = ((a.y - p.y) * dx - (a.x - p.x) * dy) / len2
-        return SegmentProjection(t: r, point: interpolate(a, b, t: r), distance: abs(s) * len2.squareRoot())
+        let d = abs(s) * len2.squareRoot()
+        // d ≥ 2^-484 means the cross product was ≥ 2^-968: no underflow moved it.
+        guard d >= 0x1p-484 && d <= 0x1p500 else { return _projectScaled(p, a, b) }
+        return SegmentProjection(t: r, point: interpolate(a, b, t: r), distance: d)
+    }
+
+    /// The slow path of `project`: the same formula on the differences `p - a`, `b - a`, scaled
+    /// by a power of two so the largest lies near 2^250 (or 1, when all are under 2^-250); when a
+    /// difference itself overflows, all coordinates are halved first (the closest point is then
+    /// interpolated in halves and doubled, both exact). Distances under ~2^-1074 × the largest
+    /// difference are below what the scaled parts can carry.
+    @inlinable @inline(never)
+    static func _projectScaled(_ p: Point, _ a: Point, _ b: Point) -> SegmentProjection {
+        var half = 1.0
+        var ux = p.x - a.x, uy = p.y - a.y, dx = b.x - a.x, dy = b.y - a.y
+        if !(abs(ux) < .infinity && abs(uy) < .infinity && abs(dx) < .infinity && abs(dy) < .infinity) {
+            half = 0.5
+            ux = p.x * 0.5 - a.x * 0.5
+            uy = p.y * 0.5 - a.y * 0.5
+            dx = b.x * 0.5 - a.x * 0.5
+            dy = b.y * 0.5 - a.y * 0.5
+            if ux.isNaN || uy.isNaN || dx.isNaN || dy.isNaN {
+                return SegmentProjection(t: 0, point: a, distance: .nan)
+            }
+        }
+        if dx == 0 && dy == 0 { return SegmentProjection(t: 0, point: a, distance: distance(p, a)) }
+        let m = max(max(abs(ux), abs(uy)), max(abs(dx), abs(dy)))
+        // f·m in [2^250, 2^251) for large m, [1, 2) for tiny m; applied in two steps, since
+        // 2^(1074) is not a Double.
+        let e = m.exponent
+        let target = e > 250 ? 250 : (e < -250 ? 0 : Int(e))
+        let shift = target - Int(e)
+        let f1 = Double(sign: .plus, exponent: shift / 2, significand: 1)
+        let f2 = Double(sign: .plus, exponent: shift - shift / 2, significand: 1)
+        ux = ux * f1 * f2; uy = uy * f1 * f2; dx = dx * f1 * f2; dy = dy * f1 * f2
+        let len2 = dx * dx + dy * dy
+        if len2 == 0 { return SegmentProjection(t: 0, point: a, distance: distance(p, a)) }
+        let r = (ux * dx + uy * dy) / len2
+        if r <= 0 { return SegmentProjection(t: 0, point: a, distance: distance(p, a)) }
+        if r >= 1 { return SegmentProjection(t: 1, point: b, distance: distance(p, b)) }
+        let s = (ux * dy - uy * dx) / len2
+        let d = abs(s) * len2.squareRoot() / f1 / f2 / half
+        let point: Point
+        if half == 1 {
+            point = interpolate(a, b, t: r)
+        } else {
+            let h = interpolate(Point(x: a.x * 0.5, y: a.y * 0.5, z: a.z), Point(x: b.x * 0.5, y: b.y * 0.5, z: b.z), t: r)
+            point = Point(x: h.x * 2, y: h.y * 2, z: interpolate(a, b, t: r).z)
+        }
+        return SegmentProjection(t: r, point: point, distance: d)
     }
 
     /// Distance from `p` to segment `a → b` (see `project(_:ontoSegment:_:)`).
@@ -97,10 +184,18 @@ extension Kernel {
     /// (no square root per candidate). GEOS's `pointToSegment` formula squared: its square root
     /// agrees with `distance(_:segment:_:)` to an ulp or two. A zero-length segment is the point `a`.
     /// - Complexity: O(1), no allocation.
+    ///
+    /// Right at every magnitude in the sense squares can be: when the squared length or the
+    /// result leaves the safe range, it is the square of `distance(_:segment:_:)` (infinite where
+    /// the square exceeds `greatestFiniteMagnitude`, subnormal or 0 under ~1.5e-154 m).
     @inlinable
     public static func squaredDistance(_ p: Point, segment a: Point, _ b: Point) -> Double {
         let dx = b.x - a.x, dy = b.y - a.y
-        return _squaredDistance(p.x - a.x, p.y - a.y, dx, dy, dx * dx + dy * dy)
+        let len2 = dx * dx + dy * dy
+        let d2 = _squaredDistance(p.x - a.x, p.y - a.y, dx, dy, len2)
+        if min(len2, d2) >= _safeLow && max(len2, d2) <= _safeHigh { return d2 }
+        let d = _projectScaled(p, a, b).distance
+        return d * d
     }
 
     /// Whether `p` lies on the closed segment `a → b`, exactly.
@@ -304,6 +399,6 @@ extension Kernel {
         if e.isEmpty { return .infinity }
         let dx = max(e.minX - p.x, 0, p.x - e.maxX)
         let dy = max(e.minY - p.y, 0, p.y - e.maxY)
-        return (dx * dx + dy * dy).squareRoot()
+        return _hypot(dx, dy)
     }
 }

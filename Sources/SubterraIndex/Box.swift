@@ -109,6 +109,10 @@ extension Box {
     /// Written with `_gap` (compiles to `maxsd`) rather than `Swift.max(0, a, b)`, whose variadic
     /// form compiled to three data-dependent branches: in a kNN search they were ~20 % of all
     /// mispredicted branches (callgrind `--branch-sim`). A NaN coordinate still gives 0.
+    ///
+    /// A square, with a square's range: infinite past a gap of ~1.3e154, subnormal or 0 under
+    /// ~1.5e-154 (the indexes use it only where that is safe; `distance(toX:y:)` is right at
+    /// every magnitude).
     @inlinable @inline(__always)
     public func squaredDistance(toX x: Double, y: Double) -> Double {
         let dx = _gap(minX - x, x - maxX)
@@ -118,12 +122,17 @@ extension Box {
 
     /// Euclidean distance from the point to the box (0 inside). A lower bound of the distance from
     /// the point to anything inside the box, which is why the indexes use it to prune.
+    ///
+    /// Right at every magnitude: where the square of a gap would overflow or underflow (gaps past
+    /// ~2^500 or under ~2^-484, see `_hypot`), the gaps are rescaled by a power of two first, so a
+    /// query at 1e155 gets its true distance, not infinity, and subnormal gaps keep their bits.
     @inlinable
     public func distance(toX x: Double, y: Double) -> Double {
-        squaredDistance(toX: x, y: y).squareRoot()
+        _hypot(_gap(minX - x, x - maxX), _gap(minY - y, y - maxY))
     }
 
-    /// Squared Euclidean distance between the closest points of two boxes (0 if they intersect).
+    /// Squared Euclidean distance between the closest points of two boxes (0 if they intersect);
+    /// a square's range, as `squaredDistance(toX:y:)`.
     @inlinable @inline(__always)
     public func squaredDistance(to other: Box) -> Double {
         let dx = _gap(other.minX - maxX, minX - other.maxX)
@@ -132,9 +141,10 @@ extension Box {
     }
 
     /// Euclidean distance between the closest points of two boxes (0 if they intersect).
+    /// Right at every magnitude, as `distance(toX:y:)`.
     @inlinable
     public func distance(to other: Box) -> Double {
-        squaredDistance(to: other).squareRoot()
+        _hypot(_gap(other.minX - maxX, minX - other.maxX), _gap(other.minY - maxY, minY - other.maxY))
     }
 
     /// Largest absolute coordinate; scales the rounding slack used when pruning by distance.
@@ -142,6 +152,40 @@ extension Box {
     var _magnitude: Double {
         Swift.max(Swift.max(abs(minX), abs(maxX)), Swift.max(abs(minY), abs(maxY)))
     }
+}
+
+/// √(a² + b²) for gaps `a, b ≥ 0` (an infinite gap, from a coordinate difference past
+/// `greatestFiniteMagnitude`, gives infinity, the true value rounded).
+///
+/// Fast path: the plain formula whenever the sum of squares is a normal number ≥ 2^-968 and
+/// finite; then neither square overflowed and an underflowed smaller square is below 2^-106 of
+/// the sum, so the result is the plain formula's, bit for bit. Otherwise (a gap over ~2^512, or
+/// both under ~2^-484, or both 0) `_hypotScaled` rescales by a power of two, which is exact.
+@inlinable @inline(__always)
+func _hypot(_ a: Double, _ b: Double) -> Double {
+    let s = a * a + b * b
+    if s >= 0x1p-968 && s < .infinity { return s.squareRoot() }
+    return _hypotScaled(a, b)
+}
+
+/// The slow path of `_hypot`: both gaps multiplied by 2^-600 (when the larger is over 2^500) or
+/// 2^600 (under 2^-500), which loses nothing that matters (a gap 2^-1000 below the other cannot
+/// move the result), the root taken, and the scale undone (overflowing to infinity only when the
+/// true distance is past `greatestFiniteMagnitude`).
+@inlinable @inline(never)
+func _hypotScaled(_ a: Double, _ b: Double) -> Double {
+    let m = Swift.max(a, b)
+    if m == 0 || m.isNaN { return 0 }
+    if m == .infinity { return .infinity }
+    if m > 0x1p500 {
+        let x = a * 0x1p-600, y = b * 0x1p-600
+        return (x * x + y * y).squareRoot() * 0x1p600
+    }
+    if m < 0x1p-500 {
+        let x = a * 0x1p600, y = b * 0x1p600
+        return (x * x + y * y).squareRoot() * 0x1p-600
+    }
+    return (a * a + b * b).squareRoot()
 }
 
 /// `max(a, b, 0)` as two selects of the `a > b ? a : b` form, which x86 does with `maxsd` and no

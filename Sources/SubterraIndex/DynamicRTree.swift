@@ -380,8 +380,7 @@ extension DynamicRTree {
             itemDistance: (UInt32, Box) throws -> Double,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            let limit = _pruneLimit(distance)
-            let limit2 = limit * limit * (1 + 0x1p-50)
+            let limit2 = _squaredPruneLimit(_pruneLimit(distance))
             try _forEachWithin(distance: distance, boxTest: { $0.squaredDistance(toX: x, y: y) <= limit2 },
                                itemDistance: itemDistance, body)
         }
@@ -418,20 +417,29 @@ extension DynamicRTree {
                             itemDistance: itemDistance, filter: filter, scratch: scratch, body)
         }
 
-        /// Nearest search around `(x, y)` in squared distances; see
-        /// `PackedRTree.forEachNearest(k:maxDistance:toX:y:itemSquaredDistance:filter:scratch:_:)`.
+        /// Nearest search around `(x, y)` in squared distances, right at every magnitude; see
+        /// `PackedRTree.forEachNearest(k:maxDistance:toX:y:itemSquaredDistance:itemDistance:filter:scratch:_:)`.
         @inlinable
         public func forEachNearest(
             k: Int = .max,
             maxDistance: Double = .infinity,
             toX x: Double, y: Double,
             itemSquaredDistance: (UInt32, Box) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double,
             filter: (UInt32) -> Bool = { _ in true },
             scratch: NearestScratch,
             _ body: (Neighbor) throws -> SearchControl
         ) rethrows {
-            try _nearest(k: k, maxDistance: maxDistance, squared: true, lowerBound: { $0.squaredDistance(toX: x, y: y) },
-                         itemDistance: itemSquaredDistance, filter: filter, scratch: scratch, body)
+            var safe = _squaredKeysAreSafe(x: x, y: y, base.bounds) && _squaredKeysAreSafe(x: x, y: y, delta.bounds)
+            for item in _tail where safe { safe = _squaredKeysAreSafe(x: x, y: y, item.box) }
+            let baseDead = _baseDead, deltaDead = _deltaDead
+            let noBaseDead = baseDead.isEmpty, noDeltaDead = deltaDead.isEmpty
+            try _pointNearest(
+                base, delta, searchSecond: true, loose: _tail,
+                excludedFromFirst: { !noBaseDead && baseDead.contains($0) },
+                excludedFromSecond: { !noDeltaDead && deltaDead.contains($0) },
+                k: k, maxDistance: maxDistance, x: x, y: y, safe: safe, itemSquaredDistance: itemSquaredDistance,
+                itemDistance: itemDistance, filter: filter, scratch: scratch, body)
         }
 
         /// Incremental nearest iterator over this snapshot.

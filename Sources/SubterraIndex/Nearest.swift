@@ -270,13 +270,19 @@ struct _NearestState {
     @inlinable @inline(__always)
     var relativeSlack: Double { squared ? 0x1p-19 : 0x1p-40 }
 
+    /// `1 - relativeSlack`: keys are `lb * keep - slack`, which stays infinite for an infinite
+    /// lower bound (where `lb - lb * rel` is inf - inf = NaN, and a NaN key prunes everything).
+    @inlinable @inline(__always)
+    var keep: Double { 1 - relativeSlack }
+
     /// Keys are box lower bounds deflated so that rounding in the caller's exact distance cannot
-    /// undercut them: `lb - (lb * relativeSlack + absoluteSlack(s))` for a tree with absolute
+    /// undercut them: `lb · (1 − relativeSlack) − absoluteSlack(s)` for a tree with absolute
     /// slack `s`. Plain: relative 2^-40 and `s`. Squared: (lb − lb·2^-40 − s)² ≥
     /// lb²(1 − 2^-19) − s²·2^20, since 2·lb·s ≤ lb²·2^-20 + s²·2^20. Both factors are taken once
-    /// per node, outside the child loop (a branch per child cost 15 % of a k=10 search).
+    /// per node, outside the child loop (a branch per child cost 15 % of a k=10 search). The
+    /// squared slack is capped at the largest finite value so a key is never inf - inf.
     @inlinable @inline(__always)
-    func absoluteSlack(_ s: Double) -> Double { squared ? s * s * 0x1p20 : s }
+    func absoluteSlack(_ s: Double) -> Double { squared ? Swift.min(s * s * 0x1p20, .greatestFiniteMagnitude) : s }
 
     /// The distance reported for an exact key.
     @inlinable @inline(__always)
@@ -327,7 +333,7 @@ struct _NearestState {
         guard tree._count > 0 else { return }
         let root = tree._boxes.count - 1
         let lb = try lowerBound(tree._boxes[root])
-        let key = lb - (lb * relativeSlack + absoluteSlack(tree._slack))
+        let key = lb * keep - absoluteSlack(tree._slack)
         if key <= bound {
             push(_QueueSlot(_HeapEntry(key: key, tag: treeBit | UInt64(tree._levelEnds.count - 1) << 48 | UInt64(root)),
                             run: -1))
@@ -339,7 +345,7 @@ struct _NearestState {
     mutating func seed(_ items: [DynamicRTree._TailItem], lowerBound: (Box) throws -> Double, filter: (UInt32) -> Bool) rethrows {
         for (i, item) in items.enumerated() {
             let lb = try lowerBound(item.box)
-            let key = lb - lb * relativeSlack
+            let key = lb * keep
             if key <= bound, filter(item.id) {
                 push(_QueueSlot(_HeapEntry(key: key, tag: _kindUnrefined << _kindShift | _looseBit | UInt64(i)), run: -1))
             }
@@ -358,7 +364,7 @@ struct _NearestState {
         let treeBit = tag & _treeBit
         let m = tree.nodeSize
         let slack = absoluteSlack(tree._slack)
-        let rel = relativeSlack
+        let keep = self.keep
         reserveArena(m)
         let runStart = arenaCount
         let a = arena.base
@@ -374,7 +380,7 @@ struct _NearestState {
                         for c in first..<last {
                             let id = tree._id(at: c, ids)
                             let lb = try lowerBound(boxes[c])
-                            let key = lb - (lb * rel + slack)
+                            let key = lb * keep - slack
                             guard key <= limit, !excluded(id), filter(id) else { continue }
                             a[n] = _HeapEntry(key: key, tag: _kindUnrefined << _kindShift | treeBit | UInt64(c))
                             n += 1
@@ -384,7 +390,7 @@ struct _NearestState {
                     let childTag = treeBit | UInt64(level - 1) << 48
                     for c in first..<last {
                         let lb = try lowerBound(boxes[c])
-                        let key = lb - (lb * rel + slack)
+                        let key = lb * keep - slack
                         if key <= limit {
                             a[n] = _HeapEntry(key: key, tag: childTag | UInt64(c))
                             n += 1
@@ -536,21 +542,31 @@ extension PackedRTree {
     /// to d). Otherwise as `forEachNearest(k:maxDistance:boxLowerBound:itemDistance:…)`; measured
     /// 5–8 % faster on 10^6 segments (a square root per box was a fifth of a k=10 search).
     ///
-    /// Squares must stay finite: for distances beyond ~1e154 (no map has them; the caller's own
-    /// squares would overflow first) use the plain form. Distances under ~1e-154 m underflow when
-    /// squared and are ordered at that resolution.
+    /// Right for every finite input: squares are only used where they cannot overflow or
+    /// underflow. When the query or the tree reaches past 2^499 (a square could overflow), the
+    /// whole search runs on plain distances (`itemDistance`, boxes by `Box.distance(toX:y:)`);
+    /// when the nearest answer is under 2^-484 (its square under 2^-968, where squares lose bits
+    /// or vanish; exact zeros too), the search starts again on plain distances before reporting
+    /// it. Survey data takes neither path unless a query point lies exactly on a pipe.
+    /// - Parameters:
+    ///   - itemSquaredDistance: squared exact distance from `(x, y)` to item `id`.
+    ///   - itemDistance: the same distance, not squared: used where squares cannot be trusted.
     @inlinable @inline(__always)
     public func forEachNearest(
         k: Int = .max,
         maxDistance: Double = .infinity,
         toX x: Double, y: Double,
         itemSquaredDistance: (UInt32, Box) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool = { _ in true },
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
-        try _nearest(k: k, maxDistance: maxDistance, squared: true, lowerBound: { $0.squaredDistance(toX: x, y: y) },
-                     itemDistance: itemSquaredDistance, filter: filter, scratch: scratch, body)
+        try _pointNearest(
+            self, self, searchSecond: false, loose: [], excludedFromFirst: { _ in false },
+            excludedFromSecond: { _ in false }, k: k, maxDistance: maxDistance, x: x, y: y,
+            safe: _squaredKeysAreSafe(x: x, y: y, bounds), itemSquaredDistance: itemSquaredDistance,
+            itemDistance: itemDistance, filter: filter, scratch: scratch, body)
     }
 
     /// An incremental nearest search: iterate until you find what you need ("keep going until a
@@ -566,6 +582,78 @@ extension PackedRTree {
                         excludedSecond: { _ in false }, maxDistance: maxDistance,
                         boxLowerBound: boxLowerBound, itemDistance: { id, _ in exactDistance(id) }, filter: filter)
     }
+}
+
+/// Whether squared keys are safe for a point query at `(x, y)` over items inside `bounds`: every
+/// coordinate difference and coordinate is at most 2^499, so no square of a distance (nor the
+/// tree's squared slack) overflows. NaN fails.
+@inlinable @inline(__always)
+func _squaredKeysAreSafe(x: Double, y: Double, _ bounds: Box?) -> Bool {
+    guard let b = bounds else { return true }
+    let limit = 0x1p499
+    return abs(x - b.minX) <= limit && abs(x - b.maxX) <= limit && abs(y - b.minY) <= limit
+        && abs(y - b.maxY) <= limit && b._magnitude <= limit
+}
+
+/// The squared point-nearest driver shared by the packed tree and the dynamic snapshot: searches
+/// with squared keys when `safe`, else (or when squares turn out untrustworthy) with plain
+/// distances, in `_pointNearestPlain`.
+///
+/// Squares under 2^-968 (distances under 2^-484) are not trusted. They need no watch in the hot
+/// refinement loop: answers come in ascending order, so any such item is the first answer, and
+/// an answer under 2^-484 stops the squared search before anything was handed on. The squared
+/// search runs to at least 2^-484 (a tiny `maxDistance` squared would underflow) and the driver
+/// applies `maxDistance` itself. The trees and exclusions are `_runNearest`'s (a packed tree
+/// searched alone, or a snapshot's tiers).
+@inlinable @inline(__always)
+func _pointNearest(
+    _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, searchSecond: Bool,
+    loose: borrowing [DynamicRTree._TailItem],
+    excludedFromFirst: (UInt32) -> Bool, excludedFromSecond: (UInt32) -> Bool,
+    k: Int, maxDistance: Double, x: Double, y: Double, safe: Bool,
+    itemSquaredDistance: (UInt32, Box) throws -> Double,
+    itemDistance: (UInt32, Box) throws -> Double,
+    filter: (UInt32) -> Bool, scratch: NearestScratch,
+    _ body: (Neighbor) throws -> SearchControl
+) rethrows {
+    if safe {
+        var tiny = false
+        try _runNearest(
+            first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+            excludedFromSecond: excludedFromSecond, k: k, maxDistance: Swift.max(maxDistance, 0x1p-484), squared: true,
+            lowerBound: { $0.squaredDistance(toX: x, y: y) }, itemDistance: itemSquaredDistance,
+            filter: filter, scratch: scratch
+        ) { n in
+            if n.distance < 0x1p-484 {
+                tiny = true
+                return .stop
+            }
+            return n.distance > maxDistance ? .stop : try body(n)
+        }
+        if !tiny { return }
+    }
+    try _pointNearestPlain(
+        first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+        excludedFromSecond: excludedFromSecond, k: k, maxDistance: maxDistance, x: x, y: y,
+        itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+}
+
+/// The plain-distance point search: the slow path of `_pointNearest`, kept out of line so the
+/// squared search it sits beside stays small enough to inline whole.
+@inlinable @inline(never)
+func _pointNearestPlain(
+    _ first: borrowing PackedRTree, _ second: borrowing PackedRTree, searchSecond: Bool,
+    loose: borrowing [DynamicRTree._TailItem],
+    excludedFromFirst: (UInt32) -> Bool, excludedFromSecond: (UInt32) -> Bool,
+    k: Int, maxDistance: Double, x: Double, y: Double,
+    itemDistance: (UInt32, Box) throws -> Double,
+    filter: (UInt32) -> Bool, scratch: NearestScratch,
+    _ body: (Neighbor) throws -> SearchControl
+) rethrows {
+    try _runNearest(
+        first, second, searchSecond: searchSecond, loose: loose, excludedFromFirst: excludedFromFirst,
+        excludedFromSecond: excludedFromSecond, k: k, maxDistance: maxDistance, squared: false,
+        lowerBound: { $0.distance(toX: x, y: y) }, itemDistance: itemDistance, filter: filter, scratch: scratch, body)
 }
 
 /// The search loop shared by every nearest form: queues the roots (and loose items), then hands

@@ -141,15 +141,25 @@ extension PackedRTree {
     }
 
     /// Point form of `forEachWithin`: prunes with squared point–box distances (no square root).
+    /// Right at every magnitude: a box whose squared distance overflows is past any finite limit
+    /// whose square is finite, and the limit's square never falls under 2^-968 (boxes nearer than
+    /// that are refined, so underflow never prunes).
     @inlinable @inline(__always)
     public func forEachWithin(
         distance: Double, ofX x: Double, y: Double,
         itemDistance: (UInt32, Box) throws -> Double,
         _ body: (Neighbor) throws -> SearchControl
     ) rethrows {
-        let limit = _pruneLimit(distance)
-        let limit2 = limit * limit * (1 + 0x1p-50)
+        let limit2 = _squaredPruneLimit(_pruneLimit(distance))
         try _forEachWithin(distance: distance, nodeTest: { $0.squaredDistance(toX: x, y: y) <= limit2 },
                            itemDistance: itemDistance, body)
     }
+}
+
+/// The squared form of a pruning limit for squared point–box distances: a hair above `limit²`
+/// (infinite when that overflows, which prunes nothing), and never under 2^-968, so a box whose
+/// squared distance underflowed is refined rather than pruned.
+@inlinable @inline(__always)
+func _squaredPruneLimit(_ limit: Double) -> Double {
+    Swift.max(limit * limit * (1 + 0x1p-50), 0x1p-968)
 }

@@ -51,12 +51,14 @@ public protocol SpatialQueries {
         _ body: (Neighbor) throws -> SearchControl) rethrows
 
     /// Nearest search around the point `(x, y)` in squared distances (`itemSquaredDistance` gives
-    /// the squared exact distance; answers carry the root).
+    /// the squared exact distance, `itemDistance` the plain one for where squares would overflow
+    /// or underflow; answers carry the root).
     func forEachNearest(
         k: Int,
         maxDistance: Double,
         toX x: Double, y: Double,
         itemSquaredDistance: (UInt32, Box) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool,
         scratch: NearestScratch,
         _ body: (Neighbor) throws -> SearchControl) rethrows

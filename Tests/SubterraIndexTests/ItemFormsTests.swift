@@ -82,6 +82,7 @@ import Testing
                                      let d = rebuilt(id, box).distance(toX: p.x, y: p.y)
                                      return d * d
                                  },
+                                 itemDistance: { rebuilt($0, $1).distance(toX: p.x, y: p.y) },
                                  filter: { _ in true }, scratch: scratch) {
                 squared.append($0)
                 return .continue
@@ -172,7 +173,8 @@ import Testing
                 let want = bruteNearest(ids, k: 25, maxDistance: maxDistance, filter: filter, distance: dist)
                 var got: [Neighbor] = []
                 tree.forEachNearest(k: 25, maxDistance: maxDistance, toX: p.x, y: p.y,
-                                    itemSquaredDistance: { id, _ in dist(id) * dist(id) }, filter: filter, scratch: scratch) {
+                                    itemSquaredDistance: { id, _ in dist(id) * dist(id) },
+                                    itemDistance: { id, _ in dist(id) }, filter: filter, scratch: scratch) {
                     got.append($0)
                     return .continue
                 }

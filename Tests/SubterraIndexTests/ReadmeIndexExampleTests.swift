@@ -22,6 +22,8 @@ import SubterraIndex
         var found: [(UInt32, Double)] = []
         tree.forEachNearest(k: 2, toX: 636920, y: 3140203, itemSquaredDistance: { id, _ in
             squaredDistance(636920, 3140203, rows[Int(id)])
+        }, itemDistance: { id, _ in
+            squaredDistance(636920, 3140203, rows[Int(id)]).squareRoot()
         }, scratch: scratch) { hit in
             found.append((order[Int(hit.id)], hit.distance))
             return .continue

@@ -78,6 +78,10 @@ public final class SubterraPackedPeer: IndexPeer {
                     let s = cn.segment(id, box)
                     return Kernel.squaredDistance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
                 },
+                itemDistance: { id, box in
+                    let s = cn.segment(id, box)
+                    return Kernel.distance(Point(x, y), segment: Point(s.x0, s.y0), Point(s.x1, s.y1))
+                },
                 filter: { _ in true }, scratch: scratch
             ) { n in
                 ids.append(o[Int(n.id)])

@@ -28,6 +28,10 @@ public final class UtilityEngine: Sendable {
     /// The layer catalogue requests are checked against (``codes``), together with the layers
     /// present in the map.
     public let catalog: LayerCatalog
+    /// The map CRS's area of use widened by the standard 1.5° margin, in map coordinates: every
+    /// query point must lie inside (see ``toMapGeometry(_:crs:at:)``). `nil` when PROJ records
+    /// no area for the CRS (or does not know it), or the area is the whole globe.
+    public let areaBounds: AreaBounds?
     let store: (any UtilityStore)?
     let current: _Locked<_Snapshot>
     /// Serializes writers: store transaction + rebuild + publish happen as one step, so two
@@ -55,6 +59,7 @@ public final class UtilityEngine: Sendable {
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         crs = network.crs
+        areaBounds = try Self.areaBounds(of: network.crs)
         store = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
         try checkRuleLayers()
@@ -72,6 +77,7 @@ public final class UtilityEngine: Sendable {
             throw EngineError("cannot load the map: \(error)", at: "store")
         }
         crs = network.crs
+        areaBounds = try Self.areaBounds(of: network.crs)
         self.store = store
         compactAt = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
@@ -87,6 +93,15 @@ public final class UtilityEngine: Sendable {
             throw EngineError(
                 "unknown layer code \"\(layer)\"; valid codes: \(CodeCatalogue.list(valid))",
                 at: "clearance rules \"\(rules.name)\", layerClasses.map")
+        }
+    }
+
+    /// The widened area of use of `crs` (``AreaCheck/standard``): nil when PROJ does not know
+    /// the CRS or records no area for it; an error when it does but cannot project the area.
+    private static func areaBounds(of crs: String) throws(EngineError) -> AreaBounds? {
+        guard let cs = try? CoordinateSystem(crs) else { return nil }
+        do { return try cs.areaBounds(check: .standard) } catch {
+            throw EngineError("cannot find where the map CRS may be used: \(error)", at: "map CRS \(crs)")
         }
     }
 
@@ -184,17 +199,30 @@ public final class UtilityEngine: Sendable {
 
     /// `g` converted from `crs` (nil or the map CRS: unchanged) to the map CRS, validated.
     func toMap(_ g: Geometry, crs source: String?, at location: String) throws(EngineError) -> _QueryShape {
-        try _QueryShape(toMapGeometry(g, crs: source, at: location), at: location)
+        try toMapChecked(g, crs: source, at: location).shape
     }
 
-    /// `g` converted to the map CRS; refuses empty or non-finite input before PROJ sees it.
+    /// `g` converted to the map CRS; see `toMapChecked`.
     func toMapGeometry(_ g: Geometry, crs source: String?, at location: String) throws(EngineError) -> Geometry {
-        _ = try _QueryShape(g, at: location)
-        guard let source, source != crs else { return g }
-        let t = try transformer(from: source, at: location)
-        do { return try t.transform(g) } catch {
-            throw EngineError("cannot convert from \(source) to \(crs): \(error)", at: location)
+        try toMapChecked(g, crs: source, at: location).geometry
+    }
+
+    /// The one door every query geometry passes (queries, dig, route and section checks, buffer
+    /// zones): refuses empty or non-finite input before PROJ sees it, converts it to the map CRS,
+    /// and refuses any point outside ``areaBounds``, naming the point, its map coordinates and
+    /// the area, so no distance is ever measured from a point that is no place on the map.
+    func toMapChecked(_ g: Geometry, crs source: String?, at location: String)
+        throws(EngineError) -> (geometry: Geometry, shape: _QueryShape)
+    {
+        var mapped = g
+        if let source, source != crs {
+            _ = try _QueryShape(g, at: location)
+            let t = try transformer(from: source, at: location)
+            do { mapped = try t.transform(g) } catch {
+                throw EngineError("cannot convert from \(source) to \(crs): \(error)", at: location)
+            }
         }
+        return (mapped, try _QueryShape(mapped, at: location, area: areaBounds))
     }
 
     /// A cached transformer `source → map CRS` (creating one parses both CRS definitions).

@@ -1,22 +1,30 @@
 import SubterraGeometry
+import SubterraPROJ
 
 /// A query geometry taken apart for the exact kernels: points, line segments and polygons, in the
-/// map CRS, validated (finite coordinates, no empty geometry).
+/// map CRS, validated (finite coordinates, no empty geometry, and every point inside the map's
+/// area of use when one is given).
 struct _QueryShape: Sendable {
     var points: [Point] = []
     var segments: [(Point, Point)] = []
     var polygons: [Polygon] = []
     var envelope = Envelope.empty
 
-    init(_ g: Geometry, at location: String) throws(EngineError) {
-        try add(g, at: location)
+    /// - Parameter area: when given, a point outside it is refused with one line naming the
+    ///   point (`"line point 2 (1e+155, 3140200) is outside the area of use of EPSG:4549: x …"`).
+    init(_ g: Geometry, at location: String, area: AreaBounds? = nil) throws(EngineError) {
+        try add(g, at: location, area: area)
         guard !envelope.isEmpty else { throw EngineError("the geometry is empty", at: location) }
     }
 
-    private mutating func add(_ g: Geometry, at location: String) throws(EngineError) {
+    private mutating func add(_ g: Geometry, at location: String, area: AreaBounds?) throws(EngineError) {
         func check(_ pts: [Point], _ what: String) throws(EngineError) {
             if let i = pts.firstIndex(where: { !$0.isFinite }) {
                 throw EngineError("\(what) point \(i) has a non-finite coordinate", at: location)
+            }
+            if let area, let i = pts.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
+                let name = what == "point" ? "point" : "\(what) point \(i)"
+                throw EngineError(area.refusal(name, x: pts[i].x, y: pts[i].y), at: location)
             }
             for p in pts { envelope.expand(toInclude: p) }
         }
@@ -31,16 +39,16 @@ struct _QueryShape: Sendable {
             try check(l.points, "line")
             for i in 1..<l.points.count { segments.append((l.points[i - 1], l.points[i])) }
         case .multiLineString(let ls):
-            for l in ls { try add(.lineString(l), at: location) }
+            for l in ls { try add(.lineString(l), at: location, area: area) }
         case .polygon(let p):
             for (k, ring) in ([p.exterior] + p.holes).enumerated() {
                 try check(ring.points, k == 0 ? "exterior ring" : "hole \(k - 1)")
             }
             polygons.append(p)
         case .multiPolygon(let ps):
-            for p in ps { try add(.polygon(p), at: location) }
+            for p in ps { try add(.polygon(p), at: location, area: area) }
         case .collection(let gs):
-            for g in gs { try add(g, at: location) }
+            for g in gs { try add(g, at: location, area: area) }
         }
     }
 }

@@ -186,7 +186,7 @@ public enum Importer {
                 ownNetworks.append((source.path, n))
             }
         }
-        var builder = RecordBuilder(options: options)
+        var builder = RecordBuilder(options: options, area: try targetArea(options, sources))
         for (path, n) in ownNetworks { builder.adopt(n, file: path, content: sources.first { $0.path == path }?.content) }
         let totalRecords = pointRecords.count + segmentRecords.count
         var checked = 0
@@ -252,6 +252,17 @@ public enum Importer {
             try store.apply(edit)
         }
         progress(ImportProgress(stage: .writing, completed: rows, total: rows))
+    }
+
+    /// The target CRS's area of use widened by the standard 1.5° margin (``AreaCheck/standard``),
+    /// which every imported point and vertex must lie in; nil when PROJ does not know the CRS or
+    /// records no area for it.
+    static func targetArea(_ options: ImportOptions, _ sources: [ImportSource]) throws(ImportError) -> AreaBounds? {
+        guard let cs = try? CoordinateSystem(options.targetCRS) else { return nil }
+        do { return try cs.areaBounds(check: .standard) } catch {
+            throw ImportError("cannot find where \(options.targetCRS) may be used: \(error)",
+                              file: sources.map(\.path).joined(separator: ", "))
+        }
     }
 
     /// `read` then `write`: a strict rejection or a failed write leaves the store unchanged.

@@ -128,9 +128,21 @@ struct RecordBuilder {
     /// Ids this import made up (records without an `id` field).
     var assignedIDs = Set<Int64>()
 
-    init(options: ImportOptions) {
+    /// The target CRS's area of use, widened by the standard margin, in target coordinates: a
+    /// point or vertex outside it is an error that drops its record, under every policy (`nil`:
+    /// PROJ records no area for the target CRS).
+    let area: AreaBounds?
+
+    init(options: ImportOptions, area: AreaBounds? = nil) {
         self.options = options
+        self.area = area
         self.nextID = options.firstSegmentID
+    }
+
+    /// Why `p` cannot be imported, or nil when it lies in the target CRS's area of use.
+    func outsideArea(_ what: String, _ p: Point) -> String? {
+        guard let area, !area.contains(x: p.x, y: p.y) else { return nil }
+        return area.refusal(what, x: p.x, y: p.y)
     }
 
     // MARK: Points
@@ -139,6 +151,11 @@ struct RecordBuilder {
     /// cross-record checks still run).
     mutating func adopt(_ n: UtilityNetwork, file: String, content: ImportSource.Content?) {
         for (i, p) in n.points.enumerated() {
+            let at = RecordLocation(file: file, unit: .fid, index: i + 1)
+            if let why = outsideArea("position", p.position) {
+                issues.append(QualityIssue(.invalidGeometry, .error, at: at, why + "; record not imported", outcome: .dropped))
+                continue
+            }
             pointIndex[p.number] = points.count
             points.append(p)
             pointLocations.append(RecordLocation(file: file, unit: .fid, index: i + 1))
@@ -255,6 +272,7 @@ struct RecordBuilder {
             return drop(.invalidGeometry, .x, "geometry is a \(Self.typeName(g)), expected a Point")
         }
         guard position.isFinite else { return drop(.invalidGeometry, .x, "position (\(position.x), \(position.y)) is not finite") }
+        if let why = outsideArea("position", position) { return drop(.invalidGeometry, .x, why) }
         let kind = PointKind(m.text(.kind) ?? "unknown")
         var category = kind.standardCategory ?? .feature
         if let c = m.text(.category) {
@@ -436,6 +454,12 @@ struct RecordBuilder {
                     continue
                 }
                 d.geometry = line
+            }
+            // Every segment passes here (mapped, built from its points, or adopted from a store).
+            if let area, let v = line.points.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
+                let why = area.refusal("vertex \(v)", x: line.points[v].x, y: line.points[v].y)
+                report(.invalidGeometry, .startPoint, why + "; record not imported", .error, .dropped)
+                continue
             }
             /// The number of the point at end `f` (at `pos`): the named one, checked against the
             /// line, or the nearest point within tolerance, else a shared node name.
