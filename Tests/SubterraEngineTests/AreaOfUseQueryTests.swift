@@ -1,5 +1,6 @@
 import Foundation
 import SubterraGeometry
+import SubterraModel
 import SubterraPROJ
 import Testing
 
@@ -70,5 +71,32 @@ import Testing
             if d < best.d || (d == best.d && s.id < best.id) { best = (s.id, d) }
         }
         #expect(all.first?.pipe.id == best.id)
+    }
+
+    /// Edits are held to the same area as imports: an upsert with a vertex or point outside it is
+    /// refused naming the record, and neither the engine's version nor its map changes.
+    @Test func editsOutsideTheAreaAreRefused() throws {
+        let e = try UtilityEngine(network: Self.map)
+        var moved = try #require(Self.map.segments.first)
+        var pts = moved.geometry.points
+        pts[pts.count - 1] = Point(1e300, pts[pts.count - 1].y)
+        moved.geometry = try LineString(pts)
+        let line = try #require(Self.refusal({ try e.apply(StoreEdit(upsertSegments: [moved])) }))
+        #expect(line.contains("segment \(moved.id)") && line.contains("vertex \(pts.count - 1) (1e+300, "), "\(line)")
+        #expect(line.contains("is outside the area of use of EPSG:4549"), "\(line)")
+        #expect(e.version == 0)
+        #expect(e.segment(id: moved.id)?.geometry == Self.map.segments.first?.geometry)
+
+        let far = FeaturePoint(number: "FAR1", layer: .water, kind: .tee, position: Point(origin.x, -1e308))
+        let pointLine = try #require(Self.refusal({ try e.apply(StoreEdit(upsertPoints: [far])) }))
+        #expect(pointLine.contains("point \(far.number)") && pointLine.contains("position ("), "\(pointLine)")
+        #expect(e.version == 0)
+        // Inside the area the same kind of edit goes through.
+        var near = try #require(Self.map.segments.first)
+        var q = near.geometry.points
+        q[q.count - 1] = Point(q[q.count - 1].x + 0.5, q[q.count - 1].y)
+        near.geometry = try LineString(q)
+        try e.apply(StoreEdit(upsertSegments: [near]))
+        #expect(e.version == 1)
     }
 }

@@ -1,14 +1,16 @@
 import SubterraGeometry
 import SubterraIndex
 import SubterraModel
+import SubterraPROJ
 
 extension _Snapshot {
     /// Refuses an edit that would make the map invalid, with the error `UtilityNetwork` would give
     /// for the whole new map: a segment upserted and deleted together, an id or point number twice
     /// in one edit, an invalid record. Records already in the map were validated when written and
     /// ids stay unique by construction (an upsert replaces), so only the edit's records are
-    /// checked. No side effects. O(edit size).
-    func validate(_ edit: StoreEdit) throws(EngineError) {
+    /// checked; every upserted point and segment vertex must lie inside `area` (the map CRS's
+    /// widened area of use, as for queries and imports). No side effects. O(edit size).
+    func validate(_ edit: StoreEdit, area: AreaBounds?) throws(EngineError) {
         let deleteIDs = Set(edit.deleteSegments)
         for s in edit.upsertSegments where deleteIDs.contains(s.id) {
             throw EngineError("segment is both upserted and deleted in one edit", at: s.location)
@@ -31,6 +33,17 @@ extension _Snapshot {
             }
         }
         for s in edit.upsertSegments { try model { () throws(ModelError) in try s.validate() } }
+        if let area {
+            for p in edit.upsertPoints where !area.contains(x: p.position.x, y: p.position.y) {
+                throw EngineError(area.refusal("position", x: p.position.x, y: p.position.y), at: p.location)
+            }
+            for s in edit.upsertSegments {
+                let pts = s.geometry.points
+                if let v = pts.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
+                    throw EngineError(area.refusal("vertex \(v)", x: pts[v].x, y: pts[v].y), at: s.location)
+                }
+            }
+        }
         for s in edit.upsertSegments {
             if let reason = Self.box(s).invalidityReason {
                 throw EngineError("cannot index the segment's bounds: \(reason)", at: s.location)

@@ -150,7 +150,7 @@ public final class UtilityEngine: Sendable {
 
     /// Applies `edit` (upserts and deletes of segments and points) as one transaction: validated
     /// as the whole new map would be (invalid records, an id upserted and deleted together, an id
-    /// or point number twice), written to the store, then published as a new snapshot. When any
+    /// or point number twice, a point or vertex outside the map CRS's area of use), written to the store, then published as a new snapshot. When any
     /// step fails the error says which record and why, and neither the store nor the engine
     /// changes. Queries running meanwhile finish on the snapshot they started with.
     ///
@@ -167,7 +167,7 @@ public final class UtilityEngine: Sendable {
     public func apply(_ edit: StoreEdit) throws(EngineError) {
         try writer.withLock { (_: inout Void) throws(EngineError) in
             let old = snapshot
-            try old.validate(edit)
+            try old.validate(edit, area: areaBounds)
             if let store {
                 do { try store.apply(edit) } catch {
                     throw EngineError("the store refused the edit: \(error)", at: "store")
