@@ -40,6 +40,10 @@ import Testing
         #expect(!all.isEmpty)
         #expect(try ids("1e308") == all)
         #expect(try ids("1.7976931348623157e308") == all)
+        // The table's header states a huge distance readably, not as a 309-digit integer.
+        let table = try CLI.run(["within", "POINT (501000 3379000)", "--distance", "1e308", "--store", fx.store])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.hasPrefix("within 1e+308 m"), "\(table.stdout.prefix(80))")
         let r = try CLI.run(["nearest", "POINT (501000 3379000)", "-k", "100000", "--store", fx.store, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
     }

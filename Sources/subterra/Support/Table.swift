@@ -2,10 +2,12 @@ import Foundation
 
 /// Number formatting for tables, labels and SVG: fixed decimals, `-` for unknown.
 enum Fmt {
-    /// Metres with two decimals (centimetre, the survey's resolution), `"-"` when unknown.
+    /// Metres with two decimals (centimetre, the survey's resolution), `"-"` when unknown;
+    /// magnitudes of 10^9 m and more (a "cover everything" query distance) in `%g` form, so a
+    /// distance of 1e308 prints as `1e+308`, not as 309 digits.
     static func m(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }
-        return String(format: "%.2f", v)
+        return abs(v) >= 1e9 ? String(format: "%g", v) : String(format: "%.2f", v)
     }
 
     /// Map coordinates to the millimetre.
