@@ -9,6 +9,7 @@ import PackageDescription
 //   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
 //   SubterraDatasets  deterministic district generator (lives in Datasets/)
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
+//   SubterraRequests  query requests as data: decoding, limits, answers (batch lines, later HTTP)
 //   subterra          the command-line tool
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "SubterraModel", targets: ["SubterraModel"]),
         .library(name: "SubterraDatasets", targets: ["SubterraDatasets"]),
         .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
+        .library(name: "SubterraRequests", targets: ["SubterraRequests"]),
         .executable(name: "subterra", targets: ["subterra"]),
         .executable(name: "subterra-gen", targets: ["subterra-gen"]),
     ],
@@ -56,10 +58,14 @@ let package = Package(
             dependencies: ["SubterraIndex", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ", "SubterraModel"],
             resources: [.copy("Resources/clearance-rules.json")],
             swiftSettings: swift6),
+        .target(
+            name: "SubterraRequests",
+            dependencies: ["SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ"],
+            swiftSettings: swift6),
         .executableTarget(
             name: "subterra",
             dependencies: [
-                "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
+                "SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swift6),
@@ -79,6 +85,7 @@ let package = Package(
                 "SubterraGEOS", "SubterraPROJ",
             ],
             swiftSettings: swift6),
+        .testTarget(name: "SubterraRequestsTests", dependencies: ["SubterraRequests", "SubterraGeometry"], swiftSettings: swift6),
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra"], swiftSettings: swift6),
     ]
 )

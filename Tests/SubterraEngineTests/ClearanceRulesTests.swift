@@ -152,7 +152,8 @@ private let verticalProfiles: [String: PipeProfile] = [
         #expect(rules.excavation(PipeProfile(layer: "GY")) == nil)
         let city = try rules.overridden(by: Data("""
             {"excavation": {"id": "Wenling excavation", "source": "city", "rows": {"power": 0.8}},
-             "severity": {"criticalVoltageKVAtOrAbove": 35}}
+             "severity": {"critical": [{"class": "gas", "pressureAtOrAbove": "subHighB"},
+                                       {"class": "power", "voltageKVAtOrAbove": 35}]}}
             """.utf8))
         #expect(city.excavation(PipeProfile(layer: "DL"))?.distance == 0.8)
         #expect(city.excavation(PipeProfile(layer: "DL"))?.table == "Wenling excavation")
@@ -283,8 +284,8 @@ private let verticalProfiles: [String: PipeProfile] = [
         expectRefused(r(#""gas": { "sidewalk": 0.6"#, #""gas": { "sidewalk": -0.6"#),
                       location: #"minimumCover.rows["gas"].sidewalk"#, message: ">= 0")
         expectRefused(r(#""above": 0.5"#, #""above": -0.5"#), location: "gasToGas.above", message: ">= 0")
-        expectRefused(r(#""criticalGasPressureAtOrAbove": "subHighB""#, #""criticalGasPressureAtOrAbove": "sub-high""#),
-                      location: "severity.criticalGasPressureAtOrAbove", message: "unknown pressure class")
+        expectRefused(r(#""pressureAtOrAbove": "subHighB""#, #""pressureAtOrAbove": "sub-high""#),
+                      location: "severity.critical[0].pressureAtOrAbove", message: "unknown pressure class")
         expectRefused(r(#""atOrBelow": 0.4,"#, ""), location: "gasToGas", message: #"missing key "atOrBelow""#)
         expectRefused(r(#""version": 1"#, #""version": 2"#), location: "version", message: "not supported")
         expectRefused({ String($0.dropLast(4)) }, location: "file", message: "not valid JSON")

@@ -128,8 +128,13 @@ public struct DigReport: Hashable, Sendable, Codable {
     public var areaBounds: [Double]
     public var mapCRS: String
     public var rules: String
+    /// ``CheckResult/violation`` when any pipe conflicts, else ``CheckResult/notChecked`` when
+    /// ``unchecked`` is not empty, else ``CheckResult/ok`` (clear).
+    public var result: CheckResult
     /// Every affected pipe, most severe first, then nearest by ``DigConflict/clearDistance``, then by id.
     public var conflicts: [DigConflict]
+    /// Pipes near the dig that no rule covers and no fallback clearance could judge, by id.
+    public var unchecked: [UncheckedPair]
     public var layers: [DigLayerSummary]
     public var owners: [OwnerNotice]
     /// Highest severity found; nil when the dig is clear.
@@ -155,6 +160,11 @@ extension UtilityEngine {
     ///   (a city's per-work-type values when its rule file has them); a pipe no table covers (e.g. gas
     ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
     ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
+    /// - **Not checked**: when that fallback is 0 (no pipe of the map, or none against the planned
+    ///   utility, has a rule), a pipe with no rule whose wall is nearer than the largest clearance
+    ///   of the rule file (``ClearanceRules/largestExcavationClearance``, widened by its accuracy)
+    ///   is an ``UncheckedPair`` ("not checked: no rule for dig–GY ..."), so the report is
+    ///   ``CheckResult/notChecked``, never clear.
     /// - **Clear distance**: GB 50289 clearances are clear distances to the pipe's outer wall, so
     ///   each pipe is measured as `clearDistance = max(0, distance − outerWidth / 2)`, the exact
     ///   centreline distance less half the surveyed outer width (0 when no section was surveyed:
@@ -165,8 +175,9 @@ extension UtilityEngine {
     ///   below it. A pipe at clear distance 0 (the dig reaches its wall) is always reported.
     /// - **Reaches**: `plannedDepth + verticalAccuracy >= depth of the pipe top`; unknown depth
     ///   counts as reached.
-    /// - **Severity**: critical for critical pipes (``ClearanceRules/isCritical(_:)``: gas at or above
-    ///   sub-high B, power at or above 10 kV by default); else high when the dig crosses the pipe
+    /// - **Severity**: critical for critical pipes (``ClearanceRules/criticalReason(_:)``: the rule
+    ///   file's `severity.critical` classes, by default gas at or above sub-high B and power at or
+    ///   above 10 kV, and a line of those classes whose pressure or voltage was not surveyed); else high when the dig crosses the pipe
     ///   (clear distance 0) and reaches it, medium when it only does one of the two, low when it is
     ///   near but stays above.
     ///
@@ -190,8 +201,11 @@ extension UtilityEngine {
         let fallback = maxExcavationClearance(snap, request.plannedUtility, workType: workType)
         // Measured to the wall, so a wide pipe's centreline may lie up to its half width beyond
         // the clearance and still conflict: the search reaches that much farther.
-        let reach = fallback + snap.maxAccuracy + snap.maxHalfWidth
+        // With no fallback, pipes without a rule are looked for as far as any rule could reach.
+        let uncheckedReach = fallback > 0 ? 0 : rules.largestExcavationClearance
+        let reach = max(fallback, uncheckedReach) + snap.maxAccuracy + snap.maxHalfWidth
         var conflicts: [DigConflict] = []
+        var unchecked: [UncheckedPair] = []
         scan(snap, q, within: reach, filter) { r, c in
             let profile = snap.profile(r)
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) }
@@ -201,12 +215,24 @@ extension UtilityEngine {
             let required = ruleClearance + acc
             let outerWidth = snap.width(r)
             let clearDistance = max(0, c.distance - outerWidth / 2)
-            guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else { return }
+            guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
+                if rule == nil, clearDistance < uncheckedReach + acc,
+                    !(request.plannedUtility.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
+                {
+                    let s = snap.record(r)
+                    let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
+                    let table = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
+                    unchecked.append(UncheckedPair(
+                        kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
+                        reason: "not checked: no rule for \(other)–\(s.layer) in \(table)"))
+                }
+                return
+            }
             let s = snap.record(r)
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
             let (severity, reason) = Self.severity(
-                critical: rules.isCritical(profile), touches: clearDistance == 0, reaches: reaches,
+                critical: rules.criticalReason(profile), touches: clearDistance == 0, reaches: reaches,
                 depthKnown: c.depth != nil)
             conflicts.append(DigConflict(
                 pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
@@ -217,20 +243,23 @@ extension UtilityEngine {
                 severity: severity, reason: reason))
         }
         conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
+        unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
         return DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,
             areaBounds: [q.envelope.minX, q.envelope.minY, q.envelope.maxX, q.envelope.maxY], mapCRS: crs,
-            rules: rules.name, conflicts: conflicts, layers: Self.layerSummaries(conflicts),
+            rules: rules.name, result: !conflicts.isEmpty ? .violation : unchecked.isEmpty ? .ok : .notChecked,
+            conflicts: conflicts, unchecked: unchecked, layers: Self.layerSummaries(conflicts),
             owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
             mapVersion: snap.version)
     }
 
-    static func severity(critical: Bool, touches: Bool, reaches: Bool, depthKnown: Bool) -> (Severity, String) {
+    /// `critical` is ``ClearanceRules/criticalReason(_:)`` of the pipe.
+    static func severity(critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool) -> (Severity, String) {
         let whereText = touches ? "the dig crosses the pipe" : "the dig is within the clearance"
-        let depthText = !depthKnown ? "pipe depth unknown" : reaches ? "the dig reaches the pipe" : "the dig stays above the pipe"
+        let depthText = !depthKnown ? "pipe depth unknown, taken as reached" : reaches ? "the dig reaches the pipe" : "the dig stays above the pipe"
         let text = "\(whereText); \(depthText)"
-        if critical { return (.critical, "critical line (high-pressure gas or high-voltage power): \(text)") }
+        if let critical { return (.critical, "\(critical): \(text)") }
         switch (touches, reaches) {
         case (true, true): return (.high, text)
         case (false, false): return (.low, text)

@@ -70,11 +70,61 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     public var plannedDepth: Double?
 }
 
+/// A pair a check should judge but no rule covers (a pipe layer the rule file gives no class, a
+/// table cell the file leaves out, gas above the tables' pressure classes): reported as not
+/// checked, so a missing rule never reads as compliant.
+public struct UncheckedPair: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable {
+        /// Plan clearance between the planned pipe and a pipe it runs near.
+        case horizontal
+        /// Clearance at a crossing.
+        case vertical
+        /// Minimum cover of the planned pipe.
+        case cover
+        /// Excavation clearance between a dig and a pipe.
+        case excavation
+    }
+
+    public var kind: Kind
+    /// The existing pipe (nil for cover).
+    public var pipeID: Int64?
+    public var layer: LayerCode?
+    public var owner: String?
+    /// One line, e.g. `"not checked: no rule for QT–RQ in GB50289 table 4.1.14"`.
+    public var reason: String
+
+    public init(kind: Kind, pipeID: Int64?, layer: LayerCode?, owner: String?, reason: String) {
+        self.kind = kind
+        self.pipeID = pipeID
+        self.layer = layer
+        self.owner = owner
+        self.reason = reason
+    }
+}
+
+/// The overall answer of a route or dig check, in order of precedence.
+public enum CheckResult: String, Hashable, Sendable, Codable {
+    /// At least one violation (route) or conflict (dig).
+    case violation
+    /// None found, but some pair the check should judge had no rule (``UncheckedPair``): the
+    /// answer is incomplete and must not be read as clear.
+    case notChecked = "not-checked"
+    /// Every pair judged, all compliant.
+    case ok
+}
+
 /// The answer to a route clearance check.
 public struct RouteReport: Hashable, Sendable, Codable {
+    /// ``CheckResult/violation`` when any finding is a violation, else
+    /// ``CheckResult/notChecked`` when ``unchecked`` is not empty or a crossing's depth is
+    /// unknown (``RouteFinding/Status/unknownDepth``), else ``CheckResult/ok``.
+    public var result: CheckResult
     /// Every check made, violations first, then by offset along the route.
     public var findings: [RouteFinding]
-    /// Existing pipes near or across the route for which no table gives a clearance.
+    /// Pairs no rule covers (existing pipes near or across the route, the planned pipe's cover),
+    /// by pipe id (cover first).
+    public var unchecked: [UncheckedPair]
+    /// The existing pipes of ``unchecked``, sorted.
     public var unruledPipeIDs: [Int64]
     public var mapCRS: String
     public var rules: String
@@ -94,6 +144,13 @@ extension UtilityEngine {
     /// pipe the route overlaps collinearly is a horizontal finding with centreline distance 0.
     /// Compliant means `actual >= required`. Horizontal findings are listed for every pipe whose
     /// outer-wall clearance is below the rule plus `nearMargin` metres (violations and near misses).
+    ///
+    /// A pair no rule covers is an ``UncheckedPair`` (and the report's result
+    /// ``CheckResult/notChecked`` unless there are violations): a pipe the route crosses with no
+    /// vertical rule, a pipe nearer than the largest horizontal clearance of the rule file plus
+    /// `nearMargin` with no horizontal rule, and the planned pipe's cover when no cover rule
+    /// covers it. Pairs the file declares unconstrained (``ClearanceRules/isUnconstrained(_:_:vertical:)``)
+    /// are not unchecked.
     ///
     /// ```swift
     /// let main = PlannedPipe(profile: PipeProfile(layer: .gas, pressureClass: .mediumA, diameterMM: 200),
@@ -125,12 +182,23 @@ extension UtilityEngine {
             routeLength > 0 ? planned.depthAtStart + (planned.depthAtEnd - planned.depthAtStart) * offset / routeLength
                 : planned.depthAtStart
         }
+        // Pairs with no rule are judged "not checked" within the largest clearance the file gives.
+        let unruledReach = rules.largestHorizontalClearance
         var maxRule = 0.0
-        for p in snap.distinctProfiles { maxRule = max(maxRule, rules.horizontal(planned.profile, p)?.distance ?? 0) }
+        for p in snap.distinctProfiles {
+            let needed = rules.horizontal(planned.profile, p)?.distance
+                ?? (rules.isUnconstrained(planned.profile, p, vertical: false) ? 0 : unruledReach)
+            maxRule = max(maxRule, needed)
+        }
         let reach = maxRule + nearMargin + size / 2 + snap.maxHalfWidth
 
         var findings: [RouteFinding] = []
-        var unruled: [Int64] = []
+        var unchecked: [UncheckedPair] = []
+        func noRule(_ kind: UncheckedPair.Kind, _ s: PipeSegment, table: String) {
+            unchecked.append(UncheckedPair(
+                kind: kind, pipeID: s.id, layer: s.layer, owner: s.owner,
+                reason: "not checked: no rule for \(planned.profile.layer)–\(s.layer) in \(table)"))
+        }
         scan(snap, route, within: reach, filter) { r, c in
             let s = snap.record(r)
             let profile = snap.profile(r)
@@ -153,7 +221,12 @@ extension UtilityEngine {
                 }
             }
             if !crossings.isEmpty && !overlaps {
-                guard let rule = rules.vertical(planned.profile, profile) else { unruled.append(s.id); return }
+                guard let rule = rules.vertical(planned.profile, profile) else {
+                    if !rules.isUnconstrained(planned.profile, profile, vertical: true) {
+                        noRule(.vertical, s, table: rules.verticalTableID)
+                    }
+                    return
+                }
                 // A crossing at a shared vertex of two route (or pipe) segments is found twice.
                 crossings.sort { $0.offset < $1.offset }
                 var last = -Double.infinity
@@ -171,8 +244,13 @@ extension UtilityEngine {
                 }
                 return
             }
-            guard let rule = rules.horizontal(planned.profile, profile) else { unruled.append(s.id); return }
             let actual = c.distance - size / 2 - snap.width(r) / 2
+            guard let rule = rules.horizontal(planned.profile, profile) else {
+                if actual < unruledReach + nearMargin, !rules.isUnconstrained(planned.profile, profile, vertical: false) {
+                    noRule(.horizontal, s, table: rules.horizontalTableID)
+                }
+                return
+            }
             // Only pipes the route runs near: outer walls closer than the rule plus the margin.
             guard actual < rule.distance + nearMargin else { return }
             let offset = Self.offset(of: c.point, along: route.segments, routeAlong)
@@ -186,20 +264,30 @@ extension UtilityEngine {
         guard let routeStart = route.segments.first?.0, let routeEnd = route.segments.last?.1 else {
             throw EngineError("the route has no segment", at: "\(at) route")
         }
-        for (offset, depth) in [(0.0, planned.depthAtStart), (routeLength, planned.depthAtEnd)] {
-            guard let rule = rules.minimumCover(planned.profile, under: planned.surface) else { break }
-            let p = offset == 0 ? routeStart : routeEnd
-            findings.append(RouteFinding(
-                kind: .cover, status: depth >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
-                routeOffset: offset, point: PlanPoint(x: p.x, y: p.y), required: rule.distance, rule: rule,
-                actual: depth, existingDepth: nil, plannedDepth: depth))
+        if let rule = rules.minimumCover(planned.profile, under: planned.surface) {
+            for (offset, depth) in [(0.0, planned.depthAtStart), (routeLength, planned.depthAtEnd)] {
+                let p = offset == 0 ? routeStart : routeEnd
+                findings.append(RouteFinding(
+                    kind: .cover, status: depth >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: nil, layer: nil, owner: nil,
+                    routeOffset: offset, point: PlanPoint(x: p.x, y: p.y), required: rule.distance, rule: rule,
+                    actual: depth, existingDepth: nil, plannedDepth: depth))
+            }
+        } else {
+            unchecked.append(UncheckedPair(
+                kind: .cover, pipeID: nil, layer: planned.profile.layer, owner: nil,
+                reason: "not checked: no rule for \(planned.profile.layer) cover under \(planned.surface.rawValue) in \(rules.minimumCoverTableID)"))
         }
         findings.sort {
             ($0.status == .violation ? 0 : 1, $0.routeOffset, $0.pipeID ?? -1)
                 < ($1.status == .violation ? 0 : 1, $1.routeOffset, $1.pipeID ?? -1)
         }
+        unchecked.sort { ($0.pipeID ?? -1, $0.kind.rawValue) < ($1.pipeID ?? -1, $1.kind.rawValue) }
+        // A crossing whose depth was not surveyed is not a pass either: the safe reading.
+        let result: CheckResult = findings.contains { $0.status == .violation } ? .violation
+            : unchecked.isEmpty && !findings.contains { $0.status == .unknownDepth } ? .ok : .notChecked
         return RouteReport(
-            findings: findings, unruledPipeIDs: unruled.sorted(), mapCRS: crs, rules: rules.name,
+            result: result, findings: findings, unchecked: unchecked,
+            unruledPipeIDs: Array(Set(unchecked.compactMap(\.pipeID))).sorted(), mapCRS: crs, rules: rules.name,
             mapVersion: snap.version)
     }
 

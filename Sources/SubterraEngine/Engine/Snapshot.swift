@@ -241,6 +241,8 @@ final class _Snapshot: Sendable {
     let maxExcavation: Double
     /// The map as a `UtilityNetwork`, built on first request (O(n)) and kept.
     private let materialized = _Locked<UtilityNetwork?>(nil)
+    /// The codes requests may name (``CodeCatalogue``), built on first request and kept.
+    let codeCache = _Locked<CodeCatalogue?>(nil)
 
     init(
         version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int, tree: DynamicRTree,

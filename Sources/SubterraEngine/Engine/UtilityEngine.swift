@@ -25,6 +25,9 @@ public final class UtilityEngine: Sendable {
     public let rules: ClearanceRules
     /// The map CRS (e.g. `"EPSG:4549"`): every answer's coordinates are in it.
     public let crs: String
+    /// The layer catalogue requests are checked against (``codes``), together with the layers
+    /// present in the map.
+    public let catalog: LayerCatalog
     let store: (any UtilityStore)?
     let current: _Locked<_Snapshot>
     /// Serializes writers: store transaction + rebuild + publish happen as one step, so two
@@ -37,23 +40,33 @@ public final class UtilityEngine: Sendable {
     /// An engine over an in-memory map (no store: edits only change the engine).
     ///
     /// - Complexity: O(n log n) to build the first snapshot.
-    public convenience init(network: UtilityNetwork, rules: ClearanceRules? = nil) throws(EngineError) {
-        try self.init(network: network, rules: rules, compactAt: nil)
+    public convenience init(
+        network: UtilityNetwork, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre
+    ) throws(EngineError) {
+        try self.init(network: network, rules: rules, catalog: catalog, compactAt: nil)
     }
 
     /// An in-memory engine that compacts once dead + overlay rows exceed `compactAt`.
-    init(network: UtilityNetwork, rules: ClearanceRules? = nil, compactAt: Int?) throws(EngineError) {
+    init(
+        network: UtilityNetwork, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
+        compactAt: Int?
+    ) throws(EngineError) {
         self.compactAt = compactAt
         self.rules = try Self.rulesOrBundled(rules)
+        self.catalog = catalog
         crs = network.crs
         store = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
+        try checkRuleLayers()
     }
 
     /// An engine over everything in `store` (its map CRS is the loaded map's); edits through
     /// ``apply(_:)`` are written to the store first.
-    public init(store: any UtilityStore, rules: ClearanceRules? = nil) throws(EngineError) {
+    public init(
+        store: any UtilityStore, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre
+    ) throws(EngineError) {
         self.rules = try Self.rulesOrBundled(rules)
+        self.catalog = catalog
         let network: UtilityNetwork
         do { network = try store.loadAll() } catch {
             throw EngineError("cannot load the map: \(error)", at: "store")
@@ -62,6 +75,19 @@ public final class UtilityEngine: Sendable {
         self.store = store
         compactAt = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
+        try checkRuleLayers()
+    }
+
+    /// Refuses rules that map a layer code matching no layer of ``codes`` (a typo there would
+    /// leave that layer unjudged), naming the rule file and the valid codes.
+    private func checkRuleLayers() throws(EngineError) {
+        let present = snapshot.layers
+        for layer in rules.mappedLayers where !catalog.contains(layer) && !present.contains(layer) {
+            let valid = catalog.codes + present.subtracting(catalog.codes).sorted()
+            throw EngineError(
+                "unknown layer code \"\(layer)\"; valid codes: \(CodeCatalogue.list(valid))",
+                at: "clearance rules \"\(rules.name)\", layerClasses.map")
+        }
     }
 
     private static func rulesOrBundled(_ rules: ClearanceRules?) throws(EngineError) -> ClearanceRules {

@@ -85,10 +85,15 @@ public struct ClearanceRules: Sendable, Hashable {
     let verticalTable: [String: [String: Double]]
     /// Normalized work type name → the name as the file spells it (`excavation.workTypes`).
     let workTypeNames: [String: String]
+    /// Largest horizontal or gas-to-gas clearance.
+    let largestHorizontal: Double
+
+    /// Where the bundled rule file is, nil when the resource bundle is missing.
+    static var bundledURL: URL? { Bundle.module.url(forResource: "clearance-rules", withExtension: "json") }
 
     /// The rules shipped with Subterra (`Resources/clearance-rules.json`).
     public static func bundled() throws(ClearanceRulesError) -> ClearanceRules {
-        guard let url = Bundle.module.url(forResource: "clearance-rules", withExtension: "json") else {
+        guard let url = bundledURL else {
             throw ClearanceRulesError("bundled resource is missing", at: "clearance-rules.json")
         }
         return try ClearanceRules(contentsOf: url)
@@ -179,7 +184,8 @@ public struct ClearanceRules: Sendable, Hashable {
         guard classes.contains(g.class) else {
             throw ClearanceRulesError("class \"\(g.class)\" is not a class of layerClasses.map", at: "gasToGas.class")
         }
-        for (name, v) in [("maxDiameterMM", g.maxDiameterMM), ("atOrBelow", g.atOrBelow), ("above", g.above)] {
+        try Self.checkValue(g.maxDiameterMM, max: Limits.diameterMM, unit: "mm", at: "gasToGas.maxDiameterMM")
+        for (name, v) in [("atOrBelow", g.atOrBelow), ("above", g.above)] {
             try Self.checkDistance(v, at: "gasToGas.\(name)")
         }
         let coverKeys = Set(d.minimumCover.keys.map(\.key))
@@ -219,20 +225,24 @@ public struct ClearanceRules: Sendable, Hashable {
             }
         }
         workTypeNames = workTypes
-        if let p = d.severity.criticalGasPressureAtOrAbove, GasPressureClass(rawValue: p) == nil {
-            throw ClearanceRulesError(
-                "unknown pressure class \"\(p)\"; expected one of \(GasPressureClass.allCases.map(\.rawValue))",
-                at: "severity.criticalGasPressureAtOrAbove")
-        }
-        if let v = d.severity.criticalVoltageKVAtOrAbove {
-            try Self.checkDistance(v, at: "severity.criticalVoltageKVAtOrAbove")
-        }
+        largestHorizontal = max(
+            horizontalTable.values.flatMap(\.values).max() ?? 0, max(d.gasToGas.atOrBelow, d.gasToGas.above))
+        try Self.validate(severity: d.severity, classes: classes)
         document = d
     }
 
+    /// A clearance, cover or excavation distance in metres: finite, >= 0, <= ``Limits/distanceM``.
     private static func checkDistance(_ v: Double, at location: String) throws(ClearanceRulesError) {
+        try checkValue(v, max: Limits.distanceM, unit: "m", at: location)
+    }
+
+    static func checkValue(_ v: Double, max: Double, unit: String, at location: String) throws(ClearanceRulesError) {
         guard v.isFinite, v >= 0 else {
             throw ClearanceRulesError("value \(v) must be finite and >= 0", at: location)
+        }
+        guard v <= max else {
+            throw ClearanceRulesError(
+                "value \(v) \(unit) is out of range; must be <= \(_metres(max)) \(unit)", at: location)
         }
     }
 
@@ -249,8 +259,13 @@ public struct ClearanceRules: Sendable, Hashable {
                     "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(GasPressureClass.allCases.map(\.rawValue))",
                     at: here)
             }
-            if let v = s.maxDiameterMM { try checkDistance(v, at: "\(here).maxDiameterMM") }
-            if let v = s.minDiameterMM { try checkDistance(v, at: "\(here).minDiameterMM") }
+            for b in s.burial ?? [] where !BurialMethod.standard.contains(BurialMethod(rawValue: b)) {
+                throw ClearanceRulesError(
+                    "unknown burial code \"\(b)\"; valid codes: \(BurialMethod.standard.map(\.rawValue).joined(separator: ", "))",
+                    at: here)
+            }
+            if let v = s.maxDiameterMM { try checkValue(v, max: Limits.diameterMM, unit: "mm", at: "\(here).maxDiameterMM") }
+            if let v = s.minDiameterMM { try checkValue(v, max: Limits.diameterMM, unit: "mm", at: "\(here).minDiameterMM") }
             // The same key may be reached by several selectors (e.g. two burial variants of one
             // row) but the exact same conditions twice is a copy-paste slip.
             if selectors[..<i].contains(s) {
@@ -282,6 +297,17 @@ public struct ClearanceRules: Sendable, Hashable {
                 out[b, default: [:]][a] = v
             }
         }
+        for (i, pair) in (t.unconstrained ?? []).enumerated() {
+            let here = "\(path).unconstrained[\(i)]"
+            guard pair.count == 2 else { throw ClearanceRulesError("give two keys, got \(pair.count)", at: here) }
+            for k in pair where !keys.contains(k) {
+                throw ClearanceRulesError("key \"\(k)\" is not among \(path).keys", at: here)
+            }
+            if out[pair[0]]?[pair[1]] != nil {
+                throw ClearanceRulesError(
+                    "\(pair[0]) ↔ \(pair[1]) has a clearance in \(path).rows; a pair is either constrained or not", at: here)
+            }
+        }
         return out
     }
 
@@ -292,6 +318,37 @@ public struct ClearanceRules: Sendable, Hashable {
 
     /// The rule class of a layer code (`"RQ"` → `"gas"`), `nil` for a layer with no rules.
     public func ruleClass(ofLayer layer: LayerCode) -> String? { document.layerClasses.map[layer.rawValue] }
+
+    /// Whether the file declares the pair unconstrained (its table's `unconstrained` list, e.g.
+    /// water–water in GB 50289 table 4.1.9): a missing cell there is a judgement, not a gap, so
+    /// checks do not report the pair as unchecked. O(selectors + list length).
+    public func isUnconstrained(_ a: PipeProfile, _ b: PipeProfile, vertical: Bool) -> Bool {
+        let t = vertical ? document.vertical : document.horizontal
+        guard let ka = select(t.keys, a), let kb = select(t.keys, b) else { return false }
+        return (t.unconstrained ?? []).contains { $0 == [ka, kb] || $0 == [kb, ka] }
+    }
+
+    /// The largest clearance the horizontal table (and the gas-to-gas rule) gives any pair: how
+    /// near a pipe with no rule must be for a route check to report it as unchecked. O(1).
+    public var largestHorizontalClearance: Double { largestHorizontal }
+
+    /// The largest excavation clearance the file can give any pipe (the horizontal table's
+    /// largest value, which bounds every row maximum, or a larger `excavation.rows` or work type
+    /// value): how near a pipe with no rule must be for a dig check to report it as unchecked. O(1).
+    public var largestExcavationClearance: Double {
+        let rows = document.excavation.rows.values.max() ?? 0
+        let work = (document.excavation.workTypes ?? [:]).values.flatMap(\.values).max() ?? 0
+        return max(largestHorizontal, rows, work)
+    }
+
+    /// The ids of the tables, for messages (`"GB50289 table 4.1.9"`).
+    public var horizontalTableID: String { document.horizontal.id }
+    public var verticalTableID: String { document.vertical.id }
+    public var minimumCoverTableID: String { document.minimumCover.id }
+    public var excavationTableID: String { document.excavation.id }
+
+    /// The layer codes `layerClasses.map` gives a rule class to, sorted.
+    public var mappedLayers: [LayerCode] { document.layerClasses.map.keys.sorted().map(LayerCode.init(rawValue:)) }
 
     /// The horizontal-table row key of a pipe (`"gas sub-high A"`), `nil` when the table does not
     /// cover it (an unmapped layer, gas above 1.6 MPa).
@@ -391,20 +448,80 @@ public struct ClearanceRules: Sendable, Hashable {
             basis: "largest of \(document.horizontal.id) row: \(other) \(_metres(v)) m")
     }
 
-    /// Whether a pipe is critical: gas at or above the configured pressure class (sub-high B by
-    /// default; gas with unknown pressure counts as critical) or power at or above the configured
-    /// voltage (10 kV by default).
-    public func isCritical(_ p: PipeProfile) -> Bool {
-        guard let cls = ruleClass(ofLayer: p.layer) else { return false }
-        let s = document.severity
-        if cls == document.gasToGas.class, let limit = s.criticalGasPressureAtOrAbove.flatMap(GasPressureClass.init(rawValue:)) {
-            guard let pressure = p.pressureClass else { return true }
-            return pressure >= limit
+    /// Whether a pipe is critical: see ``criticalReason(_:)``.
+    public func isCritical(_ p: PipeProfile) -> Bool { criticalReason(p) != nil }
+
+    /// Why a pipe is critical, or nil when it is not. The rule file's `severity.critical` list
+    /// names the classes its entries apply to (no class name is written in code); an entry
+    /// makes a pipe of its class critical when
+    /// - it has no threshold (every pipe of the class), or
+    /// - the pipe's pressure class is at or above `pressureAtOrAbove`, or its voltage at or above
+    ///   `voltageKVAtOrAbove` (either threshold met suffices), or
+    /// - a threshold is given and the pipe's value for it is **unknown**: the safe reading, the
+    ///   same for pressure and voltage (an unsurveyed cable may be high-voltage as an unsurveyed
+    ///   gas main may be high-pressure).
+    ///
+    /// The reason reads e.g. `"critical: power at or above 10 kV (voltage unknown)"`. O(entries).
+    public func criticalReason(_ p: PipeProfile) -> String? {
+        guard let cls = ruleClass(ofLayer: p.layer) else { return nil }
+        for c in document.severity.critical ?? [] where c.class == cls {
+            let pressure = c.pressureAtOrAbove.flatMap(GasPressureClass.init(rawValue:))
+            let voltage = c.voltageKVAtOrAbove
+            if pressure == nil && voltage == nil { return "critical: every \(cls) line" }
+            if let limit = pressure {
+                guard let pc = p.pressureClass else { return "critical: \(cls) at or above \(limit.rawValue) (pressure unknown)" }
+                if pc >= limit { return "critical: \(cls) at or above \(limit.rawValue) (\(pc.rawValue))" }
+            }
+            if let limit = voltage {
+                guard let v = p.voltageKV else { return "critical: \(cls) at or above \(_metres(limit)) kV (voltage unknown)" }
+                if v >= limit { return "critical: \(cls) at or above \(_metres(limit)) kV (\(_metres(v)) kV)" }
+            }
         }
-        if cls == "power", let kv = s.criticalVoltageKVAtOrAbove, let v = p.voltageKV {
-            return v >= kv
+        return nil
+    }
+
+    /// The upper bounds rule values are held to: generous for any city (GB 50289's largest
+    /// clearance is 6 m, UHV lines run at 1,100 kV) yet small enough that a slip such as a
+    /// value in millimetres or `1e9` is refused instead of making every pipe a conflict.
+    public enum Limits {
+        /// Clearances, covers and excavation distances, metres.
+        public static let distanceM = 100.0
+        /// Diameter bounds in selectors, millimetres.
+        public static let diameterMM = 20_000.0
+        /// Voltage thresholds, kilovolts.
+        public static let voltageKV = 2_000.0
+    }
+
+    static func validate(severity s: _Severity, classes: Set<String>) throws(ClearanceRulesError) {
+        // Files written for the old format named no class for these thresholds (the code
+        // assumed the gas-to-gas class and "power"); they are refused with how to migrate.
+        if s.criticalGasPressureAtOrAbove != nil || s.criticalVoltageKVAtOrAbove != nil {
+            let key = s.criticalGasPressureAtOrAbove != nil ? "criticalGasPressureAtOrAbove" : "criticalVoltageKVAtOrAbove"
+            throw ClearanceRulesError(
+                "no longer read: list the classes severity applies to in severity.critical, e.g. "
+                    + #"[{"class": "gas", "pressureAtOrAbove": "subHighB"}, {"class": "power", "voltageKVAtOrAbove": 10}]"#,
+                at: "severity.\(key)")
         }
-        return false
+        guard let critical = s.critical else {
+            throw ClearanceRulesError(
+                #"missing key "critical" (the classes severity applies to; [] for none)"#, at: "severity")
+        }
+        for (i, c) in critical.enumerated() {
+            let here = "severity.critical[\(i)]"
+            guard classes.contains(c.class) else {
+                throw ClearanceRulesError(
+                    "class \"\(c.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
+            }
+            if let p = c.pressureAtOrAbove, GasPressureClass(rawValue: p) == nil {
+                throw ClearanceRulesError(
+                    "unknown pressure class \"\(p)\"; expected one of \(GasPressureClass.allCases.map(\.rawValue))",
+                    at: "\(here).pressureAtOrAbove")
+            }
+            if let v = c.voltageKVAtOrAbove { try checkValue(v, max: Limits.voltageKV, unit: "kV", at: "\(here).voltageKVAtOrAbove") }
+            if critical[..<i].contains(where: { $0.class == c.class }) {
+                throw ClearanceRulesError("class \"\(c.class)\" is listed twice; give both thresholds in one entry", at: here)
+            }
+        }
     }
 }
 
@@ -448,6 +565,8 @@ struct _PairTable: Codable, Hashable, Sendable {
     var note: String?
     var keys: [_Selector]
     var rows: [String: [String: Double]]
+    /// Key pairs the source leaves unconstrained on purpose (symmetric; no cell in `rows`).
+    var unconstrained: [[String]]?
 }
 
 struct _GasToGas: Codable, Hashable, Sendable {
@@ -484,8 +603,20 @@ struct _Excavation: Codable, Hashable, Sendable {
 
 struct _Severity: Codable, Hashable, Sendable {
     var note: String?
+    /// The classes whose lines are critical, with their thresholds.
+    var critical: [_CriticalRule]?
+    /// The old format's keys, read only to refuse them with a migration message.
     var criticalGasPressureAtOrAbove: String?
     var criticalVoltageKVAtOrAbove: Double?
+}
+
+/// One `severity.critical` entry: lines of `class` are critical at or above the thresholds
+/// given (or when the value is unknown), or all of them when none is given.
+struct _CriticalRule: Codable, Hashable, Sendable {
+    var `class`: String
+    var pressureAtOrAbove: String?
+    var voltageKVAtOrAbove: Double?
+    var note: String?
 }
 
 struct _LayerClasses: Codable, Hashable, Sendable {

@@ -17,7 +17,9 @@ public struct PipeProfile: Hashable, Sendable, Codable {
     public var burial: BurialMethod?
     /// Nominal diameter DN in millimetres, or the larger side of a W×H section; `nil` when unknown.
     public var diameterMM: Double?
-    /// Cable voltage in kilovolts, for power.
+    /// Cable voltage in kilovolts, for power; `nil` when not surveyed, which counts as critical
+    /// when the rule file's severity has a voltage threshold for the pipe's class (as unknown
+    /// pressure does for a pressure threshold): see ``ClearanceRules/criticalReason(_:)``.
     public var voltageKV: Double?
 
     public init(

@@ -19,6 +19,12 @@ public struct BurialMethod: OpenCode {
     public static let utilityTunnel: BurialMethod = "ZH"
     /// 顶管 pipe-jacked.
     public static let pipeJacked: BurialMethod = "DG"
+
+    /// The CJJ 61 codes above, in that order: what rule files and requests are checked against
+    /// (with the codes present in a map).
+    public static let standard: [BurialMethod] = [
+        .directBuried, .casing, .ductBank, .trench, .overhead, .utilityTunnel, .pipeJacked,
+    ]
 }
 
 /// Pipe or cable material; open vocabulary with common codes.

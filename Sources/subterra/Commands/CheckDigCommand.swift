@@ -3,6 +3,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraPROJ
+import SubterraRequests
 
 /// Options of a dig check, shared by `check-dig` and `render dig`.
 struct DigOptions: ParsableArguments {
@@ -57,7 +58,7 @@ struct CheckDigCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write an SVG map of the site, its clearance zone and the conflicts.", valueName: "file.svg"))
     var map: String?
 
-    @Flag(name: .long, help: "Exit with status 1 when any pipe conflicts (for scripts and CI gates).")
+    @Flag(name: .long, help: "Exit with status 1 when any pipe conflicts or is not checked (no rule covers it), for scripts and CI gates.")
     var failOnConflict = false
 
     func run() throws {
@@ -75,7 +76,7 @@ struct CheckDigCommand: ParsableCommand {
                 try SVGFile.write(svg, to: map)
                 StdErr.write("subterra: map written to \(map)\n")
             }
-            return failOnConflict && !report.conflicts.isEmpty ? ExitStatus.conflict : ExitStatus.ok
+            return failOnConflict && report.result != .ok ? ExitStatus.conflict : ExitStatus.ok
         }
     }
 }
@@ -89,10 +90,16 @@ enum DigOutput {
         out.append("  depth       \(Fmt.m(r.plannedDepth)) m")
         out.append("  rules       \(r.rules)")
         if r.conflicts.isEmpty {
-            out.append("  result      CLEAR: no pipe wall within its required clearance")
+            if r.unchecked.isEmpty {
+                out.append("  result      CLEAR: no pipe wall within its required clearance")
+            } else {
+                out.append("  result      NOT CHECKED: \(r.unchecked.count) pipe\(r.unchecked.count == 1 ? "" : "s") near the dig with no rule")
+                out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
+            }
             return out.joined(separator: "\n")
         }
-        out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \(r.highestSeverity.map { $0.rawValue.uppercased() } ?? "-")")
+        out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \((r.highestSeverity ?? .low).rawValue.uppercased())")
+        out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
         out.append("")
         var t = TextTable(
             ["#", "severity", "id", "layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"],
@@ -122,6 +129,8 @@ enum DigOutput {
                     "kind": .string("dig-area"), "plannedDepth": .number(r.plannedDepth),
                     "conflicts": .number(Double(r.conflicts.count)),
                     "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
+                    "result": .string(r.result.rawValue),
+                    "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
                 ])
         ]
         for c in r.conflicts {

@@ -3,6 +3,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
+import SubterraRequests
 
 extension SurfaceKind: ExpressibleByArgument {}
 
@@ -40,13 +41,19 @@ struct RouteOptions: ParsableArguments {
     @Option(name: .long, help: "Surface over the route, for minimum cover: sidewalk or carriageway.")
     var surface: SurfaceKind = .carriageway
 
-    func planned() throws -> (PlannedPipe, InputGeometry) {
+    /// Parses the route and builds the planned pipe; its layer and sub-type must be codes of
+    /// `codes` (the opened map's), so a typo is refused instead of matching no rule.
+    func planned(codes: CodeCatalogue) throws -> (PlannedPipe, InputGeometry) {
         let g = try input.parse(option: "route")
         guard case .lineString(let line) = g.geometry else {
             throw CLIError("\(g.origin): a route must be a LINESTRING, got \(g.geometry.typeName)")
         }
-        guard let code = layer ?? g.string("layer"), !code.isEmpty else {
+        guard let code = layer ?? g.string("layer") else {
             throw CLIError("--layer is missing: give the planned pipe's layer code (e.g. RQ, JS, DL)")
+        }
+        let layerCode = try codes.layer(code, field: layer != nil ? "--layer" : "\(g.origin): property layer")
+        let subtypeCode = try (subtype ?? g.string("subtype")).map { (text) throws(EngineError) in
+            try codes.subtype(text, inLayers: [layerCode], field: subtype != nil ? "--subtype" : "\(g.origin): property subtype")
         }
         let d = depth ?? g.number("depth_m")
         guard let d0 = depthStart ?? d, let d1 = depthEnd ?? d else {
@@ -61,8 +68,8 @@ struct RouteOptions: ParsableArguments {
             pressureClass = c
         }
         let profile = PipeProfile(
-            layer: LayerCode(rawValue: code.uppercased()), subtype: (subtype ?? g.string("subtype")).map { SubtypeCode(rawValue: $0) },
-            pressureClass: pressureClass, burial: burial.map { BurialMethod(rawValue: $0) },
+            layer: layerCode, subtype: subtypeCode,
+            pressureClass: pressureClass, burial: try burial.map { (text) throws(EngineError) in try codes.burial(text, field: "--burial") },
             diameterMM: diameter ?? g.number("diameter_mm"), voltageKV: voltage ?? g.number("voltage_kv"))
         return (PlannedPipe(profile: profile, route: line, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface), g)
     }
@@ -86,13 +93,13 @@ struct CheckRouteCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write an SVG map of the route and its findings.", valueName: "file.svg"))
     var map: String?
 
-    @Flag(name: .long, help: "Exit with status 1 when any clearance is violated.")
+    @Flag(name: .long, help: "Exit with status 1 when any clearance is violated or not checked (a pair no rule covers, a crossing of unknown depth).")
     var failOnConflict = false
 
     func run() throws {
         try guarded {
-            let (planned, g) = try route.planned()
             let opened = try store.open()
+            let (planned, g) = try route.planned(codes: opened.engine.codes)
             let report = try opened.engine.routeCheck(planned)
             switch output.format {
             case .json: print(try JSONOut.string(report))
@@ -104,7 +111,18 @@ struct CheckRouteCommand: ParsableCommand {
                 try SVGFile.write(svg, to: map)
                 StdErr.write("subterra: map written to \(map)\n")
             }
-            return failOnConflict && !report.violations.isEmpty ? ExitStatus.conflict : ExitStatus.ok
+            return failOnConflict && report.result != .ok ? ExitStatus.conflict : ExitStatus.ok
+        }
+    }
+}
+
+/// Report lines shared by the route and dig tables.
+enum CheckOutput {
+    /// One line per unchecked pair: `not checked  pipe 12 TX Telecom Co.: not checked: no rule for ...`.
+    static func uncheckedLines(_ pairs: [UncheckedPair]) -> [String] {
+        pairs.map { u in
+            let pipe = u.pipeID.map { "pipe \($0) \(u.layer?.rawValue ?? "-") \(u.owner ?? "-")" } ?? "planned pipe"
+            return "  unchecked   \(pipe): \(u.reason)"
         }
     }
 }
@@ -118,10 +136,15 @@ enum RouteOutput {
             + "\(pr.voltageKV.map { " \(Fmt.m($0)) kV" } ?? ""), depth \(Fmt.m(p.depthAtStart))..\(Fmt.m(p.depthAtEnd)) m, \(p.surface.rawValue)")
         out.append("  rules       \(r.rules)")
         let v = r.violations.count
-        out.append("  result      \(v == 0 ? "OK" : "\(v) violation\(v == 1 ? "" : "s")") (\(r.findings.count) checks)")
-        if !r.unruledPipeIDs.isEmpty {
-            out.append("  no rule     pipes \(r.unruledPipeIDs.map(String.init).joined(separator: " ")) (no table covers them: check by hand)")
+        let unknown = r.findings.filter { $0.status == .unknownDepth }.count
+        let result: String
+        switch r.result {
+        case .violation: result = "\(v) violation\(v == 1 ? "" : "s")"
+        case .notChecked: result = "NOT CHECKED: \(r.unchecked.count) pair\(r.unchecked.count == 1 ? "" : "s") with no rule, \(unknown) crossing\(unknown == 1 ? "" : "s") of unknown depth"
+        case .ok: result = "OK"
         }
+        out.append("  result      \(result) (\(r.findings.count) checks)")
+        out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
         guard !r.findings.isEmpty else { return out.joined(separator: "\n") }
         out.append("")
         var t = TextTable(["status", "kind", "id", "layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"], numeric: [2, 5, 6, 7, 8])
@@ -138,7 +161,12 @@ enum RouteOutput {
 
     static func geoJSON(_ r: RouteReport, route: Geometry, engine: UtilityEngine) -> String {
         let network = engine.network
-        var features = [GeoJSONFeature(id: .string("route"), geometry: route, properties: ["kind": .string("planned-route")])]
+        var features = [GeoJSONFeature(
+            id: .string("route"), geometry: route,
+            properties: [
+                "kind": .string("planned-route"), "result": .string(r.result.rawValue),
+                "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
+            ])]
         for f in r.findings {
             var props = HitOutput.properties(f)
             props.append("kind", .string("finding"))

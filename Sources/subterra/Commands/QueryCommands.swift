@@ -36,7 +36,7 @@ struct NearestCommand: ParsableCommand {
             let map = try store.open()
             let hits = try map.engine.nearest(
                 to: g.geometry, crs: g.crs, k: k, maxDistance: maxDistance ?? .infinity, perLayer: perLayer,
-                filter: filter.filter)
+                filter: filter.filter(map.engine))
             try HitOutput.print(hits, query: "nearest k=\(k)\(perLayer ? " per layer" : "")", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }
@@ -63,7 +63,7 @@ struct IntersectsCommand: ParsableCommand {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.intersecting(g.geometry, crs: g.crs, filter: filter.filter)
+            let hits = try map.engine.intersecting(g.geometry, crs: g.crs, filter: filter.filter(map.engine))
             try HitOutput.print(hits, query: "intersects", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }
@@ -95,7 +95,7 @@ struct WithinCommand: ParsableCommand {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.within(distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter)
+            let hits = try map.engine.within(distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter(map.engine))
             try HitOutput.print(hits, query: "within \(Fmt.m(distance)) m", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }

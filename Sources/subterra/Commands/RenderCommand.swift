@@ -53,8 +53,8 @@ struct RenderRoute: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let (planned, g) = try route.planned()
             let opened = try store.open()
+            let (planned, g) = try route.planned(codes: opened.engine.codes)
             let report = try opened.engine.routeCheck(planned)
             try SVGFile.write(
                 MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")), to: out)

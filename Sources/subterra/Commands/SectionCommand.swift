@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SubterraEngine
 import SubterraGeometry
+import SubterraRequests
 
 /// `subterra section`: the pipes a cut line crosses, with depths, as a table or a drawing.
 struct SectionCommand: ParsableCommand {
@@ -49,7 +50,7 @@ struct SectionCommand: ParsableCommand {
             throw CLIError("\(g.origin): a cut line must be a LINESTRING, got \(g.geometry.typeName)")
         }
         let opened = try store.open()
-        return (try opened.engine.crossSection(along: line, crs: g.crs, filter: filter.filter), g)
+        return (try opened.engine.crossSection(along: line, crs: g.crs, filter: filter.filter(opened.engine)), g)
     }
 }
 

@@ -55,9 +55,12 @@ enum MapSVG {
                 detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
                 severe: c.severity >= .high))
         }
-        let headline = r.conflicts.isEmpty
-            ? "CLEAR — no pipe within its clearance"
-            : "\(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s") — highest \(r.highestSeverity.map { $0.rawValue.uppercased() } ?? "-")"
+        let headline: String
+        switch r.result {
+        case .violation: headline = "\(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s") — highest \((r.highestSeverity ?? .low).rawValue.uppercased())"
+        case .notChecked: headline = "NOT CHECKED — \(r.unchecked.count) pipe\(r.unchecked.count == 1 ? "" : "s") near the dig with no rule"
+        case .ok: headline = "CLEAR — no pipe within its clearance"
+        }
         var focus = area.envelope
         if let zone { focus = focus.union(zone.envelope) }
         for c in r.conflicts { focus.expand(toInclude: Point(c.closestPoint.x, c.closestPoint.y)) }
@@ -91,7 +94,12 @@ enum MapSVG {
                 severe: true))
         }
         let v = r.violations.count
-        let headline = v == 0 ? "OK — \(r.findings.count) clearances checked" : "\(v) violation\(v == 1 ? "" : "s") of \(r.findings.count) checks"
+        let headline: String
+        switch r.result {
+        case .violation: headline = "\(v) violation\(v == 1 ? "" : "s") of \(r.findings.count) checks"
+        case .notChecked: headline = "NOT CHECKED — \(r.unchecked.count) pair\(r.unchecked.count == 1 ? "" : "s") with no rule or crossings of unknown depth"
+        case .ok: headline = "OK — \(r.findings.count) clearances checked"
+        }
         let p = planned.profile
         let colour = LayerStyle.colour(p.layer)
         var focus = route.envelope

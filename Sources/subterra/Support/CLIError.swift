@@ -1,47 +1,10 @@
 import Foundation
-import SubterraEngine
-import SubterraGEOS
-import SubterraGeometry
-import SubterraModel
-import SubterraPROJ
+import SubterraRequests
 
 /// A refusal the tool reports as one line on stderr and exit status 2: what is wrong and where
-/// (file, line, feature, field, option).
-///
-/// Every library error funnels through ``CLIError/init(_:context:)`` so the line always has the
-/// same shape, `subterra: error: <where>: <what>`, whatever module refused.
-struct CLIError: Error, CustomStringConvertible {
-    var message: String
-
-    init(_ message: String) { self.message = message }
-
-    /// Wraps any error; `context` says what the tool was doing (e.g. `"--store city.gpkg"`).
-    init(_ error: any Error, context: String? = nil) {
-        let text: String
-        switch error {
-        case let e as CLIError: text = e.message
-        case let e as EngineError: text = e.description
-        case let e as ImportError: text = e.description
-        case let e as StoreError: text = e.description
-        case let e as GeometryError: text = e.description
-        case let e as PROJError: text = "\(e)"
-        case let e as GEOSError: text = "\(e)"
-        case let e as ModelError: text = e.description
-        case let e as ClearanceRulesError: text = e.description
-        default: text = "\(error)"
-        }
-        message = context.map { "\($0): \(text)" } ?? text
-    }
-
-    /// The message on one line: a multi-line library message (e.g. a quality report) is folded
-    /// so scripts can rely on one line per error.
-    var description: String { CLIError.oneLine(message) }
-
-    static func oneLine(_ s: String) -> String {
-        s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }.joined(separator: "; ")
-    }
-}
+/// (file, line, feature, field, option). The same type batch answers carry (see `RequestError`,
+/// which funnels every library error into that one line).
+typealias CLIError = RequestError
 
 /// Exit statuses: scripts branch on them.
 enum ExitStatus {
@@ -63,36 +26,29 @@ enum StdErr {
     static var isTerminal: Bool { isatty(2) == 1 }
 }
 
-/// Buffered stdout: batch mode writes 10^5 lines, and `print` per line costs a lock and a flush.
-final class StdOut {
-    private var buffer: [UInt8] = []
-
-    init() { buffer.reserveCapacity(1 << 16) }
-
-    func write(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    func line(_ s: String) {
-        write(s)
-        buffer.append(0x0A)
-    }
-
-    func flush() {
-        guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { raw in
+/// Standard output for batch answers: each call writes its lines at once with `write(2)`, so an
+/// answer is out of the process (in the pipe or file) when the call returns, and nothing the tool
+/// has answered is held back in a buffer.
+enum StdOut {
+    /// Writes `lines`, each followed by a newline, retrying interrupted and partial writes.
+    /// - Throws: `CLIError` when standard output cannot take them (a full disk, a closed file).
+    static func write(lines: [String]) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lines.reduce(0) { $0 + $1.utf8.count + 1 })
+        for l in lines {
+            bytes.append(contentsOf: l.utf8)
+            bytes.append(0x0A)
+        }
+        try bytes.withUnsafeBytes { raw in
             guard var p = raw.baseAddress else { return }
             var left = raw.count
             while left > 0 {
                 let n = Foundation.write(1, p, left)
-                if n <= 0 { break }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw CLIError("writing answers to standard output: \(String(cString: strerror(errno)))") }
                 p += n
                 left -= n
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
-
-    deinit { flush() }
 }

@@ -2,43 +2,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
-
-/// One pipe of a query answer as the tool prints it: the record's identifying attributes and the
-/// exact answer (distance, closest point, depth there). Flatter than `PipeHit`, whose nested
-/// survey record is more than a caller of `nearest` needs.
-struct HitRow: Codable, Hashable {
-    var id: Int64
-    var layer: String
-    var subtype: String?
-    var owner: String?
-    var section: String?
-    var road: String?
-    var status: String?
-    var gasPressureMPa: Double?
-    var voltageKV: Double?
-    /// Exact plan distance, metres (0: touches or inside).
-    var distance: Double
-    var closestPoint: PlanPoint
-    var parameter: Double
-    var depth: Double?
-
-    init(_ h: PipeHit) {
-        let s = h.pipe
-        id = s.id
-        layer = s.layer.rawValue
-        subtype = s.subtype?.rawValue
-        owner = s.owner
-        section = s.section?.notation
-        road = s.road
-        status = s.status?.rawValue
-        gasPressureMPa = s.gasPressureMPa
-        voltageKV = s.voltageKV
-        distance = h.distance
-        closestPoint = h.closestPoint
-        parameter = h.parameter
-        depth = h.depth
-    }
-}
+import SubterraRequests
 
 /// A query answer: what was asked and the pipes found.
 struct HitAnswer: Codable {
@@ -90,31 +54,5 @@ enum HitOutput {
     static func crsMember(_ crs: String) -> GeoJSONCRS? {
         if crs.uppercased().hasPrefix("EPSG:"), let code = Int(crs.dropFirst(5)) { return GeoJSONCRS(epsg: code) }
         return GeoJSONCRS(name: crs)
-    }
-}
-
-/// Any JSON document as a `JSONValue` (object keys sorted), decoded strictly: `true` stays a Bool
-/// and `1` a number, which `JSONSerialization`'s NSNumber cannot tell apart on Linux.
-struct AnyJSON: Decodable {
-    var value: JSONValue
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            value = .null
-        } else if let b = try? c.decode(Bool.self) {
-            value = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            value = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            value = .string(s)
-        } else if let a = try? c.decode([AnyJSON].self) {
-            value = .array(a.map(\.value))
-        } else {
-            let d = try c.decode([String: AnyJSON].self)
-            var o = JSONObject()
-            for k in d.keys.sorted() { o.append(k, d[k]!.value) }
-            value = .object(o)
-        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SubterraEngine
 import SubterraModel
+import SubterraRequests
 
 /// Where the map comes from; every query command takes these.
 struct StoreOptions: ParsableArguments {
@@ -43,19 +44,48 @@ struct FilterOptions: ParsableArguments {
         help: ArgumentHelp("Only pipes of this CJJ 61 layer code (JS water, PS drainage, RQ gas, RL heat, DL power, TX telecom, GX fibre, ...); repeat or comma-separate for several.", valueName: "code"))
     var layer: [String] = []
 
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only pipes of this sub-type code (TR natural gas, WS sewage, GD power supply, ...); repeat or comma-separate for several. With --layer, each must be a sub-type of one of those layers.", valueName: "code"))
+    var subtype: [String] = []
+
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Only pipes of this owner (exact, as surveyed); repeat for several.", valueName: "name"))
     var owner: [String] = []
 
-    var filter: PipeFilter {
-        let layers = layer.flatMap { $0.split(separator: ",") }.map { LayerCode(rawValue: $0.trimmingCharacters(in: .whitespaces).uppercased()) }
-        return PipeFilter(
-            layers: layers.isEmpty ? nil : Set(layers), owners: owner.isEmpty ? nil : Set(owner))
+    /// The filter, every code checked against the map's (``CodeCatalogue``): an unknown code or
+    /// an empty item (`--layer ""`, `--layer RQ,,`) is refused naming the valid codes.
+    func filter(_ engine: UtilityEngine) throws -> PipeFilter {
+        try PipeFilter(layers: layer, subtypes: subtype, owners: owner, codes: engine.codes)
+    }
+}
+
+/// The limits every query geometry is held to (see `RequestLimits` for the defaults and why).
+struct GeometryLimitOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Refuse geometries with more vertices than this.", valueName: "n"))
+    var maxVertices: Int = RequestLimits.default.maxVertices
+
+    @Option(name: .long, help: ArgumentHelp("Refuse geometry text (or an @file) longer than this many bytes.", valueName: "bytes"))
+    var maxGeometryBytes: Int = RequestLimits.default.maxGeometryBytes
+
+    @Option(name: .long, help: ArgumentHelp("Refuse geometries nested deeper than this (WKT parentheses, GeoJSON brackets).", valueName: "n"))
+    var maxDepth: Int = RequestLimits.default.maxDepth
+
+    /// The limits, with `maxLineBytes` from the caller (only batch mode reads lines).
+    func limits(maxLineBytes: Int = RequestLimits.default.maxLineBytes) throws -> RequestLimits {
+        let l = RequestLimits(maxLineBytes: maxLineBytes, maxGeometryBytes: maxGeometryBytes, maxVertices: maxVertices, maxDepth: maxDepth)
+        try l.validate { k in
+            switch k {
+            case \RequestLimits.maxLineBytes: "--max-line-bytes"
+            case \RequestLimits.maxGeometryBytes: "--max-geometry-bytes"
+            case \RequestLimits.maxVertices: "--max-vertices"
+            default: "--max-depth"
+            }
+        }
+        return l
     }
 }
 
 /// A query geometry: WKT, GeoJSON or @file, in any CRS.
 struct GeometryOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("The geometry: WKT (POINT (x y), POLYGON ((...))), EWKT (SRID=4326;...), GeoJSON (geometry, feature or collection), or @file holding one of those.", valueName: "geometry"))
+    @Argument(help: ArgumentHelp("The geometry: WKT (POINT (x y), POLYGON ((...))), EWKT (SRID=4326;...), GeoJSON (geometry, feature or collection), or @file holding one of those (a file, FIFO or <(process substitution)).", valueName: "geometry"))
     var geometry: String
 
     @Option(name: .long, help: ArgumentHelp("CRS of the geometry (EPSG:4326 for lon/lat, EPSG:4549 ...). Default: what the input declares, else the map CRS.", valueName: "crs"))
@@ -64,11 +94,21 @@ struct GeometryOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Which feature of a GeoJSON collection to use, 1-based (default 1).", valueName: "n"))
     var feature: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Refuse geometries with more vertices than this.", valueName: "n"))
-    var maxVertices: Int = GeometryInput.defaultMaxVertices
+    @OptionGroup var limits: GeometryLimitOptions
 
+    /// The geometry, read from `@file` when it names one: only here, on the command line, is a
+    /// file read (batch lines carry their geometry, see `GeometryInput`).
     func parse(option: String = "geometry") throws -> InputGeometry {
-        try GeometryInput.parse(geometry, crs: crs, feature: feature, maxVertices: maxVertices, option: option)
+        let limits = try limits.limits()
+        guard geometry.hasPrefix("@") else {
+            return try GeometryInput.parse(geometry, crs: crs, feature: feature, limits: limits, origin: option)
+        }
+        let origin = "\(option) \(geometry)"
+        let file = try InputFile.open(String(geometry.dropFirst()), label: origin)
+        defer { file.close() }
+        let bytes = try file.readAll(limit: limits.maxGeometryBytes, raise: "--max-geometry-bytes")
+        guard let text = String(bytes: bytes, encoding: .utf8) else { throw CLIError("\(origin): file is not UTF-8 text") }
+        return try GeometryInput.parse(text, crs: crs, feature: feature, limits: limits, origin: origin)
     }
 }
 
@@ -84,15 +124,9 @@ func guarded(_ body: () throws -> Int32) throws {
     if status != 0 { throw ExitCode(status) }
 }
 
-/// JSON for reports: sorted keys so output is stable and diffable; NaN/∞ (never expected) as
-/// strings rather than a thrown encoding error.
+/// JSON for reports (the encoding batch answers use, see `AnswerJSON`).
 enum JSONOut {
-    static func encoder(pretty: Bool = true) -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
+    static func encoder(pretty: Bool = true) -> JSONEncoder { AnswerJSON.encoder(pretty: pretty) }
 
     static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
         String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)

@@ -71,7 +71,7 @@ enum StoreOpener {
             progress?.phase("loading and indexing")
             let engine: UtilityEngine
             do { engine = try UtilityEngine(store: store, rules: ruleSet) } catch {
-                throw CLIError(error, context: "--store \(path)")
+                throw CLIError(error, context: "--store \(path)" + (rules.map { " with --rules \($0)" } ?? ""))
             }
             return OpenedMap(engine: engine, source: "\(path) (GeoPackage)", store: store, quality: nil)
         }
@@ -91,7 +91,7 @@ enum StoreOpener {
                 engine: engine, source: sources.map(\.path).joined(separator: ", "), store: nil,
                 quality: result.report)
         } catch {
-            throw CLIError(error, context: "--store \(path)")
+            throw CLIError(error, context: "--store \(path)" + (rules.map { " with --rules \($0)" } ?? ""))
         }
     }
 

@@ -1,0 +1,137 @@
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+
+/// Answers batch lines: one JSON request in, one JSON answer line out.
+///
+/// An answer is `{"id":…,"line":N,"ok":true,"result":{…}}` or
+/// `{"id":…,"line":N,"ok":false,"error":"…"}`; `id` is the request's (or `null` when the line
+/// has none or is not a JSON object). Stateless apart from the shared engine, so lines run on any
+/// thread. Nothing a line holds can make it read a file (see ``GeometryInput``), throw or trap:
+/// every refusal, whatever its cause, is an error answer.
+public struct RequestRunner: Sendable {
+    public let engine: UtilityEngine
+    public let limits: RequestLimits
+
+    public init(engine: UtilityEngine, limits: RequestLimits = .default) {
+        self.engine = engine
+        self.limits = limits
+    }
+
+    /// The answer to batch line `number` (1-based, echoed as `"line"`). Never throws.
+    /// - Complexity: decoding is O(line length); then the query's own cost.
+    public func answer(line: String, number: Int) -> String {
+        let bytes = line.utf8.count
+        guard bytes <= limits.maxLineBytes else { return Self.lineTooLong(number: number, limit: limits.maxLineBytes) }
+        var id: JSONValue?
+        do {
+            let decoded: Line
+            do { decoded = try JSONDecoder().decode(Line.self, from: Data(line.utf8)) } catch DecodingError.typeMismatch {
+                throw RequestError("not a JSON object")
+            } catch {
+                throw RequestError("not a JSON object: the line is not valid JSON")
+            }
+            id = decoded.id
+            let request = try decoded.request.get()
+            return Self.answer(id: id, number: number, result: try result(for: request))
+        } catch {
+            return Self.answer(id: id, number: number, error: RequestError(error).description)
+        }
+    }
+
+    /// The error answer for a line longer than `limit` bytes, which the reader skipped without
+    /// keeping it (its `id` is unknown, so it is `null`).
+    public static func lineTooLong(number: Int, limit: Int) -> String {
+        answer(
+            id: nil, number: number,
+            error: "line \(number) is longer than \(limit) bytes, the limit (raise it with --max-line-bytes)")
+    }
+
+    /// The `result` JSON of one decoded request.
+    /// - Throws: `RequestError` (or an engine error) naming the field or the problem.
+    public func result(for q: QueryRequest) throws -> String {
+        let g = try geometry(q)
+        let codes = engine.codes
+        let filter = try PipeFilter(
+            layers: q.layers ?? [], subtypes: q.subtypes ?? [], owners: q.owners ?? [], codes: codes, fields: .batch)
+        let enc = AnswerJSON.encoder(pretty: false)
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
+        switch q.op {
+        case .nearest:
+            return try json(HitsResult(engine.nearest(
+                to: g.geometry, crs: g.crs, k: q.k ?? 1, maxDistance: q.maxDistance ?? .infinity,
+                perLayer: q.perLayer ?? false, filter: filter)))
+        case .intersects:
+            return try json(HitsResult(engine.intersecting(g.geometry, crs: g.crs, filter: filter)))
+        case .within:
+            guard let d = q.distance else { throw RequestError("field distance is missing (metres)") }
+            return try json(HitsResult(engine.within(distance: d, of: g.geometry, crs: g.crs, filter: filter)))
+        case .checkDig:
+            guard let d = q.depth else { throw RequestError("field depth is missing (metres)") }
+            return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType)))
+        case .section:
+            guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a cut line must be a LINESTRING") }
+            return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
+        case .checkRoute:
+            guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a route must be a LINESTRING") }
+            guard let layerText = q.layer else { throw RequestError("field layer is missing (planned pipe's layer code)") }
+            let layer = try codes.layer(layerText, field: "field layer")
+            let subtype = try q.subtype.map { (s) throws(EngineError) in try codes.subtype(s, inLayers: [layer], field: "field subtype") }
+            guard let d0 = q.depthStart ?? q.depth, let d1 = q.depthEnd ?? q.depth else {
+                throw RequestError("field depth is missing (metres)")
+            }
+            var pc: GasPressureClass?
+            if let p = q.pressure {
+                guard let c = GasPressureClass(megapascals: p) else { throw RequestError("field pressure: \(p) MPa is outside 0...4.0") }
+                pc = c
+            }
+            var surface = SurfaceKind.carriageway
+            if let s = q.surface {
+                guard let k = SurfaceKind(rawValue: s) else {
+                    throw RequestError("field surface: '\(QueryRequest.clip(s))' is not sidewalk or carriageway")
+                }
+                surface = k
+            }
+            let profile = PipeProfile(
+                layer: layer, subtype: subtype,
+                pressureClass: pc, burial: try q.burial.map { (b) throws(EngineError) in try codes.burial(b, field: "field burial") },
+                diameterMM: q.diameter, voltageKV: q.voltage)
+            return try json(engine.routeCheck(PlannedPipe(
+                profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface)))
+        }
+    }
+
+    /// The request's geometry, parsed and validated within ``limits``.
+    func geometry(_ q: QueryRequest) throws(RequestError) -> InputGeometry {
+        let text: String
+        switch q.geometry {
+        case .string(let s): text = s
+        default: text = GeoJSON.write(q.geometry)
+        }
+        return try GeometryInput.parse(text, crs: q.crs, feature: nil, limits: limits, origin: "field geometry")
+    }
+
+    // MARK: Answer lines
+
+    /// A line's `id` (read leniently, so even a refused request echoes it) and its request or
+    /// the reason it was refused.
+    struct Line: Decodable {
+        var id: JSONValue?
+        var request: Result<QueryRequest, any Error>
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            id = (try? c.decodeIfPresent(AnyJSON.self, forKey: AnyKey("id")))?.value
+            request = Result { try QueryRequest(from: decoder) }
+        }
+    }
+
+    static func answer(id: JSONValue?, number: Int, result: String) -> String {
+        "{\"id\":\(GeoJSON.write(id ?? .null)),\"line\":\(number),\"ok\":true,\"result\":\(result)}"
+    }
+
+    static func answer(id: JSONValue?, number: Int, error: String) -> String {
+        "{\"id\":\(GeoJSON.write(id ?? .null)),\"line\":\(number),\"ok\":false,\"error\":\(GeoJSON.write(JSONValue.string(error)))}"
+    }
+}
