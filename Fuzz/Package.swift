@@ -43,5 +43,6 @@ let package = Package(
         fuzzTarget("fuzz-csv", ["SubterraModel", "SubterraGeometry"]),
         fuzzTarget("fuzz-mapping", ["SubterraModel", "SubterraGeometry"]),
         fuzzTarget("fuzz-rules", ["SubterraEngine", "SubterraModel"]),
+        fuzzTarget("fuzz-batch", ["SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry"]),
     ]
 )
