@@ -137,10 +137,10 @@ extension Geometry {
     public var wkt: String { WKT.write(self) }
 }
 
-/// Recursive-descent WKT parser over UTF-8 bytes; offsets in errors are byte offsets, which equal
-/// character offsets for the ASCII that WKT is. Recursion happens only for collection members,
-/// one frame per `GEOMETRYCOLLECTION (` level, and every `(` counts against `maxDepth`, so the
-/// stack is bounded by the limits whatever the input.
+/// WKT parser over UTF-8 bytes; offsets in errors are byte offsets, which equal character offsets
+/// for the ASCII that WKT is. It does not recurse (collections are read with an explicit stack),
+/// and every `(` counts against `maxDepth`, which bounds what the geometry values built from it
+/// need (their comparison, writing and destruction recurse per collection level).
 struct _WKTParser {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
@@ -220,7 +220,30 @@ struct _WKTParser {
         return (g, srid)
     }
 
+    /// Parses one geometry. Collections nest through an explicit stack of their member lists, not
+    /// through recursion, so the parser's own stack use is the same at any depth.
     mutating func parseGeometry() throws(GeometryError) -> Geometry {
+        var collections: [[Geometry]] = []
+        next: while true {
+            guard var g = try geometryOrCollectionStart() else {
+                collections.append([])
+                continue next
+            }
+            // A finished geometry joins the innermost open collection; each collection whose
+            // list ends with it is finished in turn.
+            while !collections.isEmpty {
+                collections[collections.count - 1].append(g)
+                if try comma() { continue next }
+                try close()
+                g = .collection(collections.removeLast())
+            }
+            return g
+        }
+    }
+
+    /// Reads a geometry, or the `GEOMETRYCOLLECTION (` that opens a non-empty collection (then
+    /// `nil`: its members follow).
+    mutating func geometryOrCollectionStart() throws(GeometryError) -> Geometry? {
         let start = i
         let type = word()
         if type.isEmpty {
@@ -288,10 +311,7 @@ struct _WKTParser {
             return .multiPolygon(ps)
         case "GEOMETRYCOLLECTION":
             try open()
-            var gs: [Geometry] = []
-            repeat { gs.append(try parseGeometry()) } while try comma()
-            try close()
-            return .collection(gs)
+            return nil
         default:
             throw fail("unknown geometry type '\(type)'", at: start)
         }

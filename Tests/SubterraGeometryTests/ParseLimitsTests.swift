@@ -1,3 +1,4 @@
+import Foundation
 import SubterraGeometry
 import Testing
 
@@ -51,6 +52,32 @@ import Testing
     @Test func defaultsAreDocumentedValues() {
         #expect(ParseLimits.default == ParseLimits(maxDepth: 64, maxVertices: 1_000_000, maxBytes: 64 << 20))
         #expect(ParseLimits(maxDepth: 10_000).effectiveMaxDepth == ParseLimits.depthCeiling)
+    }
+
+    /// The stack the readers need, unoptimised (the tests' build): input at the default depth
+    /// limit fits a 512 KiB thread stack (a macOS worker thread's), input at `depthCeiling` fits
+    /// 2 MiB (Linux threads have 8 MiB) — read, compared, written, read again and destroyed.
+    @Test(arguments: [(64, 512), (ParseLimits.depthCeiling, 2048)])
+    func nestingAtTheLimitFitsAThreadStack(depth: Int, stackKiB: Int) throws {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var results: [Bool] = []
+        let thread = Thread {
+            let limits = ParseLimits(maxDepth: depth)
+            let text = Self.nestedWKT(depth - 1)
+            if let g = try? WKT.parse(text, limits: limits) {
+                results.append(WKT.write(g) == text)
+                results.append((try? WKB.read(WKB.write(g), limits: limits).geometry) == g)
+            }
+            // Each GeoJSON collection level is two JSON levels (the object and its array).
+            let json = String(repeating: #"{"type":"GeometryCollection","geometries":["#, count: depth / 2 - 1)
+                + #"{"type":"Point","coordinates":[1,2]}"# + String(repeating: "]}", count: depth / 2 - 1)
+            results.append((try? GeoJSON.parse(json, limits: limits)) != nil)
+            done.signal()
+        }
+        thread.stackSize = stackKiB << 10
+        thread.start()
+        done.wait()
+        #expect(results == [true, true, true])
     }
 
     @Test(arguments: deepCounts) func wktDeepNestingIsOneLineError(levels: Int) {

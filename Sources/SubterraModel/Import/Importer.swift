@@ -317,9 +317,14 @@ enum SourceLoader {
             let crs = options.sourceCRS ?? declared ?? source.mapping.sourceCRS ?? "OGC:CRS84"
             return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
         case .csv(let geometryColumn, let separator):
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ImportError("cannot read as UTF-8 text: \(error.localizedDescription)", file: path)
+            var text = ""
+            // An empty regular file is an empty table (and Foundation's whole-file read leaks its
+            // buffer on one); anything else, FIFOs included, is read.
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            if attributes?[.type] as? FileAttributeType != .typeRegular || (attributes?[.size] as? NSNumber)?.intValue != 0 {
+                do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                    throw ImportError("cannot read as UTF-8 text: \(error.localizedDescription)", file: path)
+                }
             }
             let records = try CSVReader.records(file: path, text: text, geometryColumn: geometryColumn, separator: separator)
             let crs = options.sourceCRS ?? source.mapping.sourceCRS ?? options.targetCRS
