@@ -301,45 +301,6 @@ import Darwin
     }
 }
 
-extension CLI {
-    /// Runs `script` with bash (for process substitution and redirections), `$BIN` set to the
-    /// tool; kills it after `timeout` seconds (then the status is the signal's, never 0 or 2).
-    static func runShell(_ script: String, env: [String: String] = [:], timeout: Double) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
-        var environment = ProcessInfo.processInfo.environment
-        environment["BIN"] = binary.path
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let box = OutputBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            box.setOut(out.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            box.setErr(err.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            kill(p.processIdentifier, SIGKILL)
-            group.wait()
-        }
-        p.waitUntilExit()
-        return Result(
-            status: p.terminationStatus, stdout: String(decoding: box.out, as: UTF8.self),
-            stderr: String(decoding: box.err, as: UTF8.self))
-    }
-}
-
 /// The tool running with a pipe on stdin that the test writes to line by line, and stdout read
 /// line by line with a timeout: proves answers arrive before input ends.
 final class Spawned {

@@ -38,6 +38,25 @@ enum CLI {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        return try collect(p, stdin: stdin)
+    }
+
+    /// Runs `script` with bash (for process substitution and redirections), `$BIN` set to the
+    /// tool; kills it after `timeout` seconds (then the status is the signal's, never 0 or 2).
+    static func runShell(_ script: String, env: [String: String] = [:], timeout: Double) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", script]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BIN"] = binary.path
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        return try collect(p, stdin: nil, timeout: timeout)
+    }
+
+    /// Starts `p`, feeds it `stdin` (else /dev/null) and reads stdout and stderr on two threads;
+    /// past `timeout` seconds the process is killed with SIGKILL.
+    private static func collect(_ p: Process, stdin: Data?, timeout: Double? = nil) throws -> Result {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -59,6 +78,9 @@ enum CLI {
         if let stdin {
             inPipe.fileHandleForWriting.write(stdin)
             try inPipe.fileHandleForWriting.close()
+        }
+        if let timeout, group.wait(timeout: .now() + timeout) == .timedOut {
+            kill(p.processIdentifier, SIGKILL)
         }
         group.wait()
         p.waitUntilExit()
