@@ -21,12 +21,9 @@ public enum IndexEdit: Hashable, Sendable {
 /// costs O(tailLimit); when the tail overflows, delta and tail are re-packed (O(m), amortised over
 /// 64 inserts); when delta + tombstones exceed `mergeThreshold` (default
 /// `clamp(count / 64, 1024...32768)`, raised to √(2·count·B) for the delta of a batch of B edits),
-/// everything is merged into a new packed base (O(n), amortised over ≥ 1024 edits). Measured
-/// (`Benchmarks` nightly, release, busy 2-core box, items inserted into an empty index): one
-/// `insert` at a time 9.6e5/s at 10^4, 4.0e5/s at 10^5, 2.0e5/s at 10^6 (1.36×, 0.60×, 0.32×
-/// Boost's R*-tree `insert`); batches of 1024 at 10^7 1.3e5/s. Random updates at 10^6 items
-/// 1.4e4/s (each copies a tombstone set). The price is the lock-free snapshots: a reader never
-/// waits, and a tree it holds never changes.
+/// everything is merged into a new packed base (O(n), amortised over ≥ 1024 edits). One-by-one
+/// inserts are slower than an R*-tree's (rates in `Benchmarks/NOTES.md`); the price buys the
+/// lock-free snapshots: a reader never waits, and a tree it holds never changes.
 ///
 /// Publication: the writer builds the next snapshot from the current one under `writerLock`, then
 /// swaps it in under `publishLock`, held only for a value copy. Readers call `snapshot()` and

@@ -12,17 +12,13 @@ import Dispatch
 ///   saves the 4 bytes and a memory read per candidate.
 /// - `levelEnds`: the end offset of each level in `boxes` (a handful of integers).
 ///
-/// ## Memory trade-off (measured)
-/// Leaf boxes are kept as exact `Double`s. Quantising leaves to `Float32` relative to a tree origin
-/// (rounded outward) would cut an item to ~21 bytes, but `intersecting(_:)` without a predicate
-/// must equal brute force over the *original* `Double` boxes; with quantised leaves every hit whose
-/// box lies within rounding slack of a query edge would need the original box, which then has to be
-/// stored as well (52 bytes/item). Exact leaves cost 32 bytes, ids 4 (none when ids are leaf
-/// positions), internal nodes 32 / (nodeSize − 1): **38.1 bytes/item at the default node size 16
-/// with explicit ids, 34.1 with positional ids** (10: 39.6 / 35.6), under the 40-byte budget,
-/// with every answer exact and no refinement pass. The 24-byte aim would need `Float32` leaves
-/// and so is not met. `Float32` internal nodes (outward-rounded, relative to an origin) would
-/// save another 1.1 bytes/item at node size 16.
+/// ## Memory trade-off
+/// Leaf boxes are kept as exact `Double`s: `intersecting(_:)` without a predicate must equal brute
+/// force over the caller's `Double` boxes, and quantised (`Float32`) leaves would need the
+/// original boxes stored as well. Exact leaves cost 32 bytes, ids 4 (none when ids are leaf
+/// positions), internal nodes 32 / (nodeSize − 1): 38.1 bytes/item at the default node size 16
+/// with explicit ids, 34.1 with positional ids, with every answer exact and no refinement pass.
+/// The alternatives and their sizes are in `Benchmarks/NOTES.md`.
 ///
 /// ## Build
 /// Hilbert keys of box centres on a 2^16 grid are computed in parallel
@@ -31,58 +27,15 @@ import Dispatch
 /// infinite, inverted) are refused with `IndexError.invalidBox` naming the first bad item.
 ///
 /// ## Node size
-/// Default 16, chosen by measurement (2026-11-30, second round) with the refinement working from
-/// the handed box and positional ids (see below): `Benchmarks` `subterra-compare`, 10^6 street
-/// segments, one run of 3 interleaved repetitions per size, ours / Boost within the run (the
-/// ratios move ±5 % between runs on this shared box):
+/// Default 16, chosen by measurement against Boost.Geometry over node sizes 8–24 (see
+/// `Benchmarks/NOTES.md`, "PackedRTree"): nearest searches gain from wide nodes (fewer levels,
+/// fewer heap entries); window and within-distance queries do not lose until the depth-first
+/// stack (levels × node size words) outgrows the 1 KiB that `withUnsafeTemporaryAllocation`
+/// keeps on the stack, after which every query would allocate.
 ///
-/// | node size | B/item (positional ids) | window | kNN k=1 | kNN k=10 | within | dig polygon |
-/// |----------:|------------------------:|-------:|--------:|---------:|-------:|------------:|
-/// |         8 |   36.6 | 1.47× | 1.30× | 1.06× | 1.55× | 1.35× |
-/// |        10 |   35.6 | 1.48× | 1.39× | 1.14× | 1.54× | 1.36× |
-/// |        12 |   34.9 | 1.50× | 1.44× | 1.21× | 1.69× | 1.39× |
-/// |        16 |   34.1 | 1.50× | 1.49× | 1.25× | 1.57× | 1.38× |
-/// |        24 |   33.4 | 0.93× | 1.45× | 1.24× | 0.88× | 1.05× |
-///
-/// Nearest searches gain from wide nodes (fewer levels, fewer heap entries); window and
-/// within-distance queries do not lose until 24, where the depth-first stack (levels × node size
-/// words) outgrows the 1 KiB that `withUnsafeTemporaryAllocation` keeps on the stack and every
-/// query allocates. The first round (exact refinement read from the caller's table by id, explicit
-/// ids) had 8 and 10 level and 16 about 10 % behind on kNN; with that table out of the way the
-/// memory stalls it measured are gone and the per-node work decides.
-///
-/// ## Against Boost.Geometry and GEOS
-/// `Benchmarks` `subterra-compare`: 10^6 street segments (seed 20261130), 2000 queries per kind,
-/// one query thread, release, peers in one process on the same data. Boost:
-/// `rtree<(segment, id), rstar<16>>` packing constructor with exact segment predicates; GEOS:
-/// STRtree. Ratios are ours / Boost within one run; the nightly report
-/// (`Benchmarks/reports/`, and the table at the end of the README) has the current figures.
-///
-/// How the ratios moved, and why (window · kNN k=1 · kNN k=10 · within · dig polygon):
-/// 1. 0.93 · 0.86 · 0.70 · 0.84 · 0.76 at first. Then the closure-taking query forms became
-///    `@inline(__always)` (the benchmark had called unspecialised generic code), box distances
-///    compile to `maxsd`, kNN runs find their next minimum with selects, window node tests are
-///    two packed compares: 1.04 · 1.24 · 0.94 · 1.10 · 0.82. Callgrind then showed fewer
-///    instructions and mispredictions than Boost; what remained was memory latency.
-/// 2. Callers renumber their table into leaf order (`renumbered(boxes:nodeSize:)`): a
-///    candidate's coordinates sit beside its neighbours': 1.10 · 1.22 · 0.97 · 1.10 · 0.93. The
-///    refinement still read a second stream (the caller's coordinates) after the leaf box, where
-///    Boost reads one (the segment stored in its leaf).
-/// 3. A dedicated segment-to-polygon kernel (`Kernel.distance(segment:_:polygon:)`, squared
-///    distances, edge skipping): dig polygon 0.96 → 1.18.
-/// 4. The item forms hand the refinement the leaf box it just read, and positional ids remove the
-///    id array: a caller whose items follow from their box (a straight segment is one of its
-///    box's diagonals; two bits say which corners) reads one stream, like Boost. At node size 10:
-///    1.54 · 1.42 · 1.16 · 1.61 · 1.40; node size 16 (above) adds to the kNN figures.
-/// 5. With memory out of the way, a square root per box was a fifth of a kNN search: the
-///    point form `forEachNearest(k:maxDistance:toX:y:itemSquaredDistance:…)` keys the search by
-///    squared distances: kNN k=1 1.49 → 1.60, k=10 1.25 → 1.34 (one run each).
-///
-/// Tried and dropped: refining leaf items eagerly as Boost does (kNN k=10 0.99 → 0.90 reading the
-/// caller's table; 1.32 → 1.20 even with the refinement working from the handed box), software
-/// prefetch of the two nearest leaves' boxes (0.99 → 0.91), a branch-free push in the window
-/// loop (+40 % instructions, no faster), huge pages for the box array (THP does not engage here),
-/// a squared/plain flag tested per child instead of per node (−15 % on kNN).
+/// The current speed against Boost.Geometry and GEOS is in the nightly report
+/// (`Benchmarks/reports/`, and the table at the end of the README); how it got there, and what was
+/// tried and dropped, is in `Benchmarks/NOTES.md`.
 ///
 /// All queries are thread-safe (the value is immutable and `Sendable`); the callback forms allocate
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).

@@ -161,9 +161,7 @@ public final class UtilityEngine: Sendable {
     ///   for point edits, the segments meeting those points) are checked and written, the tree
     ///   (`DynamicRTree`) takes the edit incrementally, and the persistent lookups copy only the
     ///   shards they touch. Once per ~n/8 edited rows an edit also compacts (O(n log n)), and the
-    ///   tree merges its delta now and then. Measured in release on a busy 2-core box (one pipe
-    ///   moved + one inserted per edit): 10^6 segments median 139 µs, p99 356 µs, worst 113 ms
-    ///   (a merge); the whole-map rebuild it replaces took 3.7 s per edit.
+    ///   tree merges its delta now and then (edit latencies in `Benchmarks/NOTES.md`).
     public func apply(_ edit: StoreEdit) throws(EngineError) {
         try writer.withLock { (_: inout Void) throws(EngineError) in
             let old = snapshot

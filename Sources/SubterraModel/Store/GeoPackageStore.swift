@@ -278,9 +278,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     /// Loads every segment and point (one ordered `SELECT` per table, blobs decoded in place).
     ///
-    /// - Complexity: O(n). Measured for 10^6 segments + 5·10^5 points (release, 386 MiB file):
-    ///   about 3.5 s CPU (5–6.5 s wall on a shared 2-core box), of which about half is
-    ///   `UtilityNetwork`'s validation and indexes.
+    /// - Complexity: O(n); about half of it is `UtilityNetwork`'s validation and indexes
+    ///   (timings in `Benchmarks/NOTES.md`).
     /// - Throws: `StoreError` naming table, fid and field of the first unreadable record.
     public func loadAll() throws(StoreError) -> UtilityNetwork {
         try locked {
@@ -404,8 +403,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// validated first; any failure rolls back and names the record. The R-tree follows through
     /// the GeoPackage triggers and `gpkg_contents` extents are refreshed.
     ///
-    /// - Complexity: O(k log n) for k records; 10^6 segments + 5·10^5 points into an empty
-    ///   store took 40 s wall (release, shared 2-core box).
+    /// - Complexity: O(k log n) for k records (timings in `Benchmarks/NOTES.md`).
     public func apply(_ edit: StoreEdit) throws(StoreError) {
         guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
         if edit.isEmpty { return }
