@@ -48,13 +48,17 @@ public struct ClearanceRulesError: Error, Hashable, Sendable, CustomStringConver
     /// Where, e.g. `horizontal.rows["drainage"]["gas low"]`.
     public var location: String
     public var message: String
+    /// The rule file's name when it was read from a file, e.g. `"city.json"`.
+    public var file: String?
 
-    public init(_ message: String, at location: String) {
+    public init(_ message: String, at location: String, file: String? = nil) {
         self.message = message
         self.location = location
+        self.file = file
     }
 
-    public var description: String { "clearance rules, \(location): \(message)" }
+    /// One line: `clearance rules city.json, top level: unknown key "excavaton"; allowed: …`.
+    public var description: String { "clearance rules\(file.map { " \($0)" } ?? ""), \(location): \(message)" }
 }
 
 /// Where a pipe runs, for the minimum cover table.
@@ -105,7 +109,7 @@ public struct ClearanceRules: Sendable, Hashable {
         do { data = try Data(contentsOf: url) } catch {
             throw ClearanceRulesError("cannot read file: \(error.localizedDescription)", at: url.path)
         }
-        try self.init(data: data)
+        do { try self.init(data: data) } catch { throw error.naming(url) }
     }
 
     /// Decodes and validates a complete rule file.
@@ -122,6 +126,8 @@ public struct ClearanceRules: Sendable, Hashable {
     /// ```
     public func overridden(by cityFile: Data) throws(ClearanceRulesError) -> ClearanceRules {
         let o = try Self.decode(_RulesOverride.self, from: cityFile)
+        if let v = o.format { try Self.checkFormat(v) }
+        if let v = o.version { try Self.checkVersion(v) }
         var d = document
         if let v = o.name { d.name = v }
         if let v = o.source { d.source = v }
@@ -141,13 +147,18 @@ public struct ClearanceRules: Sendable, Hashable {
         do { data = try Data(contentsOf: url) } catch {
             throw ClearanceRulesError("cannot read file: \(error.localizedDescription)", at: url.path)
         }
-        return try overridden(by: data)
+        do { return try overridden(by: data) } catch { throw error.naming(url) }
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
         // Duplicate keys, nesting and size first: see `JSONPrecheck`.
         if let problem = JSONPrecheck.check(Array(data)) {
             throw ClearanceRulesError(problem.message, at: problem.path)
+        }
+        // Unknown structural keys next, before a misspelling shows up as a missing key (or,
+        // in an override, is silently dropped). Unparseable bytes are left to the decoder.
+        if let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+            try _KeyShape.document.check(root, at: [])
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -165,12 +176,8 @@ public struct ClearanceRules: Sendable, Hashable {
     }
 
     init(document d: _RulesDocument) throws(ClearanceRulesError) {
-        guard d.format == "subterra-clearance-rules" else {
-            throw ClearanceRulesError("format is \"\(d.format)\", expected \"subterra-clearance-rules\"", at: "format")
-        }
-        guard d.version == 1 else {
-            throw ClearanceRulesError("version \(d.version) is not supported (this library reads 1)", at: "version")
-        }
+        try Self.checkFormat(d.format)
+        try Self.checkVersion(d.version)
         let classes = Set(d.layerClasses.map.values)
         for (layer, cls) in d.layerClasses.map where cls.isEmpty || layer.isEmpty {
             throw ClearanceRulesError("empty layer code or class", at: "layerClasses.map[\"\(layer)\"]")
@@ -229,6 +236,23 @@ public struct ClearanceRules: Sendable, Hashable {
             horizontalTable.values.flatMap(\.values).max() ?? 0, max(d.gasToGas.atOrBelow, d.gasToGas.above))
         try Self.validate(severity: d.severity, classes: classes)
         document = d
+    }
+
+    /// The only `format` a rule file may declare.
+    static let format = "subterra-clearance-rules"
+    /// The only `version` of that format this library reads.
+    static let version = 1
+
+    private static func checkFormat(_ f: String) throws(ClearanceRulesError) {
+        guard f == format else {
+            throw ClearanceRulesError("format is \"\(f)\", expected \"\(format)\"", at: "format")
+        }
+    }
+
+    private static func checkVersion(_ v: Int) throws(ClearanceRulesError) {
+        guard v == version else {
+            throw ClearanceRulesError("version \(v) is not supported (this library reads \(version))", at: "version")
+        }
     }
 
     /// A clearance, cover or excavation distance in metres: finite, >= 0, <= ``Limits/distanceM``.
@@ -639,6 +663,9 @@ struct _RulesDocument: Codable, Hashable, Sendable {
 }
 
 struct _RulesOverride: Codable, Sendable {
+    /// When given, must equal the bundled format and version.
+    var format: String?
+    var version: Int?
     var name: String?
     var source: String?
     var layerClasses: _LayerClasses?
@@ -648,4 +675,78 @@ struct _RulesOverride: Codable, Sendable {
     var minimumCover: _CoverTable?
     var excavation: _Excavation?
     var severity: _Severity?
+}
+
+extension ClearanceRulesError {
+    /// This error with the file's last path component as ``file`` (kept when already set).
+    func naming(_ url: URL) -> ClearanceRulesError {
+        var e = self
+        if e.file == nil { e.file = url.lastPathComponent }
+        return e
+    }
+}
+
+/// The structural keys of a rule file, checked against the parsed JSON before decoding so an
+/// unknown or misspelled key (`"excavaton"`, `"workTypez"`) is refused instead of ignored.
+///
+/// `object` lists the only keys an object may have, in the order the error names them; `map`
+/// is an object whose keys are data (row, column, layer or work type names) with values of one
+/// shape; `array` applies its shape to every element; `value` is not looked into. A value of
+/// the wrong JSON type is passed over here and refused by the decoder. O(size of the file).
+indirect enum _KeyShape: Sendable {
+    case object([(String, _KeyShape)])
+    case map(_KeyShape)
+    case array(_KeyShape)
+    case value
+
+    /// Throws at the first key `object` does not list, naming its JSON path and the allowed keys.
+    func check(_ json: Any, at path: [String]) throws(ClearanceRulesError) {
+        switch self {
+        case .value: return
+        case .array(let element):
+            guard let a = json as? [Any] else { return }
+            for (i, e) in a.enumerated() { try element.check(e, at: path + ["[\(i)]"]) }
+        case .map(let element):
+            guard let o = json as? [String: Any] else { return }
+            for (k, v) in o.sorted(by: { $0.key < $1.key }) { try element.check(v, at: path + ["[\"\(k)\"]"]) }
+        case .object(let fields):
+            guard let o = json as? [String: Any] else { return }
+            for k in o.keys.sorted() where !fields.contains(where: { $0.0 == k }) {
+                let here = path.isEmpty ? "top level" : Self.joined(path)
+                throw ClearanceRulesError(
+                    "unknown key \"\(k)\"; allowed: \(fields.map(\.0).joined(separator: ", "))", at: here)
+            }
+            for (k, shape) in fields { if let v = o[k] { try shape.check(v, at: path + [k]) } }
+        }
+    }
+
+    /// `["severity", "critical", "[0]"]` → `severity.critical[0]`.
+    private static func joined(_ path: [String]) -> String {
+        path.enumerated().map { i, p in i == 0 || p.hasPrefix("[") ? p : ".\(p)" }.joined()
+    }
+
+    static let selector = object(["key", "class", "pressure", "burial", "maxDiameterMM", "minDiameterMM", "note"].map { ($0, .value) })
+    static let pairTable = object([
+        ("id", .value), ("source", .value), ("note", .value), ("keys", .array(selector)),
+        ("rows", .value), ("unconstrained", .value),
+    ])
+    private static let sections: [(String, _KeyShape)] = [
+        ("name", .value), ("source", .value),
+        ("layerClasses", .object([("note", .value), ("map", .value)])),
+        ("horizontal", pairTable),
+        ("gasToGas", .object(["id", "source", "note", "class", "maxDiameterMM", "atOrBelow", "above"].map { ($0, .value) })),
+        ("vertical", pairTable),
+        ("minimumCover", .object([
+            ("id", .value), ("source", .value), ("note", .value), ("keys", .array(selector)),
+            ("rows", .map(.object([("sidewalk", .value), ("carriageway", .value)]))),
+        ])),
+        ("excavation", .object([("id", .value), ("source", .value), ("note", .value), ("rows", .value), ("workTypes", .value)])),
+        ("severity", .object([
+            ("note", .value),
+            ("critical", .array(.object(["class", "pressureAtOrAbove", "voltageKVAtOrAbove", "note"].map { ($0, .value) }))),
+            ("criticalGasPressureAtOrAbove", .value), ("criticalVoltageKVAtOrAbove", .value),
+        ])),
+    ]
+    /// A complete rule file; a city override has the same keys (it may omit any).
+    static let document = object([("format", .value), ("version", .value)] + sections)
 }
