@@ -164,10 +164,16 @@ extension UtilityEngine {
     {
         let at = "routeCheck"
         try Self.checkDistance(nearMargin, "nearMargin", at: at)
+        typealias Limits = ClearanceRules.Limits
         for (name, d) in [("depthAtStart", planned.depthAtStart), ("depthAtEnd", planned.depthAtEnd)] {
-            try Self.checkDistance(d, name, at: at)
+            try Self.checkPlanned(d, name, max: Limits.distanceM, unit: "m", at: at)
         }
-        if let dn = planned.profile.diameterMM { try Self.checkDistance(dn, "diameterMM", at: at) }
+        if let dn = planned.profile.diameterMM {
+            try Self.checkPlanned(dn, "diameterMM", max: Limits.diameterMM, unit: "mm", at: at)
+        }
+        if let kv = planned.profile.voltageKV {
+            try Self.checkPlanned(kv, "voltageKV", max: Limits.voltageKV, unit: "kV", at: at)
+        }
         let route = try toMap(.lineString(planned.route), crs: planned.crs, at: "\(at) route")
         let snap = snapshot
         let size = (planned.profile.diameterMM ?? 0) / 1000

@@ -82,6 +82,16 @@ extension UtilityEngine {
         }
     }
 
+    /// A planned value (depth, diameter, voltage) must be finite, >= 0 and at most `max` (the
+    /// bounds rule files are held to, ``ClearanceRules/Limits``): an absurd plan (a pipe 1e308 m
+    /// deep) would otherwise be judged against no pipe and pass as clear.
+    static func checkPlanned(_ v: Double, _ name: String, max: Double, unit: String, at location: String) throws(EngineError) {
+        try checkDistance(v, name, at: location)
+        guard v <= max else {
+            throw EngineError("\(name) is \(v) \(unit); the largest accepted is \(Int(max)) \(unit)", at: location)
+        }
+    }
+
     /// The `k` pipes nearest to `geometry`, nearest first, each with its exact distance, closest
     /// point and depth there; with `perLayer`, the `k` nearest of **each** layer ("nearest gas
     /// main and nearest water main"), grouped by layer code, nearest first within a layer.

@@ -133,7 +133,7 @@ enum RouteOutput {
         var out: [String] = []
         let pr = p.profile
         out.append("Route check: planned \(pr.layer.rawValue)\(pr.subtype.map { "/\($0.rawValue)" } ?? "")"
-            + "\(pr.diameterMM.map { " DN\(Int($0))" } ?? "")\(pr.pressureClass.map { " \($0.rawValue)" } ?? "")"
+            + "\(pr.diameterMM.map { " DN\(String(format: "%.0f", $0))" } ?? "")\(pr.pressureClass.map { " \($0.rawValue)" } ?? "")"
             + "\(pr.voltageKV.map { " \(Fmt.m($0)) kV" } ?? ""), depth \(Fmt.m(p.depthAtStart))..\(Fmt.m(p.depthAtEnd)) m, \(p.surface.rawValue)")
         out.append("  rules       \(r.rules)")
         let v = r.violations.count

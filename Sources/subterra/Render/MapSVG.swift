@@ -106,7 +106,7 @@ enum MapSVG {
         for m in markers { focus.expand(toInclude: Point(m.at.x, m.at.y)) }
         return try draw(
             title: "Route check\(title.map { ": \($0)" } ?? "")", headline: headline,
-            subtitle: "planned \(p.layer.rawValue)\(p.diameterMM.map { " DN\(Int($0))" } ?? "") at \(Fmt.m(planned.depthAtStart))..\(Fmt.m(planned.depthAtEnd)) m · \(r.mapCRS) · \(r.rules)",
+            subtitle: "planned \(p.layer.rawValue)\(p.diameterMM.map { " DN\(String(format: "%.0f", $0))" } ?? "") at \(Fmt.m(planned.depthAtStart))..\(Fmt.m(planned.depthAtEnd)) m · \(r.mapCRS) · \(r.rules)",
             focus: focus, engine: engine, highlight: Set(r.violations.compactMap(\.pipeID)), markers: markers, overlayOnTop: true
         ) { svg, view in
             if case .lineString(let l) = route {
