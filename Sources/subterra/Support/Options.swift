@@ -130,6 +130,9 @@ struct GeometryOptions: ParsableArguments {
 }
 
 /// Runs a command body, turning every thrown error into one stderr line and exit status 2.
+///
+/// Standard output is flushed and checked last: a report that did not reach it whole (a full
+/// disk, a closed descriptor, a broken pipe) must not exit 0 as if it had been delivered.
 func guarded(_ body: () throws -> Int32) throws {
     let status: Int32
     do { status = try body() } catch let e as ExitCode {
@@ -138,6 +141,7 @@ func guarded(_ body: () throws -> Int32) throws {
         StdErr.write("subterra: error: \(CLIError(error).description)\n")
         throw ExitCode(ExitStatus.error)
     }
+    try checkStandardOutput()
     if status != 0 { throw ExitCode(status) }
 }
 
