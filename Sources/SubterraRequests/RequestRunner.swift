@@ -130,7 +130,25 @@ public struct RequestRunner: Sendable {
         case .string(let s): text = s
         default: text = GeoJSON.write(q.geometry)
         }
-        return try GeometryInput.parse(text, crs: q.crs, feature: nil, limits: limits, origin: "field geometry")
+        let g = try GeometryInput.parse(text, crs: q.crs, feature: nil, limits: limits, origin: "field geometry")
+        if let crs = g.crs { try Self.checkCRSName(crs, field: q.crs != nil ? "field crs" : "field geometry crs") }
+        return g
+    }
+
+    /// A request names its CRS by authority and code only: `EPSG:4326`, `OGC:CRS84`,
+    /// `urn:ogc:def:crs:EPSG::4549` or `http://www.opengis.net/def/crs/EPSG/0/4549`. PROJ strings
+    /// and WKT are refused, because PROJ reads files they name (`+init=/path:1`,
+    /// grids), and a request is data, never a path.
+    static func checkCRSName(_ crs: String, field: String) throws(RequestError) {
+        let authority = #/^[A-Za-z][A-Za-z0-9_]{0,31}:[A-Za-z0-9_.-]{1,32}$/#
+        let urn = #/^urn:ogc:def:crs:[A-Za-z][A-Za-z0-9_]{0,31}:[0-9.]{0,16}:[A-Za-z0-9_.-]{1,32}$/#
+        let uri = #/^https?://www\.opengis\.net/def/crs/[A-Za-z][A-Za-z0-9_]{0,31}/[0-9.]{1,16}/[A-Za-z0-9_.-]{1,32}$/#
+        if crs.wholeMatch(of: authority) != nil || crs.wholeMatch(of: urn) != nil || crs.wholeMatch(of: uri) != nil {
+            return
+        }
+        throw RequestError(
+            "\(field): a request names its CRS as AUTHORITY:CODE (EPSG:4326, OGC:CRS84) or its OGC URN/URI; "
+                + "PROJ strings and WKT are accepted on the command line only")
     }
 
     // MARK: Answer lines
