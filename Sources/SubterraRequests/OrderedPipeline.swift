@@ -32,39 +32,80 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
 
     private let jobReady = DispatchSemaphore(value: 0)
     private let finished = DispatchGroup()
-    private let threads: Int
+    /// Worker threads running (0: items are done on the caller's thread in `submit`).
+    private var workers = 0
     private let window: Int
     private let costBudget: Int
     private let work: @Sendable (Input) -> Output
     private let emit: @Sendable ([Output]) throws -> Void
 
+    /// The most worker threads a pipeline starts, whatever it is asked for.
+    public static var maxThreads: Int { 256 }
+
     /// Starts the workers.
     /// - Parameters:
-    ///   - threads: worker count (at least 1).
+    ///   - threads: worker count, clamped to `1...maxThreads`. Workers that the system cannot
+    ///     start (a thread limit reached) are done without; with none at all, ``submit(_:cost:)``
+    ///     computes and emits each item on the caller's thread, so the run still completes.
     ///   - window: most items submitted but not yet emitted (default 16 per worker, at least 64).
     ///   - costBudget: most cost submitted but not yet emitted; one item may exceed it alone.
     ///   - work: computes one result; must not throw (turn failures into results).
     ///   - emit: writes consecutive results, in input order, on a worker thread, one call at a
     ///     time. If it throws, nothing more is emitted and ``submit(_:cost:)`` and ``finish()``
     ///     rethrow the error.
-    public init(
+    public convenience init(
         threads: Int, window: Int? = nil, costBudget: Int = 64 << 20,
         work: @escaping @Sendable (Input) -> Output, emit: @escaping @Sendable ([Output]) throws -> Void
     ) {
-        self.threads = max(1, threads)
-        self.window = max(1, window ?? max(64, 16 * self.threads))
+        self.init(threads: threads, window: window, costBudget: costBudget, startWorkers: true, work: work, emit: emit)
+    }
+
+    /// `startWorkers: false` starts no thread (the path taken when the system refuses them all),
+    /// so tests can check that path.
+    init(
+        threads: Int, window: Int?, costBudget: Int, startWorkers: Bool,
+        work: @escaping @Sendable (Input) -> Output, emit: @escaping @Sendable ([Output]) throws -> Void
+    ) {
+        let wanted = min(max(1, threads), Self.maxThreads)
+        self.window = max(1, window ?? max(64, 16 * wanted))
         self.costBudget = costBudget
         self.work = work
         self.emit = emit
-        for _ in 0..<self.threads {
+        var started = 0
+        while startWorkers, started < wanted {
             finished.enter()
-            let t = Thread { [self] in
+            guard Self.startThread({ [self] in
                 workerLoop()
                 finished.leave()
+            }) else {
+                finished.leave()
+                break
             }
-            t.stackSize = 8 << 20
-            t.start()
+            started += 1
         }
+        lock.lock()
+        workers = started
+        lock.unlock()
+    }
+
+    /// Starts a detached thread with an 8 MiB stack running `body`; false when the system
+    /// refuses (pthread_create fails, e.g. at a thread limit), where Foundation's `Thread` would
+    /// fail silently and leave the pipeline waiting for workers that never ran.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, 8 << 20)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(_ThreadStart(body))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attr, { raw in
+            guard let raw else { return nil }
+            Unmanaged<_ThreadStart>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, context.toOpaque())
+        if rc != 0 { context.release() }
+        return rc == 0
     }
 
     /// Queues `item`, waiting while the window or the cost budget is full.
@@ -84,6 +125,21 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
             lock.unlock()
             throw e
         }
+        if workers == 0 {
+            // No worker could be started: do the item here, in order, and emit it at once.
+            let seq = submitted
+            submitted += 1
+            inFlightCost += cost
+            lock.unlock()
+            let out = work(item)
+            lock.lock()
+            done[seq] = (out, cost)
+            emitReady()
+            let e = emitError
+            lock.unlock()
+            if let e { throw e }
+            return
+        }
         queue.append((submitted, item, cost))
         submitted += 1
         inFlightCost += cost
@@ -102,8 +158,9 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
     public func finish() throws {
         lock.lock()
         closed = true
+        let running = workers
         lock.unlock()
-        for _ in 0..<threads { jobReady.signal() }
+        for _ in 0..<running { jobReady.signal() }
         finished.wait()
         lock.lock()
         let e = emitError
@@ -168,4 +225,10 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
         }
         emitting = false
     }
+}
+
+/// The body a pipeline worker thread runs, passed through `pthread_create`'s context pointer.
+private final class _ThreadStart {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import SubterraGeometry
-import SubterraRequests
+@testable import SubterraRequests
 import Testing
 
 /// Request decoding, geometry text limits and the ordered pipeline, without a map.
@@ -154,6 +154,31 @@ import Testing
         release.signal()
         for _ in 0..<200 where out.all.count < 100 { usleep(50_000) }
         #expect(out.all == Array(0..<100))
+    }
+
+    /// With no worker thread (the system refused them all), items are done on the caller's
+    /// thread, in order, and a failed emit still stops the run.
+    @Test func withoutWorkersTheCallerDoesTheWork() throws {
+        let out = Collected()
+        let p = OrderedPipeline<Int, Int>(
+            threads: 4, window: 4, costBudget: 1 << 20, startWorkers: false, work: { $0 * 2 }, emit: { out.add($0) })
+        for i in 0..<100 { try p.submit(i) }
+        try p.finish()
+        #expect(out.all == (0..<100).map { $0 * 2 })
+        struct Full: Error {}
+        let failing = OrderedPipeline<Int, Int>(
+            threads: 1, window: nil, costBudget: 1 << 20, startWorkers: false, work: { $0 }, emit: { _ in throw Full() })
+        #expect(throws: Full.self) { try failing.submit(1) }
+        #expect(throws: Full.self) { try failing.finish() }
+    }
+
+    /// An absurd thread count is clamped, not overflowed (16 × Int.max) or honoured.
+    @Test func hugeThreadCountsAreClamped() throws {
+        let out = Collected()
+        let p = OrderedPipeline<Int, Int>(threads: Int.max, work: { $0 }, emit: { out.add($0) })
+        for i in 0..<10 { try p.submit(i) }
+        try p.finish()
+        #expect(out.all == Array(0..<10))
     }
 
     @Test func aFailedEmitStopsTheRun() {

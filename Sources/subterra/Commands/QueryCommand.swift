@@ -42,7 +42,9 @@ struct QueryCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let limits = try self.limits.limits(maxLineBytes: maxLineBytes)
-            if let threads, threads < 1 { throw CLIError("--threads \(threads): must be at least 1") }
+            if let threads, !(1...OrderedPipeline<Int, Int>.maxThreads).contains(threads) {
+                throw CLIError("--threads \(threads): must be from 1 to \(OrderedPipeline<Int, Int>.maxThreads)")
+            }
             let input = batch == "-"
                 ? try InputFile.standardInput(label: "--batch -") : try InputFile.open(batch, label: "--batch \(batch)")
             defer { input.close() }
