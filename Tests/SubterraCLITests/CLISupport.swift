@@ -119,6 +119,15 @@ enum CLI {
         return (p.terminationStatus, try String(contentsOfFile: log, encoding: .utf8))
     }
 
+    /// A character device like `/dev/<name>` (Linux numbers 1:`minor`): as root a private node in
+    /// a temporary directory, so a build that renames over its output replaces that node and not
+    /// the system's; otherwise the system's, which a non-root rename cannot replace.
+    static func device(_ name: String, minor: Int) -> String {
+        let p = tempDir("dev-\(name)") + "/" + name
+        if geteuid() == 0, mknod(p, S_IFCHR | 0o666, dev_t(1 << 8 | minor)) == 0 { return p }
+        return "/dev/" + name
+    }
+
     static func tempDir(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("subterra-cli-\(getpid())-\(name)")
         try? FileManager.default.removeItem(at: dir)

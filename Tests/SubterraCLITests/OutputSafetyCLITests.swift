@@ -30,14 +30,7 @@ import Testing
 
     func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
-    /// A character device like `/dev/<name>` (Linux numbers 1:`minor`): as root a private node in
-    /// a temporary directory, so a build that renames over its output replaces that node and not
-    /// the system's; otherwise the system's, which a non-root rename cannot replace.
-    func device(_ name: String, minor: Int) -> String {
-        let p = CLI.tempDir("dev-\(name)") + "/" + name
-        if geteuid() == 0, mknod(p, S_IFCHR | 0o666, dev_t(1 << 8 | minor)) == 0 { return p }
-        return "/dev/" + name
-    }
+    func device(_ name: String, minor: Int) -> String { CLI.device(name, minor: minor) }
 
     /// Exit 2, exactly one stderr line naming `needle`, and no claim that anything was written.
     func expectRefused(_ r: CLI.Result, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
