@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module layout (data flows one way, each stage its own module):
 //   SubterraIndex     pure-Swift R-trees, knows nothing of pipes or geometry types
-//   SubterraGeometry  pure-Swift value types, exact kernels, WKT/WKB/GeoJSON
+//   SubterraGeometry  pure-Swift value types, exact kernels, WKT/WKB/GeoJSON, the segment index
 //   SubterraGEOS      GEOS bridge (constructions, validity, oracle in tests)
 //   SubterraPROJ      PROJ bridge (coordinate systems)
 //   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "SubterraGeometry", swiftSettings: swift6),
+        .target(name: "SubterraGeometry", dependencies: ["SubterraIndex"], swiftSettings: swift6),
         .target(name: "SubterraGEOS", dependencies: ["SubterraGeometry", "CGEOS"], swiftSettings: swift6),
         .target(name: "SubterraPROJ", dependencies: ["SubterraGeometry", "CPROJ"], swiftSettings: swift6),
         .target(
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "SubterraIndexTests", dependencies: ["SubterraIndex", "SubterraDatasets"], swiftSettings: swift6),
         .testTarget(
             name: "SubterraGeometryTests",
-            dependencies: ["SubterraGeometry", "SubterraGEOS", "SubterraPROJ", "CGEOS"],
+            dependencies: ["SubterraGeometry", "SubterraIndex", "SubterraGEOS", "SubterraPROJ", "CGEOS"],
             swiftSettings: swift6),
         .testTarget(
             name: "SubterraModelTests",

@@ -382,15 +382,37 @@ extension Kernel {
     }
 
     /// Whether segment `a → b` touches or enters the closed envelope `e`, decided exactly.
+    ///
+    /// Once the segment's bounding box meets `e` and neither end lies inside, the segment meets
+    /// `e` exactly when the line through it does: when the four corners of `e` are not all
+    /// strictly on one side (a straight segment spans its bounding box corner to corner, so the
+    /// part of the line inside that box is the segment itself). Four exact orientations at most,
+    /// instead of four segment–segment intersection tests.
     /// - Complexity: O(1), no allocation.
     @inlinable
     public static func intersects(segment a: Point, _ b: Point, envelope e: Envelope) -> Bool {
-        if e.isEmpty { return false }
-        if e.contains(a) || e.contains(b) { return true }
-        let c00 = Point(e.minX, e.minY), c10 = Point(e.maxX, e.minY)
-        let c11 = Point(e.maxX, e.maxY), c01 = Point(e.minX, e.maxY)
-        return segmentsIntersect(a, b, c00, c10) || segmentsIntersect(a, b, c10, c11)
-            || segmentsIntersect(a, b, c11, c01) || segmentsIntersect(a, b, c01, c00)
+        _segmentMeetsBox(a.x, a.y, b.x, b.y, e.minX, e.minY, e.maxX, e.maxY)
+    }
+
+    /// Raw-coordinate form of `intersects(segment:_:envelope:)` (closed box; an empty or NaN box
+    /// meets nothing).
+    @inlinable @inline(__always)
+    static func _segmentMeetsBox(
+        _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double,
+        _ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double
+    ) -> Bool {
+        guard min(x0, x1) <= maxX && minX <= max(x0, x1) && min(y0, y1) <= maxY && minY <= max(y0, y1),
+              minX <= maxX && minY <= maxY else { return false }
+        if (minX <= x0 && x0 <= maxX && minY <= y0 && y0 <= maxY) || (minX <= x1 && x1 <= maxX && minY <= y1 && y1 <= maxY) {
+            return true
+        }
+        let s0 = orientationSign(x0, y0, x1, y1, minX, minY)
+        if s0 == 0 { return true }
+        let s1 = orientationSign(x0, y0, x1, y1, maxX, minY)
+        if s1 != s0 { return true }
+        let s2 = orientationSign(x0, y0, x1, y1, maxX, maxY)
+        if s2 != s0 { return true }
+        return orientationSign(x0, y0, x1, y1, minX, maxY) != s0
     }
 
     /// Distance from a point to an envelope (0 inside or on it; `.infinity` for an empty one).

@@ -59,3 +59,15 @@ extension PackedRTree {
     /// True when every item's id is its leaf position (the tree then stores no id array).
     public var idsAreLeafPositions: Bool { _idsAreLeafPositions }
 }
+
+extension PackedRTree {
+    /// The box of the leaf at `position` (`0..<count`, leaf order), as built. O(1).
+    ///
+    /// With a renumbered tree (`renumbered(boxes:)`) the position is the item's id, so a caller
+    /// that keeps per-item data in leaf order (as `SegmentIndex` does) can re-read an answer's box.
+    @inlinable
+    public func leafBox(at position: Int) -> Box {
+        precondition(position >= 0 && position < _count, "leaf position \(position) outside 0..<\(_count)")
+        return _boxes.withUnsafeBufferPointer { $0[position] }
+    }
+}

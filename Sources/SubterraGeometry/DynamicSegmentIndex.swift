@@ -1,0 +1,358 @@
+import Foundation
+import SubterraIndex
+
+/// One edit of a `DynamicSegmentIndex`: an id and all its segments go in, out or are replaced
+/// together.
+public enum SegmentEdit: Hashable, Sendable {
+    /// Adds `segments` (at least one) under a new id.
+    case insert(id: UInt32, segments: [Segment])
+    /// Removes the id and all its segments.
+    case remove(id: UInt32)
+    /// Replaces all segments of a live id.
+    case replace(id: UInt32, segments: [Segment])
+
+    /// Inserts a line string's segments under `id`.
+    public static func insert(id: UInt32, line: LineString) -> SegmentEdit {
+        .insert(id: id, segments: line._segments)
+    }
+
+    /// Replaces the segments of `id` with a line string's.
+    public static func replace(id: UInt32, line: LineString) -> SegmentEdit {
+        .replace(id: id, segments: line._segments)
+    }
+}
+
+extension LineString {
+    /// The straight segments between consecutive vertices.
+    var _segments: [Segment] {
+        (1..<points.count).map { Segment(points[$0 - 1], points[$0]) }
+    }
+}
+
+/// A segment index that takes edits while queries run: the same queries and answers as
+/// `SegmentIndex` (through `SegmentSearching`), on immutable snapshots.
+///
+/// ```swift
+/// let index = try DynamicSegmentIndex(lines: pipes.map(\.geometry), ids: pipes.map(\.row))
+/// try index.apply([.replace(id: 17, line: moved), .remove(id: 40)])   // atomic for readers
+/// let snap = index.snapshot()                                          // lock-free from here
+/// let near = snap.nearest(k: 3, to: Point(637_850, 3_140_120))
+/// ```
+///
+/// ## Design
+/// Each segment gets a *slot* number, the key it has in a `DynamicRTree` (packed base, packed
+/// delta and a short tail; see that type for the edit costs). A slot table holds the caller's id
+/// and the corner code of each slot (8 bytes), so a candidate is refined from the tree's box and
+/// one table read, as in the packed form. The table is split into chunks of 4096 slots shared
+/// between snapshots: an edit copies the chunk list and the chunks it writes, not the table.
+/// Freed slots are reused. The id → slots map is the writer's alone; readers never need it.
+///
+/// Publication: the writer builds the next tree state and slot table under `writerLock`, and
+/// swaps the pair in under `publishLock`. A reader's `snapshot()` is one consistent state for as
+/// long as it holds it; a batch (`apply(_:)`) is published all at once or, if any edit fails,
+/// not at all.
+public final class DynamicSegmentIndex: @unchecked Sendable {
+    // @unchecked: mutable state is behind `writerLock` (edits) and `publishLock` (`current`).
+    private let writerLock = NSLock()
+    private let publishLock = NSLock()
+    private var current: Snapshot
+    private let tree: DynamicRTree
+    /// Writer-only: the slots of each live id.
+    private var slotsOfID: [UInt32: [UInt32]] = [:]
+    private var freeSlots: [UInt32] = []
+    private var slotCount: UInt32 = 0
+    /// Writer-only: live ids with more than one segment.
+    private var multiSegmentIDs = 0
+
+    /// An index of `segments` (segment `i` under id `ids?[i] ?? i`); several segments may share
+    /// an id.
+    /// - Throws: `IndexError.invalidBox` for the first non-finite segment, `.lengthMismatch`.
+    public convenience init(segments: [Segment] = [], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize) throws {
+        if let ids, ids.count != segments.count {
+            throw IndexError.lengthMismatch(boxes: segments.count, ids: ids.count)
+        }
+        var grouped: [UInt32: [Segment]] = [:]
+        var order: [UInt32] = []
+        for (i, s) in segments.enumerated() {
+            let id = ids?[i] ?? UInt32(truncatingIfNeeded: i)
+            if grouped[id] == nil { order.append(id) }
+            grouped[id, default: []].append(s)
+        }
+        try self.init(groups: order.map { ($0, grouped[$0] ?? []) }, nodeSize: nodeSize)
+    }
+
+    /// An index of every segment of `lines`, each under its line's id (`ids?[i] ?? i`).
+    public convenience init(lines: [LineString], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize) throws {
+        if let ids, ids.count != lines.count {
+            throw IndexError.lengthMismatch(boxes: lines.count, ids: ids.count)
+        }
+        var groups: [(UInt32, [Segment])] = []
+        var seen = Set<UInt32>()
+        for (i, line) in lines.enumerated() {
+            let id = ids?[i] ?? UInt32(truncatingIfNeeded: i)
+            guard seen.insert(id).inserted else { throw IndexError.duplicateID(id) }
+            groups.append((id, line._segments))
+        }
+        try self.init(groups: groups, nodeSize: nodeSize)
+    }
+
+    private init(groups: [(UInt32, [Segment])], nodeSize: Int) throws {
+        var items: [(box: Box, id: UInt32)] = []
+        var table = _SlotTable()
+        var slot: UInt32 = 0
+        var index = 0
+        for (id, segments) in groups {
+            var slots: [UInt32] = []
+            slots.reserveCapacity(segments.count)
+            try SegmentIndex._checkFinite(segments)
+            for s in segments {
+                let box = s.box
+                items.append((box, slot))
+                table.append(_SlotTable.entry(id: id, code: s._cornerCode))
+                slots.append(slot)
+                slot += 1
+                index += 1
+            }
+            if slots.count > 1 { multiSegmentIDs += 1 }
+            slotsOfID[id] = slots
+        }
+        slotCount = slot
+        tree = try DynamicRTree(items: items, nodeSize: nodeSize)
+        current = Snapshot(index: tree.snapshot(), slots: table, segmentCount: items.count,
+                           idCount: groups.count, idsAreDistinct: multiSegmentIDs == 0)
+    }
+
+    /// The current consistent state; query it without any lock. O(1).
+    public func snapshot() -> Snapshot {
+        publishLock.lock()
+        defer { publishLock.unlock() }
+        return current
+    }
+
+    /// Adds a line string's segments under a new id.
+    public func insert(id: UInt32, line: LineString) throws { try apply([.insert(id: id, line: line)]) }
+    /// Removes an id and its segments.
+    public func remove(id: UInt32) throws { try apply([.remove(id: id)]) }
+    /// Replaces the segments of a live id with a line string's.
+    public func replace(id: UInt32, line: LineString) throws { try apply([.replace(id: id, line: line)]) }
+
+    /// Applies a batch atomically: readers see all of it or none. On error nothing changes and
+    /// the error names the failing edit (`invalidBox.index` is its position in the batch).
+    ///
+    /// - Throws: `IndexError.duplicateID` (insert of a live id), `.unknownID` (remove or replace
+    ///   of a missing one), `.invalidBox` (a non-finite segment, or an edit with no segment).
+    /// - Complexity: O(segments edited × `DynamicRTree.tailLimit`) plus the tree's amortised
+    ///   re-packs and merges, plus one 4096-slot chunk copy per chunk written.
+    public func apply(_ edits: [SegmentEdit]) throws {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        var slotsOfID = self.slotsOfID, freeSlots = self.freeSlots, slotCount = self.slotCount
+        var multi = multiSegmentIDs
+        var table = snapshot()._slots
+        var treeEdits: [IndexEdit] = []
+        var segmentDelta = 0
+        var idDelta = 0
+        for (k, edit) in edits.enumerated() {
+            func release(_ id: UInt32) throws {
+                guard let slots = slotsOfID.removeValue(forKey: id) else { throw IndexError.unknownID(id) }
+                for s in slots { treeEdits.append(.remove(id: s)) }
+                freeSlots += slots
+                segmentDelta -= slots.count
+                if slots.count > 1 { multi -= 1 }
+            }
+            func add(_ id: UInt32, _ segments: [Segment]) throws {
+                guard !segments.isEmpty else {
+                    throw IndexError.invalidBox(index: k, box: Box(x: .nan, y: .nan), reason: "the edit has no segment")
+                }
+                var slots: [UInt32] = []
+                for s in segments {
+                    let box = s.box
+                    guard s.x0.isFinite && s.y0.isFinite && s.x1.isFinite && s.y1.isFinite else {
+                        throw IndexError.invalidBox(index: k, box: Box(minX: s.x0, minY: s.y0, maxX: s.x1, maxY: s.y1),
+                                                    reason: "edit \(k) has a segment with a non-finite coordinate")
+                    }
+                    let slot: UInt32
+                    if let free = freeSlots.popLast() {
+                        slot = free
+                        table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
+                    } else {
+                        guard slotCount < UInt32.max else { throw IndexError.tooManyItems(Int(slotCount)) }
+                        slot = slotCount
+                        slotCount += 1
+                        table.append(_SlotTable.entry(id: id, code: s._cornerCode))
+                    }
+                    treeEdits.append(.insert(id: slot, box: box))
+                    slots.append(slot)
+                }
+                slotsOfID[id] = slots
+                segmentDelta += slots.count
+                if slots.count > 1 { multi += 1 }
+            }
+            switch edit {
+            case let .insert(id, segments):
+                guard slotsOfID[id] == nil else { throw IndexError.duplicateID(id) }
+                try add(id, segments)
+                idDelta += 1
+            case let .remove(id):
+                try release(id)
+                idDelta -= 1
+            case let .replace(id, segments):
+                try release(id)
+                try add(id, segments)
+            }
+        }
+        try tree.apply(treeEdits)
+        let old = snapshot()
+        let next = Snapshot(index: tree.snapshot(), slots: table, segmentCount: old.count + segmentDelta,
+                            idCount: old.idCount + idDelta, idsAreDistinct: multi == 0)
+        self.slotsOfID = slotsOfID
+        self.freeSlots = freeSlots
+        self.slotCount = slotCount
+        multiSegmentIDs = multi
+        publishLock.lock()
+        current = next
+        publishLock.unlock()
+    }
+
+    /// Packs everything into one base tree now (e.g. after a bulk load). O(n).
+    public func compact() throws {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        try tree.compact()
+        let old = snapshot()
+        let next = Snapshot(index: tree.snapshot(), slots: old._slots, segmentCount: old.count, idCount: old.idCount,
+                            idsAreDistinct: old.idsAreDistinct)
+        publishLock.lock()
+        current = next
+        publishLock.unlock()
+    }
+
+    /// An immutable state of a `DynamicSegmentIndex`: all queries of `SegmentSearching`,
+    /// lock-free, with the same answers `SegmentIndex` gives on the same segments.
+    public struct Snapshot: Sendable, SegmentSearching {
+        @usableFromInline let _index: DynamicRTree.Snapshot
+        @usableFromInline let _slots: _SlotTable
+        /// Number of live segments.
+        public let count: Int
+        /// Number of live ids.
+        public let idCount: Int
+        public let idsAreDistinct: Bool
+
+        init(index: DynamicRTree.Snapshot, slots: _SlotTable, segmentCount: Int, idCount: Int, idsAreDistinct: Bool) {
+            _index = index
+            _slots = slots
+            count = segmentCount
+            self.idCount = idCount
+            self.idsAreDistinct = idsAreDistinct
+        }
+
+        /// Monotonic edit-batch counter of the underlying tree.
+        public var version: UInt64 { _index.version }
+
+        /// Every live segment with its id (base, delta, then tail order). O(n).
+        public var segments: [(id: UInt32, segment: Segment)] {
+            _withDecoder { d in _index.items.map { (d.id($0.id), d.segment($0.id, $0.box)) } }
+        }
+
+        @inlinable @inline(__always)
+        public func _withDecoder<R>(_ body: (_SlotDecoder) throws -> R) rethrows -> R {
+            try _slots.chunks.withUnsafeBufferPointer { try body(_SlotDecoder(chunks: $0)) }
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachIntersecting(
+            _ query: Box, _ d: _SlotDecoder, _ body: (UInt32, Box) throws -> SearchControl
+        ) rethrows {
+            try _index.forEachIntersecting(query, items: body)
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachWithin(
+            distance: Double, envelope: Box, boxLowerBound: (Box) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double, _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _index.forEachWithin(distance: distance, envelope: envelope, boxLowerBound: boxLowerBound,
+                                     itemDistance: itemDistance, body)
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachWithin(
+            distance: Double, ofX x: Double, y: Double,
+            itemDistance: (UInt32, Box) throws -> Double, _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _index.forEachWithin(distance: distance, ofX: x, y: y, itemDistance: itemDistance, body)
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachNearest(
+            k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
+            _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _index.forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
+                                      itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachNearest(
+            k: Int, maxDistance: Double, toX x: Double, y: Double,
+            itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+            filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
+        ) rethrows {
+            try _index.forEachNearest(k: k, maxDistance: maxDistance, toX: x, y: y,
+                                      itemSquaredDistance: itemSquaredDistance, itemDistance: itemDistance,
+                                      filter: filter, scratch: scratch, body)
+        }
+
+        @inlinable
+        public func _box(ofKey key: UInt32) -> Box {
+            // Keys reported by a query are live in this snapshot.
+            _index.box(for: key) ?? Box(x: .nan, y: .nan)
+        }
+    }
+}
+
+/// Slot → (id, corner code), in chunks of 4096 shared between snapshots (copy on write per chunk).
+@frozen
+public struct _SlotTable: Sendable {
+    @usableFromInline static var shift: UInt32 { 12 }
+    @usableFromInline static var mask: UInt32 { 4095 }
+    @usableFromInline var chunks: [[UInt64]] = []
+
+    init() {}
+
+    static func entry(id: UInt32, code: UInt8) -> UInt64 { UInt64(id) | UInt64(code) << 32 }
+
+    mutating func append(_ e: UInt64) {
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Int(Self.mask) + 1 {
+            var c: [UInt64] = []
+            c.reserveCapacity(Int(Self.mask) + 1)
+            chunks.append(c)
+        }
+        chunks[chunks.count - 1].append(e)
+    }
+
+    subscript(slot: UInt32) -> UInt64 {
+        get { chunks[Int(slot >> Self.shift)][Int(slot & Self.mask)] }
+        set { chunks[Int(slot >> Self.shift)][Int(slot & Self.mask)] = newValue }
+    }
+}
+
+/// The dynamic index's key decoder (valid only inside `_withDecoder`).
+@frozen
+public struct _SlotDecoder: _SegmentKeyDecoding {
+    @usableFromInline let chunks: UnsafeBufferPointer<[UInt64]>
+
+    @inlinable init(chunks: UnsafeBufferPointer<[UInt64]>) { self.chunks = chunks }
+
+    @inlinable @inline(__always)
+    func entry(_ key: UInt32) -> UInt64 { chunks[Int(key >> _SlotTable.shift)][Int(key & _SlotTable.mask)] }
+
+    @inlinable @inline(__always)
+    public func id(_ key: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: entry(key)) }
+
+    @inlinable @inline(__always)
+    public func segment(_ key: UInt32, _ box: Box) -> Segment {
+        Segment(box: box, code: UInt8(truncatingIfNeeded: entry(key) >> 32))
+    }
+}
