@@ -146,69 +146,89 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
     public func apply(_ edits: [SegmentEdit]) throws {
         writerLock.lock()
         defer { writerLock.unlock() }
-        var slotsOfID = self.slotsOfID, freeSlots = self.freeSlots, slotCount = self.slotCount
-        var multi = multiSegmentIDs
+        // The writer's maps are changed in place (copying them per edit would cost O(n)); the
+        // first old value of every id touched, and the free list's and counters' starting
+        // state, are kept to undo a batch that fails.
+        var undoIDs: [UInt32: [UInt32]?] = [:]
+        // The free list is only read during the batch: slots are taken from below `freeCursor`
+        // or from `freed` (slots this batch released), and the list is updated on success.
+        var freeCursor = freeSlots.count
+        var freed: [UInt32] = []
+        let slotStart = slotCount, multiStart = multiSegmentIDs
         var table = snapshot()._slots
         var treeEdits: [IndexEdit] = []
         var segmentDelta = 0
         var idDelta = 0
-        for (k, edit) in edits.enumerated() {
-            func release(_ id: UInt32) throws {
-                guard let slots = slotsOfID.removeValue(forKey: id) else { throw IndexError.unknownID(id) }
-                for s in slots { treeEdits.append(.remove(id: s)) }
-                freeSlots += slots
-                segmentDelta -= slots.count
-                if slots.count > 1 { multi -= 1 }
-            }
-            func add(_ id: UInt32, _ segments: [Segment]) throws {
-                guard !segments.isEmpty else {
-                    throw IndexError.invalidBox(index: k, box: Box(x: .nan, y: .nan), reason: "the edit has no segment")
+        do {
+            for (k, edit) in edits.enumerated() {
+                func touch(_ id: UInt32) {
+                    if undoIDs[id] == nil { undoIDs[id] = .some(slotsOfID[id]) }
                 }
-                var slots: [UInt32] = []
-                for s in segments {
-                    let box = s.box
-                    guard s.x0.isFinite && s.y0.isFinite && s.x1.isFinite && s.y1.isFinite else {
-                        throw IndexError.invalidBox(index: k, box: Box(minX: s.x0, minY: s.y0, maxX: s.x1, maxY: s.y1),
-                                                    reason: "edit \(k) has a segment with a non-finite coordinate")
-                    }
-                    let slot: UInt32
-                    if let free = freeSlots.popLast() {
-                        slot = free
-                        table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
-                    } else {
-                        guard slotCount < UInt32.max else { throw IndexError.tooManyItems(Int(slotCount)) }
-                        slot = slotCount
-                        slotCount += 1
-                        table.append(_SlotTable.entry(id: id, code: s._cornerCode))
-                    }
-                    treeEdits.append(.insert(id: slot, box: box))
-                    slots.append(slot)
+                func release(_ id: UInt32) throws {
+                    touch(id)
+                    guard let slots = slotsOfID.removeValue(forKey: id) else { throw IndexError.unknownID(id) }
+                    for s in slots { treeEdits.append(.remove(id: s)) }
+                    freed += slots
+                    segmentDelta -= slots.count
+                    if slots.count > 1 { multiSegmentIDs -= 1 }
                 }
-                slotsOfID[id] = slots
-                segmentDelta += slots.count
-                if slots.count > 1 { multi += 1 }
+                func add(_ id: UInt32, _ segments: [Segment]) throws {
+                    guard !segments.isEmpty else {
+                        throw IndexError.invalidBox(index: k, box: Box(x: .nan, y: .nan), reason: "the edit has no segment")
+                    }
+                    touch(id)
+                    var slots: [UInt32] = []
+                    for s in segments {
+                        guard s.x0.isFinite && s.y0.isFinite && s.x1.isFinite && s.y1.isFinite else {
+                            throw IndexError.invalidBox(index: k, box: Box(minX: s.x0, minY: s.y0, maxX: s.x1, maxY: s.y1),
+                                                        reason: "edit \(k) has a segment with a non-finite coordinate")
+                        }
+                        let slot: UInt32
+                        if let f = freed.popLast() {
+                            slot = f
+                            table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
+                        } else if freeCursor > 0 {
+                            freeCursor -= 1
+                            slot = freeSlots[freeCursor]
+                            table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
+                        } else {
+                            guard slotCount < UInt32.max else { throw IndexError.tooManyItems(Int(slotCount)) }
+                            slot = slotCount
+                            slotCount += 1
+                            table.append(_SlotTable.entry(id: id, code: s._cornerCode))
+                        }
+                        treeEdits.append(.insert(id: slot, box: s.box))
+                        slots.append(slot)
+                    }
+                    slotsOfID[id] = slots
+                    segmentDelta += slots.count
+                    if slots.count > 1 { multiSegmentIDs += 1 }
+                }
+                switch edit {
+                case let .insert(id, segments):
+                    guard slotsOfID[id] == nil else { throw IndexError.duplicateID(id) }
+                    try add(id, segments)
+                    idDelta += 1
+                case let .remove(id):
+                    try release(id)
+                    idDelta -= 1
+                case let .replace(id, segments):
+                    try release(id)
+                    try add(id, segments)
+                }
             }
-            switch edit {
-            case let .insert(id, segments):
-                guard slotsOfID[id] == nil else { throw IndexError.duplicateID(id) }
-                try add(id, segments)
-                idDelta += 1
-            case let .remove(id):
-                try release(id)
-                idDelta -= 1
-            case let .replace(id, segments):
-                try release(id)
-                try add(id, segments)
-            }
+            try tree.apply(treeEdits)
+        } catch {
+            for (id, old) in undoIDs { slotsOfID[id] = old }
+            slotCount = slotStart
+            multiSegmentIDs = multiStart
+            throw error
         }
-        try tree.apply(treeEdits)
+        freeSlots.removeLast(freeSlots.count - freeCursor)
+        freeSlots += freed
         let old = snapshot()
         let next = Snapshot(index: tree.snapshot(), slots: table, segmentCount: old.count + segmentDelta,
-                            idCount: old.idCount + idDelta, idsAreDistinct: multi == 0)
-        self.slotsOfID = slotsOfID
-        self.freeSlots = freeSlots
-        self.slotCount = slotCount
-        multiSegmentIDs = multi
+                            idCount: old.idCount + idDelta, idsAreDistinct: multiSegmentIDs == 0)
         publishLock.lock()
         current = next
         publishLock.unlock()
