@@ -32,13 +32,18 @@ public enum Peers {
 
 /// Runs every workload at one size: build, gate, then interleaved timed repetitions.
 public struct SizeRunner {
+    public var family: DataFamily
     public var data: SegmentSet
     public var queries: QuerySet
     public var repetitions: Int
     public var log: (String) -> Void
 
-    public init(size: Int, seed: UInt64, queryCount: Int, repetitions: Int, log: @escaping (String) -> Void) {
-        data = SegmentSet.streets(count: size, seed: seed)
+    /// The segments of `family` at `size` and the query set anchored on them.
+    /// - Throws: `DataFamilyError` when the family's data cannot be made (Vermont files absent).
+    public init(family: DataFamily = .streets, size: Int, seed: UInt64, queryCount: Int, repetitions: Int,
+                vermontDirectory: String? = nil, log: @escaping (String) -> Void) throws(DataFamilyError) {
+        self.family = family
+        data = try SegmentSet.family(family, count: size, seed: seed, vermontDirectory: vermontDirectory)
         queries = QuerySet.make(count: queryCount, around: data, seed: seed)
         self.repetitions = repetitions
         self.log = log
@@ -95,7 +100,8 @@ public struct SizeRunner {
                 reportedBytesPerItem: reported.map { Double($0) / Double(max(n, 1)) },
                 peakResidentDeltaBytes: peak[j]))
         }
-        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live.compactMap { $0 })
+        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures, family: family.rawValue),
+                live.compactMap { $0 })
     }
 
     /// The query workloads in the order reported.
@@ -175,7 +181,7 @@ public struct SizeRunner {
             "\($0.peer) \(fmt($0.throughput)) q/s" + ($0.allocationsPerQuery.map { ", \(fmt($0)) allocs/q" } ?? "")
                 + ($0.arrayFormAllocationsPerQuery.map { " (array form \(fmt($0)))" } ?? "")
         }.joined(separator: ", "))
-        return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures)
+        return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures, family: family.rawValue)
     }
 }
 
