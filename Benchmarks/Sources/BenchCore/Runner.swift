@@ -38,12 +38,11 @@ public struct SizeRunner {
     public var repetitions: Int
     public var log: (String) -> Void
 
-    /// The segments of `family` at `size` and the query set anchored on them.
-    /// - Throws: `DataFamilyError` when the family's data cannot be made (Vermont files absent).
-    public init(family: DataFamily = .streets, size: Int, seed: UInt64, queryCount: Int, repetitions: Int,
-                vermontDirectory: String? = nil, log: @escaping (String) -> Void) throws(DataFamilyError) {
+    /// Runs on `data` (the segments of `family`) with a query set anchored on them.
+    public init(family: DataFamily, data: SegmentSet, seed: UInt64, queryCount: Int, repetitions: Int,
+                log: @escaping (String) -> Void) {
         self.family = family
-        data = try SegmentSet.family(family, count: size, seed: seed, vermontDirectory: vermontDirectory)
+        self.data = data
         queries = QuerySet.make(count: queryCount, around: data, seed: seed)
         self.repetitions = repetitions
         self.log = log

@@ -120,13 +120,14 @@ case "run":
     func indexWorkloads(family: DataFamily, size: Int) -> [WorkloadResult] {
         var out = [WorkloadResult]()
         log("size \(size): \(family.rawValue) segments and \(queryCount) queries of each kind (seed \(seed))")
-        let runner: SizeRunner
-        do {
-            runner = try SizeRunner(family: family, size: size, seed: seed, queryCount: queryCount, repetitions: reps,
-                                    vermontDirectory: vermontDir, log: log)
-        } catch {
-            die(error.description, code: 2)
+        let data: SegmentSet
+        switch Result(catching: { () throws(DataFamilyError) -> SegmentSet in
+            try SegmentSet.family(family, count: size, seed: seed, vermontDirectory: vermontDir)
+        }) {
+        case .success(let d): data = d
+        case .failure(let error): die(error.description, code: 2)
         }
+        let runner = SizeRunner(family: family, data: data, seed: seed, queryCount: queryCount, repetitions: reps, log: log)
         // Build first (timed, but nothing is reported until the gate has passed): the gate
         // runs on exactly the indexes that the queries are then timed on.
         // At 1e7 (--large) a dynamic build takes minutes per peer: one repetition there.

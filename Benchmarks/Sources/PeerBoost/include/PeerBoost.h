@@ -38,8 +38,9 @@ size_t boost_index_nearest(boost_index *index, double x, double y, size_t k, uin
 size_t boost_index_within(const boost_index *index, double x, double y, double r, uint32_t *out,
                           size_t cap);
 /// Segments whose exact distance to the polygon (interior counts as 0) is <= r. The ring is
-/// given as `nverts` x,y pairs, not repeated at the end, in any orientation.
-size_t boost_index_polygon_within(const boost_index *index, const double *ring_xy, size_t nverts,
+/// given as `nverts` x,y pairs, not repeated at the end, in any orientation. Not const: the index
+/// reuses one polygon's storage across queries.
+size_t boost_index_polygon_within(boost_index *index, const double *ring_xy, size_t nverts,
                                   double r, uint32_t *out, size_t cap);
 
 #ifdef __cplusplus
