@@ -97,7 +97,7 @@ extension SegmentSet {
 
     /// Clustered segments: about one Gaussian cluster per 1,000 segments, centres uniform in the
     /// uniform family's square, cluster sizes log-normal (a few towns hold many segments, most
-    /// hold few), spreads (standard deviation) log-uniform in 15–300 m; each segment has a
+    /// hold few), spreads (standard deviation) log-uniform in 40–400 m; each segment has a
     /// Gaussian centre around its cluster's and a uniform direction and 2–60 m length. Dense
     /// cores with heavily overlapping boxes, empty space between clusters.
     /// - Complexity: O(count).
@@ -121,7 +121,7 @@ extension SegmentSet {
         c.reserveCapacity(4 * count)
         for size in sizes {
             let cx = o.x + rng.uniform(0, side), cy = o.y + rng.uniform(0, side)
-            let sigma = exp(rng.uniform(log(15), log(300)))
+            let sigma = exp(rng.uniform(log(40), log(400)))
             for _ in 0..<size {
                 randomSegment(around: cx + sigma * gaussian(&rng), cy + sigma * gaussian(&rng), &rng, into: &c)
             }

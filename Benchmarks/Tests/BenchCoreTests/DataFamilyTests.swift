@@ -49,8 +49,8 @@ import Testing
             if cx < side / 2 && cy < side / 2 { quarter += 1 }
         }
         #expect(abs(Double(quarter) / Double(n) - 0.25) < 0.02)
-        // Clustered: the fullest 1% of a 100x100 grid over the square holds far more than 1% of
-        // the segments (uniform data would put ~1% there).
+        // Clustered: the fullest 1% of a 100x100 grid over the square holds over 10% of the
+        // segments (uniform data puts ~1% there).
         func topShare(_ s: SegmentSet) -> Double {
             var cells = [Int](repeating: 0, count: 100 * 100)
             for i in 0..<s.count {
@@ -61,7 +61,7 @@ import Testing
             return Double(cells.sorted(by: >).prefix(100).reduce(0, +)) / Double(s.count)
         }
         #expect(topShare(u) < 0.03)
-        #expect(topShare(SegmentSet.clustered(count: n, seed: 3)) > 0.2)
+        #expect(topShare(SegmentSet.clustered(count: n, seed: 3)) > 0.1)
     }
 
     @Test func vermontIsProjectedToUTM18NWithoutZeroLengthSegments() throws {
