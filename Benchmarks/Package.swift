@@ -54,6 +54,7 @@ let package = Package(
                 .product(name: "SubterraModel", package: root),
                 .product(name: "SubterraDatasets", package: root),
                 .product(name: "SubterraGeometry", package: root),
+                .product(name: "SubterraPROJ", package: root),
             ],
             swiftSettings: swift6),
         .executableTarget(

@@ -4,13 +4,19 @@
 # package-benchmark figures against the stored thresholds, and write a dated report.
 #
 #   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
-#                             [--dig-sites N] [--no-postgis]
+#                             [--dig-sites N] [--no-postgis] [--families LIST] [--vermont DIR]
 #   Benchmarks/run-nightly.sh --update-thresholds     # after an intended change: record new ones
 #
 # The dig-check workload runs against a throwaway PostGIS server that with-postgis.sh installs
 # (apt, when missing), starts on a loopback port and deletes afterwards. When it cannot be
 # installed or started the run fails (status 2) naming why; --no-postgis runs without it and the
 # report says the peer was skipped.
+#
+# Data families (Benchmarks/README.md): our street generator at every size, and uniform random,
+# clustered and the Vermont sewer network (tiled) at 10^6, every peer on the same data and the
+# same gate per family. The Vermont files are ../shared/datasets/vermont-sewer next to the repo
+# checkout unless --vermont DIR or SUBTERRA_VERMONT_SEWER says otherwise; the run fails (status 2)
+# naming the directory when they are absent.
 #
 # Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
 # threshold regression (each regressed benchmark and metric is named), 3 when the correctness
@@ -28,6 +34,8 @@ update=""
 pb_failed=""
 dig_sites=1000
 no_postgis=""
+families="streets,uniform@1000000,clustered@1000000,vermont@1000000"
+vermont=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --large) large="--large"; shift ;;
@@ -37,6 +45,8 @@ while [ $# -gt 0 ]; do
     --no-readme) readme=""; shift ;;
     --update-thresholds) update=1; shift ;;
     --dig-sites) dig_sites="$2"; shift 2 ;;
+    --families) families="$2"; shift 2 ;;
+    --vermont) vermont=(--vermont "$2"); shift 2 ;;
     --no-postgis) no_postgis="run-nightly.sh --no-postgis (PostGIS not installed or not wanted on this machine)"; shift ;;
     *) echo "run-nightly.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -60,9 +70,9 @@ for attempt in 1 2 3; do
 done
 [ -n "$built" ] || { tail -40 "$work/build.log" >&2; echo "run-nightly.sh: release build failed" >&2; exit 2; }
 
-echo "== correctness gate and side-by-side run (sizes $sizes ${large:+and 1e7}, seed $seed)"
+echo "== correctness gate and side-by-side run (sizes $sizes ${large:+and 1e7}, families $families, seed $seed)"
 compare=(.build/release/subterra-compare run --sizes "$sizes" $large --seed "$seed" --queries "$queries"
-  --dig-sites "$dig_sites" --out "$work/compare.json")
+  --families "$families" "${vermont[@]}" --dig-sites "$dig_sites" --out "$work/compare.json")
 if [ -n "$no_postgis" ]; then
   echo "PostGIS peer SKIPPED (--no-postgis); the report says so" >&2
   "${compare[@]}" --no-postgis "$no_postgis" >"$work/compare.md"

@@ -66,8 +66,10 @@ public struct CIndexAPI: Sendable {
 }
 
 /// A peer implemented in C or C++ behind `CIndexAPI`: Boost.Geometry's
-/// `rtree<pair<segment, id>, rstar<16>>` (packed or built by insertion, exact predicates on the
-/// segment) or GEOS's `STRtree` (refined with GEOS's own exact predicates).
+/// `rtree<pair<segment, id>, …>` (packed with node size 8, or built by `linear<16>` insertion;
+/// exact predicates on the segment) or GEOS's `STRtree` (refined with GEOS's own exact
+/// predicates). Each query uses the form measured fastest among the documented alternatives
+/// (Benchmarks/README.md, "Peers at their best").
 public final class CIndexPeer: IndexPeer {
     public let name: String
     let handle: OpaquePointer
@@ -83,7 +85,7 @@ public final class CIndexPeer: IndexPeer {
     }
     deinit { api.free(handle) }
 
-    /// Boost.Geometry R*-tree: bulk-load (packing constructor) when `packed`, else one `insert`
+    /// Boost.Geometry R-tree: bulk-load (packing constructor) when `packed`, else one `insert`
     /// per item. Named "boost" either way so build_packed and build_dynamic charts line up.
     public static func boost(_ data: SegmentSet, packed: Bool) -> CIndexPeer {
         CIndexPeer(name: "boost", api: .boost, handle: data.coordinates.withUnsafeBufferPointer { buf in

@@ -65,15 +65,15 @@ public func sizeLabel(_ n: Int) -> String {
 /// to each peer and to the best, latency and memory where they apply.
 public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     let peerNames = ["subterra", "boost", "geos"]
-    var s = "| size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) "
+    var s = "| family | size | workload | subterra | boost | geos | vs boost | vs geos | p50 / p99 µs (S · B · G) "
         + "| allocs/query (S · S array · B · G) | heap B/item (S · B · G) | own B/item (S · B · G) | peak RSS Δ MB (S · B · G) |\n"
-    s += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     func opt(_ v: Double?) -> String { v.map { fmt($0) } ?? "—" }
     for r in run.results where (sizes?.contains(r.size) ?? true) && r.workload != "digcheck" {
         // Subterra's entry may be a variant ("subterra-batch1024"); its name is then shown.
         func fig(_ p: String) -> PeerFigures? { r.peers.first { p == "subterra" ? $0.peer.hasPrefix(p) : $0.peer == p } }
         let unit = r.queries == 0 ? "items/s" : "q/s"
-        var row = "| \(sizeLabel(r.size)) | \(r.workload) |"
+        var row = "| \(r.familyLabel ?? "—") | \(sizeLabel(r.size)) | \(r.workload) |"
         for p in peerNames {
             row += fig(p).map { " \(fmt($0.throughput)) \(unit)\($0.peer != p ? " (\($0.peer))" : "") |" } ?? " — |"
         }
@@ -204,7 +204,8 @@ public func parseThresholdLog(_ text: String) -> ThresholdOutcome {
 
 // MARK: - Ratio thresholds
 
-/// Stored Subterra-to-best-peer throughput ratios, keyed "workload_size" (e.g. "window_1e6").
+/// Stored Subterra-to-best-peer throughput ratios, keyed "family/workload_size" (e.g.
+/// "vermont/window_1e6"; "digcheck_1e6" for the dig check, see `WorkloadResult.ratioKey`).
 /// Both sides of a ratio come from the same process run, so unlike absolute times it survives a
 /// busy shared machine; a fall of more than `tolerance` (relative) is a regression.
 public struct RatioThresholds: Codable, Sendable {
@@ -228,7 +229,7 @@ public struct RatioThresholds: Codable, Sendable {
         seed = run.seed
         recorded = run.date
         ratios = [:]
-        for r in run.results { if let q = r.ratioToBestPeer { ratios["\(r.workload)_\(sizeLabel(r.size))"] = q } }
+        for r in run.results { if let q = r.ratioToBestPeer { ratios[r.ratioKey] = q } }
         if ratios.keys.contains(where: { $0.hasPrefix("digcheck_") }) { rationale = ["digcheck": Self.digCheckRationale] }
     }
 
@@ -236,8 +237,10 @@ public struct RatioThresholds: Codable, Sendable {
     public func check(_ run: CompareRun) -> ([ThresholdDeviation], [ThresholdDeviation]) {
         var worse = [ThresholdDeviation](), better = [ThresholdDeviation]()
         for r in run.results {
-            let key = "\(r.workload)_\(sizeLabel(r.size))"
-            guard let stored = ratios[key], let now = r.ratioToBestPeer else { continue }
+            // Street-family ratios stored before keys named the family are still checked.
+            let key = r.ratioKey, legacy = "\(r.workload)_\(sizeLabel(r.size))"
+            guard let stored = ratios[key] ?? (r.familyLabel == DataFamily.streets.rawValue ? ratios[legacy] : nil),
+                  let now = r.ratioToBestPeer else { continue }
             let metric = "subterra/best-peer throughput ratio \(fmt(now)) vs stored \(fmt(stored))"
             if now < stored * (1 - tolerance) { worse.append(ThresholdDeviation(benchmark: "subterra-compare:" + key, metric: metric)) }
             if now > stored * (1 + tolerance) { better.append(ThresholdDeviation(benchmark: "subterra-compare:" + key, metric: metric)) }
@@ -360,22 +363,23 @@ public func writeReport(
             : (!thresholds.improvements.isEmpty ? "improvement" : (thresholdLog == nil ? "pass (ratios only)" : "pass"))
     }
     var ratios = [String: [String: Double]]()
-    for r in run.results { if let q = r.ratioToBestPeer { ratios[r.workload, default: [:]][sizeLabel(r.size)] = q } }
+    for r in run.results { if let q = r.ratioToBestPeer { ratios[r.seriesLabel, default: [:]][sizeLabel(r.size)] = q } }
     try writeFile(dir + "/summary.json", encodeJSON(Summary(run: run, thresholds: thresholds, subterraToBestPeer: ratios)))
 
-    let workloads = run.results.map(\.workload).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    // One chart per family and workload ("vermont/window"), over the sizes it ran at.
+    let workloads = run.results.map(\.seriesLabel).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
     var charts = [String]()
     for w in workloads {
-        let rs = run.results.filter { $0.workload == w }
+        let rs = run.results.filter { $0.seriesLabel == w }
         let names = rs.flatMap { $0.peers.map(\.peer) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let series = names.map { n in (n, rs.compactMap { r in r.peers.first { $0.peer == n }.map { (Double(r.size), $0.throughput) } }) }
-        let file = "throughput-\(w).svg"
-        let unit = rs.first?.queries == 0 ? "items / s" : (w == "digcheck" ? "dig sites / s (one client thread)" : "queries / s")
+        let file = "throughput-\(w.replacingOccurrences(of: "/", with: "-")).svg"
+        let unit = rs.first?.queries == 0 ? "items / s" : (rs.first?.workload == "digcheck" ? "dig sites / s (one client thread)" : "queries / s")
         try writeFile(dir + "/" + file, svgLineChart(title: "\(w): throughput vs size", yLabel: unit, series: series))
         charts.append(file)
     }
     let ratioSeries = workloads.map { w in
-        (w, run.results.filter { $0.workload == w }.compactMap { r in r.ratioToBestPeer.map { (Double(r.size), $0) } })
+        (w, run.results.filter { $0.seriesLabel == w }.compactMap { r in r.ratioToBestPeer.map { (Double(r.size), $0) } })
     }
     try writeFile(dir + "/ratio-to-best-peer.svg", svgLineChart(
         title: "Subterra throughput / best peer (above 1 = Subterra faster)", yLabel: "ratio (log scale)",
@@ -427,7 +431,7 @@ public func updateReadme(_ path: String, run: CompareRun, reportDir: String) thr
     var text = (try? readFile(path)) ?? ""
     let largest = run.sizes.max() ?? 0
     var block = "\(begin)\n"
-    block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) street segments, same process and queries for all; full report: `Benchmarks/\(reportDir)`):\n\n"
+    block += "Nightly benchmark \(run.date.prefix(10)) (seed \(run.seed), \(sizeLabel(largest)) segments of each data family, same process, data and queries for all peers; full report: `Benchmarks/\(reportDir)`):\n\n"
     block += markdownTable(run, sizes: [largest])
     block += "\nallocs/query: malloc-family calls per query (S: callback forms, S array: array forms); heap / own "
         + "B/item: retained heap and the index's own report; peak RSS Δ: VmHWM growth during the build. "

@@ -46,6 +46,24 @@ public struct WorkloadResult: Codable, Sendable {
     /// Queries per repetition (0 for builds).
     public var queries: Int
     public var peers: [PeerFigures]
+    /// The data family (`DataFamily.rawValue`); nil in runs recorded before there were families
+    /// (street data) and for the dig check (the district generator's own network).
+    public var family: String? = nil
+
+    /// The family shown in reports: the stored one, or "streets" for index workloads recorded
+    /// before families existed; nil for the dig check.
+    public var familyLabel: String? { family ?? (workload == "digcheck" ? nil : DataFamily.streets.rawValue) }
+
+    /// Key of this result in stored ratio thresholds: "family/workload_size" (e.g.
+    /// "vermont/window_1e6"); the dig check, which has no family, keeps "digcheck_size".
+    /// "family/workload" ("streets/window"), or the workload alone for the dig check: the name of
+    /// one chart series and of one entry of `summary.json`'s ratios.
+    public var seriesLabel: String { familyLabel.map { "\($0)/\(workload)" } ?? workload }
+
+    public var ratioKey: String {
+        let base = "\(workload)_\(sizeLabel(size))"
+        return familyLabel.map { "\($0)/\(base)" } ?? base
+    }
 
     /// Subterra's throughput divided by the best peer's (> 1: Subterra is faster).
     public var ratioToBestPeer: Double? {

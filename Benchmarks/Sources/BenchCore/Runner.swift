@@ -32,13 +32,17 @@ public enum Peers {
 
 /// Runs every workload at one size: build, gate, then interleaved timed repetitions.
 public struct SizeRunner {
+    public var family: DataFamily
     public var data: SegmentSet
     public var queries: QuerySet
     public var repetitions: Int
     public var log: (String) -> Void
 
-    public init(size: Int, seed: UInt64, queryCount: Int, repetitions: Int, log: @escaping (String) -> Void) {
-        data = SegmentSet.streets(count: size, seed: seed)
+    /// Runs on `data` (the segments of `family`) with a query set anchored on them.
+    public init(family: DataFamily, data: SegmentSet, seed: UInt64, queryCount: Int, repetitions: Int,
+                log: @escaping (String) -> Void) {
+        self.family = family
+        self.data = data
         queries = QuerySet.make(count: queryCount, around: data, seed: seed)
         self.repetitions = repetitions
         self.log = log
@@ -95,7 +99,8 @@ public struct SizeRunner {
                 reportedBytesPerItem: reported.map { Double($0) / Double(max(n, 1)) },
                 peakResidentDeltaBytes: peak[j]))
         }
-        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures), live.compactMap { $0 })
+        return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures, family: family.rawValue),
+                live.compactMap { $0 })
     }
 
     /// The query workloads in the order reported.
@@ -175,7 +180,7 @@ public struct SizeRunner {
             "\($0.peer) \(fmt($0.throughput)) q/s" + ($0.allocationsPerQuery.map { ", \(fmt($0)) allocs/q" } ?? "")
                 + ($0.arrayFormAllocationsPerQuery.map { " (array form \(fmt($0)))" } ?? "")
         }.joined(separator: ", "))
-        return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures)
+        return WorkloadResult(workload: workload, size: data.count, queries: count, peers: figures, family: family.rawValue)
     }
 }
 

@@ -1,28 +1,17 @@
 // Boost.Geometry R-tree peer. Values are (segment, id) pairs so every predicate and the nearest
-// search run on the exact segment, not its box: this is the strongest fair opponent for Subterra.
+// search run on the exact segment, not its box: this is the strongest fair opponent for Subterra
+// (a box-valued tree with a separate segment table ranks nearest by box, and measured slower on
+// window and polygon; see Benchmarks/README.md, "Peers at their best", for every form tried).
 #include "PeerBoost.h"
 
-// Debian 12's Boost 1.74 instantiates mpl::integral_c<E, value - 1> for these unscoped enums, and
-// clang >= 16 rejects the out-of-range enum value as not a constant expression (a hard error in
-// the Swift 6.3 clang). Boost 1.81 fixed it by giving the enums a fixed underlying type; declare
-// them that way first and keep Boost's own headers out via their include guards.
-#define BOOST_NUMERIC_CONVERSION_INT_FLOAT_MIXTURE_ENUM_FLC_12NOV2002_HPP
-#define BOOST_NUMERIC_CONVERSION_SIGN_MIXTURE_ENUM_FLC_12NOV2002_HPP
-#define BOOST_NUMERIC_CONVERSION_UDT_BUILTIN_MIXTURE_ENUM_FLC_12NOV2002_HPP
-namespace boost {
-namespace numeric {
-enum int_float_mixture_enum : int { integral_to_integral, integral_to_float, float_to_integral, float_to_float };
-enum sign_mixture_enum : int { unsigned_to_unsigned, signed_to_signed, signed_to_unsigned, unsigned_to_signed };
-enum udt_builtin_mixture_enum : int { builtin_to_builtin, builtin_to_udt, udt_to_builtin, udt_to_udt };
-}  // namespace numeric
-}  // namespace boost
+#include "BoostPrelude.h"
 
-#include <boost/geometry.hpp>
-#include <boost/geometry/index/rtree.hpp>
+#include <boost/range/adaptor/transformed.hpp>
+#include <boost/range/irange.hpp>
 
 #include <algorithm>
 #include <memory>
-#include <new>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -56,42 +45,47 @@ template <class T> struct counting_allocator {
   template <class U> bool operator!=(const counting_allocator<U> &o) const noexcept { return counter != o.counter; }
 };
 
-using params_t = bgi::rstar<16>;
-using rtree_t = bgi::rtree<value_t, params_t, bgi::indexable<value_t>, bgi::equal_to<value_t>,
-                           counting_allocator<value_t>>;
+// Chosen by measurement (Benchmarks/README.md, "Peers at their best"; PeerForms/boost-forms.cpp):
+// the packing constructor builds the same tree whatever the split algorithm, and node size 8
+// answered every query workload faster than 16 or 32 (8 % slower to build); one-by-one
+// insertion is 6x faster with the linear split than with R* (quadratic: 3x).
+using packed_params_t = bgi::rstar<8>;
+using dynamic_params_t = bgi::linear<16>;
+template <class Params>
+using tree_t = bgi::rtree<value_t, Params, bgi::indexable<value_t>, bgi::equal_to<value_t>, counting_allocator<value_t>>;
 
-std::vector<value_t> make_values(const double *v, size_t n) {
-  std::vector<value_t> values;
-  values.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    values.emplace_back(segment_t(point_t(v[4 * i], v[4 * i + 1]), point_t(v[4 * i + 2], v[4 * i + 3])),
-                        static_cast<uint32_t>(i));
-  }
-  return values;
+value_t make_value(const double *v, size_t i) {
+  return value_t(segment_t(point_t(v[4 * i], v[4 * i + 1]), point_t(v[4 * i + 2], v[4 * i + 3])),
+                 static_cast<uint32_t>(i));
 }
 
 }  // namespace
 
 struct boost_index {
-  size_t bytes = 0;  // must outlive tree: declared first
-  rtree_t tree;
-  explicit boost_index(size_t *counter) : tree(params_t(), bgi::indexable<value_t>(), bgi::equal_to<value_t>(),
-                                               counting_allocator<value_t>(counter)) {}
-  template <class It>
-  boost_index(size_t *counter, It first, It last)
-      : tree(first, last, params_t(), bgi::indexable<value_t>(), bgi::equal_to<value_t>(),
-             counting_allocator<value_t>(counter)) {}
+  size_t bytes = 0;  // the trees' allocator adds to it: declared first, so it outlives them
+  // Exactly one of the two is set: the packed tree (boost_index_build) or the inserted one.
+  std::optional<tree_t<packed_params_t>> packed;
+  std::optional<tree_t<dynamic_params_t>> dynamic;
+  // kNN scratch reused across queries (one thread at a time uses an index): the values
+  // query(nearest) writes, and their exact distances for the (distance, id) sort.
+  std::vector<value_t> knn;
+  std::vector<std::pair<double, uint32_t>> ranked;
+  // Dig polygon reused across queries, so its ring's storage is allocated once.
+  polygon_t poly;
+
+  // Calls f with whichever tree this index holds.
+  template <class F> auto visit(F &&f) const { return packed ? f(*packed) : f(*dynamic); }
 };
 
-// Placement trick: the counter lives inside the object it counts for, so construct in two steps.
 extern "C" boost_index *boost_index_build(const double *v, size_t n) {
   try {
-    auto values = make_values(v, n);
-    void *raw = ::operator new(sizeof(boost_index));
-    size_t *counter = &static_cast<boost_index *>(raw)->bytes;
-    *counter = 0;
-    auto *idx = new (raw) boost_index(counter, values.begin(), values.end());
-    return idx;
+    // The packing constructor over a transformed index range: no intermediate vector of values
+    // (7 % faster than packing a filled std::vector, and less peak memory).
+    auto values = boost::irange<size_t>(0, n) | boost::adaptors::transformed([v](size_t i) { return make_value(v, i); });
+    auto idx = std::make_unique<boost_index>();
+    idx->packed.emplace(values, packed_params_t(), bgi::indexable<value_t>(), bgi::equal_to<value_t>(),
+                        counting_allocator<value_t>(&idx->bytes));
+    return idx.release();
   } catch (...) {
     return nullptr;
   }
@@ -99,28 +93,24 @@ extern "C" boost_index *boost_index_build(const double *v, size_t n) {
 
 extern "C" boost_index *boost_index_build_insert(const double *v, size_t n) {
   try {
-    void *raw = ::operator new(sizeof(boost_index));
-    size_t *counter = &static_cast<boost_index *>(raw)->bytes;
-    *counter = 0;
-    auto *idx = new (raw) boost_index(counter);
+    auto idx = std::make_unique<boost_index>();
+    auto &tree = idx->dynamic.emplace(dynamic_params_t(), bgi::indexable<value_t>(), bgi::equal_to<value_t>(),
+                                      counting_allocator<value_t>(&idx->bytes));
     for (size_t i = 0; i < n; ++i) {
-      idx->tree.insert(value_t(segment_t(point_t(v[4 * i], v[4 * i + 1]), point_t(v[4 * i + 2], v[4 * i + 3])),
-                               static_cast<uint32_t>(i)));
+      tree.insert(make_value(v, i));
     }
-    return idx;
+    return idx.release();
   } catch (...) {
     return nullptr;
   }
 }
 
-extern "C" void boost_index_free(boost_index *index) {
-  if (!index) return;
-  index->~boost_index();
-  ::operator delete(static_cast<void *>(index));
-}
+extern "C" void boost_index_free(boost_index *index) { delete index; }
 
 extern "C" size_t boost_index_bytes(const boost_index *index) { return index ? index->bytes : 0; }
-extern "C" size_t boost_index_size(const boost_index *index) { return index ? index->tree.size() : 0; }
+extern "C" size_t boost_index_size(const boost_index *index) {
+  return index ? index->visit([](const auto &t) { return t.size(); }) : 0;
+}
 
 namespace {
 // Output iterator that writes ids into the caller's buffer and keeps counting past its end.
@@ -145,27 +135,51 @@ struct id_iterator {
     return *this;
   }
 };
+// Output iterator into a buffer sized beforehand (query(nearest(p, k)) writes at most k values).
+struct value_iterator {
+  using iterator_category = std::output_iterator_tag;
+  using value_type = void;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = void;
+  value_t *p;
+  value_iterator &operator*() { return *this; }
+  value_iterator &operator++() { return *this; }
+  value_iterator operator++(int) { return *this; }
+  value_iterator &operator=(const value_t &v) {
+    *p++ = v;
+    return *this;
+  }
+};
 }  // namespace
 
 extern "C" size_t boost_index_query_box(const boost_index *index, double minx, double miny, double maxx,
                                         double maxy, uint32_t *out, size_t cap) {
   id_sink sink{out, cap};
   box_t b(point_t(minx, miny), point_t(maxx, maxy));
-  index->tree.query(bgi::intersects(b), id_iterator{&sink});
+  index->visit([&](const auto &tree) { return tree.query(bgi::intersects(b), id_iterator{&sink}); });
   return sink.count;
 }
 
-extern "C" size_t boost_index_nearest(const boost_index *index, double x, double y, size_t k, uint32_t *ids,
+// query(bgi::nearest(p, k), out) into the index's reused buffer: faster than walking
+// qbegin/qend and 1 allocation per query instead of 11-12 (Benchmarks/README.md, "Peers at their
+// best"). query() returns the k nearest in no particular order, so they are sorted here by
+// (exact distance, id), the order the gate compares.
+extern "C" size_t boost_index_nearest(boost_index *index, double x, double y, size_t k, uint32_t *ids,
                                       double *distances, size_t cap) {
   point_t p(x, y);
-  size_t count = 0;
-  // The query iterator yields values in increasing exact distance, so no sort is needed.
-  for (auto it = index->tree.qbegin(bgi::nearest(p, static_cast<unsigned>(k))); it != index->tree.qend(); ++it) {
-    if (count < cap) {
-      ids[count] = it->second;
-      distances[count] = bg::distance(p, it->first);
-    }
-    ++count;
+  if (index->knn.size() < k) index->knn.resize(k);
+  value_t *buffer = index->knn.data();
+  size_t count = index->visit([&](const auto &tree) {
+    return tree.query(bgi::nearest(p, static_cast<unsigned>(k)), value_iterator{buffer});
+  });
+  auto &ranked = index->ranked;
+  ranked.clear();
+  for (size_t i = 0; i < count; ++i) ranked.emplace_back(bg::distance(p, index->knn[i].first), index->knn[i].second);
+  std::sort(ranked.begin(), ranked.end());
+  for (size_t i = 0; i < count && i < cap; ++i) {
+    ids[i] = ranked[i].second;
+    distances[i] = ranked[i].first;
   }
   return count;
 }
@@ -175,14 +189,20 @@ extern "C" size_t boost_index_within(const boost_index *index, double x, double 
   point_t p(x, y);
   box_t b(point_t(x - r, y - r), point_t(x + r, y + r));
   id_sink sink{out, cap};
-  index->tree.query(bgi::intersects(b) && bgi::satisfies([&](const value_t &v) { return bg::distance(p, v.first) <= r; }),
-                    id_iterator{&sink});
+  // comparable_distance (squared, no square root) against r * r: the faster documented form.
+  const double rr = r * r;
+  index->visit([&](const auto &tree) {
+    return tree.query(
+        bgi::intersects(b) && bgi::satisfies([&](const value_t &v) { return bg::comparable_distance(p, v.first) <= rr; }),
+        id_iterator{&sink});
+  });
   return sink.count;
 }
 
-extern "C" size_t boost_index_polygon_within(const boost_index *index, const double *ring, size_t nverts, double r,
+extern "C" size_t boost_index_polygon_within(boost_index *index, const double *ring, size_t nverts, double r,
                                              uint32_t *out, size_t cap) {
-  polygon_t poly;
+  polygon_t &poly = index->poly;
+  poly.outer().clear();
   double minx = ring[0], miny = ring[1], maxx = ring[0], maxy = ring[1];
   for (size_t i = 0; i < nverts; ++i) {
     bg::append(poly.outer(), point_t(ring[2 * i], ring[2 * i + 1]));
@@ -194,7 +214,12 @@ extern "C" size_t boost_index_polygon_within(const boost_index *index, const dou
   bg::correct(poly);  // fixes orientation so the interior is the inside
   box_t b(point_t(minx - r, miny - r), point_t(maxx + r, maxy + r));
   id_sink sink{out, cap};
-  index->tree.query(bgi::intersects(b) && bgi::satisfies([&](const value_t &v) { return bg::distance(v.first, poly) <= r; }),
-                    id_iterator{&sink});
+  // comparable_distance (squared; 0 inside the polygon) against r * r: the faster documented form.
+  const double rr = r * r;
+  index->visit([&](const auto &tree) {
+    return tree.query(
+        bgi::intersects(b) && bgi::satisfies([&](const value_t &v) { return bg::comparable_distance(v.first, poly) <= rr; }),
+        id_iterator{&sink});
+  });
   return sink.count;
 }

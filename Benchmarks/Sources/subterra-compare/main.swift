@@ -2,6 +2,7 @@
 // same queries, interleaved and repeated; the correctness gate runs first at every size.
 //
 //   subterra-compare run [--sizes 10000,100000,1000000] [--large] [--seed N] [--queries N]
+//                        [--families streets,uniform,clustered,vermont] [--vermont DIR]
 //                        [--reps N] [--gate-only] [--out compare.json]
 //                        [--workloads index,digcheck] [--dig-sites N]
 //                        [--postgis CONNINFO | --no-postgis REASON]
@@ -9,7 +10,14 @@
 //                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
 //   subterra-compare update-ratios --compare compare.json --out Thresholds/ratios.json [--tolerance 0.3]
 //   subterra-compare profile --peer subterra|boost|geos --workload nearest10 [--size N] [--seconds S]
-//                            (one peer, one workload, in a loop: for `perf record`/callgrind)
+//                            [--family F] (one peer, one workload, in a loop: for `perf record`/callgrind)
+//   subterra-compare dump --family F --size N [--queries N] [--seed N] --out FILE
+//                         (data and queries as binary, for PeerForms/boost-forms.cpp and geos-forms.cpp)
+//
+// --families: each family runs at every --sizes size, or at its own when written family@N[/N…]
+// (the nightly: streets,uniform@1000000,clustered@1000000,vermont@1000000). Default: all four.
+// The Vermont files are found by --vermont DIR, else $SUBTERRA_VERMONT_SEWER, else
+// ../shared/datasets/vermont-sewer next to the repository checkout.
 import BenchCore
 import CMallocCount
 import Foundation
@@ -45,6 +53,22 @@ case "run":
         return v
     }
     if flag("--large") { sizes.append(10_000_000) }
+    // (family, sizes) in the order given; a family without @ runs at every size.
+    var familyRuns = [(DataFamily, [Int])]()
+    for item in (option("--families") ?? "all").split(separator: ",") {
+        let parts = item.split(separator: "@", maxSplits: 1).map(String.init)
+        let families: [DataFamily]
+        switch DataFamily.parseList(parts[0]) {
+        case .success(let f): families = f
+        case .failure(let e): die("--families: \(e)")
+        }
+        let own = parts.count > 1 ? parts[1].split(separator: "/").map { s -> Int in
+            guard let v = Int(s), v > 0 else { die("--families: '\(s)' in '\(item)' is not a positive size") }
+            return v
+        } : sizes
+        for f in families where !familyRuns.contains(where: { $0.0 == f }) { familyRuns.append((f, own)) }
+    }
+    let vermontDir = option("--vermont")
     let seed: UInt64 = option("--seed").map { s in
         guard let v = UInt64(s) else { die("--seed: '\(s)' is not an unsigned integer") }
         return v
@@ -91,11 +115,19 @@ case "run":
         log("  allocation counting is not in effect; allocs/query columns will be empty")
     }
     var results = [WorkloadResult]()
-    /// The index workloads at one size (builds, gate, timed queries); empty with --gate-only.
-    func indexWorkloads(size: Int) -> [WorkloadResult] {
+    /// The index workloads of one family at one size (builds, gate, timed queries); empty with
+    /// --gate-only.
+    func indexWorkloads(family: DataFamily, size: Int) -> [WorkloadResult] {
         var out = [WorkloadResult]()
-        log("size \(size): generating street segments and \(queryCount) queries of each kind (seed \(seed))")
-        let runner = SizeRunner(size: size, seed: seed, queryCount: queryCount, repetitions: reps, log: log)
+        log("size \(size): \(family.rawValue) segments and \(queryCount) queries of each kind (seed \(seed))")
+        let data: SegmentSet
+        switch Result(catching: { () throws(DataFamilyError) -> SegmentSet in
+            try SegmentSet.family(family, count: size, seed: seed, vermontDirectory: vermontDir)
+        }) {
+        case .success(let d): data = d
+        case .failure(let error): die(error.description, code: 2)
+        }
+        let runner = SizeRunner(family: family, data: data, seed: seed, queryCount: queryCount, repetitions: reps, log: log)
         // Build first (timed, but nothing is reported until the gate has passed): the gate
         // runs on exactly the indexes that the queries are then timed on.
         // At 1e7 (--large) a dynamic build takes minutes per peer: one repetition there.
@@ -114,10 +146,10 @@ case "run":
                                queries: runner.queries, limit: bruteQueries, size: size)
             }
         } catch {
-            log(error.description)
+            log("family \(family.rawValue): " + error.description)
             exit(3)
         }
-        log("  gate passed: packed \(packed.map(\.name)) on \(queryCount) queries per workload, dynamic "
+        log("  gate passed (\(family.rawValue)): packed \(packed.map(\.name)) on \(queryCount) queries per workload, dynamic "
             + "\(dynamic.map(\.name)) on \(min(queryCount, 500))"
             + (bruteQueries > 0 ? ", brute force on \(bruteQueries)" : ""))
         if gateOnly { return [] }
@@ -133,8 +165,12 @@ case "run":
         }
         return out
     }
-    for size in sizes {
-        if workloads.contains("index") { results += indexWorkloads(size: size) }
+    let allSizes = (sizes + familyRuns.flatMap(\.1)).reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+    for size in allSizes {
+        if workloads.contains("index") {
+            for (family, own) in familyRuns where own.contains(size) { results += indexWorkloads(family: family, size: size) }
+        }
+        guard sizes.contains(size) else { continue }
         if workloads.contains("digcheck") {
             // Its own scope, so the district, the engine and the PostGIS connection are released
             // before the next size.
@@ -173,7 +209,7 @@ case "run":
     }
     if gateOnly { exit(0) }
     let run = CompareRun(
-        date: isoDate(), seed: seed, sizes: sizes, repetitions: reps, gate: "passed",
+        date: isoDate(), seed: seed, sizes: allSizes, repetitions: reps, gate: "passed",
         machine: machineInfo(load0: load0), results: results, notes: notes.isEmpty ? nil : notes,
         memory: processMemory())
     do {
@@ -234,13 +270,37 @@ case "profile":
     guard let factory = Peers.packed.first(where: { $0.name == peerName }) else {
         die("--peer: one of \(Peers.packed.map(\.name).joined(separator: ", "))")
     }
-    let data = SegmentSet.streets(count: size, seed: 20_261_130)
+    guard let family = DataFamily(rawValue: option("--family") ?? "streets") else {
+        die("--family: one of \(DataFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    let data: SegmentSet
+    do {
+        data = try SegmentSet.family(family, count: size, seed: 20_261_130, vermontDirectory: option("--vermont"))
+    } catch {
+        die(error.description, code: 2)
+    }
     let queries = QuerySet.make(count: 2000, around: data, seed: 20_261_130)
     let peer = factory.build(data)
     log("profile: \(peerName) \(workload) at \(size), looping for \(seconds) s")
     let loops = profileLoop(peer, kind: kind, queries: queries, seconds: seconds)
     log("profile: \(loops) queries")
 
+case "dump":
+    guard let family = DataFamily(rawValue: option("--family") ?? "streets") else {
+        die("--family: one of \(DataFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    guard let outPath = option("--out") else { die("dump needs --out FILE") }
+    let size = option("--size").flatMap(Int.init) ?? 1_000_000
+    let seed = option("--seed").flatMap(UInt64.init) ?? 20_261_130
+    do {
+        let data = try SegmentSet.family(family, count: size, seed: seed, vermontDirectory: option("--vermont"))
+        let queries = QuerySet.make(count: option("--queries").flatMap(Int.init) ?? 2000, around: data, seed: seed)
+        try writeBinary(outPath, dumpBytes(data, queries))
+        log("dump: \(data.count) \(family.rawValue) segments, \(queries.points.count) queries of each kind -> \(outPath)")
+    } catch {
+        die("dump: \(error)", code: 74)
+    }
+
 default:
-    die("unknown command '\(command)'; use run, report, update-ratios or profile")
+    die("unknown command '\(command)'; use run, report, update-ratios, profile or dump")
 }

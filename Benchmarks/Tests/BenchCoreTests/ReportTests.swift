@@ -66,10 +66,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: readme) }
         try writeFile(readme, "# Title\n\nkeep me\n")
         try writeReport(run: run(), thresholdLog: nil, to: dir, readme: readme)
-        for f in ["summary.json", "summary.md", "throughput-window.svg", "ratio-to-best-peer.svg"] {
+        for f in ["summary.json", "summary.md", "throughput-streets-window.svg", "ratio-to-best-peer.svg"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + f), "\(f) missing")
         }
-        let svg = try readFile(dir + "/throughput-window.svg")
+        let svg = try readFile(dir + "/throughput-streets-window.svg")
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
         #expect(svg.contains("subterra") && svg.contains("boost") && svg.contains("geos"))
         // Twice: the block is replaced, not appended again, and the rest is untouched.
@@ -77,7 +77,7 @@ import Testing
         let text = try readFile(readme)
         #expect(text.hasPrefix("# Title\n\nkeep me\n"))
         #expect(text.components(separatedBy: "<!-- bench:begin -->").count == 2)
-        #expect(text.contains("| 1e5 | window |"))
+        #expect(text.contains("| streets | 1e5 | window |"))
         let summary = try JSONSerialization.jsonObject(with: Data(readFile(dir + "/summary.json").utf8)) as? [String: Any]
         #expect((summary?["run"] as? [String: Any])?["seed"] as? Int == 1)
     }
