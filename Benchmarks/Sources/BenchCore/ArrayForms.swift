@@ -3,52 +3,27 @@ import SubterraIndex
 
 // The array-returning query forms of `SpatialQueries` on the benchmark's Subterra index, for the
 // report's "allocations per query" of the convenient API beside the callback forms that are
-// timed. They answer with tree ids (the ids `index` stores) and are never timed.
+// timed. They answer with the segments' ids and are never timed.
 extension SubterraPackedPeer {
-    /// Tree ids of the segments exactly intersecting the box: `intersecting(_:where:)`.
+    /// Ids of the segments exactly intersecting the box: `intersecting(_:)`.
     public func windowArray(_ q: (Double, Double, Double, Double)) -> [UInt32] {
-        coords.withUnsafeBufferPointer { c in
-            index.intersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3)) { id in
-                let i = Int(id) &* 4
-                return segmentIntersectsBox(c[i], c[i + 1], c[i + 2], c[i + 3], q.0, q.1, q.2, q.3)
-            }
-        }
+        index.intersecting(Box(minX: q.0, minY: q.1, maxX: q.2, maxY: q.3))
     }
 
-    /// The `k` nearest segments: `nearest(k:toX:y:exactDistance:)` (one `NearestScratch` per call).
-    /// The distance is the root of the kernel's squared distance, as the timed squared form
-    /// reports it, so both forms agree bit for bit (the plain kernel can differ in the last bit).
+    /// The `k` nearest segments: `nearest(k:to:)` (one `NearestScratch` per call).
     public func nearestArray(x: Double, y: Double, k: Int) -> [Neighbor] {
-        coords.withUnsafeBufferPointer { c in
-            index.nearest(k: k, toX: x, y: y, exactDistance: { id in
-                let i = Int(id) &* 4
-                return Kernel.squaredDistance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3])).squareRoot()
-            })
-        }
+        index.nearest(k: k, to: Point(x, y))
     }
 
-    /// Segments within `r` of the point: `within(distance:ofX:y:exactDistance:)`.
+    /// Segments within `r` of the point: `within(_:of:)`.
     public func withinArray(x: Double, y: Double, r: Double) -> [Neighbor] {
-        coords.withUnsafeBufferPointer { c in
-            index.within(distance: r, ofX: x, y: y, exactDistance: { id in
-                let i = Int(id) &* 4
-                return Kernel.distance(Point(x, y), segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]))
-            })
-        }
+        index.within(r, of: Point(x, y))
     }
 
     /// Segments within `r` of the dig polygon given as a ring (the polygon value is built here,
-    /// as the timed callback path does): `within(distance:boxLowerBound:exactDistance:)`.
+    /// as the timed callback path does): `within(_:of:)`.
     public func polygonWithinArray(ring: [Double], r: Double) -> [Neighbor] {
-        let polygon = digPolygon(ring)
-        let e = polygon.exterior.envelope
-        let polygonBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
-        return coords.withUnsafeBufferPointer { c in
-            index.within(distance: r, boxLowerBound: { $0.distance(to: polygonBox) }, exactDistance: { id in
-                let i = Int(id) &* 4
-                return Kernel.distance(segment: Point(c[i], c[i + 1]), Point(c[i + 2], c[i + 3]), polygon: polygon)
-            })
-        }
+        index.within(r, of: digPolygon(ring))
     }
 
     /// Allocation calls per query of the array forms over every query of `workload` (one pass,
