@@ -1,8 +1,8 @@
 import Testing
 import SubterraIndex
 
-/// Runs the README's "The index on its own" example (the same calls and data) and checks the
-/// answers against brute force, so the example cannot rot.
+/// The tree-level item forms the README names under "The index on its own" (renumbered build,
+/// squared nearest, within), checked against brute force.
 @Suite struct ReadmeIndexExampleTests {
     @Test func readmeIndexExample() throws {
         let segments: [(Double, Double, Double, Double)] = [
