@@ -7,10 +7,9 @@
 // Runs: expanding a node does not push its ≤ nodeSize children one by one. They are written as
 // one unsorted *run* to an arena and only the run's minimum sits in the binary heap; popping it
 // swaps the next minimum of the run to the front (a scan of ≤ nodeSize keys) and re-inserts the
-// run. Measured at 10^6 street segments (node size 16): per-child pushes cost ~6 sift steps each
-// (children of the node just expanded are the nearest entries, so each climbed to the top); with
-// runs the heap holds one entry per expanded node, most children are never touched again, and
-// k=1 went from 2.1e5 to 2.8e5 queries/s. A run popped j times costs O(j · nodeSize), so consuming everything stays linear.
+// run. The heap then holds one entry per expanded node and most children are never touched again
+// (chosen by measurement: Benchmarks/NOTES.md, "Nearest search: runs"). A run popped j times
+// costs O(j · nodeSize), so consuming everything stays linear.
 //
 // Ties: entries order by (key, tag) with tag = kind << 62 | payload, kind node < unrefined <
 // refined, and a refined item's payload is its id. At equal keys nodes and unrefined items are
@@ -459,8 +458,8 @@ struct _NearestState {
 
 /// A lower bound of the distance from a query to anything inside a box, for pruning distance
 /// queries; the ready-made point and box bounds below, or use the `boxLowerBound:` closure forms.
-/// (Measured: a generic, fully inlined bound was no faster than the closure at 10^6 items: kNN
-/// time is dominated by cache misses on leaf boxes, so the closure forms are the primary ones.)
+/// The closure forms are the primary ones (a generic bound was measured no faster; see
+/// Benchmarks/NOTES.md, "Nearest search: runs").
 /// The bound must never exceed the `exactDistance` of an item inside the box (up to rounding,
 /// which the index absorbs with a small slack).
 public protocol BoxDistanceBound {
@@ -539,8 +538,8 @@ extension PackedRTree {
     /// the **squared** exact distance to item `id` (its box as built given too), boxes are bounded
     /// by squared point–box distances, and no square root is taken until an answer is reported
     /// (`Neighbor.distance` is the root of the caller's square, which is exact: √(d²) rounds back
-    /// to d). Otherwise as `forEachNearest(k:maxDistance:boxLowerBound:itemDistance:…)`; measured
-    /// 5–8 % faster on 10^6 segments (a square root per box was a fifth of a k=10 search).
+    /// to d). Otherwise as `forEachNearest(k:maxDistance:boxLowerBound:itemDistance:…)`, and faster: no
+    /// square root per box (figures in Benchmarks/NOTES.md, "Nearest search: runs").
     ///
     /// Right for every finite input: squares are only used where they cannot overflow or
     /// underflow. When the query or the tree reaches past 2^499 (a square could overflow), the

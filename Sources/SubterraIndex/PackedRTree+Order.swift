@@ -5,8 +5,8 @@
 /// second cache miss per candidate after the leaf box (Boost.Geometry avoids it by storing the
 /// segment in the leaf). Renumbering the caller's rows so row `i` is the `i`-th leaf makes the
 /// candidates of one node neighbours in the caller's table too (the flatbush way: the index sorts
-/// along the Hilbert curve, the caller follows). Measured on 10^6 street segments: kNN k=10 and
-/// dig-polygon queries went from 0.92× / 0.82× of Boost to level with it (see `PackedRTree`).
+/// along the Hilbert curve, the caller follows); `SegmentIndex` is built this way. Chosen by
+/// measurement, see Benchmarks/NOTES.md ("PackedRTree").
 extension PackedRTree {
     /// The permutation the bulk build applies to `boxes`: `order[i]` is the input position of the
     /// `i`-th leaf. Renumber your rows with it (new row `i` = old row `order[i]`), build with

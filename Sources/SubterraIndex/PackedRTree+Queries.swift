@@ -121,9 +121,7 @@ extension PackedRTree {
     /// `forEachWithin` with a search envelope: a box holding every point within `distance` of the
     /// query (e.g. the query's bounding box expanded by `distance`). Boxes missing the envelope are
     /// pruned with four comparisons before `boxLowerBound` (often a square root) is called; this is
-    /// how Boost's `intersects(box) && satisfies(…)` prunes. Measured 1.2–1.3× the closure-only form
-    /// at 10^6 items (point radius 1.5–5 m) while the query forms were called, not inlined; now that
-    /// they inline into the caller both forms run level with Boost (see `PackedRTree`).
+    /// how Boost's `intersects(box) && satisfies(…)` prunes (figures in Benchmarks/NOTES.md).
     @inlinable @inline(__always)
     public func forEachWithin(
         distance: Double,
