@@ -2,17 +2,44 @@
 ///
 /// `x` is always easting or longitude and `y` northing or latitude, whatever axis order the
 /// coordinate system's authority declares; `z` is an optional height.
+///
+/// Layout: three `Double`s, 24 bytes with a 24-byte stride, so a `[Point]` of 2-D points stays
+/// dense (an `Optional<Double>` field would make the stride 32). An absent `z` is stored as one
+/// reserved NaN bit pattern (``absentZBitPattern``); every other value, NaN included, is a
+/// present `z`. A caller's `z` that happens to carry the reserved pattern is stored as the
+/// ordinary quiet NaN, so `Point(x, y, z).z == nil` exactly when `z == nil`. Chosen by
+/// measurement, see `Benchmarks/NOTES.md` ("Point stride").
+///
+/// Equality and hashing are those of the fields `x`, `y`, `z` (`z` compared as `Double?`).
 @frozen
 public struct Point: Hashable, Sendable {
     public var x: Double
     public var y: Double
-    public var z: Double?
+    /// The height, or the reserved absent pattern; read it through `z`.
+    @usableFromInline var _z: Double
+
+    /// The bit pattern that marks an absent `z`: a quiet NaN with a payload no arithmetic in
+    /// this library produces (arithmetic yields the default NaN or propagates an operand's).
+    public static let absentZBitPattern: UInt64 = 0x7FF8_5A5A_0000_0001
+
+    /// The optional height.
+    @inlinable
+    public var z: Double? {
+        @inline(__always) get { _z.bitPattern == Self.absentZBitPattern ? nil : _z }
+        @inline(__always) set { _z = Self._encode(newValue) }
+    }
+
+    @inlinable @inline(__always)
+    static func _encode(_ z: Double?) -> Double {
+        guard let z else { return Double(bitPattern: absentZBitPattern) }
+        return z.bitPattern == absentZBitPattern ? .nan : z
+    }
 
     @inlinable
     public init(x: Double, y: Double, z: Double? = nil) {
         self.x = x
         self.y = y
-        self.z = z
+        _z = Self._encode(z)
     }
 
     @inlinable
@@ -20,9 +47,23 @@ public struct Point: Hashable, Sendable {
         self.init(x: x, y: y, z: z)
     }
 
+    /// Whether the point has a height.
+    @inlinable
+    public var hasZ: Bool { _z.bitPattern != Self.absentZBitPattern }
+
     /// Whether every coordinate is finite (no NaN, no infinity).
     @inlinable
-    public var isFinite: Bool { x.isFinite && y.isFinite && (z?.isFinite ?? true) }
+    public var isFinite: Bool { x.isFinite && y.isFinite && (!hasZ || _z.isFinite) }
+
+    @inlinable
+    public static func == (a: Point, b: Point) -> Bool { a.x == b.x && a.y == b.y && a.z == b.z }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(x)
+        hasher.combine(y)
+        hasher.combine(z)
+    }
 }
 
 /// An axis-aligned rectangle; `Envelope.empty` contains nothing and is the identity of `union`.
