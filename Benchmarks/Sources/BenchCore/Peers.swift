@@ -21,6 +21,27 @@ public protocol IndexPeer: AnyObject {
     func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32])
 }
 
+/// Another peer under another name: the packed Subterra index as the reference that the dynamic
+/// one is measured against ("packed"; a name without the "subterra" prefix, so ratios put the
+/// dynamic index over it).
+public final class RenamedPeer: IndexPeer {
+    public let name: String
+    let peer: any IndexPeer
+    public init(_ peer: any IndexPeer, name: String) {
+        self.peer = peer
+        self.name = name
+    }
+    public var reportedBytes: Int? { peer.reportedBytes }
+    public func window(_ q: (Double, Double, Double, Double), into out: inout [UInt32]) { peer.window(q, into: &out) }
+    public func nearest(x: Double, y: Double, k: Int, ids: inout [UInt32], distances: inout [Double]) {
+        peer.nearest(x: x, y: y, k: k, ids: &ids, distances: &distances)
+    }
+    public func within(x: Double, y: Double, r: Double, into out: inout [UInt32]) { peer.within(x: x, y: y, r: r, into: &out) }
+    public func polygonWithin(ring: [Double], r: Double, into out: inout [UInt32]) {
+        peer.polygonWithin(ring: ring, r: r, into: &out)
+    }
+}
+
 /// A growable C buffer reused across queries by the C peers.
 struct Scratch: ~Copyable {
     var ids: UnsafeMutablePointer<UInt32>

@@ -61,6 +61,24 @@ public func sizeLabel(_ n: Int) -> String {
     return v == 1 ? "1e\(e)" : "\(n)"
 }
 
+/// The dynamic index's queries against the packed index's, same run and queries: one row per
+/// family, size and query kind. Empty when the run has none.
+public func dynamicTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
+    let rows = run.results.filter { $0.workload.hasPrefix(SizeRunner.dynamicPrefix) && (sizes?.contains($0.size) ?? true) }
+    guard !rows.isEmpty else { return "" }
+    var s = "| family | size | query | dynamic | packed | dynamic ÷ packed | p50 / p99 µs (dynamic · packed) |\n"
+    s += "|---|---|---|---|---|---|---|\n"
+    for r in rows {
+        guard let d = r.peers.first(where: { $0.peer.hasPrefix("subterra") }),
+              let p = r.peers.first(where: { $0.peer == "packed" }) else { continue }
+        func lat(_ f: PeerFigures) -> String { "\(fmt((f.p50Nanos ?? .nan) / 1000))/\(fmt((f.p99Nanos ?? .nan) / 1000))" }
+        s += "| \(r.familyLabel ?? "—") | \(sizeLabel(r.size)) | \(r.workload.dropFirst(SizeRunner.dynamicPrefix.count)) "
+            + "| \(fmt(d.throughput)) q/s | \(fmt(p.throughput)) q/s | \(fmt(d.throughput / max(p.throughput, 1e-300)))× "
+            + "| \(lat(d)) · \(lat(p)) |\n"
+    }
+    return s
+}
+
 /// The side-by-side table: one row per size and workload, throughput per peer, Subterra's ratio
 /// to each peer and to the best, latency and memory where they apply.
 public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
@@ -69,7 +87,9 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
         + "| allocs/query (S · S array · B · G) | heap B/item (S · B · G) | own B/item (S · B · G) | peak RSS Δ MB (S · B · G) |\n"
     s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     func opt(_ v: Double?) -> String { v.map { fmt($0) } ?? "—" }
-    for r in run.results where (sizes?.contains(r.size) ?? true) && r.workload != "digcheck" {
+    for r in run.results where (sizes?.contains(r.size) ?? true) && r.workload != "digcheck"
+        && !r.workload.hasPrefix(SizeRunner.dynamicPrefix)
+    {
         // Subterra's entry may be a variant ("subterra-batch1024"); its name is then shown.
         func fig(_ p: String) -> PeerFigures? { r.peers.first { p == "subterra" ? $0.peer.hasPrefix(p) : $0.peer == p } }
         let unit = r.queries == 0 ? "items/s" : "q/s"
@@ -400,6 +420,11 @@ public func writeReport(
     }
     md += "\n\n" + markdownTable(run) + "\n"
     md += indexTableExplanation + "\n\n"
+    let dynamic = dynamicTable(run)
+    if !dynamic.isEmpty {
+        md += "## The dynamic index against the packed one (`DynamicSegmentIndex` built one insert at a time, "
+            + "all tiers in use, vs `SegmentIndex`)\n\n" + dynamic + "\n"
+    }
     if let m = run.memory { md += processMemoryLine(m) + "\n\n" }
     let dig = digCheckTable(run)
     if !dig.isEmpty {
@@ -436,6 +461,8 @@ public func updateReadme(_ path: String, run: CompareRun, reportDir: String) thr
     block += "\nallocs/query: malloc-family calls per query (S: callback forms, S array: array forms); heap / own "
         + "B/item: retained heap and the index's own report; peak RSS Δ: VmHWM growth during the build. "
         + "Details under the table in `summary.md`.\n"
+    let dynamic = dynamicTable(run, sizes: [largest])
+    if !dynamic.isEmpty { block += "\nThe dynamic segment index against the packed one, same run:\n\n" + dynamic }
     if let m = run.memory { block += "\n" + processMemoryLine(m) + "\n" }
     let dig = digCheckTable(run, sizes: [largest])
     if !dig.isEmpty { block += "\nDig check end to end, same run:\n\n" + dig + "\n" + digCheckExplanation + "\n" }

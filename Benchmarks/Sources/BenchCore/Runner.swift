@@ -106,6 +106,10 @@ public struct SizeRunner {
     /// The query workloads in the order reported.
     public static let queryWorkloads = ["window", "nearest1", "nearest10", "within", "dig_polygon"]
 
+    /// Prefix of the workloads that time the dynamic index's queries against the packed one's
+    /// ("dynamic_window", …): the issue-12 aim of a dynamic form within 1.5× of the packed.
+    public static let dynamicPrefix = "dynamic_"
+
     /// Queries per interleaving chunk: small enough that a burst of load from other processes
     /// lands on every peer alike, large enough that switching peers costs nothing measurable.
     public static let chunk = 50
@@ -117,10 +121,15 @@ public struct SizeRunner {
     /// and the peers take turns chunk by chunk (rotating who goes first), so on a shared machine
     /// interference is spread evenly and the ratios stay meaningful even when absolute times
     /// are not.
+    /// A workload named with `dynamicPrefix` runs the query kind named after the prefix.
     public func runQueries(_ workload: String, _ peers: [any IndexPeer]) -> WorkloadResult {
         let q = queries
         let count = q.points.count
-        let kind = SizeRunner.queryWorkloads.firstIndex(of: workload) ?? 4
+        let base = workload.hasPrefix(SizeRunner.dynamicPrefix)
+            ? String(workload.dropFirst(SizeRunner.dynamicPrefix.count)) : workload
+        guard let kind = SizeRunner.queryWorkloads.firstIndex(of: base) else {
+            preconditionFailure("unknown query workload \(workload)")
+        }
         var seconds = [[Double]](repeating: [], count: peers.count)
         var latencies = [[UInt64]](repeating: [], count: peers.count)
         var chunkRates = [[Double]](repeating: [], count: peers.count)

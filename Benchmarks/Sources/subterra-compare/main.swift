@@ -159,10 +159,16 @@ case "run":
         }
         out.append(dyn)
         out.append(build)
-        _ = consume dynamic
         for w in SizeRunner.queryWorkloads {
             out.append(runner.runQueries(w, packed))
         }
+        // The dynamic index (built one by one above, so all its tiers are in use) against the
+        // packed one, same queries, interleaved.
+        let reference = RenamedPeer(packed[0], name: "packed")
+        for w in SizeRunner.queryWorkloads {
+            out.append(runner.runQueries(SizeRunner.dynamicPrefix + w, [dynamic[0], reference]))
+        }
+        _ = consume dynamic
         return out
     }
     let allSizes = (sizes + familyRuns.flatMap(\.1)).reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
@@ -218,6 +224,8 @@ case "run":
         die("cannot write \(out): \(error)", code: 74)
     }
     if run.results.contains(where: { $0.workload != "digcheck" }) { print(markdownTable(run)) }
+    let dynamicRows = dynamicTable(run)
+    if !dynamicRows.isEmpty { print(dynamicRows) }
     let dig = digCheckTable(run)
     if !dig.isEmpty { print(dig) }
     for note in notes { print("- \(note)") }
@@ -267,8 +275,15 @@ case "profile":
     guard let kind = SizeRunner.queryWorkloads.firstIndex(of: workload) else {
         die("--workload: one of \(SizeRunner.queryWorkloads.joined(separator: ", "))")
     }
-    guard let factory = Peers.packed.first(where: { $0.name == peerName }) else {
-        die("--peer: one of \(Peers.packed.map(\.name).joined(separator: ", "))")
+    // "subterra-dynamic": the dynamic segment index built one insert at a time, as in the run
+    // (every tier in use); "subterra-dynamic-bulk": built in one batch (everything in its base
+    // tree), to tell the cost of the tiers from that of the dynamic code path.
+    let factories = Peers.packed + [
+        PeerFactory("subterra-dynamic") { SubterraDynamicPeer($0) },
+        PeerFactory("subterra-dynamic-bulk") { SubterraDynamicPeer($0, batch: Int.max) },
+    ]
+    guard let factory = factories.first(where: { $0.name == peerName }) else {
+        die("--peer: one of \(factories.map(\.name).joined(separator: ", "))")
     }
     guard let family = DataFamily(rawValue: option("--family") ?? "streets") else {
         die("--family: one of \(DataFamily.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -81,4 +81,23 @@ import Testing
         let summary = try JSONSerialization.jsonObject(with: Data(readFile(dir + "/summary.json").utf8)) as? [String: Any]
         #expect((summary?["run"] as? [String: Any])?["seed"] as? Int == 1)
     }
+
+    /// Dynamic-vs-packed rows: their own table (dynamic ÷ packed), the stored ratio is the same
+    /// quotient, and the side-by-side table against Boost and GEOS leaves them out.
+    @Test func dynamicRowsGetTheirOwnTable() {
+        func peer(_ name: String, _ q: Double) -> PeerFigures {
+            PeerFigures(peer: name, throughput: q, repetitionSeconds: [1], p50Nanos: 2000, p99Nanos: 4000,
+                        heapBytes: nil, residentBytes: nil, reportedBytes: nil, bytesPerItem: nil)
+        }
+        var base = run()
+        let dyn = WorkloadResult(workload: SizeRunner.dynamicPrefix + "nearest1", size: 100_000, queries: 100,
+                                 peers: [peer("subterra", 300), peer("packed", 600)], family: "vermont")
+        base.results.append(dyn)
+        #expect(dyn.ratioToBestPeer == 0.5)
+        #expect(dyn.ratioKey == "vermont/dynamic_nearest1_1e5")
+        let table = dynamicTable(base)
+        #expect(table.contains("| vermont | 1e5 | nearest1 | 300 q/s | 600 q/s | 0.500× | 2.00/4.00 · 2.00/4.00 |"))
+        #expect(!markdownTable(base).contains("dynamic_"))
+        #expect(dynamicTable(run()).isEmpty)
+    }
 }
