@@ -1,0 +1,92 @@
+import SubterraGeometry
+import SubterraIndex
+
+/// The map's segment index as the engine reads it: one immutable state of a
+/// `DynamicSegmentIndex` holding every live row's segments under the row number, answering per
+/// row for a whole query shape.
+///
+/// The index measures every distance itself, exactly, from the segments it stores (the same
+/// kernels `_Snapshot.closest(row:to:)` uses), so a query's candidates never go back to the row
+/// table: only the rows of an answer are looked up, for their record, depth and along-pipe
+/// position.
+///
+/// A query shape may have several parts (the points, lines and polygons of a multi-geometry or
+/// a collection); the index answers one part at a time and the answers merge per row at its
+/// least distance, which is the row's distance to the whole shape.
+struct _PipeIndex: Sendable {
+    /// The segment index state of this version.
+    let segments: DynamicSegmentIndex.Snapshot
+
+    init(_ segments: DynamicSegmentIndex.Snapshot) { self.segments = segments }
+
+    /// Live rows indexed.
+    var count: Int { segments.idCount }
+
+    /// Every row with a segment within `distance` of `q` (inclusive), once, at its exact least
+    /// distance from `q`, in no particular order.
+    ///
+    /// - Complexity: O(p · log n + h log h) for a shape of p parts and h segment hits.
+    func within(_ distance: Double, of q: _QueryShape) -> [Neighbor] {
+        var parts: [[Neighbor]] = []
+        for p in q.points { parts.append(segments.within(distance, of: p)) }
+        for l in q.lines { parts.append(segments.within(distance, of: l)) }
+        for poly in q.polygons { parts.append(segments.within(distance, of: poly)) }
+        // Each part's answer already has every row once.
+        return parts.count == 1 ? parts[0] : Self.leastPerRow(parts.joined())
+    }
+
+    /// The `k` rows nearest to `q` that `accept` passes, at most `maxDistance` away, ascending by
+    /// exact distance, equal distances in row (map) order.
+    ///
+    /// Per part, segments come from the index nearest first (ties in the index's own order), so
+    /// the search goes on past the `k`-th row until a segment is farther than it: every row tied
+    /// with the `k`-th is then held and the ties can be broken by row. Across parts, a row of the
+    /// true answer is among the `k` nearest of the part it is nearest to, at its true distance,
+    /// and any other row held is no nearer than its own distance; so sorting the rows held by
+    /// their least distance over the parts and keeping `k` is exact.
+    ///
+    /// - Parameter accept: sees row numbers before any distance is taken.
+    /// - Complexity: about O(p · (log n + k) log n) for a shape of p parts.
+    func nearest(k: Int, to q: _QueryShape, maxDistance: Double, accept: (Int) -> Bool) -> [Neighbor] {
+        guard k > 0, count > 0 else { return [] }
+        let scratch = NearestScratch()
+        var held: [Neighbor] = []
+        var seen = Set<UInt32>()
+        func part(_ search: ((SegmentHit) -> SearchControl) -> Void) {
+            seen.removeAll(keepingCapacity: true)
+            var kth = Double.infinity
+            search { hit in
+                if hit.distance > kth { return .stop }
+                if seen.insert(hit.id).inserted {
+                    held.append(Neighbor(id: hit.id, distance: hit.distance))
+                    if seen.count == k { kth = hit.distance }
+                }
+                return .continue
+            }
+        }
+        for p in q.points {
+            part { body in
+                segments.forEachNearest(to: p, maxDistance: maxDistance, filter: { accept(Int($0)) }, scratch: scratch, body)
+            }
+        }
+        for l in q.lines {
+            part { body in
+                segments.forEachNearest(to: l, maxDistance: maxDistance, filter: { accept(Int($0)) }, scratch: scratch, body)
+            }
+        }
+        for poly in q.polygons {
+            part { body in
+                segments.forEachNearest(to: poly, maxDistance: maxDistance, filter: { accept(Int($0)) }, scratch: scratch, body)
+            }
+        }
+        let rows = Self.leastPerRow(held).sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        return Array(rows.prefix(k))
+    }
+
+    /// Each row of `hits` once, at its least distance, in no particular order.
+    static func leastPerRow<S: Sequence<Neighbor>>(_ hits: S) -> [Neighbor] {
+        var least: [UInt32: Double] = [:]
+        for n in hits { least[n.id] = min(least[n.id] ?? .infinity, n.distance) }
+        return least.map { Neighbor(id: $0.key, distance: $0.value) }
+    }
+}
