@@ -5,10 +5,11 @@ import SubterraIndex
 /// `DynamicSegmentIndex` holding every live row's segments under the row number, answering per
 /// row for a whole query shape.
 ///
-/// The index measures every distance itself, exactly, from the segments it stores (the same
-/// kernels `_Snapshot.closest(row:to:)` uses), so a query's candidates never go back to the row
-/// table: only the rows of an answer are looked up, for their record, depth and along-pipe
-/// position.
+/// The index measures every distance itself, exactly, from the segments it stores (the
+/// library's kernels; see `SegmentSearching`), so a query's candidates never go back to the row
+/// table: only the rows of an answer are looked up, for their record, and measured again by
+/// `_Snapshot.closest(row:to:)` only for what the index does not give (the closest point, the
+/// depth and the along-pipe position there); the distance answered is the index's.
 ///
 /// A query shape may have several parts (the points, lines and polygons of a multi-geometry or
 /// a collection); the index answers one part at a time and the answers merge per row at its
@@ -50,16 +51,22 @@ struct _PipeIndex: Sendable {
     func nearest(k: Int, to q: _QueryShape, maxDistance: Double, accept: (Int) -> Bool) -> [Neighbor] {
         guard k > 0, count > 0 else { return [] }
         let scratch = NearestScratch()
+        // With one segment per row (two-point pipes) every hit is a new row: no set needed.
+        let distinct = segments.idsAreDistinct
         var held: [Neighbor] = []
         var seen = Set<UInt32>()
+        var parts = 0
         func part(_ search: ((SegmentHit) -> SearchControl) -> Void) {
+            parts += 1
             seen.removeAll(keepingCapacity: true)
+            var found = 0
             var kth = Double.infinity
             search { hit in
                 if hit.distance > kth { return .stop }
-                if seen.insert(hit.id).inserted {
+                if distinct || seen.insert(hit.id).inserted {
                     held.append(Neighbor(id: hit.id, distance: hit.distance))
-                    if seen.count == k { kth = hit.distance }
+                    found += 1
+                    if found == k { kth = hit.distance }
                 }
                 return .continue
             }
@@ -79,7 +86,8 @@ struct _PipeIndex: Sendable {
                 segments.forEachNearest(to: poly, maxDistance: maxDistance, filter: { accept(Int($0)) }, scratch: scratch, body)
             }
         }
-        let rows = Self.leastPerRow(held).sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+        // One part holds each row once already.
+        let rows = (parts == 1 ? held : Self.leastPerRow(held)).sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
         return Array(rows.prefix(k))
     }
 

@@ -186,9 +186,9 @@ struct _ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 /// ## Rows
 /// Row numbers are the segment index's ids: each row's segments are indexed under its number. A
 /// row is never changed once written: an upsert tombstones the segment's old row (removes its
-/// segments from the index and the row from `rowOfID`) and appends a new row, so the
-/// live rows in row order are exactly the map's segments in map order (surviving segments keep
-/// their place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
+/// segments from the index and the row from `rowOfID`) and appends a new row, so the live rows
+/// in row order are exactly the map's segments in map order (surviving segments keep their
+/// place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
 /// base.count` live in one big table; later rows in `overlay` tables of `overlayChunk` rows
 /// each, so appending copies at most one small table and the list of them. Two kinds of upkeep:
 /// - when the overlay passes max(4096, n/8) rows it is appended to the base (bulk array copies,
