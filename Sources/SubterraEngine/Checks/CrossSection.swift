@@ -67,7 +67,7 @@ extension UtilityEngine {
             var seen: [Double] = []
             for (i, (a, b)) in q.segments.enumerated() {
                 for v in line.segmentStarts {
-                    let p0 = line.points[v], p1 = line.points[v + 1]
+                    let p0 = line.point(v), p1 = line.point(v + 1)
                     for t in _sharedParameters(a, b, p0, p1) {
                         let offset = cumulative[i] + t * (cumulative[i + 1] - cumulative[i])
                         // A crossing at a vertex shared by two segments is found twice.

@@ -222,7 +222,7 @@ extension UtilityEngine {
                 let line = _PipeLine(s)
                 for (i, (a, b)) in route.segments.enumerated() {
                     for v in line.segmentStarts {
-                        let p0 = line.points[v], p1 = line.points[v + 1]
+                        let p0 = line.point(v), p1 = line.point(v + 1)
                         switch Kernel.intersection(a, b, p0, p1) {
                         case .none: break
                         case .overlap: overlaps = true

@@ -26,14 +26,20 @@ struct _PipeIndex: Sendable {
     /// Every row with a segment within `distance` of `q` (inclusive), once, at its exact least
     /// distance from `q`, in no particular order.
     ///
-    /// - Complexity: O(p · log n + h log h) for a shape of p parts and h segment hits.
+    /// - Complexity: O(p · log n + h) for a shape of p parts and h segment hits.
     func within(_ distance: Double, of q: _QueryShape) -> [Neighbor] {
-        var parts: [[Neighbor]] = []
-        for p in q.points { parts.append(segments.within(distance, of: p)) }
-        for l in q.lines { parts.append(segments.within(distance, of: l)) }
-        for poly in q.polygons { parts.append(segments.within(distance, of: poly)) }
-        // Each part's answer already has every row once.
-        return parts.count == 1 ? parts[0] : Self.leastPerRow(parts.joined())
+        var hits: [Neighbor] = []
+        hits.reserveCapacity(32)
+        func collect(_ hit: SegmentHit) -> SearchControl {
+            hits.append(Neighbor(id: hit.id, distance: hit.distance))
+            return .continue
+        }
+        for p in q.points { segments.forEachWithin(distance, of: p, collect) }
+        for l in q.lines { segments.forEachWithin(distance, of: l, collect) }
+        for poly in q.polygons { segments.forEachWithin(distance, of: poly, collect) }
+        // With one segment per row and one part, every hit is a different row already.
+        let single = q.points.count + q.lines.count + q.polygons.count == 1
+        return single && segments.idsAreDistinct ? hits : Self.leastPerRow(hits)
     }
 
     /// The `k` rows nearest to `q` that `accept` passes, at most `maxDistance` away, ascending by

@@ -92,28 +92,29 @@ final class _Table: Sendable {
 /// row, built from its record for the rows a query answers with (never for mere candidates).
 /// O(vertices) to build.
 struct _PipeLine {
-    /// Plan vertices (any `z` dropped), at least two.
-    let points: [Point]
+    /// The record's vertices, shared with it (not copied); read them through `point(_:)`.
+    private let vertices: [Point]
     /// Plan length from the first vertex to vertex `v`.
     let along: [Double]
 
     init(_ s: PipeSegment) {
-        let pts = s.geometry.points
-        var points: [Point] = [], along: [Double] = []
-        points.reserveCapacity(pts.count)
-        along.reserveCapacity(pts.count)
+        vertices = s.geometry.points
+        var along: [Double] = []
+        along.reserveCapacity(vertices.count)
         var walked = 0.0
-        for (i, p) in pts.enumerated() {
-            if i > 0 { walked += Kernel.distance(pts[i - 1], p) }
-            points.append(Point(p.x, p.y))
+        for (i, p) in vertices.enumerated() {
+            if i > 0 { walked += Kernel.distance(vertices[i - 1], p) }
             along.append(walked)
         }
-        self.points = points
         self.along = along
     }
 
+    /// Plan vertex `v` (any `z` dropped).
+    @inline(__always)
+    func point(_ v: Int) -> Point { Point(vertices[v].x, vertices[v].y) }
+
     /// The sub-segments' start vertices: `v` runs from `v` to `v + 1`.
-    var segmentStarts: Range<Int> { 0..<(points.count - 1) }
+    var segmentStarts: Range<Int> { 0..<(vertices.count - 1) }
 
     /// Fraction of plan length (0...1) at parameter `t` of the sub-segment starting at vertex `v`.
     @inline(__always)

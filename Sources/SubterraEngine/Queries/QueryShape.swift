@@ -95,8 +95,8 @@ extension _Snapshot {
         }
         // A line string has at least two vertices, so every row has at least one sub-segment.
         for v in line.segmentStarts {
-            let a = line.points[v]
-            let b = line.points[v + 1]
+            let a = line.point(v)
+            let b = line.point(v + 1)
             for p in q.points {
                 let pr = Kernel.project(p, ontoSegment: a, b)
                 offer(pr.distance, pr.point, line.parameter(vertex: v, t: pr.t))
