@@ -44,7 +44,8 @@ extension UtilityEngine {
     ///     print(item.offset, item.layer, item.depthTop ?? .nan, item.section ?? "?")
     /// }
     /// ```
-    /// - Complexity: O(log n + c·v·w) for c pipes whose boxes meet the line's box.
+    /// - Complexity: O(log n + c) for c segment candidates of the index near the line, plus
+    ///   O(v·w) per pipe the line meets (v vertices against the line's w).
     public func crossSection(along cut: LineString, crs: String? = nil, filter: PipeFilter = .all)
         throws(EngineError) -> CrossSection
     {
@@ -57,20 +58,23 @@ extension UtilityEngine {
             cumulative.append(cutLength)
         }
         var items: [CrossSectionItem] = []
-        scan(snap, q, within: 0, filter) { r, _ in
+        // The segment index gives the pipes that meet the cut line; only those are walked for
+        // their crossings.
+        for n in rows(snap, q, within: 0, filter) {
+            let r = Int(n.id)
             let s = snap.record(r)
-            let (table, local) = snap.locate(r)
+            let line = _PipeLine(s)
             var seen: [Double] = []
             for (i, (a, b)) in q.segments.enumerated() {
-                for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
-                    let p0 = table.point(v), p1 = table.point(v + 1)
+                for v in line.segmentStarts {
+                    let p0 = line.point(v), p1 = line.point(v + 1)
                     for t in _sharedParameters(a, b, p0, p1) {
                         let offset = cumulative[i] + t * (cumulative[i + 1] - cumulative[i])
                         // A crossing at a vertex shared by two segments is found twice.
                         if seen.contains(where: { abs($0 - offset) <= 1e-9 }) { continue }
                         seen.append(offset)
                         let p = Kernel.interpolate(a, b, t: t)
-                        let u = table.parameter(row: local, vertex: v, t: Kernel.project(p, ontoSegment: p0, p1).t)
+                        let u = line.parameter(vertex: v, t: Kernel.project(p, ontoSegment: p0, p1).t)
                         let h = snap.height(r).isNaN ? nil : snap.height(r)
                         let top = snap.depth(row: r, at: u)
                         let topElevation = snap.topElevation(row: r, at: u)

@@ -187,8 +187,9 @@ extension UtilityEngine {
     ///                                             workType: "water service connection"))
     /// for notice in report.owners { print(notice.owner, notice.pipeIDs, notice.highestSeverity) }
     /// ```
-    /// - Complexity: O(log n + c·v) for c pipes in the area grown by the largest clearance, the
-    ///   largest accuracy and the largest half width.
+    /// - Complexity: O(log n + c) for c segment candidates of the index within the largest
+    ///   clearance, the largest accuracy and the largest half width of the area, plus O(v·w) per
+    ///   conflicting pipe (v vertices against the area's w) for its closest point and depth.
     /// - Parameter filter: which pipes to consider (default all), e.g. one operator's network.
     public func digCheck(_ request: DigRequest, filter: PipeFilter = .all) throws(EngineError) -> DigReport {
         let at = "digCheck"
@@ -204,7 +205,11 @@ extension UtilityEngine {
         let reach = max(fallback, uncheckedReach) + snap.maxAccuracy + snap.maxHalfWidth
         var conflicts: [DigConflict] = []
         var unchecked: [UncheckedPair] = []
-        scan(snap, q, within: reach, filter) { r, c in
+        // The segment index gives every pipe within reach with its exact centreline distance;
+        // the row is read for its rule, and measured for its closest point and depth only when
+        // it conflicts.
+        for n in rows(snap, q, within: reach, filter) {
+            let r = Int(n.id), distance = n.distance
             let profile = snap.profile(r)
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) }
                 ?? rules.excavation(profile, workType: workType)
@@ -212,7 +217,7 @@ extension UtilityEngine {
             let acc = snap.accuracy(r)
             let required = ruleClearance + acc
             let outerWidth = snap.width(r)
-            let clearDistance = max(0, c.distance - outerWidth / 2)
+            let clearDistance = max(0, distance - outerWidth / 2)
             guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
                 if rule == nil, clearDistance < uncheckedReach + acc,
                     !(request.plannedUtility.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
@@ -224,9 +229,10 @@ extension UtilityEngine {
                         kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
                         reason: "not checked: no rule for \(other)–\(s.layer) in \(table)"))
                 }
-                return
+                continue
             }
             let s = snap.record(r)
+            let c = snap.closest(row: r, to: q, distance: distance)
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
             let (severity, reason) = Self.severity(

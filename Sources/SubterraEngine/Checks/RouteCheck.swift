@@ -157,7 +157,9 @@ extension UtilityEngine {
     ///                        route: try LineString([a, b]), depthAtStart: 1.0, depthAtEnd: 1.2)
     /// for v in try engine.routeCheck(main).violations { print(v.pipeID!, v.required, v.actual!) }
     /// ```
-    /// - Complexity: O(log n + c·v·w) for c pipes within the largest clearance of the route.
+    /// - Complexity: O(log n + c) for c segment candidates of the index within the largest
+    ///   clearance of the route, plus O(v·w) per pipe found (v vertices against the route's w)
+    ///   for its crossings or closest point.
     /// - Parameter filter: which existing pipes to check against (default all).
     public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all)
         throws(EngineError) -> RouteReport
@@ -205,24 +207,31 @@ extension UtilityEngine {
                 kind: kind, pipeID: s.id, layer: s.layer, owner: s.owner,
                 reason: "not checked: no rule for \(planned.profile.layer)–\(s.layer) in \(table)"))
         }
-        scan(snap, route, within: reach, filter) { r, c in
+        // The segment index gives every pipe within reach with its exact distance to the route;
+        // only the pipes it answers with are read, and only those at distance 0 (a shared point)
+        // are walked for crossings.
+        for n in rows(snap, route, within: reach, filter) {
+            let r = Int(n.id), distance = n.distance
             let s = snap.record(r)
             let profile = snap.profile(r)
-            let (table, local) = snap.locate(r)
             // Crossings: proper or touching points shared with the route; collinear overlaps are
             // parallel runs at distance 0 and go to the horizontal check.
             var crossings: [(offset: Double, point: Point, u: Double)] = []
             var overlaps = false
-            for (i, (a, b)) in route.segments.enumerated() {
-                for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
-                    switch Kernel.intersection(a, b, table.point(v), table.point(v + 1)) {
-                    case .none: break
-                    case .overlap: overlaps = true
-                    case .point(let p):
-                        let t = Kernel.project(p, ontoSegment: a, b).t
-                        let tp = Kernel.project(p, ontoSegment: table.point(v), table.point(v + 1)).t
-                        crossings.append((routeAlong[i] + t * (routeAlong[i + 1] - routeAlong[i]), p,
-                                          table.parameter(row: local, vertex: v, t: tp)))
+            if distance == 0 {
+                let line = _PipeLine(s)
+                for (i, (a, b)) in route.segments.enumerated() {
+                    for v in line.segmentStarts {
+                        let p0 = line.point(v), p1 = line.point(v + 1)
+                        switch Kernel.intersection(a, b, p0, p1) {
+                        case .none: break
+                        case .overlap: overlaps = true
+                        case .point(let p):
+                            let t = Kernel.project(p, ontoSegment: a, b).t
+                            let tp = Kernel.project(p, ontoSegment: p0, p1).t
+                            crossings.append((routeAlong[i] + t * (routeAlong[i + 1] - routeAlong[i]), p,
+                                              line.parameter(vertex: v, t: tp)))
+                        }
                     }
                 }
             }
@@ -231,7 +240,7 @@ extension UtilityEngine {
                     if !rules.isUnconstrained(planned.profile, profile, vertical: true) {
                         noRule(.vertical, s, table: rules.verticalTableID)
                     }
-                    return
+                    continue
                 }
                 // A crossing at a shared vertex of two route (or pipe) segments is found twice.
                 crossings.sort { $0.offset < $1.offset }
@@ -248,17 +257,18 @@ extension UtilityEngine {
                         point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
                         existingDepth: dE, plannedDepth: dP))
                 }
-                return
+                continue
             }
-            let actual = c.distance - size / 2 - snap.width(r) / 2
+            let actual = distance - size / 2 - snap.width(r) / 2
             guard let rule = rules.horizontal(planned.profile, profile) else {
                 if actual < unruledReach + nearMargin, !rules.isUnconstrained(planned.profile, profile, vertical: false) {
                     noRule(.horizontal, s, table: rules.horizontalTableID)
                 }
-                return
+                continue
             }
             // Only pipes the route runs near: outer walls closer than the rule plus the margin.
-            guard actual < rule.distance + nearMargin else { return }
+            guard actual < rule.distance + nearMargin else { continue }
+            let c = snap.closest(row: r, to: route, distance: distance)
             let offset = Self.offset(of: c.point, along: route.segments, routeAlong)
             findings.append(RouteFinding(
                 kind: .horizontal, status: actual >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: s.id, layer: s.layer,

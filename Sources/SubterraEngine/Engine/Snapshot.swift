@@ -4,19 +4,15 @@ import SubterraModel
 
 /// A contiguous run of segment rows, struct-of-arrays, immutable once built.
 ///
-/// Coordinates of all its pipes sit in two flat arrays (`xs`, `ys`) with a start offset per row,
-/// so the exact-distance loops walk contiguous memory and never touch the records. Rows are
-/// local (0-based) here; `_Snapshot.locate` maps a global row number to a table and local row.
+/// The per-row figures answers need (records, rule profiles, depths, sizes, accuracy) sit in
+/// flat arrays. The geometry is not copied here: the snapshot's segment index (`_PipeIndex`)
+/// holds every row's segments and measures the exact distances, and the few rows a query
+/// answers with get their along-pipe measures from their record (`_PipeLine`). Rows are local
+/// (0-based) here; `_Snapshot.locate` maps a global row number to a table and local row.
 final class _Table: Sendable {
     /// Records in row order.
     let records: [PipeSegment]
     let profiles: [PipeProfile]
-    /// Row `r` has vertices `vertexStart[r] ..< vertexStart[r + 1]`.
-    let vertexStart: [Int]
-    let xs: [Double]
-    let ys: [Double]
-    /// Plan length from the row's first vertex to this vertex.
-    let along: [Double]
     /// Depth of the pipe top at the start and end (NaN when not surveyed) when the row was
     /// written; a later edit of an end point's ground height goes to `_Snapshot.depthOverride`.
     let depth0: [Double]
@@ -30,11 +26,8 @@ final class _Table: Sendable {
     /// Horizontal positional accuracy in metres (0 when not stated).
     let accuracy: [Double]
 
-    /// O(rows + vertices).
+    /// O(rows).
     convenience init(rows: [_Row]) {
-        var vertexStart = [0]
-        vertexStart.reserveCapacity(rows.count + 1)
-        var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
         var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
         var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
         depth0.reserveCapacity(rows.count); depth1.reserveCapacity(rows.count)
@@ -42,15 +35,6 @@ final class _Table: Sendable {
         height.reserveCapacity(rows.count); width.reserveCapacity(rows.count); accuracy.reserveCapacity(rows.count)
         for row in rows {
             let s = row.segment
-            var walked = 0.0
-            let pts = s.geometry.points
-            for (i, p) in pts.enumerated() {
-                if i > 0 { walked += Kernel.distance(pts[i - 1], p) }
-                xs.append(p.x)
-                ys.append(p.y)
-                along.append(walked)
-            }
-            vertexStart.append(xs.count)
             depth0.append(row.depth0)
             depth1.append(row.depth1)
             top0.append(s.topElevation(atParameter: 0) ?? .nan)
@@ -61,45 +45,34 @@ final class _Table: Sendable {
         }
         let records = rows.map(\.segment)
         self.init(
-            records: records, profiles: records.map(PipeProfile.init), vertexStart: vertexStart, xs: xs, ys: ys,
-            along: along, depth0: depth0, depth1: depth1, top0: top0, top1: top1, height: height, width: width,
-            accuracy: accuracy)
+            records: records, profiles: records.map(PipeProfile.init), depth0: depth0, depth1: depth1, top0: top0,
+            top1: top1, height: height, width: width, accuracy: accuracy)
     }
 
     /// The rows of `tables` one after another, unchanged (row numbers continue across them).
-    /// O(rows + vertices), mostly bulk copies: nothing is recomputed.
+    /// O(rows), bulk copies: nothing is recomputed.
     convenience init(concatenating tables: [_Table]) {
-        var records: [PipeSegment] = [], profiles: [PipeProfile] = [], vertexStart = [0]
-        var xs: [Double] = [], ys: [Double] = [], along: [Double] = []
+        var records: [PipeSegment] = [], profiles: [PipeProfile] = []
         var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
         var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
-        let rows = tables.reduce(0) { $0 + $1.count }, vertices = tables.reduce(0) { $0 + $1.xs.count }
-        records.reserveCapacity(rows); profiles.reserveCapacity(rows); vertexStart.reserveCapacity(rows + 1)
-        xs.reserveCapacity(vertices); ys.reserveCapacity(vertices); along.reserveCapacity(vertices)
+        let rows = tables.reduce(0) { $0 + $1.count }
+        records.reserveCapacity(rows); profiles.reserveCapacity(rows)
         for t in tables {
-            let offset = xs.count
-            vertexStart += t.vertexStart.dropFirst().lazy.map { $0 + offset }
             records += t.records; profiles += t.profiles
-            xs += t.xs; ys += t.ys; along += t.along
             depth0 += t.depth0; depth1 += t.depth1; top0 += t.top0; top1 += t.top1
             height += t.height; width += t.width; accuracy += t.accuracy
         }
         self.init(
-            records: records, profiles: profiles, vertexStart: vertexStart, xs: xs, ys: ys, along: along,
-            depth0: depth0, depth1: depth1, top0: top0, top1: top1, height: height, width: width, accuracy: accuracy)
+            records: records, profiles: profiles, depth0: depth0, depth1: depth1, top0: top0, top1: top1,
+            height: height, width: width, accuracy: accuracy)
     }
 
     private init(
-        records: [PipeSegment], profiles: [PipeProfile], vertexStart: [Int], xs: [Double], ys: [Double],
-        along: [Double], depth0: [Double], depth1: [Double], top0: [Double], top1: [Double], height: [Double],
-        width: [Double], accuracy: [Double]
+        records: [PipeSegment], profiles: [PipeProfile], depth0: [Double], depth1: [Double], top0: [Double],
+        top1: [Double], height: [Double], width: [Double], accuracy: [Double]
     ) {
         self.records = records
         self.profiles = profiles
-        self.vertexStart = vertexStart
-        self.xs = xs
-        self.ys = ys
-        self.along = along
         self.depth0 = depth0
         self.depth1 = depth1
         self.top0 = top0
@@ -113,19 +86,40 @@ final class _Table: Sendable {
 
     /// Row `r` back as the input it was built from.
     func row(_ r: Int) -> _Row { _Row(segment: records[r], depth0: depth0[r], depth1: depth1[r]) }
+}
 
-    @inline(__always)
-    func point(_ v: Int) -> Point { Point(xs[v], ys[v]) }
+/// A pipe's plan vertices with the plan length walked to each: the along-pipe measures of one
+/// row, built from its record for the rows a query answers with (never for mere candidates).
+/// O(vertices) to build.
+struct _PipeLine {
+    /// The record's vertices, shared with it (not copied); read them through `point(_:)`.
+    private let vertices: [Point]
+    /// Plan length from the first vertex to vertex `v`.
+    let along: [Double]
 
-    /// Total plan length of local row `r`.
-    @inline(__always)
-    func length(_ r: Int) -> Double { along[vertexStart[r + 1] - 1] }
+    init(_ s: PipeSegment) {
+        vertices = s.geometry.points
+        var along: [Double] = []
+        along.reserveCapacity(vertices.count)
+        var walked = 0.0
+        for (i, p) in vertices.enumerated() {
+            if i > 0 { walked += Kernel.distance(vertices[i - 1], p) }
+            along.append(walked)
+        }
+        self.along = along
+    }
 
-    /// Fraction of plan length (0...1) at local parameter `t` of the local row's sub-segment
-    /// starting at vertex `v`.
+    /// Plan vertex `v` (any `z` dropped).
     @inline(__always)
-    func parameter(row r: Int, vertex v: Int, t: Double) -> Double {
-        let total = length(r)
+    func point(_ v: Int) -> Point { Point(vertices[v].x, vertices[v].y) }
+
+    /// The sub-segments' start vertices: `v` runs from `v` to `v + 1`.
+    var segmentStarts: Range<Int> { 0..<(vertices.count - 1) }
+
+    /// Fraction of plan length (0...1) at parameter `t` of the sub-segment starting at vertex `v`.
+    @inline(__always)
+    func parameter(vertex v: Int, t: Double) -> Double {
+        let total = along[along.count - 1]
         guard total > 0 else { return 0 }
         let here = along[v] + t * (along[v + 1] - along[v])
         return min(max(here / total, 0), 1)
@@ -184,23 +178,25 @@ struct _ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     var entries: [(key: Key, value: Value)] { shards.flatMap { $0.map { ($0.key, $0.value) } } }
 }
 
-/// One immutable state of the engine: the map as a row table, a dynamic R-tree over it and the
-/// lookups an edit needs.
+/// One immutable state of the engine: the map as a row table, a segment index of every row's
+/// geometry and the lookups an edit needs.
 ///
 /// Readers take a reference under the engine's lock and then work lock-free on it, so a query
 /// always sees one consistent map even while an edit publishes the next snapshot.
 ///
 /// ## Rows
-/// Row numbers are the R-tree ids. A row is never changed once written: an upsert tombstones the
-/// segment's old row (removes it from the tree and from `rowOfID`) and appends a new row, so the
-/// live rows in row order are exactly the map's segments in map order (surviving segments keep
-/// their place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
+/// Row numbers are the segment index's ids: each row's segments are indexed under its number. A
+/// row is never changed once written: an upsert tombstones the segment's old row (removes its
+/// segments from the index and the row from `rowOfID`) and appends a new row, so the live rows
+/// in row order are exactly the map's segments in map order (surviving segments keep their
+/// place, upserted ones go to the end, as `UtilityNetwork` orders them). Rows `0 ..<
 /// base.count` live in one big table; later rows in `overlay` tables of `overlayChunk` rows
 /// each, so appending copies at most one small table and the list of them. Two kinds of upkeep:
 /// - when the overlay passes max(4096, n/8) rows it is appended to the base (bulk array copies,
-///   row numbers unchanged, so the tree and every lookup stay as they are);
-/// - when dead rows pass max(4096, n) the engine compacts: renumbers the live rows into a new
-///   base and rebuilds the tree and lookups (O(n log n), amortised over ≥ n edited rows).
+///   row numbers unchanged, so the index and every lookup stay as they are);
+/// - when dead rows pass max(4096, n), or row numbers would pass `UInt32.max`, the engine
+///   compacts: renumbers the live rows into a new base and rebuilds the index and lookups
+///   (O(n log n), amortised over ≥ n edited rows).
 final class _Snapshot: Sendable {
     static let overlayChunk = 64
     let version: UInt64
@@ -213,10 +209,11 @@ final class _Snapshot: Sendable {
     /// Live segments when the lookups were last built: their shard counts suit about this many,
     /// so a map that has grown well past it (inserts alone leave no dead rows) is rebuilt.
     let builtFor: Int
-    /// The writer's tree, shared by all snapshots since the last compaction; only the (serialized)
-    /// writer touches it. Readers use `index`, the tree's immutable state for this version.
-    let tree: DynamicRTree
-    let index: DynamicRTree.Snapshot
+    /// The writer's segment index (every live row's segments under its row number), shared by
+    /// all snapshots since the last compaction; only the (serialized) writer edits it. Readers
+    /// use `index`, its immutable state for this version.
+    let segmentIndex: DynamicSegmentIndex
+    let index: _PipeIndex
     /// Segment id → its live row.
     let rowOfID: _ShardedMap<Int64, Int>
     /// Point number → the point and its insertion sequence number (map order of points).
@@ -245,8 +242,8 @@ final class _Snapshot: Sendable {
     let codeCache = _Locked<CodeCatalogue?>(nil)
 
     init(
-        version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int, tree: DynamicRTree,
-        index: DynamicRTree.Snapshot, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
+        version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int,
+        segmentIndex: DynamicSegmentIndex, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
         nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
         network: UtilityNetwork? = nil
@@ -257,8 +254,8 @@ final class _Snapshot: Sendable {
         self.overlay = overlay
         self.rowCount = rowCount
         self.builtFor = builtFor
-        self.tree = tree
-        self.index = index
+        self.segmentIndex = segmentIndex
+        index = _PipeIndex(segmentIndex.snapshot())
         self.rowOfID = rowOfID
         self.points = points
         self.nextPointSequence = nextPointSequence
@@ -273,7 +270,7 @@ final class _Snapshot: Sendable {
         if let network { materialized.withLock { $0 = network } }
     }
 
-    /// Builds the table, the lookups and the tree from a whole map. O(n log n) in segments.
+    /// Builds the table, the lookups and the segment index from a whole map. O(n log n) in segments.
     convenience init(network: UtilityNetwork, version: UInt64, rules: ClearanceRules) throws(EngineError) {
         var points = _ShardedMap<PointNumber, _PointEntry>(expected: network.points.count)
         for (i, p) in network.points.enumerated() { points[p.number] = _PointEntry(point: p, sequence: i) }
@@ -285,7 +282,8 @@ final class _Snapshot: Sendable {
                       version: version, rules: rules, network: network)
     }
 
-    /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh tree). O(n log n).
+    /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh segment index).
+    /// O(n log n) in segments.
     convenience init(
         rows: [_Row], points: _ShardedMap<PointNumber, _PointEntry>, nextPointSequence: Int, crs: String,
         version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil
@@ -294,8 +292,6 @@ final class _Snapshot: Sendable {
         var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
         var incidence = _Incidence(expected: rows.count)
         var profileCounts: [PipeProfile: Int] = [:]
-        var items: [(box: Box, id: UInt32)] = []
-        items.reserveCapacity(rows.count)
         var maxAccuracy = 0.0, maxHalfWidth = 0.0
         for (r, row) in rows.enumerated() {
             let s = row.segment
@@ -303,21 +299,25 @@ final class _Snapshot: Sendable {
             incidence.add(r, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
             profileCounts[base.profiles[r], default: 0] += 1
-            items.append((_Snapshot.box(s), UInt32(r)))
             maxAccuracy = max(maxAccuracy, base.accuracy[r])
             maxHalfWidth = max(maxHalfWidth, base.width[r] / 2)
         }
-        let tree: DynamicRTree
-        do { tree = try DynamicRTree(items: items) } catch {
+        let segmentIndex: DynamicSegmentIndex
+        do {
+            segmentIndex = try DynamicSegmentIndex(
+                lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) })
+        } catch {
             throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
         }
         self.init(
-            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count, tree: tree,
-            index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
+            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
             incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network)
     }
 
+    /// A record's plan bounds: `validate` refuses a record whose bounds are not finite, which
+    /// the segment index could not take.
     static func box(_ s: PipeSegment) -> Box {
         let e = s.geometry.envelope
         return Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
@@ -367,16 +367,6 @@ final class _Snapshot: Sendable {
         let a = t.top0[l], b = t.top1[l]
         if !a.isNaN, !b.isNaN { return a + (b - a) * u }
         return nil
-    }
-
-    /// Rows whose box intersects `e` expanded by `margin`, in tree order.
-    func candidates(near e: Envelope, margin: Double, _ body: (Int) -> Void) {
-        guard !e.isEmpty, count > 0 else { return }
-        let q = Box(minX: e.minX - margin, minY: e.minY - margin, maxX: e.maxX + margin, maxY: e.maxY + margin)
-        index.forEachIntersecting(q) { id in
-            body(Int(id))
-            return .continue
-        }
     }
 
     /// Live rows in row order: the map's segments in map order. O(n).

@@ -55,21 +55,22 @@ extension _Snapshot {
     /// segments' rows become tombstones, upserted segments get new rows at the end, points
     /// change in the point map, and rows whose end points changed get their depths recomputed.
     ///
-    /// - Complexity: O(e · (log n + √n)) for an edit touching e records (tree edit, sharded
-    ///   lookups copying the shards they touch, one ≤ 64-row overlay table rebuilt), plus the
-    ///   tree's own amortised merges; past max(4096, n/8) overlay rows an O(n) bulk copy of the
+    /// - Complexity: O(e · (log n + √n)) for an edit touching e records (one segment-index batch
+    ///   removing the old rows' segments and inserting the new rows', sharded lookups copying the
+    ///   shards they touch, one ≤ 64-row overlay table rebuilt), plus the index's own amortised
+    ///   merges; past max(4096, n/8) overlay rows an O(n) bulk copy of the
     ///   overlay into the base (amortised over ≥ n/8 new rows); past max(4096, n) dead rows, or
     ///   with `compact`, or once the map has grown to 4× the size its lookups were built for, an
     ///   O(n log n) renumbering compaction (amortised over ≥ n dead rows or a 4× growth).
-    /// - Throws: only when the tree refuses an edit that `validate` let through; the caller then
-    ///   compacts instead (the tree publishes nothing on error).
+    /// - Throws: only when the segment index refuses an edit that `validate` let through; the
+    ///   caller then compacts instead (the index's batch is atomic: on error it changes nothing).
     func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false)
         throws(EngineError) -> _Snapshot
     {
         var rowOfID = self.rowOfID, points = self.points, incidence = self.incidence
         var depthOverride = self.depthOverride, profileCounts = self.profileCounts
         var sequence = nextPointSequence
-        var indexEdits: [IndexEdit] = []
+        var indexEdits: [SegmentEdit] = []
 
         var touched = Set<PointNumber>()
         for n in edit.deletePoints where points[n] != nil {
@@ -125,7 +126,7 @@ extension _Snapshot {
             if s.endPoint != s.startPoint { incidence.add(next, at: s.endPoint) }
             profileCounts[PipeProfile(s), default: 0] += 1
             // Past UInt32 ids the edit compacts below (and these index edits are dropped).
-            indexEdits.append(.insert(id: UInt32(truncatingIfNeeded: next), box: Self.box(s)))
+            indexEdits.append(.insert(id: UInt32(truncatingIfNeeded: next), line: s.geometry))
             maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)
             maxHalfWidth = max(maxHalfWidth, (s.outerWidthM ?? 0) / 2)
             next += 1
@@ -151,7 +152,7 @@ extension _Snapshot {
                                  version: version + 1, rules: rules)
         }
 
-        do { try tree.apply(indexEdits) } catch {
+        do { try segmentIndex.apply(indexEdits) } catch {
             throw EngineError("cannot index the edit: \(error)", at: "snapshot \(version + 1)")
         }
         var overlay = self.overlay
@@ -171,8 +172,8 @@ extension _Snapshot {
             overlay = []
         }
         return _Snapshot(
-            version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor, tree: tree,
-            index: tree.snapshot(), rowOfID: rowOfID, points: points, nextPointSequence: sequence,
+            version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: sequence,
             incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules)
     }

@@ -6,8 +6,10 @@ import SubterraPROJ
 /// The query engine: exact nearest / intersect / within-distance queries and dig-safety checks
 /// over one utility map, safe to share between any number of threads or tasks.
 ///
-/// State lives in immutable snapshots (row table + `DynamicRTree` snapshot + persistent lookups;
-/// see `_Snapshot`). A query takes the current snapshot under a lock held only for that pointer
+/// State lives in immutable snapshots (row table + a `DynamicSegmentIndex` snapshot of every
+/// pipe's segments + persistent lookups; see `_Snapshot`). Queries and checks search the segment
+/// index, which measures exact distances from the geometry it stores; only the pipes of an
+/// answer are read from the row table. A query takes the current snapshot under a lock held only for that pointer
 /// read, then runs lock-free, so it always sees one consistent map. An edit goes to the store
 /// first, in one transaction; only when the store has accepted it is the next snapshot derived
 /// from the current one (sharing everything the edit did not touch) and swapped in. A refused
@@ -158,10 +160,11 @@ public final class UtilityEngine: Sendable {
     /// try engine.apply(StoreEdit(upsertSegments: [newMain], deleteSegments: [oldMainID]))
     /// ```
     /// - Complexity: O(e log n) amortised for an edit of e records: only the edited records (and,
-    ///   for point edits, the segments meeting those points) are checked and written, the tree
-    ///   (`DynamicRTree`) takes the edit incrementally, and the persistent lookups copy only the
-    ///   shards they touch. Once per ~n/8 edited rows an edit also compacts (O(n log n)), and the
-    ///   tree merges its delta now and then (edit latencies in `Benchmarks/NOTES.md`).
+    ///   for point edits, the segments meeting those points) are checked and written, the segment
+    ///   index (`DynamicSegmentIndex`) takes the edit as one atomic batch, and the persistent
+    ///   lookups copy only the shards they touch. Once per ~n/8 edited rows an edit also compacts
+    ///   (O(n log n)), and the index merges its delta now and then (edit latencies in
+    ///   `Benchmarks/NOTES.md`).
     public func apply(_ edit: StoreEdit) throws(EngineError) {
         try writer.withLock { (_: inout Void) throws(EngineError) in
             let old = snapshot
@@ -175,15 +178,15 @@ public final class UtilityEngine: Sendable {
             do {
                 next = try old.applying(edit, rules: rules, compactAt: compactAt)
             } catch {
-                // The tree refused what validation let through (it published nothing): rebuild
-                // from the rows instead, so the engine still matches the store.
+                // The segment index refused what validation let through (it changed nothing):
+                // rebuild from the rows instead, so the engine still matches the store.
                 next = try old.applying(edit, rules: rules, compactAt: compactAt, compact: true)
             }
             current.withLock { $0 = next }
         }
     }
 
-    /// Renumbers the live rows into one table and rebuilds the tree now (e.g. after a bulk
+    /// Renumbers the live rows into one table and rebuilds the segment index now (e.g. after a bulk
     /// load of edits), publishing the same map as a new version. O(n log n).
     public func compact() throws(EngineError) {
         try writer.withLock { (_: inout Void) throws(EngineError) in

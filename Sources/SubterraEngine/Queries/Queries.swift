@@ -66,13 +66,23 @@ extension UtilityEngine {
             parameter: c.parameter, depth: c.depth)
     }
 
-    /// Calls `body` for every accepted row within `distance` of `q`, with its exact closest approach.
+    /// The accepted rows within `distance` of `q` (inclusive), each once with its exact distance
+    /// from the segment index, in row order. Only the rows the index answers with are read (for
+    /// `filter`), and nothing is measured again.
+    func rows(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter) -> [Neighbor] {
+        let found = snap.index.within(distance, of: q)
+        guard !filter.acceptsAll else { return found }
+        return found.filter { filter.accepts(snap.record(Int($0.id))) }
+    }
+
+    /// Calls `body` for every accepted row within `distance` of `q`, in row order, with its
+    /// closest approach: the distance from the segment index, the closest point and the depth
+    /// there from the row (`_Snapshot.closest(row:to:)`, for these rows only).
     func scan(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter,
               _ body: (Int, _Closest) -> Void) {
-        snap.candidates(near: q.envelope, margin: distance) { r in
-            guard filter.acceptsAll || filter.accepts(snap.record(r)) else { return }
-            let c = snap.closest(row: r, to: q)
-            if c.distance <= distance { body(r, c) }
+        for n in rows(snap, q, within: distance, filter) {
+            let r = Int(n.id)
+            body(r, snap.closest(row: r, to: q, distance: n.distance))
         }
     }
 
@@ -104,9 +114,10 @@ extension UtilityEngine {
     /// - Parameters:
     ///   - geometry: any geometry, in `crs` (nil: the map CRS); areas count as filled.
     ///   - maxDistance: ignore pipes farther than this (metres).
-    /// - Complexity: best-first search of the packed tree (`PackedRTree.nearest`), about
-    ///   O((log n + k) log n) node visits, exact distances only for items whose box could still
-    ///   hold an answer; with `perLayer`, one search per layer. Equal distances keep map order.
+    /// - Complexity: best-first search of the segment index (`DynamicSegmentIndex`), about
+    ///   O((log n + k) log n) node visits, exact distances only for segments whose box could
+    ///   still hold an answer, per part of a multi-part geometry; with `perLayer`, one search per
+    ///   layer. Equal distances keep map order.
     public func nearest(
         to geometry: Geometry, crs: String? = nil, k: Int = 1, maxDistance: Double = .infinity,
         perLayer: Bool = false, filter: PipeFilter = .all
@@ -118,16 +129,12 @@ extension UtilityEngine {
         }
         let q = try toMap(geometry, crs: crs, at: at)
         let snap = snapshot
-        let e = q.envelope
-        let queryBox = Box(minX: e.minX, minY: e.minY, maxX: e.maxX, maxY: e.maxY)
-        // Best-first over the packed tree: boxes are bounded below by their distance to the
-        // query's box; items get the exact kernel distance (recomputed with the closest point
-        // for the k winners only).
+        // Best-first over the segment index, which measures each segment exactly; the closest
+        // point and depth are taken from the row for the k winners only.
         func search(_ accept: (Int) -> Bool) -> [PipeHit] {
-            snap.index.nearest(
-                k: k, maxDistance: maxDistance, boxLowerBound: { $0.distance(to: queryBox) },
-                exactDistance: { snap.closest(row: Int($0), to: q).distance }, filter: { accept(Int($0)) }
-            ).map { n in hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q)) }
+            snap.index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept).map { n in
+                hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q, distance: n.distance))
+            }
         }
         guard perLayer else { return search { filter.acceptsAll || filter.accepts(snap.record($0)) } }
         var out: [PipeHit] = []
@@ -145,7 +152,8 @@ extension UtilityEngine {
     /// let site = try Polygon(exterior: LinearRing([p0, p1, p2, p3, p0]))
     /// let cut = try engine.intersecting(.polygon(site), filter: PipeFilter(layers: [.power]))
     /// ```
-    /// - Complexity: O(log n + c·v) for c box candidates of v vertices against the query's.
+    /// - Complexity: O(log n + c) for c segment candidates from the index, plus O(v·w) per pipe
+    ///   answered (v vertices against the query's w) for its closest point.
     public func intersecting(_ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all)
         throws(EngineError) -> [PipeHit]
     {
@@ -158,7 +166,9 @@ extension UtilityEngine {
     /// ```swift
     /// let near = try engine.within(distance: 5, of: .lineString(plannedRoute))
     /// ```
-    /// - Complexity: O(log n + c·v) for c candidates from the tree (boxes grown by `distance`).
+    /// - Complexity: O(log n + c) for c segment candidates from the index (boxes within
+    ///   `distance`), plus O(v·w) per pipe answered (v vertices against the query's w) for its
+    ///   closest point.
     public func within(distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all)
         throws(EngineError) -> [PipeHit]
     {

@@ -1,11 +1,14 @@
 import SubterraGeometry
 import SubterraPROJ
 
-/// A query geometry taken apart for the exact kernels: points, line segments and polygons, in the
-/// map CRS, validated (finite coordinates, no empty geometry, and every point inside the map's
-/// area of use when one is given).
+/// A query geometry taken apart for the exact kernels: points, lines (whole, for the segment
+/// index, and as line segments, for the per-row figures) and polygons, in the map CRS, validated
+/// (finite coordinates, no empty geometry, and every point inside the map's area of use when one
+/// is given).
 struct _QueryShape: Sendable {
     var points: [Point] = []
+    var lines: [LineString] = []
+    /// The segments of `lines`, line after line.
     var segments: [(Point, Point)] = []
     var polygons: [Polygon] = []
     var envelope = Envelope.empty
@@ -37,6 +40,7 @@ struct _QueryShape: Sendable {
             points += ps
         case .lineString(let l):
             try check(l.points, "line")
+            lines.append(l)
             for i in 1..<l.points.count { segments.append((l.points[i - 1], l.points[i])) }
         case .multiLineString(let ls):
             for l in ls { try add(.lineString(l), at: location, area: area) }
@@ -66,7 +70,9 @@ struct _Closest {
 }
 
 extension _Snapshot {
-    /// Exact distance from the query to row `r`, the closest point on the pipe and its depth.
+    /// Exact distance from the query to row `r`, the closest point on the pipe and its depth:
+    /// the per-row figures of an answer, computed for the rows a query answers with (the search
+    /// itself measures with the segment index, `_PipeIndex`).
     ///
     /// Where several points are equally close (a pipe crossing or inside the query area: the
     /// distance is 0 along a stretch) the **shallowest** is reported, since that is where a dig
@@ -76,6 +82,7 @@ extension _Snapshot {
         var best = _Closest(distance: .infinity, point: Point(0, 0), parameter: 0, depth: nil)
         let (table, local) = locate(r)
         let ends = depths(row: r, table, local)
+        let line = _PipeLine(table.records[local])
         func offer(_ d: Double, _ p: Point, _ u: Double) {
             if d < best.distance {
                 best = _Closest(distance: d, point: p, parameter: u, depth: ends.at(u))
@@ -86,41 +93,48 @@ extension _Snapshot {
                 }
             }
         }
-        func parameter(row _: Int, vertex v: Int, t: Double) -> Double { table.parameter(row: local, vertex: v, t: t) }
         // A line string has at least two vertices, so every row has at least one sub-segment.
-        for v in table.vertexStart[local]..<(table.vertexStart[local + 1] - 1) {
-            let a = table.point(v)
-            let b = table.point(v + 1)
+        for v in line.segmentStarts {
+            let a = line.point(v)
+            let b = line.point(v + 1)
             for p in q.points {
                 let pr = Kernel.project(p, ontoSegment: a, b)
-                offer(pr.distance, pr.point, parameter(row: r, vertex: v, t: pr.t))
+                offer(pr.distance, pr.point, line.parameter(vertex: v, t: pr.t))
             }
             for (c, d) in q.segments {
                 let sd = Kernel.segmentDistance(a, b, c, d)
                 if sd.distance == 0 {
                     // A crossing or an overlap: try both ends of a shared stretch for the shallowest.
                     for t in _sharedParameters(a, b, c, d) {
-                        offer(0, Kernel.interpolate(a, b, t: t), parameter(row: r, vertex: v, t: t))
+                        offer(0, Kernel.interpolate(a, b, t: t), line.parameter(vertex: v, t: t))
                     }
                 }
-                offer(sd.distance, sd.first, parameter(row: r, vertex: v, t: sd.t1))
+                offer(sd.distance, sd.first, line.parameter(vertex: v, t: sd.t1))
             }
             for poly in q.polygons {
                 let inside = _insideParameters(a, b, poly)
                 if !inside.isEmpty {
-                    for t in inside { offer(0, Kernel.interpolate(a, b, t: t), parameter(row: r, vertex: v, t: t)) }
+                    for t in inside { offer(0, Kernel.interpolate(a, b, t: t), line.parameter(vertex: v, t: t)) }
                 } else {
                     for ring in [poly.exterior] + poly.holes {
                         let rp = ring.points
                         for i in 1..<rp.count {
                             let sd = Kernel.segmentDistance(a, b, rp[i - 1], rp[i])
-                            offer(sd.distance, sd.first, parameter(row: r, vertex: v, t: sd.t1))
+                            offer(sd.distance, sd.first, line.parameter(vertex: v, t: sd.t1))
                         }
                     }
                 }
             }
         }
         return best
+    }
+
+    /// `closest(row:to:)` for a row the segment index answered with: the closest point and
+    /// depth from the row, the exact `distance` the index measured.
+    func closest(row r: Int, to q: _QueryShape, distance: Double) -> _Closest {
+        var c = closest(row: r, to: q)
+        c.distance = distance
+        return c
     }
 }
 
