@@ -237,7 +237,19 @@ enum MapSVG {
         return svg
     }
 
-    static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+    /// `s` cut to `n` display columns (a Han character counts two, as it is drawn twice as wide),
+    /// with an ellipsis when cut.
+    static func clip(_ s: String, _ n: Int) -> String {
+        guard DisplayWidth.of(s) > n else { return s }
+        var out = "", w = 0
+        for ch in s {
+            let cw = DisplayWidth.of(ch)
+            if w + cw > n - 1 { break }
+            out.append(ch)
+            w += cw
+        }
+        return out + "…"
+    }
 
     static func drawArea(_ svg: inout SVG, _ g: Geometry, _ view: View, fill: String, fillOpacity: Double, stroke: String, dash: String?) {
         var polys: [Polygon] = []

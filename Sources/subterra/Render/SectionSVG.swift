@@ -115,7 +115,7 @@ enum SectionSVG {
             svg.circle(lx + 6, ly - 4, 6, [("fill", LayerStyle.colour(l)), ("stroke", "#222222")])
             let name = LayerStyle.name(l)
             svg.text(lx + 16, ly, name, size: 12)
-            lx += 26 + Double(name.count) * 7
+            lx += 26 + Double(DisplayWidth.of(name)) * 7
         }
         if s.items.isEmpty { svg.text(plot.x + plot.w / 2, plot.y + plot.h / 2, "the cut line crosses no pipe", size: 16, [("text-anchor", "middle")]) }
         return svg

@@ -22,8 +22,8 @@ enum Fmt {
 
 /// A plain-text table with aligned columns, for the default output format.
 ///
-/// Widths are counted in characters; CJK text would need double width, but every cell here is
-/// ASCII (layer codes, numbers, owners as surveyed may not be — they are padded as if narrow).
+/// Widths are terminal columns (`DisplayWidth`): owner names, roads and remarks as surveyed are
+/// often Chinese, and a Han character takes two columns.
 struct TextTable {
     var headers: [String]
     var rows: [[String]] = []
@@ -38,13 +38,13 @@ struct TextTable {
     mutating func add(_ row: [String]) { rows.append(row) }
 
     func render() -> String {
-        var widths = headers.map(\.count)
+        var widths = headers.map(DisplayWidth.of)
         for r in rows {
-            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
+            for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(c)) }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
-                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+                let pad = String(repeating: " ", count: max(0, widths[i] - DisplayWidth.of(c)))
                 return numeric.contains(i) ? pad + c : c + pad
             }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
