@@ -69,12 +69,71 @@ public enum GDALReader {
         return ImportSource(path: path, format: .records(read.records, crs: read.crs), content: content, mapping: mapping)
     }
 
+    /// One layer of a file, as ``layers(path:)`` lists it.
+    public struct LayerInfo: Hashable, Sendable {
+        public var name: String
+        /// What the layer holds: by geometry type; a table without geometry (a bare DBF) holds
+        /// segments when a field name contains `起点` or `start` (a line table), else points; a
+        /// layer of unknown type (KML) by its first feature; nil for a DXF's entities (labels
+        /// and lines mixed) and other geometry (polygons).
+        public var content: ImportSource.Content?
+    }
+
+    /// The layers of `path` and what each holds, so a caller can import every layer of a
+    /// FileGDB or GeoPackage without naming them.
+    ///
+    /// - Parameter encoding: as for ``records(path:content:layer:encoding:)`` (field names of a
+    ///   DBF are text too).
+    /// - Throws: `ImportError` when GDAL cannot open the file.
+    public static func layers(path: String, encoding: String? = nil) throws(ImportError) -> [LayerInfo] {
+        let (ds, _) = try open(path, encoding: encoding)
+        defer { GDALClose(ds) }
+        CPLPushErrorHandler(CPLQuietErrorHandler)
+        defer { CPLPopErrorHandler() }
+        let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) }
+        return (0..<GDALDatasetGetLayerCount(ds)).compactMap { GDALDatasetGetLayer(ds, $0) }.map { l in
+            let type = OGR_L_GetGeomType(l)
+            var content: ImportSource.Content? = fits(type, .points) ? .points : fits(type, .segments) ? .segments : nil
+            if type == wkbNone {
+                let defn = OGR_L_GetLayerDefn(l)
+                let names = (0..<OGR_FD_GetFieldCount(defn)).map { String(cString: OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, $0))) }
+                content = names.contains { $0.contains("起点") || $0.lowercased().contains("start") } ? .segments : .points
+            }
+            // A layer of unknown geometry type (KML) by its first feature, as GeoJSON files are;
+            // not a DXF, whose entities mix labels and lines.
+            if content == nil, OGR_GT_Flatten(type) == wkbUnknown, driver != "DXF", let f = OGR_L_GetNextFeature(l) {
+                defer { OGR_F_Destroy(f); OGR_L_ResetReading(l) }
+                if let g = OGR_F_GetGeometryRef(f) {
+                    let t = OGR_G_GetGeometryType(g)
+                    content = fits(t, .points) ? .points : fits(t, .segments) ? .segments : nil
+                }
+            }
+            return LayerInfo(name: String(cString: OGR_L_GetName(l)), content: content)
+        }
+    }
+
     /// Reads one layer of `path` (see ``source(path:content:mapping:layer:encoding:)``).
     ///
     /// - Complexity: O(n) in features and fields; the whole layer is held in memory.
     public static func records(
         path: String, content: ImportSource.Content, layer: String? = nil, encoding: String? = nil
     ) throws(ImportError) -> GDALLayerRecords {
+        let (ds, decision) = try open(path, encoding: encoding)
+        defer { GDALClose(ds) }
+        CPLPushErrorHandler(CPLQuietErrorHandler)
+        defer { CPLPopErrorHandler() }
+        let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) } ?? "?"
+        let chosen = try pickLayer(ds, name: layer, content: content, path: path)
+        let layerName = String(cString: OGR_L_GetName(chosen))
+        var read = GDALLayerRecords(records: [], crs: crsName(OGR_L_GetSpatialRef(chosen)), layer: layerName,
+                                    driver: driver, encoding: decision, linearized: 0)
+        try readFeatures(chosen, path: path, into: &read)
+        return read
+    }
+
+    /// Opens `path` read-only for vector access, with the DBF encoding of ``DBFEncoding``'s rule
+    /// (or `encoding`) for Shapefiles and DBF tables. The caller closes the dataset.
+    static func open(_ path: String, encoding: String?) throws(ImportError) -> (GDALDatasetH, DBFEncoding.Decision?) {
         _ = registered
         guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
         var decision: DBFEncoding.Decision?
@@ -94,7 +153,6 @@ public enum GDALReader {
         }
         var options: [String] = []
         if let e = decision?.encoding { options.append("ENCODING=\(e)") }
-
         CPLPushErrorHandler(CPLQuietErrorHandler)
         defer { CPLPopErrorHandler() }
         CPLErrorReset()
@@ -107,14 +165,7 @@ public enum GDALReader {
         guard let ds = opened else {
             throw ImportError("GDAL cannot open it as a vector file: \(lastError() ?? "no driver recognises it")", file: path)
         }
-        defer { GDALClose(ds) }
-        let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) } ?? "?"
-        let chosen = try pickLayer(ds, name: layer, content: content, path: path)
-        let layerName = String(cString: OGR_L_GetName(chosen))
-        var read = GDALLayerRecords(records: [], crs: crsName(OGR_L_GetSpatialRef(chosen)), layer: layerName,
-                                    driver: driver, encoding: decision, linearized: 0)
-        try readFeatures(chosen, path: path, into: &read)
-        return read
+        return (ds, decision)
     }
 
     /// GDAL's last error message, if any.

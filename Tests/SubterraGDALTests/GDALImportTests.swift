@@ -248,6 +248,30 @@ struct GDALEncodingTests {
         #expect(!DBFEncoding.isUTF8([0xB8, 0xF8][...]))  // 给 in GBK
     }
 
+    @Test("damaged DBF headers and truncated files are scanned without a crash, never past the end")
+    func damagedTables() throws {
+        let dbf = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("cp936-bare/points.dbf"))))
+        let whole = DBFEncoding.undecodableTexts(dbf)
+        #expect(whole > 0)
+        // Truncation can only lose values, never add: the count is monotone in the length.
+        var previous = 0
+        for n in stride(from: 32, through: dbf.count, by: dbf.count / 16 + 1) + [dbf.count] {
+            let k = DBFEncoding.undecodableTexts(Array(dbf.prefix(n)))
+            #expect(k >= previous && k <= whole, "prefix \(n)")
+            previous = k
+        }
+        // Random header bytes (counts, lengths, descriptors) over a deterministic generator.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<200 {
+            var damaged = Array(dbf.prefix(8192))
+            for _ in 0..<4 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                damaged[Int(state >> 33) % 400] = UInt8(truncatingIfNeeded: state >> 17)
+            }
+            _ = DBFEncoding.undecodableTexts(damaged)
+        }
+    }
+
     @Test("reading a CP936 table as UTF-8 garbles it: the detection is what fixes it")
     func forcedWrongEncodingGarbles() throws {
         let wrong = try GDALReader.records(path: Fixtures.path("cp936-bare/segments.shp"), content: .segments, encoding: "UTF-8")
@@ -276,6 +300,18 @@ struct GDALEncodingTests {
 
 @Suite("GDAL: the Chinese point table + line table deliverable")
 struct SurveyTableTests {
+    @Test("layers say what they hold: by geometry, a GBK table by its decoded 起点 column, KML by its first feature")
+    func layerContents() throws {
+        func contents(_ name: String) throws -> [String] {
+            try GDALReader.layers(path: Fixtures.path(name)).map { "\($0.name):\($0.content.map(\.rawValue) ?? "-")" }.sorted()
+        }
+        #expect(try contents("survey/lines.dbf") == ["lines:segments"])
+        #expect(try contents("survey/points.dbf") == ["points:points"])
+        #expect(try contents("network.gdb") == ["points:points", "segments:segments"])
+        #expect(try contents("points.kml") == ["points:points"])
+        #expect(try contents("segments.dxf") == ["entities:-"])
+    }
+
     @Test("CSV and CP936 DBF tables join by point number into the reference topology")
     func pointAndLineTables() throws {
         let points = try Fixtures.mapping("cjj61-survey-points.json")
