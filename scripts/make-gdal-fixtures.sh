@@ -21,6 +21,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="${1:-out/gdal-fixtures}"
 SAMPLE=Datasets/sample
+# OpenFileGDB writing arrived in GDAL 3.6.
+version=$(ogr2ogr --version | sed -E 's/^GDAL ([0-9]+)\.([0-9]+).*/\1 \2/')
+read -r major minor <<< "$version"
+if [ "$major" -lt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -lt 6 ]; }; then
+    echo "make-gdal-fixtures: GDAL >= 3.6 is needed to write FileGDB; found $(ogr2ogr --version)" >&2
+    exit 1
+fi
 rm -rf "$DIR"
 mkdir -p "$DIR"/utf8 "$DIR"/utf8-bare "$DIR"/cp936 "$DIR"/cp936-bare "$DIR"/survey
 
