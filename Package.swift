@@ -7,6 +7,7 @@ import PackageDescription
 //   SubterraGEOS      GEOS bridge (constructions, validity, oracle in tests)
 //   SubterraPROJ      PROJ bridge (coordinate systems)
 //   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
+//   SubterraGDAL      optional GDAL bridge: Shapefile, DXF, GML, KML, FileGDB … as source records
 //   SubterraDatasets  deterministic district generator (lives in Datasets/)
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
 //   SubterraRequests  query requests as data: decoding, limits, answers (batch lines, later HTTP)
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "SubterraGEOS", targets: ["SubterraGEOS"]),
         .library(name: "SubterraPROJ", targets: ["SubterraPROJ"]),
         .library(name: "SubterraModel", targets: ["SubterraModel"]),
+        .library(name: "SubterraGDAL", targets: ["SubterraGDAL"]),
         .library(name: "SubterraDatasets", targets: ["SubterraDatasets"]),
         .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
         .library(name: "SubterraRequests", targets: ["SubterraRequests"]),
@@ -36,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .target(name: "SubterraGeometry", dependencies: ["SubterraIndex"], swiftSettings: swift6),
         .target(name: "SubterraGEOS", dependencies: ["SubterraGeometry", "CGEOS"], swiftSettings: swift6),
         .target(name: "SubterraPROJ", dependencies: ["SubterraGeometry", "CPROJ"], swiftSettings: swift6),
@@ -43,6 +46,8 @@ let package = Package(
             name: "SubterraModel",
             dependencies: ["SubterraGeometry", "SubterraPROJ", "CSQLite"],
             swiftSettings: swift6),
+        // The only module that links GDAL; the core modules above stay GDAL-free.
+        .target(name: "SubterraGDAL", dependencies: ["SubterraModel", "SubterraGeometry", "CGDAL"], swiftSettings: swift6),
         .target(
             name: "SubterraDatasets",
             dependencies: ["SubterraModel", "SubterraGeometry", "SubterraPROJ"],
@@ -66,6 +71,7 @@ let package = Package(
             name: "subterra",
             dependencies: [
                 "SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
+                "SubterraGDAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swift6),
@@ -84,6 +90,9 @@ let package = Package(
                 "SubterraEngine", "SubterraDatasets", "SubterraModel", "SubterraGeometry", "SubterraIndex",
                 "SubterraGEOS", "SubterraPROJ",
             ],
+            swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraGDALTests", dependencies: ["SubterraGDAL", "SubterraModel", "SubterraGeometry"],
             swiftSettings: swift6),
         .testTarget(name: "SubterraRequestsTests", dependencies: ["SubterraRequests", "SubterraGeometry"], swiftSettings: swift6),
         // SubterraModel: to damage a store's pages in the corrupt-store tests.

@@ -10,7 +10,8 @@ packages=(
     proj-bin         # cs2cs: reference values for the PROJ bridge tests
     proj-data
     libsqlite3-dev   # GeoPackage store
-    gdal-bin         # ogrinfo: proves QGIS/GDAL read the GeoPackages we write
+    gdal-bin         # ogrinfo: proves QGIS/GDAL read the GeoPackages we write; ogr2ogr: GDAL import fixtures
+    libgdal-dev      # GDAL C API: Shapefile, DXF, GML, KML, FileGDB import (SubterraGDAL)
 )
 if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
     packages+=(libboost-dev)   # Boost.Geometry rtree, the benchmark peer

@@ -16,6 +16,11 @@ public struct ImportSource: Hashable, Sendable {
         /// A feature table of any GeoPackage (ours or foreign); nil = the only feature table
         /// matching `content`'s geometry type.
         case geoPackage(table: String?)
+        /// Records another module has already read (the GDAL bridge, `SubterraGDAL`, reads
+        /// Shapefile, DXF, GML, KML, FileGDB … this way, so this module never links GDAL), with
+        /// the CRS the source declares (`EPSG:4549`, or WKT), nil for none. They take the same
+        /// mapping, CRS and quality path as every other format; `path` still names the file.
+        case records([SourceRecord], crs: String?)
     }
 
     /// What the records are.
@@ -351,6 +356,9 @@ enum SourceLoader {
             }
             let (records, srs) = try GeoPackageReader.records(path: path, table: table, content: source.content)
             let crs = options.sourceCRS ?? srs ?? source.mapping.sourceCRS ?? options.targetCRS
+            return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
+        case .records(let records, let declared):
+            let crs = options.sourceCRS ?? declared ?? source.mapping.sourceCRS ?? options.targetCRS
             return .records(try transform(records, from: crs, options: options, file: path), xyCRS: crs)
         }
     }

@@ -23,9 +23,13 @@ struct ImportCommand: ParsableCommand {
               subterra import survey/points.csv survey/segments.csv --mapping Datasets/mappings/cjj61-survey-segments.json \\
                   --point-mapping Datasets/mappings/cjj61-survey-points.json --store city.gpkg --policy lenient
               subterra import BarreL.geojson --mapping Datasets/mappings/vermont-sewer-lines.json --store barre.gpkg --store-crs EPSG:32618
+              subterra import pipes.shp drawing.dxf --mapping pipes.json --store city.gpkg --policy lenient
+
+            Shapefile, DBF, DXF, GML, KML and FileGDB (.gdb) files are read through GDAL (--format gdal for any other \
+            format GDAL reads, a foreign GeoPackage included); see docs/import/formats.md for encodings and DXF layers.
             """)
 
-    @Argument(help: ArgumentHelp("Files or directories to import (.geojson, .json, .csv, .gpkg).", valueName: "file"))
+    @Argument(help: ArgumentHelp("Files or directories to import (.geojson, .json, .csv, .gpkg; .shp, .dbf, .dxf, .gml, .kml, .gdb through GDAL).", valueName: "file"))
     var files: [String]
 
     @Option(name: .long, help: ArgumentHelp("The store to create or update (.gpkg).", valueName: "path"))
@@ -52,6 +56,15 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Quality issues listed in the report (the rest are counted).", valueName: "n"))
     var showIssues: Int = 20
 
+    @Option(name: .long, help: "The reader for every file (default: by extension): geojson, csv, gpkg, or through GDAL: gdal, shp, dbf, dxf, gml, kml, gdb.")
+    var format: ImportFormat?
+
+    @Option(name: .long, help: ArgumentHelp("The layer to read (GDAL) or feature table (GeoPackage); default: each layer holding points or segments.", valueName: "name"))
+    var layer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection.", valueName: "name"))
+    var encoding: String?
+
     func run() throws {
         try guarded {
             let progress = Progress.onTerminal("preparing import")
@@ -64,7 +77,11 @@ struct ImportCommand: ParsableCommand {
                 guard FileManager.default.fileExists(atPath: f, isDirectory: &isDir) else {
                     throw CLIError("\(f): file does not exist")
                 }
-                if isDir.boolValue {
+                if ImportFormat.usesGDAL(f, format: format) {
+                    sources += try GDALSources.sources(f, content: content, layer: layer, encoding: encoding) { c in
+                        (c == .points ? ptMap : segMap) ?? (c == .points ? DistrictMappings.points : DistrictMappings.segments)
+                    }
+                } else if isDir.boolValue {
                     for s in try StoreOpener.fileSources(f, isDirectory: true, mapping: nil) {
                         let m = s.content == .points ? ptMap : segMap
                         sources.append(StoreOpener.source(s.path, content: content ?? s.content, mapping: m ?? s.mapping))
@@ -72,7 +89,14 @@ struct ImportCommand: ParsableCommand {
                 } else {
                     let c = content ?? ContentSniffer.content(of: f)
                     let m = (c == .points ? ptMap : segMap) ?? (c == .points ? DistrictMappings.points : DistrictMappings.segments)
-                    sources.append(StoreOpener.source(f, content: c, mapping: m))
+                    var s = StoreOpener.source(f, content: c, mapping: m)
+                    switch format {
+                    case .geojson?: s.format = .geoJSON
+                    case .csv?: s.format = .csv(geometryColumn: StoreOpener.wktColumn(f))
+                    case .gpkg?: s.format = .geoPackage(table: layer)
+                    default: if case .geoPackage = s.format { s.format = .geoPackage(table: layer) }
+                    }
+                    sources.append(s)
                 }
             }
             // The store must be none of the files read. Directories are not entries: SQLite only
