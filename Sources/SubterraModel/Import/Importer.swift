@@ -237,7 +237,11 @@ public enum Importer {
             if lowest < next {
                 let explicitMax = segments.lazy.filter { !result.assignedIDs.contains($0.id) }.map(\.id).max() ?? 0
                 let offset = max(next, explicitMax + 1) - lowest
-                for i in segments.indices where result.assignedIDs.contains(segments[i].id) { segments[i].id += offset }
+                for i in segments.indices {
+                    if result.assignedIDs.contains(segments[i].id) { segments[i].id += offset }
+                    // A multi-part feature's key is its first part's id: it moves with it.
+                    if let f = segments[i].feature, result.assignedIDs.contains(f) { segments[i].feature = f + offset }
+                }
                 meta["import.last.idOffset"] = String(offset)
             }
         }
