@@ -28,12 +28,19 @@ enum HitOutput {
         case .table:
             Swift.print("\(query): \(rows.count) pipe\(rows.count == 1 ? "" : "s") (map CRS \(engine.crs))")
             guard !rows.isEmpty else { return }
-            var t = TextTable(["id", "layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"], numeric: [0, 5, 6, 7, 8])
+            // The operator's id column only when some pipe has one, so plain maps print as before.
+            let sourceIDs = rows.contains { $0.sourceID != nil }
+            let head: [String] = ["id"] + (sourceIDs ? ["source_id"] : [])
+            let tail = ["layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"]
+            let numeric: Set<Int> = sourceIDs ? [0, 6, 7, 8, 9] : [0, 5, 6, 7, 8]
+            var t = TextTable(head + tail, numeric: numeric)
             for r in rows {
-                t.add([
-                    String(r.id), r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
+                let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : [])
+                let rest: [String] = [
+                    r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
                     Fmt.m(r.depth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
-                ])
+                ]
+                t.add(ids + rest)
             }
             Swift.print(t.render())
         }
