@@ -49,6 +49,16 @@ import Testing
         #expect(json.stdout.contains("\"count\" : 3"), "\(json.stdout)")
         let geo = try CLI.run(["nearest", "POINT (501005 3379001)", "--store", store, "--format", "geojson"])
         #expect(geo.stdout.contains("\"sourceID\":\"\(Self.cableID)\""), "\(geo.stdout)")
+        #expect(geo.stdout.contains("\"type\":\"MultiLineString\""), "the whole cable: \(geo.stdout)")
+    }
+
+    @Test func sectionListsTheCableOnceByItsSourceID() throws {
+        let store = try Self.store.get()
+        // The cut runs through the cable's middle part and along no other part of it.
+        let cut = try CLI.run(["section", "LINESTRING (501025 3378990, 501025 3379070)", "--store", store])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        #expect(cut.stdout.contains("3 crossings"), "\(cut.stdout)")
+        #expect(cut.stdout.contains("2 (\(Self.cableID))"), "\(cut.stdout)")
     }
 
     @Test func digCheckAndBatchAnswersShowTheSourceID() throws {

@@ -70,6 +70,23 @@ struct FeaturesAndIDsTests {
         #expect(r.assignedIDs == [1, 2, 3, 4])
     }
 
+    @Test("a foreign GeoPackage of MULTILINESTRING features imports like the GeoJSON",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ogr2ogr"), "ogr2ogr (gdal-bin) not installed"))
+    func multiLineStringFromGeoPackage() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = try Self.source(in: dir)
+        let gpkg = dir.appendingPathComponent("delivery.gpkg").path
+        // Every feature a MULTILINESTRING, single lines as one part, as many tools write them.
+        let conv = try #require(runTool("/usr/bin/ogr2ogr", ["-f", "GPKG", gpkg, json.path, "-nln", "lines", "-nlt", "MULTILINESTRING"]))
+        #expect(conv.status == 0, "\(conv.output)")
+        let viaJSON = try Importer.read([json], options: ImportOptions(policy: .strict))
+        let viaGpkg = try Importer.read(
+            [ImportSource(path: gpkg, format: .geoPackage(table: nil), content: .segments, mapping: Self.mapping)],
+            options: ImportOptions(policy: .strict))
+        #expect(viaGpkg.segments == viaJSON.segments)
+    }
+
     @Test("a text id is no longer refused as 'not a number'")
     func textIDIsKeptNotRefused() throws {
         let dir = storeTempDir()

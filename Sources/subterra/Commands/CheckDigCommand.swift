@@ -121,7 +121,7 @@ enum DigOutput {
         out.append("")
         out.append("Owners to notify:")
         let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })
-        func shown(_ id: Int64) -> String { (sourceOf[id] ?? nil).map { "\(id) (\($0))" } ?? String(id) }
+        func shown(_ id: Int64) -> String { HitOutput.shownID(id, sourceOf[id] ?? nil) }
         for n in r.owners {
             out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(shown).joined(separator: " "))")
         }
@@ -138,14 +138,14 @@ enum DigOutput {
                     "conflicts": .number(Double(r.conflicts.count)),
                     "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
                     "result": .string(r.result.rawValue),
-                    "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
+                    "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID)))" } ?? "")) }),
                 ])
         ]
         for c in r.conflicts {
             var props = HitOutput.properties(c)
             props.append("kind", .string("conflict"))
             features.append(GeoJSONFeature(
-                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { .lineString($0.geometry) },
+                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { HitOutput.pipeGeometry($0, in: network) },
                 properties: props))
         }
         return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))

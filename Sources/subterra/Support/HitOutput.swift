@@ -22,7 +22,7 @@ enum HitOutput {
             var features: [GeoJSONFeature] = []
             for (h, r) in zip(hits, rows) {
                 features.append(GeoJSONFeature(
-                    id: .number(Double(r.id)), geometry: .lineString(h.pipe.geometry), properties: properties(r)))
+                    id: .number(Double(r.id)), geometry: pipeGeometry(h.pipe, in: engine.network), properties: properties(r)))
             }
             Swift.print(GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: crsMember(engine.crs))))
         case .table:
@@ -44,6 +44,18 @@ enum HitOutput {
             }
             Swift.print(t.render())
         }
+    }
+
+    /// A pipe id as people read it: the row id, and the operator's id beside it when there is one
+    /// (`12 (nl.imkl-KL1031.EKBL_0042)`).
+    static func shownID(_ id: Int64, _ sourceID: String?) -> String { sourceID.map { "\(id) (\($0))" } ?? String(id) }
+
+    /// The whole pipe `s` belongs to: its line, or every part of its multi-part feature in part
+    /// order. O(n) for a part (a scan of the map), O(1) otherwise.
+    static func pipeGeometry(_ s: PipeSegment, in network: @autoclosure () -> UtilityNetwork) -> Geometry {
+        guard let f = s.feature else { return .lineString(s.geometry) }
+        let parts = network().segments.filter { $0.feature == f }.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
+        return parts.count > 1 ? .multiLineString(parts.map(\.geometry)) : .lineString(s.geometry)
     }
 
     /// Any Encodable as GeoJSON properties (through JSON, keeping key order sorted).
