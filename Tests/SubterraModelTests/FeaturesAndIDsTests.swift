@@ -185,6 +185,16 @@ struct FeaturesAndIDsTests {
         #expect(try GeoPackageStore.open(at: path, readOnly: true).loadAll().segments == [old, part])
     }
 
+    @Test("a part number below 1 is refused")
+    func partNumbersCountFromOne() throws {
+        var s = PipeSegment(
+            id: 1, layer: .water, startPoint: "A", endPoint: "B",
+            geometry: try LineString([Point(501000, 3379000), Point(501010, 3379000)]), feature: 1, part: 1)
+        try s.validate()
+        s.part = 0
+        #expect(throws: ModelError.self) { try s.validate() }
+    }
+
     @Test("a store with only some of the feature columns is refused, naming the missing one")
     func partialFeatureColumnsRefused() throws {
         let dir = storeTempDir()

@@ -141,7 +141,8 @@ public struct PipeSegment: Hashable, Sendable {
     ///
     /// Refuses non-finite or negative depths (and depths over 100 m), non-finite elevations, an
     /// invalid section, occupied holes above the total, negative counts, a gas pressure outside
-    /// 0–4.0 MPa, a non-positive voltage, an empty layer code and a negative accuracy. O(1).
+    /// 0–4.0 MPa, a non-positive voltage, an empty layer code, a negative accuracy and a part
+    /// number below 1. O(1).
     public func validate() throws(ModelError) {
         let at = location
         if layer.rawValue.isEmpty { throw ModelError("layer code is empty", at: at) }
@@ -178,6 +179,7 @@ public struct PipeSegment: Hashable, Sendable {
                 throw ModelError("vertical accuracy \(v) m must be finite and >= 0", at: at)
             }
         }
+        if let p = part, p < 1 { throw ModelError("part \(p) must be >= 1 (parts count from 1)", at: at) }
     }
 }
 
