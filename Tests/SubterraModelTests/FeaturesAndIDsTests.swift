@@ -127,6 +127,34 @@ struct FeaturesAndIDsTests {
         #expect(try store.metadata()["subterra.schema"] == "2")
     }
 
+    @Test("a feature re-imported under its id replaces all its stored parts")
+    func reimportReplacesParts() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("s.gpkg").path)
+        func delivery(_ geometry: String) throws -> ImportSource {
+            let path = dir.appendingPathComponent("d.geojson").path
+            try Data("""
+                {"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:4549"}},"features":[
+                 {"type":"Feature","properties":{"id":9,"layer":"JS"},"geometry":\(geometry)}]}
+                """.utf8).write(to: URL(fileURLWithPath: path))
+            return ImportSource(path: path, format: .geoJSON, content: .segments, mapping: Self.mapping)
+        }
+        let three = """
+            {"type":"MultiLineString","coordinates":[[[501000,3379200],[501010,3379200]],
+             [[501010,3379200],[501020,3379210]],[[501020,3379210],[501030,3379210]]]}
+            """
+        try Importer.run([try delivery(three)], into: store, options: ImportOptions(policy: .strict))
+        try Importer.run([try delivery(three)], into: store, options: ImportOptions(policy: .strict))
+        var parts = try store.loadAll().segments.filter { $0.featureID == 9 }
+        #expect(parts.count == 3, "the same delivery twice: \(parts.map(\.id))")
+        // The pipe is delivered again as one line: its old parts go.
+        let one = #"{"type":"LineString","coordinates":[[501000,3379200],[501030,3379210]]}"#
+        try Importer.run([try delivery(one)], into: store, options: ImportOptions(policy: .strict))
+        parts = try store.loadAll().segments
+        #expect(parts.map(\.id) == [9] && parts[0].feature == nil, "\(parts.map(\.id))")
+    }
+
     @Test("assigned ids moved past a store's ids move the feature keys with them")
     func shiftedIDsKeepFeatures() throws {
         let dir = storeTempDir()

@@ -212,7 +212,9 @@ public enum Importer {
     }
 
     /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
-    /// recording the import in the store's metadata in the same transaction. Ids the import made
+    /// recording the import in the store's metadata in the same transaction. A feature written
+    /// under an explicit id replaces every stored part of it (parts no longer delivered are
+    /// deleted). Ids the import made
     /// up are moved past the store's largest id when they would collide (the offset is recorded as
     /// `import.last.idOffset`); explicit ids upsert. On failure the store is unchanged.
     ///
@@ -230,6 +232,11 @@ public enum Importer {
         ]
         if let source { meta["import.last.source"] = source }
         var segments = result.segments
+        // A feature written again under its own (explicit) id replaces all its stored parts:
+        // stored parts this import does not write again are deleted, so a re-import never leaves
+        // a pipe with parts from two deliveries.
+        let ownFeatures = Set(segments.lazy.map(\.featureID).filter { !result.assignedIDs.contains($0) })
+        var stale = try store.segmentIDs(ofFeatures: ownFeatures)
         // Made-up ids must never replace stored segments: shift them all past both the store's
         // largest id and the import's own explicit ids (a constant shift keeps their order).
         if let lowest = result.assignedIDs.min() {
@@ -245,7 +252,11 @@ public enum Importer {
                 meta["import.last.idOffset"] = String(offset)
             }
         }
-        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, metadata: meta)
+        if !stale.isEmpty {
+            let written = Set(segments.map(\.id))
+            stale = stale.filter { !written.contains($0) }.sorted()
+        }
+        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, deleteSegments: stale, metadata: meta)
         guard let progress else { return try store.apply(edit) }
         let rows = segments.count + result.points.count
         progress(ImportProgress(stage: .writing, completed: 0, total: rows))

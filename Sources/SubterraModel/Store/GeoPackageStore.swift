@@ -350,6 +350,21 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked { (try db.scalarInt("SELECT max(fid) FROM subterra_segments") ?? 0) + 1 }
     }
 
+    /// One scan of the segment table's `fid` and `feature` columns, O(n) without decoding
+    /// geometry; none in a store from before the feature columns.
+    public func segmentIDs(ofFeatures keys: Set<Int64>) throws(StoreError) -> [Int64] {
+        guard !keys.isEmpty else { return [] }
+        return try locked {
+            guard hasFeatureColumns else { return [] }
+            let s = try db.prepare("SELECT fid, feature FROM subterra_segments WHERE feature IS NOT NULL")
+            var out: [Int64] = []
+            while try s.step() {
+                if keys.contains(s.int64(1)) { out.append(s.int64(0)) }
+            }
+            return out
+        }
+    }
+
     /// Makes errors about one stored record: table, fid, field.
     private func badField(_ table: String, _ fid: Int64) -> (String, String) -> StoreError {
         { [path] field, why in StoreError(why, path: path, table: table, record: "fid \(fid)", field: field) }

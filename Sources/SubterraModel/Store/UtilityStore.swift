@@ -115,4 +115,17 @@ public protocol UtilityStore: AnyObject, Sendable {
     /// One more than the largest stored segment id (1 for an empty store): where an import that
     /// assigns ids starts, so it never overwrites stored segments.
     func nextSegmentID() throws(StoreError) -> Int64
+
+    /// Ids of the stored segments that are parts of the multi-part features `keys`
+    /// (``PipeSegment/feature`` in `keys`), in no particular order: what an import replacing
+    /// those features must delete when it writes fewer parts.
+    func segmentIDs(ofFeatures keys: Set<Int64>) throws(StoreError) -> [Int64]
+}
+
+extension UtilityStore {
+    /// Through `loadAll`, O(n); a store should answer from its own tables.
+    public func segmentIDs(ofFeatures keys: Set<Int64>) throws(StoreError) -> [Int64] {
+        guard !keys.isEmpty else { return [] }
+        return try loadAll().segments.filter { $0.feature.map(keys.contains) ?? false }.map(\.id)
+    }
 }
