@@ -145,14 +145,38 @@ struct FeaturesAndIDsTests {
              [[501010,3379200],[501020,3379210]],[[501020,3379210],[501030,3379210]]]}
             """
         try Importer.run([try delivery(three)], into: store, options: ImportOptions(policy: .strict))
+        let ids = try store.loadAll().segments.map(\.id)
         try Importer.run([try delivery(three)], into: store, options: ImportOptions(policy: .strict))
         var parts = try store.loadAll().segments.filter { $0.featureID == 9 }
-        #expect(parts.count == 3, "the same delivery twice: \(parts.map(\.id))")
+        #expect(parts.map(\.id) == ids, "the same delivery twice keeps the part ids: \(parts.map(\.id))")
+        // The first part keeps the explicit id; the others were assigned 1 and 2 the first time.
+        #expect(parts.sorted { ($0.part ?? 0) < ($1.part ?? 0) }.map(\.id) == [9, 1, 2])
         // The pipe is delivered again as one line: its old parts go.
         let one = #"{"type":"LineString","coordinates":[[501000,3379200],[501030,3379210]]}"#
         try Importer.run([try delivery(one)], into: store, options: ImportOptions(policy: .strict))
         parts = try store.loadAll().segments
         #expect(parts.map(\.id) == [9] && parts[0].feature == nil, "\(parts.map(\.id))")
+    }
+
+    @Test("a feature re-imported under its text id takes its stored row ids again")
+    func reimportByTextID() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("s.gpkg").path)
+        let source = try Self.source(in: dir)
+        let first = try Importer.run([source], into: store, options: ImportOptions(policy: .strict))
+        try Importer.run([source], into: store, options: ImportOptions(policy: .strict))
+        let again = try store.loadAll().segments
+        #expect(again.sorted { $0.id < $1.id } == first.segments.sorted { $0.id < $1.id }, "\(again.map(\.id))")
+        // Delivered again in two parts: the parts keep ids 1 and 2, the third goes.
+        let two = Self.delivery.replacingOccurrences(
+            of: "[[501020,3379000],[501030,3379000]],[[501030,3379010],[501030,3379030]]",
+            with: "[[501020,3379000],[501030,3379030]]")
+        try Data(two.utf8).write(to: URL(fileURLWithPath: source.path))
+        try Importer.run([source], into: store, options: ImportOptions(policy: .strict))
+        let cable = try store.loadAll().segments.filter { $0.sourceID == "nl.imkl-KL1031.EKBL_0042" }
+        #expect(cable.map(\.id).sorted() == [1, 2] && cable.allSatisfy { $0.feature == 1 }, "\(cable.map(\.id))")
+        #expect(try store.counts().segments == 5)
     }
 
     @Test("assigned ids moved past a store's ids move the feature keys with them")

@@ -350,19 +350,30 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked { (try db.scalarInt("SELECT max(fid) FROM subterra_segments") ?? 0) + 1 }
     }
 
-    /// One scan of the segment table's `fid` and `feature` columns, O(n) without decoding
-    /// geometry; none in a store from before the feature columns.
-    public func segmentIDs(ofFeatures keys: Set<Int64>) throws(StoreError) -> [Int64] {
-        guard !keys.isEmpty else { return [] }
-        return try locked {
+    /// The rows of `filter` (a condition on the id columns) that `keep` passes: one scan of the
+    /// segment table's `fid`, `feature`, `part` and `source_id`, O(n) without decoding geometry;
+    /// none in a store from before those columns.
+    private func storedParts(where filter: String, _ keep: (StoredPart) -> Bool) throws(StoreError) -> [StoredPart] {
+        try locked {
             guard hasFeatureColumns else { return [] }
-            let s = try db.prepare("SELECT fid, feature FROM subterra_segments WHERE feature IS NOT NULL")
-            var out: [Int64] = []
+            let s = try db.prepare("SELECT fid, feature, part, source_id FROM subterra_segments WHERE \(filter)")
+            var out: [StoredPart] = []
             while try s.step() {
-                if keys.contains(s.int64(1)) { out.append(s.int64(0)) }
+                let fid = s.int64(0)
+                let p = StoredPart(
+                    id: fid, featureID: s.optionalInt64(1) ?? fid, part: s.optionalInt64(2).map { Int($0) }, sourceID: s.text(3))
+                if keep(p) { out.append(p) }
             }
             return out
         }
+    }
+
+    public func storedParts(ofFeatures keys: Set<Int64>) throws(StoreError) -> [StoredPart] {
+        keys.isEmpty ? [] : try storedParts(where: "feature IS NOT NULL") { keys.contains($0.featureID) }
+    }
+
+    public func segments(withSourceIDs ids: Set<String>) throws(StoreError) -> [StoredPart] {
+        ids.isEmpty ? [] : try storedParts(where: "source_id IS NOT NULL") { $0.sourceID.map(ids.contains) ?? false }
     }
 
     /// Makes errors about one stored record: table, fid, field.
