@@ -86,8 +86,9 @@ public struct ImportResult: Hashable, Sendable {
     /// Segment ends that named no point and matched no point within the tolerance; they got a
     /// node number (`~N…`) shared by all ends at the same place, so the topology is kept.
     public var syntheticNodes: Int
-    /// Segment ids the import assigned (records without an `id` field). `Importer.write` moves
-    /// them past the store's largest id when they would replace stored segments.
+    /// Segment ids the import assigned (records without a whole-number id, and the second and
+    /// later parts of multi-part lines). `Importer.write` moves them past the store's largest id
+    /// when they would replace stored segments.
     public var assignedIDs: Set<Int64> = []
 
     /// The records as a map (validated again by `UtilityNetwork`).
@@ -212,12 +213,12 @@ public enum Importer {
     }
 
     /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
-    /// recording the import in the store's metadata in the same transaction. A feature written
-    /// under an explicit id replaces every stored part of it (parts no longer delivered are
-    /// deleted); so does a feature whose text source id one stored feature has
-    /// (`reuseStoredIDs`). Ids the import made
+    /// recording the import in the store's metadata in the same transaction. Ids the import made
     /// up are moved past the store's largest id when they would collide (the offset is recorded as
-    /// `import.last.idOffset`); explicit ids upsert. On failure the store is unchanged.
+    /// `import.last.idOffset`); explicit ids upsert. A feature delivered again (by its explicit id,
+    /// or by a text source id one stored feature has) replaces the stored one and keeps its row
+    /// ids; stored parts no longer delivered are deleted (`reuseStoredIDs`). On failure the store
+    /// is unchanged.
     ///
     /// - Parameter progress: rows written of the rows in the edit, every 1024 rows, when `store`
     ///   is a ``GeoPackageStore`` (other stores report only the start and the end).
