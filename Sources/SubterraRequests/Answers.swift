@@ -21,6 +21,13 @@ public struct HitRow: Codable, Hashable, Sendable {
     public var closestPoint: PlanPoint
     public var parameter: Double
     public var depth: Double?
+    /// The operator's id of the pipe, verbatim (``PipeSegment/sourceID``); absent when the source
+    /// gave none or gave a whole number (then `id`).
+    public var sourceID: String?
+    /// For a pipe of several parts: its feature key (``PipeSegment/feature``) and the 1-based
+    /// part answered (the nearest).
+    public var feature: Int64?
+    public var part: Int?
 
     /// The row of one engine hit.
     public init(_ h: PipeHit) {
@@ -38,6 +45,9 @@ public struct HitRow: Codable, Hashable, Sendable {
         closestPoint = h.closestPoint
         parameter = h.parameter
         depth = h.depth
+        sourceID = s.sourceID
+        feature = s.feature
+        part = s.part
     }
 }
 

@@ -14,17 +14,7 @@ import Testing
     init() throws { engine = try UtilityEngine(network: map) }
 
     /// Random query geometries: points, lines and polygons, some far outside the district.
-    func queries(_ n: Int, seed: UInt64) -> [Geometry] {
-        var rng = TestRandom(seed)
-        return (0..<n).map { i in
-            let c = Point(origin.x + rng.uniform(-260, 260), origin.y + rng.uniform(-260, 260))
-            switch i % 3 {
-            case 0: return .point(c)
-            case 1: return .lineString(try! LineString([c, Point(c.x + rng.uniform(-40, 40), c.y + rng.uniform(-40, 40))]))
-            default: return .polygon(randomPolygon(&rng, around: c, radius: rng.uniform(3, 30)))
-            }
-        }
-    }
+    func queries(_ n: Int, seed: UInt64) -> [Geometry] { randomQueries(n, seed: seed, spread: 260) }
 
     @Test func nearestMatchesBruteForce() throws {
         for (i, q) in queries(45, seed: 11).enumerated() {

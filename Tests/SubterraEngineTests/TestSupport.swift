@@ -71,6 +71,26 @@ func randomDistrict(count: Int, seed: UInt64, size: Double = 400) -> UtilityNetw
     return try! UtilityNetwork(crs: "EPSG:4549", segments: segs)
 }
 
+/// `n` random query geometries around `origin`, within `spread` metres of it: points, two-point
+/// lines and polygons in turn.
+func randomQueries(_ n: Int, seed: UInt64, spread: Double) -> [Geometry] {
+    var rng = TestRandom(seed)
+    return (0..<n).map { i in
+        let c = Point(origin.x + rng.uniform(-spread, spread), origin.y + rng.uniform(-spread, spread))
+        switch i % 3 {
+        case 0: return .point(c)
+        case 1: return .lineString(try! LineString([c, Point(c.x + rng.uniform(-40, 40), c.y + rng.uniform(-40, 40))]))
+        default: return .polygon(randomPolygon(&rng, around: c, radius: rng.uniform(3, 30)))
+        }
+    }
+}
+
+/// A random dig site: a polygon of `radius` metres within `spread` metres of `origin`.
+func randomSite(_ rng: inout TestRandom, spread: Double, radius: ClosedRange<Double>) -> Geometry {
+    let c = Point(origin.x + rng.uniform(-spread, spread), origin.y + rng.uniform(-spread, spread))
+    return .polygon(randomPolygon(&rng, around: c, radius: rng.uniform(radius.lowerBound, radius.upperBound)))
+}
+
 /// A random simple polygon (star-shaped) of about `radius` metres around `c`.
 func randomPolygon(_ rng: inout TestRandom, around c: Point, radius: Double) -> Polygon {
     let n = Int(rng.next() % 6) + 3

@@ -158,7 +158,7 @@ struct StoreTests {
         let m = try store.metadata()
         #expect(m["source"] == "survey 2027")
         #expect(m["mapping"] == nil)
-        #expect(m["subterra.schema"] == "1")
+        #expect(m["subterra.schema"] == "2")
     }
 
     @Test("concurrent readers and a writer do not crash or tear")

@@ -21,6 +21,10 @@ public struct CrossSectionItem: Hashable, Sendable, Codable {
     public var section: String?
     public var widthM: Double?
     public var heightM: Double?
+    /// The operator's id of the pipe (``PipeSegment/sourceID``), when the source had a text id.
+    public var sourceID: String? = nil
+    /// The feature key when the pipe has several parts (``PipeSegment/feature``).
+    public var feature: Int64? = nil
 }
 
 /// Pipes crossed by a cut line, in order along it.
@@ -36,7 +40,8 @@ extension UtilityEngine {
     /// The cross-section along a cut line: every pipe it crosses, with the offset along the line,
     /// top and bottom depth and elevation there, section and layer, ordered by offset (then id).
     /// A pipe crossed twice appears twice; a pipe running collinearly along the cut appears at
-    /// both ends of the shared stretch.
+    /// both ends of the shared stretch; two parts of one multi-part pipe meeting on the cut line
+    /// are one crossing.
     ///
     /// ```swift
     /// let cut = try LineString([Point(501540, 3379500), Point(501560, 3379500)])
@@ -83,12 +88,24 @@ extension UtilityEngine {
                             point: PlanPoint(x: p.x, y: p.y), depthTop: top,
                             depthBottom: top.flatMap { d in h.map { d + $0 } }, topElevation: topElevation,
                             bottomElevation: topElevation.flatMap { e in h.map { e - $0 } },
-                            section: s.section?.notation, widthM: s.outerWidthM, heightM: s.outerHeightM))
+                            section: s.section?.notation, widthM: s.outerWidthM, heightM: s.outerHeightM,
+                            sourceID: s.sourceID, feature: s.feature))
                     }
                 }
             }
         }
         items.sort { ($0.offset, $0.pipeID) < ($1.offset, $1.pipeID) }
+        if snap.multiPart {
+            // Two parts of one pipe meeting on the cut line are one crossing (the lower id kept).
+            var kept: [CrossSectionItem] = []
+            for item in items {
+                let key = item.feature ?? item.pipeID
+                let dup = kept.reversed().prefix(while: { abs($0.offset - item.offset) <= 1e-9 })
+                    .contains { ($0.feature ?? $0.pipeID) == key }
+                if !dup { kept.append(item) }
+            }
+            items = kept
+        }
         return CrossSection(length: cutLength, items: items, mapCRS: self.crs, mapVersion: snap.version)
     }
 }

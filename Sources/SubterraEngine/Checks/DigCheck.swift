@@ -100,6 +100,14 @@ public struct DigConflict: Hashable, Sendable, Codable {
     public var severity: Severity
     /// Why this severity, in words.
     public var reason: String
+    /// The operator's id of the pipe (``PipeSegment/sourceID``), when the source had a text id.
+    public var sourceID: String? = nil
+    /// The feature key when the pipe has several parts (``PipeSegment/feature``): `pipeID` is then
+    /// the part reported, the one most severe and, among those, nearest.
+    public var feature: Int64? = nil
+
+    /// The pipe's key: its feature for a part of a multi-part pipe, else `pipeID`.
+    public var featureID: Int64 { feature ?? pipeID }
 }
 
 /// Pipes of one layer that a dig affects.
@@ -131,7 +139,8 @@ public struct DigReport: Hashable, Sendable, Codable {
     /// ``CheckResult/violation`` when any pipe conflicts, else ``CheckResult/notChecked`` when
     /// ``unchecked`` is not empty, else ``CheckResult/ok`` (clear).
     public var result: CheckResult
-    /// Every affected pipe, most severe first, then nearest by ``DigConflict/clearDistance``, then by id.
+    /// Every affected pipe, most severe first, then nearest by ``DigConflict/clearDistance``, then by
+    /// id; a pipe of several parts once, as its most severe part (then the nearest).
     public var conflicts: [DigConflict]
     /// Pipes near the dig that no rule covers and no fallback clearance could judge, by id.
     public var unchecked: [UncheckedPair]
@@ -227,7 +236,8 @@ extension UtilityEngine {
                     let table = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
                     unchecked.append(UncheckedPair(
                         kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
-                        reason: "not checked: no rule for \(other)–\(s.layer) in \(table)"))
+                        reason: "not checked: no rule for \(other)–\(s.layer) in \(table)", sourceID: s.sourceID,
+                        feature: s.feature))
                 }
                 continue
             }
@@ -244,10 +254,17 @@ extension UtilityEngine {
                 clearDistance: clearDistance, outerWidth: outerWidth,
                 closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
                 ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                severity: severity, reason: reason))
+                severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature))
         }
         conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
         unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
+        if snap.multiPart {
+            // A pipe of several parts is one conflict: its first part in report order (most
+            // severe, then nearest), and not also "not checked" for another part.
+            var seen = Set<Int64>()
+            conflicts = conflicts.filter { seen.insert($0.featureID).inserted }
+            unchecked = unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
+        }
         return DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,

@@ -68,6 +68,10 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     public var existingDepth: Double?
     /// Depth of the planned pipe top there, metres.
     public var plannedDepth: Double?
+    /// The operator's id of the existing pipe (``PipeSegment/sourceID``), when it has a text id.
+    public var sourceID: String? = nil
+    /// The feature key when the existing pipe has several parts (``PipeSegment/feature``).
+    public var feature: Int64? = nil
 }
 
 /// A pair a check should judge but no rule covers (a pipe layer the rule file gives no class, a
@@ -92,13 +96,22 @@ public struct UncheckedPair: Hashable, Sendable, Codable {
     public var owner: String?
     /// One line, e.g. `"not checked: no rule for QT–RQ in GB50289 table 4.1.14"`.
     public var reason: String
+    /// The operator's id of the pipe (``PipeSegment/sourceID``), when the source had a text id.
+    public var sourceID: String?
+    /// The feature key when the pipe has several parts (``PipeSegment/feature``).
+    public var feature: Int64?
 
-    public init(kind: Kind, pipeID: Int64?, layer: LayerCode?, owner: String?, reason: String) {
+    public init(
+        kind: Kind, pipeID: Int64?, layer: LayerCode?, owner: String?, reason: String, sourceID: String? = nil,
+        feature: Int64? = nil
+    ) {
         self.kind = kind
         self.pipeID = pipeID
         self.layer = layer
         self.owner = owner
         self.reason = reason
+        self.sourceID = sourceID
+        self.feature = feature
     }
 }
 
@@ -205,7 +218,8 @@ extension UtilityEngine {
         func noRule(_ kind: UncheckedPair.Kind, _ s: PipeSegment, table: String) {
             unchecked.append(UncheckedPair(
                 kind: kind, pipeID: s.id, layer: s.layer, owner: s.owner,
-                reason: "not checked: no rule for \(planned.profile.layer)–\(s.layer) in \(table)"))
+                reason: "not checked: no rule for \(planned.profile.layer)–\(s.layer) in \(table)", sourceID: s.sourceID,
+                feature: s.feature))
         }
         // The segment index gives every pipe within reach with its exact distance to the route;
         // only the pipes it answers with are read, and only those at distance 0 (a shared point)
@@ -255,7 +269,7 @@ extension UtilityEngine {
                         kind: .vertical, status: gap.map { $0 >= rule.distance - Self.clearanceTolerance ? .ok : .violation } ?? .unknownDepth,
                         pipeID: s.id, layer: s.layer, owner: s.owner, routeOffset: x.offset,
                         point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
-                        existingDepth: dE, plannedDepth: dP))
+                        existingDepth: dE, plannedDepth: dP, sourceID: s.sourceID, feature: s.feature))
                 }
                 continue
             }
@@ -274,7 +288,7 @@ extension UtilityEngine {
                 kind: .horizontal, status: actual >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: s.id, layer: s.layer,
                 owner: s.owner, routeOffset: offset, point: PlanPoint(x: c.point.x, y: c.point.y),
                 required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
-                plannedDepth: plannedDepth(at: offset)))
+                plannedDepth: plannedDepth(at: offset), sourceID: s.sourceID, feature: s.feature))
         }
         // A LineString has at least two points, so the route has a segment; checked, not assumed.
         guard let routeStart = route.segments.first?.0, let routeEnd = route.segments.last?.1 else {
@@ -298,6 +312,7 @@ extension UtilityEngine {
                 < ($1.status == .violation ? 0 : 1, $1.routeOffset, $1.pipeID ?? -1)
         }
         unchecked.sort { ($0.pipeID ?? -1, $0.kind.rawValue) < ($1.pipeID ?? -1, $1.kind.rawValue) }
+        if snap.multiPart { (findings, unchecked) = Self.oncePerFeature(findings, unchecked) }
         // A crossing whose depth was not surveyed is not a pass either: the safe reading.
         let result: CheckResult = findings.contains { $0.status == .violation } ? .violation
             : unchecked.isEmpty && !findings.contains { $0.status == .unknownDepth } ? .ok : .notChecked
@@ -308,6 +323,45 @@ extension UtilityEngine {
     }
 
     /// Distance along a polyline (given as segments with cumulative lengths) to its point nearest `p`.
+    /// A pipe of several parts judged as one: its horizontal finding once, from the part nearest
+    /// the route (findings are sorted, so a violation comes first); a crossing once where two of
+    /// its parts meet at the crossing point; a "not checked" pair once per kind. Sorted inputs
+    /// stay sorted. O(f + u).
+    static func oncePerFeature(_ findings: [RouteFinding], _ unchecked: [UncheckedPair])
+        -> ([RouteFinding], [UncheckedPair])
+    {
+        var horizontal: [Int64: Int] = [:]
+        for (i, f) in findings.enumerated() where f.kind == .horizontal {
+            guard let id = f.pipeID else { continue }
+            let key = f.feature ?? id
+            if let j = horizontal[key] {
+                let g = findings[j]
+                if (f.actual ?? .infinity, id) < (g.actual ?? .infinity, g.pipeID ?? -1) { horizontal[key] = i }
+            } else {
+                horizontal[key] = i
+            }
+        }
+        var crossings = Set<String>()
+        let kept = findings.enumerated().filter { i, f in
+            guard let id = f.pipeID else { return true }
+            let key = f.feature ?? id
+            switch f.kind {
+            case .horizontal: return horizontal[key] == i
+            case .vertical:
+                guard f.feature != nil else { return true }
+                // Offsets within 1 nm are one crossing, as for a pipe crossed at its own vertex.
+                return crossings.insert("\(key)@\((f.routeOffset * 1e9).rounded())").inserted
+            case .cover: return true
+            }
+        }.map(\.element)
+        var seen = Set<String>()
+        let pairs = unchecked.filter { u in
+            guard let id = u.pipeID else { return true }
+            return seen.insert("\(u.feature ?? id)/\(u.kind.rawValue)").inserted
+        }
+        return (kept, pairs)
+    }
+
     static func offset(of p: Point, along segments: [(Point, Point)], _ cumulative: [Double]) -> Double {
         var best = (Double.infinity, 0.0)
         for (i, (a, b)) in segments.enumerated() {

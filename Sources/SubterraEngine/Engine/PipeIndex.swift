@@ -52,25 +52,41 @@ struct _PipeIndex: Sendable {
     /// and any other row held is no nearer than its own distance; so sorting the rows held by
     /// their least distance over the parts and keeping `k` is exact.
     ///
-    /// - Parameter accept: sees row numbers before any distance is taken.
-    /// - Complexity: about O(p · (log n + k) log n) for a shape of p parts.
-    func nearest(k: Int, to q: _QueryShape, maxDistance: Double, accept: (Int) -> Bool) -> [Neighbor] {
+    /// With `feature`, the answer is the `k` nearest *features* instead (rows with equal keys are
+    /// parts of one pipe), each as its nearest row (equal distances: the lowest row): the search
+    /// of a part counts distinct features instead of rows and stops only past the distance at
+    /// which it met the `k`-th, so every part that could be a feature's nearest is held. The same
+    /// argument as for rows makes this exact.
+    ///
+    /// - Parameters:
+    ///   - accept: sees row numbers before any distance is taken.
+    ///   - feature: the feature key of a row; nil when every row is its own feature.
+    /// - Complexity: about O(p · (log n + k·m) log n) for a shape of p parts, m the most parts of
+    ///   a feature met on the way.
+    func nearest(
+        k: Int, to q: _QueryShape, maxDistance: Double, accept: (Int) -> Bool, feature: ((Int) -> Int64)? = nil
+    ) -> [Neighbor] {
         guard k > 0, count > 0 else { return [] }
         let scratch = NearestScratch()
         // With one segment per row (two-point pipes) every hit is a new row: no set needed.
         let distinct = segments.idsAreDistinct
         var held: [Neighbor] = []
         var seen = Set<UInt32>()
+        var features = Set<Int64>()
         var parts = 0
         func part(_ search: ((SegmentHit) -> SearchControl) -> Void) {
             parts += 1
             seen.removeAll(keepingCapacity: true)
+            features.removeAll(keepingCapacity: true)
             var found = 0
             var kth = Double.infinity
             search { hit in
                 if hit.distance > kth { return .stop }
                 if distinct || seen.insert(hit.id).inserted {
                     held.append(Neighbor(id: hit.id, distance: hit.distance))
+                    if let feature {
+                        guard features.insert(feature(Int(hit.id))).inserted else { return .continue }
+                    }
                     found += 1
                     if found == k { kth = hit.distance }
                 }
@@ -94,7 +110,14 @@ struct _PipeIndex: Sendable {
         }
         // One part holds each row once already.
         let rows = (parts == 1 ? held : Self.leastPerRow(held)).sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
-        return Array(rows.prefix(k))
+        guard let feature else { return Array(rows.prefix(k)) }
+        features.removeAll(keepingCapacity: true)
+        var out: [Neighbor] = []
+        for n in rows where features.insert(feature(Int(n.id))).inserted {
+            out.append(n)
+            if out.count == k { break }
+        }
+        return out
     }
 
     /// Each row of `hits` once, at its least distance, in no particular order.

@@ -25,6 +25,11 @@ final class _Table: Sendable {
     let width: [Double]
     /// Horizontal positional accuracy in metres (0 when not stated).
     let accuracy: [Double]
+    /// Feature key of each row (`PipeSegment.featureID`): equal for the parts of one pipe.
+    let feature: [Int64]
+    /// Whether any row is a part of a multi-part feature; when none is, every row is its own
+    /// feature and queries skip the per-feature merging.
+    let multiPart: Bool
 
     /// O(rows).
     convenience init(rows: [_Row]) {
@@ -46,7 +51,8 @@ final class _Table: Sendable {
         let records = rows.map(\.segment)
         self.init(
             records: records, profiles: records.map(PipeProfile.init), depth0: depth0, depth1: depth1, top0: top0,
-            top1: top1, height: height, width: width, accuracy: accuracy)
+            top1: top1, height: height, width: width, accuracy: accuracy, feature: records.map(\.featureID),
+            multiPart: records.contains { $0.feature != nil })
     }
 
     /// The rows of `tables` one after another, unchanged (row numbers continue across them).
@@ -54,22 +60,23 @@ final class _Table: Sendable {
     convenience init(concatenating tables: [_Table]) {
         var records: [PipeSegment] = [], profiles: [PipeProfile] = []
         var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
-        var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
+        var height: [Double] = [], width: [Double] = [], accuracy: [Double] = [], feature: [Int64] = []
         let rows = tables.reduce(0) { $0 + $1.count }
         records.reserveCapacity(rows); profiles.reserveCapacity(rows)
         for t in tables {
             records += t.records; profiles += t.profiles
             depth0 += t.depth0; depth1 += t.depth1; top0 += t.top0; top1 += t.top1
-            height += t.height; width += t.width; accuracy += t.accuracy
+            height += t.height; width += t.width; accuracy += t.accuracy; feature += t.feature
         }
         self.init(
             records: records, profiles: profiles, depth0: depth0, depth1: depth1, top0: top0, top1: top1,
-            height: height, width: width, accuracy: accuracy)
+            height: height, width: width, accuracy: accuracy, feature: feature,
+            multiPart: tables.contains { $0.multiPart })
     }
 
     private init(
         records: [PipeSegment], profiles: [PipeProfile], depth0: [Double], depth1: [Double], top0: [Double],
-        top1: [Double], height: [Double], width: [Double], accuracy: [Double]
+        top1: [Double], height: [Double], width: [Double], accuracy: [Double], feature: [Int64], multiPart: Bool
     ) {
         self.records = records
         self.profiles = profiles
@@ -80,6 +87,8 @@ final class _Table: Sendable {
         self.height = height
         self.width = width
         self.accuracy = accuracy
+        self.feature = feature
+        self.multiPart = multiPart
     }
 
     var count: Int { records.count }
@@ -236,6 +245,9 @@ final class _Snapshot: Sendable {
     let layers: Set<LayerCode>
     /// The largest excavation clearance of any pipe: what unruled pipes get, and a dig's search radius.
     let maxExcavation: Double
+    /// Whether any row written since the last compaction is a part of a multi-part feature (an
+    /// upper bound, like `maxAccuracy`): when not, every row is its own feature.
+    let multiPart: Bool
     /// The map as a `UtilityNetwork`, built on first request (O(n)) and kept.
     private let materialized = _Locked<UtilityNetwork?>(nil)
     /// The codes requests may name (``CodeCatalogue``), built on first request and kept.
@@ -267,6 +279,7 @@ final class _Snapshot: Sendable {
         distinctProfiles = Array(profileCounts.keys)
         layers = Set(distinctProfiles.map(\.layer))
         maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
+        multiPart = base.multiPart || overlay.contains { $0.multiPart }
         if let network { materialized.withLock { $0 = network } }
     }
 
@@ -339,6 +352,8 @@ final class _Snapshot: Sendable {
     @inline(__always) func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
     @inline(__always) func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }
     @inline(__always) func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width[l] }
+    /// Feature key of row `r` (`PipeSegment.featureID`). O(1).
+    @inline(__always) func feature(_ r: Int) -> Int64 { let (t, l) = locate(r); return t.feature[l] }
 
     /// Row `r` as written, with its current depths.
     func row(_ r: Int) -> _Row {

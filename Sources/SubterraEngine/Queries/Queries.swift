@@ -77,7 +77,8 @@ extension UtilityEngine {
 
     /// Calls `body` for every accepted row within `distance` of `q`, in row order, with its
     /// closest approach: the distance from the segment index, the closest point and the depth
-    /// there from the row (`_Snapshot.closest(row:to:)`, for these rows only).
+    /// there from the row (`_Snapshot.closest(row:to:)`, for these rows only). Every part of a
+    /// multi-part pipe is a row of its own here.
     func scan(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter,
               _ body: (Int, _Closest) -> Void) {
         for n in rows(snap, q, within: distance, filter) {
@@ -114,6 +115,8 @@ extension UtilityEngine {
     /// - Parameters:
     ///   - geometry: any geometry, in `crs` (nil: the map CRS); areas count as filled.
     ///   - maxDistance: ignore pipes farther than this (metres).
+    /// A multi-part pipe counts once, as its nearest part: `k` = 3 answers three different pipes.
+    ///
     /// - Complexity: best-first search of the segment index (`DynamicSegmentIndex`), about
     ///   O((log n + k) log n) node visits, exact distances only for segments whose box could
     ///   still hold an answer, per part of a multi-part geometry; with `perLayer`, one search per
@@ -131,8 +134,9 @@ extension UtilityEngine {
         let snap = snapshot
         // Best-first over the segment index, which measures each segment exactly; the closest
         // point and depth are taken from the row for the k winners only.
+        let feature = snap.multiPart ? snap.feature : nil
         func search(_ accept: (Int) -> Bool) -> [PipeHit] {
-            snap.index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept).map { n in
+            snap.index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept, feature: feature).map { n in
                 hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q, distance: n.distance))
             }
         }
@@ -145,7 +149,8 @@ extension UtilityEngine {
     }
 
     /// Pipes that cross, touch or lie inside `geometry` (a polygon, box, line or point in `crs`),
-    /// decided exactly (never by bounding box), ordered by segment id. `closestPoint` is the
+    /// decided exactly (never by bounding box), ordered by segment id. A multi-part pipe is
+    /// answered once, as its lowest-id part that meets `geometry`. `closestPoint` is the
     /// shallowest shared point.
     ///
     /// ```swift
@@ -154,14 +159,18 @@ extension UtilityEngine {
     /// ```
     /// - Complexity: O(log n + c) for c segment candidates from the index, plus O(v·w) per pipe
     ///   answered (v vertices against the query's w) for its closest point.
-    public func intersecting(_ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all)
+    /// - Parameter allParts: answer every part of a multi-part pipe (to draw a map), not the
+    ///   pipe once.
+    public func intersecting(_ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false)
         throws(EngineError) -> [PipeHit]
     {
-        try within(distance: 0, of: geometry, crs: crs, filter: filter)
+        try within(distance: 0, of: geometry, crs: crs, filter: filter, allParts: allParts)
     }
 
     /// Pipes whose exact plan distance to `geometry` is at most `distance` metres (inclusive),
-    /// nearest first, ties by segment id.
+    /// nearest first, ties by segment id. A multi-part pipe (parts sharing a
+    /// `PipeSegment.featureID`) is answered once, as its nearest part (equal distances: the
+    /// lowest segment id), with that part's distance, closest point and depth.
     ///
     /// ```swift
     /// let near = try engine.within(distance: 5, of: .lineString(plannedRoute))
@@ -169,17 +178,38 @@ extension UtilityEngine {
     /// - Complexity: O(log n + c) for c segment candidates from the index (boxes within
     ///   `distance`), plus O(v·w) per pipe answered (v vertices against the query's w) for its
     ///   closest point.
-    public func within(distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all)
-        throws(EngineError) -> [PipeHit]
-    {
+    /// - Parameter allParts: answer every part of a multi-part pipe (to draw a map), not the
+    ///   pipe once.
+    public func within(
+        distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false
+    ) throws(EngineError) -> [PipeHit] {
         let at = "within"
         try Self.checkDistance(distance, "distance", at: at)
         let q = try toMap(geometry, crs: crs, at: at)
         let snap = snapshot
         var out: [PipeHit] = []
-        scan(snap, q, within: distance, filter) { out.append(hit(snap, $0, $1)) }
+        let found = rows(snap, q, within: distance, filter)
+        for n in allParts ? found : oncePerFeature(snap, found) {
+            let r = Int(n.id)
+            out.append(hit(snap, r, snap.closest(row: r, to: q, distance: n.distance)))
+        }
         out.sort { ($0.distance, $0.pipe.id) < ($1.distance, $1.pipe.id) }
         return out
+    }
+
+    /// `rows` with each feature once, as its nearest row (equal distances: the lowest segment
+    /// id), in no particular order; `rows` itself when the map has no multi-part feature. O(n).
+    func oncePerFeature(_ snap: _Snapshot, _ rows: [Neighbor]) -> [Neighbor] {
+        guard snap.multiPart else { return rows }
+        var best: [Int64: Neighbor] = [:]
+        for n in rows {
+            let f = snap.feature(Int(n.id))
+            if let b = best[f], (b.distance, snap.record(Int(b.id)).id) <= (n.distance, snap.record(Int(n.id)).id) {
+                continue
+            }
+            best[f] = n
+        }
+        return Array(best.values)
     }
 
     /// The area within `distance` metres of `geometry`, in the map CRS, for display (GEOS

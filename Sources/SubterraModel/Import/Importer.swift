@@ -91,8 +91,9 @@ public struct ImportResult: Hashable, Sendable {
     /// Segment ends that named no point and matched no point within the tolerance; they got a
     /// node number (`~N…`) shared by all ends at the same place, so the topology is kept.
     public var syntheticNodes: Int
-    /// Segment ids the import assigned (records without an `id` field). `Importer.write` moves
-    /// them past the store's largest id when they would replace stored segments.
+    /// Segment ids the import assigned (records without a whole-number id, and the second and
+    /// later parts of multi-part lines). `Importer.write` moves them past the store's largest id
+    /// when they would replace stored segments.
     public var assignedIDs: Set<Int64> = []
 
     /// The records as a map (validated again by `UtilityNetwork`).
@@ -219,7 +220,10 @@ public enum Importer {
     /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
     /// recording the import in the store's metadata in the same transaction. Ids the import made
     /// up are moved past the store's largest id when they would collide (the offset is recorded as
-    /// `import.last.idOffset`); explicit ids upsert. On failure the store is unchanged.
+    /// `import.last.idOffset`); explicit ids upsert. A feature delivered again (by its explicit id,
+    /// or by a text source id one stored feature has) replaces the stored one and keeps its row
+    /// ids; stored parts no longer delivered are deleted (`reuseStoredIDs`). On failure the store
+    /// is unchanged.
     ///
     /// - Parameter progress: rows written of the rows in the edit, every 1024 rows, when `store`
     ///   is a ``GeoPackageStore`` (other stores report only the start and the end).
@@ -237,16 +241,29 @@ public enum Importer {
         var segments = result.segments
         // Made-up ids must never replace stored segments: shift them all past both the store's
         // largest id and the import's own explicit ids (a constant shift keeps their order).
+        var assigned = result.assignedIDs
         if let lowest = result.assignedIDs.min() {
             let next = try store.nextSegmentID()
             if lowest < next {
                 let explicitMax = segments.lazy.filter { !result.assignedIDs.contains($0.id) }.map(\.id).max() ?? 0
                 let offset = max(next, explicitMax + 1) - lowest
-                for i in segments.indices where result.assignedIDs.contains(segments[i].id) { segments[i].id += offset }
+                for i in segments.indices {
+                    if result.assignedIDs.contains(segments[i].id) { segments[i].id += offset }
+                    // A multi-part feature's key is its first part's id: it moves with it.
+                    if let f = segments[i].feature, result.assignedIDs.contains(f) { segments[i].feature = f + offset }
+                }
                 meta["import.last.idOffset"] = String(offset)
+                assigned = Set(assigned.map { $0 + offset })
             }
         }
-        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, metadata: meta)
+        // A feature delivered again replaces all its stored parts (`reuseStoredIDs`), so a
+        // re-import never leaves a pipe with parts from two deliveries.
+        var stale = try reuseStoredIDs(&segments, assigned: assigned, store)
+        if !stale.isEmpty {
+            let written = Set(segments.map(\.id))
+            stale = stale.filter { !written.contains($0) }.sorted()
+        }
+        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, deleteSegments: stale, metadata: meta)
         guard let progress else { return try store.apply(edit) }
         let rows = segments.count + result.points.count
         progress(ImportProgress(stage: .writing, completed: 0, total: rows))
@@ -257,6 +274,61 @@ public enum Importer {
             try store.apply(edit)
         }
         progress(ImportProgress(stage: .writing, completed: rows, total: rows))
+    }
+
+    /// Matches the features of `segments` to the stored features they deliver again, so a
+    /// re-import replaces them instead of adding parts: a feature keyed by an explicit id matches
+    /// the stored feature of that key; one keyed by an assigned id matches the stored feature with
+    /// its text source id. The parts, in part order, take the stored parts' ids in part order (an
+    /// explicit key stays the first part's id; a text-id feature takes the stored key); parts
+    /// beyond the stored ones keep their new ids. Returns the stored ids no part took, to delete.
+    /// A source id that two imported features, or two stored features, carry matches nothing;
+    /// nor does a stored feature one of whose ids an explicit id of the import writes.
+    ///
+    /// - Complexity: O(k log k) for the k segments imported, plus the store's scans.
+    static func reuseStoredIDs(_ segments: inout [PipeSegment], assigned: Set<Int64>, _ store: any UtilityStore)
+        throws(StoreError) -> [Int64]
+    {
+        var groups: [Int64: [Int]] = [:]
+        for (i, s) in segments.enumerated() { groups[s.featureID, default: []].append(i) }
+        // Explicit keys: the feature of that key. Assigned keys with a text id: by source id.
+        var textKey: [String: Int64] = [:]
+        var ambiguous = Set<String>()
+        var explicitKeys = Set<Int64>()
+        for (key, parts) in groups {
+            if !assigned.contains(key) {
+                explicitKeys.insert(key)
+            } else if let sid = segments[parts[0]].sourceID, textKey.updateValue(key, forKey: sid) != nil {
+                ambiguous.insert(sid)
+            }
+        }
+        let byKey = Dictionary(grouping: try store.storedParts(ofFeatures: explicitKeys), by: \.featureID)
+        let bySource = Dictionary(grouping: try store.segments(withSourceIDs: Set(textKey.keys)), by: { $0.sourceID ?? "" })
+        let explicitIDs = Set(segments.lazy.map(\.id).filter { !assigned.contains($0) })
+        var matches: [(key: Int64, stored: [StoredPart])] = byKey.map { ($0.key, $0.value) }
+        for (sid, key) in textKey where !ambiguous.contains(sid) {
+            if let old = bySource[sid], Set(old.map(\.featureID)).count == 1 { matches.append((key, old)) }
+        }
+        var stale: [Int64] = []
+        for (key, old) in matches {
+            var reuse = old.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }.map(\.id)
+            let parts = groups[key]!.sorted { (segments[$0].part ?? 0) < (segments[$1].part ?? 0) }
+            if explicitIDs.contains(key) {
+                // The first part keeps its explicit id; the others take the stored ones.
+                reuse.removeAll { $0 == key }
+                guard explicitIDs.isDisjoint(with: reuse) else { continue }
+                for (n, i) in parts.dropFirst().enumerated() where n < reuse.count { segments[i].id = reuse[n] }
+                stale += reuse.dropFirst(parts.count - 1)
+            } else {
+                guard explicitIDs.isDisjoint(with: reuse) else { continue }
+                for (n, i) in parts.enumerated() {
+                    if n < reuse.count { segments[i].id = reuse[n] }
+                    if parts.count > 1 { segments[i].feature = reuse[0] }
+                }
+                stale += reuse.dropFirst(parts.count)
+            }
+        }
+        return stale
     }
 
     /// The target CRS's area of use widened by the standard 1.5° margin (``AreaCheck/standard``),

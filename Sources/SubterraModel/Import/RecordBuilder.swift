@@ -110,6 +110,9 @@ struct SegmentDraft {
     var gasPressureMPa: Double?, voltageKV: Double?
     var owner: String?, road: String?, layingDate: String?, status: RecordStatus?
     var accuracy: PositionalAccuracy?
+    var sourceID: String?
+    var feature: Int64?
+    var part: Int?
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 }
@@ -125,8 +128,11 @@ struct RecordBuilder {
     var drafts: [SegmentDraft] = []
     var usedIDs = Set<Int64>()
     var nextID: Int64
-    /// Ids this import made up (records without an `id` field).
+    /// Ids this import made up (records without an `id` field or with a text one, and the
+    /// second and later parts of multi-part lines).
     var assignedIDs = Set<Int64>()
+    /// Text ids seen, with the first record that used each.
+    var sourceIDs: [String: RecordLocation] = [:]
 
     /// The target CRS's area of use, widened by the standard margin, in target coordinates: a
     /// point or vertex outside it is an error that drops its record, under every policy (`nil`:
@@ -169,7 +175,8 @@ struct RecordBuilder {
                 endElevation: s.endElevation, elevationReference: s.elevationReference, section: s.section,
                 ductHoles: s.ductHoles, ductHolesOccupied: s.ductHolesOccupied, cableCount: s.cableCount,
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
-                owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy))
+                owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
+                sourceID: s.sourceID, feature: s.feature, part: s.part))
         }
     }
 
@@ -321,27 +328,43 @@ struct RecordBuilder {
             m.issue(check, f, why + "; record not imported", outcome: .dropped)
         }
         var id: Int64
-        if m.maps(.id), let v = m.integer(.id) {
+        // A whole number is the row id itself; any other text is the operator's id, kept
+        // verbatim as `sourceID` beside an assigned row id (docs/import/features-and-ids.md).
+        var sourceID: String?
+        var explicit: Int?
+        if m.maps(.id), let t = m.text(.id), !t.isEmpty {
+            if Self.readsAsNumber(t) { explicit = m.integer(.id) } else { sourceID = t }
+        }
+        if let v = explicit {
             id = Int64(v)
             if usedIDs.contains(id) {
                 return drop(.duplicateIdentifier, .id, "segment id \(id) is already used")
             }
         } else {
-            if m.maps(.id), !m.issues.contains(where: { $0.location.field == m.at(.id).field }) {
+            if m.maps(.id), sourceID == nil, !m.issues.contains(where: { $0.location.field == m.at(.id).field }) {
                 m.issues.append(QualityIssue(.missingField, .warning, at: m.at(.id), "segment id is missing; a new id is assigned"))
             }
-            while usedIDs.contains(nextID) { nextID += 1 }
-            id = nextID
-            assignedIDs.insert(id)
-            nextID += 1
+            id = assignID()
+        }
+        if let sourceID {
+            if let first = sourceIDs[sourceID] {
+                m.issues.append(QualityIssue(.duplicateIdentifier, .warning, at: m.at(.id),
+                                             "source id '\(sourceID)' is also the id of \(first); both are kept"))
+            } else {
+                sourceIDs[sourceID] = r.location
+            }
         }
         guard let layer = checkLayer(&m) else { return }
         var geometry: LineString?
+        // The parts of a multi-part line, each stored as its own segment of one feature.
+        var parts: [LineString] = []
         switch r.geometry {
         case .lineString(let l)?: geometry = l
-        case .multiLineString(let ls)? where ls.count == 1: geometry = ls[0]
+        case .multiLineString(let ls)? where ls.isEmpty:
+            return drop(.invalidGeometry, .startPoint, "MultiLineString has no parts")
         case .multiLineString(let ls)?:
-            return drop(.invalidGeometry, .startPoint, "MultiLineString of \(ls.count) parts cannot be one segment")
+            geometry = ls[0]
+            parts = ls
         case nil:
             if let e = r.geometryError, !(e == "feature has no geometry" && m.maps(.startPoint)) {
                 return drop(.invalidGeometry, .startPoint, e)
@@ -415,8 +438,67 @@ struct RecordBuilder {
         d.status = m.text(.status).map(RecordStatus.init)
         d.accuracy = accuracy(&m)
         d.sourceNames = m.sourceNames
+        d.sourceID = sourceID
         usedIDs.insert(id)
-        drafts.append(d)
+        guard parts.count > 1 else { return drafts.append(d) }
+        for (i, draft) in Self.split(d, into: parts).enumerated() {
+            var p = draft
+            if i > 0 {
+                p.id = assignID()
+                usedIDs.insert(p.id)
+            }
+            p.feature = id
+            drafts.append(p)
+        }
+    }
+
+    /// The next free row id, counted up from `options.firstSegmentID` past every id in use.
+    private mutating func assignID() -> Int64 {
+        while usedIDs.contains(nextID) { nextID += 1 }
+        let id = nextID
+        assignedIDs.insert(id)
+        nextID += 1
+        return id
+    }
+
+    /// Whether an id value is a number (then it must be a whole one, the row id); anything else
+    /// is a text id. "inf" and "nan" are text.
+    static func readsAsNumber(_ t: String) -> Bool {
+        let v = Double(t) ?? (t.contains(",") ? Double(t.replacingOccurrences(of: ",", with: ".")) : nil)
+        return v?.isFinite ?? false
+    }
+
+    /// One draft per part of a multi-part line, numbered 1…n in `part`: each keeps the record's
+    /// attributes; the named start point goes to the first part and the named end point to the
+    /// last (the inner ends are matched by position); the end depths and elevations, surveyed
+    /// for the feature's two ends, are interpolated along the feature's plan length (parts in
+    /// order), as for one polyline through all parts, and an end surveyed alone stays at its end.
+    static func split(_ d: SegmentDraft, into parts: [LineString]) -> [SegmentDraft] {
+        let lengths = parts.map(\.points.planarLength)
+        let total = lengths.reduce(0, +)
+        var walked = 0.0
+        var out: [SegmentDraft] = []
+        for (i, line) in parts.enumerated() {
+            let t0 = total > 0 ? walked / total : 0
+            walked += lengths[i]
+            let t1 = total > 0 ? walked / total : 1
+            let first = i == 0, last = i == parts.count - 1
+            func along(_ a: Double?, _ b: Double?, _ t: Double, end: Bool) -> Double? {
+                if let a, let b { return _lerp(a, b, t) }
+                return end ? (t == 0 ? a : t == 1 ? b : nil) : nil
+            }
+            var p = d
+            p.geometry = line
+            p.part = i + 1
+            p.startPoint = first ? d.startPoint : nil
+            p.endPoint = last ? d.endPoint : nil
+            p.startDepth = along(d.startDepth, d.endDepth, first ? 0 : t0, end: first)
+            p.endDepth = along(d.startDepth, d.endDepth, last ? 1 : t1, end: last)
+            p.startElevation = along(d.startElevation, d.endElevation, first ? 0 : t0, end: first)
+            p.endElevation = along(d.startElevation, d.endElevation, last ? 1 : t1, end: last)
+            out.append(p)
+        }
+        return out
     }
 
     // MARK: Finish: resolve ends, cross-record checks, policy
@@ -488,7 +570,8 @@ struct RecordBuilder {
                 endElevation: d.endElevation, elevationReference: d.elevationReference, section: d.section,
                 ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
                 material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
-                owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy)
+                owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
+                sourceID: d.sourceID, feature: d.feature, part: d.part)
             do { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 continue

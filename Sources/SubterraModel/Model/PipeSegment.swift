@@ -49,6 +49,17 @@ public struct PipeSegment: Hashable, Sendable {
     public var layingDate: String?
     public var status: RecordStatus?
     public var accuracy: PositionalAccuracy?
+    /// The operator's id of the feature this segment belongs to, verbatim from the source (e.g.
+    /// `nl.imkl-KL1031.EKBL_0042`); nil when the source gave none or gave a whole number, which
+    /// then is `id` itself. Shown beside `id` in every output so a report can be traced back.
+    public var sourceID: String?
+    /// The row id of the first part of the multi-part feature (pipe or cable) this segment is a
+    /// part of; nil for a single-part feature, whose feature is the segment itself. All parts of
+    /// one feature share it, so queries and checks report the feature once (``featureID``).
+    public var feature: Int64?
+    /// 1-based position of this part in its feature's geometry (MultiLineString order); nil for
+    /// a single-part feature.
+    public var part: Int?
 
     /// Builds a segment; nothing is checked here (the geometry is already valid by construction).
     /// Call `validate()` on data from outside.
@@ -62,7 +73,8 @@ public struct PipeSegment: Hashable, Sendable {
         cableCount: Int? = nil, material: Material? = nil, burial: BurialMethod? = nil,
         gasPressureMPa: Double? = nil, voltageKV: Double? = nil,
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
-        status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil
+        status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil,
+        sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil
     ) {
         self.id = id
         self.layer = layer
@@ -88,10 +100,22 @@ public struct PipeSegment: Hashable, Sendable {
         self.layingDate = layingDate
         self.status = status
         self.accuracy = accuracy
+        self.sourceID = sourceID
+        self.feature = feature
+        self.part = part
     }
 
     /// Where errors about this segment point to.
-    public var location: String { "segment \(id) (\(startPoint)-\(endPoint))" }
+    public var location: String {
+        "segment \(id)\(sourceID.map { " [\($0)]" } ?? "") (\(startPoint)-\(endPoint))"
+    }
+
+    /// The key of the feature this segment belongs to: `feature` for a part of a multi-part
+    /// feature, else `id`. Two segments are parts of one pipe exactly when their keys are equal.
+    public var featureID: Int64 { feature ?? id }
+
+    /// The id to show a person: the source id when there is one, else the row id.
+    public var displayID: String { sourceID ?? String(id) }
 
     /// The gas pressure class derived from `gasPressureMPa`; `nil` without a valid pressure.
     public var gasPressureClass: GasPressureClass? {
@@ -117,7 +141,8 @@ public struct PipeSegment: Hashable, Sendable {
     ///
     /// Refuses non-finite or negative depths (and depths over 100 m), non-finite elevations, an
     /// invalid section, occupied holes above the total, negative counts, a gas pressure outside
-    /// 0–4.0 MPa, a non-positive voltage, an empty layer code and a negative accuracy. O(1).
+    /// 0–4.0 MPa, a non-positive voltage, an empty layer code, a negative accuracy and a part
+    /// number below 1. O(1).
     public func validate() throws(ModelError) {
         let at = location
         if layer.rawValue.isEmpty { throw ModelError("layer code is empty", at: at) }
@@ -154,6 +179,7 @@ public struct PipeSegment: Hashable, Sendable {
                 throw ModelError("vertical accuracy \(v) m must be finite and >= 0", at: at)
             }
         }
+        if let p = part, p < 1 { throw ModelError("part \(p) must be >= 1 (parts count from 1)", at: at) }
     }
 }
 
@@ -295,7 +321,7 @@ extension PipeSegment: Codable {
     private enum CodingKeys: String, CodingKey {
         case id, layer, subtype, startPoint, endPoint, geometry, startDepth, endDepth, startElevation,
             endElevation, elevationReference, section, ductHoles, ductHolesOccupied, cableCount, material,
-            burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy
+            burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part
     }
 
     public init(from decoder: any Decoder) throws {
@@ -325,6 +351,9 @@ extension PipeSegment: Codable {
         layingDate = try c.decodeIfPresent(String.self, forKey: .layingDate)
         status = try c.decodeIfPresent(RecordStatus.self, forKey: .status)
         accuracy = try c.decodeIfPresent(PositionalAccuracy.self, forKey: .accuracy)
+        sourceID = try c.decodeIfPresent(String.self, forKey: .sourceID)
+        feature = try c.decodeIfPresent(Int64.self, forKey: .feature)
+        part = try c.decodeIfPresent(Int.self, forKey: .part)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -353,6 +382,9 @@ extension PipeSegment: Codable {
         try c.encodeIfPresent(layingDate, forKey: .layingDate)
         try c.encodeIfPresent(status, forKey: .status)
         try c.encodeIfPresent(accuracy, forKey: .accuracy)
+        try c.encodeIfPresent(sourceID, forKey: .sourceID)
+        try c.encodeIfPresent(feature, forKey: .feature)
+        try c.encodeIfPresent(part, forKey: .part)
     }
 }
 

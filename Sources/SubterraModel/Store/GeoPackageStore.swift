@@ -35,7 +35,9 @@ public enum StoreVerification: Hashable, Sendable {
 ///
 /// Schema: `subterra_segments` (LINESTRING, `fid` = segment id) and `subterra_points` (POINT,
 /// `number` unique), each with every model attribute as a column and an R-tree index
-/// (`gpkg_rtree_index`); `subterra_metadata` is a registered attributes table. Coordinates are
+/// (`gpkg_rtree_index`); `subterra_metadata` is a registered attributes table. Schema 2 (the
+/// `subterra.schema` entry) adds `source_id`, `feature` and `part` at the end of the segment
+/// columns; a schema 1 store opens as it is and gains them on its first segment write. Coordinates are
 /// x = easting, y = northing in `spatialReference` (EPSG:4549 by default).
 ///
 /// Thread-safe: one connection guarded by a lock; every write is one transaction, so a failed
@@ -59,12 +61,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// the edit. Tests use it to fail an import halfway.
     var _afterRowWritten: ((Int) throws -> Void)?
 
-    private init(db: Database, path: String, srs: SpatialReference, readOnly: Bool) {
+    private init(db: Database, path: String, srs: SpatialReference, readOnly: Bool, featureColumns: Bool) {
         self.db = db
         self.path = path
         self.spatialReference = srs
         self.isReadOnly = readOnly
+        self.hasFeatureColumns = featureColumns
     }
+
+    /// Whether the segment table has the schema 2 ``featureColumns``; guarded by `lock`.
+    private var hasFeatureColumns: Bool
 
     static let segmentColumns: [(String, String)] = [
         ("layer", "TEXT NOT NULL"), ("subtype", "TEXT"), ("start_point", "TEXT NOT NULL"),
@@ -76,6 +82,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         ("laying_date", "TEXT"), ("status", "TEXT"), ("accuracy_h_m", "DOUBLE"), ("accuracy_v_m", "DOUBLE"),
         ("quality_level", "TEXT"),
     ]
+
+    /// Segment columns added in schema 2 (multi-part features and source ids), after
+    /// `segmentColumns`. A store written before them opens as it is: they read as NULL, and the
+    /// first write adds them (`ALTER TABLE … ADD COLUMN`, in the write's transaction) and records
+    /// `subterra.schema` = 2.
+    static let featureColumns: [(String, String)] = [("source_id", "TEXT"), ("feature", "INTEGER"), ("part", "INTEGER")]
 
     static let pointColumns: [(String, String)] = [
         ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
@@ -99,7 +111,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.initialize(db)
                 try GeoPackage.register(srs, in: db)
                 try GeoPackage.createFeatureTable(
-                    segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true, columns: segmentColumns,
+                    segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true,
+                    columns: segmentColumns + featureColumns,
                     description: "Subterra pipe segments (CJJ 61 管线段)", in: db)
                 try GeoPackage.createFeatureTable(
                     pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns,
@@ -112,12 +125,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                       key TEXT NOT NULL UNIQUE, value TEXT NOT NULL);
                     INSERT INTO gpkg_contents (table_name, data_type, identifier, description)
                       VALUES ('subterra_metadata', 'attributes', 'subterra_metadata', 'Subterra store metadata');
-                    INSERT INTO subterra_metadata (key, value) VALUES ('subterra.schema', '1');
+                    INSERT INTO subterra_metadata (key, value) VALUES ('subterra.schema', '2');
                     """)
                 try GeoPackage.createSpatialIndex(segmentTable, in: db)
                 try GeoPackage.createSpatialIndex(pointTable, in: db)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: false)
+            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
         } catch {
             // A half-created file is worse than none: the caller asked for a new one.
             try? FileManager.default.removeItem(atPath: path)
@@ -186,12 +199,19 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     throw StoreError("column is missing", path: path, table: t, field: c)
                 }
             }
+            // All three schema 2 columns, or none (a store from before them).
+            let have = try columnNames(segmentTable, db)
+            let present = featureColumns.filter { have.contains($0.0) }.count
+            if present != 0, present != featureColumns.count {
+                let missing = featureColumns.first { !have.contains($0.0) }!.0
+                throw StoreError("column is missing", path: path, table: segmentTable, field: missing)
+            }
             let srsID = try db.scalarInt(
                 "SELECT srs_id FROM gpkg_geometry_columns WHERE table_name = ?", .text(segmentTable))
             guard let srsID, let srs = try GeoPackage.spatialReference(Int32(truncatingIfNeeded: srsID), in: db) else {
                 throw StoreError("segment table has no registered spatial reference", path: path, table: segmentTable)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly)
+            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly, featureColumns: present != 0)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -271,8 +291,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     // MARK: Reading
 
-    static let segmentSelect = "SELECT fid, geom, " + segmentColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
-        + " FROM subterra_segments"
+    /// The segment columns in `readSegments` order; the schema 2 ones as NULL in an older store.
+    private var segmentSelect: String {
+        "SELECT fid, geom, " + Self.segmentColumns.map { "\"\($0.0)\"" }.joined(separator: ", ") + ", "
+            + Self.featureColumns.map { hasFeatureColumns ? "\"\($0.0)\"" : "NULL" }.joined(separator: ", ")
+            + " FROM subterra_segments"
+    }
     static let pointSelect = "SELECT fid, geom, " + pointColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
         + " FROM subterra_points"
 
@@ -283,7 +307,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// - Throws: `StoreError` naming table, fid and field of the first unreadable record.
     public func loadAll() throws(StoreError) -> UtilityNetwork {
         try locked {
-            let segs = try readSegments(db.prepare(Self.segmentSelect + " ORDER BY fid"))
+            let segs = try readSegments(db.prepare(segmentSelect + " ORDER BY fid"))
             let pts = try readPoints(db.prepare(Self.pointSelect + " ORDER BY fid"))
             return try network(segs, pts)
         }
@@ -297,7 +321,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked {
             let filter = " WHERE fid IN (SELECT id FROM \"rtree_%@_geom\" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) ORDER BY fid"
             let bind: [SQLiteValue] = [.real(envelope.maxX), .real(envelope.minX), .real(envelope.maxY), .real(envelope.minY)]
-            let s1 = try db.prepare(Self.segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
+            let s1 = try db.prepare(segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
             try s1.bind(bind)
             let s2 = try db.prepare(Self.pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
             try s2.bind(bind)
@@ -324,6 +348,32 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// `max(fid) + 1` of the segment table (1 when empty). O(log n).
     public func nextSegmentID() throws(StoreError) -> Int64 {
         try locked { (try db.scalarInt("SELECT max(fid) FROM subterra_segments") ?? 0) + 1 }
+    }
+
+    /// The rows of `filter` (a condition on the id columns) that `keep` passes: one scan of the
+    /// segment table's `fid`, `feature`, `part` and `source_id`, O(n) without decoding geometry;
+    /// none in a store from before those columns.
+    private func storedParts(where filter: String, _ keep: (StoredPart) -> Bool) throws(StoreError) -> [StoredPart] {
+        try locked {
+            guard hasFeatureColumns else { return [] }
+            let s = try db.prepare("SELECT fid, feature, part, source_id FROM subterra_segments WHERE \(filter)")
+            var out: [StoredPart] = []
+            while try s.step() {
+                let fid = s.int64(0)
+                let p = StoredPart(
+                    id: fid, featureID: s.optionalInt64(1) ?? fid, part: s.optionalInt64(2).map { Int($0) }, sourceID: s.text(3))
+                if keep(p) { out.append(p) }
+            }
+            return out
+        }
+    }
+
+    public func storedParts(ofFeatures keys: Set<Int64>) throws(StoreError) -> [StoredPart] {
+        keys.isEmpty ? [] : try storedParts(where: "feature IS NOT NULL") { keys.contains($0.featureID) }
+    }
+
+    public func segments(withSourceIDs ids: Set<String>) throws(StoreError) -> [StoredPart] {
+        ids.isEmpty ? [] : try storedParts(where: "source_id IS NOT NULL") { $0.sourceID.map(ids.contains) ?? false }
     }
 
     /// Makes errors about one stored record: table, fid, field.
@@ -371,7 +421,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 material: s.text(17).map(Material.init), burial: s.text(18).map(BurialMethod.init),
                 gasPressureMPa: s.optionalDouble(19), voltageKV: s.optionalDouble(20), owner: s.text(21),
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
-                accuracy: accuracy))
+                accuracy: accuracy, sourceID: s.text(28), feature: s.optionalInt64(29),
+                part: s.optionalInt64(30).map { Int($0) }))
         }
         return out
     }
@@ -408,7 +459,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
         if edit.isEmpty { return }
         try locked {
-            try db.transaction { try write(edit) }
+            try writeTransaction(edit)
         }
     }
 
@@ -425,7 +476,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try locked {
                 rowProgress = { rows in if rows % 1024 == 0 || rows == total { progress(rows, total) } }
                 defer { rowProgress = nil }
-                try db.transaction { try write(edit) }
+                try writeTransaction(edit)
             }
         }
     }
@@ -436,6 +487,15 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     private func rowWritten(_ rows: Int) throws {
         rowProgress?(rows)
         try _afterRowWritten?(rows)
+    }
+
+    /// `write` in one transaction; a rollback also forgets a schema upgrade made inside it.
+    private func writeTransaction(_ edit: StoreEdit) throws {
+        let had = hasFeatureColumns
+        do { try db.transaction { try write(edit) } } catch {
+            hasFeatureColumns = had
+            throw error
+        }
     }
 
     private func write(_ edit: StoreEdit) throws {
@@ -458,7 +518,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         if !edit.upsertSegments.isEmpty {
-            let cols = ["fid", "geom"] + Self.segmentColumns.map(\.0)
+            if !hasFeatureColumns { try addFeatureColumns() }
+            let cols = ["fid", "geom"] + (Self.segmentColumns + Self.featureColumns).map(\.0)
             let ins = try db.prepare(
                 "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
                     + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
@@ -482,7 +543,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     opt(seg.material?.rawValue), opt(seg.burial?.rawValue), opt(seg.gasPressureMPa),
                     opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
                     opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
-                    opt(seg.accuracy?.qualityLevel?.rawValue),
+                    opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
+                    opt(seg.part),
                 ])
                 do { _ = try ins.step() } catch {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
@@ -521,6 +583,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
+    }
+
+    /// Brings a schema 1 store to schema 2 inside the current write transaction (a rollback
+    /// undoes it, and `writeTransaction` resets the flag then).
+    private func addFeatureColumns() throws {
+        for (name, type) in Self.featureColumns {
+            try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
+        }
+        try writeMetadata(["subterra.schema": "2"])
+        hasFeatureColumns = true
     }
 
     private func updateExtents() throws {

@@ -115,4 +115,46 @@ public protocol UtilityStore: AnyObject, Sendable {
     /// One more than the largest stored segment id (1 for an empty store): where an import that
     /// assigns ids starts, so it never overwrites stored segments.
     func nextSegmentID() throws(StoreError) -> Int64
+
+    /// The stored segments that are parts of the multi-part features `keys`
+    /// (``PipeSegment/feature`` in `keys`), in no particular order: what an import delivering
+    /// those features again replaces.
+    func storedParts(ofFeatures keys: Set<Int64>) throws(StoreError) -> [StoredPart]
+
+    /// The stored segments whose ``PipeSegment/sourceID`` is in `ids`, in no particular order:
+    /// how an import finds the features it delivers again.
+    func segments(withSourceIDs ids: Set<String>) throws(StoreError) -> [StoredPart]
+}
+
+/// Where a stored segment sits in its feature: what re-importing a feature by its source id needs.
+public struct StoredPart: Hashable, Sendable {
+    public var id: Int64
+    /// ``PipeSegment/featureID``.
+    public var featureID: Int64
+    public var part: Int?
+    public var sourceID: String?
+
+    public init(id: Int64, featureID: Int64, part: Int?, sourceID: String?) {
+        self.id = id
+        self.featureID = featureID
+        self.part = part
+        self.sourceID = sourceID
+    }
+
+    /// Where `s` sits.
+    public init(_ s: PipeSegment) { self.init(id: s.id, featureID: s.featureID, part: s.part, sourceID: s.sourceID) }
+}
+
+extension UtilityStore {
+    /// Through `loadAll`, O(n); a store should answer from its own tables.
+    public func storedParts(ofFeatures keys: Set<Int64>) throws(StoreError) -> [StoredPart] {
+        guard !keys.isEmpty else { return [] }
+        return try loadAll().segments.filter { $0.feature.map(keys.contains) ?? false }.map(StoredPart.init)
+    }
+
+    /// Through `loadAll`, O(n); a store should answer from its own tables.
+    public func segments(withSourceIDs ids: Set<String>) throws(StoreError) -> [StoredPart] {
+        guard !ids.isEmpty else { return [] }
+        return try loadAll().segments.filter { $0.sourceID.map(ids.contains) ?? false }.map(StoredPart.init)
+    }
 }

@@ -102,21 +102,28 @@ enum DigOutput {
         out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \((r.highestSeverity ?? .low).rawValue.uppercased())")
         out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
         out.append("")
-        var t = TextTable(
-            ["#", "severity", "id", "layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"],
-            numeric: [0, 2, 6, 7, 8, 9])
+        // The operator's id column only when some pipe has one, so plain maps print as before.
+        let sourceIDs = r.conflicts.contains { $0.sourceID != nil }
+        let head: [String] = ["#", "severity", "id"] + (sourceIDs ? ["source_id"] : [])
+        let tail = ["layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"]
+        let numeric: Set<Int> = sourceIDs ? [0, 2, 7, 8, 9, 10] : [0, 2, 6, 7, 8, 9]
+        var t = TextTable(head + tail, numeric: numeric)
         for (i, c) in r.conflicts.enumerated() {
-            t.add([
-                String(i + 1), c.severity.rawValue, String(c.pipeID), c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
+            let ids: [String] = [String(i + 1), c.severity.rawValue, String(c.pipeID)] + (sourceIDs ? [c.sourceID ?? "-"] : [])
+            let rest: [String] = [
+                c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
                 c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance), Fmt.m(c.depth),
                 c.reachesPipe ? "yes" : "no", c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
-            ])
+            ]
+            t.add(ids + rest)
         }
         out.append(t.render())
         out.append("")
         out.append("Owners to notify:")
+        let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })
+        func shown(_ id: Int64) -> String { HitOutput.shownID(id, sourceOf[id] ?? nil) }
         for n in r.owners {
-            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(String.init).joined(separator: " "))")
+            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(shown).joined(separator: " "))")
         }
         return out.joined(separator: "\n")
     }
@@ -131,14 +138,14 @@ enum DigOutput {
                     "conflicts": .number(Double(r.conflicts.count)),
                     "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
                     "result": .string(r.result.rawValue),
-                    "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
+                    "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID)))" } ?? "")) }),
                 ])
         ]
         for c in r.conflicts {
             var props = HitOutput.properties(c)
             props.append("kind", .string("conflict"))
             features.append(GeoJSONFeature(
-                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { .lineString($0.geometry) },
+                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { HitOutput.pipeGeometry($0, in: network) },
                 properties: props))
         }
         return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))

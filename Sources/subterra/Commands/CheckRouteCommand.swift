@@ -122,7 +122,7 @@ enum CheckOutput {
     /// One line per unchecked pair: `not checked  pipe 12 TX Telecom Co.: not checked: no rule for ...`.
     static func uncheckedLines(_ pairs: [UncheckedPair]) -> [String] {
         pairs.map { u in
-            let pipe = u.pipeID.map { "pipe \($0) \(u.layer?.rawValue ?? "-") \(u.owner ?? "-")" } ?? "planned pipe"
+            let pipe = u.pipeID.map { "pipe \(HitOutput.shownID($0, u.sourceID)) \(u.layer?.rawValue ?? "-") \(u.owner ?? "-")" } ?? "planned pipe"
             return "  unchecked   \(pipe): \(u.reason)"
         }
     }
@@ -151,7 +151,7 @@ enum RouteOutput {
         var t = TextTable(["status", "kind", "id", "layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"], numeric: [2, 5, 6, 7, 8])
         for f in r.findings {
             t.add([
-                f.status.rawValue, f.kind.rawValue, f.pipeID.map(String.init) ?? "-", f.layer?.rawValue ?? "-", f.owner ?? "-",
+                f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-", f.layer?.rawValue ?? "-", f.owner ?? "-",
                 Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.m(f.existingDepth),
                 "\(f.rule.table): \(f.rule.keys.joined(separator: "/"))",
             ])
@@ -166,12 +166,12 @@ enum RouteOutput {
             id: .string("route"), geometry: route,
             properties: [
                 "kind": .string("planned-route"), "result": .string(r.result.rawValue),
-                "unchecked": .array(r.unchecked.map { .string($0.reason + ($0.pipeID.map { " (pipe \($0))" } ?? "")) }),
+                "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID)))" } ?? "")) }),
             ])]
         for f in r.findings {
             var props = HitOutput.properties(f)
             props.append("kind", .string("finding"))
-            let g: Geometry = f.pipeID.flatMap { network.segment(id: $0) }.map { .lineString($0.geometry) }
+            let g: Geometry = f.pipeID.flatMap { network.segment(id: $0) }.map { HitOutput.pipeGeometry($0, in: network) }
                 ?? .point(Point(f.point.x, f.point.y))
             features.append(GeoJSONFeature(geometry: g, properties: props))
         }

@@ -155,6 +155,11 @@ struct ImportCommand: ParsableCommand {
             if result.syntheticNodes > 0 {
                 print("\(result.syntheticNodes) segment ends named no point: they got shared synthetic node numbers (~N...).")
             }
+            let multiPart = Set(result.segments.compactMap(\.feature))
+            if !multiPart.isEmpty {
+                let parts = result.segments.filter { $0.feature != nil }.count
+                print("\(multiPart.count) multi-part lines were kept as \(parts) segments sharing a feature id; queries report each once.")
+            }
             print(QualityOutput.summary(result.report, limit: showIssues))
             return ExitStatus.ok
         }

@@ -51,7 +51,7 @@ enum MapSVG {
         for c in r.conflicts {
             markers.append(Marker(
                 at: c.closestPoint, colour: LayerStyle.colour(c.layer),
-                title: "\(c.layer.rawValue)\(c.subtype.map { "/\($0.rawValue)" } ?? "") #\(c.pipeID) \(c.owner ?? "(unknown owner)")",
+                title: "\(c.layer.rawValue)\(c.subtype.map { "/\($0.rawValue)" } ?? "") #\(c.pipeID)\(c.sourceID.map { " (\($0))" } ?? "") \(c.owner ?? "(unknown owner)")",
                 detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
                 severe: c.severity >= .high))
         }
@@ -67,7 +67,7 @@ enum MapSVG {
         return try draw(
             title: "Dig check\(title.map { ": \($0)" } ?? "")", headline: headline,
             subtitle: "planned depth \(Fmt.m(r.plannedDepth)) m · clearance zone \(Fmt.m(maxClear)) m · \(r.mapCRS) · \(r.rules)",
-            focus: focus, engine: engine, highlight: Set(r.conflicts.map(\.pipeID)), markers: markers,
+            focus: focus, engine: engine, highlight: Set(r.conflicts.map(\.featureID)), markers: markers,
             // The labels give the clear distance the rule is checked against, not the centreline's.
             footnote: "clear distances are exact to the pipe's outer wall (centreline less half the surveyed width)"
         ) { svg, view in
@@ -87,7 +87,7 @@ enum MapSVG {
     static func route(_ r: RouteReport, route: Geometry, planned: PlannedPipe, engine: UtilityEngine, title: String?) throws -> SVG {
         var markers: [Marker] = []
         for f in r.violations {
-            let what = f.pipeID.map { "\(f.layer?.rawValue ?? "?") #\($0) \(f.owner ?? "(unknown owner)")" } ?? "cover of the planned pipe"
+            let what = f.pipeID.map { "\(f.layer?.rawValue ?? "?") #\($0)\(f.sourceID.map { " (\($0))" } ?? "") \(f.owner ?? "(unknown owner)")" } ?? "cover of the planned pipe"
             markers.append(Marker(
                 at: f.point, colour: f.layer.map(LayerStyle.colour) ?? "#000000", title: "\(f.kind.rawValue): \(what)",
                 detail: "needs \(Fmt.m(f.required)) m, has \(f.actual.map { Fmt.m($0) + " m" } ?? "unknown") · at \(Fmt.m(f.routeOffset)) m along",
@@ -107,7 +107,7 @@ enum MapSVG {
         return try draw(
             title: "Route check\(title.map { ": \($0)" } ?? "")", headline: headline,
             subtitle: "planned \(p.layer.rawValue)\(p.diameterMM.map { " DN\(String(format: "%.0f", $0))" } ?? "") at \(Fmt.m(planned.depthAtStart))..\(Fmt.m(planned.depthAtEnd)) m · \(r.mapCRS) · \(r.rules)",
-            focus: focus, engine: engine, highlight: Set(r.violations.compactMap(\.pipeID)), markers: markers, overlayOnTop: true
+            focus: focus, engine: engine, highlight: Set(r.violations.compactMap { f in f.pipeID.map { f.feature ?? $0 } }), markers: markers, overlayOnTop: true
         ) { svg, view in
             if case .lineString(let l) = route {
                 let pts = l.points.map { view.px($0.x, $0.y) }
@@ -136,7 +136,7 @@ enum MapSVG {
             Point(window.minX, window.minY), Point(window.maxX, window.minY), Point(window.maxX, window.maxY),
             Point(window.minX, window.maxY), Point(window.minX, window.minY),
         ]
-        let pipes = try engine.intersecting(.polygon(Polygon(rings: [ring])))
+        let pipes = try engine.intersecting(.polygon(Polygon(rings: [ring])), allParts: true)
 
         var svg = SVG(width: width, height: height)
         svg.rect(0, 0, width, height, [("fill", "#ffffff")])
@@ -162,10 +162,11 @@ enum MapSVG {
         }
         if !overlayOnTop { overlay(&svg, view) }
         // Ordinary pipes first, conflicts on top with a yellow halo.
-        let ordered = pipes.filter { !highlight.contains($0.pipe.id) } + pipes.filter { highlight.contains($0.pipe.id) }
+        // `highlight` holds feature keys: every part of a multi-part pipe is lit.
+        let ordered = pipes.filter { !highlight.contains($0.pipe.featureID) } + pipes.filter { highlight.contains($0.pipe.featureID) }
         for h in ordered {
             let d = SVG.path(h.pipe.geometry.points.map { view.px($0.x, $0.y) })
-            let hot = highlight.contains(h.pipe.id)
+            let hot = highlight.contains(h.pipe.featureID)
             let w = hot ? 4.0 : 2.5
             if hot {
                 svg.element("path", [("d", d), ("fill", "none"), ("stroke", "#ffd400"), ("stroke-width", Fmt.px(w + 8)), ("stroke-opacity", "0.85"), ("stroke-linecap", "round")])

@@ -22,21 +22,40 @@ enum HitOutput {
             var features: [GeoJSONFeature] = []
             for (h, r) in zip(hits, rows) {
                 features.append(GeoJSONFeature(
-                    id: .number(Double(r.id)), geometry: .lineString(h.pipe.geometry), properties: properties(r)))
+                    id: .number(Double(r.id)), geometry: pipeGeometry(h.pipe, in: engine.network), properties: properties(r)))
             }
             Swift.print(GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: crsMember(engine.crs))))
         case .table:
             Swift.print("\(query): \(rows.count) pipe\(rows.count == 1 ? "" : "s") (map CRS \(engine.crs))")
             guard !rows.isEmpty else { return }
-            var t = TextTable(["id", "layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"], numeric: [0, 5, 6, 7, 8])
+            // The operator's id column only when some pipe has one, so plain maps print as before.
+            let sourceIDs = rows.contains { $0.sourceID != nil }
+            let head: [String] = ["id"] + (sourceIDs ? ["source_id"] : [])
+            let tail = ["layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"]
+            let numeric: Set<Int> = sourceIDs ? [0, 6, 7, 8, 9] : [0, 5, 6, 7, 8]
+            var t = TextTable(head + tail, numeric: numeric)
             for r in rows {
-                t.add([
-                    String(r.id), r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
+                let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : [])
+                let rest: [String] = [
+                    r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
                     Fmt.m(r.depth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
-                ])
+                ]
+                t.add(ids + rest)
             }
             Swift.print(t.render())
         }
+    }
+
+    /// A pipe id as people read it: the row id, and the operator's id beside it when there is one
+    /// (`12 (nl.imkl-KL1031.EKBL_0042)`).
+    static func shownID(_ id: Int64, _ sourceID: String?) -> String { sourceID.map { "\(id) (\($0))" } ?? String(id) }
+
+    /// The whole pipe `s` belongs to: its line, or every part of its multi-part feature in part
+    /// order. O(n) for a part (a scan of the map), O(1) otherwise.
+    static func pipeGeometry(_ s: PipeSegment, in network: @autoclosure () -> UtilityNetwork) -> Geometry {
+        guard let f = s.feature else { return .lineString(s.geometry) }
+        let parts = network().segments.filter { $0.feature == f }.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
+        return parts.count > 1 ? .multiLineString(parts.map(\.geometry)) : .lineString(s.geometry)
     }
 
     /// Any Encodable as GeoJSON properties (through JSON, keeping key order sorted).
