@@ -49,6 +49,10 @@ public struct PipeSegment: Hashable, Sendable {
     public var layingDate: String?
     public var status: RecordStatus?
     public var accuracy: PositionalAccuracy?
+    /// The network's nominal (design or standard) laying depth to the pipe top, metres, when the
+    /// source states only that. Never a surveyed depth: depth checks ignore it as a depth, and a
+    /// dig check reports "reaches: possibly" on it, never "no".
+    public var nominalDepth: Double?
 
     /// Builds a segment; nothing is checked here (the geometry is already valid by construction).
     /// Call `validate()` on data from outside.
@@ -62,7 +66,7 @@ public struct PipeSegment: Hashable, Sendable {
         cableCount: Int? = nil, material: Material? = nil, burial: BurialMethod? = nil,
         gasPressureMPa: Double? = nil, voltageKV: Double? = nil,
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
-        status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil
+        status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil, nominalDepth: Double? = nil
     ) {
         self.id = id
         self.layer = layer
@@ -88,6 +92,7 @@ public struct PipeSegment: Hashable, Sendable {
         self.layingDate = layingDate
         self.status = status
         self.accuracy = accuracy
+        self.nominalDepth = nominalDepth
     }
 
     /// Where errors about this segment point to.
@@ -121,7 +126,7 @@ public struct PipeSegment: Hashable, Sendable {
     public func validate() throws(ModelError) {
         let at = location
         if layer.rawValue.isEmpty { throw ModelError("layer code is empty", at: at) }
-        for (name, v) in [("depth at start", startDepth), ("depth at end", endDepth)] {
+        for (name, v) in [("depth at start", startDepth), ("depth at end", endDepth), ("nominal depth", nominalDepth)] {
             if let v, !(v.isFinite && v >= 0 && v <= 100) {
                 throw ModelError("\(name) is \(v) m; must be finite, 0...100", at: at)
             }

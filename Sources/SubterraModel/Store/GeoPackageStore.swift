@@ -77,6 +77,14 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         ("quality_level", "TEXT"),
     ]
 
+    /// Segment columns added after the first schema, in order: created in new stores, optional
+    /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
+    /// time such a store is written to.
+    static let addedSegmentColumns: [(String, String)] = [("nominal_depth", "DOUBLE")]
+
+    /// Which of ``addedSegmentColumns`` the segment table has; guarded by `lock`.
+    private var addedColumnsPresent: [Bool] = []
+
     static let pointColumns: [(String, String)] = [
         ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
         ("kind", "TEXT NOT NULL"), ("ground_elevation", "DOUBLE"), ("depth", "DOUBLE"), ("owner", "TEXT"),
@@ -99,7 +107,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.initialize(db)
                 try GeoPackage.register(srs, in: db)
                 try GeoPackage.createFeatureTable(
-                    segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true, columns: segmentColumns,
+                    segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true, columns: segmentColumns + addedSegmentColumns,
                     description: "Subterra pipe segments (CJJ 61 管线段)", in: db)
                 try GeoPackage.createFeatureTable(
                     pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns,
@@ -117,7 +125,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.createSpatialIndex(segmentTable, in: db)
                 try GeoPackage.createSpatialIndex(pointTable, in: db)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: false)
+            let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: false)
+            store.addedColumnsPresent = addedSegmentColumns.map { _ in true }
+            return store
         } catch {
             // A half-created file is worse than none: the caller asked for a new one.
             try? FileManager.default.removeItem(atPath: path)
@@ -191,7 +201,10 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             guard let srsID, let srs = try GeoPackage.spatialReference(Int32(truncatingIfNeeded: srsID), in: db) else {
                 throw StoreError("segment table has no registered spatial reference", path: path, table: segmentTable)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly)
+            let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly)
+            let have = try columnNames(segmentTable, db)
+            store.addedColumnsPresent = addedSegmentColumns.map { have.contains($0.0) }
+            return store
         } catch let e as StoreError {
             throw e
         } catch {
@@ -271,8 +284,13 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     // MARK: Reading
 
-    static let segmentSelect = "SELECT fid, geom, " + segmentColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
-        + " FROM subterra_segments"
+    /// Every segment column, the added ones the table lacks as NULL, so `readSegments` reads
+    /// old and new stores alike.
+    var segmentSelect: String {
+        let added = zip(Self.addedSegmentColumns, addedColumnsPresent).map { $1 ? "\"\($0.0)\"" : "NULL" }
+        return "SELECT fid, geom, " + (Self.segmentColumns.map { "\"\($0.0)\"" } + added).joined(separator: ", ")
+            + " FROM subterra_segments"
+    }
     static let pointSelect = "SELECT fid, geom, " + pointColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
         + " FROM subterra_points"
 
@@ -283,7 +301,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// - Throws: `StoreError` naming table, fid and field of the first unreadable record.
     public func loadAll() throws(StoreError) -> UtilityNetwork {
         try locked {
-            let segs = try readSegments(db.prepare(Self.segmentSelect + " ORDER BY fid"))
+            let segs = try readSegments(db.prepare(segmentSelect + " ORDER BY fid"))
             let pts = try readPoints(db.prepare(Self.pointSelect + " ORDER BY fid"))
             return try network(segs, pts)
         }
@@ -297,7 +315,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked {
             let filter = " WHERE fid IN (SELECT id FROM \"rtree_%@_geom\" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?) ORDER BY fid"
             let bind: [SQLiteValue] = [.real(envelope.maxX), .real(envelope.minX), .real(envelope.maxY), .real(envelope.minY)]
-            let s1 = try db.prepare(Self.segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
+            let s1 = try db.prepare(segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
             try s1.bind(bind)
             let s2 = try db.prepare(Self.pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
             try s2.bind(bind)
@@ -371,7 +389,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 material: s.text(17).map(Material.init), burial: s.text(18).map(BurialMethod.init),
                 gasPressureMPa: s.optionalDouble(19), voltageKV: s.optionalDouble(20), owner: s.text(21),
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
-                accuracy: accuracy))
+                accuracy: accuracy, nominalDepth: s.optionalDouble(28)))
         }
         return out
     }
@@ -408,8 +426,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
         if edit.isEmpty { return }
         try locked {
+            defer { refreshAddedColumns() }
             try db.transaction { try write(edit) }
         }
+    }
+
+    /// Re-reads which added columns exist, after a write that may have added them or rolled
+    /// them back. Called under `lock`.
+    private func refreshAddedColumns() {
+        let have = (try? Self.columnNames(Self.segmentTable, db)) ?? []
+        addedColumnsPresent = Self.addedSegmentColumns.map { have.contains($0.0) }
     }
 
     /// ``apply(_:)`` reporting `(rows written, rows in the edit)` every 1024 rows and at the end,
@@ -425,6 +451,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try locked {
                 rowProgress = { rows in if rows % 1024 == 0 || rows == total { progress(rows, total) } }
                 defer { rowProgress = nil }
+                defer { refreshAddedColumns() }
                 try db.transaction { try write(edit) }
             }
         }
@@ -458,7 +485,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         if !edit.upsertSegments.isEmpty {
-            let cols = ["fid", "geom"] + Self.segmentColumns.map(\.0)
+            // An older store gains the added columns with its first segment write (in this
+            // transaction, so a rollback takes them back).
+            for (i, (name, type)) in Self.addedSegmentColumns.enumerated() where !addedColumnsPresent[i] {
+                try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
+            }
+            let cols = ["fid", "geom"] + (Self.segmentColumns + Self.addedSegmentColumns).map(\.0)
             let ins = try db.prepare(
                 "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
                     + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
@@ -482,7 +514,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     opt(seg.material?.rawValue), opt(seg.burial?.rawValue), opt(seg.gasPressureMPa),
                     opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
                     opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
-                    opt(seg.accuracy?.qualityLevel?.rawValue),
+                    opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.nominalDepth),
                 ])
                 do { _ = try ins.step() } catch {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)

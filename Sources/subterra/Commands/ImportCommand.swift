@@ -52,6 +52,9 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Quality issues listed in the report (the rest are counted).", valueName: "n"))
     var showIssues: Int = 20
 
+    @Option(name: .long, help: ArgumentHelp("Largest share of the records read that --policy lenient may drop before the import is refused, e.g. 5% (the default) or 0%. An import that keeps nothing is always refused.", valueName: "percent"))
+    var maxDropped: DroppedShare = DroppedShare(0.05)
+
     func run() throws {
         try guarded {
             let progress = Progress.onTerminal("preparing import")
@@ -96,14 +99,16 @@ struct ImportCommand: ParsableCommand {
                 do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
             }
             progress?.phase("reading and checking \(sources.count) file\(sources.count == 1 ? "" : "s")")
-            let options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
+            var options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
+            options.maxDroppedShare = maxDropped.share
             let result: ImportResult
             let onProgress: ((ImportProgress) -> Void)? = progress.map { p in { p.update($0) } }
             do { result = try Importer.read(sources, options: options, progress: onProgress) } catch let e as ImportError {
                 progress?.finish()
                 if let report = e.report {
                     print(QualityOutput.summary(report, limit: showIssues))
-                    let first = report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
+                    if e.message.contains("records dropped (") { throw CLIError("\(e.message) (--max-dropped \(maxDropped))") }
+                    let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
                     throw CLIError("\(e.message)\(first)")
                 }
                 throw CLIError(e)
@@ -131,10 +136,37 @@ struct ImportCommand: ParsableCommand {
             if result.syntheticNodes > 0 {
                 print("\(result.syntheticNodes) segment ends named no point: they got shared synthetic node numbers (~N...).")
             }
+            let traces = result.report.issues(.coincidentTrace).count
+            if traces > 0 {
+                print("\(traces) coincident trace\(traces == 1 ? "" : "s") of different features (a cable and its bed or sleeve, a pipe and its casing) recorded as warnings; all were kept.")
+            }
             print(QualityOutput.summary(result.report, limit: showIssues))
             return ExitStatus.ok
         }
     }
+}
+
+/// `--max-dropped`: a percentage (`5%`, `12.5%`, or a bare `5`) of the records read.
+struct DroppedShare: ExpressibleByArgument, CustomStringConvertible {
+    var share: Double
+
+    init(_ share: Double) { self.share = share }
+
+    init?(argument: String) {
+        var t = argument.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix("%") { t.removeLast() }
+        guard let v = Double(t.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0, v <= 100 else { return nil }
+        share = v / 100
+    }
+
+    var description: String {
+        var t = String(format: "%.3f", share * 100)
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t + "%"
+    }
+
+    var defaultValueDescription: String { description }
 }
 
 /// The quality report of an import, as text and as store metadata for `info`.
