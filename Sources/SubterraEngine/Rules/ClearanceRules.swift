@@ -69,6 +69,11 @@ public enum SurfaceKind: String, Hashable, Sendable, Codable, CaseIterable {
 /// The GB 50289 clearance tables as data: horizontal and vertical clearance between pipelines,
 /// the gas-to-gas diameter rule, minimum cover, excavation clearance and severity thresholds.
 ///
+/// A rule profile: GB 50289 is the default (``bundled()``); ``builtIn(_:)`` gives the others
+/// (``builtInProfiles``, e.g. `uk-hsg47`). A profile may define its own pressure and voltage
+/// classes, rule texts, precaution distances and the accuracy assumed for records stating none
+/// (`docs/rules-profiles.md`); reports take class names and texts from the active profile only.
+///
 /// Loaded from `clearance-rules.json` (bundled defaults) or a city's own file, validated on load
 /// so a lookup never meets a bad value. Each table maps a ``PipeProfile`` to a row key through an
 /// ordered list of selectors (class, pressure classes, burial codes, diameter bounds; first match

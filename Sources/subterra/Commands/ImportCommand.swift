@@ -14,7 +14,9 @@ struct ImportCommand: ParsableCommand {
         discussion: """
             Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
             updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
-            rejects the whole import and the store is left untouched. A directory argument means its segments.* and \
+            rejects the whole import and the store is left untouched. An import that keeps nothing, or drops more than \
+            --max-dropped of the records read (5% by default), is refused too. Coincident traces of different features (a \
+            cable and its bed or sleeve) are warnings, never errors; copies of a record are errors. A directory argument means its segments.* and \
             points.* files. Point files are told from segment files by their first GeoJSON geometry or CSV header (--content \
             overrides). Without --mapping the sample district's field names are assumed.
 
