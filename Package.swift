@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "SubterraEngine",
             dependencies: ["SubterraIndex", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ", "SubterraModel"],
-            resources: [.copy("Resources/clearance-rules.json")],
+            resources: [.copy("Resources/clearance-rules.json"), .copy("Resources/clearance-rules-uk-hsg47.json")],
             swiftSettings: swift6),
         .target(
             name: "SubterraRequests",

@@ -117,7 +117,7 @@ public struct RequestRunner: Sendable {
             let profile = PipeProfile(
                 layer: layer, subtype: subtype,
                 pressureClass: pc, burial: try q.burial.map { (b) throws(EngineError) in try codes.burial(b, field: "field burial") },
-                diameterMM: q.diameter, voltageKV: q.voltage)
+                diameterMM: q.diameter, voltageKV: q.voltage, pressureMPa: q.pressure)
             return try json(engine.routeCheck(PlannedPipe(
                 profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface)))
         }

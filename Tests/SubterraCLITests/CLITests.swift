@@ -64,8 +64,11 @@ import Testing
         #expect(r.stderr.contains("bad-segments.geojson"), "names the file: \(r.stderr)")
         #expect(r.stdout.contains("Quality:"), "prints the quality report")
         #expect(try Data(contentsOf: URL(fileURLWithPath: store)) == before, "strict rejection changes nothing")
-        // Lenient keeps what it can and reports the rest.
-        let lenient = try CLI.run(["import", bad, "--store", store, "--policy", "lenient"])
+        // Lenient keeps what it can and reports the rest, once it may drop half the records.
+        let tooMany = try CLI.run(["import", bad, "--store", store, "--policy", "lenient"])
+        #expect(tooMany.status == 2 && tooMany.stderr.contains("1 of 2 records dropped (50.0 %)"), "\(tooMany.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store)) == before, "a refused import changes nothing")
+        let lenient = try CLI.run(["import", bad, "--store", store, "--policy", "lenient", "--max-dropped", "50%"])
         #expect(lenient.status == 0, "\(lenient.stderr)")
         #expect(lenient.stdout.contains("Quality:"))
     }

@@ -68,7 +68,7 @@ import Testing
                 #expect(c.outerWidth == (s.outerWidthM ?? 0))
                 #expect(c.clearDistance == max(0, c.distance - c.outerWidth / 2))
                 #expect(abs(c.clearDistance - geosClearDistance(s, area)) < 1e-7)
-                #expect(c.requiredClearance == c.ruleClearance + (s.accuracy?.horizontalM ?? 0))
+                #expect(c.requiredClearance == c.ruleClearance + (s.accuracy?.horizontalM ?? rules.unknownHorizontalAccuracy))
                 if c.distance == 0 {
                     let shallow = shallowestInside(s, area)
                     #expect((shallow == nil) == (c.depth == nil), "pipe \(s.id)")
@@ -184,7 +184,8 @@ import Testing
 
     /// A 10 m square dig and a 10 kV cable parallel to its north edge: the excavation clearance of
     /// power is 2.0 m (largest of its table 4.1.9 row). Integer coordinates make distances exact.
-    func cable(northOf edge: Double, accuracy: Double? = nil, depth: Double = 1.0, kV: Double = 0.4) throws -> DigReport {
+    /// The accuracy is stated (0: exact) unless nil, which takes the profile's unknown default.
+    func cable(northOf edge: Double, accuracy: Double? = 0, depth: Double = 1.0, kV: Double = 0.4) throws -> DigReport {
         let y = origin.y + 10 + edge
         var s = PipeSegment(id: 1, layer: .power, startPoint: "A", endPoint: "B",
                             geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
@@ -222,6 +223,7 @@ import Testing
                             geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
                             startDepth: 1, endDepth: 1, owner: layer == .water ? "Wenling Water" : "Wenling Drainage")
         s.section = section
+        s.accuracy = PositionalAccuracy(horizontalM: 0)  // stated exact: the test is about the wall
         return s
     }
 

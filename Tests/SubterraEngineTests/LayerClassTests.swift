@@ -40,7 +40,7 @@ import Testing
         let y = origin.y + 10 + 1.75
         let s = PipeSegment(id: 7, layer: layer, startPoint: "A", endPoint: "B",
                             geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
-                            startDepth: 0.8, endDepth: 0.8, burial: "GK")
+                            startDepth: 0.8, endDepth: 0.8, burial: "GK", accuracy: PositionalAccuracy(horizontalM: 0))
         // A gas sub-high A main far away makes 4.0 m the map's largest excavation clearance.
         var gas = PipeSegment(id: 8, layer: .gas, startPoint: "C", endPoint: "D",
                               geometry: try LineString([Point(origin.x - 20, origin.y - 300), Point(origin.x + 30, origin.y - 300)]),

@@ -8,7 +8,7 @@ import Testing
 /// (they were accepted and the key ignored, so a city's stricter value was silently dropped).
 @Suite struct RuleFileKeysTests {
     static let topAllowed =
-        "allowed: format, version, name, source, layerClasses, horizontal, gasToGas, vertical, minimumCover, excavation, severity"
+        "allowed: format, version, base, name, source, layerClasses, horizontal, gasToGas, vertical, minimumCover, excavation, severity, pressureClasses, voltageClasses, precaution, positionalAccuracy"
 
     /// City file text → the location and the start of the message it must be refused with.
     static let cases: [(String, String, String)] = [
@@ -18,11 +18,11 @@ import Testing
         (#"{"format":"something-else"}"#, "format", #"format is "something-else", expected "subterra-clearance-rules""#),
         (#"{"version":99}"#, "version", "version 99 is not supported (this library reads 1)"),
         (#"{"severity":{"critical":[{"class":"gas","pressureAtOrAbove":"subHighB","colour":"red"}]}}"#,
-         "severity.critical[0]", #"unknown key "colour"; allowed: class, pressureAtOrAbove, voltageKVAtOrAbove, note"#),
+         "severity.critical[0]", #"unknown key "colour"; allowed: class, pressureAtOrAbove, voltageKVAtOrAbove, note, voltageAtOrAbove, text"#),
         (#"{"excavation":{"id":"c","source":"c","rows":{},"workTypez":{"hand dig":{"*":1}}}}"#,
-         "excavation", #"unknown key "workTypez"; allowed: id, source, note, rows, workTypes"#),
+         "excavation", #"unknown key "workTypez"; allowed: id, source, note, text, rows, workTypes"#),
         (#"{"horizontal":{"id":"h","source":"s","keys":[{"key":"k","class":"gas","maxDiameterMm":300}],"rows":{}}}"#,
-         "horizontal.keys[0]", #"unknown key "maxDiameterMm"; allowed: key, class, pressure, burial, maxDiameterMM, minDiameterMM, note"#),
+         "horizontal.keys[0]", #"unknown key "maxDiameterMm"; allowed: key, class, pressure, burial, maxDiameterMM, minDiameterMM, note, voltage"#),
         (#"{"minimumCover":{"id":"m","source":"s","keys":[],"rows":{"water":{"sidewalk":0.6,"carriageWay":0.7}}}}"#,
          #"minimumCover.rows["water"]"#, #"unknown key "carriageWay"; allowed: sidewalk, carriageway"#),
     ]

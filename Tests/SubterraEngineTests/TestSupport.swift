@@ -144,7 +144,7 @@ func geosClearDistance(_ s: PipeSegment, _ area: Geometry) -> Double {
 
 /// The dig check by brute force: every pipe of `map`, GEOS clear distance to the area (to the
 /// pipe's outer wall), the rule's clearance (or the map's largest one for unruled pipes) widened
-/// by accuracy. Pipe id → (clear distance, required clearance) for the pipes that should be reported.
+/// by accuracy (the profile's `unknownHorizontalAccuracy` when the pipe states none). Pipe id → (clear distance, required clearance) for the pipes that should be reported.
 func bruteForceDig(
     _ map: UtilityNetwork, _ rules: ClearanceRules, _ area: Geometry, planned: PipeProfile? = nil, workType: String? = nil
 ) -> [Int64: (Double, Double)] {
@@ -157,7 +157,7 @@ func bruteForceDig(
     for (s, p) in zip(map.segments, profiles) {
         let d = geosClearDistance(s, area)
         let rule = rule(p)?.distance ?? fallback
-        let required = rule + (s.accuracy?.horizontalM ?? 0)
+        let required = rule + (s.accuracy?.horizontalM ?? rules.unknownHorizontalAccuracy)
         if d == 0 || d < required - UtilityEngine.clearanceTolerance { out[s.id] = (d, required) }
     }
     return out

@@ -91,7 +91,9 @@ public struct DigConflict: Hashable, Sendable, Codable {
     /// utility; nil when no table covers the pipe and the fallback (the largest clearance any
     /// covered pipe of the map gets for this dig) was used.
     public var rule: ClearanceRule?
-    /// Survey's horizontal positional accuracy, metres, added to the clearance.
+    /// Horizontal positional accuracy, metres, added to the clearance: the stated one, or the
+    /// rule profile's conservative default (``ClearanceRules/unknownHorizontalAccuracy``) when
+    /// the record states none (see ``accuracyStated``).
     public var accuracy: Double
     /// `ruleClearance + accuracy`, a clear distance to the pipe's outer wall: the pipe is too close
     /// when `clearDistance < requiredClearance` (by more than ``UtilityEngine/clearanceTolerance``)
@@ -108,6 +110,29 @@ public struct DigConflict: Hashable, Sendable, Codable {
 
     /// The pipe's key: its feature for a part of a multi-part pipe, else `pipeID`.
     public var featureID: Int64 { feature ?? pipeID }
+    /// Whether ``accuracy`` was stated by the record (false: the profile's default for unknown).
+    public var accuracyStated: Bool = true
+    /// The network's nominal laying depth at the pipe, when only that is known (``depth`` is then
+    /// nil): never used to rule out reaching the pipe.
+    public var nominalDepth: Double? = nil
+    /// Whether the dig reaches the pipe, in words: `"yes"`, `"no"` (a surveyed depth rules it
+    /// out), `"possibly"` (only a nominal depth is known) or `"unknown"` (no depth at all). Only
+    /// a surveyed depth ever gives `"no"`.
+    public var reaches: String = "yes"
+}
+
+/// An operator precaution a dig falls within (the rule profile's `precaution` section): the
+/// operator must be consulted or present, whether or not the pipe is also a conflict.
+public struct PrecautionNotice: Hashable, Sendable, Codable {
+    public var pipeID: Int64
+    public var layer: LayerCode
+    public var owner: String?
+    /// Clear distance from the dig to the pipe's outer wall, metres.
+    public var clearDistance: Double
+    /// The precaution distance widened by the pipe's positional accuracy, metres.
+    public var requiredDistance: Double
+    /// The profile's rule; its ``ClearanceRule/basis`` is the text shown to the user.
+    public var rule: ClearanceRule
 }
 
 /// Pipes of one layer that a dig affects.
@@ -150,6 +175,8 @@ public struct DigReport: Hashable, Sendable, Codable {
     public var highestSeverity: Severity?
     /// Snapshot version the answer was computed on.
     public var mapVersion: UInt64
+    /// Operator precautions the dig falls within, by pipe id (empty when the profile has none).
+    public var precautions: [PrecautionNotice] = []
 }
 
 extension UtilityEngine {
@@ -168,7 +195,9 @@ extension UtilityEngine {
     ///   dig lays one, else ``ClearanceRules/excavation(_:workType:)`` with the request's work type
     ///   (a city's per-work-type values when its rule file has them); a pipe no table covers (e.g. gas
     ///   above 1.6 MPa, unmapped layers) gets the largest excavation clearance any covered pipe
-    ///   has. The clearance is widened by the pipe's horizontal positional accuracy.
+    ///   has. The clearance is widened by the pipe's horizontal positional accuracy; a record that
+    ///   states none is not taken as exact but gets the rule profile's conservative
+    ///   ``ClearanceRules/unknownHorizontalAccuracy`` (1 m unless the profile says otherwise).
     /// - **Not checked**: when that fallback is 0 (no pipe of the map, or none against the planned
     ///   utility, has a rule), a pipe with no rule whose wall is nearer than the largest clearance
     ///   of the rule file (``ClearanceRules/largestExcavationClearance``, widened by its accuracy)
@@ -183,7 +212,8 @@ extension UtilityEngine {
     ///   minimums, so equal satisfies them), also when the kernel's last-ulp rounding lands just
     ///   below it. A pipe at clear distance 0 (the dig reaches its wall) is always reported.
     /// - **Reaches**: `plannedDepth + verticalAccuracy >= depth of the pipe top`; unknown depth
-    ///   counts as reached.
+    ///   counts as reached. A nominal depth (``PipeSegment/nominalDepth``) is not a surveyed one:
+    ///   the pipe then counts as reached too, reported as `reaches: "possibly"` with the reason.
     /// - **Severity**: critical for critical pipes (``ClearanceRules/criticalReason(_:)``: the rule
     ///   file's `severity.critical` classes, by default gas at or above sub-high B and power at or
     ///   above 10 kV, and a line of those classes whose pressure or voltage was not surveyed); else high when the dig crosses the pipe
@@ -211,8 +241,12 @@ extension UtilityEngine {
         // the clearance and still conflict: the search reaches that much farther.
         // With no fallback, pipes without a rule are looked for as far as any rule could reach.
         let uncheckedReach = fallback > 0 ? 0 : rules.largestExcavationClearance
-        let reach = max(fallback, uncheckedReach) + snap.maxAccuracy + snap.maxHalfWidth
+        // Records without a stated accuracy get the profile's default, never 0.
+        let unknownAccuracy = rules.unknownHorizontalAccuracy
+        let reach = max(fallback, uncheckedReach, rules.largestPrecautionDistance)
+            + max(snap.maxAccuracy, unknownAccuracy) + snap.maxHalfWidth
         var conflicts: [DigConflict] = []
+        var precautions: [PrecautionNotice] = []
         var unchecked: [UncheckedPair] = []
         // The segment index gives every pipe within reach with its exact centreline distance;
         // the row is read for its rule, and measured for its closest point and depth only when
@@ -223,10 +257,17 @@ extension UtilityEngine {
             let rule = request.plannedUtility.map { rules.horizontal($0, profile) }
                 ?? rules.excavation(profile, workType: workType)
             let ruleClearance = rule?.distance ?? fallback
-            let acc = snap.accuracy(r)
+            let stated = snap.record(r).accuracy?.horizontalM
+            let acc = stated ?? unknownAccuracy
             let required = ruleClearance + acc
             let outerWidth = snap.width(r)
             let clearDistance = max(0, distance - outerWidth / 2)
+            if let pr = rules.precaution(profile), clearDistance < pr.distance + acc - Self.clearanceTolerance || clearDistance == 0 {
+                let s = snap.record(r)
+                precautions.append(PrecautionNotice(
+                    pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
+                    requiredDistance: pr.distance + acc, rule: pr))
+            }
             guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
                 if rule == nil, clearDistance < uncheckedReach + acc,
                     !(request.plannedUtility.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
@@ -245,16 +286,23 @@ extension UtilityEngine {
             let c = snap.closest(row: r, to: q, distance: distance)
             let vAcc = s.accuracy?.verticalM ?? 0
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
-            let (severity, reason) = Self.severity(
+            let nominal = c.depth == nil ? s.nominalDepth : nil
+            var (severity, reason) = Self.severity(
                 critical: rules.criticalReason(profile), touches: clearDistance == 0, reaches: reaches,
-                depthKnown: c.depth != nil)
+                depthKnown: c.depth != nil, nominalDepth: nominal)
+            if stated == nil {
+                reason += "; position accuracy not stated, \(_metres(unknownAccuracy)) m assumed (\(rules.name))"
+            }
             conflicts.append(DigConflict(
                 pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
                 gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV, distance: c.distance,
                 clearDistance: clearDistance, outerWidth: outerWidth,
                 closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
                 ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature))
+                severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature,
+
+                accuracyStated: stated != nil, nominalDepth: nominal,
+                reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no"))
         }
         conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
         unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
@@ -272,13 +320,20 @@ extension UtilityEngine {
             rules: rules.name, result: !conflicts.isEmpty ? .violation : unchecked.isEmpty ? .ok : .notChecked,
             conflicts: conflicts, unchecked: unchecked, layers: Self.layerSummaries(conflicts),
             owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
-            mapVersion: snap.version)
+            mapVersion: snap.version, precautions: precautions.sorted { $0.pipeID < $1.pipeID })
     }
 
     /// `critical` is ``ClearanceRules/criticalReason(_:)`` of the pipe.
-    static func severity(critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool) -> (Severity, String) {
+    /// A nominal depth (`nominalDepth`, with no surveyed one) is named but counts as unknown:
+    /// the pipe is taken as possibly reached, never cleared in depth.
+    static func severity(
+        critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool, nominalDepth: Double? = nil
+    ) -> (Severity, String) {
         let whereText = touches ? "the dig crosses the pipe" : "the dig is within the clearance"
-        let depthText = !depthKnown ? "pipe depth unknown, taken as reached" : reaches ? "the dig reaches the pipe" : "the dig stays above the pipe"
+        let unknownText = nominalDepth.map {
+            "only a nominal depth of \(_metres($0)) m is known, not a surveyed one: the dig possibly reaches the pipe"
+        } ?? "pipe depth unknown, taken as reached"
+        let depthText = !depthKnown ? unknownText : reaches ? "the dig reaches the pipe" : "the dig stays above the pipe"
         let text = "\(whereText); \(depthText)"
         if let critical { return (.critical, "\(critical): \(text)") }
         switch (touches, reaches) {

@@ -69,6 +69,11 @@ public enum SurfaceKind: String, Hashable, Sendable, Codable, CaseIterable {
 /// The GB 50289 clearance tables as data: horizontal and vertical clearance between pipelines,
 /// the gas-to-gas diameter rule, minimum cover, excavation clearance and severity thresholds.
 ///
+/// A rule profile: GB 50289 is the default (``bundled()``); ``builtIn(_:)`` gives the others
+/// (``builtInProfiles``, e.g. `uk-hsg47`). A profile may define its own pressure and voltage
+/// classes, rule texts, precaution distances and the accuracy assumed for records stating none
+/// (`docs/rules-profiles.md`); reports take class names and texts from the active profile only.
+///
 /// Loaded from `clearance-rules.json` (bundled defaults) or a city's own file, validated on load
 /// so a lookup never meets a bad value. Each table maps a ``PipeProfile`` to a row key through an
 /// ordered list of selectors (class, pressure classes, burial codes, diameter bounds; first match
@@ -91,16 +96,48 @@ public struct ClearanceRules: Sendable, Hashable {
     let workTypeNames: [String: String]
     /// Largest horizontal or gas-to-gas clearance.
     let largestHorizontal: Double
+    /// The profile's pressure classes, ascending (the file's, else GB 50028's).
+    let pressureClassList: [_NamedClass]
+    /// The profile's voltage classes, ascending; empty when the file defines none.
+    let voltageClassList: [_NamedClass]
 
     /// Where the bundled rule file is, nil when the resource bundle is missing.
     static var bundledURL: URL? { Bundle.module.url(forResource: "clearance-rules", withExtension: "json") }
 
-    /// The rules shipped with Subterra (`Resources/clearance-rules.json`).
+    /// The rules shipped with Subterra (`Resources/clearance-rules.json`): GB 50289, the default.
     public static func bundled() throws(ClearanceRulesError) -> ClearanceRules {
         guard let url = bundledURL else {
             throw ClearanceRulesError("bundled resource is missing", at: "clearance-rules.json")
         }
         return try ClearanceRules(contentsOf: url)
+    }
+
+    /// Names of the rule profiles shipped with Subterra: `gb50289` (the default, GB 50289) and
+    /// `uk-hsg47` (HSE HSG47 *Avoiding danger from underground services*, Great Britain).
+    public static let builtInProfiles = ["gb50289", "uk-hsg47"]
+
+    /// A shipped profile by name (``builtInProfiles``), as a complete rule set: nothing of
+    /// another profile is mixed in. O(file size).
+    public static func builtIn(_ name: String) throws(ClearanceRulesError) -> ClearanceRules {
+        switch name.lowercased() {
+        case "gb50289": return try bundled()
+        case "uk-hsg47":
+            guard let url = Bundle.module.url(forResource: "clearance-rules-uk-hsg47", withExtension: "json") else {
+                throw ClearanceRulesError("bundled resource is missing", at: "clearance-rules-uk-hsg47.json")
+            }
+            return try ClearanceRules(contentsOf: url)
+        default:
+            throw ClearanceRulesError(
+                "no built-in profile \"\(name)\"; built-in: \(builtInProfiles.joined(separator: ", "))", at: "profile")
+        }
+    }
+
+    /// A rule file as the CLI's `--rules` reads it: the sections it has laid over the built-in
+    /// profile its `base` names (default `gb50289`), so a file never inherits another
+    /// country's sections without saying so.
+    public static func loading(ruleFile data: Data) throws(ClearanceRulesError) -> ClearanceRules {
+        let o = try decode(_RulesOverride.self, from: data)
+        return try builtIn(o.base ?? "gb50289").overridden(by: data)
     }
 
     /// Loads and validates a complete rule file.
@@ -138,6 +175,10 @@ public struct ClearanceRules: Sendable, Hashable {
         if let v = o.minimumCover { d.minimumCover = v }
         if let v = o.excavation { d.excavation = v }
         if let v = o.severity { d.severity = v }
+        if let v = o.pressureClasses { d.pressureClasses = v }
+        if let v = o.voltageClasses { d.voltageClasses = v }
+        if let v = o.precaution { d.precaution = v }
+        if let v = o.positionalAccuracy { d.positionalAccuracy = v }
         return try ClearanceRules(document: d)
     }
 
@@ -150,7 +191,7 @@ public struct ClearanceRules: Sendable, Hashable {
         do { return try overridden(by: data) } catch { throw error.naming(url) }
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ClearanceRulesError) -> T {
         // Duplicate keys, nesting and size first: see `JSONPrecheck`.
         if let problem = JSONPrecheck.check(Array(data)) {
             throw ClearanceRulesError(problem.message, at: problem.path)
@@ -182,18 +223,25 @@ public struct ClearanceRules: Sendable, Hashable {
         for (layer, cls) in d.layerClasses.map where cls.isEmpty || layer.isEmpty {
             throw ClearanceRulesError("empty layer code or class", at: "layerClasses.map[\"\(layer)\"]")
         }
-        try Self.validate(selectors: d.horizontal.keys, classes: classes, at: "horizontal.keys")
-        try Self.validate(selectors: d.vertical.keys, classes: classes, at: "vertical.keys")
-        try Self.validate(selectors: d.minimumCover.keys, classes: classes, at: "minimumCover.keys")
+        let pressures = try Self.validate(
+            classList: d.pressureClasses, bound: \.upToMPa, unit: "MPa", max: 1000, at: "pressureClasses")
+            ?? GasPressureClass.allCases.map { _NamedClass(name: $0.rawValue, upToMPa: $0.upperBoundMPa) }
+        let voltages = try Self.validate(
+            classList: d.voltageClasses, bound: \.upToKV, unit: "kV", max: Limits.voltageKV, at: "voltageClasses") ?? []
+        let names = (Set(pressures.map(\.name)), Set(voltages.map(\.name)))
+        try Self.validate(selectors: d.horizontal.keys, classes: classes, names: names, at: "horizontal.keys")
+        try Self.validate(selectors: d.vertical.keys, classes: classes, names: names, at: "vertical.keys")
+        try Self.validate(selectors: d.minimumCover.keys, classes: classes, names: names, at: "minimumCover.keys")
         horizontalTable = try Self.symmetric(d.horizontal, at: "horizontal")
         verticalTable = try Self.symmetric(d.vertical, at: "vertical")
-        let g = d.gasToGas
-        guard classes.contains(g.class) else {
-            throw ClearanceRulesError("class \"\(g.class)\" is not a class of layerClasses.map", at: "gasToGas.class")
-        }
-        try Self.checkValue(g.maxDiameterMM, max: Limits.diameterMM, unit: "mm", at: "gasToGas.maxDiameterMM")
-        for (name, v) in [("atOrBelow", g.atOrBelow), ("above", g.above)] {
-            try Self.checkDistance(v, at: "gasToGas.\(name)")
+        if let g = d.gasToGas {
+            guard classes.contains(g.class) else {
+                throw ClearanceRulesError("class \"\(g.class)\" is not a class of layerClasses.map", at: "gasToGas.class")
+            }
+            try Self.checkValue(g.maxDiameterMM, max: Limits.diameterMM, unit: "mm", at: "gasToGas.maxDiameterMM")
+            for (name, v) in [("atOrBelow", g.atOrBelow), ("above", g.above)] {
+                try Self.checkDistance(v, at: "gasToGas.\(name)")
+            }
         }
         let coverKeys = Set(d.minimumCover.keys.map(\.key))
         for (key, row) in d.minimumCover.rows {
@@ -233,9 +281,63 @@ public struct ClearanceRules: Sendable, Hashable {
         }
         workTypeNames = workTypes
         largestHorizontal = max(
-            horizontalTable.values.flatMap(\.values).max() ?? 0, max(d.gasToGas.atOrBelow, d.gasToGas.above))
-        try Self.validate(severity: d.severity, classes: classes)
+            horizontalTable.values.flatMap(\.values).max() ?? 0, d.gasToGas.map { max($0.atOrBelow, $0.above) } ?? 0)
+        try Self.validate(severity: d.severity, classes: classes, names: names)
+        if let pr = d.precaution {
+            for (i, r) in pr.rules.enumerated() {
+                let here = "precaution.rules[\(i)]"
+                guard classes.contains(r.class) else {
+                    throw ClearanceRulesError("class \"\(r.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
+                }
+                try Self.checkNames(r.pressureAtOrAbove, r.voltageAtOrAbove, names, at: here)
+                if let v = r.voltageKVAtOrAbove { try Self.checkValue(v, max: Limits.voltageKV, unit: "kV", at: "\(here).voltageKVAtOrAbove") }
+                try Self.checkDistance(r.distance, at: "\(here).distance")
+                guard !r.text.isEmpty else { throw ClearanceRulesError("empty text", at: "\(here).text") }
+            }
+        }
+        if let a = d.positionalAccuracy {
+            try Self.checkDistance(a.unknownHorizontalM, at: "positionalAccuracy.unknownHorizontalM")
+        }
+        pressureClassList = pressures
+        voltageClassList = voltages
         document = d
+    }
+
+    /// Checks a class list (names unique and non-empty, bounds finite, >= 0, <= `max`, strictly
+    /// ascending, only the last without a bound) and returns it; nil when the file has none.
+    private static func validate(
+        classList: _ClassList?, bound: KeyPath<_NamedClass, Double?>, unit: String, max: Double, at path: String
+    ) throws(ClearanceRulesError) -> [_NamedClass]? {
+        guard let list = classList?.classes else { return nil }
+        guard !list.isEmpty else { throw ClearanceRulesError("no classes", at: "\(path).classes") }
+        var previous = -1.0
+        for (i, c) in list.enumerated() {
+            let here = "\(path).classes[\(i)] (\"\(c.name)\")"
+            guard !c.name.isEmpty, c.name != "unknown" else {
+                throw ClearanceRulesError("a class needs a name other than \"unknown\"", at: here)
+            }
+            if list[..<i].contains(where: { $0.name == c.name }) { throw ClearanceRulesError("name repeats", at: here) }
+            guard let b = c[keyPath: bound] else {
+                if i == list.count - 1 { continue }
+                throw ClearanceRulesError("only the last class may have no upper bound", at: here)
+            }
+            try checkValue(b, max: max, unit: unit, at: here)
+            guard b > previous else { throw ClearanceRulesError("bounds must ascend; \(b) \(unit) after \(previous) \(unit)", at: here) }
+            previous = b
+        }
+        return list
+    }
+
+    /// A pressure and a voltage class name, when given, must be classes of the profile.
+    private static func checkNames(
+        _ pressure: String?, _ voltage: String?, _ names: (Set<String>, Set<String>), at here: String
+    ) throws(ClearanceRulesError) {
+        if let p = pressure, !names.0.contains(p) {
+            throw ClearanceRulesError("unknown pressure class \"\(p)\"; expected one of \(names.0.sorted())", at: "\(here).pressureAtOrAbove")
+        }
+        if let v = voltage, !names.1.contains(v) {
+            throw ClearanceRulesError("unknown voltage class \"\(v)\"; expected one of \(names.1.sorted())", at: "\(here).voltageAtOrAbove")
+        }
     }
 
     /// The only `format` a rule file may declare.
@@ -270,7 +372,9 @@ public struct ClearanceRules: Sendable, Hashable {
         }
     }
 
-    private static func validate(selectors: [_Selector], classes: Set<String>, at path: String) throws(ClearanceRulesError) {
+    private static func validate(
+        selectors: [_Selector], classes: Set<String>, names: (Set<String>, Set<String>), at path: String
+    ) throws(ClearanceRulesError) {
         for (i, s) in selectors.enumerated() {
             let here = "\(path)[\(i)] (\"\(s.key)\")"
             guard !s.key.isEmpty else { throw ClearanceRulesError("empty key", at: here) }
@@ -278,9 +382,14 @@ public struct ClearanceRules: Sendable, Hashable {
                 throw ClearanceRulesError(
                     "class \"\(s.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
             }
-            for p in s.pressure ?? [] where p != "unknown" && GasPressureClass(rawValue: p) == nil {
+            for p in s.pressure ?? [] where p != "unknown" && !names.0.contains(p) {
                 throw ClearanceRulesError(
-                    "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(GasPressureClass.allCases.map(\.rawValue))",
+                    "unknown pressure class \"\(p)\"; expected \"unknown\" or one of \(names.0.sorted())",
+                    at: here)
+            }
+            for v in s.voltage ?? [] where v != "unknown" && !names.1.contains(v) {
+                throw ClearanceRulesError(
+                    "unknown voltage class \"\(v)\"; expected \"unknown\" or one of \(names.1.sorted()) (voltageClasses)",
                     at: here)
             }
             for b in s.burial ?? [] where !BurialMethod.standard.contains(BurialMethod(rawValue: b)) {
@@ -383,8 +492,80 @@ public struct ClearanceRules: Sendable, Hashable {
 
     private func select(_ selectors: [_Selector], _ p: PipeProfile) -> String? {
         guard let cls = ruleClass(ofLayer: p.layer) else { return nil }
-        return selectors.first { $0.matches(class: cls, p) }?.key
+        let pc = pressureClass(ofMPa: p.pressureForRules), vc = voltageClass(ofKV: p.voltageKV)
+        return selectors.first { $0.matches(class: cls, pressureClass: pc, voltageClass: vc, p) }?.key
     }
+
+    /// The profile's pressure class of `mpa` (its `name`), nil for nil or a value above every
+    /// bounded class when the last is bounded. Upper bounds are inclusive. O(classes).
+    public func pressureClass(ofMPa mpa: Double?) -> String? { Self.classify(mpa, pressureClassList, \.upToMPa) }
+
+    /// The profile's voltage class of `kv`, nil for nil, a profile without voltage classes or a
+    /// value above every bounded class. O(classes).
+    public func voltageClass(ofKV kv: Double?) -> String? { Self.classify(kv, voltageClassList, \.upToKV) }
+
+    /// The label the profile shows for a pressure or voltage class name (its `label`, else the
+    /// name itself).
+    public func classLabel(_ name: String) -> String {
+        (pressureClassList + voltageClassList).first { $0.name == name }?.label ?? name
+    }
+
+    /// The profile's pressure classes as (name, label, upper bound in MPa; nil = unbounded), ascending.
+    public var pressureClasses: [(name: String, label: String, upToMPa: Double?)] {
+        pressureClassList.map { ($0.name, $0.label ?? $0.name, $0.upToMPa) }
+    }
+
+    /// The profile's voltage classes as (name, label, upper bound in kV; nil = unbounded), ascending.
+    public var voltageClasses: [(name: String, label: String, upToKV: Double?)] {
+        voltageClassList.map { ($0.name, $0.label ?? $0.name, $0.upToKV) }
+    }
+
+    private static func classify(_ v: Double?, _ list: [_NamedClass], _ bound: KeyPath<_NamedClass, Double?>) -> String? {
+        guard let v, v.isFinite else { return nil }
+        return list.first { c in c[keyPath: bound].map { v <= $0 } ?? true }?.name
+    }
+
+    /// The position of a class name in its list, for "at or above" comparisons.
+    private func rank(_ name: String, _ list: [_NamedClass]) -> Int? { list.firstIndex { $0.name == name } }
+
+    /// Whether `value` (a class name, nil = unknown) is at or above `limit`; unknown counts as
+    /// at or above (the safe reading).
+    private func atOrAbove(_ value: String?, _ limit: String, _ list: [_NamedClass]) -> Bool {
+        guard let value else { return true }
+        guard let a = rank(value, list), let b = rank(limit, list) else { return true }
+        return a >= b
+    }
+
+    /// What a dig check assumes for a record that states no horizontal positional accuracy:
+    /// the profile's `positionalAccuracy.unknownHorizontalM`, else
+    /// ``defaultUnknownHorizontalAccuracy``. Never 0 by default: unknown is not exact.
+    public var unknownHorizontalAccuracy: Double {
+        document.positionalAccuracy?.unknownHorizontalM ?? Self.defaultUnknownHorizontalAccuracy
+    }
+
+    /// 1 m: the conservative default for records of unknown accuracy when a profile states none
+    /// (a records-only line, ASCE 38 quality level D, is commonly taken as within a metre or
+    /// more; the shipped profiles say why they chose their own value).
+    public static let defaultUnknownHorizontalAccuracy = 1.0
+
+    /// The operator precaution for a pipe: the largest `precaution.rules` distance whose class
+    /// and thresholds match (a threshold on an unknown value matches, the safe reading), with
+    /// its text as the rule's basis; nil when none matches. O(rules).
+    public func precaution(_ p: PipeProfile) -> ClearanceRule? {
+        guard let pr = document.precaution, let cls = ruleClass(ofLayer: p.layer) else { return nil }
+        let pc = pressureClass(ofMPa: p.pressureForRules), vc = voltageClass(ofKV: p.voltageKV)
+        var best: _PrecautionRule?
+        for r in pr.rules where r.class == cls {
+            if let limit = r.pressureAtOrAbove, !atOrAbove(pc, limit, pressureClassList) { continue }
+            if let limit = r.voltageAtOrAbove, !atOrAbove(vc, limit, voltageClassList) { continue }
+            if let limit = r.voltageKVAtOrAbove, let v = p.voltageKV, v < limit { continue }
+            if best.map({ r.distance > $0.distance }) ?? true { best = r }
+        }
+        return best.map { ClearanceRule(distance: $0.distance, table: pr.id, keys: [cls], basis: $0.text) }
+    }
+
+    /// The largest precaution distance of the profile (0 without any). O(rules).
+    public var largestPrecautionDistance: Double { document.precaution?.rules.map(\.distance).max() ?? 0 }
 
     /// Minimum horizontal clearance between two pipes, or `nil` when no rule constrains the pair.
     ///
@@ -392,8 +573,7 @@ public struct ClearanceRules: Sendable, Hashable {
     /// `atOrBelow`, above or unknown → `above`). O(selectors).
     public func horizontal(_ a: PipeProfile, _ b: PipeProfile) -> ClearanceRule? {
         guard let ka = horizontalKey(a), let kb = horizontalKey(b) else { return nil }
-        let g = document.gasToGas
-        if ruleClass(ofLayer: a.layer) == g.class, ruleClass(ofLayer: b.layer) == g.class {
+        if let g = document.gasToGas, ruleClass(ofLayer: a.layer) == g.class, ruleClass(ofLayer: b.layer) == g.class {
             let small = (a.diameterMM.map { $0 <= g.maxDiameterMM } ?? false)
                 && (b.diameterMM.map { $0 <= g.maxDiameterMM } ?? false)
             let dn = "DN \(small ? "≤" : ">") \(_metres(g.maxDiameterMM))"
@@ -456,15 +636,16 @@ public struct ClearanceRules: Sendable, Hashable {
             }
         }
         if let v = document.excavation.rows[k] {
-            return ClearanceRule(distance: v, table: document.excavation.id, keys: [k], basis: "rule file excavation row")
+            return ClearanceRule(
+                distance: v, table: document.excavation.id, keys: [k], basis: document.excavation.text ?? "rule file excavation row")
         }
         var best: (String, Double)?
         for (other, v) in horizontalTable[k] ?? [:] where best.map({ v > $0.1 || (v == $0.1 && other < $0.0) }) ?? true {
             best = (other, v)
         }
-        if ruleClass(ofLayer: p.layer) == document.gasToGas.class {
-            let g = max(document.gasToGas.above, document.gasToGas.atOrBelow)
-            if g > (best?.1 ?? -1) { best = ("gas (\(document.gasToGas.id))", g) }
+        if let gg = document.gasToGas, ruleClass(ofLayer: p.layer) == gg.class {
+            let g = max(gg.above, gg.atOrBelow)
+            if g > (best?.1 ?? -1) { best = ("gas (\(gg.id))", g) }
         }
         guard let (other, v) = best else { return nil }
         return ClearanceRule(
@@ -488,17 +669,28 @@ public struct ClearanceRules: Sendable, Hashable {
     /// The reason reads e.g. `"critical: power at or above 10 kV (voltage unknown)"`. O(entries).
     public func criticalReason(_ p: PipeProfile) -> String? {
         guard let cls = ruleClass(ofLayer: p.layer) else { return nil }
+        let pc = pressureClass(ofMPa: p.pressureForRules), vc = voltageClass(ofKV: p.voltageKV)
         for c in document.severity.critical ?? [] where c.class == cls {
-            let pressure = c.pressureAtOrAbove.flatMap(GasPressureClass.init(rawValue:))
-            let voltage = c.voltageKVAtOrAbove
-            if pressure == nil && voltage == nil { return "critical: every \(cls) line" }
-            if let limit = pressure {
-                guard let pc = p.pressureClass else { return "critical: \(cls) at or above \(limit.rawValue) (pressure unknown)" }
-                if pc >= limit { return "critical: \(cls) at or above \(limit.rawValue) (\(pc.rawValue))" }
+            func reason(_ generated: String, _ detail: String) -> String {
+                "critical: \(c.text ?? generated) (\(detail))"
             }
-            if let limit = voltage {
-                guard let v = p.voltageKV else { return "critical: \(cls) at or above \(_metres(limit)) kV (voltage unknown)" }
-                if v >= limit { return "critical: \(cls) at or above \(_metres(limit)) kV (\(_metres(v)) kV)" }
+            if c.pressureAtOrAbove == nil && c.voltageKVAtOrAbove == nil && c.voltageAtOrAbove == nil {
+                return c.text.map { "critical: \($0)" } ?? "critical: every \(cls) line"
+            }
+            if let limit = c.pressureAtOrAbove {
+                let at = "\(cls) at or above \(classLabel(limit))"
+                guard let pc else { return reason(at, "pressure unknown") }
+                if atOrAbove(pc, limit, pressureClassList) { return reason(at, classLabel(pc)) }
+            }
+            if let limit = c.voltageAtOrAbove {
+                let at = "\(cls) at or above \(classLabel(limit))"
+                guard let vc else { return reason(at, "voltage unknown") }
+                if atOrAbove(vc, limit, voltageClassList) { return reason(at, "\(classLabel(vc)), \(_metres(p.voltageKV ?? 0)) kV") }
+            }
+            if let limit = c.voltageKVAtOrAbove {
+                let at = "\(cls) at or above \(_metres(limit)) kV"
+                guard let v = p.voltageKV else { return reason(at, "voltage unknown") }
+                if v >= limit { return reason(at, "\(_metres(v)) kV") }
             }
         }
         return nil
@@ -516,7 +708,9 @@ public struct ClearanceRules: Sendable, Hashable {
         public static let voltageKV = 2_000.0
     }
 
-    static func validate(severity s: _Severity, classes: Set<String>) throws(ClearanceRulesError) {
+    static func validate(
+        severity s: _Severity, classes: Set<String>, names: (Set<String>, Set<String>)
+    ) throws(ClearanceRulesError) {
         // Files written for the old format named no class for these thresholds (the code
         // assumed the gas-to-gas class and "power"); they are refused with how to migrate.
         if s.criticalGasPressureAtOrAbove != nil || s.criticalVoltageKVAtOrAbove != nil {
@@ -536,11 +730,7 @@ public struct ClearanceRules: Sendable, Hashable {
                 throw ClearanceRulesError(
                     "class \"\(c.class)\" is not a class of layerClasses.map (\(classes.sorted()))", at: here)
             }
-            if let p = c.pressureAtOrAbove, GasPressureClass(rawValue: p) == nil {
-                throw ClearanceRulesError(
-                    "unknown pressure class \"\(p)\"; expected one of \(GasPressureClass.allCases.map(\.rawValue))",
-                    at: "\(here).pressureAtOrAbove")
-            }
+            try checkNames(c.pressureAtOrAbove, c.voltageAtOrAbove, names, at: here)
             if let v = c.voltageKVAtOrAbove { try checkValue(v, max: Limits.voltageKV, unit: "kV", at: "\(here).voltageKVAtOrAbove") }
             if critical[..<i].contains(where: { $0.class == c.class }) {
                 throw ClearanceRulesError("class \"\(c.class)\" is listed twice; give both thresholds in one entry", at: here)
@@ -563,19 +753,24 @@ struct _Selector: Codable, Hashable, Sendable {
     var maxDiameterMM: Double?
     var minDiameterMM: Double?
     var note: String?
+    /// Voltage class names of the profile's `voltageClasses` (or `"unknown"`).
+    var voltage: [String]?
 
     static func == (a: _Selector, b: _Selector) -> Bool {
         a.key == b.key && a.class == b.class && a.pressure == b.pressure && a.burial == b.burial
-            && a.maxDiameterMM == b.maxDiameterMM && a.minDiameterMM == b.minDiameterMM
+            && a.maxDiameterMM == b.maxDiameterMM && a.minDiameterMM == b.minDiameterMM && a.voltage == b.voltage
     }
 
     func hash(into h: inout Hasher) { h.combine(key); h.combine(self.class) }
 
-    /// A missing attribute fails a condition on it, except pressure, where `"unknown"` matches nil;
-    /// so a pipe of unknown size falls through to the later, usually stricter, row.
-    func matches(class cls: String, _ p: PipeProfile) -> Bool {
+    /// A missing attribute fails a condition on it, except pressure and voltage, where
+    /// `"unknown"` matches nil; so a pipe of unknown size falls through to the later, usually
+    /// stricter, row. `pressureClass` and `voltageClass` are the pipe's class names under the
+    /// active profile.
+    func matches(class cls: String, pressureClass: String?, voltageClass: String?, _ p: PipeProfile) -> Bool {
         guard cls == self.class else { return false }
-        if let ps = pressure, !ps.contains(p.pressureClass?.rawValue ?? "unknown") { return false }
+        if let ps = pressure, !ps.contains(pressureClass ?? "unknown") { return false }
+        if let vs = voltage, !vs.contains(voltageClass ?? "unknown") { return false }
         if let bs = burial, !(p.burial.map { bs.contains($0.rawValue) } ?? false) { return false }
         if let m = maxDiameterMM, !(p.diameterMM.map { $0 <= m } ?? false) { return false }
         if let m = minDiameterMM, !(p.diameterMM.map { $0 > m } ?? false) { return false }
@@ -620,6 +815,8 @@ struct _Excavation: Codable, Hashable, Sendable {
     var id: String
     var source: String
     var note: String?
+    /// The rule text shown for a `rows` value (default: "rule file excavation row").
+    var text: String?
     var rows: [String: Double]
     /// Work type name → horizontal key (or `"*"`, any covered pipe) → clearance, metres.
     var workTypes: [String: [String: Double]]?
@@ -641,6 +838,52 @@ struct _CriticalRule: Codable, Hashable, Sendable {
     var pressureAtOrAbove: String?
     var voltageKVAtOrAbove: Double?
     var note: String?
+    /// A voltage class name of the profile's `voltageClasses`: critical at or above it.
+    var voltageAtOrAbove: String?
+    /// The reason shown for pipes this entry makes critical, instead of the generated one.
+    var text: String?
+}
+
+/// One named class of a profile's `pressureClasses` or `voltageClasses`: values up to and
+/// including `upTo` (MPa or kV) and above the previous class's bound; the last may be unbounded.
+struct _NamedClass: Codable, Hashable, Sendable {
+    var name: String
+    /// Shown in reasons and rule texts (default: `name`).
+    var label: String?
+    var upToMPa: Double?
+    var upToKV: Double?
+    var note: String?
+}
+
+struct _ClassList: Codable, Hashable, Sendable {
+    var note: String?
+    var source: String?
+    var classes: [_NamedClass]
+}
+
+/// A profile's operator precaution distances: within `distance` of a matching pipe the operator
+/// must be consulted or present (e.g. high-pressure gas mains).
+struct _Precaution: Codable, Hashable, Sendable {
+    var id: String
+    var source: String
+    var note: String?
+    var rules: [_PrecautionRule]
+}
+
+struct _PrecautionRule: Codable, Hashable, Sendable {
+    var `class`: String
+    var pressureAtOrAbove: String?
+    var voltageAtOrAbove: String?
+    var voltageKVAtOrAbove: Double?
+    var distance: Double
+    var text: String
+    var note: String?
+}
+
+/// What a dig check assumes for a record that states no positional accuracy.
+struct _AccuracyDefaults: Codable, Hashable, Sendable {
+    var note: String?
+    var unknownHorizontalM: Double
 }
 
 struct _LayerClasses: Codable, Hashable, Sendable {
@@ -655,11 +898,16 @@ struct _RulesDocument: Codable, Hashable, Sendable {
     var source: String
     var layerClasses: _LayerClasses
     var horizontal: _PairTable
-    var gasToGas: _GasToGas
+    /// Nil in a profile with no gas-to-gas rule: two gas pipes then use the horizontal table.
+    var gasToGas: _GasToGas?
     var vertical: _PairTable
     var minimumCover: _CoverTable
     var excavation: _Excavation
     var severity: _Severity
+    var pressureClasses: _ClassList?
+    var voltageClasses: _ClassList?
+    var precaution: _Precaution?
+    var positionalAccuracy: _AccuracyDefaults?
 }
 
 struct _RulesOverride: Codable, Sendable {
@@ -675,6 +923,13 @@ struct _RulesOverride: Codable, Sendable {
     var minimumCover: _CoverTable?
     var excavation: _Excavation?
     var severity: _Severity?
+    var pressureClasses: _ClassList?
+    var voltageClasses: _ClassList?
+    var precaution: _Precaution?
+    var positionalAccuracy: _AccuracyDefaults?
+    /// The built-in profile this file overrides (``ClearanceRules/builtInProfiles``); default
+    /// `gb50289`.
+    var base: String?
 }
 
 extension ClearanceRulesError {
@@ -725,7 +980,11 @@ indirect enum _KeyShape: Sendable {
         path.enumerated().map { i, p in i == 0 || p.hasPrefix("[") ? p : ".\(p)" }.joined()
     }
 
-    static let selector = object(["key", "class", "pressure", "burial", "maxDiameterMM", "minDiameterMM", "note"].map { ($0, .value) })
+    static let selector = object(["key", "class", "pressure", "burial", "maxDiameterMM", "minDiameterMM", "note", "voltage"].map { ($0, .value) })
+    static let classList = object([
+        ("note", .value), ("source", .value),
+        ("classes", .array(.object(["name", "label", "upToMPa", "upToKV", "note"].map { ($0, .value) }))),
+    ])
     static let pairTable = object([
         ("id", .value), ("source", .value), ("note", .value), ("keys", .array(selector)),
         ("rows", .value), ("unconstrained", .value),
@@ -740,13 +999,20 @@ indirect enum _KeyShape: Sendable {
             ("id", .value), ("source", .value), ("note", .value), ("keys", .array(selector)),
             ("rows", .map(.object([("sidewalk", .value), ("carriageway", .value)]))),
         ])),
-        ("excavation", .object([("id", .value), ("source", .value), ("note", .value), ("rows", .value), ("workTypes", .value)])),
+        ("excavation", .object([("id", .value), ("source", .value), ("note", .value), ("text", .value), ("rows", .value), ("workTypes", .value)])),
         ("severity", .object([
             ("note", .value),
-            ("critical", .array(.object(["class", "pressureAtOrAbove", "voltageKVAtOrAbove", "note"].map { ($0, .value) }))),
+            ("critical", .array(.object(["class", "pressureAtOrAbove", "voltageKVAtOrAbove", "note", "voltageAtOrAbove", "text"].map { ($0, .value) }))),
             ("criticalGasPressureAtOrAbove", .value), ("criticalVoltageKVAtOrAbove", .value),
         ])),
+        ("pressureClasses", classList),
+        ("voltageClasses", classList),
+        ("precaution", .object([
+            ("id", .value), ("source", .value), ("note", .value),
+            ("rules", .array(.object(["class", "pressureAtOrAbove", "voltageAtOrAbove", "voltageKVAtOrAbove", "distance", "text", "note"].map { ($0, .value) }))),
+        ])),
+        ("positionalAccuracy", .object([("note", .value), ("unknownHorizontalM", .value)])),
     ]
-    /// A complete rule file; a city override has the same keys (it may omit any).
-    static let document = object([("format", .value), ("version", .value)] + sections)
+    /// A complete rule file; a city override has the same keys (it may omit any) and `base`.
+    static let document = object([("format", .value), ("version", .value), ("base", .value)] + sections)
 }

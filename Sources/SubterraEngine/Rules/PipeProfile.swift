@@ -21,11 +21,15 @@ public struct PipeProfile: Hashable, Sendable, Codable {
     /// when the rule file's severity has a voltage threshold for the pipe's class (as unknown
     /// pressure does for a pressure threshold): see ``ClearanceRules/criticalReason(_:)``.
     public var voltageKV: Double?
+    /// Gas pressure in MPa when known: a rule profile with its own pressure classes classifies
+    /// it by its bounds. Without it the profile classifies ``pressureClass`` by that class's
+    /// upper bound (the highest pressure it may stand for).
+    public var pressureMPa: Double?
 
     public init(
         layer: LayerCode, subtype: SubtypeCode? = nil, pressureClass: GasPressureClass? = nil,
         burial: BurialMethod? = nil,
-        diameterMM: Double? = nil, voltageKV: Double? = nil
+        diameterMM: Double? = nil, voltageKV: Double? = nil, pressureMPa: Double? = nil
     ) {
         self.layer = layer
         self.subtype = subtype
@@ -33,7 +37,12 @@ public struct PipeProfile: Hashable, Sendable, Codable {
         self.burial = burial
         self.diameterMM = diameterMM
         self.voltageKV = voltageKV
+        self.pressureMPa = pressureMPa
     }
+
+    /// The pressure a rule profile classifies: the surveyed MPa, else the upper bound of the
+    /// GB 50028 class given, else nil (unknown).
+    public var pressureForRules: Double? { pressureMPa ?? pressureClass?.upperBoundMPa }
 
     /// The profile of a surveyed segment: DN, or the larger side of a W×H section, as diameter.
     public init(_ s: PipeSegment) {
@@ -45,6 +54,6 @@ public struct PipeProfile: Hashable, Sendable, Codable {
         }
         self.init(
             layer: s.layer, subtype: s.subtype, pressureClass: s.gasPressureClass, burial: s.burial,
-            diameterMM: dn, voltageKV: s.voltageKV)
+            diameterMM: dn, voltageKV: s.voltageKV, pressureMPa: s.gasPressureMPa)
     }
 }

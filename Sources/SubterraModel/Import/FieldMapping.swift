@@ -23,7 +23,18 @@ import SubterraGeometry
 /// a value not in the map takes `otherwise` when given and is reported as `badValue` when not.
 /// `unit` names the source unit; the value is converted to the target field's unit (metres for
 /// depths, elevations and lengths, millimetres for diameters and sections, MPa for pressure,
-/// kV for voltage).
+/// kV for voltage); ``UnitConversion/acceptedUnits(_:)`` lists the units each quantity accepts.
+///
+/// `null` lists source values that mean "unknown" (`"null": ["0", "-1"]`, compared as text and,
+/// when both parse, as numbers): such a value is left unknown and counted as an `unknownValue`
+/// warning, never read as a number. `fallback` is another rule (or a list of them, tried in
+/// order) used when the field is absent or a null sentinel, e.g. a pressure taken from the
+/// network theme: `"fallback": {"from": ["thema"], "map": {"gasHogeDruk": "8"}, "unit": "bar"}`;
+/// its own `unit` applies to what it gives. A value outside `map` is a `badValue`, not a reason
+/// to fall back.
+///
+/// `defaultAccuracy` is the source's positional accuracy for records that state none (an
+/// operator's "within 1 m"), so such records are not taken as exact.
 public struct FieldMapping: Hashable, Sendable, Codable {
     /// How one target field gets its value.
     public struct Rule: Hashable, Sendable, Codable {
@@ -37,12 +48,17 @@ public struct FieldMapping: Hashable, Sendable, Codable {
         public var map: [String: String]?
         /// Target for values absent from `map`; when nil such a value is a `badValue` issue.
         public var otherwise: String?
-        /// The unit of the source value (`mm`, `cm`, `m`, `in`, `ft`, `kPa`, `MPa`, `bar`, `psi`, `V`, `kV`).
+        /// The unit of the source value: see ``UnitConversion/acceptedUnits(_:)``.
         public var unit: String?
+        /// Source values that mean "unknown" (null sentinels), e.g. `["0", "-1"]`.
+        public var null: [String]?
+        /// Rules tried in order when the field is absent or a null sentinel. In JSON one rule
+        /// object or an array of them.
+        public var fallback: [Rule]?
 
         public init(
             from: [String]? = nil, constant: String? = nil, default: String? = nil, map: [String: String]? = nil,
-            otherwise: String? = nil, unit: String? = nil
+            otherwise: String? = nil, unit: String? = nil, null: [String]? = nil, fallback: [Rule]? = nil
         ) {
             self.from = from
             self.constant = constant
@@ -50,6 +66,37 @@ public struct FieldMapping: Hashable, Sendable, Codable {
             self.map = map
             self.otherwise = otherwise
             self.unit = unit
+            self.null = null
+            self.fallback = fallback
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case from, constant, `default`, map, otherwise, unit, null, fallback
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            from = try c.decodeIfPresent([String].self, forKey: .from)
+            constant = try c.decodeIfPresent(String.self, forKey: .constant)
+            self.default = try c.decodeIfPresent(String.self, forKey: .default)
+            map = try c.decodeIfPresent([String: String].self, forKey: .map)
+            otherwise = try c.decodeIfPresent(String.self, forKey: .otherwise)
+            unit = try c.decodeIfPresent(String.self, forKey: .unit)
+            null = try c.decodeIfPresent([String].self, forKey: .null)
+            if let one = try? c.decodeIfPresent(Rule.self, forKey: .fallback) {
+                fallback = [one]
+            } else {
+                fallback = try c.decodeIfPresent([Rule].self, forKey: .fallback)
+            }
+        }
+
+        /// Whether `value` is one of the null sentinels: equal as text, or as numbers when both
+        /// parse (`"0.0"` matches `"0"`). O(sentinels).
+        public func isNull(_ value: String) -> Bool {
+            guard let null, !null.isEmpty else { return false }
+            if null.contains(value) { return true }
+            guard let v = Double(value) else { return false }
+            return null.contains { Double(_trimmed($0)) == v }
         }
 
         /// Shorthand: take the value from one field.
@@ -64,11 +111,15 @@ public struct FieldMapping: Hashable, Sendable, Codable {
     public var fields: [String: Rule]
     /// Coordinate system of the source when the file does not declare one (`EPSG:4326`, …).
     public var sourceCRS: String?
+    /// Positional accuracy of records that state none; nil leaves them without one (the dig
+    /// check then applies its rule profile's conservative default, never 0).
+    public var defaultAccuracy: PositionalAccuracy?
 
-    public init(name: String? = nil, fields: [String: Rule], sourceCRS: String? = nil) {
+    public init(name: String? = nil, fields: [String: Rule], sourceCRS: String? = nil, defaultAccuracy: PositionalAccuracy? = nil) {
         self.name = name
         self.fields = fields
         self.sourceCRS = sourceCRS
+        self.defaultAccuracy = defaultAccuracy
     }
 
     /// Reads a mapping file.
@@ -104,18 +155,32 @@ public struct FieldMapping: Hashable, Sendable, Codable {
                 let known = ImportField.allCases.map(\.rawValue).joined(separator: ", ")
                 throw ImportError("unknown target field '\(target)'; known: \(known)", file: file, field: target)
             }
-            if rule.from == nil && rule.constant == nil && rule.default == nil {
-                throw ImportError("rule has none of 'from', 'constant', 'default'", file: file, field: target)
-            }
-            if let u = rule.unit {
-                guard let dim = f.dimension else {
-                    throw ImportError("field takes no unit, got '\(u)'", file: file, field: target)
-                }
-                guard UnitConversion.factor(from: u, dimension: dim) != nil else {
-                    throw ImportError("unknown \(dim) unit '\(u)'", file: file, field: target)
-                }
+            try Self.validate(rule, f, file: file, field: target)
+        }
+        if let a = defaultAccuracy {
+            guard a.horizontalM.isFinite, a.horizontalM >= 0, a.verticalM.map({ $0.isFinite && $0 >= 0 }) ?? true else {
+                throw ImportError("defaultAccuracy must be finite and >= 0 metres", file: file, field: "defaultAccuracy")
             }
         }
+    }
+
+    private static func validate(_ rule: Rule, _ f: ImportField, file: String, field target: String) throws(ImportError) {
+        if rule.from == nil && rule.constant == nil && rule.default == nil {
+            throw ImportError("rule has none of 'from', 'constant', 'default'", file: file, field: target)
+        }
+        if let u = rule.unit {
+            guard let dim = f.dimension else {
+                throw ImportError("field takes no unit, got '\(u)'", file: file, field: target)
+            }
+            guard UnitConversion.factor(from: u, dimension: dim) != nil else {
+                let accepted = UnitConversion.acceptedUnits(dim).joined(separator: ", ")
+                throw ImportError("unknown \(dim) unit '\(u)'; accepted: \(accepted)", file: file, field: target)
+            }
+        }
+        if let n = rule.null, n.isEmpty || n.contains(where: { _trimmed($0).isEmpty }) {
+            throw ImportError("'null' lists no value or an empty one (blank values are unknown anyway)", file: file, field: target)
+        }
+        for fb in rule.fallback ?? [] { try validate(fb, f, file: file, field: target + ".fallback") }
     }
 
     /// The rule for `field`, if mapped.
@@ -153,12 +218,15 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     /// Survey X and Y; axis order per `ImportOptions.axes` (X = northing in CJJ 61 tables).
     case x, y
     case groundElevation, depth
+    /// A network's nominal (design or standard) laying depth, metres: kept apart from the
+    /// surveyed `startDepth`/`endDepth`, so a dig is never called clear in depth on it.
+    case nominalDepth
 
     /// The quantity a unit converts, for numeric fields.
     public var dimension: UnitConversion.Dimension? {
         switch self {
         case .startDepth, .endDepth, .startElevation, .endElevation, .groundElevation, .depth, .x, .y,
-            .horizontalAccuracy, .verticalAccuracy:
+            .horizontalAccuracy, .verticalAccuracy, .nominalDepth:
             return .length(target: .metre)
         case .diameter, .width, .height: return .length(target: .millimetre)
         case .pressure: return .pressure
@@ -186,6 +254,16 @@ public enum UnitConversion {
         }
     }
 
+    /// The units `factor(from:dimension:)` accepts for a quantity, as documented and named in
+    /// errors (matched case-insensitively; `inch`, `foot`, `feet` are also read).
+    public static func acceptedUnits(_ dimension: Dimension) -> [String] {
+        switch dimension {
+        case .length: return ["mm", "cm", "dm", "m", "in", "ft"]
+        case .pressure: return ["MPa", "kPa", "Pa", "bar", "mbar", "psi"]
+        case .voltage: return ["V", "kV"]
+        }
+    }
+
     /// The factor that turns a value in `unit` into the target unit of `dimension`, or nil for an
     /// unknown unit.
     public static func factor(from unit: String, dimension: Dimension) -> Double? {
@@ -210,6 +288,7 @@ public enum UnitConversion {
             case "kpa": return 0.001
             case "pa": return 1e-6
             case "bar": return 0.1
+            case "mbar": return 0.0001
             case "psi": return 0.006894757293168361
             default: return nil
             }

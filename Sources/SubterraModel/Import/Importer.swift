@@ -62,6 +62,11 @@ public struct ImportOptions: Hashable, Sendable {
     public var plausibleDepth: ClosedRange<Double>
     /// The id given to the first segment without an `id` field; later ones count up.
     public var firstSegmentID: Int64
+    /// The largest share (0…1) of the records read that may be dropped; when set, an import
+    /// that keeps nothing (no records, or every one dropped) or drops more than this share is
+    /// refused with an ``ImportError`` carrying the report, so nothing is written. `nil` (the
+    /// library default) accepts any result; the CLI's `--max-dropped` defaults to 5 %.
+    public var maxDroppedShare: Double? = nil
 
     public init(
         policy: ImportPolicy = .strict, catalog: LayerCatalog = .standardWithFibre, targetCRS: String = "EPSG:4549",
@@ -214,7 +219,32 @@ public enum Importer {
                 "import rejected under the strict policy: \(result.report.errors.count) errors; nothing was written",
                 file: sources.map(\.path).joined(separator: ", "), report: result.report)
         }
+        if let share = options.maxDroppedShare, let why = refusal(result, maxDroppedShare: share) {
+            throw ImportError(why, file: sources.map(\.path).joined(separator: ", "), report: result.report)
+        }
         return result
+    }
+
+    /// Why `result` must not be written under `maxDroppedShare`, or nil when it may: nothing
+    /// kept, or more than the share of the records read dropped. Dropped records are counted
+    /// once each (by file and record), however many issues they have. O(issues).
+    public static func refusal(_ result: ImportResult, maxDroppedShare share: Double) -> String? {
+        let read = result.recordsRead
+        let kept = result.segments.count + result.points.count
+        var droppedAt = Set<RecordLocation>()
+        for i in result.report.issues where i.outcome == .dropped { droppedAt.insert(i.location.field(nil)) }
+        let dropped = droppedAt.count
+        let first = result.report.dropped.first.map { "; first: \($0.location): \($0.message)" } ?? ""
+        if kept == 0 {
+            return read == 0
+                ? "nothing to import: no records were read; nothing was written"
+                : "0 of \(read) records imported: every record was dropped\(first); nothing was written"
+        }
+        guard read > 0 else { return nil }
+        let part = Double(dropped) / Double(read)
+        guard part > share else { return nil }
+        return String(format: "%d of %d records dropped (%.1f %%), more than the %@ %% allowed; nothing was written",
+                      dropped, read, part * 100, _percent(share)) + first
     }
 
     /// Writes `result` to `store` in one transaction (upserting by segment id and point number),
@@ -356,6 +386,14 @@ public enum Importer {
         try write(result, to: store, source: sources.map(\.path).joined(separator: ", "))
         return result
     }
+}
+
+/// `0.05` → `"5"`, `0.125` → `"12.5"`: a share as a percentage without trailing zeros.
+func _percent(_ share: Double) -> String {
+    var t = String(format: "%.3f", share * 100)
+    while t.hasSuffix("0") { t.removeLast() }
+    if t.hasSuffix(".") { t.removeLast() }
+    return t
 }
 
 /// Reads one source into records, transformed to the target CRS.

@@ -28,20 +28,57 @@ struct MappedRecord {
     /// Whether the mapping fills `f` at all.
     func maps(_ f: ImportField) -> Bool { mapping[f] != nil }
 
-    /// The mapped text of `f` (value map applied), nil when absent; a value outside the map is a
-    /// `badValue` issue and reads as nil.
-    mutating func text(_ f: ImportField) -> String? {
+    /// The mapped text of `f` (value map applied), nil when absent or unknown; a value outside
+    /// the map is a `badValue` issue and reads as nil.
+    mutating func text(_ f: ImportField) -> String? { resolved(f)?.0 }
+
+    /// The mapped text of `f` and the rule (the field's own or one of its fallbacks) it came
+    /// from, whose `unit` applies to it.
+    mutating func resolved(_ f: ImportField) -> (String, FieldMapping.Rule)? {
         guard let rule = mapping[f] else { return nil }
+        return resolve(f, rule)
+    }
+
+    /// `rule` applied to the record: the first `from` field present decides; a null sentinel
+    /// there, or no field and no constant or default, hands over to the fallbacks. A sentinel is
+    /// counted as an `unknownValue` warning whatever the fallbacks give.
+    private mutating func resolve(_ f: ImportField, _ rule: FieldMapping.Rule) -> (String, FieldMapping.Rule)? {
         var raw: String?
+        var sentinel: (String, String)?
         for name in rule.from ?? [] {
             if let v = record[name], !v.isBlank, let t = v.text {
-                raw = _trimmed(t)
-                sourceNames[f] = name
+                let value = _trimmed(t)
+                if rule.isNull(value) {
+                    sentinel = (name, value)
+                } else {
+                    raw = value
+                    sourceNames[f] = name
+                }
                 break
             }
         }
-        if raw == nil { raw = rule.constant ?? rule.default }
-        guard let value = raw else { return nil }
+        if raw == nil, sentinel == nil { raw = rule.constant ?? rule.default }
+        if let value = raw { return mapped(f, value, rule).map { ($0, rule) } }
+        for fb in rule.fallback ?? [] {
+            guard let r = resolve(f, fb) else { continue }
+            if let (name, value) = sentinel {
+                let via = sourceNames[f].map { " field \($0)" } ?? ""
+                issues.append(QualityIssue(
+                    .unknownValue, .warning, at: record.location.field(name),
+                    "\(f.rawValue) '\(value)' means unknown in this mapping; taken from the fallback\(via): '\(r.0)'"))
+            }
+            return r
+        }
+        if let (name, value) = sentinel {
+            issues.append(QualityIssue(
+                .unknownValue, .warning, at: record.location.field(name),
+                "\(f.rawValue) '\(value)' means unknown in this mapping; left unknown"))
+        }
+        return nil
+    }
+
+    /// `value` through `rule`'s value map; nil (and a `badValue` issue) for a value outside it.
+    private mutating func mapped(_ f: ImportField, _ value: String, _ rule: FieldMapping.Rule) -> String? {
         guard let map = rule.map else { return value }
         if let v = map[value] { return v }
         let folded = value.lowercased()
@@ -53,7 +90,7 @@ struct MappedRecord {
 
     /// The mapped value of `f` as a number in the model's unit; unreadable text is a `badValue`.
     mutating func number(_ f: ImportField) -> Double? {
-        guard let t = text(f) else { return nil }
+        guard let (t, rule) = resolved(f) else { return nil }
         // A decimal comma ("1,25") is common in survey spreadsheets.
         guard let v = Double(t) ?? (t.contains(",") ? Double(t.replacingOccurrences(of: ",", with: ".")) : nil) else {
             issue(.badValue, f, "'\(t)' is not a number; value not imported")
@@ -63,7 +100,7 @@ struct MappedRecord {
             issue(.badValue, f, "\(t) is not finite; value not imported")
             return nil
         }
-        if let u = mapping[f]?.unit, let dim = f.dimension, let k = UnitConversion.factor(from: u, dimension: dim) {
+        if let u = rule.unit, let dim = f.dimension, let k = UnitConversion.factor(from: u, dimension: dim) {
             return v * k
         }
         return v
@@ -113,6 +150,7 @@ struct SegmentDraft {
     var sourceID: String?
     var feature: Int64?
     var part: Int?
+    var nominalDepth: Double?
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 }
@@ -176,7 +214,7 @@ struct RecordBuilder {
                 ductHoles: s.ductHoles, ductHolesOccupied: s.ductHolesOccupied, cableCount: s.cableCount,
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
                 owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
-                sourceID: s.sourceID, feature: s.feature, part: s.part))
+                sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth))
         }
     }
 
@@ -219,6 +257,10 @@ struct RecordBuilder {
             }
         }
         guard let h else {
+            // The source's stated accuracy for records without one (not "exact").
+            if let def = m.mapping.defaultAccuracy {
+                return PositionalAccuracy(horizontalM: def.horizontalM, verticalM: v ?? def.verticalM, qualityLevel: level ?? def.qualityLevel)
+            }
             if !badHorizontal, v != nil || level != nil {
                 let f: ImportField = v != nil ? .verticalAccuracy : .qualityLevel
                 m.issue(.missingField, f, "vertical accuracy or quality level without a horizontal accuracy; not imported")
@@ -437,6 +479,7 @@ struct RecordBuilder {
         d.layingDate = m.text(.layingDate)
         d.status = m.text(.status).map(RecordStatus.init)
         d.accuracy = accuracy(&m)
+        d.nominalDepth = checkDepth(m.number(.nominalDepth), .nominalDepth, &m)
         d.sourceNames = m.sourceNames
         d.sourceID = sourceID
         usedIDs.insert(id)
@@ -571,7 +614,7 @@ struct RecordBuilder {
                 ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
                 material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
                 owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
-                sourceID: d.sourceID, feature: d.feature, part: d.part)
+                sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth)
             do { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 continue

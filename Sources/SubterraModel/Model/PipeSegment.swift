@@ -60,6 +60,10 @@ public struct PipeSegment: Hashable, Sendable {
     /// 1-based position of this part in its feature's geometry (MultiLineString order); nil for
     /// a single-part feature.
     public var part: Int?
+    /// The network's nominal (design or standard) laying depth to the pipe top, metres, when the
+    /// source states only that. Never a surveyed depth: depth checks ignore it as a depth, and a
+    /// dig check reports "reaches: possibly" on it, never "no".
+    public var nominalDepth: Double?
 
     /// Builds a segment; nothing is checked here (the geometry is already valid by construction).
     /// Call `validate()` on data from outside.
@@ -74,7 +78,7 @@ public struct PipeSegment: Hashable, Sendable {
         gasPressureMPa: Double? = nil, voltageKV: Double? = nil,
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
         status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil,
-        sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil
+        sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil, nominalDepth: Double? = nil
     ) {
         self.id = id
         self.layer = layer
@@ -103,6 +107,7 @@ public struct PipeSegment: Hashable, Sendable {
         self.sourceID = sourceID
         self.feature = feature
         self.part = part
+        self.nominalDepth = nominalDepth
     }
 
     /// Where errors about this segment point to.
@@ -146,7 +151,7 @@ public struct PipeSegment: Hashable, Sendable {
     public func validate() throws(ModelError) {
         let at = location
         if layer.rawValue.isEmpty { throw ModelError("layer code is empty", at: at) }
-        for (name, v) in [("depth at start", startDepth), ("depth at end", endDepth)] {
+        for (name, v) in [("depth at start", startDepth), ("depth at end", endDepth), ("nominal depth", nominalDepth)] {
             if let v, !(v.isFinite && v >= 0 && v <= 100) {
                 throw ModelError("\(name) is \(v) m; must be finite, 0...100", at: at)
             }

@@ -22,15 +22,27 @@ enum QualityChecks {
         for (i, s) in segments.enumerated() {
             let d = drafts[i]
             if s.startPoint == s.endPoint {
-                out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint),
-                                        "start and end are the same point \(s.startPoint)"))
+                out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), endsMessage(s, options)))
             } else {
-                if let j = byEnds[PairKey(s.startPoint, s.endPoint)] {
-                    out.append(QualityIssue(.duplicateSegment, .error, at: d.at(.startPoint),
-                                            "segment \(s.id) joins \(s.startPoint)→\(s.endPoint) like \(describe(segments[j], drafts[j]))"))
-                } else if let j = byEnds[PairKey(s.endPoint, s.startPoint)] {
-                    out.append(QualityIssue(.reversedSegment, .error, at: d.at(.startPoint),
-                                            "segment \(s.id) joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(segments[j], drafts[j]))"))
+                for (reversed, j) in [(false, byEnds[PairKey(s.startPoint, s.endPoint)]),
+                                      (true, byEnds[PairKey(s.endPoint, s.startPoint)])] {
+                    guard let j else { continue }
+                    let other = segments[j]
+                    let apart = endsApart(s, other, reversed: reversed)
+                    let how = reversed
+                        ? "joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(other, drafts[j]))"
+                        : "joins \(s.startPoint)→\(s.endPoint) like \(describe(other, drafts[j]))"
+                    let differs = differences(s, other)
+                    if differs.isEmpty {
+                        out.append(QualityIssue(
+                            reversed ? .reversedSegment : .duplicateSegment, .error, at: d.at(.startPoint),
+                            "segment \(s.id) \(how) (\(apart)); same layer, sub-type, section, material, burial, owner, pressure, voltage and counts: a duplicate record"))
+                    } else {
+                        out.append(QualityIssue(
+                            .coincidentTrace, .warning, at: d.at(.startPoint),
+                            "segment \(s.id) \(how) (\(apart)) but differs in \(differs.joined(separator: ", ")): a coincident trace of another feature, kept"))
+                    }
+                    break
                 }
                 // Every pair is remembered (first occurrence), flagged or not, so a later copy of a
                 // reversed segment is reported as the duplicate it is.
@@ -38,7 +50,10 @@ enum QualityChecks {
             }
             let len = s.length
             if !(len > 0) {
-                out.append(QualityIssue(.zeroLength, .error, at: d.at(.startPoint), "segment \(s.id) has zero length"))
+                let p = s.start
+                out.append(QualityIssue(
+                    .zeroLength, .error, at: d.at(.startPoint),
+                    String(format: "segment %lld has zero length: all %d vertices at (%.3f, %.3f)", s.id, s.geometry.points.count, p.x, p.y)))
             }
             for (p, depth, top, f) in [(s.startPoint, s.startDepth, s.startTopElevation, ImportField.startDepth),
                                          (s.endPoint, s.endDepth, s.endTopElevation, .endDepth)] {
@@ -63,6 +78,48 @@ enum QualityChecks {
             }
         }
         return out
+    }
+
+    /// Why a segment's two ends carry one point number, with the measured distance between them.
+    static func endsMessage(_ s: PipeSegment, _ options: ImportOptions) -> String {
+        let gap = RecordBuilder.planarDistance(s.start, s.end)
+        let tol = options.endTolerance
+        if gap <= tol {
+            return "start and end both resolve to point \(s.startPoint): ends \(lengthText(gap)) apart, within the \(lengthText(tol)) snapping tolerance"
+        }
+        return "start and end both name point \(s.startPoint), but the ends are \(lengthText(gap)) apart (snapping tolerance \(lengthText(tol)))"
+    }
+
+    /// How far the ends of `a` lie from the matching ends of `b`: `"ends 0 mm and 4 mm apart"`.
+    static func endsApart(_ a: PipeSegment, _ b: PipeSegment, reversed: Bool) -> String {
+        let (bs, be) = reversed ? (b.end, b.start) : (b.start, b.end)
+        return "ends \(lengthText(RecordBuilder.planarDistance(a.start, bs))) and \(lengthText(RecordBuilder.planarDistance(a.end, be))) apart"
+    }
+
+    /// The attributes in which two segments on one trace differ, by name; empty for a copy.
+    /// Ids and geometry are not compared: a delivered copy gets its own id and may be digitised
+    /// again a few millimetres off.
+    static func differences(_ a: PipeSegment, _ b: PipeSegment) -> [String] {
+        var out: [String] = []
+        if a.layer != b.layer { out.append("layer (\(a.layer) vs \(b.layer))") }
+        if a.subtype != b.subtype { out.append("sub-type") }
+        if a.section != b.section { out.append("section") }
+        if a.material != b.material {
+            out.append("material (\(a.material?.rawValue ?? "none") vs \(b.material?.rawValue ?? "none"))")
+        }
+        if a.burial != b.burial { out.append("burial") }
+        if a.owner != b.owner { out.append("owner") }
+        if a.gasPressureMPa != b.gasPressureMPa { out.append("pressure") }
+        if a.voltageKV != b.voltageKV { out.append("voltage") }
+        if a.cableCount != b.cableCount || a.ductHoles != b.ductHoles { out.append("counts") }
+        return out
+    }
+
+    /// A length for messages: millimetres below a metre (`"9 mm"`, `"0.4 mm"`), else metres.
+    static func lengthText(_ d: Double) -> String {
+        if d >= 1 { return String(format: "%.3f m", d) }
+        let mm = d * 1000
+        return mm < 1 && mm > 0 ? String(format: "%.1f mm", mm) : String(format: "%.0f mm", mm)
     }
 
     static func describe(_ s: PipeSegment, _ d: SegmentDraft) -> String {

@@ -38,6 +38,14 @@ public enum QualityCheck: String, Hashable, Sendable, Codable, CaseIterable, Cus
     case badValue
     /// Two records share an identifier that must be unique.
     case duplicateIdentifier
+    /// Two different features share a trace (same end points, either direction): a cable, its
+    /// cable bed and its sleeve, a pipe and its casing. Recorded as a warning, never an error:
+    /// they differ in layer, sub-type, section, material, burial, owner, pressure, voltage or
+    /// counts, so neither is a copy of the other (see ``duplicateSegment`` for copies).
+    case coincidentTrace
+    /// A value the mapping declares to mean "unknown" (a null sentinel such as gas pressure `0`):
+    /// the field is left unknown, or taken from the rule's fallback, and counted here.
+    case unknownValue
 
     public var description: String { rawValue }
 }

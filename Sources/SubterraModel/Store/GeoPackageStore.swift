@@ -88,6 +88,13 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// first write adds them (`ALTER TABLE … ADD COLUMN`, in the write's transaction) and records
     /// `subterra.schema` = 2.
     static let featureColumns: [(String, String)] = [("source_id", "TEXT"), ("feature", "INTEGER"), ("part", "INTEGER")]
+    /// Segment columns added after the first schema, in order: created in new stores, optional
+    /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
+    /// time such a store is written to.
+    static let addedSegmentColumns: [(String, String)] = [("nominal_depth", "DOUBLE")]
+
+    /// Which of ``addedSegmentColumns`` the segment table has; guarded by `lock`.
+    private var addedColumnsPresent: [Bool] = []
 
     static let pointColumns: [(String, String)] = [
         ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
@@ -112,7 +119,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.register(srs, in: db)
                 try GeoPackage.createFeatureTable(
                     segmentTable, geometryType: "LINESTRING", srsID: srs.srsID, hasZ: true,
-                    columns: segmentColumns + featureColumns,
+                    columns: segmentColumns + featureColumns + addedSegmentColumns,
                     description: "Subterra pipe segments (CJJ 61 管线段)", in: db)
                 try GeoPackage.createFeatureTable(
                     pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns,
@@ -130,7 +137,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.createSpatialIndex(segmentTable, in: db)
                 try GeoPackage.createSpatialIndex(pointTable, in: db)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
+            let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
+            store.addedColumnsPresent = addedSegmentColumns.map { _ in true }
+            return store
         } catch {
             // A half-created file is worse than none: the caller asked for a new one.
             try? FileManager.default.removeItem(atPath: path)
@@ -211,7 +220,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             guard let srsID, let srs = try GeoPackage.spatialReference(Int32(truncatingIfNeeded: srsID), in: db) else {
                 throw StoreError("segment table has no registered spatial reference", path: path, table: segmentTable)
             }
-            return GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly, featureColumns: present != 0)
+            let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly, featureColumns: present != 0)
+            store.addedColumnsPresent = addedSegmentColumns.map { have.contains($0.0) }
+            return store
         } catch let e as StoreError {
             throw e
         } catch {
@@ -291,10 +302,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     // MARK: Reading
 
-    /// The segment columns in `readSegments` order; the schema 2 ones as NULL in an older store.
+    /// The segment columns in `readSegments` order: the schema 2 ones and the added ones the
+    /// table lacks as NULL, so `readSegments` reads old and new stores alike.
     private var segmentSelect: String {
-        "SELECT fid, geom, " + Self.segmentColumns.map { "\"\($0.0)\"" }.joined(separator: ", ") + ", "
-            + Self.featureColumns.map { hasFeatureColumns ? "\"\($0.0)\"" : "NULL" }.joined(separator: ", ")
+        let features = Self.featureColumns.map { hasFeatureColumns ? "\"\($0.0)\"" : "NULL" }
+        let added = zip(Self.addedSegmentColumns, addedColumnsPresent).map { $1 ? "\"\($0.0)\"" : "NULL" }
+        return "SELECT fid, geom, " + (Self.segmentColumns.map { "\"\($0.0)\"" } + features + added).joined(separator: ", ")
             + " FROM subterra_segments"
     }
     static let pointSelect = "SELECT fid, geom, " + pointColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
@@ -422,7 +435,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 gasPressureMPa: s.optionalDouble(19), voltageKV: s.optionalDouble(20), owner: s.text(21),
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
                 accuracy: accuracy, sourceID: s.text(28), feature: s.optionalInt64(29),
-                part: s.optionalInt64(30).map { Int($0) }))
+                part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31)))
         }
         return out
     }
@@ -459,8 +472,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
         if edit.isEmpty { return }
         try locked {
+            defer { refreshAddedColumns() }
             try writeTransaction(edit)
         }
+    }
+
+    /// Re-reads which added columns exist, after a write that may have added them or rolled
+    /// them back. Called under `lock`.
+    private func refreshAddedColumns() {
+        let have = (try? Self.columnNames(Self.segmentTable, db)) ?? []
+        addedColumnsPresent = Self.addedSegmentColumns.map { have.contains($0.0) }
     }
 
     /// ``apply(_:)`` reporting `(rows written, rows in the edit)` every 1024 rows and at the end,
@@ -476,6 +497,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try locked {
                 rowProgress = { rows in if rows % 1024 == 0 || rows == total { progress(rows, total) } }
                 defer { rowProgress = nil }
+                defer { refreshAddedColumns() }
                 try writeTransaction(edit)
             }
         }
@@ -519,7 +541,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
         if !edit.upsertSegments.isEmpty {
             if !hasFeatureColumns { try addFeatureColumns() }
-            let cols = ["fid", "geom"] + (Self.segmentColumns + Self.featureColumns).map(\.0)
+            // An older store gains the added columns with its first segment write (in this
+            // transaction, so a rollback takes them back).
+            for (i, (name, type)) in Self.addedSegmentColumns.enumerated() where !addedColumnsPresent[i] {
+                try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
+            }
+            let cols = ["fid", "geom"] + (Self.segmentColumns + Self.featureColumns + Self.addedSegmentColumns).map(\.0)
             let ins = try db.prepare(
                 "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
                     + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
@@ -544,7 +571,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
                     opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
                     opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
-                    opt(seg.part),
+                    opt(seg.part), opt(seg.nominalDepth),
                 ])
                 do { _ = try ins.step() } catch {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)

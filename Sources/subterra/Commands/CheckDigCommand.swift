@@ -113,11 +113,18 @@ enum DigOutput {
             let rest: [String] = [
                 c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
                 c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance), Fmt.m(c.depth),
-                c.reachesPipe ? "yes" : "no", c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
+                c.reaches, c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
             ]
             t.add(ids + rest)
         }
         out.append(t.render())
+        if !r.precautions.isEmpty {
+            out.append("")
+            out.append("Operator precautions:")
+            for p in r.precautions {
+                out.append("  pipe \(p.pipeID) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
+            }
+        }
         out.append("")
         out.append("Owners to notify:")
         let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })

@@ -70,7 +70,7 @@ struct RouteOptions: ParsableArguments {
         let profile = PipeProfile(
             layer: layerCode, subtype: subtypeCode,
             pressureClass: pressureClass, burial: try burial.map { (text) throws(EngineError) in try codes.burial(text, field: "--burial") },
-            diameterMM: diameter ?? g.number("diameter_mm"), voltageKV: voltage ?? g.number("voltage_kv"))
+            diameterMM: diameter ?? g.number("diameter_mm"), voltageKV: voltage ?? g.number("voltage_kv"), pressureMPa: mpa)
         return (PlannedPipe(profile: profile, route: line, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface), g)
     }
 }
@@ -133,7 +133,7 @@ enum RouteOutput {
         var out: [String] = []
         let pr = p.profile
         out.append("Route check: planned \(pr.layer.rawValue)\(pr.subtype.map { "/\($0.rawValue)" } ?? "")"
-            + "\(pr.diameterMM.map { " DN\(String(format: "%.0f", $0))" } ?? "")\(pr.pressureClass.map { " \($0.rawValue)" } ?? "")"
+            + "\(pr.diameterMM.map { " DN\(String(format: "%.0f", $0))" } ?? "")\(pr.pressureForRules.map { " \(Fmt.m($0)) MPa" } ?? "")"
             + "\(pr.voltageKV.map { " \(Fmt.m($0)) kV" } ?? ""), depth \(Fmt.m(p.depthAtStart))..\(Fmt.m(p.depthAtEnd)) m, \(p.surface.rawValue)")
         out.append("  rules       \(r.rules)")
         let v = r.violations.count

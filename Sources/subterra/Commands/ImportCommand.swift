@@ -14,7 +14,9 @@ struct ImportCommand: ParsableCommand {
         discussion: """
             Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
             updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
-            rejects the whole import and the store is left untouched. A directory argument means its segments.* and \
+            rejects the whole import and the store is left untouched. An import that keeps nothing, or drops more than \
+            --max-dropped of the records read (5% by default), is refused too. Coincident traces of different features (a \
+            cable and its bed or sleeve) are warnings, never errors; copies of a record are errors. A directory argument means its segments.* and \
             points.* files. Point files are told from segment files by their first GeoJSON geometry or CSV header (--content \
             overrides). Without --mapping the sample district's field names are assumed.
 
@@ -64,6 +66,9 @@ struct ImportCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection.", valueName: "name"))
     var encoding: String?
+
+    @Option(name: .long, help: ArgumentHelp("Largest share of the records read that --policy lenient may drop before the import is refused, e.g. 5% (the default) or 0%. An import that keeps nothing is always refused.", valueName: "percent"))
+    var maxDropped: DroppedShare = DroppedShare(0.05)
 
     func run() throws {
         try guarded {
@@ -120,14 +125,16 @@ struct ImportCommand: ParsableCommand {
                 do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
             }
             progress?.phase("reading and checking \(sources.count) file\(sources.count == 1 ? "" : "s")")
-            let options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
+            var options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
+            options.maxDroppedShare = maxDropped.share
             let result: ImportResult
             let onProgress: ((ImportProgress) -> Void)? = progress.map { p in { p.update($0) } }
             do { result = try Importer.read(sources, options: options, progress: onProgress) } catch let e as ImportError {
                 progress?.finish()
                 if let report = e.report {
                     print(QualityOutput.summary(report, limit: showIssues))
-                    let first = report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
+                    if e.message.contains("records dropped (") { throw CLIError("\(e.message) (--max-dropped \(maxDropped))") }
+                    let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
                     throw CLIError("\(e.message)\(first)")
                 }
                 throw CLIError(e)
@@ -160,10 +167,37 @@ struct ImportCommand: ParsableCommand {
                 let parts = result.segments.filter { $0.feature != nil }.count
                 print("\(multiPart.count) multi-part lines were kept as \(parts) segments sharing a feature id; queries report each once.")
             }
+            let traces = result.report.issues(.coincidentTrace).count
+            if traces > 0 {
+                print("\(traces) coincident trace\(traces == 1 ? "" : "s") of different features (a cable and its bed or sleeve, a pipe and its casing) recorded as warnings; all were kept.")
+            }
             print(QualityOutput.summary(result.report, limit: showIssues))
             return ExitStatus.ok
         }
     }
+}
+
+/// `--max-dropped`: a percentage (`5%`, `12.5%`, or a bare `5`) of the records read.
+struct DroppedShare: ExpressibleByArgument, CustomStringConvertible {
+    var share: Double
+
+    init(_ share: Double) { self.share = share }
+
+    init?(argument: String) {
+        var t = argument.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix("%") { t.removeLast() }
+        guard let v = Double(t.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0, v <= 100 else { return nil }
+        share = v / 100
+    }
+
+    var description: String {
+        var t = String(format: "%.3f", share * 100)
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t + "%"
+    }
+
+    var defaultValueDescription: String { description }
 }
 
 /// The quality report of an import, as text and as store metadata for `info`.

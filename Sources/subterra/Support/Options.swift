@@ -16,7 +16,7 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for reading --store files that are not in the sample district's layout.", valueName: "file"))
     var mapping: String?
 
-    @Option(name: .long, help: ArgumentHelp("City clearance-rule overrides (JSON) applied on top of the bundled GB 50289 tables.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Clearance rules: a built-in profile (gb50289, the default; uk-hsg47) or a rule file (JSON) laid over the profile its \"base\" names (gb50289 unless it says otherwise).", valueName: "profile|file"))
     var rules: String?
 
     /// Opens the map, with a progress line on a terminal while it loads and indexes.

@@ -169,13 +169,18 @@ enum StoreOpener {
         }
     }
 
-    /// The bundled GB 50289 rules, overridden by a city rule file when given.
+    /// The bundled GB 50289 rules when `path` is nil; a built-in profile by name (`uk-hsg47`,
+    /// `gb50289`) when no file of that name exists; else a rule file laid over the built-in
+    /// profile its `base` names (GB 50289 by default).
     static func loadRules(_ path: String?) throws -> ClearanceRules? {
         guard let path else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("--rules \(path): file does not exist or is unreadable")
+        if !FileManager.default.fileExists(atPath: path), ClearanceRules.builtInProfiles.contains(path.lowercased()) {
+            do { return try ClearanceRules.builtIn(path) } catch { throw CLIError(error, context: "--rules \(path)") }
         }
-        do { return try ClearanceRules.bundled().overridden(by: data) } catch {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("--rules \(path): file does not exist or is unreadable, and is not a built-in profile (\(ClearanceRules.builtInProfiles.joined(separator: ", ")))")
+        }
+        do { return try ClearanceRules.loading(ruleFile: data) } catch {
             throw CLIError(error, context: "--rules \(path)")
         }
     }

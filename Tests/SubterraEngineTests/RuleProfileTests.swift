@@ -1,0 +1,193 @@
+import Foundation
+import SubterraGeometry
+import SubterraModel
+import Testing
+@testable import SubterraEngine
+
+/// Issue 13 item 5: rule profiles per jurisdiction; item 4: nominal depth and unknown accuracy
+/// in the dig check.
+@Suite("Rule profiles: the UK HSG47 profile cell by cell, no foreign names, nominal depth, unknown accuracy")
+struct RuleProfileTests {
+    static let uk = try! ClearanceRules.builtIn("uk-hsg47")
+
+    // MARK: The UK profile, cell by cell, against tables written here from HSG47 (2014)
+
+    /// Gas pressure tiers (HSG47 / IGEM): name, label, upper bound in MPa (nil: unbounded).
+    static let ukPressure: [(String, String, Double?)] = [
+        ("LP", "low pressure (up to 75 mbar)", 0.0075),
+        ("MP", "medium pressure (75 mbar to 2 bar)", 0.2),
+        ("IP", "intermediate pressure (2 to 7 bar)", 0.7),
+        ("HP", "high pressure (above 7 bar)", nil),
+    ]
+    /// LV / HV from HSG47; the 33 kV EHV split is the profile's own (documented) choice.
+    static let ukVoltage: [(String, String, Double?)] = [
+        ("LV", "low voltage (up to 1 kV)", 1), ("HV", "high voltage (1 to 33 kV)", 33), ("EHV", "extra-high voltage (above 33 kV)", nil),
+    ]
+
+    @Test func classTablesMatchTheSource() {
+        let p = Self.uk.pressureClasses
+        #expect(p.count == Self.ukPressure.count)
+        for (got, want) in zip(p, Self.ukPressure) {
+            #expect(got.name == want.0 && got.label == want.1 && got.upToMPa == want.2, "\(got) vs \(want)")
+        }
+        let v = Self.uk.voltageClasses
+        #expect(v.count == Self.ukVoltage.count)
+        for (got, want) in zip(v, Self.ukVoltage) {
+            #expect(got.name == want.0 && got.label == want.1 && got.upToKV == want.2, "\(got) vs \(want)")
+        }
+        // Boundaries: upper bounds inclusive. Pressures in bar as the source states them.
+        let bar: [(Double, String)] = [(0, "LP"), (0.075, "LP"), (0.076, "MP"), (2, "MP"), (2.01, "IP"), (7, "IP"), (7.01, "HP"), (70, "HP")]
+        for (b, want) in bar { #expect(Self.uk.pressureClass(ofMPa: b / 10) == want, "\(b) bar") }
+        let kv: [(Double, String)] = [(0.23, "LV"), (1, "LV"), (1.1, "HV"), (11, "HV"), (33, "HV"), (66, "EHV"), (400, "EHV")]
+        for (k, want) in kv { #expect(Self.uk.voltageClass(ofKV: k) == want, "\(k) kV") }
+        #expect(Self.uk.pressureClass(ofMPa: nil) == nil && Self.uk.voltageClass(ofKV: nil) == nil)
+    }
+
+    /// Every service kind of the profile: (profile, horizontal key, excavation m, precaution m or
+    /// nil, critical reason or nil). Excavation 0.5 m is HSG47's; precaution 3 m and the critical
+    /// classes are the profile's stated conservative choices.
+    static let ukCells: [(PipeProfile, String, Double, Double?, String?)] = [
+        (PipeProfile(layer: .water), "water", 0.5, nil, nil),
+        (PipeProfile(layer: .drainage), "sewer", 0.5, nil, nil),
+        (PipeProfile(layer: .heat), "heat", 0.5, nil, nil),
+        (PipeProfile(layer: .telecom), "telecoms", 0.5, nil, nil),
+        (PipeProfile(layer: .gas, pressureMPa: 0.003), "gas LP", 0.5, nil, nil),
+        (PipeProfile(layer: .gas, pressureMPa: 0.01), "gas MP", 0.5, nil, nil),
+        (PipeProfile(layer: .gas, pressureMPa: 0.4), "gas IP", 0.5, 3,
+         "critical: gas at intermediate pressure or above (intermediate pressure (2 to 7 bar))"),
+        (PipeProfile(layer: .gas, pressureMPa: 7), "gas HP", 0.5, 3,
+         "critical: gas at intermediate pressure or above (high pressure (above 7 bar))"),
+        (PipeProfile(layer: .gas), "gas HP", 0.5, 3, "critical: gas at intermediate pressure or above (pressure unknown)"),
+        (PipeProfile(layer: .power, voltageKV: 0.4), "electricity LV", 0.5, nil, nil),
+        (PipeProfile(layer: .power, voltageKV: 11), "electricity HV", 0.5, nil,
+         "critical: electricity at high voltage or above (high voltage (1 to 33 kV), 11 kV)"),
+        (PipeProfile(layer: .power, voltageKV: 132), "electricity EHV", 0.5, 3,
+         "critical: electricity at high voltage or above (extra-high voltage (above 33 kV), 132 kV)"),
+        (PipeProfile(layer: .power), "electricity EHV", 0.5, 3, "critical: electricity at high voltage or above (voltage unknown)"),
+    ]
+
+    @Test func everyServiceCellMatchesTheSource() {
+        for (p, key, excavation, precaution, critical) in Self.ukCells {
+            #expect(Self.uk.horizontalKey(p) == key, "\(p)")
+            let e = Self.uk.excavation(p)
+            #expect(e?.distance == excavation, "\(key)")
+            #expect(e?.table == "HSG47 safe digging", "\(key)")
+            #expect(e?.basis == "HSG47: no mechanical excavation within 0.5 m of the indicated line; hand dig closer", "\(key)")
+            #expect(Self.uk.precaution(p)?.distance == precaution, "\(key)")
+            #expect(Self.uk.criticalReason(p) == critical, "\(key)")
+            // HSG47 has no separation, crossing or cover tables: every such cell is empty.
+            for (q, _, _, _, _) in Self.ukCells {
+                #expect(Self.uk.horizontal(p, q) == nil && Self.uk.vertical(p, q) == nil, "\(key)")
+            }
+            #expect(Self.uk.minimumCover(p, under: .carriageway) == nil && Self.uk.minimumCover(p, under: .sidewalk) == nil)
+        }
+        #expect(Self.uk.unknownHorizontalAccuracy == 1.0)
+        #expect(Self.uk.precaution(PipeProfile(layer: .gas, pressureMPa: 0.4))?.basis?.hasPrefix("consult the gas operator") == true)
+    }
+
+    @Test func theDefaultStaysGB50289AndProfilesAreSelectableByName() throws {
+        let gb = try ClearanceRules.bundled()
+        #expect(gb.name == "GB 50289 defaults")
+        #expect(try ClearanceRules.builtIn("gb50289") == gb)
+        #expect(ClearanceRules.builtInProfiles == ["gb50289", "uk-hsg47"])
+        #expect(throws: ClearanceRulesError.self) { try ClearanceRules.builtIn("nl-crow500") }
+        // GB labels now come from the file.
+        #expect(gb.criticalReason(PipeProfile(layer: .gas)) == "critical: gas at or above sub-high B (pressure unknown)")
+        // A file overriding the UK profile says so; without "base" it overrides GB 50289.
+        let onUK = try ClearanceRules.loading(ruleFile: Data(#"{"base": "uk-hsg47", "name": "Leeds"}"#.utf8))
+        #expect(onUK.name == "Leeds" && onUK.pressureClass(ofMPa: 0.1) == "MP")
+        let onGB = try ClearanceRules.loading(ruleFile: Data(#"{"name": "Wenling"}"#.utf8))
+        #expect(onGB.pressureClass(ofMPa: 0.1) == "mediumB")
+        #expect(throws: ClearanceRulesError.self) { try ClearanceRules.loading(ruleFile: Data(#"{"base": "mars"}"#.utf8)) }
+        // Selectors and severity must name the profile's own classes.
+        #expect(throws: ClearanceRulesError.self) {
+            try ClearanceRules.loading(ruleFile: Data(#"{"base": "uk-hsg47", "severity": {"critical": [{"class": "gas", "pressureAtOrAbove": "subHighB"}]}}"#.utf8))
+        }
+    }
+
+    // MARK: Reports show only the active profile's names
+
+    /// A 10 m square dig with a 100 mbar gas main and a 10 kV cable just outside its edges.
+    func foreignNetwork() throws -> UtilityNetwork {
+        var gas = PipeSegment(id: 1, layer: .gas, startPoint: "A", endPoint: "B",
+                              geometry: try LineString([Point(origin.x - 20, origin.y + 10.3), Point(origin.x + 30, origin.y + 10.3)]),
+                              startDepth: 1, endDepth: 1, owner: "Liander")
+        gas.gasPressureMPa = 0.01
+        var cable = PipeSegment(id: 2, layer: .power, startPoint: "C", endPoint: "D",
+                                geometry: try LineString([Point(origin.x - 20, origin.y - 0.3), Point(origin.x + 30, origin.y - 0.3)]),
+                                startDepth: 1, endDepth: 1, owner: "Stedin")
+        cable.voltageKV = 10
+        return try UtilityNetwork(segments: [gas, cable])
+    }
+
+    func digJSON(_ rules: ClearanceRules) throws -> String {
+        let e = try UtilityEngine(network: foreignNetwork(), rules: rules)
+        let r = try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1.5))
+        #expect(r.conflicts.count == 2)
+        return String(decoding: try JSONEncoder().encode(r), as: UTF8.self)
+    }
+
+    @Test func reportsNeverShowAnotherProfilesNames() throws {
+        let gbNames = ["GB50289", "GB 50289", "medium B", "sub-high", "subHigh", "mediumB", "gas low", "power"]
+        let ukText = try digJSON(Self.uk)
+        for n in gbNames { #expect(!ukText.contains(n), "UK report shows \(n): \(ukText)") }
+        #expect(ukText.contains("HSG47"))
+        let gbText = try digJSON(try ClearanceRules.bundled())
+        for n in ["HSG47", "intermediate pressure", "electricity"] { #expect(!gbText.contains(n), "GB report shows \(n)") }
+        #expect(gbText.contains("GB50289"))
+    }
+
+    // MARK: Nominal depth, unknown accuracy, precautions in the dig check
+
+    func cable(northOf edge: Double, depth: Double? = nil, nominal: Double? = nil, accuracy: Double? = nil) throws -> DigReport {
+        let y = origin.y + 10 + edge
+        var s = PipeSegment(id: 1, layer: .power, startPoint: "A", endPoint: "B",
+                            geometry: try LineString([Point(origin.x - 20, y), Point(origin.x + 30, y)]),
+                            startDepth: depth, endDepth: depth, owner: "State Grid")
+        s.voltageKV = 0.4
+        s.nominalDepth = nominal
+        if let accuracy { s.accuracy = PositionalAccuracy(horizontalM: accuracy) }
+        let e = try UtilityEngine(network: UtilityNetwork(segments: [s]))
+        return try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 0.5))
+    }
+
+    @Test func aNominalDepthNeverClearsADigInDepth() throws {
+        // Surveyed 1.0 m: a 0.5 m dig stays above it.
+        let surveyed = try cable(northOf: 1, depth: 1.0, accuracy: 0)
+        #expect(surveyed.conflicts.first?.reaches == "no")
+        #expect(surveyed.conflicts.first?.reachesPipe == false)
+        // Only a nominal 1.0 m: possibly reached, with the reason.
+        let nominal = try cable(northOf: 1, nominal: 1.0, accuracy: 0)
+        let c = try #require(nominal.conflicts.first)
+        #expect(c.reaches == "possibly" && c.reachesPipe && c.depth == nil && c.nominalDepth == 1.0)
+        #expect(c.reason.contains("only a nominal depth of 1 m is known"), "\(c.reason)")
+        #expect(c.severity == .medium, "near and possibly reached")
+        #expect(try cable(northOf: 1, accuracy: 0).conflicts.first?.reaches == "unknown")
+    }
+
+    @Test func unknownAccuracyIsNotExact() throws {
+        // GB power excavation clearance 2.0 m. Stated exact: 2.5 m away is clear.
+        #expect(try cable(northOf: 2.5, depth: 1, accuracy: 0).conflicts.isEmpty)
+        // Not stated: the profile's 1 m is added, so 2.5 m is within 3.0 m.
+        let r = try cable(northOf: 2.5, depth: 1)
+        let c = try #require(r.conflicts.first)
+        #expect(c.accuracy == 1.0 && !c.accuracyStated && c.requiredClearance == 3.0)
+        #expect(c.reason.contains("position accuracy not stated, 1 m assumed"), "\(c.reason)")
+        // A stated 1 m gives the same zone as unknown, never a narrower one.
+        #expect(try cable(northOf: 2.5, depth: 1, accuracy: 1).conflicts.first?.requiredClearance == 3.0)
+    }
+
+    @Test func operatorPrecautionsAreReported() throws {
+        var hp = PipeSegment(id: 9, layer: .gas, startPoint: "A", endPoint: "B",
+                             geometry: try LineString([Point(origin.x - 20, origin.y + 12), Point(origin.x + 30, origin.y + 12)]),
+                             startDepth: 1.2, endDepth: 1.2, owner: "Cadent", accuracy: PositionalAccuracy(horizontalM: 0.2))
+        hp.gasPressureMPa = 1.9
+        let e = try UtilityEngine(network: UtilityNetwork(segments: [hp]), rules: Self.uk)
+        let r = try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1))
+        // 2 m from the main: beyond HSG47's 0.5 m (+0.2), within the 3 m (+0.2) precaution.
+        #expect(r.conflicts.isEmpty)
+        #expect(r.precautions.map(\.pipeID) == [9])
+        #expect(r.precautions.first?.requiredDistance == 3.2)
+        #expect(r.precautions.first?.rule.basis?.contains("consult the gas operator") == true)
+    }
+}
