@@ -171,6 +171,10 @@ struct RecordBuilder {
     var assignedIDs = Set<Int64>()
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
+    /// Operator areas (``addArea(_:mapping:)``) and the ids this import made up for them.
+    var areas: [OperatorArea] = []
+    var areaIDs = Set<Int64>()
+    var assignedAreaIDs = Set<Int64>()
 
     /// The target CRS's area of use, widened by the standard margin, in target coordinates: a
     /// point or vertex outside it is an error that drops its record, under every policy (`nil`:
@@ -639,7 +643,7 @@ struct RecordBuilder {
         }
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
-            syntheticNodes: nodes.count, assignedIDs: assignedIDs)
+            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs)
     }
 
     static func planarDistance(_ a: Point, _ b: Point) -> Double {
