@@ -78,12 +78,15 @@ struct MappedRecord {
     }
 
     /// `value` through `rule`'s value map; nil (and a `badValue` issue) for a value outside it.
+    /// A value mapped to `""` (in `map` or `otherwise`) means "unknown": nil, with no issue, so
+    /// `"otherwise": ""` reads a theme's gas values and leaves every other theme unknown.
     private mutating func mapped(_ f: ImportField, _ value: String, _ rule: FieldMapping.Rule) -> String? {
         guard let map = rule.map else { return value }
-        if let v = map[value] { return v }
+        func known(_ v: String) -> String? { _trimmed(v).isEmpty ? nil : v }
+        if let v = map[value] { return known(v) }
         let folded = value.lowercased()
-        if let v = map.first(where: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() == folded })?.value { return v }
-        if let o = rule.otherwise { return o }
+        if let v = map.first(where: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() == folded })?.value { return known(v) }
+        if let o = rule.otherwise { return known(o) }
         issue(.badValue, f, "'\(value)' is not in the value map (\(map.keys.sorted().joined(separator: ", "))); value not imported")
         return nil
     }

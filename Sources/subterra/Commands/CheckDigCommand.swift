@@ -132,8 +132,10 @@ enum DigOutput {
         let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })
         func shown(_ id: Int64) -> String { HitOutput.shownID(id, sourceOf[id] ?? nil) }
         for n in r.owners {
+            let layers = n.layers.isEmpty ? "" : " (\(n.layers.map(\.rawValue).joined(separator: ", ")))"
+            let ids = n.pipeIDs.isEmpty ? "" : "; ids \(n.pipeIDs.map(shown).joined(separator: " "))"
             let areas = n.areaIDs.isEmpty ? "" : "; areas \(n.areaIDs.map(String.init).joined(separator: " "))"
-            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(shown).joined(separator: " "))\(areas)")
+            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s")\(layers), highest \(n.highestSeverity.rawValue)\(ids)\(areas)")
         }
         return out.joined(separator: "\n")
     }

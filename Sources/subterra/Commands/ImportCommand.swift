@@ -181,7 +181,7 @@ struct ImportCommand: ParsableCommand {
             let multiPart = Set(result.segments.compactMap(\.feature))
             if !multiPart.isEmpty {
                 let parts = result.segments.filter { $0.feature != nil }.count
-                print("\(multiPart.count) multi-part lines were kept as \(parts) segments sharing a feature id; queries report each once.")
+                print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
             let traces = result.report.issues(.coincidentTrace).count
             if traces > 0 {
