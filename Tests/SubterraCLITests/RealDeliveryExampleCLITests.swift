@@ -21,6 +21,10 @@ import Testing
         #expect(out.contains("pressure '0' means unknown in this mapping; taken from the fallback field thema: '40'"), "\(out)")
         #expect(out.contains("coincidentTrace"), "\(out)")
 
+        let info = try CLI.run(["info", "--store", store])
+        #expect(info.stdout.contains("Segments    5") && info.stdout.contains("Pipes       4 (multi-part lines count once)")
+                && info.stdout.contains("Areas       2"), "\(info.stdout)")
+
         let site = "POLYGON ((136020 456002, 136026 456002, 136026 456009, 136020 456009, 136020 456002))"
         let r = try CLI.run(["check-dig", site, "--depth", "0.5", "--rules", "uk-hsg47", "--store", store, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
