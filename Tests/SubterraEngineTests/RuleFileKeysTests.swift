@@ -8,7 +8,7 @@ import Testing
 /// (they were accepted and the key ignored, so a city's stricter value was silently dropped).
 @Suite struct RuleFileKeysTests {
     static let topAllowed =
-        "allowed: format, version, base, name, source, layerClasses, horizontal, gasToGas, vertical, minimumCover, excavation, severity, pressureClasses, voltageClasses, precaution, positionalAccuracy"
+        "allowed: format, version, base, name, source, layerClasses, horizontal, gasToGas, vertical, minimumCover, excavation, severity, pressureClasses, voltageClasses, precaution, positionalAccuracy, jurisdiction"
 
     /// City file text → the location and the start of the message it must be refused with.
     static let cases: [(String, String, String)] = [

@@ -72,7 +72,7 @@ struct RuleProfileTests {
             let e = Self.uk.excavation(p)
             #expect(e?.distance == excavation, "\(key)")
             #expect(e?.table == "HSG47 safe digging", "\(key)")
-            #expect(e?.basis == "HSG47: no mechanical excavation within 0.5 m of the indicated line; hand dig closer", "\(key)")
+            #expect(e?.basis == "hand dig within 0.5 m of the indicated line of a service (HSG47 limit for hand-held machine tools, applied to all machine digging)", "\(key)")
             #expect(Self.uk.precaution(p)?.distance == precaution, "\(key)")
             #expect(Self.uk.criticalReason(p) == critical, "\(key)")
             // HSG47 has no separation, crossing or cover tables: every such cell is empty.
@@ -83,6 +83,34 @@ struct RuleProfileTests {
         }
         #expect(Self.uk.unknownHorizontalAccuracy == 1.0)
         #expect(Self.uk.precaution(PipeProfile(layer: .gas, pressureMPa: 0.4))?.basis?.hasPrefix("consult the gas operator") == true)
+    }
+
+    @Test func aProfileRefusesAMapOutsideItsJurisdiction() throws {
+        let gb = try ClearanceRules.bundled()
+        #expect(gb.jurisdiction?.name == "China" && Self.uk.jurisdiction?.name == "United Kingdom")
+        // UK rules on the Chinese test map, GB rules on a British map: refused, naming both.
+        for (rules, o, crs) in [(Self.uk, origin, "EPSG:4549"), (gb, Self.ukOrigin, "EPSG:27700")] {
+            let e = try UtilityEngine(network: foreignNetwork(o, crs: crs), rules: rules)
+            let dig = DigRequest(area: .polygon(rect(o.x, o.y, o.x + 10, o.y + 10)), plannedDepth: 1.5)
+            #expect {
+                try e.digCheck(dig)
+            } throws: { error in
+                let m = "\(error)"
+                return m.contains("the rules are for \(rules.jurisdiction?.name ?? "?")") && m.contains("the map's CRS \(crs) is used in")
+            }
+            // Queries that apply no rules still answer.
+            #expect(try e.nearest(to: .point(o), k: 1).count == 1)
+        }
+        // A map in a worldwide CRS is not judged by its CRS.
+        let world = try UtilityEngine(network: UtilityNetwork(crs: "EPSG:4326"), rules: Self.uk)
+        #expect(world.rulesMismatch == nil)
+        // A rule file can state its own jurisdiction; a malformed box is refused.
+        let nl = try ClearanceRules.builtIn("uk-hsg47").overridden(by: Data(#"{"jurisdiction": {"name": "Netherlands", "lonLat": [3.2, 50.7, 7.3, 53.7]}}"#.utf8))
+        #expect(UtilityEngine.jurisdictionMismatch(nl, crs: "EPSG:28992") == nil)
+        #expect(UtilityEngine.jurisdictionMismatch(Self.uk, crs: "EPSG:28992") != nil)
+        #expect(throws: ClearanceRulesError.self) {
+            try ClearanceRules.bundled().overridden(by: Data(#"{"jurisdiction": {"name": "x", "lonLat": [0, 60, 10, 50]}}"#.utf8))
+        }
     }
 
     @Test func theDefaultStaysGB50289AndProfilesAreSelectableByName() throws {
@@ -107,8 +135,13 @@ struct RuleProfileTests {
 
     // MARK: Reports show only the active profile's names
 
-    /// A 10 m square dig with a 100 mbar gas main and a 10 kV cable just outside its edges.
-    func foreignNetwork() throws -> UtilityNetwork {
+    /// Where the UK profile's tests lie: British National Grid, in London (a profile judges only
+    /// maps of its jurisdiction).
+    static let ukOrigin = Point(530_000, 180_000)
+
+    /// A 10 m square dig with a 100 mbar gas main and a 10 kV cable just outside its edges, at
+    /// `origin` in `crs`.
+    func foreignNetwork(_ origin: Point, crs: String) throws -> UtilityNetwork {
         var gas = PipeSegment(id: 1, layer: .gas, startPoint: "A", endPoint: "B",
                               geometry: try LineString([Point(origin.x - 20, origin.y + 10.3), Point(origin.x + 30, origin.y + 10.3)]),
                               startDepth: 1, endDepth: 1, owner: "Liander")
@@ -117,11 +150,15 @@ struct RuleProfileTests {
                                 geometry: try LineString([Point(origin.x - 20, origin.y - 0.3), Point(origin.x + 30, origin.y - 0.3)]),
                                 startDepth: 1, endDepth: 1, owner: "Stedin")
         cable.voltageKV = 10
-        return try UtilityNetwork(segments: [gas, cable])
+        return try UtilityNetwork(crs: crs, segments: [gas, cable])
     }
 
+    /// The dig of `foreignNetwork` judged by `rules`: the UK profile on a British map, any other
+    /// on the Chinese test map.
     func digJSON(_ rules: ClearanceRules) throws -> String {
-        let e = try UtilityEngine(network: foreignNetwork(), rules: rules)
+        let uk = rules.name == Self.uk.name
+        let origin = uk ? Self.ukOrigin : origin
+        let e = try UtilityEngine(network: foreignNetwork(origin, crs: uk ? "EPSG:27700" : "EPSG:4549"), rules: rules)
         let r = try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1.5))
         #expect(r.conflicts.count == 2)
         return String(decoding: try JSONEncoder().encode(r), as: UTF8.self)
@@ -178,11 +215,12 @@ struct RuleProfileTests {
     }
 
     @Test func operatorPrecautionsAreReported() throws {
+        let origin = Self.ukOrigin
         var hp = PipeSegment(id: 9, layer: .gas, startPoint: "A", endPoint: "B",
                              geometry: try LineString([Point(origin.x - 20, origin.y + 12), Point(origin.x + 30, origin.y + 12)]),
                              startDepth: 1.2, endDepth: 1.2, owner: "Cadent", accuracy: PositionalAccuracy(horizontalM: 0.2))
         hp.gasPressureMPa = 1.9
-        let e = try UtilityEngine(network: UtilityNetwork(segments: [hp]), rules: Self.uk)
+        let e = try UtilityEngine(network: UtilityNetwork(crs: "EPSG:27700", segments: [hp]), rules: Self.uk)
         let r = try e.digCheck(DigRequest(area: .polygon(rect(origin.x, origin.y, origin.x + 10, origin.y + 10)), plannedDepth: 1))
         // 2 m from the main: beyond HSG47's 0.5 m (+0.2), within the 3 m (+0.2) precaution.
         #expect(r.conflicts.isEmpty)

@@ -238,6 +238,7 @@ extension UtilityEngine {
     /// - Parameter filter: which pipes to consider (default all), e.g. one operator's network.
     public func digCheck(_ request: DigRequest, filter: PipeFilter = .all) throws(EngineError) -> DigReport {
         let at = "digCheck"
+        try checkRulesApply(at: at)
         try Self.checkPlanned(request.plannedDepth, "planned depth", max: ClearanceRules.Limits.distanceM, unit: "m", at: at)
         let q = try toMap(request.area, crs: request.crs, at: "\(at) area")
         let snap = snapshot

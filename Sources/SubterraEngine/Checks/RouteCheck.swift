@@ -178,6 +178,7 @@ extension UtilityEngine {
         throws(EngineError) -> RouteReport
     {
         let at = "routeCheck"
+        try checkRulesApply(at: at)
         try Self.checkDistance(nearMargin, "nearMargin", at: at)
         typealias Limits = ClearanceRules.Limits
         for (name, d) in [("depthAtStart", planned.depthAtStart), ("depthAtEnd", planned.depthAtEnd)] {

@@ -34,6 +34,9 @@ public final class UtilityEngine: Sendable {
     /// query point must lie inside (see ``toMapGeometry(_:crs:at:)``). `nil` when PROJ records
     /// no area for the CRS (or does not know it), or the area is the whole globe.
     public let areaBounds: AreaBounds?
+    /// Why ``rules`` may not judge this map (its CRS is used only outside the rules'
+    /// ``ClearanceRules/jurisdiction``); nil when they may. Dig and route checks refuse then.
+    let rulesMismatch: String?
     let store: (any UtilityStore)?
     let current: _Locked<_Snapshot>
     /// Serializes writers: store transaction + rebuild + publish happen as one step, so two
@@ -62,6 +65,7 @@ public final class UtilityEngine: Sendable {
         self.catalog = catalog
         crs = network.crs
         areaBounds = try Self.areaBounds(of: network.crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
         store = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
         try checkRuleLayers()
@@ -80,6 +84,7 @@ public final class UtilityEngine: Sendable {
         }
         crs = network.crs
         areaBounds = try Self.areaBounds(of: network.crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
         self.store = store
         compactAt = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
@@ -105,6 +110,25 @@ public final class UtilityEngine: Sendable {
         do { return try cs.areaBounds(check: .standard) } catch {
             throw EngineError("cannot find where the map CRS may be used: \(error)", at: "map CRS \(crs)")
         }
+    }
+
+    /// The refusal when the map's CRS is used only outside the rules' jurisdiction: both lon/lat
+    /// boxes known and disjoint (a box across the antimeridian is taken to meet any other, and
+    /// a CRS with no recorded area of use, or rules without a jurisdiction, are not judged). O(1).
+    static func jurisdictionMismatch(_ rules: ClearanceRules, crs: String) -> String? {
+        guard let j = rules.jurisdiction, let cs = try? CoordinateSystem(crs), let a = cs.areaOfUse,
+            !j.crossesAntimeridian, !a.crossesAntimeridian
+        else { return nil }
+        let disjoint = a.east < j.west || a.west > j.east || a.north < j.south || a.south > j.north
+        guard disjoint else { return nil }
+        return "the rules are for \(j.name ?? "another jurisdiction") (\(j)), but the map's CRS \(crs) is used in "
+            + "\(a.name ?? "another area") (\(a)): choose the rule profile of the map's jurisdiction "
+            + "(built-in profiles: \(ClearanceRules.builtInProfiles.joined(separator: ", ")); or a rule file whose \"jurisdiction\" covers it)"
+    }
+
+    /// Throws ``rulesMismatch`` for a check that applies the rules.
+    func checkRulesApply(at location: String) throws(EngineError) {
+        if let m = rulesMismatch { throw EngineError(m, at: "\(location): clearance rules \"\(rules.name)\"") }
     }
 
     private static func rulesOrBundled(_ rules: ClearanceRules?) throws(EngineError) -> ClearanceRules {

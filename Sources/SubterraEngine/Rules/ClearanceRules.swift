@@ -1,6 +1,7 @@
 import Foundation
 import SubterraGeometry
 import SubterraModel
+import SubterraPROJ
 
 /// A required clearance and the rule it comes from.
 public struct ClearanceRule: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -179,6 +180,7 @@ public struct ClearanceRules: Sendable, Hashable {
         if let v = o.voltageClasses { d.voltageClasses = v }
         if let v = o.precaution { d.precaution = v }
         if let v = o.positionalAccuracy { d.positionalAccuracy = v }
+        if let v = o.jurisdiction { d.jurisdiction = v }
         return try ClearanceRules(document: d)
     }
 
@@ -219,6 +221,16 @@ public struct ClearanceRules: Sendable, Hashable {
     init(document d: _RulesDocument) throws(ClearanceRulesError) {
         try Self.checkFormat(d.format)
         try Self.checkVersion(d.version)
+        if let j = d.jurisdiction {
+            let b = j.lonLat
+            guard b.count == 4, b.allSatisfy(\.isFinite), (-180...180).contains(b[0]), (-180...180).contains(b[2]),
+                (-90...90).contains(b[1]), (-90...90).contains(b[3]), b[1] <= b[3]
+            else {
+                throw ClearanceRulesError(
+                    "must be [west, south, east, north] in degrees (longitudes -180...180, latitudes -90...90, south <= north)",
+                    at: "jurisdiction.lonLat")
+            }
+        }
         let classes = Set(d.layerClasses.map.values)
         for (layer, cls) in d.layerClasses.map where cls.isEmpty || layer.isEmpty {
             throw ClearanceRulesError("empty layer code or class", at: "layerClasses.map[\"\(layer)\"]")
@@ -448,6 +460,14 @@ public struct ClearanceRules: Sendable, Hashable {
 
     /// Name of this rule set (`"GB 50289 defaults"` or the city's).
     public var name: String { document.name }
+
+    /// Where the profile's rules hold (its `jurisdiction`: a name and a lon/lat box), nil when
+    /// the file does not say. A dig or route check refuses a map whose CRS is used only outside
+    /// it (``UtilityEngine``), so one country's rule names never judge another's data.
+    public var jurisdiction: AreaOfUse? {
+        guard let j = document.jurisdiction, j.lonLat.count == 4 else { return nil }
+        return AreaOfUse(west: j.lonLat[0], south: j.lonLat[1], east: j.lonLat[2], north: j.lonLat[3], name: j.name)
+    }
 
     /// The rule class of a layer code (`"RQ"` → `"gas"`), `nil` for a layer with no rules.
     public func ruleClass(ofLayer layer: LayerCode) -> String? { document.layerClasses.map[layer.rawValue] }
@@ -908,6 +928,14 @@ struct _RulesDocument: Codable, Hashable, Sendable {
     var voltageClasses: _ClassList?
     var precaution: _Precaution?
     var positionalAccuracy: _AccuracyDefaults?
+    var jurisdiction: _Jurisdiction?
+}
+
+/// Where a profile's rules hold: a name and a lon/lat box (west, south, east, north).
+struct _Jurisdiction: Codable, Hashable, Sendable {
+    var name: String
+    var lonLat: [Double]
+    var note: String?
 }
 
 struct _RulesOverride: Codable, Sendable {
@@ -927,6 +955,7 @@ struct _RulesOverride: Codable, Sendable {
     var voltageClasses: _ClassList?
     var precaution: _Precaution?
     var positionalAccuracy: _AccuracyDefaults?
+    var jurisdiction: _Jurisdiction?
     /// The built-in profile this file overrides (``ClearanceRules/builtInProfiles``); default
     /// `gb50289`.
     var base: String?
@@ -1012,6 +1041,7 @@ indirect enum _KeyShape: Sendable {
             ("rules", .array(.object(["class", "pressureAtOrAbove", "voltageAtOrAbove", "voltageKVAtOrAbove", "distance", "text", "note"].map { ($0, .value) }))),
         ])),
         ("positionalAccuracy", .object([("note", .value), ("unknownHorizontalM", .value)])),
+        ("jurisdiction", .object([("name", .value), ("lonLat", .value), ("note", .value)])),
     ]
     /// A complete rule file; a city override has the same keys (it may omit any) and `base`.
     static let document = object([("format", .value), ("version", .value), ("base", .value)] + sections)
