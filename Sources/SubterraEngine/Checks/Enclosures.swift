@@ -108,18 +108,20 @@ func _capsuleInterval(_ a: Point, _ b: Point, _ c: Point, _ d: Point, radius r: 
     }
     let vx = b.x - a.x, vy = b.y - a.y
     // Discs: |a − p + t v|² ≤ r².
-    for p in [c, d] {
+    func disc(_ p: Point) {
         let wx = a.x - p.x, wy = a.y - p.y
         let qa = vx * vx + vy * vy, qb = 2 * (vx * wx + vy * wy), qc = wx * wx + wy * wy - r * r
         if qa == 0 {
             if qc <= 0 { take((0, 1)) }
-            continue
+            return
         }
         let disc = qb * qb - 4 * qa * qc
-        guard disc >= 0 else { continue }
+        guard disc >= 0 else { return }
         let root = disc.squareRoot()
         take((max(0, (-qb - root) / (2 * qa)), min(1, (-qb + root) / (2 * qa))))
     }
+    disc(c)
+    disc(d)
     // Slab: 0 ≤ projection onto c–d ≤ |c–d|² and |cross| ≤ r |c–d|, each linear in t.
     let ux = d.x - c.x, uy = d.y - c.y
     let l2 = ux * ux + uy * uy
@@ -130,7 +132,7 @@ func _capsuleInterval(_ a: Point, _ b: Point, _ c: Point, _ d: Point, radius r: 
         let h0 = ux * wy - uy * wx, h1 = ux * vy - uy * vx
         var t0 = 0.0, t1 = 1.0
         // α + β t ≤ γ for each half-plane.
-        for (alpha, beta, gamma) in [(-s0, -s1, 0.0), (s0, s1, l2), (h0, h1, r * l), (-h0, -h1, r * l)] {
+        func clip(_ alpha: Double, _ beta: Double, _ gamma: Double) {
             if beta == 0 {
                 if alpha > gamma { t0 = 1; t1 = 0 }
             } else if beta > 0 {
@@ -139,6 +141,10 @@ func _capsuleInterval(_ a: Point, _ b: Point, _ c: Point, _ d: Point, radius r: 
                 t0 = max(t0, (gamma - alpha) / beta)
             }
         }
+        clip(-s0, -s1, 0)
+        clip(s0, s1, l2)
+        clip(h0, h1, r * l)
+        clip(-h0, -h1, r * l)
         take((t0, t1))
     }
     return lo <= hi ? lo...hi : nil
