@@ -59,6 +59,20 @@ struct FeatureKindTests {
         #expect(bad.first?.message.contains("'manhole' is not a feature kind") == true, "\(bad)")
     }
 
+    @Test func aValueMapToNoKindIsRefusedWhenTheMappingIsRead() {
+        let typo = Data(#"{"fields": {"layer": {"constant": "DL"}, "featureKind": {"from": ["t"], "map": {"Kabelbed": "cabelBed"}}}}"#.utf8)
+        do {
+            _ = try FieldMapping.decode(typo)
+            Issue.record("a map to 'cabelBed' was accepted")
+        } catch {
+            #expect(error.field == "featureKind")
+            #expect(error.message.contains("'cabelBed' is not a feature kind; known: utilityLine, cableBed, sleeve, casing"), "\(error)")
+        }
+        let otherwise = Data(#"{"fields": {"layer": {"constant": "DL"}, "featureKind": {"from": ["t"], "otherwise": "pipe"}}}"#.utf8)
+        #expect(throws: ImportError.self) { try FieldMapping.decode(otherwise) }
+        #expect(throws: Never.self) { try FieldMapping.decode(Self.imklMapping) }
+    }
+
     @Test func coincidentTraceMessagesNameTheKind() throws {
         let r = try read(Self.rows, try FieldMapping.decode(Self.imklMapping))
         let found = r.report.issues(.coincidentTrace).map(\.message)
