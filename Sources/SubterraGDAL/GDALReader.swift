@@ -93,7 +93,7 @@ public enum GDALReader {
         let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) }
         return (0..<GDALDatasetGetLayerCount(ds)).compactMap { GDALDatasetGetLayer(ds, $0) }.map { l in
             let type = OGR_L_GetGeomType(l)
-            var content: ImportSource.Content? = fits(type, .points) ? .points : fits(type, .segments) ? .segments : nil
+            var content: ImportSource.Content? = fits(type, .points) ? .points : fits(type, .segments) ? .segments : fits(type, .areas) ? .areas : nil
             if type == wkbNone {
                 let defn = OGR_L_GetLayerDefn(l)
                 let names = (0..<OGR_FD_GetFieldCount(defn)).map { String(cString: OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, $0))) }
@@ -105,7 +105,7 @@ public enum GDALReader {
                 defer { OGR_F_Destroy(f); OGR_L_ResetReading(l) }
                 if let g = OGR_F_GetGeometryRef(f) {
                     let t = OGR_G_GetGeometryType(g)
-                    content = fits(t, .points) ? .points : fits(t, .segments) ? .segments : nil
+                    content = fits(t, .points) ? .points : fits(t, .segments) ? .segments : fits(t, .areas) ? .areas : nil
                 }
             }
             return LayerInfo(name: String(cString: OGR_L_GetName(l)), content: content)
@@ -181,6 +181,8 @@ public enum GDALReader {
         case .points: return flat == wkbPoint || flat == wkbMultiPoint
         case .segments:
             return [wkbLineString, wkbMultiLineString, wkbCircularString, wkbCompoundCurve, wkbMultiCurve].contains(flat)
+        case .areas:
+            return [wkbPolygon, wkbMultiPolygon, wkbCurvePolygon, wkbMultiSurface].contains(flat)
         }
     }
 

@@ -157,6 +157,9 @@ public struct OwnerNotice: Hashable, Sendable, Codable {
     public var pipeIDs: [Int64]
     public var layers: [LayerCode]
     public var highestSeverity: Severity
+    /// Ids of the operator's precaution zones and interest areas the dig touches
+    /// (``DigReport/areas``); an operator with areas but no conflicting pipes is notified too.
+    public var areaIDs: [Int64] = []
 }
 
 /// The answer to a ``DigRequest``.
@@ -185,6 +188,9 @@ public struct DigReport: Hashable, Sendable, Codable {
     public var mapVersion: UInt64
     /// Operator precautions the dig falls within, by pipe id (empty when the profile has none).
     public var precautions: [PrecautionNotice] = []
+    /// Operators' precaution zones and interest areas the dig touches, precaution zones first,
+    /// then by operator and id.
+    public var areas: [AreaNotice] = []
 }
 
 extension UtilityEngine {
@@ -326,7 +332,7 @@ extension UtilityEngine {
             unchecked = unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
         }
         if !enclosureRows.isEmpty { conflicts = groupEnclosures(snap, conflicts, rows: enclosureRows) }
-        return DigReport(
+        var report = DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,
             areaBounds: [q.envelope.minX, q.envelope.minY, q.envelope.maxX, q.envelope.maxY], mapCRS: crs,
@@ -334,6 +340,8 @@ extension UtilityEngine {
             conflicts: conflicts, unchecked: unchecked, layers: Self.layerSummaries(conflicts),
             owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
             mapVersion: snap.version, precautions: precautions.sorted { $0.pipeID < $1.pipeID })
+        Self.attachAreas(snap.areaSet.touching(q).map(\.area), to: &report)
+        return report
     }
 
     /// `conflicts` (in report order) with every cable bed, sleeve or casing that carries a

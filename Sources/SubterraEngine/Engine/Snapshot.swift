@@ -245,6 +245,8 @@ final class _Snapshot: Sendable {
     let layers: Set<LayerCode>
     /// The largest excavation clearance of any pipe: what unruled pipes get, and a dig's search radius.
     let maxExcavation: Double
+    /// Operators' precaution zones and interest areas, as of this version.
+    let areaSet: _AreaSet
     /// Whether any row written since the last compaction is a part of a multi-part feature (an
     /// upper bound, like `maxAccuracy`): when not, every row is its own feature.
     let multiPart: Bool
@@ -258,8 +260,9 @@ final class _Snapshot: Sendable {
         segmentIndex: DynamicSegmentIndex, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
         nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
-        network: UtilityNetwork? = nil
+        network: UtilityNetwork? = nil, areas: _AreaSet = .empty
     ) {
+        self.areaSet = areas
         self.version = version
         self.crs = crs
         self.base = base
@@ -292,14 +295,14 @@ final class _Snapshot: Sendable {
                  depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
         }
         try self.init(rows: rows, points: points, nextPointSequence: network.points.count, crs: network.crs,
-                      version: version, rules: rules, network: network)
+                      version: version, rules: rules, network: network, areas: _AreaSet(areas: network.areas))
     }
 
     /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh segment index).
     /// O(n log n) in segments.
     convenience init(
         rows: [_Row], points: _ShardedMap<PointNumber, _PointEntry>, nextPointSequence: Int, crs: String,
-        version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil
+        version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil, areas: _AreaSet = .empty
     ) throws(EngineError) {
         let base = _Table(rows: rows)
         var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
@@ -326,7 +329,7 @@ final class _Snapshot: Sendable {
             version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
             incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
-            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network)
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
     }
 
     /// A record's plan bounds: `validate` refuses a record whose bounds are not finite, which
@@ -401,7 +404,7 @@ final class _Snapshot: Sendable {
             let segments = liveRows.map(record)
             let pts = points.entries.map(\.value).sorted { $0.sequence < $1.sequence }.map(\.point)
             let map: UtilityNetwork
-            do { map = try UtilityNetwork(crs: crs, segments: segments, points: pts) } catch {
+            do { map = try UtilityNetwork(crs: crs, segments: segments, points: pts, areas: areaSet.areas) } catch {
                 throw EngineError(
                     "the map's \(segments.count) segments and \(pts.count) points no longer form a valid network: "
                         + "\(error) (engine invariant broken: every record is validated when written)",

@@ -33,6 +33,11 @@ extension _Snapshot {
             }
         }
         for s in edit.upsertSegments { try model { () throws(ModelError) in try s.validate() } }
+        var areaIDs = Set<Int64>()
+        for a in edit.upsertAreas {
+            try model { () throws(ModelError) in try a.validate() }
+            guard areaIDs.insert(a.id).inserted else { throw EngineError("area id appears twice in one edit", at: a.location) }
+        }
         if let area {
             for p in edit.upsertPoints where !area.contains(x: p.position.x, y: p.position.y) {
                 throw EngineError(area.refusal("position", x: p.position.x, y: p.position.y), at: p.location)
@@ -149,7 +154,7 @@ extension _Snapshot {
             }
             rows += newRows
             return try _Snapshot(rows: rows, points: points, nextPointSequence: sequence, crs: crs,
-                                 version: version + 1, rules: rules)
+                                 version: version + 1, rules: rules, areas: areaSet.applying(edit))
         }
 
         do { try segmentIndex.apply(indexEdits) } catch {
@@ -175,7 +180,7 @@ extension _Snapshot {
             version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor,
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: sequence,
             incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
-            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules)
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit))
     }
 
     /// Equal, or both unknown (NaN).

@@ -231,6 +231,9 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     /// A network's nominal (design or standard) laying depth, metres: kept apart from the
     /// surveyed `startDepth`/`endDepth`, so a dig is never called clear in depth on it.
     case nominalDepth
+    /// Operator areas: the operator's remark or instruction (`presence required`), shown with
+    /// the area in dig reports.
+    case note
     /// What the line is: `utilityLine` (default), `cableBed`, `sleeve` (also `duct`), `casing`
     /// (``FeatureKind/init(parsing:)``); source words such as IMKL `kabelbed` go through `map`.
     case featureKind

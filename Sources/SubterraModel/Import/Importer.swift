@@ -26,6 +26,9 @@ public struct ImportSource: Hashable, Sendable {
     /// What the records are.
     public enum Content: String, Hashable, Sendable, Codable {
         case segments, points
+        /// Operators' precaution zones and interest areas (``OperatorArea``): Polygon or
+        /// MultiPolygon records.
+        case areas
     }
 
     public var path: String
@@ -100,6 +103,10 @@ public struct ImportResult: Hashable, Sendable {
     /// later parts of multi-part lines). `Importer.write` moves them past the store's largest id
     /// when they would replace stored segments.
     public var assignedIDs: Set<Int64> = []
+    /// Operator areas read from `.areas` sources, in source order.
+    public var areas: [OperatorArea] = []
+    /// Area ids this import made up (records with no id or a text one).
+    public var assignedAreaIDs: Set<Int64> = []
 
     /// The records as a map (validated again by `UtilityNetwork`).
     public func network(crs: String) throws(ModelError) -> UtilityNetwork {
@@ -165,6 +172,7 @@ public enum Importer {
         var report = QualityReport()
         var pointRecords: [(SourceRecord, FieldMapping, Transformer?)] = []
         var segmentRecords: [(SourceRecord, FieldMapping)] = []
+        var areaRecords: [(SourceRecord, FieldMapping)] = []
         var ownNetworks: [(String, UtilityNetwork)] = []
         // File sizes are the only total known before parsing (a streamed GeoJSON says how many
         // features it had only at its end).
@@ -191,7 +199,11 @@ public enum Importer {
                     }
                 }
                 for r in recs {
-                    if source.content == .points { pointRecords.append((r, source.mapping, xy)) } else { segmentRecords.append((r, source.mapping)) }
+                    switch source.content {
+                    case .points: pointRecords.append((r, source.mapping, xy))
+                    case .segments: segmentRecords.append((r, source.mapping))
+                    case .areas: areaRecords.append((r, source.mapping))
+                    }
                 }
             case .network(let n):
                 ownNetworks.append((source.path, n))
@@ -208,11 +220,12 @@ public enum Importer {
         progress?(ImportProgress(stage: .checking, completed: 0, total: totalRecords))
         for (r, m, xy) in pointRecords { builder.addPoint(r, mapping: m, xyTransform: xy); tick() }
         for (r, m) in segmentRecords { builder.addSegment(r, mapping: m); tick() }
+        for (r, m) in areaRecords { builder.addArea(r, mapping: m) }
         var result = builder.finish()
         progress?(ImportProgress(stage: .checking, completed: totalRecords, total: totalRecords))
         report.append(contentsOf: result.report)
         result.report = report
-        result.recordsRead = pointRecords.count + segmentRecords.count
+        result.recordsRead = pointRecords.count + segmentRecords.count + areaRecords.count
             + ownNetworks.reduce(0) { $0 + $1.1.segments.count + $1.1.points.count }
         if options.policy == .strict, result.report.hasErrors {
             throw ImportError(
@@ -230,7 +243,7 @@ public enum Importer {
     /// once each (by file and record), however many issues they have. O(issues).
     public static func refusal(_ result: ImportResult, maxDroppedShare share: Double) -> String? {
         let read = result.recordsRead
-        let kept = result.segments.count + result.points.count
+        let kept = result.segments.count + result.points.count + result.areas.count
         var droppedAt = Set<RecordLocation>()
         for i in result.report.issues where i.outcome == .dropped { droppedAt.insert(i.location.field(nil)) }
         let dropped = droppedAt.count
@@ -293,7 +306,10 @@ public enum Importer {
             let written = Set(segments.map(\.id))
             stale = stale.filter { !written.contains($0) }.sorted()
         }
-        let edit = StoreEdit(upsertSegments: segments, upsertPoints: result.points, deleteSegments: stale, metadata: meta)
+        if !result.areas.isEmpty { meta["import.last.areas"] = String(result.areas.count) }
+        let areas = try placeAreas(result, in: store)
+        let edit = StoreEdit(
+            upsertSegments: segments, upsertPoints: result.points, deleteSegments: stale, metadata: meta, upsertAreas: areas)
         guard let progress else { return try store.apply(edit) }
         let rows = segments.count + result.points.count
         progress(ImportProgress(stage: .writing, completed: 0, total: rows))
@@ -359,6 +375,28 @@ public enum Importer {
             }
         }
         return stale
+    }
+
+    /// The import's areas with their store ids: an area whose made-up id stands for a text id the
+    /// store already holds (same operator id text) replaces that area; other made-up ids move
+    /// past the store's largest area id; explicit (numeric) ids upsert.
+    static func placeAreas(_ result: ImportResult, in store: any UtilityStore) throws(StoreError) -> [OperatorArea] {
+        guard !result.assignedAreaIDs.isEmpty else { return result.areas }
+        let stored = try store.storedAreas()
+        var bySourceID: [String: Int64] = [:]
+        for a in stored { if let s = a.sourceID { bySourceID[s] = a.id } }
+        let taken = Set(stored.map(\.id)).union(result.areas.lazy.filter { !result.assignedAreaIDs.contains($0.id) }.map(\.id))
+        var next = (taken.max() ?? 0) + 1
+        var out = result.areas
+        for i in out.indices where result.assignedAreaIDs.contains(out[i].id) {
+            if let s = out[i].sourceID, let id = bySourceID[s] {
+                out[i].id = id
+            } else {
+                out[i].id = next
+                next += 1
+            }
+        }
+        return out
     }
 
     /// The target CRS's area of use widened by the standard 1.5° margin (``AreaCheck/standard``),

@@ -78,12 +78,15 @@ struct MappedRecord {
     }
 
     /// `value` through `rule`'s value map; nil (and a `badValue` issue) for a value outside it.
+    /// A value mapped to `""` (in `map` or `otherwise`) means "unknown": nil, with no issue, so
+    /// `"otherwise": ""` reads a theme's gas values and leaves every other theme unknown.
     private mutating func mapped(_ f: ImportField, _ value: String, _ rule: FieldMapping.Rule) -> String? {
         guard let map = rule.map else { return value }
-        if let v = map[value] { return v }
+        func known(_ v: String) -> String? { _trimmed(v).isEmpty ? nil : v }
+        if let v = map[value] { return known(v) }
         let folded = value.lowercased()
-        if let v = map.first(where: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() == folded })?.value { return v }
-        if let o = rule.otherwise { return o }
+        if let v = map.first(where: { $0.key.trimmingCharacters(in: .whitespaces).lowercased() == folded })?.value { return known(v) }
+        if let o = rule.otherwise { return known(o) }
         issue(.badValue, f, "'\(value)' is not in the value map (\(map.keys.sorted().joined(separator: ", "))); value not imported")
         return nil
     }
@@ -172,6 +175,10 @@ struct RecordBuilder {
     var assignedIDs = Set<Int64>()
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
+    /// Operator areas (``addArea(_:mapping:)``) and the ids this import made up for them.
+    var areas: [OperatorArea] = []
+    var areaIDs = Set<Int64>()
+    var assignedAreaIDs = Set<Int64>()
 
     /// The target CRS's area of use, widened by the standard margin, in target coordinates: a
     /// point or vertex outside it is an error that drops its record, under every policy (`nil`:
@@ -648,7 +655,7 @@ struct RecordBuilder {
         }
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
-            syntheticNodes: nodes.count, assignedIDs: assignedIDs)
+            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs)
     }
 
     static func planarDistance(_ a: Point, _ b: Point) -> Double {

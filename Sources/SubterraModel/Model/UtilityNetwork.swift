@@ -18,6 +18,9 @@ public struct UtilityNetwork: Hashable, Sendable {
     public private(set) var segments: [PipeSegment]
     /// Points in insertion order.
     public private(set) var points: [FeaturePoint]
+    /// Operators' precaution zones and interest areas, in insertion order.
+    public private(set) var areas: [OperatorArea] = []
+    private var areaIDs: Set<Int64> = []
 
     private var segmentIndex: [Int64: Int]
     private var pointIndex: [PointNumber: Int]
@@ -29,9 +32,10 @@ public struct UtilityNetwork: Hashable, Sendable {
     /// that have no `FeaturePoint` (partial surveys); `danglingPointNumbers` lists them.
     ///
     /// - Complexity: O(n) in segments + points.
-    public init(crs: String = "EPSG:4549", segments: [PipeSegment] = [], points: [FeaturePoint] = [])
-        throws(ModelError)
-    {
+    public init(
+        crs: String = "EPSG:4549", segments: [PipeSegment] = [], points: [FeaturePoint] = [],
+        areas: [OperatorArea] = []
+    ) throws(ModelError) {
         self.crs = crs
         self.segments = []
         self.points = []
@@ -44,6 +48,16 @@ public struct UtilityNetwork: Hashable, Sendable {
         pointIndex.reserveCapacity(points.count)
         for p in points { try insert(p) }
         for s in segments { try insert(s) }
+        for a in areas { try insert(a) }
+    }
+
+    /// Adds an operator area, refusing an invalid one or a duplicate id. O(vertices).
+    public mutating func insert(_ a: OperatorArea) throws(ModelError) {
+        try a.validate()
+        guard areaIDs.insert(a.id).inserted else {
+            throw ModelError("area id is used twice", at: a.location)
+        }
+        areas.append(a)
     }
 
     /// Adds a point, refusing an invalid one or a duplicate number. O(1) amortized.
@@ -122,18 +136,19 @@ public struct UtilityNetwork: Hashable, Sendable {
     }
 
     public static func == (a: UtilityNetwork, b: UtilityNetwork) -> Bool {
-        a.crs == b.crs && a.segments == b.segments && a.points == b.points
+        a.crs == b.crs && a.segments == b.segments && a.points == b.points && a.areas == b.areas
     }
 
     public func hash(into h: inout Hasher) {
         h.combine(crs)
         h.combine(segments)
         h.combine(points)
+        h.combine(areas)
     }
 }
 
 extension UtilityNetwork: Codable {
-    private enum CodingKeys: String, CodingKey { case crs, segments, points }
+    private enum CodingKeys: String, CodingKey { case crs, segments, points, areas }
 
     /// Decodes and rebuilds the lookups, with the same checks as `init(crs:segments:points:)`.
     public init(from decoder: any Decoder) throws {
@@ -141,8 +156,9 @@ extension UtilityNetwork: Codable {
         let crs = try c.decode(String.self, forKey: .crs)
         let segments = try c.decode([PipeSegment].self, forKey: .segments)
         let points = try c.decode([FeaturePoint].self, forKey: .points)
+        let areas = try c.decodeIfPresent([OperatorArea].self, forKey: .areas) ?? []
         do {
-            try self.init(crs: crs, segments: segments, points: points)
+            try self.init(crs: crs, segments: segments, points: points, areas: areas)
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: error.description))
         }
@@ -153,5 +169,6 @@ extension UtilityNetwork: Codable {
         try c.encode(crs, forKey: .crs)
         try c.encode(segments, forKey: .segments)
         try c.encode(points, forKey: .points)
+        if !areas.isEmpty { try c.encode(areas, forKey: .areas) }
     }
 }

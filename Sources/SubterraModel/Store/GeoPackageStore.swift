@@ -54,7 +54,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Whether the connection is read-only (`open(at:readOnly: true)`); writes then throw.
     public let isReadOnly: Bool
     // Every use of `db` holds `lock`; that is what makes the @unchecked Sendable sound.
-    private let db: Database
+    let db: Database
     private let lock = NSLock()
 
     /// Called after each row written inside `apply`, with the running row count; a throw aborts
@@ -136,6 +136,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     """)
                 try GeoPackage.createSpatialIndex(segmentTable, in: db)
                 try GeoPackage.createSpatialIndex(pointTable, in: db)
+                try createAreaTable(srsID: srs.srsID, in: db)
             }
             let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
             store.addedColumnsPresent = addedSegmentColumns.map { _ in true }
@@ -288,7 +289,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         return names
     }
 
-    private func locked<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    func locked<T>(_ body: () throws -> T) throws(StoreError) -> T {
         lock.lock()
         defer { lock.unlock() }
         do {
@@ -322,7 +323,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         try locked {
             let segs = try readSegments(db.prepare(segmentSelect + " ORDER BY fid"))
             let pts = try readPoints(db.prepare(Self.pointSelect + " ORDER BY fid"))
-            return try network(segs, pts)
+            return try network(segs, pts, readAreas())
         }
     }
 
@@ -338,13 +339,13 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try s1.bind(bind)
             let s2 = try db.prepare(Self.pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
             try s2.bind(bind)
-            return try network(readSegments(s1), readPoints(s2))
+            return try network(readSegments(s1), readPoints(s2), readAreas())
         }
     }
 
-    private func network(_ segs: [PipeSegment], _ pts: [FeaturePoint]) throws(StoreError) -> UtilityNetwork {
+    private func network(_ segs: [PipeSegment], _ pts: [FeaturePoint], _ areas: [OperatorArea]) throws(StoreError) -> UtilityNetwork {
         do {
-            return try UtilityNetwork(crs: spatialReference.authorityString, segments: segs, points: pts)
+            return try UtilityNetwork(crs: spatialReference.authorityString, segments: segs, points: pts, areas: areas)
         } catch {
             throw StoreError("stored data is invalid: \(error)", path: path)
         }
@@ -616,6 +617,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try rowWritten(rows)
             }
         }
+        try writeAreas(edit)
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
     }

@@ -56,22 +56,29 @@ public struct StoreEdit: Hashable, Sendable {
     /// Metadata entries to set in the same transaction (nil removes the key), e.g. the record of
     /// the import that made this edit.
     public var metadata: [String: String?]
+    /// Operator areas to insert, or to replace when an area with the same id exists.
+    public var upsertAreas: [OperatorArea]
+    /// Area ids to delete (absent ids are ignored).
+    public var deleteAreas: [Int64]
 
     public init(
         upsertSegments: [PipeSegment] = [], upsertPoints: [FeaturePoint] = [], deleteSegments: [Int64] = [],
-        deletePoints: [PointNumber] = [], metadata: [String: String?] = [:]
+        deletePoints: [PointNumber] = [], metadata: [String: String?] = [:], upsertAreas: [OperatorArea] = [],
+        deleteAreas: [Int64] = []
     ) {
         self.upsertSegments = upsertSegments
         self.upsertPoints = upsertPoints
         self.deleteSegments = deleteSegments
         self.deletePoints = deletePoints
         self.metadata = metadata
+        self.upsertAreas = upsertAreas
+        self.deleteAreas = deleteAreas
     }
 
     /// Whether the edit changes nothing.
     public var isEmpty: Bool {
         upsertSegments.isEmpty && upsertPoints.isEmpty && deleteSegments.isEmpty && deletePoints.isEmpty
-            && metadata.isEmpty
+            && metadata.isEmpty && upsertAreas.isEmpty && deleteAreas.isEmpty
     }
 }
 
@@ -124,6 +131,9 @@ public protocol UtilityStore: AnyObject, Sendable {
     /// The stored segments whose ``PipeSegment/sourceID`` is in `ids`, in no particular order:
     /// how an import finds the features it delivers again.
     func segments(withSourceIDs ids: Set<String>) throws(StoreError) -> [StoredPart]
+
+    /// Every stored operator area (``OperatorArea``); areas are few, so this is one read.
+    func storedAreas() throws(StoreError) -> [OperatorArea]
 }
 
 /// Where a stored segment sits in its feature: what re-importing a feature by its source id needs.
@@ -157,4 +167,9 @@ extension UtilityStore {
         guard !ids.isEmpty else { return [] }
         return try loadAll().segments.filter { $0.sourceID.map(ids.contains) ?? false }.map(StoredPart.init)
     }
+}
+
+extension UtilityStore {
+    /// Default: the areas of ``loadAll()`` (O(n); stores override it with a read of the areas alone).
+    public func storedAreas() throws(StoreError) -> [OperatorArea] { try loadAll().areas }
 }

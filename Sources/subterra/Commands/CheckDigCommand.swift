@@ -97,6 +97,7 @@ enum DigOutput {
                 out.append("  result      NOT CHECKED: \(r.unchecked.count) pipe\(r.unchecked.count == 1 ? "" : "s") near the dig with no rule")
                 out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
             }
+            out.append(contentsOf: areaLines(r))
             return out.joined(separator: "\n")
         }
         out.append("  result      \(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s"), highest severity \((r.highestSeverity ?? .low).rawValue.uppercased())")
@@ -128,14 +129,39 @@ enum DigOutput {
                 out.append("  pipe \(p.pipeID) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
             }
         }
+        out.append(contentsOf: areaLines(r))
         out.append("")
         out.append("Owners to notify:")
         let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })
         func shown(_ id: Int64) -> String { HitOutput.shownID(id, sourceOf[id] ?? nil) }
         for n in r.owners {
-            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s") (\(n.layers.map(\.rawValue).joined(separator: ", "))), highest \(n.highestSeverity.rawValue); ids \(n.pipeIDs.map(shown).joined(separator: " "))")
+            let layers = n.layers.isEmpty ? "" : " (\(n.layers.map(\.rawValue).joined(separator: ", ")))"
+            let ids = n.pipeIDs.isEmpty ? "" : "; ids \(n.pipeIDs.map(shown).joined(separator: " "))"
+            let areas = n.areaIDs.isEmpty ? "" : "; areas \(n.areaIDs.map(String.init).joined(separator: " "))"
+            out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s")\(layers), highest \(n.highestSeverity.rawValue)\(ids)\(areas)")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// The operator areas the dig touches, and, when no pipe conflicts, the operators to notify
+    /// for them (with conflicts they are in the owner list that follows).
+    static func areaLines(_ r: DigReport) -> [String] {
+        guard !r.areas.isEmpty else { return [] }
+        let zones = r.areas.filter { $0.kind == .precaution }.count
+        var out = ["", "Operator areas touched (\(zones) precaution zone\(zones == 1 ? "" : "s"), \(r.areas.count - zones) interest area\(r.areas.count - zones == 1 ? "" : "s")):"]
+        for a in r.areas {
+            let id = HitOutput.shownID(a.areaID, a.sourceID)
+            let layers = a.layers.isEmpty ? "" : " (\(a.layers.map(\.rawValue).joined(separator: ", ")))"
+            out.append("  area \(id)\(layers): \(a.action)\(a.note.map { "; operator's note: \($0)" } ?? "")")
+        }
+        if r.conflicts.isEmpty {
+            out.append("")
+            out.append("Owners to notify:")
+            for n in r.owners {
+                out.append("  \(n.owner): \(n.areaIDs.count) area\(n.areaIDs.count == 1 ? "" : "s"), highest \(n.highestSeverity.rawValue); areas \(n.areaIDs.map(String.init).joined(separator: " "))")
+            }
+        }
+        return out
     }
 
     static func geoJSON(_ r: DigReport, area: Geometry, engine: UtilityEngine) throws -> String {
@@ -157,6 +183,17 @@ enum DigOutput {
             features.append(GeoJSONFeature(
                 id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { HitOutput.pipeGeometry($0, in: network) },
                 properties: props))
+        }
+        let areas = Dictionary(network.areas.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for n in r.areas {
+            var props: JSONObject = [
+                "kind": .string(n.kind == .precaution ? "precaution-zone" : "interest-area"), "areaID": .number(Double(n.areaID)),
+                "owner": .string(n.owner), "action": .string(n.action), "severity": .string(n.severity.rawValue),
+                "layers": .array(n.layers.map { .string($0.rawValue) }),
+            ]
+            if let s = n.sourceID { props.append("sourceID", .string(s)) }
+            if let note = n.note { props.append("note", .string(note)) }
+            features.append(GeoJSONFeature(id: .string("area-\(n.areaID)"), geometry: areas[n.areaID]?.geometry, properties: props))
         }
         return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))
     }

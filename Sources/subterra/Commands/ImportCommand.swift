@@ -43,7 +43,10 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for point files.", valueName: "file"))
     var pointMapping: String?
 
-    @Option(name: .long, help: "What every file holds: segments or points (default: guessed from the first GeoJSON geometry, the CSV header, or the name).")
+    @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for operator-area files (precaution zones, interest areas); default: common names (owner/operator/netbeheerder, kind/type, layer, note, id).", valueName: "file"))
+    var areaMapping: String?
+
+    @Option(name: .long, help: "What every file holds: segments, points or areas (operators' precaution zones and interest areas; default: guessed from the first GeoJSON geometry — polygons are areas —, the CSV header, or the name).")
     var content: ImportSource.Content?
 
     @Option(name: .long, help: ArgumentHelp("CRS of the source files, overriding what they declare (e.g. EPSG:4326).", valueName: "crs"))
@@ -76,6 +79,15 @@ struct ImportCommand: ParsableCommand {
             defer { progress?.finish() }
             let segMap = try mapping.map(StoreOpener.loadMapping)
             let ptMap = try pointMapping.map(StoreOpener.loadMapping) ?? segMap
+            let areaMap = try areaMapping.map(StoreOpener.loadMapping) ?? FieldMapping.operatorAreas
+            /// The mapping a file of content `c` is read with.
+            func mappingFor(_ c: ImportSource.Content) -> FieldMapping {
+                switch c {
+                case .points: ptMap ?? DistrictMappings.points
+                case .segments: segMap ?? DistrictMappings.segments
+                case .areas: areaMap
+                }
+            }
             var sources: [ImportSource] = []
             for f in files {
                 var isDir: ObjCBool = false
@@ -83,17 +95,16 @@ struct ImportCommand: ParsableCommand {
                     throw CLIError("\(f): file does not exist")
                 }
                 if ImportFormat.usesGDAL(f, format: format) {
-                    sources += try GDALSources.sources(f, content: content, layer: layer, encoding: encoding) { c in
-                        (c == .points ? ptMap : segMap) ?? (c == .points ? DistrictMappings.points : DistrictMappings.segments)
-                    }
+                    sources += try GDALSources.sources(f, content: content, layer: layer, encoding: encoding, mapping: mappingFor)
                 } else if isDir.boolValue {
                     for s in try StoreOpener.fileSources(f, isDirectory: true, mapping: nil) {
-                        let m = s.content == .points ? ptMap : segMap
-                        sources.append(StoreOpener.source(s.path, content: content ?? s.content, mapping: m ?? s.mapping))
+                        let c = content ?? s.content
+                        let m = c == .areas ? areaMap : (c == .points ? ptMap : segMap) ?? s.mapping
+                        sources.append(StoreOpener.source(s.path, content: c, mapping: m))
                     }
                 } else {
                     let c = content ?? ContentSniffer.content(of: f)
-                    let m = (c == .points ? ptMap : segMap) ?? (c == .points ? DistrictMappings.points : DistrictMappings.segments)
+                    let m = mappingFor(c)
                     var s = StoreOpener.source(f, content: c, mapping: m)
                     switch format {
                     case .geojson?: s.format = .geoJSON
@@ -110,6 +121,7 @@ struct ImportCommand: ParsableCommand {
             for s in sources { inputs.add("import", s.path) }
             inputs.add("--mapping", mapping)
             inputs.add("--point-mapping", pointMapping)
+            inputs.add("--area-mapping", areaMapping)
             try OutputFile.refuseInputs(store, option: "--store", inputs: inputs)
             // The store's CRS is the import's target: an existing store decides it.
             let exists = FileManager.default.fileExists(atPath: store)
@@ -158,6 +170,10 @@ struct ImportCommand: ParsableCommand {
             }
             let (ns, np) = (try? target.counts()) ?? (-1, -1)
             progress?.finish()
+            if !result.areas.isEmpty {
+                let zones = result.areas.filter { $0.kind == .precaution }.count
+                print("Imported \(result.areas.count) operator area\(result.areas.count == 1 ? "" : "s"): \(zones) precaution zone\(zones == 1 ? "" : "s"), \(result.areas.count - zones) interest area\(result.areas.count - zones == 1 ? "" : "s").")
+            }
             print("Imported \(result.segments.count) segments and \(result.points.count) points from \(result.recordsRead) records into \(store) (\(srs.authorityString)); the store now holds \(ns) segments and \(np) points.")
             if result.syntheticNodes > 0 {
                 print("\(result.syntheticNodes) segment ends named no point: they got shared synthetic node numbers (~N...).")
@@ -165,7 +181,7 @@ struct ImportCommand: ParsableCommand {
             let multiPart = Set(result.segments.compactMap(\.feature))
             if !multiPart.isEmpty {
                 let parts = result.segments.filter { $0.feature != nil }.count
-                print("\(multiPart.count) multi-part lines were kept as \(parts) segments sharing a feature id; queries report each once.")
+                print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
             let traces = result.report.issues(.coincidentTrace).count
             if traces > 0 {
@@ -243,7 +259,13 @@ enum ContentSniffer {
                 type = f.geometry?.typeName
                 throw Stop()
             }
-            if let type { return type == "POINT" || type == "MULTIPOINT" ? .points : .segments }
+            if let type {
+                switch type {
+                case "POINT", "MULTIPOINT": return .points
+                case "POLYGON", "MULTIPOLYGON": return .areas
+                default: return .segments
+                }
+            }
         }
         if lower.hasSuffix(".csv"), let h = FileHandle(forReadingAtPath: path) {
             defer { try? h.close() }

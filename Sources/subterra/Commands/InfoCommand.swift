@@ -37,7 +37,11 @@ struct InfoCommand: ParsableCommand {
         var source: String
         var crs: String
         var segments: Int
+        /// Pipes and cables: a multi-part line counts once however many segments it has.
+        var pipes: Int
         var points: Int
+        /// Operators' precaution zones and interest areas.
+        var areas: Int
         /// minX, minY, maxX, maxY in the map CRS.
         var extent: [Double]
         /// min lon, min lat, max lon, max lat (nil when the CRS cannot be converted).
@@ -121,12 +125,16 @@ struct InfoCommand: ParsableCommand {
         }
         let extent = e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY]
         return Info(
-            source: opened.source, crs: opened.engine.crs, segments: n.segments.count, points: n.points.count, extent: extent,
+            source: opened.source, crs: opened.engine.crs, segments: n.segments.count,
+            pipes: Set(n.segments.lazy.map(\.featureID)).count, points: n.points.count, areas: n.areas.count, extent: extent,
             extentWGS84: extentWGS84, layers: layers, owners: owners, warnings: warnings, metadata: metadata)
     }
 
     static func table(_ i: Info) -> String {
-        var out = ["Store       \(i.source)", "CRS         \(i.crs)", "Segments    \(i.segments)", "Points      \(i.points)"]
+        var out = ["Store       \(i.source)", "CRS         \(i.crs)", "Segments    \(i.segments)"]
+        if i.pipes != i.segments { out.append("Pipes       \(i.pipes) (multi-part lines count once)") }
+        out.append("Points      \(i.points)")
+        if i.areas > 0 { out.append("Areas       \(i.areas) (operators' precaution zones and interest areas)") }
         if i.extent.count == 4 {
             out.append("Extent      E \(Fmt.coord(i.extent[0]))..\(Fmt.coord(i.extent[2])), N \(Fmt.coord(i.extent[1]))..\(Fmt.coord(i.extent[3]))")
         }
