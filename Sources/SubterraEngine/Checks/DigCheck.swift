@@ -124,8 +124,8 @@ public struct DigConflict: Hashable, Sendable, Codable {
     /// cable was not delivered or stays clear).
     public var featureKind: FeatureKind = .utilityLine
     /// The cable beds, sleeves and casings carrying this line that the dig also conflicts with,
-    /// by pipe id: grouped here, not reported apart, and their owner counted once, with the line.
-    /// ``severity`` is the highest of the line's and theirs.
+    /// most severe first, then nearest, then by id: grouped here, not reported apart, and their
+    /// owner counted once, with the line. ``severity`` is the highest of the line's and theirs.
     public var enclosures: [DigEnclosure] = []
 }
 

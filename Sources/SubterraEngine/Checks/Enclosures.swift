@@ -4,7 +4,9 @@ import SubterraModel
 /// A cable bed, sleeve or casing grouped into the conflict of the utility line it carries
 /// (``DigConflict/enclosures``) instead of being reported as a conflict of its own.
 public struct DigEnclosure: Hashable, Sendable, Codable {
+    /// The enclosure's segment id (its reported part, for one of several parts).
     public var pipeID: Int64
+    /// Cable bed, sleeve or casing; never ``FeatureKind/utilityLine``.
     public var kind: FeatureKind
     /// The operator's id of the enclosure (``PipeSegment/sourceID``), when it has a text one.
     public var sourceID: String?
