@@ -28,6 +28,9 @@ public struct HitRow: Codable, Hashable, Sendable {
     /// part answered (the nearest).
     public var feature: Int64?
     public var part: Int?
+    /// What the pipe is when not a utility line: `cableBed`, `sleeve` or `casing`
+    /// (``PipeSegment/featureKind``); absent for a utility line.
+    public var featureKind: FeatureKind?
 
     /// The row of one engine hit.
     public init(_ h: PipeHit) {
@@ -48,6 +51,7 @@ public struct HitRow: Codable, Hashable, Sendable {
         sourceID = s.sourceID
         feature = s.feature
         part = s.part
+        featureKind = s.featureKind.isEnclosure ? s.featureKind : nil
     }
 }
 

@@ -119,6 +119,14 @@ public struct DigConflict: Hashable, Sendable, Codable {
     /// out), `"possibly"` (only a nominal depth is known) or `"unknown"` (no depth at all). Only
     /// a surveyed depth ever gives `"no"`.
     public var reaches: String = "yes"
+    /// What the pipe is (``PipeSegment/featureKind``). A cable bed, sleeve or casing is a
+    /// conflict of its own only when no line it carries is one (an empty duct, a sleeve whose
+    /// cable was not delivered or stays clear).
+    public var featureKind: FeatureKind = .utilityLine
+    /// The cable beds, sleeves and casings carrying this line that the dig also conflicts with,
+    /// most severe first, then nearest, then by id: grouped here, not reported apart, and their
+    /// owner counted once, with the line. ``severity`` is the highest of the line's and theirs.
+    public var enclosures: [DigEnclosure] = []
 }
 
 /// An operator precaution a dig falls within (the rule profile's `precaution` section): the
@@ -255,6 +263,8 @@ extension UtilityEngine {
         var conflicts: [DigConflict] = []
         var precautions: [PrecautionNotice] = []
         var unchecked: [UncheckedPair] = []
+        // Row of each conflicting cable bed, sleeve or casing, by pipe id.
+        var enclosureRows: [Int64: Int] = [:]
         // The segment index gives every pipe within reach with its exact centreline distance;
         // the row is read for its rule, and measured for its closest point and depth only when
         // it conflicts.
@@ -309,7 +319,9 @@ extension UtilityEngine {
                 severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature,
 
                 accuracyStated: stated != nil, nominalDepth: nominal,
-                reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no"))
+                reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
+                featureKind: s.featureKind))
+            if s.featureKind.isEnclosure { enclosureRows[s.id] = r }
         }
         conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
         unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
@@ -320,6 +332,7 @@ extension UtilityEngine {
             conflicts = conflicts.filter { seen.insert($0.featureID).inserted }
             unchecked = unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
         }
+        if !enclosureRows.isEmpty { conflicts = groupEnclosures(snap, conflicts, rows: enclosureRows) }
         var report = DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,
@@ -330,6 +343,42 @@ extension UtilityEngine {
             mapVersion: snap.version, precautions: precautions.sorted { $0.pipeID < $1.pipeID })
         Self.attachAreas(snap.areaSet.touching(q).map(\.area), to: &report)
         return report
+    }
+
+    /// `conflicts` (in report order) with every cable bed, sleeve or casing that carries a
+    /// conflicting line (``carriedFeatures(_:row:)``) moved into that line's
+    /// ``DigConflict/enclosures``, raising its severity to the enclosure's when higher; an
+    /// enclosure carrying no conflicting line stays a conflict of its own, its reason naming the
+    /// lines it carries. Re-sorted into report order. O(e·(log n + c + v·w)) for e enclosures.
+    func groupEnclosures(_ snap: _Snapshot, _ conflicts: [DigConflict], rows: [Int64: Int]) -> [DigConflict] {
+        var out = conflicts
+        var lineAt: [Int64: Int] = [:]
+        for (i, c) in out.enumerated() where !c.featureKind.isEnclosure { lineAt[c.featureID] = lineAt[c.featureID] ?? i }
+        var grouped = Set<Int>()
+        for (i, c) in out.enumerated() {
+            guard let r = rows[c.pipeID] else { continue }
+            let carried = carriedFeatures(snap, row: r)
+            let hosts = carried.compactMap { lineAt[$0] }
+            guard !hosts.isEmpty else {
+                if !carried.isEmpty {
+                    out[i].reason += "; the \(c.featureKind.words) of line\(carried.count == 1 ? "" : "s") \(carried.map(String.init).joined(separator: ", ")), which the dig does not conflict with"
+                }
+                continue
+            }
+            grouped.insert(i)
+            for h in hosts {
+                out[h].enclosures.append(DigEnclosure(
+                    pipeID: c.pipeID, kind: c.featureKind, sourceID: c.sourceID, clearDistance: c.clearDistance,
+                    severity: c.severity))
+                if c.severity > out[h].severity {
+                    out[h].severity = c.severity
+                    out[h].reason += "; its \(c.featureKind.words) \(c.pipeID) is \(c.severity.rawValue): \(c.reason)"
+                }
+            }
+        }
+        out = out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+        out.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
+        return out
     }
 
     /// `critical` is ``ClearanceRules/criticalReason(_:)`` of the pipe.

@@ -147,8 +147,9 @@ public struct FieldMapping: Hashable, Sendable, Codable {
         return m
     }
 
-    /// Refuses unknown target fields, unknown units, units on a field without a unit, and rules
-    /// with neither a source nor a value.
+    /// Refuses unknown target fields, unknown units, units on a field without a unit, rules
+    /// with neither a source nor a value, and `featureKind` rules that can give a value that is
+    /// no feature kind.
     public func validate(file: String = "mapping") throws(ImportError) {
         for (target, rule) in fields.sorted(by: { $0.key < $1.key }) {
             guard let f = ImportField(rawValue: target) else {
@@ -181,6 +182,15 @@ public struct FieldMapping: Hashable, Sendable, Codable {
             throw ImportError("'null' lists no value or an empty one (blank values are unknown anyway)", file: file, field: target)
         }
         for fb in rule.fallback ?? [] { try validate(fb, f, file: file, field: target + ".fallback") }
+        if f == .featureKind {
+            // Every value the rule can give must be a kind: a typo in a value map would
+            // otherwise turn each cable bed into a utility line, one record at a time.
+            let given = [rule.constant, rule.default, rule.otherwise].compactMap { $0 } + (rule.map?.values.sorted() ?? [])
+            if let bad = given.first(where: { FeatureKind(parsing: $0) == nil }) {
+                let known = FeatureKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ImportError("'\(bad)' is not a feature kind; known: \(known)", file: file, field: target)
+            }
+        }
     }
 
     /// The rule for `field`, if mapped.
@@ -224,6 +234,9 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     /// Operator areas: the operator's remark or instruction (`presence required`), shown with
     /// the area in dig reports.
     case note
+    /// What the line is: `utilityLine` (default), `cableBed`, `sleeve` (also `duct`), `casing`
+    /// (``FeatureKind/init(parsing:)``); source words such as IMKL `kabelbed` go through `map`.
+    case featureKind
 
     /// The quantity a unit converts, for numeric fields.
     public var dimension: UnitConversion.Dimension? {

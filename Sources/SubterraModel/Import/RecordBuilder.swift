@@ -154,6 +154,7 @@ struct SegmentDraft {
     var feature: Int64?
     var part: Int?
     var nominalDepth: Double?
+    var featureKind: FeatureKind = .utilityLine
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 }
@@ -221,7 +222,8 @@ struct RecordBuilder {
                 ductHoles: s.ductHoles, ductHolesOccupied: s.ductHolesOccupied, cableCount: s.cableCount,
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
                 owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
-                sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth))
+                sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth,
+                featureKind: s.featureKind))
         }
     }
 
@@ -487,6 +489,12 @@ struct RecordBuilder {
         d.status = m.text(.status).map(RecordStatus.init)
         d.accuracy = accuracy(&m)
         d.nominalDepth = checkDepth(m.number(.nominalDepth), .nominalDepth, &m)
+        if let k = m.text(.featureKind) {
+            if let kind = FeatureKind(parsing: k) { d.featureKind = kind } else {
+                let known = FeatureKind.allCases.map(\.rawValue).joined(separator: ", ")
+                m.issue(.badValue, .featureKind, "'\(k)' is not a feature kind (\(known)); taken as utilityLine")
+            }
+        }
         d.sourceNames = m.sourceNames
         d.sourceID = sourceID
         usedIDs.insert(id)
@@ -621,7 +629,8 @@ struct RecordBuilder {
                 ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
                 material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
                 owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
-                sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth)
+                sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
+                featureKind: d.featureKind)
             do { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 continue

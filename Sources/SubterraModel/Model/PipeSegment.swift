@@ -64,6 +64,10 @@ public struct PipeSegment: Hashable, Sendable {
     /// source states only that. Never a surveyed depth: depth checks ignore it as a depth, and a
     /// dig check reports "reaches: possibly" on it, never "no".
     public var nominalDepth: Double?
+    /// What the line is: the utility itself (the default), or a cable bed, sleeve or casing that
+    /// carries it. An enclosure is reported with the line it carries (same or compatible layer,
+    /// same owner when both are stated, along its trace), not as another conflict.
+    public var featureKind: FeatureKind
 
     /// Builds a segment; nothing is checked here (the geometry is already valid by construction).
     /// Call `validate()` on data from outside.
@@ -78,7 +82,8 @@ public struct PipeSegment: Hashable, Sendable {
         gasPressureMPa: Double? = nil, voltageKV: Double? = nil,
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
         status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil,
-        sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil, nominalDepth: Double? = nil
+        sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil, nominalDepth: Double? = nil,
+        featureKind: FeatureKind = .utilityLine
     ) {
         self.id = id
         self.layer = layer
@@ -108,6 +113,7 @@ public struct PipeSegment: Hashable, Sendable {
         self.feature = feature
         self.part = part
         self.nominalDepth = nominalDepth
+        self.featureKind = featureKind
     }
 
     /// Where errors about this segment point to.
@@ -326,7 +332,8 @@ extension PipeSegment: Codable {
     private enum CodingKeys: String, CodingKey {
         case id, layer, subtype, startPoint, endPoint, geometry, startDepth, endDepth, startElevation,
             endElevation, elevationReference, section, ductHoles, ductHolesOccupied, cableCount, material,
-            burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part
+            burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part,
+            featureKind
     }
 
     public init(from decoder: any Decoder) throws {
@@ -359,6 +366,7 @@ extension PipeSegment: Codable {
         sourceID = try c.decodeIfPresent(String.self, forKey: .sourceID)
         feature = try c.decodeIfPresent(Int64.self, forKey: .feature)
         part = try c.decodeIfPresent(Int.self, forKey: .part)
+        featureKind = try c.decodeIfPresent(FeatureKind.self, forKey: .featureKind) ?? .utilityLine
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -390,6 +398,7 @@ extension PipeSegment: Codable {
         try c.encodeIfPresent(sourceID, forKey: .sourceID)
         try c.encodeIfPresent(feature, forKey: .feature)
         try c.encodeIfPresent(part, forKey: .part)
+        if featureKind != .utilityLine { try c.encode(featureKind, forKey: .featureKind) }
     }
 }
 

@@ -40,7 +40,7 @@ enum QualityChecks {
                     } else {
                         out.append(QualityIssue(
                             .coincidentTrace, .warning, at: d.at(.startPoint),
-                            "segment \(s.id) \(how) (\(apart)) but differs in \(differs.joined(separator: ", ")): a coincident trace of another feature, kept"))
+                            "segment \(s.id) \(how) (\(apart)) but differs in \(differs.joined(separator: ", ")): \(coincidence(s, other)), kept"))
                     }
                     break
                 }
@@ -102,6 +102,7 @@ enum QualityChecks {
     static func differences(_ a: PipeSegment, _ b: PipeSegment) -> [String] {
         var out: [String] = []
         if a.layer != b.layer { out.append("layer (\(a.layer) vs \(b.layer))") }
+        if a.featureKind != b.featureKind { out.append("kind (\(a.featureKind.words) vs \(b.featureKind.words))") }
         if a.subtype != b.subtype { out.append("sub-type") }
         if a.section != b.section { out.append("section") }
         if a.material != b.material {
@@ -113,6 +114,18 @@ enum QualityChecks {
         if a.voltageKV != b.voltageKV { out.append("voltage") }
         if a.cableCount != b.cableCount || a.ductHoles != b.ductHoles { out.append("counts") }
         return out
+    }
+
+    /// What a coincident trace is, by the two lines' kinds: `"the cable bed of segment 11"` when
+    /// `s` encloses the utility line `other`, `"the line in sleeve segment 12"` the other way round,
+    /// else `"a coincident trace of another feature"`.
+    static func coincidence(_ s: PipeSegment, _ other: PipeSegment) -> String {
+        switch (s.featureKind.isEnclosure, other.featureKind.isEnclosure) {
+        case (true, false): return "the \(s.featureKind.words) of segment \(other.id)"
+        case (false, true): return "the line in \(other.featureKind.words) segment \(other.id)"
+        case (true, true): return "a \(s.featureKind.words) beside \(other.featureKind.words) segment \(other.id)"
+        case (false, false): return "a coincident trace of another feature"
+        }
     }
 
     /// A length for messages: millimetres below a metre (`"9 mm"`, `"0.4 mm"`), else metres.

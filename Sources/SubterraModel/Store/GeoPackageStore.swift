@@ -91,7 +91,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Segment columns added after the first schema, in order: created in new stores, optional
     /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
     /// time such a store is written to.
-    static let addedSegmentColumns: [(String, String)] = [("nominal_depth", "DOUBLE")]
+    static let addedSegmentColumns: [(String, String)] = [("nominal_depth", "DOUBLE"), ("feature_kind", "TEXT")]
 
     /// Which of ``addedSegmentColumns`` the segment table has; guarded by `lock`.
     private var addedColumnsPresent: [Bool] = []
@@ -425,6 +425,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 accuracy = PositionalAccuracy(
                     horizontalM: h, verticalM: s.optionalDouble(26), qualityLevel: s.text(27).flatMap(QualityLevel.init))
             }
+            // NULL (an older store, or a utility line) is a utility line.
+            var kind = FeatureKind.utilityLine
+            if let k = s.text(32) {
+                guard let known = FeatureKind(rawValue: k) else { throw bad("feature_kind", "'\(k)' is not a feature kind") }
+                kind = known
+            }
             out.append(PipeSegment(
                 id: fid, layer: LayerCode(layer), subtype: s.text(3).map(SubtypeCode.init),
                 startPoint: PointNumber(start), endPoint: PointNumber(end), geometry: line,
@@ -436,7 +442,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 gasPressureMPa: s.optionalDouble(19), voltageKV: s.optionalDouble(20), owner: s.text(21),
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
                 accuracy: accuracy, sourceID: s.text(28), feature: s.optionalInt64(29),
-                part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31)))
+                part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31),
+                featureKind: kind))
         }
         return out
     }
@@ -573,6 +580,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
                     opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
                     opt(seg.part), opt(seg.nominalDepth),
+                    opt(seg.featureKind == .utilityLine ? nil : seg.featureKind.rawValue),
                 ])
                 do { _ = try ins.step() } catch {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)

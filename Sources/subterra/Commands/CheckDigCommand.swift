@@ -108,7 +108,9 @@ enum DigOutput {
         let head: [String] = ["#", "severity", "id"] + (sourceIDs ? ["source_id"] : [])
         let tail = ["layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"]
         let numeric: Set<Int> = sourceIDs ? [0, 2, 7, 8, 9, 10] : [0, 2, 6, 7, 8, 9]
-        var t = TextTable(head + tail, numeric: numeric)
+        // Kind and enclosure columns only when some conflict is or has a cable bed, sleeve or casing.
+        let kinds = r.conflicts.contains { $0.featureKind.isEnclosure || !$0.enclosures.isEmpty }
+        var t = TextTable(head + tail + (kinds ? ["kind", "enclosures"] : []), numeric: numeric)
         for (i, c) in r.conflicts.enumerated() {
             let ids: [String] = [String(i + 1), c.severity.rawValue, String(c.pipeID)] + (sourceIDs ? [c.sourceID ?? "-"] : [])
             let rest: [String] = [
@@ -116,7 +118,8 @@ enum DigOutput {
                 c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance), Fmt.m(c.depth),
                 c.reaches, c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
             ]
-            t.add(ids + rest)
+            let enclosures = c.enclosures.map { "\($0.kind.words) \(HitOutput.shownID($0.pipeID, $0.sourceID))" }
+            t.add(ids + rest + (kinds ? [c.featureKind.words, enclosures.isEmpty ? "-" : enclosures.joined(separator: ", ")] : []))
         }
         out.append(t.render())
         if !r.precautions.isEmpty {

@@ -33,14 +33,16 @@ enum HitOutput {
             let head: [String] = ["id"] + (sourceIDs ? ["source_id"] : [])
             let tail = ["layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"]
             let numeric: Set<Int> = sourceIDs ? [0, 6, 7, 8, 9] : [0, 5, 6, 7, 8]
-            var t = TextTable(head + tail, numeric: numeric)
+            // A kind column only when some hit is a cable bed, sleeve or casing.
+            let kinds = rows.contains { $0.featureKind != nil }
+            var t = TextTable(head + tail + (kinds ? ["kind"] : []), numeric: numeric)
             for r in rows {
                 let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : [])
                 let rest: [String] = [
                     r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
                     Fmt.m(r.depth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
                 ]
-                t.add(ids + rest)
+                t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : []))
             }
             Swift.print(t.render())
         }

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// An IMKL-like delivery of a cable with its cable bed and sleeve on one trace and an empty duct
+/// beside it (and a cable of its own farther off): imported under the strict policy, the dig check answers the cable once with its
+/// enclosures, the lone duct on its own, and query tables and JSON show the kind.
+@Suite struct FeatureKindCLITests {
+    static let store: Result<String, CLITestError> = {
+        let dir = CLI.tempDir("feature-kinds")
+        let file = dir + "/delivery.geojson"
+        let mapping = dir + "/mapping.json"
+        func line(_ id: Int, _ type: String, _ coords: String) -> String {
+            """
+             {"type":"Feature","properties":{"id":\(id),"type":"\(type)","depth":0.8,"owner":"Liander"},
+              "geometry":{"type":"LineString","coordinates":\(coords)}}
+            """
+        }
+        do {
+            try """
+                {"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:4549"}},"features":[
+                \(line(1, "Elektriciteitskabel", "[[501000,3379000],[501040,3379000]]")),
+                \(line(2, "Kabelbed", "[[501000,3379000],[501040,3379000]]")),
+                \(line(3, "Mantelbuis", "[[501030,3379000],[501010,3379000]]")),
+                \(line(4, "Duct", "[[501000,3379030],[501040,3379030]]")),
+                \(line(5, "Elektriciteitskabel", "[[501000,3379060],[501040,3379060]]"))]}
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            try """
+                {"fields":{"id":{"from":["id"]},"layer":{"constant":"DL"},"startDepth":{"from":["depth"]},
+                 "endDepth":{"from":["depth"]},"owner":{"from":["owner"]},
+                 "featureKind":{"from":["type"],"map":{"Elektriciteitskabel":"utilityLine","Kabelbed":"cableBed",
+                                "Mantelbuis":"sleeve","Duct":"sleeve"}}}}
+                """.write(toFile: mapping, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["import", file, "--store", dir + "/s.gpkg", "--mapping", mapping, "--policy", "strict"])
+            guard r.status == 0 else { return .failure(CLITestError("import failed: \(r.stdout)\(r.stderr)")) }
+        } catch {
+            return .failure(CLITestError("\(error)"))
+        }
+        return .success(dir + "/s.gpkg")
+    }()
+
+    static let overCable = "POLYGON ((501015 3378998, 501025 3378998, 501025 3379002, 501015 3379002, 501015 3378998))"
+    static let overDuct = "POLYGON ((501015 3379028, 501025 3379028, 501025 3379032, 501015 3379032, 501015 3379028))"
+
+    @Test func digTableGroupsTheCableWithItsBedAndSleeve() throws {
+        let store = try Self.store.get()
+        let dig = try CLI.run(["check-dig", Self.overCable, "--depth", "1.5", "--store", store])
+        #expect(dig.stdout.contains("1 conflict,"), "\(dig.stdout)")
+        #expect(dig.stdout.contains("enclosures"), "\(dig.stdout)")
+        #expect(dig.stdout.contains("cable bed 2, sleeve 3"), "\(dig.stdout)")
+        #expect(dig.stdout.contains("Liander: 1 pipe "), "the owner once: \(dig.stdout)")
+        let json = try CLI.run(["check-dig", Self.overCable, "--depth", "1.5", "--store", store, "--format", "json"])
+        let report = try CLI.object(json.stdout)
+        let conflicts = try #require(report["conflicts"] as? [[String: Any]])
+        #expect(conflicts.count == 1)
+        let enclosures = try #require(conflicts.first?["enclosures"] as? [[String: Any]])
+        #expect(enclosures.map { $0["kind"] as? String } == ["cableBed", "sleeve"], "\(json.stdout)")
+        #expect(enclosures.map { $0["pipeID"] as? Int } == [2, 3], "\(json.stdout)")
+    }
+
+    @Test func aLoneDuctIsReportedWithItsKind() throws {
+        let store = try Self.store.get()
+        let dig = try CLI.run(["check-dig", Self.overDuct, "--depth", "1.5", "--store", store])
+        #expect(dig.stdout.contains("1 conflict,"), "\(dig.stdout)")
+        #expect(dig.stdout.contains("sleeve"), "\(dig.stdout)")
+        let json = try CLI.run(["check-dig", Self.overDuct, "--depth", "1.5", "--store", store, "--format", "json"])
+        let conflicts = try #require(try CLI.object(json.stdout)["conflicts"] as? [[String: Any]])
+        #expect(conflicts.map { $0["featureKind"] as? String } == ["sleeve"], "\(json.stdout)")
+    }
+
+    @Test func queryTablesAndJSONShowTheKind() throws {
+        let store = try Self.store.get()
+        let table = try CLI.run(["nearest", "POINT (501020 3379031)", "--store", store, "-k", "2"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("kind") }, "\(table.stdout)")
+        #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("4 ") && $0.hasSuffix("sleeve") }, "\(table.stdout)")
+        let json = try CLI.run(["nearest", "POINT (501020 3379031)", "--store", store, "--format", "json"])
+        #expect(json.stdout.contains("\"featureKind\" : \"sleeve\""), "\(json.stdout)")
+        // Only utility lines within reach: no kind column.
+        let plain = try CLI.run(["within", "POINT (501020 3379061)", "--store", store, "--distance", "5"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains("1 pipe"), "\(plain.stdout)")
+        #expect(!plain.stdout.contains("kind"), "\(plain.stdout)")
+    }
+}
