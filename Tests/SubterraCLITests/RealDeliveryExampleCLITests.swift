@@ -30,8 +30,11 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let conflicts = try #require(obj["conflicts"] as? [[String: Any]])
-        // The low-voltage cable is crossed; its source id is shown; no GB 50289 name appears.
-        #expect(conflicts.contains { ($0["sourceID"] as? String) == "UKPN-LV-0042" }, "\(conflicts)")
+        // The low-voltage cable is crossed, reported once with its duct as an enclosure; its
+        // source id is shown; no GB 50289 name appears.
+        #expect(conflicts.count == 1 && (conflicts.first?["sourceID"] as? String) == "UKPN-LV-0042", "\(conflicts)")
+        let enclosures = try #require(conflicts.first?["enclosures"] as? [[String: Any]])
+        #expect(enclosures.compactMap { $0["sourceID"] as? String } == ["UKPN-DUCT-0043"], "\(enclosures)")
         #expect(!r.stdout.contains("GB50289") && !r.stdout.contains("gas sub-high"), "\(r.stdout)")
         // The gas main's operator is notified through its precaution zone, Openreach through its
         // interest area although it delivered no lines.

@@ -220,6 +220,12 @@ import Testing
         s.accuracy = PositionalAccuracy(horizontalM: 0.1, verticalM: 0.05, qualityLevel: .b)
         s.burial = .ductBank
         s.geometry = try LineString([Point(1, 2, 3), Point(4, 5), Point(6, 7)])
+        // Every field survives, the ones added for real deliveries included.
+        s.nominalDepth = 0.8
+        s.sourceID = "nl.imkl-KL1031.EKBL_0042"
+        s.feature = 7
+        s.part = 2
+        s.featureKind = .sleeve
         let data = try JSONEncoder().encode(s)
         #expect(try JSONDecoder().decode(PipeSegment.self, from: data) == s)
         let oneVertex = #"{"id":1,"layer":"JS","startPoint":"a","endPoint":"b","geometry":[[1,2]]}"#

@@ -333,7 +333,7 @@ extension PipeSegment: Codable {
         case id, layer, subtype, startPoint, endPoint, geometry, startDepth, endDepth, startElevation,
             endElevation, elevationReference, section, ductHoles, ductHolesOccupied, cableCount, material,
             burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part,
-            featureKind
+            featureKind, nominalDepth
     }
 
     public init(from decoder: any Decoder) throws {
@@ -367,6 +367,7 @@ extension PipeSegment: Codable {
         feature = try c.decodeIfPresent(Int64.self, forKey: .feature)
         part = try c.decodeIfPresent(Int.self, forKey: .part)
         featureKind = try c.decodeIfPresent(FeatureKind.self, forKey: .featureKind) ?? .utilityLine
+        nominalDepth = try c.decodeIfPresent(Double.self, forKey: .nominalDepth)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -399,6 +400,7 @@ extension PipeSegment: Codable {
         try c.encodeIfPresent(feature, forKey: .feature)
         try c.encodeIfPresent(part, forKey: .part)
         if featureKind != .utilityLine { try c.encode(featureKind, forKey: .featureKind) }
+        try c.encodeIfPresent(nominalDepth, forKey: .nominalDepth)
     }
 }
 
