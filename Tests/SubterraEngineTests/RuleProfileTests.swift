@@ -225,6 +225,8 @@ struct RuleProfileTests {
         // 2 m from the main: beyond HSG47's 0.5 m (+0.2), within the 3 m (+0.2) precaution.
         #expect(r.conflicts.isEmpty)
         #expect(r.precautions.map(\.pipeID) == [9])
+        // The profile says to consult the operator: it is among the owners to notify.
+        #expect(r.owners.map(\.owner) == ["Cadent"] && r.owners.first?.pipeIDs == [9] && r.owners.first?.highestSeverity == .high)
         #expect(r.precautions.first?.requiredDistance == 3.2)
         #expect(r.precautions.first?.rule.basis?.contains("consult the gas operator") == true)
     }

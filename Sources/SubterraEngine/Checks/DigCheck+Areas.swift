@@ -18,6 +18,25 @@ public struct AreaNotice: Hashable, Sendable, Codable {
 }
 
 extension UtilityEngine {
+    /// Adds the operators whose pipes the dig comes within a precaution distance of
+    /// (``DigReport/precautions``: the profile says to consult them) to the owners to notify, at
+    /// least ``Severity/high``, joined to their pipe notice when there is one.
+    static func attachPrecautionOwners(to report: inout DigReport) {
+        guard !report.precautions.isEmpty else { return }
+        for p in report.precautions {
+            let owner = p.owner ?? "(unknown owner)"
+            if let i = report.owners.firstIndex(where: { $0.owner == owner }) {
+                if !report.owners[i].pipeIDs.contains(p.pipeID) { report.owners[i].pipeIDs.append(p.pipeID) }
+                report.owners[i].highestSeverity = max(report.owners[i].highestSeverity, .high)
+                report.owners[i].layers = Set(report.owners[i].layers + [p.layer]).sorted()
+            } else {
+                report.owners.append(OwnerNotice(owner: owner, pipeIDs: [p.pipeID], layers: [p.layer], highestSeverity: .high))
+            }
+        }
+        for i in report.owners.indices { report.owners[i].pipeIDs.sort() }
+        report.owners.sort { ($1.highestSeverity, $0.owner) < ($0.highestSeverity, $1.owner) }
+    }
+
     /// Adds the touched areas to a report: an ``AreaNotice`` each, and their operators to the
     /// owners to notify (joined to the operator's pipe notice when the names match exactly,
     /// else a notice of its own with no pipes). Owners are re-sorted, most severe first.

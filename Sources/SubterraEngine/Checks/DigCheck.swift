@@ -141,6 +141,11 @@ public struct PrecautionNotice: Hashable, Sendable, Codable {
     public var requiredDistance: Double
     /// The profile's rule; its ``ClearanceRule/basis`` is the text shown to the user.
     public var rule: ClearanceRule
+    /// The operator's id of the pipe, when delivered.
+    public var sourceID: String? = nil
+    /// The pipe's feature key (``PipeSegment/featureID``): a multi-part pipe is listed once, at
+    /// its nearest part.
+    public var feature: Int64 = 0
 }
 
 /// Pipes of one layer that a dig affects.
@@ -283,7 +288,7 @@ extension UtilityEngine {
                 let s = snap.record(r)
                 precautions.append(PrecautionNotice(
                     pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
-                    requiredDistance: pr.distance + acc, rule: pr))
+                    requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
             }
             guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
                 if rule == nil, clearDistance < uncheckedReach + acc,
@@ -333,6 +338,12 @@ extension UtilityEngine {
             unchecked = unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
         }
         if !enclosureRows.isEmpty { conflicts = groupEnclosures(snap, conflicts, rows: enclosureRows) }
+        if snap.multiPart {
+            // One notice per pipe: its nearest part.
+            precautions.sort { ($0.feature, $0.clearDistance, $0.pipeID) < ($1.feature, $1.clearDistance, $1.pipeID) }
+            var seen = Set<Int64>()
+            precautions = precautions.filter { seen.insert($0.feature).inserted }
+        }
         var report = DigReport(
             plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
             endDate: request.endDate,
@@ -341,6 +352,7 @@ extension UtilityEngine {
             conflicts: conflicts, unchecked: unchecked, layers: Self.layerSummaries(conflicts),
             owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
             mapVersion: snap.version, precautions: precautions.sorted { $0.pipeID < $1.pipeID })
+        Self.attachPrecautionOwners(to: &report)
         Self.attachAreas(snap.areaSet.touching(q).map(\.area), to: &report)
         return report
     }

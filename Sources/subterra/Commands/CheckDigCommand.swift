@@ -126,13 +126,15 @@ enum DigOutput {
             out.append("")
             out.append("Operator precautions:")
             for p in r.precautions {
-                out.append("  pipe \(p.pipeID) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
+                out.append("  pipe \(HitOutput.shownID(p.pipeID, p.sourceID)) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
             }
         }
         out.append(contentsOf: areaLines(r))
         out.append("")
         out.append("Owners to notify:")
-        let sourceOf = Dictionary(r.conflicts.map { ($0.pipeID, $0.sourceID) }, uniquingKeysWith: { a, _ in a })
+        let sourceOf = Dictionary(
+            r.conflicts.map { ($0.pipeID, $0.sourceID) } + r.precautions.map { ($0.pipeID, $0.sourceID) },
+            uniquingKeysWith: { a, _ in a })
         func shown(_ id: Int64) -> String { HitOutput.shownID(id, sourceOf[id] ?? nil) }
         for n in r.owners {
             let layers = n.layers.isEmpty ? "" : " (\(n.layers.map(\.rawValue).joined(separator: ", ")))"
