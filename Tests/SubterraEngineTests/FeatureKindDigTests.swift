@@ -96,6 +96,21 @@ import Testing
         #expect(Self.got(r).owners == want.owners)
     }
 
+    @Test func routeAndSectionFindingsCarryTheKind() throws {
+        let engine = try UtilityEngine(network: try UtilityNetwork(segments: Self.triple))
+        let kinds = Dictionary(uniqueKeysWithValues: Self.triple.map { ($0.id, $0.featureKind) })
+        // A planned water main across the triple: each existing line is crossed, with its kind.
+        let cut = try LineString([Self.at(18, -20), Self.at(18, 20)])
+        let route = try engine.routeCheck(PlannedPipe(
+            profile: PipeProfile(layer: .water, diameterMM: 200), route: cut, depthAtStart: 1.5, depthAtEnd: 1.5))
+        let crossed = route.findings.filter { $0.kind == .vertical }
+        #expect(Set(crossed.compactMap(\.pipeID)) == Set(kinds.keys), "\(route.findings)")
+        for f in crossed { #expect(f.featureKind == kinds[f.pipeID!], "\(f)") }
+        let section = try engine.crossSection(along: cut)
+        #expect(Set(section.items.map(\.pipeID)) == Set(kinds.keys))
+        for i in section.items { #expect(i.featureKind == kinds[i.pipeID], "\(i)") }
+    }
+
     @Test func aLoneSleeveAndOtherOperatorsAreReportedOnTheirOwn() throws {
         let map = try UtilityNetwork(segments: Self.triple + [
             // An empty duct 3 m north: no line in it.

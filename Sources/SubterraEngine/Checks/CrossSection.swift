@@ -25,6 +25,9 @@ public struct CrossSectionItem: Hashable, Sendable, Codable {
     public var sourceID: String? = nil
     /// The feature key when the pipe has several parts (``PipeSegment/feature``).
     public var feature: Int64? = nil
+    /// What the line is: a utility line, or the bed, sleeve or casing of one
+    /// (``PipeSegment/featureKind``); a cut through a sleeve shows the sleeve and its cable.
+    public var featureKind: FeatureKind = .utilityLine
 }
 
 /// Pipes crossed by a cut line, in order along it.
@@ -89,7 +92,7 @@ extension UtilityEngine {
                             depthBottom: top.flatMap { d in h.map { d + $0 } }, topElevation: topElevation,
                             bottomElevation: topElevation.flatMap { e in h.map { e - $0 } },
                             section: s.section?.notation, widthM: s.outerWidthM, heightM: s.outerHeightM,
-                            sourceID: s.sourceID, feature: s.feature))
+                            sourceID: s.sourceID, feature: s.feature, featureKind: s.featureKind))
                     }
                 }
             }

@@ -72,6 +72,10 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     public var sourceID: String? = nil
     /// The feature key when the existing pipe has several parts (``PipeSegment/feature``).
     public var feature: Int64? = nil
+    /// What the existing line is (``PipeSegment/featureKind``). A planned pipe must clear a
+    /// sleeve's or bed's own wall, so an enclosure near the route is a finding of its own,
+    /// marked with its kind, beside the line it carries.
+    public var featureKind: FeatureKind = .utilityLine
 }
 
 /// A pair a check should judge but no rule covers (a pipe layer the rule file gives no class, a
@@ -270,7 +274,8 @@ extension UtilityEngine {
                         kind: .vertical, status: gap.map { $0 >= rule.distance - Self.clearanceTolerance ? .ok : .violation } ?? .unknownDepth,
                         pipeID: s.id, layer: s.layer, owner: s.owner, routeOffset: x.offset,
                         point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
-                        existingDepth: dE, plannedDepth: dP, sourceID: s.sourceID, feature: s.feature))
+                        existingDepth: dE, plannedDepth: dP, sourceID: s.sourceID, feature: s.feature,
+                        featureKind: s.featureKind))
                 }
                 continue
             }
@@ -289,7 +294,8 @@ extension UtilityEngine {
                 kind: .horizontal, status: actual >= rule.distance - Self.clearanceTolerance ? .ok : .violation, pipeID: s.id, layer: s.layer,
                 owner: s.owner, routeOffset: offset, point: PlanPoint(x: c.point.x, y: c.point.y),
                 required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
-                plannedDepth: plannedDepth(at: offset), sourceID: s.sourceID, feature: s.feature))
+                plannedDepth: plannedDepth(at: offset), sourceID: s.sourceID, feature: s.feature,
+                featureKind: s.featureKind))
         }
         // A LineString has at least two points, so the route has a segment; checked, not assumed.
         guard let routeStart = route.segments.first?.0, let routeEnd = route.segments.last?.1 else {

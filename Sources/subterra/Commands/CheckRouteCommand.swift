@@ -151,7 +151,7 @@ enum RouteOutput {
         var t = TextTable(["status", "kind", "id", "layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"], numeric: [2, 5, 6, 7, 8])
         for f in r.findings {
             t.add([
-                f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-", f.layer?.rawValue ?? "-", f.owner ?? "-",
+                f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-", (f.layer?.rawValue ?? "-") + (f.featureKind.isEnclosure ? " (\(f.featureKind.words))" : ""), f.owner ?? "-",
                 Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.m(f.existingDepth),
                 "\(f.rule.table): \(f.rule.keys.joined(separator: "/"))",
             ])

@@ -62,7 +62,7 @@ enum SectionOutput {
         var t = TextTable(["offset_m", "id", "layer", "owner", "section", "top_depth_m", "bottom_depth_m", "top_elev_m", "x", "y"], numeric: [0, 1, 5, 6, 7, 8, 9])
         for i in s.items {
             t.add([
-                Fmt.m(i.offset), HitOutput.shownID(i.pipeID, i.sourceID), i.layer.rawValue + (i.subtype.map { "/\($0.rawValue)" } ?? ""), i.owner ?? "-",
+                Fmt.m(i.offset), HitOutput.shownID(i.pipeID, i.sourceID), i.layer.rawValue + (i.subtype.map { "/\($0.rawValue)" } ?? "") + (i.featureKind.isEnclosure ? " (\(i.featureKind.words))" : ""), i.owner ?? "-",
                 i.section ?? "-", Fmt.m(i.depthTop), Fmt.m(i.depthBottom), Fmt.m(i.topElevation), Fmt.coord(i.point.x),
                 Fmt.coord(i.point.y),
             ])
