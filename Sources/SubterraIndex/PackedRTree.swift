@@ -33,9 +33,8 @@ import Dispatch
 /// stack (levels × node size words) outgrows the 1 KiB that `withUnsafeTemporaryAllocation`
 /// keeps on the stack, after which every query would allocate.
 ///
-/// The current speed against Boost.Geometry and GEOS is in the nightly report
-/// (`Benchmarks/reports/`, and the table at the end of the README); how it got there, and what was
-/// tried and dropped, is in `Benchmarks/NOTES.md`.
+/// Node size and layout chosen by measurement, see `Benchmarks/NOTES.md`; current figures are in
+/// the nightly report (`Benchmarks/reports/`).
 ///
 /// All queries are thread-safe (the value is immutable and `Sendable`); the callback forms allocate
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
