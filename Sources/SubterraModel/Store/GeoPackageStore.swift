@@ -250,7 +250,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         return lines == ["ok"] ? nil : lines.joined(separator: "; ")
     }
 
-    private static func fileSize(_ path: String) -> Int? {
+    static func fileSize(_ path: String) -> Int? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
     }
 
@@ -305,7 +305,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     /// The segment columns in `readSegments` order: the schema 2 ones and the added ones the
     /// table lacks as NULL, so `readSegments` reads old and new stores alike.
-    private var segmentSelect: String {
+    var segmentSelect: String {
         let features = Self.featureColumns.map { hasFeatureColumns ? "\"\($0.0)\"" : "NULL" }
         let added = zip(Self.addedSegmentColumns, addedColumnsPresent).map { $1 ? "\"\($0.0)\"" : "NULL" }
         return "SELECT fid, geom, " + (Self.segmentColumns.map { "\"\($0.0)\"" } + features + added).joined(separator: ", ")
@@ -402,7 +402,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         } catch { throw bad("geom", "\(error)") }
     }
 
-    private func readSegments(_ s: Statement) throws -> [PipeSegment] {
+    func readSegments(_ s: Statement) throws -> [PipeSegment] {
         var out: [PipeSegment] = []
         while try s.step() {
             let fid = s.int64(0)
@@ -448,7 +448,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         return out
     }
 
-    private func readPoints(_ s: Statement) throws -> [FeaturePoint] {
+    func readPoints(_ s: Statement) throws -> [FeaturePoint] {
         var out: [FeaturePoint] = []
         while try s.step() {
             let fid = s.int64(0)
@@ -522,7 +522,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// `write` in one transaction; a rollback also forgets a schema upgrade made inside it.
     private func writeTransaction(_ edit: StoreEdit) throws {
         let had = hasFeatureColumns
-        do { try db.transaction { try write(edit) } } catch {
+        do {
+            try db.transaction {
+                try write(edit)
+                try bumpDataVersion()
+            }
+        } catch {
             hasFeatureColumns = had
             throw error
         }
