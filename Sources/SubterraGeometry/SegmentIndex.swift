@@ -157,6 +157,14 @@ public struct SegmentIndex: Sendable, SegmentSearching {
         try self.init(segments: segments, ids: tags, nodeSize: nodeSize)
     }
 
+    /// An index from its parts (``init(serialized:)``); the caller vouches that they agree.
+    init(_tree: PackedRTree, ids: [UInt32], codes: [UInt8], idsAreDistinct: Bool) {
+        self._tree = _tree
+        _ids = ids
+        _codes = codes
+        self.idsAreDistinct = idsAreDistinct
+    }
+
     /// Number of segments.
     @inlinable public var count: Int { _tree.count }
     /// True when no segment is indexed.
@@ -168,6 +176,10 @@ public struct SegmentIndex: Sendable, SegmentSearching {
 
     /// Bytes held: the tree (leaf boxes, which are the geometry, and nodes), ids and corner codes.
     public var memoryFootprint: Int { _tree.memoryFootprint + _ids.count * 4 + _codes.count }
+
+    /// The largest id of any segment, nil when empty: lets a loader check ids against the table
+    /// they index. O(n).
+    public var largestID: UInt32? { _ids.max() }
 
     /// Every segment with its id, in leaf (storage) order. O(n).
     public var segments: [(id: UInt32, segment: Segment)] {

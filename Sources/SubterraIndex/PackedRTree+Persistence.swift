@@ -163,10 +163,11 @@ extension PackedRTree {
     }
 }
 
-/// FNV-1a-style 64-bit checksum over little-endian 64-bit words (then the tail bytes): each step
+/// FNV-1a-style 64-bit checksum over little-endian 64-bit words (then the tail bytes), public for
+/// the files that embed an index (the engine's snapshot file): each step
 /// `h = (h ^ word) &* prime` is a bijection of `h`, so any single changed word changes the result,
 /// and words instead of bytes make it faster than byte-wise FNV (Benchmarks/NOTES.md).
-func _checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+public func _checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let prime: UInt64 = 0x0000_0100_0000_01B3
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     let words = bytes.count / 8

@@ -1,0 +1,79 @@
+import Foundation
+import SubterraIndex
+
+// Serialized form (little-endian, no padding), so a derived file can hold an index and load it
+// without a rebuild:
+//
+//   offset  size  field
+//        0     8  magic "SUBSGIDX"
+//        8     4  format version (1)
+//       12     4  flags: bit 0 = every id names one segment
+//       16     8  segment count n
+//       24     8  byte length T of the tree
+//       32     T  the `PackedRTree` (its own header, checksum and validation)
+//     32+T   4·n  caller ids in leaf order (UInt32)
+//          ⌈n/4⌉  corner codes, four segments per byte
+//
+// The tree's checksum covers the boxes (the geometry); the ids and codes are covered by the
+// checksum of whatever file embeds this (the engine's snapshot file), and loading checks that
+// their sizes agree with the tree.
+
+extension SegmentIndex {
+    static let magic: [UInt8] = Array("SUBSGIDX".utf8)
+    /// Current serialized format version.
+    public static let formatVersion: UInt32 = 1
+
+    /// The index as bytes for ``init(serialized:)``. O(n).
+    public func serialized() -> Data {
+        let tree = _tree.serialized()
+        var data = Data(capacity: 32 + tree.count + _ids.count * 4 + _codes.count)
+        data.append(contentsOf: Self.magic)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        put(Self.formatVersion)
+        put(UInt32(idsAreDistinct ? 1 : 0))
+        put(UInt64(count))
+        put(UInt64(tree.count))
+        data.append(tree)
+        _ids.withUnsafeBytes { data.append(contentsOf: $0) }
+        data.append(contentsOf: _codes)
+        return data
+    }
+
+    /// Loads an index written by ``serialized()``: no sort, three bulk copies and the tree's
+    /// checksum and structural validation.
+    ///
+    /// - Throws: `IndexError` (`.truncated`, `.badMagic`, `.unsupportedVersion`, `.corrupt`,
+    ///   `.checksumMismatch`, `.invariantViolated`) for bytes that are not a whole, sound index.
+    /// - Complexity: O(n).
+    public init(serialized raw: UnsafeRawBufferPointer) throws {
+        guard raw.count >= 32 else { throw IndexError.truncated(expected: 32, actual: raw.count) }
+        guard raw.prefix(8).elementsEqual(Self.magic) else { throw IndexError.badMagic }
+        func get<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+            T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+        }
+        let version = get(8, UInt32.self)
+        guard version == Self.formatVersion else {
+            throw IndexError.unsupportedVersion(found: version, supported: Self.formatVersion)
+        }
+        let flags = get(12, UInt32.self)
+        guard flags <= 1 else { throw IndexError.corrupt("unknown segment index flags \(flags)") }
+        let n64 = get(16, UInt64.self), t64 = get(24, UInt64.self)
+        guard n64 < UInt64(UInt32.max), t64 <= UInt64(raw.count) else {
+            throw IndexError.corrupt("segment count \(n64) or tree length \(t64) impossible for \(raw.count) bytes")
+        }
+        let n = Int(n64), t = Int(t64)
+        let expected = 32 + t + 4 * n + (n + 3) / 4
+        guard raw.count >= expected else { throw IndexError.truncated(expected: expected, actual: raw.count) }
+        guard raw.count == expected else { throw IndexError.corrupt("\(raw.count - expected) unexpected bytes after the segment index") }
+        let tree = try PackedRTree(bytes: UnsafeRawBufferPointer(rebasing: raw[32..<(32 + t)]))
+        guard tree.count == n else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(n) segments") }
+        var o = 32 + t
+        let ids = [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
+            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + 4 * n)]))
+            initialized = n
+        }
+        o += 4 * n
+        let codes = Array(raw[o..<(o + (n + 3) / 4)])
+        self.init(_tree: tree, ids: ids, codes: codes, idsAreDistinct: flags & 1 == 1)
+    }
+}
