@@ -256,15 +256,9 @@ extension UtilityEngine {
         let q = try toMap(request.area, crs: request.crs, at: "\(at) area")
         let snap = snapshot
         let workType = rules.excavationWorkType(matching: request.workType)
-        let fallback = maxExcavationClearance(snap, request.plannedUtility, workType: workType)
-        // Measured to the wall, so a wide pipe's centreline may lie up to its half width beyond
-        // the clearance and still conflict: the search reaches that much farther.
-        // With no fallback, pipes without a rule are looked for as far as any rule could reach.
-        let uncheckedReach = fallback > 0 ? 0 : rules.largestExcavationClearance
+        let (reach, fallback, uncheckedReach) = digReach(request, workType: workType, figures(snap))
         // Records without a stated accuracy get the profile's default, never 0.
         let unknownAccuracy = rules.unknownHorizontalAccuracy
-        let reach = max(fallback, uncheckedReach, rules.largestPrecautionDistance)
-            + max(snap.maxAccuracy, unknownAccuracy) + snap.maxHalfWidth
         var conflicts: [DigConflict] = []
         var precautions: [PrecautionNotice] = []
         var unchecked: [UncheckedPair] = []
@@ -411,18 +405,6 @@ extension UtilityEngine {
         case (false, false): return (.low, text)
         default: return (.medium, text)
         }
-    }
-
-    /// The largest clearance a dig can be held to: what pipes no table covers get, and the
-    /// search radius (with the largest accuracy). O(1) for a plain dig of no rule-file work type
-    /// (kept per snapshot), O(distinct pipe profiles) when the dig lays a utility or its work type
-    /// has its own values (which may exceed the default ones, so the kept maximum would be too short a reach).
-    func maxExcavationClearance(_ snap: _Snapshot, _ planned: PipeProfile?, workType: String? = nil) -> Double {
-        if let planned {
-            return snap.distinctProfiles.map { rules.horizontal(planned, $0)?.distance ?? 0 }.max() ?? 0
-        }
-        guard let workType else { return snap.maxExcavation }
-        return snap.distinctProfiles.map { rules.excavation($0, workType: workType)?.distance ?? 0 }.max() ?? 0
     }
 
     static func layerSummaries(_ conflicts: [DigConflict]) -> [DigLayerSummary] {

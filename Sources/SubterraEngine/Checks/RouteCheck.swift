@@ -210,13 +210,7 @@ extension UtilityEngine {
         }
         // Pairs with no rule are judged "not checked" within the largest clearance the file gives.
         let unruledReach = rules.largestHorizontalClearance
-        var maxRule = 0.0
-        for p in snap.distinctProfiles {
-            let needed = rules.horizontal(planned.profile, p)?.distance
-                ?? (rules.isUnconstrained(planned.profile, p, vertical: false) ? 0 : unruledReach)
-            maxRule = max(maxRule, needed)
-        }
-        let reach = maxRule + nearMargin + size / 2 + snap.maxHalfWidth
+        let reach = routeReach(planned, nearMargin: nearMargin, figures(snap))
 
         var findings: [RouteFinding] = []
         var unchecked: [UncheckedPair] = []

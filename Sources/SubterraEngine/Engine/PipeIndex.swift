@@ -14,14 +14,17 @@ import SubterraIndex
 /// A query shape may have several parts (the points, lines and polygons of a multi-geometry or
 /// a collection); the index answers one part at a time and the answers merge per row at its
 /// least distance, which is the row's distance to the whole shape.
-struct _PipeIndex: Sendable {
+///
+/// Generic over the index so the persisted snapshot (`MappedMap`, a packed `SegmentIndex` read
+/// from its file) answers with exactly the same searches as the engine's dynamic index.
+struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
     /// The segment index state of this version.
-    let segments: DynamicSegmentIndex.Snapshot
+    let segments: Segments
 
-    init(_ segments: DynamicSegmentIndex.Snapshot) { self.segments = segments }
+    init(_ segments: Segments) { self.segments = segments }
 
-    /// Live rows indexed.
-    var count: Int { segments.idCount }
+    /// Segments indexed.
+    var count: Int { segments.count }
 
     /// Every row with a segment within `distance` of `q` (inclusive), once, at its exact least
     /// distance from `q`, in no particular order.

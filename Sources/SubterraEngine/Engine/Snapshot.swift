@@ -222,7 +222,7 @@ final class _Snapshot: Sendable {
     /// all snapshots since the last compaction; only the (serialized) writer edits it. Readers
     /// use `index`, its immutable state for this version.
     let segmentIndex: DynamicSegmentIndex
-    let index: _PipeIndex
+    let index: _PipeIndex<DynamicSegmentIndex.Snapshot>
     /// Segment id → its live row.
     let rowOfID: _ShardedMap<Int64, Int>
     /// Point number → the point and its insertion sequence number (map order of points).

@@ -45,6 +45,9 @@ public final class UtilityEngine: Sendable {
     let transformers = _Locked<[String: Transformer]>([:])
     /// Dead + overlay rows that trigger a compaction; nil: max(4096, n/8). Tests set it small.
     let compactAt: Int?
+    /// The whole map's figures when this engine is over a part of it (`MappedMap`'s per-query
+    /// engines); nil: the snapshot's.
+    let wholeFigures: _MapFigures?
 
     /// An engine over an in-memory map (no store: edits only change the engine).
     ///
@@ -61,6 +64,7 @@ public final class UtilityEngine: Sendable {
         compactAt: Int?
     ) throws(EngineError) {
         self.compactAt = compactAt
+        wholeFigures = nil
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         crs = network.crs
@@ -87,14 +91,55 @@ public final class UtilityEngine: Sendable {
         rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
         self.store = store
         compactAt = nil
+        wholeFigures = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
         try checkRuleLayers()
     }
 
+    /// An engine over `network` (a part of a larger map) sharing `whole`'s rules, catalogue,
+    /// CRS and area checks, so it judges exactly as `whole` would and costs no PROJ work;
+    /// `codes` (the whole map's) are what requests may name, and `figures` (the whole map's)
+    /// set the checks' reach and fallback clearance. `MappedMap` answers each query
+    /// with one, built over the pipes the query can reach. O(p log p) for p pipes.
+    init(part network: UtilityNetwork, of whole: UtilityEngine, codes: CodeCatalogue, figures: _MapFigures)
+        throws(EngineError)
+    {
+        wholeFigures = figures
+        rules = whole.rules
+        catalog = whole.catalog
+        crs = whole.crs
+        areaBounds = whole.areaBounds
+        rulesMismatch = whole.rulesMismatch
+        store = nil
+        compactAt = nil
+        let snap = try _Snapshot(network: network, version: 0, rules: rules)
+        snap.codeCache.withLock { $0 = codes }
+        current = _Locked(snap)
+    }
+
+    /// An engine over no pipes in `crs`, for `MappedMap`'s conversions and checks of query
+    /// geometry; the rule layers are checked against `present`, the whole map's layers.
+    init(emptyIn crs: String, rules: ClearanceRules?, catalog: LayerCatalog, present: Set<LayerCode>) throws(EngineError) {
+        self.rules = try Self.rulesOrBundled(rules)
+        self.catalog = catalog
+        self.crs = crs
+        areaBounds = try Self.areaBounds(of: crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: crs)
+        store = nil
+        compactAt = nil
+        wholeFigures = nil
+        current = _Locked(try _Snapshot(network: try Self.emptyNetwork(crs), version: 0, rules: self.rules))
+        try checkRuleLayers(present: present)
+    }
+
+    private static func emptyNetwork(_ crs: String) throws(EngineError) -> UtilityNetwork {
+        do { return try UtilityNetwork(crs: crs) } catch { throw EngineError("\(error)", at: "map CRS \(crs)") }
+    }
+
     /// Refuses rules that map a layer code matching no layer of ``codes`` (a typo there would
     /// leave that layer unjudged), naming the rule file and the valid codes.
-    private func checkRuleLayers() throws(EngineError) {
-        let present = snapshot.layers
+    private func checkRuleLayers(present: Set<LayerCode>? = nil) throws(EngineError) {
+        let present = present ?? snapshot.layers
         for layer in rules.mappedLayers where !catalog.contains(layer) && !present.contains(layer) {
             let valid = catalog.codes + present.subtracting(catalog.codes).sorted()
             throw EngineError(
