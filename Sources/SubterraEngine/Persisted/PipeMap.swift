@@ -1,0 +1,68 @@
+import SubterraGeometry
+import SubterraModel
+
+/// The queries and checks a map answers, whether held whole in memory (``UtilityEngine``) or
+/// opened from its persisted snapshot (``MappedMap``): both answer every call identically, so
+/// a tool can take either.
+///
+/// ```swift
+/// func gasNear(_ map: any PipeMap, _ p: Point) throws -> [PipeHit] {
+///     try map.within(distance: 5, of: .point(p), crs: nil, filter: PipeFilter(layers: [.gas]), allParts: false)
+/// }
+/// ```
+public protocol PipeMap: AnyObject, Sendable {
+    /// The map CRS.
+    var crs: String { get }
+    /// The rules every check uses.
+    var rules: ClearanceRules { get }
+    /// The codes requests may name.
+    var codes: CodeCatalogue { get }
+    /// See ``UtilityEngine/nearest(to:crs:k:maxDistance:perLayer:filter:)``.
+    func nearest(to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter)
+        throws(EngineError) -> [PipeHit]
+    /// See ``UtilityEngine/within(distance:of:crs:filter:allParts:)``.
+    func within(distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool)
+        throws(EngineError) -> [PipeHit]
+    /// See ``UtilityEngine/intersecting(_:crs:filter:allParts:)``.
+    func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit]
+    /// See ``UtilityEngine/digCheck(_:filter:)``.
+    func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport
+    /// See ``UtilityEngine/routeCheck(_:nearMargin:filter:)``.
+    func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter) throws(EngineError) -> RouteReport
+    /// See ``UtilityEngine/crossSection(along:crs:filter:)``.
+    func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection
+    /// See ``UtilityEngine/bufferZone(of:crs:distance:)``.
+    func bufferZone(of geometry: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry
+    /// The segment with `id`, nil when the map has none.
+    func segment(id: Int64) throws(EngineError) -> PipeSegment?
+    /// Every part of the feature keyed `feature` (``PipeSegment/featureID``), by part then id.
+    func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment]
+    /// The operator area with `id`, nil when the map has none.
+    func area(id: Int64) throws(EngineError) -> OperatorArea?
+}
+
+extension UtilityEngine: PipeMap {
+    /// Every live part of the feature keyed `feature`, by part then id. O(n) over the rows, without
+    /// building the map value.
+    public func parts(ofFeature feature: Int64) -> [PipeSegment] {
+        let snap = snapshot
+        var out: [PipeSegment] = []
+        for r in 0..<snap.rowCount where snap.feature(r) == feature {
+            let s = snap.record(r)
+            if snap.rowOfID[s.id] == r { out.append(s) }
+        }
+        return out.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
+    }
+
+    /// The operator area with `id` in the current map. O(areas).
+    public func area(id: Int64) -> OperatorArea? { snapshot.areaSet.areas.first { $0.id == id } }
+}
+
+extension MappedMap: PipeMap {
+    /// The operator area with `id`, read from the store (once per map). O(areas).
+    public func area(id: Int64) throws(EngineError) -> OperatorArea? {
+        do { return try operatorAreas().first { $0.id == id } } catch {
+            throw EngineError("cannot read the operator areas: \(error)", at: "store \(store.path)")
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import SubterraGeometry
+import SubterraIndex
+import SubterraModel
+
+#if !_endian(little)
+#error("the snapshot file is the in-memory little-endian layout; add byte swapping for big-endian hosts")
+#endif
+
+// The engine's persisted snapshot, written beside a store (`city.gpkg.subterra-snapshot`).
+//
+// Layout, version 1 (little-endian, no padding):
+//
+//   offset  size  field
+//        0     8  magic "SUBSNAP1"
+//        8     4  format version
+//       12     4  reserved, 0
+//       16     8  body length B (the file is 32 + B bytes)
+//       24     8  checksum of the body (`_checksum`, FNV-style over 64-bit words)
+//       32     8  meta length M
+//       40     M  meta: JSON of `_SnapshotMeta` (store stamp, CRS, dictionaries, rule profiles, summary)
+//     40+M     8  index length I
+//     48+M     I  `SegmentIndex.serialized()`: every row's segments, tagged with the row number
+//              8n  segment ids (Int64) by row
+//              8n  feature keys (Int64) by row
+//              2n  layer (UInt16: index into meta.layers)
+//              4n  owner (UInt32: 0 = none, else 1 + index into meta.owners)
+//              2n  sub-type (UInt16: 0 = none, else 1 + index into meta.subtypes)
+//               n  feature kind (UInt8: index into FeatureKind.allCases)
+//
+// Rows are the map's segments in map order (the store's fid order), as the engine numbers them,
+// so equal distances break the same way. Opening reads the header and the meta first: a stamp
+// that is not the store's current one means stale, and nothing else is read. A fresh stamp is
+// then trusted only after the body checksum, the index's own checksum and validation, and a
+// range check of every column.
+
+/// What the snapshot file records besides the columns.
+struct _SnapshotMeta: Codable, Sendable {
+    var stamp: StoreStamp
+    var crs: String
+    var rows: Int
+    var layers: [LayerCode]
+    var owners: [String]
+    var subtypes: [SubtypeCode]
+    /// Distinct rule profiles present (the dig check's reach and the rule-layer check).
+    var profiles: [PipeProfile]
+    var maxAccuracy: Double
+    var maxHalfWidth: Double
+    var multiPart: Bool
+    var summary: MapSummary
+}
+
+/// Why a snapshot file was not used.
+struct _SnapshotFileProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// The decoded contents of a snapshot file.
+struct _SnapshotFile: Sendable {
+    static let magic: [UInt8] = Array("SUBSNAP1".utf8)
+    static let formatVersion: UInt32 = 1
+    static let headerSize = 32
+
+    var meta: _SnapshotMeta
+    var index: SegmentIndex
+    var ids: [Int64]
+    var feature: [Int64]
+    var layer: [UInt16]
+    var owner: [UInt32]
+    var subtype: [UInt16]
+    var kind: [UInt8]
+
+    /// The file beside `storePath`.
+    static func url(forStore storePath: String) -> URL {
+        URL(fileURLWithPath: storePath + ".subterra-snapshot")
+    }
+
+    // MARK: Writing
+
+    /// The file's bytes for `network`, read from a store at `stamp`. O(n) plus the index build.
+    static func serialize(_ network: UtilityNetwork, stamp: StoreStamp) throws -> Data {
+        let segs = network.segments
+        var layerOf: [LayerCode: UInt16] = [:], ownerOf: [String: UInt32] = [:], subtypeOf: [SubtypeCode: UInt16] = [:]
+        var layers: [LayerCode] = [], owners: [String] = [], subtypes: [SubtypeCode] = []
+        var ids: [Int64] = [], feature: [Int64] = [], layer: [UInt16] = [], owner: [UInt32] = []
+        var subtype: [UInt16] = [], kind: [UInt8] = []
+        var profiles = Set<PipeProfile>()
+        var maxAccuracy = 0.0, maxHalfWidth = 0.0, multiPart = false
+        for s in segs {
+            ids.append(s.id)
+            feature.append(s.featureID)
+            if let l = layerOf[s.layer] { layer.append(l) } else {
+                guard layers.count < Int(UInt16.max) else { throw _SnapshotFileProblem("more than 65535 layer codes") }
+                layerOf[s.layer] = UInt16(layers.count)
+                layer.append(UInt16(layers.count))
+                layers.append(s.layer)
+            }
+            if let o = s.owner {
+                if let i = ownerOf[o] { owner.append(i) } else {
+                    owners.append(o)
+                    ownerOf[o] = UInt32(owners.count)
+                    owner.append(UInt32(owners.count))
+                }
+            } else { owner.append(0) }
+            if let t = s.subtype {
+                if let i = subtypeOf[t] { subtype.append(i) } else {
+                    guard subtypes.count < Int(UInt16.max) - 1 else { throw _SnapshotFileProblem("more than 65534 sub-type codes") }
+                    subtypes.append(t)
+                    subtypeOf[t] = UInt16(subtypes.count)
+                    subtype.append(UInt16(subtypes.count))
+                }
+            } else { subtype.append(0) }
+            kind.append(UInt8(FeatureKind.allCases.firstIndex(of: s.featureKind)!))
+            profiles.insert(PipeProfile(s))
+            maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)
+            maxHalfWidth = max(maxHalfWidth, (s.outerWidthM ?? 0) / 2)
+            multiPart = multiPart || s.feature != nil
+        }
+        let index = try SegmentIndex(lines: segs.map(\.geometry), ids: segs.indices.map { UInt32($0) })
+        let meta = _SnapshotMeta(
+            stamp: stamp, crs: network.crs, rows: segs.count, layers: layers, owners: owners, subtypes: subtypes,
+            profiles: profiles.sorted { "\($0)" < "\($1)" }, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth,
+            multiPart: multiPart, summary: MapSummary(network))
+        let metaBytes = try JSONEncoder().encode(meta)
+        let indexBytes = index.serialized()
+
+        var body = Data()
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { body.append(contentsOf: $0) } }
+        func column<T>(_ a: [T]) { a.withUnsafeBytes { body.append(contentsOf: $0) } }
+        put(UInt64(metaBytes.count))
+        body.append(metaBytes)
+        put(UInt64(indexBytes.count))
+        body.append(indexBytes)
+        column(ids); column(feature); column(layer); column(owner); column(subtype); column(kind)
+
+        var file = Data(Self.magic)
+        func head<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { file.append(contentsOf: $0) } }
+        head(Self.formatVersion)
+        head(UInt32(0))
+        head(UInt64(body.count))
+        head(body.withUnsafeBytes { _checksum($0) })
+        file.append(body)
+        return file
+    }
+
+    // MARK: Reading
+
+    /// The stamp a file was built at, or why the bytes are not a snapshot file: reads only the
+    /// header and the meta. O(meta).
+    static func meta(_ raw: UnsafeRawBufferPointer) throws(_SnapshotFileProblem) -> _SnapshotMeta {
+        let hs = headerSize
+        guard raw.count >= hs + 8 else { throw _SnapshotFileProblem("truncated: \(raw.count) bytes, shorter than the header") }
+        guard raw.prefix(8).elementsEqual(magic) else { throw _SnapshotFileProblem("not a Subterra snapshot file (bad magic)") }
+        let version = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        guard version == formatVersion else {
+            throw _SnapshotFileProblem("format version \(version), this build reads \(formatVersion)")
+        }
+        let body = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        guard body == UInt64(raw.count - hs) else {
+            throw _SnapshotFileProblem("truncated or extended: the header states \(body) body bytes, the file has \(raw.count - hs)")
+        }
+        let m = raw.loadUnaligned(fromByteOffset: hs, as: UInt64.self)
+        guard m <= UInt64(raw.count - hs - 8) else { throw _SnapshotFileProblem("meta length \(m) beyond the file") }
+        let bytes = Data(UnsafeRawBufferPointer(rebasing: raw[(hs + 8)..<(hs + 8 + Int(m))]))
+        do { return try JSONDecoder().decode(_SnapshotMeta.self, from: bytes) } catch {
+            throw _SnapshotFileProblem("unreadable meta: \(error)")
+        }
+    }
+
+    /// Decodes a whole file: checksum, index, columns, every column value in range.
+    /// - Complexity: O(file size).
+    init(_ raw: UnsafeRawBufferPointer) throws(_SnapshotFileProblem) {
+        let meta = try Self.meta(raw)
+        let hs = Self.headerSize
+        let stored = raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        let computed = _checksum(UnsafeRawBufferPointer(rebasing: raw[hs...]))
+        guard stored == computed else {
+            throw _SnapshotFileProblem("checksum mismatch (stored \(stored), computed \(computed)): the file is damaged")
+        }
+        let n = meta.rows
+        var o = hs + 8 + Int(raw.loadUnaligned(fromByteOffset: hs, as: UInt64.self))
+        guard o + 8 <= raw.count else { throw _SnapshotFileProblem("truncated before the index") }
+        let indexLength = Int(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+        o += 8
+        guard n >= 0, indexLength >= 0, indexLength <= raw.count - o, raw.count - o - indexLength == n * 25 else {
+            throw _SnapshotFileProblem("section sizes do not add up to the file for \(n) rows")
+        }
+        do { index = try SegmentIndex(serialized: UnsafeRawBufferPointer(rebasing: raw[o..<(o + indexLength)])) } catch {
+            throw _SnapshotFileProblem("segment index: \(error)")
+        }
+        o += indexLength
+        func column<T>(_: T.Type) -> [T] {
+            let bytes = n * MemoryLayout<T>.size
+            defer { o += bytes }
+            return [T](unsafeUninitializedCapacity: n) { buf, initialized in
+                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + bytes)]))
+                initialized = n
+            }
+        }
+        ids = column(Int64.self)
+        feature = column(Int64.self)
+        layer = column(UInt16.self)
+        owner = column(UInt32.self)
+        subtype = column(UInt16.self)
+        kind = column(UInt8.self)
+        self.meta = meta
+        if let top = index.largestID, Int(top) >= n { throw _SnapshotFileProblem("index names row \(top) of \(n)") }
+        let (nl, no, ns, nk) = (meta.layers.count, meta.owners.count, meta.subtypes.count, FeatureKind.allCases.count)
+        for r in 0..<n where Int(layer[r]) >= nl || Int(owner[r]) > no || Int(subtype[r]) > ns || Int(kind[r]) >= nk {
+            throw _SnapshotFileProblem("row \(r) names a code outside the file's dictionaries")
+        }
+    }
+}

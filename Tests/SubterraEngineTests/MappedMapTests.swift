@@ -1,0 +1,228 @@
+import Foundation
+import SubterraGeometry
+import SubterraModel
+import SubterraPROJ
+import Testing
+
+@testable import SubterraEngine
+
+/// The persisted snapshot (`MappedMap`) against its oracle, an engine built from the whole store:
+/// every query and check answers identically; a stale, truncated, bit-flipped or foreign file is
+/// detected and rebuilt, never used.
+@Suite struct MappedMapTests {
+    /// A district with everything the answers depend on beyond one pipe: multi-part features,
+    /// points whose ground heights give depths, enclosures carrying lines beyond a dig's reach,
+    /// operator precaution zones, owners and sub-types for filters.
+    static func richDistrict() throws -> UtilityNetwork {
+        let base = randomDistrict(count: 500, seed: 1414, size: 300)
+        var segs: [PipeSegment] = []
+        var pts: [FeaturePoint] = []
+        for (i, var s) in base.segments.enumerated() {
+            // Pairs of consecutive pipes form two-part features.
+            if i % 10 < 2 { s.feature = Int64(100_000 + i / 10); s.part = i % 10 + 1 }
+            if i % 7 == 0 { s.subtype = SubtypeCode("TR") }
+            // Depths from the points' ground heights instead of the record.
+            if i % 5 == 0 {
+                s.startDepth = nil
+                s.endDepth = nil
+                s.startElevation = 1.5
+                s.endElevation = 1.2
+                let g = s.geometry.points
+                pts.append(FeaturePoint(
+                    number: s.startPoint, layer: s.layer, category: .feature, kind: PointKind("JC"), position: g[0],
+                    groundElevation: 3.5))
+                pts.append(FeaturePoint(
+                    number: s.endPoint, layer: s.layer, category: .feature, kind: PointKind("JC"), position: g[g.count - 1],
+                    groundElevation: 3.0))
+            }
+            segs.append(s)
+        }
+        // Cable beds 200 m long carried by two power lines, the far one beyond any dig reach
+        // from the bed's west end.
+        var next: Int64 = 10_000
+        for k in 0..<6 {
+            let y = origin.y - 150 + Double(k) * 60
+            let west = Point(origin.x - 100, y), mid = Point(origin.x, y), east = Point(origin.x + 100, y)
+            func line(_ a: Point, _ b: Point, kind: FeatureKind, layer: LayerCode = .power) throws -> PipeSegment {
+                next += 1
+                var s = PipeSegment(
+                    id: next, layer: layer, startPoint: PointNumber("B\(next)a"), endPoint: PointNumber("B\(next)b"),
+                    geometry: try LineString([a, b]), startDepth: 0.8, endDepth: 0.9, owner: "State Grid Wenling")
+                s.voltageKV = 10
+                s.featureKind = kind
+                return s
+            }
+            segs.append(try line(west, east, kind: .cableBed))
+            segs.append(try line(west, mid, kind: .utilityLine))
+            segs.append(try line(mid, east, kind: .utilityLine))
+        }
+        var areas: [OperatorArea] = []
+        for k in 0..<8 {
+            let c = Point(origin.x - 120 + Double(k) * 35, origin.y + Double(k % 3) * 40 - 40)
+            areas.append(try OperatorArea(
+                id: Int64(k + 1), kind: k % 2 == 0 ? .precaution : .interest, owner: k % 2 == 0 ? "Wenling Gas" : "China Telecom",
+                layers: k % 2 == 0 ? [.gas] : [], geometry: .polygon(rect(c.x, c.y, c.x + 20, c.y + 15))))
+        }
+        return try UtilityNetwork(crs: "EPSG:4549", segments: segs, points: pts, areas: areas)
+    }
+
+    static func store(_ network: UtilityNetwork, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("map.gpkg").path
+        let store = try GeoPackageStore.create(at: path)
+        try store.apply(StoreEdit(upsertSegments: network.segments, upsertPoints: network.points, upsertAreas: network.areas))
+        return path
+    }
+
+    static func tempDir() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapped-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func everyQueryAndCheckAnswersAsTheWholeEngine() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.store(try Self.richDistrict(), in: dir)
+        let store = try GeoPackageStore.open(at: path, readOnly: true)
+        let engine = try UtilityEngine(store: store)
+        let first = try MappedMap.open(store: store)
+        guard case .rebuilt(_, nil) = first.origin else { Issue.record("first open: \(first.origin)"); return }
+        let map = try MappedMap.open(store: store)
+        #expect(map.origin == .file)
+        #expect(map.summary == MapSummary(engine.network))
+        #expect(map.codes == engine.codes)
+
+        let filters: [PipeFilter] = [
+            .all, PipeFilter(layers: [.gas, .power]), PipeFilter(owners: ["Wenling Water", ""]),
+            PipeFilter(subtypes: ["TR"]), PipeFilter(layers: [.water]) { ($0.accuracy?.horizontalM ?? 0) < 0.3 },
+        ]
+        var rng = TestRandom(77)
+        var compared = 0
+        for (i, g) in randomQueries(90, seed: 78, spread: 170).enumerated() {
+            let f = filters[i % filters.count]
+            for k in [1, 4] {
+                let a = try map.nearest(to: g, k: k, perLayer: i % 4 == 0, filter: f)
+                let b = try engine.nearest(to: g, k: k, perLayer: i % 4 == 0, filter: f)
+                #expect(a == b, "nearest k=\(k) query \(i)")
+            }
+            let d = rng.uniform(0, 12)
+            #expect(try map.within(distance: d, of: g, filter: f) == engine.within(distance: d, of: g, filter: f), "within \(i)")
+            #expect(try map.intersecting(g, filter: f, allParts: true) == engine.intersecting(g, filter: f, allParts: true))
+            compared += 3
+        }
+        for i in 0..<60 {
+            let site = i % 6 == 0
+                ? Geometry.polygon(rect(origin.x - 104, origin.y - 152 + Double(i % 5) * 60, origin.x - 96, origin.y - 148 + Double(i % 5) * 60))
+                : randomSite(&rng, spread: 150, radius: 2...25)
+            let planned: PipeProfile? = i % 5 == 1 ? PipeProfile(layer: .water, diameterMM: 300) : nil
+            let request = DigRequest(area: site, plannedDepth: rng.uniform(0.5, 3), workType: i % 3 == 0 ? "trench" : nil, plannedUtility: planned)
+            let f = i % 4 == 0 ? filters[1] : .all
+            let (x, y) = (try map.digCheck(request, filter: f), try engine.digCheck(request, filter: f))
+            #expect(x == y, "dig \(i)")
+            compared += 1
+        }
+        for (i, g) in randomQueries(60, seed: 79, spread: 150).enumerated() {
+            guard case .lineString(let line) = g else { continue }
+            #expect(try map.crossSection(along: line) == engine.crossSection(along: line), "section \(i)")
+            let planned = PlannedPipe(profile: PipeProfile(layer: .gas, pressureClass: .mediumA, diameterMM: 200), route: line, depthAtStart: 1.2, depthAtEnd: 1.6)
+            #expect(try map.routeCheck(planned) == engine.routeCheck(planned), "route \(i)")
+            compared += 2
+        }
+        #expect(compared > 350)
+        // The line at the west end carries the cable bed, which is grouped with it.
+        let west = Geometry.polygon(rect(origin.x - 104, origin.y - 152, origin.x - 96, origin.y - 148))
+        let report = try map.digCheck(DigRequest(area: west, plannedDepth: 2))
+        #expect(report == (try engine.digCheck(DigRequest(area: west, plannedDepth: 2))))
+        #expect(report.conflicts.contains { $0.enclosures.contains { $0.kind == .cableBed } })
+    }
+
+    @Test func queriesInAnotherCRSAndErrorsMatchTheEngine() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.open(at: try Self.store(try Self.richDistrict(), in: dir), readOnly: true)
+        let engine = try UtilityEngine(store: store)
+        let map = try MappedMap.open(store: store)
+        let wgs = try Transformer(from: "EPSG:4549", to: "OGC:CRS84").transform(Point(origin.x + 10, origin.y - 20))
+        #expect(try map.nearest(to: .point(wgs), crs: "OGC:CRS84", k: 3) == engine.nearest(to: .point(wgs), crs: "OGC:CRS84", k: 3))
+        func message(_ body: () throws -> Any) -> String { do { _ = try body(); return "" } catch { return "\(error)" } }
+        let far = Geometry.point(Point(0, 0))
+        #expect(message { try map.nearest(to: far) } == message { try engine.nearest(to: far) })
+        #expect(message { try map.nearest(to: .point(origin), k: 0) } == message { try engine.nearest(to: .point(origin), k: 0) })
+        #expect(message { try map.within(distance: -1, of: .point(origin)) } == message { try engine.within(distance: -1, of: .point(origin)) })
+        #expect(!message { try map.nearest(to: far) }.isEmpty)
+    }
+
+    @Test func aStaleTruncatedOrDamagedFileIsRebuiltNeverUsed() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let network = try Self.richDistrict()
+        let path = try Self.store(network, in: dir)
+        let file = URL(fileURLWithPath: path + ".subterra-snapshot")
+        let probe = Geometry.point(Point(origin.x + 3, origin.y + 4))
+        func open() throws -> MappedMap { try MappedMap.open(store: try GeoPackageStore.open(at: path, readOnly: true)) }
+        func reason(_ m: MappedMap) -> String? { if case .rebuilt(let r, _) = m.origin { return r } else { return nil } }
+
+        #expect(reason(try open())?.contains("no snapshot file") == true)
+        #expect(try open().origin == .file)
+
+        // An edit through an engine on the store: stale.
+        do {
+            let engine = try UtilityEngine(store: try GeoPackageStore.open(at: path))
+            let moved = network.segments[3]
+            try engine.apply(StoreEdit(deleteSegments: [moved.id]))
+        }
+        let afterEdit = try open()
+        #expect(reason(afterEdit)?.contains("stale") == true)
+        let fresh = try UtilityEngine(store: try GeoPackageStore.open(at: path, readOnly: true))
+        #expect(try afterEdit.nearest(to: probe, k: 5) == fresh.nearest(to: probe, k: 5))
+        #expect(afterEdit.segmentCount == network.segments.count - 1)
+
+        // A write by another program (plain SQL, as QGIS would): stale.
+        do {
+            let db = try Database(path: path, mode: .readWrite)
+            try GeoPackage.registerFunctions(db)
+            try db.execute("UPDATE subterra_segments SET owner = 'Someone Else' WHERE fid = \(network.segments[8].id)")
+        }
+        #expect(reason(try open())?.contains("stale") == true)
+        #expect(try open().origin == .file)
+        let now = try UtilityEngine(store: try GeoPackageStore.open(at: path, readOnly: true))
+        #expect(try open().nearest(to: probe, k: 500) == now.nearest(to: probe, k: 500))
+
+        let good = try Data(contentsOf: file)
+        // Truncated.
+        try good.prefix(good.count - 100).write(to: file)
+        #expect(reason(try open())?.contains("truncated") == true)
+        // One bit flipped in the geometry, in a column, in the meta; a newer format.
+        // (The columns take 25 bytes a row at the end; the index lies just before them.)
+        let indexByte = good.count - 25 * (network.segments.count - 1) - 100
+        for (offset, expect) in [(indexByte, "checksum"), (good.count - 7, "checksum"), (60, ""), (8, "format version")] {
+            var bad = good
+            bad[offset] ^= 0x10
+            try bad.write(to: file)
+            let m = try open()
+            #expect(reason(m) != nil, "flip at \(offset)")
+            if !expect.isEmpty { #expect(reason(m)?.contains(expect) == true, "flip at \(offset): \(reason(m) ?? "")") }
+            #expect(try m.nearest(to: probe, k: 500) == now.nearest(to: probe, k: 500))
+        }
+        // Not a snapshot at all.
+        try Data("hello".utf8).write(to: file)
+        #expect(reason(try open()) != nil)
+        #expect(try open().origin == .file)
+    }
+
+    @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {
+        let dir = try Self.tempDir()
+        defer {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let path = try Self.store(try Self.richDistrict(), in: dir)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: dir.path)
+        // Root may write anyway; the check only applies where the directory really refuses.
+        guard !FileManager.default.isWritableFile(atPath: dir.path) else { return }
+        let map = try MappedMap.open(store: try GeoPackageStore.open(at: path, readOnly: true))
+        guard case .rebuilt(_, let notWritten?) = map.origin else { Issue.record("\(map.origin)"); return }
+        #expect(notWritten.contains("cannot write"))
+        #expect(try map.nearest(to: .point(origin), k: 2).count == 2)
+    }
+}
