@@ -27,7 +27,7 @@ struct DigOptions: ParsableArguments {
 }
 
 /// Converts a user geometry to the map CRS (for drawing; the engine converts its own copy).
-func toMapCRS(_ g: InputGeometry, _ engine: UtilityEngine) throws -> Geometry {
+func toMapCRS(_ g: InputGeometry, _ engine: any PipeMap) throws -> Geometry {
     guard let crs = g.crs, crs != engine.crs else { return g.geometry }
     do { return try Transformer(from: crs, to: engine.crs).transform(g.geometry) } catch {
         throw CLIError(error, context: "\(g.origin): converting from \(crs) to \(engine.crs)")
@@ -66,7 +66,7 @@ struct CheckDigCommand: ParsableCommand {
             let mapFile = try map.map { try OutputFile($0, option: "--map", inputs: store.inputs + dig.input.inputs(option: "dig area")) }
             let (request, g) = try dig.request()
             let opened = try store.open()
-            let report = try opened.engine.digCheck(request)
+            let report = try opened.engine.digCheck(request, filter: .all)
             switch output.format {
             case .json: print(try JSONOut.string(report))
             case .geojson: print(try DigOutput.geoJSON(report, area: toMapCRS(g, opened.engine), engine: opened.engine))
@@ -166,8 +166,7 @@ enum DigOutput {
         return out
     }
 
-    static func geoJSON(_ r: DigReport, area: Geometry, engine: UtilityEngine) throws -> String {
-        let network = engine.network
+    static func geoJSON(_ r: DigReport, area: Geometry, engine: any PipeMap) throws -> String {
         var features: [GeoJSONFeature] = [
             GeoJSONFeature(
                 id: .string("dig-area"), geometry: area,
@@ -183,10 +182,9 @@ enum DigOutput {
             var props = HitOutput.properties(c)
             props.append("kind", .string("conflict"))
             features.append(GeoJSONFeature(
-                id: .number(Double(c.pipeID)), geometry: network.segment(id: c.pipeID).map { HitOutput.pipeGeometry($0, in: network) },
+                id: .number(Double(c.pipeID)), geometry: try engine.segment(id: c.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) },
                 properties: props))
         }
-        let areas = Dictionary(network.areas.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for n in r.areas {
             var props: JSONObject = [
                 "kind": .string(n.kind == .precaution ? "precaution-zone" : "interest-area"), "areaID": .number(Double(n.areaID)),
@@ -195,7 +193,7 @@ enum DigOutput {
             ]
             if let s = n.sourceID { props.append("sourceID", .string(s)) }
             if let note = n.note { props.append("note", .string(note)) }
-            features.append(GeoJSONFeature(id: .string("area-\(n.areaID)"), geometry: areas[n.areaID]?.geometry, properties: props))
+            features.append(GeoJSONFeature(id: .string("area-\(n.areaID)"), geometry: try engine.area(id: n.areaID)?.geometry, properties: props))
         }
         return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))
     }

@@ -101,10 +101,10 @@ struct CheckRouteCommand: ParsableCommand {
             let mapFile = try map.map { try OutputFile($0, option: "--map", inputs: store.inputs + route.input.inputs(option: "route")) }
             let opened = try store.open()
             let (planned, g) = try route.planned(codes: opened.engine.codes)
-            let report = try opened.engine.routeCheck(planned)
+            let report = try opened.engine.routeCheck(planned, nearMargin: 1.0, filter: .all)
             switch output.format {
             case .json: print(try JSONOut.string(report))
-            case .geojson: print(RouteOutput.geoJSON(report, route: try toMapCRS(g, opened.engine), engine: opened.engine))
+            case .geojson: print(try RouteOutput.geoJSON(report, route: try toMapCRS(g, opened.engine), engine: opened.engine))
             case .table: print(RouteOutput.table(report, planned))
             }
             if let mapFile {
@@ -160,8 +160,7 @@ enum RouteOutput {
         return out.joined(separator: "\n")
     }
 
-    static func geoJSON(_ r: RouteReport, route: Geometry, engine: UtilityEngine) -> String {
-        let network = engine.network
+    static func geoJSON(_ r: RouteReport, route: Geometry, engine: any PipeMap) throws -> String {
         var features = [GeoJSONFeature(
             id: .string("route"), geometry: route,
             properties: [
@@ -171,8 +170,8 @@ enum RouteOutput {
         for f in r.findings {
             var props = HitOutput.properties(f)
             props.append("kind", .string("finding"))
-            let g: Geometry = f.pipeID.flatMap { network.segment(id: $0) }.map { HitOutput.pipeGeometry($0, in: network) }
-                ?? .point(Point(f.point.x, f.point.y))
+            let pipe = try f.pipeID.flatMap { id throws(EngineError) in try engine.segment(id: id) }
+            let g: Geometry = try pipe.map { try HitOutput.pipeGeometry($0, in: engine) } ?? .point(Point(f.point.x, f.point.y))
             features.append(GeoJSONFeature(geometry: g, properties: props))
         }
         return GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: HitOutput.crsMember(r.mapCRS)))

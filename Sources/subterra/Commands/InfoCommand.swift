@@ -74,31 +74,18 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func collect(_ opened: OpenedMap) throws -> Info {
-        let n = opened.engine.network
-        let e = n.envelope
-        var perLayer: [LayerCode: (Int, Double)] = [:]
-        var perOwner: [String: (Int, Set<String>)] = [:]
-        var noDepth = 0, noOwner = 0
-        for s in n.segments {
-            perLayer[s.layer, default: (0, 0)].0 += 1
-            perLayer[s.layer, default: (0, 0)].1 += s.length
-            let o = s.owner ?? "(unknown owner)"
-            perOwner[o, default: (0, [])].0 += 1
-            perOwner[o, default: (0, [])].1.insert(s.layer.rawValue)
-            if s.owner == nil { noOwner += 1 }
-            if n.depthOfTop(segmentID: s.id, atParameter: 0) == nil || n.depthOfTop(segmentID: s.id, atParameter: 1) == nil {
-                noDepth += 1
-            }
-        }
+        let sum = opened.summary
         let catalog = LayerCatalog.standardWithFibre
-        let layers = perLayer.keys.sorted().map { code in
+        let layers = sum.layers.map { l in
             LayerInfo(
-                code: code.rawValue, name: catalog[code]?.englishName ?? "(not in the standard catalogue)",
-                colour: catalog[code]?.colour.hex ?? "#800080",
-                segments: perLayer[code]!.0, lengthM: (perLayer[code]!.1 * 100).rounded() / 100)
+                code: l.code.rawValue, name: catalog[l.code]?.englishName ?? "(not in the standard catalogue)",
+                colour: catalog[l.code]?.colour.hex ?? "#800080", segments: l.segments,
+                lengthM: (l.lengthM * 100).rounded() / 100)
         }
-        let owners = perOwner.map { OwnerInfo(owner: $0.key, segments: $0.value.0, layers: $0.value.1.sorted()) }
+        let owners = sum.owners.map { OwnerInfo(owner: $0.owner ?? "(unknown owner)", segments: $0.segments, layers: $0.layers.map(\.rawValue)) }
             .sorted { ($1.segments, $0.owner) < ($0.segments, $1.owner) }
+        let x = sum.extent
+        let e = x.count == 4 ? Envelope(minX: x[0], minY: x[1], maxX: x[2], maxY: x[3]) : Envelope.empty
         var extentWGS84: [Double]?
         if !e.isEmpty, let t = try? Transformer(from: opened.engine.crs, to: "OGC:CRS84"),
             let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
@@ -107,9 +94,9 @@ struct InfoCommand: ParsableCommand {
             extentWGS84 = [b.minX, b.minY, b.maxX, b.maxY].map { ($0 * 1e6).rounded() / 1e6 }
         }
         var warnings: [String] = []
-        if noDepth > 0 { warnings.append("\(noDepth) segments lack a depth or elevation at one end: dig checks treat them as reachable") }
-        if noOwner > 0 { warnings.append("\(noOwner) segments have no owner") }
-        let dangling = n.danglingPointNumbers.count
+        if sum.withoutDepth > 0 { warnings.append("\(sum.withoutDepth) segments lack a depth or elevation at one end: dig checks treat them as reachable") }
+        if sum.withoutOwner > 0 { warnings.append("\(sum.withoutOwner) segments have no owner") }
+        let dangling = sum.danglingEnds
         if dangling > 0 { warnings.append("\(dangling) segment ends name a point that is not in the survey") }
         var metadata: [String: String] = [:]
         if let store = opened.store {
@@ -123,10 +110,9 @@ struct InfoCommand: ParsableCommand {
             let counts = q.countsByCheck.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
             warnings.append("reading the files: \(q.errors.count) errors, \(q.warnings.count) warnings, \(q.dropped.count) dropped (\(counts.joined(separator: ",")))")
         }
-        let extent = e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY]
         return Info(
-            source: opened.source, crs: opened.engine.crs, segments: n.segments.count,
-            pipes: Set(n.segments.lazy.map(\.featureID)).count, points: n.points.count, areas: n.areas.count, extent: extent,
+            source: opened.source, crs: opened.engine.crs, segments: sum.segments,
+            pipes: sum.pipes, points: sum.points, areas: sum.areas, extent: sum.extent,
             extentWGS84: extentWGS84, layers: layers, owners: owners, warnings: warnings, metadata: metadata)
     }
 

@@ -63,7 +63,7 @@ struct IntersectsCommand: ParsableCommand {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.intersecting(g.geometry, crs: g.crs, filter: filter.filter(map.engine))
+            let hits = try map.engine.intersecting(g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false)
             try HitOutput.print(hits, query: "intersects", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }
@@ -95,7 +95,7 @@ struct WithinCommand: ParsableCommand {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.within(distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter(map.engine))
+            let hits = try map.engine.within(distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false)
             try HitOutput.print(hits, query: "within \(Fmt.m(distance)) m", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }

@@ -34,7 +34,7 @@ struct RenderDig: ParsableCommand {
             let file = try OutputFile(out, option: "--out", inputs: store.inputs + dig.input.inputs(option: "dig area"))
             let (request, g) = try dig.request()
             let opened = try store.open()
-            let report = try opened.engine.digCheck(request)
+            let report = try opened.engine.digCheck(request, filter: .all)
             try file.write(MapSVG.dig(report, area: toMapCRS(g, opened.engine), engine: opened.engine, title: request.workType))
             print("map written to \(out): \(report.conflicts.count) conflict\(report.conflicts.count == 1 ? "" : "s")")
             return ExitStatus.ok
@@ -57,7 +57,7 @@ struct RenderRoute: ParsableCommand {
             let file = try OutputFile(out, option: "--out", inputs: store.inputs + route.input.inputs(option: "route"))
             let opened = try store.open()
             let (planned, g) = try route.planned(codes: opened.engine.codes)
-            let report = try opened.engine.routeCheck(planned)
+            let report = try opened.engine.routeCheck(planned, nearMargin: 1.0, filter: .all)
             try file.write(
                 MapSVG.route(report, route: toMapCRS(g, opened.engine), planned: planned, engine: opened.engine, title: g.string("name")))
             let unchecked = report.unchecked.isEmpty ? "" : ", \(report.unchecked.count) not checked (no rule)"

@@ -44,9 +44,9 @@ enum MapSVG {
         }
     }
 
-    static func dig(_ r: DigReport, area: Geometry, engine: UtilityEngine, title: String?) throws -> SVG {
+    static func dig(_ r: DigReport, area: Geometry, engine: any PipeMap, title: String?) throws -> SVG {
         let maxClear = r.conflicts.map(\.requiredClearance).max() ?? 1.0
-        let zone = try? engine.bufferZone(of: area, distance: maxClear)
+        let zone = try? engine.bufferZone(of: area, crs: nil, distance: maxClear)
         var markers: [Marker] = []
         for c in r.conflicts {
             markers.append(Marker(
@@ -84,7 +84,7 @@ enum MapSVG {
         }
     }
 
-    static func route(_ r: RouteReport, route: Geometry, planned: PlannedPipe, engine: UtilityEngine, title: String?) throws -> SVG {
+    static func route(_ r: RouteReport, route: Geometry, planned: PlannedPipe, engine: any PipeMap, title: String?) throws -> SVG {
         var markers: [Marker] = []
         for f in r.violations {
             let what = f.pipeID.map { "\(f.layer?.rawValue ?? "?") #\($0)\(f.sourceID.map { " (\($0))" } ?? "") \(f.owner ?? "(unknown owner)")" } ?? "cover of the planned pipe"
@@ -124,7 +124,7 @@ enum MapSVG {
     // MARK: Drawing
 
     static func draw(
-        title: String, headline: String, subtitle: String, focus: Envelope, engine: UtilityEngine, highlight: Set<Int64>,
+        title: String, headline: String, subtitle: String, focus: Envelope, engine: any PipeMap, highlight: Set<Int64>,
         markers: [Marker], overlayOnTop: Bool = false, footnote: String = "plan distances are exact to pipe centrelines",
         overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
     ) throws -> SVG {
@@ -136,7 +136,7 @@ enum MapSVG {
             Point(window.minX, window.minY), Point(window.maxX, window.minY), Point(window.maxX, window.maxY),
             Point(window.minX, window.maxY), Point(window.minX, window.minY),
         ]
-        let pipes = try engine.intersecting(.polygon(Polygon(rings: [ring])), allParts: true)
+        let pipes = try engine.intersecting(.polygon(Polygon(rings: [ring])), crs: nil, filter: .all, allParts: true)
 
         var svg = SVG(width: width, height: height)
         svg.rect(0, 0, width, height, [("fill", "#ffffff")])

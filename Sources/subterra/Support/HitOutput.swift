@@ -13,7 +13,7 @@ struct HitAnswer: Codable {
 }
 
 enum HitOutput {
-    static func print(_ hits: [PipeHit], query: String, engine: UtilityEngine, format: OutputFormat) throws {
+    static func print(_ hits: [PipeHit], query: String, engine: any PipeMap, format: OutputFormat) throws {
         let rows = hits.map(HitRow.init)
         switch format {
         case .json:
@@ -22,7 +22,7 @@ enum HitOutput {
             var features: [GeoJSONFeature] = []
             for (h, r) in zip(hits, rows) {
                 features.append(GeoJSONFeature(
-                    id: .number(Double(r.id)), geometry: pipeGeometry(h.pipe, in: engine.network), properties: properties(r)))
+                    id: .number(Double(r.id)), geometry: try pipeGeometry(h.pipe, in: engine), properties: properties(r)))
             }
             Swift.print(GeoJSON.write(GeoJSONFeatureCollection(features: features, crs: crsMember(engine.crs))))
         case .table:
@@ -54,9 +54,9 @@ enum HitOutput {
 
     /// The whole pipe `s` belongs to: its line, or every part of its multi-part feature in part
     /// order. O(n) for a part (a scan of the map), O(1) otherwise.
-    static func pipeGeometry(_ s: PipeSegment, in network: @autoclosure () -> UtilityNetwork) -> Geometry {
+    static func pipeGeometry(_ s: PipeSegment, in map: any PipeMap) throws -> Geometry {
         guard let f = s.feature else { return .lineString(s.geometry) }
-        let parts = network().segments.filter { $0.feature == f }.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
+        let parts = try map.parts(ofFeature: f)
         return parts.count > 1 ? .multiLineString(parts.map(\.geometry)) : .lineString(s.geometry)
     }
 

@@ -62,7 +62,7 @@ struct FilterOptions: ParsableArguments {
 
     /// The filter, every code checked against the map's (``CodeCatalogue``): an unknown code or
     /// an empty item (`--layer ""`, `--layer RQ,,`) is refused naming the valid codes.
-    func filter(_ engine: UtilityEngine) throws -> PipeFilter {
+    func filter(_ engine: any PipeMap) throws -> PipeFilter {
         try PipeFilter(layers: layer, subtypes: subtype, owners: owner, codes: engine.codes)
     }
 }

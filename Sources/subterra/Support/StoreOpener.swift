@@ -42,20 +42,39 @@ enum DistrictMappings {
 /// Queries open a GeoPackage **read-only**, so no query can change a store; files are imported
 /// into memory under the lenient policy (their quality issues are kept for `info`).
 struct OpenedMap {
-    var engine: UtilityEngine
+    /// A store's map opened from its persisted snapshot (`MappedMap`: milliseconds on a city),
+    /// or files read into an engine.
+    var engine: any PipeMap
     /// Human description of the source, e.g. `"city.gpkg (GeoPackage)"`.
     var source: String
     /// The store, when the map came from one.
     var store: GeoPackageStore?
     /// Quality report of an in-memory import (nil for stores).
     var quality: QualityReport?
+    /// `--rules` as loaded, for ``wholeEngine()``.
+    var rules: ClearanceRules?
+
+    /// The counts and totals `info` prints: from the snapshot file for a store, else from the map.
+    var summary: MapSummary {
+        if let m = engine as? MappedMap { return m.summary }
+        return MapSummary((engine as! UtilityEngine).network)
+    }
+
+    /// The whole map in an engine, for work that visits all of it (`query --batch`): loads a
+    /// store's map (O(n log n)); files are in one already.
+    func wholeEngine() throws -> UtilityEngine {
+        if let e = engine as? UtilityEngine { return e }
+        guard let store else { throw CLIError("no store to load the map from") }
+        do { return try UtilityEngine(store: store, rules: rules) } catch { throw CLIError(error, context: "--store \(store.path)") }
+    }
 }
 
 enum StoreOpener {
     /// Opens `path`: a `.gpkg` store, a directory holding `segments.geojson`/`segments.csv`
     /// (with `points.*` beside), or a single segments file (GeoJSON or survey CSV).
     ///
-    /// - Complexity: O(n log n): loading plus building the engine's index.
+    /// - Complexity: a store: O(snapshot file size) when its snapshot file is fresh, else a full
+    ///   load and rebuild (O(n log n)); files: O(n log n), reading plus indexing.
     static func open(_ path: String, mapping: String?, rules: String?, progress: Progress? = nil) throws -> OpenedMap {
         let ruleSet = try loadRules(rules)
         var isDir: ObjCBool = false
@@ -68,12 +87,15 @@ enum StoreOpener {
             do { store = try GeoPackageStore.open(at: path, readOnly: true) } catch {
                 throw CLIError(error, context: "--store")
             }
-            progress?.phase("loading and indexing")
-            let engine: UtilityEngine
-            do { engine = try UtilityEngine(store: store, rules: ruleSet) } catch {
+            progress?.phase("opening the snapshot")
+            let map: MappedMap
+            do { map = try MappedMap.open(store: store, rules: ruleSet, progress: { progress?.phase($0) }) } catch {
                 throw CLIError(error, context: "--store \(path)" + (rules.map { " with --rules \($0)" } ?? ""))
             }
-            return OpenedMap(engine: engine, source: "\(path) (GeoPackage)", store: store, quality: nil)
+            if case .rebuilt(_, let notWritten?) = map.origin {
+                FileHandle.standardError.write(Data("subterra: warning: the snapshot file was not saved (\(notWritten)); the next command loads the map again\n".utf8))
+            }
+            return OpenedMap(engine: map, source: "\(path) (GeoPackage)", store: store, quality: nil, rules: ruleSet)
         }
         let sources = try fileSources(path, isDirectory: isDir.boolValue, mapping: mapping)
         progress?.phase("reading \(sources.count) file\(sources.count == 1 ? "" : "s")")
@@ -89,7 +111,7 @@ enum StoreOpener {
             let engine = try UtilityEngine(network: network, rules: ruleSet)
             return OpenedMap(
                 engine: engine, source: sources.map(\.path).joined(separator: ", "), store: nil,
-                quality: result.report)
+                quality: result.report, rules: ruleSet)
         } catch {
             throw CLIError(error, context: "--store \(path)" + (rules.map { " with --rules \($0)" } ?? ""))
         }
