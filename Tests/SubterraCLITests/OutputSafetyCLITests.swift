@@ -220,7 +220,7 @@ import Testing
         #expect(rel.status == 0, "\(rel.stderr)")
         try? FileManager.default.removeItem(atPath: "subterra-rel-\(getpid()).svg")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(names == ["city.gpkg", "dig.svg", "link.svg", "real.svg"], "no temporary file left: \(names)")
+        #expect(names == ["city.gpkg", "city.gpkg.subterra-snapshot", "dig.svg", "link.svg", "real.svg"], "no temporary file left: \(names)")
         // A character device that accepts writes is written directly.
         let null = device("null", minor: 3)
         let n = try CLI.run(["render", "dig", pit, "--depth", "1.5", "--store", store, "--out", null])

@@ -23,8 +23,8 @@ struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
 
     init(_ segments: Segments) { self.segments = segments }
 
-    /// Segments indexed.
-    var count: Int { segments.count }
+    /// Segments indexed (a pipe of several parts counts each segment).
+    var segmentCount: Int { segments.count }
 
     /// Every row with a segment within `distance` of `q` (inclusive), once, at its exact least
     /// distance from `q`, in no particular order.
@@ -69,7 +69,7 @@ struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
     func nearest(
         k: Int, to q: _QueryShape, maxDistance: Double, accept: (Int) -> Bool, feature: ((Int) -> Int64)? = nil
     ) -> [Neighbor] {
-        guard k > 0, count > 0 else { return [] }
+        guard k > 0, segmentCount > 0 else { return [] }
         let scratch = NearestScratch()
         // With one segment per row (two-point pipes) every hit is a new row: no set needed.
         let distinct = segments.idsAreDistinct
@@ -129,4 +129,9 @@ struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
         for n in hits { least[n.id] = min(least[n.id] ?? .infinity, n.distance) }
         return least.map { Neighbor(id: $0.key, distance: $0.value) }
     }
+}
+
+extension _PipeIndex where Segments == DynamicSegmentIndex.Snapshot {
+    /// Live rows indexed.
+    var count: Int { segments.idCount }
 }
