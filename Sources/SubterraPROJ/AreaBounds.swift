@@ -135,3 +135,61 @@ enum _AreaBoundsCache {
         byKey[key] = bounds
     }
 }
+
+/// ``AreaBounds`` of a projected system as plain numbers, to be kept in a file and adopted
+/// later (``CoordinateSystem/adopt(_:)``) instead of projecting the area again: that needs a
+/// CRS84 → system transformation, which PROJ takes about 0.1 s to build, most of a one-shot
+/// command's budget.
+public struct RecordedAreaBounds: Hashable, Sendable, Codable {
+    public var minX: Double
+    public var minY: Double
+    public var maxX: Double
+    public var maxY: Double
+    public var marginDegrees: Double
+    /// The system's definition and recorded area they were computed for, and the PROJ release.
+    public var definition: String
+    public var west: Double
+    public var south: Double
+    public var east: Double
+    public var north: Double
+    public var projVersion: String
+}
+
+extension AreaBounds {
+    /// These bounds as numbers to keep; nil for a geographic system (computed without PROJ).
+    public var recorded: RecordedAreaBounds? {
+        guard region == nil else { return nil }
+        return RecordedAreaBounds(
+            minX: minX, minY: minY, maxX: maxX, maxY: maxY, marginDegrees: marginDegrees, definition: "",
+            west: area.west, south: area.south, east: area.east, north: area.north, projVersion: _projVersion)
+    }
+}
+
+/// The PROJ release in use, e.g. "9.1.1".
+let _projVersion = String(cString: proj_info().version)
+
+extension CoordinateSystem {
+    /// ``areaBounds(check:)`` with `check`, recorded for keeping (its definition filled in).
+    public func recordedAreaBounds(check: AreaCheck = .standard) throws(PROJError) -> RecordedAreaBounds? {
+        guard var r = try areaBounds(check: check)?.recorded else { return nil }
+        r.definition = definition
+        return r
+    }
+
+    /// Takes bounds recorded earlier for this system, so ``areaBounds(check:)`` with that margin
+    /// answers without projecting the area again. Refused (returns false, nothing changes) unless
+    /// they were recorded for this definition, this recorded area of use and this PROJ release.
+    @discardableResult
+    public func adopt(_ r: RecordedAreaBounds) -> Bool {
+        guard r.definition == definition, r.projVersion == _projVersion, !isGeographicDegrees, let area = areaOfUse,
+            area.west == r.west, area.south == r.south, area.east == r.east, area.north == r.north,
+            [r.minX, r.minY, r.maxX, r.maxY].allSatisfy(\.isFinite), r.minX <= r.maxX, r.minY <= r.maxY
+        else { return false }
+        let key = "\(r.marginDegrees)|\(definition)"
+        if _AreaBoundsCache.lookup(key) != nil { return true }
+        _AreaBoundsCache.store(key, AreaBounds(
+            minX: r.minX, minY: r.minY, maxX: r.maxX, maxY: r.maxY, system: label, area: area,
+            marginDegrees: r.marginDegrees, region: nil))
+        return true
+    }
+}

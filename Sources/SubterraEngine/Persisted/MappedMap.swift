@@ -2,6 +2,7 @@ import Foundation
 import SubterraGeometry
 import SubterraIndex
 import SubterraModel
+import SubterraPROJ
 
 /// A store's map opened in milliseconds: the engine's snapshot persisted beside the store,
 /// answering the same queries and checks as ``UtilityEngine`` with the same answers, without
@@ -85,6 +86,7 @@ public final class MappedMap: Sendable {
         fileURL = _SnapshotFile.url(forStore: store.path)
         index = _PipeIndex(file.index)
         let meta = file.meta
+        if let r = meta.areaBounds { (try? CoordinateSystem(meta.crs))?.adopt(r) }
         let whole = try UtilityEngine(emptyIn: meta.crs, rules: rules, catalog: catalog, present: Set(meta.layers))
         self.whole = whole
         figures = _MapFigures(

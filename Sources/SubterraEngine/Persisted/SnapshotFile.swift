@@ -2,6 +2,7 @@ import Foundation
 import SubterraGeometry
 import SubterraIndex
 import SubterraModel
+import SubterraPROJ
 
 #if !_endian(little)
 #error("the snapshot file is the in-memory little-endian layout; add byte swapping for big-endian hosts")
@@ -48,6 +49,9 @@ struct _SnapshotMeta: Codable, Sendable {
     var maxHalfWidth: Double
     var multiPart: Bool
     var summary: MapSummary
+    /// The map CRS's widened area of use, projected when the file was built (nil: geographic,
+    /// unknown to PROJ, or no recorded area), adopted at open instead of projected again.
+    var areaBounds: RecordedAreaBounds?
 }
 
 /// Why a snapshot file was not used.
@@ -121,7 +125,8 @@ struct _SnapshotFile: Sendable {
         let meta = _SnapshotMeta(
             stamp: stamp, crs: network.crs, rows: segs.count, layers: layers, owners: owners, subtypes: subtypes,
             profiles: profiles.sorted { "\($0)" < "\($1)" }, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth,
-            multiPart: multiPart, summary: MapSummary(network))
+            multiPart: multiPart, summary: MapSummary(network),
+            areaBounds: (try? CoordinateSystem(network.crs)).flatMap { try? $0.recordedAreaBounds() })
         let metaBytes = try JSONEncoder().encode(meta)
         let indexBytes = index.serialized()
 

@@ -113,4 +113,18 @@ extension GeoPackageStore {
             return out
         }
     }
+
+    /// Every segment in id order, decoded one at a time: a whole-map pass (building a derived
+    /// file) in memory bounded by one record, not the map. Holds the store's lock throughout.
+    ///
+    /// - Throws: `StoreError` naming table, fid and field of an unreadable record, or what
+    ///   `body` throws.
+    public func forEachSegment(_ body: (PipeSegment) throws -> Void) throws(StoreError) {
+        try locked { try forEachSegment(db.prepare(segmentSelect + " ORDER BY fid"), body) }
+    }
+
+    /// Every point in store order, decoded one at a time. See ``forEachSegment(_:)``.
+    public func forEachPoint(_ body: (FeaturePoint) throws -> Void) throws(StoreError) {
+        try locked { try forEachPoint(db.prepare(Self.pointSelect + " ORDER BY fid"), body) }
+    }
 }

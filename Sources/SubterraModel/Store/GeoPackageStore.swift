@@ -404,6 +404,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     func readSegments(_ s: Statement) throws -> [PipeSegment] {
         var out: [PipeSegment] = []
+        try forEachSegment(s) { out.append($0) }
+        return out
+    }
+
+    /// Decodes the rows of `s` (a `segmentSelect`) one at a time, in its order.
+    func forEachSegment(_ s: Statement, _ body: (PipeSegment) throws -> Void) throws {
         while try s.step() {
             let fid = s.int64(0)
             let bad = badField(Self.segmentTable, fid)
@@ -431,7 +437,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 guard let known = FeatureKind(rawValue: k) else { throw bad("feature_kind", "'\(k)' is not a feature kind") }
                 kind = known
             }
-            out.append(PipeSegment(
+            try body(PipeSegment(
                 id: fid, layer: LayerCode(layer), subtype: s.text(3).map(SubtypeCode.init),
                 startPoint: PointNumber(start), endPoint: PointNumber(end), geometry: line,
                 startDepth: s.optionalDouble(6), endDepth: s.optionalDouble(7),
@@ -445,11 +451,16 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31),
                 featureKind: kind))
         }
-        return out
     }
 
     func readPoints(_ s: Statement) throws -> [FeaturePoint] {
         var out: [FeaturePoint] = []
+        try forEachPoint(s) { out.append($0) }
+        return out
+    }
+
+    /// Decodes the rows of `s` (a `pointSelect`) one at a time, in its order.
+    func forEachPoint(_ s: Statement, _ body: (FeaturePoint) throws -> Void) throws {
         while try s.step() {
             let fid = s.int64(0)
             let bad = badField(Self.pointTable, fid)
@@ -460,12 +471,11 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             guard let category = PointCategory(rawValue: cat) else {
                 throw bad("category", "'\(cat)' is neither feature nor appurtenance")
             }
-            out.append(FeaturePoint(
+            try body(FeaturePoint(
                 number: PointNumber(number), layer: LayerCode(layer), category: category, kind: PointKind(kind),
                 position: p, groundElevation: s.optionalDouble(6), depth: s.optionalDouble(7), owner: s.text(8),
                 road: s.text(9), status: s.text(10).map(RecordStatus.init)))
         }
-        return out
     }
 
     // MARK: Writing
