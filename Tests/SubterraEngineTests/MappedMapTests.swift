@@ -210,6 +210,56 @@ import Testing
         #expect(try open().origin == .file)
     }
 
+    /// The file built record by record from the store (the rebuild and import path, in bounded
+    /// memory) is byte for byte the file built from the loaded map, and its summary agrees with
+    /// the map's own figures; a store holding a record loading would refuse is refused the same
+    /// way, naming the record, and no file is written.
+    @Test func theStreamedBuildEqualsTheLoadedMapsAndRefusesWhatLoadingRefuses() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let network = try Self.richDistrict()
+        let path = try Self.store(network, in: dir)
+        let store = try GeoPackageStore.open(at: path, readOnly: true)
+        let stamp = try store.stamp()
+        let streamed = try _SnapshotFile.serialize(store: store, stamp: stamp)
+        let loaded = try _SnapshotFile.serialize(store.loadAll(), stamp: stamp)
+        #expect(streamed == loaded)
+
+        // The summary against the map's own accessors.
+        let s = try streamed.withUnsafeBytes { raw throws(_SnapshotFileProblem) in try _SnapshotFile(raw) }.meta.summary
+        #expect(s.segments == network.segments.count && s.points == network.points.count && s.areas == network.areas.count)
+        #expect(s.pipes == Set(network.segments.map(\.featureID)).count)
+        #expect(s.danglingEnds == network.danglingPointNumbers.count && s.danglingEnds > 0)
+        let noDepth = network.segments.filter {
+            network.depthOfTop(segmentID: $0.id, atParameter: 0) == nil || network.depthOfTop(segmentID: $0.id, atParameter: 1) == nil
+        }
+        #expect(s.withoutDepth == noDepth.count)
+        let e = network.envelope
+        #expect(s.extent == [e.minX, e.minY, e.maxX, e.maxY])
+        for l in s.layers {
+            let mine = network.segments.filter { $0.layer == l.code }
+            #expect(l.segments == mine.count)
+            #expect(abs(l.lengthM - mine.reduce(0) { $0 + $1.length }) < 1e-6)
+        }
+
+        // A record another program made invalid: the rebuild refuses it as loading does.
+        let bad = network.segments[11]
+        do {
+            let db = try Database(path: path, mode: .readWrite)
+            try GeoPackage.registerFunctions(db)
+            try db.execute("UPDATE subterra_segments SET start_depth = -4 WHERE fid = \(bad.id)")
+        }
+        let reopened = try GeoPackageStore.open(at: path, readOnly: true)
+        #expect(throws: (any Error).self) { try reopened.loadAll() }
+        do {
+            _ = try MappedMap.open(store: reopened)
+            Issue.record("an invalid store was opened")
+        } catch {
+            #expect("\(error)".contains("segment \(bad.id)") && "\(error)".contains("depth at start is -4"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".subterra-snapshot"))
+    }
+
     @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {
         let dir = try Self.tempDir()
         defer {

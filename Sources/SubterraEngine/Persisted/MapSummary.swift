@@ -48,34 +48,77 @@ public struct MapSummary: Hashable, Sendable, Codable {
 
     /// The summary of `network`. O(n).
     public init(_ network: UtilityNetwork) {
-        var perLayer: [LayerCode: (Int, Double)] = [:]
-        var perOwner: [String?: (Int, Set<LayerCode>)] = [:]
-        var noDepth = 0, noOwner = 0
-        var features = Set<Int64>()
-        for s in network.segments {
-            perLayer[s.layer, default: (0, 0)].0 += 1
-            perLayer[s.layer, default: (0, 0)].1 += s.length
-            perOwner[s.owner, default: (0, [])].0 += 1
-            perOwner[s.owner, default: (0, [])].1.insert(s.layer)
-            if s.owner == nil { noOwner += 1 }
-            if network.depthOfTop(segmentID: s.id, atParameter: 0) == nil
-                || network.depthOfTop(segmentID: s.id, atParameter: 1) == nil
-            {
-                noDepth += 1
-            }
-            features.insert(s.featureID)
+        var acc = _SummaryAccumulator()
+        for p in network.points { acc.add(p) }
+        for s in network.segments { acc.add(s) }
+        self = acc.summary(areas: network.areas.count)
+    }
+
+    init(
+        segments: Int, pipes: Int, points: Int, areas: Int, extent: [Double], layers: [Layer], owners: [Owner],
+        withoutDepth: Int, withoutOwner: Int, danglingEnds: Int
+    ) {
+        self.segments = segments
+        self.pipes = pipes
+        self.points = points
+        self.areas = areas
+        self.extent = extent
+        self.layers = layers
+        self.owners = owners
+        self.withoutDepth = withoutDepth
+        self.withoutOwner = withoutOwner
+        self.danglingEnds = danglingEnds
+    }
+}
+
+/// A ``MapSummary`` built one record at a time, so a whole-map pass over a store (the snapshot
+/// file's build) needs no loaded map: every point first, then every segment in map order.
+///
+/// Holds each point's ground elevation (for depths of pipes surveyed by elevation only) and the
+/// per-layer and per-owner figures; equal to `MapSummary(network)` for the same records in the
+/// same order (the layer lengths are summed in that order). Points are assumed distinct by number
+/// (as a `UtilityNetwork` guarantees): a repeated number keeps its first ground elevation.
+struct _SummaryAccumulator {
+    private var perLayer: [LayerCode: (Int, Double)] = [:]
+    private var perOwner: [String?: (Int, Set<LayerCode>)] = [:]
+    private var noDepth = 0, noOwner = 0, segmentCount = 0, pointCount = 0
+    private var features = Set<Int64>()
+    private var ground: [PointNumber: Double?] = [:]
+    private var dangling = Set<PointNumber>()
+    private var envelope = Envelope.empty
+
+    mutating func add(_ p: FeaturePoint) {
+        pointCount += 1
+        if ground[p.number] == nil { ground[p.number] = .some(p.groundElevation) }
+        envelope.expand(toInclude: p.position)
+    }
+
+    mutating func add(_ s: PipeSegment) {
+        segmentCount += 1
+        perLayer[s.layer, default: (0, 0)].0 += 1
+        perLayer[s.layer, default: (0, 0)].1 += s.length
+        perOwner[s.owner, default: (0, [])].0 += 1
+        perOwner[s.owner, default: (0, [])].1.insert(s.layer)
+        if s.owner == nil { noOwner += 1 }
+        let g0 = ground[s.startPoint], g1 = ground[s.endPoint]
+        if g0 == nil { dangling.insert(s.startPoint) }
+        if g1 == nil { dangling.insert(s.endPoint) }
+        if s.depthOfTop(atParameter: 0, groundAtStart: g0 ?? nil, groundAtEnd: g1 ?? nil) == nil
+            || s.depthOfTop(atParameter: 1, groundAtStart: g0 ?? nil, groundAtEnd: g1 ?? nil) == nil
+        {
+            noDepth += 1
         }
-        segments = network.segments.count
-        pipes = features.count
-        points = network.points.count
-        areas = network.areas.count
-        let e = network.envelope
-        extent = e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY]
-        layers = perLayer.keys.sorted().map { Layer(code: $0, segments: perLayer[$0]!.0, lengthM: perLayer[$0]!.1) }
-        owners = perOwner.map { Owner(owner: $0.key, segments: $0.value.0, layers: $0.value.1.sorted()) }
-            .sorted { ($1.segments, $0.owner ?? "\u{10FFFF}") < ($0.segments, $1.owner ?? "\u{10FFFF}") }
-        withoutDepth = noDepth
-        withoutOwner = noOwner
-        danglingEnds = network.danglingPointNumbers.count
+        features.insert(s.featureID)
+        envelope = envelope.union(s.geometry.envelope)
+    }
+
+    func summary(areas: Int) -> MapSummary {
+        MapSummary(
+            segments: segmentCount, pipes: features.count, points: pointCount, areas: areas,
+            extent: envelope.isEmpty ? [] : [envelope.minX, envelope.minY, envelope.maxX, envelope.maxY],
+            layers: perLayer.keys.sorted().map { MapSummary.Layer(code: $0, segments: perLayer[$0]!.0, lengthM: perLayer[$0]!.1) },
+            owners: perOwner.map { MapSummary.Owner(owner: $0.key, segments: $0.value.0, layers: $0.value.1.sorted()) }
+                .sorted { ($1.segments, $0.owner ?? "\u{10FFFF}") < ($0.segments, $1.owner ?? "\u{10FFFF}") },
+            withoutDepth: noDepth, withoutOwner: noOwner, danglingEnds: dangling.count)
     }
 }

@@ -15,7 +15,7 @@ import SubterraPROJ
 /// built from and a checksum (layout in `SnapshotFile.swift`). ``open(store:rules:catalog:)``
 /// compares the stamp with the store's before reading anything else: a stale file (any write
 /// to the store since, by Subterra or any other program), or a truncated, damaged, foreign or
-/// newer-format one, is never used; the map is then loaded from the store once and the file
+/// newer-format one, is never used; the store is then read once, record by record, and the file
 /// rebuilt (written atomically, so a crash leaves the old file or the new one, never half).
 ///
 /// ## Answers
@@ -103,7 +103,9 @@ public final class MappedMap: Sendable {
     ///
     /// - Parameter progress: told what happens ("rebuilding the snapshot: …") on the slow path.
     /// - Complexity: O(file size) for the checksum and the copies (a fresh file: no parsing, no
-    ///   sorting, no store reads beyond its stamp); a rebuild costs a full load, O(n log n).
+    ///   sorting, no store reads beyond its stamp); a rebuild reads the store once, record by
+    ///   record (memory: the file's columns and each point's ground height, not the map), and
+    ///   builds the index, O(n log n).
     /// - Throws: ``EngineError`` when the store cannot be read or the rules refuse the map.
     public static func open(
         store: GeoPackageStore, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
@@ -119,15 +121,15 @@ public final class MappedMap: Sendable {
             reason = problem.description
         }
         progress?("rebuilding the snapshot file (\(reason))")
-        let network: UtilityNetwork
-        do { network = try store.loadAll() } catch {
-            throw EngineError("cannot load the map: \(error)", at: "store")
-        }
-        let after = try Self.stamp(of: store)
         let bytes: Data
-        do { bytes = try _SnapshotFile.serialize(network, stamp: stamp) } catch {
+        do { bytes = try _SnapshotFile.serialize(store: store, stamp: stamp) } catch let e as StoreError {
+            throw EngineError("cannot read the map: \(e)", at: "store")
+        } catch let e as ModelError {
+            throw EngineError("stored data is invalid: \(e)", at: "store \(store.path)")
+        } catch {
             throw EngineError("cannot build the snapshot: \(error)", at: "snapshot file \(url.path)")
         }
+        let after = try Self.stamp(of: store)
         var notWritten: String?
         if after != stamp {
             notWritten = "the store changed while it was read"
