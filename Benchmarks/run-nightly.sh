@@ -5,6 +5,7 @@
 #
 #   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
 #                             [--dig-sites N] [--no-postgis] [--families LIST] [--vermont DIR]
+#                             [--no-cli]
 #   Benchmarks/run-nightly.sh --update-thresholds     # after an intended change: record new ones
 #
 # The dig-check workload runs against a throwaway PostGIS server that with-postgis.sh installs
@@ -17,6 +18,10 @@
 # same gate per family. The Vermont files are ../shared/datasets/vermont-sewer next to the repo
 # checkout unless --vermont DIR or SUBTERRA_VERMONT_SEWER says otherwise; the run fails (status 2)
 # naming the directory when they are absent.
+#
+# The one-shot CLI stage (cli-cold-start.sh) imports a 10^6-segment map and times `nearest`,
+# `within`, `check-dig`, `section` and `info` as new processes against `ogrinfo -spat` on the same
+# store; a median over 0.2 s or a peak RSS over 200 MB is a regression. --no-cli skips it.
 #
 # Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
 # threshold regression (each regressed benchmark and metric is named), 3 when the correctness
@@ -34,6 +39,7 @@ update=""
 pb_failed=""
 dig_sites=1000
 no_postgis=""
+no_cli=""
 families="streets,uniform@1000000,clustered@1000000,vermont@1000000"
 vermont=()
 while [ $# -gt 0 ]; do
@@ -47,6 +53,7 @@ while [ $# -gt 0 ]; do
     --dig-sites) dig_sites="$2"; shift 2 ;;
     --families) families="$2"; shift 2 ;;
     --vermont) vermont=(--vermont "$2"); shift 2 ;;
+    --no-cli) no_cli=1; shift ;;
     --no-postgis) no_postgis="run-nightly.sh --no-postgis (PostGIS not installed or not wanted on this machine)"; shift ;;
     *) echo "run-nightly.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -142,6 +149,16 @@ fi
 
 echo "== report ($out)"
 mkdir -p "$out"
+cli_regressed=""
+if [ -z "$no_cli" ]; then
+  echo "== one-shot commands on a 10^6 store (cli-cold-start.sh)"
+  ./cli-cold-start.sh --segments 1000000 --seed "$seed" --work "$work/cli" --out "$out/cli-cold-start.md"
+  case $? in
+    0) ;;
+    1) cli_regressed=1 ;;
+    *) echo "run-nightly.sh: cli-cold-start.sh failed" >&2; exit 2 ;;
+  esac
+fi
 [ -f "$work/thresholds.txt" ] && cp "$work/thresholds.txt" "$out/thresholds-check.txt"
 cp "$work/compare.json" "$out/compare.json"
 ratio_arg=()
@@ -157,4 +174,8 @@ elif [ $status -ne 0 ]; then
   exit 2
 fi
 [ -n "$pb_failed" ] && exit 2
+if [ -n "$cli_regressed" ]; then
+  echo "run-nightly.sh: one-shot command regression (see $out/cli-cold-start.md and the FAIL lines above)" >&2
+  exit 1
+fi
 exit 0

@@ -46,4 +46,33 @@ import Testing
         #expect(gas[0].pipe.id == best.id)
         #expect(abs(gas[0].distance - best.distance) <= 1e-9 * max(1, best.distance))
     }
+
+    /// The README's "A city-sized map in milliseconds" example: the snapshot file answers as the
+    /// engine over the loaded map does.
+    @Test func readmeMappedMapAnswersAsTheEngine() throws {
+        let network = try DistrictReader.readGeoJSON(directory: Self.sampleDir)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("sample.gpkg").path
+        try GeoPackageStore.create(at: path).apply(
+            StoreEdit(upsertSegments: network.segments, upsertPoints: network.points, upsertAreas: network.areas))
+
+        let store = try GeoPackageStore.open(at: path, readOnly: true)
+        let engine = try UtilityEngine(store: store)
+        _ = try MappedMap.open(store: store)  // writes the file
+        let map = try MappedMap.open(store: store)
+        #expect(map.origin == .file)
+        let pit = try Polygon(exterior: LinearRing([
+            Point(121.40620, 28.36890), Point(121.40623, 28.36890), Point(121.40623, 28.36893),
+            Point(121.40620, 28.36893), Point(121.40620, 28.36890),
+        ]))
+        let near = try map.nearest(to: .point(Point(636900, 3140200)), k: 3)
+        #expect(near.count == 3)
+        #expect(near == (try engine.nearest(to: .point(Point(636900, 3140200)), k: 3)))
+        let request = DigRequest(area: .polygon(pit), crs: "EPSG:4326", plannedDepth: 2.0)
+        let dig = try map.digCheck(request)
+        #expect(dig.conflicts.contains { $0.layer == .gas && $0.severity == .critical })
+        #expect(dig == (try engine.digCheck(request)))
+    }
 }

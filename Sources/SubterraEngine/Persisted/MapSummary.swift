@@ -1,5 +1,6 @@
 import SubterraGeometry
 import SubterraModel
+import SubterraPROJ
 
 /// What a map holds, in figures: counts, extent, per-layer and per-owner totals and the gaps a
 /// planner should know about (what `subterra info` prints).
@@ -35,6 +36,9 @@ public struct MapSummary: Hashable, Sendable, Codable {
     /// Plan bounds of the segments and points (map CRS) as minX, minY, maxX, maxY; empty for an
     /// empty map.
     public var extent: [Double]
+    /// ``extent``'s corners in WGS84 (OGC:CRS84 longitude, latitude) as minLon, minLat, maxLon,
+    /// maxLat; nil for an empty map or when PROJ cannot transform from the map CRS.
+    public var extentWGS84: [Double]?
     /// Layers present, sorted by code.
     public var layers: [Layer]
     /// Owners, most segments first (ties by name; no owner last among equals).
@@ -51,13 +55,14 @@ public struct MapSummary: Hashable, Sendable, Codable {
         var acc = _SummaryAccumulator()
         for p in network.points { acc.add(p) }
         for s in network.segments { acc.add(s) }
-        self = acc.summary(areas: network.areas.count)
+        self = acc.summary(areas: network.areas.count, crs: network.crs)
     }
 
     init(
-        segments: Int, pipes: Int, points: Int, areas: Int, extent: [Double], layers: [Layer], owners: [Owner],
-        withoutDepth: Int, withoutOwner: Int, danglingEnds: Int
+        segments: Int, pipes: Int, points: Int, areas: Int, extent: [Double], extentWGS84: [Double]?, layers: [Layer],
+        owners: [Owner], withoutDepth: Int, withoutOwner: Int, danglingEnds: Int
     ) {
+        self.extentWGS84 = extentWGS84
         self.segments = segments
         self.pipes = pipes
         self.points = points
@@ -112,10 +117,19 @@ struct _SummaryAccumulator {
         envelope = envelope.union(s.geometry.envelope)
     }
 
-    func summary(areas: Int) -> MapSummary {
-        MapSummary(
+    /// The summary; `crs` is the map CRS, for ``MapSummary/extentWGS84``.
+    func summary(areas: Int, crs: String) -> MapSummary {
+        var wgs84: [Double]?
+        let e = envelope
+        if !e.isEmpty, let t = try? Transformer(from: crs, to: "OGC:CRS84"),
+            let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
+        {
+            let b = Envelope(points: ps)
+            wgs84 = [b.minX, b.minY, b.maxX, b.maxY]
+        }
+        return MapSummary(
             segments: segmentCount, pipes: features.count, points: pointCount, areas: areas,
-            extent: envelope.isEmpty ? [] : [envelope.minX, envelope.minY, envelope.maxX, envelope.maxY],
+            extent: e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY], extentWGS84: wgs84,
             layers: perLayer.keys.sorted().map { MapSummary.Layer(code: $0, segments: perLayer[$0]!.0, lengthM: perLayer[$0]!.1) },
             owners: perOwner.map { MapSummary.Owner(owner: $0.key, segments: $0.value.0, layers: $0.value.1.sorted()) }
                 .sorted { ($1.segments, $0.owner ?? "\u{10FFFF}") < ($0.segments, $1.owner ?? "\u{10FFFF}") },

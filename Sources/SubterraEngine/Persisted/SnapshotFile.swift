@@ -10,7 +10,7 @@ import SubterraPROJ
 
 // The engine's persisted snapshot, written beside a store (`city.gpkg.subterra-snapshot`).
 //
-// Layout, version 1 (little-endian, no padding):
+// Layout, version 2 (little-endian, no padding; version 1 lacked the summary's WGS84 extent):
 //
 //   offset  size  field
 //        0     8  magic "SUBSNAP1"
@@ -119,7 +119,7 @@ struct _SnapshotBuilder {
         let meta = _SnapshotMeta(
             stamp: stamp, crs: crs, rows: ids.count, layers: layers, owners: owners, subtypes: subtypes,
             profiles: profiles.sorted { "\($0)" < "\($1)" }, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth,
-            multiPart: multiPart, summary: summary.summary(areas: areas),
+            multiPart: multiPart, summary: summary.summary(areas: areas, crs: crs),
             areaBounds: (try? CoordinateSystem(crs)).flatMap { try? $0.recordedAreaBounds() })
         // Sorted keys: the same map gives the same bytes (Foundation's key order is unspecified).
         let encoder = JSONEncoder()
@@ -156,7 +156,7 @@ struct _SnapshotFileProblem: Error, CustomStringConvertible {
 /// The decoded contents of a snapshot file.
 struct _SnapshotFile: Sendable {
     static let magic: [UInt8] = Array("SUBSNAP1".utf8)
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
     static let headerSize = 32
 
     var meta: _SnapshotMeta

@@ -84,15 +84,9 @@ struct InfoCommand: ParsableCommand {
         }
         let owners = sum.owners.map { OwnerInfo(owner: $0.owner ?? "(unknown owner)", segments: $0.segments, layers: $0.layers.map(\.rawValue)) }
             .sorted { ($1.segments, $0.owner) < ($0.segments, $1.owner) }
-        let x = sum.extent
-        let e = x.count == 4 ? Envelope(minX: x[0], minY: x[1], maxX: x[2], maxY: x[3]) : Envelope.empty
-        var extentWGS84: [Double]?
-        if !e.isEmpty, let t = try? Transformer(from: opened.engine.crs, to: "OGC:CRS84"),
-            let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
-        {
-            let b = Envelope(points: ps)
-            extentWGS84 = [b.minX, b.minY, b.maxX, b.maxY].map { ($0 * 1e6).rounded() / 1e6 }
-        }
+        // Computed when the summary was (the snapshot file keeps it): no PROJ transformation
+        // is built for a one-shot `info`.
+        let extentWGS84 = sum.extentWGS84?.map { ($0 * 1e6).rounded() / 1e6 }
         var warnings: [String] = []
         if sum.withoutDepth > 0 { warnings.append("\(sum.withoutDepth) segments lack a depth or elevation at one end: dig checks treat them as reachable") }
         if sum.withoutOwner > 0 { warnings.append("\(sum.withoutOwner) segments have no owner") }
