@@ -67,7 +67,11 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
     /// An index of `segments` (segment `i` under id `ids?[i] ?? i`); several segments may share
     /// an id.
     /// - Throws: `IndexError.invalidBox` for the first non-finite segment, `.lengthMismatch`.
-    public convenience init(segments: [Segment] = [], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize) throws {
+    /// `merges` says where the tree's O(n) merges run (`DynamicRTree.MergePolicy`).
+    public convenience init(
+        segments: [Segment] = [], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize,
+        merges: DynamicRTree.MergePolicy = .inline
+    ) throws {
         if let ids, ids.count != segments.count {
             throw IndexError.lengthMismatch(boxes: segments.count, ids: ids.count)
         }
@@ -78,11 +82,15 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             if grouped[id] == nil { order.append(id) }
             grouped[id, default: []].append(s)
         }
-        try self.init(groups: order.map { ($0, grouped[$0] ?? []) }, nodeSize: nodeSize)
+        try self.init(groups: order.map { ($0, grouped[$0] ?? []) }, nodeSize: nodeSize, merges: merges)
     }
 
-    /// An index of every segment of `lines`, each under its line's id (`ids?[i] ?? i`).
-    public convenience init(lines: [LineString], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize) throws {
+    /// An index of every segment of `lines`, each under its line's id (`ids?[i] ?? i`); `merges`
+    /// as above.
+    public convenience init(
+        lines: [LineString], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize,
+        merges: DynamicRTree.MergePolicy = .inline
+    ) throws {
         if let ids, ids.count != lines.count {
             throw IndexError.lengthMismatch(boxes: lines.count, ids: ids.count)
         }
@@ -93,10 +101,10 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             guard seen.insert(id).inserted else { throw IndexError.duplicateID(id) }
             groups.append((id, line._segments))
         }
-        try self.init(groups: groups, nodeSize: nodeSize)
+        try self.init(groups: groups, nodeSize: nodeSize, merges: merges)
     }
 
-    private init(groups: [(UInt32, [Segment])], nodeSize: Int) throws {
+    private init(groups: [(UInt32, [Segment])], nodeSize: Int, merges: DynamicRTree.MergePolicy) throws {
         var items: [(box: Box, id: UInt32)] = []
         var table = _SlotTable()
         var slot: UInt32 = 0
@@ -117,7 +125,7 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             slotsOfID[id] = slots
         }
         slotCount = slot
-        tree = try DynamicRTree(items: items, nodeSize: nodeSize)
+        tree = try DynamicRTree(items: items, nodeSize: nodeSize, merges: merges)
         current = Snapshot(index: tree.snapshot(), slots: table, segmentCount: items.count,
                            idCount: groups.count, idsAreDistinct: multiSegmentIDs == 0)
     }
@@ -234,17 +242,34 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
         publishLock.unlock()
     }
 
-    /// Packs everything into one base tree now (e.g. after a bulk load). O(n).
-    public func compact() throws {
+    /// Waits for the tree's background merge under way, if any, and publishes its result
+    /// (`DynamicRTree.finishMerges()`).
+    public func finishMerges() throws {
         writerLock.lock()
         defer { writerLock.unlock() }
-        try tree.compact()
+        try tree.finishMerges()
+        republishTree()
+    }
+
+    /// Publishes the tree's current state with the same slots and counts. Writer-only.
+    private func republishTree() {
         let old = snapshot()
         let next = Snapshot(index: tree.snapshot(), slots: old._slots, segmentCount: old.count, idCount: old.idCount,
                             idsAreDistinct: old.idsAreDistinct)
         publishLock.lock()
         current = next
         publishLock.unlock()
+    }
+
+    /// Whether the tree is merging in the background.
+    public var isMerging: Bool { tree.isMerging }
+
+    /// Packs everything into one base tree now (e.g. after a bulk load). O(n).
+    public func compact() throws {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        try tree.compact()
+        republishTree()
     }
 
     /// An immutable state of a `DynamicSegmentIndex`: all queries of `SegmentSearching`,

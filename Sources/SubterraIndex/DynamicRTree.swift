@@ -28,8 +28,14 @@ public enum IndexEdit: Hashable, Sendable {
 /// Publication: the writer builds the next snapshot from the current one under `writerLock`, then
 /// swaps it in under `publishLock`, held only for a value copy. Readers call `snapshot()` and
 /// query it lock-free for as long as they like; they never see half an edit, and a batch
-/// (`apply(_:)`) is published all at once. Merges run on the writer path (readers keep using the
-/// previous snapshot meanwhile).
+/// (`apply(_:)`) is published all at once.
+///
+/// Merges run on the writer path (`MergePolicy.inline`, the default: an edit that triggers one
+/// waits O(n) for it; readers keep using the previous snapshot meanwhile) or on a background
+/// thread (`.background`): the edit that crosses the threshold publishes at once and starts a
+/// merge of its snapshot; later edits go on as usual and are logged; the first edit after the
+/// merge has finished takes the new base and replays the log onto it (O(log length)), so no
+/// edit waits for a whole-tree build. Readers see the same items either way.
 ///
 /// Ids are unique: inserting a live id or touching a missing one throws, and a failing batch
 /// publishes nothing.
@@ -40,8 +46,22 @@ public final class DynamicRTree: @unchecked Sendable {
     private let publishLock = NSLock()
     private var current: Snapshot
     private let fixedThreshold: Int?
+    /// Where merges run.
+    public let merges: MergePolicy
+    /// Writer-only: the background merge under way, and the edits applied since its snapshot.
+    private var pending: _PendingMerge?
+    private var log: [IndexEdit] = []
     /// Tail length that triggers re-packing the delta.
     public static let tailLimit = 64
+
+    /// Where the O(n) merges of delta and tombstones into a new base run.
+    public enum MergePolicy: Hashable, Sendable {
+        /// On the writer's path, inside the `apply(_:)` that crosses the threshold.
+        case inline
+        /// On a background thread; the writer installs the result at its next edit (or at
+        /// `finishMerges()`), replaying the edits made meanwhile.
+        case background
+    }
 
     /// Creates an index from initial items (ids must be unique).
     ///
@@ -49,10 +69,15 @@ public final class DynamicRTree: @unchecked Sendable {
     ///   - mergeThreshold: delta + tombstone count that triggers a merge into a new base; `nil`
     ///     picks `clamp(count / 64, 1024...32768)`.
     /// - Throws: `IndexError.invalidBox`, `.duplicateID`, and the other build errors.
-    public init(items: [(box: Box, id: UInt32)] = [], nodeSize: Int = PackedRTree.defaultNodeSize, mergeThreshold: Int? = nil) throws {
+    ///   - merges: where merges run (``MergePolicy``).
+    public init(
+        items: [(box: Box, id: UInt32)] = [], nodeSize: Int = PackedRTree.defaultNodeSize, mergeThreshold: Int? = nil,
+        merges: MergePolicy = .inline
+    ) throws {
         let base = try PackedRTree(items: items, nodeSize: nodeSize)
         self.current = try Snapshot(base: base, version: 0)
         self.fixedThreshold = mergeThreshold.map { Swift.max(1, $0) }
+        self.merges = merges
     }
 
     /// The current consistent state; query it without any lock. O(1).
@@ -82,7 +107,57 @@ public final class DynamicRTree: @unchecked Sendable {
     public func apply(_ edits: [IndexEdit]) throws {
         writerLock.lock()
         defer { writerLock.unlock() }
-        let start = snapshot()
+        var start = snapshot()
+        if let installed = try installMerge(waiting: false) { start = installed }
+        var next = try Self.applying(edits, to: start)
+        next = Snapshot(base: next.base, baseIndex: next._baseIndex, baseDead: next._baseDead, delta: next.delta,
+                        deltaIndex: next._deltaIndex, deltaDead: next._deltaDead, tail: next._tail,
+                        version: start.version + 1)
+        let threshold = fixedThreshold ?? Swift.min(32768, Swift.max(1024, start.count / 64))
+        // A batch of B edits re-packs the delta once (O(delta)) where single edits re-pack it
+        // every `tailLimit`; per edit that is delta / B against n / delta for the merges, balanced
+        // at delta = sqrt(2·n·B). So large batches let the delta grow past the standard threshold
+        // (10^7 items loaded in batches of 1024: 4.4e4 items/s with the standard one, when every
+        // 32 batches rebuilt the whole base). Tombstones keep the standard limit: each costs readers
+        // a set lookup per base candidate.
+        let deltaLimit = fixedThreshold
+            ?? Swift.max(threshold, Int((2 * Double(start.count) * Double(Swift.max(Self.tailLimit, edits.count))).squareRoot()))
+        let dead = next._baseDead.count + next._deltaDead.count
+        let mergeDue = dead > threshold || next.delta.count + next._tail.count + dead > deltaLimit
+        if pending != nil { log += edits }
+        if mergeDue && merges == .inline {
+            next = try next._merged()
+        } else {
+            if next._tail.count > Self.tailLimit { next = try next._repackedDelta() }
+            if mergeDue && pending == nil { startMerge(of: next) }
+        }
+        publish(next)
+    }
+
+    /// Waits for a background merge under way (if any) and installs it, so the published
+    /// snapshot has its new base. Nothing to do under `.inline`. Edits made meanwhile are kept.
+    public func finishMerges() throws {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        if let installed = try installMerge(waiting: true) { publish(installed) }
+    }
+
+    /// Whether a background merge is under way (started and not yet installed).
+    public var isMerging: Bool {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        return pending != nil
+    }
+
+    private func publish(_ next: Snapshot) {
+        publishLock.lock()
+        current = next
+        publishLock.unlock()
+    }
+
+    /// `edits` applied in order to `start` (tail and tombstones only; no re-pack, no merge).
+    /// Throws on the first edit that does not apply, naming it.
+    static func applying(_ edits: [IndexEdit], to start: Snapshot) throws -> Snapshot {
         var tail = start._tail
         var baseDead = start._baseDead
         var deltaDead = start._deltaDead
@@ -118,37 +193,74 @@ public final class DynamicRTree: @unchecked Sendable {
                 tail.append(_TailItem(box: box, id: id))
             }
         }
-        let threshold = fixedThreshold ?? Swift.min(32768, Swift.max(1024, start.count / 64))
-        // A batch of B edits re-packs the delta once (O(delta)) where single edits re-pack it
-        // every `tailLimit`; per edit that is delta / B against n / delta for the merges, balanced
-        // at delta = sqrt(2·n·B). So large batches let the delta grow past the standard threshold
-        // (10^7 items loaded in batches of 1024: 4.4e4 items/s with the standard one, when every
-        // 32 batches rebuilt the whole base). Tombstones keep the standard limit: each costs readers
-        // a set lookup per base candidate.
-        let deltaLimit = fixedThreshold
-            ?? Swift.max(threshold, Int((2 * Double(start.count) * Double(Swift.max(Self.tailLimit, edits.count))).squareRoot()))
-        var next = Snapshot(base: start.base, baseIndex: start._baseIndex, baseDead: baseDead,
-                            delta: start.delta, deltaIndex: start._deltaIndex, deltaDead: deltaDead,
-                            tail: tail, version: start.version + 1)
-        let dead = baseDead.count + deltaDead.count
-        if dead > threshold || next.delta.count + tail.count + dead > deltaLimit {
-            next = try next._merged()
-        } else if tail.count > Self.tailLimit {
-            next = try next._repackedDelta()
+        return Snapshot(base: start.base, baseIndex: start._baseIndex, baseDead: baseDead,
+                        delta: start.delta, deltaIndex: start._deltaIndex, deltaDead: deltaDead,
+                        tail: tail, version: start.version)
+    }
+
+    /// Starts merging `snapshot` on a background thread. Writer-only.
+    private func startMerge(of snapshot: Snapshot) {
+        let job = _PendingMerge()
+        pending = job
+        log = []
+        Thread.detachNewThread {
+            let result = Result { try snapshot._merged() }
+            job.finish(result)
         }
-        publishLock.lock()
-        current = next
-        publishLock.unlock()
+    }
+
+    /// The merge under way, installed: its new base with the edits logged since replayed, at the
+    /// current version; nil when none is under way or (unless `waiting`) it has not finished.
+    /// A merge that failed is dropped and its work redone inline. Writer-only.
+    private func installMerge(waiting: Bool) throws -> Snapshot? {
+        guard let job = pending, let result = job.result(waiting: waiting) else { return nil }
+        let edits = log
+        pending = nil
+        log = []
+        let now = snapshot()
+        var merged: Snapshot
+        switch result {
+        case .success(let m):
+            merged = try Self.applying(edits, to: m)
+            if merged._tail.count > Self.tailLimit { merged = try merged._repackedDelta() }
+        case .failure:
+            merged = try now._merged()
+        }
+        return Snapshot(base: merged.base, baseIndex: merged._baseIndex, baseDead: merged._baseDead, delta: merged.delta,
+                        deltaIndex: merged._deltaIndex, deltaDead: merged._deltaDead, tail: merged._tail,
+                        version: now.version)
     }
 
     /// Merges delta, tail and tombstones into a new packed base now (e.g. before persisting). O(n).
     public func compact() throws {
         writerLock.lock()
         defer { writerLock.unlock() }
-        let next = try snapshot()._merged()
-        publishLock.lock()
-        current = next
-        publishLock.unlock()
+        // A background merge under way is superseded.
+        pending = nil
+        log = []
+        publish(try snapshot()._merged())
+    }
+}
+
+/// A background merge's result slot, written once by the merging thread.
+final class _PendingMerge: @unchecked Sendable {
+    // @unchecked: `outcome` is behind `condition`.
+    private let condition = NSCondition()
+    private var outcome: Result<DynamicRTree.Snapshot, any Error>?
+
+    func finish(_ r: Result<DynamicRTree.Snapshot, any Error>) {
+        condition.lock()
+        outcome = r
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The result; nil when not finished and not `waiting`.
+    func result(waiting: Bool) -> Result<DynamicRTree.Snapshot, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting && outcome == nil { condition.wait() }
+        return outcome
     }
 }
 

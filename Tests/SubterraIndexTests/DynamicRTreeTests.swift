@@ -73,8 +73,10 @@ import Testing
         try check(snap, against: model, rng: &rng, queries: 4)
     }
 
-    @Test(arguments: [7, 60, 100_000])
-    func randomEditSequencesMatchModel(mergeThreshold: Int) throws {
+    /// Random edits under both merge policies: with background merges, edits keep going while a
+    /// merge runs and are replayed onto its base, so every snapshot still matches the model.
+    @Test(arguments: [7, 60, 100_000], [DynamicRTree.MergePolicy.inline, .background])
+    func randomEditSequencesMatchModel(mergeThreshold: Int, merges: DynamicRTree.MergePolicy) throws {
         var rng = SplitMix64(seed: UInt64(mergeThreshold))
         var model: [UInt32: Box] = [:]
         var initial: [(box: Box, id: UInt32)] = []
@@ -83,10 +85,21 @@ import Testing
             initial.append((b, UInt32(i * 2)))
             model[UInt32(i * 2)] = b
         }
-        let index = try DynamicRTree(items: initial, nodeSize: 6, mergeThreshold: mergeThreshold)
+        let index = try DynamicRTree(items: initial, nodeSize: 6, mergeThreshold: mergeThreshold, merges: merges)
         var nextID: UInt32 = 10_000
         var lastVersion = index.snapshot().version
+        var sawMerging = false, finished = 0
         for step in 0..<600 {
+            sawMerging = sawMerging || index.isMerging
+            if step % 5 == 0 && index.isMerging {
+                try index.finishMerges()
+                #expect(!index.isMerging)
+                let snap = index.snapshot()
+                #expect(snap.version == lastVersion, "installing a merge changes no content, so no version")
+                try snap.validate()
+                try check(snap, against: model, rng: &rng)
+                finished += 1
+            }
             switch Int.random(in: 0..<3, using: &rng) {
             case 0:
                 let b = randomBox(&rng)
@@ -112,11 +125,59 @@ import Testing
                 for (id, b) in model.prefix(20) { #expect(snap.box(for: id) == b) }
             }
         }
+        if mergeThreshold < 100 { #expect(sawMerging == (merges == .background)) }
+        if mergeThreshold == 7 && merges == .background { #expect(finished > 0) }
+        try index.finishMerges()
+        try index.snapshot().validate()
+        try check(index.snapshot(), against: model, rng: &rng)
         try index.compact()
+        #expect(!index.isMerging)
         let compacted = index.snapshot()
         #expect(compacted.delta.isEmpty)
         try compacted.validate()
         try check(compacted, against: model, rng: &rng)
+    }
+
+    /// A large tree whose background merges take long enough for many edits to arrive meanwhile:
+    /// those edits are logged and replayed onto the merged base, never lost or applied twice.
+    @Test func backgroundMergesKeepTheEditsMadeMeanwhile() throws {
+        var rng = SplitMix64(seed: 4242)
+        var model: [UInt32: Box] = [:]
+        var initial: [(box: Box, id: UInt32)] = []
+        for i in 0..<20_000 {
+            let b = randomBox(&rng)
+            initial.append((b, UInt32(i)))
+            model[UInt32(i)] = b
+        }
+        let index = try DynamicRTree(items: initial, nodeSize: 16, mergeThreshold: 100, merges: .background)
+        var ids = Array(model.keys)
+        var nextID: UInt32 = 1_000_000
+        for step in 0..<900 {
+            let b = randomBox(&rng)
+            let k = Int.random(in: 0..<ids.count, using: &rng)
+            switch step % 3 {
+            case 0:
+                try index.apply([.insert(id: nextID, box: b), .remove(id: ids[k])])
+                model[ids[k]] = nil
+                model[nextID] = b
+                ids[k] = nextID
+                nextID += 1
+            default:
+                try index.update(id: ids[k], box: b)
+                model[ids[k]] = b
+            }
+            if step % 300 == 299 {
+                let snap = index.snapshot()
+                #expect(snap.count == model.count)
+                try check(snap, against: model, rng: &rng, queries: 6)
+            }
+        }
+        try index.finishMerges()
+        let snap = index.snapshot()
+        try snap.validate()
+        #expect(snap.count == model.count)
+        for (id, b) in model.prefix(500) { #expect(snap.box(for: id) == b) }
+        try check(snap, against: model, rng: &rng, queries: 6)
     }
 
     @Test func editErrorsPublishNothing() throws {
