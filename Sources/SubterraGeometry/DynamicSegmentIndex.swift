@@ -264,6 +264,9 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
     /// Whether the tree is merging in the background.
     public var isMerging: Bool { tree.isMerging }
 
+    /// Where the tree's merges run.
+    public var merges: DynamicRTree.MergePolicy { tree.merges }
+
     /// Packs everything into one base tree now (e.g. after a bulk load). O(n).
     public func compact() throws {
         writerLock.lock()

@@ -221,11 +221,55 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
         #expect(engine.network == map)
     }
 
+    /// Random edit sequences with the upkeep in the background and small thresholds, so jobs
+    /// start often and edits arrive while they run: after every edit the map equals the
+    /// reference (rows, depths, lookups), queries match brute force, and installing a job's
+    /// result changes no answer. Waiting for the upkeep now and then makes installs certain.
+    @Test(arguments: [UInt64(91), 92])
+    func backgroundUpkeepKeepsEveryEdit(seed: UInt64) throws {
+        var map = randomDistrict(count: 160, seed: seed, size: 300)
+        let engine = try UtilityEngine(network: map, compactAt: 24, upkeep: .background)
+        var script = EditScript(seed: seed)
+        var rng = TestRandom(seed &+ 1)
+        var jobs = 0, installs = 0
+        for step in 0..<120 {
+            let (edit, refused) = script.next(map)
+            let before = engine.snapshot
+            if refused {
+                #expect(throws: EngineError.self, "step \(step)") { try engine.apply(edit) }
+                continue
+            }
+            try engine.apply(edit)
+            map = try referenceEdited(map, edit)
+            if engine.isUpkeepRunning { jobs += 1 }
+            if step % 15 == 14 {
+                let waiting = engine.isUpkeepRunning
+                try engine.finishUpkeep()
+                #expect(!engine.isUpkeepRunning)
+                #expect(engine.snapshot.version == before.version + 1, "waiting publishes no new version")
+                if waiting { installs += 1 }
+            }
+            let snap = engine.snapshot
+            checkRows(snap, map)
+            #expect(engine.segmentCount == map.segments.count)
+            for s in map.segments.suffix(3) + map.segments.prefix(2) { #expect(engine.segment(id: s.id) == s) }
+            if step % 3 == 0 { try checkQueries(engine, map, &rng) }
+            if step % 10 == 0 { #expect(engine.network == map, "step \(step)") }
+        }
+        #expect(jobs > 0 && installs > 0, "\(jobs) edits saw a job running, \(installs) waits installed one")
+        try engine.finishUpkeep()
+        checkRows(engine.snapshot, map)
+        try checkQueries(engine, map, &rng)
+        #expect(engine.network == map)
+    }
+
     /// A reader holding an old snapshot across many edits and several compactions still gets that
-    /// version's map and answers (its network is built only afterwards, from its own rows).
-    @Test func oldSnapshotKeepsItsVersion() throws {
+    /// version's map and answers (its network is built only afterwards, from its own rows), with
+    /// the upkeep on the writer's path or in the background.
+    @Test(arguments: [UtilityEngine.Upkeep.inline, .background])
+    func oldSnapshotKeepsItsVersion(upkeep: UtilityEngine.Upkeep) throws {
         var map = randomDistrict(count: 120, seed: 81, size: 300)
-        let engine = try UtilityEngine(network: map, compactAt: 30)
+        let engine = try UtilityEngine(network: map, compactAt: 30, upkeep: upkeep)
         var script = EditScript(seed: 82)
         var held: [(_Snapshot, UtilityNetwork)] = []
         for step in 0..<90 {
@@ -269,6 +313,8 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
             map = try referenceEdited(map, edit)
             if step % 15 == 14 { try checkQueries(engine, map, &rng) }
         }
+        // The growth compaction runs in the background (the default upkeep): wait for it.
+        try engine.finishUpkeep()
         #expect(engine.snapshot.builtFor > 4096)
         checkRows(engine.snapshot, map)
         try checkQueries(engine, map, &rng)

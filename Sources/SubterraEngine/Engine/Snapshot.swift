@@ -135,6 +135,14 @@ struct _PipeLine {
     }
 }
 
+/// The engine's two kinds of upkeep (see `_Snapshot`).
+enum _UpkeepKind: Sendable {
+    /// Renumber the live rows into a new base and rebuild the segment index and lookups.
+    case compaction
+    /// Append the overlay's full tables to the base (row numbers unchanged).
+    case overlayMerge
+}
+
 /// A segment with the depths of its top at both ends (NaN when unknown), as a table row holds it.
 struct _Row: Sendable {
     var segment: PipeSegment
@@ -260,7 +268,7 @@ final class _Snapshot: Sendable {
         segmentIndex: DynamicSegmentIndex, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
         nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
-        network: UtilityNetwork? = nil, areas: _AreaSet = .empty
+        network: UtilityNetwork? = nil, areas: _AreaSet = .empty, sameProfilesAs earlier: _Snapshot? = nil
     ) {
         self.areaSet = areas
         self.version = version
@@ -279,15 +287,26 @@ final class _Snapshot: Sendable {
         self.profileCounts = profileCounts
         self.maxAccuracy = maxAccuracy
         self.maxHalfWidth = maxHalfWidth
-        distinctProfiles = Array(profileCounts.keys)
-        layers = Set(distinctProfiles.map(\.layer))
-        maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
+        if let earlier {
+            // The same profiles present (the caller vouches): the per-profile figures carry over;
+            // judging every profile again (rule look-ups with their texts) costs more than a
+            // small edit itself.
+            distinctProfiles = earlier.distinctProfiles
+            layers = earlier.layers
+            maxExcavation = earlier.maxExcavation
+        } else {
+            distinctProfiles = Array(profileCounts.keys)
+            layers = Set(distinctProfiles.map(\.layer))
+            maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
+        }
         multiPart = base.multiPart || overlay.contains { $0.multiPart }
         if let network { materialized.withLock { $0 = network } }
     }
 
     /// Builds the table, the lookups and the segment index from a whole map. O(n log n) in segments.
-    convenience init(network: UtilityNetwork, version: UInt64, rules: ClearanceRules) throws(EngineError) {
+    convenience init(
+        network: UtilityNetwork, version: UInt64, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy = .inline
+    ) throws(EngineError) {
         var points = _ShardedMap<PointNumber, _PointEntry>(expected: network.points.count)
         for (i, p) in network.points.enumerated() { points[p.number] = _PointEntry(point: p, sequence: i) }
         let rows = network.segments.map { s in
@@ -295,14 +314,16 @@ final class _Snapshot: Sendable {
                  depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
         }
         try self.init(rows: rows, points: points, nextPointSequence: network.points.count, crs: network.crs,
-                      version: version, rules: rules, network: network, areas: _AreaSet(areas: network.areas))
+                      version: version, rules: rules, network: network, areas: _AreaSet(areas: network.areas),
+                      indexMerges: indexMerges)
     }
 
-    /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh segment index).
-    /// O(n log n) in segments.
+    /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh segment index
+    /// whose merges run as `indexMerges` says). O(n log n) in segments.
     convenience init(
         rows: [_Row], points: _ShardedMap<PointNumber, _PointEntry>, nextPointSequence: Int, crs: String,
-        version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil, areas: _AreaSet = .empty
+        version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil, areas: _AreaSet = .empty,
+        indexMerges: DynamicRTree.MergePolicy = .inline
     ) throws(EngineError) {
         let base = _Table(rows: rows)
         var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
@@ -321,7 +342,7 @@ final class _Snapshot: Sendable {
         let segmentIndex: DynamicSegmentIndex
         do {
             segmentIndex = try DynamicSegmentIndex(
-                lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) })
+                lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) }, merges: indexMerges)
         } catch {
             throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
         }
@@ -330,6 +351,28 @@ final class _Snapshot: Sendable {
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
             incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
+    }
+
+    /// This snapshot with another base and overlay holding the same rows (an overlay merge done
+    /// in the background), at `version`, with the segment index's current state. O(1) beyond
+    /// the small per-snapshot figures.
+    func with(base: _Table, overlay: [_Table], version: UInt64, rules: ClearanceRules) -> _Snapshot {
+        _Snapshot(
+            version: version, crs: crs, base: base, overlay: overlay, rowCount: rowCount, builtFor: builtFor,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
+            incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts, maxAccuracy: maxAccuracy,
+            maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet, sameProfilesAs: self)
+    }
+
+    /// The upkeep this snapshot is due for, given the engine's `compactAt` (see `applying`):
+    /// a compaction past the dead-row limit or 4× growth, else an overlay merge past its limit.
+    func upkeepDue(compactAt: Int?) -> _UpkeepKind? {
+        let live = count
+        let deadLimit = compactAt ?? max(4096, live)
+        let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
+        if rowCount - live > deadLimit || live > max(4096, 4 * builtFor) { return .compaction }
+        if rowCount - base.count > overlayLimit { return .overlayMerge }
+        return nil
     }
 
     /// A record's plan bounds: `validate` refuses a record whose bounds are not finite, which

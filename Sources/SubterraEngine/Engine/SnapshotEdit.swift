@@ -69,7 +69,11 @@ extension _Snapshot {
     ///   O(n log n) renumbering compaction (amortised over ≥ n dead rows or a 4× growth).
     /// - Throws: only when the segment index refuses an edit that `validate` let through; the
     ///   caller then compacts instead (the index's batch is atomic: on error it changes nothing).
-    func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false)
+    ///
+    /// With `deferUpkeep` (the engine runs its upkeep in the background) neither the overlay
+    /// merge nor the compaction happens here, except the compaction forced by `compact` or by
+    /// row numbers nearing `UInt32.max`; `upkeepDue(compactAt:)` tells the engine what is due.
+    func applying(_ edit: StoreEdit, rules: ClearanceRules, compactAt: Int?, compact: Bool = false, deferUpkeep: Bool = false)
         throws(EngineError) -> _Snapshot
     {
         var rowOfID = self.rowOfID, points = self.points, incidence = self.incidence
@@ -78,6 +82,8 @@ extension _Snapshot {
         var indexEdits: [SegmentEdit] = []
 
         var touched = Set<PointNumber>()
+        /// Whether a rule profile appeared or disappeared (else the per-profile figures carry over).
+        var profilesChanged = false
         for n in edit.deletePoints where points[n] != nil {
             points[n] = nil
             touched.insert(n)
@@ -97,6 +103,7 @@ extension _Snapshot {
             let p = profile(r)
             let left = (profileCounts[p] ?? 1) - 1
             profileCounts[p] = left > 0 ? left : nil
+            if left <= 0 { profilesChanged = true }
             depthOverride[r] = nil
             indexEdits.append(.remove(id: UInt32(truncatingIfNeeded: r)))
         }
@@ -129,7 +136,9 @@ extension _Snapshot {
             rowOfID[s.id] = next
             incidence.add(next, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(next, at: s.endPoint) }
-            profileCounts[PipeProfile(s), default: 0] += 1
+            let p = PipeProfile(s)
+            if profileCounts[p] == nil { profilesChanged = true }
+            profileCounts[p, default: 0] += 1
             // Past UInt32 ids the edit compacts below (and these index edits are dropped).
             indexEdits.append(.insert(id: UInt32(truncatingIfNeeded: next), line: s.geometry))
             maxAccuracy = max(maxAccuracy, s.accuracy?.horizontalM ?? 0)
@@ -142,7 +151,7 @@ extension _Snapshot {
         let deadLimit = compactAt ?? max(4096, live)
         let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
         let outgrown = live > max(4096, 4 * builtFor)
-        if compact || next - live > deadLimit || outgrown || next >= Int(UInt32.max) {
+        if compact || next >= Int(UInt32.max) || (!deferUpkeep && (next - live > deadLimit || outgrown)) {
             // Live old rows in row order (with their current depths), then the new rows.
             var rows: [_Row] = []
             rows.reserveCapacity(live)
@@ -154,7 +163,8 @@ extension _Snapshot {
             }
             rows += newRows
             return try _Snapshot(rows: rows, points: points, nextPointSequence: sequence, crs: crs,
-                                 version: version + 1, rules: rules, areas: areaSet.applying(edit))
+                                 version: version + 1, rules: rules, areas: areaSet.applying(edit),
+                                 indexMerges: segmentIndex.merges)
         }
 
         do { try segmentIndex.apply(indexEdits) } catch {
@@ -172,7 +182,7 @@ extension _Snapshot {
             pending = pending.dropFirst(Self.overlayChunk)
         }
         var base = self.base
-        if next - base.count > overlayLimit {
+        if !deferUpkeep && next - base.count > overlayLimit {
             base = _Table(concatenating: [base] + overlay)
             overlay = []
         }
@@ -180,7 +190,8 @@ extension _Snapshot {
             version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor,
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: sequence,
             incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
-            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit))
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit),
+            sameProfilesAs: profilesChanged ? nil : self)
     }
 
     /// Equal, or both unknown (NaN).

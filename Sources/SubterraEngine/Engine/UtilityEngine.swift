@@ -41,7 +41,10 @@ public final class UtilityEngine: Sendable {
     let current: _Locked<_Snapshot>
     /// Serializes writers: store transaction + rebuild + publish happen as one step, so two
     /// edits never interleave and snapshots are published in store order. Readers never take it.
-    let writer = _Locked<Void>(())
+    /// Holds the background upkeep job under way, if any.
+    let writer = _Locked<_UpkeepJob?>(nil)
+    /// Where upkeep runs (``Upkeep``).
+    public let upkeep: Upkeep
     let transformers = _Locked<[String: Transformer]>([:])
     /// Dead + overlay rows that trigger a compaction; nil: max(4096, n/8). Tests set it small.
     let compactAt: Int?
@@ -53,17 +56,19 @@ public final class UtilityEngine: Sendable {
     ///
     /// - Complexity: O(n log n) to build the first snapshot.
     public convenience init(
-        network: UtilityNetwork, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre
+        network: UtilityNetwork, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
+        upkeep: Upkeep = .background
     ) throws(EngineError) {
-        try self.init(network: network, rules: rules, catalog: catalog, compactAt: nil)
+        try self.init(network: network, rules: rules, catalog: catalog, compactAt: nil, upkeep: upkeep)
     }
 
     /// An in-memory engine that compacts once dead + overlay rows exceed `compactAt`.
     init(
         network: UtilityNetwork, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
-        compactAt: Int?
+        compactAt: Int?, upkeep: Upkeep = .inline
     ) throws(EngineError) {
         self.compactAt = compactAt
+        self.upkeep = upkeep
         wholeFigures = nil
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
@@ -71,15 +76,18 @@ public final class UtilityEngine: Sendable {
         areaBounds = try Self.areaBounds(of: network.crs)
         rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
         store = nil
-        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
+        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges))
         try checkRuleLayers()
     }
 
     /// An engine over everything in `store` (its map CRS is the loaded map's); edits through
-    /// ``apply(_:)`` are written to the store first.
+    /// ``apply(_:)`` are written to the store first. `upkeep`: where the O(n) upkeep under
+    /// edits runs (``Upkeep``; in the background by default, so no edit waits for it).
     public init(
-        store: any UtilityStore, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre
+        store: any UtilityStore, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
+        upkeep: Upkeep = .background
     ) throws(EngineError) {
+        self.upkeep = upkeep
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         let network: UtilityNetwork
@@ -92,7 +100,7 @@ public final class UtilityEngine: Sendable {
         self.store = store
         compactAt = nil
         wholeFigures = nil
-        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules))
+        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges))
         try checkRuleLayers()
     }
 
@@ -105,6 +113,7 @@ public final class UtilityEngine: Sendable {
         throws(EngineError)
     {
         wholeFigures = figures
+        upkeep = .inline
         rules = whole.rules
         catalog = whole.catalog
         crs = whole.crs
@@ -120,6 +129,7 @@ public final class UtilityEngine: Sendable {
     /// An engine over no pipes in `crs`, for `MappedMap`'s conversions and checks of query
     /// geometry; the rule layers are checked against `present`, the whole map's layers.
     init(emptyIn crs: String, rules: ClearanceRules?, catalog: LayerCatalog, present: Set<LayerCode>) throws(EngineError) {
+        upkeep = .inline
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         self.crs = crs
@@ -231,34 +241,74 @@ public final class UtilityEngine: Sendable {
     /// - Complexity: O(e log n) amortised for an edit of e records: only the edited records (and,
     ///   for point edits, the segments meeting those points) are checked and written, the segment
     ///   index (`DynamicSegmentIndex`) takes the edit as one atomic batch, and the persistent
-    ///   lookups copy only the shards they touch. Once per ~n/8 edited rows an edit also compacts
-    ///   (O(n log n)), and the index merges its delta now and then (edit latencies in
-    ///   `Benchmarks/NOTES.md`).
+    ///   lookups copy only the shards they touch. The upkeep (an O(n) overlay merge per ~n/8
+    ///   edited rows, an O(n log n) compaction per ~n dead rows, the index's O(n) merges) runs
+    ///   in the background under ``Upkeep/background`` (the default): an edit then costs at most
+    ///   the replay of the few edits made while a job ran (≤ 64, see `_UpkeepJob`). Under
+    ///   ``Upkeep/inline`` the edit that crosses a threshold does the upkeep itself. Edit
+    ///   latencies: `Benchmarks/NOTES.md`.
     public func apply(_ edit: StoreEdit) throws(EngineError) {
-        try writer.withLock { (_: inout Void) throws(EngineError) in
-            let old = snapshot
+        try writer.withLock { (job: inout _UpkeepJob?) throws(EngineError) in
+            var old = snapshot
+            if let j = job, j.isFinished {
+                job = nil
+                if let s = j.installed(over: old, rules: rules, compactAt: compactAt) {
+                    current.withLock { $0 = s }
+                    _UpkeepJob.retire(old)
+                    old = s
+                }
+            }
             try old.validate(edit, area: areaBounds)
             if let store {
                 do { try store.apply(edit) } catch {
                     throw EngineError("the store refused the edit: \(error)", at: "store")
                 }
             }
+            let background = upkeep == .background
             let next: _Snapshot
             do {
-                next = try old.applying(edit, rules: rules, compactAt: compactAt)
+                next = try old.applying(edit, rules: rules, compactAt: compactAt, deferUpkeep: background)
             } catch {
                 // The segment index refused what validation let through (it changed nothing):
                 // rebuild from the rows instead, so the engine still matches the store.
-                next = try old.applying(edit, rules: rules, compactAt: compactAt, compact: true)
+                next = try old.applying(edit, rules: rules, compactAt: compactAt, compact: true, deferUpkeep: background)
             }
             current.withLock { $0 = next }
+            if let job {
+                job.append(edit)
+            } else if background, let kind = next.upkeepDue(compactAt: compactAt) {
+                job = _UpkeepJob.start(kind, of: next, rules: rules, compactAt: compactAt)
+            }
         }
     }
 
+    /// Waits for the upkeep under way in the background (``Upkeep/background``), the engine's
+    /// and its segment index's, and publishes its result: the same map, compacted. Nothing to
+    /// wait for under ``Upkeep/inline``. For tests, benchmarks and before measuring memory.
+    public func finishUpkeep() throws(EngineError) {
+        try writer.withLock { (job: inout _UpkeepJob?) throws(EngineError) in
+            var now = snapshot
+            if let j = job {
+                job = nil
+                if let s = j.installed(over: now, rules: rules, compactAt: compactAt) { now = s }
+            }
+            do { try now.segmentIndex.finishMerges() } catch {
+                throw EngineError("cannot finish the segment index's merge: \(error)", at: "snapshot \(now.version)")
+            }
+            let refreshed = now.with(base: now.base, overlay: now.overlay, version: now.version, rules: rules)
+            current.withLock { $0 = refreshed }
+        }
+    }
+
+    /// Whether background upkeep is under way.
+    var isUpkeepRunning: Bool { writer.withLock { $0 != nil } }
+
     /// Renumbers the live rows into one table and rebuilds the segment index now (e.g. after a bulk
-    /// load of edits), publishing the same map as a new version. O(n log n).
+    /// load of edits), publishing the same map as a new version. O(n log n). Supersedes any
+    /// background upkeep under way.
     public func compact() throws(EngineError) {
-        try writer.withLock { (_: inout Void) throws(EngineError) in
+        try writer.withLock { (job: inout _UpkeepJob?) throws(EngineError) in
+            job = nil
             let old = snapshot
             let next = try old.applying(StoreEdit(), rules: rules, compactAt: compactAt, compact: true)
             current.withLock { $0 = next }
