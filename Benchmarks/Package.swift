@@ -61,6 +61,16 @@ let package = Package(
             name: "subterra-compare",
             dependencies: ["BenchCore", "CMallocCount"],
             swiftSettings: swift6),
+        // Edit latency of the engine, upkeep inline against background (NOTES.md, issue 14).
+        .executableTarget(
+            name: "edit-latency",
+            dependencies: [
+                .product(name: "SubterraEngine", package: root),
+                .product(name: "SubterraModel", package: root),
+                .product(name: "SubterraDatasets", package: root),
+                .product(name: "SubterraGeometry", package: root),
+            ],
+            swiftSettings: swift6),
         .testTarget(
             name: "BenchCoreTests",
             dependencies: [
