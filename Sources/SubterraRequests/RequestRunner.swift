@@ -11,10 +11,11 @@ import SubterraModel
 /// thread. Nothing a line holds can make it read a file (see ``GeometryInput``), throw or trap:
 /// every refusal, whatever its cause, is an error answer.
 public struct RequestRunner: Sendable {
-    public let engine: UtilityEngine
+    /// What answers: an engine, a mapped map, or a ``WarmingMap`` moving from one to the other.
+    public let engine: any PipeMap
     public let limits: RequestLimits
 
-    public init(engine: UtilityEngine, limits: RequestLimits = .default) {
+    public init(engine: any PipeMap, limits: RequestLimits = .default) {
         self.engine = engine
         self.limits = limits
     }
@@ -84,13 +85,13 @@ public struct RequestRunner: Sendable {
                 to: g.geometry, crs: g.crs, k: q.k ?? 1, maxDistance: q.maxDistance ?? .infinity,
                 perLayer: q.perLayer ?? false, filter: filter)))
         case .intersects:
-            return try json(HitsResult(engine.intersecting(g.geometry, crs: g.crs, filter: filter)))
+            return try json(HitsResult(engine.intersecting(g.geometry, crs: g.crs, filter: filter, allParts: false)))
         case .within:
             guard let d = q.distance else { throw RequestError("field distance is missing (metres)") }
-            return try json(HitsResult(engine.within(distance: d, of: g.geometry, crs: g.crs, filter: filter)))
+            return try json(HitsResult(engine.within(distance: d, of: g.geometry, crs: g.crs, filter: filter, allParts: false)))
         case .checkDig:
             guard let d = q.depth else { throw RequestError("field depth is missing (metres)") }
-            return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType)))
+            return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType), filter: .all))
         case .section:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a cut line must be a LINESTRING") }
             return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
@@ -119,7 +120,8 @@ public struct RequestRunner: Sendable {
                 pressureClass: pc, burial: try q.burial.map { (b) throws(EngineError) in try codes.burial(b, field: "field burial") },
                 diameterMM: q.diameter, voltageKV: q.voltage, pressureMPa: q.pressure)
             return try json(engine.routeCheck(PlannedPipe(
-                profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface)))
+                profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface),
+                nearMargin: 1.0, filter: .all))
         }
     }
 

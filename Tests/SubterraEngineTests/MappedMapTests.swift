@@ -260,6 +260,59 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".subterra-snapshot"))
     }
 
+    /// A warming map answers as the whole engine while the engine is still loading (from the
+    /// snapshot file) and after (from the engine); `warming()` switches only to an engine of the
+    /// same store version, and keeps the mapped map answering when the store changed.
+    @Test func aWarmingMapAnswersAsTheEngineBeforeAndAfterLoading() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.store(try Self.richDistrict(), in: dir)
+        let store = try GeoPackageStore.open(at: path, readOnly: true)
+        let engine = try UtilityEngine(store: store)
+        _ = try MappedMap.open(store: store)
+        let mapped = try MappedMap.open(store: store)
+        #expect(mapped.origin == .file)
+
+        var rng = TestRandom(4711)
+        func same(_ map: any PipeMap) throws {
+            for _ in 0..<12 {
+                let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
+                let p = Geometry.point(c)
+                #expect(try map.nearest(to: p, crs: nil, k: 4, maxDistance: .infinity, perLayer: false, filter: .all)
+                        == engine.nearest(to: p, k: 4))
+                #expect(try map.within(distance: 6, of: p, crs: nil, filter: .all, allParts: false) == engine.within(distance: 6, of: p))
+                let dig = DigRequest(area: .polygon(rect(c.x, c.y, c.x + 4, c.y + 3)), plannedDepth: 1.5)
+                #expect(try map.digCheck(dig, filter: .all) == engine.digCheck(dig))
+            }
+        }
+        let gate = DispatchSemaphore(value: 0)
+        let warm = WarmingMap(mapped) { () throws(EngineError) -> UtilityEngine in
+            gate.wait()
+            return try UtilityEngine(store: try! GeoPackageStore.open(at: path, readOnly: true))
+        }
+        #expect(warm.engine == nil)
+        try same(warm)
+        gate.signal()
+        #expect(warm.waitUntilLoaded())
+        #expect(warm.engine != nil && warm.loadError == nil)
+        try same(warm)
+
+        let switching = mapped.warming()
+        #expect(switching.waitUntilLoaded())
+        try same(switching)
+
+        // Another program writes the store: the engine would be of another version.
+        do {
+            let db = try Database(path: path, mode: .readWrite)
+            try GeoPackage.registerFunctions(db)
+            try db.execute("UPDATE subterra_segments SET owner = 'Someone Else' WHERE fid = 3")
+        }
+        let stale = mapped.warming()
+        #expect(!stale.waitUntilLoaded())
+        #expect(stale.engine == nil)
+        #expect(stale.loadError?.message.contains("the store changed") == true, "\(String(describing: stale.loadError))")
+    }
+
     @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {
         let dir = try Self.tempDir()
         defer {

@@ -48,7 +48,7 @@ struct QueryCommand: ParsableCommand {
             let input = batch == "-"
                 ? try InputFile.standardInput(label: "--batch -") : try InputFile.open(batch, label: "--batch \(batch)")
             defer { input.close() }
-            let runner = RequestRunner(engine: try store.open().wholeEngine(), limits: limits)
+            let runner = RequestRunner(engine: try store.open().batchMap(), limits: limits)
             let pipeline = OrderedPipeline<LineReader.Event, String>(
                 threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
                 work: { event in

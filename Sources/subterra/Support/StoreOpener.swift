@@ -62,6 +62,14 @@ struct OpenedMap {
 
     /// The whole map in an engine, for work that visits all of it (`query --batch`): loads a
     /// store's map (O(n log n)); files are in one already.
+    /// What a batch answers from: on a store, its snapshot file at once and the whole engine
+    /// once it has loaded in the background (``WarmingMap``), so a short batch on a city-sized
+    /// store does not wait seconds for the load and a long one gets the engine's speed.
+    func batchMap() throws -> any PipeMap {
+        if let mapped = engine as? MappedMap { return mapped.warming() }
+        return try wholeEngine()
+    }
+
     func wholeEngine() throws -> UtilityEngine {
         if let e = engine as? UtilityEngine { return e }
         guard let store else { throw CLIError("no store to load the map from") }

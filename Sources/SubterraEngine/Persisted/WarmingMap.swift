@@ -1,0 +1,125 @@
+import Foundation
+import SubterraGeometry
+import SubterraModel
+
+/// A map that answers at once from its snapshot file (``MappedMap``) while a whole engine
+/// (``UtilityEngine``) loads on a background thread, and from that engine once it is loaded:
+/// what a batch of many queries, or a service starting up, wants on a city-sized store.
+///
+/// Both answer every query and check identically (``PipeMap``), so which one answered is never
+/// visible in an answer, only in its speed: the mapped map costs a store read per query
+/// (milliseconds), the engine none (microseconds) but seconds and gigabytes to load at 10^6
+/// pipes. A failed load leaves the mapped map answering; ``loadError`` says why.
+///
+/// ```swift
+/// let map = WarmingMap(try MappedMap.open(store: store)) {
+///     try UtilityEngine(store: store)
+/// }
+/// let near = try map.nearest(to: .point(p), crs: nil, k: 3, maxDistance: .infinity, perLayer: false, filter: .all)
+/// ```
+///
+/// Thread-safe: the switch is one reference swapped under a lock.
+public final class WarmingMap: PipeMap {
+    /// The snapshot file's map, answering until the engine is loaded.
+    public let mapped: MappedMap
+    private let loaded = _Locked<UtilityEngine?>(nil)
+    private let failure = _Locked<EngineError?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts `load` on a background thread; answers come from `mapped` until it returns.
+    public init(_ mapped: MappedMap, load: @escaping @Sendable () throws(EngineError) -> UtilityEngine) {
+        self.mapped = mapped
+        let loaded = self.loaded, failure = self.failure, done = self.done
+        Thread.detachNewThread {
+            do throws(EngineError) {
+                let e = try load()
+                loaded.withLock { $0 = e }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+    }
+
+    /// The engine, once loaded.
+    public var engine: UtilityEngine? { loaded.withLock { $0 } }
+    /// Why the engine could not be loaded, if it could not.
+    public var loadError: EngineError? { failure.withLock { $0 } }
+
+    /// Waits until the load has finished (loaded or failed); true when the engine answers now.
+    @discardableResult
+    public func waitUntilLoaded() -> Bool {
+        done.wait()
+        done.signal()
+        return engine != nil
+    }
+
+    /// Whichever answers now.
+    private var current: any PipeMap { engine ?? mapped }
+
+    public var crs: String { mapped.crs }
+    public var rules: ClearanceRules { mapped.rules }
+    public var codes: CodeCatalogue { mapped.codes }
+
+    public func nearest(to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter)
+        throws(EngineError) -> [PipeHit]
+    {
+        try current.nearest(to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter)
+    }
+
+    public func within(distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool)
+        throws(EngineError) -> [PipeHit]
+    {
+        try current.within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts)
+    }
+
+    public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit] {
+        try current.intersecting(geometry, crs: crs, filter: filter, allParts: allParts)
+    }
+
+    public func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport {
+        try current.digCheck(request, filter: filter)
+    }
+
+    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter) throws(EngineError) -> RouteReport {
+        try current.routeCheck(planned, nearMargin: nearMargin, filter: filter)
+    }
+
+    public func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {
+        try current.crossSection(along: cut, crs: crs, filter: filter)
+    }
+
+    public func bufferZone(of geometry: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry {
+        try current.bufferZone(of: geometry, crs: crs, distance: distance)
+    }
+
+    public func segment(id: Int64) throws(EngineError) -> PipeSegment? { try current.segment(id: id) }
+
+    public func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { try current.parts(ofFeature: feature) }
+
+    public func area(id: Int64) throws(EngineError) -> OperatorArea? { try current.area(id: id) }
+}
+
+extension MappedMap {
+    /// This map, answering until a whole engine over the same store version has loaded in the
+    /// background, then that engine (see ``WarmingMap``). The engine reads the store through a
+    /// connection of its own, so this map's store reads never wait for the load; it is used only
+    /// when the store is still at ``stamp`` before and after the load (else this map keeps
+    /// answering, and refuses as it always does once the store has changed).
+    public func warming() -> WarmingMap {
+        let path = store.path, stamp = self.stamp, rules = self.rules, catalog = whole.catalog
+        return WarmingMap(self) { () throws(EngineError) -> UtilityEngine in
+            let own: GeoPackageStore
+            do { own = try GeoPackageStore.open(at: path, readOnly: true) } catch {
+                throw EngineError("cannot open the store again: \(error)", at: "store \(path)")
+            }
+            let before = try Self.stamp(of: own)
+            let engine = try UtilityEngine(store: own, rules: rules, catalog: catalog, upkeep: .inline)
+            let after = try Self.stamp(of: own)
+            guard before == stamp, after == stamp else {
+                throw EngineError("the store changed since the snapshot file was opened", at: "store \(path)")
+            }
+            return engine
+        }
+    }
+}
