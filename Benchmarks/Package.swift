@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(
             name: "edit-latency",
             dependencies: [
+                "CBenchSupport",
                 .product(name: "SubterraEngine", package: root),
                 .product(name: "SubterraModel", package: root),
                 .product(name: "SubterraDatasets", package: root),

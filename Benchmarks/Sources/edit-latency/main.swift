@@ -4,10 +4,12 @@
 // pipe, as a surveyor's correction and an addition would. Both engines get the same edits.
 //
 //   edit-latency [--segments N] [--edits E] [--seed S] [--upkeep inline,background]
+//   edit-latency --load STORE.gpkg      # only: time and retained heap of UtilityEngine(store:)
 //
 // Prints, per upkeep mode, the p50 / p90 / p99 / p99.9 / worst latency of `apply` and the wall
 // time of the run, then (as the reference of what background upkeep keeps off the writer) one
 // explicit `compact()`. Timings on a shared machine are noisy: compare modes within one run.
+import CBenchSupport
 import Foundation
 import SubterraDatasets
 import SubterraEngine
@@ -21,6 +23,7 @@ func fail(_ m: String) -> Never {
 
 var segments = 1_000_000, edits = 100_000, seed: UInt64 = 7
 var modes: [UtilityEngine.Upkeep] = [.inline, .background]
+var loadPath: String?
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     guard let v = args.popFirst() else { fail("\(a) needs a value") }
@@ -34,6 +37,8 @@ while let a = args.popFirst() {
     case "--seed":
         guard let n = UInt64(v) else { fail("--seed '\(v)' is not a number") }
         seed = n
+    case "--load":
+        loadPath = v
     case "--upkeep":
         modes = v.split(separator: ",").map { m -> UtilityEngine.Upkeep in
             switch m {
@@ -47,6 +52,27 @@ while let a = args.popFirst() {
 }
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// Bytes the malloc heap holds, after returning free memory to the system.
+func heapInUse() -> Int {
+    bench_heap_trim()
+    return Int(bench_heap_in_use())
+}
+
+if let loadPath {
+    // What a service pays to hold the map: the engine built from the store, and what it keeps.
+    let h0 = heapInUse()
+    let a = now()
+    let store = try GeoPackageStore.open(at: loadPath, readOnly: true)
+    let engine = try UtilityEngine(store: store)
+    let wall = Double(now() - a) / 1e9
+    let held = heapInUse() - h0
+    let n = engine.segmentCount
+    print("UtilityEngine(store:) on \(loadPath): \(n) segments in \(String(format: "%.2f", wall)) s; "
+        + "heap retained \(held / 1_048_576) MiB = \(held / max(1, n)) B per segment")
+    withExtendedLifetime(engine) {}
+    exit(0)
+}
 
 let t0 = now()
 let district = DistrictGenerator(segments: segments, seed: seed).district()

@@ -304,8 +304,12 @@ final class _Snapshot: Sendable {
     }
 
     /// Builds the table, the lookups and the segment index from a whole map. O(n log n) in segments.
+    /// `keepNetwork`: keep `network` as this version's map value (free when the caller holds it
+    /// too, as array storage is shared; a map loaded only to build the engine is better dropped:
+    /// about a third of the engine's heap, rebuilt on request by `materializeNetwork()`).
     convenience init(
-        network: UtilityNetwork, version: UInt64, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy = .inline
+        network: UtilityNetwork, version: UInt64, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy = .inline,
+        keepNetwork: Bool = true
     ) throws(EngineError) {
         var points = _ShardedMap<PointNumber, _PointEntry>(expected: network.points.count)
         for (i, p) in network.points.enumerated() { points[p.number] = _PointEntry(point: p, sequence: i) }
@@ -314,7 +318,7 @@ final class _Snapshot: Sendable {
                  depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
         }
         try self.init(rows: rows, points: points, nextPointSequence: network.points.count, crs: network.crs,
-                      version: version, rules: rules, network: network, areas: _AreaSet(areas: network.areas),
+                      version: version, rules: rules, network: keepNetwork ? network : nil, areas: _AreaSet(areas: network.areas),
                       indexMerges: indexMerges)
     }
 

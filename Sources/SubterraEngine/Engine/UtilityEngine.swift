@@ -100,7 +100,8 @@ public final class UtilityEngine: Sendable {
         self.store = store
         compactAt = nil
         wholeFigures = nil
-        current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges))
+        current = _Locked(try _Snapshot(
+            network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges, keepNetwork: false))
         try checkRuleLayers()
     }
 
