@@ -33,7 +33,7 @@ let package = Package(
             name: "FuzzSupport",
             dependencies: [
                 "CFuzzerDriver", .product(name: "SubterraGeometry", package: root),
-                .product(name: "SubterraModel", package: root),
+                .product(name: "SubterraModel", package: root), .product(name: "SubterraPROJ", package: root),
             ],
             path: "Sources/FuzzSupport",
             swiftSettings: swift6),
