@@ -313,6 +313,42 @@ import Testing
         #expect(stale.loadError?.message.contains("the store changed") == true, "\(String(describing: stale.loadError))")
     }
 
+    /// An engine read from a GeoPackage store record by record holds the same rows, depths,
+    /// lookups and answers as one built from the loaded map, and refuses an invalid stored
+    /// record naming it.
+    @Test func anEngineReadRecordByRecordEqualsOneFromTheLoadedMap() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try Self.store(try Self.richDistrict(), in: dir)
+        let store = try GeoPackageStore.open(at: path, readOnly: true)
+        let engine = try UtilityEngine(store: store, upkeep: .inline)
+        let loaded = try store.loadAll()
+        let fromMap = try UtilityEngine(network: loaded, upkeep: .inline)
+        checkRows(engine.snapshot, loaded)
+        #expect(engine.network == loaded)
+        #expect(engine.snapshot.maxExcavation == fromMap.snapshot.maxExcavation)
+        #expect(engine.codes == fromMap.codes)
+        var rng = TestRandom(99)
+        for _ in 0..<10 {
+            let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
+            #expect(try engine.nearest(to: .point(c), k: 5) == fromMap.nearest(to: .point(c), k: 5))
+            let dig = DigRequest(area: .polygon(rect(c.x, c.y, c.x + 6, c.y + 2)), plannedDepth: 2)
+            #expect(try engine.digCheck(dig) == fromMap.digCheck(dig))
+        }
+        let bad = loaded.segments[7]
+        do {
+            let db = try Database(path: path, mode: .readWrite)
+            try GeoPackage.registerFunctions(db)
+            try db.execute("UPDATE subterra_segments SET end_depth = 500 WHERE fid = \(bad.id)")
+        }
+        do {
+            _ = try UtilityEngine(store: try GeoPackageStore.open(at: path, readOnly: true))
+            Issue.record("an invalid stored record was loaded")
+        } catch {
+            #expect("\(error)".contains("segment \(bad.id)") && "\(error)".contains("depth at end"), "\(error)")
+        }
+    }
+
     @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {
         let dir = try Self.tempDir()
         defer {

@@ -90,18 +90,25 @@ public final class UtilityEngine: Sendable {
         self.upkeep = upkeep
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
-        let network: UtilityNetwork
-        do { network = try store.loadAll() } catch {
-            throw EngineError("cannot load the map: \(error)", at: "store")
+        let first: _Snapshot
+        if let gpkg = store as? GeoPackageStore {
+            // Record by record, no map value in between.
+            first = try _Snapshot(store: gpkg, rules: self.rules, indexMerges: upkeep.indexMerges)
+        } else {
+            let network: UtilityNetwork
+            do { network = try store.loadAll() } catch {
+                throw EngineError("cannot load the map: \(error)", at: "store")
+            }
+            first = try _Snapshot(
+                network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges, keepNetwork: false)
         }
-        crs = network.crs
-        areaBounds = try Self.areaBounds(of: network.crs)
-        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
+        crs = first.crs
+        areaBounds = try Self.areaBounds(of: first.crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: first.crs)
         self.store = store
         compactAt = nil
         wholeFigures = nil
-        current = _Locked(try _Snapshot(
-            network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges, keepNetwork: false))
+        current = _Locked(first)
         try checkRuleLayers()
     }
 

@@ -124,8 +124,6 @@ public final class MappedMap: Sendable {
         let bytes: Data
         do { bytes = try _SnapshotFile.serialize(store: store, stamp: stamp) } catch let e as StoreError {
             throw EngineError("cannot read the map: \(e)", at: "store")
-        } catch let e as ModelError {
-            throw EngineError("stored data is invalid: \(e)", at: "store \(store.path)")
         } catch {
             throw EngineError("cannot build the snapshot: \(error)", at: "snapshot file \(url.path)")
         }
