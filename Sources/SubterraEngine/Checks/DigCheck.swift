@@ -290,22 +290,25 @@ extension UtilityEngine {
         for n in scratch.hits {
             let r = Int(n.id), distance = n.distance
             let (table, local) = snap.locate(r)
-            let judged = scratch.judgement(table.profiles[local], self, planned: request.plannedUtility, workType: workType)
-            let rule = judged.rule
-            let ruleClearance = rule?.distance ?? fallback
+            // The judgement is read in place: only a conflict copies its rule and texts.
+            let ji = scratch.judgement(table, local, self, planned: request.plannedUtility, workType: workType)
+            let (ruleDistance, precautionDistance, unconstrained) = scratch.judgedFigures[ji]
+            let ruleClearance = ruleDistance ?? fallback
             let stated = _Snapshot.statedAccuracy(table, local)
             let acc = stated ?? unknownAccuracy
             let required = ruleClearance + acc
             let outerWidth = table.width[local]
             let clearDistance = max(0, distance - outerWidth / 2)
-            if let pr = judged.precaution, clearDistance < pr.distance + acc - Self.clearanceTolerance || clearDistance == 0 {
+            if let prd = precautionDistance,
+                clearDistance < prd + acc - Self.clearanceTolerance || clearDistance == 0, let pr = scratch.judgements[ji].precaution
+            {
                 let s = table.records[local]
                 precautions.append(PrecautionNotice(
                     pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
                     requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
             }
             guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
-                if rule == nil, clearDistance < uncheckedReach + acc, !judged.unconstrained {
+                if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
                     let s = table.records[local]
                     let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
                     let tableID = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
@@ -316,31 +319,38 @@ extension UtilityEngine {
                 }
                 continue
             }
-            let s = table.records[local]
             let c = snap.closest(row: r, to: q, distance: distance, buffers: &scratch.closest)
-            let vAcc = s.accuracy?.verticalM ?? 0
+            // The record's and the judgement's fields are read in place (both are big to copy).
+            let (vAcc, nominalDepth) = table.records.withUnsafeBufferPointer { b in
+                (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
+            }
+            let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
             let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
-            let nominal = c.depth == nil ? s.nominalDepth : nil
+            let nominal = c.depth == nil ? nominalDepth : nil
             let (severity, reason) = scratch.severity(
-                critical: judged.critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
+                critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
                 nominalDepth: nominal, stated: stated != nil, self)
-            report.conflicts.append(DigConflict(
-                pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
-                gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV, distance: c.distance,
-                clearDistance: clearDistance, outerWidth: outerWidth,
-                closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
-                ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature,
-
-                accuracyStated: stated != nil, nominalDepth: nominal,
-                reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
-                featureKind: s.featureKind))
-            if s.featureKind.isEnclosure { enclosureRows[s.id] = r }
+            let conflict = table.records.withUnsafeBufferPointer { b in
+                DigConflict(
+                    pipeID: b[local].id, layer: b[local].layer, subtype: b[local].subtype, owner: b[local].owner,
+                    section: b[local].section?.notation, gasPressureMPa: b[local].gasPressureMPa,
+                    voltageKV: b[local].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
+                    closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
+                    ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
+                    severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
+                    accuracyStated: stated != nil, nominalDepth: nominal,
+                    reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
+                    featureKind: b[local].featureKind)
+            }
+            if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
+            report.conflicts.append(conflict)
         }
         // Report order: most severe, then nearest, then by id (a total order: ids are unique).
         // The small keys are sorted, not the conflicts, which are big to move.
         scratch.order.removeAll(keepingCapacity: true)
-        for (i, c) in report.conflicts.enumerated() { scratch.order.append((c.severity, c.clearDistance, c.pipeID, i)) }
+        report.conflicts.withUnsafeBufferPointer { cs in
+            for i in cs.indices { scratch.order.append((cs[i].severity, cs[i].clearDistance, cs[i].pipeID, i)) }
+        }
         scratch.order.sort { ($1.0, $0.1, $0.2) < ($0.0, $1.1, $1.2) }
         scratch.permutation.removeAll(keepingCapacity: true)
         for k in scratch.order { scratch.permutation.append(k.3) }
@@ -374,7 +384,7 @@ extension UtilityEngine {
         report.rules = rules.name
         report.result = !report.conflicts.isEmpty ? .violation : report.unchecked.isEmpty ? .ok : .notChecked
         var highest: Severity? = nil
-        for c in report.conflicts { highest = max(highest ?? c.severity, c.severity) }
+        report.conflicts.withUnsafeBufferPointer { cs in for i in cs.indices { highest = max(highest ?? cs[i].severity, cs[i].severity) } }
         report.highestSeverity = highest
         report.mapVersion = snap.version
         report.precautions = precautions
@@ -477,7 +487,11 @@ struct _DigScratch {
     var closest = _ClosestBuffers()
     /// The rule judgement of each pipe profile met, under `judgedFor`'s work type and planned
     /// utility (the engine's rules are fixed for its life).
-    var judged: [PipeProfile: _DigJudgement] = [:]
+    var judgements: [_DigJudgement] = []
+    /// Each judgement's figures (rule distance, precaution distance, unconstrained), apart, so
+    /// a candidate that does not conflict reads them without copying the judgement.
+    var judgedFigures: [(Double?, Double?, Bool)] = []
+    var judgedIndex: [PipeProfile: Int] = [:]
     var judgedFor: (workType: String?, planned: PipeProfile?)? = nil
     /// Severity and reason text by what decides them (the texts repeat from site to site).
     var reasons: [_ReasonKey: (Severity, String)] = [:]
@@ -492,22 +506,29 @@ struct _DigScratch {
     /// O(profiles judged) when it changes.
     mutating func prepareJudgements(workType: String?, planned: PipeProfile?) {
         if let f = judgedFor, f.workType == workType, f.planned == planned { return }
-        judged.removeAll(keepingCapacity: true)
+        judgements.removeAll(keepingCapacity: true)
+        judgedFigures.removeAll(keepingCapacity: true)
+        judgedIndex.removeAll(keepingCapacity: true)
         judgedFor = (workType, planned)
     }
 
-    /// `profile`'s judgement under the prepared rule: computed once, then read. O(1) amortised.
+    /// Where in `judgements` the judgement of row `l` of `t`'s pipe profile under the prepared
+    /// rule is: computed once, then found (the profile hashed in place, not copied). O(1)
+    /// amortised.
     mutating func judgement(
-        _ profile: PipeProfile, _ engine: UtilityEngine, planned: PipeProfile?, workType: String?
-    ) -> _DigJudgement {
-        if let j = judged[profile] { return j }
+        _ t: _Table, _ l: Int, _ engine: UtilityEngine, planned: PipeProfile?, workType: String?
+    ) -> Int {
+        if let i = t.profiles.withUnsafeBufferPointer({ judgedIndex[$0[l]] }) { return i }
+        let profile = t.profiles[l]
         let rules = engine.rules
         let j = _DigJudgement(
             rule: planned.map { rules.horizontal($0, profile) } ?? rules.excavation(profile, workType: workType),
             precaution: rules.precaution(profile), critical: rules.criticalReason(profile),
             unconstrained: planned.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
-        judged[profile] = j
-        return j
+        judgements.append(j)
+        judgedFigures.append((j.rule?.distance, j.precaution?.distance, j.unconstrained))
+        judgedIndex[profile] = judgements.count - 1
+        return judgements.count - 1
     }
 
     /// `UtilityEngine.severity` with the "accuracy not stated" note when `stated` is false,
@@ -532,9 +553,13 @@ struct _DigScratch {
         return (severity, reason)
     }
 
+    /// Whether the last report is kept to be refilled (a caller that keeps every report, as
+    /// `digChecks` does, would only make each next check copy it first).
+    var reuseReports = true
+
     /// The last report (to refill), or an empty one; the scratch lets go of it.
     mutating func takeReport() -> DigReport {
-        guard var r = last else {
+        guard reuseReports, var r = last else {
             return DigReport(
                 plannedDepth: 0, workType: nil, startDate: nil, endDate: nil, areaBounds: [], mapCRS: "", rules: "",
                 result: .ok, conflicts: [], unchecked: [], layers: [], owners: [], highestSeverity: nil, mapVersion: 0)
@@ -562,7 +587,7 @@ struct _DigScratch {
         if idPool.count < 128 { idPool.append(taken) }
     }
 
-    mutating func keep(_ report: DigReport) { last = report }
+    mutating func keep(_ report: DigReport) { if reuseReports { last = report } }
 
     /// Reorders `a` in place so that position j holds the element that was at `permutation[j]`
     /// (a permutation of `a.indices`), by swaps only: big elements are moved, never copied.
@@ -596,27 +621,32 @@ struct _DigScratch {
     mutating func summarize(_ report: inout DigReport) {
         report.layers.removeAll(keepingCapacity: true)
         report.owners.removeAll(keepingCapacity: true)
-        for c in report.conflicts {
-            if let i = report.layers.firstIndex(where: { $0.layer == c.layer }) {
-                report.layers[i].pipeIDs.append(c.pipeID)
-                report.layers[i].highestSeverity = max(report.layers[i].highestSeverity, c.severity)
-            } else {
-                var ids = idPool.popLast() ?? []
-                ids.append(c.pipeID)
-                report.layers.append(DigLayerSummary(layer: c.layer, pipeIDs: ids, highestSeverity: c.severity))
-            }
-            let owner = c.owner ?? "(unknown owner)"
-            if let i = report.owners.firstIndex(where: { $0.owner == owner }) {
-                report.owners[i].pipeIDs.append(c.pipeID)
-                if !report.owners[i].layers.contains(c.layer) { report.owners[i].layers.append(c.layer) }
-                report.owners[i].highestSeverity = max(report.owners[i].highestSeverity, c.severity)
-            } else {
-                var ids = idPool.popLast() ?? []
-                ids.append(c.pipeID)
-                var layers = layerPool.popLast() ?? []
-                layers.append(c.layer)
-                report.owners.append(OwnerNotice(
-                    owner: owner, pipeIDs: ids, layers: layers, highestSeverity: c.severity, areaIDs: idPool.popLast() ?? []))
+        // The conflicts' fields are read in place (a conflict is big to copy).
+        let conflicts = report.conflicts
+        conflicts.withUnsafeBufferPointer { cs in
+            for k in cs.indices {
+                let layer = cs[k].layer, pipeID = cs[k].pipeID, severity = cs[k].severity
+                if let i = report.layers.firstIndex(where: { $0.layer == layer }) {
+                    report.layers[i].pipeIDs.append(pipeID)
+                    report.layers[i].highestSeverity = max(report.layers[i].highestSeverity, severity)
+                } else {
+                    var ids = idPool.popLast() ?? []
+                    ids.append(pipeID)
+                    report.layers.append(DigLayerSummary(layer: layer, pipeIDs: ids, highestSeverity: severity))
+                }
+                let owner = cs[k].owner ?? "(unknown owner)"
+                if let i = report.owners.firstIndex(where: { $0.owner == owner }) {
+                    report.owners[i].pipeIDs.append(pipeID)
+                    if !report.owners[i].layers.contains(layer) { report.owners[i].layers.append(layer) }
+                    report.owners[i].highestSeverity = max(report.owners[i].highestSeverity, severity)
+                } else {
+                    var ids = idPool.popLast() ?? []
+                    ids.append(pipeID)
+                    var layers = layerPool.popLast() ?? []
+                    layers.append(layer)
+                    report.owners.append(OwnerNotice(
+                        owner: owner, pipeIDs: ids, layers: layers, highestSeverity: severity, areaIDs: idPool.popLast() ?? []))
+                }
             }
         }
         for i in report.layers.indices { report.layers[i].pipeIDs.sort() }

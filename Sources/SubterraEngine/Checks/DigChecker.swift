@@ -67,6 +67,8 @@ extension UtilityEngine {
         let next = _Locked(0)
         let work: @Sendable (Int) -> Void = { _ in
             let checker = DigChecker(self)
+            // Every report is kept: refilling the last one would only copy it.
+            checker.scratch.reuseReports = false
             while true {
                 let c = next.withLock { v -> Int in
                     defer { v += 1 }
