@@ -11,6 +11,8 @@ struct _QueryShape: Sendable {
     /// The segments of `lines`, line after line.
     var segments: [(Point, Point)] = []
     var polygons: [Polygon] = []
+    /// The bounds of each of `polygons`.
+    var polygonEnvelopes: [Envelope] = []
     var envelope = Envelope.empty
 
     /// - Parameter area: when given, a point outside it is refused with one line naming the
@@ -29,6 +31,7 @@ struct _QueryShape: Sendable {
         lines.removeAll(keepingCapacity: true)
         segments.removeAll(keepingCapacity: true)
         polygons.removeAll(keepingCapacity: true)
+        polygonEnvelopes.removeAll(keepingCapacity: true)
         envelope = .empty
         try add(g, at: location, area: area)
         guard !envelope.isEmpty else { throw EngineError("the geometry is empty", at: location) }
@@ -62,6 +65,7 @@ struct _QueryShape: Sendable {
             try check(p.exterior.points, "exterior ring")
             for (k, hole) in p.holes.enumerated() { try check(hole.points, "hole \(k)") }
             polygons.append(p)
+            polygonEnvelopes.append(p.envelope)
         case .multiPolygon(let ps):
             for p in ps { try add(.polygon(p), at: location, area: area) }
         case .collection(let gs):
@@ -137,21 +141,23 @@ extension _Snapshot {
                 }
                 offer(sd.distance, sd.first, line.parameter(vertex: v, t: sd.t1))
             }
-            for poly in q.polygons {
-                parameters.removeAll(keepingCapacity: true)
-                _insideParameters(a, b, poly, into: &parameters)
-                if !parameters.isEmpty {
-                    for t in parameters { offer(0, Kernel.interpolate(a, b, t: t), line.parameter(vertex: v, t: t)) }
-                } else {
-                    func ring(_ ring: LinearRing) {
-                        let rp = ring.points
-                        for i in 1..<rp.count {
-                            let sd = Kernel.segmentDistance(a, b, rp[i - 1], rp[i])
-                            offer(sd.distance, sd.first, line.parameter(vertex: v, t: sd.t1))
+            // Polygons and ring vertices are read in place (copying a polygon retains its rings).
+            q.polygons.withUnsafeBufferPointer { polys in
+                for k in polys.indices {
+                    parameters.removeAll(keepingCapacity: true)
+                    _insideParameters(a, b, polys[k], envelope: q.polygonEnvelopes[k], into: &parameters)
+                    if !parameters.isEmpty {
+                        for t in parameters { offer(0, Kernel.interpolate(a, b, t: t), line.parameter(vertex: v, t: t)) }
+                    } else {
+                        func ring(_ rp: UnsafeBufferPointer<Point>) {
+                            for i in 1..<rp.count {
+                                let sd = Kernel.segmentDistance(a, b, rp[i - 1], rp[i])
+                                offer(sd.distance, sd.first, line.parameter(vertex: v, t: sd.t1))
+                            }
                         }
+                        polys[k].exterior.points.withUnsafeBufferPointer(ring)
+                        for h in polys[k].holes.indices { polys[k].holes[h].points.withUnsafeBufferPointer(ring) }
                     }
-                    ring(poly.exterior)
-                    for h in poly.holes { ring(h) }
                 }
             }
         }
@@ -212,16 +218,19 @@ func _insideParameters(_ a: Point, _ b: Point, _ poly: Polygon) -> [Double] {
 
 /// `_insideParameters`, appended to `out`.
 func _insideParameters(_ a: Point, _ b: Point, _ poly: Polygon, into out: inout [Double]) {
+    _insideParameters(a, b, poly, envelope: poly.envelope, into: &out)
+}
+
+/// `_insideParameters`, with the polygon's bounds `e` given.
+func _insideParameters(_ a: Point, _ b: Point, _ poly: Polygon, envelope e: Envelope, into out: inout [Double]) {
     if Kernel.locate(a, in: poly) != .exterior { out.append(0) }
     if Kernel.locate(b, in: poly) != .exterior { out.append(1) }
-    let e = poly.envelope
     // The segment's bounds against the polygon's (`Envelope.intersects`, closed boxes).
     guard min(a.x, b.x) <= e.maxX, max(a.x, b.x) >= e.minX, min(a.y, b.y) <= e.maxY, max(a.y, b.y) >= e.minY
     else { return }
-    func ring(_ ring: LinearRing) {
-        let rp = ring.points
+    func ring(_ rp: UnsafeBufferPointer<Point>) {
         for i in 1..<rp.count { _sharedParameters(a, b, rp[i - 1], rp[i], into: &out) }
     }
-    ring(poly.exterior)
-    for h in poly.holes { ring(h) }
+    poly.exterior.points.withUnsafeBufferPointer(ring)
+    for h in poly.holes.indices { poly.holes[h].points.withUnsafeBufferPointer(ring) }
 }
