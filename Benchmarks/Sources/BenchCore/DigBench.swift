@@ -227,18 +227,26 @@ extension DigCheckBench {
             }
         }
         var out: [(Int, Double)] = []
+        // On one thread every check runs on this thread, so its allocations are counted: the
+        // batch keeps every report, so this is what a kept report costs.
+        var keptAllocations: Double? = nil
         for t in threads {
             var rates: [Double] = []
             for _ in 0..<repetitions {
+                let a0 = allocationsOnThisThread()
                 let t0 = nowNanos()
                 let answers = engine.digChecks(requests, threads: t)
                 let dt = nowNanos() - t0
+                if t == 1, allocationCountingActive() {
+                    keptAllocations = Double(allocationsOnThisThread() &- a0) / Double(max(requests.count, 1))
+                }
                 keepAlive(answers.count)
                 rates.append(Double(requests.count) * 1e9 / Double(max(dt, 1)))
             }
             out.append((t, median(rates)))
         }
-        let line = out.map { "\($0.0) thread\($0.0 == 1 ? "" : "s") \(fmt($0.1)) sites/s" }.joined(separator: ", ")
+        var line = out.map { "\($0.0) thread\($0.0 == 1 ? "" : "s") \(fmt($0.1)) sites/s" }.joined(separator: ", ")
+        if let keptAllocations { line += "; \(fmt(keptAllocations)) allocations per site on 1 thread (every report kept)" }
         log("  digcheck batch (\(family?.rawValue ?? "district")): \(line)")
         return out
     }

@@ -287,6 +287,8 @@ extension UtilityEngine {
         // the row is read for its rule, and measured for its closest point and depth only when
         // it conflicts.
         rows(snap, q, within: reach, filter, into: &scratch.hits)
+        // A fresh report's list is made once, as long as it can get (no regrowing).
+        if report.conflicts.capacity == 0 { report.conflicts.reserveCapacity(scratch.hits.count) }
         for n in scratch.hits {
             let r = Int(n.id), distance = n.distance
             let (table, local) = snap.locate(r)
@@ -589,6 +591,13 @@ struct _DigScratch {
 
     mutating func keep(_ report: DigReport) { if reuseReports { last = report } }
 
+    /// An empty id list with room for the ids of `n` conflicts (made once, never regrown).
+    static func ids(for n: Int) -> [Int64] {
+        var a: [Int64] = []
+        a.reserveCapacity(n)
+        return a
+    }
+
     /// Reorders `a` in place so that position j holds the element that was at `permutation[j]`
     /// (a permutation of `a.indices`), by swaps only: big elements are moved, never copied.
     /// O(n).
@@ -621,6 +630,8 @@ struct _DigScratch {
     mutating func summarize(_ report: inout DigReport) {
         report.layers.removeAll(keepingCapacity: true)
         report.owners.removeAll(keepingCapacity: true)
+        if report.layers.capacity == 0 { report.layers.reserveCapacity(report.conflicts.count) }
+        if report.owners.capacity == 0 { report.owners.reserveCapacity(report.conflicts.count) }
         // The conflicts' fields are read in place (a conflict is big to copy).
         let conflicts = report.conflicts
         conflicts.withUnsafeBufferPointer { cs in
@@ -630,7 +641,7 @@ struct _DigScratch {
                     report.layers[i].pipeIDs.append(pipeID)
                     report.layers[i].highestSeverity = max(report.layers[i].highestSeverity, severity)
                 } else {
-                    var ids = idPool.popLast() ?? []
+                    var ids = idPool.popLast() ?? Self.ids(for: cs.count)
                     ids.append(pipeID)
                     report.layers.append(DigLayerSummary(layer: layer, pipeIDs: ids, highestSeverity: severity))
                 }
@@ -640,7 +651,7 @@ struct _DigScratch {
                     if !report.owners[i].layers.contains(layer) { report.owners[i].layers.append(layer) }
                     report.owners[i].highestSeverity = max(report.owners[i].highestSeverity, severity)
                 } else {
-                    var ids = idPool.popLast() ?? []
+                    var ids = idPool.popLast() ?? Self.ids(for: cs.count)
                     ids.append(pipeID)
                     var layers = layerPool.popLast() ?? []
                     layers.append(layer)
