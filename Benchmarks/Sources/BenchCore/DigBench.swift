@@ -217,6 +217,10 @@ extension DigCheckBench {
     /// median of `repetitions` runs each; the answers are first checked equal to `digCheck`'s,
     /// site by site.
     /// - Throws: `GateFailure` when a batch answer differs from the plain one.
+    ///
+    /// The log line adds, per thread count, the cores the batch actually got (process CPU time
+    /// over wall time): on a shared machine a second thread may find no free core, and the rate
+    /// then says nothing about how the code scales.
     public func batchScaling(threads: [Int], repetitions: Int) throws -> [(threads: Int, sitesPerSecond: Double)] {
         let plain = try requests.map { try engine.digCheck($0) }
         for t in threads {
@@ -227,16 +231,19 @@ extension DigCheckBench {
             }
         }
         var out: [(Int, Double)] = []
+        var cores: [Double] = []
         // On one thread every check runs on this thread, so its allocations are counted: the
         // batch keeps every report, so this is what a kept report costs.
         var keptAllocations: Double? = nil
         for t in threads {
-            var rates: [Double] = []
+            var rates: [Double] = [], used: [Double] = []
             for _ in 0..<repetitions {
                 let a0 = allocationsOnThisThread()
+                let c0 = processCPUNanos()
                 let t0 = nowNanos()
                 let answers = engine.digChecks(requests, threads: t)
                 let dt = nowNanos() - t0
+                used.append(Double(processCPUNanos() - c0) / Double(max(dt, 1)))
                 if t == 1, allocationCountingActive() {
                     keptAllocations = Double(allocationsOnThisThread() &- a0) / Double(max(requests.count, 1))
                 }
@@ -244,8 +251,10 @@ extension DigCheckBench {
                 rates.append(Double(requests.count) * 1e9 / Double(max(dt, 1)))
             }
             out.append((t, median(rates)))
+            cores.append(median(used))
         }
-        var line = out.map { "\($0.0) thread\($0.0 == 1 ? "" : "s") \(fmt($0.1)) sites/s" }.joined(separator: ", ")
+        var line = zip(out, cores).map { o, c in "\(o.0) thread\(o.0 == 1 ? "" : "s") \(fmt(o.1)) sites/s on \(fmt(c)) cores" }
+            .joined(separator: ", ")
         if let keptAllocations { line += "; \(fmt(keptAllocations)) allocations per site on 1 thread (every report kept)" }
         log("  digcheck batch (\(family?.rawValue ?? "district")): \(line)")
         return out

@@ -289,63 +289,68 @@ extension UtilityEngine {
         rows(snap, q, within: reach, filter, into: &scratch.hits)
         // A fresh report's list is made once, as long as it can get (no regrowing).
         if report.conflicts.capacity == 0 { report.conflicts.reserveCapacity(scratch.hits.count) }
+        // The row's table is lent, not retained, per candidate: a shared table's reference
+        // count is one cache line that every thread of a batch would write.
         for n in scratch.hits {
             let r = Int(n.id), distance = n.distance
-            let (table, local) = snap.locate(r)
-            // The judgement is read in place: only a conflict copies its rule and texts.
-            let ji = scratch.judgement(table, local, self, planned: request.plannedUtility, workType: workType)
-            let (ruleDistance, precautionDistance, unconstrained) = scratch.judgedFigures[ji]
-            let ruleClearance = ruleDistance ?? fallback
-            let stated = _Snapshot.statedAccuracy(table, local)
-            let acc = stated ?? unknownAccuracy
-            let required = ruleClearance + acc
-            let outerWidth = table.width[local]
-            let clearDistance = max(0, distance - outerWidth / 2)
-            if let prd = precautionDistance,
-                clearDistance < prd + acc - Self.clearanceTolerance || clearDistance == 0, let pr = scratch.judgements[ji].precaution
-            {
-                let s = table.records[local]
-                precautions.append(PrecautionNotice(
-                    pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
-                    requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
-            }
-            guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
-                if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
+            snap.withRow(r) { table, local in
+                // The judgement is read in place: only a conflict copies its rule and texts.
+                let ji = scratch.judgement(table, local, self, planned: request.plannedUtility, workType: workType)
+                let (ruleDistance, precautionDistance, unconstrained) = scratch.judgedFigures[ji]
+                let ruleClearance = ruleDistance ?? fallback
+                let stated = _Snapshot.statedAccuracy(table, local)
+                let acc = stated ?? unknownAccuracy
+                let required = ruleClearance + acc
+                let outerWidth = table.width[local]
+                let clearDistance = max(0, distance - outerWidth / 2)
+                if let prd = precautionDistance,
+                    clearDistance < prd + acc - Self.clearanceTolerance || clearDistance == 0,
+                    let pr = scratch.judgements[ji].precaution
+                {
                     let s = table.records[local]
-                    let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
-                    let tableID = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
-                    report.unchecked.append(UncheckedPair(
-                        kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
-                        reason: "not checked: no rule for \(other)–\(s.layer) in \(tableID)", sourceID: s.sourceID,
-                        feature: s.feature))
+                    precautions.append(PrecautionNotice(
+                        pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
+                        requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
                 }
-                continue
-            }
-            let c = snap.closest(row: r, to: q, distance: distance, buffers: &scratch.closest)
-            // The record's and the judgement's fields are read in place (both are big to copy).
-            let (vAcc, nominalDepth) = table.records.withUnsafeBufferPointer { b in
-                (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
-            }
-            let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
-            let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
-            let nominal = c.depth == nil ? nominalDepth : nil
-            let (severity, reason) = scratch.severity(
-                critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
-                nominalDepth: nominal, stated: stated != nil, self)
+                guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
+                    if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
+                        let s = table.records[local]
+                        let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
+                        let tableID = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
+                        report.unchecked.append(UncheckedPair(
+                            kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
+                            reason: "not checked: no rule for \(other)–\(s.layer) in \(tableID)", sourceID: s.sourceID,
+                            feature: s.feature))
+                    }
+                    return
+                }
+                let c = snap.closest(row: r, to: q, distance: distance, buffers: &scratch.closest)
+                // The record's and the judgement's fields are read in place (both are big to copy).
+                let (vAcc, nominalDepth) = table.records.withUnsafeBufferPointer { b in
+                    (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
+                }
+                let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
+                let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
+                let nominal = c.depth == nil ? nominalDepth : nil
+                let (severity, reason) = scratch.severity(
+                    critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
+                    nominalDepth: nominal, stated: stated != nil, self)
+                let owner = table.records.withUnsafeBufferPointer { scratch.own($0[local].owner) }
             let conflict = table.records.withUnsafeBufferPointer { b in
-                DigConflict(
-                    pipeID: b[local].id, layer: b[local].layer, subtype: b[local].subtype, owner: b[local].owner,
-                    section: b[local].section?.notation, gasPressureMPa: b[local].gasPressureMPa,
-                    voltageKV: b[local].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
-                    closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
-                    ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                    severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
-                    accuracyStated: stated != nil, nominalDepth: nominal,
-                    reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
-                    featureKind: b[local].featureKind)
+                    DigConflict(
+                        pipeID: b[local].id, layer: b[local].layer, subtype: b[local].subtype, owner: owner,
+                        section: b[local].section?.notation, gasPressureMPa: b[local].gasPressureMPa,
+                        voltageKV: b[local].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
+                        closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
+                        ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
+                        severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
+                        accuracyStated: stated != nil, nominalDepth: nominal,
+                        reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
+                        featureKind: b[local].featureKind)
+                }
+                if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
+                report.conflicts.append(conflict)
             }
-            if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
-            report.conflicts.append(conflict)
         }
         // Report order: most severe, then nearest, then by id (a total order: ids are unique).
         // The small keys are sorted, not the conflicts, which are big to move.
@@ -383,10 +388,12 @@ extension UtilityEngine {
         report.areaBounds.append(q.envelope.maxX)
         report.areaBounds.append(q.envelope.maxY)
         report.mapCRS = crs
-        report.rules = rules.name
+        report.rules = scratch.own(rules.name) ?? rules.name
         report.result = !report.conflicts.isEmpty ? .violation : report.unchecked.isEmpty ? .ok : .notChecked
         var highest: Severity? = nil
-        report.conflicts.withUnsafeBufferPointer { cs in for i in cs.indices { highest = max(highest ?? cs[i].severity, cs[i].severity) } }
+        report.conflicts.withUnsafeBufferPointer { cs in
+            for i in cs.indices { highest = max(highest ?? cs[i].severity, cs[i].severity) }
+        }
         report.highestSeverity = highest
         report.mapVersion = snap.version
         report.precautions = precautions
@@ -523,9 +530,12 @@ struct _DigScratch {
         if let i = t.profiles.withUnsafeBufferPointer({ judgedIndex[$0[l]] }) { return i }
         let profile = t.profiles[l]
         let rules = engine.rules
+        var rule = planned.map { rules.horizontal($0, profile) } ?? rules.excavation(profile, workType: workType)
+        // The rule's texts come from the rule file, shared by every thread: this checker's reports
+        // get copies of their own (see `own`).
+        if let r = rule { rule = ClearanceRule(distance: r.distance, table: own(r.table) ?? r.table, keys: r.keys, basis: own(r.basis)) }
         let j = _DigJudgement(
-            rule: planned.map { rules.horizontal($0, profile) } ?? rules.excavation(profile, workType: workType),
-            precaution: rules.precaution(profile), critical: rules.criticalReason(profile),
+            rule: rule, precaution: rules.precaution(profile), critical: rules.criticalReason(profile),
             unconstrained: planned.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
         judgements.append(j)
         judgedFigures.append((j.rule?.distance, j.precaution?.distance, j.unconstrained))
@@ -553,6 +563,23 @@ struct _DigScratch {
         if reasons.count > 4096 { reasons.removeAll(keepingCapacity: true) }
         reasons[key] = (severity, reason)
         return (severity, reason)
+    }
+
+    /// This scratch's own copy of each long text its reports share with the map or the rules.
+    var ownTexts: [String: String] = [:]
+
+    /// `text` itself when it is stored inline (15 UTF-8 bytes or fewer: no reference count), else
+    /// this scratch's own copy of it (equal, in storage of its own). A text shared by every
+    /// record of an operator (its name) or by the rule file is otherwise retained and released
+    /// by every thread of a batch for every conflict, and its one reference count, written
+    /// from both cores, costs more than the check. O(length) the first time, then one lookup.
+    mutating func own(_ text: String?) -> String? {
+        guard let text, text.utf8.count > 15 else { return text }
+        if let mine = ownTexts[text] { return mine }
+        let mine = String(decoding: Array(text.utf8), as: UTF8.self)
+        if ownTexts.count > 4096 { ownTexts.removeAll(keepingCapacity: true) }
+        ownTexts[text] = mine
+        return mine
     }
 
     /// Whether the last report is kept to be refilled (a caller that keeps every report, as

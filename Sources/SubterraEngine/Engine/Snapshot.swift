@@ -366,6 +366,15 @@ final class _Snapshot: Sendable {
         return (overlay[o / Self.overlayChunk], o % Self.overlayChunk)
     }
 
+    /// `body` of row `r`'s table and its number there, the table lent (not retained) while
+    /// `body` runs. O(1).
+    @inline(__always)
+    func withRow<R>(_ r: Int, _ body: (_Table, Int) throws -> R) rethrows -> R {
+        if r < base.count { return try body(base, r) }
+        let o = r - base.count
+        return try body(overlay[o / Self.overlayChunk], o % Self.overlayChunk)
+    }
+
     @inline(__always) func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
     /// The vertices of row `l` of `t`, read in place (the record is not copied). O(1).
     @inline(__always) static func points(_ t: _Table, _ l: Int) -> [Point] {
