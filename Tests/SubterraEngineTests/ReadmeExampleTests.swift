@@ -75,4 +75,27 @@ import Testing
         #expect(dig.conflicts.contains { $0.layer == .gas && $0.severity == .critical })
         #expect(dig == (try engine.digCheck(request)))
     }
+
+    /// The README's many-sites example: a `DigChecker` and `digChecks` give `digCheck`'s reports.
+    @Test func readmeCheckerAndBatch() throws {
+        let network = try DistrictReader.readGeoJSON(directory: Self.sampleDir)
+        let engine = try UtilityEngine(network: network)
+        let requests = try network.segments.prefix(40).map { s in
+            let p = s.geometry.points[0]
+            let pit = try Polygon(exterior: LinearRing([
+                Point(p.x - 2, p.y - 2), Point(p.x + 2, p.y - 2), Point(p.x + 2, p.y + 2), Point(p.x - 2, p.y + 2),
+                Point(p.x - 2, p.y - 2),
+            ]))
+            return DigRequest(area: .polygon(pit), plannedDepth: 2.0)
+        }
+        let plain = try requests.map { try engine.digCheck($0) }
+        #expect(plain.contains { !$0.conflicts.isEmpty })
+        let checker = DigChecker(engine)
+        var sent: [DigReport] = []
+        func send(_ r: DigReport) { sent.append(r) }
+        for request in requests { try send(checker.check(request)) }
+        #expect(sent == plain)
+        let answers = engine.digChecks(requests, threads: 2)
+        #expect(try answers.map { try $0.get() } == plain)
+    }
 }

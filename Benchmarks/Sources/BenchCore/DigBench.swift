@@ -212,6 +212,55 @@ public final class PostGISDigPeer {
     }
 }
 
+extension DigCheckBench {
+    /// Sites per second of `UtilityEngine.digChecks` over every site at each thread count, the
+    /// median of `repetitions` runs each; the answers are first checked equal to `digCheck`'s,
+    /// site by site.
+    /// - Throws: `GateFailure` when a batch answer differs from the plain one.
+    ///
+    /// The log line adds, per thread count, the cores the batch actually got (process CPU time
+    /// over wall time): on a shared machine a second thread may find no free core, and the rate
+    /// then says nothing about how the code scales.
+    public func batchScaling(threads: [Int], repetitions: Int) throws -> [(threads: Int, sitesPerSecond: Double)] {
+        let plain = try requests.map { try engine.digCheck($0) }
+        for t in threads {
+            for (i, r) in engine.digChecks(requests, threads: t).enumerated() where try r.get() != plain[i] {
+                throw GateFailure(
+                    workload: "digcheck-batch", size: size, queryIndex: i, query: "site \(sites[i].ewkt)",
+                    reference: "digCheck", other: "digChecks(threads: \(t))", detail: "reports differ")
+            }
+        }
+        var out: [(Int, Double)] = []
+        var cores: [Double] = []
+        // On one thread every check runs on this thread, so its allocations are counted: the
+        // batch keeps every report, so this is what a kept report costs.
+        var keptAllocations: Double? = nil
+        for t in threads {
+            var rates: [Double] = [], used: [Double] = []
+            for _ in 0..<repetitions {
+                let a0 = allocationsOnThisThread()
+                let c0 = processCPUNanos()
+                let t0 = nowNanos()
+                let answers = engine.digChecks(requests, threads: t)
+                let dt = nowNanos() - t0
+                used.append(Double(processCPUNanos() - c0) / Double(max(dt, 1)))
+                if t == 1, allocationCountingActive() {
+                    keptAllocations = Double(allocationsOnThisThread() &- a0) / Double(max(requests.count, 1))
+                }
+                keepAlive(answers.count)
+                rates.append(Double(requests.count) * 1e9 / Double(max(dt, 1)))
+            }
+            out.append((t, median(rates)))
+            cores.append(median(used))
+        }
+        var line = zip(out, cores).map { o, c in "\(o.0) thread\(o.0 == 1 ? "" : "s") \(fmt(o.1)) sites/s on \(fmt(c)) cores" }
+            .joined(separator: ", ")
+        if let keptAllocations { line += "; \(fmt(keptAllocations)) allocations per site on 1 thread (every report kept)" }
+        log("  digcheck batch (\(family?.rawValue ?? "district")): \(line)")
+        return out
+    }
+}
+
 extension DigHit {
     /// A conflict of an engine report as a hit.
     public init(_ c: DigConflict) { self.init(id: c.pipeID, distance: c.distance, clearDistance: c.clearDistance) }
@@ -224,6 +273,8 @@ extension DigHit {
 public struct DigCheckBench {
     public var size: Int
     public var seed: UInt64
+    /// The family the pipes lie on; nil: the district generator's own streets.
+    public var family: DataFamily?
     public var district: District
     public var engine: UtilityEngine
     public var sites: [BenchDigSite]
@@ -242,12 +293,31 @@ public struct DigCheckBench {
     /// answer from this one district. O(n log n) (10^6: 3.4 s generation + 3.8 s engine build in
     /// release on the shared 2-core box).
     /// - Throws: an `EngineError` when the engine refuses the generated map or a site (a bug).
-    public init(size: Int, seed: UInt64, siteCount: Int, log: @escaping (String) -> Void) throws {
+    ///
+    /// With `family` (``DataFamily/uniform`` or ``DataFamily/clustered``), the pipes lie on that
+    /// family's segments instead: segment i of the family gets the attributes (layer, owner,
+    /// section, depths, accuracy, kind) of the district's segment i, and the district's points
+    /// are dropped (the records keep their point numbers; a map may refer to unsurveyed
+    /// points). The sites then sit on the family's segments.
+    public init(size: Int, seed: UInt64, siteCount: Int, family: DataFamily? = nil, log: @escaping (String) -> Void) throws {
         self.size = size
         self.seed = seed
         self.log = log
+        self.family = family
         let t0 = nowNanos()
         district = DistrictGenerator(segments: size, seed: seed).district()
+        if let family {
+            let data = try SegmentSet.family(family, count: size, seed: seed)
+            var segs = district.network.segments
+            for i in segs.indices {
+                let g = data.segment(i % data.count)
+                segs[i].geometry = try LineString([Point(g.x0, g.y0), Point(g.x1, g.y1)])
+                // One part per feature: the family's segments are unrelated.
+                segs[i].feature = nil
+                segs[i].part = nil
+            }
+            district.network = try UtilityNetwork(crs: district.network.crs, segments: segs)
+        }
         trimHeap()
         let canPeak = resetPeakResident()
         let heap0 = heapBytesInUse(), rss0 = residentBytes()
@@ -315,7 +385,10 @@ public struct DigCheckBench {
     /// PostGIS's time is the client's round trip over loopback (prepared statement, text
     /// result parsed): the server backend does the work in its own process.
     public func time(postgis: PostGISDigPeer?, repetitions: Int) throws -> WorkloadResult {
-        let names = ["subterra"] + (postgis == nil ? [] : ["postgis"])
+        // "subterra": `digCheck`, a fresh report per site; "subterra-checker": one `DigChecker`
+        // reused for every site, each report dropped after use (a service writing reports out).
+        let names = ["subterra", "subterra-checker"] + (postgis == nil ? [] : ["postgis"])
+        let checker = DigChecker(engine)
         let ewkts = sites.map(\.ewkt)
         let reachText = postgis.map { "\($0.reach)" } ?? ""
         var latencies = [[UInt64]](repeating: [], count: names.count)
@@ -338,6 +411,8 @@ public struct DigCheckBench {
                         let t0 = nowNanos()
                         if j == 0 {
                             checksum &+= try engine.digCheck(requests[i]).conflicts.count
+                        } else if j == 1 {
+                            checksum &+= try checker.check(requests[i]).conflicts.count
                         } else {
                             try postgis!.digCheck(ewkt: ewkts[i], reachText: reachText, into: &hits)
                             checksum &+= hits.count
@@ -369,7 +444,7 @@ public struct DigCheckBench {
                 f.heapBytes = engineHeapBytes
                 f.bytesPerItem = Double(engineHeapBytes) / n
                 f.peakResidentDeltaBytes = enginePeakResidentDeltaBytes
-            } else if let bytes = postgis?.relationBytes {
+            } else if names[j] == "postgis", let bytes = postgis?.relationBytes {
                 f.reportedBytes = bytes
                 f.reportedBytesPerItem = Double(bytes) / n
             }
@@ -378,6 +453,8 @@ public struct DigCheckBench {
         log("  digcheck: " + figures.map {
             "\($0.peer) p50 \(fmt(($0.p50Nanos ?? .nan) / 1000)) µs, p99 \(fmt(($0.p99Nanos ?? .nan) / 1000)) µs, \(fmt($0.throughput)) sites/s"
         }.joined(separator: "; "))
-        return WorkloadResult(workload: "digcheck", size: district.network.segments.count, queries: sites.count, peers: figures)
+        return WorkloadResult(
+            workload: "digcheck", size: district.network.segments.count, queries: sites.count, peers: figures,
+            family: family?.rawValue)
     }
 }

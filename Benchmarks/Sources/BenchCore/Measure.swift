@@ -7,6 +7,13 @@ import CBenchSupport
 
 /// Monotonic nanoseconds; one vDSO call (~20 ns), cheap next to a microsecond query.
 @inline(__always)
+/// CPU time of the whole process (every thread), nanoseconds.
+public func processCPUNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
 public func nowNanos() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

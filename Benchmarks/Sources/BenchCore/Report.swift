@@ -133,7 +133,7 @@ public func digCheckTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
     for r in rows {
         let ours = r.peers.first { $0.peer.hasPrefix("subterra") }
         let pg = r.peers.first { $0.peer == "postgis" }
-        var row = "| \(sizeLabel(r.size)) | \(r.queries) sites |"
+        var row = "| \(sizeLabel(r.size)) | \(r.queries) sites\(r.family.map { " (\($0) map)" } ?? "") |"
         row += ours.map { " \(us($0.p50Nanos)) / \(us($0.p99Nanos)) | \(fmt($0.throughput)) |" } ?? " — | — |"
         if let pg, let ours {
             row += " \(us(pg.p50Nanos)) / \(us(pg.p99Nanos)) | \(fmt(pg.throughput)) |"

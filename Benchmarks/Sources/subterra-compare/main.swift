@@ -4,7 +4,7 @@
 //   subterra-compare run [--sizes 10000,100000,1000000] [--large] [--seed N] [--queries N]
 //                        [--families streets,uniform,clustered,vermont] [--vermont DIR]
 //                        [--reps N] [--gate-only] [--out compare.json]
-//                        [--workloads index,digcheck] [--dig-sites N]
+//                        [--workloads index,digcheck] [--dig-sites N] [--dig-families district,uniform,clustered]
 //                        [--postgis CONNINFO | --no-postgis REASON]
 //   subterra-compare report --compare compare.json [--thresholds thresholds.txt]
 //                           [--ratios Thresholds/ratios.json] --out reports/YYYY-MM-DD [--readme ../README.md]
@@ -86,6 +86,15 @@ case "run":
     let workloads = Set((option("--workloads") ?? "index,digcheck").split(separator: ",").map(String.init))
     for w in workloads where w != "index" && w != "digcheck" {
         die("--workloads: unknown workload '\(w)'; use index, digcheck or both")
+    }
+    // The dig check's maps: "district" (the generator's streets) and/or uniform / clustered
+    // segments carrying the district's attributes.
+    let digFamilies: [DataFamily?] = (option("--dig-families") ?? "district").split(separator: ",").map { name in
+        if name == "district" { return nil }
+        guard let f = DataFamily(rawValue: String(name)), f == .uniform || f == .clustered else {
+            die("--dig-families: '\(name)' is not district, uniform or clustered")
+        }
+        return f
     }
     let digSites = option("--dig-sites").map { s in
         guard let v = Int(s), v > 0 else { die("--dig-sites: '\(s)' is not a positive integer") }
@@ -180,9 +189,10 @@ case "run":
         if workloads.contains("digcheck") {
             // Its own scope, so the district, the engine and the PostGIS connection are released
             // before the next size.
+          for digFamily in digFamilies {
             do {
-                log("size \(size): digcheck (district generator, \(digSites) dig sites, seed \(seed))")
-                let bench = try DigCheckBench(size: size, seed: seed, siteCount: digSites, log: log)
+                log("size \(size): digcheck (district generator\(digFamily.map { ", on \($0.rawValue) segments" } ?? ""), \(digSites) dig sites, seed \(seed))")
+                let bench = try DigCheckBench(size: size, seed: seed, siteCount: digSites, family: digFamily, log: log)
                 notes += bench.notes
                 var peer: PostGISDigPeer? = nil
                 if let conninfo = postgis {
@@ -207,10 +217,19 @@ case "run":
                     }
                     peer = p
                 }
-                if !gateOnly { results.append(try bench.time(postgis: peer, repetitions: reps)) }
+                if !gateOnly {
+                    results.append(try bench.time(postgis: peer, repetitions: reps))
+                    let scaling = try bench.batchScaling(threads: [1, 2], repetitions: reps)
+                    if let one = scaling.first?.sitesPerSecond, one > 0 {
+                        notes.append("digcheck \(digFamily?.rawValue ?? "district") \(sizeLabel(size)): batch digChecks "
+                            + scaling.map { "\($0.threads) thread\($0.threads == 1 ? "" : "s") \(fmt($0.sitesPerSecond)) sites/s (\(fmt($0.sitesPerSecond / one))×)" }
+                                .joined(separator: ", "))
+                    }
+                }
             } catch {
                 die("digcheck at \(size): \(error)", code: 2)
             }
+          }
         }
     }
     if gateOnly { exit(0) }

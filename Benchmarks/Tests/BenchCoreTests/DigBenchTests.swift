@@ -1,6 +1,7 @@
 import Foundation
 import SubterraDatasets
 import SubterraEngine
+import SubterraGeometry
 import SubterraModel
 import Testing
 
@@ -242,5 +243,30 @@ struct PostGISPeerTests {
         } catch {
             #expect(error.description.contains("connect to host=127.0.0.1 port=1"))
         }
+    }
+}
+
+@Suite struct DigFamilyBenchTests {
+    /// The dig check on a data family's segments: every pipe lies on the family's segment of the
+    /// same index with the district's attributes, the sites sit on those segments, and the
+    /// batch form's answers (checked against `digCheck` inside `batchScaling`) come back for
+    /// every thread count asked.
+    @Test(arguments: [DataFamily.clustered, .uniform])
+    func familyMapCarriesTheDistrictsAttributes(_ family: DataFamily) throws {
+        let bench = try DigCheckBench(size: 2000, seed: 5, siteCount: 60, family: family, log: { _ in })
+        let data = try SegmentSet.family(family, count: 2000, seed: 5)
+        let plain = DistrictGenerator(segments: 2000, seed: 5).district().network.segments
+        let segs = bench.district.network.segments
+        #expect(segs.count == plain.count)
+        for i in segs.indices {
+            let g = data.segment(i)
+            #expect(segs[i].geometry.points == [Point(g.x0, g.y0), Point(g.x1, g.y1)], "segment \(i)")
+            #expect(segs[i].id == plain[i].id && segs[i].layer == plain[i].layer && segs[i].owner == plain[i].owner)
+            #expect(segs[i].section == plain[i].section && segs[i].feature == nil)
+        }
+        let conflicts = try bench.requests.reduce(0) { $0 + (try bench.engine.digCheck($1).conflicts.count) }
+        #expect(conflicts > 0, "sites on the map's segments conflict")
+        let scaling = try bench.batchScaling(threads: [1, 2], repetitions: 1)
+        #expect(scaling.map(\.threads) == [1, 2])
     }
 }

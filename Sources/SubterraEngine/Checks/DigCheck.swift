@@ -1,4 +1,5 @@
 import SubterraGeometry
+import SubterraIndex
 import SubterraModel
 
 /// How urgent a finding is, lowest first.
@@ -250,104 +251,157 @@ extension UtilityEngine {
     ///   conflicting pipe (v vertices against the area's w) for its closest point and depth.
     /// - Parameter filter: which pipes to consider (default all), e.g. one operator's network.
     public func digCheck(_ request: DigRequest, filter: PipeFilter = .all) throws(EngineError) -> DigReport {
+        var scratch = digScratches.withLock { $0.popLast() } ?? _DigScratch()
+        defer { digScratches.withLock { if $0.count < Self.digScratchLimit { $0.append(scratch) } } }
+        return try digCheck(request, filter: filter, snapshot: snapshot, scratch: &scratch)
+    }
+
+    /// `digCheck` on `snap`, with working buffers from `scratch` (``DigChecker`` keeps them
+    /// between checks): the query shape, the candidate rows, each pipe profile's judgement under
+    /// this request's rule (`_DigJudgement`, computed once per profile and work type), the reason
+    /// texts, and the previous report's arrays (refilled in place when the caller has let that
+    /// report go).
+    func digCheck(
+        _ request: DigRequest, filter: PipeFilter, snapshot snap: _Snapshot, scratch: inout _DigScratch
+    ) throws(EngineError) -> DigReport {
         let at = "digCheck"
         try checkRulesApply(at: at)
         try Self.checkPlanned(request.plannedDepth, "planned depth", max: ClearanceRules.Limits.distanceM, unit: "m", at: at)
-        let q = try toMap(request.area, crs: request.crs, at: "\(at) area")
-        let snap = snapshot
+        try toMapChecked(request.area, crs: request.crs, at: "digCheck area", into: &scratch.shape)
+        let q = scratch.shape
         let workType = rules.excavationWorkType(matching: request.workType)
         let (reach, fallback, uncheckedReach) = digReach(request, workType: workType, figures(snap))
+        scratch.prepareJudgements(workType: workType, planned: request.plannedUtility)
         // Records without a stated accuracy get the profile's default, never 0.
         let unknownAccuracy = rules.unknownHorizontalAccuracy
-        var conflicts: [DigConflict] = []
-        var precautions: [PrecautionNotice] = []
-        var unchecked: [UncheckedPair] = []
+        // The previous report's buffers: unique (refilled in place) once its caller let it go.
+        var report = scratch.takeReport()
+        report.conflicts.removeAll(keepingCapacity: true)
+        report.unchecked.removeAll(keepingCapacity: true)
+        report.precautions.removeAll(keepingCapacity: true)
+        var precautions = report.precautions
+        report.precautions = []
         // Row of each conflicting cable bed, sleeve or casing, by pipe id.
         var enclosureRows: [Int64: Int] = [:]
         // The segment index gives every pipe within reach with its exact centreline distance;
         // the row is read for its rule, and measured for its closest point and depth only when
         // it conflicts.
-        for n in rows(snap, q, within: reach, filter) {
+        rows(snap, q, within: reach, filter, into: &scratch.hits)
+        // A fresh report's list is made once, as long as it can get (no regrowing).
+        if report.conflicts.capacity == 0 { report.conflicts.reserveCapacity(scratch.hits.count) }
+        // The row's table is lent, not retained, per candidate: a shared table's reference
+        // count is one cache line that every thread of a batch would write.
+        for n in scratch.hits {
             let r = Int(n.id), distance = n.distance
-            let profile = snap.profile(r)
-            let rule = request.plannedUtility.map { rules.horizontal($0, profile) }
-                ?? rules.excavation(profile, workType: workType)
-            let ruleClearance = rule?.distance ?? fallback
-            let stated = snap.record(r).accuracy?.horizontalM
-            let acc = stated ?? unknownAccuracy
-            let required = ruleClearance + acc
-            let outerWidth = snap.width(r)
-            let clearDistance = max(0, distance - outerWidth / 2)
-            if let pr = rules.precaution(profile), clearDistance < pr.distance + acc - Self.clearanceTolerance || clearDistance == 0 {
-                let s = snap.record(r)
-                precautions.append(PrecautionNotice(
-                    pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
-                    requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
-            }
-            guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
-                if rule == nil, clearDistance < uncheckedReach + acc,
-                    !(request.plannedUtility.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
+            snap.withRow(r) { table, local in
+                // The judgement is read in place: only a conflict copies its rule and texts.
+                let ji = scratch.judgement(table, local, self, planned: request.plannedUtility, workType: workType)
+                let (ruleDistance, precautionDistance, unconstrained) = scratch.judgedFigures[ji]
+                let ruleClearance = ruleDistance ?? fallback
+                let stated = _Snapshot.statedAccuracy(table, local)
+                let acc = stated ?? unknownAccuracy
+                let required = ruleClearance + acc
+                let outerWidth = table.width[local]
+                let clearDistance = max(0, distance - outerWidth / 2)
+                if let prd = precautionDistance,
+                    clearDistance < prd + acc - Self.clearanceTolerance || clearDistance == 0,
+                    let pr = scratch.judgements[ji].precaution
                 {
-                    let s = snap.record(r)
-                    let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
-                    let table = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
-                    unchecked.append(UncheckedPair(
-                        kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
-                        reason: "not checked: no rule for \(other)–\(s.layer) in \(table)", sourceID: s.sourceID,
-                        feature: s.feature))
+                    let s = table.records[local]
+                    precautions.append(PrecautionNotice(
+                        pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
+                        requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
                 }
-                continue
+                guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
+                    if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
+                        let s = table.records[local]
+                        let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
+                        let tableID = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
+                        report.unchecked.append(UncheckedPair(
+                            kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
+                            reason: "not checked: no rule for \(other)–\(s.layer) in \(tableID)", sourceID: s.sourceID,
+                            feature: s.feature))
+                    }
+                    return
+                }
+                let c = snap.closest(row: r, to: q, distance: distance, buffers: &scratch.closest)
+                // The record's and the judgement's fields are read in place (both are big to copy).
+                let (vAcc, nominalDepth) = table.records.withUnsafeBufferPointer { b in
+                    (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
+                }
+                let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
+                let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
+                let nominal = c.depth == nil ? nominalDepth : nil
+                let (severity, reason) = scratch.severity(
+                    critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
+                    nominalDepth: nominal, stated: stated != nil, self)
+                let owner = table.records.withUnsafeBufferPointer { scratch.own($0[local].owner) }
+            let conflict = table.records.withUnsafeBufferPointer { b in
+                    DigConflict(
+                        pipeID: b[local].id, layer: b[local].layer, subtype: b[local].subtype, owner: owner,
+                        section: b[local].section?.notation, gasPressureMPa: b[local].gasPressureMPa,
+                        voltageKV: b[local].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
+                        closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
+                        ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
+                        severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
+                        accuracyStated: stated != nil, nominalDepth: nominal,
+                        reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
+                        featureKind: b[local].featureKind)
+                }
+                if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
+                report.conflicts.append(conflict)
             }
-            let s = snap.record(r)
-            let c = snap.closest(row: r, to: q, distance: distance)
-            let vAcc = s.accuracy?.verticalM ?? 0
-            let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
-            let nominal = c.depth == nil ? s.nominalDepth : nil
-            var (severity, reason) = Self.severity(
-                critical: rules.criticalReason(profile), touches: clearDistance == 0, reaches: reaches,
-                depthKnown: c.depth != nil, nominalDepth: nominal)
-            if stated == nil {
-                reason += "; position accuracy not stated, \(_metres(unknownAccuracy)) m assumed (\(rules.name))"
-            }
-            conflicts.append(DigConflict(
-                pipeID: s.id, layer: s.layer, subtype: s.subtype, owner: s.owner, section: s.section?.notation,
-                gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV, distance: c.distance,
-                clearDistance: clearDistance, outerWidth: outerWidth,
-                closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
-                ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                severity: severity, reason: reason, sourceID: s.sourceID, feature: s.feature,
-
-                accuracyStated: stated != nil, nominalDepth: nominal,
-                reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
-                featureKind: s.featureKind))
-            if s.featureKind.isEnclosure { enclosureRows[s.id] = r }
         }
-        conflicts.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
-        unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
+        // Report order: most severe, then nearest, then by id (a total order: ids are unique).
+        // The small keys are sorted, not the conflicts, which are big to move.
+        scratch.order.removeAll(keepingCapacity: true)
+        report.conflicts.withUnsafeBufferPointer { cs in
+            for i in cs.indices { scratch.order.append((cs[i].severity, cs[i].clearDistance, cs[i].pipeID, i)) }
+        }
+        scratch.order.sort { ($1.0, $0.1, $0.2) < ($0.0, $1.1, $1.2) }
+        scratch.permutation.removeAll(keepingCapacity: true)
+        for k in scratch.order { scratch.permutation.append(k.3) }
+        scratch.permute(&report.conflicts)
+        report.unchecked.sort { ($0.pipeID ?? -1) < ($1.pipeID ?? -1) }
         if snap.multiPart {
             // A pipe of several parts is one conflict: its first part in report order (most
             // severe, then nearest), and not also "not checked" for another part.
             var seen = Set<Int64>()
-            conflicts = conflicts.filter { seen.insert($0.featureID).inserted }
-            unchecked = unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
+            report.conflicts = report.conflicts.filter { seen.insert($0.featureID).inserted }
+            report.unchecked = report.unchecked.filter { u in u.pipeID.map { seen.insert(u.feature ?? $0).inserted } ?? true }
         }
-        if !enclosureRows.isEmpty { conflicts = groupEnclosures(snap, conflicts, rows: enclosureRows) }
-        if snap.multiPart {
+        if !enclosureRows.isEmpty { report.conflicts = groupEnclosures(snap, report.conflicts, rows: enclosureRows) }
+        if snap.multiPart, !precautions.isEmpty {
             // One notice per pipe: its nearest part.
             precautions.sort { ($0.feature, $0.clearDistance, $0.pipeID) < ($1.feature, $1.clearDistance, $1.pipeID) }
             var seen = Set<Int64>()
             precautions = precautions.filter { seen.insert($0.feature).inserted }
         }
-        var report = DigReport(
-            plannedDepth: request.plannedDepth, workType: request.workType, startDate: request.startDate,
-            endDate: request.endDate,
-            areaBounds: [q.envelope.minX, q.envelope.minY, q.envelope.maxX, q.envelope.maxY], mapCRS: crs,
-            rules: rules.name, result: !conflicts.isEmpty ? .violation : unchecked.isEmpty ? .ok : .notChecked,
-            conflicts: conflicts, unchecked: unchecked, layers: Self.layerSummaries(conflicts),
-            owners: Self.ownerNotices(conflicts), highestSeverity: conflicts.map(\.severity).max(),
-            mapVersion: snap.version, precautions: precautions.sorted { $0.pipeID < $1.pipeID })
+        precautions.sort { $0.pipeID < $1.pipeID }
+        report.plannedDepth = request.plannedDepth
+        report.workType = request.workType
+        report.startDate = request.startDate
+        report.endDate = request.endDate
+        report.areaBounds.removeAll(keepingCapacity: true)
+        report.areaBounds.append(q.envelope.minX)
+        report.areaBounds.append(q.envelope.minY)
+        report.areaBounds.append(q.envelope.maxX)
+        report.areaBounds.append(q.envelope.maxY)
+        report.mapCRS = crs
+        report.rules = scratch.own(rules.name) ?? rules.name
+        report.result = !report.conflicts.isEmpty ? .violation : report.unchecked.isEmpty ? .ok : .notChecked
+        var highest: Severity? = nil
+        report.conflicts.withUnsafeBufferPointer { cs in
+            for i in cs.indices { highest = max(highest ?? cs[i].severity, cs[i].severity) }
+        }
+        report.highestSeverity = highest
+        report.mapVersion = snap.version
+        report.precautions = precautions
+        scratch.summarize(&report)
         Self.attachPrecautionOwners(to: &report)
-        Self.attachAreas(snap.areaSet.touching(q).map(\.area), to: &report)
+        report.areas.removeAll(keepingCapacity: true)
+        if !snap.areaSet.areas.isEmpty { Self.attachAreas(snap.areaSet.touching(q).map(\.area), to: &report) }
+        scratch.keep(report)
         return report
     }
 
@@ -421,4 +475,254 @@ extension UtilityEngine {
                 highestSeverity: cs.map(\.severity).max() ?? .low)
         }.sorted { ($1.highestSeverity, $0.owner) < ($0.highestSeverity, $1.owner) }
     }
+}
+
+/// A dig check's working buffers (see ``DigChecker``): reused between checks, never shared
+/// between threads. Every member is cleared or keyed before use, so a check's answer never
+/// depends on what the buffers held.
+struct _DigScratch {
+    /// The request's area in the map CRS.
+    var shape = _QueryShape()
+    /// The rows within reach, each once.
+    var hits: [Neighbor] = []
+    /// The conflicts' sort keys (severity, clear distance, id, position).
+    var order: [(Severity, Double, Int64, Int)] = []
+    /// A reordering to apply (`permute`): position j gets the element at `permutation[j]`;
+    /// `current` and `origin` track where elements are while it is applied.
+    var permutation: [Int] = []
+    var current: [Int] = []
+    var origin: [Int] = []
+    /// Working storage for measuring one row (`_Snapshot.closest`).
+    var closest = _ClosestBuffers()
+    /// The rule judgement of each pipe profile met, under `judgedFor`'s work type and planned
+    /// utility (the engine's rules are fixed for its life).
+    var judgements: [_DigJudgement] = []
+    /// Each judgement's figures (rule distance, precaution distance, unconstrained), apart, so
+    /// a candidate that does not conflict reads them without copying the judgement.
+    var judgedFigures: [(Double?, Double?, Bool)] = []
+    var judgedIndex: [PipeProfile: Int] = [:]
+    var judgedFor: (workType: String?, planned: PipeProfile?)? = nil
+    /// Severity and reason text by what decides them (the texts repeat from site to site).
+    var reasons: [_ReasonKey: (Severity, String)] = [:]
+    /// The last report handed out: its arrays are refilled by the next check when the caller
+    /// has let it go (else copied on write, leaving the caller's report as it was).
+    var last: DigReport? = nil
+    /// Emptied id and layer arrays of earlier layer and owner summaries, for the next ones.
+    var idPool: [[Int64]] = []
+    var layerPool: [[LayerCode]] = []
+
+    /// Forgets the judgements when the request's rule differs from the last one's. O(1), or
+    /// O(profiles judged) when it changes.
+    mutating func prepareJudgements(workType: String?, planned: PipeProfile?) {
+        if let f = judgedFor, f.workType == workType, f.planned == planned { return }
+        judgements.removeAll(keepingCapacity: true)
+        judgedFigures.removeAll(keepingCapacity: true)
+        judgedIndex.removeAll(keepingCapacity: true)
+        judgedFor = (workType, planned)
+    }
+
+    /// Where in `judgements` the judgement of row `l` of `t`'s pipe profile under the prepared
+    /// rule is: computed once, then found (the profile hashed in place, not copied). O(1)
+    /// amortised.
+    mutating func judgement(
+        _ t: _Table, _ l: Int, _ engine: UtilityEngine, planned: PipeProfile?, workType: String?
+    ) -> Int {
+        if let i = t.profiles.withUnsafeBufferPointer({ judgedIndex[$0[l]] }) { return i }
+        let profile = t.profiles[l]
+        let rules = engine.rules
+        var rule = planned.map { rules.horizontal($0, profile) } ?? rules.excavation(profile, workType: workType)
+        // The rule's texts come from the rule file, shared by every thread: this checker's reports
+        // get copies of their own (see `own`).
+        if let r = rule { rule = ClearanceRule(distance: r.distance, table: own(r.table) ?? r.table, keys: r.keys, basis: own(r.basis)) }
+        let j = _DigJudgement(
+            rule: rule, precaution: rules.precaution(profile), critical: rules.criticalReason(profile),
+            unconstrained: planned.map { rules.isUnconstrained($0, profile, vertical: false) } ?? false)
+        judgements.append(j)
+        judgedFigures.append((j.rule?.distance, j.precaution?.distance, j.unconstrained))
+        judgedIndex[profile] = judgements.count - 1
+        return judgements.count - 1
+    }
+
+    /// `UtilityEngine.severity` with the "accuracy not stated" note when `stated` is false,
+    /// remembered by its inputs. O(1) amortised.
+    mutating func severity(
+        critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool, nominalDepth: Double?, stated: Bool,
+        _ engine: UtilityEngine
+    ) -> (Severity, String) {
+        let key = _ReasonKey(
+            critical: critical, touches: touches, reaches: reaches, depthKnown: depthKnown, nominalDepth: nominalDepth,
+            stated: stated)
+        if let v = reasons[key] { return v }
+        var (severity, reason) = UtilityEngine.severity(
+            critical: critical, touches: touches, reaches: reaches, depthKnown: depthKnown, nominalDepth: nominalDepth)
+        if !stated {
+            let rules = engine.rules
+            reason += "; position accuracy not stated, \(_metres(rules.unknownHorizontalAccuracy)) m assumed (\(rules.name))"
+        }
+        // Nominal depths are few per map, but bound the table all the same.
+        if reasons.count > 4096 { reasons.removeAll(keepingCapacity: true) }
+        reasons[key] = (severity, reason)
+        return (severity, reason)
+    }
+
+    /// This scratch's own copy of each long text its reports share with the map or the rules.
+    var ownTexts: [String: String] = [:]
+
+    /// `text` itself when it is stored inline (15 UTF-8 bytes or fewer: no reference count), else
+    /// this scratch's own copy of it (equal, in storage of its own). A text shared by every
+    /// record of an operator (its name) or by the rule file is otherwise retained and released
+    /// by every thread of a batch for every conflict, and its one reference count, written
+    /// from both cores, costs more than the check. O(length) the first time, then one lookup.
+    mutating func own(_ text: String?) -> String? {
+        guard let text, text.utf8.count > 15 else { return text }
+        if let mine = ownTexts[text] { return mine }
+        let mine = String(decoding: Array(text.utf8), as: UTF8.self)
+        if ownTexts.count > 4096 { ownTexts.removeAll(keepingCapacity: true) }
+        ownTexts[text] = mine
+        return mine
+    }
+
+    /// Whether the last report is kept to be refilled (a caller that keeps every report, as
+    /// `digChecks` does, would only make each next check copy it first).
+    var reuseReports = true
+
+    /// The last report (to refill), or an empty one; the scratch lets go of it.
+    mutating func takeReport() -> DigReport {
+        guard reuseReports, var r = last else {
+            return DigReport(
+                plannedDepth: 0, workType: nil, startDate: nil, endDate: nil, areaBounds: [], mapCRS: "", rules: "",
+                result: .ok, conflicts: [], unchecked: [], layers: [], owners: [], highestSeverity: nil, mapVersion: 0)
+        }
+        last = nil
+        // Keep the summaries' inner arrays for the next summaries.
+        for i in r.layers.indices { recycle(&r.layers[i].pipeIDs) }
+        for i in r.owners.indices {
+            recycle(&r.owners[i].pipeIDs)
+            recycle(&r.owners[i].areaIDs)
+            var layers: [LayerCode] = []
+            swap(&layers, &r.owners[i].layers)
+            layers.removeAll(keepingCapacity: true)
+            if layerPool.count < 64 { layerPool.append(layers) }
+        }
+        r.layers.removeAll(keepingCapacity: true)
+        r.owners.removeAll(keepingCapacity: true)
+        return r
+    }
+
+    private mutating func recycle(_ ids: inout [Int64]) {
+        var taken: [Int64] = []
+        swap(&taken, &ids)
+        taken.removeAll(keepingCapacity: true)
+        if idPool.count < 128 { idPool.append(taken) }
+    }
+
+    mutating func keep(_ report: DigReport) { if reuseReports { last = report } }
+
+    /// An empty id list with room for the ids of `n` conflicts (made once, never regrown).
+    static func ids(for n: Int) -> [Int64] {
+        var a: [Int64] = []
+        a.reserveCapacity(n)
+        return a
+    }
+
+    /// Reorders `a` in place so that position j holds the element that was at `permutation[j]`
+    /// (a permutation of `a.indices`), by swaps only: big elements are moved, never copied.
+    /// O(n).
+    mutating func permute<T>(_ a: inout [T]) {
+        let n = a.count
+        current.removeAll(keepingCapacity: true)
+        origin.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            current.append(i)  // where the element first at i is now
+            origin.append(i)  // which element (by first position) is at i now
+        }
+        for j in 0..<n {
+            let want = permutation[j]
+            let p = current[want]
+            guard p != j else { continue }
+            a.swapAt(j, p)
+            let displaced = origin[j]
+            origin[p] = displaced
+            current[displaced] = p
+            origin[j] = want
+            current[want] = j
+        }
+    }
+
+    /// The report's layer summaries and owner notices from its conflicts, as
+    /// `UtilityEngine.layerSummaries` and `ownerNotices` give them: per layer its pipe ids sorted
+    /// and highest severity, by layer; per owner (`"(unknown owner)"` for none) its pipe ids
+    /// sorted, layers sorted, highest severity, most severe first then by owner. O(c²) for c
+    /// conflicts (a handful per dig).
+    mutating func summarize(_ report: inout DigReport) {
+        report.layers.removeAll(keepingCapacity: true)
+        report.owners.removeAll(keepingCapacity: true)
+        if report.layers.capacity == 0 { report.layers.reserveCapacity(report.conflicts.count) }
+        if report.owners.capacity == 0 { report.owners.reserveCapacity(report.conflicts.count) }
+        // The conflicts' fields are read in place (a conflict is big to copy).
+        let conflicts = report.conflicts
+        conflicts.withUnsafeBufferPointer { cs in
+            for k in cs.indices {
+                let layer = cs[k].layer, pipeID = cs[k].pipeID, severity = cs[k].severity
+                if let i = report.layers.firstIndex(where: { $0.layer == layer }) {
+                    report.layers[i].pipeIDs.append(pipeID)
+                    report.layers[i].highestSeverity = max(report.layers[i].highestSeverity, severity)
+                } else {
+                    var ids = idPool.popLast() ?? Self.ids(for: cs.count)
+                    ids.append(pipeID)
+                    report.layers.append(DigLayerSummary(layer: layer, pipeIDs: ids, highestSeverity: severity))
+                }
+                let owner = cs[k].owner ?? "(unknown owner)"
+                if let i = report.owners.firstIndex(where: { $0.owner == owner }) {
+                    report.owners[i].pipeIDs.append(pipeID)
+                    if !report.owners[i].layers.contains(layer) { report.owners[i].layers.append(layer) }
+                    report.owners[i].highestSeverity = max(report.owners[i].highestSeverity, severity)
+                } else {
+                    var ids = idPool.popLast() ?? Self.ids(for: cs.count)
+                    ids.append(pipeID)
+                    var layers = layerPool.popLast() ?? []
+                    layers.append(layer)
+                    report.owners.append(OwnerNotice(
+                        owner: owner, pipeIDs: ids, layers: layers, highestSeverity: severity, areaIDs: idPool.popLast() ?? []))
+                }
+            }
+        }
+        for i in report.layers.indices { report.layers[i].pipeIDs.sort() }
+        // Sorted by moving the summaries (swaps), their keys compared by position.
+        permutation.removeAll(keepingCapacity: true)
+        permutation.append(contentsOf: report.layers.indices)
+        report.layers.withUnsafeBufferPointer { l in permutation.sort { l[$0].layer < l[$1].layer } }
+        permute(&report.layers)
+        for i in report.owners.indices {
+            report.owners[i].pipeIDs.sort()
+            report.owners[i].layers.sort()
+        }
+        permutation.removeAll(keepingCapacity: true)
+        permutation.append(contentsOf: report.owners.indices)
+        report.owners.withUnsafeBufferPointer { o in
+            permutation.sort { (o[$1].highestSeverity, o[$0].owner) < (o[$0].highestSeverity, o[$1].owner) }
+        }
+        permute(&report.owners)
+    }
+}
+
+/// How the rules judge one pipe profile for a dig (see ``UtilityEngine/digCheck(_:filter:)``).
+struct _DigJudgement {
+    /// The clearance rule: the horizontal table against the planned utility, else the
+    /// excavation rule of the work type; nil when none covers the pipe.
+    var rule: ClearanceRule?
+    var precaution: ClearanceRule?
+    var critical: String?
+    /// Whether the pair (planned utility, pipe) is unconstrained horizontally.
+    var unconstrained: Bool
+}
+
+/// What a conflict's severity and reason text depend on.
+struct _ReasonKey: Hashable {
+    var critical: String?
+    var touches: Bool
+    var reaches: Bool
+    var depthKnown: Bool
+    var nominalDepth: Double?
+    var stated: Bool
 }

@@ -33,6 +33,18 @@ struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
     func within(_ distance: Double, of q: _QueryShape) -> [Neighbor] {
         var hits: [Neighbor] = []
         hits.reserveCapacity(32)
+        within(distance, of: q, into: &hits)
+        return hits
+    }
+
+    /// `within(_:of:)` written into `hits` (cleared first, its storage reused): every row once,
+    /// at its least distance, in no particular order. Rows met more than once (a pipe of several
+    /// segments, a shape of several parts) are merged in place by sorting the hits by row, so
+    /// nothing is allocated beyond `hits`' growth.
+    ///
+    /// - Complexity: O(p · log n + h log h) for a shape of p parts and h segment hits.
+    func within(_ distance: Double, of q: _QueryShape, into hits: inout [Neighbor]) {
+        hits.removeAll(keepingCapacity: true)
         func collect(_ hit: SegmentHit) -> SearchControl {
             hits.append(Neighbor(id: hit.id, distance: hit.distance))
             return .continue
@@ -42,7 +54,15 @@ struct _PipeIndex<Segments: SegmentSearching & Sendable>: Sendable {
         for poly in q.polygons { segments.forEachWithin(distance, of: poly, collect) }
         // With one segment per row and one part, every hit is a different row already.
         let single = q.points.count + q.lines.count + q.polygons.count == 1
-        return single && segments.idsAreDistinct ? hits : Self.leastPerRow(hits)
+        guard !(single && segments.idsAreDistinct), hits.count > 1 else { return }
+        hits.sort { ($0.id, $0.distance) < ($1.id, $1.distance) }
+        // Keep each row's first hit: its least distance.
+        var kept = 1
+        for i in 1..<hits.count where hits[i].id != hits[kept - 1].id {
+            hits[kept] = hits[i]
+            kept += 1
+        }
+        hits.removeLast(hits.count - kept)
     }
 
     /// The `k` rows nearest to `q` that `accept` passes, at most `maxDistance` away, ascending by

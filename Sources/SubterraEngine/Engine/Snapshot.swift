@@ -107,8 +107,21 @@ struct _PipeLine {
     let along: [Double]
 
     init(_ s: PipeSegment) {
-        vertices = s.geometry.points
+        var none: [Double] = []
+        self.init(s, storage: &none)
+    }
+
+    /// The line of `s`, its along-pipe lengths written into `storage`'s buffer (taken over,
+    /// left empty): a caller measuring many rows hands the buffer back with `release(into:)`
+    /// and allocates nothing once it is big enough.
+    init(_ s: PipeSegment, storage: inout [Double]) { self.init(points: s.geometry.points, storage: &storage) }
+
+    /// The line through `points` (a record's vertices), as `init(_:storage:)`.
+    init(points: [Point], storage: inout [Double]) {
+        vertices = points
         var along: [Double] = []
+        swap(&along, &storage)
+        along.removeAll(keepingCapacity: true)
         along.reserveCapacity(vertices.count)
         var walked = 0.0
         for (i, p) in vertices.enumerated() {
@@ -117,6 +130,9 @@ struct _PipeLine {
         }
         self.along = along
     }
+
+    /// Gives the along-pipe buffer back to `storage` (see `init(_:storage:)`).
+    func release(into storage: inout [Double]) { storage = along }
 
     /// Plan vertex `v` (any `z` dropped).
     @inline(__always)
@@ -397,7 +413,24 @@ final class _Snapshot: Sendable {
         return (overlay[o / Self.overlayChunk], o % Self.overlayChunk)
     }
 
+    /// `body` of row `r`'s table and its number there, the table lent (not retained) while
+    /// `body` runs. O(1).
+    @inline(__always)
+    func withRow<R>(_ r: Int, _ body: (_Table, Int) throws -> R) rethrows -> R {
+        if r < base.count { return try body(base, r) }
+        let o = r - base.count
+        return try body(overlay[o / Self.overlayChunk], o % Self.overlayChunk)
+    }
+
     @inline(__always) func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
+    /// The vertices of row `l` of `t`, read in place (the record is not copied). O(1).
+    @inline(__always) static func points(_ t: _Table, _ l: Int) -> [Point] {
+        t.records.withUnsafeBufferPointer { $0[l].geometry.points }
+    }
+    /// The stated horizontal accuracy of row `l` of `t` (nil: not stated), read in place. O(1).
+    @inline(__always) static func statedAccuracy(_ t: _Table, _ l: Int) -> Double? {
+        t.records.withUnsafeBufferPointer { $0[l].accuracy?.horizontalM }
+    }
     @inline(__always) func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profiles[l] }
     @inline(__always) func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
     @inline(__always) func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }

@@ -46,6 +46,11 @@ public final class UtilityEngine: Sendable {
     /// Where upkeep runs (``Upkeep``).
     public let upkeep: Upkeep
     let transformers = _Locked<[String: Transformer]>([:])
+    /// Working buffers of finished dig checks (`_DigScratch`), for the next `digCheck` calls:
+    /// a plain call takes one (or makes one) and gives it back, so it reuses the rule
+    /// judgements and buffers of earlier calls. At most `digScratchLimit` are kept.
+    let digScratches = _Locked<[_DigScratch]>([])
+    static let digScratchLimit = 8
     /// Dead + overlay rows that trigger a compaction; nil: max(4096, n/8). Tests set it small.
     let compactAt: Int?
     /// The whole map's figures when this engine is over a part of it (`MappedMap`'s per-query
@@ -351,6 +356,22 @@ public final class UtilityEngine: Sendable {
             }
         }
         return (mapped, try _QueryShape(mapped, at: location, area: areaBounds))
+    }
+
+    /// `toMapChecked`'s shape, written into `shape` (its storage reused, see
+    /// `_QueryShape.reset`): the same checks, conversion and refusals.
+    func toMapChecked(_ g: Geometry, crs source: String?, at location: String, into shape: inout _QueryShape)
+        throws(EngineError)
+    {
+        var mapped = g
+        if let source, source != crs {
+            try shape.reset(g, at: location)
+            let t = try transformer(from: source, at: location)
+            do { mapped = try t.transform(g) } catch {
+                throw EngineError("cannot convert from \(source) to \(crs): \(error)", at: location)
+            }
+        }
+        try shape.reset(mapped, at: location, area: areaBounds)
     }
 
     /// A cached transformer `source → map CRS` (creating one parses both CRS definitions).

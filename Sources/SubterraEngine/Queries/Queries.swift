@@ -75,6 +75,14 @@ extension UtilityEngine {
         return found.filter { filter.accepts(snap.record(Int($0.id))) }
     }
 
+    /// `rows(_:_:within:_:)` written into `out` (cleared first, its storage reused), in no
+    /// particular order.
+    func rows(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter, into out: inout [Neighbor]) {
+        snap.index.within(distance, of: q, into: &out)
+        guard !filter.acceptsAll else { return }
+        out.removeAll { !filter.accepts(snap.record(Int($0.id))) }
+    }
+
     /// Calls `body` for every accepted row within `distance` of `q`, in row order, with its
     /// closest approach: the distance from the segment index, the closest point and the depth
     /// there from the row (`_Snapshot.closest(row:to:)`, for these rows only). Every part of a
