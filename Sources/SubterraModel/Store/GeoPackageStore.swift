@@ -483,7 +483,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Applies `edit` in one `BEGIN IMMEDIATE … COMMIT`: deletes, then segment upserts
     /// (`INSERT OR REPLACE` by fid), then point upserts (by number, keeping the fid), each record
     /// validated first; any failure rolls back and names the record. The R-tree follows through
-    /// the GeoPackage triggers and `gpkg_contents` extents are refreshed.
+    /// the GeoPackage triggers, except for a table with `bulkSpatialIndexRows` or more upserts:
+    /// its triggers are dropped for the write and its R-tree refilled in one pass at the end, in
+    /// the same transaction. `gpkg_contents` extents are refreshed.
     ///
     /// - Complexity: O(k log n) for k records (timings in `Benchmarks/NOTES.md`).
     public func apply(_ edit: StoreEdit) throws(StoreError) {
@@ -543,9 +545,18 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         }
     }
 
+    /// Rows a table's upserts must reach for `write` to load its R-tree in bulk.
+    static let bulkSpatialIndexRows = 4096
+
     private func write(_ edit: StoreEdit) throws {
         var rows = 0
         let srs = spatialReference.srsID
+        // A large write fills each R-tree once at the end instead of through a trigger per row
+        // (same transaction, so a rollback restores triggers and index with the rows).
+        var bulk: [String] = []
+        if edit.upsertSegments.count >= Self.bulkSpatialIndexRows { bulk.append(Self.segmentTable) }
+        if edit.upsertPoints.count >= Self.bulkSpatialIndexRows { bulk.append(Self.pointTable) }
+        for t in bulk { try GeoPackage.beginBulkSpatialIndex(t, in: db) }
         if !edit.deleteSegments.isEmpty {
             let del = try db.prepare("DELETE FROM subterra_segments WHERE fid = ?")
             for id in edit.deleteSegments {
@@ -632,6 +643,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try rowWritten(rows)
             }
         }
+        for t in bulk { try GeoPackage.endBulkSpatialIndex(t, in: db) }
         try writeAreas(edit)
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
