@@ -149,7 +149,7 @@ struct StreamingImportTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: store.path)) == before)
     }
 
-    @Test("a large write loads the R-tree in bulk: same index as row-by-row triggers, triggers kept")
+    @Test("a large write loads the R-tree in bulk: same index as row-by-row triggers, triggers and indexes kept")
     func bulkRTree() throws {
         let dir = try district(segments: 5000, seed: 3)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -174,7 +174,7 @@ struct StreamingImportTests {
         }
         func triggers(_ s: GeoPackageStore) throws -> [String] {
             let db = try Database(path: s.path, mode: .readOnly)
-            let st = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            let st = try db.prepare("SELECT name || ': ' || sql FROM sqlite_master WHERE type IN ('trigger', 'index') ORDER BY name")
             var out: [String] = []
             while try st.step() { out.append(st.text(0) ?? "") }
             return out
@@ -186,6 +186,7 @@ struct StreamingImportTests {
         }
         #expect(try triggers(bulk) == (try triggers(rows)))
         #expect(try triggers(bulk).filter { $0.hasPrefix("rtree_") }.count == 12)
+        #expect(try triggers(bulk).filter { $0.hasPrefix("subterra_segments_") }.count == 2)
         // The triggers work after a bulk write: a moved segment moves in the R-tree.
         var moved = result.segments[0]
         moved.geometry = try LineString([Point(x: 640_000, y: 3_140_000), Point(x: 640_010, y: 3_140_000)])

@@ -484,8 +484,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// (`INSERT OR REPLACE` by fid), then point upserts (by number, keeping the fid), each record
     /// validated first; any failure rolls back and names the record. The R-tree follows through
     /// the GeoPackage triggers, except for a table with `bulkSpatialIndexRows` or more upserts:
-    /// its triggers are dropped for the write and its R-tree refilled in one pass at the end, in
-    /// the same transaction. `gpkg_contents` extents are refreshed.
+    /// its triggers (and, for segments, the end-point indexes) are dropped for the write and the
+    /// R-tree refilled and the indexes built in one pass each at the end, in the same
+    /// transaction. `gpkg_contents` extents are refreshed.
     ///
     /// - Complexity: O(k log n) for k records (timings in `Benchmarks/NOTES.md`).
     public func apply(_ edit: StoreEdit) throws(StoreError) {
@@ -557,6 +558,14 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         if edit.upsertSegments.count >= Self.bulkSpatialIndexRows { bulk.append(Self.segmentTable) }
         if edit.upsertPoints.count >= Self.bulkSpatialIndexRows { bulk.append(Self.pointTable) }
         for t in bulk { try GeoPackage.beginBulkSpatialIndex(t, in: db) }
+        // A bulk segment write also drops the end-point indexes and builds them again after it:
+        // one sort each instead of a random b-tree insert per row (same transaction).
+        var droppedIndexes: [String] = []
+        if bulk.contains(Self.segmentTable) {
+            let q = try db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('subterra_segments_start', 'subterra_segments_end') AND sql NOT NULL ORDER BY name")
+            while try q.step() { if let sql = q.text(0) { droppedIndexes.append(sql) } }
+            try db.execute("DROP INDEX IF EXISTS subterra_segments_start; DROP INDEX IF EXISTS subterra_segments_end;")
+        }
         if !edit.deleteSegments.isEmpty {
             let del = try db.prepare("DELETE FROM subterra_segments WHERE fid = ?")
             for id in edit.deleteSegments {
@@ -644,6 +653,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         for t in bulk { try GeoPackage.endBulkSpatialIndex(t, in: db) }
+        for sql in droppedIndexes { try db.execute(sql) }
         try writeAreas(edit)
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
