@@ -67,14 +67,73 @@ public enum GeoJSON {
         in buffer: UnsafeBufferPointer<UInt8>, limits: ParseLimits = .default,
         _ body: (Int, GeoJSONFeature) throws -> Void
     ) throws -> GeoJSONHeader {
+        try forEachFeatureWithCRS(in: buffer, limits: limits, release: nil) { i, f, _ in try body(i, f) }
+    }
+
+    /// Streams the features of the file at `path` (memory-mapped, so the file is paged in, not
+    /// copied); see `forEachFeature(in:_:)`.
+    public static func forEachFeature(
+        inFile path: String, limits: ParseLimits = .default, _ body: (Int, GeoJSONFeature) throws -> Void
+    ) throws -> GeoJSONHeader {
+        try forEachFeatureWithCRS(inFile: path, limits: limits) { i, f, _ in try body(i, f) }
+    }
+
+    /// Streams the features of the file at `path` like `forEachFeature(inFile:_:)`, also handing
+    /// each feature the top-level `crs` member as far as it was read (nil when none came before
+    /// the `features` array; the returned header has the member wherever it stood, so a caller
+    /// can tell when it came too late).
+    ///
+    /// The file is memory-mapped and the pages behind the cursor are released (`madvise
+    /// MADV_DONTNEED`) every 16 MiB, so resident memory stays O(16 MiB + largest feature)
+    /// whatever the file size; the pages are clean file pages, so nothing is lost.
+    /// - Complexity: O(n) in the byte count.
+    public static func forEachFeatureWithCRS(
+        inFile path: String, limits: ParseLimits = .default,
+        _ body: (Int, GeoJSONFeature, GeoJSONCRS?) throws -> Void
+    ) throws -> GeoJSONHeader {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw GeometryError("GeoJSON: cannot open \(path) (errno \(errno))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw GeometryError("GeoJSON: cannot stat \(path) (errno \(errno))") }
+        let size = Int(st.st_size)
+        if size == 0 {
+            return try forEachFeatureWithCRS(in: UnsafeBufferPointer(start: nil, count: 0), limits: limits, release: nil, body)
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw GeometryError("GeoJSON: cannot map \(path) (errno \(errno))")
+        }
+        defer { munmap(base, size) }
+        _ = madvise(base, size, MADV_SEQUENTIAL)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let step = 16 << 20
+        var released = 0
+        let buf = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
+        return try forEachFeatureWithCRS(in: buf, limits: limits, release: { offset in
+            let upTo = offset / page * page
+            guard upTo - released >= step else { return }
+            _ = madvise(base + released, upTo - released, MADV_DONTNEED)
+            released = upTo
+        }, body)
+    }
+
+    /// The buffer form of `forEachFeatureWithCRS(inFile:_:)`; `release` is called with the byte
+    /// offset past each feature, before `body` (the bytes before it are never read again).
+    static func forEachFeatureWithCRS(
+        in buffer: UnsafeBufferPointer<UInt8>, limits: ParseLimits, release: ((Int) -> Void)?,
+        _ body: (Int, GeoJSONFeature, GeoJSONCRS?) throws -> Void
+    ) throws -> GeoJSONHeader {
         var p = _GeoJSONParser(b: buffer, limits: limits)
         p.verticesPerFeature = true
+        let stream = _GeoJSONStreamState()
+        p.stream = stream
         var count = 0
         var bodyError: (any Error)? = nil
         let parsed: Result<GeoJSONObject, GeometryError> = withoutActuallyEscaping(body) { body in
             let sink: (Int, GeoJSONFeature) -> Bool = { i, f in
                 do {
-                    try body(i, f)
+                    release?(stream.offset)
+                    try body(i, f, stream.crs)
                     count = i + 1
                     return true
                 } catch {
@@ -93,34 +152,20 @@ public enum GeoJSON {
         switch doc {
         case .featureCollection(let fc): return GeoJSONHeader(crs: fc.crs, featureCount: count)
         case .feature(let f):
-            try body(0, f)
+            try body(0, f, p.topCRS)
             return GeoJSONHeader(crs: p.topCRS, featureCount: 1)
         case .geometry:
             throw GeometryError("GeoJSON: expected a FeatureCollection or Feature, found a bare geometry", offset: 0)
         }
     }
+}
 
-    /// Streams the features of the file at `path` (memory-mapped, so the file is paged in, not
-    /// copied); see `forEachFeature(in:_:)`.
-    public static func forEachFeature(
-        inFile path: String, limits: ParseLimits = .default, _ body: (Int, GeoJSONFeature) throws -> Void
-    ) throws -> GeoJSONHeader {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw GeometryError("GeoJSON: cannot open \(path) (errno \(errno))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw GeometryError("GeoJSON: cannot stat \(path) (errno \(errno))") }
-        let size = Int(st.st_size)
-        if size == 0 {
-            return try forEachFeature(in: UnsafeBufferPointer(start: nil, count: 0), limits: limits, body)
-        }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw GeometryError("GeoJSON: cannot map \(path) (errno \(errno))")
-        }
-        defer { munmap(base, size) }
-        let buf = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: size)
-        return try forEachFeature(in: buf, limits: limits, body)
-    }
+/// What a streaming reader knows when it hands over a feature: the top-level `crs` member read
+/// so far and the byte offset just past the feature. A class, so the sink reads it while the
+/// parser (a struct being mutated) is busy.
+final class _GeoJSONStreamState {
+    var crs: GeoJSONCRS?
+    var offset = 0
 }
 
 /// Which members a GeoJSON object may use, by the context it appears in.
@@ -161,6 +206,8 @@ struct _GeoJSONParser {
     var vertices = 0
     /// Whether the vertex limit applies per feature (streaming) rather than per document.
     var verticesPerFeature = false
+    /// Updated before each streamed feature is handed over (see `forEachFeatureWithCRS`).
+    var stream: _GeoJSONStreamState? = nil
 
     init(b: UnsafeBufferPointer<UInt8>, limits: ParseLimits) {
         self.b = b
@@ -667,6 +714,10 @@ struct _GeoJSONParser {
                     throw e
                 }
                 if let sink {
+                    if let stream {
+                        stream.crs = topCRS
+                        stream.offset = i
+                    }
                     if !sink(k, f) { throw fail("stopped by the caller") }
                 } else {
                     collected.append(f)

@@ -169,11 +169,12 @@ public enum Importer {
     public static func read(
         _ sources: [ImportSource], options: ImportOptions, progress: ((ImportProgress) -> Void)? = nil
     ) throws(ImportError) -> ImportResult {
+        // Points go to the builder before segments (and areas last), whatever the order given;
+        // GeoJSON files are streamed into it feature by feature, in that order, so no file's
+        // records are ever held whole. Other formats are loaded in source order first, as
+        // before, and fed in the same order.
         var report = QualityReport()
-        var pointRecords: [(SourceRecord, FieldMapping, Transformer?)] = []
-        var segmentRecords: [(SourceRecord, FieldMapping)] = []
-        var areaRecords: [(SourceRecord, FieldMapping)] = []
-        var ownNetworks: [(String, UtilityNetwork)] = []
+        var loaded: [Int: SourceLoader.Loaded] = [:]
         // File sizes are the only total known before parsing (a streamed GeoJSON says how many
         // features it had only at its end).
         let sizes = progress == nil ? [] : sources.map { s -> Int in
@@ -181,52 +182,61 @@ public enum Importer {
         }
         let totalBytes = sizes.reduce(0, +)
         var bytesRead = 0
+        func reading(_ k: Int, done: Bool) {
+            guard progress != nil else { return }
+            if done { bytesRead += sizes[k] }
+            progress?(ImportProgress(stage: .reading, completed: bytesRead, total: totalBytes, file: sources[k].path))
+        }
         for (k, source) in sources.enumerated() {
-            progress?(ImportProgress(stage: .reading, completed: bytesRead, total: totalBytes, file: source.path))
-            defer {
-                if progress != nil {
-                    bytesRead += sizes[k]
-                    progress?(ImportProgress(stage: .reading, completed: bytesRead, total: totalBytes, file: source.path))
+            if case .geoJSON = source.format {
+                guard FileManager.default.fileExists(atPath: source.path) else {
+                    throw ImportError("file does not exist", file: source.path)
                 }
+                continue
             }
-            let loaded = try SourceLoader.load(source, options: options, report: &report)
-            switch loaded {
-            case .records(let recs, let xyCRS):
-                var xy: Transformer?
-                if source.content == .points, xyCRS != options.targetCRS, source.mapping[.x] != nil {
-                    do { xy = try Transformer(from: xyCRS, to: options.targetCRS) } catch {
-                        throw ImportError("cannot transform x/y from \(xyCRS) to \(options.targetCRS): \(error)", file: source.path)
-                    }
-                }
-                for r in recs {
-                    switch source.content {
-                    case .points: pointRecords.append((r, source.mapping, xy))
-                    case .segments: segmentRecords.append((r, source.mapping))
-                    case .areas: areaRecords.append((r, source.mapping))
-                    }
-                }
-            case .network(let n):
-                ownNetworks.append((source.path, n))
-            }
+            reading(k, done: false)
+            loaded[k] = try SourceLoader.load(source, options: options, report: &report)
+            reading(k, done: true)
         }
         var builder = RecordBuilder(options: options, area: try targetArea(options, sources))
-        for (path, n) in ownNetworks { builder.adopt(n, file: path, content: sources.first { $0.path == path }?.content) }
-        let totalRecords = pointRecords.count + segmentRecords.count
+        var recordsRead = 0
+        for (k, source) in sources.enumerated() {
+            guard case .network(let n)? = loaded[k] else { continue }
+            builder.adopt(n, file: source.path, content: sources.first { $0.path == source.path }?.content)
+            recordsRead += n.segments.count + n.points.count
+        }
         var checked = 0
         func tick() {
             checked += 1
-            if checked & 1023 == 0 { progress?(ImportProgress(stage: .checking, completed: checked, total: totalRecords)) }
+            if checked & 1023 == 0 { progress?(ImportProgress(stage: .checking, completed: checked, total: nil)) }
         }
-        progress?(ImportProgress(stage: .checking, completed: 0, total: totalRecords))
-        for (r, m, xy) in pointRecords { builder.addPoint(r, mapping: m, xyTransform: xy); tick() }
-        for (r, m) in segmentRecords { builder.addSegment(r, mapping: m); tick() }
-        for (r, m) in areaRecords { builder.addArea(r, mapping: m) }
+        for content in [ImportSource.Content.points, .segments, .areas] {
+            for (k, source) in sources.enumerated() where source.content == content {
+                switch loaded[k] {
+                case .network?:
+                    continue
+                case .records(let recs, let xyCRS)?:
+                    let xy = try SourceLoader.xyTransformer(source, xyCRS: xyCRS, options: options)
+                    for r in recs {
+                        builder.add(r, content: content, mapping: source.mapping, xyTransform: xy)
+                        if content != .areas { tick() }
+                    }
+                    recordsRead += recs.count
+                    loaded[k] = nil
+                case nil:
+                    reading(k, done: false)
+                    recordsRead += try SourceLoader.streamGeoJSON(source, options: options, into: &builder) {
+                        if content != .areas { tick() }
+                    }
+                    reading(k, done: true)
+                }
+            }
+        }
         var result = builder.finish()
-        progress?(ImportProgress(stage: .checking, completed: totalRecords, total: totalRecords))
+        progress?(ImportProgress(stage: .checking, completed: checked, total: checked))
         report.append(contentsOf: result.report)
         result.report = report
-        result.recordsRead = pointRecords.count + segmentRecords.count + areaRecords.count
-            + ownNetworks.reduce(0) { $0 + $1.1.segments.count + $1.1.points.count }
+        result.recordsRead = recordsRead
         if options.policy == .strict, result.report.hasErrors {
             throw ImportError(
                 "import rejected under the strict policy: \(result.report.errors.count) errors; nothing was written",
@@ -301,7 +311,9 @@ public enum Importer {
         }
         // A feature delivered again replaces all its stored parts (`reuseStoredIDs`), so a
         // re-import never leaves a pipe with parts from two deliveries.
-        var stale = try reuseStoredIDs(&segments, assigned: assigned, store)
+        // (An empty store holds nothing to match: the grouping of every imported segment, large
+        // on a city, is skipped.)
+        var stale = try store.counts().segments == 0 ? [] : try reuseStoredIDs(&segments, assigned: assigned, store)
         if !stale.isEmpty {
             let written = Set(segments.map(\.id))
             stale = stale.filter { !written.contains($0) }.sorted()
@@ -442,6 +454,92 @@ enum SourceLoader {
         case network(UtilityNetwork)
     }
 
+    /// The transformer of a points source's `x`/`y` fields from `xyCRS`, nil when they need none.
+    static func xyTransformer(_ source: ImportSource, xyCRS: String, options: ImportOptions) throws(ImportError) -> Transformer? {
+        guard source.content == .points, xyCRS != options.targetCRS, source.mapping[.x] != nil else { return nil }
+        do { return try Transformer(from: xyCRS, to: options.targetCRS) } catch {
+            throw ImportError("cannot transform x/y from \(xyCRS) to \(options.targetCRS): \(error)", file: source.path)
+        }
+    }
+
+    /// The CRS name a GeoJSON `crs` member declares.
+    static func crsName(_ c: GeoJSONCRS) -> String {
+        if c.isCRS84 { return "OGC:CRS84" }
+        if let e = c.epsg { return "EPSG:\(e)" }
+        return c.name
+    }
+
+    /// Streams the GeoJSON file of `source` into `builder`, one feature at a time: each feature
+    /// becomes a record, is transformed to the target CRS and handed to the builder before the
+    /// next is parsed, so memory is O(largest feature) beyond what the builder keeps. Returns the
+    /// number of records read; `tick` is called per record.
+    ///
+    /// The file's CRS must be known before its features: when the `crs` member comes only after
+    /// them (and no CRS is forced) and names another CRS than the one assumed, the builder is
+    /// put back as it was before the file and the file is read again with the declared CRS, so
+    /// the result is the one a whole-file read gives.
+    static func streamGeoJSON(
+        _ source: ImportSource, options: ImportOptions, into builder: inout RecordBuilder, tick: () -> Void
+    ) throws(ImportError) -> Int {
+        let path = source.path
+        // Every feature of a file sees the same `crs` member: its name is worked out once.
+        var resolved: (GeoJSONCRS?, String)?
+        func resolve(_ declared: GeoJSONCRS?) -> String {
+            if let (c, name) = resolved, c == declared { return name }
+            let name = options.sourceCRS ?? declared.map(crsName) ?? source.mapping.sourceCRS ?? "OGC:CRS84"
+            resolved = (declared, name)
+            return name
+        }
+        func pass(forced: String?, before: inout RecordBuilder?) throws(ImportError) -> (count: Int, used: String?, header: GeoJSONHeader) {
+            var transformer = RecordTransformer(options: options, file: path)
+            var used: String?
+            var xy: Transformer?
+            var count = 0
+            let header: GeoJSONHeader
+            do {
+                header = try GeoJSON.forEachFeatureWithCRS(inFile: path) { i, f, declared in
+                    let crs = forced ?? resolve(declared)
+                    if used == nil {
+                        // The first feature fixes the CRS assumed for the file.
+                        if forced == nil, options.sourceCRS == nil, declared == nil { before = builder }
+                        used = crs
+                        xy = try xyTransformer(source, xyCRS: crs, options: options)
+                    }
+                    var fields: [(String, SourceValue)] = []
+                    if let props = f.properties {
+                        for (k, v) in props.members { fields.append((k, SourceValue(v))) }
+                    }
+                    var r = SourceRecord(
+                        location: RecordLocation(file: path, unit: .feature, index: i), fields: fields,
+                        geometry: f.geometry, geometryError: f.geometry == nil ? "feature has no geometry" : nil)
+                    try transformer.apply(&r, from: crs)
+                    builder.add(r, content: source.content, mapping: source.mapping, xyTransform: xy)
+                    count += 1
+                    tick()
+                }
+            } catch let e as ImportError {
+                throw e
+            } catch let e as GeometryError {
+                throw ImportError("not readable as GeoJSON: \(e)", file: path, record: e.featureIndex)
+            } catch {
+                throw ImportError("not readable as GeoJSON: \(error)", file: path)
+            }
+            return (count, used, header)
+        }
+        var before: RecordBuilder?
+        let first = try pass(forced: nil, before: &before)
+        let declared = resolve(first.header.crs)
+        if first.used == nil {
+            // No features: the x/y transformer is still checked, as a whole-file read does.
+            _ = try xyTransformer(source, xyCRS: declared, options: options)
+            return first.count
+        }
+        guard first.used != declared, let before else { return first.count }
+        builder = before
+        var unused: RecordBuilder?
+        return try pass(forced: declared, before: &unused).count
+    }
+
     static func load(_ source: ImportSource, options: ImportOptions, report: inout QualityReport) throws(ImportError) -> Loaded {
         let path = source.path
         guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
@@ -517,33 +615,49 @@ enum SourceLoader {
     static func transform(_ records: [SourceRecord], from crs: String, options: ImportOptions, file: String)
         throws(ImportError) -> [SourceRecord]
     {
-        var transformers: [String: Transformer] = [:]
+        var t = RecordTransformer(options: options, file: file)
         var out = records
-        for i in out.indices {
-            guard let g = out[i].geometry else { continue }
-            let source = options.sourceCRS ?? out[i].srid.map { "EPSG:\($0)" } ?? crs
-            if source == options.targetCRS { continue }
-            let t: Transformer
-            if let known = transformers[source] {
-                t = known
-            } else {
-                do { t = try Transformer(from: source, to: options.targetCRS) } catch {
-                    // A file-wide CRS PROJ cannot use stops the import; a bad per-record SRID
-                    // costs only that record.
-                    guard let srid = out[i].srid, options.sourceCRS == nil else {
-                        throw ImportError("cannot transform from \(source) to \(options.targetCRS): \(error)", file: file)
-                    }
-                    out[i].geometry = nil
-                    out[i].geometryError = "SRID \(srid) is unusable: \(error)"
-                    continue
-                }
-                transformers[source] = t
-            }
-            do { out[i].geometry = try t.transform(g) } catch {
-                out[i].geometry = nil
-                out[i].geometryError = "cannot transform from \(source): \(error)"
-            }
-        }
+        for i in out.indices { try t.apply(&out[i], from: crs) }
         return out
+    }
+}
+
+/// Transforms one record's geometry at a time to the target CRS, keeping one PROJ transformer
+/// per source CRS met (the file's, and any per-record EWKT SRIDs).
+struct RecordTransformer {
+    let options: ImportOptions
+    let file: String
+    var transformers: [String: Transformer] = [:]
+
+    init(options: ImportOptions, file: String) {
+        self.options = options
+        self.file = file
+    }
+
+    /// Transforms `record`'s geometry from `crs` (or its own SRID unless a source CRS is forced).
+    /// - Throws: `ImportError` when a file-wide CRS cannot be used; a bad per-record SRID costs
+    ///   only that record's geometry, with the reason in `geometryError`.
+    mutating func apply(_ record: inout SourceRecord, from crs: String) throws(ImportError) {
+        guard let g = record.geometry else { return }
+        let source = options.sourceCRS ?? record.srid.map { "EPSG:\($0)" } ?? crs
+        if source == options.targetCRS { return }
+        let t: Transformer
+        if let known = transformers[source] {
+            t = known
+        } else {
+            do { t = try Transformer(from: source, to: options.targetCRS) } catch {
+                guard let srid = record.srid, options.sourceCRS == nil else {
+                    throw ImportError("cannot transform from \(source) to \(options.targetCRS): \(error)", file: file)
+                }
+                record.geometry = nil
+                record.geometryError = "SRID \(srid) is unusable: \(error)"
+                return
+            }
+            transformers[source] = t
+        }
+        do { record.geometry = try t.transform(g) } catch {
+            record.geometry = nil
+            record.geometryError = "cannot transform from \(source): \(error)"
+        }
     }
 }

@@ -157,6 +157,51 @@ struct SegmentDraft {
     var featureKind: FeatureKind = .utilityLine
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
+
+    /// Where the draft came from, without its values: what the cross-record checks keep.
+    var locator: SegmentLocator { SegmentLocator(location: location, sourceNames: sourceNames) }
+}
+
+/// Where a kept segment came from, for the cross-record checks' messages: its record and the
+/// source names of its fields. About 60 bytes, against a draft's 500 or so.
+struct SegmentLocator {
+    var location: RecordLocation
+    var sourceNames: [ImportField: String]
+
+    func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
+}
+
+/// An append-only list kept in chunks of 65,536, which `drain` hands over in order and frees
+/// chunk by chunk, so a consumer building another list from it never holds both whole.
+struct _ChunkedList<Element> {
+    private var chunks: [[Element]] = []
+    private(set) var count = 0
+    static var chunkSize: Int { 1 << 16 }
+
+    mutating func append(_ e: Element) {
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+            chunks.append([])
+            chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
+        }
+        chunks[chunks.count - 1].append(e)
+        count += 1
+    }
+
+    /// Calls `body(index, element)` for every element in order, then leaves the list empty;
+    /// each chunk is freed once its elements have been handed over.
+    mutating func drain(_ body: (Int, Element) -> Void) {
+        var i = 0
+        for c in chunks.indices {
+            let chunk = chunks[c]
+            chunks[c] = []
+            for e in chunk {
+                body(i, e)
+                i += 1
+            }
+        }
+        chunks = []
+        count = 0
+    }
 }
 
 /// Turns mapped source records into model records and runs the per-record and cross-record
@@ -167,7 +212,11 @@ struct RecordBuilder {
     var points: [FeaturePoint] = []
     var pointLocations: [RecordLocation] = []
     var pointIndex: [PointNumber: Int] = [:]
-    var drafts: [SegmentDraft] = []
+    var drafts = _ChunkedList<SegmentDraft>()
+    /// The distinct source-name maps of the drafts: records of one file name their fields alike,
+    /// so drafts share one map instead of holding a dictionary each.
+    var sourceNameMaps = Set<[ImportField: String]>()
+    var lastSourceNames: [ImportField: String] = [:]
     var usedIDs = Set<Int64>()
     var nextID: Int64
     /// Ids this import made up (records without an `id` field or with a text one, and the
@@ -293,6 +342,16 @@ struct RecordBuilder {
             m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")))")
         }
         return code
+    }
+
+    /// Adds one record of a source holding `content` (the points of every source must come
+    /// before any segment, and areas last, so segments match points of any file).
+    mutating func add(_ r: SourceRecord, content: ImportSource.Content, mapping: FieldMapping, xyTransform: Transformer?) {
+        switch content {
+        case .points: addPoint(r, mapping: mapping, xyTransform: xyTransform)
+        case .segments: addSegment(r, mapping: mapping)
+        case .areas: addArea(r, mapping: mapping)
+        }
     }
 
     mutating func addPoint(_ r: SourceRecord, mapping: FieldMapping, xyTransform: Transformer?) {
@@ -495,7 +554,7 @@ struct RecordBuilder {
                 m.issue(.badValue, .featureKind, "'\(k)' is not a feature kind (\(known)); taken as utilityLine")
             }
         }
-        d.sourceNames = m.sourceNames
+        d.sourceNames = sharedSourceNames(m.sourceNames)
         d.sourceID = sourceID
         usedIDs.insert(id)
         guard parts.count > 1 else { return drafts.append(d) }
@@ -508,6 +567,18 @@ struct RecordBuilder {
             p.feature = id
             drafts.append(p)
         }
+    }
+
+    /// `names`, as the one stored copy of an equal map (see `sourceNameMaps`).
+    private mutating func sharedSourceNames(_ names: [ImportField: String]) -> [ImportField: String] {
+        if names == lastSourceNames { return lastSourceNames }
+        if let known = sourceNameMaps.firstIndex(of: names) {
+            lastSourceNames = sourceNameMaps[known]
+        } else {
+            sourceNameMaps.insert(names)
+            lastSourceNames = names
+        }
+        return lastSourceNames
     }
 
     /// The next free row id, counted up from `options.firstSegmentID` past every id in use.
@@ -564,13 +635,16 @@ struct RecordBuilder {
     mutating func finish() -> ImportResult {
         var segments: [PipeSegment] = []
         segments.reserveCapacity(drafts.count)
-        var kept: [SegmentDraft] = []
-        let drafts = self.drafts
+        // Where each kept segment came from; the drafts themselves are freed as they are used.
+        var kept: [SegmentLocator] = []
+        kept.reserveCapacity(drafts.count)
+        var drafts = self.drafts
+        self.drafts = _ChunkedList()
         let tol = options.endTolerance
         let pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: points.map(\.position))
         var nodes = _NodeNamer(cell: max(tol, 1e-9))
-        for i in drafts.indices {
-            var d = drafts[i]
+        drafts.drain { _, draft in
+            var d = draft
             func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
                         _ outcome: QualityIssue.Outcome = .kept) {
                 issues.append(QualityIssue(check, sev, at: d.at(f), msg, outcome: outcome))
@@ -580,18 +654,18 @@ struct RecordBuilder {
                 line = g
             } else {
                 // Survey-table segment: straight from its start point to its end point.
-                guard let s = d.startPoint, let e = d.endPoint else { continue }
+                guard let s = d.startPoint, let e = d.endPoint else { return }
                 guard let ps = pointIndex[s].map({ points[$0] }) else {
                     report(.unknownPoint, .startPoint, "start point \(s) is in no point record; record not imported", .error, .dropped)
-                    continue
+                    return
                 }
                 guard let pe = pointIndex[e].map({ points[$0] }) else {
                     report(.unknownPoint, .endPoint, "end point \(e) is in no point record; record not imported", .error, .dropped)
-                    continue
+                    return
                 }
                 do { line = try LineString([ps.position, pe.position]) } catch {
                     report(.invalidGeometry, .startPoint, "\(error); record not imported", .error, .dropped)
-                    continue
+                    return
                 }
                 d.geometry = line
             }
@@ -599,7 +673,7 @@ struct RecordBuilder {
             if let area, let v = line.points.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
                 let why = area.refusal("vertex \(v)", x: line.points[v].x, y: line.points[v].y)
                 report(.invalidGeometry, .startPoint, why + "; record not imported", .error, .dropped)
-                continue
+                return
             }
             /// The number of the point at end `f` (at `pos`): the named one, checked against the
             /// line, or the nearest point within tolerance, else a shared node name.
@@ -631,16 +705,16 @@ struct RecordBuilder {
                 owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
                 sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
                 featureKind: d.featureKind)
-            do { try seg.validate() } catch {
+            do throws(ModelError) { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
-                continue
+                return
             }
-            kept.append(d)
+            kept.append(d.locator)
             segments.append(seg)
         }
         var ground: [PointNumber: Double] = [:]
         for p in points { if let g = p.groundElevation { ground[p.number] = g } }
-        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, drafts: kept, ground: ground, options: options))
+        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options))
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location

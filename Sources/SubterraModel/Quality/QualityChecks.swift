@@ -7,12 +7,12 @@ import SubterraGeometry
 enum QualityChecks {
     /// - Parameters:
     ///   - segments: the segments kept so far, in source order.
-    ///   - drafts: the draft each segment came from (same order), for source locations.
+    ///   - sources: where each segment came from (same order), for source locations.
     /// - Complexity: O(n) expected, with hashing on point-number pairs.
     ///   - ground: ground elevation of each point that has one; an end whose top elevation plus
     ///     depth misses it by more than the depth tolerance is reported (CJJ 61: ground = top + depth).
     static func crossRecord(
-        segments: [PipeSegment], drafts: [SegmentDraft], ground: [PointNumber: Double], options: ImportOptions
+        segments: [PipeSegment], sources: [SegmentLocator], ground: [PointNumber: Double], options: ImportOptions
     ) -> [QualityIssue] {
         var out: [QualityIssue] = []
         var byEnds: [PairKey: Int] = [:]
@@ -20,7 +20,7 @@ enum QualityChecks {
         // Point number → (depth, segment index, which end) of the first segment seen there.
         var depthAt: [PointNumber: (Double, Int, ImportField)] = [:]
         for (i, s) in segments.enumerated() {
-            let d = drafts[i]
+            let d = sources[i]
             if s.startPoint == s.endPoint {
                 out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), endsMessage(s, options)))
             } else {
@@ -30,8 +30,8 @@ enum QualityChecks {
                     let other = segments[j]
                     let apart = endsApart(s, other, reversed: reversed)
                     let how = reversed
-                        ? "joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(other, drafts[j]))"
-                        : "joins \(s.startPoint)→\(s.endPoint) like \(describe(other, drafts[j]))"
+                        ? "joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(other, sources[j]))"
+                        : "joins \(s.startPoint)→\(s.endPoint) like \(describe(other, sources[j]))"
                     let differs = differences(s, other)
                     if differs.isEmpty {
                         out.append(QualityIssue(
@@ -69,7 +69,7 @@ enum QualityChecks {
                         out.append(QualityIssue(
                             .inconsistentPointDepth, .error, at: d.at(f),
                             String(format: "point %@: depth %.3f m here but %.3f m on %@ (%@); tolerance %.3f m",
-                                   p.rawValue, depth, first, describe(segments[j], drafts[j]), fj.rawValue,
+                                   p.rawValue, depth, first, describe(segments[j], sources[j]), fj.rawValue,
                                    options.depthTolerance)))
                     }
                 } else {
@@ -135,7 +135,7 @@ enum QualityChecks {
         return mm < 1 && mm > 0 ? String(format: "%.1f mm", mm) : String(format: "%.0f mm", mm)
     }
 
-    static func describe(_ s: PipeSegment, _ d: SegmentDraft) -> String {
+    static func describe(_ s: PipeSegment, _ d: SegmentLocator) -> String {
         var l = d.location
         l.field = nil
         return "segment \(s.id) at \(l)"

@@ -34,7 +34,6 @@ extension GeoPackage {
     /// registers the extension.
     public static func createSpatialIndex(_ table: String, in db: Database) throws(SQLiteError) {
         let t = table, r = quote("rtree_\(table)_geom"), q = quote(table)
-        let box = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
         try db.execute(
             """
             CREATE TABLE IF NOT EXISTS gpkg_extensions (
@@ -45,6 +44,15 @@ extension GeoPackage {
             CREATE VIRTUAL TABLE \(r) USING rtree(id, minx, maxx, miny, maxy);
             INSERT OR REPLACE INTO \(r) SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom)
               FROM \(q) WHERE geom NOT NULL AND NOT ST_IsEmpty(geom);
+            """)
+        try db.execute(rtreeTriggers(table))
+    }
+
+    /// The spec's six R-tree triggers of `table.geom`, as one SQL script.
+    static func rtreeTriggers(_ table: String) -> String {
+        let t = table, r = quote("rtree_\(table)_geom"), q = quote(table)
+        let box = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
+        return """
             CREATE TRIGGER \(quote("rtree_\(t)_geom_insert")) AFTER INSERT ON \(q)
               WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
               BEGIN INSERT OR REPLACE INTO \(r) VALUES (NEW.fid, \(box)); END;
@@ -63,7 +71,31 @@ extension GeoPackage {
             CREATE TRIGGER \(quote("rtree_\(t)_geom_delete")) AFTER DELETE ON \(q)
               WHEN OLD.geom NOT NULL
               BEGIN DELETE FROM \(r) WHERE id = OLD.fid; END;
+            """
+    }
+
+    /// Drops the R-tree triggers of `table.geom` for a bulk write; the caller must call
+    /// `endBulkSpatialIndex` in the same transaction (a rollback restores them with the rest).
+    static func beginBulkSpatialIndex(_ table: String, in db: Database) throws(SQLiteError) {
+        for suffix in ["insert", "update1", "update2", "update3", "update4", "delete"] {
+            try db.execute("DROP TRIGGER IF EXISTS \(quote("rtree_\(table)_geom_\(suffix)"))")
+        }
+    }
+
+    /// Refills the R-tree of `table.geom` from every row in one `INSERT … SELECT` (in fid order)
+    /// and recreates its triggers: the end of a bulk write begun by `beginBulkSpatialIndex`.
+    ///
+    /// - Complexity: O(n log n) for the n rows of `table`; one pass instead of one trigger call
+    ///   per written row.
+    static func endBulkSpatialIndex(_ table: String, in db: Database) throws(SQLiteError) {
+        let r = quote("rtree_\(table)_geom"), q = quote(table)
+        try db.execute(
+            """
+            DELETE FROM \(r);
+            INSERT INTO \(r) SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom)
+              FROM \(q) WHERE geom NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY fid;
             """)
+        try db.execute(rtreeTriggers(table))
     }
 }
 
