@@ -22,21 +22,17 @@ extension _Snapshot {
             let (ns, np) = try store.counts()
             points = _ShardedMap(expected: np)
             rows.reserveCapacity(ns)
-            var ids = Set<Int64>(minimumCapacity: ns)
-            try store.forEachPoint { p throws in
-                try p.validate()
-                guard points[p.number] == nil else { throw ModelError("point number is used twice", at: p.location) }
-                points[p.number] = _PointEntry(point: p, sequence: sequence)
-                sequence += 1
-            }
-            try store.forEachSegment { s throws in
-                try s.validate()
-                guard ids.insert(s.id).inserted else { throw ModelError("segment id is used twice", at: s.location) }
-                let g0 = points[s.startPoint]?.point.groundElevation, g1 = points[s.endPoint]?.point.groundElevation
-                rows.append(_Row(
-                    segment: s, depth0: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
-                    depth1: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan))
-            }
+            try store.forEachValidRecord(
+                point: { p in
+                    points[p.number] = _PointEntry(point: p, sequence: sequence)
+                    sequence += 1
+                },
+                segment: { s in
+                    let g0 = points[s.startPoint]?.point.groundElevation, g1 = points[s.endPoint]?.point.groundElevation
+                    rows.append(_Row(
+                        segment: s, depth0: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
+                        depth1: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan))
+                })
             areas = try store.storedAreas()
             var areaIDs = Set<Int64>()
             for a in areas {

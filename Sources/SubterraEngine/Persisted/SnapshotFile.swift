@@ -192,19 +192,7 @@ struct _SnapshotFile: Sendable {
     ///   `_SnapshotFileProblem` past a column's range.
     static func serialize(store: GeoPackageStore, stamp: StoreStamp) throws -> Data {
         var b = _SnapshotBuilder(crs: store.spatialReference.authorityString)
-        var numbers = Set<PointNumber>()
-        try store.forEachPoint { p throws in
-            try p.validate()
-            guard numbers.insert(p.number).inserted else { throw ModelError("point number is used twice", at: p.location) }
-            b.add(p)
-        }
-        numbers = []
-        var ids = Set<Int64>()
-        try store.forEachSegment { s throws in
-            try s.validate()
-            guard ids.insert(s.id).inserted else { throw ModelError("segment id is used twice", at: s.location) }
-            try b.add(s)
-        }
+        try store.forEachValidRecord(point: { b.add($0) }, segment: { try b.add($0) })
         return try b.finish(stamp: stamp, areas: try store.storedAreas().count)
     }
 

@@ -128,3 +128,29 @@ extension GeoPackageStore {
         try locked { try forEachPoint(db.prepare(Self.pointSelect + " ORDER BY fid"), body) }
     }
 }
+
+extension GeoPackageStore {
+    /// Every point, then every segment in fid order, each validated and checked unique (point
+    /// number, segment id) as `UtilityNetwork` checks a loaded map: a whole-map pass that builds
+    /// something else from the records (a snapshot file, an engine) without loading the map.
+    ///
+    /// - Throws: `StoreError` naming the unreadable, invalid or repeated record, or what a body
+    ///   throws.
+    public func forEachValidRecord(
+        point: (FeaturePoint) throws -> Void, segment: (PipeSegment) throws -> Void
+    ) throws(StoreError) {
+        var numbers = Set<PointNumber>()
+        try forEachPoint { p throws in
+            try p.validate()
+            guard numbers.insert(p.number).inserted else { throw ModelError("point number is used twice", at: p.location) }
+            try point(p)
+        }
+        numbers = []
+        var ids = Set<Int64>()
+        try forEachSegment { s throws in
+            try s.validate()
+            guard ids.insert(s.id).inserted else { throw ModelError("segment id is used twice", at: s.location) }
+            try segment(s)
+        }
+    }
+}
