@@ -7,11 +7,12 @@ import SubterraIndex
 //   offset  size  field
 //        0     8  magic "SUBSGIDX"
 //        8     4  format version (1)
-//       12     4  flags: bit 0 = every id names one segment
+//       12     4  flags: bit 0 = every id names one segment,
+//                        bit 1 = ids are leaf positions (no id array follows)
 //       16     8  segment count n
 //       24     8  byte length T of the tree
 //       32     T  the `PackedRTree` (its own header, checksum and validation)
-//     32+T   4·n  caller ids in leaf order (UInt32)
+//     32+T   4·n  caller ids in leaf order (UInt32); absent when flag bit 1 is set
 //          ⌈n/4⌉  corner codes, four segments per byte
 //
 // The tree's checksum covers the boxes (the geometry); the ids and codes are covered by the
@@ -30,7 +31,7 @@ extension SegmentIndex {
         data.append(contentsOf: Self.magic)
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
         put(Self.formatVersion)
-        put(UInt32(idsAreDistinct ? 1 : 0))
+        put(UInt32(idsAreDistinct ? 1 : 0) | (idsAreLeafPositions ? 2 : 0))
         put(UInt64(count))
         put(UInt64(tree.count))
         data.append(tree)
@@ -56,23 +57,26 @@ extension SegmentIndex {
             throw IndexError.unsupportedVersion(found: version, supported: Self.formatVersion)
         }
         let flags = get(12, UInt32.self)
-        guard flags <= 1 else { throw IndexError.corrupt("unknown segment index flags \(flags)") }
+        guard flags <= 3, flags & 3 != 2 else { throw IndexError.corrupt("unknown segment index flags \(flags)") }
+        let positional = flags & 2 != 0
         let n64 = get(16, UInt64.self), t64 = get(24, UInt64.self)
         guard n64 < UInt64(UInt32.max), t64 <= UInt64(raw.count) else {
             throw IndexError.corrupt("segment count \(n64) or tree length \(t64) impossible for \(raw.count) bytes")
         }
         let n = Int(n64), t = Int(t64)
-        let expected = 32 + t + 4 * n + (n + 3) / 4
+        guard !positional || n > 0 else { throw IndexError.corrupt("an empty segment index flagged as positional") }
+        let idBytes = positional ? 0 : 4 * n
+        let expected = 32 + t + idBytes + (n + 3) / 4
         guard raw.count >= expected else { throw IndexError.truncated(expected: expected, actual: raw.count) }
         guard raw.count == expected else { throw IndexError.corrupt("\(raw.count - expected) unexpected bytes after the segment index") }
         let tree = try PackedRTree(bytes: UnsafeRawBufferPointer(rebasing: raw[32..<(32 + t)]))
         guard tree.count == n else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(n) segments") }
         var o = 32 + t
-        let ids = [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
-            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + 4 * n)]))
+        let ids = positional ? [] : [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
+            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + idBytes)]))
             initialized = n
         }
-        o += 4 * n
+        o += idBytes
         let codes = Array(raw[o..<(o + (n + 3) / 4)])
         self.init(_tree: tree, ids: ids, codes: codes, idsAreDistinct: flags & 1 == 1)
     }

@@ -91,6 +91,7 @@ public struct SegmentHit: Hashable, Sendable {
 /// with the segment stored in its leaves. About 38.4 bytes per segment at the default node size:
 /// 32 (leaf box = the geometry), 2.1 (internal nodes), 4 (id), 0.25 (code). The measured sizes
 /// and speeds against Boost.Geometry and GEOS are in `Benchmarks/NOTES.md` and the nightly report.
+/// `renumbered(segments:nodeSize:)` drops the id array (ids are leaf positions): 34.4 bytes.
 ///
 /// ## Exactness
 /// Window hits are decided by `Kernel.intersects(segment:_:envelope:)` (exact orientations),
@@ -107,7 +108,8 @@ public struct SegmentHit: Hashable, Sendable {
 /// use `DynamicSegmentIndex`, which answers through the same `SegmentSearching` API.
 public struct SegmentIndex: Sendable, SegmentSearching {
     @usableFromInline let _tree: PackedRTree
-    /// The caller's id of each segment, in leaf order.
+    /// The caller's id of each segment, in leaf order; empty when ids are leaf positions
+    /// (`renumbered(segments:nodeSize:)`).
     @usableFromInline let _ids: [UInt32]
     /// Corner codes in leaf order, four segments per byte (segment `i` in bits `2(i % 4)...+1`).
     @usableFromInline let _codes: [UInt8]
@@ -157,7 +159,38 @@ public struct SegmentIndex: Sendable, SegmentSearching {
         try self.init(segments: segments, ids: tags, nodeSize: nodeSize)
     }
 
-    /// An index from its parts (``init(serialized:)``); the caller vouches that they agree.
+    /// Indexes `segments` with leaf positions as ids, and returns the permutation back to the
+    /// input: the segment at leaf `i` has id `i` and is `segments[order[i]]`.
+    ///
+    /// The index then stores no id array: 34.4 bytes per segment at the default node size instead
+    /// of 38.4 (the leaf box, which is the geometry, the internal nodes and the corner codes).
+    /// This is the form for a caller that keeps its own per-segment table and can store it in leaf
+    /// order (`newRow[i] = oldRow[order[i]]`), so an answer's id is its row, and neighbouring
+    /// answers are neighbouring rows. Several segments of one polyline get different ids here;
+    /// keep the polyline of each row in your table.
+    ///
+    /// ```swift
+    /// let (index, order) = try SegmentIndex.renumbered(segments: segments)
+    /// let owners = order.map { ownerOfSegment[Int($0)] }       // the caller's table, in leaf order
+    /// for hit in index.nearest(k: 3, to: Point(637_850, 3_140_120)) {
+    ///     print(owners[Int(hit.id)], hit.distance)
+    /// }
+    /// ```
+    ///
+    /// - Throws: as `init(segments:ids:nodeSize:)`.
+    /// - Complexity: O(n).
+    public static func renumbered(segments: [Segment], nodeSize: Int = PackedRTree.defaultNodeSize) throws
+        -> (index: SegmentIndex, order: [UInt32])
+    {
+        try _checkFinite(segments)
+        let built = try PackedRTree.renumbered(boxes: segments.map(\.box), nodeSize: nodeSize)
+        let order = built.order
+        let codes = _codes(count: order.count) { segments[Int(order[$0])]._cornerCode }
+        return (SegmentIndex(_tree: built.tree, ids: [], codes: codes, idsAreDistinct: true), order)
+    }
+
+    /// An index from its parts (``init(serialized:)``); the caller vouches that they agree. An
+    /// empty `ids` for a non-empty tree means ids are leaf positions.
     init(_tree: PackedRTree, ids: [UInt32], codes: [UInt8], idsAreDistinct: Bool) {
         self._tree = _tree
         _ids = ids
@@ -177,13 +210,19 @@ public struct SegmentIndex: Sendable, SegmentSearching {
     /// Bytes held: the tree (leaf boxes, which are the geometry, and nodes), ids and corner codes.
     public var memoryFootprint: Int { _tree.memoryFootprint + _ids.count * 4 + _codes.count }
 
+    /// True when every segment's id is its leaf position (`renumbered(segments:nodeSize:)`): no
+    /// id array is stored.
+    public var idsAreLeafPositions: Bool { _ids.isEmpty && count > 0 }
+
     /// The largest id of any segment, nil when empty: lets a loader check ids against the table
-    /// they index. O(n).
-    public var largestID: UInt32? { _ids.max() }
+    /// they index. O(n), O(1) when ids are leaf positions.
+    public var largestID: UInt32? {
+        idsAreLeafPositions ? UInt32(truncatingIfNeeded: count - 1) : _ids.max()
+    }
 
     /// Every segment with its id, in leaf (storage) order. O(n).
     public var segments: [(id: UInt32, segment: Segment)] {
-        (0..<count).map { (_ids[$0], _segment(at: $0)) }
+        (0..<count).map { (idsAreLeafPositions ? UInt32(truncatingIfNeeded: $0) : _ids[$0], _segment(at: $0)) }
     }
 
     /// Segment at leaf position `i`.
@@ -294,8 +333,9 @@ public struct _SegmentDecoder: _SegmentKeyDecoding {
         self.codes = codes
     }
 
+    /// The caller's id of a leaf; the leaf position itself when no ids are stored.
     @inlinable @inline(__always)
-    public func id(_ key: UInt32) -> UInt32 { ids[Int(key)] }
+    public func id(_ key: UInt32) -> UInt32 { ids.isEmpty ? key : ids[Int(key)] }
 
     @inlinable @inline(__always)
     public func segment(_ key: UInt32, _ box: Box) -> Segment {

@@ -38,5 +38,15 @@ import Testing
         try live.replace(id: 103, line: try LineString([Point(636930, 3140150), Point(636930, 3140190)]))
         let moved = live.snapshot().within(2.0, of: Point(636931, 3140170))
         #expect(moved == [Neighbor(id: 103, distance: 1)])
+
+        let segments = pipes.flatMap { p in zip(p.points, p.points.dropFirst()).map { Segment($0, $1) } }
+        let owners = ["Water Co.", "Gas Co.", "Gas Co.", "Heat Co."]
+        let (rows, order) = try SegmentIndex.renumbered(segments: segments)
+        let ownerOfRow = order.map { owners[Int($0)] }
+        let closest = rows.nearest(k: 1, to: Point(636950, 3140170))[0]
+        #expect(ownerOfRow[Int(closest.id)] == "Heat Co.")
+        #expect(closest.distance == 0)
+        let withIDs = try SegmentIndex(segments: segments)
+        #expect(rows.idsAreLeafPositions && rows.memoryFootprint < withIDs.memoryFootprint)
     }
 }

@@ -110,7 +110,9 @@ public func markdownTable(_ run: CompareRun, sizes: [Int]? = nil) -> String {
             row += " " + allocs.joined(separator: " · ") + " | — | — | — |"
         } else {
             row += " — | — | " + peerNames.map { opt(fig($0)?.bytesPerItem) }.joined(separator: " · ") + " | "
-            row += peerNames.map { opt(fig($0)?.reportedBytesPerItem) }.joined(separator: " · ") + " | "
+            row += peerNames.map { name in
+                opt(fig(name)?.reportedBytesPerItem) + (fig(name)?.renumberedBytesPerItem.map { " (\(fmt($0)) renumbered)" } ?? "")
+            }.joined(separator: " · ") + " | "
             row += peerNames.map { p in opt(fig(p)?.peakResidentDeltaBytes.map { Double($0) / 1_048_576 }) }
                 .joined(separator: " · ") + " |"
         }
@@ -170,7 +172,8 @@ public let indexTableExplanation = """
     the ring, the index query itself allocates none; S array: the array-returning forms on the \
     same queries, one untimed pass; B, G: Boost and GEOS behind their C interfaces). **heap B/item**: glibc \
     heap retained by the build (mallinfo2 delta, index alive); **own B/item**: the index's own report \
-    (`PackedRTree.memoryFootprint`, Boost's counting allocator; GEOS has none); **peak RSS Δ**: the resident \
+    (`SegmentIndex.memoryFootprint`, Boost's counting allocator; GEOS has none; "renumbered": the same \
+    segments through `SegmentIndex.renumbered(segments:)`, ids = leaf positions, no id array); **peak RSS Δ**: the resident \
     set's high-water mark during the peer's first build (VmHWM, reset just before via /proc/self/clear_refs) \
     over the resident set before it, temporaries included.
     """

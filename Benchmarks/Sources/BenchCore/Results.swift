@@ -27,6 +27,9 @@ public struct PeerFigures: Codable, Sendable {
     /// through /proc/self/clear_refs) minus the resident set before it: the most memory the build
     /// held at once, temporaries included. Nil where the mark cannot be reset.
     public var peakResidentDeltaBytes: Int? = nil
+    /// Subterra's packed build only: the own report per item of the same segments indexed with
+    /// `SegmentIndex.renumbered(segments:)` (ids are leaf positions, no id array stored).
+    public var renumberedBytesPerItem: Double? = nil
 }
 
 /// The process's peak resident set over a whole run (both kernel views).

@@ -1,3 +1,4 @@
+import SubterraGeometry
 /// How to build one peer: used for timing builds and to get the index the queries run on.
 public struct PeerFactory: Sendable {
     public var name: String
@@ -92,12 +93,18 @@ public struct SizeRunner {
         var figures = [PeerFigures]()
         for (j, f) in factories.enumerated() {
             let reported = live[j]?.reportedBytes
+            var renumbered: Double? = nil
+            if live[j] is SubterraPackedPeer, n > 0 {
+                // Generated coordinates are finite by construction; a throw is a benchmark bug.
+                let positional = try! SegmentIndex.renumbered(segments: segmentList(data)).index
+                renumbered = Double(positional.memoryFootprint) / Double(n)
+            }
             figures.append(PeerFigures(
                 peer: f.name, throughput: Double(n) / median(seconds[j]), repetitionSeconds: seconds[j],
                 p50Nanos: nil, p99Nanos: nil, heapBytes: heap[j], residentBytes: rss[j],
                 reportedBytes: reported, bytesPerItem: Double(heap[j]) / Double(max(n, 1)),
                 reportedBytesPerItem: reported.map { Double($0) / Double(max(n, 1)) },
-                peakResidentDeltaBytes: peak[j]))
+                peakResidentDeltaBytes: peak[j], renumberedBytesPerItem: renumbered))
         }
         return (WorkloadResult(workload: workload, size: n, queries: 0, peers: figures, family: family.rawValue),
                 live.compactMap { $0 })
