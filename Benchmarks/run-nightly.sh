@@ -4,7 +4,7 @@
 # package-benchmark figures against the stored thresholds, and write a dated report.
 #
 #   Benchmarks/run-nightly.sh [--large] [--sizes 10000,100000,1000000] [--seed N] [--no-readme]
-#                             [--dig-sites N] [--no-postgis] [--families LIST] [--vermont DIR]
+#                             [--dig-sites N] [--dig-families LIST] [--no-postgis] [--families LIST] [--vermont DIR]
 #                             [--no-cli]
 #   Benchmarks/run-nightly.sh --update-thresholds     # after an intended change: record new ones
 #
@@ -18,6 +18,9 @@
 # same gate per family. The Vermont files are ../shared/datasets/vermont-sewer next to the repo
 # checkout unless --vermont DIR or SUBTERRA_VERMONT_SEWER says otherwise; the run fails (status 2)
 # naming the directory when they are absent.
+#
+# The dig check runs on the generated district and on uniform and clustered segments carrying the
+# district's attributes (--dig-families, default all three).
 #
 # The one-shot CLI stage (cli-cold-start.sh) imports a 10^6-segment map and times `nearest`,
 # `within`, `check-dig`, `section` and `info` as new processes against `ogrinfo -spat` on the same
@@ -38,6 +41,7 @@ queries=2000
 update=""
 pb_failed=""
 dig_sites=1000
+dig_families="district,uniform,clustered"
 no_postgis=""
 no_cli=""
 families="streets,uniform@1000000,clustered@1000000,vermont@1000000"
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
     --no-readme) readme=""; shift ;;
     --update-thresholds) update=1; shift ;;
     --dig-sites) dig_sites="$2"; shift 2 ;;
+    --dig-families) dig_families="$2"; shift 2 ;;
     --families) families="$2"; shift 2 ;;
     --vermont) vermont=(--vermont "$2"); shift 2 ;;
     --no-cli) no_cli=1; shift ;;
@@ -90,7 +95,8 @@ done
 
 echo "== correctness gate and side-by-side run (sizes $sizes ${large:+and 1e7}, families $families, seed $seed)"
 compare=(.build/release/subterra-compare run --sizes "$sizes" $large --seed "$seed" --queries "$queries"
-  --families "$families" "${vermont[@]}" --dig-sites "$dig_sites" --out "$work/compare.json")
+  --families "$families" "${vermont[@]}" --dig-sites "$dig_sites" --dig-families "$dig_families"
+  --out "$work/compare.json")
 if [ -n "$no_postgis" ]; then
   echo "PostGIS peer SKIPPED (--no-postgis); the report says so" >&2
   "${compare[@]}" --no-postgis "$no_postgis" >"$work/compare.md"
