@@ -36,7 +36,7 @@ extension SegmentIndex {
         put(UInt64(tree.count))
         data.append(tree)
         _ids.withUnsafeBytes { data.append(contentsOf: $0) }
-        data.append(contentsOf: _codes)
+        _codes.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 
@@ -47,6 +47,45 @@ extension SegmentIndex {
     ///   `.checksumMismatch`, `.invariantViolated`) for bytes that are not a whole, sound index.
     /// - Complexity: O(n).
     public init(serialized raw: UnsafeRawBufferPointer) throws {
+        let parts = try Self._parts(raw)
+        let tree = try PackedRTree(bytes: UnsafeRawBufferPointer(rebasing: raw[parts.tree]))
+        guard tree.count == parts.count else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(parts.count) segments") }
+        let ids = parts.ids.map { r in
+            [UInt32](unsafeUninitializedCapacity: parts.count) { buf, initialized in
+                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[r]))
+                initialized = parts.count
+            }
+        } ?? []
+        self.init(_tree: tree, ids: ids, codes: Array(raw[parts.codes]), idsAreDistinct: parts.distinct)
+    }
+
+    /// An index over serialised bytes that stay where they are (a memory-mapped file): boxes, ids
+    /// and corner codes are read in place; `owner` keeps the memory alive and nobody may write it.
+    ///
+    /// With `verifiedByCaller` the caller vouches that the bytes are the ones ``serialized()``
+    /// wrote (an enclosing file's checksum matched, as the engine's snapshot file checks): only
+    /// the header, the sizes and the tree's layout are checked, O(levels), so an index of any size
+    /// opens without a pass over it. Without it, the tree's checksum and validation run as in
+    /// ``init(serialized:)``. Parts that are not aligned for their type are copied instead.
+    ///
+    /// - Throws: as ``init(serialized:)``.
+    public init(borrowing raw: UnsafeRawBufferPointer, owner: AnyObject, verifiedByCaller: Bool) throws {
+        let parts = try Self._parts(raw)
+        let tree = try PackedRTree(borrowing: UnsafeRawBufferPointer(rebasing: raw[parts.tree]), owner: owner,
+                                   verifiedByCaller: verifiedByCaller)
+        guard tree.count == parts.count else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(parts.count) segments") }
+        let ids = parts.ids.map { _Buffer<UInt32>.borrowingOrCopying(UnsafeRawBufferPointer(rebasing: raw[$0]), count: parts.count, owner: owner) }
+            ?? _Buffer([])
+        let codes = UnsafeRawBufferPointer(rebasing: raw[parts.codes])
+        self.init(_tree: tree, ids: ids,
+                  codes: _Buffer(borrowing: codes.assumingMemoryBound(to: UInt8.self), owner: owner),
+                  idsAreDistinct: parts.distinct)
+    }
+
+    /// Where each part of a serialised index lies, from its header and the byte count.
+    static func _parts(_ raw: UnsafeRawBufferPointer) throws
+        -> (count: Int, distinct: Bool, tree: Range<Int>, ids: Range<Int>?, codes: Range<Int>)
+    {
         guard raw.count >= 32 else { throw IndexError.truncated(expected: 32, actual: raw.count) }
         guard raw.prefix(8).elementsEqual(Self.magic) else { throw IndexError.badMagic }
         func get<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
@@ -69,15 +108,8 @@ extension SegmentIndex {
         let expected = 32 + t + idBytes + (n + 3) / 4
         guard raw.count >= expected else { throw IndexError.truncated(expected: expected, actual: raw.count) }
         guard raw.count == expected else { throw IndexError.corrupt("\(raw.count - expected) unexpected bytes after the segment index") }
-        let tree = try PackedRTree(bytes: UnsafeRawBufferPointer(rebasing: raw[32..<(32 + t)]))
-        guard tree.count == n else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(n) segments") }
-        var o = 32 + t
-        let ids = positional ? [] : [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
-            UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + idBytes)]))
-            initialized = n
-        }
-        o += idBytes
-        let codes = Array(raw[o..<(o + (n + 3) / 4)])
-        self.init(_tree: tree, ids: ids, codes: codes, idsAreDistinct: flags & 1 == 1)
+        let idStart = 32 + t
+        return (n, flags & 1 == 1, 32..<idStart, positional ? nil : idStart..<(idStart + idBytes),
+                (idStart + idBytes)..<expected)
     }
 }

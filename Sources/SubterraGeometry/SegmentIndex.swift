@@ -110,9 +110,9 @@ public struct SegmentIndex: Sendable, SegmentSearching {
     @usableFromInline let _tree: PackedRTree
     /// The caller's id of each segment, in leaf order; empty when ids are leaf positions
     /// (`renumbered(segments:nodeSize:)`).
-    @usableFromInline let _ids: [UInt32]
+    @usableFromInline let _ids: _Buffer<UInt32>
     /// Corner codes in leaf order, four segments per byte (segment `i` in bits `2(i % 4)...+1`).
-    @usableFromInline let _codes: [UInt8]
+    @usableFromInline let _codes: _Buffer<UInt8>
     /// Every id names exactly one segment.
     public let idsAreDistinct: Bool
 
@@ -129,8 +129,8 @@ public struct SegmentIndex: Sendable, SegmentSearching {
         let built = try PackedRTree.renumbered(boxes: segments.map(\.box), nodeSize: nodeSize)
         let order = built.order
         _tree = built.tree
-        _ids = ids.map { given in order.map { given[Int($0)] } } ?? order
-        _codes = Self._codes(count: order.count) { segments[Int(order[$0])]._cornerCode }
+        _ids = _Buffer(ids.map { given in order.map { given[Int($0)] } } ?? order)
+        _codes = _Buffer(Self._codes(count: order.count) { segments[Int(order[$0])]._cornerCode })
         idsAreDistinct = ids.map(Self._distinct) ?? true
     }
 
@@ -192,6 +192,11 @@ public struct SegmentIndex: Sendable, SegmentSearching {
     /// An index from its parts (``init(serialized:)``); the caller vouches that they agree. An
     /// empty `ids` for a non-empty tree means ids are leaf positions.
     init(_tree: PackedRTree, ids: [UInt32], codes: [UInt8], idsAreDistinct: Bool) {
+        self.init(_tree: _tree, ids: _Buffer(ids), codes: _Buffer(codes), idsAreDistinct: idsAreDistinct)
+    }
+
+    /// An index from its parts, each an array or borrowed memory.
+    init(_tree: PackedRTree, ids: _Buffer<UInt32>, codes: _Buffer<UInt8>, idsAreDistinct: Bool) {
         self._tree = _tree
         _ids = ids
         _codes = codes
@@ -217,7 +222,7 @@ public struct SegmentIndex: Sendable, SegmentSearching {
     /// The largest id of any segment, nil when empty: lets a loader check ids against the table
     /// they index. O(n), O(1) when ids are leaf positions.
     public var largestID: UInt32? {
-        idsAreLeafPositions ? UInt32(truncatingIfNeeded: count - 1) : _ids.max()
+        idsAreLeafPositions ? UInt32(truncatingIfNeeded: count - 1) : _ids.withUnsafeBufferPointer { $0.max() }
     }
 
     /// Every segment with its id, in leaf (storage) order. O(n).

@@ -40,8 +40,9 @@ import Dispatch
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
 @frozen
 public struct PackedRTree: Sendable {
-    /// Leaf boxes (Hilbert order) followed by internal levels bottom-up; the root is last.
-    @usableFromInline let _boxes: [Box]
+    /// Leaf boxes (Hilbert order) followed by internal levels bottom-up; the root is last. An
+    /// array, or a mapped file's pages (`init(borrowing:owner:verifiedByCaller:)`).
+    @usableFromInline let _boxes: _Buffer<Box>
     /// Id of each leaf entry; empty when `_idsAreLeafPositions`.
     @usableFromInline let _ids: [UInt32]
     /// Number of items.
@@ -88,6 +89,11 @@ public struct PackedRTree: Sendable {
     ///   then the leaf level's size). Ids that happen to be `0..<n` are detected and not stored.
     @usableFromInline
     init(_boxes: [Box], _ids: [UInt32]?, _levelEnds: [Int], nodeSize: Int) {
+        self.init(_boxes: _Buffer(_boxes), _ids: _ids, _levelEnds: _levelEnds, nodeSize: nodeSize)
+    }
+
+    @usableFromInline
+    init(_boxes: _Buffer<Box>, _ids: [UInt32]?, _levelEnds: [Int], nodeSize: Int) {
         self._boxes = _boxes
         let count = _ids?.count ?? _levelEnds.first ?? 0
         let positional = _ids.map { ids in
@@ -287,24 +293,11 @@ extension PackedRTree {
     /// and where: the level table matches count and node size, every box is valid, every node box
     /// is exactly the union of its children. O(n). Used by tests and after loading a file.
     public func validate() throws {
+        try _validateLayout()
+        if _count == 0 { return }
         func fail(_ s: String) -> IndexError { .invariantViolated(s) }
-        guard (2...65535).contains(nodeSize) else { throw fail("node size \(nodeSize) outside 2...65535") }
-        let n = _count
-        guard _idsAreLeafPositions || _ids.count == n else { throw fail("\(_ids.count) ids for \(n) items") }
-        if n == 0 {
-            guard _boxes.isEmpty else { throw fail("empty tree holds \(_boxes.count) boxes") }
-            return
-        }
-        var expected = [n]
-        var m = n, total = n
-        repeat {
-            m = (m + nodeSize - 1) / nodeSize
-            total += m
-            expected.append(total)
-        } while m > 1
-        guard expected == _levelEnds else { throw fail("level table \(_levelEnds) != expected \(expected) for \(n) items, node size \(nodeSize)") }
-        guard _boxes.count == total else { throw fail("\(_boxes.count) boxes, expected \(total)") }
-        for (i, b) in _boxes.enumerated() where !b.isValid {
+        for i in 0..<_boxes.count where !_boxes[i].isValid {
+            let b = _boxes[i]
             throw fail("box \(i) \(b) is invalid: \(b.invalidityReason ?? "")")
         }
         var childStart = 0
@@ -325,6 +318,30 @@ extension PackedRTree {
             guard parent == _levelEnds[level] else { throw fail("level \(level) has \(_levelEnds[level] - childEnd) nodes, children need \(parent - childEnd)") }
             childStart = childEnd
         }
+    }
+}
+
+extension PackedRTree {
+    /// The invariants every traversal relies on to stay inside its arrays: node size, id count,
+    /// the level table against count and node size, the box count. O(levels).
+    func _validateLayout() throws {
+        func fail(_ s: String) -> IndexError { .invariantViolated(s) }
+        guard (2...65535).contains(nodeSize) else { throw fail("node size \(nodeSize) outside 2...65535") }
+        let n = _count
+        guard _idsAreLeafPositions || _ids.count == n else { throw fail("\(_ids.count) ids for \(n) items") }
+        if n == 0 {
+            guard _boxes.isEmpty else { throw fail("empty tree holds \(_boxes.count) boxes") }
+            return
+        }
+        var expected = [n]
+        var m = n, total = n
+        repeat {
+            m = (m + nodeSize - 1) / nodeSize
+            total += m
+            expected.append(total)
+        } while m > 1
+        guard expected == _levelEnds else { throw fail("level table \(_levelEnds) != expected \(expected) for \(n) items, node size \(nodeSize)") }
+        guard _boxes.count == total else { throw fail("\(_boxes.count) boxes, expected \(total)") }
     }
 }
 

@@ -164,6 +164,10 @@ import Testing
 
         #expect(reason(try open())?.contains("no snapshot file") == true)
         #expect(try open().origin == .file)
+        // Used in place: the columns are the mapped file's pages, not copies.
+        let inPlace = try open().file
+        #expect(inPlace.ids.isBorrowed && inPlace.feature.isBorrowed && inPlace.owner.isBorrowed && inPlace.layer.isBorrowed
+                && inPlace.subtype.isBorrowed && inPlace.kind.isBorrowed)
 
         // An edit through an engine on the store: stale.
         do {
@@ -204,9 +208,12 @@ import Testing
             if !expect.isEmpty { #expect(reason(m)?.contains(expect) == true, "flip at \(offset): \(reason(m) ?? "")") }
             #expect(try m.nearest(to: probe, k: 500) == now.nearest(to: probe, k: 500))
         }
-        // Not a snapshot at all.
+        // Not a snapshot at all; empty (nothing to map).
         try Data("hello".utf8).write(to: file)
         #expect(reason(try open()) != nil)
+        #expect(try open().origin == .file)
+        try Data().write(to: file)
+        #expect(reason(try open())?.contains("truncated") == true)
         #expect(try open().origin == .file)
     }
 
@@ -226,7 +233,7 @@ import Testing
         #expect(streamed == loaded)
 
         // The summary against the map's own accessors.
-        let s = try streamed.withUnsafeBytes { raw throws(_SnapshotFileProblem) in try _SnapshotFile(raw) }.meta.summary
+        let s = try _SnapshotFile(_FileBytes(copying: streamed)).meta.summary
         #expect(s.segments == network.segments.count && s.points == network.points.count && s.areas == network.areas.count)
         #expect(s.pipes == Set(network.segments.map(\.featureID)).count)
         #expect(s.danglingEnds == network.danglingPointNumbers.count && s.danglingEnds > 0)

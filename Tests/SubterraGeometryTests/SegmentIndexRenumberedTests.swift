@@ -99,4 +99,31 @@ struct SegmentIndexRenumberedTests {
             #expect(throws: IndexError.self) { try relabelled.withUnsafeBytes { try SegmentIndex(serialized: $0) } }
         }
     }
+
+    final class Owner {}
+
+    @Test(arguments: [false, true])
+    func borrowedIndexAnswersAsTheCopiedOne(positional: Bool) throws {
+        let segs = T.streets(seed: 27)
+        let index = positional ? try SegmentIndex.renumbered(segments: segs).index
+            : try SegmentIndex(segments: segs, ids: T.ids(for: segs, polylines: true))
+        let data = index.serialized()
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: data.count, alignment: 16)
+        defer { memory.deallocate() }
+        data.withUnsafeBytes { memory.copyMemory(from: $0) }
+        for verified in [false, true] {
+            let borrowed = try SegmentIndex(borrowing: UnsafeRawBufferPointer(memory), owner: Owner(), verifiedByCaller: verified)
+            #expect(borrowed.segments.map(\.id) == index.segments.map(\.id))
+            #expect(borrowed.segments.map(\.segment) == index.segments.map(\.segment))
+            #expect(borrowed.idsAreLeafPositions == positional && borrowed.idsAreDistinct == index.idsAreDistinct)
+            let p = Point(637_200, 3_140_100)
+            #expect(borrowed.nearest(k: 9, to: p) == index.nearest(k: 9, to: p))
+            #expect(borrowed.within(15, of: p) == index.within(15, of: p))
+        }
+        // Sizes that do not add up are refused before anything is read in place.
+        #expect(throws: IndexError.self) {
+            try SegmentIndex(borrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(memory).dropLast()), owner: Owner(),
+                             verifiedByCaller: true)
+        }
+    }
 }

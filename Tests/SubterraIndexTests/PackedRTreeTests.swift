@@ -144,7 +144,7 @@ import Testing
 
     @Test func validateDetectsBrokenTrees() throws {
         let tree = try PackedRTree(boxes: makeSegments(.streets, count: 300, seed: 4).map(\.box))
-        var boxes = tree._boxes
+        var boxes = tree._boxes.array
         boxes[boxes.count - 2].maxX += 1  // an internal node no longer equals its children's union
         let broken = PackedRTree(_boxes: boxes, _ids: tree.leafIDs, _levelEnds: tree._levelEnds, nodeSize: tree.nodeSize)
         #expect(throws: IndexError.self) { try broken.validate() }

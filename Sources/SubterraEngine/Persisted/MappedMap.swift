@@ -102,8 +102,9 @@ public final class MappedMap: Sendable {
     /// stale or damaged (see ``Origin``).
     ///
     /// - Parameter progress: told what happens ("rebuilding the snapshot: …") on the slow path.
-    /// - Complexity: O(file size) for the checksum and the copies (a fresh file: no parsing, no
-    ///   sorting, no store reads beyond its stamp); a rebuild reads the store once, record by
+    /// - Complexity: O(file size) for the checksum, on all cores (a fresh file is used in place
+    ///   from its mapped pages: no copy, no parsing, no sorting, no store reads beyond its stamp);
+    ///   a rebuild reads the store once, record by
     ///   record (memory: the file's columns and each point's ground height, not the map), and
     ///   builds the index, O(n log n).
     /// - Throws: ``EngineError`` when the store cannot be read or the rules refuse the map.
@@ -137,7 +138,7 @@ public final class MappedMap: Sendable {
             }
         }
         let file: _SnapshotFile
-        do { file = try bytes.withUnsafeBytes { raw throws(_SnapshotFileProblem) in try _SnapshotFile(raw) } } catch {
+        do { file = try _SnapshotFile(_FileBytes(copying: bytes)) } catch {
             throw EngineError("the snapshot just built does not read back: \(error)", at: "snapshot file \(url.path)")
         }
         return try MappedMap(
@@ -145,23 +146,19 @@ public final class MappedMap: Sendable {
             catalog: catalog)
     }
 
-    /// The file at `url` when it exists, is of `stamp` and reads back whole; else why not.
+    /// The file at `url` when it exists, is of `stamp` and reads back whole; else why not. The
+    /// file is mapped, and used in place.
     static func read(_ url: URL, expecting stamp: StoreStamp) -> Result<_SnapshotFile, _SnapshotFileProblem> {
         guard FileManager.default.fileExists(atPath: url.path) else { return .failure(_SnapshotFileProblem("no snapshot file yet")) }
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            return .failure(_SnapshotFileProblem("unreadable: \(error.localizedDescription)"))
-        }
-        return data.withUnsafeBytes { (raw) -> Result<_SnapshotFile, _SnapshotFileProblem> in
-            do throws(_SnapshotFileProblem) {
-                let meta = try _SnapshotFile.meta(raw)
-                guard meta.stamp == stamp else {
-                    return .failure(_SnapshotFileProblem("stale: built from the store at \(meta.stamp); the store is now at \(stamp)"))
-                }
-                return .success(try _SnapshotFile(raw))
-            } catch {
-                return .failure(error)
+        do throws(_SnapshotFileProblem) {
+            let bytes = try _FileBytes(mapping: url.path)
+            let meta = try _SnapshotFile.meta(bytes.raw)
+            guard meta.stamp == stamp else {
+                return .failure(_SnapshotFileProblem("stale: built from the store at \(meta.stamp); the store is now at \(stamp)"))
             }
+            return .success(try _SnapshotFile(bytes))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -334,7 +331,7 @@ public final class MappedMap: Sendable {
     /// Every part of the feature with key `feature` (``PipeSegment/featureID``), ordered by
     /// part then id. O(n) over the file's feature column plus the parts' reads.
     public func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] {
-        let rows = file.feature.indices.filter { file.feature[$0] == feature }
+        let rows = (0..<file.feature.count).filter { file.feature[$0] == feature }
         do {
             return try store.segments(ids: rows.map { file.ids[$0] }).sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
         } catch {

@@ -10,30 +10,38 @@ import SubterraPROJ
 
 // The engine's persisted snapshot, written beside a store (`city.gpkg.subterra-snapshot`).
 //
-// Layout, version 2 (little-endian, no padding; version 1 lacked the summary's WGS84 extent):
+// Layout, version 3 (little-endian; version 2 had no padding, the columns in another order and
+// the single-chain `_checksum`; version 1 lacked the summary's WGS84 extent):
 //
 //   offset  size  field
 //        0     8  magic "SUBSNAP1"
 //        8     4  format version
 //       12     4  reserved, 0
 //       16     8  body length B (the file is 32 + B bytes)
-//       24     8  checksum of the body (`_checksum`, FNV-style over 64-bit words)
-//       32     8  meta length M
-//       40     M  meta: JSON of `_SnapshotMeta` (store stamp, CRS, dictionaries, rule profiles, summary)
+//       24     8  checksum of the body (`_blockChecksum`: 1 MiB blocks hashed on all cores)
+//       32     8  meta length M (a multiple of 8)
+//       40     M  meta: JSON of `_SnapshotMeta` (store stamp, CRS, dictionaries, rule profiles,
+//                 summary), padded with spaces
 //     40+M     8  index length I
 //     48+M     I  `SegmentIndex.serialized()`: every row's segments, tagged with the row number
+//               P  zero bytes, so the columns start at a multiple of 8 (P < 8)
 //              8n  segment ids (Int64) by row
 //              8n  feature keys (Int64) by row
-//              2n  layer (UInt16: index into meta.layers)
 //              4n  owner (UInt32: 0 = none, else 1 + index into meta.owners)
+//              2n  layer (UInt16: index into meta.layers)
 //              2n  sub-type (UInt16: 0 = none, else 1 + index into meta.subtypes)
 //               n  feature kind (UInt8: index into FeatureKind.allCases)
+//
+// Every part starts at a multiple of its alignment from the file's start (the index's boxes too:
+// its header is 32 bytes and the tree's 48 + 8 per level), so an opened file is used in place,
+// from its mapped pages: nothing is copied and nothing is parsed but the meta.
 //
 // Rows are the map's segments in map order (the store's fid order), as the engine numbers them,
 // so equal distances break the same way. Opening reads the header and the meta first: a stamp
 // that is not the store's current one means stale, and nothing else is read. A fresh stamp is
-// then trusted only after the body checksum, the index's own checksum and validation, and a
-// range check of every column.
+// then trusted only after the body checksum, the index's header and layout, and a range check
+// of every column (one vectorised maximum per column). The index's own checksum and its O(n)
+// structural checks ran when the file was built; the body checksum proves the bytes are those.
 
 /// What the snapshot file records besides the columns.
 struct _SnapshotMeta: Codable, Sendable {
@@ -124,7 +132,8 @@ struct _SnapshotBuilder {
         // Sorted keys: the same map gives the same bytes (Foundation's key order is unspecified).
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let metaBytes = try encoder.encode(meta)
+        var metaBytes = try encoder.encode(meta)
+        metaBytes.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - metaBytes.count % 8) % 8))
         let indexBytes = index.serialized()
 
         var body = Data()
@@ -134,14 +143,15 @@ struct _SnapshotBuilder {
         body.append(metaBytes)
         put(UInt64(indexBytes.count))
         body.append(indexBytes)
-        column(ids); column(feature); column(layer); column(owner); column(subtype); column(kind)
+        body.append(contentsOf: [UInt8](repeating: 0, count: _SnapshotFile.padding(afterIndex: indexBytes.count)))
+        column(ids); column(feature); column(owner); column(layer); column(subtype); column(kind)
 
         var file = Data(_SnapshotFile.magic)
         func head<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { file.append(contentsOf: $0) } }
         head(_SnapshotFile.formatVersion)
         head(UInt32(0))
         head(UInt64(body.count))
-        head(body.withUnsafeBytes { _checksum($0) })
+        head(body.withUnsafeBytes { _blockChecksum($0) })
         file.append(body)
         return file
     }
@@ -153,20 +163,25 @@ struct _SnapshotFileProblem: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// The decoded contents of a snapshot file.
+/// The contents of a snapshot file, read in place from its bytes (`_FileBytes` keeps them alive).
 struct _SnapshotFile: Sendable {
     static let magic: [UInt8] = Array("SUBSNAP1".utf8)
-    static let formatVersion: UInt32 = 2
+    static let formatVersion: UInt32 = 3
     static let headerSize = 32
 
     var meta: _SnapshotMeta
     var index: SegmentIndex
-    var ids: [Int64]
-    var feature: [Int64]
-    var layer: [UInt16]
-    var owner: [UInt32]
-    var subtype: [UInt16]
-    var kind: [UInt8]
+    var ids: _Buffer<Int64>
+    var feature: _Buffer<Int64>
+    var layer: _Buffer<UInt16>
+    var owner: _Buffer<UInt32>
+    var subtype: _Buffer<UInt16>
+    var kind: _Buffer<UInt8>
+    /// The bytes every part points into.
+    let bytes: _FileBytes
+
+    /// Zero bytes after an index of `length` bytes that starts at a multiple of 8.
+    static func padding(afterIndex length: Int) -> Int { (8 - length % 8) % 8 }
 
     /// The file beside `storePath`.
     static func url(forStore storePath: String) -> URL {
@@ -220,47 +235,95 @@ struct _SnapshotFile: Sendable {
         }
     }
 
-    /// Decodes a whole file: checksum, index, columns, every column value in range.
-    /// - Complexity: O(file size).
-    init(_ raw: UnsafeRawBufferPointer) throws(_SnapshotFileProblem) {
+    /// Opens a whole file in place: checksum, index layout, columns, every column value in range.
+    /// - Complexity: O(file size) for the checksum (on all cores); nothing is copied.
+    init(_ bytes: _FileBytes) throws(_SnapshotFileProblem) {
+        let raw = bytes.raw
         let meta = try Self.meta(raw)
         let hs = Self.headerSize
         let stored = raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-        let computed = _checksum(UnsafeRawBufferPointer(rebasing: raw[hs...]))
+        let computed = _blockChecksum(UnsafeRawBufferPointer(rebasing: raw[hs...]))
         guard stored == computed else {
             throw _SnapshotFileProblem("checksum mismatch (stored \(stored), computed \(computed)): the file is damaged")
         }
         let n = meta.rows
-        var o = hs + 8 + Int(raw.loadUnaligned(fromByteOffset: hs, as: UInt64.self))
-        guard o + 8 <= raw.count else { throw _SnapshotFileProblem("truncated before the index") }
+        let metaLength = Int(raw.loadUnaligned(fromByteOffset: hs, as: UInt64.self))
+        var o = hs + 8 + metaLength
+        guard metaLength % 8 == 0, o + 8 <= raw.count else { throw _SnapshotFileProblem("truncated or misaligned before the index") }
         let indexLength = Int(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))
         o += 8
-        guard n >= 0, indexLength >= 0, indexLength <= raw.count - o, raw.count - o - indexLength == n * 25 else {
+        guard n >= 0, n < Int(UInt32.max), indexLength >= 0, indexLength <= raw.count - o,
+              raw.count - o - indexLength == Self.padding(afterIndex: indexLength) + n * 25
+        else {
             throw _SnapshotFileProblem("section sizes do not add up to the file for \(n) rows")
         }
-        do { index = try SegmentIndex(serialized: UnsafeRawBufferPointer(rebasing: raw[o..<(o + indexLength)])) } catch {
+        do {
+            index = try SegmentIndex(borrowing: UnsafeRawBufferPointer(rebasing: raw[o..<(o + indexLength)]), owner: bytes,
+                                     verifiedByCaller: true)
+        } catch {
             throw _SnapshotFileProblem("segment index: \(error)")
         }
-        o += indexLength
-        func column<T>(_: T.Type) -> [T] {
-            let bytes = n * MemoryLayout<T>.size
-            defer { o += bytes }
-            return [T](unsafeUninitializedCapacity: n) { buf, initialized in
-                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[o..<(o + bytes)]))
-                initialized = n
+        o += indexLength + Self.padding(afterIndex: indexLength)
+        func column<T>(_: T.Type) throws(_SnapshotFileProblem) -> _Buffer<T> {
+            let size = n * MemoryLayout<T>.stride
+            defer { o += size }
+            let region = UnsafeRawBufferPointer(rebasing: raw[o..<(o + size)])
+            guard n == 0 || Int(bitPattern: region.baseAddress) % MemoryLayout<T>.alignment == 0 else {
+                throw _SnapshotFileProblem("a column is not aligned in the mapped file")
             }
+            return _Buffer(borrowing: region.assumingMemoryBound(to: T.self), owner: bytes)
         }
-        ids = column(Int64.self)
-        feature = column(Int64.self)
-        layer = column(UInt16.self)
-        owner = column(UInt32.self)
-        subtype = column(UInt16.self)
-        kind = column(UInt8.self)
+        ids = try column(Int64.self)
+        feature = try column(Int64.self)
+        owner = try column(UInt32.self)
+        layer = try column(UInt16.self)
+        subtype = try column(UInt16.self)
+        kind = try column(UInt8.self)
         self.meta = meta
+        self.bytes = bytes
         if let top = index.largestID, Int(top) >= n { throw _SnapshotFileProblem("index names row \(top) of \(n)") }
-        let (nl, no, ns, nk) = (meta.layers.count, meta.owners.count, meta.subtypes.count, FeatureKind.allCases.count)
-        for r in 0..<n where Int(layer[r]) >= nl || Int(owner[r]) > no || Int(subtype[r]) > ns || Int(kind[r]) >= nk {
-            throw _SnapshotFileProblem("row \(r) names a code outside the file's dictionaries")
+        func top<T: FixedWidthInteger>(_ c: _Buffer<T>) -> Int { c.withUnsafeBufferPointer { Int($0.max() ?? 0) } }
+        guard n == 0 || (top(layer) < meta.layers.count && top(owner) <= meta.owners.count
+                         && top(subtype) <= meta.subtypes.count && top(kind) < FeatureKind.allCases.count)
+        else {
+            throw _SnapshotFileProblem("a row names a code outside the file's dictionaries")
         }
+    }
+}
+
+/// Bytes a snapshot file is read from, kept alive for as long as any part of the file is used:
+/// the file mapped read-only (pages shared with the page cache, loaded in bulk at open), or a
+/// copy in aligned memory of bytes just built.
+final class _FileBytes: @unchecked Sendable {
+    // @unchecked: the memory is never written after init and freed only in deinit.
+    let raw: UnsafeRawBufferPointer
+    private let mapped: Bool
+
+    /// Maps the file at `path` read-only.
+    init(mapping path: String) throws(_SnapshotFileProblem) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw _SnapshotFileProblem("unreadable: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw _SnapshotFileProblem("unreadable: \(String(cString: strerror(errno)))") }
+        guard st.st_size > 0 else { throw _SnapshotFileProblem("truncated: 0 bytes, shorter than the header") }
+        let size = Int(st.st_size)
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw _SnapshotFileProblem("cannot map: \(String(cString: strerror(errno)))") }
+        raw = UnsafeRawBufferPointer(start: p, count: size)
+        mapped = true
+    }
+
+    /// A copy of `data` in memory aligned for any column.
+    init(copying data: Data) {
+        let m = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(data.count, 1), alignment: 16)
+        data.withUnsafeBytes { m.copyMemory(from: $0) }
+        raw = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(m)[0..<data.count])
+        mapped = false
+    }
+
+    deinit {
+        guard let base = raw.baseAddress else { return }
+        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), raw.count) } else { base.deallocate() }
     }
 }
