@@ -114,14 +114,19 @@ final class _UpkeepJob: @unchecked Sendable {
         }
     }
 
-    /// Releases `snapshot`, superseded by an installed job, on a background thread after the
-    /// writer has let go of it: its tables (10^6 records at 10^6 pipes) are freed there, not on
-    /// the writer's path. A reader still holding it frees it when done, as always.
-    static func retire(_ snapshot: _Snapshot) {
-        Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: 0.05)
-            withExtendedLifetime(snapshot) {}
+    /// Takes the writer's last reference to a snapshot superseded by an installed job (`slot`
+    /// becomes nil) and drops it on a background thread: its tables (10^6 records at 10^6 pipes)
+    /// are freed there, not on the writer's path. The reference travels in a box the thread
+    /// empties, so whichever of the two threads finishes first, the release that frees the tables
+    /// is the background thread's. A reader still holding the snapshot frees it when done.
+    static func retire(_ slot: inout _Snapshot?) {
+        final class Handoff: @unchecked Sendable {
+            // @unchecked: written once here, then only by the background thread.
+            var snapshot: _Snapshot?
+            init(_ s: _Snapshot?) { snapshot = s }
         }
+        let handoff = Handoff(slot.take())
+        Thread.detachNewThread { handoff.snapshot = nil }
     }
 
     /// `edit` (already in the store) applied to `snapshot` without upkeep; when the segment

@@ -267,8 +267,9 @@ public final class UtilityEngine: Sendable {
                 job = nil
                 if let s = j.installed(over: old, rules: rules, compactAt: compactAt) {
                     current.withLock { $0 = s }
-                    _UpkeepJob.retire(old)
+                    var superseded: _Snapshot? = old
                     old = s
+                    _UpkeepJob.retire(&superseded)
                 }
             }
             try old.validate(edit, area: areaBounds)
