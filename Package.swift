@@ -38,7 +38,8 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // GDAL is loaded on first use (dlopen, see Sources/CGDAL/shim.h), so no pkg-config libs.
+        .systemLibrary(name: "CGDAL", providers: [.apt(["libgdal-dev"])]),
         .target(name: "SubterraGeometry", dependencies: ["SubterraIndex"], swiftSettings: swift6),
         .target(name: "SubterraGEOS", dependencies: ["SubterraGeometry", "CGEOS"], swiftSettings: swift6),
         .target(name: "SubterraPROJ", dependencies: ["SubterraGeometry", "CPROJ"], swiftSettings: swift6),

@@ -33,16 +33,26 @@ public struct GDALLayerRecords: Sendable {
 /// Reading opens the file read-only; GDAL's error handler is silenced for the call and its last
 /// message is put into the thrown ``ImportError``.
 public enum GDALReader {
-    /// Registers GDAL's drivers once per process.
-    private static let registered: Bool = {
-        GDALAllRegister()
-        return true
+    /// Loads GDAL (on first use: the `subterra` process does not link it, see `CGDAL`) and
+    /// registers its drivers, once per process; nil when ready, else why GDAL cannot be used.
+    private static let unavailable: String? = {
+        if let why = sbt_gdal_load() {
+            return "GDAL is not installed or cannot be loaded (\(String(cString: why))); install it with "
+                + "`apt-get install libgdal-dev` (scripts/install-deps.sh does)"
+        }
+        sbt_GDALAllRegister()
+        return nil
     }()
 
-    /// The linked GDAL's release name (`3.6.2`).
+    /// Loads GDAL if needed; throws naming `path` when it cannot be.
+    static func ready(_ path: String) throws(ImportError) {
+        if let why = unavailable { throw ImportError(why, file: path) }
+    }
+
+    /// The GDAL release name (`3.6.2`), or why GDAL cannot be loaded.
     public static var version: String {
-        _ = registered
-        return String(cString: GDALVersionInfo("RELEASE_NAME"))
+        if let why = unavailable { return "unavailable: \(why)" }
+        return String(cString: sbt_GDALVersionInfo("RELEASE_NAME"))
     }
 
     /// File extensions this module reads (lower case); `.gpkg` is read natively unless asked.
@@ -87,28 +97,28 @@ public enum GDALReader {
     /// - Throws: `ImportError` when GDAL cannot open the file.
     public static func layers(path: String, encoding: String? = nil) throws(ImportError) -> [LayerInfo] {
         let (ds, _) = try open(path, encoding: encoding)
-        defer { GDALClose(ds) }
-        CPLPushErrorHandler(CPLQuietErrorHandler)
-        defer { CPLPopErrorHandler() }
-        let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) }
-        return (0..<GDALDatasetGetLayerCount(ds)).compactMap { GDALDatasetGetLayer(ds, $0) }.map { l in
-            let type = OGR_L_GetGeomType(l)
+        defer { sbt_GDALClose(ds) }
+        sbt_CPLPushErrorHandler(sbt_CPLQuietErrorHandler())
+        defer { sbt_CPLPopErrorHandler() }
+        let driver = sbt_GDALGetDatasetDriver(ds).map { String(cString: sbt_GDALGetDriverShortName($0)) }
+        return (0..<sbt_GDALDatasetGetLayerCount(ds)).compactMap { sbt_GDALDatasetGetLayer(ds, $0) }.map { l in
+            let type = sbt_OGR_L_GetGeomType(l)
             var content: ImportSource.Content? = fits(type, .points) ? .points : fits(type, .segments) ? .segments : fits(type, .areas) ? .areas : nil
             if type == wkbNone {
-                let defn = OGR_L_GetLayerDefn(l)
-                let names = (0..<OGR_FD_GetFieldCount(defn)).map { String(cString: OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, $0))) }
+                let defn = sbt_OGR_L_GetLayerDefn(l)
+                let names = (0..<sbt_OGR_FD_GetFieldCount(defn)).map { String(cString: sbt_OGR_Fld_GetNameRef(sbt_OGR_FD_GetFieldDefn(defn, $0))) }
                 content = names.contains { $0.contains("起点") || $0.lowercased().contains("start") } ? .segments : .points
             }
             // A layer of unknown geometry type (KML) by its first feature, as GeoJSON files are;
             // not a DXF, whose entities mix labels and lines.
-            if content == nil, OGR_GT_Flatten(type) == wkbUnknown, driver != "DXF", let f = OGR_L_GetNextFeature(l) {
-                defer { OGR_F_Destroy(f); OGR_L_ResetReading(l) }
-                if let g = OGR_F_GetGeometryRef(f) {
-                    let t = OGR_G_GetGeometryType(g)
+            if content == nil, sbt_OGR_GT_Flatten(type) == wkbUnknown, driver != "DXF", let f = sbt_OGR_L_GetNextFeature(l) {
+                defer { sbt_OGR_F_Destroy(f); sbt_OGR_L_ResetReading(l) }
+                if let g = sbt_OGR_F_GetGeometryRef(f) {
+                    let t = sbt_OGR_G_GetGeometryType(g)
                     content = fits(t, .points) ? .points : fits(t, .segments) ? .segments : fits(t, .areas) ? .areas : nil
                 }
             }
-            return LayerInfo(name: String(cString: OGR_L_GetName(l)), content: content)
+            return LayerInfo(name: String(cString: sbt_OGR_L_GetName(l)), content: content)
         }
     }
 
@@ -119,13 +129,13 @@ public enum GDALReader {
         path: String, content: ImportSource.Content, layer: String? = nil, encoding: String? = nil
     ) throws(ImportError) -> GDALLayerRecords {
         let (ds, decision) = try open(path, encoding: encoding)
-        defer { GDALClose(ds) }
-        CPLPushErrorHandler(CPLQuietErrorHandler)
-        defer { CPLPopErrorHandler() }
-        let driver = GDALGetDatasetDriver(ds).map { String(cString: GDALGetDriverShortName($0)) } ?? "?"
+        defer { sbt_GDALClose(ds) }
+        sbt_CPLPushErrorHandler(sbt_CPLQuietErrorHandler())
+        defer { sbt_CPLPopErrorHandler() }
+        let driver = sbt_GDALGetDatasetDriver(ds).map { String(cString: sbt_GDALGetDriverShortName($0)) } ?? "?"
         let chosen = try pickLayer(ds, name: layer, content: content, path: path)
-        let layerName = String(cString: OGR_L_GetName(chosen))
-        var read = GDALLayerRecords(records: [], crs: crsName(OGR_L_GetSpatialRef(chosen)), layer: layerName,
+        let layerName = String(cString: sbt_OGR_L_GetName(chosen))
+        var read = GDALLayerRecords(records: [], crs: crsName(sbt_OGR_L_GetSpatialRef(chosen)), layer: layerName,
                                     driver: driver, encoding: decision, linearized: 0)
         try readFeatures(chosen, path: path, into: &read)
         return read
@@ -134,7 +144,7 @@ public enum GDALReader {
     /// Opens `path` read-only for vector access, with the DBF encoding of ``DBFEncoding``'s rule
     /// (or `encoding`) for Shapefiles and DBF tables. The caller closes the dataset.
     static func open(_ path: String, encoding: String?) throws(ImportError) -> (GDALDatasetH, DBFEncoding.Decision?) {
-        _ = registered
+        try ready(path)
         guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
         var decision: DBFEncoding.Decision?
         if isDBF(path) {
@@ -153,14 +163,14 @@ public enum GDALReader {
         }
         var options: [String] = []
         if let e = decision?.encoding { options.append("ENCODING=\(e)") }
-        CPLPushErrorHandler(CPLQuietErrorHandler)
-        defer { CPLPopErrorHandler() }
-        CPLErrorReset()
+        sbt_CPLPushErrorHandler(sbt_CPLQuietErrorHandler())
+        defer { sbt_CPLPopErrorHandler() }
+        sbt_CPLErrorReset()
         let cOptions: [UnsafeMutablePointer<CChar>?] = options.map { strdup($0) } + [nil]
         defer { for p in cOptions { free(p) } }
         let flags = UInt32(GDAL_OF_VECTOR) | UInt32(GDAL_OF_READONLY)
         let opened = cOptions.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { buf in
-            GDALOpenEx(path, flags, nil, options.isEmpty ? nil : buf.baseAddress, nil)
+            sbt_GDALOpenEx(path, flags, nil, options.isEmpty ? nil : buf.baseAddress, nil)
         }
         guard let ds = opened else {
             throw ImportError("GDAL cannot open it as a vector file: \(lastError() ?? "no driver recognises it")", file: path)
@@ -170,13 +180,13 @@ public enum GDALReader {
 
     /// GDAL's last error message, if any.
     static func lastError() -> String? {
-        guard let m = CPLGetLastErrorMsg(), m.pointee != 0 else { return nil }
+        guard let m = sbt_CPLGetLastErrorMsg(), m.pointee != 0 else { return nil }
         return String(cString: m)
     }
 
     /// Whether a layer of geometry type `type` can hold `content`.
     static func fits(_ type: OGRwkbGeometryType, _ content: ImportSource.Content) -> Bool {
-        let flat = OGR_GT_Flatten(type)
+        let flat = sbt_OGR_GT_Flatten(type)
         switch content {
         case .points: return flat == wkbPoint || flat == wkbMultiPoint
         case .segments:
@@ -189,20 +199,20 @@ public enum GDALReader {
     static func pickLayer(_ ds: GDALDatasetH, name: String?, content: ImportSource.Content, path: String)
         throws(ImportError) -> OGRLayerH
     {
-        let count = GDALDatasetGetLayerCount(ds)
-        let layers = (0..<count).compactMap { GDALDatasetGetLayer(ds, $0) }
+        let count = sbt_GDALDatasetGetLayerCount(ds)
+        let layers = (0..<count).compactMap { sbt_GDALDatasetGetLayer(ds, $0) }
         func describe() -> String {
-            layers.map { l in "\(String(cString: OGR_L_GetName(l))) \(String(cString: OGRGeometryTypeToName(OGR_L_GetGeomType(l))))" }
+            layers.map { l in "\(String(cString: sbt_OGR_L_GetName(l))) \(String(cString: sbt_OGRGeometryTypeToName(sbt_OGR_L_GetGeomType(l))))" }
                 .joined(separator: ", ")
         }
         if let name {
-            guard let l = GDALDatasetGetLayerByName(ds, name) else {
+            guard let l = sbt_GDALDatasetGetLayerByName(ds, name) else {
                 throw ImportError("no layer '\(name)' (have: \(describe()))", file: path)
             }
             return l
         }
         if layers.count == 1 { return layers[0] }
-        let fitting = layers.filter { fits(OGR_L_GetGeomType($0), content) }
+        let fitting = layers.filter { fits(sbt_OGR_L_GetGeomType($0), content) }
         guard fitting.count == 1 else {
             throw ImportError("\(fitting.count) layers hold \(content); name one (have: \(describe()))", file: path)
         }
@@ -214,89 +224,89 @@ public enum GDALReader {
     static func crsName(_ srs: OGRSpatialReferenceH?) -> String? {
         guard let srs else { return nil }
         func authority(_ s: OGRSpatialReferenceH) -> String? {
-            guard let a = OSRGetAuthorityName(s, nil), let c = OSRGetAuthorityCode(s, nil) else { return nil }
+            guard let a = sbt_OSRGetAuthorityName(s, nil), let c = sbt_OSRGetAuthorityCode(s, nil) else { return nil }
             return "\(String(cString: a)):\(String(cString: c))"
         }
         if let a = authority(srs) { return a }
-        if let clone = OSRClone(srs) {
-            defer { OSRDestroySpatialReference(clone) }
-            if OSRAutoIdentifyEPSG(clone) == OGRERR_NONE, let a = authority(clone) { return a }
+        if let clone = sbt_OSRClone(srs) {
+            defer { sbt_OSRDestroySpatialReference(clone) }
+            if sbt_OSRAutoIdentifyEPSG(clone) == OGRERR_NONE, let a = authority(clone) { return a }
         }
         var wkt: UnsafeMutablePointer<CChar>?
         let format = strdup("FORMAT=WKT2_2019")
         defer { free(format) }
         let options: [UnsafePointer<CChar>?] = [UnsafePointer(format), nil]
-        guard OSRExportToWktEx(srs, &wkt, options) == OGRERR_NONE, let wkt else { return nil }
-        defer { VSIFree(wkt) }
+        guard sbt_OSRExportToWktEx(srs, &wkt, options) == OGRERR_NONE, let wkt else { return nil }
+        defer { sbt_VSIFree(wkt) }
         return String(cString: wkt)
     }
 
     static func readFeatures(_ layer: OGRLayerH, path: String, into read: inout GDALLayerRecords) throws(ImportError) {
-        let defn = OGR_L_GetLayerDefn(layer)
-        let n = OGR_FD_GetFieldCount(defn)
+        let defn = sbt_OGR_L_GetLayerDefn(layer)
+        let n = sbt_OGR_FD_GetFieldCount(defn)
         var names: [String] = []
         var types: [OGRFieldType] = []
         var booleans: [Bool] = []
         for i in 0..<n {
-            let f = OGR_FD_GetFieldDefn(defn, i)
-            names.append(String(cString: OGR_Fld_GetNameRef(f)))
-            types.append(OGR_Fld_GetType(f))
-            booleans.append(OGR_Fld_GetSubType(f) == OFSTBoolean)
+            let f = sbt_OGR_FD_GetFieldDefn(defn, i)
+            names.append(String(cString: sbt_OGR_Fld_GetNameRef(f)))
+            types.append(sbt_OGR_Fld_GetType(f))
+            booleans.append(sbt_OGR_Fld_GetSubType(f) == OFSTBoolean)
         }
         // A layer without geometry (a bare DBF, a CSV) has none to miss: its records take their
         // place from x/y or from their points, as survey tables do.
-        let hasGeometry = OGR_FD_GetGeomFieldCount(defn) > 0 && OGR_L_GetGeomType(layer) != wkbNone
-        OGR_L_ResetReading(layer)
-        while let f = OGR_L_GetNextFeature(layer) {
-            defer { OGR_F_Destroy(f) }
+        let hasGeometry = sbt_OGR_FD_GetGeomFieldCount(defn) > 0 && sbt_OGR_L_GetGeomType(layer) != wkbNone
+        sbt_OGR_L_ResetReading(layer)
+        while let f = sbt_OGR_L_GetNextFeature(layer) {
+            defer { sbt_OGR_F_Destroy(f) }
             var fields: [(String, SourceValue)] = []
             fields.reserveCapacity(Int(n))
             for i in 0..<n {
                 let value: SourceValue
-                if OGR_F_IsFieldSetAndNotNull(f, i) == 0 {
+                if sbt_OGR_F_IsFieldSetAndNotNull(f, i) == 0 {
                     value = .null
                 } else {
                     switch types[Int(i)] {
                     case OFTInteger, OFTInteger64:
-                        let v = OGR_F_GetFieldAsInteger64(f, i)
+                        let v = sbt_OGR_F_GetFieldAsInteger64(f, i)
                         value = booleans[Int(i)] ? .bool(v != 0) : .number(Double(v))
                     case OFTReal:
-                        value = .number(OGR_F_GetFieldAsDouble(f, i))
+                        value = .number(sbt_OGR_F_GetFieldAsDouble(f, i))
                     default:
-                        value = .text(String(cString: OGR_F_GetFieldAsString(f, i)))
+                        value = .text(String(cString: sbt_OGR_F_GetFieldAsString(f, i)))
                     }
                 }
                 fields.append((names[Int(i)], value))
             }
             var geometry: Geometry?
             var geometryError: String?
-            if let g = OGR_F_GetGeometryRef(f) {
+            if let g = sbt_OGR_F_GetGeometryRef(f) {
                 (geometry, geometryError) = decode(g, linearized: &read.linearized)
             } else if hasGeometry {
                 geometryError = "feature has no geometry"
             }
-            let fid = OGR_F_GetFID(f)
+            let fid = sbt_OGR_F_GetFID(f)
             read.records.append(SourceRecord(
                 location: RecordLocation(file: path, unit: .fid, index: Int(fid)), fields: fields, geometry: geometry,
                 geometryError: geometryError))
         }
-        if let e = lastError(), CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal {
+        if let e = lastError(), sbt_CPLGetLastErrorType() == CE_Failure || sbt_CPLGetLastErrorType() == CE_Fatal {
             throw ImportError("GDAL failed while reading layer \(read.layer): \(e)", file: path)
         }
     }
 
     /// `g` as a model geometry via ISO WKB, curves linearized by GDAL's default step.
     static func decode(_ g: OGRGeometryH, linearized: inout Int) -> (Geometry?, String?) {
-        if OGR_G_IsEmpty(g) != 0 { return (nil, "geometry is empty") }
+        if sbt_OGR_G_IsEmpty(g) != 0 { return (nil, "geometry is empty") }
         var linear: OGRGeometryH?
-        if OGR_G_HasCurveGeometry(g, 0) != 0 {
-            linear = OGR_G_GetLinearGeometry(g, 0, nil)
+        if sbt_OGR_G_HasCurveGeometry(g, 0) != 0 {
+            linear = sbt_OGR_G_GetLinearGeometry(g, 0, nil)
             linearized += 1
         }
-        defer { if let linear { OGR_G_DestroyGeometry(linear) } }
+        defer { if let linear { sbt_OGR_G_DestroyGeometry(linear) } }
         let source = linear ?? g
-        var bytes = [UInt8](repeating: 0, count: Int(OGR_G_WkbSize(source)))
-        guard OGR_G_ExportToIsoWkb(source, wkbNDR, &bytes) == OGRERR_NONE else {
+        var bytes = [UInt8](repeating: 0, count: Int(sbt_OGR_G_WkbSize(source)))
+        guard sbt_OGR_G_ExportToIsoWkb(source, wkbNDR, &bytes) == OGRERR_NONE else {
             return (nil, "GDAL cannot export the geometry as WKB")
         }
         do { return (try WKB.read(bytes).geometry, nil) } catch { return (nil, "WKB: \(error)") }

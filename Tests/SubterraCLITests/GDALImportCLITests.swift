@@ -37,6 +37,16 @@ import Testing
         return try GeoPackageStore.open(at: store, readOnly: true).loadAll()
     }
 
+    /// GDAL (and the seventy shared objects it needs) is loaded by the first GDAL import, not
+    /// by every `subterra` process: the binary does not link it, and a GDAL import still works
+    /// (the tests below).
+    @Test func theBinaryLoadsGDALOnlyWhenAnImportNeedsIt() throws {
+        let r = try CLI.runShell("ldd '\(CLI.binary.path)'", timeout: 30)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("libgdal"), "subterra links GDAL: \(r.stdout)")
+        #expect(r.stdout.contains("libproj") && r.stdout.contains("libgeos_c"), "\(r.stdout)")
+    }
+
     @Test func shapefileFileGDBAndForcedGeoPackageImportTheGeoJSONStore() throws {
         let fx = try Self.fixtures("roundtrip")
         let ref = try importStore(["reference-points.geojson", "reference-segments.geojson"], [], fx: fx, name: "ref")
