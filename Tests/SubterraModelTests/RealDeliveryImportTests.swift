@@ -50,6 +50,23 @@ struct RealDeliveryImportTests {
         #expect(dups.first?.message.contains("0 mm") == true, "ends measured: \(dups)")
     }
 
+    @Test func twoFeaturesTheSourceNamesApartAreNotDuplicates() throws {
+        // Two LV cables of one owner in one trench: the same attributes, the same ends, but the
+        // operator's own ids differ, so they are two features (a coincident trace, kept).
+        let csv = """
+            id,layer,wkt,material,owner
+            UKPN-LV-0042,DL,"LINESTRING (637000 3140000, 637010 3140000)",Cu,Grid
+            UKPN-LV-0044,DL,"LINESTRING (637000 3140000, 637010 3140000)",Cu,Grid
+            """
+        let r = try read(csv, Self.traceMapping)
+        #expect(r.segments.count == 2 && !r.report.hasErrors, "\(r.report)")
+        let found = r.report.issues(.coincidentTrace)
+        #expect(found.count == 1 && found[0].message.contains("source id (UKPN-LV-0044 vs UKPN-LV-0042)"), "\(found)")
+        // The same text id twice is still refused (a duplicate identifier and a duplicate record).
+        let twice = csv.replacingOccurrences(of: "UKPN-LV-0044", with: "UKPN-LV-0042")
+        #expect(throws: ImportError.self) { try read(twice, Self.traceMapping) }
+    }
+
     @Test func endsWithinTheToleranceAreReportedWithTheirDistance() throws {
         // 9 mm long: both ends snap to one node under the 50 mm tolerance.
         let csv = """

@@ -36,7 +36,7 @@ enum QualityChecks {
                     if differs.isEmpty {
                         out.append(QualityIssue(
                             reversed ? .reversedSegment : .duplicateSegment, .error, at: d.at(.startPoint),
-                            "segment \(s.id) \(how) (\(apart)); same layer, sub-type, section, material, burial, owner, pressure, voltage and counts: a duplicate record"))
+                            "segment \(s.id) \(how) (\(apart)); same layer, sub-type, section, material, burial, owner, pressure, voltage, counts and source id: a duplicate record"))
                     } else {
                         out.append(QualityIssue(
                             .coincidentTrace, .warning, at: d.at(.startPoint),
@@ -113,6 +113,8 @@ enum QualityChecks {
         if a.gasPressureMPa != b.gasPressureMPa { out.append("pressure") }
         if a.voltageKV != b.voltageKV { out.append("voltage") }
         if a.cableCount != b.cableCount || a.ductHoles != b.ductHoles { out.append("counts") }
+        // The source's own identity: two cables of one owner in one trench are two features.
+        if let x = a.sourceID, let y = b.sourceID, x != y { out.append("source id (\(x) vs \(y))") }
         return out
     }
 

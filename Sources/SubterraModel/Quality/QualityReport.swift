@@ -40,8 +40,9 @@ public enum QualityCheck: String, Hashable, Sendable, Codable, CaseIterable, Cus
     case duplicateIdentifier
     /// Two different features share a trace (same end points, either direction): a cable, its
     /// cable bed and its sleeve, a pipe and its casing. Recorded as a warning, never an error:
-    /// they differ in layer, sub-type, section, material, burial, owner, pressure, voltage or
-    /// counts, so neither is a copy of the other (see ``duplicateSegment`` for copies).
+    /// they differ in layer, sub-type, section, material, burial, owner, pressure, voltage,
+    /// counts or source id (two features the source names differently, such as two cables of one
+    /// owner in one trench), so neither is a copy of the other (see ``duplicateSegment``).
     case coincidentTrace
     /// A value the mapping declares to mean "unknown" (a null sentinel such as gas pressure `0`):
     /// the field is left unknown, or taken from the rule's fallback, and counted here.
