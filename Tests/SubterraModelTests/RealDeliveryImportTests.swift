@@ -124,6 +124,44 @@ struct RealDeliveryImportTests {
         #expect(byID[2]?.accuracy == PositionalAccuracy(horizontalM: 0.3))
     }
 
+    /// A gas pressure of exactly 0 without a `null` sentinel is no operating pressure: refused
+    /// like voltage 0 (never read as 0 MPa, "low"), and the message says how to map it.
+    @Test func gasPressureZeroWithoutASentinelIsRefusedNotLow() throws {
+        let rows = """
+            id,wkt,druk
+            G1,"LINESTRING (637000 3140000, 637010 3140000)",0
+            G2,"LINESTRING (637000 3140010, 637010 3140010)",0.0
+            G3,"LINESTRING (637000 3140020, 637010 3140020)",0.1
+            """
+        let bare = try FieldMapping.decode(Data(#"""
+            {"fields": {"id": {"from": ["id"]}, "layer": {"constant": "RQ"}, "pressure": {"from": ["druk"], "unit": "bar"}}}
+            """#.utf8))
+        do {
+            _ = try read(rows, bare)
+            Issue.record("strict accepted gas pressure 0")
+        } catch let e as ImportError {
+            #expect("\(e)".contains("gas pressure 0 is not an operating pressure"), "\(e)")
+        }
+        let r = try read(rows, bare, policy: .lenient)
+        let byID = Dictionary(uniqueKeysWithValues: r.segments.map { ($0.sourceID ?? "", $0) })
+        #expect(r.segments.count == 3)
+        #expect(byID["G1"]?.gasPressureMPa == nil && byID["G2"]?.gasPressureMPa == nil)
+        #expect(byID["G3"]?.gasPressureMPa.map { abs($0 - 0.01) < 1e-12 } == true)
+        let refused = r.report.issues(.badValue).filter { $0.location.field == "druk" }
+        #expect(refused.count == 2, "\(r.report)")
+        // Each names its record and says how to map a 0 that means unknown.
+        #expect(Set(refused.compactMap(\.location.index)) == [2, 3], "\(refused.map(\.location))")
+        #expect(refused.allSatisfy { $0.message.contains(#"add "null": ["0"] to the mapping's pressure rule"#) }, "\(refused)")
+        // With the sentinel the same rows import under strict, pressure unknown, with a warning.
+        let mapped = try FieldMapping.decode(Data(#"""
+            {"fields": {"id": {"from": ["id"]}, "layer": {"constant": "RQ"}, "pressure": {"from": ["druk"], "unit": "bar", "null": ["0"]}}}
+            """#.utf8))
+        let ok = try read(rows, mapped)
+        #expect(ok.segments.filter { $0.gasPressureMPa == nil }.count == 2)
+        #expect(ok.report.issues(.unknownValue).count == 2)
+        #expect(!ok.report.hasErrors)
+    }
+
     @Test func unknownUnitsNameTheAcceptedOnes() throws {
         let bad = Data(#"{"fields": {"layer": {"constant": "JS"}, "startDepth": {"from": ["d"], "unit": "yd"}}}"#.utf8)
         do {

@@ -535,7 +535,12 @@ struct RecordBuilder {
         d.material = m.text(.material).map(Material.init)
         d.burial = m.text(.burial).map(BurialMethod.init)
         if let p = m.number(.pressure) {
-            if GasPressureClass(megapascals: p) != nil { d.gasPressureMPa = p } else {
+            // No gas main runs at exactly 0: a 0 is how many deliveries write "unknown". Refused
+            // like voltage 0, so it never reads as "low"; left unknown, the dig check treats the
+            // pipe as critical. A mapping that knows 0 means unknown says so with `null`.
+            if p == 0 {
+                m.issue(.badValue, .pressure, "gas pressure 0 is not an operating pressure; value not imported, pressure left unknown (judged critical); if 0 means unknown in this delivery, add \"null\": [\"0\"] to the mapping's pressure rule")
+            } else if GasPressureClass(megapascals: p) != nil { d.gasPressureMPa = p } else {
                 m.issue(.badValue, .pressure, "gas pressure \(p) MPa is outside 0…4.0 MPa; value not imported")
             }
         }
