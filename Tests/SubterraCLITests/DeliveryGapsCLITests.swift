@@ -50,3 +50,50 @@ import Testing
         #expect(mapped.stdout.contains("means unknown in this mapping"), "\(mapped.stdout)")
     }
 }
+
+extension DeliveryGapsCLITests {
+    /// The README's worked example: the dig touches Cadent's precaution zone and Openreach's
+    /// interest area and comes within the precaution distance of Cadent's IP main.
+    @Test func digMapsAndGeoJSONShowZonesAreasAndPrecautionPipes() throws {
+        let e = RealDeliveryExampleCLITests.example
+        let dir = CLI.tempDir("dig-map-areas")
+        let store = dir + "/uk.gpkg"
+        let imported = try CLI.run([
+            "import", e + "/lines.geojson", e + "/zones.geojson", "--mapping", e + "/mapping.json",
+            "--store", store, "--store-crs", "EPSG:27700",
+        ])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let site = "POLYGON ((530020 180002, 530026 180002, 530026 180009, 530020 180009, 530020 180002))"
+        let common = [site, "--depth", "0.5", "--rules", "uk-hsg47", "--store", store]
+
+        let checked = try CLI.run(["check-dig"] + common + ["--map", dir + "/check.svg"])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        let rendered = try CLI.run(["render", "dig"] + common + ["--out", dir + "/render.svg"])
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        for file in ["check.svg", "render.svg"] {
+            let svg = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+            #expect(SVGCheck.parse(dir + "/" + file) != nil, "\(file) is not well-formed SVG")
+            // Both areas drawn, each named by its operator on the map and in the legend.
+            #expect(svg.contains(#"class="precaution-zone""#) && svg.contains(#"class="interest-area""#), "\(file)")
+            #expect(svg.contains("precaution zone · Cadent Gas") && svg.contains("interest area · Openreach"), "\(file)")
+            #expect(svg.contains("precaution zone (operator present): Cadent Gas (CAD-PZ-01)"), "\(file)")
+            #expect(svg.contains("interest area (notify operator): Openreach (OR-AOI-9)"), "\(file)")
+            // The IP main within Cadent's precaution distance: haloed, numbered, in the legend.
+            #expect(svg.contains(#"class="precaution-pipe""#), "\(file)")
+            #expect(svg.contains("precaution: RQ #") && svg.contains("(CAD-GM-000123) Cadent Gas"), "\(file)")
+            #expect(svg.contains("pipe within operator precaution distance"), "\(file)")
+        }
+
+        let geo = try CLI.run(["check-dig"] + common + ["--format", "geojson"])
+        #expect(geo.status == 0, "\(geo.stderr)")
+        let features = try CLI.object(geo.stdout)["features"] as? [[String: Any]] ?? []
+        let precautions = features.filter { ($0["properties"] as? [String: Any])?["kind"] as? String == "precaution" }
+        #expect(precautions.count == 1, "\(geo.stdout)")
+        let props = precautions.first?["properties"] as? [String: Any] ?? [:]
+        #expect(props["sourceID"] as? String == "CAD-GM-000123" && props["owner"] as? String == "Cadent Gas", "\(props)")
+        #expect(props["conflict"] as? Bool == false && (props["requiredDistance"] as? Double ?? 0) > 3, "\(props)")
+        // The whole two-part main, as the conflicts show their pipes.
+        let geometry = precautions.first?["geometry"] as? [String: Any]
+        #expect(geometry?["type"] as? String == "MultiLineString", "\(String(describing: geometry))")
+    }
+}

@@ -185,6 +185,20 @@ enum DigOutput {
                 id: .number(Double(c.pipeID)), geometry: try engine.segment(id: c.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) },
                 properties: props))
         }
+        // Pipes within an operator's precaution distance: the operator must be consulted, whether
+        // or not the pipe is also a conflict.
+        for p in r.precautions {
+            var props: JSONObject = [
+                "kind": .string("precaution"), "pipeID": .number(Double(p.pipeID)), "layer": .string(p.layer.rawValue),
+                "owner": p.owner.map { .string($0) } ?? .null, "clearDistance": .number(p.clearDistance),
+                "requiredDistance": .number(p.requiredDistance), "rule": .string(p.rule.basis ?? p.rule.table),
+                "conflict": .bool(r.conflicts.contains { $0.featureID == p.feature }),
+            ]
+            if let s = p.sourceID { props.append("sourceID", .string(s)) }
+            features.append(GeoJSONFeature(
+                id: .string("precaution-\(p.pipeID)"),
+                geometry: try engine.segment(id: p.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) }, properties: props))
+        }
         for n in r.areas {
             var props: JSONObject = [
                 "kind": .string(n.kind == .precaution ? "precaution-zone" : "interest-area"), "areaID": .number(Double(n.areaID)),
