@@ -97,3 +97,40 @@ extension DeliveryGapsCLITests {
         #expect(geometry?["type"] as? String == "MultiLineString", "\(String(describing: geometry))")
     }
 }
+
+extension DeliveryGapsCLITests {
+    /// Dutch lines in lon/lat, stored in EPSG:3857 (a worldwide CRS): GB 50289 must not judge
+    /// them, as it does not in EPSG:28992.
+    @Test func rulesOfAnotherCountryDoNotJudgeDataInAWorldwideCRS() throws {
+        let dir = CLI.tempDir("nl-3857")
+        try write("""
+            {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "nl.imkl-KL1031.EKBL_0001", "layer": "DL", "owner": "Liander", "v": 10},
+             "geometry": {"type": "LineString", "coordinates": [[5.12, 52.09], [5.121, 52.09]]}},
+            {"type": "Feature", "properties": {"id": "nl.imkl-KL1031.GAS_0002", "layer": "RQ", "owner": "Stedin", "p": 100},
+             "geometry": {"type": "LineString", "coordinates": [[5.12, 52.09003], [5.121, 52.09003]]}}]}
+            """, dir + "/nl.geojson")
+        try write(#"""
+            {"fields": {"id": {"from": ["id"]}, "layer": {"from": ["layer"]}, "owner": {"from": ["owner"]},
+             "pressure": {"from": ["p"], "unit": "mbar"}, "voltage": {"from": ["v"], "unit": "kV"}}}
+            """#, dir + "/m.json")
+        for crs in ["EPSG:3857", "EPSG:28992"] {
+            let store = dir + "/\(crs.replacingOccurrences(of: ":", with: "")).gpkg"
+            let imported = try CLI.run(["import", dir + "/nl.geojson", "--mapping", dir + "/m.json", "--store", store, "--store-crs", crs])
+            #expect(imported.status == 0, "\(crs): \(imported.stderr)")
+            let site = try CLI.run(["nearest", "POINT (5.1205 52.09001)", "--crs", "OGC:CRS84", "--store", store, "--format", "json"])
+            #expect(site.status == 0, "\(crs): queries that apply no rules still answer: \(site.stderr)")
+            for args in [["check-dig", "POLYGON ((5.1204 52.09, 5.1206 52.09, 5.1206 52.09002, 5.1204 52.09002, 5.1204 52.09))",
+                          "--crs", "OGC:CRS84", "--depth", "1"],
+                         ["check-route", "LINESTRING (5.1200 52.09001, 5.1210 52.09001)", "--crs", "OGC:CRS84", "--layer", "JS", "--depth", "1"]] {
+                // Twice: the first run builds the snapshot file, the second reads it.
+                for _ in 0..<2 {
+                    let r = try CLI.run(args + ["--store", store])
+                    #expect(r.status == 2 && r.stderrLines.count == 1, "\(crs) \(args[0]): \(r.stdout) \(r.stderr)")
+                    #expect(r.stderr.contains("the rules are for China"), "\(crs) \(args[0]): \(r.stderr)")
+                    #expect(!r.stdout.contains("GB50289"), "\(crs) \(args[0]): \(r.stdout)")
+                }
+            }
+        }
+    }
+}
