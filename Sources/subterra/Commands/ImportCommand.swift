@@ -103,6 +103,14 @@ struct ImportCommand: ParsableCommand {
                         let m = c == .areas ? areaMap : (c == .points ? ptMap : segMap) ?? s.mapping
                         sources.append(StoreOpener.source(s.path, content: c, mapping: m))
                     }
+                } else if layer == nil, content == nil, format == .gpkg || (format == nil && f.lowercased().hasSuffix(".gpkg")),
+                    let tables = Self.foreignGeoPackageTables(f)
+                {
+                    // Another tool's GeoPackage with a point table and a line table (and perhaps
+                    // areas): every table is read, as GDAL's reader would, not only one.
+                    for (table, c) in tables {
+                        sources.append(ImportSource(path: f, format: .geoPackage(table: table), content: c, mapping: mappingFor(c)))
+                    }
                 } else {
                     let c = content ?? ContentSniffer.content(of: f)
                     let m = mappingFor(c)
@@ -259,6 +267,26 @@ enum QualityOutput {
 /// Guesses whether a file holds points or segments, so `import a.geojson b.geojson` needs no
 /// flags: GeoJSON by its first feature's geometry, CSV by its header (a start-point column means
 /// segments), anything else by its name.
+extension ImportCommand {
+    /// The feature tables of a GeoPackage from another tool that hold points, segments or areas,
+    /// when there are two or more (one source each); nil for a Subterra store (read whole, or
+    /// refused when damaged) and for a file with at most one such table (the default reader
+    /// finds it, or says what is missing).
+    static func foreignGeoPackageTables(_ path: String) -> [(String, ImportSource.Content)]? {
+        do {
+            _ = try GeoPackageStore.open(at: path, readOnly: true)
+            return nil
+        } catch where error.kind == .corrupt {
+            return nil
+        } catch {}
+        let tables: [(String, ImportSource.Content)]
+        do { tables = try GeoPackageReader.tables(path: path).compactMap { t in t.content.map { (t.name, $0) } } } catch {
+            return nil
+        }
+        return tables.count > 1 ? tables : nil
+    }
+}
+
 enum ContentSniffer {
     private struct Stop: Error {}
 
