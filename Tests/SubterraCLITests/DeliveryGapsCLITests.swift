@@ -134,3 +134,27 @@ extension DeliveryGapsCLITests {
         }
     }
 }
+
+extension DeliveryGapsCLITests {
+    /// A 9 mm water pipe in a British delivery: kept under the strict default, counted, and the
+    /// message states its length and the tolerance.
+    @Test func pipesShorterThanTheToleranceDoNotRejectTheDelivery() throws {
+        let dir = CLI.tempDir("short-pipe")
+        try write("""
+            {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}}, "features": [
+            {"type": "Feature", "properties": {"asset_id": "X-1", "asset_type": "Water main", "operator": "Thames Water"},
+             "geometry": {"type": "LineString", "coordinates": [[530000.0, 180006.0], [530040.0, 180006.0]]}},
+            {"type": "Feature", "properties": {"asset_id": "X-2", "asset_type": "Water main", "operator": "Thames Water"},
+             "geometry": {"type": "LineString", "coordinates": [[530000.0, 180000.0], [530000.009, 180000.0]]}}]}
+            """, dir + "/short.geojson")
+        let r = try CLI.run([
+            "import", dir + "/short.geojson", "--mapping", RealDeliveryExampleCLITests.example + "/mapping.json",
+            "--store", dir + "/s.gpkg", "--store-crs", "EPSG:27700",
+        ])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("Imported 2 segments"), "\(r.stdout)")
+        #expect(r.stdout.contains("1 segment shorter than the 0.05 m snapping tolerance (both ends on one point) was kept"), "\(r.stdout)")
+        #expect(r.stdout.contains("warning [startEqualsEnd]") && r.stdout.contains("is 9 mm long, shorter than the 50 mm snapping tolerance"),
+                "\(r.stdout)")
+    }
+}

@@ -64,6 +64,38 @@ struct RealDeliveryImportTests {
         #expect(!m.contains("the same point"), "\(m)")
     }
 
+    /// A pipe shorter than the snapping tolerance is real (a stub of a few millimetres): a
+    /// warning stating its length and the tolerance, kept under strict and lenient alike. A
+    /// closed loop (ends together, long pipe) and a zero-length line stay errors.
+    @Test func pipesShorterThanTheToleranceAreKeptWithAWarning() throws {
+        let csv = """
+            id,layer,wkt,material,owner
+            1,JS,"LINESTRING (637000 3140000, 637000.009 3140000)",,
+            2,JS,"LINESTRING (637100 3140000, 637100.02 3140000.03)",,
+            3,JS,"LINESTRING (637200 3140000, 637210 3140000)",,
+            """
+        for policy in [ImportPolicy.strict, .lenient] {
+            let r = try read(csv, Self.traceMapping, policy: policy)
+            #expect(r.segments.count == 3 && r.shortSegments == 2, "\(policy): \(r.report)")
+            let found = r.report.issues(.startEqualsEnd)
+            #expect(found.count == 2 && found.allSatisfy { $0.severity == .warning && $0.outcome == .kept }, "\(found)")
+            #expect(found.first?.message.contains("segment 1 is 9 mm long, shorter than the 50 mm snapping tolerance") == true, "\(found)")
+            #expect(found.last?.message.contains("segment 2 is 36 mm long, shorter than the 50 mm snapping tolerance") == true, "\(found)")
+            #expect(!r.report.hasErrors, "\(r.report)")
+        }
+        // A loop whose ends meet is not short: still an error, and so is a line of no length.
+        let loop = """
+            id,layer,wkt,material,owner
+            1,JS,"LINESTRING (637000 3140000, 637010 3140000, 637010 3140010, 637000 3140000)",,
+            """
+        #expect(throws: ImportError.self) { try read(loop, Self.traceMapping) }
+        let dot = """
+            id,layer,wkt,material,owner
+            1,JS,"LINESTRING (637000 3140000, 637000 3140000)",,
+            """
+        #expect(throws: ImportError.self) { try read(dot, Self.traceMapping) }
+    }
+
     @Test func zeroLengthSaysWhereTheVerticesAre() throws {
         let csv = """
             id,layer,wkt,material,owner

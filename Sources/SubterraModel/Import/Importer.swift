@@ -107,6 +107,10 @@ public struct ImportResult: Hashable, Sendable {
     public var areas: [OperatorArea] = []
     /// Area ids this import made up (records with no id or a text one).
     public var assignedAreaIDs: Set<Int64> = []
+    /// Segments shorter than the snapping tolerance (``ImportOptions/endTolerance``), so both
+    /// ends resolved to one point: kept under either policy, each a `startEqualsEnd` warning
+    /// stating its length and the tolerance.
+    public var shortSegments: Int = 0
 
     /// The records as a map (validated again by `UtilityNetwork`).
     public func network(crs: String) throws(ModelError) -> UtilityNetwork {

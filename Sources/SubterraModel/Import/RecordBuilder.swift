@@ -648,6 +648,9 @@ struct RecordBuilder {
         let tol = options.endTolerance
         let pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: points.map(\.position))
         var nodes = _NodeNamer(cell: max(tol, 1e-9))
+        // Where each pipe shorter than the tolerance was reported (its end-point field).
+        var shortPipes = Set<RecordLocation>()
+        var shortSegments = 0
         drafts.drain { _, draft in
             var d = draft
             func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
@@ -714,12 +717,23 @@ struct RecordBuilder {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 return
             }
+            // A pipe shorter than the snapping tolerance has both ends on one point. Real
+            // deliveries hold such stubs (a few millimetres to centimetres): a warning, kept, with
+            // what was measured. A longer line whose ends meet (a closed loop, or two ends naming
+            // one point far apart) stays a `startEqualsEnd` error of the cross-record checks.
+            if startPoint == endPoint, seg.length > 0, seg.length <= tol {
+                shortPipes.insert(d.at(.endPoint))
+                report(.startEqualsEnd, .endPoint, Self.shortPipeMessage(seg, tolerance: tol), .warning)
+                shortSegments += 1
+            }
             kept.append(d.locator)
             segments.append(seg)
         }
         var ground: [PointNumber: Double] = [:]
         for p in points { if let g = p.groundElevation { ground[p.number] = g } }
-        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options))
+        // The cross-record checks' "start equals end" for the short pipes is the warning above.
+        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options)
+            .filter { !($0.check == .startEqualsEnd && shortPipes.contains($0.location)) })
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location
@@ -734,7 +748,17 @@ struct RecordBuilder {
         }
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
-            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs)
+            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs,
+            shortSegments: shortSegments)
+    }
+
+    /// `segment 7 is 9 mm long, shorter than the 50 mm snapping tolerance: start and end both
+    /// resolve to point ~N4 (ends 9 mm apart, within the 50 mm snapping tolerance); kept`.
+    static func shortPipeMessage(_ s: PipeSegment, tolerance: Double) -> String {
+        let gap = planarDistance(s.start, s.end)
+        return "segment \(s.id) is \(QualityChecks.lengthText(s.length)) long, shorter than the \(QualityChecks.lengthText(tolerance)) snapping tolerance: "
+            + "start and end both resolve to point \(s.startPoint) (ends \(QualityChecks.lengthText(gap)) apart, within the "
+            + "\(QualityChecks.lengthText(tolerance)) snapping tolerance); kept"
     }
 
     static func planarDistance(_ a: Point, _ b: Point) -> Double {

@@ -200,6 +200,10 @@ struct ImportCommand: ParsableCommand {
                 let parts = result.segments.filter { $0.feature != nil }.count
                 print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
+            if result.shortSegments > 0 {
+                let n = result.shortSegments
+                print("\(n) segment\(n == 1 ? "" : "s") shorter than the \(Fmt.m(options.endTolerance)) m snapping tolerance (both ends on one point) \(n == 1 ? "was" : "were") kept, each reported as a startEqualsEnd warning.")
+            }
             let traces = result.report.issues(.coincidentTrace).count
             if traces > 0 {
                 print("\(traces) coincident trace\(traces == 1 ? "" : "s") of different features (a cable and its bed or sleeve, a pipe and its casing) recorded as warnings; all were kept.")
