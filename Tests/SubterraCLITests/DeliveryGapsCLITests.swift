@@ -14,6 +14,22 @@ import Testing
          "geometry": {"type": "LineString", "coordinates": [[636600, 3140210], [636700, 3140210]]}}]}
         """
 
+    /// The README's dig site on the UK example.
+    static let ukSite = "POLYGON ((530020 180002, 530026 180002, 530026 180009, 530020 180009, 530020 180002))"
+
+    /// The README's UK example imported as the README does, into a new directory `name`.
+    func ukExample(_ name: String) throws -> (dir: String, store: String) {
+        let e = RealDeliveryExampleCLITests.example
+        let dir = CLI.tempDir(name)
+        let store = dir + "/uk.gpkg"
+        let imported = try CLI.run([
+            "import", e + "/lines.geojson", e + "/zones.geojson", "--mapping", e + "/mapping.json",
+            "--store", store, "--store-crs", "EPSG:27700",
+        ])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        return (dir, store)
+    }
+
     func write(_ text: String, _ path: String) throws {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
@@ -55,16 +71,8 @@ extension DeliveryGapsCLITests {
     /// The README's worked example: the dig touches Cadent's precaution zone and Openreach's
     /// interest area and comes within the precaution distance of Cadent's IP main.
     @Test func digMapsAndGeoJSONShowZonesAreasAndPrecautionPipes() throws {
-        let e = RealDeliveryExampleCLITests.example
-        let dir = CLI.tempDir("dig-map-areas")
-        let store = dir + "/uk.gpkg"
-        let imported = try CLI.run([
-            "import", e + "/lines.geojson", e + "/zones.geojson", "--mapping", e + "/mapping.json",
-            "--store", store, "--store-crs", "EPSG:27700",
-        ])
-        #expect(imported.status == 0, "\(imported.stderr)")
-        let site = "POLYGON ((530020 180002, 530026 180002, 530026 180009, 530020 180009, 530020 180002))"
-        let common = [site, "--depth", "0.5", "--rules", "uk-hsg47", "--store", store]
+        let (dir, store) = try ukExample("dig-map-areas")
+        let common = [Self.ukSite, "--depth", "0.5", "--rules", "uk-hsg47", "--store", store]
 
         let checked = try CLI.run(["check-dig"] + common + ["--map", dir + "/check.svg"])
         #expect(checked.status == 0, "\(checked.stderr)")
@@ -156,5 +164,24 @@ extension DeliveryGapsCLITests {
         #expect(r.stdout.contains("1 segment shorter than the 0.05 m snapping tolerance (both ends on one point) was kept"), "\(r.stdout)")
         #expect(r.stdout.contains("warning [startEqualsEnd]") && r.stdout.contains("is 9 mm long, shorter than the 50 mm snapping tolerance"),
                 "\(r.stdout)")
+    }
+}
+
+extension DeliveryGapsCLITests {
+    /// The README's UK example: the LV cable states no accuracy, so the mapping's
+    /// `defaultAccuracy` (1 m) applies; the report must call it assumed, not stated.
+    @Test func aMappingsDefaultAccuracyIsReportedAsAssumed() throws {
+        let (_, store) = try ukExample("assumed-accuracy")
+        let common = ["check-dig", Self.ukSite, "--depth", "0.5", "--rules", "uk-hsg47", "--store", store]
+        let json = try CLI.run(common + ["--format", "json"])
+        let conflicts = try CLI.object(json.stdout)["conflicts"] as? [[String: Any]] ?? []
+        let cable = try #require(conflicts.first { $0["sourceID"] as? String == "UKPN-LV-0042" }, "\(json.stdout)")
+        #expect(cable["accuracyStated"] as? Bool == false && cable["accuracyBasis"] as? String == "sourceDefault", "\(cable)")
+        #expect((cable["reason"] as? String)?.contains("position accuracy not stated, the delivery's default of 1 m assumed") == true,
+                "\(cable)")
+        let table = try CLI.run(common)
+        #expect(table.stdout.contains("Position accuracy assumed, not stated (added to the clearance):"), "\(table.stdout)")
+        #expect(table.stdout.contains("1.00 m, the delivery's default accuracy (mapping defaultAccuracy): 3 (UKPN-LV-0042)"),
+                "\(table.stdout)")
     }
 }

@@ -194,6 +194,32 @@ struct RealDeliveryImportTests {
         #expect(!ok.report.hasErrors)
     }
 
+    /// A mapping's `defaultAccuracy` is assumed, not stated: the segments say so, and the flag
+    /// survives the store (an older store without the column reads it as stated).
+    @Test func defaultAccuracyIsMarkedAssumedAndKeptByTheStore() throws {
+        let m = try FieldMapping.decode(Self.dutchMapping)
+        let r = try read(Self.dutchRows, m, policy: .lenient)
+        let byID = Dictionary(uniqueKeysWithValues: r.segments.map { ($0.id, $0) })
+        #expect(byID[1]?.accuracyAssumed == true && byID[3]?.accuracyAssumed == true)
+        #expect(byID[2]?.accuracyAssumed == false, "0.3 m is the record's own")
+        let path = storeTempDir().appendingPathComponent("assumed.gpkg").path
+        let store = try GeoPackageStore.create(at: path)
+        try store.apply(StoreEdit(upsertSegments: r.segments))
+        let back = try GeoPackageStore.open(at: path, readOnly: true).loadAll()
+        #expect(back.segments.filter(\.accuracyAssumed).map(\.id).sorted() == [1, 3, 4])
+        #expect(back.segment(id: 1)?.accuracy == PositionalAccuracy(horizontalM: 1.0))
+        // JSON keeps it too, and a segment without the key decodes as stated.
+        let json = try JSONEncoder().encode(byID[1]!)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"accuracyAssumed\":true"))
+        #expect(try JSONDecoder().decode(PipeSegment.self, from: json).accuracyAssumed)
+        #expect(!String(decoding: try JSONEncoder().encode(byID[2]!), as: UTF8.self).contains("accuracyAssumed"))
+        // An assumed flag without an accuracy is refused.
+        var bad = byID[2]!
+        bad.accuracy = nil
+        bad.accuracyAssumed = true
+        #expect(throws: ModelError.self) { try bad.validate() }
+    }
+
     @Test func unknownUnitsNameTheAcceptedOnes() throws {
         let bad = Data(#"{"fields": {"layer": {"constant": "JS"}, "startDepth": {"from": ["d"], "unit": "yd"}}}"#.utf8)
         do {
@@ -262,5 +288,22 @@ struct OldStoreColumnTests {
         try old.apply(StoreEdit(upsertSegments: [seg]))
         #expect(try old.loadAll().segment(id: 7)?.nominalDepth == 0.9)
         #expect(try GeoPackageStore.open(at: path, readOnly: true).loadAll().segment(id: 7)?.nominalDepth == 0.9)
+    }
+
+    @Test func aStoreWithoutTheAssumedAccuracyColumnReadsAccuraciesAsStated() throws {
+        let path = storeTempDir().appendingPathComponent("old-accuracy.gpkg").path
+        let store = try GeoPackageStore.create(at: path)
+        let seg = PipeSegment(id: 7, layer: .water, startPoint: "A", endPoint: "B",
+                              geometry: try LineString([Point(637000, 3140000), Point(637010, 3140000)]),
+                              accuracy: PositionalAccuracy(horizontalM: 0.5), accuracyAssumed: true)
+        try store.apply(StoreEdit(upsertSegments: [seg]))
+        do {
+            let db = try Database(path: path, mode: .readWrite)
+            try db.execute("ALTER TABLE subterra_segments DROP COLUMN accuracy_assumed")
+        }
+        let old = try GeoPackageStore.open(at: path)
+        #expect(try old.loadAll().segment(id: 7)?.accuracyAssumed == false)
+        try old.apply(StoreEdit(upsertSegments: [seg]))
+        #expect(try GeoPackageStore.open(at: path, readOnly: true).loadAll().segment(id: 7)?.accuracyAssumed == true)
     }
 }

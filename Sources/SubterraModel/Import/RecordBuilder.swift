@@ -155,6 +155,7 @@ struct SegmentDraft {
     var part: Int?
     var nominalDepth: Double?
     var featureKind: FeatureKind = .utilityLine
+    var accuracyAssumed = false
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 
@@ -272,7 +273,7 @@ struct RecordBuilder {
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
                 owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
                 sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth,
-                featureKind: s.featureKind))
+                featureKind: s.featureKind, accuracyAssumed: s.accuracyAssumed))
         }
     }
 
@@ -293,7 +294,7 @@ struct RecordBuilder {
     /// The segment's positional accuracy from `horizontalAccuracy`, `verticalAccuracy` and
     /// `qualityLevel`. A bad accuracy is reported and not imported rather than read as 0, because
     /// 0 would silently narrow every dig check's clearance.
-    private func accuracy(_ m: inout MappedRecord) -> PositionalAccuracy? {
+    private func accuracy(_ m: inout MappedRecord) -> (accuracy: PositionalAccuracy?, assumed: Bool) {
         func metres(_ f: ImportField) -> Double? {
             guard let v = m.number(f) else { return nil }
             guard v >= 0 else {
@@ -316,16 +317,17 @@ struct RecordBuilder {
         }
         guard let h else {
             // The source's stated accuracy for records without one (not "exact").
+            // Assumed, not stated: reports say so.
             if let def = m.mapping.defaultAccuracy {
-                return PositionalAccuracy(horizontalM: def.horizontalM, verticalM: v ?? def.verticalM, qualityLevel: level ?? def.qualityLevel)
+                return (PositionalAccuracy(horizontalM: def.horizontalM, verticalM: v ?? def.verticalM, qualityLevel: level ?? def.qualityLevel), true)
             }
             if !badHorizontal, v != nil || level != nil {
                 let f: ImportField = v != nil ? .verticalAccuracy : .qualityLevel
                 m.issue(.missingField, f, "vertical accuracy or quality level without a horizontal accuracy; not imported")
             }
-            return nil
+            return (nil, false)
         }
-        return PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level)
+        return (PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level), false)
     }
 
     private mutating func checkLayer(_ m: inout MappedRecord) -> LayerCode? {
@@ -551,7 +553,7 @@ struct RecordBuilder {
         d.road = m.text(.road)
         d.layingDate = m.text(.layingDate)
         d.status = m.text(.status).map(RecordStatus.init)
-        d.accuracy = accuracy(&m)
+        (d.accuracy, d.accuracyAssumed) = accuracy(&m)
         d.nominalDepth = checkDepth(m.number(.nominalDepth), .nominalDepth, &m)
         if let k = m.text(.featureKind) {
             if let kind = FeatureKind(parsing: k) { d.featureKind = kind } else {
@@ -712,7 +714,7 @@ struct RecordBuilder {
                 material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
                 owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
                 sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
-                featureKind: d.featureKind)
+                featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed)
             do throws(ModelError) { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 return
