@@ -68,7 +68,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The layer to read (GDAL) or feature table (GeoPackage); default: each layer holding points or segments.", valueName: "name"))
     var layer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF or DXF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection, or the drawing's $DWGCODEPAGE and $ACADVER.", valueName: "name"))
     var encoding: String?
 
     @Option(name: .long, help: ArgumentHelp("Largest share of the records read that --policy lenient may drop before the import is refused, e.g. 5% (the default) or 0%. An import that keeps nothing is always refused.", valueName: "percent"))
