@@ -185,3 +185,35 @@ extension DeliveryGapsCLITests {
                 "\(table.stdout)")
     }
 }
+
+extension DeliveryGapsCLITests {
+    static let ogr2ogr = ["/usr/bin/ogr2ogr", "/usr/local/bin/ogr2ogr"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// A CAD drawing of ten gas lines inside a drawing frame: the shipped DXF mapping ignores the
+    /// frame layer, so the strict default imports it with no --max-dropped or --policy.
+    @Test(.enabled(if: DeliveryGapsCLITests.ogr2ogr != nil, "needs GDAL's ogr2ogr"))
+    func aCADDrawingsFrameLayersAreIgnoredNotDropped() throws {
+        let dir = CLI.tempDir("cad-frame")
+        var features: [String] = []
+        for i in 0..<10 {
+            let x = 636600 + i * 10
+            features.append(#"{"type":"Feature","properties":{"Layer":"燃气管线"},"geometry":{"type":"LineString","coordinates":[[\#(x),3140200],[\#(x + 8),3140200]]}}"#)
+        }
+        for (a, b) in [((636590, 3140190), (636710, 3140190)), ((636710, 3140190), (636710, 3140210)),
+                       ((636710, 3140210), (636590, 3140210)), ((636590, 3140210), (636590, 3140190))] {
+            features.append(#"{"type":"Feature","properties":{"Layer":"图框"},"geometry":{"type":"LineString","coordinates":[[\#(a.0),\#(a.1)],[\#(b.0),\#(b.1)]]}}"#)
+        }
+        try write(#"{"type":"FeatureCollection","features":["# + features.joined(separator: ",") + "]}", dir + "/cad.geojson")
+        let made = try CLI.runShell("'\(Self.ogr2ogr!)' -f DXF '\(dir)/cad.dxf' '\(dir)/cad.geojson'", timeout: 60)
+        #expect(made.status == 0, "\(made.stderr)")
+        let mapping = RealDeliveryExampleCLITests.example + "/../../mappings/dxf-cad-layers.json"
+        // GDAL writes the names as UTF-8 under an AC1018 header saying ANSI_1252: --encoding says so.
+        let r = try CLI.run(["import", dir + "/cad.dxf", "--mapping", mapping, "--store", dir + "/s.gpkg", "--max-dropped", "0%",
+                             "--encoding", "UTF-8"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("Imported 10 segments"), "\(r.stdout)")
+        #expect(r.stdout.contains("Skipped 4 records on layers the mapping ignores (图框 4); not counted as dropped."), "\(r.stdout)")
+        #expect(r.stdout.contains("0 records dropped") || r.stdout.contains("Quality: no issues"), "\(r.stdout)")
+    }
+}
+

@@ -220,6 +220,50 @@ struct RealDeliveryImportTests {
         #expect(throws: ModelError.self) { try bad.validate() }
     }
 
+    /// A CAD drawing's frame and text layers are no utility data: `ignoreLayers` skips them
+    /// without counting them as dropped, so strict accepts the drawing; an unlisted unknown
+    /// layer is still an error.
+    @Test func ignoredLayersAreSkippedNotDropped() throws {
+        let m = try FieldMapping.decode(Data(#"""
+            {"ignoreLayers": ["图框", " text "],
+             "fields": {"layer": {"from": ["Layer"], "map": {"燃气管线": "RQ"}}}}
+            """#.utf8))
+        let rows = """
+            Layer,wkt
+            燃气管线,"LINESTRING (637000 3140000, 637010 3140000)"
+            图框,"LINESTRING (636990 3139990, 637020 3139990)"
+            图框,"LINESTRING (637020 3139990, 637020 3140010)"
+            TEXT,"LINESTRING (637000 3140005, 637001 3140005)"
+            """
+        func read(_ csv: String, _ policy: ImportPolicy, share: Double? = nil) throws -> ImportResult {
+            let path = storeTempDir().appendingPathComponent("cad.csv")
+            try Data(csv.utf8).write(to: path)
+            var o = ImportOptions(policy: policy)
+            o.maxDroppedShare = share
+            return try Importer.read(
+                [ImportSource(path: path.path, format: .csv(geometryColumn: "wkt"), content: .segments, mapping: m)], options: o)
+        }
+        let r = try read(rows, .strict, share: 0)
+        #expect(r.segments.count == 1 && r.recordsRead == 4, "\(r.report)")
+        #expect(r.ignoredLayers == ["图框": 2, "text": 1] && r.ignoredRecords == 3)
+        #expect(r.report.issues.isEmpty, "\(r.report)")
+        #expect(Importer.refusal(r, maxDroppedShare: 0) == nil)
+        // A layer neither mapped nor ignored is still refused under strict.
+        #expect(throws: ImportError.self) { try read(rows + "\n杂项,\"LINESTRING (637000 3140020, 637010 3140020)\"", .strict) }
+        // Nothing but ignored layers: nothing to import, said so.
+        let frames = "Layer,wkt\n图框,\"LINESTRING (636990 3139990, 637020 3139990)\""
+        do {
+            _ = try read(frames, .lenient, share: 0.05)
+            Issue.record("an import of frames only was accepted")
+        } catch let error as ImportError {
+            #expect(error.message.contains("all 1 records are on ignored layers (图框)"), "\(error.message)")
+        }
+        // A list without a layer field to compare is refused when the mapping is read.
+        #expect(throws: ImportError.self) {
+            try FieldMapping.decode(Data(#"{"ignoreLayers": ["图框"], "fields": {"layer": {"constant": "RQ"}}}"#.utf8))
+        }
+    }
+
     @Test func unknownUnitsNameTheAcceptedOnes() throws {
         let bad = Data(#"{"fields": {"layer": {"constant": "JS"}, "startDepth": {"from": ["d"], "unit": "yd"}}}"#.utf8)
         do {

@@ -223,6 +223,8 @@ struct RecordBuilder {
     /// Ids this import made up (records without an `id` field or with a text one, and the
     /// second and later parts of multi-part lines).
     var assignedIDs = Set<Int64>()
+    /// Records skipped for a layer in their mapping's `ignoreLayers`, by that layer.
+    var ignoredLayers: [String: Int] = [:]
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
     /// Operator areas (``addArea(_:mapping:)``) and the ids this import made up for them.
@@ -357,6 +359,7 @@ struct RecordBuilder {
     }
 
     mutating func addPoint(_ r: SourceRecord, mapping: FieldMapping, xyTransform: Transformer?) {
+        if let layer = mapping.ignoredLayer(of: r) { return ignoredLayers[layer, default: 0] += 1 }
         var m = MappedRecord(r, mapping)
         defer { issues.append(contentsOf: m.issues) }
         func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
@@ -434,6 +437,7 @@ struct RecordBuilder {
     // MARK: Segments
 
     mutating func addSegment(_ r: SourceRecord, mapping: FieldMapping) {
+        if let layer = mapping.ignoredLayer(of: r) { return ignoredLayers[layer, default: 0] += 1 }
         var m = MappedRecord(r, mapping)
         defer { issues.append(contentsOf: m.issues) }
         func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
@@ -751,7 +755,7 @@ struct RecordBuilder {
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
             syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs,
-            shortSegments: shortSegments)
+            shortSegments: shortSegments, ignoredLayers: ignoredLayers)
     }
 
     /// `segment 7 is 9 mm long, shorter than the 50 mm snapping tolerance: start and end both

@@ -200,6 +200,10 @@ struct ImportCommand: ParsableCommand {
                 let parts = result.segments.filter { $0.feature != nil }.count
                 print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
+            if result.ignoredRecords > 0 {
+                let layers = result.ignoredLayers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("Skipped \(result.ignoredRecords) record\(result.ignoredRecords == 1 ? "" : "s") on layers the mapping ignores (\(layers)); not counted as dropped.")
+            }
             if result.shortSegments > 0 {
                 let n = result.shortSegments
                 print("\(n) segment\(n == 1 ? "" : "s") shorter than the \(Fmt.m(options.endTolerance)) m snapping tolerance (both ends on one point) \(n == 1 ? "was" : "were") kept, each reported as a startEqualsEnd warning.")
