@@ -1,4 +1,5 @@
 import Foundation
+import SubterraModel
 import Testing
 
 /// Gaps an audit of issue 13 found in real deliveries, each through the command line as a user
@@ -217,3 +218,58 @@ extension DeliveryGapsCLITests {
     }
 }
 
+extension DeliveryGapsCLITests {
+    /// The Chinese point + line deliverable in the shapes cities hand over: utility names in
+    /// 管线类别, per-utility tables without that column (the layer given on the command line),
+    /// and casings named in 管线性质.
+    @Test func chineseSurveyTablesWithUtilityNamesAndPerUtilityTables() throws {
+        let dir = CLI.tempDir("cn-survey")
+        let mappings = RealDeliveryExampleCLITests.example + "/../../mappings"
+        let maps = ["--point-mapping", mappings + "/cjj61-survey-points.json", "--mapping", mappings + "/cjj61-survey-segments.json"]
+        try write("""
+            点号,X,Y,地面高程,特征,埋深,管线类别,权属单位
+            JS1,3140200.000,636600.000,3.5,阀门,1.2,给水,温岭市自来水有限公司
+            JS2,3140200.000,636650.000,3.5,直线点,1.3,给水,温岭市自来水有限公司
+            YS1,3140220.000,636600.000,3.5,检查井,1.5,雨水,温岭市排水公司
+            YS2,3140220.000,636650.000,3.5,检查井,1.6,雨水,温岭市排水公司
+            """, dir + "/给水点.csv")
+        try write("""
+            起点号,终点号,起点埋深,终点埋深,管径,材质,管线类别,管线性质,权属单位
+            JS1,JS2,1.2,1.3,DN300,球墨铸铁,给水,管道,温岭市自来水有限公司
+            JS2,JS1,1.3,1.2,DN500,钢,给水,套管,温岭市自来水有限公司
+            YS1,YS2,1.5,1.6,DN600,混凝土,雨水,,温岭市排水公司
+            """, dir + "/给水线.csv")
+        let water = try CLI.run(["import", dir + "/给水点.csv", dir + "/给水线.csv", "--store", dir + "/w.gpkg"] + maps)
+        #expect(water.status == 0, "\(water.stdout) \(water.stderr)")
+        let n = try GeoPackageStore.open(at: dir + "/w.gpkg", readOnly: true).loadAll()
+        #expect(n.segments.map(\.layer.rawValue).sorted() == ["JS", "JS", "PS"], "\(n.segments)")
+        #expect(n.segments.first { $0.layer.rawValue == "PS" }?.subtype?.rawValue == "YS")
+        #expect(n.segments.first { $0.section == .circular(diameterMM: 500) }?.featureKind == .casing)
+        #expect(n.segments.first { $0.section == .circular(diameterMM: 300) }?.featureKind == .utilityLine)
+        #expect(Set(n.points.map(\.layer.rawValue)) == ["JS", "PS"])
+
+        // A gas table pair without 管线类别: refused without the layer, imported with it.
+        try write("""
+            点号,X,Y,地面高程,特征,埋深
+            RQ1,3140210.000,636600.000,3.5,阀门,1.2
+            RQ2,3140210.000,636650.000,3.5,直线点,1.3
+            """, dir + "/燃气点.csv")
+        try write("""
+            起点号,终点号,起点埋深,终点埋深,管径,材质,压力
+            RQ1,RQ2,1.2,1.3,DN200,PE,0.4
+            """, dir + "/燃气线.csv")
+        let gasFiles = [dir + "/燃气点.csv", dir + "/燃气线.csv"]
+        let bare = try CLI.run(["import"] + gasFiles + ["--store", dir + "/g0.gpkg"] + maps)
+        #expect(bare.status == 2 && bare.stdout.contains("layer code is missing"), "\(bare.stdout) \(bare.stderr)")
+        for layer in ["燃气", "RQ"] {
+            let gas = try CLI.run(["import"] + gasFiles + ["--store", dir + "/g-\(layer).gpkg", "--default-layer", layer] + maps)
+            #expect(gas.status == 0, "\(layer): \(gas.stdout) \(gas.stderr)")
+            let g = try GeoPackageStore.open(at: dir + "/g-\(layer).gpkg", readOnly: true).loadAll()
+            #expect(g.segments.map(\.layer.rawValue) == ["RQ"] && g.points.allSatisfy { $0.layer.rawValue == "RQ" }, "\(layer)")
+            #expect(g.segments.first?.gasPressureMPa == 0.4)
+        }
+        // A name that is no utility's is a clear error, not a silent guess.
+        let unknown = try CLI.run(["import"] + gasFiles + ["--store", dir + "/g1.gpkg", "--default-layer", "沼气"] + maps)
+        #expect(unknown.status == 2 && unknown.stdout.contains("layer code '沼气' is not in the catalog"), "\(unknown.stdout) \(unknown.stderr)")
+    }
+}

@@ -332,7 +332,9 @@ struct RecordBuilder {
         return (PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level), false)
     }
 
-    private mutating func checkLayer(_ m: inout MappedRecord) -> LayerCode? {
+    /// The record's layer code, and the sub-type its layer field named when it gave a sub-type's
+    /// name (雨水: drainage, storm); nil (the record dropped) without one.
+    private mutating func checkLayer(_ m: inout MappedRecord) -> (code: LayerCode, namedSubtype: SubtypeCode?)? {
         guard let l = m.text(.layer), !l.isEmpty else {
             if !m.issues.contains(where: { $0.check == .badValue && $0.location.field == m.at(.layer).field }) {
                 m.issue(.missingField, .layer, "layer code is missing; record not imported", outcome: .dropped)
@@ -342,10 +344,11 @@ struct RecordBuilder {
             return nil
         }
         let code = LayerCode(l)
-        if !options.catalog.contains(code) {
-            m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return code
+        if options.catalog.contains(code) { return (code, nil) }
+        // A utility named in words (给水, 雨水管线): its layer, as CJJ 61 tables write it.
+        if let named = options.catalog.layer(named: l) { return (named.layer, named.subtype) }
+        m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")); or a utility's Chinese name such as 给水, 雨水)")
+        return (code, nil)
     }
 
     /// Adds one record of a source holding `content` (the points of every source must come
@@ -374,7 +377,7 @@ struct RecordBuilder {
             let stem = URL(fileURLWithPath: r.location.file).deletingPathExtension().lastPathComponent
             number = PointNumber("\(stem)#\(r.location.index ?? points.count)")
         }
-        guard let layer = checkLayer(&m) else { return }
+        guard let layer = checkLayer(&m)?.code else { return }
         var position: Point
         switch r.geometry {
         case .point(let p)?: position = p
@@ -470,7 +473,7 @@ struct RecordBuilder {
                 sourceIDs[sourceID] = r.location
             }
         }
-        guard let layer = checkLayer(&m) else { return }
+        guard let (layer, namedSubtype) = checkLayer(&m) else { return }
         var geometry: LineString?
         // The parts of a multi-part line, each stored as its own segment of one feature.
         var parts: [LineString] = []
@@ -500,7 +503,7 @@ struct RecordBuilder {
         } else if geometry == nil {
             return drop(.invalidGeometry, .startPoint, "no geometry and no start/end point fields")
         }
-        let subtype = m.text(.subtype).map(SubtypeCode.init)
+        let subtype = m.text(.subtype).map(SubtypeCode.init) ?? namedSubtype
         if let st = subtype, let def = options.catalog[layer], !def.subtypes.isEmpty, def.subtype(st) == nil {
             m.issue(.badValue, .subtype, "sub-type '\(st)' is not defined for layer \(layer)")
         }
