@@ -203,11 +203,15 @@ public struct LayerCatalog: Hashable, Sendable, Codable {
     /// (有线电视 under 通信 and 光缆) gives the first in catalogue order. Nil for anything else,
     /// codes included. O(layers × sub-types).
     public func layer(named name: String) -> (layer: LayerCode, subtype: SubtypeCode?)? {
-        var n = name.trimmingCharacters(in: .whitespaces)
-        if n.hasSuffix("管线"), n.count > 2 { n.removeLast(2) }
-        if let l = layers.first(where: { $0.chineseName == n }) { return (l.code, nil) }
-        for l in layers {
-            if let s = l.subtypes.first(where: { $0.chineseName == n }) { return (l.code, s.code) }
+        let given = name.trimmingCharacters(in: .whitespaces)
+        // As given first (不明管线 is a sub-type's whole name), then without 管线.
+        var names = [given]
+        if given.hasSuffix("管线"), given.count > 2 { names.append(String(given.dropLast(2))) }
+        for n in names {
+            if let l = layers.first(where: { $0.chineseName == n }) { return (l.code, nil) }
+            for l in layers {
+                if let s = l.subtypes.first(where: { $0.chineseName == n }) { return (l.code, s.code) }
+            }
         }
         return nil
     }
