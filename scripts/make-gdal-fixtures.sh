@@ -13,6 +13,8 @@
 #                                         on a 1 mm coordinate grid
 #   network.gpkg                          GeoPackage written by GDAL, two tables
 #   segments.dxf                          DXF, CAD layers 热力管线 / 燃气管线, $DWGCODEPAGE ANSI_936
+#   segments-2013.dxf                     the same as AutoCAD 2013 writes it: AC1027, UTF-8
+#   segments-gbk-as-1252.dxf              segments.dxf with a wrong $DWGCODEPAGE ANSI_1252
 #   survey/{points,lines}.{csv,dbf}       the Chinese point table + line table deliverable
 #                                         (点号, X = northing, Y, 地面高程, 特征, 埋深; 起点号 …)
 #
@@ -77,6 +79,11 @@ gas=$(printf '燃气管线' | iconv -f UTF-8 -t CP936)
 LC_ALL=C sed -e "s/HEAT_LAYER/$heat/g" -e "s/GAS_LAYER/$gas/g" -e 's/^ANSI_1252\r\{0,1\}$/ANSI_936/' \
     "$DIR/segments-1252.dxf" > "$DIR/segments.dxf"
 rm "$DIR/segments-1252.dxf"
+# AutoCAD 2007 and later (AC1021+) write UTF-8 whatever $DWGCODEPAGE says: the same drawing as
+# AutoCAD 2013 would save it (AC1027, UTF-8 layer names, ANSI_936 left in the header), and a GBK
+# drawing whose header wrongly says ANSI_1252 (read right only with --encoding CP936).
+iconv -f CP936 -t UTF-8 "$DIR/segments.dxf" | LC_ALL=C sed -e 's/^AC10[0-9][0-9]\(\r\{0,1\}\)$/AC1027\1/' > "$DIR/segments-2013.dxf"
+LC_ALL=C sed -e 's/^ANSI_936\(\r\{0,1\}\)$/ANSI_1252\1/' "$DIR/segments.dxf" > "$DIR/segments-gbk-as-1252.dxf"
 
 # The Chinese survey deliverable: a point table and a line table, joined by point number.
 # X is the northing, Y the easting (CJJ 61); coordinates come from the point geometry.

@@ -15,7 +15,8 @@ public struct GDALLayerRecords: Sendable {
     public var layer: String
     /// GDAL's short driver name (`ESRI Shapefile`, `DXF`, `GML`, `KML`, `LIBKML`, `OpenFileGDB`, `GPKG`).
     public var driver: String
-    /// How a DBF's text was decoded; nil for other drivers.
+    /// How a DBF's or DXF's text was decoded (for a DXF only when its header did not decide:
+    /// given, or UTF-8 for AutoCAD 2007+); nil for other drivers.
     public var encoding: DBFEncoding.Decision?
     /// Features whose curved geometry (arcs of DXF, GML, FileGDB) was approximated by line segments.
     public var linearized: Int
@@ -69,7 +70,8 @@ public enum GDALReader {
     /// - Parameters:
     ///   - layer: the layer to read; nil picks the only layer, else the only one whose geometry
     ///     type fits `content`.
-    ///   - encoding: forces the DBF encoding (`CP936`, `UTF-8`, …) instead of ``DBFEncoding``'s rule.
+    ///   - encoding: forces the text encoding (`CP936`, `UTF-8`, …) of a DBF (instead of
+    ///     ``DBFEncoding``'s rule) or a DXF (instead of ``dxfEncoding(path:)``'s).
     /// - Throws: `ImportError` when GDAL cannot open the file, the layer is unknown or ambiguous,
     ///   or the DBF cannot be read.
     public static func source(
@@ -141,13 +143,45 @@ public enum GDALReader {
         return read
     }
 
+    /// The text encoding of the DXF drawing at `path` when its header alone does not give it:
+    /// `UTF-8` for AutoCAD 2007 and later (`$ACADVER` AC1021 or above), which write UTF-8
+    /// whatever `$DWGCODEPAGE` says (GDAL 3.6 would decode them by the code page, `ANSI_936` as
+    /// GBK); nil for older drawings, whose `$DWGCODEPAGE` GDAL honours, and for a binary DXF or
+    /// a header without `$ACADVER`. Reads at most the first 64 KiB (the header comes first).
+    public static func dxfEncoding(path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let head = try? h.read(upToCount: 65_536), !head.starts(with: Array("AutoCAD Binary DXF".utf8)) else { return nil }
+        // Group code and value lines alternate: "$ACADVER", "  1", "AC1027".
+        let lines = head.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(4096)
+            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let i = lines.firstIndex(of: "$ACADVER"), i + 2 < lines.count, lines[i + 2].hasPrefix("AC"),
+            let release = Int(lines[i + 2].dropFirst(2))
+        else { return nil }
+        return release >= 1021 ? "UTF-8" : nil
+    }
+
     /// Opens `path` read-only for vector access, with the DBF encoding of ``DBFEncoding``'s rule
-    /// (or `encoding`) for Shapefiles and DBF tables. The caller closes the dataset.
+    /// (or `encoding`) for Shapefiles and DBF tables, and for a DXF `encoding` or
+    /// ``dxfEncoding(path:)`` (through GDAL's `DXF_ENCODING`, set for this thread while the file
+    /// is opened, which is when the DXF driver reads it). The caller closes the dataset.
     static func open(_ path: String, encoding: String?) throws(ImportError) -> (GDALDatasetH, DBFEncoding.Decision?) {
         try ready(path)
         guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
+        if URL(fileURLWithPath: path).pathExtension.lowercased() == "dxf", let dxf = encoding ?? dxfEncoding(path: path) {
+            let previous = CPLGetThreadLocalConfigOption("DXF_ENCODING", nil).map { String(cString: $0) }
+            CPLSetThreadLocalConfigOption("DXF_ENCODING", dxf)
+            defer { CPLSetThreadLocalConfigOption("DXF_ENCODING", previous) }
+            let (ds, _) = try open(path, encoding: nil, dbf: false)
+            return (ds, DBFEncoding.Decision(encoding: dxf, reason: encoding == nil ? "AutoCAD 2007+ DXF ($ACADVER AC1021 or later)" : "given"))
+        }
+        return try open(path, encoding: encoding, dbf: isDBF(path))
+    }
+
+    /// ``open(_:encoding:)`` after the DXF encoding is settled; `dbf`: whether the DBF rule applies.
+    private static func open(_ path: String, encoding: String?, dbf: Bool) throws(ImportError) -> (GDALDatasetH, DBFEncoding.Decision?) {
         var decision: DBFEncoding.Decision?
-        if isDBF(path) {
+        if dbf {
             if let encoding {
                 decision = DBFEncoding.Decision(encoding: encoding, reason: "given")
             } else {

@@ -56,6 +56,8 @@ import Testing
             (["cp936-bare/points.shp", "cp936-bare/segments.shp"], []),
             (["network.gdb"], []),
             (["network.gpkg"], ["--format", "gdal"]),
+            // Another tool's GeoPackage through the default (native) reader: both tables.
+            (["network.gpkg"], []),
             (["points.kml", "segments.kml"], []),
         ] as [([String], [String])] {
             let got = try importStore(files, extra, fx: fx, name: files[0].replacingOccurrences(of: "/", with: "-"))

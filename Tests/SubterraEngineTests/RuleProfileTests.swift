@@ -1,6 +1,7 @@
 import Foundation
 import SubterraGeometry
 import SubterraModel
+import SubterraPROJ
 import Testing
 @testable import SubterraEngine
 
@@ -90,16 +91,7 @@ struct RuleProfileTests {
         #expect(gb.jurisdiction?.name == "China" && Self.uk.jurisdiction?.name == "United Kingdom")
         // UK rules on the Chinese test map, GB rules on a British map: refused, naming both.
         for (rules, o, crs) in [(Self.uk, origin, "EPSG:4549"), (gb, Self.ukOrigin, "EPSG:27700")] {
-            let e = try UtilityEngine(network: foreignNetwork(o, crs: crs), rules: rules)
-            let dig = DigRequest(area: .polygon(rect(o.x, o.y, o.x + 10, o.y + 10)), plannedDepth: 1.5)
-            #expect {
-                try e.digCheck(dig)
-            } throws: { error in
-                let m = "\(error)"
-                return m.contains("the rules are for \(rules.jurisdiction?.name ?? "?")") && m.contains("the map's CRS \(crs) is used in")
-            }
-            // Queries that apply no rules still answer.
-            #expect(try e.nearest(to: .point(o), k: 1).count == 1)
+            try expectRefused(rules, at: o, crs: crs, saying: ["the map's CRS \(crs) is used in"])
         }
         // A map in a worldwide CRS is not judged by its CRS.
         let world = try UtilityEngine(network: UtilityNetwork(crs: "EPSG:4326"), rules: Self.uk)
@@ -111,6 +103,38 @@ struct RuleProfileTests {
         #expect(throws: ClearanceRulesError.self) {
             try ClearanceRules.bundled().overridden(by: Data(#"{"jurisdiction": {"name": "x", "lonLat": [0, 60, 10, 50]}}"#.utf8))
         }
+    }
+
+    /// A worldwide CRS says nothing about where the data are: the map's data extent decides.
+    /// Dutch lines stored in EPSG:3857 are refused by GB 50289 and by the UK profile, as they
+    /// are in EPSG:28992; the same lines placed in China (EPSG:3857) are judged by GB 50289.
+    @Test func aWorldwideCRSIsJudgedByWhereItsDataLie() throws {
+        let gb = try ClearanceRules.bundled()
+        let toMercator = try Transformer(from: "OGC:CRS84", to: "EPSG:3857")
+        let utrecht = try toMercator.transform(Point(5.12, 52.09))
+        let wenling = try toMercator.transform(Point(121.4, 28.37))
+        for rules in [gb, Self.uk] {
+            try expectRefused(rules, at: utrecht, crs: "EPSG:3857",
+                              saying: ["but the map's data lie at lon 5.1", "its CRS EPSG:3857 is used in"])
+        }
+        let china = try UtilityEngine(network: foreignNetwork(wenling, crs: "EPSG:3857"), rules: gb)
+        #expect(china.rulesMismatch == nil)
+        let r = try china.digCheck(DigRequest(area: .polygon(rect(wenling.x, wenling.y, wenling.x + 10, wenling.y + 10)), plannedDepth: 1.5))
+        #expect(r.conflicts.count == 2)
+        // A projected CRS inside the jurisdiction is judged by its CRS alone, wherever the test data sit.
+        #expect(UtilityEngine.jurisdictionMismatch(gb, crs: "EPSG:4549") { Issue.record("extent asked for"); return nil } == nil)
+        // The store-backed engine and the snapshot file judge the same way.
+        let dir = try MappedMapTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("nl.gpkg").path
+        let store = try GeoPackageStore.create(at: path, spatialReference: SpatialReference(crs: "EPSG:3857"))
+        try store.apply(StoreEdit(upsertSegments: foreignNetwork(utrecht, crs: "EPSG:3857").segments))
+        #expect(try UtilityEngine(store: store, rules: gb).rulesMismatch?.contains("the map's data lie at lon 5.1") == true)
+        _ = try MappedMap.open(store: store)
+        let mapped = try MappedMap.open(store: store, rules: gb)
+        #expect(mapped.origin == .file)
+        let dig = DigRequest(area: .polygon(rect(utrecht.x, utrecht.y, utrecht.x + 10, utrecht.y + 10)), plannedDepth: 1.5)
+        #expect { try mapped.digCheck(dig, filter: .all) } throws: { "\($0)".contains("the map's data lie at lon 5.1") }
     }
 
     @Test func theDefaultStaysGB50289AndProfilesAreSelectableByName() throws {
@@ -141,6 +165,20 @@ struct RuleProfileTests {
 
     /// A 10 m square dig with a 100 mbar gas main and a 10 kV cable just outside its edges, at
     /// `origin` in `crs`.
+    /// `rules` on `foreignNetwork(o, crs:)`: a dig check is refused naming the rules'
+    /// jurisdiction and every one of `saying`; a query that applies no rules still answers.
+    func expectRefused(_ rules: ClearanceRules, at o: Point, crs: String, saying: [String]) throws {
+        let e = try UtilityEngine(network: foreignNetwork(o, crs: crs), rules: rules)
+        let dig = DigRequest(area: .polygon(rect(o.x, o.y, o.x + 10, o.y + 10)), plannedDepth: 1.5)
+        #expect {
+            try e.digCheck(dig)
+        } throws: { error in
+            let m = "\(error)"
+            return m.contains("the rules are for \(rules.jurisdiction?.name ?? "?")") && saying.allSatisfy { m.contains($0) }
+        }
+        #expect(try e.nearest(to: .point(o), k: 1).count == 1)
+    }
+
     func foreignNetwork(_ origin: Point, crs: String) throws -> UtilityNetwork {
         var gas = PipeSegment(id: 1, layer: .gas, startPoint: "A", endPoint: "B",
                               geometry: try LineString([Point(origin.x - 20, origin.y + 10.3), Point(origin.x + 30, origin.y + 10.3)]),

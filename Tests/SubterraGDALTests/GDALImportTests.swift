@@ -2,6 +2,7 @@ import Foundation
 import SubterraGeometry
 import SubterraModel
 import Testing
+import CGDAL
 
 @testable import SubterraGDAL
 
@@ -295,6 +296,34 @@ struct GDALEncodingTests {
         let read = try GDALReader.records(path: path, content: .segments)
         #expect(read.driver == "DXF")
         #expect(Set(read.records.compactMap { $0["Layer"]?.text }) == ["热力管线", "燃气管线"])
+        #expect(GDALReader.dxfEncoding(path: path) == nil, "AC1018: the code page decides")
+    }
+
+    @Test("DXF: AutoCAD 2007+ (AC1021 or later) is UTF-8 whatever $DWGCODEPAGE says; --encoding applies to DXF")
+    func dxfUTF8FromAutoCAD2007() throws {
+        // AC1027 with UTF-8 layer names under ANSI_936: GDAL alone decodes them as GBK.
+        let modern = try Fixtures.path("segments-2013.dxf")
+        #expect(GDALReader.dxfEncoding(path: modern) == "UTF-8")
+        let read = try GDALReader.records(path: modern, content: .segments)
+        #expect(Set(read.records.compactMap { $0["Layer"]?.text }) == ["热力管线", "燃气管线"])
+        #expect(read.encoding?.encoding == "UTF-8" && read.encoding?.reason.contains("AC1021") == true)
+        #expect(Set(try GDALReader.layers(path: modern).map(\.name)) == ["entities"])
+        // A GBK drawing whose header says ANSI_1252 is garbled unless the encoding is given.
+        let mislabelled = try Fixtures.path("segments-gbk-as-1252.dxf")
+        let wrong = try GDALReader.records(path: mislabelled, content: .segments)
+        #expect(!wrong.records.contains { $0["Layer"]?.text == "热力管线" })
+        let given = try GDALReader.records(path: mislabelled, content: .segments, encoding: "CP936")
+        #expect(Set(given.records.compactMap { $0["Layer"]?.text }) == ["热力管线", "燃气管线"])
+        // The option is set for the opening thread only and put back.
+        #expect(CPLGetThreadLocalConfigOption("DXF_ENCODING", nil) == nil)
+        // The modern drawing imports the same pipes as the GBK one.
+        let ref = try Fixtures.reference.get()
+        let got = try Fixtures.store([
+            ImportSource(path: try Fixtures.path("reference-points.geojson"), format: .geoJSON, content: .points,
+                         mapping: Fixtures.pointMapping),
+            GDALReader.source(path: modern, content: .segments, mapping: try Fixtures.mapping("dxf-cad-layers.json")),
+        ])
+        #expect(got.segments.sorted { $0.id < $1.id }.map(\.layer) == ref.segments.sorted { $0.id < $1.id }.map(\.layer))
     }
 }
 

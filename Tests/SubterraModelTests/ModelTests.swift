@@ -6,6 +6,24 @@ import Testing
 
 /// Hand-computed derived heights, codes, catalog completeness and refusals of bad records.
 @Suite struct ModelTests {
+    /// Survey tables name utilities in words: every layer's and sub-type's Chinese name of the
+    /// catalogue (with or without 管线) gives that layer, a sub-type's name also its sub-type.
+    @Test func layersNamedInChineseResolveToTheirCodes() {
+        let c = LayerCatalog.standardWithFibre
+        for l in c.layers {
+            #expect(c.layer(named: l.chineseName)! == (l.code, nil), "\(l.chineseName)")
+            #expect(c.layer(named: " \(l.chineseName)管线 ")! == (l.code, nil), "\(l.chineseName)管线")
+            for st in l.subtypes {
+                // A name two layers share (有线电视, 信息网络: telecom and fibre) gives the first.
+                let first = c.layers.first { $0.subtypes.contains { $0.chineseName == st.chineseName } }!
+                let got = c.layer(named: st.chineseName)
+                #expect(got?.layer == first.code && got?.subtype == st.code, "\(st.chineseName)")
+            }
+        }
+        #expect(c.layer(named: "雨水")! == (.drainage, .storm))
+        #expect(c.layer(named: "JS") == nil && c.layer(named: "沼气") == nil && c.layer(named: "管线") == nil)
+    }
+
     func line(_ pts: [(Double, Double)]) -> LineString { try! LineString(pts.map { Point($0.0, $0.1) }) }
 
     func sample(

@@ -111,8 +111,12 @@ public struct DigConflict: Hashable, Sendable, Codable {
 
     /// The pipe's key: its feature for a part of a multi-part pipe, else `pipeID`.
     public var featureID: Int64 { feature ?? pipeID }
-    /// Whether ``accuracy`` was stated by the record (false: the profile's default for unknown).
+    /// Whether ``accuracy`` was stated by the record: false for the delivery's default
+    /// (``accuracyBasis`` ``AccuracyBasis/sourceDefault``) and for the profile's default for
+    /// unknown (``AccuracyBasis/profileDefault``).
     public var accuracyStated: Bool = true
+    /// Where ``accuracy`` comes from.
+    public var accuracyBasis: AccuracyBasis = .stated
     /// The network's nominal laying depth at the pipe, when only that is known (``depth`` is then
     /// nil): never used to rule out reaching the pipe.
     public var nominalDepth: Double? = nil
@@ -128,6 +132,18 @@ public struct DigConflict: Hashable, Sendable, Codable {
     /// most severe first, then nearest, then by id: grouped here, not reported apart, and their
     /// owner counted once, with the line. ``severity`` is the highest of the line's and theirs.
     public var enclosures: [DigEnclosure] = []
+}
+
+/// Where a conflict's positional accuracy comes from.
+public enum AccuracyBasis: String, Hashable, Sendable, Codable {
+    /// The record's own accuracy.
+    case stated
+    /// The delivery's accuracy for records that state none (``PipeSegment/accuracyAssumed``, a
+    /// mapping's `defaultAccuracy`): assumed, not stated.
+    case sourceDefault
+    /// Nothing known: the rule profile's conservative default
+    /// (``ClearanceRules/unknownHorizontalAccuracy``).
+    case profileDefault
 }
 
 /// An operator precaution a dig falls within (the rule profile's `precaution` section): the
@@ -330,11 +346,13 @@ extension UtilityEngine {
                     (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
                 }
                 let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
+                let basis: AccuracyBasis = stated == nil
+                    ? .profileDefault : table.records.withUnsafeBufferPointer { $0[local].accuracyAssumed } ? .sourceDefault : .stated
                 let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
                 let nominal = c.depth == nil ? nominalDepth : nil
                 let (severity, reason) = scratch.severity(
                     critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
-                    nominalDepth: nominal, stated: stated != nil, self)
+                    nominalDepth: nominal, accuracy: basis == .stated ? nil : (basis, acc), self)
                 let owner = table.records.withUnsafeBufferPointer { scratch.own($0[local].owner) }
             let conflict = table.records.withUnsafeBufferPointer { b in
                     DigConflict(
@@ -344,7 +362,7 @@ extension UtilityEngine {
                         closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
                         ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
                         severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
-                        accuracyStated: stated != nil, nominalDepth: nominal,
+                        accuracyStated: basis == .stated, accuracyBasis: basis, nominalDepth: nominal,
                         reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
                         featureKind: b[local].featureKind)
                 }
@@ -543,21 +561,23 @@ struct _DigScratch {
         return judgements.count - 1
     }
 
-    /// `UtilityEngine.severity` with the "accuracy not stated" note when `stated` is false,
-    /// remembered by its inputs. O(1) amortised.
+    /// `UtilityEngine.severity` with an "accuracy not stated" note when `accuracy` (where the
+    /// accuracy came from and its value) is given, remembered by its inputs. O(1) amortised.
     mutating func severity(
-        critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool, nominalDepth: Double?, stated: Bool,
-        _ engine: UtilityEngine
+        critical: String?, touches: Bool, reaches: Bool, depthKnown: Bool, nominalDepth: Double?,
+        accuracy assumed: (AccuracyBasis, Double)?, _ engine: UtilityEngine
     ) -> (Severity, String) {
         let key = _ReasonKey(
             critical: critical, touches: touches, reaches: reaches, depthKnown: depthKnown, nominalDepth: nominalDepth,
-            stated: stated)
+            assumedBasis: assumed?.0, assumedM: assumed?.1)
         if let v = reasons[key] { return v }
         var (severity, reason) = UtilityEngine.severity(
             critical: critical, touches: touches, reaches: reaches, depthKnown: depthKnown, nominalDepth: nominalDepth)
-        if !stated {
+        if let (basis, m) = assumed {
             let rules = engine.rules
-            reason += "; position accuracy not stated, \(_metres(rules.unknownHorizontalAccuracy)) m assumed (\(rules.name))"
+            reason += basis == .sourceDefault
+                ? "; position accuracy not stated, the delivery's default of \(_metres(m)) m assumed"
+                : "; position accuracy not stated, \(_metres(m)) m assumed (\(rules.name))"
         }
         // Nominal depths are few per map, but bound the table all the same.
         if reasons.count > 4096 { reasons.removeAll(keepingCapacity: true) }
@@ -724,5 +744,6 @@ struct _ReasonKey: Hashable {
     var reaches: Bool
     var depthKnown: Bool
     var nominalDepth: Double?
-    var stated: Bool
+    var assumedBasis: AccuracyBasis?
+    var assumedM: Double?
 }

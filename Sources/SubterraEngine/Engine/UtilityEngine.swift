@@ -79,7 +79,7 @@ public final class UtilityEngine: Sendable {
         self.catalog = catalog
         crs = network.crs
         areaBounds = try Self.areaBounds(of: network.crs)
-        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs) { Self.dataExtentWGS84(network) }
         store = nil
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges))
         try checkRuleLayers()
@@ -109,7 +109,7 @@ public final class UtilityEngine: Sendable {
         }
         crs = first.crs
         areaBounds = try Self.areaBounds(of: first.crs)
-        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: first.crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: first.crs) { Self.dataExtentWGS84(first) }
         self.store = store
         compactAt = nil
         wholeFigures = nil
@@ -141,13 +141,17 @@ public final class UtilityEngine: Sendable {
 
     /// An engine over no pipes in `crs`, for `MappedMap`'s conversions and checks of query
     /// geometry; the rule layers are checked against `present`, the whole map's layers.
-    init(emptyIn crs: String, rules: ClearanceRules?, catalog: LayerCatalog, present: Set<LayerCode>) throws(EngineError) {
+    /// `extentWGS84` is the whole map's data extent (``MapSummary/extentWGS84``), for the
+    /// jurisdiction check.
+    init(
+        emptyIn crs: String, rules: ClearanceRules?, catalog: LayerCatalog, present: Set<LayerCode>, extentWGS84: [Double]?
+    ) throws(EngineError) {
         upkeep = .inline
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         self.crs = crs
         areaBounds = try Self.areaBounds(of: crs)
-        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: crs) { extentWGS84 }
         store = nil
         compactAt = nil
         wholeFigures = nil
@@ -180,18 +184,60 @@ public final class UtilityEngine: Sendable {
         }
     }
 
-    /// The refusal when the map's CRS is used only outside the rules' jurisdiction: both lon/lat
-    /// boxes known and disjoint (a box across the antimeridian is taken to meet any other, and
-    /// a CRS with no recorded area of use, or rules without a jurisdiction, are not judged). O(1).
-    static func jurisdictionMismatch(_ rules: ClearanceRules, crs: String) -> String? {
-        guard let j = rules.jurisdiction, let cs = try? CoordinateSystem(crs), let a = cs.areaOfUse,
-            !j.crossesAntimeridian, !a.crossesAntimeridian
-        else { return nil }
-        let disjoint = a.east < j.west || a.west > j.east || a.north < j.south || a.south > j.north
-        guard disjoint else { return nil }
-        return "the rules are for \(j.name ?? "another jurisdiction") (\(j)), but the map's CRS \(crs) is used in "
-            + "\(a.name ?? "another area") (\(a)): choose the rule profile of the map's jurisdiction "
+    /// The refusal when the map lies outside the rules' jurisdiction, judged by its CRS and, when
+    /// the CRS does not pin the map down, by where its data lie:
+    ///
+    /// - the CRS's area of use and the jurisdiction's box are both known and disjoint: refused,
+    ///   naming both;
+    /// - the CRS's area of use lies inside the jurisdiction: accepted (the CRS alone says where
+    ///   the data may be);
+    /// - otherwise (a worldwide CRS such as EPSG:3857 or EPSG:4326, one reaching beyond the
+    ///   jurisdiction, or one PROJ records no area for): refused when the map's data extent in
+    ///   WGS84 (``MapSummary/extentWGS84``: minLon, minLat, maxLon, maxLat) is known and disjoint
+    ///   from the jurisdiction; accepted when it meets it, or is unknown (an empty map).
+    ///
+    /// A box across the antimeridian is taken to meet any other, and rules without a jurisdiction
+    /// are not judged. `dataExtentWGS84` is called only in the last case. O(1) plus that call.
+    static func jurisdictionMismatch(
+        _ rules: ClearanceRules, crs: String, dataExtentWGS84: () -> [Double]? = { nil }
+    ) -> String? {
+        guard let j = rules.jurisdiction, !j.crossesAntimeridian else { return nil }
+        let choose = "choose the rule profile of the map's jurisdiction "
             + "(built-in profiles: \(ClearanceRules.builtInProfiles.joined(separator: ", ")); or a rule file whose \"jurisdiction\" covers it)"
+        let a = (try? CoordinateSystem(crs))?.areaOfUse
+        if let a, !a.crossesAntimeridian {
+            let disjoint = a.east < j.west || a.west > j.east || a.north < j.south || a.south > j.north
+            if disjoint {
+                return "the rules are for \(j.name ?? "another jurisdiction") (\(j)), but the map's CRS \(crs) is used in "
+                    + "\(a.name ?? "another area") (\(a)): " + choose
+            }
+            if a.west >= j.west, a.east <= j.east, a.south >= j.south, a.north <= j.north { return nil }
+        }
+        guard let e = dataExtentWGS84(), e.count == 4, e.allSatisfy(\.isFinite) else { return nil }
+        let data = AreaOfUse(west: e[0], south: e[1], east: e[2], north: e[3])
+        guard data.east < j.west || data.west > j.east || data.north < j.south || data.south > j.north else { return nil }
+        let used = a.map { " (its CRS \(crs) is used in \($0.name ?? "a wider area") (\($0)), so it does not say where the data are)" }
+            ?? " (its CRS \(crs) records no area of use)"
+        return "the rules are for \(j.name ?? "another jurisdiction") (\(j)), but the map's data lie at \(data) in WGS84, "
+            + "outside it\(used): " + choose
+    }
+
+    /// The WGS84 box (minLon, minLat, maxLon, maxLat) of a map's segments and points, for
+    /// ``jurisdictionMismatch(_:crs:dataExtentWGS84:)``; nil for an empty map. O(n).
+    static func dataExtentWGS84(_ network: UtilityNetwork) -> [Double]? {
+        var e = Envelope.empty
+        for s in network.segments { e = e.union(s.geometry.envelope) }
+        for p in network.points { e.expand(toInclude: p.position) }
+        return MapSummary.wgs84(of: e, crs: network.crs)
+    }
+
+    /// The WGS84 box (minLon, minLat, maxLon, maxLat) of a snapshot's segments and points, for
+    /// ``jurisdictionMismatch(_:crs:dataExtentWGS84:)``; nil for an empty map. O(n).
+    static func dataExtentWGS84(_ snap: _Snapshot) -> [Double]? {
+        var e = Envelope.empty
+        for r in snap.liveRows { e = e.union(snap.record(r).geometry.envelope) }
+        for (_, p) in snap.points.entries { e.expand(toInclude: p.point.position) }
+        return MapSummary.wgs84(of: e, crs: snap.crs)
     }
 
     /// Throws ``rulesMismatch`` for a check that applies the rules.

@@ -76,6 +76,18 @@ public struct MapSummary: Hashable, Sendable, Codable {
     }
 }
 
+extension MapSummary {
+    /// `e`'s corners (map CRS `crs`) in WGS84 (OGC:CRS84) as minLon, minLat, maxLon, maxLat; nil
+    /// for an empty box or when PROJ cannot transform from `crs`.
+    static func wgs84(of e: Envelope, crs: String) -> [Double]? {
+        guard !e.isEmpty, let t = try? Transformer(from: crs, to: "OGC:CRS84"),
+            let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
+        else { return nil }
+        let b = Envelope(points: ps)
+        return [b.minX, b.minY, b.maxX, b.maxY]
+    }
+}
+
 /// A ``MapSummary`` built one record at a time, so a whole-map pass over a store (the snapshot
 /// file's build) needs no loaded map: every point first, then every segment in map order.
 ///
@@ -119,14 +131,8 @@ struct _SummaryAccumulator {
 
     /// The summary; `crs` is the map CRS, for ``MapSummary/extentWGS84``.
     func summary(areas: Int, crs: String) -> MapSummary {
-        var wgs84: [Double]?
         let e = envelope
-        if !e.isEmpty, let t = try? Transformer(from: crs, to: "OGC:CRS84"),
-            let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
-        {
-            let b = Envelope(points: ps)
-            wgs84 = [b.minX, b.minY, b.maxX, b.maxY]
-        }
+        let wgs84 = MapSummary.wgs84(of: e, crs: crs)
         return MapSummary(
             segments: segmentCount, pipes: features.count, points: pointCount, areas: areas,
             extent: e.isEmpty ? [] : [e.minX, e.minY, e.maxX, e.maxY], extentWGS84: wgs84,

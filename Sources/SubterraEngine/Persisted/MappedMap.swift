@@ -87,7 +87,8 @@ public final class MappedMap: Sendable {
         index = _PipeIndex(file.index)
         let meta = file.meta
         if let r = meta.areaBounds { (try? CoordinateSystem(meta.crs))?.adopt(r) }
-        let whole = try UtilityEngine(emptyIn: meta.crs, rules: rules, catalog: catalog, present: Set(meta.layers))
+        let whole = try UtilityEngine(
+            emptyIn: meta.crs, rules: rules, catalog: catalog, present: Set(meta.layers), extentWGS84: meta.summary.extentWGS84)
         self.whole = whole
         figures = _MapFigures(
             profiles: meta.profiles, maxExcavation: meta.profiles.map { whole.rules.excavation($0)?.distance ?? 0 }.max() ?? 0,

@@ -114,12 +114,33 @@ public struct FieldMapping: Hashable, Sendable, Codable {
     /// Positional accuracy of records that state none; nil leaves them without one (the dig
     /// check then applies its rule profile's conservative default, never 0).
     public var defaultAccuracy: PositionalAccuracy?
+    /// Source values of the layer field (as delivered, before its value map; compared after
+    /// trimming, ignoring case) whose records are not utility data at all — a CAD drawing's
+    /// frame, legend and text layers. Such records are skipped: not imported, not reported one by
+    /// one and not counted as dropped (``ImportResult/ignoredRecords`` counts them).
+    public var ignoreLayers: [String]?
 
-    public init(name: String? = nil, fields: [String: Rule], sourceCRS: String? = nil, defaultAccuracy: PositionalAccuracy? = nil) {
+    public init(
+        name: String? = nil, fields: [String: Rule], sourceCRS: String? = nil, defaultAccuracy: PositionalAccuracy? = nil,
+        ignoreLayers: [String]? = nil
+    ) {
         self.name = name
         self.fields = fields
         self.sourceCRS = sourceCRS
         self.defaultAccuracy = defaultAccuracy
+        self.ignoreLayers = ignoreLayers
+    }
+
+    /// The layer value of `record` when it is one of ``ignoreLayers`` (as listed, trimmed), else nil:
+    /// the first `from` field of the layer rule that the record has, as in ``Rule``. O(ignored).
+    public func ignoredLayer(of record: SourceRecord) -> String? {
+        guard let ignored = ignoreLayers, !ignored.isEmpty, let rule = self[.layer] else { return nil }
+        for name in rule.from ?? [] {
+            guard let v = record[name], !v.isBlank, let t = v.text else { continue }
+            let value = _trimmed(t).lowercased()
+            return ignored.first { _trimmed($0).lowercased() == value }.map(_trimmed)
+        }
+        return nil
     }
 
     /// Reads a mapping file.
@@ -157,6 +178,14 @@ public struct FieldMapping: Hashable, Sendable, Codable {
                 throw ImportError("unknown target field '\(target)'; known: \(known)", file: file, field: target)
             }
             try Self.validate(rule, f, file: file, field: target)
+        }
+        if let ignored = ignoreLayers {
+            if ignored.contains(where: { _trimmed($0).isEmpty }) {
+                throw ImportError("'ignoreLayers' lists an empty name", file: file, field: "ignoreLayers")
+            }
+            if !ignored.isEmpty, self[.layer]?.from == nil {
+                throw ImportError("'ignoreLayers' needs a layer rule reading a field ('from')", file: file, field: "ignoreLayers")
+            }
         }
         if let a = defaultAccuracy {
             guard a.horizontalM.isFinite, a.horizontalM >= 0, a.verticalM.map({ $0.isFinite && $0 >= 0 }) ?? true else {

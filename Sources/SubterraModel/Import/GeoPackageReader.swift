@@ -4,14 +4,28 @@ import SubterraGeometry
 /// Reads the feature tables of any GeoPackage (GDAL/QGIS-written or ours) as source records,
 /// opening the file read-only so it can never change.
 public enum GeoPackageReader {
-    /// The records of `table` (or, when nil, of the only feature table whose geometry type fits
-    /// `content`), located by `fid`, and the table's CRS as `organization:code` when registered.
+    /// The content a feature table of geometry type `type` holds: points, segments (lines) or
+    /// areas (polygons); nil for a type the importer reads none of (GEOMETRY, collections).
+    public static func content(ofGeometryType type: String) -> ImportSource.Content? {
+        switch type.uppercased() {
+        case "POINT", "MULTIPOINT": .points
+        case "LINESTRING", "MULTILINESTRING": .segments
+        case "POLYGON", "MULTIPOLYGON": .areas
+        default: nil
+        }
+    }
+
+    /// The feature tables of the GeoPackage at `path` with what each holds
+    /// (``content(ofGeometryType:)``), in name order.
     ///
-    /// - Throws: `ImportError` for a file that is not SQLite or not a GeoPackage, an unknown or
-    ///   ambiguous table.
-    public static func records(path: String, table: String?, content: ImportSource.Content)
-        throws(ImportError) -> (records: [SourceRecord], crs: String?)
-    {
+    /// - Throws: `ImportError` for a file that is not SQLite or not a GeoPackage.
+    public static func tables(path: String) throws(ImportError) -> [(name: String, content: ImportSource.Content?)] {
+        try reading(path) { db in try GeoPackage.featureTables(in: db).map { ($0.name, content(ofGeometryType: $0.geometryType)) } }
+    }
+
+    /// `body` on the GeoPackage at `path`, opened read-only; a file that is not SQLite or not a
+    /// GeoPackage, and any failure of `body` that is not an `ImportError`, become `ImportError`s.
+    private static func reading<T>(_ path: String, _ body: (Database) throws -> T) throws(ImportError) -> T {
         guard GeoPackage.looksLikeSQLite(path: path) else {
             throw ImportError("not a GeoPackage: the file does not start with the SQLite header", file: path)
         }
@@ -20,6 +34,23 @@ public enum GeoPackageReader {
             guard try db.tableExists("gpkg_geometry_columns") else {
                 throw ImportError("not a GeoPackage: gpkg_geometry_columns is missing", file: path)
             }
+            return try body(db)
+        } catch let e as ImportError {
+            throw e
+        } catch {
+            throw ImportError("cannot read GeoPackage: \(error)", file: path)
+        }
+    }
+
+    /// The records of `table` (or, when nil, of the only feature table whose geometry type fits
+    /// `content`), located by `fid`, and the table's CRS as `organization:code` when registered.
+    ///
+    /// - Throws: `ImportError` for a file that is not SQLite or not a GeoPackage, an unknown or
+    ///   ambiguous table.
+    public static func records(path: String, table: String?, content: ImportSource.Content)
+        throws(ImportError) -> (records: [SourceRecord], crs: String?)
+    {
+        try reading(path) { db in
             let tables = try GeoPackage.featureTables(in: db)
             let chosen: GeoPackage.FeatureTable
             if let table {
@@ -28,8 +59,7 @@ public enum GeoPackageReader {
                 }
                 chosen = t
             } else {
-                let wanted: Set<String> = content == .points ? ["POINT", "MULTIPOINT"] : ["LINESTRING", "MULTILINESTRING"]
-                let fits = tables.filter { wanted.contains($0.geometryType.uppercased()) }
+                let fits = tables.filter { Self.content(ofGeometryType: $0.geometryType) == content }
                 guard fits.count == 1 else {
                     throw ImportError(
                         "\(fits.count) feature tables hold \(content); name one (have: \(tables.map { "\($0.name) \($0.geometryType)" }.joined(separator: ", ")))",
@@ -82,10 +112,6 @@ public enum GeoPackageReader {
                     geometryError: geometryError))
             }
             return (out, crs)
-        } catch let e as ImportError {
-            throw e
-        } catch {
-            throw ImportError("cannot read GeoPackage: \(error)", file: path)
         }
     }
 }

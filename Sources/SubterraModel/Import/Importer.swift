@@ -107,6 +107,15 @@ public struct ImportResult: Hashable, Sendable {
     public var areas: [OperatorArea] = []
     /// Area ids this import made up (records with no id or a text one).
     public var assignedAreaIDs: Set<Int64> = []
+    /// Segments shorter than the snapping tolerance (``ImportOptions/endTolerance``), so both
+    /// ends resolved to one point: kept under either policy, each a `startEqualsEnd` warning
+    /// stating its length and the tolerance.
+    public var shortSegments: Int = 0
+    /// Records skipped because their layer is one of the mapping's
+    /// ``FieldMapping/ignoreLayers``, by layer as listed there: not imported, not dropped.
+    public var ignoredLayers: [String: Int] = [:]
+    /// How many records ``ignoredLayers`` holds.
+    public var ignoredRecords: Int { ignoredLayers.values.reduce(0, +) }
 
     /// The records as a map (validated again by `UtilityNetwork`).
     public func network(crs: String) throws(ModelError) -> UtilityNetwork {
@@ -252,13 +261,18 @@ public enum Importer {
     /// kept, or more than the share of the records read dropped. Dropped records are counted
     /// once each (by file and record), however many issues they have. O(issues).
     public static func refusal(_ result: ImportResult, maxDroppedShare share: Double) -> String? {
-        let read = result.recordsRead
+        // Records on ignored layers were never candidates: they count neither way.
+        let read = result.recordsRead - result.ignoredRecords
         let kept = result.segments.count + result.points.count + result.areas.count
         var droppedAt = Set<RecordLocation>()
         for i in result.report.issues where i.outcome == .dropped { droppedAt.insert(i.location.field(nil)) }
         let dropped = droppedAt.count
         let first = result.report.dropped.first.map { "; first: \($0.location): \($0.message)" } ?? ""
         if kept == 0 {
+            if read == 0, result.ignoredRecords > 0 {
+                return "nothing to import: all \(result.ignoredRecords) records are on ignored layers "
+                    + "(\(result.ignoredLayers.keys.sorted().joined(separator: ", "))); nothing was written"
+            }
             return read == 0
                 ? "nothing to import: no records were read; nothing was written"
                 : "0 of \(read) records imported: every record was dropped\(first); nothing was written"

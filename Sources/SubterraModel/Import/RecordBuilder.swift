@@ -155,6 +155,7 @@ struct SegmentDraft {
     var part: Int?
     var nominalDepth: Double?
     var featureKind: FeatureKind = .utilityLine
+    var accuracyAssumed = false
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 
@@ -222,6 +223,8 @@ struct RecordBuilder {
     /// Ids this import made up (records without an `id` field or with a text one, and the
     /// second and later parts of multi-part lines).
     var assignedIDs = Set<Int64>()
+    /// Records skipped for a layer in their mapping's `ignoreLayers`, by that layer.
+    var ignoredLayers: [String: Int] = [:]
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
     /// Operator areas (``addArea(_:mapping:)``) and the ids this import made up for them.
@@ -272,7 +275,7 @@ struct RecordBuilder {
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
                 owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
                 sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth,
-                featureKind: s.featureKind))
+                featureKind: s.featureKind, accuracyAssumed: s.accuracyAssumed))
         }
     }
 
@@ -293,7 +296,7 @@ struct RecordBuilder {
     /// The segment's positional accuracy from `horizontalAccuracy`, `verticalAccuracy` and
     /// `qualityLevel`. A bad accuracy is reported and not imported rather than read as 0, because
     /// 0 would silently narrow every dig check's clearance.
-    private func accuracy(_ m: inout MappedRecord) -> PositionalAccuracy? {
+    private func accuracy(_ m: inout MappedRecord) -> (accuracy: PositionalAccuracy?, assumed: Bool) {
         func metres(_ f: ImportField) -> Double? {
             guard let v = m.number(f) else { return nil }
             guard v >= 0 else {
@@ -316,19 +319,22 @@ struct RecordBuilder {
         }
         guard let h else {
             // The source's stated accuracy for records without one (not "exact").
+            // Assumed, not stated: reports say so.
             if let def = m.mapping.defaultAccuracy {
-                return PositionalAccuracy(horizontalM: def.horizontalM, verticalM: v ?? def.verticalM, qualityLevel: level ?? def.qualityLevel)
+                return (PositionalAccuracy(horizontalM: def.horizontalM, verticalM: v ?? def.verticalM, qualityLevel: level ?? def.qualityLevel), true)
             }
             if !badHorizontal, v != nil || level != nil {
                 let f: ImportField = v != nil ? .verticalAccuracy : .qualityLevel
                 m.issue(.missingField, f, "vertical accuracy or quality level without a horizontal accuracy; not imported")
             }
-            return nil
+            return (nil, false)
         }
-        return PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level)
+        return (PositionalAccuracy(horizontalM: h, verticalM: v, qualityLevel: level), false)
     }
 
-    private mutating func checkLayer(_ m: inout MappedRecord) -> LayerCode? {
+    /// The record's layer code, and the sub-type its layer field named when it gave a sub-type's
+    /// name (雨水: drainage, storm); nil (the record dropped) without one.
+    private mutating func checkLayer(_ m: inout MappedRecord) -> (code: LayerCode, namedSubtype: SubtypeCode?)? {
         guard let l = m.text(.layer), !l.isEmpty else {
             if !m.issues.contains(where: { $0.check == .badValue && $0.location.field == m.at(.layer).field }) {
                 m.issue(.missingField, .layer, "layer code is missing; record not imported", outcome: .dropped)
@@ -338,10 +344,11 @@ struct RecordBuilder {
             return nil
         }
         let code = LayerCode(l)
-        if !options.catalog.contains(code) {
-            m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return code
+        if options.catalog.contains(code) { return (code, nil) }
+        // A utility named in words (给水, 雨水管线): its layer, as CJJ 61 tables write it.
+        if let named = options.catalog.layer(named: l) { return (named.layer, named.subtype) }
+        m.issue(.unknownLayer, .layer, "layer code '\(l)' is not in the catalog (\(options.catalog.codes.map(\.rawValue).joined(separator: ", ")); or a utility's Chinese name such as 给水, 雨水)")
+        return (code, nil)
     }
 
     /// Adds one record of a source holding `content` (the points of every source must come
@@ -355,6 +362,7 @@ struct RecordBuilder {
     }
 
     mutating func addPoint(_ r: SourceRecord, mapping: FieldMapping, xyTransform: Transformer?) {
+        if let layer = mapping.ignoredLayer(of: r) { return ignoredLayers[layer, default: 0] += 1 }
         var m = MappedRecord(r, mapping)
         defer { issues.append(contentsOf: m.issues) }
         func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
@@ -369,7 +377,7 @@ struct RecordBuilder {
             let stem = URL(fileURLWithPath: r.location.file).deletingPathExtension().lastPathComponent
             number = PointNumber("\(stem)#\(r.location.index ?? points.count)")
         }
-        guard let layer = checkLayer(&m) else { return }
+        guard let layer = checkLayer(&m)?.code else { return }
         var position: Point
         switch r.geometry {
         case .point(let p)?: position = p
@@ -432,6 +440,7 @@ struct RecordBuilder {
     // MARK: Segments
 
     mutating func addSegment(_ r: SourceRecord, mapping: FieldMapping) {
+        if let layer = mapping.ignoredLayer(of: r) { return ignoredLayers[layer, default: 0] += 1 }
         var m = MappedRecord(r, mapping)
         defer { issues.append(contentsOf: m.issues) }
         func drop(_ check: QualityCheck, _ f: ImportField, _ why: String) {
@@ -464,7 +473,7 @@ struct RecordBuilder {
                 sourceIDs[sourceID] = r.location
             }
         }
-        guard let layer = checkLayer(&m) else { return }
+        guard let (layer, namedSubtype) = checkLayer(&m) else { return }
         var geometry: LineString?
         // The parts of a multi-part line, each stored as its own segment of one feature.
         var parts: [LineString] = []
@@ -494,7 +503,7 @@ struct RecordBuilder {
         } else if geometry == nil {
             return drop(.invalidGeometry, .startPoint, "no geometry and no start/end point fields")
         }
-        let subtype = m.text(.subtype).map(SubtypeCode.init)
+        let subtype = m.text(.subtype).map(SubtypeCode.init) ?? namedSubtype
         if let st = subtype, let def = options.catalog[layer], !def.subtypes.isEmpty, def.subtype(st) == nil {
             m.issue(.badValue, .subtype, "sub-type '\(st)' is not defined for layer \(layer)")
         }
@@ -535,7 +544,12 @@ struct RecordBuilder {
         d.material = m.text(.material).map(Material.init)
         d.burial = m.text(.burial).map(BurialMethod.init)
         if let p = m.number(.pressure) {
-            if GasPressureClass(megapascals: p) != nil { d.gasPressureMPa = p } else {
+            // No gas main runs at exactly 0: a 0 is how many deliveries write "unknown". Refused
+            // like voltage 0, so it never reads as "low"; left unknown, the dig check treats the
+            // pipe as critical. A mapping that knows 0 means unknown says so with `null`.
+            if p == 0 {
+                m.issue(.badValue, .pressure, "gas pressure 0 is not an operating pressure; value not imported, pressure left unknown (judged critical); if 0 means unknown in this delivery, add \"null\": [\"0\"] to the mapping's pressure rule")
+            } else if GasPressureClass(megapascals: p) != nil { d.gasPressureMPa = p } else {
                 m.issue(.badValue, .pressure, "gas pressure \(p) MPa is outside 0…4.0 MPa; value not imported")
             }
         }
@@ -546,7 +560,7 @@ struct RecordBuilder {
         d.road = m.text(.road)
         d.layingDate = m.text(.layingDate)
         d.status = m.text(.status).map(RecordStatus.init)
-        d.accuracy = accuracy(&m)
+        (d.accuracy, d.accuracyAssumed) = accuracy(&m)
         d.nominalDepth = checkDepth(m.number(.nominalDepth), .nominalDepth, &m)
         if let k = m.text(.featureKind) {
             if let kind = FeatureKind(parsing: k) { d.featureKind = kind } else {
@@ -643,6 +657,9 @@ struct RecordBuilder {
         let tol = options.endTolerance
         let pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: points.map(\.position))
         var nodes = _NodeNamer(cell: max(tol, 1e-9))
+        // Where each pipe shorter than the tolerance was reported (its end-point field).
+        var shortPipes = Set<RecordLocation>()
+        var shortSegments = 0
         drafts.drain { _, draft in
             var d = draft
             func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
@@ -704,17 +721,28 @@ struct RecordBuilder {
                 material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
                 owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
                 sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
-                featureKind: d.featureKind)
+                featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed)
             do throws(ModelError) { try seg.validate() } catch {
                 report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
                 return
+            }
+            // A pipe shorter than the snapping tolerance has both ends on one point. Real
+            // deliveries hold such stubs (a few millimetres to centimetres): a warning, kept, with
+            // what was measured. A longer line whose ends meet (a closed loop, or two ends naming
+            // one point far apart) stays a `startEqualsEnd` error of the cross-record checks.
+            if startPoint == endPoint, seg.length > 0, seg.length <= tol {
+                shortPipes.insert(d.at(.endPoint))
+                report(.startEqualsEnd, .endPoint, Self.shortPipeMessage(seg, tolerance: tol), .warning)
+                shortSegments += 1
             }
             kept.append(d.locator)
             segments.append(seg)
         }
         var ground: [PointNumber: Double] = [:]
         for p in points { if let g = p.groundElevation { ground[p.number] = g } }
-        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options))
+        // The cross-record checks' "start equals end" for the short pipes is the warning above.
+        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options)
+            .filter { !($0.check == .startEqualsEnd && shortPipes.contains($0.location)) })
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location
@@ -729,7 +757,17 @@ struct RecordBuilder {
         }
         return ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
-            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs)
+            syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs,
+            shortSegments: shortSegments, ignoredLayers: ignoredLayers)
+    }
+
+    /// `segment 7 is 9 mm long, shorter than the 50 mm snapping tolerance: start and end both
+    /// resolve to point ~N4 (ends 9 mm apart, within the 50 mm snapping tolerance); kept`.
+    static func shortPipeMessage(_ s: PipeSegment, tolerance: Double) -> String {
+        let gap = planarDistance(s.start, s.end)
+        return "segment \(s.id) is \(QualityChecks.lengthText(s.length)) long, shorter than the \(QualityChecks.lengthText(tolerance)) snapping tolerance: "
+            + "start and end both resolve to point \(s.startPoint) (ends \(QualityChecks.lengthText(gap)) apart, within the "
+            + "\(QualityChecks.lengthText(tolerance)) snapping tolerance); kept"
     }
 
     static func planarDistance(_ a: Point, _ b: Point) -> Double {

@@ -196,6 +196,26 @@ public struct LayerCatalog: Hashable, Sendable, Codable {
     /// Whether `code` names a layer of this catalog.
     public func contains(_ code: LayerCode) -> Bool { self[code] != nil }
 
+    /// The layer a survey table names in words instead of a code, as CJJ 61 tables' 管线类别
+    /// column often does: a layer's Chinese name (给水, 排水, 燃气, 热力, 电力, 通信, 工业, 其他,
+    /// 光缆), or a sub-type's (雨水, 污水, 天然气, 路灯, 有线电视 …: that layer with that
+    /// sub-type), each also with 管线 after it (给水管线). A sub-type name several layers share
+    /// (有线电视 under 通信 and 光缆) gives the first in catalogue order. Nil for anything else,
+    /// codes included. O(layers × sub-types).
+    public func layer(named name: String) -> (layer: LayerCode, subtype: SubtypeCode?)? {
+        let given = name.trimmingCharacters(in: .whitespaces)
+        // As given first (不明管线 is a sub-type's whole name), then without 管线.
+        var names = [given]
+        if given.hasSuffix("管线"), given.count > 2 { names.append(String(given.dropLast(2))) }
+        for n in names {
+            if let l = layers.first(where: { $0.chineseName == n }) { return (l.code, nil) }
+            for l in layers {
+                if let s = l.subtypes.first(where: { $0.chineseName == n }) { return (l.code, s.code) }
+            }
+        }
+        return nil
+    }
+
     /// All layer codes in display order.
     public var codes: [LayerCode] { layers.map(\.code) }
 

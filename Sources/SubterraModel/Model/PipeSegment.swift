@@ -68,6 +68,10 @@ public struct PipeSegment: Hashable, Sendable {
     /// carries it. An enclosure is reported with the line it carries (same or compatible layer,
     /// same owner when both are stated, along its trace), not as another conflict.
     public var featureKind: FeatureKind
+    /// Whether ``accuracy`` is assumed rather than stated by the record: the delivery's accuracy
+    /// for records that state none (a mapping's `defaultAccuracy`, e.g. an operator's "within
+    /// 1 m"). Reports show such an accuracy as not stated. False when ``accuracy`` is nil.
+    public var accuracyAssumed: Bool
 
     /// Builds a segment; nothing is checked here (the geometry is already valid by construction).
     /// Call `validate()` on data from outside.
@@ -83,7 +87,7 @@ public struct PipeSegment: Hashable, Sendable {
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
         status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil,
         sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil, nominalDepth: Double? = nil,
-        featureKind: FeatureKind = .utilityLine
+        featureKind: FeatureKind = .utilityLine, accuracyAssumed: Bool = false
     ) {
         self.id = id
         self.layer = layer
@@ -114,6 +118,7 @@ public struct PipeSegment: Hashable, Sendable {
         self.part = part
         self.nominalDepth = nominalDepth
         self.featureKind = featureKind
+        self.accuracyAssumed = accuracyAssumed
     }
 
     /// Where errors about this segment point to.
@@ -182,6 +187,7 @@ public struct PipeSegment: Hashable, Sendable {
         if let v = voltageKV, !(v.isFinite && v > 0) {
             throw ModelError("voltage \(v) kV must be finite and > 0", at: at)
         }
+        if accuracyAssumed, accuracy == nil { throw ModelError("accuracy is marked assumed but none is given", at: at) }
         if let a = accuracy {
             guard a.horizontalM.isFinite, a.horizontalM >= 0 else {
                 throw ModelError("horizontal accuracy \(a.horizontalM) m must be finite and >= 0", at: at)
@@ -333,7 +339,7 @@ extension PipeSegment: Codable {
         case id, layer, subtype, startPoint, endPoint, geometry, startDepth, endDepth, startElevation,
             endElevation, elevationReference, section, ductHoles, ductHolesOccupied, cableCount, material,
             burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part,
-            featureKind, nominalDepth
+            featureKind, nominalDepth, accuracyAssumed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -368,6 +374,7 @@ extension PipeSegment: Codable {
         part = try c.decodeIfPresent(Int.self, forKey: .part)
         featureKind = try c.decodeIfPresent(FeatureKind.self, forKey: .featureKind) ?? .utilityLine
         nominalDepth = try c.decodeIfPresent(Double.self, forKey: .nominalDepth)
+        accuracyAssumed = try c.decodeIfPresent(Bool.self, forKey: .accuracyAssumed) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -401,6 +408,7 @@ extension PipeSegment: Codable {
         try c.encodeIfPresent(part, forKey: .part)
         if featureKind != .utilityLine { try c.encode(featureKind, forKey: .featureKind) }
         try c.encodeIfPresent(nominalDepth, forKey: .nominalDepth)
+        if accuracyAssumed { try c.encode(true, forKey: .accuracyAssumed) }
     }
 }
 

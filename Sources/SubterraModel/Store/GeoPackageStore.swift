@@ -91,7 +91,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Segment columns added after the first schema, in order: created in new stores, optional
     /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
     /// time such a store is written to.
-    static let addedSegmentColumns: [(String, String)] = [("nominal_depth", "DOUBLE"), ("feature_kind", "TEXT")]
+    static let addedSegmentColumns: [(String, String)] = [
+        ("nominal_depth", "DOUBLE"), ("feature_kind", "TEXT"), ("accuracy_assumed", "INTEGER"),
+    ]
 
     /// Which of ``addedSegmentColumns`` the segment table has; guarded by `lock`.
     private var addedColumnsPresent: [Bool] = []
@@ -449,7 +451,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
                 accuracy: accuracy, sourceID: s.text(28), feature: s.optionalInt64(29),
                 part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31),
-                featureKind: kind))
+                featureKind: kind, accuracyAssumed: accuracy != nil && (s.optionalInt64(33) ?? 0) != 0))
         }
     }
 
@@ -616,6 +618,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
                     opt(seg.part), opt(seg.nominalDepth),
                     opt(seg.featureKind == .utilityLine ? nil : seg.featureKind.rawValue),
+                    opt(seg.accuracyAssumed ? Int(1) : nil),
                 ])
                 do { _ = try ins.step() } catch {
                     throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)

@@ -122,6 +122,7 @@ enum DigOutput {
             t.add(ids + rest + (kinds ? [c.featureKind.words, enclosures.isEmpty ? "-" : enclosures.joined(separator: ", ")] : []))
         }
         out.append(t.render())
+        out.append(contentsOf: assumedAccuracyLines(r))
         if !r.precautions.isEmpty {
             out.append("")
             out.append("Operator precautions:")
@@ -143,6 +144,23 @@ enum DigOutput {
             out.append("  \(n.owner): \(n.pipeIDs.count) pipe\(n.pipeIDs.count == 1 ? "" : "s")\(layers), highest \(n.highestSeverity.rawValue)\(ids)\(areas)")
         }
         return out.joined(separator: "\n")
+    }
+
+    /// The conflicts whose positional accuracy is assumed, not stated, grouped by where the
+    /// assumption comes from and its value: `1.00 m, the delivery's default accuracy: 3
+    /// (UKPN-LV-0042)`.
+    static func assumedAccuracyLines(_ r: DigReport) -> [String] {
+        let assumed = r.conflicts.filter { !$0.accuracyStated }
+        guard !assumed.isEmpty else { return [] }
+        var out = ["", "Position accuracy assumed, not stated (added to the clearance):"]
+        let groups = Dictionary(grouping: assumed) { "\($0.accuracyBasis.rawValue) \(Fmt.m($0.accuracy))" }
+        for key in groups.keys.sorted() {
+            let cs = groups[key]!
+            let source = cs[0].accuracyBasis == .sourceDefault
+                ? "the delivery's default accuracy (mapping defaultAccuracy)" : "the rule profile's default for unknown (\(r.rules))"
+            out.append("  \(Fmt.m(cs[0].accuracy)) m, \(source): \(cs.map { HitOutput.shownID($0.pipeID, $0.sourceID) }.joined(separator: ", "))")
+        }
+        return out
     }
 
     /// The operator areas the dig touches, and, when no pipe conflicts, the operators to notify
@@ -184,6 +202,20 @@ enum DigOutput {
             features.append(GeoJSONFeature(
                 id: .number(Double(c.pipeID)), geometry: try engine.segment(id: c.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) },
                 properties: props))
+        }
+        // Pipes within an operator's precaution distance: the operator must be consulted, whether
+        // or not the pipe is also a conflict.
+        for p in r.precautions {
+            var props: JSONObject = [
+                "kind": .string("precaution"), "pipeID": .number(Double(p.pipeID)), "layer": .string(p.layer.rawValue),
+                "owner": p.owner.map { .string($0) } ?? .null, "clearDistance": .number(p.clearDistance),
+                "requiredDistance": .number(p.requiredDistance), "rule": .string(p.rule.basis ?? p.rule.table),
+                "conflict": .bool(r.conflicts.contains { $0.featureID == p.feature }),
+            ]
+            if let s = p.sourceID { props.append("sourceID", .string(s)) }
+            features.append(GeoJSONFeature(
+                id: .string("precaution-\(p.pipeID)"),
+                geometry: try engine.segment(id: p.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) }, properties: props))
         }
         for n in r.areas {
             var props: JSONObject = [

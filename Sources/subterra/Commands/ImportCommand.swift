@@ -68,7 +68,10 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The layer to read (GDAL) or feature table (GeoPackage); default: each layer holding points or segments.", valueName: "name"))
     var layer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("Utility layer of point and segment records that state none, e.g. a per-utility survey table without a 管线类别 column: a layer code (JS) or a utility's Chinese name (给水, 雨水).", valueName: "layer"))
+    var defaultLayer: String?
+
+    @Option(name: .long, help: ArgumentHelp("Encoding of Shapefile/DBF or DXF text (CP936, UTF-8, …), overriding the .cpg, the language-driver byte and detection, or the drawing's $DWGCODEPAGE and $ACADVER.", valueName: "name"))
     var encoding: String?
 
     @Option(name: .long, help: ArgumentHelp("Largest share of the records read that --policy lenient may drop before the import is refused, e.g. 5% (the default) or 0%. An import that keeps nothing is always refused.", valueName: "percent"))
@@ -78,14 +81,15 @@ struct ImportCommand: ParsableCommand {
         try guarded {
             let progress = Progress.onTerminal("preparing import")
             defer { progress?.finish() }
+            if let d = defaultLayer, _trimmedCLI(d).isEmpty { throw CLIError("--default-layer is empty: give a layer code (JS) or name (给水)") }
             let segMap = try mapping.map(StoreOpener.loadMapping)
             let ptMap = try pointMapping.map(StoreOpener.loadMapping) ?? segMap
             let areaMap = try areaMapping.map(StoreOpener.loadMapping) ?? FieldMapping.operatorAreas
             /// The mapping a file of content `c` is read with.
             func mappingFor(_ c: ImportSource.Content) -> FieldMapping {
                 switch c {
-                case .points: ptMap ?? DistrictMappings.points
-                case .segments: segMap ?? DistrictMappings.segments
+                case .points: withDefaultLayer(ptMap ?? DistrictMappings.points)
+                case .segments: withDefaultLayer(segMap ?? DistrictMappings.segments)
                 case .areas: areaMap
                 }
             }
@@ -100,8 +104,16 @@ struct ImportCommand: ParsableCommand {
                 } else if isDir.boolValue {
                     for s in try StoreOpener.fileSources(f, isDirectory: true, mapping: nil) {
                         let c = content ?? s.content
-                        let m = c == .areas ? areaMap : (c == .points ? ptMap : segMap) ?? s.mapping
+                        let m = c == .areas ? areaMap : withDefaultLayer((c == .points ? ptMap : segMap) ?? s.mapping)
                         sources.append(StoreOpener.source(s.path, content: c, mapping: m))
+                    }
+                } else if layer == nil, content == nil, format == .gpkg || (format == nil && f.lowercased().hasSuffix(".gpkg")),
+                    let tables = Self.foreignGeoPackageTables(f)
+                {
+                    // Another tool's GeoPackage with a point table and a line table (and perhaps
+                    // areas): every table is read, as GDAL's reader would, not only one.
+                    for (table, c) in tables {
+                        sources.append(ImportSource(path: f, format: .geoPackage(table: table), content: c, mapping: mappingFor(c)))
                     }
                 } else {
                     let c = content ?? ContentSniffer.content(of: f)
@@ -192,6 +204,14 @@ struct ImportCommand: ParsableCommand {
                 let parts = result.segments.filter { $0.feature != nil }.count
                 print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
+            if result.ignoredRecords > 0 {
+                let layers = result.ignoredLayers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("Skipped \(result.ignoredRecords) record\(result.ignoredRecords == 1 ? "" : "s") on layers the mapping ignores (\(layers)); not counted as dropped.")
+            }
+            if result.shortSegments > 0 {
+                let n = result.shortSegments
+                print("\(n) segment\(n == 1 ? "" : "s") shorter than the \(Fmt.m(options.endTolerance)) m snapping tolerance (both ends on one point) \(n == 1 ? "was" : "were") kept, each reported as a startEqualsEnd warning.")
+            }
             let traces = result.report.issues(.coincidentTrace).count
             if traces > 0 {
                 print("\(traces) coincident trace\(traces == 1 ? "" : "s") of different features (a cable and its bed or sleeve, a pipe and its casing) recorded as warnings; all were kept.")
@@ -259,6 +279,42 @@ enum QualityOutput {
 /// Guesses whether a file holds points or segments, so `import a.geojson b.geojson` needs no
 /// flags: GeoJSON by its first feature's geometry, CSV by its header (a start-point column means
 /// segments), anything else by its name.
+extension ImportCommand {
+    /// `m` with `--default-layer` as its layer rule's `default` (used when a record's layer
+    /// field is absent or blank, read like any layer value: a code, or a utility's Chinese name
+    /// such as 给水, which is JS), or as a constant when `m` maps no layer; `m` itself without
+    /// the option.
+    func withDefaultLayer(_ m: FieldMapping) -> FieldMapping {
+        guard let layer = defaultLayer.map(_trimmedCLI) else { return m }
+        var m = m
+        var rule = m.fields[ImportField.layer.rawValue] ?? FieldMapping.Rule(constant: layer)
+        if rule.constant == nil { rule.default = layer }
+        m.fields[ImportField.layer.rawValue] = rule
+        return m
+    }
+
+    /// The feature tables of a GeoPackage from another tool that hold points, segments or areas,
+    /// when there are two or more (one source each); nil for a Subterra store (read whole, or
+    /// refused when damaged) and for a file with at most one such table (the default reader
+    /// finds it, or says what is missing).
+    static func foreignGeoPackageTables(_ path: String) -> [(String, ImportSource.Content)]? {
+        do {
+            _ = try GeoPackageStore.open(at: path, readOnly: true)
+            return nil
+        } catch where error.kind == .corrupt {
+            return nil
+        } catch {}
+        let tables: [(String, ImportSource.Content)]
+        do { tables = try GeoPackageReader.tables(path: path).compactMap { t in t.content.map { (t.name, $0) } } } catch {
+            return nil
+        }
+        return tables.count > 1 ? tables : nil
+    }
+}
+
+/// `s` without surrounding white space.
+func _trimmedCLI(_ s: String) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines) }
+
 enum ContentSniffer {
     private struct Stop: Error {}
 

@@ -4,8 +4,10 @@ import SubterraGeometry
 import SubterraModel
 
 /// SVG plan maps of a dig site or a planned route: pipes in CJJ 61 layer colours, the site and
-/// its clearance zone, conflicts numbered on the map and described in a side panel (so labels
-/// never overlap the drawing or each other), legend, scale bar and north arrow.
+/// its clearance zone, the operators' precaution zones and interest areas it touches (named by
+/// operator), pipes within an operator's precaution distance, conflicts numbered on the map and
+/// described in a side panel (so labels never overlap the drawing or each other), legend, scale
+/// bar and north arrow.
 enum MapSVG {
     static let width = 1380.0
     static let height = 900.0
@@ -44,9 +46,26 @@ enum MapSVG {
         }
     }
 
+    /// Fill and outline of an operator area on the map and in the legend.
+    static func areaStyle(_ kind: OperatorArea.Kind) -> (fill: String, opacity: Double, stroke: String, dash: String, words: String) {
+        kind == .precaution
+            ? ("#9400d3", 0.10, "#6a0dad", "10 4 2 4", "precaution zone (operator present)")
+            : ("#1e90ff", 0.08, "#1c5fa8", "2 4", "interest area (notify operator)")
+    }
+
+    /// The halo of a pipe within an operator's precaution distance.
+    static let precautionHalo = "#b266ff"
+
     static func dig(_ r: DigReport, area: Geometry, engine: any PipeMap, title: String?) throws -> SVG {
         let maxClear = r.conflicts.map(\.requiredClearance).max() ?? 1.0
         let zone = try? engine.bufferZone(of: area, crs: nil, distance: maxClear)
+        // The operator areas the report names, with their polygons.
+        let areas: [(notice: AreaNotice, geometry: Geometry)] = try r.areas.compactMap { n in
+            try engine.area(id: n.areaID).map { (n, $0.geometry) }
+        }
+        let conflicting = Set(r.conflicts.map(\.featureID))
+        // Pipes the dig is within an operator's precaution distance of, and not already a conflict.
+        let precautionOnly = r.precautions.filter { !conflicting.contains($0.feature) }
         var markers: [Marker] = []
         for c in r.conflicts {
             markers.append(Marker(
@@ -55,22 +74,59 @@ enum MapSVG {
                 detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
                 severe: c.severity >= .high))
         }
+        // Where each precaution pipe comes closest to the dig: one exact within-distance query on
+        // centrelines, widened past the clear distance by more than any pipe's half width.
+        var nearest: [Int64: PlanPoint] = [:]
+        if let reach = precautionOnly.map(\.clearDistance).max() {
+            for h in try engine.within(distance: reach + 10, of: area, crs: nil, filter: .all, allParts: true) {
+                nearest[h.pipe.id] = h.closestPoint
+            }
+        }
+        for p in precautionOnly {
+            guard let at = nearest[p.pipeID] else { continue }
+            markers.append(Marker(
+                at: at, colour: LayerStyle.colour(p.layer),
+                title: "precaution: \(p.layer.rawValue) #\(p.pipeID)\(p.sourceID.map { " (\($0))" } ?? "") \(p.owner ?? "(unknown owner)")",
+                detail: "at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m · \(p.rule.basis ?? p.rule.table)",
+                severe: true))
+        }
+        let consult = Set(r.precautions.map { $0.owner ?? "(unknown owner)" } + r.areas.map(\.owner)).count
         let headline: String
         switch r.result {
         case .violation: headline = "\(r.conflicts.count) conflict\(r.conflicts.count == 1 ? "" : "s") — highest \((r.highestSeverity ?? .low).rawValue.uppercased())"
         case .notChecked: headline = "NOT CHECKED — \(r.unchecked.count) pipe\(r.unchecked.count == 1 ? "" : "s") near the dig with no rule"
+        case .ok where consult > 0: headline = "NO CONFLICT — \(consult) operator\(consult == 1 ? "" : "s") to consult first"
         case .ok: headline = "CLEAR — no pipe within its clearance"
         }
         var focus = area.envelope
         if let zone { focus = focus.union(zone.envelope) }
-        for c in r.conflicts { focus.expand(toInclude: Point(c.closestPoint.x, c.closestPoint.y)) }
+        for m in markers { focus.expand(toInclude: Point(m.at.x, m.at.y)) }
         return try draw(
             title: "Dig check\(title.map { ": \($0)" } ?? "")", headline: headline,
             subtitle: "planned depth \(Fmt.m(r.plannedDepth)) m · clearance zone \(Fmt.m(maxClear)) m · \(r.mapCRS) · \(r.rules)",
-            focus: focus, engine: engine, highlight: Set(r.conflicts.map(\.featureID)), markers: markers,
+            focus: focus, engine: engine, highlight: conflicting, precaution: Set(precautionOnly.map(\.feature)), markers: markers,
+            calm: r.result == .ok && consult == 0,
             // The labels give the clear distance the rule is checked against, not the centreline's.
             footnote: "clear distances are exact to the pipe's outer wall (centreline less half the surveyed width)"
         ) { svg, view in
+            // Operator areas first (interest areas under precaution zones), each named on the map.
+            let ordered = areas.filter { $0.notice.kind != .precaution } + areas.filter { $0.notice.kind == .precaution }
+            for a in ordered {
+                let st = areaStyle(a.notice.kind)
+                svg.open("g", [("class", a.notice.kind == .precaution ? "precaution-zone" : "interest-area")])
+                drawArea(&svg, a.geometry, view, fill: st.fill, fillOpacity: st.opacity, stroke: st.stroke, dash: st.dash)
+                svg.close("g")
+            }
+            let window = view.window
+            for (i, a) in ordered.enumerated() {
+                // The label sits at the top left of the area's visible part, one line per area.
+                let e = a.geometry.envelope
+                let x = min(max(e.minX, window.minX), window.maxX), y = min(max(e.maxY, window.minY), window.maxY)
+                let p = view.px(x, y)
+                let label = "\(a.notice.kind == .precaution ? "precaution zone" : "interest area") · \(a.notice.owner)"
+                svg.text(min(p.0 + 6, frame.x + frame.w - 200), max(p.1 + 16, frame.y + 16) + 16 * Double(i), clip(label, 40), size: 12,
+                         [("fill", areaStyle(a.notice.kind).stroke), ("font-weight", "bold")])
+            }
             if let zone { drawArea(&svg, zone, view, fill: "#ff8c00", fillOpacity: 0.12, stroke: "#d2691e", dash: "8 5") }
             drawArea(&svg, area, view, fill: "#e00000", fillOpacity: 0.22, stroke: "#b00000", dash: nil)
         } legendExtras: { svg, x, y in
@@ -80,7 +136,26 @@ enum MapSVG {
             y += 20
             svg.rect(x, y - 9, 26, 12, [("fill", "#ff8c00"), ("fill-opacity", "0.12"), ("stroke", "#d2691e"), ("stroke-dasharray", "4 3")])
             svg.text(x + 34, y + 1, "clearance zone (\(Fmt.m(maxClear)) m)", size: 12)
-            return y + 20
+            y += 20
+            // At most four areas by name (precaution zones first); the report lists them all.
+            let legendAreas = 4
+            for a in areas.prefix(legendAreas) {
+                let st = areaStyle(a.notice.kind)
+                svg.rect(x, y - 9, 26, 12, [("fill", st.fill), ("fill-opacity", String(st.opacity * 2)), ("stroke", st.stroke), ("stroke-dasharray", st.dash)])
+                svg.text(x + 34, y + 1, clip("\(st.words): \(a.notice.owner)\(a.notice.sourceID.map { " (\($0))" } ?? "")", 62), size: 12)
+                y += 20
+            }
+            if areas.count > legendAreas {
+                svg.text(x + 34, y + 1, "… and \(areas.count - legendAreas) more operator areas (see the text report)", size: 12)
+                y += 20
+            }
+            if !precautionOnly.isEmpty {
+                svg.line(x, y - 4, x + 26, y - 4, [("stroke", precautionHalo), ("stroke-width", "10"), ("stroke-opacity", "0.8")])
+                svg.line(x, y - 4, x + 26, y - 4, [("stroke", "#333333"), ("stroke-width", "3")])
+                svg.text(x + 34, y, "pipe within operator precaution distance (numbered)", size: 12)
+                y += 20
+            }
+            return y
         }
     }
 
@@ -125,7 +200,8 @@ enum MapSVG {
 
     static func draw(
         title: String, headline: String, subtitle: String, focus: Envelope, engine: any PipeMap, highlight: Set<Int64>,
-        markers: [Marker], overlayOnTop: Bool = false, footnote: String = "plan distances are exact to pipe centrelines",
+        precaution: Set<Int64> = [], markers: [Marker], calm: Bool? = nil, overlayOnTop: Bool = false,
+        footnote: String = "plan distances are exact to pipe centrelines",
         overlay: (inout SVG, View) -> Void, legendExtras: (inout SVG, Double, Double) -> Double
     ) throws -> SVG {
         // Show the site with context around it: at least 30 m, and a third of its size each side.
@@ -163,13 +239,17 @@ enum MapSVG {
         if !overlayOnTop { overlay(&svg, view) }
         // Ordinary pipes first, conflicts on top with a yellow halo.
         // `highlight` holds feature keys: every part of a multi-part pipe is lit.
-        let ordered = pipes.filter { !highlight.contains($0.pipe.featureID) } + pipes.filter { highlight.contains($0.pipe.featureID) }
+        // Pipes within a precaution distance between the two, with a violet halo.
+        func rank(_ h: PipeHit) -> Int { highlight.contains(h.pipe.featureID) ? 2 : precaution.contains(h.pipe.featureID) ? 1 : 0 }
+        let ordered = pipes.filter { rank($0) == 0 } + pipes.filter { rank($0) == 1 } + pipes.filter { rank($0) == 2 }
         for h in ordered {
             let d = SVG.path(h.pipe.geometry.points.map { view.px($0.x, $0.y) })
             let hot = highlight.contains(h.pipe.featureID)
             let w = hot ? 4.0 : 2.5
             if hot {
                 svg.element("path", [("d", d), ("fill", "none"), ("stroke", "#ffd400"), ("stroke-width", Fmt.px(w + 8)), ("stroke-opacity", "0.85"), ("stroke-linecap", "round")])
+            } else if precaution.contains(h.pipe.featureID) {
+                svg.element("path", [("d", d), ("fill", "none"), ("stroke", precautionHalo), ("stroke-width", Fmt.px(w + 8)), ("stroke-opacity", "0.8"), ("stroke-linecap", "round"), ("class", "precaution-pipe")])
             }
             svg.element("path", [("d", d), ("fill", "none"), ("stroke", "#333333"), ("stroke-width", Fmt.px(w + 1.5)), ("stroke-linecap", "round")])
             svg.element("path", [("d", d), ("fill", "none"), ("stroke", LayerStyle.colour(h.pipe.layer)), ("stroke-width", Fmt.px(w)), ("stroke-linecap", "round")])
@@ -204,7 +284,7 @@ enum MapSVG {
         // Side panel: headline, numbered conflict labels, legend.
         let px = frame.x + frame.w + 24
         var y = frame.y + 14
-        svg.text(px, y, headline, size: 15, [("font-weight", "bold"), ("fill", markers.isEmpty ? "#006400" : "#b00000")])
+        svg.text(px, y, headline, size: 15, [("font-weight", "bold"), ("fill", (calm ?? markers.isEmpty) ? "#006400" : "#b00000")])
         y += 26
         let maxShown = 14
         for (i, m) in markers.prefix(maxShown).enumerated() {
