@@ -95,6 +95,7 @@ SBT_GDAL_FN(const char *, CPLGetLastErrorMsg, (void), ())
 SBT_GDAL_VOID(CPLSetConfigOption, (const char *k, const char *v), (k, v))
 SBT_GDAL_VOID(CPLSetThreadLocalConfigOption, (const char *k, const char *v), (k, v))
 SBT_GDAL_FN(const char *, CPLGetConfigOption, (const char *k, const char *d), (k, d))
+SBT_GDAL_FN(const char *, CPLGetThreadLocalConfigOption, (const char *k, const char *d), (k, d))
 SBT_GDAL_VOID(VSIFree, (void *p), (p))
 
 SBT_GDAL_FN(const char *, OGR_L_GetName, (OGRLayerH l), (l))

@@ -169,9 +169,9 @@ public enum GDALReader {
         try ready(path)
         guard FileManager.default.fileExists(atPath: path) else { throw ImportError("file does not exist", file: path) }
         if URL(fileURLWithPath: path).pathExtension.lowercased() == "dxf", let dxf = encoding ?? dxfEncoding(path: path) {
-            let previous = CPLGetThreadLocalConfigOption("DXF_ENCODING", nil).map { String(cString: $0) }
-            CPLSetThreadLocalConfigOption("DXF_ENCODING", dxf)
-            defer { CPLSetThreadLocalConfigOption("DXF_ENCODING", previous) }
+            let previous = sbt_CPLGetThreadLocalConfigOption("DXF_ENCODING", nil).map { String(cString: $0) }
+            sbt_CPLSetThreadLocalConfigOption("DXF_ENCODING", dxf)
+            defer { sbt_CPLSetThreadLocalConfigOption("DXF_ENCODING", previous) }
             let (ds, _) = try open(path, encoding: nil, dbf: false)
             return (ds, DBFEncoding.Decision(encoding: dxf, reason: encoding == nil ? "AutoCAD 2007+ DXF ($ACADVER AC1021 or later)" : "given"))
         }

@@ -315,7 +315,7 @@ struct GDALEncodingTests {
         let given = try GDALReader.records(path: mislabelled, content: .segments, encoding: "CP936")
         #expect(Set(given.records.compactMap { $0["Layer"]?.text }) == ["热力管线", "燃气管线"])
         // The option is set for the opening thread only and put back.
-        #expect(CPLGetThreadLocalConfigOption("DXF_ENCODING", nil) == nil)
+        #expect(sbt_CPLGetThreadLocalConfigOption("DXF_ENCODING", nil) == nil)
         // The modern drawing imports the same pipes as the GBK one.
         let ref = try Fixtures.reference.get()
         let got = try Fixtures.store([
