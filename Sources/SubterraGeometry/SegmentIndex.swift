@@ -83,7 +83,7 @@ public struct SegmentHit: Hashable, Sendable {
 /// ```
 ///
 /// ## Layout
-/// A `PackedRTree` over the segment boxes in its packing order whose ids are leaf positions (it stores
+/// A `PackedRTree` over the segment boxes in Hilbert order whose ids are leaf positions (it stores
 /// no id array), plus, in the same leaf order, the caller's id of each segment (4 bytes) and two
 /// bits saying which corner of its box each end is (`Segment`'s corner code; a straight segment is
 /// one of its box's diagonals). A candidate is refined from the leaf box the traversal has just
@@ -99,7 +99,7 @@ public struct SegmentHit: Hashable, Sendable {
 /// prunes with box lower bounds deflated for rounding, so no segment within a distance is missed.
 ///
 /// ## Build
-/// O(n log n): the top-down packing and the gathers run on all cores (`PackedRTree.renumbered(boxes:)`).
+/// O(n): the Hilbert keys and the gathers run on all cores (`PackedRTree.renumbered(boxes:)`).
 /// A non-finite coordinate is refused with `IndexError.invalidBox` naming the segment.
 ///
 /// Immutable and `Sendable`; every query is thread-safe, and the callback forms allocate nothing

@@ -4,37 +4,35 @@
 /// geometry for that id. When the caller's table is in input order, those reads land far apart, a
 /// second cache miss per candidate after the leaf box (Boost.Geometry avoids it by storing the
 /// segment in the leaf). Renumbering the caller's rows so row `i` is the `i`-th leaf makes the
-/// candidates of one node neighbours in the caller's table too (the flatbush way: the index chooses
-/// the order, the caller follows); `SegmentIndex` is built this way. Chosen by measurement, see
-/// Benchmarks/NOTES.md ("PackedRTree").
+/// candidates of one node neighbours in the caller's table too (the flatbush way: the index sorts
+/// along the Hilbert curve, the caller follows); `SegmentIndex` is built this way. Chosen by
+/// measurement, see Benchmarks/NOTES.md ("PackedRTree").
 extension PackedRTree {
-    /// The permutation the bulk build applies to `boxes` at `nodeSize`: `order[i]` is the input
-    /// position of the `i`-th leaf. Renumber your rows with it (new row `i` = old row `order[i]`),
-    /// build with `init(boxes:nodeSize:)` on the renumbered boxes, the same node size and default
-    /// ids, and the leaf order is `0..<n`.
+    /// The permutation the bulk build applies to `boxes`: `order[i]` is the input position of the
+    /// `i`-th leaf. Renumber your rows with it (new row `i` = old row `order[i]`), build with
+    /// `init(boxes:)` on the renumbered boxes and default ids, and the leaf order is `0..<n`.
     ///
-    /// The order (the top-down packing described in `PackedRTree+Packing.swift`) depends on the
-    /// boxes and the node size only, not on ids, and it is stable: items of a leaf keep input order
-    /// and ties are broken by position, so renumbering already-renumbered boxes gives the identity.
-    /// Prefer `renumbered(boxes:nodeSize:)` when you are about to build anyway: it packs once.
+    /// The order depends on the boxes only (Hilbert cell of each centre, ties by position), not on
+    /// ids or node size, and it is stable: renumbering already-renumbered boxes gives the identity.
+    /// Prefer `renumbered(boxes:nodeSize:)` when you are about to build anyway: it sorts once.
     /// - Throws: `IndexError.invalidBox` for the first NaN/infinite/inverted box (naming its index),
-    ///   `.invalidNodeSize`, `.tooManyItems`.
-    /// - Complexity: O(n log n); validation, centres and the lower subtrees run on all cores.
-    public static func indexOrder(boxes: [Box], nodeSize: Int = PackedRTree.defaultNodeSize) throws -> [UInt32] {
-        guard (2...65535).contains(nodeSize) else { throw IndexError.invalidNodeSize(nodeSize) }
+    ///   `.tooManyItems`.
+    /// - Complexity: O(n) (radix sort); validation and keys run on all cores.
+    public static func indexOrder(boxes: [Box]) throws -> [UInt32] {
         guard boxes.count < Int(UInt32.max) else { throw IndexError.tooManyItems(boxes.count) }
         if boxes.isEmpty { return [] }
-        return try _buildOrder(boxes, nodeSize: nodeSize)
+        let keys = try _sortedHilbertKeys(boxes)
+        return keys.map { UInt32(truncatingIfNeeded: $0) }
     }
 
     /// Builds a tree whose ids are leaf positions, and returns the permutation that maps them back:
     /// leaf `i` has id `i` and is input item `order[i]`. Store your table as
     /// `newRow[i] = oldRow[order[i]]`, query with the new ids, and translate an answer back with
-    /// `order[id]` when the caller needs the old row. One packing (the same as `init(boxes:)`); the
-    /// extra cost is writing the ids `0..<n`.
+    /// `order[id]` when the caller needs the old row. One Hilbert sort (the same as `init(boxes:)`);
+    /// the extra cost is writing the ids `0..<n`.
     ///
     /// - Throws: as `init(boxes:ids:nodeSize:)`.
-    /// - Complexity: as `init(boxes:ids:nodeSize:)`.
+    /// - Complexity: O(n).
     public static func renumbered(boxes: [Box], nodeSize: Int = PackedRTree.defaultNodeSize) throws
         -> (tree: PackedRTree, order: [UInt32])
     {

@@ -1,11 +1,10 @@
 import Dispatch
-import Foundation
 
 /// A static, immutable, packed R-tree over `(Box, UInt32 id)` items (flatbush-style).
 ///
 /// ## Layout
 /// Three contiguous arrays and no object per node:
-/// - `boxes`: all leaf item boxes in packing order, then each level of parent nodes bottom-up, the
+/// - `boxes`: all leaf item boxes in Hilbert order, then each level of parent nodes bottom-up, the
 ///   root last. A node's children are the `nodeSize` consecutive entries of the level below at a
 ///   position computed from its own, so nodes need no child pointers.
 /// - `ids`: the item id of each leaf entry (4 bytes/item); empty when every id is its leaf
@@ -22,16 +21,10 @@ import Foundation
 /// The alternatives and their sizes are in `Benchmarks/NOTES.md`.
 ///
 /// ## Build
-/// Every node is full except the last of each level, so the layout is fixed by the count and the
-/// node size; the build only chooses the leaf order. It packs top-down (Boost.Geometry's packing
-/// rule fitted to this layout, `PackedRTree+Packing.swift`): the items of each node are split in
-/// two along the longer extent of their centres by selection, each part a whole number of full
-/// subtrees, the remainder last, down to the leaves. Sibling nodes overlap less than with a
-/// Hilbert-curve order; chosen by measurement, see `Benchmarks/NOTES.md`. The order is
-/// deterministic (a function of the boxes and the node size); validation, centres, the subtrees
-/// below the top splits and the gathers run on all cores (`DispatchQueue.concurrentPerform`), then
-/// the levels are built bottom-up. Invalid boxes (NaN, infinite, inverted) are refused with
-/// `IndexError.invalidBox` naming the first bad item.
+/// Hilbert keys of box centres on a 2^16 grid are computed in parallel
+/// (`DispatchQueue.concurrentPerform`), sorted with a stable O(n) radix sort (equal keys keep input
+/// order, so builds are deterministic), then the levels are built bottom-up. Invalid boxes (NaN,
+/// infinite, inverted) are refused with `IndexError.invalidBox` naming the first bad item.
 ///
 /// ## Node size
 /// Default 16, chosen by measurement against Boost.Geometry over node sizes 8–24 (see
@@ -47,7 +40,7 @@ import Foundation
 /// nothing per query (`forEachNearest` reuses a caller-held `NearestScratch`).
 @frozen
 public struct PackedRTree: Sendable {
-    /// Leaf boxes (packing order) followed by internal levels bottom-up; the root is last.
+    /// Leaf boxes (Hilbert order) followed by internal levels bottom-up; the root is last.
     @usableFromInline let _boxes: [Box]
     /// Id of each leaf entry; empty when `_idsAreLeafPositions`.
     @usableFromInline let _ids: [UInt32]
@@ -134,8 +127,7 @@ public struct PackedRTree: Sendable {
     ///   - nodeSize: children per node, `2...65535`.
     /// - Throws: `IndexError.invalidBox` for the first NaN/infinite/inverted box (naming its index),
     ///   `.lengthMismatch`, `.invalidNodeSize`, `.tooManyItems`.
-    /// - Complexity: O(n log n) (a linear selection per binary split of the top-down packing);
-    ///   centres, the subtrees below the top splits and the gathers run on all cores.
+    /// - Complexity: O(n) (radix sort); key computation and gathers run on all cores.
     public init(boxes: [Box], ids: [UInt32]? = nil, nodeSize: Int = PackedRTree.defaultNodeSize) throws {
         guard (2...65535).contains(nodeSize) else { throw IndexError.invalidNodeSize(nodeSize) }
         if let ids, ids.count != boxes.count {
@@ -159,16 +151,16 @@ public struct PackedRTree: Sendable {
             levelEnds.append(total)
         } while m > 1
 
-        let order = try PackedRTree._buildOrder(boxes, nodeSize: nodeSize)
+        let keys = try PackedRTree._sortedHilbertKeys(boxes)
         let chunkCount = Swift.max(1, Swift.min(64, n / 32768))
         let chunkLength = (n + chunkCount - 1) / chunkCount
 
-        // Gather the leaves in packing order (parallel).
+        // Pass 3 (parallel): gather leaves in Hilbert order.
         var outIDs = [UInt32](repeating: 0, count: n)
         let outBoxes = [Box](unsafeUninitializedCapacity: total) { out, initialized in
             let outBase = out.baseAddress!
             boxes.withUnsafeBufferPointer { src in
-                order.withUnsafeBufferPointer { k in
+                keys.withUnsafeBufferPointer { k in
                     outIDs.withUnsafeMutableBufferPointer { oid in
                         let oidBase = oid.baseAddress!
                         let explicitIDs = ids
@@ -176,7 +168,7 @@ public struct PackedRTree: Sendable {
                             let end = Swift.min(n, (c + 1) * chunkLength)
                             var i = c * chunkLength
                             while i < end {
-                                let from = Int(truncatingIfNeeded: k[i])
+                                let from = Int(truncatingIfNeeded: k[i] & 0xFFFF_FFFF)
                                 (outBase + i).initialize(to: src[from])
                                 oidBase[i] = explicitIDs?[from] ?? UInt32(truncatingIfNeeded: from)
                                 i += 1
@@ -213,14 +205,6 @@ public struct PackedRTree: Sendable {
 }
 
 extension PackedRTree {
-    /// EXPERIMENT ONLY (issue 12): `SUBTERRA_PACK_ORDER=hilbert` selects the Hilbert order.
-    static let _useHilbert = ProcessInfo.processInfo.environment["SUBTERRA_PACK_ORDER"] == "hilbert"
-
-    static func _buildOrder(_ boxes: [Box], nodeSize: Int) throws -> [UInt32] {
-        if _useHilbert { return try _sortedHilbertKeys(boxes).map { UInt32(truncatingIfNeeded: $0) } }
-        return try _leafOrder(boxes, nodeSize: nodeSize)
-    }
-
     /// Validates `boxes` and returns one key per box, sorted: the Hilbert cell of the box centre in
     /// the high word, the input position in the low word. The bulk build's leaf order is the low
     /// words in this order; it depends on the boxes alone (not on ids or node size). Stable: equal
@@ -231,7 +215,41 @@ extension PackedRTree {
         let chunkCount = Swift.max(1, Swift.min(64, n / 32768))
         let chunkLength = (n + chunkCount - 1) / chunkCount
 
-        let (lo, hi) = try _centreSumBounds(boxes)
+        // Pass 1 (parallel): validity and the bounds of the box centres (as min+max sums, which
+        // orders the same as centres and saves a multiply).
+        struct ChunkStats { var firstBad = Int.max; var lo = (Double.infinity, Double.infinity); var hi = (-Double.infinity, -Double.infinity) }
+        var stats = [ChunkStats](repeating: ChunkStats(), count: chunkCount)
+        boxes.withUnsafeBufferPointer { src in
+            stats.withUnsafeMutableBufferPointer { st in
+                let stBase = st.baseAddress!
+                _concurrentPerform(iterations: chunkCount) { c in
+                    var s = ChunkStats()
+                    let end = Swift.min(n, (c + 1) * chunkLength)
+                    var i = c * chunkLength
+                    while i < end {
+                        let b = src[i]
+                        if !b.isValid {
+                            s.firstBad = i
+                            break
+                        }
+                        let sx = b.minX + b.maxX, sy = b.minY + b.maxY
+                        s.lo.0 = Swift.min(s.lo.0, sx); s.lo.1 = Swift.min(s.lo.1, sy)
+                        s.hi.0 = Swift.max(s.hi.0, sx); s.hi.1 = Swift.max(s.hi.1, sy)
+                        i += 1
+                    }
+                    stBase[c] = s
+                }
+            }
+        }
+        var lo = (Double.infinity, Double.infinity), hi = (-Double.infinity, -Double.infinity)
+        for s in stats {
+            if s.firstBad != Int.max {
+                let b = boxes[s.firstBad]
+                throw IndexError.invalidBox(index: s.firstBad, box: b, reason: b.invalidityReason ?? "invalid")
+            }
+            lo.0 = Swift.min(lo.0, s.lo.0); lo.1 = Swift.min(lo.1, s.lo.1)
+            hi.0 = Swift.max(hi.0, s.hi.0); hi.1 = Swift.max(hi.1, s.hi.1)
+        }
 
         // Pass 2 (parallel): Hilbert key in the high word, input position in the low word.
         let spanX = hi.0 - lo.0, spanY = hi.1 - lo.1
