@@ -40,12 +40,16 @@ extension LineString {
 /// ```
 ///
 /// ## Design
-/// Each segment gets a *slot* number, the key it has in a `DynamicRTree` (packed base, packed
-/// delta and a short tail; see that type for the edit costs). A slot table holds the caller's id
-/// and the corner code of each slot (8 bytes), so a candidate is refined from the tree's box and
-/// one table read, as in the packed form. The table is split into chunks of 4096 slots shared
-/// between snapshots: an edit copies the chunk list and the chunks it writes, not the table.
-/// Freed slots are reused. The id → slots map is the writer's alone; readers never need it.
+/// Each segment gets a *slot* number; its key in a `DynamicRTree` (packed base, packed delta and a
+/// short tail; see that type for the edit costs) is `slot << 2 | corner code`, so a candidate is
+/// refined from the tree's box and its key alone, as the packed form refines from the leaf box
+/// and its code. A slot table holds the caller's id of each slot (4 bytes), read only for a
+/// segment that is reported (or when a `filter` asks). The table is split into chunks of 4096
+/// slots shared between snapshots: an edit copies the chunk list and the chunks it writes, not
+/// the table. Freed slots are reused. The id → keys map is the writer's alone; readers never need
+/// it. Nearest searches run the packed tree's search on each packed tier and merge the answers
+/// (`DynamicRTree.Snapshot._forEachNearestInStorageOrder`); ties come in storage order (base,
+/// delta, then tail).
 ///
 /// Publication: the writer builds the next tree state and slot table under `writerLock`, and
 /// swaps the pair in under `publishLock`. A reader's `snapshot()` is one consistent state for as
@@ -57,7 +61,7 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
     private let publishLock = NSLock()
     private var current: Snapshot
     private let tree: DynamicRTree
-    /// Writer-only: the slots of each live id.
+    /// Writer-only: the tree keys (`slot << 2 | code`) of each live id.
     private var slotsOfID: [UInt32: [UInt32]] = [:]
     private var freeSlots: [UInt32] = []
     private var slotCount: UInt32 = 0
@@ -114,10 +118,11 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             slots.reserveCapacity(segments.count)
             try SegmentIndex._checkFinite(segments)
             for s in segments {
-                let box = s.box
-                items.append((box, slot))
-                table.append(_SlotTable.entry(id: id, code: s._cornerCode))
-                slots.append(slot)
+                guard slot < _SlotTable.slotLimit else { throw IndexError.tooManyItems(Int(slot)) }
+                let key = _SlotTable.key(slot: slot, code: s._cornerCode)
+                items.append((s.box, key))
+                table.append(id)
+                slots.append(key)
                 slot += 1
                 index += 1
             }
@@ -176,7 +181,7 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
                     touch(id)
                     guard let slots = slotsOfID.removeValue(forKey: id) else { throw IndexError.unknownID(id) }
                     for s in slots { treeEdits.append(.remove(id: s)) }
-                    freed += slots
+                    freed += slots.map { $0 >> 2 }
                     segmentDelta -= slots.count
                     if slots.count > 1 { multiSegmentIDs -= 1 }
                 }
@@ -194,19 +199,20 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
                         let slot: UInt32
                         if let f = freed.popLast() {
                             slot = f
-                            table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
+                            table[slot] = id
                         } else if freeCursor > 0 {
                             freeCursor -= 1
                             slot = freeSlots[freeCursor]
-                            table[slot] = _SlotTable.entry(id: id, code: s._cornerCode)
+                            table[slot] = id
                         } else {
-                            guard slotCount < UInt32.max else { throw IndexError.tooManyItems(Int(slotCount)) }
+                            guard slotCount < _SlotTable.slotLimit else { throw IndexError.tooManyItems(Int(slotCount)) }
                             slot = slotCount
                             slotCount += 1
-                            table.append(_SlotTable.entry(id: id, code: s._cornerCode))
+                            table.append(id)
                         }
-                        treeEdits.append(.insert(id: slot, box: s.box))
-                        slots.append(slot)
+                        let key = _SlotTable.key(slot: slot, code: s._cornerCode)
+                        treeEdits.append(.insert(id: key, box: s.box))
+                        slots.append(key)
                     }
                     slotsOfID[id] = slots
                     segmentDelta += slots.count
@@ -357,50 +363,78 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             // Keys reported by a query are live in this snapshot.
             _index.box(for: key) ?? Box(x: .nan, y: .nan)
         }
+
+        // The nearest searches the `SegmentSearching` queries run: each packed tier searched as
+        // the packed index searches its tree, answers merged, boxes read by position.
+
+        @inlinable @inline(__always)
+        public func _forEachNearestHit(
+            k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
+            itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
+            _ body: (Neighbor, Box) throws -> SearchControl
+        ) rethrows {
+            try _index._forEachNearestInStorageOrder(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
+                                                     itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+        }
+
+        @inlinable @inline(__always)
+        public func _forEachNearestHit(
+            k: Int, maxDistance: Double, toX x: Double, y: Double,
+            itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+            filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl
+        ) rethrows {
+            try _index._forEachNearestInStorageOrder(k: k, maxDistance: maxDistance, toX: x, y: y,
+                                                     itemSquaredDistance: itemSquaredDistance, itemDistance: itemDistance,
+                                                     filter: filter, scratch: scratch, body)
+        }
     }
 }
 
-/// Slot → (id, corner code), in chunks of 4096 shared between snapshots (copy on write per chunk).
+/// Slot → the caller's id, in chunks of 4096 shared between snapshots (copy on write per chunk).
 @frozen
 public struct _SlotTable: Sendable {
     @usableFromInline static var shift: UInt32 { 12 }
     @usableFromInline static var mask: UInt32 { 4095 }
-    @usableFromInline var chunks: [[UInt64]] = []
+    /// Slots must leave two bits of a tree key for the corner code.
+    static var slotLimit: UInt32 { 1 << 30 }
+    @usableFromInline var chunks: [[UInt32]] = []
 
     init() {}
 
-    static func entry(id: UInt32, code: UInt8) -> UInt64 { UInt64(id) | UInt64(code) << 32 }
+    /// The tree key of a segment in `slot` with corner code `code`.
+    static func key(slot: UInt32, code: UInt8) -> UInt32 { slot << 2 | UInt32(code & 3) }
 
-    mutating func append(_ e: UInt64) {
+    mutating func append(_ e: UInt32) {
         if chunks.isEmpty || chunks[chunks.count - 1].count == Int(Self.mask) + 1 {
-            var c: [UInt64] = []
+            var c: [UInt32] = []
             c.reserveCapacity(Int(Self.mask) + 1)
             chunks.append(c)
         }
         chunks[chunks.count - 1].append(e)
     }
 
-    subscript(slot: UInt32) -> UInt64 {
+    subscript(slot: UInt32) -> UInt32 {
         get { chunks[Int(slot >> Self.shift)][Int(slot & Self.mask)] }
         set { chunks[Int(slot >> Self.shift)][Int(slot & Self.mask)] = newValue }
     }
 }
 
-/// The dynamic index's key decoder (valid only inside `_withDecoder`).
+/// The dynamic index's key decoder (valid only inside `_withDecoder`): a key is
+/// `slot << 2 | corner code`.
 @frozen
 public struct _SlotDecoder: _SegmentKeyDecoding {
-    @usableFromInline let chunks: UnsafeBufferPointer<[UInt64]>
+    @usableFromInline let chunks: UnsafeBufferPointer<[UInt32]>
 
-    @inlinable init(chunks: UnsafeBufferPointer<[UInt64]>) { self.chunks = chunks }
-
-    @inlinable @inline(__always)
-    func entry(_ key: UInt32) -> UInt64 { chunks[Int(key >> _SlotTable.shift)][Int(key & _SlotTable.mask)] }
+    @inlinable init(chunks: UnsafeBufferPointer<[UInt32]>) { self.chunks = chunks }
 
     @inlinable @inline(__always)
-    public func id(_ key: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: entry(key)) }
+    public func id(_ key: UInt32) -> UInt32 {
+        let slot = key >> 2
+        return chunks[Int(slot >> _SlotTable.shift)][Int(slot & _SlotTable.mask)]
+    }
 
     @inlinable @inline(__always)
     public func segment(_ key: UInt32, _ box: Box) -> Segment {
-        Segment(box: box, code: UInt8(truncatingIfNeeded: entry(key) >> 32))
+        Segment(box: box, code: UInt8(truncatingIfNeeded: key & 3))
     }
 }

@@ -46,6 +46,39 @@ public protocol SegmentSearching {
         filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl) rethrows
     /// The box of a live key (for reporting a nearest answer's segment).
     func _box(ofKey key: UInt32) -> Box
+    /// `_forEachNearest` handing each answer's box to `body` too. Default: `_forEachNearest`
+    /// and `_box(ofKey:)`; an index that knows the box of an answer without a lookup says so here.
+    func _forEachNearestHit(
+        k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
+        _ body: (Neighbor, Box) throws -> SearchControl) rethrows
+    /// The point form of `_forEachNearestHit`.
+    func _forEachNearestHit(
+        k: Int, maxDistance: Double, toX x: Double, y: Double,
+        itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl) rethrows
+}
+
+extension SegmentSearching {
+    @inlinable @inline(__always)
+    public func _forEachNearestHit(
+        k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
+        itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
+        _ body: (Neighbor, Box) throws -> SearchControl
+    ) rethrows {
+        try _forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound, itemDistance: itemDistance,
+                            filter: filter, scratch: scratch) { n in try body(n, _box(ofKey: n.id)) }
+    }
+
+    @inlinable @inline(__always)
+    public func _forEachNearestHit(
+        k: Int, maxDistance: Double, toX x: Double, y: Double,
+        itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
+        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl
+    ) rethrows {
+        try _forEachNearest(k: k, maxDistance: maxDistance, toX: x, y: y, itemSquaredDistance: itemSquaredDistance,
+                            itemDistance: itemDistance, filter: filter, scratch: scratch) { n in try body(n, _box(ofKey: n.id)) }
+    }
 }
 
 // MARK: Query shapes
@@ -255,7 +288,7 @@ extension SegmentSearching {
     ) rethrows {
         let x = point.x, y = point.y
         try _withDecoder { d in
-            try _forEachNearest(
+            try _forEachNearestHit(
                 k: k, maxDistance: maxDistance, toX: x, y: y,
                 // The square of the plain kernel's distance, not `Kernel.squaredDistance`: its root
                 // gives the distance back bit for bit (√(d²) = d), so answers come in the order of
@@ -270,8 +303,8 @@ extension SegmentSearching {
                     return Kernel.distance(Point(x, y), segment: s.start, s.end)
                 },
                 filter: { filter(d.id($0)) }, scratch: scratch
-            ) { n in
-                try body(SegmentHit(id: d.id(n.id), segment: d.segment(n.id, _box(ofKey: n.id)), distance: n.distance))
+            ) { n, box in
+                try body(SegmentHit(id: d.id(n.id), segment: d.segment(n.id, box), distance: n.distance))
             }
         }
     }
@@ -309,12 +342,12 @@ extension SegmentSearching {
         _ body: (SegmentHit) throws -> SearchControl
     ) rethrows {
         try _withDecoder { d in
-            try _forEachNearest(
+            try _forEachNearestHit(
                 k: k, maxDistance: maxDistance, boxLowerBound: { q.lowerBound($0) },
                 itemDistance: { key, box in q.distance(d.segment(key, box)) },
                 filter: { filter(d.id($0)) }, scratch: scratch
-            ) { n in
-                try body(SegmentHit(id: d.id(n.id), segment: d.segment(n.id, _box(ofKey: n.id)), distance: n.distance))
+            ) { n, box in
+                try body(SegmentHit(id: d.id(n.id), segment: d.segment(n.id, box), distance: n.distance))
             }
         }
     }

@@ -311,6 +311,12 @@ extension DynamicRTree {
         @usableFromInline let _tail: [_TailItem]
         let _baseIndex: [UInt64]
         let _deltaIndex: [UInt64]
+        /// The base and delta trees keyed by leaf position (the same boxes and nodes, no id
+        /// array), and the tail keyed by `delta.count + i`: what the storage-order nearest search
+        /// runs on, so an answer's box and id are read by position, never looked up by id.
+        @usableFromInline let _basePositional: PackedRTree
+        @usableFromInline let _deltaPositional: PackedRTree
+        @usableFromInline let _tailPositional: [_TailItem]
 
         init(base: PackedRTree, version: UInt64) throws {
             try self.init(base: base, baseIndex: DynamicRTree._idIndex(base), baseDead: [],
@@ -328,6 +334,11 @@ extension DynamicRTree {
             self._deltaDead = deltaDead
             self._tail = tail
             self.version = version
+            _basePositional = PackedRTree(_boxes: base._boxes, _ids: nil, _levelEnds: base._levelEnds, nodeSize: base.nodeSize)
+            _deltaPositional = PackedRTree(_boxes: delta._boxes, _ids: nil, _levelEnds: delta._levelEnds,
+                                           nodeSize: delta.nodeSize)
+            let offset = delta.count
+            _tailPositional = tail.indices.map { _TailItem(box: tail[$0].box, id: UInt32(truncatingIfNeeded: offset + $0)) }
         }
 
         /// Number of live items.

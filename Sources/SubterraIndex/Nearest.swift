@@ -96,8 +96,21 @@ public final class NearestScratch {
     @exclusivity(unchecked) @usableFromInline var _runs = _RawBuffer<Int>(capacity: 32)
     @exclusivity(unchecked) @usableFromInline var _best = _RawBuffer<Double>(capacity: 16)
     @exclusivity(unchecked) @usableFromInline var _inUse = false
+    /// The memory of a second queue, for searches that run two at once (a dynamic snapshot's
+    /// base tree, and its delta with the tail); made on first use.
+    @exclusivity(unchecked) @usableFromInline var _companionScratch: NearestScratch?
 
     public init() {}
+
+    @inlinable @inline(__always)
+    var _companion: NearestScratch { _companionScratch ?? _makeCompanion() }
+
+    @usableFromInline @inline(never)
+    func _makeCompanion() -> NearestScratch {
+        let c = NearestScratch()
+        _companionScratch = c
+        return c
+    }
 
     deinit {
         _heap.base.deallocate()
