@@ -124,6 +124,8 @@ struct MappedRecord {
 /// the usual case, because Foundation's trimming bridges through NSString on every call.
 func _trimmed(_ s: String) -> String {
     guard let f = s.unicodeScalars.first, let l = s.unicodeScalars.last else { return s }
+    // Printable ASCII ends (the usual case) are not white space: no Unicode property look-up.
+    if f.value > 0x20, f.value < 0x7F, l.value > 0x20, l.value < 0x7F { return s }
     if !f.properties.isWhitespace && !l.properties.isWhitespace { return s }
     let u = s.unicodeScalars
     var start = u.startIndex, end = u.endIndex
