@@ -205,4 +205,21 @@ struct StreamedWriteImportTests {
         #expect(try store.counts() == (result.segmentCount, result.pointCount))
         #expect(result.segmentCount == 6000)
     }
+
+    @Test("compact record locations give back file, unit and index, large and missing indexes too")
+    func compactLocations() {
+        var files = _FileNames()
+        let locations = [
+            RecordLocation(file: "a.geojson", unit: .feature, index: 0),
+            RecordLocation(file: "b.csv", unit: .line, index: 2),
+            RecordLocation(file: "a.geojson", unit: .feature, index: Int(Int32.max)),
+            RecordLocation(file: "c.gpkg", unit: .fid, index: Int(Int32.max) + 1),
+            RecordLocation(file: "c.gpkg", unit: .fid, index: -5),
+            RecordLocation(file: "c.gpkg", unit: .fid, index: nil),
+            RecordLocation(file: "b.csv", unit: .line, index: 7),
+        ]
+        let compact = locations.map { files.compact($0) }
+        #expect(compact.map { files.location($0) } == locations)
+        #expect(MemoryLayout<_CompactLocation>.stride == 8)
+    }
 }

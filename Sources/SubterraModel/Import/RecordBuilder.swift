@@ -998,17 +998,22 @@ struct _NodeNamer {
     }
 }
 
-/// A record location in 16 bytes: the file as an index into `_FileNames`, no field.
+/// A record location in 8 bytes, without its field: file and unit packed in one word (see
+/// `_FileNames`), the record index in 32 bits.
 struct _CompactLocation {
-    var file: Int32
-    var unit: RecordLocation.Unit
-    /// The record index; `Int.min` for none.
-    var index: Int
+    /// File number × 4 + unit.
+    var fileAndUnit: UInt32
+    /// The record index when it is in 0…Int32.max; -1 for none; -2 - k for entry k of the
+    /// `_FileNames` side list (an index outside that range, e.g. a large GeoPackage fid).
+    var index: Int32
 }
 
-/// The file names of `_CompactLocation`s (an import reads a handful of files).
+/// The file names (and the rare large record indexes) of `_CompactLocation`s: an import reads
+/// a handful of files.
 struct _FileNames {
     private var names: [String] = []
+    private var largeIndexes: [Int] = []
+    private static let units: [RecordLocation.Unit] = [.line, .feature, .fid]
 
     /// `location` without its field, compacted.
     mutating func compact(_ location: RecordLocation) -> _CompactLocation {
@@ -1019,16 +1024,26 @@ struct _FileNames {
             names.append(location.file)
             f = names.count - 1
         }
-        return _CompactLocation(file: Int32(f), unit: location.unit, index: location.index ?? .min)
+        let unit = UInt32(Self.units.firstIndex(of: location.unit)!)
+        let index: Int32
+        switch location.index {
+        case nil: index = -1
+        case let i? where i >= 0 && i <= Int(Int32.max): index = Int32(i)
+        case let i?:
+            largeIndexes.append(i)
+            index = -1 - Int32(largeIndexes.count)
+        }
+        return _CompactLocation(fileAndUnit: UInt32(f) << 2 | unit, index: index)
     }
 
     func location(_ c: _CompactLocation) -> RecordLocation {
-        RecordLocation(file: names[Int(c.file)], unit: c.unit, index: c.index == .min ? nil : c.index)
+        let index: Int? = c.index >= 0 ? Int(c.index) : c.index == -1 ? nil : largeIndexes[Int(-2 - c.index)]
+        return RecordLocation(file: names[Int(c.fileAndUnit >> 2)], unit: Self.units[Int(c.fileAndUnit & 3)], index: index)
     }
 }
 
 /// The streamed import's cross-record state, on compact keys (see `RecordBuilder.crossCheck`):
-/// about 40 bytes per kept segment and 13 per point number, against the whole records the
+/// about 30 bytes per kept segment and 13 per point number, against the whole records the
 /// kept-records check holds.
 struct _CrossRecordKeys {
     /// Ordinals (past the points) of the point numbers that no point record has.
