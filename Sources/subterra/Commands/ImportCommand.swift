@@ -13,9 +13,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import survey tables, GeoJSON, CSV/WKT or GeoPackage files into a Subterra GeoPackage store, with quality checks.",
         discussion: """
-            Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
-            updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
-            rejects the whole import and the store is left untouched. An import that keeps nothing, or drops more than \
+            Files are read, mapped, converted to the store's CRS and checked record by record, and written to the store \
+            in one transaction (upsert by segment id and point number): into a new or empty store as they are read, so \
+            memory does not grow with the map; into a store holding rows after the last file. Under --policy strict any \
+            error rejects the whole import and the store is left untouched (a store the import created is removed). An import that keeps nothing, or drops more than \
             --max-dropped of the records read (5% by default), is refused too. Coincident traces of different features (a \
             cable and its bed or sleeve) are warnings, never errors; copies of a record are errors. A directory argument means its segments.* and \
             points.* files. Point files are told from segment files by their first GeoJSON geometry or CSV header (--content \
