@@ -55,6 +55,31 @@ struct StreamingImportTests {
         }
     }
 
+    /// Writes `late.geojson` beside `segments.geojson` in `dir`: the same file with its `crs`
+    /// member moved after the features.
+    func writeLateCRSCopy(_ dir: URL) throws {
+        let path = dir.appendingPathComponent("segments.geojson").path
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        let member = try #require(text.range(of: #""crs":\{"type":"name","properties":\{"name":"[^"]*"\}\},"#, options: .regularExpression))
+        let crs = String(text[member].dropLast())
+        text.removeSubrange(member)
+        let close = try #require(text.range(of: "}", options: .backwards))
+        text.replaceSubrange(close, with: "," + crs + "}")
+        try text.write(toFile: dir.appendingPathComponent("late.geojson").path, atomically: true, encoding: .utf8)
+    }
+
+    /// Gives the last feature of the segments file at `path` a negative start depth (an error
+    /// under strict); returns the new text.
+    @discardableResult
+    func spoilLastStartDepth(_ path: String) throws -> String {
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        let key = try #require(text.range(of: #""start_depth":"#, options: .backwards))
+        let value = try #require(text[key.upperBound...].firstIndex(of: ","))
+        text.replaceSubrange(key.upperBound..<value, with: "-3")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return text
+    }
+
     func expectSame(_ a: ImportResult, _ b: ImportResult) {
         #expect(a.segments == b.segments)
         #expect(a.points == b.points)
@@ -98,15 +123,7 @@ struct StreamingImportTests {
     func lateCRSMember() throws {
         let dir = try district(segments: 300)
         defer { try? FileManager.default.removeItem(at: dir) }
-        // Move the segments file's `crs` member to the end of the object.
-        let path = dir.appendingPathComponent("segments.geojson").path
-        var text = try String(contentsOfFile: path, encoding: .utf8)
-        let member = try #require(text.range(of: #""crs":\{"type":"name","properties":\{"name":"[^"]*"\}\},"#, options: .regularExpression))
-        let crs = String(text[member].dropLast())
-        text.removeSubrange(member)
-        let close = try #require(text.range(of: "}", options: .backwards))
-        text.replaceSubrange(close, with: "," + crs + "}")
-        try text.write(toFile: dir.appendingPathComponent("late.geojson").path, atomically: true, encoding: .utf8)
+        try writeLateCRSCopy(dir)
         let options = ImportOptions(policy: .lenient)
         let late = try Importer.read(sources(dir, segmentsFile: "late.geojson"), options: options)
         let early = try Importer.read(sources(dir), options: options)
@@ -129,11 +146,7 @@ struct StreamingImportTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: store.path))
         // The last feature of the segments file gets a negative depth (an error under strict).
         let path = dir.appendingPathComponent("segments.geojson").path
-        var text = try String(contentsOfFile: path, encoding: .utf8)
-        let key = try #require(text.range(of: #""start_depth":"#, options: .backwards))
-        let value = try #require(text[key.upperBound...].firstIndex(of: ","))
-        text.replaceSubrange(key.upperBound..<value, with: "-3")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let text = try spoilLastStartDepth(path)
         var strict = ImportOptions(policy: .strict)
         strict.firstSegmentID = 1
         let e = #expect(throws: ImportError.self) { try Importer.run(sources(dir), into: store, options: strict) }

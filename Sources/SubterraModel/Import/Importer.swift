@@ -117,6 +117,25 @@ public struct ImportResult: Hashable, Sendable {
     /// How many records ``ignoredLayers`` holds.
     public var ignoredRecords: Int { ignoredLayers.values.reduce(0, +) }
 
+    /// Segments and points ``Importer/stream(_:into:options:source:progress:)`` wrote to the
+    /// store as it read them instead of returning them (`segments` and `points` are then empty),
+    /// and the multi-part features among those segments with their parts.
+    public var streamedSegments = 0
+    public var streamedPoints = 0
+    public var streamedFeatures = 0
+    public var streamedParts = 0
+
+    /// Segments imported: returned in `segments` or written while reading.
+    public var segmentCount: Int { segments.count + streamedSegments }
+    /// Points imported: returned in `points` or written while reading.
+    public var pointCount: Int { points.count + streamedPoints }
+    /// Multi-part lines imported, and the segments they were kept as (parts sharing a feature id).
+    public var multiPart: (features: Int, segments: Int) {
+        var features = Set<Int64>(), parts = 0
+        for s in segments { if let f = s.feature { features.insert(f); parts += 1 } }
+        return (features.count + streamedFeatures, parts + streamedParts)
+    }
+
     /// The records as a map (validated again by `UtilityNetwork`).
     public func network(crs: String) throws(ModelError) -> UtilityNetwork {
         try UtilityNetwork(crs: crs, segments: segments, points: points)
@@ -178,6 +197,13 @@ public enum Importer {
     public static func read(
         _ sources: [ImportSource], options: ImportOptions, progress: ((ImportProgress) -> Void)? = nil
     ) throws(ImportError) -> ImportResult {
+        try read(sources, options: options, progress: progress, sink: nil)
+    }
+
+    /// `read`, with kept records written to `sink` as they are checked when it is given.
+    static func read(
+        _ sources: [ImportSource], options: ImportOptions, progress: ((ImportProgress) -> Void)?, sink: _RowSink?
+    ) throws(ImportError) -> ImportResult {
         // Points go to the builder before segments (and areas last), whatever the order given;
         // GeoJSON files are streamed into it feature by feature, in that order, so no file's
         // records are ever held whole. Other formats are loaded in source order first, as
@@ -208,6 +234,7 @@ public enum Importer {
             reading(k, done: true)
         }
         var builder = RecordBuilder(options: options, area: try targetArea(options, sources))
+        builder.sink = sink
         var recordsRead = 0
         for (k, source) in sources.enumerated() {
             guard case .network(let n)? = loaded[k] else { continue }
@@ -263,7 +290,7 @@ public enum Importer {
     public static func refusal(_ result: ImportResult, maxDroppedShare share: Double) -> String? {
         // Records on ignored layers were never candidates: they count neither way.
         let read = result.recordsRead - result.ignoredRecords
-        let kept = result.segments.count + result.points.count + result.areas.count
+        let kept = result.segmentCount + result.pointCount + result.areas.count
         var droppedAt = Set<RecordLocation>()
         for i in result.report.issues where i.outcome == .dropped { droppedAt.insert(i.location.field(nil)) }
         let dropped = droppedAt.count
@@ -403,12 +430,86 @@ public enum Importer {
         return stale
     }
 
+    /// Reads, checks and writes `sources` into `store` in one transaction, writing each record
+    /// as soon as it is checked: the import's memory holds compact per-record keys (ids, point
+    /// numbers and positions, end-point pairs, first depths), never the whole map. The
+    /// cross-record checks run on those keys, reading an earlier segment back from the rows
+    /// written when a later one duplicates or reverses it, and report what ``read(_:options:progress:)``
+    /// reports. R-trees and end-point indexes are built once at the end, in the transaction.
+    ///
+    /// All or nothing as ``run(_:into:options:)``: a strict rejection, a refusal under
+    /// `maxDroppedShare`, an unreadable file or a failed write rolls back every row written,
+    /// and the store is left as it was. Records are read in the store's CRS.
+    ///
+    /// A store that already holds segments or points, or `firstSegmentID` below 1, takes the
+    /// ``read(_:options:progress:)`` then ``write(_:to:source:progress:)`` path instead: a
+    /// re-delivery is matched against the stored features, which needs the import's records
+    /// whole. The result then carries the records; otherwise it carries counts
+    /// (``ImportResult/streamedSegments``, ``ImportResult/streamedPoints``).
+    ///
+    /// - Throws: ``ImportError`` as `read`; `StoreError` when the store cannot be written.
+    /// - Complexity: O(n log n) in records; memory O(n) in small keys only (figures in
+    ///   `Benchmarks/NOTES.md`, "Issue 14: streaming import").
+    @discardableResult
+    public static func stream(
+        _ sources: [ImportSource], into store: GeoPackageStore, options: ImportOptions, source: String? = nil,
+        progress: ((ImportProgress) -> Void)? = nil
+    ) throws -> ImportResult {
+        var o = options
+        o.targetCRS = store.spatialReference.authorityString
+        guard o.firstSegmentID >= 1, try store.counts() == (0, 0) else {
+            let result = try read(sources, options: o, progress: progress)
+            try write(result, to: store, source: source, progress: progress)
+            return result
+        }
+        // The transaction's closure must not throw the import's own errors through the store's
+        // error wrapping: they are kept here and thrown again after the rollback.
+        struct Aborted: Error {}
+        var importError: ImportError?
+        var writeError: (any Error)?
+        do {
+            return try store.withStreamedWrite { writer throws -> (ImportResult, StoreEdit) in
+                let sink = _RowSink(writer)
+                let result: ImportResult
+                do { result = try read(sources, options: o, progress: progress, sink: sink) } catch {
+                    if let f = sink.failure { writeError = f } else { importError = error as? ImportError; writeError = importError == nil ? error : nil }
+                    throw Aborted()
+                }
+                if let f = sink.failure {
+                    writeError = f
+                    throw Aborted()
+                }
+                var meta: [String: String?] = [
+                    "import.last.records": String(result.recordsRead),
+                    "import.last.segments": String(result.segmentCount),
+                    "import.last.points": String(result.pointCount),
+                    "import.last.issues": String(result.report.issues.count),
+                ]
+                if let source { meta["import.last.source"] = source }
+                if !result.areas.isEmpty { meta["import.last.areas"] = String(result.areas.count) }
+                let areas = try placeAreas(result, stored: result.assignedAreaIDs.isEmpty ? [] : writer.storedAreas())
+                progress?(ImportProgress(stage: .writing, completed: result.segmentCount + result.pointCount,
+                                         total: result.segmentCount + result.pointCount))
+                return (result, StoreEdit(upsertSegments: [], upsertPoints: [], metadata: meta, upsertAreas: areas))
+            }
+        } catch {
+            if let importError { throw importError }
+            if let writeError { throw writeError }
+            throw error
+        }
+    }
+
     /// The import's areas with their store ids: an area whose made-up id stands for a text id the
     /// store already holds (same operator id text) replaces that area; other made-up ids move
     /// past the store's largest area id; explicit (numeric) ids upsert.
     static func placeAreas(_ result: ImportResult, in store: any UtilityStore) throws(StoreError) -> [OperatorArea] {
         guard !result.assignedAreaIDs.isEmpty else { return result.areas }
-        let stored = try store.storedAreas()
+        return placeAreas(result, stored: try store.storedAreas())
+    }
+
+    /// ``placeAreas(_:in:)`` against the `stored` areas.
+    static func placeAreas(_ result: ImportResult, stored: [OperatorArea]) -> [OperatorArea] {
+        guard !result.assignedAreaIDs.isEmpty else { return result.areas }
         var bySourceID: [String: Int64] = [:]
         for a in stored { if let s = a.sourceID { bySourceID[s] = a.id } }
         let taken = Set(stored.map(\.id)).union(result.areas.lazy.filter { !result.assignedAreaIDs.contains($0.id) }.map(\.id))
@@ -515,7 +616,10 @@ enum SourceLoader {
                     let crs = forced ?? resolve(declared)
                     if used == nil {
                         // The first feature fixes the CRS assumed for the file.
-                        if forced == nil, options.sourceCRS == nil, declared == nil { before = builder }
+                        if forced == nil, options.sourceCRS == nil, declared == nil {
+                            before = builder
+                            builder.sink?.mark()
+                        }
                         used = crs
                         xy = try xyTransformer(source, xyCRS: crs, options: options)
                     }
@@ -548,8 +652,13 @@ enum SourceLoader {
             _ = try xyTransformer(source, xyCRS: declared, options: options)
             return first.count
         }
-        guard first.used != declared, let before else { return first.count }
+        guard first.used != declared, let before else {
+            if before != nil { builder.sink?.releaseMark() }
+            return first.count
+        }
         builder = before
+        // The rows written in the assumed CRS go with the builder's state.
+        builder.sink?.rollBackToMark()
         var unused: RecordBuilder?
         return try pass(forced: declared, before: &unused).count
     }

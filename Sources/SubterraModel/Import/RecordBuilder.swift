@@ -124,6 +124,8 @@ struct MappedRecord {
 /// the usual case, because Foundation's trimming bridges through NSString on every call.
 func _trimmed(_ s: String) -> String {
     guard let f = s.unicodeScalars.first, let l = s.unicodeScalars.last else { return s }
+    // Printable ASCII ends (the usual case) are not white space: no Unicode property look-up.
+    if f.value > 0x20, f.value < 0x7F, l.value > 0x20, l.value < 0x7F { return s }
     if !f.properties.isWhitespace && !l.properties.isWhitespace { return s }
     let u = s.unicodeScalars
     var start = u.startIndex, end = u.endIndex
@@ -210,9 +212,37 @@ struct _ChunkedList<Element> {
 struct RecordBuilder {
     let options: ImportOptions
     var issues: [QualityIssue] = []
+    /// The kept points, when they are returned (`sink == nil`); empty when they are written.
     var points: [FeaturePoint] = []
-    var pointLocations: [RecordLocation] = []
+    /// Each kept point's index in the lists below, by number.
     var pointIndex: [PointNumber: Int] = [:]
+    /// What the segment checks need of each kept point, whether it is kept in `points` or was
+    /// written to `sink`: position, number, ground elevation (NaN: none) and record.
+    var pointPositions: [Point] = []
+    var pointNumbers: [PointNumber] = []
+    var pointGround: [Double] = []
+    var pointRecords: [_CompactLocation] = []
+    /// The file names `_CompactLocation`s point into.
+    var files = _FileNames()
+    /// Where kept points and segments go when the import writes while it reads
+    /// (`Importer.stream`): each segment is then resolved, checked against the earlier ones
+    /// through compact keys (`cross`) and written as soon as it is added, and `finish` returns
+    /// counts instead of records. Nil: records are kept and returned by `finish`.
+    var sink: _RowSink?
+    /// The streamed import's cross-record keys (`sink` set).
+    var cross = _CrossRecordKeys()
+    /// Issues of resolving segment ends and of the cross-record checks, in the streamed import;
+    /// `finish` puts them after the per-record issues, where the kept-records path has them.
+    var resolveIssues: [QualityIssue] = []
+    var crossIssues: [QualityIssue] = []
+    /// Segments and points written to `sink`, and the multi-part features among the segments.
+    var streamedSegments = 0, streamedPoints = 0, streamedParts = 0
+    var streamedFeatures = Set<Int64>()
+    /// The kept points by position, built when the first segment end is resolved (every point
+    /// is added before any segment).
+    var pointGrid: _PointGrid?
+    /// Names of unnamed segment ends that match no point.
+    var nodes: _NodeNamer
     var drafts = _ChunkedList<SegmentDraft>()
     /// The distinct source-name maps of the drafts: records of one file name their fields alike,
     /// so drafts share one map instead of holding a dictionary each.
@@ -225,6 +255,10 @@ struct RecordBuilder {
     var assignedIDs = Set<Int64>()
     /// Records skipped for a layer in their mapping's `ignoreLayers`, by that layer.
     var ignoredLayers: [String: Int] = [:]
+    /// Where each pipe shorter than the snapping tolerance was reported (its end-point field),
+    /// and how many there were: their "start equals end" is a warning, not the cross-record error.
+    var shortPipes = Set<RecordLocation>()
+    var shortSegments = 0
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
     /// Operator areas (``addArea(_:mapping:)``) and the ids this import made up for them.
@@ -241,6 +275,26 @@ struct RecordBuilder {
         self.options = options
         self.area = area
         self.nextID = options.firstSegmentID
+        self.nodes = _NodeNamer(cell: max(options.endTolerance, 1e-9))
+    }
+
+    /// Number of kept points.
+    var pointCount: Int { pointPositions.count }
+
+    /// Keeps point `p` read at `location`: indexed for the segments, and kept in `points` or
+    /// written to `sink`.
+    private mutating func keepPoint(_ p: FeaturePoint, at location: RecordLocation) {
+        pointIndex[p.number] = pointPositions.count
+        pointPositions.append(p.position)
+        pointNumbers.append(p.number)
+        pointGround.append(p.groundElevation ?? .nan)
+        pointRecords.append(files.compact(location))
+        if let sink {
+            sink.write(p)
+            streamedPoints += 1
+        } else {
+            points.append(p)
+        }
     }
 
     /// Why `p` cannot be imported, or nil when it lies in the target CRS's area of use.
@@ -260,9 +314,7 @@ struct RecordBuilder {
                 issues.append(QualityIssue(.invalidGeometry, .error, at: at, why + "; record not imported", outcome: .dropped))
                 continue
             }
-            pointIndex[p.number] = points.count
-            points.append(p)
-            pointLocations.append(RecordLocation(file: file, unit: .fid, index: i + 1))
+            keepPoint(p, at: at)
         }
         for s in n.segments {
             usedIDs.insert(s.id)
@@ -375,7 +427,7 @@ struct RecordBuilder {
         } else {
             // No point numbers in the source: name the point by file and record so it is stable.
             let stem = URL(fileURLWithPath: r.location.file).deletingPathExtension().lastPathComponent
-            number = PointNumber("\(stem)#\(r.location.index ?? points.count)")
+            number = PointNumber("\(stem)#\(r.location.index ?? pointCount)")
         }
         guard let layer = checkLayer(&m)?.code else { return }
         var position: Point
@@ -418,11 +470,9 @@ struct RecordBuilder {
             depth: depth, owner: m.text(.owner), road: m.text(.road), status: m.text(.status).map(RecordStatus.init))
         do { try p.validate() } catch { return drop(.badValue, .pointNumber, error.message) }
         if let first = pointIndex[number] {
-            return drop(.duplicateIdentifier, .pointNumber, "point number \(number) already used by \(pointLocations[first])")
+            return drop(.duplicateIdentifier, .pointNumber, "point number \(number) already used by \(files.location(pointRecords[first]))")
         }
-        pointIndex[number] = points.count
-        points.append(p)
-        pointLocations.append(r.location)
+        keepPoint(p, at: r.location)
     }
 
     static func typeName(_ g: Geometry) -> String {
@@ -571,7 +621,7 @@ struct RecordBuilder {
         d.sourceNames = sharedSourceNames(m.sourceNames)
         d.sourceID = sourceID
         usedIDs.insert(id)
-        guard parts.count > 1 else { return drafts.append(d) }
+        guard parts.count > 1 else { return take(d) }
         for (i, draft) in Self.split(d, into: parts).enumerated() {
             var p = draft
             if i > 0 {
@@ -579,8 +629,103 @@ struct RecordBuilder {
                 usedIDs.insert(p.id)
             }
             p.feature = id
-            drafts.append(p)
+            take(p)
         }
+    }
+
+    /// A finished draft: kept for `finish`, or (streamed import) resolved, checked and written
+    /// now, after any drafts adopted from a store before it.
+    private mutating func take(_ d: SegmentDraft) {
+        guard sink != nil else { return drafts.append(d) }
+        flushDrafts()
+        stream(d)
+    }
+
+    /// Streams the drafts waiting in `drafts` (adopted from a store), in order.
+    private mutating func flushDrafts() {
+        guard drafts.count > 0 else { return }
+        var pending = drafts
+        drafts = _ChunkedList()
+        pending.drain { _, d in stream(d) }
+    }
+
+    /// Resolves `d`, runs the cross-record checks against the segments before it on compact
+    /// keys, and writes the segment to `sink`.
+    private mutating func stream(_ d: SegmentDraft) {
+        let (found, kept) = resolve(d)
+        resolveIssues.append(contentsOf: found)
+        guard let (seg, locator) = kept, let sink else { return }
+        crossIssues.append(contentsOf: crossCheck(seg, locator, sink: sink))
+        sink.write(seg)
+        streamedSegments += 1
+        if let f = seg.feature {
+            streamedFeatures.insert(f)
+            streamedParts += 1
+        }
+    }
+
+    /// The ordinal of point number `n` in the cross-record keys: its point's index, or a number
+    /// past the points for a number no point record has (unknown or synthetic).
+    private mutating func ordinal(_ n: PointNumber) -> Int {
+        if let i = pointIndex[n] { return i }
+        if let k = cross.extra[n] { return pointCount + Int(k) }
+        let k = Int32(cross.extra.count)
+        cross.extra[n] = k
+        return pointCount + Int(k)
+    }
+
+    /// `QualityChecks.crossRecord` for one segment against the ones kept before it, on compact
+    /// keys: end-point ordinal pairs, first depths by ordinal, ids and records by kept index. The
+    /// earlier segment of a duplicate or reversed pair is read back from the rows written. Same
+    /// issues, same order, as the whole-list check.
+    private mutating func crossCheck(_ s: PipeSegment, _ d: SegmentLocator, sink: _RowSink) -> [QualityIssue] {
+        var out: [QualityIssue] = []
+        let i = cross.ids.count
+        cross.ids.append(s.id)
+        cross.records.append(files.compact(d.location))
+        let a = ordinal(s.startPoint), b = ordinal(s.endPoint)
+        if s.startPoint == s.endPoint {
+            // A pipe shorter than the tolerance got `resolve`'s warning instead.
+            if !shortPipes.contains(d.at(.endPoint)) {
+                out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), QualityChecks.endsMessage(s, options)))
+            }
+        } else {
+            let key = _CrossRecordKeys.pair(a, b)
+            for (reversed, j) in [(false, cross.firstByEnds[key]), (true, cross.firstByEnds[_CrossRecordKeys.pair(b, a)])] {
+                guard let j else { continue }
+                if let other = sink.segment(id: cross.ids[Int(j)]) {
+                    out.append(QualityChecks.pairIssue(
+                        s, at: d, other: other, otherAt: files.location(cross.records[Int(j)]), reversed: reversed))
+                }
+                break
+            }
+            if cross.firstByEnds[key] == nil { cross.firstByEnds[key] = Int32(i) }
+        }
+        if let z = QualityChecks.zeroLengthIssue(s, at: d) { out.append(z) }
+        for (o, depth, top, f) in [(a, s.startDepth, s.startTopElevation, ImportField.startDepth),
+                                     (b, s.endDepth, s.endTopElevation, .endDepth)] {
+            guard let depth else { continue }
+            let p = f == .startDepth ? s.startPoint : s.endPoint
+            let g = o < pointCount ? pointGround[o] : .nan
+            if let top, !g.isNaN, let issue = QualityChecks.groundIssue(p, top: top, depth: depth, ground: g, at: d.at(f), options) {
+                out.append(issue)
+            }
+            cross.growDepths(to: o + 1)
+            if cross.depthSegment[o] >= 0 {
+                let j = Int(cross.depthSegment[o])
+                if let issue = QualityChecks.depthIssue(
+                    p, depth: depth, first: cross.depthFirst[o], on: cross.ids[j], at: files.location(cross.records[j]),
+                    end: cross.depthAtEnd[o] ? .endDepth : .startDepth, here: d.at(f), options)
+                {
+                    out.append(issue)
+                }
+            } else {
+                cross.depthFirst[o] = depth
+                cross.depthSegment[o] = Int32(i)
+                cross.depthAtEnd[o] = f == .endDepth
+            }
+        }
+        return out
     }
 
     /// `names`, as the one stored copy of an equal map (see `sourceNameMaps`).
@@ -646,103 +791,120 @@ struct RecordBuilder {
 
     // MARK: Finish: resolve ends, cross-record checks, policy
 
+    /// Resolves a draft's ends against the points: a survey-table draft gets its straight line,
+    /// a vertex outside the area of use drops it, a named end is checked against its point, an
+    /// unnamed one takes the nearest point within tolerance or a shared node name; the segment
+    /// is validated. Returns the issues found and the segment with where it came from, nil when
+    /// it is not imported.
+    mutating func resolve(_ draft: SegmentDraft) -> (issues: [QualityIssue], kept: (PipeSegment, SegmentLocator)?) {
+        var d = draft
+        var found: [QualityIssue] = []
+        func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
+                    _ outcome: QualityIssue.Outcome = .kept) {
+            found.append(QualityIssue(check, sev, at: d.at(f), msg, outcome: outcome))
+        }
+        let tol = options.endTolerance
+        let line: LineString
+        if let g = d.geometry {
+            line = g
+        } else {
+            // Survey-table segment: straight from its start point to its end point.
+            guard let s = d.startPoint, let e = d.endPoint else { return (found, nil) }
+            guard let ps = pointIndex[s].map({ pointPositions[$0] }) else {
+                report(.unknownPoint, .startPoint, "start point \(s) is in no point record; record not imported", .error, .dropped)
+                return (found, nil)
+            }
+            guard let pe = pointIndex[e].map({ pointPositions[$0] }) else {
+                report(.unknownPoint, .endPoint, "end point \(e) is in no point record; record not imported", .error, .dropped)
+                return (found, nil)
+            }
+            do { line = try LineString([ps, pe]) } catch {
+                report(.invalidGeometry, .startPoint, "\(error); record not imported", .error, .dropped)
+                return (found, nil)
+            }
+            d.geometry = line
+        }
+        // Every segment passes here (mapped, built from its points, or adopted from a store).
+        if let area, let v = line.points.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
+            let why = area.refusal("vertex \(v)", x: line.points[v].x, y: line.points[v].y)
+            report(.invalidGeometry, .startPoint, why + "; record not imported", .error, .dropped)
+            return (found, nil)
+        }
+        /// The number of the point at end `f` (at `pos`): the named one, checked against the
+        /// line, or the nearest point within tolerance, else a shared node name.
+        func resolveEnd(_ pos: Point, _ f: ImportField) -> PointNumber {
+            let named = f == .startPoint ? d.startPoint : d.endPoint
+            guard let named else {
+                if pointGrid == nil { pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: pointPositions) }
+                return pointGrid?.nearest(to: pos, within: tol).map { pointNumbers[$0] } ?? nodes.name(pos)
+            }
+            if let pi = pointIndex[named] {
+                let dist = Self.planarDistance(pointPositions[pi], pos)
+                if dist > tol {
+                    report(.endMissesPoint, f, "\(f == .startPoint ? "start" : "end") of the line lies \(Self.metres(dist)) from point \(named) (tolerance \(tol) m)")
+                }
+            } else {
+                report(.unknownPoint, f, "point \(named) is in no point record", .warning)
+            }
+            return named
+        }
+        let startPoint = resolveEnd(line.points[0], .startPoint)
+        d.startPoint = startPoint
+        let endPoint = resolveEnd(line.points[line.points.count - 1], .endPoint)
+        d.endPoint = endPoint
+        let seg = PipeSegment(
+            id: d.id, layer: d.layer, subtype: d.subtype, startPoint: startPoint, endPoint: endPoint,
+            geometry: line, startDepth: d.startDepth, endDepth: d.endDepth, startElevation: d.startElevation,
+            endElevation: d.endElevation, elevationReference: d.elevationReference, section: d.section,
+            ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
+            material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
+            owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
+            sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
+            featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed)
+        do throws(ModelError) { try seg.validate() } catch {
+            report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
+            return (found, nil)
+        }
+        // A pipe shorter than the snapping tolerance has both ends on one point. Real deliveries
+        // hold such stubs (a few millimetres to centimetres): a warning, kept, with what was
+        // measured. A longer line whose ends meet (a closed loop, or two ends naming one point far
+        // apart) stays a `startEqualsEnd` error of the cross-record checks.
+        if startPoint == endPoint, seg.length > 0, seg.length <= tol {
+            shortPipes.insert(d.at(.endPoint))
+            report(.startEqualsEnd, .endPoint, Self.shortPipeMessage(seg, tolerance: tol), .warning)
+            shortSegments += 1
+        }
+        return (found, (seg, d.locator))
+    }
+
     mutating func finish() -> ImportResult {
         var segments: [PipeSegment] = []
-        segments.reserveCapacity(drafts.count)
-        // Where each kept segment came from; the drafts themselves are freed as they are used.
-        var kept: [SegmentLocator] = []
-        kept.reserveCapacity(drafts.count)
-        var drafts = self.drafts
-        self.drafts = _ChunkedList()
-        let tol = options.endTolerance
-        let pointGrid = _PointGrid(cell: max(tol, 1e-9), positions: points.map(\.position))
-        var nodes = _NodeNamer(cell: max(tol, 1e-9))
-        // Where each pipe shorter than the tolerance was reported (its end-point field).
-        var shortPipes = Set<RecordLocation>()
-        var shortSegments = 0
-        drafts.drain { _, draft in
-            var d = draft
-            func report(_ check: QualityCheck, _ f: ImportField, _ msg: String, _ sev: QualitySeverity = .error,
-                        _ outcome: QualityIssue.Outcome = .kept) {
-                issues.append(QualityIssue(check, sev, at: d.at(f), msg, outcome: outcome))
+        if sink != nil {
+            flushDrafts()
+            issues.append(contentsOf: resolveIssues)
+            issues.append(contentsOf: crossIssues)
+            resolveIssues = []
+            crossIssues = []
+        } else {
+            segments.reserveCapacity(drafts.count)
+            // Where each kept segment came from; the drafts themselves are freed as they are used.
+            var kept: [SegmentLocator] = []
+            kept.reserveCapacity(drafts.count)
+            var drafts = self.drafts
+            self.drafts = _ChunkedList()
+            drafts.drain { _, draft in
+                let (found, done) = resolve(draft)
+                issues.append(contentsOf: found)
+                guard let (seg, locator) = done else { return }
+                kept.append(locator)
+                segments.append(seg)
             }
-            let line: LineString
-            if let g = d.geometry {
-                line = g
-            } else {
-                // Survey-table segment: straight from its start point to its end point.
-                guard let s = d.startPoint, let e = d.endPoint else { return }
-                guard let ps = pointIndex[s].map({ points[$0] }) else {
-                    report(.unknownPoint, .startPoint, "start point \(s) is in no point record; record not imported", .error, .dropped)
-                    return
-                }
-                guard let pe = pointIndex[e].map({ points[$0] }) else {
-                    report(.unknownPoint, .endPoint, "end point \(e) is in no point record; record not imported", .error, .dropped)
-                    return
-                }
-                do { line = try LineString([ps.position, pe.position]) } catch {
-                    report(.invalidGeometry, .startPoint, "\(error); record not imported", .error, .dropped)
-                    return
-                }
-                d.geometry = line
-            }
-            // Every segment passes here (mapped, built from its points, or adopted from a store).
-            if let area, let v = line.points.firstIndex(where: { !area.contains(x: $0.x, y: $0.y) }) {
-                let why = area.refusal("vertex \(v)", x: line.points[v].x, y: line.points[v].y)
-                report(.invalidGeometry, .startPoint, why + "; record not imported", .error, .dropped)
-                return
-            }
-            /// The number of the point at end `f` (at `pos`): the named one, checked against the
-            /// line, or the nearest point within tolerance, else a shared node name.
-            func resolveEnd(_ pos: Point, _ f: ImportField) -> PointNumber {
-                let named = f == .startPoint ? d.startPoint : d.endPoint
-                guard let named else {
-                    return pointGrid.nearest(to: pos, within: tol).map { points[$0].number } ?? nodes.name(pos)
-                }
-                if let pi = pointIndex[named] {
-                    let dist = Self.planarDistance(points[pi].position, pos)
-                    if dist > tol {
-                        report(.endMissesPoint, f, "\(f == .startPoint ? "start" : "end") of the line lies \(Self.metres(dist)) from point \(named) (tolerance \(tol) m)")
-                    }
-                } else {
-                    report(.unknownPoint, f, "point \(named) is in no point record", .warning)
-                }
-                return named
-            }
-            let startPoint = resolveEnd(line.points[0], .startPoint)
-            d.startPoint = startPoint
-            let endPoint = resolveEnd(line.points[line.points.count - 1], .endPoint)
-            d.endPoint = endPoint
-            let seg = PipeSegment(
-                id: d.id, layer: d.layer, subtype: d.subtype, startPoint: startPoint, endPoint: endPoint,
-                geometry: line, startDepth: d.startDepth, endDepth: d.endDepth, startElevation: d.startElevation,
-                endElevation: d.endElevation, elevationReference: d.elevationReference, section: d.section,
-                ductHoles: d.ductHoles, ductHolesOccupied: d.ductHolesOccupied, cableCount: d.cableCount,
-                material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
-                owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
-                sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
-                featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed)
-            do throws(ModelError) { try seg.validate() } catch {
-                report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
-                return
-            }
-            // A pipe shorter than the snapping tolerance has both ends on one point. Real
-            // deliveries hold such stubs (a few millimetres to centimetres): a warning, kept, with
-            // what was measured. A longer line whose ends meet (a closed loop, or two ends naming
-            // one point far apart) stays a `startEqualsEnd` error of the cross-record checks.
-            if startPoint == endPoint, seg.length > 0, seg.length <= tol {
-                shortPipes.insert(d.at(.endPoint))
-                report(.startEqualsEnd, .endPoint, Self.shortPipeMessage(seg, tolerance: tol), .warning)
-                shortSegments += 1
-            }
-            kept.append(d.locator)
-            segments.append(seg)
+            var ground: [PointNumber: Double] = [:]
+            for p in points { if let g = p.groundElevation { ground[p.number] = g } }
+            // The cross-record checks' "start equals end" for the short pipes is `resolve`'s warning.
+            issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options)
+                .filter { !($0.check == .startEqualsEnd && shortPipes.contains($0.location)) })
         }
-        var ground: [PointNumber: Double] = [:]
-        for p in points { if let g = p.groundElevation { ground[p.number] = g } }
-        // The cross-record checks' "start equals end" for the short pipes is the warning above.
-        issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options)
-            .filter { !($0.check == .startEqualsEnd && shortPipes.contains($0.location)) })
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in
             let la = a.element.location, lb = b.element.location
@@ -755,10 +917,15 @@ struct RecordBuilder {
                 ordered[i].severity = .warning
             }
         }
-        return ImportResult(
+        var result = ImportResult(
             segments: segments, points: points, report: QualityReport(issues: ordered), recordsRead: 0,
             syntheticNodes: nodes.count, assignedIDs: assignedIDs, areas: areas, assignedAreaIDs: assignedAreaIDs,
             shortSegments: shortSegments, ignoredLayers: ignoredLayers)
+        result.streamedSegments = streamedSegments
+        result.streamedPoints = streamedPoints
+        result.streamedFeatures = streamedFeatures.count
+        result.streamedParts = streamedParts
+        return result
     }
 
     /// `segment 7 is 9 mm long, shorter than the 50 mm snapping tolerance: start and end both
@@ -778,33 +945,59 @@ struct RecordBuilder {
     static func metres(_ d: Double) -> String { String(format: "%.3f m", d) }
 }
 
-/// Uniform grid over point positions for "nearest within tolerance" look-ups. O(1) per query
-/// for tolerance-sized cells.
+/// Uniform grid over point positions for "nearest within tolerance" look-ups: the points'
+/// indexes sorted by cell (a flat sorted list, about 20 bytes a point, rather than a dictionary
+/// of arrays). O(log n) per query for tolerance-sized cells.
 struct _PointGrid {
     let cell: Double
-    var cells: [SIMD2<Int64>: [Int]] = [:]
     let positions: [Point]
+    /// Cell of each entry of `order`, ascending.
+    private let keys: [SIMD2<Int64>]
+    /// Point indexes, by cell then index.
+    private let order: [Int32]
 
     init(cell: Double, positions: [Point]) {
         self.cell = cell
         self.positions = positions
-        for (i, p) in positions.enumerated() { cells[key(p), default: []].append(i) }
+        let cellOf = positions.map { Self.key($0, cell: cell) }
+        var order = Array(0..<Int32(positions.count))
+        order.sort { a, b in
+            let ka = cellOf[Int(a)], kb = cellOf[Int(b)]
+            return ka.x != kb.x ? ka.x < kb.x : ka.y != kb.y ? ka.y < kb.y : a < b
+        }
+        self.order = order
+        self.keys = order.map { cellOf[Int($0)] }
     }
 
-    func key(_ p: Point) -> SIMD2<Int64> {
+    static func key(_ p: Point, cell: Double) -> SIMD2<Int64> {
         // Clamp so absurd coordinates cannot trap on conversion.
         let x = max(-9e15, min(9e15, (p.x / cell).rounded(.down)))
         let y = max(-9e15, min(9e15, (p.y / cell).rounded(.down)))
         return SIMD2(Int64(x), Int64(y))
     }
 
+    /// The first entry of `order` whose cell is not before `k`.
+    private func lowerBound(_ k: SIMD2<Int64>) -> Int {
+        var lo = 0, hi = keys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let m = keys[mid]
+            if m.x < k.x || (m.x == k.x && m.y < k.y) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     /// The index of the nearest position within `d` of `p` (ties: lowest index).
     func nearest(to p: Point, within d: Double) -> Int? {
-        let k = key(p)
+        let k = Self.key(p, cell: cell)
         var best: (Int, Double)?
         for dx in -1...1 {
             for dy in -1...1 {
-                for i in cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
+                let c = k &+ SIMD2(Int64(dx), Int64(dy))
+                var e = lowerBound(c)
+                while e < keys.count, keys[e] == c {
+                    let i = Int(order[e])
+                    e += 1
                     let dist = RecordBuilder.planarDistance(positions[i], p)
                     if dist <= d, best.map({ dist < $0.1 || (dist == $0.1 && i < $0.0) }) ?? true { best = (i, dist) }
                 }
@@ -817,23 +1010,22 @@ struct _PointGrid {
 /// Names unnamed line ends: ends within the tolerance of an earlier one share its name `~N<k>`.
 struct _NodeNamer {
     let cell: Double
-    var grid: _PointGrid
+    var cells: [SIMD2<Int64>: [Int]] = [:]
     var names: [PointNumber] = []
     var positions: [Point] = []
 
     init(cell: Double) {
         self.cell = cell
-        self.grid = _PointGrid(cell: cell, positions: [])
     }
 
     var count: Int { names.count }
 
     mutating func name(_ p: Point) -> PointNumber {
-        let k = grid.key(p)
+        let k = _PointGrid.key(p, cell: cell)
         var best: (Int, Double)?
         for dx in -1...1 {
             for dy in -1...1 {
-                for i in grid.cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
+                for i in cells[k &+ SIMD2(Int64(dx), Int64(dy))] ?? [] {
                     let d = RecordBuilder.planarDistance(positions[i], p)
                     if d <= cell, best.map({ d < $0.1 }) ?? true { best = (i, d) }
                 }
@@ -841,9 +1033,114 @@ struct _NodeNamer {
         }
         if let best { return names[best.0] }
         let n = PointNumber("~N\(names.count + 1)")
-        grid.cells[k, default: []].append(positions.count)
+        cells[k, default: []].append(positions.count)
         positions.append(p)
         names.append(n)
         return n
     }
+}
+
+/// A record location in 8 bytes, without its field: file and unit packed in one word (see
+/// `_FileNames`), the record index in 32 bits.
+struct _CompactLocation {
+    /// File number × 4 + unit.
+    var fileAndUnit: UInt32
+    /// The record index when it is in 0…Int32.max; -1 for none; -2 - k for entry k of the
+    /// `_FileNames` side list (an index outside that range, e.g. a large GeoPackage fid).
+    var index: Int32
+}
+
+/// The file names (and the rare large record indexes) of `_CompactLocation`s: an import reads
+/// a handful of files.
+struct _FileNames {
+    private var names: [String] = []
+    private var largeIndexes: [Int] = []
+    private static let units: [RecordLocation.Unit] = [.line, .feature, .fid]
+
+    /// `location` without its field, compacted.
+    mutating func compact(_ location: RecordLocation) -> _CompactLocation {
+        let f: Int
+        if let last = names.indices.last, names[last] == location.file { f = last } else if let k = names.firstIndex(of: location.file) {
+            f = k
+        } else {
+            names.append(location.file)
+            f = names.count - 1
+        }
+        let unit = UInt32(Self.units.firstIndex(of: location.unit)!)
+        let index: Int32
+        switch location.index {
+        case nil: index = -1
+        case let i? where i >= 0 && i <= Int(Int32.max): index = Int32(i)
+        case let i?:
+            largeIndexes.append(i)
+            index = -1 - Int32(largeIndexes.count)
+        }
+        return _CompactLocation(fileAndUnit: UInt32(f) << 2 | unit, index: index)
+    }
+
+    func location(_ c: _CompactLocation) -> RecordLocation {
+        let index: Int? = c.index >= 0 ? Int(c.index) : c.index == -1 ? nil : largeIndexes[Int(-2 - c.index)]
+        return RecordLocation(file: names[Int(c.fileAndUnit >> 2)], unit: Self.units[Int(c.fileAndUnit & 3)], index: index)
+    }
+}
+
+/// The streamed import's cross-record state, on compact keys (see `RecordBuilder.crossCheck`):
+/// about 30 bytes per kept segment and 13 per point number, against the whole records the
+/// kept-records check holds.
+struct _CrossRecordKeys {
+    /// Ordinals (past the points) of the point numbers that no point record has.
+    var extra: [PointNumber: Int32] = [:]
+    /// The first kept segment joining each (start, end) ordinal pair.
+    var firstByEnds: [UInt64: Int32] = [:]
+    /// By point ordinal: the first depth seen there, on which kept segment (-1: none yet) and
+    /// at which of its ends.
+    var depthFirst: [Double] = []
+    var depthSegment: [Int32] = []
+    var depthAtEnd: [Bool] = []
+    /// Each kept segment's id and record, by kept index.
+    var ids: [Int64] = []
+    var records: [_CompactLocation] = []
+
+    static func pair(_ a: Int, _ b: Int) -> UInt64 { UInt64(UInt32(truncatingIfNeeded: a)) << 32 | UInt64(UInt32(truncatingIfNeeded: b)) }
+
+    mutating func growDepths(to n: Int) {
+        guard depthSegment.count < n else { return }
+        let more = max(n - depthSegment.count, depthSegment.count / 2)
+        depthFirst.append(contentsOf: repeatElement(.nan, count: more))
+        depthSegment.append(contentsOf: repeatElement(-1, count: more))
+        depthAtEnd.append(contentsOf: repeatElement(false, count: more))
+    }
+}
+
+/// Where a streamed import's rows go (a store's write transaction). Writes never throw here:
+/// the first failure is kept in `failure`, later writes are skipped, and the import throws it
+/// when the builder is done.
+final class _RowSink {
+    private let writer: GeoPackageStore.RowWriter
+    private(set) var failure: (any Error)?
+
+    init(_ writer: GeoPackageStore.RowWriter) { self.writer = writer }
+
+    func write(_ p: FeaturePoint) {
+        guard failure == nil else { return }
+        do { try writer.write(p) } catch { failure = error }
+    }
+
+    func write(_ s: PipeSegment) {
+        guard failure == nil else { return }
+        do { try writer.write(s) } catch { failure = error }
+    }
+
+    /// The written segment `id`, read back (nil after a failure).
+    func segment(id: Int64) -> PipeSegment? {
+        guard failure == nil else { return nil }
+        do { return try writer.segment(id: id) } catch {
+            failure = error
+            return nil
+        }
+    }
+
+    func mark() { guard failure == nil else { return }; do { try writer.mark() } catch { failure = error } }
+    func rollBackToMark() { guard failure == nil else { return }; do { try writer.rollBackToMark() } catch { failure = error } }
+    func releaseMark() { guard failure == nil else { return }; do { try writer.releaseMark() } catch { failure = error } }
 }

@@ -61,8 +61,10 @@ public struct SourceRecord: Hashable, Sendable {
     /// Compares UTF-8 bytes without allocating: mappings list several alternative names per
     /// field and most miss, so `lowercased()` here was the largest cost of an import (measured).
     public subscript(name: String) -> SourceValue? {
-        for (k, v) in fields where k.utf8.elementsEqual(name.utf8) { return v }
-        for (k, v) in fields where Self.equalIgnoringASCIICase(k, name) { return v }
+        // Byte counts first (O(1) for native strings): most names compared differ in length.
+        let n = name.utf8.count
+        for (k, v) in fields where k.utf8.count == n && k.utf8.elementsEqual(name.utf8) { return v }
+        for (k, v) in fields where k.utf8.count == n && Self.equalIgnoringASCIICase(k, name) { return v }
         return nil
     }
 

@@ -27,50 +27,24 @@ enum QualityChecks {
                 for (reversed, j) in [(false, byEnds[PairKey(s.startPoint, s.endPoint)]),
                                       (true, byEnds[PairKey(s.endPoint, s.startPoint)])] {
                     guard let j else { continue }
-                    let other = segments[j]
-                    let apart = endsApart(s, other, reversed: reversed)
-                    let how = reversed
-                        ? "joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(other, sources[j]))"
-                        : "joins \(s.startPoint)→\(s.endPoint) like \(describe(other, sources[j]))"
-                    let differs = differences(s, other)
-                    if differs.isEmpty {
-                        out.append(QualityIssue(
-                            reversed ? .reversedSegment : .duplicateSegment, .error, at: d.at(.startPoint),
-                            "segment \(s.id) \(how) (\(apart)); same layer, sub-type, section, material, burial, owner, pressure, voltage, counts and source id: a duplicate record"))
-                    } else {
-                        out.append(QualityIssue(
-                            .coincidentTrace, .warning, at: d.at(.startPoint),
-                            "segment \(s.id) \(how) (\(apart)) but differs in \(differs.joined(separator: ", ")): \(coincidence(s, other)), kept"))
-                    }
+                    out.append(pairIssue(s, at: d, other: segments[j], otherAt: sources[j].location, reversed: reversed))
                     break
                 }
                 // Every pair is remembered (first occurrence), flagged or not, so a later copy of a
                 // reversed segment is reported as the duplicate it is.
                 if byEnds[PairKey(s.startPoint, s.endPoint)] == nil { byEnds[PairKey(s.startPoint, s.endPoint)] = i }
             }
-            let len = s.length
-            if !(len > 0) {
-                let p = s.start
-                out.append(QualityIssue(
-                    .zeroLength, .error, at: d.at(.startPoint),
-                    String(format: "segment %lld has zero length: all %d vertices at (%.3f, %.3f)", s.id, s.geometry.points.count, p.x, p.y)))
-            }
+            if let z = zeroLengthIssue(s, at: d) { out.append(z) }
             for (p, depth, top, f) in [(s.startPoint, s.startDepth, s.startTopElevation, ImportField.startDepth),
                                          (s.endPoint, s.endDepth, s.endTopElevation, .endDepth)] {
                 guard let depth else { continue }
-                if let top, let g = ground[p], abs(top + depth - g) > options.depthTolerance {
-                    out.append(QualityIssue(
-                        .inconsistentPointDepth, .error, at: d.at(f),
-                        String(format: "point %@: top elevation %.3f + depth %.3f = %.3f m, but the point's ground elevation is %.3f m; tolerance %.3f m",
-                               p.rawValue, top, depth, top + depth, g, options.depthTolerance)))
+                if let top, let g = ground[p], let issue = groundIssue(p, top: top, depth: depth, ground: g, at: d.at(f), options) {
+                    out.append(issue)
                 }
                 if let (first, j, fj) = depthAt[p] {
-                    if abs(first - depth) > options.depthTolerance {
-                        out.append(QualityIssue(
-                            .inconsistentPointDepth, .error, at: d.at(f),
-                            String(format: "point %@: depth %.3f m here but %.3f m on %@ (%@); tolerance %.3f m",
-                                   p.rawValue, depth, first, describe(segments[j], sources[j]), fj.rawValue,
-                                   options.depthTolerance)))
+                    if let issue = depthIssue(p, depth: depth, first: first, on: segments[j].id, at: sources[j].location,
+                                              end: fj, here: d.at(f), options) {
+                        out.append(issue)
                     }
                 } else {
                     depthAt[p] = (depth, i, f)
@@ -78,6 +52,58 @@ enum QualityChecks {
             }
         }
         return out
+    }
+
+    /// The issue of `s` (from `d`) joining the same two points as the earlier `other` (record
+    /// `otherAt`), the same way or reversed: a duplicate or reversed segment when no attribute
+    /// differs, else a coincident trace.
+    static func pairIssue(_ s: PipeSegment, at d: SegmentLocator, other: PipeSegment, otherAt: RecordLocation,
+                          reversed: Bool) -> QualityIssue {
+        let apart = endsApart(s, other, reversed: reversed)
+        let how = reversed
+            ? "joins \(s.startPoint)→\(s.endPoint), the reverse of \(describe(other.id, otherAt))"
+            : "joins \(s.startPoint)→\(s.endPoint) like \(describe(other.id, otherAt))"
+        let differs = differences(s, other)
+        if differs.isEmpty {
+            return QualityIssue(
+                reversed ? .reversedSegment : .duplicateSegment, .error, at: d.at(.startPoint),
+                "segment \(s.id) \(how) (\(apart)); same layer, sub-type, section, material, burial, owner, pressure, voltage, counts and source id: a duplicate record")
+        }
+        return QualityIssue(
+            .coincidentTrace, .warning, at: d.at(.startPoint),
+            "segment \(s.id) \(how) (\(apart)) but differs in \(differs.joined(separator: ", ")): \(coincidence(s, other)), kept")
+    }
+
+    /// The zero-length issue of `s`, nil when it has a length.
+    static func zeroLengthIssue(_ s: PipeSegment, at d: SegmentLocator) -> QualityIssue? {
+        let len = s.length
+        guard !(len > 0) else { return nil }
+        let p = s.start
+        return QualityIssue(
+            .zeroLength, .error, at: d.at(.startPoint),
+            String(format: "segment %lld has zero length: all %d vertices at (%.3f, %.3f)", s.id, s.geometry.points.count, p.x, p.y))
+    }
+
+    /// The issue of an end at point `p` whose top elevation plus depth misses the point's ground
+    /// elevation by more than the tolerance, nil when it does not.
+    static func groundIssue(_ p: PointNumber, top: Double, depth: Double, ground g: Double, at: RecordLocation,
+                            _ options: ImportOptions) -> QualityIssue? {
+        guard abs(top + depth - g) > options.depthTolerance else { return nil }
+        return QualityIssue(
+            .inconsistentPointDepth, .error, at: at,
+            String(format: "point %@: top elevation %.3f + depth %.3f = %.3f m, but the point's ground elevation is %.3f m; tolerance %.3f m",
+                   p.rawValue, top, depth, top + depth, g, options.depthTolerance))
+    }
+
+    /// The issue of a depth at point `p` (field `here`) that differs by more than the tolerance
+    /// from the `first` depth seen there, on segment `id` at `at`, end field `end`; nil when not.
+    static func depthIssue(_ p: PointNumber, depth: Double, first: Double, on id: Int64, at: RecordLocation,
+                           end: ImportField, here: RecordLocation, _ options: ImportOptions) -> QualityIssue? {
+        guard abs(first - depth) > options.depthTolerance else { return nil }
+        return QualityIssue(
+            .inconsistentPointDepth, .error, at: here,
+            String(format: "point %@: depth %.3f m here but %.3f m on %@ (%@); tolerance %.3f m",
+                   p.rawValue, depth, first, describe(id, at), end.rawValue, options.depthTolerance))
     }
 
     /// Why a segment's two ends carry one point number, with the measured distance between them.
@@ -137,10 +163,10 @@ enum QualityChecks {
         return mm < 1 && mm > 0 ? String(format: "%.1f mm", mm) : String(format: "%.0f mm", mm)
     }
 
-    static func describe(_ s: PipeSegment, _ d: SegmentLocator) -> String {
-        var l = d.location
+    static func describe(_ id: Int64, _ location: RecordLocation) -> String {
+        var l = location
         l.field = nil
-        return "segment \(s.id) at \(l)"
+        return "segment \(id) at \(l)"
     }
 
     struct PairKey: Hashable {

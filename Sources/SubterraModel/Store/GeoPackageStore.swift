@@ -553,21 +553,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     private func write(_ edit: StoreEdit) throws {
         var rows = 0
-        let srs = spatialReference.srsID
         // A large write fills each R-tree once at the end instead of through a trigger per row
         // (same transaction, so a rollback restores triggers and index with the rows).
         var bulk: [String] = []
         if edit.upsertSegments.count >= Self.bulkSpatialIndexRows { bulk.append(Self.segmentTable) }
         if edit.upsertPoints.count >= Self.bulkSpatialIndexRows { bulk.append(Self.pointTable) }
-        for t in bulk { try GeoPackage.beginBulkSpatialIndex(t, in: db) }
-        // A bulk segment write also drops the end-point indexes and builds them again after it:
-        // one sort each instead of a random b-tree insert per row (same transaction).
-        var droppedIndexes: [String] = []
-        if bulk.contains(Self.segmentTable) {
-            let q = try db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('subterra_segments_start', 'subterra_segments_end') AND sql NOT NULL ORDER BY name")
-            while try q.step() { if let sql = q.text(0) { droppedIndexes.append(sql) } }
-            try db.execute("DROP INDEX IF EXISTS subterra_segments_start; DROP INDEX IF EXISTS subterra_segments_end;")
-        }
+        let droppedIndexes = try beginBulk(bulk)
         if !edit.deleteSegments.isEmpty {
             let del = try db.prepare("DELETE FROM subterra_segments WHERE fid = ?")
             for id in edit.deleteSegments {
@@ -585,81 +576,221 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         if !edit.upsertSegments.isEmpty {
-            if !hasFeatureColumns { try addFeatureColumns() }
-            // An older store gains the added columns with its first segment write (in this
-            // transaction, so a rollback takes them back).
-            for (i, (name, type)) in Self.addedSegmentColumns.enumerated() where !addedColumnsPresent[i] {
-                try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
-            }
-            let cols = ["fid", "geom"] + (Self.segmentColumns + Self.featureColumns + Self.addedSegmentColumns).map(\.0)
-            let ins = try db.prepare(
-                "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
-                    + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
+            try upgradeSegmentColumns()
+            let ins = try segmentUpsertStatement()
             for seg in edit.upsertSegments {
-                do { try seg.validate() } catch {
-                    throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
-                }
-                var diameter: Double?, width: Double?, height: Double?
-                switch seg.section {
-                case .circular(let d)?: diameter = d
-                case .rectangular(let w, let h)?: width = w; height = h
-                case nil: break
-                }
-                ins.reset()
-                try ins.bind([
-                    .integer(seg.id), .blob(GeoPackageGeometry.encode(.lineString(seg.geometry), srsID: srs)),
-                    .text(seg.layer.rawValue), opt(seg.subtype?.rawValue), .text(seg.startPoint.rawValue),
-                    .text(seg.endPoint.rawValue), opt(seg.startDepth), opt(seg.endDepth), opt(seg.startElevation),
-                    opt(seg.endElevation), .text(seg.elevationReference.rawValue), opt(diameter), opt(width),
-                    opt(height), opt(seg.ductHoles), opt(seg.ductHolesOccupied), opt(seg.cableCount),
-                    opt(seg.material?.rawValue), opt(seg.burial?.rawValue), opt(seg.gasPressureMPa),
-                    opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
-                    opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
-                    opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
-                    opt(seg.part), opt(seg.nominalDepth),
-                    opt(seg.featureKind == .utilityLine ? nil : seg.featureKind.rawValue),
-                    opt(seg.accuracyAssumed ? Int(1) : nil),
-                ])
-                do { _ = try ins.step() } catch {
-                    throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
-                }
+                try upsertSegment(seg, with: ins)
                 rows += 1
                 try rowWritten(rows)
             }
         }
         if !edit.upsertPoints.isEmpty {
-            // Replace by number, keeping the fid of an existing point so outside references stay
-            // valid: UPDATE, then INSERT when nothing was updated (no UPSERT; see GeoPackage+RTree).
-            let cols = Self.pointColumns.map(\.0).filter { $0 != "number" } + ["geom"]
-            let upd = try db.prepare(
-                "UPDATE subterra_points SET " + cols.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE number = ?")
-            let ins = try db.prepare(
-                "INSERT INTO subterra_points (" + (cols + ["number"]).map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES ("
-                    + Array(repeating: "?", count: cols.count + 1).joined(separator: ",") + ")")
+            let statements = try pointUpsertStatements()
             for p in edit.upsertPoints {
-                do { try p.validate() } catch {
-                    throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
-                }
-                let values: [SQLiteValue] = [
-                    .text(p.layer.rawValue), .text(p.category.rawValue), .text(p.kind.rawValue),
-                    opt(p.groundElevation), opt(p.depth), opt(p.owner), opt(p.road), opt(p.status?.rawValue),
-                    .blob(GeoPackageGeometry.encode(.point(p.position), srsID: srs)), .text(p.number.rawValue),
-                ]
-                do {
-                    try upd.run(values)
-                    if db.changes == 0 { try ins.run(values) }
-                } catch {
-                    throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
-                }
+                try upsertPoint(p, with: statements)
                 rows += 1
                 try rowWritten(rows)
             }
         }
-        for t in bulk { try GeoPackage.endBulkSpatialIndex(t, in: db) }
-        for sql in droppedIndexes { try db.execute(sql) }
+        try endBulk(bulk, droppedIndexes: droppedIndexes)
         try writeAreas(edit)
         if !edit.metadata.isEmpty { try writeMetadata(edit.metadata) }
         try updateExtents()
+    }
+
+    /// Drops the R-tree triggers of `tables` for a bulk write, and, when the segment table is
+    /// one, its end-point indexes (one sort each at the end instead of a random b-tree insert
+    /// per row). Returns the dropped indexes' SQL for ``endBulk(_:droppedIndexes:)``. Inside the
+    /// write transaction, so a rollback restores them.
+    private func beginBulk(_ tables: [String]) throws -> [String] {
+        for t in tables { try GeoPackage.beginBulkSpatialIndex(t, in: db) }
+        var droppedIndexes: [String] = []
+        if tables.contains(Self.segmentTable) {
+            let q = try db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN ('subterra_segments_start', 'subterra_segments_end') AND sql NOT NULL ORDER BY name")
+            while try q.step() { if let sql = q.text(0) { droppedIndexes.append(sql) } }
+            try db.execute("DROP INDEX IF EXISTS subterra_segments_start; DROP INDEX IF EXISTS subterra_segments_end;")
+        }
+        return droppedIndexes
+    }
+
+    /// Refills the R-trees of `tables` and recreates their triggers and the dropped indexes.
+    private func endBulk(_ tables: [String], droppedIndexes: [String]) throws {
+        for t in tables { try GeoPackage.endBulkSpatialIndex(t, in: db) }
+        for sql in droppedIndexes { try db.execute(sql) }
+    }
+
+    /// Gives an older store the schema 2 and added segment columns before its first segment
+    /// write (in the write's transaction, so a rollback takes them back).
+    private func upgradeSegmentColumns() throws {
+        if !hasFeatureColumns { try addFeatureColumns() }
+        for (i, (name, type)) in Self.addedSegmentColumns.enumerated() where !addedColumnsPresent[i] {
+            try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
+        }
+    }
+
+    // MARK: Streamed writes
+
+    /// Rows written one at a time inside the write transaction of
+    /// ``GeoPackageStore/withStreamedWrite(_:)``, for an import that writes each record as soon
+    /// as it is checked instead of holding the whole map (`Importer.stream`). Valid only inside
+    /// that call, on its thread.
+    final class RowWriter {
+        private unowned let store: GeoPackageStore
+        private let segmentInsert: Statement
+        private let points: (update: Statement, insert: Statement)
+        private var segmentByID: Statement?
+        private var rows = 0
+
+        fileprivate init(_ store: GeoPackageStore) throws {
+            self.store = store
+            segmentInsert = try store.segmentUpsertStatement()
+            points = try store.pointUpsertStatements()
+        }
+
+        /// Upserts one segment (by fid).
+        func write(_ s: PipeSegment) throws {
+            try store.upsertSegment(s, with: segmentInsert)
+            rows += 1
+            try store.rowWritten(rows)
+        }
+
+        /// Upserts one point (by number).
+        func write(_ p: FeaturePoint) throws {
+            try store.upsertPoint(p, with: points)
+            rows += 1
+            try store.rowWritten(rows)
+        }
+
+        /// The segment row `id` as written so far in this transaction, nil when there is none.
+        /// O(log n).
+        func segment(id: Int64) throws -> PipeSegment? {
+            let s: Statement
+            if let known = segmentByID { s = known } else {
+                s = try store.db.prepare(store.segmentSelect + " WHERE fid = ?")
+                segmentByID = s
+            }
+            s.reset()
+            try s.bind([.integer(id)])
+            var found: PipeSegment?
+            try store.forEachSegment(s) { found = $0 }
+            return found
+        }
+
+        /// The areas stored before this transaction's writes (areas are written at its end).
+        func storedAreas() throws -> [OperatorArea] { try store.readAreas() }
+
+        /// Marks the rows written so far (`SAVEPOINT`), so ``rollBackToMark()`` can undo the
+        /// ones after it (a file read again in the CRS it declares only after its features).
+        func mark() throws { try store.db.execute("SAVEPOINT subterra_file") }
+        func rollBackToMark() throws { try store.db.execute("ROLLBACK TO subterra_file; RELEASE subterra_file") }
+        func releaseMark() throws { try store.db.execute("RELEASE subterra_file") }
+    }
+
+    /// Runs `body` inside one write transaction with a ``RowWriter`` for its rows, then applies
+    /// `body`'s closing edit (areas and metadata; its segment and point lists must be empty),
+    /// refills both R-trees and rebuilds the end-point indexes in one pass each (triggers and
+    /// indexes are dropped for the rows, as in a bulk ``apply(_:)``), refreshes the extents and
+    /// bumps the data version, and commits. A throw from `body` or from any write rolls back
+    /// everything: the store is left as it was.
+    ///
+    /// - Complexity: O(n log n) for the n rows; memory is SQLite's page cache and the index
+    ///   builds' sorts, not the rows.
+    func withStreamedWrite<T>(_ body: (RowWriter) throws -> (T, StoreEdit)) throws(StoreError) -> T {
+        guard !isReadOnly else { throw StoreError("store was opened read-only", path: path) }
+        return try locked {
+            defer { refreshAddedColumns() }
+            let had = hasFeatureColumns
+            do {
+                return try db.transaction {
+                    let tables = [Self.segmentTable, Self.pointTable]
+                    let dropped = try beginBulk(tables)
+                    try upgradeSegmentColumns()
+                    let (result, edit) = try body(RowWriter(self))
+                    precondition(edit.upsertSegments.isEmpty && edit.upsertPoints.isEmpty, "rows go through the RowWriter")
+                    try write(edit)
+                    try endBulk(tables, droppedIndexes: dropped)
+                    try updateExtents()
+                    try bumpDataVersion()
+                    return result
+                }
+            } catch {
+                hasFeatureColumns = had
+                throw error
+            }
+        }
+    }
+
+    /// The `INSERT OR REPLACE` of one segment row (every column, fid first), prepared once per write.
+    func segmentUpsertStatement() throws -> Statement {
+        let cols = ["fid", "geom"] + (Self.segmentColumns + Self.featureColumns + Self.addedSegmentColumns).map(\.0)
+        return try db.prepare(
+            "INSERT OR REPLACE INTO subterra_segments (\(cols.map { "\"\($0)\"" }.joined(separator: ","))) VALUES ("
+                + Array(repeating: "?", count: cols.count).joined(separator: ",") + ")")
+    }
+
+    /// Validates `seg` and writes its row with `ins` (a ``segmentUpsertStatement()``); a failure
+    /// names the record. Caller holds the lock, inside a write transaction.
+    func upsertSegment(_ seg: PipeSegment, with ins: Statement) throws {
+        let srs = spatialReference.srsID
+        do { try seg.validate() } catch {
+            throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
+        }
+        var diameter: Double?, width: Double?, height: Double?
+        switch seg.section {
+        case .circular(let d)?: diameter = d
+        case .rectangular(let w, let h)?: width = w; height = h
+        case nil: break
+        }
+        ins.reset()
+        try ins.bind([
+            .integer(seg.id), .blob(GeoPackageGeometry.encode(.lineString(seg.geometry), srsID: srs)),
+            .text(seg.layer.rawValue), opt(seg.subtype?.rawValue), .text(seg.startPoint.rawValue),
+            .text(seg.endPoint.rawValue), opt(seg.startDepth), opt(seg.endDepth), opt(seg.startElevation),
+            opt(seg.endElevation), .text(seg.elevationReference.rawValue), opt(diameter), opt(width),
+            opt(height), opt(seg.ductHoles), opt(seg.ductHolesOccupied), opt(seg.cableCount),
+            opt(seg.material?.rawValue), opt(seg.burial?.rawValue), opt(seg.gasPressureMPa),
+            opt(seg.voltageKV), opt(seg.owner), opt(seg.road), opt(seg.layingDate), opt(seg.status?.rawValue),
+            opt(seg.accuracy?.horizontalM), opt(seg.accuracy?.verticalM),
+            opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
+            opt(seg.part), opt(seg.nominalDepth),
+            opt(seg.featureKind == .utilityLine ? nil : seg.featureKind.rawValue),
+            opt(seg.accuracyAssumed ? Int(1) : nil),
+        ])
+        do { _ = try ins.step() } catch {
+            throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)
+        }
+    }
+
+    /// The point upsert's two statements: replace by number, keeping the fid of an existing
+    /// point so outside references stay valid (UPDATE, then INSERT when nothing was updated; no
+    /// UPSERT, see GeoPackage+RTree).
+    func pointUpsertStatements() throws -> (update: Statement, insert: Statement) {
+        let cols = Self.pointColumns.map(\.0).filter { $0 != "number" } + ["geom"]
+        let upd = try db.prepare(
+            "UPDATE subterra_points SET " + cols.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE number = ?")
+        let ins = try db.prepare(
+            "INSERT INTO subterra_points (" + (cols + ["number"]).map { "\"\($0)\"" }.joined(separator: ",") + ") VALUES ("
+                + Array(repeating: "?", count: cols.count + 1).joined(separator: ",") + ")")
+        return (upd, ins)
+    }
+
+    /// Validates `p` and writes its row with `statements` (``pointUpsertStatements()``); a
+    /// failure names the record. Caller holds the lock, inside a write transaction.
+    func upsertPoint(_ p: FeaturePoint, with statements: (update: Statement, insert: Statement)) throws {
+        do { try p.validate() } catch {
+            throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
+        }
+        let values: [SQLiteValue] = [
+            .text(p.layer.rawValue), .text(p.category.rawValue), .text(p.kind.rawValue),
+            opt(p.groundElevation), opt(p.depth), opt(p.owner), opt(p.road), opt(p.status?.rawValue),
+            .blob(GeoPackageGeometry.encode(.point(p.position), srsID: spatialReference.srsID)), .text(p.number.rawValue),
+        ]
+        do {
+            try statements.update.run(values)
+            if db.changes == 0 { try statements.insert.run(values) }
+        } catch {
+            throw StoreError(error.message, path: path, table: Self.pointTable, record: p.location)
+        }
     }
 
     /// Brings a schema 1 store to schema 2 inside the current write transaction (a rollback

@@ -13,9 +13,10 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import survey tables, GeoJSON, CSV/WKT or GeoPackage files into a Subterra GeoPackage store, with quality checks.",
         discussion: """
-            Files are read, mapped, converted to the store's CRS and checked first; only then is the store created or \
-            updated, in one transaction (upsert by segment id and point number). Under --policy strict any error \
-            rejects the whole import and the store is left untouched. An import that keeps nothing, or drops more than \
+            Files are read, mapped, converted to the store's CRS and checked record by record, and written to the store \
+            in one transaction (upsert by segment id and point number): into a new or empty store as they are read, so \
+            memory does not grow with the map; into a store holding rows after the last file. Under --policy strict any \
+            error rejects the whole import and the store is left untouched (a store the import created is removed). An import that keeps nothing, or drops more than \
             --max-dropped of the records read (5% by default), is refused too. Coincident traces of different features (a \
             cable and its bed or sleeve) are warnings, never errors; copies of a record are errors. A directory argument means its segments.* and \
             points.* files. Point files are told from segment files by their first GeoJSON geometry or CSV header (--content \
@@ -149,22 +150,12 @@ struct ImportCommand: ParsableCommand {
             } else {
                 do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
             }
-            progress?.phase("reading and checking \(sources.count) file\(sources.count == 1 ? "" : "s")")
+            progress?.phase("reading, checking and writing \(sources.count) file\(sources.count == 1 ? "" : "s")")
             var options = ImportOptions(policy: policy, targetCRS: srs.authorityString, sourceCRS: crs)
             options.maxDroppedShare = maxDropped.share
-            let result: ImportResult
             let onProgress: ((ImportProgress) -> Void)? = progress.map { p in { p.update($0) } }
-            do { result = try Importer.read(sources, options: options, progress: onProgress) } catch let e as ImportError {
-                progress?.finish()
-                if let report = e.report {
-                    print(QualityOutput.summary(report, limit: showIssues))
-                    if e.message.contains("records dropped (") { throw CLIError("\(e.message) (--max-dropped \(maxDropped))") }
-                    let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
-                    throw CLIError("\(e.message)\(first)")
-                }
-                throw CLIError(e)
-            }
-            progress?.phase("writing \(result.segments.count) segments and \(result.points.count) points")
+            // A new store is created first: the import writes its rows as it reads them, in one
+            // transaction, and a failed import removes the store it created.
             let target: GeoPackageStore
             if let existing { target = existing } else {
                 if let dir = URL(fileURLWithPath: store).deletingLastPathComponent().path as String?, !dir.isEmpty {
@@ -174,11 +165,25 @@ struct ImportCommand: ParsableCommand {
                     throw CLIError(error, context: "--store")
                 }
             }
+            func removeCreated() { if existing == nil { try? FileManager.default.removeItem(atPath: store) } }
+            let result: ImportResult
             do {
-                try Importer.write(result, to: target, source: sources.map(\.path).joined(separator: ", "), progress: onProgress)
+                result = try Importer.stream(
+                    sources, into: target, options: options, source: sources.map(\.path).joined(separator: ", "),
+                    progress: onProgress)
                 try target.setMetadata(QualityOutput.metadata(result.report))
+            } catch let e as ImportError {
+                removeCreated()
+                progress?.finish()
+                if let report = e.report {
+                    print(QualityOutput.summary(report, limit: showIssues))
+                    if e.message.contains("records dropped (") { throw CLIError("\(e.message) (--max-dropped \(maxDropped))") }
+                    let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
+                    throw CLIError("\(e.message)\(first)")
+                }
+                throw CLIError(e)
             } catch {
-                if existing == nil { try? FileManager.default.removeItem(atPath: store) }
+                removeCreated()
                 throw CLIError(error, context: "--store \(store)")
             }
             let (ns, np) = (try? target.counts()) ?? (-1, -1)
@@ -195,14 +200,13 @@ struct ImportCommand: ParsableCommand {
                 let zones = result.areas.filter { $0.kind == .precaution }.count
                 print("Imported \(result.areas.count) operator area\(result.areas.count == 1 ? "" : "s"): \(zones) precaution zone\(zones == 1 ? "" : "s"), \(result.areas.count - zones) interest area\(result.areas.count - zones == 1 ? "" : "s").")
             }
-            print("Imported \(result.segments.count) segments and \(result.points.count) points from \(result.recordsRead) records into \(store) (\(srs.authorityString)); the store now holds \(ns) segments and \(np) points.")
+            print("Imported \(result.segmentCount) segments and \(result.pointCount) points from \(result.recordsRead) records into \(store) (\(srs.authorityString)); the store now holds \(ns) segments and \(np) points.")
             if result.syntheticNodes > 0 {
                 print("\(result.syntheticNodes) segment ends named no point: they got shared synthetic node numbers (~N...).")
             }
-            let multiPart = Set(result.segments.compactMap(\.feature))
-            if !multiPart.isEmpty {
-                let parts = result.segments.filter { $0.feature != nil }.count
-                print("\(multiPart.count) multi-part line\(multiPart.count == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
+            let (features, parts) = result.multiPart
+            if features > 0 {
+                print("\(features) multi-part line\(features == 1 ? " was" : "s were") kept as \(parts) segments sharing a feature id; queries report each once.")
             }
             if result.ignoredRecords > 0 {
                 let layers = result.ignoredLayers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
