@@ -8,7 +8,8 @@ import SubterraIndex
 //        0     8  magic "SUBSGIDX"
 //        8     4  format version (1)
 //       12     4  flags: bit 0 = every id names one segment,
-//                        bit 1 = ids are leaf positions (no id array follows)
+//                        bit 1 = ids are leaf positions (no id array follows; added without a
+//                        version change: readers before it refuse such files as unknown flags)
 //       16     8  segment count n
 //       24     8  byte length T of the tree
 //       32     T  the `PackedRTree` (its own header, checksum and validation)
@@ -49,7 +50,7 @@ extension SegmentIndex {
     public init(serialized raw: UnsafeRawBufferPointer) throws {
         let parts = try Self._parts(raw)
         let tree = try PackedRTree(bytes: UnsafeRawBufferPointer(rebasing: raw[parts.tree]))
-        guard tree.count == parts.count else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(parts.count) segments") }
+        try Self._check(tree, parts.count)
         let ids = parts.ids.map { r in
             [UInt32](unsafeUninitializedCapacity: parts.count) { buf, initialized in
                 UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[r]))
@@ -73,13 +74,23 @@ extension SegmentIndex {
         let parts = try Self._parts(raw)
         let tree = try PackedRTree(borrowing: UnsafeRawBufferPointer(rebasing: raw[parts.tree]), owner: owner,
                                    verifiedByCaller: verifiedByCaller)
-        guard tree.count == parts.count else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(parts.count) segments") }
+        try Self._check(tree, parts.count)
         let ids = parts.ids.map { _Buffer<UInt32>.borrowingOrCopying(UnsafeRawBufferPointer(rebasing: raw[$0]), count: parts.count, owner: owner) }
             ?? _Buffer([])
         let codes = UnsafeRawBufferPointer(rebasing: raw[parts.codes])
         self.init(_tree: tree, ids: ids,
                   codes: _Buffer(borrowing: codes.assumingMemoryBound(to: UInt8.self), owner: owner),
                   idsAreDistinct: parts.distinct)
+    }
+
+    /// The embedded tree holds `n` boxes and its ids are leaf positions: the queries use a tree
+    /// id as an index into the ids and corner codes, so a tree carrying other ids (a crafted
+    /// file) would send them outside those arrays.
+    static func _check(_ tree: PackedRTree, _ n: Int) throws {
+        guard tree.count == n else { throw IndexError.corrupt("the tree holds \(tree.count) boxes for \(n) segments") }
+        guard tree.isEmpty || tree.idsAreLeafPositions else {
+            throw IndexError.corrupt("the segment index's tree stores ids; they must be leaf positions")
+        }
     }
 
     /// Where each part of a serialised index lies, from its header and the byte count.

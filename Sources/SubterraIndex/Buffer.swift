@@ -5,9 +5,12 @@
 /// ## Invariants
 /// - Borrowed memory is never written, and stays valid for as long as `owner` lives: every copy of
 ///   the buffer holds `owner` strongly.
-/// - Borrowed memory is aligned for `Element` (the loaders check it and copy when it is not).
+/// - Borrowed memory is aligned for `Element` (`borrowingOrCopying` copies when it is not; the
+///   snapshot file refuses a misaligned column).
+/// - Every read keeps `owner` alive until it returns, so the memory cannot be unmapped under it.
 ///
-/// Reads cost one branch per `withUnsafeBufferPointer` call (once per query in the trees' loops).
+/// `withUnsafeBufferPointer` costs one branch per call (once per query in the trees' loops); the
+/// subscript adds a bounds check per element read.
 @frozen
 public struct _Buffer<Element>: @unchecked Sendable {
     // @unchecked: the array is a value; borrowed memory is immutable and kept alive by `_owner`.
@@ -53,14 +56,14 @@ public struct _Buffer<Element>: @unchecked Sendable {
     public subscript(i: Int) -> Element {
         if let b = _borrowed {
             precondition(i >= 0 && i < b.count, "index \(i) outside 0..<\(b.count)")
-            return b[i]
+            return withExtendedLifetime(_owner) { b[i] }
         }
         return _array[i]
     }
 
     @inlinable @inline(__always)
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
-        if let b = _borrowed { return try body(b) }
+        if let b = _borrowed { return try withExtendedLifetime(_owner) { try body(b) } }
         return try _array.withUnsafeBufferPointer(body)
     }
 
@@ -71,6 +74,6 @@ public struct _Buffer<Element>: @unchecked Sendable {
 
     /// The elements as an array (a copy when borrowed). O(n).
     public var array: [Element] {
-        _borrowed.map { Array($0) } ?? _array
+        withUnsafeBufferPointer { b in _borrowed == nil ? _array : Array(b) }
     }
 }

@@ -24,7 +24,9 @@ import Foundation
 // no copy at all: `init(borrowing:owner:verifiedByCaller:)`, the boxes start at a multiple of 8
 // from the header). A load checks header, sizes, checksum and then every structural invariant
 // (`validate()`), so a truncated, corrupt, foreign or crafted file is refused with an
-// `IndexError`, never trusted.
+// `IndexError`. The one exception is `verifiedByCaller: true`, for bytes an enclosing file's
+// checksum covers: only header, sizes and level table are checked, which keeps every traversal
+// inside the arrays but trusts the boxes (a crafted file gives wrong answers, never a bad read).
 
 extension PackedRTree {
     /// Current file format version.
@@ -192,6 +194,10 @@ extension PackedRTree {
                 guard e <= boxCount else { throw IndexError.corrupt("level end \(e) beyond box count \(boxCount)") }
                 ends.append(Int(e))
             }
+            // A positional tree's count is its leaf level; the header must agree.
+            guard flags & 1 == 0 || n == 0 || ends[0] == n else {
+                throw IndexError.corrupt("item count \(n) but \(ends[0]) leaves")
+            }
             self.count = n
             self.boxCount = b
             levelEnds = n == 0 ? [0] : ends
@@ -242,7 +248,7 @@ public func _checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
 /// Any single changed word still changes its lane (each step is a bijection of the lane), and
 /// swapping two blocks or two words of different lanes changes the result. Different values from
 /// `_checksum`: a file states which one it uses.
-/// - Complexity: O(n), memory-bound on one core.
+/// - Complexity: O(n), memory-bound, blocks on all cores.
 public func _blockChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let prime: UInt64 = 0x0000_0100_0000_01B3
     let block = 1 << 20

@@ -126,4 +126,25 @@ struct SegmentIndexRenumberedTests {
                              verifiedByCaller: true)
         }
     }
+
+    @Test func anEmbeddedTreeWithStoredIDsIsRefused() throws {
+        // A crafted index: the tree's leaves carry ids other than their positions. Queries use a
+        // tree id to index the ids and corner codes, so such a file must not load.
+        let segs = T.uniform(300, seed: 28)
+        let (index, _) = try SegmentIndex.renumbered(segments: segs)
+        let good = index.serialized()
+        let treeLength = Int(good.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self) })
+        let boxes = index.segments.map(\.segment.box)
+        let crafted = try PackedRTree(boxes: boxes, ids: (0..<UInt32(300)).map { 4_000_000_000 - $0 }).serialized()
+        var bytes = Data(good.prefix(32))
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(crafted.count).littleEndian, toByteOffset: 24, as: UInt64.self) }
+        bytes.append(crafted)
+        bytes.append(good.suffix(from: good.startIndex + 32 + treeLength))
+        #expect(throws: IndexError.self) { try bytes.withUnsafeBytes { try SegmentIndex(serialized: $0) } }
+        #expect(throws: IndexError.self) {
+            try bytes.withUnsafeBytes { try SegmentIndex(borrowing: $0, owner: Owner(), verifiedByCaller: true) }
+        }
+        // The untouched bytes still load.
+        #expect(try good.withUnsafeBytes { try SegmentIndex(serialized: $0) }.count == 300)
+    }
 }

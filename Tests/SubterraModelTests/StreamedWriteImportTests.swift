@@ -74,6 +74,9 @@ struct StreamedWriteImportTests {
             feature(#"{"type":"MultiLineString","coordinates":[[[637060,3140030],[637070,3140040]],[[637070,3140040],[637090,3140000]]]}"#,
                     ["id": 20, "layer": "JS", "start_point": "P4", "end_point": "P7", "start_depth": 1.0, "end_depth": 1.4]),
             s(16, "P7", "P4", [(90, 0), (60, 30)]),                         // the multi-part line's ends, reversed: no match
+            // A 9 mm part (a warning) beside a closed loop (its ends meet: still an error).
+            feature(#"{"type":"MultiLineString","coordinates":[[[637100,3140100],[637100.009,3140100]],[[637120,3140100],[637130,3140110],[637120,3140120],[637120,3140100]]]}"#,
+                    ["id": 21, "layer": "JS"]),
         ]
         let pts = dir.appendingPathComponent("points.geojson"), segs = dir.appendingPathComponent("segments.geojson")
         try collection(points).write(to: pts, atomically: true, encoding: .utf8)
@@ -106,6 +109,10 @@ struct StreamedWriteImportTests {
         #expect(kept.syntheticNodes >= 2)
         #expect(kept.report.issues.contains { $0.check == .reversedSegment && $0.message.contains("~N") })
         #expect(kept.report.issues.contains { $0.check == .coincidentTrace && $0.message.contains("Q9") })
+        // One short part does not excuse another part of its record whose ends meet.
+        let ends = kept.report.issues(.startEqualsEnd)
+        #expect(ends.filter { $0.message.contains("shorter than") }.count == 1, "\(ends)")
+        #expect(ends.filter { !$0.message.contains("shorter than") }.count == 2, "segment 10 and the loop: \(ends)")
 
         let store = try GeoPackageStore.create(at: dir.appendingPathComponent("streamed.gpkg").path)
         let streamed = try Importer.stream(sources, into: store, options: options)
@@ -114,7 +121,7 @@ struct StreamedWriteImportTests {
         #expect(streamed.segmentCount == kept.segments.count && streamed.pointCount == kept.points.count)
         #expect(streamed.syntheticNodes == kept.syntheticNodes && streamed.assignedIDs == kept.assignedIDs)
         #expect(streamed.recordsRead == kept.recordsRead)
-        #expect(streamed.multiPart == kept.multiPart && streamed.multiPart.features == 1)
+        #expect(streamed.multiPart == kept.multiPart && streamed.multiPart.features == 2)
 
         // The rows equal those of the two-step import.
         let other = try GeoPackageStore.create(at: dir.appendingPathComponent("kept.gpkg").path)

@@ -40,8 +40,14 @@ import SubterraPROJ
 // so equal distances break the same way. Opening reads the header and the meta first: a stamp
 // that is not the store's current one means stale, and nothing else is read. A fresh stamp is
 // then trusted only after the body checksum, the index's header and layout, and a range check
-// of every column (one vectorised maximum per column). The index's own checksum and its O(n)
-// structural checks ran when the file was built; the body checksum proves the bytes are those.
+// of every column used as an index (the index's row ids against the row count; layer, owner,
+// sub-type and kind against their dictionaries: one vectorised maximum each). The index's own
+// checksum and its O(n) structural checks ran when the file was built; the body checksum proves
+// the bytes are those.
+//
+// The file is used from its mapped pages for as long as a map is open, so it is only ever
+// replaced by rename (`Data.write(to:options: .atomic)`): the open map keeps the old inode.
+// Rewriting it in place, or truncating it, under a running process is not supported.
 
 /// What the snapshot file records besides the columns.
 struct _SnapshotMeta: Codable, Sendable {

@@ -255,9 +255,10 @@ struct RecordBuilder {
     var assignedIDs = Set<Int64>()
     /// Records skipped for a layer in their mapping's `ignoreLayers`, by that layer.
     var ignoredLayers: [String: Int] = [:]
-    /// Where each pipe shorter than the snapping tolerance was reported (its end-point field),
-    /// and how many there were: their "start equals end" is a warning, not the cross-record error.
-    var shortPipes = Set<RecordLocation>()
+    /// The ids of the pipes shorter than the snapping tolerance (by segment, so one short part
+    /// of a multi-part record does not excuse another), and how many there were: their "start
+    /// equals end" is a warning, not the cross-record error.
+    var shortPipes = Set<Int64>()
     var shortSegments = 0
     /// Text ids seen, with the first record that used each.
     var sourceIDs: [String: RecordLocation] = [:]
@@ -686,7 +687,7 @@ struct RecordBuilder {
         let a = ordinal(s.startPoint), b = ordinal(s.endPoint)
         if s.startPoint == s.endPoint {
             // A pipe shorter than the tolerance got `resolve`'s warning instead.
-            if !shortPipes.contains(d.at(.endPoint)) {
+            if !shortPipes.contains(s.id) {
                 out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), QualityChecks.endsMessage(s, options)))
             }
         } else {
@@ -870,7 +871,7 @@ struct RecordBuilder {
         // measured. A longer line whose ends meet (a closed loop, or two ends naming one point far
         // apart) stays a `startEqualsEnd` error of the cross-record checks.
         if startPoint == endPoint, seg.length > 0, seg.length <= tol {
-            shortPipes.insert(d.at(.endPoint))
+            shortPipes.insert(seg.id)
             report(.startEqualsEnd, .endPoint, Self.shortPipeMessage(seg, tolerance: tol), .warning)
             shortSegments += 1
         }
@@ -902,8 +903,8 @@ struct RecordBuilder {
             var ground: [PointNumber: Double] = [:]
             for p in points { if let g = p.groundElevation { ground[p.number] = g } }
             // The cross-record checks' "start equals end" for the short pipes is `resolve`'s warning.
-            issues.append(contentsOf: QualityChecks.crossRecord(segments: segments, sources: kept, ground: ground, options: options)
-                .filter { !($0.check == .startEqualsEnd && shortPipes.contains($0.location)) })
+            issues.append(contentsOf: QualityChecks.crossRecord(
+                segments: segments, sources: kept, ground: ground, options: options, shortPipes: shortPipes))
         }
         // Issues in source order: file, then record index.
         var ordered = issues.enumerated().sorted { a, b in

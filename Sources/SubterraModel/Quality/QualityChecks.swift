@@ -12,7 +12,8 @@ enum QualityChecks {
     ///   - ground: ground elevation of each point that has one; an end whose top elevation plus
     ///     depth misses it by more than the depth tolerance is reported (CJJ 61: ground = top + depth).
     static func crossRecord(
-        segments: [PipeSegment], sources: [SegmentLocator], ground: [PointNumber: Double], options: ImportOptions
+        segments: [PipeSegment], sources: [SegmentLocator], ground: [PointNumber: Double], options: ImportOptions,
+        shortPipes: Set<Int64> = []
     ) -> [QualityIssue] {
         var out: [QualityIssue] = []
         var byEnds: [PairKey: Int] = [:]
@@ -22,7 +23,11 @@ enum QualityChecks {
         for (i, s) in segments.enumerated() {
             let d = sources[i]
             if s.startPoint == s.endPoint {
-                out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), endsMessage(s, options)))
+                // A pipe shorter than the snapping tolerance (`shortPipes`, by id) was reported
+                // as a warning when its ends were resolved.
+                if !shortPipes.contains(s.id) {
+                    out.append(QualityIssue(.startEqualsEnd, .error, at: d.at(.endPoint), endsMessage(s, options)))
+                }
             } else {
                 for (reversed, j) in [(false, byEnds[PairKey(s.startPoint, s.endPoint)]),
                                       (true, byEnds[PairKey(s.endPoint, s.startPoint)])] {
