@@ -337,33 +337,6 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
             try _index.forEachWithin(distance: distance, ofX: x, y: y, itemDistance: itemDistance, body)
         }
 
-        @inlinable @inline(__always)
-        public func _forEachNearest(
-            k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
-            itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
-            _ body: (Neighbor) throws -> SearchControl
-        ) rethrows {
-            try _index.forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
-                                      itemDistance: itemDistance, filter: filter, scratch: scratch, body)
-        }
-
-        @inlinable @inline(__always)
-        public func _forEachNearest(
-            k: Int, maxDistance: Double, toX x: Double, y: Double,
-            itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
-            filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
-        ) rethrows {
-            try _index.forEachNearest(k: k, maxDistance: maxDistance, toX: x, y: y,
-                                      itemSquaredDistance: itemSquaredDistance, itemDistance: itemDistance,
-                                      filter: filter, scratch: scratch, body)
-        }
-
-        @inlinable
-        public func _box(ofKey key: UInt32) -> Box {
-            // Keys reported by a query are live in this snapshot.
-            _index.box(for: key) ?? Box(x: .nan, y: .nan)
-        }
-
         // The nearest searches the `SegmentSearching` queries run: each packed tier searched as
         // the packed index searches its tree, answers merged, boxes read by position.
 

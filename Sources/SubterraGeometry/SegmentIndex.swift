@@ -302,27 +302,28 @@ public struct SegmentIndex: Sendable, SegmentSearching {
     }
 
     @inlinable @inline(__always)
-    public func _forEachNearest(
+    public func _forEachNearestHit(
         k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
         itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
-        _ body: (Neighbor) throws -> SearchControl
+        _ body: (Neighbor, Box) throws -> SearchControl
     ) rethrows {
         try _tree.forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound,
-                                 itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+                                 itemDistance: itemDistance, filter: filter, scratch: scratch) { n in
+            try body(n, _tree.leafBox(at: Int(n.id)))
+        }
     }
 
     @inlinable @inline(__always)
-    public func _forEachNearest(
+    public func _forEachNearestHit(
         k: Int, maxDistance: Double, toX x: Double, y: Double,
         itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
-        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl
+        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl
     ) rethrows {
         try _tree.forEachNearest(k: k, maxDistance: maxDistance, toX: x, y: y, itemSquaredDistance: itemSquaredDistance,
-                                 itemDistance: itemDistance, filter: filter, scratch: scratch, body)
+                                 itemDistance: itemDistance, filter: filter, scratch: scratch) { n in
+            try body(n, _tree.leafBox(at: Int(n.id)))
+        }
     }
-
-    @inlinable @inline(__always)
-    public func _box(ofKey key: UInt32) -> Box { _tree.leafBox(at: Int(key)) }
 }
 
 /// Decodes a tree key (a leaf position, or a dynamic index's slot) into the caller's id and the

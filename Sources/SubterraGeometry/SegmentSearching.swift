@@ -36,49 +36,17 @@ public protocol SegmentSearching {
     func _forEachWithin(
         distance: Double, ofX x: Double, y: Double,
         itemDistance: (UInt32, Box) throws -> Double, _ body: (Neighbor) throws -> SearchControl) rethrows
-    func _forEachNearest(
-        k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
-        itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
-        _ body: (Neighbor) throws -> SearchControl) rethrows
-    func _forEachNearest(
-        k: Int, maxDistance: Double, toX x: Double, y: Double,
-        itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
-        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor) throws -> SearchControl) rethrows
-    /// The box of a live key (for reporting a nearest answer's segment).
-    func _box(ofKey key: UInt32) -> Box
-    /// `_forEachNearest` handing each answer's box to `body` too. Default: `_forEachNearest`
-    /// and `_box(ofKey:)`; an index that knows the box of an answer without a lookup says so here.
+    /// The `k` nearest candidates in ascending distance, each with its key's box (an index reads
+    /// it where the search found it, without a lookup).
     func _forEachNearestHit(
         k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
         itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
         _ body: (Neighbor, Box) throws -> SearchControl) rethrows
-    /// The point form of `_forEachNearestHit`.
+    /// The point form of `_forEachNearestHit`: orders by squared distance where that is exact.
     func _forEachNearestHit(
         k: Int, maxDistance: Double, toX x: Double, y: Double,
         itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
         filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl) rethrows
-}
-
-extension SegmentSearching {
-    @inlinable @inline(__always)
-    public func _forEachNearestHit(
-        k: Int, maxDistance: Double, boxLowerBound: (Box) throws -> Double,
-        itemDistance: (UInt32, Box) throws -> Double, filter: (UInt32) -> Bool, scratch: NearestScratch,
-        _ body: (Neighbor, Box) throws -> SearchControl
-    ) rethrows {
-        try _forEachNearest(k: k, maxDistance: maxDistance, boxLowerBound: boxLowerBound, itemDistance: itemDistance,
-                            filter: filter, scratch: scratch) { n in try body(n, _box(ofKey: n.id)) }
-    }
-
-    @inlinable @inline(__always)
-    public func _forEachNearestHit(
-        k: Int, maxDistance: Double, toX x: Double, y: Double,
-        itemSquaredDistance: (UInt32, Box) throws -> Double, itemDistance: (UInt32, Box) throws -> Double,
-        filter: (UInt32) -> Bool, scratch: NearestScratch, _ body: (Neighbor, Box) throws -> SearchControl
-    ) rethrows {
-        try _forEachNearest(k: k, maxDistance: maxDistance, toX: x, y: y, itemSquaredDistance: itemSquaredDistance,
-                            itemDistance: itemDistance, filter: filter, scratch: scratch) { n in try body(n, _box(ofKey: n.id)) }
-    }
 }
 
 // MARK: Query shapes
