@@ -19,7 +19,18 @@ FLAGS=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 JOBS="${FUZZ_BUILD_JOBS:-2}"
 
 echo "fuzz: building the fuzz targets (release, ASan + libFuzzer) ..." >&2
-swift build --package-path Fuzz -j "$JOBS" "${FLAGS[@]}" 2>&1 | grep -vE "Cannot export local symbol" >&2
+mkdir -p Fuzz/.build
+build_log=Fuzz/.build/fuzz-build.log
+# grep -v exits 1 when it passes no line through; only the build's own status counts.
+build_status=0
+swift build --package-path Fuzz -j "$JOBS" "${FLAGS[@]}" 2>&1 | tee "$build_log" \
+    | { grep -vE "Cannot export local symbol" || true; } >&2 || build_status=$?
+if [ "$build_status" != 0 ]; then
+    echo "fuzz: FAILED: the fuzz targets did not build (swift build exit $build_status):" >&2
+    { grep -m 20 -E "error:|Killed|signal|No space" "$build_log" || tail -20 "$build_log"; } \
+        | sed 's/^/fuzz:   /' >&2
+    exit 1
+fi
 BIN="$(swift build --package-path Fuzz "${FLAGS[@]}" --show-bin-path)"
 
 TARGETS="${FUZZ_TARGETS:-$(cd Fuzz/Sources && ls -d fuzz-* | sed 's/^fuzz-//' | tr '\n' ' ')}"
@@ -42,7 +53,9 @@ for t in $TARGETS; do
         echo "fuzz: fuzz-$t ok: $(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$') runs" >&2
     else
         echo "fuzz: fuzz-$t FAILED (log $log, reproducer in Fuzz/crashes/$t/):" >&2
-        grep -E "ERROR:|invariant failed|Fatal error|SUMMARY|Test unit written" "$log" | head -8 >&2 || tail -20 "$log" >&2
+        grep -E "ERROR:|invariant failed|Fatal error|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -12 >&2 || true
+        echo "fuzz: the last lines of $log:" >&2
+        tail -25 "$log" | sed 's/^/fuzz:   /' >&2
         failed+=("$t")
     fi
     rm -rf "$RUNS/$t.tmp"

@@ -8,12 +8,18 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 bash scripts/install-deps.sh
 fuzz_status=0
+fuzz_log="$(mktemp)"
+trap 'rm -f "$fuzz_log"' EXIT
 if [ "${FUZZ_SECONDS:-40}" != 0 ]; then
-    bash scripts/fuzz.sh "${FUZZ_SECONDS:-40}" || fuzz_status=$?
+    # Its report goes to the terminal and to $fuzz_log, to be repeated after the suite: CI
+    # shows only the end of a long run.
+    bash scripts/fuzz.sh "${FUZZ_SECONDS:-40}" 2> >(tee "$fuzz_log" >&2) || fuzz_status=$?
 fi
 swift build --build-tests
 swift test --skip-build
 if [ "$fuzz_status" != 0 ]; then
-    echo "test.sh: the fuzzing run failed (exit $fuzz_status); see the fuzz: lines above" >&2
+    sleep 1 # lets tee finish writing the fuzzing report
+    echo "test.sh: the fuzzing run failed (exit $fuzz_status); its report again:" >&2
+    grep -E '^fuzz:' "$fuzz_log" | tail -60 >&2 || tail -40 "$fuzz_log" >&2
     exit "$fuzz_status"
 fi
