@@ -133,23 +133,41 @@ struct SourceFileTests {
         #expect(after.areas.map(\.sourceFile) == ["deliveries/zones.geojson"])
     }
 
+    /// A 10 m water main `id` from `file`.
+    static func seg(_ id: Int64, _ file: String) throws -> PipeSegment {
+        PipeSegment(
+            id: id, layer: .water, startPoint: PointNumber("A\(id)"), endPoint: PointNumber("B\(id)"),
+            geometry: try LineString([Point(501000, 3379000 + Double(id)), Point(501010, 3379000 + Double(id))]),
+            sourceFile: file)
+    }
+
     @Test("a write rolled back forgets the source files it added")
     func rollbackForgetsAddedFiles() throws {
         let dir = storeTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try GeoPackageStore.create(at: dir.appendingPathComponent("s.gpkg").path)
-        func seg(_ id: Int64, _ file: String) throws -> PipeSegment {
-            PipeSegment(
-                id: id, layer: .water, startPoint: PointNumber("A\(id)"), endPoint: PointNumber("B\(id)"),
-                geometry: try LineString([Point(501000, 3379000 + Double(id)), Point(501010, 3379000 + Double(id))]),
-                sourceFile: file)
-        }
         store._afterRowWritten = { _ in throw StoreError("stop", path: "test") }
-        #expect(throws: StoreError.self) { try store.apply(StoreEdit(upsertSegments: [try seg(1, "a.geojson")])) }
+        #expect(throws: StoreError.self) { try store.apply(StoreEdit(upsertSegments: [try Self.seg(1, "a.geojson")])) }
         store._afterRowWritten = nil
         // "b" now takes the id the rolled-back "a" had; "a" must get its own again.
-        try store.apply(StoreEdit(upsertSegments: [try seg(2, "b.geojson")]))
-        try store.apply(StoreEdit(upsertSegments: [try seg(3, "a.geojson")]))
+        try store.apply(StoreEdit(upsertSegments: [try Self.seg(2, "b.geojson")]))
+        try store.apply(StoreEdit(upsertSegments: [try Self.seg(3, "a.geojson")]))
+        #expect(try store.loadAll().segments.map(\.sourceFile) == ["b.geojson", "a.geojson"])
+    }
+
+    @Test("rows rolled back to a streamed write's mark take their new source files with them")
+    func streamedRollbackForgetsAddedFiles() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("s.gpkg").path)
+        try store.withStreamedWrite { w in
+            try w.mark()
+            try w.write(try Self.seg(1, "a.geojson"))
+            try w.rollBackToMark()
+            try w.write(try Self.seg(2, "b.geojson"))
+            try w.write(try Self.seg(3, "a.geojson"))
+            return ((), StoreEdit())
+        }
         #expect(try store.loadAll().segments.map(\.sourceFile) == ["b.geojson", "a.geojson"])
     }
 

@@ -696,7 +696,11 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         /// Marks the rows written so far (`SAVEPOINT`), so ``rollBackToMark()`` can undo the
         /// ones after it (a file read again in the CRS it declares only after its features).
         func mark() throws { try store.db.execute("SAVEPOINT subterra_file") }
-        func rollBackToMark() throws { try store.db.execute("ROLLBACK TO subterra_file; RELEASE subterra_file") }
+        func rollBackToMark() throws {
+            try store.db.execute("ROLLBACK TO subterra_file; RELEASE subterra_file")
+            // Source-file rows added since the mark are gone with it.
+            store.sourceFileIDs = [:]
+        }
         func releaseMark() throws { try store.db.execute("RELEASE subterra_file") }
     }
 
