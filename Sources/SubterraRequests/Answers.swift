@@ -31,6 +31,12 @@ public struct HitRow: Codable, Hashable, Sendable {
     /// What the pipe is when not a utility line: `cableBed`, `sleeve` or `casing`
     /// (``PipeSegment/featureKind``); absent for a utility line.
     public var featureKind: FeatureKind?
+    /// The file the pipe was imported from, as given to the import (``PipeSegment/sourceFile``);
+    /// absent for a pipe from a store written before source files were kept.
+    public var sourceFile: String?
+    /// The network's nominal laying depth (``PipeSegment/nominalDepth``) when no depth was
+    /// surveyed (`depth` absent): a design figure, never a surveyed depth.
+    public var nominalDepth: Double?
 
     /// The row of one engine hit.
     public init(_ h: PipeHit) {
@@ -52,6 +58,8 @@ public struct HitRow: Codable, Hashable, Sendable {
         feature = s.feature
         part = s.part
         featureKind = s.featureKind.isEnclosure ? s.featureKind : nil
+        sourceFile = s.sourceFile
+        nominalDepth = h.depth == nil ? s.nominalDepth : nil
     }
 }
 

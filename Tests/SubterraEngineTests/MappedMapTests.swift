@@ -21,6 +21,8 @@ import Testing
             // Pairs of consecutive pipes form two-part features.
             if i % 10 < 2 { s.feature = Int64(100_000 + i / 10); s.part = i % 10 + 1 }
             if i % 7 == 0 { s.subtype = SubtypeCode("TR") }
+            // Source files read back from the store (one in three from a store without one).
+            s.sourceFile = i % 3 == 0 ? nil : "deliveries/d\(i % 3).geojson"
             // Depths from the points' ground heights instead of the record.
             if i % 5 == 0 {
                 s.startDepth = nil

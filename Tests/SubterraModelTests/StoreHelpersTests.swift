@@ -10,6 +10,12 @@ func storeTempDir() -> URL {
     return u
 }
 
+/// `segments` with ``PipeSegment/sourceFile`` cleared: for comparing the same features read
+/// from different files, where that one field must differ.
+func withoutSourceFiles(_ segments: [PipeSegment]) -> [PipeSegment] {
+    segments.map { var s = $0; s.sourceFile = nil; return s }
+}
+
 /// Deterministic random numbers (the datasets generator's SplitMix64) so failures reproduce.
 typealias StoreRNG = SplitMix64
 

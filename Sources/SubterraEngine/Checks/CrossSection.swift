@@ -28,6 +28,8 @@ public struct CrossSectionItem: Hashable, Sendable, Codable {
     /// What the line is: a utility line, or the bed, sleeve or casing of one
     /// (``PipeSegment/featureKind``); a cut through a sleeve shows the sleeve and its cable.
     public var featureKind: FeatureKind = .utilityLine
+    /// The file the pipe was imported from (``PipeSegment/sourceFile``).
+    public var sourceFile: String? = nil
 }
 
 /// Pipes crossed by a cut line, in order along it.
@@ -92,7 +94,8 @@ extension UtilityEngine {
                             depthBottom: top.flatMap { d in h.map { d + $0 } }, topElevation: topElevation,
                             bottomElevation: topElevation.flatMap { e in h.map { e - $0 } },
                             section: s.section?.notation, widthM: s.outerWidthM, heightM: s.outerHeightM,
-                            sourceID: s.sourceID, feature: s.feature, featureKind: s.featureKind))
+                            sourceID: s.sourceID, feature: s.feature, featureKind: s.featureKind,
+                            sourceFile: s.sourceFile))
                     }
                 }
             }

@@ -15,6 +15,8 @@ public struct AreaNotice: Hashable, Sendable, Codable {
     /// How the owner notice ranks this area: ``Severity/high`` for a precaution zone (work may
     /// not start without the operator), ``Severity/low`` for an interest area (notify only).
     public var severity: Severity
+    /// The file the area was imported from (``OperatorArea/sourceFile``).
+    public var sourceFile: String? = nil
 }
 
 extension UtilityEngine {
@@ -48,7 +50,7 @@ extension UtilityEngine {
                 action: a.kind == .precaution
                     ? "inside \(a.owner)'s precaution zone: agree the work with the operator and have them present before digging"
                     : "inside \(a.owner)'s interest area: notify the operator before digging",
-                severity: a.kind == .precaution ? .high : .low)
+                severity: a.kind == .precaution ? .high : .low, sourceFile: a.sourceFile)
         }.sorted { ($0.kind == .precaution ? 0 : 1, $0.owner, $0.areaID) < ($1.kind == .precaution ? 0 : 1, $1.owner, $1.areaID) }
         for n in report.areas {
             if let i = report.owners.firstIndex(where: { $0.owner == n.owner }) {

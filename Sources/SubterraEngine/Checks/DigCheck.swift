@@ -132,6 +132,8 @@ public struct DigConflict: Hashable, Sendable, Codable {
     /// most severe first, then nearest, then by id: grouped here, not reported apart, and their
     /// owner counted once, with the line. ``severity`` is the highest of the line's and theirs.
     public var enclosures: [DigEnclosure] = []
+    /// The file the pipe was imported from (``PipeSegment/sourceFile``), as given to the import.
+    public var sourceFile: String? = nil
 }
 
 /// Where a conflict's positional accuracy comes from.
@@ -163,6 +165,8 @@ public struct PrecautionNotice: Hashable, Sendable, Codable {
     /// The pipe's feature key (``PipeSegment/featureID``): a multi-part pipe is listed once, at
     /// its nearest part.
     public var feature: Int64 = 0
+    /// The file the pipe was imported from (``PipeSegment/sourceFile``), as given to the import.
+    public var sourceFile: String? = nil
 }
 
 /// Pipes of one layer that a dig affects.
@@ -326,7 +330,8 @@ extension UtilityEngine {
                     let s = table.records[local]
                     precautions.append(PrecautionNotice(
                         pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
-                        requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID))
+                        requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID,
+                        sourceFile: s.sourceFile))
                 }
                 guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
                     if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
@@ -336,7 +341,7 @@ extension UtilityEngine {
                         report.unchecked.append(UncheckedPair(
                             kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
                             reason: "not checked: no rule for \(other)–\(s.layer) in \(tableID)", sourceID: s.sourceID,
-                            feature: s.feature))
+                            feature: s.feature, sourceFile: s.sourceFile))
                     }
                     return
                 }
@@ -364,7 +369,7 @@ extension UtilityEngine {
                         severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
                         accuracyStated: basis == .stated, accuracyBasis: basis, nominalDepth: nominal,
                         reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
-                        featureKind: b[local].featureKind)
+                        featureKind: b[local].featureKind, sourceFile: b[local].sourceFile)
                 }
                 if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
                 report.conflicts.append(conflict)
@@ -447,7 +452,7 @@ extension UtilityEngine {
             for h in hosts {
                 out[h].enclosures.append(DigEnclosure(
                     pipeID: c.pipeID, kind: c.featureKind, sourceID: c.sourceID, clearDistance: c.clearDistance,
-                    severity: c.severity))
+                    severity: c.severity, sourceFile: c.sourceFile))
                 if c.severity > out[h].severity {
                     out[h].severity = c.severity
                     out[h].reason += "; its \(c.featureKind.words) \(c.pipeID) is \(c.severity.rawValue): \(c.reason)"

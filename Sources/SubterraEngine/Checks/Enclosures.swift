@@ -14,6 +14,8 @@ public struct DigEnclosure: Hashable, Sendable, Codable {
     public var clearDistance: Double
     /// The severity it would have had as a conflict of its own.
     public var severity: Severity
+    /// The file the enclosure was imported from (``PipeSegment/sourceFile``).
+    public var sourceFile: String? = nil
 }
 
 extension UtilityEngine {

@@ -76,6 +76,11 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     /// sleeve's or bed's own wall, so an enclosure near the route is a finding of its own,
     /// marked with its kind, beside the line it carries.
     public var featureKind: FeatureKind = .utilityLine
+    /// The file the existing pipe was imported from (``PipeSegment/sourceFile``).
+    public var sourceFile: String? = nil
+    /// The existing pipe's nominal laying depth (``PipeSegment/nominalDepth``) when no depth
+    /// was surveyed (``existingDepth`` nil): shown to the reader, never used as a clearance.
+    public var nominalDepth: Double? = nil
 }
 
 /// A pair a check should judge but no rule covers (a pipe layer the rule file gives no class, a
@@ -104,10 +109,12 @@ public struct UncheckedPair: Hashable, Sendable, Codable {
     public var sourceID: String?
     /// The feature key when the pipe has several parts (``PipeSegment/feature``).
     public var feature: Int64?
+    /// The file the pipe was imported from (``PipeSegment/sourceFile``).
+    public var sourceFile: String?
 
     public init(
         kind: Kind, pipeID: Int64?, layer: LayerCode?, owner: String?, reason: String, sourceID: String? = nil,
-        feature: Int64? = nil
+        feature: Int64? = nil, sourceFile: String? = nil
     ) {
         self.kind = kind
         self.pipeID = pipeID
@@ -116,6 +123,7 @@ public struct UncheckedPair: Hashable, Sendable, Codable {
         self.reason = reason
         self.sourceID = sourceID
         self.feature = feature
+        self.sourceFile = sourceFile
     }
 }
 
@@ -218,7 +226,7 @@ extension UtilityEngine {
             unchecked.append(UncheckedPair(
                 kind: kind, pipeID: s.id, layer: s.layer, owner: s.owner,
                 reason: "not checked: no rule for \(planned.profile.layer)–\(s.layer) in \(table)", sourceID: s.sourceID,
-                feature: s.feature))
+                feature: s.feature, sourceFile: s.sourceFile))
         }
         // The segment index gives every pipe within reach with its exact distance to the route;
         // only the pipes it answers with are read, and only those at distance 0 (a shared point)
@@ -269,7 +277,8 @@ extension UtilityEngine {
                         pipeID: s.id, layer: s.layer, owner: s.owner, routeOffset: x.offset,
                         point: PlanPoint(x: x.point.x, y: x.point.y), required: rule.distance, rule: rule, actual: gap,
                         existingDepth: dE, plannedDepth: dP, sourceID: s.sourceID, feature: s.feature,
-                        featureKind: s.featureKind))
+                        featureKind: s.featureKind, sourceFile: s.sourceFile,
+                        nominalDepth: dE == nil ? s.nominalDepth : nil))
                 }
                 continue
             }
@@ -289,7 +298,8 @@ extension UtilityEngine {
                 owner: s.owner, routeOffset: offset, point: PlanPoint(x: c.point.x, y: c.point.y),
                 required: rule.distance, rule: rule, actual: actual, existingDepth: c.depth,
                 plannedDepth: plannedDepth(at: offset), sourceID: s.sourceID, feature: s.feature,
-                featureKind: s.featureKind))
+                featureKind: s.featureKind, sourceFile: s.sourceFile,
+                nominalDepth: c.depth == nil ? s.nominalDepth : nil))
         }
         // A LineString has at least two points, so the route has a segment; checked, not assumed.
         guard let routeStart = route.segments.first?.0, let routeEnd = route.segments.last?.1 else {

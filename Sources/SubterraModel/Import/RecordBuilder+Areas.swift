@@ -84,7 +84,7 @@ extension RecordBuilder {
         do {
             area = try OperatorArea(
                 id: id, kind: kind, owner: owner, layers: layers, geometry: geometry, note: m.text(.note),
-                sourceID: sourceID)
+                sourceID: sourceID, sourceFile: r.location.file)
         } catch {
             return drop(.invalidGeometry, .id, error.message)
         }

@@ -158,6 +158,9 @@ struct SegmentDraft {
     var nominalDepth: Double?
     var featureKind: FeatureKind = .utilityLine
     var accuracyAssumed = false
+    /// The file the record came from (``PipeSegment/sourceFile``); shares the storage of
+    /// `location.file`, so it costs no copy per record.
+    var sourceFile: String?
 
     func at(_ f: ImportField) -> RecordLocation { location.field(sourceNames[f] ?? f.rawValue) }
 
@@ -328,7 +331,9 @@ struct RecordBuilder {
                 material: s.material, burial: s.burial, gasPressureMPa: s.gasPressureMPa, voltageKV: s.voltageKV,
                 owner: s.owner, road: s.road, layingDate: s.layingDate, status: s.status, accuracy: s.accuracy,
                 sourceID: s.sourceID, feature: s.feature, part: s.part, nominalDepth: s.nominalDepth,
-                featureKind: s.featureKind, accuracyAssumed: s.accuracyAssumed))
+                featureKind: s.featureKind, accuracyAssumed: s.accuracyAssumed,
+                // A store's features keep the delivery they were first imported from.
+                sourceFile: s.sourceFile ?? file))
         }
     }
 
@@ -621,6 +626,7 @@ struct RecordBuilder {
         }
         d.sourceNames = sharedSourceNames(m.sourceNames)
         d.sourceID = sourceID
+        d.sourceFile = r.location.file
         usedIDs.insert(id)
         guard parts.count > 1 else { return take(d) }
         for (i, draft) in Self.split(d, into: parts).enumerated() {
@@ -861,7 +867,7 @@ struct RecordBuilder {
             material: d.material, burial: d.burial, gasPressureMPa: d.gasPressureMPa, voltageKV: d.voltageKV,
             owner: d.owner, road: d.road, layingDate: d.layingDate, status: d.status, accuracy: d.accuracy,
             sourceID: d.sourceID, feature: d.feature, part: d.part, nominalDepth: d.nominalDepth,
-            featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed)
+            featureKind: d.featureKind, accuracyAssumed: d.accuracyAssumed, sourceFile: d.sourceFile)
         do throws(ModelError) { try seg.validate() } catch {
             report(.badValue, .id, "\(error.message); record not imported", .error, .dropped)
             return (found, nil)

@@ -55,11 +55,14 @@ public struct OperatorArea: Hashable, Sendable {
     public var note: String?
     /// The operator's own id for the area, kept verbatim.
     public var sourceID: String?
+    /// The file the area was imported from, as the path was given to the import; nil for an
+    /// area made in code or read from a store written before source files were kept.
+    public var sourceFile: String?
 
     /// Builds an area and validates it (see ``validate()``).
     public init(
         id: Int64, kind: Kind, owner: String, layers: [LayerCode] = [], geometry: Geometry, note: String? = nil,
-        sourceID: String? = nil
+        sourceID: String? = nil, sourceFile: String? = nil
     ) throws(ModelError) {
         self.id = id
         self.kind = kind
@@ -68,6 +71,7 @@ public struct OperatorArea: Hashable, Sendable {
         self.geometry = geometry
         self.note = note
         self.sourceID = sourceID
+        self.sourceFile = sourceFile
         try validate()
     }
 
@@ -104,9 +108,9 @@ public struct OperatorArea: Hashable, Sendable {
 }
 
 extension OperatorArea: Codable {
-    private enum CodingKeys: String, CodingKey { case id, kind, owner, layers, geometry, note, sourceID }
+    private enum CodingKeys: String, CodingKey { case id, kind, owner, layers, geometry, note, sourceID, sourceFile }
 
-    /// Decodes an area (geometry as WKT) and validates it like ``init(id:kind:owner:layers:geometry:note:sourceID:)``.
+    /// Decodes an area (geometry as WKT) and validates it like ``init(id:kind:owner:layers:geometry:note:sourceID:sourceFile:)``.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let wkt = try c.decode(String.self, forKey: .geometry)
@@ -120,7 +124,8 @@ extension OperatorArea: Codable {
                 owner: c.decode(String.self, forKey: .owner),
                 layers: c.decodeIfPresent([LayerCode].self, forKey: .layers) ?? [], geometry: geometry,
                 note: c.decodeIfPresent(String.self, forKey: .note),
-                sourceID: c.decodeIfPresent(String.self, forKey: .sourceID))
+                sourceID: c.decodeIfPresent(String.self, forKey: .sourceID),
+                sourceFile: c.decodeIfPresent(String.self, forKey: .sourceFile))
         } catch let e as ModelError {
             throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: e.description))
         }
@@ -135,5 +140,6 @@ extension OperatorArea: Codable {
         try c.encode(WKT.write(geometry), forKey: .geometry)
         try c.encodeIfPresent(note, forKey: .note)
         try c.encodeIfPresent(sourceID, forKey: .sourceID)
+        try c.encodeIfPresent(sourceFile, forKey: .sourceFile)
     }
 }

@@ -53,6 +53,11 @@ public struct PipeSegment: Hashable, Sendable {
     /// `nl.imkl-KL1031.EKBL_0042`); nil when the source gave none or gave a whole number, which
     /// then is `id` itself. Shown beside `id` in every output so a report can be traced back.
     public var sourceID: String?
+    /// The file the feature was imported from, as the path was given to the import (as typed:
+    /// relative paths stay relative), e.g. `deliveries/KL1031/kabels.geojson`; nil for a feature
+    /// made in code or read from a store written before source files were kept. Shown beside
+    /// the ids in every output, so a report names the delivery a pipe came from.
+    public var sourceFile: String?
     /// The row id of the first part of the multi-part feature (pipe or cable) this segment is a
     /// part of; nil for a single-part feature, whose feature is the segment itself. All parts of
     /// one feature share it, so queries and checks report the feature once (``featureID``).
@@ -87,7 +92,7 @@ public struct PipeSegment: Hashable, Sendable {
         owner: String? = nil, road: String? = nil, layingDate: String? = nil,
         status: RecordStatus? = nil, accuracy: PositionalAccuracy? = nil,
         sourceID: String? = nil, feature: Int64? = nil, part: Int? = nil, nominalDepth: Double? = nil,
-        featureKind: FeatureKind = .utilityLine, accuracyAssumed: Bool = false
+        featureKind: FeatureKind = .utilityLine, accuracyAssumed: Bool = false, sourceFile: String? = nil
     ) {
         self.id = id
         self.layer = layer
@@ -119,6 +124,7 @@ public struct PipeSegment: Hashable, Sendable {
         self.nominalDepth = nominalDepth
         self.featureKind = featureKind
         self.accuracyAssumed = accuracyAssumed
+        self.sourceFile = sourceFile
     }
 
     /// Where errors about this segment point to.
@@ -339,7 +345,7 @@ extension PipeSegment: Codable {
         case id, layer, subtype, startPoint, endPoint, geometry, startDepth, endDepth, startElevation,
             endElevation, elevationReference, section, ductHoles, ductHolesOccupied, cableCount, material,
             burial, gasPressureMPa, voltageKV, owner, road, layingDate, status, accuracy, sourceID, feature, part,
-            featureKind, nominalDepth, accuracyAssumed
+            featureKind, nominalDepth, accuracyAssumed, sourceFile
     }
 
     public init(from decoder: any Decoder) throws {
@@ -375,6 +381,7 @@ extension PipeSegment: Codable {
         featureKind = try c.decodeIfPresent(FeatureKind.self, forKey: .featureKind) ?? .utilityLine
         nominalDepth = try c.decodeIfPresent(Double.self, forKey: .nominalDepth)
         accuracyAssumed = try c.decodeIfPresent(Bool.self, forKey: .accuracyAssumed) ?? false
+        sourceFile = try c.decodeIfPresent(String.self, forKey: .sourceFile)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -409,6 +416,7 @@ extension PipeSegment: Codable {
         if featureKind != .utilityLine { try c.encode(featureKind, forKey: .featureKind) }
         try c.encodeIfPresent(nominalDepth, forKey: .nominalDepth)
         if accuracyAssumed { try c.encode(true, forKey: .accuracyAssumed) }
+        try c.encodeIfPresent(sourceFile, forKey: .sourceFile)
     }
 }
 

@@ -4,17 +4,19 @@ import SubterraGeometry
 /// Operators' precaution zones and interest areas (``OperatorArea``) in the store.
 ///
 /// Table `subterra_operator_areas` (MULTIPOLYGON, `fid` = area id, columns `kind`, `owner`,
-/// `layers` as comma-separated codes, `note`, `source_id`), registered in `gpkg_contents` so
+/// `layers` as comma-separated codes, `note`, `source_id`, `source_file`: an id in
+/// `subterra_source_files`, see `GeoPackageStore+SourceFiles`), registered in `gpkg_contents` so
 /// GDAL and QGIS show it as a third layer. Stores written before areas existed have no such
 /// table: they open as before and hold no areas; the table is created by the first edit that
-/// writes one. Areas are few (one or a handful per operator and district), so they are read
+/// writes one; an area table from before `source_file` reads it as NULL and gains it on the
+/// first area write. Areas are few (one or a handful per operator and district), so they are read
 /// whole with every load, without a spatial index.
 extension GeoPackageStore {
     public static let areaTable = "subterra_operator_areas"
 
     static let areaColumns: [(String, String)] = [
         ("kind", "TEXT NOT NULL"), ("owner", "TEXT NOT NULL"), ("layers", "TEXT"), ("note", "TEXT"),
-        ("source_id", "TEXT"),
+        ("source_id", "TEXT"), ("source_file", "INTEGER"),
     ]
 
     /// Creates the area table in a store that has none (inside the caller's transaction).
@@ -29,8 +31,9 @@ extension GeoPackageStore {
     /// - Throws: `StoreError` naming the area's fid and field when a row is unreadable.
     func readAreas() throws -> [OperatorArea] {
         guard try db.tableExists(Self.areaTable) else { return [] }
+        let file = try Self.columnNames(Self.areaTable, db).contains("source_file") ? Self.sourceFilePath("source_file") : "NULL"
         let s = try db.prepare(
-            "SELECT fid, geom, kind, owner, layers, note, source_id FROM \(Self.areaTable) ORDER BY fid")
+            "SELECT fid, geom, kind, owner, layers, note, source_id, \(file) FROM \(Self.areaTable) ORDER BY fid")
         var out: [OperatorArea] = []
         while try s.step() {
             let fid = s.int64(0)
@@ -49,7 +52,7 @@ extension GeoPackageStore {
             do {
                 out.append(try OperatorArea(
                     id: fid, kind: kind, owner: s.text(3) ?? "", layers: layers, geometry: geometry, note: s.text(5),
-                    sourceID: s.text(6)))
+                    sourceID: s.text(6), sourceFile: s.text(7)))
             } catch { throw bad("geom", error.message) }
         }
         return out
@@ -62,6 +65,10 @@ extension GeoPackageStore {
             if edit.upsertAreas.isEmpty { return }
             try Self.createAreaTable(srsID: spatialReference.srsID, in: db)
         }
+        if try !Self.columnNames(Self.areaTable, db).contains("source_file") {
+            try db.execute("ALTER TABLE \(Self.areaTable) ADD COLUMN source_file INTEGER")
+        }
+        if try !db.tableExists(Self.sourceFileTable) { try Self.createSourceFileTable(in: db) }
         let del = try db.prepare("DELETE FROM \(Self.areaTable) WHERE fid = ?")
         for id in edit.deleteAreas { try del.run([.integer(id)]) }
         let cols = ["fid", "geom"] + Self.areaColumns.map(\.0)
@@ -78,6 +85,7 @@ extension GeoPackageStore {
                 .text(a.kind.rawValue), .text(a.owner),
                 a.layers.isEmpty ? .null : .text(a.layers.map(\.rawValue).joined(separator: ",")),
                 a.note.map(SQLiteValue.text) ?? .null, a.sourceID.map(SQLiteValue.text) ?? .null,
+                try sourceFileID(a.sourceFile),
             ])
         }
         var e = Envelope.empty

@@ -91,12 +91,19 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Segment columns added after the first schema, in order: created in new stores, optional
     /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
     /// time such a store is written to.
+    /// `source_file` is an id in `subterra_source_files` (`GeoPackageStore+SourceFiles`), read
+    /// back as the path.
     static let addedSegmentColumns: [(String, String)] = [
         ("nominal_depth", "DOUBLE"), ("feature_kind", "TEXT"), ("accuracy_assumed", "INTEGER"),
+        ("source_file", "INTEGER"),
     ]
 
     /// Which of ``addedSegmentColumns`` the segment table has; guarded by `lock`.
     private var addedColumnsPresent: [Bool] = []
+
+    /// Source-file ids looked up or added by the current write, by path; guarded by `lock` and
+    /// emptied after every write (a rollback forgets the rows it added).
+    var sourceFileIDs: [String: Int64] = [:]
 
     static let pointColumns: [(String, String)] = [
         ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
@@ -139,6 +146,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 try GeoPackage.createSpatialIndex(segmentTable, in: db)
                 try GeoPackage.createSpatialIndex(pointTable, in: db)
                 try createAreaTable(srsID: srs.srsID, in: db)
+                try createSourceFileTable(in: db)
             }
             let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
             store.addedColumnsPresent = addedSegmentColumns.map { _ in true }
@@ -284,7 +292,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         return nil
     }
 
-    private static func columnNames(_ table: String, _ db: Database) throws(SQLiteError) -> Set<String> {
+    static func columnNames(_ table: String, _ db: Database) throws(SQLiteError) -> Set<String> {
         let s = try db.prepare("PRAGMA table_info(\(GeoPackage.quote(table)))")
         var names = Set<String>()
         while try s.step() { if let n = s.text(1) { names.insert(n) } }
@@ -309,7 +317,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// table lacks as NULL, so `readSegments` reads old and new stores alike.
     var segmentSelect: String {
         let features = Self.featureColumns.map { hasFeatureColumns ? "\"\($0.0)\"" : "NULL" }
-        let added = zip(Self.addedSegmentColumns, addedColumnsPresent).map { $1 ? "\"\($0.0)\"" : "NULL" }
+        let added = zip(Self.addedSegmentColumns, addedColumnsPresent).map {
+            $1 ? ($0.0 == "source_file" ? Self.sourceFilePath("source_file") : "\"\($0.0)\"") : "NULL"
+        }
         return "SELECT fid, geom, " + (Self.segmentColumns.map { "\"\($0.0)\"" } + features + added).joined(separator: ", ")
             + " FROM subterra_segments"
     }
@@ -451,7 +461,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                 road: s.text(22), layingDate: s.text(23), status: s.text(24).map(RecordStatus.init),
                 accuracy: accuracy, sourceID: s.text(28), feature: s.optionalInt64(29),
                 part: s.optionalInt64(30).map { Int($0) }, nominalDepth: s.optionalDouble(31),
-                featureKind: kind, accuracyAssumed: accuracy != nil && (s.optionalInt64(33) ?? 0) != 0))
+                featureKind: kind, accuracyAssumed: accuracy != nil && (s.optionalInt64(33) ?? 0) != 0,
+                sourceFile: s.text(34)))
         }
     }
 
@@ -505,6 +516,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     private func refreshAddedColumns() {
         let have = (try? Self.columnNames(Self.segmentTable, db)) ?? []
         addedColumnsPresent = Self.addedSegmentColumns.map { have.contains($0.0) }
+        // A rolled-back write takes its new source-file rows with it.
+        sourceFileIDs = [:]
     }
 
     /// ``apply(_:)`` reporting `(rows written, rows in the edit)` every 1024 rows and at the end,
@@ -626,6 +639,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         for (i, (name, type)) in Self.addedSegmentColumns.enumerated() where !addedColumnsPresent[i] {
             try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
         }
+        if try !db.tableExists(Self.sourceFileTable) { try Self.createSourceFileTable(in: db) }
     }
 
     // MARK: Streamed writes
@@ -682,7 +696,11 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         /// Marks the rows written so far (`SAVEPOINT`), so ``rollBackToMark()`` can undo the
         /// ones after it (a file read again in the CRS it declares only after its features).
         func mark() throws { try store.db.execute("SAVEPOINT subterra_file") }
-        func rollBackToMark() throws { try store.db.execute("ROLLBACK TO subterra_file; RELEASE subterra_file") }
+        func rollBackToMark() throws {
+            try store.db.execute("ROLLBACK TO subterra_file; RELEASE subterra_file")
+            // Source-file rows added since the mark are gone with it.
+            store.sourceFileIDs = [:]
+        }
         func releaseMark() throws { try store.db.execute("RELEASE subterra_file") }
     }
 
@@ -754,7 +772,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             opt(seg.accuracy?.qualityLevel?.rawValue), opt(seg.sourceID), opt(seg.feature.map { Int($0) }),
             opt(seg.part), opt(seg.nominalDepth),
             opt(seg.featureKind == .utilityLine ? nil : seg.featureKind.rawValue),
-            opt(seg.accuracyAssumed ? Int(1) : nil),
+            opt(seg.accuracyAssumed ? Int(1) : nil), try sourceFileID(seg.sourceFile),
         ])
         do { _ = try ins.step() } catch {
             throw StoreError(error.message, path: path, table: Self.segmentTable, record: seg.location)

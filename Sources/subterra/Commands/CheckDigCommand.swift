@@ -105,20 +105,26 @@ enum DigOutput {
         out.append("")
         // The operator's id column only when some pipe has one, so plain maps print as before.
         let sourceIDs = r.conflicts.contains { $0.sourceID != nil }
-        let head: [String] = ["#", "severity", "id"] + (sourceIDs ? ["source_id"] : [])
+        let files = r.conflicts.contains { $0.sourceFile != nil }
+        let head: [String] = ["#", "severity", "id"] + (sourceIDs ? ["source_id"] : []) + (files ? ["source"] : [])
         let tail = ["layer", "owner", "section", "clear_m", "required_m", "centreline_m", "depth_m", "reaches", "rule"]
-        let numeric: Set<Int> = sourceIDs ? [0, 2, 7, 8, 9, 10] : [0, 2, 6, 7, 8, 9]
+        let numeric = Set([0, 2] + [3, 4, 5, 6].map { $0 + head.count })
         // Kind and enclosure columns only when some conflict is or has a cable bed, sleeve or casing.
         let kinds = r.conflicts.contains { $0.featureKind.isEnclosure || !$0.enclosures.isEmpty }
         var t = TextTable(head + tail + (kinds ? ["kind", "enclosures"] : []), numeric: numeric)
         for (i, c) in r.conflicts.enumerated() {
             let ids: [String] = [String(i + 1), c.severity.rawValue, String(c.pipeID)] + (sourceIDs ? [c.sourceID ?? "-"] : [])
+                + (files ? [Fmt.file(c.sourceFile)] : [])
             let rest: [String] = [
                 c.layer.rawValue + (c.subtype.map { "/\($0.rawValue)" } ?? ""),
-                c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance), Fmt.m(c.depth),
+                c.owner ?? "-", c.section ?? "-", Fmt.m(c.clearDistance), Fmt.m(c.requiredClearance), Fmt.m(c.distance),
+                Fmt.depth(c.depth, nominal: c.nominalDepth),
                 c.reaches, c.rule.map { $0.keys.joined(separator: " / ") } ?? "no table: largest clearance",
             ]
-            let enclosures = c.enclosures.map { "\($0.kind.words) \(HitOutput.shownID($0.pipeID, $0.sourceID))" }
+            // An enclosure names its source file when it is not the line's (the row's `source`).
+            let enclosures = c.enclosures.map {
+                "\($0.kind.words) \(HitOutput.shownID($0.pipeID, $0.sourceID, file: $0.sourceFile == c.sourceFile ? nil : $0.sourceFile))"
+            }
             t.add(ids + rest + (kinds ? [c.featureKind.words, enclosures.isEmpty ? "-" : enclosures.joined(separator: ", ")] : []))
         }
         out.append(t.render())
@@ -127,7 +133,7 @@ enum DigOutput {
             out.append("")
             out.append("Operator precautions:")
             for p in r.precautions {
-                out.append("  pipe \(HitOutput.shownID(p.pipeID, p.sourceID)) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
+                out.append("  pipe \(HitOutput.shownID(p.pipeID, p.sourceID, file: p.sourceFile)) (\(p.layer.rawValue), \(p.owner ?? "unknown owner")) at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m: \(p.rule.basis ?? p.rule.table)")
             }
         }
         out.append(contentsOf: areaLines(r))
@@ -170,7 +176,7 @@ enum DigOutput {
         let zones = r.areas.filter { $0.kind == .precaution }.count
         var out = ["", "Operator areas touched (\(zones) precaution zone\(zones == 1 ? "" : "s"), \(r.areas.count - zones) interest area\(r.areas.count - zones == 1 ? "" : "s")):"]
         for a in r.areas {
-            let id = HitOutput.shownID(a.areaID, a.sourceID)
+            let id = HitOutput.shownID(a.areaID, a.sourceID, file: a.sourceFile)
             let layers = a.layers.isEmpty ? "" : " (\(a.layers.map(\.rawValue).joined(separator: ", ")))"
             out.append("  area \(id)\(layers): \(a.action)\(a.note.map { "; operator's note: \($0)" } ?? "")")
         }
@@ -193,7 +199,7 @@ enum DigOutput {
                     "conflicts": .number(Double(r.conflicts.count)),
                     "highestSeverity": r.highestSeverity.map { .string($0.rawValue) } ?? .null,
                     "result": .string(r.result.rawValue),
-                    "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID)))" } ?? "")) }),
+                    "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID, file: u.sourceFile)))" } ?? "")) }),
                 ])
         ]
         for c in r.conflicts {
@@ -213,6 +219,7 @@ enum DigOutput {
                 "conflict": .bool(r.conflicts.contains { $0.featureID == p.feature }),
             ]
             if let s = p.sourceID { props.append("sourceID", .string(s)) }
+            if let f = p.sourceFile { props.append("sourceFile", .string(f)) }
             features.append(GeoJSONFeature(
                 id: .string("precaution-\(p.pipeID)"),
                 geometry: try engine.segment(id: p.pipeID).map { try HitOutput.pipeGeometry($0, in: engine) }, properties: props))
@@ -224,6 +231,7 @@ enum DigOutput {
                 "layers": .array(n.layers.map { .string($0.rawValue) }),
             ]
             if let s = n.sourceID { props.append("sourceID", .string(s)) }
+            if let f = n.sourceFile { props.append("sourceFile", .string(f)) }
             if let note = n.note { props.append("note", .string(note)) }
             features.append(GeoJSONFeature(id: .string("area-\(n.areaID)"), geometry: try engine.area(id: n.areaID)?.geometry, properties: props))
         }

@@ -122,7 +122,7 @@ enum CheckOutput {
     /// One line per unchecked pair: `not checked  pipe 12 TX Telecom Co.: not checked: no rule for ...`.
     static func uncheckedLines(_ pairs: [UncheckedPair]) -> [String] {
         pairs.map { u in
-            let pipe = u.pipeID.map { "pipe \(HitOutput.shownID($0, u.sourceID)) \(u.layer?.rawValue ?? "-") \(u.owner ?? "-")" } ?? "planned pipe"
+            let pipe = u.pipeID.map { "pipe \(HitOutput.shownID($0, u.sourceID, file: u.sourceFile)) \(u.layer?.rawValue ?? "-") \(u.owner ?? "-")" } ?? "planned pipe"
             return "  unchecked   \(pipe): \(u.reason)"
         }
     }
@@ -148,11 +148,17 @@ enum RouteOutput {
         out.append(contentsOf: CheckOutput.uncheckedLines(r.unchecked))
         guard !r.findings.isEmpty else { return out.joined(separator: "\n") }
         out.append("")
-        var t = TextTable(["status", "kind", "id", "layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"], numeric: [2, 5, 6, 7, 8])
+        // The source file's name beside the id when some existing pipe has one.
+        let files = r.findings.contains { $0.sourceFile != nil }
+        let head = ["status", "kind", "id"] + (files ? ["source"] : [])
+        let tail = ["layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"]
+        var t = TextTable(head + tail, numeric: Set([2] + [2, 3, 4, 5].map { $0 + head.count }))
         for f in r.findings {
             t.add([
-                f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-", (f.layer?.rawValue ?? "-") + (f.featureKind.isEnclosure ? " (\(f.featureKind.words))" : ""), f.owner ?? "-",
-                Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.m(f.existingDepth),
+                f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-",
+            ] + (files ? [Fmt.file(f.sourceFile)] : []) + [
+                (f.layer?.rawValue ?? "-") + (f.featureKind.isEnclosure ? " (\(f.featureKind.words))" : ""), f.owner ?? "-",
+                Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.depth(f.existingDepth, nominal: f.nominalDepth),
                 "\(f.rule.table): \(f.rule.keys.joined(separator: "/"))",
             ])
         }
@@ -165,7 +171,7 @@ enum RouteOutput {
             id: .string("route"), geometry: route,
             properties: [
                 "kind": .string("planned-route"), "result": .string(r.result.rawValue),
-                "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID)))" } ?? "")) }),
+                "unchecked": .array(r.unchecked.map { u in .string(u.reason + (u.pipeID.map { " (pipe \(HitOutput.shownID($0, u.sourceID, file: u.sourceFile)))" } ?? "")) }),
             ])]
         for f in r.findings {
             var props = HitOutput.properties(f)

@@ -59,10 +59,13 @@ enum SectionOutput {
     static func table(_ s: CrossSection) -> String {
         var out = ["Cross-section: \(Fmt.m(s.length)) m cut, \(s.items.count) crossing\(s.items.count == 1 ? "" : "s") (map CRS \(s.mapCRS))"]
         guard !s.items.isEmpty else { return out[0] }
-        var t = TextTable(["offset_m", "id", "layer", "owner", "section", "top_depth_m", "bottom_depth_m", "top_elev_m", "x", "y"], numeric: [0, 1, 5, 6, 7, 8, 9])
+        let files = s.items.contains { $0.sourceFile != nil }
+        let head = ["offset_m", "id"] + (files ? ["source"] : [])
+        let tail = ["layer", "owner", "section", "top_depth_m", "bottom_depth_m", "top_elev_m", "x", "y"]
+        var t = TextTable(head + tail, numeric: Set([0, 1] + [3, 4, 5, 6, 7].map { $0 + head.count }))
         for i in s.items {
-            t.add([
-                Fmt.m(i.offset), HitOutput.shownID(i.pipeID, i.sourceID), i.layer.rawValue + (i.subtype.map { "/\($0.rawValue)" } ?? "") + (i.featureKind.isEnclosure ? " (\(i.featureKind.words))" : ""), i.owner ?? "-",
+            t.add([Fmt.m(i.offset), HitOutput.shownID(i.pipeID, i.sourceID)] + (files ? [Fmt.file(i.sourceFile)] : []) + [
+                i.layer.rawValue + (i.subtype.map { "/\($0.rawValue)" } ?? "") + (i.featureKind.isEnclosure ? " (\(i.featureKind.words))" : ""), i.owner ?? "-",
                 i.section ?? "-", Fmt.m(i.depthTop), Fmt.m(i.depthBottom), Fmt.m(i.topElevation), Fmt.coord(i.point.x),
                 Fmt.coord(i.point.y),
             ])

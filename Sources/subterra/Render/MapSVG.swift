@@ -21,6 +21,11 @@ enum MapSVG {
         var title: String
         var detail: String
         var severe: Bool
+        /// The pipe's source file (``PipeSegment/sourceFile``), named in the marker's tooltip.
+        var sourceFile: String? = nil
+
+        /// The tooltip over the marker's disc: title, detail and source file, unclipped.
+        var tooltip: String { "\(title)\n\(detail)\(sourceFile.map { "\nsource: \($0)" } ?? "")" }
     }
 
     /// Maps plan metres to the frame, one scale on both axes, north up.
@@ -71,8 +76,8 @@ enum MapSVG {
             markers.append(Marker(
                 at: c.closestPoint, colour: LayerStyle.colour(c.layer),
                 title: "\(c.layer.rawValue)\(c.subtype.map { "/\($0.rawValue)" } ?? "") #\(c.pipeID)\(c.sourceID.map { " (\($0))" } ?? "") \(c.owner ?? "(unknown owner)")",
-                detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
-                severe: c.severity >= .high))
+                detail: "\(c.severity.rawValue) · clear \(Fmt.m(c.clearDistance)) m (needs \(Fmt.m(c.requiredClearance))) · depth \(c.depth.map { Fmt.m($0) + " m" } ?? c.nominalDepth.map { "~\(Fmt.m($0)) m nominal" } ?? "unknown")\(c.section.map { " · \($0)" } ?? "")",
+                severe: c.severity >= .high, sourceFile: c.sourceFile))
         }
         // Where each precaution pipe comes closest to the dig: one exact within-distance query on
         // centrelines, widened past the clear distance by more than any pipe's half width.
@@ -88,7 +93,7 @@ enum MapSVG {
                 at: at, colour: LayerStyle.colour(p.layer),
                 title: "precaution: \(p.layer.rawValue) #\(p.pipeID)\(p.sourceID.map { " (\($0))" } ?? "") \(p.owner ?? "(unknown owner)")",
                 detail: "at \(Fmt.m(p.clearDistance)) m, within \(Fmt.m(p.requiredDistance)) m · \(p.rule.basis ?? p.rule.table)",
-                severe: true))
+                severe: true, sourceFile: p.sourceFile))
         }
         let consult = Set(r.precautions.map { $0.owner ?? "(unknown owner)" } + r.areas.map(\.owner)).count
         let headline: String
@@ -166,7 +171,7 @@ enum MapSVG {
             markers.append(Marker(
                 at: f.point, colour: f.layer.map(LayerStyle.colour) ?? "#000000", title: "\(f.kind.rawValue): \(what)",
                 detail: "needs \(Fmt.m(f.required)) m, has \(f.actual.map { Fmt.m($0) + " m" } ?? "unknown") · at \(Fmt.m(f.routeOffset)) m along",
-                severe: true))
+                severe: true, sourceFile: f.sourceFile))
         }
         let v = r.violations.count
         let headline: String
@@ -273,8 +278,11 @@ enum MapSVG {
         }
         // Discs after all leaders, so no leader crosses a number.
         for (i, (m, p)) in zip(markers, placed).enumerated() {
+            svg.open("g")
+            svg.title(m.tooltip)
             svg.circle(p.0, p.1, 10, [("fill", m.severe ? "#c00000" : "#ffffff"), ("stroke", "#000000"), ("stroke-width", "1.5")])
             svg.text(p.0, p.1 + 4, String(i + 1), size: 11, [("text-anchor", "middle"), ("font-weight", "bold"), ("fill", m.severe ? "#ffffff" : "#000000")])
+            svg.close("g")
         }
         svg.close("g")
 

@@ -45,6 +45,9 @@ struct SVG {
 
     mutating func close(_ tag: String) { body.append("</\(tag)>") }
 
+    /// A `<title>` child: the tooltip viewers show over its parent element.
+    mutating func title(_ s: String) { body.append("<title>\(Self.escape(s))</title>") }
+
     mutating func element(_ tag: String, _ a: [(String, String)]) { body.append("<\(tag)\(Self.attrs(a))/>") }
 
     mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ a: [(String, String)] = []) {

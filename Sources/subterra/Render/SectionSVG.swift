@@ -105,7 +105,11 @@ enum SectionSVG {
             let lx = labelX[i]
             svg.line(lx, plot.y - 26, cx, plot.y - 2, [("stroke", "#333333"), ("stroke-width", "0.8")])
             let label = "\(item.layer.rawValue)\(item.subtype.map { "/\($0.rawValue)" } ?? "") \(item.section ?? "") · \(item.depthTop.map { Fmt.m($0) + " m" } ?? "depth ?") · #\(item.pipeID)\(item.sourceID.map { " (\($0))" } ?? "")"
+            // The tooltip names the source file, too long for the rotated label.
+            svg.open("g")
+            svg.title(label + (item.sourceFile.map { "\nsource: \($0)" } ?? ""))
             svg.text(lx + 4, plot.y - 30, label, size: 11, [("transform", "rotate(-60 \(Fmt.px(lx + 4)) \(Fmt.px(plot.y - 30)))"), ("fill", "#000000")])
+            svg.close("g")
         }
 
         // Legend of layers present.

@@ -30,17 +30,19 @@ enum HitOutput {
             guard !rows.isEmpty else { return }
             // The operator's id column only when some pipe has one, so plain maps print as before.
             let sourceIDs = rows.contains { $0.sourceID != nil }
-            let head: [String] = ["id"] + (sourceIDs ? ["source_id"] : [])
+            // The source file's name beside the ids when some pipe has one.
+            let files = rows.contains { $0.sourceFile != nil }
+            let head: [String] = ["id"] + (sourceIDs ? ["source_id"] : []) + (files ? ["source"] : [])
             let tail = ["layer", "subtype", "owner", "section", "distance_m", "depth_m", "closest_x", "closest_y"]
-            let numeric: Set<Int> = sourceIDs ? [0, 6, 7, 8, 9] : [0, 5, 6, 7, 8]
+            let numeric = Set([0] + [4, 5, 6, 7].map { $0 + head.count })
             // A kind column only when some hit is a cable bed, sleeve or casing.
             let kinds = rows.contains { $0.featureKind != nil }
             var t = TextTable(head + tail + (kinds ? ["kind"] : []), numeric: numeric)
             for r in rows {
-                let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : [])
+                let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : []) + (files ? [Fmt.file(r.sourceFile)] : [])
                 let rest: [String] = [
                     r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
-                    Fmt.m(r.depth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
+                    Fmt.depth(r.depth, nominal: r.nominalDepth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
                 ]
                 t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : []))
             }
@@ -49,8 +51,12 @@ enum HitOutput {
     }
 
     /// A pipe id as people read it: the row id, and the operator's id beside it when there is one
-    /// (`12 (nl.imkl-KL1031.EKBL_0042)`).
-    static func shownID(_ id: Int64, _ sourceID: String?) -> String { sourceID.map { "\(id) (\($0))" } ?? String(id) }
+    /// (`12 (nl.imkl-KL1031.EKBL_0042)`), and the source file's name when given
+    /// (`12 (nl.imkl-KL1031.EKBL_0042, from kabels.geojson)`, `12 (from kabels.geojson)`).
+    static func shownID(_ id: Int64, _ sourceID: String?, file: String? = nil) -> String {
+        let notes = [sourceID, file.map { "from \(Fmt.file($0))" }].compactMap { $0 }
+        return notes.isEmpty ? String(id) : "\(id) (\(notes.joined(separator: ", ")))"
+    }
 
     /// The whole pipe `s` belongs to: its line, or every part of its multi-part feature in part
     /// order. O(n) for a part (a scan of the map), O(1) otherwise.

@@ -10,6 +10,20 @@ enum Fmt {
         return abs(v) >= 1e9 ? String(format: "%g", v) : String(format: "%.2f", v)
     }
 
+    /// A depth in metres as ``m(_:)``; when no depth was surveyed but the network states a
+    /// nominal one, that one marked as such (`~0.80 nominal`), so it is never read as surveyed.
+    static func depth(_ v: Double?, nominal: Double?) -> String {
+        if v == nil, let n = nominal, n.isFinite { return "~\(m(n)) nominal" }
+        return m(v)
+    }
+
+    /// The file name of a feature's source file (``PipeSegment/sourceFile``) for tables and
+    /// labels, where the whole path is too wide: `kabels.geojson`; `"-"` when not known.
+    static func file(_ path: String?) -> String {
+        guard let path, !path.isEmpty else { return "-" }
+        return URL(fileURLWithPath: path).lastPathComponent
+    }
+
     /// Map coordinates to the millimetre.
     static func coord(_ v: Double) -> String { String(format: "%.3f", v) }
 
