@@ -31,6 +31,12 @@ public struct HitRow: Codable, Hashable, Sendable {
     /// What the pipe is when not a utility line: `cableBed`, `sleeve` or `casing`
     /// (``PipeSegment/featureKind``); absent for a utility line.
     public var featureKind: FeatureKind?
+    /// The cable beds, sleeves and casings grouped with this line (``PipeHit/enclosures``),
+    /// nearest first; absent when none are.
+    public var enclosures: [HitEnclosure]?
+    /// The least distance of the line and its `enclosures` (``PipeHit/groupDistance``); absent
+    /// when there are none (then `distance`).
+    public var groupDistance: Double?
 
     /// The row of one engine hit.
     public init(_ h: PipeHit) {
@@ -52,6 +58,8 @@ public struct HitRow: Codable, Hashable, Sendable {
         feature = s.feature
         part = s.part
         featureKind = s.featureKind.isEnclosure ? s.featureKind : nil
+        enclosures = h.enclosures.isEmpty ? nil : h.enclosures
+        groupDistance = h.enclosures.isEmpty ? nil : h.groupDistance
     }
 }
 

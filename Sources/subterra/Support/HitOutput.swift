@@ -35,14 +35,18 @@ enum HitOutput {
             let numeric: Set<Int> = sourceIDs ? [0, 6, 7, 8, 9] : [0, 5, 6, 7, 8]
             // A kind column only when some hit is a cable bed, sleeve or casing.
             let kinds = rows.contains { $0.featureKind != nil }
-            var t = TextTable(head + tail + (kinds ? ["kind"] : []), numeric: numeric)
+            // A `with` column (the beds, sleeves and casings grouped with a line) only when some has one.
+            let with = rows.contains { $0.enclosures != nil }
+            var t = TextTable(head + tail + (kinds ? ["kind"] : []) + (with ? ["with"] : []), numeric: numeric)
             for r in rows {
                 let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : [])
                 let rest: [String] = [
                     r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
                     Fmt.m(r.depth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
                 ]
-                t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : []))
+                let enclosed = (r.enclosures ?? []).map { "\($0.kind.words) \(shownID($0.pipeID, $0.sourceID))" }
+                t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : [])
+                    + (with ? [enclosed.isEmpty ? "-" : enclosed.joined(separator: ", ")] : []))
             }
             Swift.print(t.render())
         }
