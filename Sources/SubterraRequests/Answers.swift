@@ -37,6 +37,12 @@ public struct HitRow: Codable, Hashable, Sendable {
     /// The network's nominal laying depth (``PipeSegment/nominalDepth``) when no depth was
     /// surveyed (`depth` absent): a design figure, never a surveyed depth.
     public var nominalDepth: Double?
+    /// The cable beds, sleeves and casings grouped with this line (``PipeHit/enclosures``),
+    /// nearest first; absent when none are.
+    public var enclosures: [HitEnclosure]?
+    /// The least distance of the line and its `enclosures` (``PipeHit/groupDistance``); absent
+    /// when there are none (then `distance`).
+    public var groupDistance: Double?
 
     /// The row of one engine hit.
     public init(_ h: PipeHit) {
@@ -60,6 +66,8 @@ public struct HitRow: Codable, Hashable, Sendable {
         featureKind = s.featureKind.isEnclosure ? s.featureKind : nil
         sourceFile = s.sourceFile
         nominalDepth = h.depth == nil ? s.nominalDepth : nil
+        enclosures = h.enclosures.isEmpty ? nil : h.enclosures
+        groupDistance = h.enclosures.isEmpty ? nil : h.groupDistance
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SubterraEngine
 import SubterraGeometry
 
 /// One query as a batch line (and, later, an HTTP body) carries it: a JSON object with `op`,
@@ -32,6 +33,9 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     public var maxDistance: Double?
     /// nearest: k per layer (default false).
     public var perLayer: Bool?
+    /// nearest, within, intersects: `"grouped"` (default: a cable bed, sleeve or casing is
+    /// reported with the line it carries) or `"separate"` (every feature a hit of its own).
+    public var enclosures: EnclosureHits?
     /// within: the distance in metres.
     public var distance: Double?
     /// check-dig: planned depth; check-route: depth at both ends (metres).
@@ -63,7 +67,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, op, geometry, crs, k, maxDistance, perLayer, distance, depth, layers, subtypes, owners, workType
-        case layer, subtype, diameter, pressure, voltage, burial, depthStart, depthEnd, surface
+        case layer, subtype, diameter, pressure, voltage, burial, depthStart, depthEnd, surface, enclosures
     }
 
     /// Every member name a request may have, in the order the README lists them.
@@ -106,6 +110,12 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         } else if c.contains(.perLayer), try Self.value(c, .perLayer) != .null {
             throw RequestError("field perLayer must be true or false")
         }
+        if let e = try Self.string(c, .enclosures) {
+            guard let v = EnclosureHits(rawValue: e) else {
+                throw RequestError("field enclosures must be 'grouped' or 'separate', not '\(Self.clip(e))'")
+            }
+            enclosures = v
+        }
         distance = try Self.number(c, .distance)
         depth = try Self.number(c, .depth)
         layers = try Self.strings(c, .layers)
@@ -132,6 +142,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         try c.encodeIfPresent(k, forKey: .k)
         try c.encodeIfPresent(maxDistance, forKey: .maxDistance)
         try c.encodeIfPresent(perLayer, forKey: .perLayer)
+        try c.encodeIfPresent(enclosures, forKey: .enclosures)
         try c.encodeIfPresent(distance, forKey: .distance)
         try c.encodeIfPresent(depth, forKey: .depth)
         try c.encodeIfPresent(layers, forKey: .layers)

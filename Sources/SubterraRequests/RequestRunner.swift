@@ -83,12 +83,14 @@ public struct RequestRunner: Sendable {
         case .nearest:
             return try json(HitsResult(engine.nearest(
                 to: g.geometry, crs: g.crs, k: q.k ?? 1, maxDistance: q.maxDistance ?? .infinity,
-                perLayer: q.perLayer ?? false, filter: filter)))
+                perLayer: q.perLayer ?? false, filter: filter, enclosures: q.enclosures ?? .grouped)))
         case .intersects:
-            return try json(HitsResult(engine.intersecting(g.geometry, crs: g.crs, filter: filter, allParts: false)))
+            return try json(HitsResult(engine.intersecting(
+                g.geometry, crs: g.crs, filter: filter, allParts: false, enclosures: q.enclosures ?? .grouped)))
         case .within:
             guard let d = q.distance else { throw RequestError("field distance is missing (metres)") }
-            return try json(HitsResult(engine.within(distance: d, of: g.geometry, crs: g.crs, filter: filter, allParts: false)))
+            return try json(HitsResult(engine.within(
+                distance: d, of: g.geometry, crs: g.crs, filter: filter, allParts: false, enclosures: q.enclosures ?? .grouped)))
         case .checkDig:
             guard let d = q.depth else { throw RequestError("field depth is missing (metres)") }
             return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType), filter: .all))

@@ -82,4 +82,48 @@ import Testing
         #expect(plain.stdout.contains("1 pipe"), "\(plain.stdout)")
         #expect(!plain.stdout.contains("kind"), "\(plain.stdout)")
     }
+
+    /// Queries answer the cable once, with a `with` column; `--separate-enclosures` answers all
+    /// three; JSON, GeoJSON and batch answers carry `enclosures`.
+    @Test func queriesGroupTheCableWithItsBedAndSleeve() throws {
+        let store = try Self.store.get()
+        let near = try CLI.run(["nearest", "POINT (501020 3379001)", "--store", store, "-k", "2"])
+        #expect(near.status == 0, "\(near.stderr)")
+        let lines = near.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("nearest k=2: 2 pipes") == true, "\(near.stdout)")
+        #expect(lines.contains { $0.contains("with") }, "\(near.stdout)")
+        #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("1 ") && $0.hasSuffix("cable bed 2, sleeve 3") },
+                "\(near.stdout)")
+        #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("4 ") }, "the duct is the second: \(near.stdout)")
+        let separate = try CLI.run(["within", "POINT (501020 3379001)", "--store", store, "--distance", "5", "--separate-enclosures"])
+        #expect(separate.stdout.contains("3 pipes"), "\(separate.stdout)")
+        #expect(!separate.stdout.split(separator: "\n").contains { $0.hasSuffix(" with") }, "\(separate.stdout)")
+        let grouped = try CLI.run(["intersects", Self.overCable, "--store", store, "--format", "json"])
+        let hits = try #require(try CLI.object(grouped.stdout)["hits"] as? [[String: Any]])
+        #expect(hits.count == 1, "\(grouped.stdout)")
+        let enclosures = try #require(hits.first?["enclosures"] as? [[String: Any]])
+        #expect(enclosures.map { $0["pipeID"] as? Int } == [2, 3], "\(grouped.stdout)")
+        #expect(enclosures.map { $0["kind"] as? String } == ["cableBed", "sleeve"], "\(grouped.stdout)")
+        #expect(enclosures.allSatisfy { ($0["sourceFile"] as? String)?.hasSuffix("delivery.geojson") == true },
+                "each enclosure names its file: \(grouped.stdout)")
+        let geojson = try CLI.run(["intersects", Self.overCable, "--store", store, "--format", "geojson"])
+        #expect(geojson.stdout.contains("\"enclosures\""), "\(geojson.stdout)")
+    }
+
+    @Test func batchAnswersGroupUnlessAskedSeparate() throws {
+        let store = try Self.store.get()
+        let lines = [
+            #"{"id":1,"op":"within","geometry":"POINT (501020 3379001)","distance":5}"#,
+            #"{"id":2,"op":"within","geometry":"POINT (501020 3379001)","distance":5,"enclosures":"separate"}"#,
+            #"{"id":3,"op":"nearest","geometry":"POINT (501020 3379001)","k":1,"enclosures":"sideways"}"#,
+        ]
+        let r = try CLI.run(["query", "--batch", "-", "--store", store], stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+        let answers = r.stdout.split(separator: "\n").compactMap { try? CLI.object(String($0)) }
+        #expect(answers.count == 3, "\(r.stdout)\(r.stderr)")
+        guard answers.count == 3 else { return }
+        let first = try #require((answers[0]["result"] as? [String: Any])?["hits"] as? [[String: Any]])
+        #expect(first.count == 1 && (first[0]["enclosures"] as? [[String: Any]])?.count == 2, "\(r.stdout)")
+        #expect(((answers[1]["result"] as? [String: Any])?["count"] as? Int) == 3, "\(r.stdout)")
+        #expect((answers[2]["error"] as? String ?? "").contains("field enclosures must be 'grouped' or 'separate'"), "\(r.stdout)")
+    }
 }

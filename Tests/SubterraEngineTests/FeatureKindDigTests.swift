@@ -101,11 +101,18 @@ import Testing
         let kinds = Dictionary(uniqueKeysWithValues: Self.triple.map { ($0.id, $0.featureKind) })
         // A planned water main across the triple: each existing line is crossed, with its kind.
         let cut = try LineString([Self.at(18, -20), Self.at(18, 20)])
-        let route = try engine.routeCheck(PlannedPipe(
-            profile: PipeProfile(layer: .water, diameterMM: 200), route: cut, depthAtStart: 1.5, depthAtEnd: 1.5))
+        let planned = PlannedPipe(
+            profile: PipeProfile(layer: .water, diameterMM: 200), route: cut, depthAtStart: 1.5, depthAtEnd: 1.5)
+        let route = try engine.routeCheck(planned, enclosures: .separate)
         let crossed = route.findings.filter { $0.kind == .vertical }
         #expect(Set(crossed.compactMap(\.pipeID)) == Set(kinds.keys), "\(route.findings)")
         for f in crossed { #expect(f.featureKind == kinds[f.pipeID!], "\(f)") }
+        // Grouped (the default): the cable's crossing carries its bed's and sleeve's.
+        let grouped = try engine.routeCheck(planned)
+        let lines = grouped.findings.filter { $0.kind == .vertical }
+        #expect(lines.map(\.pipeID) == [1], "\(grouped.findings)")
+        #expect(lines.first?.enclosures.map(\.pipeID).sorted() == [2, 3], "\(grouped.findings)")
+        #expect(grouped.result == route.result)
         let section = try engine.crossSection(along: cut)
         #expect(Set(section.items.map(\.pipeID)) == Set(kinds.keys))
         for i in section.items { #expect(i.featureKind == kinds[i.pipeID], "\(i)") }

@@ -20,10 +20,18 @@ import Testing
     }()
 
     @Test func withinShowsTheSleeveKindOnly() {
-        let within = runner.answer(line: #"{"id":1,"op":"within","geometry":"POINT (501010 3379001)","distance":5}"#, number: 1)
+        let within = runner.answer(
+            line: #"{"id":1,"op":"within","geometry":"POINT (501010 3379001)","distance":5,"enclosures":"separate"}"#, number: 1)
         #expect(within.contains(#""count":2"#), "\(within)")
         #expect(within.components(separatedBy: #""featureKind":"#).count == 2, "the sleeve only: \(within)")
         #expect(within.contains(#""featureKind":"sleeve""#), "\(within)")
+    }
+
+    @Test func withinGroupsTheSleeveWithTheCable() {
+        let within = runner.answer(line: #"{"id":1,"op":"within","geometry":"POINT (501010 3379001)","distance":5}"#, number: 1)
+        #expect(within.contains(#""count":1"#), "\(within)")
+        #expect(within.contains(#""enclosures":[{"distance":1,"kind":"sleeve","pipeID":2}]"#), "\(within)")
+        #expect(within.contains(#""groupDistance":1"#), "\(within)")
     }
 
     @Test func digCheckAnswersTheCableOnceWithItsSleeve() {

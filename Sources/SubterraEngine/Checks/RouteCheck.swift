@@ -81,6 +81,10 @@ public struct RouteFinding: Hashable, Sendable, Codable {
     /// The existing pipe's nominal laying depth (``PipeSegment/nominalDepth``) when no depth
     /// was surveyed (``existingDepth`` nil): shown to the reader, never used as a clearance.
     public var nominalDepth: Double? = nil
+    /// The findings of the cable beds, sleeves and casings carrying this line, folded into its
+    /// first finding in report order (``EnclosureHits/grouped``); ``status`` is then the worst of
+    /// its own and theirs. Empty when separate or there are none.
+    public var enclosures: [RouteEnclosure] = []
 }
 
 /// A pair a check should judge but no rule covers (a pipe layer the rule file gives no class, a
@@ -185,10 +189,14 @@ extension UtilityEngine {
     /// - Complexity: O(log n + c) for c segment candidates of the index within the largest
     ///   clearance of the route, plus O(v·w) per pipe found (v vertices against the route's w)
     ///   for its crossings or closest point.
+    /// With ``EnclosureHits/grouped`` (the default), a finding of a cable bed, sleeve or casing
+    /// that carries a line with a finding of its own (``carriedFeatures(_:row:)``) is folded into
+    /// that line's first finding (``RouteFinding/enclosures``), raising its status when worse; an
+    /// enclosure carrying no line with a finding keeps its findings.
     /// - Parameter filter: which existing pipes to check against (default all).
-    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all)
-        throws(EngineError) -> RouteReport
-    {
+    public func routeCheck(
+        _ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all, enclosures: EnclosureHits = .grouped
+    ) throws(EngineError) -> RouteReport {
         let at = "routeCheck"
         try checkRulesApply(at: at)
         try Self.checkDistance(nearMargin, "nearMargin", at: at)
@@ -324,6 +332,7 @@ extension UtilityEngine {
         }
         unchecked.sort { ($0.pipeID ?? -1, $0.kind.rawValue) < ($1.pipeID ?? -1, $1.kind.rawValue) }
         if snap.multiPart { (findings, unchecked) = Self.oncePerFeature(findings, unchecked) }
+        if enclosures == .grouped, snap.enclosures { findings = groupEnclosures(snap, findings) }
         // A crossing whose depth was not surveyed is not a pass either: the safe reading.
         let result: CheckResult = findings.contains { $0.status == .violation } ? .violation
             : unchecked.isEmpty && !findings.contains { $0.status == .unknownDepth } ? .ok : .notChecked
@@ -331,6 +340,42 @@ extension UtilityEngine {
             result: result, findings: findings, unchecked: unchecked,
             unruledPipeIDs: Array(Set(unchecked.compactMap(\.pipeID))).sorted(), mapCRS: crs, rules: rules.name,
             mapVersion: snap.version)
+    }
+
+    /// `findings` (in report order) with each finding of an enclosure that carries a line with a
+    /// finding moved into that line's first finding, whose status becomes the worst of both
+    /// (violation, unknown depth, ok); then in report order again. O(f log f) plus
+    /// ``carriedFeatures(_:row:)`` per enclosure finding.
+    func groupEnclosures(_ snap: _Snapshot, _ findings: [RouteFinding]) -> [RouteFinding] {
+        var out = findings
+        var lineAt: [Int64: Int] = [:]
+        for (i, f) in out.enumerated() where f.pipeID != nil && !f.featureKind.isEnclosure {
+            let key = f.feature ?? f.pipeID!
+            if lineAt[key] == nil { lineAt[key] = i }
+        }
+        func rank(_ s: RouteFinding.Status) -> Int { s == .violation ? 2 : s == .unknownDepth ? 1 : 0 }
+        var carried: [Int64: [Int64]] = [:]
+        var grouped = Set<Int>()
+        for (i, f) in findings.enumerated() where f.featureKind.isEnclosure {
+            guard let id = f.pipeID, let r = snap.rowOfID[id] else { continue }
+            if carried[id] == nil { carried[id] = carriedFeatures(snap, row: r) }
+            let hosts = carried[id]!.compactMap { lineAt[$0] }
+            guard !hosts.isEmpty else { continue }
+            grouped.insert(i)
+            for h in hosts {
+                out[h].enclosures.append(RouteEnclosure(
+                    pipeID: id, kind: f.featureKind, sourceID: f.sourceID, findingKind: f.kind, status: f.status,
+                    required: f.required, actual: f.actual, sourceFile: f.sourceFile))
+                if rank(f.status) > rank(out[h].status) { out[h].status = f.status }
+            }
+        }
+        guard !grouped.isEmpty else { return findings }
+        out = out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+        out.sort {
+            ($0.status == .violation ? 0 : 1, $0.routeOffset, $0.pipeID ?? -1)
+                < ($1.status == .violation ? 0 : 1, $1.routeOffset, $1.pipeID ?? -1)
+        }
+        return out
     }
 
     /// Distance along a polyline (given as segments with cumulative lengths) to its point nearest `p`.

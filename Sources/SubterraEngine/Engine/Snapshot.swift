@@ -30,6 +30,9 @@ final class _Table: Sendable {
     /// Whether any row is a part of a multi-part feature; when none is, every row is its own
     /// feature and queries skip the per-feature merging.
     let multiPart: Bool
+    /// Whether any row is a cable bed, sleeve or casing (``FeatureKind/isEnclosure``); when
+    /// none is, queries do no enclosure grouping at all.
+    let enclosures: Bool
 
     /// O(rows).
     convenience init(rows: [_Row]) {
@@ -52,7 +55,7 @@ final class _Table: Sendable {
         self.init(
             records: records, profiles: records.map(PipeProfile.init), depth0: depth0, depth1: depth1, top0: top0,
             top1: top1, height: height, width: width, accuracy: accuracy, feature: records.map(\.featureID),
-            multiPart: records.contains { $0.feature != nil })
+            multiPart: records.contains { $0.feature != nil }, enclosures: records.contains { $0.featureKind.isEnclosure })
     }
 
     /// The rows of `tables` one after another, unchanged (row numbers continue across them).
@@ -71,12 +74,13 @@ final class _Table: Sendable {
         self.init(
             records: records, profiles: profiles, depth0: depth0, depth1: depth1, top0: top0, top1: top1,
             height: height, width: width, accuracy: accuracy, feature: feature,
-            multiPart: tables.contains { $0.multiPart })
+            multiPart: tables.contains { $0.multiPart }, enclosures: tables.contains { $0.enclosures })
     }
 
     private init(
         records: [PipeSegment], profiles: [PipeProfile], depth0: [Double], depth1: [Double], top0: [Double],
-        top1: [Double], height: [Double], width: [Double], accuracy: [Double], feature: [Int64], multiPart: Bool
+        top1: [Double], height: [Double], width: [Double], accuracy: [Double], feature: [Int64], multiPart: Bool,
+        enclosures: Bool
     ) {
         self.records = records
         self.profiles = profiles
@@ -89,6 +93,7 @@ final class _Table: Sendable {
         self.accuracy = accuracy
         self.feature = feature
         self.multiPart = multiPart
+        self.enclosures = enclosures
     }
 
     var count: Int { records.count }
@@ -274,6 +279,12 @@ final class _Snapshot: Sendable {
     /// Whether any row written since the last compaction is a part of a multi-part feature (an
     /// upper bound, like `maxAccuracy`): when not, every row is its own feature.
     let multiPart: Bool
+    /// Whether any row written since the last compaction is a cable bed, sleeve or casing (an
+    /// upper bound): when not, queries skip enclosure grouping entirely.
+    let enclosures: Bool
+    /// The rows of each feature (``PipeSegment/featureID``), built on first request (O(n)) and
+    /// kept; only enclosure grouping on a multi-part map asks for it.
+    let featureRowsCache = _Locked<[Int64: [Int]]?>(nil)
     /// The map as a `UtilityNetwork`, built on first request (O(n)) and kept.
     private let materialized = _Locked<UtilityNetwork?>(nil)
     /// The codes requests may name (``CodeCatalogue``), built on first request and kept.
@@ -316,6 +327,7 @@ final class _Snapshot: Sendable {
             maxExcavation = distinctProfiles.map { rules.excavation($0)?.distance ?? 0 }.max() ?? 0
         }
         multiPart = base.multiPart || overlay.contains { $0.multiPart }
+        enclosures = base.enclosures || overlay.contains { $0.enclosures }
         if let network { materialized.withLock { $0 = network } }
     }
 
@@ -465,6 +477,21 @@ final class _Snapshot: Sendable {
         let a = t.top0[l], b = t.top1[l]
         if !a.isNaN, !b.isNaN { return a + (b - a) * u }
         return nil
+    }
+
+    /// The live rows of the feature keyed `f`, row `r` being one of them: `[r]` when the map has
+    /// no multi-part feature, else from a per-feature table built on the first call (O(n), kept
+    /// for this version), then O(1).
+    func rows(ofFeature f: Int64, at r: Int) -> [Int] {
+        guard multiPart else { return [r] }
+        let table = featureRowsCache.withLock { cache in
+            if let cache { return cache }
+            var t: [Int64: [Int]] = [:]
+            for row in liveRows { t[feature(row), default: []].append(row) }
+            cache = t
+            return t
+        }
+        return table[f] ?? [r]
     }
 
     /// Live rows in row order: the map's segments in map order. O(n).

@@ -76,6 +76,7 @@ public final class MappedMap: Sendable {
     let figures: _MapFigures
     let layerOf: [LayerCode: Int]
     let areas = _Locked<[OperatorArea]?>(nil)
+    let enclosureFlag = _Locked<Bool?>(nil)
 
     private init(store: GeoPackageStore, file: _SnapshotFile, origin: Origin, rules: ClearanceRules?, catalog: LayerCatalog)
         throws(EngineError)
@@ -228,46 +229,129 @@ public final class MappedMap: Sendable {
 
     // MARK: Queries (the engine's, on the part of the map they reach)
 
-    /// ``UtilityEngine/nearest(to:crs:k:maxDistance:perLayer:filter:)``: the `k` nearest pipes
-    /// (features) passing `filter` are found in the file's index; only they are read.
+    /// Whether any row is a cable bed, sleeve or casing: read from the file's kind column on the
+    /// first grouped query (O(n) bytes), then kept.
+    var hasEnclosures: Bool {
+        enclosureFlag.withLock { flag in
+            if let flag { return flag }
+            let utility = UInt8(FeatureKind.allCases.firstIndex(of: .utilityLine)!)
+            let found = (0..<file.kind.count).contains { file.kind[$0] != utility }
+            flag = found
+            return found
+        }
+    }
+
+    /// `rows` with what grouping their enclosures needs (``UtilityEngine/groupedNearest``):
+    /// every part of their features, the rows within ``UtilityEngine/enclosureTolerance`` of
+    /// those (the lines an enclosure carries, the enclosures carrying a line) with all their
+    /// parts, and the rows within the tolerance of each enclosure so added (what decides the lines
+    /// it carries). O(n) per round over the feature column on a multi-part map, plus the reads.
+    func withEnclosureNeighbours(_ rows: Set<Int>) throws(EngineError) -> Set<Int> {
+        func allParts(_ s: Set<Int>) -> Set<Int> {
+            guard file.meta.multiPart else { return s }
+            let fs = Set(s.map { file.feature[$0] })
+            var out = s
+            for r in 0..<file.feature.count where fs.contains(file.feature[r]) { out.insert(r) }
+            return out
+        }
+        let s1 = allParts(rows)
+        let s3 = allParts(s1.union(try tolNeighbours(s1)))
+        let added = s3.subtracting(s1).filter { FeatureKind.allCases[Int(file.kind[$0])].isEnclosure }
+        return s3.union(try tolNeighbours(added))
+    }
+
+    /// The rows within ``UtilityEngine/enclosureTolerance`` of any row of `rows` (read from the store).
+    func tolNeighbours(_ rows: some Collection<Int>) throws(EngineError) -> Set<Int> {
+        guard !rows.isEmpty else { return [] }
+        let records: [PipeSegment]
+        do { records = try store.segments(ids: rows.map { file.ids[$0] }) } catch {
+            throw EngineError("cannot read the pipes near enclosures: \(error)", at: "store \(store.path)")
+        }
+        var out = Set<Int>()
+        for s in records {
+            let line = try _QueryShape(.lineString(s.geometry), at: "pipe \(s.id)")
+            out.formUnion(index.within(UtilityEngine.enclosureTolerance, of: line).map { Int($0.id) })
+        }
+        return out
+    }
+
+    /// ``UtilityEngine/nearest(to:crs:k:maxDistance:perLayer:filter:enclosures:)``: the `k`
+    /// nearest pipes (features) passing `filter` are found in the file's index; only they are
+    /// read. Grouped on a map with enclosures, the nearest features are read with what their
+    /// groups need (``withEnclosureNeighbours(_:)``), twice as many each round, until the part
+    /// answers `k` groups all nearer than the last feature read (or the map has no more).
     public func nearest(
         to geometry: Geometry, crs: String? = nil, k: Int = 1, maxDistance: Double = .infinity,
-        perLayer: Bool = false, filter: PipeFilter = .all
+        perLayer: Bool = false, filter: PipeFilter = .all, enclosures: EnclosureHits = .grouped
     ) throws(EngineError) -> [PipeHit] {
         _ = try whole.nearest(to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter)
         let q = try whole.toMap(geometry, crs: crs, at: "nearest")
         let accept = accepting(filter)
-        var rows: [Int] = []
-        if perLayer {
-            for (code, l) in layerOf where filter.layers?.contains(code) ?? true {
-                rows += index.nearest(
-                    k: k, to: q, maxDistance: maxDistance, accept: { [file] in Int(file.layer[$0]) == l && accept($0) },
-                    feature: featureOfRow
-                ).map { Int($0.id) }
+        let grouped = enclosures == .grouped && hasEnclosures
+        var want = k
+        while true {
+            var rows: [Neighbor] = []
+            // The least distance at which a search stopped with `want` features (more lie beyond).
+            var bound = Double.infinity
+            // The layers (nil: the one search) whose search stopped short.
+            var short: [LayerCode?] = []
+            func searched(_ found: [Neighbor], _ layer: LayerCode?) {
+                rows += found
+                if found.count == want, let last = found.last {
+                    bound = min(bound, last.distance)
+                    short.append(layer)
+                }
             }
-        } else {
-            rows = index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept, feature: featureOfRow).map { Int($0.id) }
+            if perLayer {
+                for (code, l) in layerOf where filter.layers?.contains(code) ?? true {
+                    searched(index.nearest(
+                        k: want, to: q, maxDistance: maxDistance, accept: { [file] in Int(file.layer[$0]) == l && accept($0) },
+                        feature: featureOfRow), code)
+                }
+            } else {
+                searched(index.nearest(k: want, to: q, maxDistance: maxDistance, accept: accept, feature: featureOfRow), nil)
+            }
+            let ids = Set(rows.map { Int($0.id) })
+            guard grouped else {
+                return try part(ids).nearest(
+                    to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter,
+                    enclosures: enclosures)
+            }
+            let answer = try part(try withEnclosureNeighbours(ids)).nearest(
+                to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter,
+                enclosures: enclosures)
+            // Exact when no search stopped short, or each that did has its k groups and every
+            // group answered opened nearer than where any search stopped (every feature nearer
+            // than that was read, with all it groups with).
+            let full = short.allSatisfy { l in answer.lazy.filter { l == nil || $0.pipe.layer == l }.count >= k }
+            if short.isEmpty || (full && answer.allSatisfy { $0.groupDistance < bound }) { return answer }
+            want *= 2
         }
-        return try part(rows).nearest(
-            to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter)
     }
 
-    /// ``UtilityEngine/within(distance:of:crs:filter:allParts:)``.
+    /// ``UtilityEngine/within(distance:of:crs:filter:allParts:enclosures:)``.
     public func within(
-        distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false
+        distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false,
+        enclosures: EnclosureHits = .grouped
     ) throws(EngineError) -> [PipeHit] {
         _ = try whole.within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts)
         let q = try whole.toMap(geometry, crs: crs, at: "within")
         let accept = accepting(filter)
-        let rows = index.within(distance, of: q).lazy.map { Int($0.id) }.filter(accept)
-        return try part(rows).within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts)
+        var rows = Set(index.within(distance, of: q).lazy.map { Int($0.id) }.filter(accept))
+        if enclosures == .grouped, !allParts, hasEnclosures {
+            // The lines an enclosure of the answer carries run within the tolerance of it.
+            rows.formUnion(try tolNeighbours(rows.filter { FeatureKind.allCases[Int(file.kind[$0])].isEnclosure }))
+        }
+        return try part(rows).within(
+            distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
     }
 
-    /// ``UtilityEngine/intersecting(_:crs:filter:allParts:)``.
-    public func intersecting(_ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false)
-        throws(EngineError) -> [PipeHit]
-    {
-        try within(distance: 0, of: geometry, crs: crs, filter: filter, allParts: allParts)
+    /// ``UtilityEngine/intersecting(_:crs:filter:allParts:enclosures:)``.
+    public func intersecting(
+        _ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false,
+        enclosures: EnclosureHits = .grouped
+    ) throws(EngineError) -> [PipeHit] {
+        try within(distance: 0, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
     }
 
     /// ``UtilityEngine/digCheck(_:filter:)``: every pipe within the dig check's reach (and every
@@ -293,17 +377,20 @@ public final class MappedMap: Sendable {
         return try part(rows, areas: true).digCheck(request, filter: filter)
     }
 
-    /// ``UtilityEngine/routeCheck(_:nearMargin:filter:)``: every pipe within the route check's
-    /// reach is read.
-    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all)
-        throws(EngineError) -> RouteReport
-    {
+    /// ``UtilityEngine/routeCheck(_:nearMargin:filter:enclosures:)``: every pipe within the
+    /// route check's reach is read (grouped, with the lines its enclosures may carry).
+    public func routeCheck(
+        _ planned: PlannedPipe, nearMargin: Double = 1.0, filter: PipeFilter = .all, enclosures: EnclosureHits = .grouped
+    ) throws(EngineError) -> RouteReport {
         _ = try whole.routeCheck(planned, nearMargin: nearMargin, filter: filter)
         let q = try whole.toMap(.lineString(planned.route), crs: planned.crs, at: "routeCheck route")
         let reach = whole.routeReach(planned, nearMargin: nearMargin, figures)
         let accept = accepting(filter)
-        let rows = index.within(reach, of: q).lazy.map { Int($0.id) }.filter(accept)
-        return try part(rows).routeCheck(planned, nearMargin: nearMargin, filter: filter)
+        var rows = Set(index.within(reach, of: q).lazy.map { Int($0.id) }.filter(accept))
+        if enclosures == .grouped, hasEnclosures {
+            rows.formUnion(try tolNeighbours(rows.filter { FeatureKind.allCases[Int(file.kind[$0])].isEnclosure }))
+        }
+        return try part(rows).routeCheck(planned, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
     }
 
     /// ``UtilityEngine/crossSection(along:crs:filter:)``.

@@ -17,18 +17,23 @@ public protocol PipeMap: AnyObject, Sendable {
     var rules: ClearanceRules { get }
     /// The codes requests may name.
     var codes: CodeCatalogue { get }
-    /// See ``UtilityEngine/nearest(to:crs:k:maxDistance:perLayer:filter:)``.
-    func nearest(to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter)
+    /// See ``UtilityEngine/nearest(to:crs:k:maxDistance:perLayer:filter:enclosures:)``.
+    func nearest(
+        to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter,
+        enclosures: EnclosureHits
+    ) throws(EngineError) -> [PipeHit]
+    /// See ``UtilityEngine/within(distance:of:crs:filter:allParts:enclosures:)``.
+    func within(
+        distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits
+    ) throws(EngineError) -> [PipeHit]
+    /// See ``UtilityEngine/intersecting(_:crs:filter:allParts:enclosures:)``.
+    func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
         throws(EngineError) -> [PipeHit]
-    /// See ``UtilityEngine/within(distance:of:crs:filter:allParts:)``.
-    func within(distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool)
-        throws(EngineError) -> [PipeHit]
-    /// See ``UtilityEngine/intersecting(_:crs:filter:allParts:)``.
-    func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit]
     /// See ``UtilityEngine/digCheck(_:filter:)``.
     func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport
-    /// See ``UtilityEngine/routeCheck(_:nearMargin:filter:)``.
-    func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter) throws(EngineError) -> RouteReport
+    /// See ``UtilityEngine/routeCheck(_:nearMargin:filter:enclosures:)``.
+    func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits)
+        throws(EngineError) -> RouteReport
     /// See ``UtilityEngine/crossSection(along:crs:filter:)``.
     func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection
     /// See ``UtilityEngine/bufferZone(of:crs:distance:)``.
@@ -39,6 +44,32 @@ public protocol PipeMap: AnyObject, Sendable {
     func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment]
     /// The operator area with `id`, nil when the map has none.
     func area(id: Int64) throws(EngineError) -> OperatorArea?
+}
+
+extension PipeMap {
+    /// The queries with enclosures grouped (``EnclosureHits/grouped``, the default).
+    public func nearest(to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter)
+        throws(EngineError) -> [PipeHit]
+    {
+        try nearest(to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: .grouped)
+    }
+
+    /// See ``within(distance:of:crs:filter:allParts:enclosures:)``, grouped.
+    public func within(distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool)
+        throws(EngineError) -> [PipeHit]
+    {
+        try within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: .grouped)
+    }
+
+    /// See ``intersecting(_:crs:filter:allParts:enclosures:)``, grouped.
+    public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit] {
+        try intersecting(geometry, crs: crs, filter: filter, allParts: allParts, enclosures: .grouped)
+    }
+
+    /// See ``routeCheck(_:nearMargin:filter:enclosures:)``, grouped.
+    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter) throws(EngineError) -> RouteReport {
+        try routeCheck(planned, nearMargin: nearMargin, filter: filter, enclosures: .grouped)
+    }
 }
 
 extension UtilityEngine: PipeMap {

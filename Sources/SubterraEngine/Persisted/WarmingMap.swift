@@ -61,28 +61,34 @@ public final class WarmingMap: PipeMap {
     public var rules: ClearanceRules { mapped.rules }
     public var codes: CodeCatalogue { mapped.codes }
 
-    public func nearest(to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter)
-        throws(EngineError) -> [PipeHit]
-    {
-        try current.nearest(to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter)
+    public func nearest(
+        to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter,
+        enclosures: EnclosureHits
+    ) throws(EngineError) -> [PipeHit] {
+        try current.nearest(
+            to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: enclosures)
     }
 
-    public func within(distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool)
-        throws(EngineError) -> [PipeHit]
-    {
-        try current.within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts)
+    public func within(
+        distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits
+    ) throws(EngineError) -> [PipeHit] {
+        try current.within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
     }
 
-    public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit] {
-        try current.intersecting(geometry, crs: crs, filter: filter, allParts: allParts)
+    public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
+        throws(EngineError) -> [PipeHit]
+    {
+        try current.intersecting(geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
     }
 
     public func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport {
         try current.digCheck(request, filter: filter)
     }
 
-    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter) throws(EngineError) -> RouteReport {
-        try current.routeCheck(planned, nearMargin: nearMargin, filter: filter)
+    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits)
+        throws(EngineError) -> RouteReport
+    {
+        try current.routeCheck(planned, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
     }
 
     public func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {

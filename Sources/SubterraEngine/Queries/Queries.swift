@@ -57,13 +57,19 @@ public struct PipeHit: Hashable, Sendable, Codable {
     /// Depth of the pipe top at `closestPoint`, interpolated from the surveyed ends; nil when the
     /// survey gave neither depths nor elevations with ground heights.
     public var depth: Double?
+    /// The cable beds, sleeves and casings carrying this line that the answer folded into it
+    /// (``EnclosureHits/grouped``), nearest first; empty when separate or there are none.
+    public var enclosures: [HitEnclosure] = []
+    /// The least distance of the pipe and its ``enclosures``, metres: what a grouped answer is
+    /// ordered by. `distance` when there are no enclosures.
+    public var groupDistance: Double
 }
 
 extension UtilityEngine {
     func hit(_ snap: _Snapshot, _ r: Int, _ c: _Closest) -> PipeHit {
         PipeHit(
             pipe: snap.record(r), distance: c.distance, closestPoint: PlanPoint(x: c.point.x, y: c.point.y),
-            parameter: c.parameter, depth: c.depth)
+            parameter: c.parameter, depth: c.depth, groupDistance: c.distance)
     }
 
     /// The accepted rows within `distance` of `q` (inclusive), each once with its exact distance
@@ -123,6 +129,9 @@ extension UtilityEngine {
     /// - Parameters:
     ///   - geometry: any geometry, in `crs` (nil: the map CRS); areas count as filled.
     ///   - maxDistance: ignore pipes farther than this (metres).
+    ///   - enclosures: ``EnclosureHits/grouped`` (the default) folds a cable bed, sleeve or
+    ///     casing into the hit of the line it carries; `k` then counts such groups, ordered by
+    ///     ``PipeHit/groupDistance`` (then segment id).
     /// A multi-part pipe counts once, as its nearest part: `k` = 3 answers three different pipes.
     ///
     /// - Complexity: best-first search of the segment index (`DynamicSegmentIndex`), about
@@ -131,7 +140,7 @@ extension UtilityEngine {
     ///   layer. Equal distances keep map order.
     public func nearest(
         to geometry: Geometry, crs: String? = nil, k: Int = 1, maxDistance: Double = .infinity,
-        perLayer: Bool = false, filter: PipeFilter = .all
+        perLayer: Bool = false, filter: PipeFilter = .all, enclosures: EnclosureHits = .grouped
     ) throws(EngineError) -> [PipeHit] {
         let at = "nearest"
         guard k > 0 else { throw EngineError("k is \(k); must be at least 1", at: at) }
@@ -143,8 +152,11 @@ extension UtilityEngine {
         // Best-first over the segment index, which measures each segment exactly; the closest
         // point and depth are taken from the row for the k winners only.
         let feature = snap.multiPart ? snap.feature : nil
+        // Grouping only when the map holds an enclosure at all: one flag.
+        let grouped = enclosures == .grouped && snap.enclosures
         func search(_ accept: (Int) -> Bool) -> [PipeHit] {
-            snap.index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept, feature: feature).map { n in
+            if grouped { return groupedNearest(snap, q, k: k, maxDistance: maxDistance, accept: accept) }
+            return snap.index.nearest(k: k, to: q, maxDistance: maxDistance, accept: accept, feature: feature).map { n in
                 hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q, distance: n.distance))
             }
         }
@@ -167,12 +179,15 @@ extension UtilityEngine {
     /// ```
     /// - Complexity: O(log n + c) for c segment candidates from the index, plus O(v·w) per pipe
     ///   answered (v vertices against the query's w) for its closest point.
-    /// - Parameter allParts: answer every part of a multi-part pipe (to draw a map), not the
-    ///   pipe once.
-    public func intersecting(_ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false)
-        throws(EngineError) -> [PipeHit]
-    {
-        try within(distance: 0, of: geometry, crs: crs, filter: filter, allParts: allParts)
+    /// - Parameters:
+    ///   - allParts: answer every part of a multi-part pipe (to draw a map), not the pipe once;
+    ///     such an answer is never grouped.
+    ///   - enclosures: see ``within(distance:of:crs:filter:allParts:enclosures:)``.
+    public func intersecting(
+        _ geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false,
+        enclosures: EnclosureHits = .grouped
+    ) throws(EngineError) -> [PipeHit] {
+        try within(distance: 0, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
     }
 
     /// Pipes whose exact plan distance to `geometry` is at most `distance` metres (inclusive),
@@ -186,10 +201,16 @@ extension UtilityEngine {
     /// - Complexity: O(log n + c) for c segment candidates from the index (boxes within
     ///   `distance`), plus O(v·w) per pipe answered (v vertices against the query's w) for its
     ///   closest point.
-    /// - Parameter allParts: answer every part of a multi-part pipe (to draw a map), not the
-    ///   pipe once.
+    /// - Parameters:
+    ///   - allParts: answer every part of a multi-part pipe (to draw a map), not the pipe once;
+    ///     such an answer is never grouped.
+    ///   - enclosures: ``EnclosureHits/grouped`` (the default) folds a cable bed, sleeve or
+    ///     casing of the answer into the hit of each line of the answer it carries
+    ///     (``carriedFeatures(_:row:)`` of its nearest part) and orders by
+    ///     ``PipeHit/groupDistance``; one carrying no line of the answer stays a hit of its own.
     public func within(
-        distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false
+        distance: Double, of geometry: Geometry, crs: String? = nil, filter: PipeFilter = .all, allParts: Bool = false,
+        enclosures: EnclosureHits = .grouped
     ) throws(EngineError) -> [PipeHit] {
         let at = "within"
         try Self.checkDistance(distance, "distance", at: at)
@@ -197,9 +218,14 @@ extension UtilityEngine {
         let snap = snapshot
         var out: [PipeHit] = []
         let found = rows(snap, q, within: distance, filter)
-        for n in allParts ? found : oncePerFeature(snap, found) {
+        let answered = allParts ? found : oncePerFeature(snap, found)
+        for n in answered {
             let r = Int(n.id)
             out.append(hit(snap, r, snap.closest(row: r, to: q, distance: n.distance)))
+        }
+        // Grouping only when the map holds an enclosure at all: one flag.
+        if enclosures == .grouped, !allParts, snap.enclosures {
+            return groupEnclosures(snap, out, rows: answered.map { Int($0.id) })
         }
         out.sort { ($0.distance, $0.pipe.id) < ($1.distance, $1.pipe.id) }
         return out

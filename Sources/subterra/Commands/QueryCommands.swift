@@ -30,13 +30,16 @@ struct NearestCommand: ParsableCommand {
     @Flag(name: .long, help: "The k nearest of each layer (e.g. the nearest gas and the nearest water main).")
     var perLayer = false
 
+    @Flag(name: .long, help: "Report cable beds, sleeves and casings as hits of their own, not with the line they carry.")
+    var separateEnclosures = false
+
     func run() throws {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
             let hits = try map.engine.nearest(
                 to: g.geometry, crs: g.crs, k: k, maxDistance: maxDistance ?? .infinity, perLayer: perLayer,
-                filter: filter.filter(map.engine))
+                filter: filter.filter(map.engine), enclosures: separateEnclosures ? .separate : .grouped)
             try HitOutput.print(hits, query: "nearest k=\(k)\(perLayer ? " per layer" : "")", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }
@@ -59,11 +62,16 @@ struct IntersectsCommand: ParsableCommand {
     @OptionGroup var filter: FilterOptions
     @OptionGroup var output: OutputOptions
 
+    @Flag(name: .long, help: "Report cable beds, sleeves and casings as hits of their own, not with the line they carry.")
+    var separateEnclosures = false
+
     func run() throws {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.intersecting(g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false)
+            let hits = try map.engine.intersecting(
+                g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false,
+                enclosures: separateEnclosures ? .separate : .grouped)
             try HitOutput.print(hits, query: "intersects", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }
@@ -91,11 +99,16 @@ struct WithinCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Search distance, metres (inclusive).", valueName: "metres"))
     var distance: Double
 
+    @Flag(name: .long, help: "Report cable beds, sleeves and casings as hits of their own, not with the line they carry.")
+    var separateEnclosures = false
+
     func run() throws {
         try guarded {
             let g = try input.parse()
             let map = try store.open()
-            let hits = try map.engine.within(distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false)
+            let hits = try map.engine.within(
+                distance: distance, of: g.geometry, crs: g.crs, filter: filter.filter(map.engine), allParts: false,
+                enclosures: separateEnclosures ? .separate : .grouped)
             try HitOutput.print(hits, query: "within \(Fmt.m(distance)) m", engine: map.engine, format: output.format)
             return ExitStatus.ok
         }

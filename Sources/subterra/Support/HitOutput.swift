@@ -37,14 +37,21 @@ enum HitOutput {
             let numeric = Set([0] + [4, 5, 6, 7].map { $0 + head.count })
             // A kind column only when some hit is a cable bed, sleeve or casing.
             let kinds = rows.contains { $0.featureKind != nil }
-            var t = TextTable(head + tail + (kinds ? ["kind"] : []), numeric: numeric)
+            // A `with` column (the beds, sleeves and casings grouped with a line) only when some has one.
+            let with = rows.contains { $0.enclosures != nil }
+            var t = TextTable(head + tail + (kinds ? ["kind"] : []) + (with ? ["with"] : []), numeric: numeric)
             for r in rows {
                 let ids: [String] = [String(r.id)] + (sourceIDs ? [r.sourceID ?? "-"] : []) + (files ? [Fmt.file(r.sourceFile)] : [])
                 let rest: [String] = [
                     r.layer, r.subtype ?? "-", r.owner ?? "-", r.section ?? "-", Fmt.m(r.distance),
                     Fmt.depth(r.depth, nominal: r.nominalDepth), Fmt.coord(r.closestPoint.x), Fmt.coord(r.closestPoint.y),
                 ]
-                t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : []))
+                // An enclosure's file is named only when it is not the line's own.
+                let enclosed = (r.enclosures ?? []).map {
+                    "\($0.kind.words) \(shownID($0.pipeID, $0.sourceID, file: $0.sourceFile == r.sourceFile ? nil : $0.sourceFile))"
+                }
+                t.add(ids + rest + (kinds ? [(r.featureKind ?? .utilityLine).words] : [])
+                    + (with ? [enclosed.isEmpty ? "-" : enclosed.joined(separator: ", ")] : []))
             }
             Swift.print(t.render())
         }
