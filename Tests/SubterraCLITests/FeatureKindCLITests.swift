@@ -110,6 +110,25 @@ import Testing
         #expect(geojson.stdout.contains("\"enclosures\""), "\(geojson.stdout)")
     }
 
+    /// The route check's table names the bed and sleeve folded into the cable's finding, each with
+    /// its own status and clearance, in a `with` column; separate, they are rows of their own.
+    @Test func routeCheckTableNamesTheGroupedEnclosures() throws {
+        let store = try Self.store.get()
+        let route = ["check-route", "LINESTRING (501005 3379001, 501035 3379001)", "--layer", "JS", "--diameter", "100",
+                     "--depth", "1", "--store", store]
+        let grouped = try CLI.run(route)
+        #expect(grouped.status == 0, "\(grouped.stderr)")
+        let rows = grouped.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.contains { $0.hasPrefix("status") && $0.hasSuffix(" with") }, "\(grouped.stdout)")
+        #expect(rows.contains {
+            $0.contains("horizontal   1 ") && $0.hasSuffix("cable bed 2 (ok, 0.95 m), sleeve 3 (ok, 0.95 m)")
+        }, "\(grouped.stdout)")
+        let separate = try CLI.run(route + ["--separate-enclosures"])
+        let separateRows = separate.stdout.split(separator: "\n").map(String.init)
+        #expect(!separateRows.contains { $0.hasSuffix(" with") }, "\(separate.stdout)")
+        #expect(separateRows.filter { $0.hasPrefix("ok      horizontal") }.count == 3, "\(separate.stdout)")
+    }
+
     @Test func batchAnswersGroupUnlessAskedSeparate() throws {
         let store = try Self.store.get()
         let lines = [

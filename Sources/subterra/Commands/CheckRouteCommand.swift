@@ -93,6 +93,9 @@ struct CheckRouteCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also write an SVG map of the route and its findings.", valueName: "file.svg"))
     var map: String?
 
+    @Flag(name: .long, help: "Report the findings of cable beds, sleeves and casings as rows of their own, not with the line they carry.")
+    var separateEnclosures = false
+
     @Flag(name: .long, help: "Exit with status 1 when any clearance is violated or not checked (a pair no rule covers, a crossing of unknown depth).")
     var failOnConflict = false
 
@@ -101,7 +104,8 @@ struct CheckRouteCommand: ParsableCommand {
             let mapFile = try map.map { try OutputFile($0, option: "--map", inputs: store.inputs + route.input.inputs(option: "route")) }
             let opened = try store.open()
             let (planned, g) = try route.planned(codes: opened.engine.codes)
-            let report = try opened.engine.routeCheck(planned, nearMargin: 1.0, filter: .all)
+            let report = try opened.engine.routeCheck(
+                planned, nearMargin: 1.0, filter: .all, enclosures: separateEnclosures ? .separate : .grouped)
             switch output.format {
             case .json: print(try JSONOut.string(report))
             case .geojson: print(try RouteOutput.geoJSON(report, route: try toMapCRS(g, opened.engine), engine: opened.engine))
@@ -152,15 +156,22 @@ enum RouteOutput {
         let files = r.findings.contains { $0.sourceFile != nil }
         let head = ["status", "kind", "id"] + (files ? ["source"] : [])
         let tail = ["layer", "owner", "at_m", "required_m", "actual_m", "existing_depth_m", "rule"]
-        var t = TextTable(head + tail, numeric: Set([2] + [2, 3, 4, 5].map { $0 + head.count }))
+        // A `with` column (the beds, sleeves and casings folded into a line's finding, each with
+        // its own status and clearance) only when some finding has one.
+        let with = r.findings.contains { !$0.enclosures.isEmpty }
+        var t = TextTable(head + tail + (with ? ["with"] : []), numeric: Set([2] + [2, 3, 4, 5].map { $0 + head.count }))
         for f in r.findings {
+            let enclosed = f.enclosures.map { e in
+                let file = e.sourceFile == f.sourceFile ? nil : e.sourceFile
+                return "\(e.kind.words) \(HitOutput.shownID(e.pipeID, e.sourceID, file: file)) (\(e.status.rawValue)\(e.actual.map { ", \(Fmt.m($0)) m" } ?? ""))"
+            }
             t.add([
                 f.status.rawValue, f.kind.rawValue, f.pipeID.map { HitOutput.shownID($0, f.sourceID) } ?? "-",
             ] + (files ? [Fmt.file(f.sourceFile)] : []) + [
                 (f.layer?.rawValue ?? "-") + (f.featureKind.isEnclosure ? " (\(f.featureKind.words))" : ""), f.owner ?? "-",
                 Fmt.m(f.routeOffset), Fmt.m(f.required), Fmt.m(f.actual), Fmt.depth(f.existingDepth, nominal: f.nominalDepth),
                 "\(f.rule.table): \(f.rule.keys.joined(separator: "/"))",
-            ])
+            ] + (with ? [enclosed.isEmpty ? "-" : enclosed.joined(separator: ", ")] : []))
         }
         out.append(t.render())
         return out.joined(separator: "\n")
