@@ -109,4 +109,16 @@ import Testing
         #expect(cut.status == 0, "\(cut.stderr)")
         #expect(cut.stdout.contains(" source ") && cut.stdout.contains("kabels.geojson") && cut.stdout.contains("water.geojson"), "\(cut.stdout)")
     }
+
+    @Test func infoListsTheFilesTheStoreWasImportedFrom() throws {
+        let fx = try Self.fixture.get()
+        let table = try CLI.run(["info", "--store", fx.store])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        let at = try #require(lines.firstIndex { $0.hasPrefix("Imported from 2 files") }, "\(table.stdout)")
+        #expect(Set(lines[(at + 1)...].prefix(2).map { $0.trimmingCharacters(in: .whitespaces) }) == [fx.cables, fx.water],
+                "\(table.stdout)")
+        let json = try CLI.object(try CLI.run(["info", "--store", fx.store, "--format", "json"]).stdout)
+        #expect(json["sourceFiles"] as? [String] == [fx.cables, fx.water].sorted(), "\(json)")
+    }
 }

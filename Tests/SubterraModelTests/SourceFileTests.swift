@@ -62,6 +62,7 @@ struct SourceFileTests {
         // Each path once, however many features name it.
         let db = try Database(path: path, mode: .readOnly)
         #expect(try db.scalarInt("SELECT count(*) FROM \(GeoPackageStore.sourceFileTable)") == 3)
+        #expect(try reopened.sourceFiles() == [cables, water, areas].sorted())
 
         // Imported again: the features are replaced, the paths not added twice.
         let again = try GeoPackageStore.open(at: path)
@@ -121,6 +122,7 @@ struct SourceFileTests {
         #expect(try ro.loadAll().areas.map { [$0.id, $0.sourceFile] as [AnyHashable?] } == [[3, nil]])
         let rw = try GeoPackageStore.open(at: path)
         #expect(try rw.loadAll().segments == [seg])
+        #expect(try rw.sourceFiles() == [], "no table: no files, and no error")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes, "opening and reading never write")
 
         var named = seg
@@ -131,6 +133,7 @@ struct SourceFileTests {
         let after = try GeoPackageStore.open(at: path, readOnly: true).loadAll()
         #expect(after.segments == [named])
         #expect(after.areas.map(\.sourceFile) == ["deliveries/zones.geojson"])
+        #expect(try rw.sourceFiles() == ["deliveries/water.geojson", "deliveries/zones.geojson"])
     }
 
     /// A 10 m water main `id` from `file`.

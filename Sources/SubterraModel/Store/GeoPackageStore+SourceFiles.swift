@@ -29,6 +29,24 @@ extension GeoPackageStore {
             """)
     }
 
+    /// Every source file recorded in the store, as given to the imports, sorted; empty for a store
+    /// written before source files were kept. O(f log f) in the number of files: the feature
+    /// tables are not read, so a file no feature names any more is still listed (rows are never
+    /// deleted, see above).
+    ///
+    /// ```swift
+    /// for path in try store.sourceFiles() { print(path) }   // "deliveries/kabels.geojson", ...
+    /// ```
+    public func sourceFiles() throws(StoreError) -> [String] {
+        try locked {
+            guard try db.tableExists(Self.sourceFileTable) else { return [] }
+            let s = try db.prepare("SELECT path FROM \(Self.sourceFileTable) ORDER BY path")
+            var out: [String] = []
+            while try s.step() { if let p = s.text(0) { out.append(p) } }
+            return out
+        }
+    }
+
     /// The SQL expression that reads the path a `source_file` column refers to.
     static func sourceFilePath(_ column: String) -> String {
         "(SELECT path FROM \(sourceFileTable) WHERE id = \"\(column)\")"

@@ -48,6 +48,9 @@ struct InfoCommand: ParsableCommand {
         var extentWGS84: [Double]?
         var layers: [LayerInfo]
         var owners: [OwnerInfo]
+        /// The files the store's features were imported from, as given to the imports (empty for
+        /// a store from before source files were kept, or a map read straight from files).
+        var sourceFiles: [String]
         /// Checks run on the loaded map, and the last import's quality summary.
         var warnings: [String]
         var metadata: [String: String]
@@ -93,8 +96,10 @@ struct InfoCommand: ParsableCommand {
         let dangling = sum.danglingEnds
         if dangling > 0 { warnings.append("\(dangling) segment ends name a point that is not in the survey") }
         var metadata: [String: String] = [:]
+        var sourceFiles: [String] = []
         if let store = opened.store {
             metadata = (try? store.metadata()) ?? [:]
+            sourceFiles = try store.sourceFiles()
             if let errs = metadata["subterra.quality.errors"], let warns = metadata["subterra.quality.warnings"],
                 errs != "0" || warns != "0" || (metadata["subterra.quality.dropped"] ?? "0") != "0"
             {
@@ -107,7 +112,8 @@ struct InfoCommand: ParsableCommand {
         return Info(
             source: opened.source, crs: opened.engine.crs, segments: sum.segments,
             pipes: sum.pipes, points: sum.points, areas: sum.areas, extent: sum.extent,
-            extentWGS84: extentWGS84, layers: layers, owners: owners, warnings: warnings, metadata: metadata)
+            extentWGS84: extentWGS84, layers: layers, owners: owners, sourceFiles: sourceFiles, warnings: warnings,
+            metadata: metadata)
     }
 
     static func table(_ i: Info) -> String {
@@ -129,6 +135,11 @@ struct InfoCommand: ParsableCommand {
         var o = TextTable(["owner", "segments", "layers"], numeric: [1])
         for x in i.owners { o.add([x.owner, String(x.segments), x.layers.joined(separator: ",")]) }
         out.append(o.render())
+        if !i.sourceFiles.isEmpty {
+            out.append("")
+            out.append("Imported from \(i.sourceFiles.count) file\(i.sourceFiles.count == 1 ? "" : "s"):")
+            for f in i.sourceFiles { out.append("  \(f)") }
+        }
         out.append("")
         out.append(i.warnings.isEmpty ? "Quality: no warnings." : "Quality warnings:")
         for w in i.warnings { out.append("  - \(w)") }
