@@ -46,9 +46,10 @@ for t in $TARGETS; do
     mkdir -p "$RUNS/$t" "$RUNS/$t.tmp" "Fuzz/crashes/$t"
     log="$RUNS/$t.log"
     echo "fuzz: fuzz-$t for ${SECONDS_PER_TARGET}s ..." >&2
-    # -timeout: one input taking 10 s is a hang; -rss_limit_mb: 2 GB is a memory blow-up.
+    # -timeout: one input taking 20 s is a hang (inputs take milliseconds; 20 s leaves room for a
+    # slow, loaded CI box under ASan); -rss_limit_mb: 2 GB is a memory blow-up.
     if TMPDIR="$RUNS/$t.tmp" "$exe" "$RUNS/$t" "Fuzz/corpus/$t" \
-        -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -max_total_time="$SECONDS_PER_TARGET" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
         -artifact_prefix="Fuzz/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
         echo "fuzz: fuzz-$t ok: $(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$') runs" >&2
     else

@@ -64,17 +64,23 @@ public func scratchFile(_ name: String, _ bytes: some Collection<UInt8>) -> Stri
 }
 
 /// Runs libFuzzer with `target`; what each target's SwiftPM entry point (`<module>_main`) calls.
+///
+/// `setUp` runs once before the driver starts: a target builds what every input shares there
+/// (an engine over the sample district, parsed mappings), not in a lazy global that the first
+/// input would pay for. libFuzzer's per-input timeout (scripts/fuzz.sh) must measure inputs, not
+/// start-up: on a loaded 2-core CI box under ASan the sample district's import took over 10 s
+/// inside the first (empty) input of fuzz-batch, which was then reported as a timeout.
 public func runFuzzer(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-    _ target: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    _ target: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt,
+    setUp: () -> Void = {}
 ) -> CInt {
     var argc = argc
     var argv = argv
-    // One-time PROJ set-up before the timed loop: opening proj.db and projecting the default map
-    // CRS's area of use (cached afterwards) takes about 0.1 s, but seconds on a loaded 2-core CI
-    // box next to ASan, and libFuzzer's per-input timeout (scripts/fuzz.sh) must measure
-    // inputs, not start-up: a seed input once timed out there.
+    // One-time PROJ set-up: opening proj.db and projecting the default map CRS's area of use
+    // (cached afterwards) takes about 0.1 s, but seconds on a loaded CI box next to ASan.
     _ = try? CoordinateSystem("EPSG:4549").areaBounds(check: .standard)
+    setUp()
     return LLVMFuzzerRunDriver(&argc, &argv, target)
 }
 

@@ -44,5 +44,5 @@ let runners: (defaults: RequestRunner, small: RequestRunner) = {
 /// The entry point SwiftPM links this executable with: libFuzzer's driver on `fuzzBatch`.
 @_cdecl("fuzz_batch_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv, fuzzBatch)
+    runFuzzer(argc, argv, fuzzBatch) { _ = runners }
 }

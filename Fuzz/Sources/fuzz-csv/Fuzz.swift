@@ -44,5 +44,5 @@ func csv(_ rows: [[String]]) -> String {
 /// The entry point SwiftPM links this executable with: libFuzzer's driver on `fuzzCSV`.
 @_cdecl("fuzz_csv_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv, fuzzCSV)
+    runFuzzer(argc, argv, fuzzCSV) { _ = districtMappings }
 }

@@ -34,5 +34,5 @@ let sample: (points: String, segments: String) = {
 /// The entry point SwiftPM links this executable with: libFuzzer's driver on `fuzzMapping`.
 @_cdecl("fuzz_mapping_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv, fuzzMapping)
+    runFuzzer(argc, argv, fuzzMapping) { _ = sample }
 }

@@ -64,5 +64,5 @@ func check(_ rule: ClearanceRule?, _ what: String) {
 /// The entry point SwiftPM links this executable with: libFuzzer's driver on `fuzzRules`.
 @_cdecl("fuzz_rules_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    runFuzzer(argc, argv, fuzzRules)
+    runFuzzer(argc, argv, fuzzRules) { _ = (bundled, profiles) }
 }
