@@ -2,112 +2,12 @@ import SubterraGeometry
 import SubterraIndex
 import SubterraModel
 
-/// A contiguous run of segment rows, struct-of-arrays, immutable once built.
-///
-/// The per-row figures answers need (records, rule profiles, depths, sizes, accuracy) sit in
-/// flat arrays. The geometry is not copied here: the snapshot's segment index (`_PipeIndex`)
-/// holds every row's segments and measures the exact distances, and the few rows a query
-/// answers with get their along-pipe measures from their record (`_PipeLine`). Rows are local
-/// (0-based) here; `_Snapshot.locate` maps a global row number to a table and local row.
-final class _Table: Sendable {
-    /// Records in row order.
-    let records: [PipeSegment]
-    let profiles: [PipeProfile]
-    /// Depth of the pipe top at the start and end (NaN when not surveyed) when the row was
-    /// written; a later edit of an end point's ground height goes to `_Snapshot.depthOverride`.
-    let depth0: [Double]
-    let depth1: [Double]
-    /// Top elevation at the start and end (NaN when not surveyed).
-    let top0: [Double]
-    let top1: [Double]
-    /// Outer height and width in metres (NaN / 0 when no section was surveyed).
-    let height: [Double]
-    let width: [Double]
-    /// Horizontal positional accuracy in metres (0 when not stated).
-    let accuracy: [Double]
-    /// Feature key of each row (`PipeSegment.featureID`): equal for the parts of one pipe.
-    let feature: [Int64]
-    /// Whether any row is a part of a multi-part feature; when none is, every row is its own
-    /// feature and queries skip the per-feature merging.
-    let multiPart: Bool
-    /// Whether any row is a cable bed, sleeve or casing (``FeatureKind/isEnclosure``); when
-    /// none is, queries do no enclosure grouping at all.
-    let enclosures: Bool
-
-    /// O(rows).
-    convenience init(rows: [_Row]) {
-        var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
-        var height: [Double] = [], width: [Double] = [], accuracy: [Double] = []
-        depth0.reserveCapacity(rows.count); depth1.reserveCapacity(rows.count)
-        top0.reserveCapacity(rows.count); top1.reserveCapacity(rows.count)
-        height.reserveCapacity(rows.count); width.reserveCapacity(rows.count); accuracy.reserveCapacity(rows.count)
-        for row in rows {
-            let s = row.segment
-            depth0.append(row.depth0)
-            depth1.append(row.depth1)
-            top0.append(s.topElevation(atParameter: 0) ?? .nan)
-            top1.append(s.topElevation(atParameter: 1) ?? .nan)
-            height.append(s.outerHeightM ?? .nan)
-            width.append(s.outerWidthM ?? 0)
-            accuracy.append(s.accuracy?.horizontalM ?? 0)
-        }
-        let records = rows.map(\.segment)
-        self.init(
-            records: records, profiles: records.map(PipeProfile.init), depth0: depth0, depth1: depth1, top0: top0,
-            top1: top1, height: height, width: width, accuracy: accuracy, feature: records.map(\.featureID),
-            multiPart: records.contains { $0.feature != nil }, enclosures: records.contains { $0.featureKind.isEnclosure })
-    }
-
-    /// The rows of `tables` one after another, unchanged (row numbers continue across them).
-    /// O(rows), bulk copies: nothing is recomputed.
-    convenience init(concatenating tables: [_Table]) {
-        var records: [PipeSegment] = [], profiles: [PipeProfile] = []
-        var depth0: [Double] = [], depth1: [Double] = [], top0: [Double] = [], top1: [Double] = []
-        var height: [Double] = [], width: [Double] = [], accuracy: [Double] = [], feature: [Int64] = []
-        let rows = tables.reduce(0) { $0 + $1.count }
-        records.reserveCapacity(rows); profiles.reserveCapacity(rows)
-        for t in tables {
-            records += t.records; profiles += t.profiles
-            depth0 += t.depth0; depth1 += t.depth1; top0 += t.top0; top1 += t.top1
-            height += t.height; width += t.width; accuracy += t.accuracy; feature += t.feature
-        }
-        self.init(
-            records: records, profiles: profiles, depth0: depth0, depth1: depth1, top0: top0, top1: top1,
-            height: height, width: width, accuracy: accuracy, feature: feature,
-            multiPart: tables.contains { $0.multiPart }, enclosures: tables.contains { $0.enclosures })
-    }
-
-    private init(
-        records: [PipeSegment], profiles: [PipeProfile], depth0: [Double], depth1: [Double], top0: [Double],
-        top1: [Double], height: [Double], width: [Double], accuracy: [Double], feature: [Int64], multiPart: Bool,
-        enclosures: Bool
-    ) {
-        self.records = records
-        self.profiles = profiles
-        self.depth0 = depth0
-        self.depth1 = depth1
-        self.top0 = top0
-        self.top1 = top1
-        self.height = height
-        self.width = width
-        self.accuracy = accuracy
-        self.feature = feature
-        self.multiPart = multiPart
-        self.enclosures = enclosures
-    }
-
-    var count: Int { records.count }
-
-    /// Row `r` back as the input it was built from.
-    func row(_ r: Int) -> _Row { _Row(segment: records[r], depth0: depth0[r], depth1: depth1[r]) }
-}
-
 /// A pipe's plan vertices with the plan length walked to each: the along-pipe measures of one
 /// row, built from its record for the rows a query answers with (never for mere candidates).
 /// O(vertices) to build.
 struct _PipeLine {
-    /// The record's vertices, shared with it (not copied); read them through `point(_:)`.
-    private let vertices: [Point]
+    /// The record's vertices, shared with it or its table (not copied); read them through `point(_:)`.
+    private let vertices: ArraySlice<Point>
     /// Plan length from the first vertex to vertex `v`.
     let along: [Double]
 
@@ -119,19 +19,21 @@ struct _PipeLine {
     /// The line of `s`, its along-pipe lengths written into `storage`'s buffer (taken over,
     /// left empty): a caller measuring many rows hands the buffer back with `release(into:)`
     /// and allocates nothing once it is big enough.
-    init(_ s: PipeSegment, storage: inout [Double]) { self.init(points: s.geometry.points, storage: &storage) }
+    init(_ s: PipeSegment, storage: inout [Double]) { self.init(points: s.geometry.points[...], storage: &storage) }
 
-    /// The line through `points` (a record's vertices), as `init(_:storage:)`.
-    init(points: [Point], storage: inout [Double]) {
+    /// The line through `points` (a record's or a table row's vertices), as `init(_:storage:)`.
+    init(points: ArraySlice<Point>, storage: inout [Double]) {
         vertices = points
         var along: [Double] = []
         swap(&along, &storage)
         along.removeAll(keepingCapacity: true)
         along.reserveCapacity(vertices.count)
         var walked = 0.0
-        for (i, p) in vertices.enumerated() {
-            if i > 0 { walked += Kernel.distance(vertices[i - 1], p) }
+        var previous: Point? = nil
+        for p in vertices {
+            if let previous { walked += Kernel.distance(previous, p) }
             along.append(walked)
+            previous = p
         }
         self.along = along
     }
@@ -141,7 +43,10 @@ struct _PipeLine {
 
     /// Plan vertex `v` (any `z` dropped).
     @inline(__always)
-    func point(_ v: Int) -> Point { Point(vertices[v].x, vertices[v].y) }
+    func point(_ v: Int) -> Point {
+        let p = vertices[vertices.startIndex + v]
+        return Point(p.x, p.y)
+    }
 
     /// The sub-segments' start vertices: `v` runs from `v` to `v + 1`.
     var segmentStarts: Range<Int> { 0..<(vertices.count - 1) }
@@ -367,9 +272,9 @@ final class _Snapshot: Sendable {
             rowOfID[s.id] = r
             incidence.add(r, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
-            profileCounts[base.profiles[r], default: 0] += 1
-            maxAccuracy = max(maxAccuracy, base.accuracy[r])
-            maxHalfWidth = max(maxHalfWidth, base.width[r] / 2)
+            profileCounts[base.profile(r), default: 0] += 1
+            maxAccuracy = max(maxAccuracy, base.accuracy(r))
+            maxHalfWidth = max(maxHalfWidth, base.width(r) / 2)
         }
         let segmentIndex: DynamicSegmentIndex
         do {
@@ -434,19 +339,35 @@ final class _Snapshot: Sendable {
         return try body(overlay[o / Self.overlayChunk], o % Self.overlayChunk)
     }
 
-    @inline(__always) func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.records[l] }
-    /// The vertices of row `l` of `t`, read in place (the record is not copied). O(1).
-    @inline(__always) static func points(_ t: _Table, _ l: Int) -> [Point] {
-        t.records.withUnsafeBufferPointer { $0[l].geometry.points }
-    }
+    /// Row `r`'s record, rebuilt from its table's columns. O(vertices): for the rows an answer
+    /// shows; scans read the columns (`id(_:)`, `kind(_:)`, `profile(_:)`...).
+    func record(_ r: Int) -> PipeSegment { let (t, l) = locate(r); return t.record(l) }
+    /// Segment id of row `r`. O(1).
+    @inline(__always) func id(_ r: Int) -> Int64 { withRow(r) { t, l in t.ids[l] } }
+    /// The attribute combination of row `r` (layer, owner, kind...). O(1).
+    @inline(__always) func kind(_ r: Int) -> _RowKind { withRow(r) { t, l in t.kindOf(l) } }
+    /// The vertices of row `l` of `t`, read in place (a slice of the table's vertices). O(1).
+    @inline(__always) static func points(_ t: _Table, _ l: Int) -> ArraySlice<Point> { t.verticesOf(l) }
     /// The stated horizontal accuracy of row `l` of `t` (nil: not stated), read in place. O(1).
-    @inline(__always) static func statedAccuracy(_ t: _Table, _ l: Int) -> Double? {
-        t.records.withUnsafeBufferPointer { $0[l].accuracy?.horizontalM }
+    @inline(__always) static func statedAccuracy(_ t: _Table, _ l: Int) -> Double? { t.statedAccuracy(l) }
+    @inline(__always) func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profile(l) }
+    @inline(__always) func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy(l) }
+    @inline(__always) func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height(l) }
+    @inline(__always) func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width(l) }
+
+    /// Whether row `r` passes `filter`: read from the row's columns, the record rebuilt only
+    /// for a predicate. O(1) besides the predicate.
+    func accepts(_ filter: PipeFilter, row r: Int) -> Bool {
+        if filter.acceptsAll { return true }
+        if filter.layers != nil || filter.owners != nil || filter.subtypes != nil {
+            let k = kind(r)
+            if let layers = filter.layers, !layers.contains(k.layer) { return false }
+            if let owners = filter.owners, !owners.contains(k.owner ?? "") { return false }
+            if let subtypes = filter.subtypes, !(k.subtype.map(subtypes.contains) ?? false) { return false }
+        }
+        if let predicate = filter.predicate, !predicate(record(r)) { return false }
+        return true
     }
-    @inline(__always) func profile(_ r: Int) -> PipeProfile { let (t, l) = locate(r); return t.profiles[l] }
-    @inline(__always) func accuracy(_ r: Int) -> Double { let (t, l) = locate(r); return t.accuracy[l] }
-    @inline(__always) func height(_ r: Int) -> Double { let (t, l) = locate(r); return t.height[l] }
-    @inline(__always) func width(_ r: Int) -> Double { let (t, l) = locate(r); return t.width[l] }
     /// Feature key of row `r` (`PipeSegment.featureID`). O(1).
     @inline(__always) func feature(_ r: Int) -> Int64 { let (t, l) = locate(r); return t.feature[l] }
 
@@ -474,9 +395,8 @@ final class _Snapshot: Sendable {
     /// Top elevation at fraction `u`.
     func topElevation(row r: Int, at u: Double) -> Double? {
         let (t, l) = locate(r)
-        let a = t.top0[l], b = t.top1[l]
-        if !a.isNaN, !b.isNaN { return a + (b - a) * u }
-        return nil
+        guard let (a, b) = t.topElevations(l) else { return nil }
+        return a + (b - a) * u
     }
 
     /// The live rows of the feature keyed `f`, row `r` being one of them: `[r]` when the map has
@@ -498,7 +418,7 @@ final class _Snapshot: Sendable {
     var liveRows: [Int] {
         var out: [Int] = []
         out.reserveCapacity(count)
-        for r in 0..<rowCount where rowOfID[record(r).id] == r { out.append(r) }
+        for r in 0..<rowCount where rowOfID[id(r)] == r { out.append(r) }
         return out
     }
 
