@@ -114,4 +114,30 @@ import Testing
         let t = _Table(concatenating: [_Table(rows: []), _Table(rows: [])])
         #expect(t.count == 0 && !t.multiPart && !t.enclosures)
     }
+
+    /// The id → row map agrees with a dictionary under inserts, moves and deletes, inside and
+    /// outside its dense range, for dense and sparse ids, and a copy keeps its state.
+    @Test(arguments: [(Int64(1), Int64(1)), (Int64(-500), Int64(1)), (Int64(7), Int64(1_000_003))])
+    func rowMapMatchesADictionary(first: Int64, step: Int64) {
+        var rng = TestRandom(UInt64(bitPattern: first &* 31 &+ step))
+        let ids = (0..<3000).map { first + Int64($0) * step }
+        var map = _RowMap(expectedIDs: ids)
+        var oracle: [Int64: Int] = [:]
+        for (r, id) in ids.enumerated() where r % 5 != 3 { map[id] = r; oracle[id] = r }
+        var copies: [(_RowMap, [Int64: Int])] = []
+        for step in 0..<6000 {
+            let pick = Int(rng.next() % 4)
+            let id: Int64 = pick == 0 ? Int64.max - Int64(rng.next() % 3) : pick == 1 ? first - 1 - Int64(rng.next() % 50)
+                : ids[Int(rng.next() % UInt64(ids.count))]
+            let value: Int? = rng.chance(0.3) ? nil : rng.chance(0.01) ? Int(UInt32.max) + 5 : Int(rng.next() % 100_000)
+            map[id] = value
+            oracle[id] = value
+            if step % 1000 == 0 { copies.append((map, oracle)) }
+        }
+        copies.append((map, oracle))
+        for (m, o) in copies {
+            #expect(m.count == o.count)
+            for id in ids + Array(o.keys) + [Int64.min, first - 1] { #expect(m[id] == o[id], "id \(id)") }
+        }
+    }
 }

@@ -121,6 +121,80 @@ struct _ShardedMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     var entries: [(key: Key, value: Value)] { shards.flatMap { $0.map { ($0.key, $0.value) } } }
 }
 
+/// Segment id → live row, a persistent map like `_ShardedMap` shaped for dense ids.
+///
+/// A store numbers its segments 1, 2, 3...: ids within the range the map was built for (when
+/// that range is at most twice the ids) sit in a flat table of 4-byte rows, in chunks of about
+/// √range slots, so changing one entry of a map shared with an older snapshot copies the chunk
+/// list and one chunk (O(√n), as `_ShardedMap`); a hashed map costs about eight times as much
+/// per id. Other ids (a sparse map, ids inserted past the range, rows past 32 bits) go to a
+/// `_ShardedMap`. O(1) look-ups.
+struct _RowMap: Sendable {
+    private var chunks: [[UInt32]]
+    private let low: Int64
+    private let span: Int64
+    private let shift: Int
+    private var others: _ShardedMap<Int64, Int>
+    private(set) var count = 0
+
+    /// An empty map for about the ids `ids` (the range is fixed afterwards; the engine rebuilds
+    /// the map at each compaction). O(ids).
+    init(expectedIDs ids: some Collection<Int64>) {
+        var lo = Int64.max, hi = Int64.min
+        for i in ids { (lo, hi) = (min(lo, i), max(hi, i)) }
+        let (d, overflow) = hi.subtractingReportingOverflow(lo)
+        var shift = 6
+        if !ids.isEmpty, !overflow, d < 2 * Int64(ids.count) + 64 {
+            while (1 << (2 * shift)) < d { shift += 1 }
+            low = lo
+            span = d + 1
+            let n = Int((span + (1 << shift) - 1) >> shift)
+            chunks = Array(repeating: Array(repeating: UInt32.max, count: 1 << shift), count: n)
+            others = _ShardedMap(expected: 0)
+        } else {
+            (low, span, chunks) = (0, 0, [])
+            others = _ShardedMap(expected: ids.count)
+        }
+        self.shift = shift
+    }
+
+    /// `id`'s offset in the dense range, nil outside it.
+    @inline(__always)
+    private func slot(_ id: Int64) -> Int? {
+        let (o, overflow) = id.subtractingReportingOverflow(low)
+        guard !overflow, o >= 0, o < span else { return nil }
+        return Int(o)
+    }
+
+    subscript(id: Int64) -> Int? {
+        get {
+            if let o = slot(id) {
+                let r = chunks[o >> shift][o & ((1 << shift) - 1)]
+                if r != UInt32.max { return Int(r) }
+                return others.isEmpty ? nil : others[id]
+            }
+            return others[id]
+        }
+        set {
+            let before = others.count
+            if let o = slot(id) {
+                let c = o >> shift, i = o & ((1 << shift) - 1)
+                let had = chunks[c][i] != UInt32.max
+                if let newValue, let r = UInt32(exactly: newValue), r != UInt32.max {
+                    chunks[c][i] = r
+                    others[id] = nil
+                    count += (had ? 0 : 1) + (others.count - before)
+                    return
+                }
+                chunks[c][i] = UInt32.max
+                if had { count -= 1 }
+            }
+            others[id] = newValue
+            count += others.count - before
+        }
+    }
+}
+
 /// One immutable state of the engine: the map as a row table, a segment index of every row's
 /// geometry and the lookups an edit needs.
 ///
@@ -158,7 +232,7 @@ final class _Snapshot: Sendable {
     let segmentIndex: DynamicSegmentIndex
     let index: _PipeIndex<DynamicSegmentIndex.Snapshot>
     /// Segment id → its live row.
-    let rowOfID: _ShardedMap<Int64, Int>
+    let rowOfID: _RowMap
     /// Point number → the point and its insertion sequence number (map order of points).
     let points: _ShardedMap<PointNumber, _PointEntry>
     let nextPointSequence: Int
@@ -197,7 +271,7 @@ final class _Snapshot: Sendable {
 
     init(
         version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int,
-        segmentIndex: DynamicSegmentIndex, rowOfID: _ShardedMap<Int64, Int>, points: _ShardedMap<PointNumber, _PointEntry>,
+        segmentIndex: DynamicSegmentIndex, rowOfID: _RowMap, points: _ShardedMap<PointNumber, _PointEntry>,
         nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
         network: UtilityNetwork? = nil, areas: _AreaSet = .empty, sameProfilesAs earlier: _Snapshot? = nil
@@ -263,7 +337,7 @@ final class _Snapshot: Sendable {
         indexMerges: DynamicRTree.MergePolicy = .inline
     ) throws(EngineError) {
         let base = _Table(rows: rows)
-        var rowOfID = _ShardedMap<Int64, Int>(expected: rows.count)
+        var rowOfID = _RowMap(expectedIDs: rows.lazy.map(\.segment.id))
         var incidence = _Incidence(expected: rows.count)
         var profileCounts: [PipeProfile: Int] = [:]
         var maxAccuracy = 0.0, maxHalfWidth = 0.0
@@ -494,7 +568,7 @@ struct _Incidence: Sendable {
 
     mutating func add(_ r: Int, at n: PointNumber) {
         if var q = inline[n] {
-            if q.count < 4 {
+            if q.count < 4, _RowQuad.fits(r) {
                 q.append(r)
                 inline[n] = q
             } else {
@@ -504,10 +578,12 @@ struct _Incidence: Sendable {
         } else if var more = spill[n] {
             more.append(r)
             spill[n] = more
-        } else {
+        } else if _RowQuad.fits(r) {
             var q = _RowQuad()
             q.append(r)
             inline[n] = q
+        } else {
+            spill[n] = [r]
         }
     }
 
@@ -517,7 +593,7 @@ struct _Incidence: Sendable {
         rows.remove(at: i)
         inline[n] = nil
         spill[n] = nil
-        if rows.count > 4 {
+        if rows.count > 4 || !rows.allSatisfy(_RowQuad.fits) {
             spill[n] = rows
         } else if !rows.isEmpty {
             var q = _RowQuad()
@@ -527,20 +603,27 @@ struct _Incidence: Sendable {
     }
 }
 
-/// Up to four row numbers, inline.
+/// Up to four row numbers, inline, 32 bits each (row numbers stay below `UInt32.max`; a row
+/// past that is refused by `fits` and goes to the spill list): 20 bytes, against 40 for `Int`s.
 struct _RowQuad: Sendable {
-    private(set) var count = 0
-    private var r0 = 0, r1 = 0, r2 = 0, r3 = 0
+    private var r0: UInt32 = 0, r1: UInt32 = 0, r2: UInt32 = 0, r3: UInt32 = 0
+    private var stored: UInt8 = 0
+
+    var count: Int { Int(stored) }
+
+    /// Whether row `r` can be held here.
+    static func fits(_ r: Int) -> Bool { UInt32(exactly: r) != nil }
 
     mutating func append(_ r: Int) {
-        switch count {
-        case 0: r0 = r
-        case 1: r1 = r
-        case 2: r2 = r
-        default: r3 = r
+        let v = UInt32(r)
+        switch stored {
+        case 0: r0 = v
+        case 1: r1 = v
+        case 2: r2 = v
+        default: r3 = v
         }
-        count += 1
+        stored += 1
     }
 
-    var rows: [Int] { Array([r0, r1, r2, r3].prefix(count)) }
+    var rows: [Int] { Array([Int(r0), Int(r1), Int(r2), Int(r3)].prefix(count)) }
 }
