@@ -255,6 +255,18 @@ struct _RowKind: Hashable, Sendable {
         sourceFile = s.sourceFile
     }
 
+    /// Whether `other` is this combination with every text spelt in the same bytes (`==`
+    /// compares texts up to Unicode canonical equivalence).
+    func isIdentical(to other: _RowKind) -> Bool {
+        func same(_ a: String?, _ b: String?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.utf8.elementsEqual(b.utf8)
+        }
+        return self == other && same(layer.rawValue, other.layer.rawValue) && same(subtype?.rawValue, other.subtype?.rawValue)
+            && same(material?.rawValue, other.material?.rawValue) && same(burial?.rawValue, other.burial?.rawValue)
+            && same(status?.rawValue, other.status?.rawValue) && same(owner, other.owner) && same(sourceFile, other.sourceFile)
+    }
+
     /// A segment with these attributes (and placeholder ids and geometry), for what is derived
     /// from them alone (the rule profile).
     var sample: PipeSegment {
@@ -289,6 +301,13 @@ struct _TextDictionary: Sendable {
         return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[a..<b]), as: UTF8.self) }
     }
 
+    /// Whether text `code` is `s` byte for byte. O(length).
+    func spells(_ code: UInt32, _ s: String) -> Bool {
+        let i = Int(code)
+        let a = i == 0 ? 0 : Int(ends[i - 1]), b = Int(ends[i])
+        return bytes[a..<b].elementsEqual(s.utf8)
+    }
+
     /// Appends `s`, returning its code. O(length).
     mutating func append(_ s: String) -> UInt32 {
         var s = s
@@ -305,13 +324,19 @@ struct _TextDictionary: Sendable {
 struct _TextCoder {
     var dictionary = _TextDictionary()
     private var codeOf: [String: UInt32] = [:]
+    /// Further codes of texts equal to a key of `codeOf` but spelt in other bytes.
+    private var variants: [String: [UInt32]] = [:]
 
     /// The code of `s` (`_TextDictionary.none` for nil), adding it when new. O(length) expected.
     mutating func code(_ s: String?) -> UInt32 {
         guard let s else { return _TextDictionary.none }
-        if let c = codeOf[s] { return c }
+        let known = codeOf[s]
+        if let known, dictionary.spells(known, s) { return known }
+        // Equal but spelt with other bytes (another Unicode normalisation, rare): a text of its
+        // own, so every record comes back byte for byte.
+        if known != nil, let v = variants[s]?.first(where: { dictionary.spells($0, s) }) { return v }
         let c = dictionary.append(s)
-        codeOf[s] = c
+        if known == nil { codeOf[s] = c } else { variants[s, default: []].append(c) }
         return c
     }
 
@@ -331,6 +356,7 @@ private struct _TableBuilder {
     var layingDate: [UInt32] = [], layingDates = _TextCoder()
     var sourceID: [UInt32] = [], sourceIDs = _TextCoder()
     var kindCode: [UInt32] = [], kinds: [_RowKind] = [], kindOf: [_RowKind: UInt32] = [:]
+    var kindVariants: [_RowKind: [UInt32]] = [:]
     var depth0: [Double] = [], depth1: [Double] = []
     var startDepth: [Double] = [], endDepth: [Double] = [], startElevation: [Double] = [], endElevation: [Double] = []
     var nominalDepth: [Double] = []
@@ -346,11 +372,15 @@ private struct _TableBuilder {
     }
 
     mutating func kind(_ k: _RowKind) -> UInt32 {
-        if let c = kindOf[k] { return c }
+        let known = kindOf[k]
+        if let known, kinds[Int(known)].isIdentical(to: k) { return known }
+        // Equal but spelt with other bytes (another Unicode normalisation, rare): kept as a
+        // combination of its own, so every record comes back byte for byte.
+        if known != nil, let v = kindVariants[k]?.first(where: { kinds[Int($0)].isIdentical(to: k) }) { return v }
         precondition(kinds.count < Int(UInt32.max), "a row table passed 2^32 attribute combinations")
         let c = UInt32(kinds.count)
         kinds.append(k)
-        kindOf[k] = c
+        if known == nil { kindOf[k] = c } else { kindVariants[k, default: []].append(c) }
         return c
     }
 
