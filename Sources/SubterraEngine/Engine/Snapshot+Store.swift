@@ -63,7 +63,7 @@ struct _SharedTexts {
     /// `s`, or the kept copy spelt in the same bytes. O(length) expected.
     mutating func share(_ s: String?) -> String? {
         guard let s, s.utf8.count > 15 else { return s }
-        if let k = kept[s] { return k.utf8.elementsEqual(s.utf8) ? k : s }
+        if let k = kept[s] { return _sameBytes(k, s) ? k : s }
         kept[s] = s
         return s
     }

@@ -81,7 +81,7 @@ final class _Table: Sendable {
 
     /// O(rows × vertices); one hash look-up per row for its attribute combination and one per text.
     convenience init(rows: [_Row]) {
-        var b = _TableBuilder(capacity: rows.count)
+        var b = _TableBuilder(capacity: rows.count, vertices: rows.reduce(0) { $0 + $1.segment.geometry.points.count })
         for row in rows { b.append(row) }
         self.init(b)
     }
@@ -90,7 +90,7 @@ final class _Table: Sendable {
     /// O(rows): numeric columns are bulk copies; the dictionaries are merged (O(distinct values))
     /// and the codes mapped to the merged ones.
     convenience init(concatenating tables: [_Table]) {
-        var b = _TableBuilder(capacity: tables.reduce(0) { $0 + $1.count })
+        var b = _TableBuilder(capacity: tables.reduce(0) { $0 + $1.count }, vertices: tables.reduce(0) { $0 + $1.vertices.count })
         for t in tables { b.append(table: t) }
         self.init(b)
     }
@@ -260,7 +260,7 @@ struct _RowKind: Hashable, Sendable {
     func isIdentical(to other: _RowKind) -> Bool {
         func same(_ a: String?, _ b: String?) -> Bool {
             guard let a, let b else { return a == nil && b == nil }
-            return a.utf8.elementsEqual(b.utf8)
+            return _sameBytes(a, b)
         }
         return self == other && same(layer.rawValue, other.layer.rawValue) && same(subtype?.rawValue, other.subtype?.rawValue)
             && same(material?.rawValue, other.material?.rawValue) && same(burial?.rawValue, other.burial?.rawValue)
@@ -305,7 +305,10 @@ struct _TextDictionary: Sendable {
     func spells(_ code: UInt32, _ s: String) -> Bool {
         let i = Int(code)
         let a = i == 0 ? 0 : Int(ends[i - 1]), b = Int(ends[i])
-        return bytes[a..<b].elementsEqual(s.utf8)
+        var s = s
+        return bytes.withUnsafeBufferPointer { all in
+            s.withUTF8 { UnsafeBufferPointer(rebasing: all[a..<b]).elementsEqual($0) }
+        }
     }
 
     /// Appends `s`, returning its code. O(length).
@@ -326,6 +329,9 @@ struct _TextCoder {
     private var codeOf: [String: UInt32] = [:]
     /// Further codes of texts equal to a key of `codeOf` but spelt in other bytes.
     private var variants: [String: [UInt32]] = [:]
+
+    /// Room for `n` distinct texts without rehashing.
+    mutating func reserveCapacity(_ n: Int) { codeOf.reserveCapacity(n) }
 
     /// The code of `s` (`_TextDictionary.none` for nil), adding it when new. O(length) expected.
     mutating func code(_ s: String?) -> UInt32 {
@@ -362,9 +368,12 @@ private struct _TableBuilder {
     var nominalDepth: [Double] = []
     var multiPart = false
 
-    init(capacity n: Int) {
+    /// Columns with room for `n` rows of `v` vertices in all, and a point-number dictionary
+    /// for about `n` numbers (few rows share no end with another).
+    init(capacity n: Int, vertices v: Int) {
         ids.reserveCapacity(n); feature.reserveCapacity(n); parts.reserveCapacity(n); flags.reserveCapacity(n)
-        vertexEnd.reserveCapacity(n); vertices.reserveCapacity(2 * n)
+        vertexEnd.reserveCapacity(n); vertices.reserveCapacity(v)
+        pointNumbers.reserveCapacity(n)
         startPoint.reserveCapacity(n); endPoint.reserveCapacity(n)
         road.reserveCapacity(n); layingDate.reserveCapacity(n); sourceID.reserveCapacity(n); kindCode.reserveCapacity(n)
         depth0.reserveCapacity(n); depth1.reserveCapacity(n); startDepth.reserveCapacity(n); endDepth.reserveCapacity(n)
@@ -372,6 +381,8 @@ private struct _TableBuilder {
     }
 
     mutating func kind(_ k: _RowKind) -> UInt32 {
+        // Neighbouring rows mostly share their combination: compared, not hashed.
+        if let last = kindCode.last, kinds[Int(last)].isIdentical(to: k) { return last }
         let known = kindOf[k]
         if let known, kinds[Int(known)].isIdentical(to: k) { return known }
         // Equal but spelt with other bytes (another Unicode normalisation, rare): kept as a
@@ -461,4 +472,12 @@ private struct _TableBuilder {
         nominalDepth += t.nominalDepth
         multiPart = multiPart || t.multiPart
     }
+}
+
+/// Whether `a` and `b` are spelt in the same UTF-8 bytes (`==` on `String` is canonical
+/// equivalence). O(length), O(1) for texts of different lengths.
+@inline(__always)
+func _sameBytes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
 }
