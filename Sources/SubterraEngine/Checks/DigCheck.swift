@@ -321,55 +321,57 @@ extension UtilityEngine {
                 let stated = _Snapshot.statedAccuracy(table, local)
                 let acc = stated ?? unknownAccuracy
                 let required = ruleClearance + acc
-                let outerWidth = table.width[local]
+                let outerWidth = table.width(local)
                 let clearDistance = max(0, distance - outerWidth / 2)
                 if let prd = precautionDistance,
                     clearDistance < prd + acc - Self.clearanceTolerance || clearDistance == 0,
                     let pr = scratch.judgements[ji].precaution
                 {
-                    let s = table.records[local]
+                    let k = table.kindOf(local)
                     precautions.append(PrecautionNotice(
-                        pipeID: s.id, layer: s.layer, owner: s.owner, clearDistance: clearDistance,
-                        requiredDistance: pr.distance + acc, rule: pr, sourceID: s.sourceID, feature: s.featureID,
-                        sourceFile: s.sourceFile))
+                        pipeID: table.ids[local], layer: k.layer, owner: k.owner, clearDistance: clearDistance,
+                        requiredDistance: pr.distance + acc, rule: pr, sourceID: table.sourceIDOf(local),
+                        feature: table.feature[local], sourceFile: k.sourceFile))
                 }
                 guard clearDistance == 0 || clearDistance < required - Self.clearanceTolerance else {
                     if ruleDistance == nil, clearDistance < uncheckedReach + acc, !unconstrained {
-                        let s = table.records[local]
+                        let k = table.kindOf(local)
                         let other = request.plannedUtility.map(\.layer.rawValue) ?? "dig"
                         let tableID = request.plannedUtility == nil ? rules.excavationTableID : rules.horizontalTableID
                         report.unchecked.append(UncheckedPair(
-                            kind: .excavation, pipeID: s.id, layer: s.layer, owner: s.owner,
-                            reason: "not checked: no rule for \(other)–\(s.layer) in \(tableID)", sourceID: s.sourceID,
-                            feature: s.feature, sourceFile: s.sourceFile))
+                            kind: .excavation, pipeID: table.ids[local], layer: k.layer, owner: k.owner,
+                            reason: "not checked: no rule for \(other)–\(k.layer) in \(tableID)",
+                            sourceID: table.sourceIDOf(local), feature: table.featureOf(local), sourceFile: k.sourceFile))
                     }
                     return
                 }
                 let c = snap.closest(row: r, to: q, distance: distance, buffers: &scratch.closest)
                 // The record's and the judgement's fields are read in place (both are big to copy).
-                let (vAcc, nominalDepth) = table.records.withUnsafeBufferPointer { b in
-                    (b[local].accuracy?.verticalM ?? 0, b[local].nominalDepth)
-                }
+                // The row's attribute combination is read in place (big to copy).
+                let kind = table.kindIndex(local)
+                let vAcc = table.kinds.withUnsafeBufferPointer { $0[kind].accuracy?.verticalM ?? 0 }
+                let nominalDepth = table.nominalDepthOf(local)
                 let (critical, rule) = scratch.judgements.withUnsafeBufferPointer { ($0[ji].critical, $0[ji].rule) }
                 let basis: AccuracyBasis = stated == nil
-                    ? .profileDefault : table.records.withUnsafeBufferPointer { $0[local].accuracyAssumed } ? .sourceDefault : .stated
+                    ? .profileDefault : table.kinds.withUnsafeBufferPointer { $0[kind].accuracyAssumed } ? .sourceDefault : .stated
                 let reaches = c.depth.map { request.plannedDepth + vAcc >= $0 } ?? true
                 let nominal = c.depth == nil ? nominalDepth : nil
                 let (severity, reason) = scratch.severity(
                     critical: critical, touches: clearDistance == 0, reaches: reaches, depthKnown: c.depth != nil,
                     nominalDepth: nominal, accuracy: basis == .stated ? nil : (basis, acc), self)
-                let owner = table.records.withUnsafeBufferPointer { scratch.own($0[local].owner) }
-            let conflict = table.records.withUnsafeBufferPointer { b in
+                let owner = table.kinds.withUnsafeBufferPointer { scratch.own($0[kind].owner) }
+                let sourceID = table.sourceIDOf(local), feature = table.featureOf(local)
+                let conflict = table.kinds.withUnsafeBufferPointer { b in
                     DigConflict(
-                        pipeID: b[local].id, layer: b[local].layer, subtype: b[local].subtype, owner: owner,
-                        section: b[local].section?.notation, gasPressureMPa: b[local].gasPressureMPa,
-                        voltageKV: b[local].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
+                        pipeID: table.ids[local], layer: b[kind].layer, subtype: b[kind].subtype, owner: owner,
+                        section: b[kind].section?.notation, gasPressureMPa: b[kind].gasPressureMPa,
+                        voltageKV: b[kind].voltageKV, distance: c.distance, clearDistance: clearDistance, outerWidth: outerWidth,
                         closestPoint: PlanPoint(x: c.point.x, y: c.point.y), depth: c.depth, reachesPipe: reaches,
                         ruleClearance: ruleClearance, rule: rule, accuracy: acc, requiredClearance: required,
-                        severity: severity, reason: reason, sourceID: b[local].sourceID, feature: b[local].feature,
+                        severity: severity, reason: reason, sourceID: sourceID, feature: feature,
                         accuracyStated: basis == .stated, accuracyBasis: basis, nominalDepth: nominal,
                         reaches: c.depth == nil ? (nominal == nil ? "unknown" : "possibly") : reaches ? "yes" : "no",
-                        featureKind: b[local].featureKind, sourceFile: b[local].sourceFile)
+                        featureKind: b[kind].featureKind, sourceFile: b[kind].sourceFile)
                 }
                 if conflict.featureKind.isEnclosure { enclosureRows[conflict.pipeID] = r }
                 report.conflicts.append(conflict)
@@ -550,8 +552,9 @@ struct _DigScratch {
     mutating func judgement(
         _ t: _Table, _ l: Int, _ engine: UtilityEngine, planned: PipeProfile?, workType: String?
     ) -> Int {
-        if let i = t.profiles.withUnsafeBufferPointer({ judgedIndex[$0[l]] }) { return i }
-        let profile = t.profiles[l]
+        let k = t.kindIndex(l)
+        if let i = t.kindProfiles.withUnsafeBufferPointer({ judgedIndex[$0[k]] }) { return i }
+        let profile = t.kindProfiles[k]
         let rules = engine.rules
         var rule = planned.map { rules.horizontal($0, profile) } ?? rules.excavation(profile, workType: workType)
         // The rule's texts come from the rule file, shared by every thread: this checker's reports

@@ -18,12 +18,17 @@ extension _Snapshot {
         var rows: [_Row] = []
         var areas: [OperatorArea] = []
         var sequence = 0
+        // Each point's owner and road as read is a string of its own; most are the same few.
+        var texts = _SharedTexts()
         do {
             let (ns, np) = try store.counts()
             points = _ShardedMap(expected: np)
             rows.reserveCapacity(ns)
             try store.forEachValidRecord(
                 point: { p in
+                    var p = p
+                    p.owner = texts.share(p.owner)
+                    p.road = texts.share(p.road)
                     points[p.number] = _PointEntry(point: p, sequence: sequence)
                     sequence += 1
                 },
@@ -45,5 +50,21 @@ extension _Snapshot {
         try self.init(
             rows: rows, points: points, nextPointSequence: sequence, crs: store.spatialReference.authorityString,
             version: 0, rules: rules, areas: _AreaSet(areas: areas), indexMerges: indexMerges)
+    }
+}
+
+/// One copy of each long text read, handed out for every equal one: a store read gives every
+/// record its own copy of its owner's name, a heap block per point. Short texts (15 UTF-8
+/// bytes or fewer) are stored inline in a `String` and left as they are; a text equal to a
+/// kept one but spelt in other bytes (another Unicode normalisation) is left as it is too.
+struct _SharedTexts {
+    private var kept: [String: String] = [:]
+
+    /// `s`, or the kept copy spelt in the same bytes. O(length) expected.
+    mutating func share(_ s: String?) -> String? {
+        guard let s, s.utf8.count > 15 else { return s }
+        if let k = kept[s] { return _sameBytes(k, s) ? k : s }
+        kept[s] = s
+        return s
     }
 }

@@ -155,7 +155,7 @@ extension _Snapshot {
             // Live old rows in row order (with their current depths), then the new rows.
             var rows: [_Row] = []
             rows.reserveCapacity(live)
-            for r in 0..<rowCount where rowOfID[record(r).id] == r {
+            for r in 0..<rowCount where rowOfID[id(r)] == r {
                 let (t, l) = locate(r)
                 var row = t.row(l)
                 if let o = depthOverride[r] { (row.depth0, row.depth1) = (o.start, o.end) }

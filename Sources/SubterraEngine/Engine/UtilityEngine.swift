@@ -235,7 +235,7 @@ public final class UtilityEngine: Sendable {
     /// ``jurisdictionMismatch(_:crs:dataExtentWGS84:)``; nil for an empty map. O(n).
     static func dataExtentWGS84(_ snap: _Snapshot) -> [Double]? {
         var e = Envelope.empty
-        for r in snap.liveRows { e = e.union(snap.record(r).geometry.envelope) }
+        for r in snap.liveRows { snap.withRow(r) { t, l in for p in t.verticesOf(l) { e.expand(toInclude: p) } } }
         for (_, p) in snap.points.entries { e.expand(toInclude: p.point.position) }
         return MapSummary.wgs84(of: e, crs: snap.crs)
     }

@@ -79,8 +79,7 @@ extension UtilityEngine: PipeMap {
         let snap = snapshot
         var out: [PipeSegment] = []
         for r in 0..<snap.rowCount where snap.feature(r) == feature {
-            let s = snap.record(r)
-            if snap.rowOfID[s.id] == r { out.append(s) }
+            if snap.rowOfID[snap.id(r)] == r { out.append(snap.record(r)) }
         }
         return out.sorted { ($0.part ?? 0, $0.id) < ($1.part ?? 0, $1.id) }
     }

@@ -144,7 +144,7 @@ extension UtilityEngine {
             }
             for n in found {
                 let r = Int(n.id)
-                guard snap.record(r).featureKind.isEnclosure else {
+                guard snap.kind(r).featureKind.isEnclosure else {
                     join(snap.feature(r), n, isLine: true)
                     continue
                 }
@@ -176,7 +176,7 @@ extension UtilityEngine {
                         guard let shape = try? _QueryShape(.lineString(snap.record(lr).geometry), at: "line") else { continue }
                         for c in snap.index.within(Self.enclosureTolerance, of: shape) {
                             let cr = Int(c.id)
-                            guard snap.record(cr).featureKind.isEnclosure, accept(cr) else { continue }
+                            guard snap.kind(cr).featureKind.isEnclosure, accept(cr) else { continue }
                             let e = snap.feature(cr)
                             guard members.insert(e).inserted, let en = nearestRow(of: e),
                                 carriedFeatures(snap, row: Int(en.id)).contains(f)

@@ -78,7 +78,7 @@ extension UtilityEngine {
     func rows(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter) -> [Neighbor] {
         let found = snap.index.within(distance, of: q)
         guard !filter.acceptsAll else { return found }
-        return found.filter { filter.accepts(snap.record(Int($0.id))) }
+        return found.filter { snap.accepts(filter, row: Int($0.id)) }
     }
 
     /// `rows(_:_:within:_:)` written into `out` (cleared first, its storage reused), in no
@@ -86,7 +86,7 @@ extension UtilityEngine {
     func rows(_ snap: _Snapshot, _ q: _QueryShape, within distance: Double, _ filter: PipeFilter, into out: inout [Neighbor]) {
         snap.index.within(distance, of: q, into: &out)
         guard !filter.acceptsAll else { return }
-        out.removeAll { !filter.accepts(snap.record(Int($0.id))) }
+        out.removeAll { !snap.accepts(filter, row: Int($0.id)) }
     }
 
     /// Calls `body` for every accepted row within `distance` of `q`, in row order, with its
@@ -160,10 +160,10 @@ extension UtilityEngine {
                 hit(snap, Int(n.id), snap.closest(row: Int(n.id), to: q, distance: n.distance))
             }
         }
-        guard perLayer else { return search { filter.acceptsAll || filter.accepts(snap.record($0)) } }
+        guard perLayer else { return search { snap.accepts(filter, row: $0) } }
         var out: [PipeHit] = []
         for layer in snap.layers.intersection(filter.layers ?? snap.layers).sorted() {
-            out += search { snap.profile($0).layer == layer && (filter.acceptsAll || filter.accepts(snap.record($0))) }
+            out += search { snap.profile($0).layer == layer && snap.accepts(filter, row: $0) }
         }
         return out
     }
@@ -238,7 +238,7 @@ extension UtilityEngine {
         var best: [Int64: Neighbor] = [:]
         for n in rows {
             let f = snap.feature(Int(n.id))
-            if let b = best[f], (b.distance, snap.record(Int(b.id)).id) <= (n.distance, snap.record(Int(n.id)).id) {
+            if let b = best[f], (b.distance, snap.id(Int(b.id))) <= (n.distance, snap.id(Int(n.id))) {
                 continue
             }
             best[f] = n
