@@ -49,7 +49,8 @@ struct InfoCommand: ParsableCommand {
         var layers: [LayerInfo]
         var owners: [OwnerInfo]
         /// The files the store's features were imported from, as given to the imports (empty for
-        /// a store from before source files were kept, or a map read straight from files).
+        /// a store from before source files were kept); for a map read straight from files, the
+        /// files its features came from.
         var sourceFiles: [String]
         /// Checks run on the loaded map, and the last import's quality summary.
         var warnings: [String]
@@ -105,9 +106,16 @@ struct InfoCommand: ParsableCommand {
             {
                 warnings.append("last import: \(errs) errors, \(warns) warnings, \(metadata["subterra.quality.dropped"] ?? "0") dropped (\(metadata["subterra.quality.counts"] ?? ""))")
             }
-        } else if let q = opened.quality, !q.issues.isEmpty {
-            let counts = q.countsByCheck.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
-            warnings.append("reading the files: \(q.errors.count) errors, \(q.warnings.count) warnings, \(q.dropped.count) dropped (\(counts.joined(separator: ",")))")
+        } else {
+            if let engine = opened.engine as? UtilityEngine {
+                // Files read into memory: the files their features name (O(n), as the read was).
+                let net = engine.network
+                sourceFiles = Set(net.segments.compactMap(\.sourceFile) + net.areas.compactMap(\.sourceFile)).sorted()
+            }
+            if let q = opened.quality, !q.issues.isEmpty {
+                let counts = q.countsByCheck.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
+                warnings.append("reading the files: \(q.errors.count) errors, \(q.warnings.count) warnings, \(q.dropped.count) dropped (\(counts.joined(separator: ",")))")
+            }
         }
         return Info(
             source: opened.source, crs: opened.engine.crs, segments: sum.segments,
