@@ -25,6 +25,9 @@
 # The one-shot CLI stage (cli-cold-start.sh) imports a 10^6-segment map and times `nearest`,
 # `within`, `check-dig`, `section` and `info` as new processes against `ogrinfo -spat` on the same
 # store; a median over 0.2 s or a peak RSS over 200 MB is a regression. --no-cli skips it.
+# On the same store, batch-scaling.sh times `query --batch` (30,000 mixed lines) at 1 and 2
+# threads into batch-scaling.md: answers that differ between thread counts fail the run; the
+# speed-up is reported, not gated (its CPU/wall column says whether a second core was free).
 #
 # Exit status: 0 when nothing regressed (improvements are reported, not failed), 1 on a
 # threshold regression (each regressed benchmark and metric is named), 3 when the correctness
@@ -163,6 +166,13 @@ if [ -z "$no_cli" ]; then
     0) ;;
     1) cli_regressed=1 ;;
     *) echo "run-nightly.sh: cli-cold-start.sh failed" >&2; exit 2 ;;
+  esac
+  echo "== query --batch at 1 and 2 threads on the same store (batch-scaling.sh)"
+  ./batch-scaling.sh --store "$work/cli/city.gpkg" --work "$work/batch" >"$out/batch-scaling.md"
+  case $? in
+    0) ;;
+    1) echo "run-nightly.sh: query --batch answers differ between thread counts (see $out/batch-scaling.md)" >&2; exit 3 ;;
+    *) echo "run-nightly.sh: batch-scaling.sh failed" >&2; exit 2 ;;
   esac
 fi
 [ -f "$work/thresholds.txt" ] && cp "$work/thresholds.txt" "$out/thresholds-check.txt"
