@@ -436,32 +436,22 @@ extension UtilityEngine {
     /// enclosure carrying no conflicting line stays a conflict of its own, its reason naming the
     /// lines it carries. Re-sorted into report order. O(e·(log n + c + v·w)) for e enclosures.
     func groupEnclosures(_ snap: _Snapshot, _ conflicts: [DigConflict], rows: [Int64: Int]) -> [DigConflict] {
-        var out = conflicts
-        var lineAt: [Int64: Int] = [:]
-        for (i, c) in out.enumerated() where !c.featureKind.isEnclosure { lineAt[c.featureID] = lineAt[c.featureID] ?? i }
-        var grouped = Set<Int>()
-        for (i, c) in out.enumerated() {
-            guard let r = rows[c.pipeID] else { continue }
-            let carried = carriedFeatures(snap, row: r)
-            let hosts = carried.compactMap { lineAt[$0] }
-            guard !hosts.isEmpty else {
-                if !carried.isEmpty {
-                    out[i].reason += "; the \(c.featureKind.words) of line\(carried.count == 1 ? "" : "s") \(carried.map(String.init).joined(separator: ", ")), which the dig does not conflict with"
-                }
-                continue
-            }
-            grouped.insert(i)
-            for h in hosts {
-                out[h].enclosures.append(DigEnclosure(
+        var out = foldEnclosures(
+            snap, conflicts, lineKey: { $0.featureKind.isEnclosure ? nil : $0.featureID },
+            enclosureRow: { rows[$1.pipeID] },
+            fold: { line, c in
+                line.enclosures.append(DigEnclosure(
                     pipeID: c.pipeID, kind: c.featureKind, sourceID: c.sourceID, clearDistance: c.clearDistance,
                     severity: c.severity, sourceFile: c.sourceFile))
-                if c.severity > out[h].severity {
-                    out[h].severity = c.severity
-                    out[h].reason += "; its \(c.featureKind.words) \(c.pipeID) is \(c.severity.rawValue): \(c.reason)"
+                if c.severity > line.severity {
+                    line.severity = c.severity
+                    line.reason += "; its \(c.featureKind.words) \(c.pipeID) is \(c.severity.rawValue): \(c.reason)"
                 }
-            }
-        }
-        out = out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+            },
+            unhosted: { c, carried in
+                guard !carried.isEmpty else { return }
+                c.reason += "; the \(c.featureKind.words) of line\(carried.count == 1 ? "" : "s") \(carried.map(String.init).joined(separator: ", ")), which the dig does not conflict with"
+            })
         out.sort { ($1.severity, $0.clearDistance, $0.pipeID) < ($0.severity, $1.clearDistance, $1.pipeID) }
         return out
     }

@@ -99,6 +99,47 @@ extension UtilityEngine {
     }
 }
 
+extension UtilityEngine {
+    /// `items` with every enclosure among them that carries a line among them folded into that
+    /// line's item (the first item of each line) and dropped: the grouping that dig checks, route
+    /// checks and queries share (``EnclosureHits/grouped``).
+    ///
+    /// `lineKey` is the feature key of a utility line's item (nil for any other item);
+    /// `enclosureRow` the map row of an enclosure's item (nil for any other), given the item's
+    /// index; `fold(&line, enclosure)` records one enclosure in the item of a line it carries;
+    /// `unhosted(&enclosure, carried)` sees an enclosure whose carried lines (possibly none) have
+    /// no item. Order is kept (callers re-sort); fewer items come back exactly when some enclosure
+    /// was folded. ``carriedFeatures(_:row:)`` runs once per distinct enclosure row, however many
+    /// items name it (a route check has a horizontal and a vertical finding of one sleeve).
+    /// - Complexity: O(i) plus ``carriedFeatures(_:row:)`` per distinct enclosure row.
+    func foldEnclosures<Item>(
+        _ snap: _Snapshot, _ items: [Item], lineKey: (Item) -> Int64?, enclosureRow: (Int, Item) -> Int?,
+        fold: (inout Item, Item) -> Void, unhosted: (inout Item, [Int64]) -> Void = { _, _ in }
+    ) -> [Item] {
+        var out = items
+        var lineAt: [Int64: Int] = [:]
+        for (i, item) in items.enumerated() {
+            if let key = lineKey(item), lineAt[key] == nil { lineAt[key] = i }
+        }
+        var carriedOf: [Int: [Int64]] = [:]
+        var grouped = Set<Int>()
+        for (i, item) in items.enumerated() {
+            guard let r = enclosureRow(i, item) else { continue }
+            let carried = carriedOf[r] ?? carriedFeatures(snap, row: r)
+            carriedOf[r] = carried
+            let hosts = carried.compactMap { lineAt[$0] }
+            guard !hosts.isEmpty else {
+                unhosted(&out[i], carried)
+                continue
+            }
+            grouped.insert(i)
+            for h in hosts { fold(&out[h], item) }
+        }
+        guard !grouped.isEmpty else { return out }
+        return out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+    }
+}
+
 /// The parameters `t` in 0...1 for which `a + t(b − a)` lies within `radius` of the segment
 /// `c`–`d` (its capsule), or nil when none do. The capsule is convex, so they form one interval:
 /// the hull of the intervals of the slab beside `c`–`d` and of the discs at its ends. Plan

@@ -347,30 +347,18 @@ extension UtilityEngine {
     /// (violation, unknown depth, ok); then in report order again. O(f log f) plus
     /// ``carriedFeatures(_:row:)`` per enclosure finding.
     func groupEnclosures(_ snap: _Snapshot, _ findings: [RouteFinding]) -> [RouteFinding] {
-        var out = findings
-        var lineAt: [Int64: Int] = [:]
-        for (i, f) in out.enumerated() where f.pipeID != nil && !f.featureKind.isEnclosure {
-            let key = f.feature ?? f.pipeID!
-            if lineAt[key] == nil { lineAt[key] = i }
-        }
         func rank(_ s: RouteFinding.Status) -> Int { s == .violation ? 2 : s == .unknownDepth ? 1 : 0 }
-        var carried: [Int64: [Int64]] = [:]
-        var grouped = Set<Int>()
-        for (i, f) in findings.enumerated() where f.featureKind.isEnclosure {
-            guard let id = f.pipeID, let r = snap.rowOfID[id] else { continue }
-            if carried[id] == nil { carried[id] = carriedFeatures(snap, row: r) }
-            let hosts = carried[id]!.compactMap { lineAt[$0] }
-            guard !hosts.isEmpty else { continue }
-            grouped.insert(i)
-            for h in hosts {
-                out[h].enclosures.append(RouteEnclosure(
-                    pipeID: id, kind: f.featureKind, sourceID: f.sourceID, findingKind: f.kind, status: f.status,
+        var out = foldEnclosures(
+            snap, findings,
+            lineKey: { f in f.featureKind.isEnclosure ? nil : f.pipeID.map { f.feature ?? $0 } },
+            enclosureRow: { _, f in f.featureKind.isEnclosure ? f.pipeID.flatMap { snap.rowOfID[$0] } : nil },
+            fold: { line, f in
+                line.enclosures.append(RouteEnclosure(
+                    pipeID: f.pipeID!, kind: f.featureKind, sourceID: f.sourceID, findingKind: f.kind, status: f.status,
                     required: f.required, actual: f.actual, sourceFile: f.sourceFile))
-                if rank(f.status) > rank(out[h].status) { out[h].status = f.status }
-            }
-        }
-        guard !grouped.isEmpty else { return findings }
-        out = out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+                if rank(f.status) > rank(line.status) { line.status = f.status }
+            })
+        guard out.count < findings.count else { return findings }
         out.sort {
             ($0.status == .violation ? 0 : 1, $0.routeOffset, $0.pipeID ?? -1)
                 < ($1.status == .violation ? 0 : 1, $1.routeOffset, $1.pipeID ?? -1)

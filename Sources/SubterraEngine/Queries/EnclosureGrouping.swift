@@ -73,20 +73,13 @@ extension UtilityEngine {
     /// the line and its enclosures. Ordered by group distance, then segment id.
     /// - Complexity: O(h log h) plus ``carriedFeatures(_:row:)`` per enclosure hit.
     func groupEnclosures(_ snap: _Snapshot, _ hits: [PipeHit], rows: [Int]) -> [PipeHit] {
-        var out = hits
-        var lineAt: [Int64: Int] = [:]
-        for (i, h) in out.enumerated() where !h.pipe.featureKind.isEnclosure { lineAt[h.pipe.featureID] = i }
-        var grouped = Set<Int>()
-        for (i, h) in hits.enumerated() where h.pipe.featureKind.isEnclosure {
-            let hosts = carriedFeatures(snap, row: rows[i]).compactMap { lineAt[$0] }
-            guard !hosts.isEmpty else { continue }
-            grouped.insert(i)
-            for j in hosts {
-                out[j].enclosures.append(Self.enclosure(h.pipe, distance: h.distance))
-                out[j].groupDistance = min(out[j].groupDistance, h.distance)
-            }
-        }
-        out = out.enumerated().filter { !grouped.contains($0.offset) }.map(\.element)
+        var out = foldEnclosures(
+            snap, hits, lineKey: { $0.pipe.featureKind.isEnclosure ? nil : $0.pipe.featureID },
+            enclosureRow: { i, h in h.pipe.featureKind.isEnclosure ? rows[i] : nil },
+            fold: { line, h in
+                line.enclosures.append(Self.enclosure(h.pipe, distance: h.distance))
+                line.groupDistance = min(line.groupDistance, h.distance)
+            })
         for i in out.indices where out[i].enclosures.count > 1 {
             out[i].enclosures.sort { ($0.distance, $0.pipeID) < ($1.distance, $1.pipeID) }
         }
@@ -127,6 +120,14 @@ extension UtilityEngine {
             nearestOf[f] = n
             return n
         }
+        // What each enclosure row carries: asked again for the same rows when the search doubles.
+        var carriedOf: [Int: [Int64]] = [:]
+        func carried(_ r: Int) -> [Int64] {
+            if let known = carriedOf[r] { return known }
+            let c = carriedFeatures(snap, row: r)
+            carriedOf[r] = c
+            return c
+        }
         var want = k
         while true {
             let found = snap.index.nearest(k: want, to: q, maxDistance: maxDistance, accept: accept, feature: feature)
@@ -148,7 +149,7 @@ extension UtilityEngine {
                     join(snap.feature(r), n, isLine: true)
                     continue
                 }
-                let hosts = carriedFeatures(snap, row: r).filter { nearestRow(of: $0) != nil }
+                let hosts = carried(r).filter { nearestRow(of: $0) != nil }
                 if hosts.isEmpty { groups.append(_HitGroup(line: nil, lineHit: nil, enclosures: [n], distance: n.distance)) }
                 for f in hosts { join(f, n, isLine: false) }
             }
@@ -179,7 +180,7 @@ extension UtilityEngine {
                             guard snap.kind(cr).featureKind.isEnclosure, accept(cr) else { continue }
                             let e = snap.feature(cr)
                             guard members.insert(e).inserted, let en = nearestRow(of: e),
-                                carriedFeatures(snap, row: Int(en.id)).contains(f)
+                                carried(Int(en.id)).contains(f)
                             else { continue }
                             enclosures.append(en)
                         }
