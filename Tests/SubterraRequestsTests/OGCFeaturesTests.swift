@@ -171,6 +171,10 @@ enum OGCSample {
         // Without bbox: the whole layer, id order.
         let layer = try items(["limit": "10000"])
         #expect(OGCSample.ids(layer) == OGCSample.network.segments.filter { $0.layer == .gas }.map(\.id).sorted())
+        // A box wider than the map CRS's area of use (the world) finds the whole layer; one
+        // wholly outside it finds nothing, and neither is refused.
+        #expect(OGCSample.ids(try items(["bbox": "-180,-90,180,90", "limit": "10000"])) == OGCSample.ids(layer))
+        #expect(OGCSample.ids(try items(["bbox": "-10,40,-5,45"])).isEmpty)
         // bbox in the map CRS: the same as a map-CRS polygon.
         let e = OGCSample.engine.layerExtents()[.gas]!
         let mb = [e.minX + 100, e.minY + 100, e.minX + 400, e.minY + 300]

@@ -219,9 +219,13 @@ public struct OGCFeatures: Sendable {
             }
         }
         if let text = query["bbox"] {
-            let box = try bbox(text)
             let bcrs = try crsParameter(query, "bbox-crs")
-            narrow(try engine("bbox") { () throws(EngineError) in try map.segmentIDs(within: 0, of: box, crs: bcrs, filter: filter) })
+            if let numbers = clipped(try bbox(text), crs: bcrs) {
+                let box = try CQL2.box(numbers) { OGCError.bad("bbox", $0) }
+                narrow(try engine("bbox") { () throws(EngineError) in try map.segmentIDs(within: 0, of: box, crs: bcrs, filter: filter) })
+            } else {
+                narrow([])
+            }
         } else if query["bbox-crs"] != nil {
             throw OGCError.bad("bbox-crs", "given without bbox")
         }
@@ -359,8 +363,8 @@ public struct OGCFeatures: Sendable {
         throw OGCError.bad(name, "unsupported CRS '\(text)' (supported: \(Self.crs84), \(mapCRSURI))")
     }
 
-    /// `bbox`: 4 finite numbers, minimum below maximum, as a polygon (a line or point when flat).
-    func bbox(_ text: String) throws(OGCError) -> Geometry {
+    /// `bbox`: 4 finite numbers, minimum below maximum.
+    func bbox(_ text: String) throws(OGCError) -> [Double] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         if parts.count == 6 { throw OGCError.bad("bbox", "6 numbers (a 3D box) are not supported; give 4") }
         guard parts.count == 4 else { throw OGCError.bad("bbox", "needs 4 comma-separated numbers, got \(parts.count)") }
@@ -369,7 +373,18 @@ public struct OGCFeatures: Sendable {
             guard let v = Double(p.trimmingCharacters(in: .whitespaces)) else { throw OGCError.bad("bbox", "'\(p)' is not a number") }
             ns.append(v)
         }
-        return try CQL2.box(ns) { OGCError.bad("bbox", $0) }
+        _ = try CQL2.box(ns) { OGCError.bad("bbox", $0) }
+        return ns
+    }
+
+    /// A CRS84 box cut to the map CRS's area of use (where every feature lies, since the engine
+    /// refuses vertices outside it), so a client's wide box (a whole-country view, the world)
+    /// finds what it covers instead of being refused by PROJ; nil when nothing is left. A box in
+    /// the map CRS, or a map CRS with no (or an antimeridian-crossing) area of use, is unchanged.
+    func clipped(_ b: [Double], crs: String) -> [Double]? {
+        guard crs == "OGC:CRS84", let a = (try? CoordinateSystem(map.crs))?.areaOfUse, !a.crossesAntimeridian else { return b }
+        let c = [max(b[0], a.west), max(b[1], a.south), min(b[2], a.east), min(b[3], a.north)]
+        return c[0] <= c[2] && c[1] <= c[3] ? c : nil
     }
 
     /// `properties`: known names `access` may see; nil when not given (all visible ones).
