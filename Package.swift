@@ -95,7 +95,13 @@ let package = Package(
         .testTarget(
             name: "SubterraGDALTests", dependencies: ["SubterraGDAL", "SubterraModel", "SubterraGeometry"],
             swiftSettings: swift6),
-        .testTarget(name: "SubterraRequestsTests", dependencies: ["SubterraRequests", "SubterraGeometry"], swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraRequestsTests",
+            dependencies: [
+                "SubterraRequests", "SubterraGeometry", "SubterraEngine", "SubterraModel", "SubterraDatasets", "SubterraGEOS",
+                "SubterraPROJ",
+            ],
+            swiftSettings: swift6),
         // SubterraModel: to damage a store's pages in the corrupt-store tests.
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra", "SubterraModel"], swiftSettings: swift6),
     ]

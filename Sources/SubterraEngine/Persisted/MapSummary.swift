@@ -79,7 +79,7 @@ public struct MapSummary: Hashable, Sendable, Codable {
 extension MapSummary {
     /// `e`'s corners (map CRS `crs`) in WGS84 (OGC:CRS84) as minLon, minLat, maxLon, maxLat; nil
     /// for an empty box or when PROJ cannot transform from `crs`.
-    static func wgs84(of e: Envelope, crs: String) -> [Double]? {
+    public static func wgs84(of e: Envelope, crs: String) -> [Double]? {
         guard !e.isEmpty, let t = try? Transformer(from: crs, to: "OGC:CRS84"),
             let ps = try? t.transform([Point(e.minX, e.minY), Point(e.maxX, e.maxY), Point(e.minX, e.maxY), Point(e.maxX, e.minY)])
         else { return nil }

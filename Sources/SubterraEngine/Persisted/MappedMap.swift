@@ -77,6 +77,7 @@ public final class MappedMap: Sendable {
     let layerOf: [LayerCode: Int]
     let areas = _Locked<[OperatorArea]?>(nil)
     let enclosureFlag = _Locked<Bool?>(nil)
+    let extents = _Locked<[LayerCode: Envelope]?>(nil)
 
     private init(store: GeoPackageStore, file: _SnapshotFile, origin: Origin, rules: ClearanceRules?, catalog: LayerCatalog)
         throws(EngineError)

@@ -44,6 +44,22 @@ public protocol PipeMap: AnyObject, Sendable {
     func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment]
     /// The operator area with `id`, nil when the map has none.
     func area(id: Int64) throws(EngineError) -> OperatorArea?
+    /// The ids of the segments `filter` accepts, ascending; with a `geometry` (in `crs`, nil:
+    /// the map CRS), only those whose exact plan distance to it is at most `distance` metres
+    /// (0: crossing, touching or inside it, never decided by bounding box). Every part of a
+    /// multi-part pipe is a segment of its own here. What a paged listing (OGC API items)
+    /// needs: ids only, so a page reads just its own records with ``segment(id:)``.
+    ///
+    /// - Complexity: with a geometry, O(log n + c log c) for c candidates from the segment index
+    ///   (plus the filter's predicate on each); without, O(n) over the layer column (a scan:
+    ///   no index orders by id), plus the predicate on each segment of the filter's layers.
+    func segmentIDs(within distance: Double, of geometry: Geometry?, crs: String?, filter: PipeFilter)
+        throws(EngineError) -> [Int64]
+    /// The plan bounds (map CRS) of each layer's segments; a layer with none is absent.
+    ///
+    /// - Complexity: O(total vertices) for an engine; a ``MappedMap`` reads its store once and
+    ///   keeps the answer (its map never changes).
+    func layerExtents() throws(EngineError) -> [LayerCode: Envelope]
 }
 
 extension PipeMap {
@@ -64,6 +80,11 @@ extension PipeMap {
     /// See ``intersecting(_:crs:filter:allParts:enclosures:)``, grouped.
     public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool) throws(EngineError) -> [PipeHit] {
         try intersecting(geometry, crs: crs, filter: filter, allParts: allParts, enclosures: .grouped)
+    }
+
+    /// Every segment `filter` accepts, ids ascending (see ``segmentIDs(within:of:crs:filter:)``).
+    public func segmentIDs(filter: PipeFilter) throws(EngineError) -> [Int64] {
+        try segmentIDs(within: 0, of: nil, crs: nil, filter: filter)
     }
 
     /// See ``routeCheck(_:nearMargin:filter:enclosures:)``, grouped.

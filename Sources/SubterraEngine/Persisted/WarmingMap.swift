@@ -104,6 +104,14 @@ public final class WarmingMap: PipeMap {
     public func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { try current.parts(ofFeature: feature) }
 
     public func area(id: Int64) throws(EngineError) -> OperatorArea? { try current.area(id: id) }
+
+    public func segmentIDs(within distance: Double, of geometry: Geometry?, crs: String?, filter: PipeFilter)
+        throws(EngineError) -> [Int64]
+    {
+        try current.segmentIDs(within: distance, of: geometry, crs: crs, filter: filter)
+    }
+
+    public func layerExtents() throws(EngineError) -> [LayerCode: Envelope] { try current.layerExtents() }
 }
 
 extension MappedMap {
