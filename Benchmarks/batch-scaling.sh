@@ -15,7 +15,8 @@
 # actually got: on a shared machine a second thread may find no free core, and the rate then
 # says nothing about how the code scales), peak RSS, lines/s, and the load average at the start.
 # The batch answers from the snapshot file while the whole engine loads on another thread
-# (`WarmingMap`); that load is in every run's wall and CPU time, at every thread count.
+# (`WarmingMap`); that load is in every run's wall and CPU time, at every thread count, and
+# until it ends a batch runs the workers that leave it a core of its own (one at 2 threads on 2 cores).
 #
 # Exit status: 0 when measured; 1 when answers differ between runs; 2 on a usage or run error.
 set -euo pipefail

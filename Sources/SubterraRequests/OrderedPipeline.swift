@@ -16,6 +16,11 @@ import Foundation
 ///
 /// Workers run on threads with an 8 MiB stack, like a main thread's, so deep but legal input
 /// does not need more stack on a worker than on the command line.
+///
+/// Some workers can be held back at the start (`holdBack`) and started later
+/// (``startHeldBackWorkers()``): when something else needs a core for a while, e.g. a map
+/// loading its fast form in the background (``WarmingMap/whenSettled(_:)``), so the workers do
+/// not slow that down. Which workers compute an item never shows in the output.
 public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     // Every stored `var` below is read and written only with `lock` held.
     private let lock = NSCondition()
@@ -34,6 +39,8 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
     private let finished = DispatchGroup()
     /// Worker threads running (0: items are done on the caller's thread in `submit`).
     private var workers = 0
+    /// Workers not started yet, waiting for ``startHeldBackWorkers()``.
+    private var heldBack = 0
     private let window: Int
     private let costBudget: Int
     private let work: @Sendable (Input) -> Output
@@ -47,23 +54,29 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
     ///   - threads: worker count, clamped to `1...maxThreads`. Workers that the system cannot
     ///     start (a thread limit reached) are done without; with none at all, ``submit(_:cost:)``
     ///     computes and emits each item on the caller's thread, so the run still completes.
-    ///   - window: most items submitted but not yet emitted (default 16 per worker, at least 64).
+    ///   - holdBack: how many of those workers wait for ``startHeldBackWorkers()`` instead of
+    ///     starting now; clamped to `0...threads - 1`, so at least one starts (`threads: 1`
+    ///     never holds one back).
+    ///   - window: most items submitted but not yet emitted (default 16 per worker, at least 64;
+    ///     held-back workers count).
     ///   - costBudget: most cost submitted but not yet emitted; one item may exceed it alone.
     ///   - work: computes one result; must not throw (turn failures into results).
     ///   - emit: writes consecutive results, in input order, on a worker thread, one call at a
     ///     time. If it throws, nothing more is emitted and ``submit(_:cost:)`` and ``finish()``
     ///     rethrow the error.
     public convenience init(
-        threads: Int, window: Int? = nil, costBudget: Int = 64 << 20,
+        threads: Int, holdBack: Int = 0, window: Int? = nil, costBudget: Int = 64 << 20,
         work: @escaping @Sendable (Input) -> Output, emit: @escaping @Sendable ([Output]) throws -> Void
     ) {
-        self.init(threads: threads, window: window, costBudget: costBudget, startWorkers: true, work: work, emit: emit)
+        self.init(
+            threads: threads, holdBack: holdBack, window: window, costBudget: costBudget, startWorkers: true, work: work,
+            emit: emit)
     }
 
     /// `startWorkers: false` starts no thread (the path taken when the system refuses them all),
     /// so tests can check that path.
     init(
-        threads: Int, window: Int?, costBudget: Int, startWorkers: Bool,
+        threads: Int, holdBack: Int = 0, window: Int?, costBudget: Int, startWorkers: Bool,
         work: @escaping @Sendable (Input) -> Output, emit: @escaping @Sendable ([Output]) throws -> Void
     ) {
         let wanted = min(max(1, threads), Self.maxThreads)
@@ -71,21 +84,41 @@ public final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecke
         self.costBudget = costBudget
         self.work = work
         self.emit = emit
-        var started = 0
-        while startWorkers, started < wanted {
+        let later = min(max(0, holdBack), wanted - 1)
+        lock.lock()
+        if startWorkers {
+            startWorkerThreads(wanted - later)
+            heldBack = later
+        }
+        lock.unlock()
+    }
+
+    /// Starts the workers held back at init (see `holdBack`); does nothing when none are, when
+    /// called again, or once ``finish()`` has begun. Any thread may call it, at any time.
+    public func startHeldBackWorkers() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed, heldBack > 0 else { return }
+        let n = heldBack
+        heldBack = 0
+        startWorkerThreads(n)
+    }
+
+    /// With `lock` held: starts up to `n` workers (fewer when the system refuses a thread) and
+    /// counts them in `workers`, so ``finish()`` wakes each. A new worker first waits for an
+    /// item, so holding the lock meanwhile blocks nothing.
+    private func startWorkerThreads(_ n: Int) {
+        for _ in 0..<n {
             finished.enter()
             guard Self.startThread({ [self] in
                 workerLoop()
                 finished.leave()
             }) else {
                 finished.leave()
-                break
+                return
             }
-            started += 1
+            workers += 1
         }
-        lock.lock()
-        workers = started
-        lock.unlock()
     }
 
     /// Starts a detached thread with an 8 MiB stack running `body`; false when the system

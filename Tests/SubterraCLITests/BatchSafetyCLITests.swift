@@ -197,7 +197,7 @@ import Darwin
         #expect(r.stderrLines == ["subterra: error: writing answers to standard output: No space left on device"], "\(r.stderr)")
     }
 
-    @Test func outputOrderIsTheSameWithOneAndFourThreads() throws {
+    @Test func outputOrderIsTheSameWithOneTwoAndFourThreads() throws {
         var rng = SplitMix(state: 11)
         let e = fx.extent
         var lines: [String] = []
@@ -214,10 +214,11 @@ import Darwin
             }
         }
         let one = try batch(lines, ["--threads", "1"])
+        let two = try batch(lines, ["--threads", "2"])
         let four = try batch(lines, ["--threads", "4"])
-        #expect(one.status == 0 && four.status == 0)
+        #expect(one.status == 0 && two.status == 0 && four.status == 0)
         #expect(one.stdoutLines.count == 350)
-        #expect(one.stdout == four.stdout)
+        #expect(one.stdout == two.stdout && one.stdout == four.stdout)
         let numbers = try one.stdoutLines.map { try CLI.object($0)["line"] as? Int ?? 0 }
         #expect(numbers == numbers.sorted() && Set(numbers).count == numbers.count)
     }

@@ -156,6 +156,37 @@ import Testing
         #expect(out.all == Array(0..<100))
     }
 
+    /// Held-back workers start only when asked: with two threads and one held back, an item
+    /// blocked until another has started stays alone; once started, both run, output in order.
+    @Test func heldBackWorkersStartOnlyWhenAsked() throws {
+        let release = DispatchSemaphore(value: 0), secondStarted = DispatchSemaphore(value: 0)
+        let out = Collected()
+        let p = OrderedPipeline<Int, Int>(
+            threads: 2, holdBack: 1,
+            work: { i in
+                if i == 0 { release.wait() }
+                if i == 1 { secondStarted.signal() }
+                return i
+            },
+            emit: { out.add($0) })
+        for i in 0..<20 { try p.submit(i) }
+        #expect(secondStarted.wait(timeout: .now() + 0.3) == .timedOut, "one worker, blocked on item 0")
+        p.startHeldBackWorkers()
+        p.startHeldBackWorkers()
+        #expect(secondStarted.wait(timeout: .now() + 30) == .success, "the held-back worker took item 1")
+        release.signal()
+        try p.finish()
+        p.startHeldBackWorkers()
+        #expect(out.all == Array(0..<20))
+
+        // One thread never holds its only worker back.
+        let one = Collected()
+        let single = OrderedPipeline<Int, Int>(threads: 1, holdBack: 3, work: { $0 }, emit: { one.add($0) })
+        for i in 0..<10 { try single.submit(i) }
+        try single.finish()
+        #expect(one.all == Array(0..<10))
+    }
+
     /// With no worker thread (the system refused them all), items are done on the caller's
     /// thread, in order, and a failed emit still stops the run.
     @Test func withoutWorkersTheCallerDoesTheWork() throws {

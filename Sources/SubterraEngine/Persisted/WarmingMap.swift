@@ -18,18 +18,22 @@ import SubterraModel
 /// let near = try map.nearest(to: .point(p), crs: nil, k: 3, maxDistance: .infinity, perLayer: false, filter: .all)
 /// ```
 ///
-/// Thread-safe: the switch is one reference swapped under a lock.
+/// Thread-safe: the switch is one reference swapped under a lock. Work that wants to adapt to
+/// the switch (a batch running fewer workers while the load takes a core) learns of it through
+/// ``isSettled`` and ``whenSettled(_:)``.
 public final class WarmingMap: PipeMap {
     /// The snapshot file's map, answering until the engine is loaded.
     public let mapped: MappedMap
     private let loaded = _Locked<UtilityEngine?>(nil)
     private let failure = _Locked<EngineError?>(nil)
     private let done = DispatchSemaphore(value: 0)
+    /// nil once the load has finished; until then, what ``whenSettled(_:)`` was handed.
+    private let waiting = _Locked<[@Sendable () -> Void]?>([])
 
     /// Starts `load` on a background thread; answers come from `mapped` until it returns.
     public init(_ mapped: MappedMap, load: @escaping @Sendable () throws(EngineError) -> UtilityEngine) {
         self.mapped = mapped
-        let loaded = self.loaded, failure = self.failure, done = self.done
+        let loaded = self.loaded, failure = self.failure, done = self.done, waiting = self.waiting
         Thread.detachNewThread {
             do throws(EngineError) {
                 let e = try load()
@@ -37,8 +41,30 @@ public final class WarmingMap: PipeMap {
             } catch {
                 failure.withLock { $0 = error }
             }
+            let settled = waiting.withLock { (w: inout [@Sendable () -> Void]?) -> [@Sendable () -> Void] in
+                defer { w = nil }
+                return w ?? []
+            }
             done.signal()
+            for body in settled { body() }
         }
+    }
+
+    /// True once the load has finished, loaded or failed: from then on the same map answers
+    /// for good (the engine, or the mapped map after a failure), and the loading thread is gone.
+    public var isSettled: Bool { waiting.withLock { $0 == nil } }
+
+    /// Calls `body` once the load has finished (loaded or failed; see ``isSettled``): on the
+    /// loading thread, after the engine answers and ``waitUntilLoaded()`` returns; or at once,
+    /// on the caller's thread, when it already has. Each body is called exactly once; keep it short (it delays the thread's end,
+    /// not any answer).
+    public func whenSettled(_ body: @escaping @Sendable () -> Void) {
+        let later = waiting.withLock { (w: inout [@Sendable () -> Void]?) -> Bool in
+            guard w != nil else { return false }
+            w!.append(body)
+            return true
+        }
+        if !later { body() }
     }
 
     /// The engine, once loaded.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SubterraEngine
 import SubterraRequests
 
 /// `subterra query --batch`: one JSON query per line in, one JSON answer per line out.
@@ -18,6 +19,8 @@ struct QueryCommand: ParsableCommand {
             a bad line (also one over a limit: --max-line-bytes, --max-geometry-bytes, --max-vertices, --max-depth) gets \
             an error answer on its own line and the run goes on. Blank lines are skipped. Answers are written and flushed \
             in input order as soon as each and all before it are computed. \
+            On a store, the first answers come from its snapshot file while the whole map loads on another thread; \
+            until it has loaded, the workers that would leave that load no core of its own wait (--threads 2 on 2 cores: one). \
             The exit status is 0 when every line was answered (even with errors), 2 when the store or input cannot be read \
             (a directory or a device other than a terminal is refused; a FIFO works).
 
@@ -48,9 +51,15 @@ struct QueryCommand: ParsableCommand {
             let input = batch == "-"
                 ? try InputFile.standardInput(label: "--batch -") : try InputFile.open(batch, label: "--batch \(batch)")
             defer { input.close() }
-            let runner = RequestRunner(engine: try store.open().batchMap(), limits: limits)
+            let (map, warming) = try store.open().batchMap()
+            let runner = RequestRunner(engine: map, limits: limits)
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let workers = threads ?? cores
+            // While the whole engine loads in the background, the load has a core of its own:
+            // the workers that would leave it none start once it has finished.
+            let loading = warming.map { !$0.isSettled } ?? false
             let pipeline = OrderedPipeline<LineReader.Event, String>(
-                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                threads: workers, holdBack: loading ? workers + 1 - cores : 0,
                 work: { event in
                     switch event {
                     case .line(let number, let bytes): runner.answer(line: String(decoding: bytes, as: UTF8.self), number: number)
@@ -58,6 +67,7 @@ struct QueryCommand: ParsableCommand {
                     }
                 },
                 emit: { answers in try StdOut.write(lines: answers) })
+            warming?.whenSettled { pipeline.startHeldBackWorkers() }
             do {
                 try LineReader(input: input, maxLineBytes: limits.maxLineBytes).forEach { event in
                     if case .line(_, let bytes) = event { try pipeline.submit(event, cost: bytes.count) } else { try pipeline.submit(event) }

@@ -65,9 +65,13 @@ struct OpenedMap {
     /// What a batch answers from: on a store, its snapshot file at once and the whole engine
     /// once it has loaded in the background (``WarmingMap``), so a short batch on a city-sized
     /// store does not wait seconds for the load and a long one gets the engine's speed.
-    func batchMap() throws -> any PipeMap {
-        if let mapped = engine as? MappedMap { return mapped.warming() }
-        return try wholeEngine()
+    /// `warming` is that same map while it has a load running, so the batch can leave it a core.
+    func batchMap() throws -> (map: any PipeMap, warming: WarmingMap?) {
+        if let mapped = engine as? MappedMap {
+            let warming = mapped.warming()
+            return (warming, warming)
+        }
+        return (try wholeEngine(), nil)
     }
 
     func wholeEngine() throws -> UtilityEngine {
