@@ -33,7 +33,8 @@ enum DistrictMappings {
             "pointNumber": .field("number", "point_no"), "layer": .field("layer"), "category": .field("category"),
             "kind": .field("kind"), "x": .field("x_northing"), "y": .field("y_easting"),
             "groundElevation": .field("ground_elevation"), "depth": .field("depth"), "owner": .field("owner"),
-            "road": .field("road"), "status": .field("status"),
+            "road": .field("road"), "status": .field("status"), "valveStatus": .field("valve_status"),
+            "customerCategory": .field("customer_category"), "customerCount": .field("customer_count"),
         ])
 }
 
