@@ -126,6 +126,30 @@ enum StoreOpener {
         }
     }
 
+    /// The whole map as a model value (segments and points with every attribute), for work on
+    /// the model itself rather than the query engine (network topology, isolation): a `.gpkg`
+    /// store opened read-only and loaded, or files read as ``open(_:mapping:rules:progress:)``
+    /// reads them, without building an index.
+    ///
+    /// - Complexity: O(n) to load, O(n log n) for files (reading and checking).
+    static func network(_ path: String, mapping: String?) throws -> UtilityNetwork {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CLIError("--store \(path): file does not exist")
+        }
+        if !isDir.boolValue && path.lowercased().hasSuffix(".gpkg") {
+            do { return try GeoPackageStore.open(at: path, readOnly: true).loadAll() } catch {
+                throw CLIError(error, context: "--store")
+            }
+        }
+        let sources = try fileSources(path, isDirectory: isDir.boolValue, mapping: mapping)
+        do {
+            return try Importer.read(sources, options: ImportOptions(policy: .lenient)).network(crs: "EPSG:4549")
+        } catch {
+            throw CLIError(error, context: "--store \(path)")
+        }
+    }
+
     /// The import sources for a directory or a single file, points files first.
     static func fileSources(_ path: String, isDirectory: Bool, mapping: String?) throws -> [ImportSource] {
         let custom = try mapping.map(loadMapping)
