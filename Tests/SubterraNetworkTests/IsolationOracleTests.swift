@@ -182,6 +182,34 @@ struct IsolationOracleTests {
         return b
     }
 
+    @Test("the random networks exercise every case the oracle compares")
+    func coverage() throws {
+        var seen: Set<String> = []
+        for seed in 0..<40 {
+            let tolerance = [0.0, 0.05, 0.5, 2.0][seed % 4]
+            let b = Self.randomNetwork(seed: UInt64(seed) &* 7919 &+ 17, sites: 12 + seed % 30, tolerance: tolerance)
+            let t = try b.topology(tolerance: tolerance)
+            if t.nodeCount < 2 * t.edgeCount { seen.insert("snapped ends") }
+            if t.componentCount > 1 { seen.insert("several components") }
+            for e in 0..<t.edgeCount {
+                let p = try IsolationPlan(topology: t, break: .edge(e))
+                if !p.valvesToClose.isEmpty { seen.insert("close") }
+                if !p.closedBarriers.isEmpty { seen.insert("barrier") }
+                if !p.passedValves.isEmpty { seen.insert("passed") }
+                if !p.sourcesToShut.isEmpty { seen.insert("source") }
+                if p.cutOffConnections.contains(where: \.alreadyWithoutSupply) { seen.insert("already") }
+                if p.cutOffConnections.contains(where: { !$0.alreadyWithoutSupply }) { seen.insert("newly cut") }
+                if p.failures.contains(where: { !$0.nextRing.isEmpty }) { seen.insert("next ring") }
+                if p.failures.contains(where: { !$0.extraConnections.isEmpty }) { seen.insert("extra customers") }
+            }
+        }
+        let all: Set<String> = [
+            "snapped ends", "several components", "close", "barrier", "passed", "source", "already", "newly cut",
+            "next ring", "extra customers",
+        ]
+        #expect(seen == all, "missing: \(all.subtracting(seen))")
+    }
+
     @Test("random networks: valves, pipes, sources, cut-off customers and failure rings agree", arguments: 0..<40)
     func oracle(seed: Int) throws {
         let tolerance = [0.0, 0.05, 0.5, 2.0][seed % 4]
