@@ -82,7 +82,8 @@ public struct ValveFailure: Hashable, Sendable, Codable {
 ///    ``isolatedPipes``.
 /// 2. **Supply** — a search from every source of the break's connected part that is not shut,
 ///    over the pipes that are not isolated, stopping at closed valves and at the valves of the
-///    plan. Every service connection of that part it does not reach is cut off, including those
+///    plan (a shut source feeds nothing, but its node still joins the pipes that meet there).
+///    Every service connection of that part it does not reach is cut off, including those
 ///    that closed valves or missing sources had already cut (flagged
 ///    ``CutOffConnection/alreadyWithoutSupply``, from the same search before the break).
 ///

@@ -12,6 +12,8 @@ import SubterraModel
 ///   the tolerance of a pipe, between its ends: the survey did not split the pipe there, so the
 ///   valve cannot act as a barrier (isolation ignores it, which over-isolates). The second are
 ///   farther than the tolerance from every pipe of the scope.
+/// - ``connectionsOffNetwork``: service connections attached to no node: an isolation never
+///   counts their customers, so a planner must know they are missing.
 /// - ``uphillDrainage`` (drainage layer): pipes whose invert rises from start to end. The model
 ///   holds inverts (a surveyed bottom elevation, or top − section height) but no flow-direction
 ///   attribute, so the survey's start → end order is taken as the stated direction (CJJ 61 tables
@@ -63,12 +65,23 @@ public struct NetworkQualityReport: Hashable, Sendable, Codable {
     public var danglingEnds: [DanglingEnd]
     public var valvesOffNode: [LooseValve]
     public var valvesNotOnPipe: [LooseValve]
+    /// Points with customers (``FeaturePoint/connection``) attached to no node, by number.
+    public var connectionsOffNetwork: [PointNumber]
     /// Empty unless the scope is the drainage layer `PS`.
     public var uphillDrainage: [UphillPipe]
     /// Drainage pipes without an invert at both ends (not checked).
     public var drainageWithoutInverts: Int
     /// What the model lacks for the drainage check, in words; nil for other layers.
     public var drainageNote: String?
+
+    /// One line for people: what was found, counted.
+    public var summary: String {
+        var parts = ["\(components.count) component\(components.count == 1 ? "" : "s")", "\(danglingEnds.count) dangling end\(danglingEnds.count == 1 ? "" : "s")"]
+        parts.append("\(valvesOffNode.count + valvesNotOnPipe.count) valve\(valvesOffNode.count + valvesNotOnPipe.count == 1 ? "" : "s") off the pipe ends (ignored as barriers)")
+        parts.append("\(connectionsOffNetwork.count) connection\(connectionsOffNetwork.count == 1 ? "" : "s") off the network (not counted)")
+        if scope.layer == .drainage { parts.append("\(uphillDrainage.count) drainage pipes rising against their direction") }
+        return parts.joined(separator: ", ")
+    }
 
     /// Checks `topology`.
     ///
@@ -130,6 +143,7 @@ public struct NetworkQualityReport: Hashable, Sendable, Codable {
         }
         valvesOffNode = off
         valvesNotOnPipe = notOn
+        connectionsOffNetwork = t.unattachedPoints.filter { t.points[$0].connection != nil }.map { t.points[$0].number }
 
         var uphill: [UphillPipe] = []
         var unchecked = 0
@@ -149,10 +163,11 @@ public struct NetworkQualityReport: Hashable, Sendable, Codable {
         drainageWithoutInverts = unchecked
     }
 
-    /// Whether nothing was found: one component, no dangling ends, no loose valves, no uphill pipes.
+    /// Whether nothing was found: one component, no dangling ends, no loose valves or
+    /// connections, no uphill pipes.
     public var isClean: Bool {
         components.count <= 1 && danglingEnds.isEmpty && valvesOffNode.isEmpty && valvesNotOnPipe.isEmpty
-            && uphillDrainage.isEmpty
+            && connectionsOffNetwork.isEmpty && uphillDrainage.isEmpty
     }
 }
 

@@ -86,7 +86,8 @@ import FoundationXML
         #expect(r.status == 0, "\(r.stderr)")
         for needle in ["Valves to close (2):", "Already closed (no action): C (closed)", "Cannot be closed, passed: F (inoperable)",
                        "Customers cut off: 13 (10 of them already without supply", "hospital: 1 at 1 connection",
-                       "A: no further valve; shut S; +1 pipes", "map written to"] {
+                       "A: no further valve; shut S; +1 pipes", "map written to",
+                       "Network checks (JS): 1 component, 0 dangling ends, 0 valves off the pipe ends"] {
             #expect(r.stdout.contains(needle), "'\(needle)' in\n\(r.stdout)")
         }
         let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: svg))

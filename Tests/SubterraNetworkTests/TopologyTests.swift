@@ -101,6 +101,7 @@ struct TopologyTests {
         b.pipe(9, "x", "y")
         b.point("mid", 250, 0.01, .valve, valve: .open)
         b.point("lost", 250, 30, .valve)
+        b.point("away", 250, 40, .serviceConnection, connection: .init(category: .school, count: 3))
         let t = try b.topology(tolerance: 0.05)
         let q = NetworkQualityReport(t)
         #expect(q.components.count == 2)
@@ -109,7 +110,10 @@ struct TopologyTests {
         #expect(q.danglingEnds.map(\.segmentID) == [9])
         #expect(q.valvesOffNode.map(\.number) == ["mid"] && q.valvesOffNode[0].nearestSegmentID == 3)
         #expect(q.valvesNotOnPipe.map(\.number) == ["lost"] && q.valvesNotOnPipe[0].distance == 30)
+        #expect(q.connectionsOffNetwork == ["away"])
+        #expect(q.summary == "2 components, 1 dangling end, 2 valves off the pipe ends (ignored as barriers), 1 connection off the network (not counted)")
         #expect(q.drainageNote == nil && !q.isClean)
+        #expect(NetworkQualityReport(try IsolationTests.tree().topology()).isClean)
     }
 
     @Test("quality: drainage pipes whose invert rises against the survey direction")

@@ -76,6 +76,7 @@ struct IsolateCommand: ParsableCommand {
                 print(try JSONOut.string(plan))
             } else {
                 print(Self.text(plan, said: said, tolerance: tolerance))
+                print("\nNetwork checks (\(topology.scope)): " + NetworkQualityReport(topology).summary)
             }
             if let file {
                 try file.write(IsolationSVG.draw(plan, topology: topology, location: location, title: said))
