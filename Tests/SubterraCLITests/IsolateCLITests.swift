@@ -12,7 +12,6 @@ import FoundationXML
     /// B -5- E(hospital); B -6- F(inoperable) -7- G(open) -8- H(2 school).
     static func fixture(_ name: String) throws -> String {
         let dir = CLI.tempDir("isolate-" + name)
-        let x0 = 637000.0, y0 = 3140000.0
         let places: [(String, Double, Double, String, String)] = [
             ("S", 0, 0, "plant", ""), ("A", 100, 0, "valve", #","valve_status":"open""#),
             ("B", 200, 0, "tee", ""), ("C", 300, 0, "valve", #","valve_status":"closed""#),
@@ -21,17 +20,27 @@ import FoundationXML
             ("F", 200, -100, "valve", #","valve_status":"inoperable""#), ("G", 200, -200, "valve", #","valve_status":"open""#),
             ("H", 200, -300, "service-connection", #","customer_category":"school","customer_count":2"#),
         ]
+        let pipes = [("S", "A"), ("A", "B"), ("B", "C"), ("C", "D"), ("B", "E"), ("B", "F"), ("F", "G"), ("G", "H")]
+        try write(dir, layer: "JS", places: places, pipes: pipes.map { ($0.0, $0.1, #","section":"DN200""#) })
+        return dir
+    }
+
+    /// Writes `points.geojson` and `segments.geojson` in the sample's layout: places (number,
+    /// x, y offsets, kind, extra properties) and pipes (from, to, extra properties) numbered from 1.
+    static func write(
+        _ dir: String, layer: String, places: [(String, Double, Double, String, String)], pipes: [(String, String, String)]
+    ) throws {
+        let x0 = 637000.0, y0 = 3140000.0
         var at: [String: (Double, Double)] = [:]
         var points: [String] = []
         for (n, x, y, kind, extra) in places {
             at[n] = (x0 + x, y0 + y)
-            points.append(#"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(x0 + x),\#(y0 + y)]},"properties":{"number":"\#(n)","layer":"JS","kind":"\#(kind)"\#(extra)}}"#)
+            points.append(#"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(x0 + x),\#(y0 + y)]},"properties":{"number":"\#(n)","layer":"\#(layer)","kind":"\#(kind)"\#(extra)}}"#)
         }
-        let pipes = [("S", "A"), ("A", "B"), ("B", "C"), ("C", "D"), ("B", "E"), ("B", "F"), ("F", "G"), ("G", "H")]
         var segments: [String] = []
-        for (i, (a, b)) in pipes.enumerated() {
+        for (i, (a, b, extra)) in pipes.enumerated() {
             let p = at[a]!, q = at[b]!
-            segments.append(#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[\#(p.0),\#(p.1)],[\#(q.0),\#(q.1)]]},"properties":{"id":\#(i + 1),"layer":"JS","start_point":"\#(a)","end_point":"\#(b)","section":"DN200"}}"#)
+            segments.append(#"{"type":"Feature","geometry":{"type":"LineString","coordinates":[[\#(p.0),\#(p.1)],[\#(q.0),\#(q.1)]]},"properties":{"id":\#(i + 1),"layer":"\#(layer)","start_point":"\#(a)","end_point":"\#(b)"\#(extra)}}"#)
         }
         func collection(_ fs: [String]) -> String {
             #"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:4549"}},"features":["# + "\n"
@@ -39,7 +48,6 @@ import FoundationXML
         }
         try collection(points).write(toFile: dir + "/points.geojson", atomically: true, encoding: .utf8)
         try collection(segments).write(toFile: dir + "/segments.geojson", atomically: true, encoding: .utf8)
-        return dir
     }
 
     func plan(_ args: [String]) throws -> [String: Any] {
