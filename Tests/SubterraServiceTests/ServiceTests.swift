@@ -241,6 +241,48 @@ struct ServiceTests {
         }
     }
 
+    @Test func sectionsAndRouteChecksShowOnlyTheGrant() async throws {
+        let server = try await Fixture.server()
+        let engine = Fixture.engine
+        let cut = "LINESTRING (637840 3140100, 637860 3140160)"
+        guard case .lineString(let line) = try WKT.parse(cut) else { fatalError("a line") }
+        let oracle = try engine.crossSection(along: line, crs: nil, filter: .all).items
+        try await server.withClient { c in
+            for role in ["all", "gas", "no-gas", "west"] {
+                let (r, o) = try await c.json(.post, "/sections", user: role, body: #"{"geometry":"\#(cut)"}"#)
+                #expect(r.status == .ok)
+                let got = (o["items"] as? [[String: Any]] ?? []).compactMap { $0["pipeID"] as? Int }.map(Int64.init)
+                let want = oracle.filter { engine.segment(id: $0.pipeID).map { Fixture.granted($0, role: role) } ?? false }.map(\.pipeID)
+                #expect(Set(got) == Set(want), "section, \(role)")
+                if role == "gas" { #expect((o["items"] as? [[String: Any]] ?? []).allSatisfy { $0["owner"] == nil && $0["depthTop"] != nil }) }
+                let route = #"{"geometry":"\#(cut)","layer":"JS","depth":1.2,"diameter":200}"#
+                let (rr, ro) = try await c.json(.post, "/route-checks", user: role, body: route)
+                #expect(rr.status == .ok)
+                for f in objects(ro) {
+                    if let id = f["pipeID"] as? Int {
+                        #expect(engine.segment(id: Int64(id)).map { Fixture.granted($0, role: role) } == true, "route finding \(id), \(role)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func vertexLimitsRefuseHugeGeometries() async throws {
+        var config = Fixture.config()
+        config.limits.maxVertices = 10
+        let server = try await Fixture.server(config)
+        let ring = (0...12).map { i -> String in
+            let a = Double(i % 12) / 12 * 2 * Double.pi
+            return "\(637850 + 3 * cos(a)) \(3140130 + 3 * sin(a))"
+        }.joined(separator: ", ")
+        try await server.withClient { c in
+            let (r, o) = try await c.json(.post, "/dig-checks", user: "all", body: #"{"geometry":"POLYGON ((\#(ring)))","depth":1}"#)
+            #expect(r.status == .badRequest && o["field"] as? String == "geometry")
+            let (r2, _) = try await c.json(.post, "/intersects", user: "all", body: #"{"geometry":"POLYGON ((\#(ring)))"}"#)
+            #expect(r2.status == .badRequest)
+        }
+    }
+
     // MARK: Batch, audit, health, metrics
 
     @Test func batchAnswersEveryLineInOrderUnderTheScope() async throws {

@@ -21,8 +21,9 @@ struct ServeCommand: ParsableCommand {
             """,
         subcommands: [HashKeyCommand.self])
 
-    @Option(name: .long, help: ArgumentHelp("The service configuration (JSON).", valueName: "file"))
-    var config: String
+    // Optional to the parser, so `serve hash-key` needs none; `serve` itself refuses to run without it.
+    @Option(name: .long, help: ArgumentHelp("The service configuration (JSON); required.", valueName: "file"))
+    var config: String?
 
     @Option(name: .long, help: ArgumentHelp("The map (overrides the file's \"store\"): a .gpkg store or survey files.", valueName: "path"))
     var store: String?
@@ -44,6 +45,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
+            guard let config else { throw CLIError("--config is required (the service configuration, JSON)") }
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw CLIError("--config \(config): file does not exist or is unreadable")
             }
