@@ -84,8 +84,11 @@ extension SubterraServer {
         if q.op == .checkDig {
             return (try digAnswer(q, scope), names, bounds)
         }
+        // A route check runs over the whole map, like a dig check, so that a hidden utility
+        // along the route is still announced (owner and contact only).
+        let isRoute = q.op == .checkRoute
         let text: String
-        do { text = try runner.result(for: q2, restrict: restrict) } catch let e as RequestError {
+        do { text = try runner.result(for: q2, restrict: isRoute ? { $0 } : restrict) } catch let e as RequestError {
             throw Problem.badRequest(e.description)
         } catch {
             throw Problem.badRequest(RequestError(error).description)
@@ -93,7 +96,34 @@ extension SubterraServer {
         guard let value = try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)).value else {
             throw Problem(.internalServerError, "the answer could not be read back")
         }
-        return (mask(scope).apply(value), names, bounds)
+        let masked = mask(scope).apply(value)
+        guard isRoute, case .object(var o) = masked else { return (masked, names, bounds) }
+        o["hiddenUtilities"] = .array(hiddenNotices(in: value, scope).map(Self.json))
+        return (.object(o), names, bounds)
+    }
+
+    /// Notices for the pipes of an unmasked report's `findings` and `unchecked` lists that
+    /// `scope` does not show: one per owner, by owner.
+    func hiddenNotices(in report: JSONValue, _ scope: AccessScope) -> [HiddenUtilityNotice] {
+        guard case .object(let o) = report else { return [] }
+        var owners: Set<String> = []
+        for list in ["findings", "unchecked"] {
+            guard case .array(let items)? = o[list] else { continue }
+            for item in items {
+                guard let n = item.objectValue?["pipeID"]?.numberValue, n == n.rounded(), abs(n) < 9e18 else { continue }
+                let s = segment(Int64(n))
+                if s.map(scope.admits) != true { owners.insert(s?.owner ?? "(unknown owner)") }
+            }
+        }
+        return owners.sorted().map { HiddenUtilityNotice(owner: $0, contact: policy.contact(for: $0)) }
+    }
+
+    static func json(_ h: HiddenUtilityNotice) -> JSONValue {
+        var o = JSONObject()
+        o.append("owner", .string(h.owner))
+        o.append("contact", .string(h.contact))
+        o.append("message", .string(h.message))
+        return .object(o)
     }
 
     // MARK: Dig checks
@@ -138,13 +168,7 @@ extension SubterraServer {
         }
         out.append("conflictsByOwner", .array(groups))
         out.append("ownersToNotify", .array(notify))
-        out.append("hiddenUtilities", .array(cut.hidden.map { h -> JSONValue in
-            var o = JSONObject()
-            o.append("owner", .string(h.owner))
-            o.append("contact", .string(h.contact))
-            o.append("message", .string(h.message))
-            return .object(o)
-        }))
+        out.append("hiddenUtilities", .array(cut.hidden.map(Self.json)))
         return .object(out)
     }
 

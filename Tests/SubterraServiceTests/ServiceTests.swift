@@ -267,6 +267,22 @@ struct ServiceTests {
         }
     }
 
+    @Test func aRouteAcrossAHiddenUtilityNamesWhomToCall() async throws {
+        let server = try await Fixture.server()
+        let route = #"{"geometry":"LINESTRING (637840 3140100, 637860 3140160)","layer":"JS","depth":1.2,"diameter":200}"#
+        try await server.withClient { c in
+            let (_, all) = try await c.json(.post, "/route-checks", user: "all", body: route)
+            let gasFindings = objects(all["findings"] ?? []).filter { $0["layer"] as? String == "RQ" }
+            try #require(!gasFindings.isEmpty, "the route crosses the gas main")
+            #expect((all["hiddenUtilities"] as? [Any])?.isEmpty == true)
+            let (_, hidden) = try await c.json(.post, "/route-checks", user: "no-gas", body: route)
+            for o in objects(hidden) { #expect(o["layer"] as? String != "RQ") }
+            let notices = hidden["hiddenUtilities"] as? [[String: Any]] ?? []
+            #expect(notices.map { $0["owner"] as? String } == [Fixture.gasOwner])
+            #expect(notices.first?["contact"] as? String == Fixture.gasContact)
+        }
+    }
+
     @Test func vertexLimitsRefuseHugeGeometries() async throws {
         var config = Fixture.config()
         config.limits.maxVertices = 10
