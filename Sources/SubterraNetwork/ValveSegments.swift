@@ -42,9 +42,9 @@ import SubterraModel
 /// `passedNodes[passedStart[s] ..< passedStart[s + 1]]` (ascending). Per-category customer
 /// figures sit at `s * CustomerCategory.allCases.count + category.priority`.
 ///
-/// - Complexity: building is O(n + m + p) for n nodes, m pipes and p points (one union-find
-///   pass over the edges at interior nodes, with path halving and union by index, then counting
-///   sorts); ``criticality()`` is O(n + m) as well; ``isolation(of:)`` is O(size of the part it
+/// - Complexity: building is O(n + m + p) for n nodes, m pipes and p points (one depth-first
+///   search over the edges, crossing each interior node once, then counting sorts);
+///   ``criticality()`` is O(n + m + v log v) for v valves; ``isolation(of:)`` is O(size of the part it
 ///   returns). Memory O(n + m).
 public struct ValveSegments: Sendable {
     /// What a node is to the segmentation.
@@ -123,24 +123,27 @@ public struct ValveSegments: Sendable {
             }
         }
 
-        // Union-find over edges: at an interior node all its edges join.
-        var sets = UnionFind(count: m)
-        for v in 0..<n where !role[v].isBoundary {
-            let edges = t.edges(at: v)
-            guard let first = edges.first else { continue }
-            for k in edges.dropFirst() { sets.union(Int(first), Int(k)) }
-        }
-        // Label by first edge: a part's root is its smallest edge, so it is met first.
+        // Depth-first over edges from each unlabelled edge in ascending order, crossing interior
+        // nodes only (each visited once), so segments are numbered by their first edge.
         var segOfEdge = [Int32](repeating: -1, count: m)
+        var crossed = [Bool](repeating: false, count: n)
+        var stack: [Int32] = []
         var count: Int32 = 0
-        for e in 0..<m {
-            let r = sets.find(e)
-            if r == e {
-                segOfEdge[e] = count
-                count += 1
-            } else {
-                segOfEdge[e] = segOfEdge[r]
+        for e in 0..<m where segOfEdge[e] < 0 {
+            segOfEdge[e] = count
+            stack.append(Int32(e))
+            while let f = stack.popLast() {
+                for side in 0..<2 {
+                    let v = Int(side == 0 ? t.edgeFrom[Int(f)] : t.edgeTo[Int(f)])
+                    guard !crossed[v], !role[v].isBoundary else { continue }
+                    crossed[v] = true
+                    for g in t.edges(at: v) where segOfEdge[Int(g)] < 0 {
+                        segOfEdge[Int(g)] = count
+                        stack.append(g)
+                    }
+                }
             }
+            count += 1
         }
         let s = Int(count)
         segmentCount = s
