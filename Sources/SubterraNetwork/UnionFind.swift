@@ -1,6 +1,6 @@
 /// Disjoint sets over `0..<count` in one `Int32` array: path halving, and the smaller index as
 /// the root of every union, so each set's root is its smallest member whatever the order of
-/// unions (the labelling of nodes and segments relies on that to be deterministic).
+/// unions (the numbering of topology nodes relies on that to be deterministic).
 ///
 /// - Complexity: ``find(_:)`` and ``union(_:_:)`` O(log n) amortised (path halving without
 ///   union by rank); memory 4 bytes per element.
