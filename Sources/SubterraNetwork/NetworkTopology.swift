@@ -343,23 +343,14 @@ struct EndGrid {
     /// The cluster root of each end (union-find with path halving; the root is the smallest end
     /// index of the cluster).
     func clusters() -> [Int32] {
-        var parent = (0..<ends.count).map { Int32($0) }
-        func find(_ x: Int) -> Int {
-            var x = x
-            while Int(parent[x]) != x {
-                parent[x] = parent[Int(parent[x])]
-                x = Int(parent[x])
-            }
-            return x
-        }
+        var sets = UnionFind(count: ends.count)
         for i in ends.indices {
             forEachCandidate(near: ends[i]) { j in
                 guard j > i, within(ends[i], ends[j]) else { return }
-                let a = find(i), b = find(j)
-                if a != b { if a < b { parent[b] = Int32(a) } else { parent[a] = Int32(b) } }
+                sets.union(i, j)
             }
         }
-        return ends.indices.map { Int32(find($0)) }
+        return ends.indices.map { Int32(sets.find($0)) }
     }
 
     /// The end nearest to `p` within the tolerance (ties: the lower index), or nil.

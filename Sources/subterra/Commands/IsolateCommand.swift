@@ -27,16 +27,7 @@ struct IsolateCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The break: a pipe id, a point number, or map coordinates 'x,y'.", valueName: "POINT|PIPE-ID"))
     var target: String
 
-    @Option(name: .long, help: ArgumentHelp("The network: JS water, RQ gas, RL heat.", valueName: "code"))
-    var layer: String
-
-    @OptionGroup var store: StoreOptions
-
-    @Option(name: .long, help: ArgumentHelp("Gas only: just this pressure system (low, mediumB, mediumA, subHighB, subHighA, highB, highA).", valueName: "class"))
-    var pressureClass: String?
-
-    @Option(name: .long, help: ArgumentHelp("Snapping tolerance in metres: pipe ends this close meet, points this close to an end sit on it.", valueName: "m"))
-    var tolerance: Double = 0.05
+    @OptionGroup var network: PressurisedNetworkOptions
 
     @Option(name: .long, help: ArgumentHelp("For an 'x,y' break: the farthest the nearest pipe may be, metres.", valueName: "m"))
     var maxDistance: Double = 5
@@ -47,28 +38,11 @@ struct IsolateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Also draw the plan as an SVG map into this file.", valueName: "out.svg"))
     var svg: String?
 
-    static let layers: [LayerCode] = [.water, .gas, .heat]
-
     func run() throws {
         try guarded {
-            let file = try svg.map { try OutputFile($0, option: "--svg", inputs: store.inputs) }
-            let code = LayerCode(layer.uppercased())
-            guard Self.layers.contains(code) else {
-                throw CLIError("--layer \(layer): valve isolation is for pressurised networks: JS, RQ or RL")
-            }
-            var pressure: GasPressureClass?
-            if let p = pressureClass {
-                guard code == .gas else { throw CLIError("--pressure-class applies to gas (--layer RQ) only") }
-                guard let c = GasPressureClass(rawValue: p) else {
-                    throw CLIError("--pressure-class \(p): not one of \(GasPressureClass.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                pressure = c
-            }
-            let network = try StoreOpener.network(store.store, mapping: store.mapping)
-            let topology: NetworkTopology
-            do {
-                topology = try NetworkTopology(network: network, scope: .init(layer: code, gasPressureClass: pressure), tolerance: tolerance)
-            } catch let e as NetworkError { throw CLIError("--layer \(code): \(e.message)") }
+            let file = try svg.map { try OutputFile($0, option: "--svg", inputs: self.network.store.inputs) }
+            let (network, topology) = try self.network.open()
+            let tolerance = topology.tolerance
             let (location, said) = try Self.locate(target, in: topology, network: network, maxDistance: maxDistance)
             let plan: IsolationPlan
             do { plan = try IsolationPlan(topology: topology, break: location) } catch let e as NetworkError { throw CLIError("\(target): \(e.message)") }
@@ -179,5 +153,48 @@ struct IsolateCommand: ParsableCommand {
             }
         }
         return out.joined(separator: "\n")
+    }
+}
+
+/// The pressurised network a command works on: `--layer` (JS, RQ, RL), the map, and for gas
+/// `--pressure-class`, with the snapping `--tolerance`.
+struct PressurisedNetworkOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The network: JS water, RQ gas, RL heat.", valueName: "code"))
+    var layer: String
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: ArgumentHelp("Gas only: just this pressure system (low, mediumB, mediumA, subHighB, subHighA, highB, highA).", valueName: "class"))
+    var pressureClass: String?
+
+    @Option(name: .long, help: ArgumentHelp("Snapping tolerance in metres: pipe ends this close meet, points this close to an end sit on it.", valueName: "m"))
+    var tolerance: Double = 0.05
+
+    static let layers: [LayerCode] = [.water, .gas, .heat]
+
+    /// The scope the options name, checked before the map is read.
+    func scope() throws -> NetworkTopology.Scope {
+        let code = LayerCode(layer.uppercased())
+        guard Self.layers.contains(code) else {
+            throw CLIError("--layer \(layer): valve isolation is for pressurised networks: JS, RQ or RL")
+        }
+        var pressure: GasPressureClass?
+        if let p = pressureClass {
+            guard code == .gas else { throw CLIError("--pressure-class applies to gas (--layer RQ) only") }
+            guard let c = GasPressureClass(rawValue: p) else {
+                throw CLIError("--pressure-class \(p): not one of \(GasPressureClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            pressure = c
+        }
+        return .init(layer: code, gasPressureClass: pressure)
+    }
+
+    /// Reads the map and builds the topology of the scope; build errors become command errors.
+    func open() throws -> (UtilityNetwork, NetworkTopology) {
+        let scope = try scope()
+        let network = try StoreOpener.network(store.store, mapping: store.mapping)
+        do {
+            return (network, try NetworkTopology(network: network, scope: scope, tolerance: tolerance))
+        } catch { throw CLIError("--layer \(scope.layer): \(error.message)") }
     }
 }
