@@ -77,7 +77,10 @@ const state = {
   answer: null, answerText: null,
   mapCRS: null,
 };
-let map, drawLayer, resultLayer, zoneLayer;
+let map, streetLayer, drawLayer, resultLayer, zoneLayer;
+// Street corridors drawn under the pipes: the map has no road geometry, but its pipes run
+// along the streets, so their union, widened, is the plain street background.
+const STREET_WIDTH_M = 14;
 
 const $ = (id) => document.getElementById(id);
 const t = (k) => TEXT[state.lang][k];
@@ -189,6 +192,7 @@ function setUpMap() {
   map = L.map('map', { maxZoom: 23, minZoom: 3, doubleClickZoom: false, zoomSnap: 0.5, preferCanvas: false });
   L.control.scale({ imperial: false }).addTo(map);
   map.attributionControl.setPrefix('Leaflet');
+  streetLayer = L.layerGroup().addTo(map);
   zoneLayer = L.layerGroup().addTo(map);
   for (const c of state.collections) state.layerGroups[c.id] = L.layerGroup().addTo(map);
   resultLayer = L.layerGroup().addTo(map);
@@ -225,6 +229,7 @@ async function loadPipes() {
   const b = map.getBounds().pad(0.1);
   const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(7)).join(',');
   let count = 0;
+  const inView = [];
   await Promise.all(state.collections.map(async (c) => {
     const features = [];
     let url = `collections/${encodeURIComponent(c.id)}/items?bbox=${bbox}&limit=1000`;
@@ -246,8 +251,15 @@ async function loadPipes() {
       }).bindTooltip(() => pipeTooltip(f)));
     }
     count += features.length;
+    inView.push(...features);
   }));
   if (generation !== state.generation) return;
+  streetLayer.clearLayers();
+  streetLayer.addLayer(L.geoJSON({ type: 'FeatureCollection', features: inView }, {
+    interactive: false,
+    style: { color: '#dedacd', opacity: 1, lineCap: 'round', lineJoin: 'round', className: 'street' },
+  }));
+  sizeZones();
   $('load-status').textContent = t('loaded')(count);
   document.body.dataset.pipesLoaded = 'true';
   document.body.dataset.pipes = String(count);
@@ -493,12 +505,13 @@ function drawAnswer() {
   redrawDig();
 }
 
-/** Stroke width in pixels of each clearance zone at the current zoom. */
+/** Stroke widths in pixels of the clearance zones and street corridors at the current zoom. */
 function sizeZones() {
   if (!zoneLayer) return;
   const lat = map.getCenter().lat;
   const metresPerPixel = (40075016.686 * Math.cos((lat * Math.PI) / 180)) / 2 ** (map.getZoom() + 8);
   zoneLayer.eachLayer((zone) => zone.setStyle({ weight: Math.max(2, (2 * zone.halfWidthM) / metresPerPixel) }));
+  streetLayer.eachLayer((streets) => streets.setStyle({ weight: Math.max(4, STREET_WIDTH_M / metresPerPixel) }));
 }
 
 function zoomToPipe(id) {
