@@ -11,6 +11,7 @@ import PackageDescription
 //   SubterraDatasets  deterministic district generator (lives in Datasets/)
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
 //   SubterraRequests  query requests as data: decoding, limits, answers (batch lines, later HTTP)
+//   SubterraNetwork   pipe network topology, its quality checks, valve isolation (no I/O)
 //   subterra          the command-line tool
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -27,6 +28,7 @@ let package = Package(
         .library(name: "SubterraDatasets", targets: ["SubterraDatasets"]),
         .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
         .library(name: "SubterraRequests", targets: ["SubterraRequests"]),
+        .library(name: "SubterraNetwork", targets: ["SubterraNetwork"]),
         .executable(name: "subterra", targets: ["subterra"]),
         .executable(name: "subterra-gen", targets: ["subterra-gen"]),
     ],
@@ -68,10 +70,14 @@ let package = Package(
             name: "SubterraRequests",
             dependencies: ["SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ"],
             swiftSettings: swift6),
+        // Knows the model, not the store: topology, valve isolation, tracing.
+        .target(
+            name: "SubterraNetwork", dependencies: ["SubterraModel", "SubterraGeometry", "SubterraIndex"],
+            swiftSettings: swift6),
         .executableTarget(
             name: "subterra",
             dependencies: [
-                "SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
+                "SubterraRequests", "SubterraNetwork", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
                 "SubterraGDAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -101,6 +107,9 @@ let package = Package(
                 "SubterraRequests", "SubterraGeometry", "SubterraEngine", "SubterraModel", "SubterraDatasets", "SubterraGEOS",
                 "SubterraPROJ",
             ],
+            swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraNetworkTests", dependencies: ["SubterraNetwork", "SubterraModel", "SubterraGeometry"],
             swiftSettings: swift6),
         // SubterraModel: to damage a store's pages in the corrupt-store tests.
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra", "SubterraModel"], swiftSettings: swift6),

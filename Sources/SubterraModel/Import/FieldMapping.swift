@@ -266,6 +266,15 @@ public enum ImportField: String, Hashable, Sendable, Codable, CaseIterable {
     /// What the line is: `utilityLine` (default), `cableBed`, `sleeve` (also `duct`), `casing`
     /// (``FeatureKind/init(parsing:)``); source words such as IMKL `kabelbed` go through `map`.
     case featureKind
+    /// An isolation valve's state: `open`, `closed`, `inoperable`, `inaccessible`
+    /// (``ValveStatus/init(parsing:)``); on other kinds of point it is reported and ignored.
+    case valveStatus
+    /// A service connection's customers: `hospital`, `school`, `household`, `industry`
+    /// (``CustomerCategory/init(parsing:)``).
+    case customerCategory
+    /// How many customers the connection supplies (whole number >= 1; 1 when only the
+    /// category is given).
+    case customerCount
 
     /// The quantity a unit converts, for numeric fields.
     public var dimension: UnitConversion.Dimension? {

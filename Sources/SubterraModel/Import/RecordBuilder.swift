@@ -471,14 +471,50 @@ struct RecordBuilder {
         }
         let ground = m.number(.groundElevation)
         let depth = checkDepth(m.number(.depth), .depth, &m)
+        let (valveStatus, connection) = networkAttributes(kind, &m)
         let p = FeaturePoint(
             number: number, layer: layer, category: category, kind: kind, position: position, groundElevation: ground,
-            depth: depth, owner: m.text(.owner), road: m.text(.road), status: m.text(.status).map(RecordStatus.init))
+            depth: depth, owner: m.text(.owner), road: m.text(.road), status: m.text(.status).map(RecordStatus.init),
+            valveStatus: valveStatus, connection: connection)
         do { try p.validate() } catch { return drop(.badValue, .pointNumber, error.message) }
         if let first = pointIndex[number] {
             return drop(.duplicateIdentifier, .pointNumber, "point number \(number) already used by \(files.location(pointRecords[first]))")
         }
         keepPoint(p, at: r.location)
+    }
+
+    /// The valve status and service connection of a point record: a status only on an
+    /// isolation valve, a category with a count (1 when not given) of at least one; anything
+    /// else is a `badValue` issue and left unknown, the point itself kept.
+    func networkAttributes(_ kind: PointKind, _ m: inout MappedRecord) -> (ValveStatus?, ServiceConnection?) {
+        var valve: ValveStatus?
+        if let v = m.text(.valveStatus) {
+            if let known = ValveStatus(parsing: v) {
+                if kind.isIsolationValve { valve = known } else {
+                    m.issue(.badValue, .valveStatus, "valve status '\(v)' on a \(kind), which is no valve; value not imported")
+                }
+            } else {
+                let known = ValveStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                m.issue(.badValue, .valveStatus, "'\(v)' is not a valve status (\(known)); value not imported")
+            }
+        }
+        var connection: ServiceConnection?
+        let count = m.integer(.customerCount)
+        if let c = m.text(.customerCategory) {
+            if let category = CustomerCategory(parsing: c) {
+                if let n = count, n < 1 {
+                    m.issue(.badValue, .customerCount, "customer count \(n) must be >= 1; connection not imported")
+                } else {
+                    connection = ServiceConnection(category: category, count: count ?? 1)
+                }
+            } else {
+                let known = CustomerCategory.allCases.map(\.rawValue).joined(separator: ", ")
+                m.issue(.badValue, .customerCategory, "'\(c)' is not a customer category (\(known)); connection not imported")
+            }
+        } else if let n = count {
+            m.issue(.badValue, .customerCount, "customer count \(n) without a customer category; value not imported")
+        }
+        return (valve, connection)
     }
 
     static func typeName(_ g: Geometry) -> String {

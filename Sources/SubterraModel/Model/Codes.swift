@@ -96,6 +96,15 @@ public struct PointKind: OpenCode {
     public static let pumpStation: PointKind = "pump-station"
     /// A cable pit / hand hole on a power or telecom duct bank.
     public static let cablePit: PointKind = "cable-pit"
+    /// A service connection (接户点): where a customer's supply leaves the main; carries a
+    /// ``ServiceConnection`` (category and count).
+    public static let serviceConnection: PointKind = "service-connection"
+    /// A network's source: water works, gas gate station or heat plant.
+    public static let plant: PointKind = "plant"
+    /// A gas pressure regulator station (调压站): the source of the lower-pressure system.
+    public static let regulatorStation: PointKind = "regulator-station"
+    /// A drainage outfall (排放口).
+    public static let outfall: PointKind = "outfall"
 
     /// The category of a known kind; `nil` for a kind this library does not know.
     public var standardCategory: PointCategory? {
@@ -104,7 +113,7 @@ public struct PointKind: OpenCode {
             .straight:
             return .feature
         case .valve, .valveChamber, .manhole, .waterMeter, .hydrant, .airValve, .stormInlet, .septicTank,
-            .pumpStation, .cablePit:
+            .pumpStation, .cablePit, .serviceConnection, .plant, .regulatorStation, .outfall:
             return .appurtenance
         default:
             return nil

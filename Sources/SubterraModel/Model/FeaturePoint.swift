@@ -18,11 +18,16 @@ public struct FeaturePoint: Hashable, Sendable {
     public var owner: String?
     public var road: String?
     public var status: RecordStatus?
+    /// The state of an isolation valve (``PointKind/isIsolationValve``); nil when unknown, and
+    /// always nil on other kinds (``validate()`` refuses it there).
+    public var valveStatus: ValveStatus?
+    /// The customers this point supplies (a service connection, a water meter); nil for none.
+    public var connection: ServiceConnection?
 
     public init(
         number: PointNumber, layer: LayerCode, category: PointCategory, kind: PointKind, position: Point,
         groundElevation: Double? = nil, depth: Double? = nil, owner: String? = nil, road: String? = nil,
-        status: RecordStatus? = nil
+        status: RecordStatus? = nil, valveStatus: ValveStatus? = nil, connection: ServiceConnection? = nil
     ) {
         self.number = number
         self.layer = layer
@@ -34,25 +39,28 @@ public struct FeaturePoint: Hashable, Sendable {
         self.owner = owner
         self.road = road
         self.status = status
+        self.valveStatus = valveStatus
+        self.connection = connection
     }
 
     /// Builds a point of a known kind with its standard category.
     public init(
         number: PointNumber, layer: LayerCode, kind: PointKind, position: Point,
         groundElevation: Double? = nil, depth: Double? = nil, owner: String? = nil, road: String? = nil,
-        status: RecordStatus? = nil
+        status: RecordStatus? = nil, valveStatus: ValveStatus? = nil, connection: ServiceConnection? = nil
     ) {
         self.init(
             number: number, layer: layer, category: kind.standardCategory ?? .feature, kind: kind,
             position: position, groundElevation: groundElevation, depth: depth, owner: owner, road: road,
-            status: status)
+            status: status, valveStatus: valveStatus, connection: connection)
     }
 
     /// Where errors about this point point to.
     public var location: String { "point \(number)" }
 
     /// Refuses an empty number, a non-finite position or elevation, a negative or over-100 m depth,
-    /// and a known kind filed under the wrong category (a valve recorded as a feature). O(1).
+    /// a known kind filed under the wrong category (a valve recorded as a feature), a valve status
+    /// on a point that is no isolation valve, and a connection of fewer than one customer. O(1).
     public func validate() throws(ModelError) {
         if number.rawValue.isEmpty { throw ModelError("point number is empty", at: location) }
         if !position.isFinite {
@@ -67,12 +75,19 @@ public struct FeaturePoint: Hashable, Sendable {
         if let c = kind.standardCategory, c != category {
             throw ModelError("a \(kind) is a \(c), recorded as \(category)", at: location)
         }
+        if let v = valveStatus, !kind.isIsolationValve {
+            throw ModelError("valve status '\(v.rawValue)' on a \(kind), which is no valve", at: location)
+        }
+        if let c = connection, c.count < 1 {
+            throw ModelError("service connection of \(c.count) customers; must be >= 1", at: location)
+        }
     }
 }
 
 extension FeaturePoint: Codable {
     private enum CodingKeys: String, CodingKey {
-        case number, layer, category, kind, position, groundElevation, depth, owner, road, status
+        case number, layer, category, kind, position, groundElevation, depth, owner, road, status, valveStatus,
+            connection
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,6 +107,8 @@ extension FeaturePoint: Codable {
         owner = try c.decodeIfPresent(String.self, forKey: .owner)
         road = try c.decodeIfPresent(String.self, forKey: .road)
         status = try c.decodeIfPresent(RecordStatus.self, forKey: .status)
+        valveStatus = try c.decodeIfPresent(ValveStatus.self, forKey: .valveStatus)
+        connection = try c.decodeIfPresent(ServiceConnection.self, forKey: .connection)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -106,5 +123,7 @@ extension FeaturePoint: Codable {
         try c.encodeIfPresent(owner, forKey: .owner)
         try c.encodeIfPresent(road, forKey: .road)
         try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(valveStatus, forKey: .valveStatus)
+        try c.encodeIfPresent(connection, forKey: .connection)
     }
 }

@@ -105,7 +105,7 @@ extension GeoPackageStore {
             for chunk in stride(from: 0, to: all.count, by: 500) {
                 let part = all[chunk..<min(chunk + 500, all.count)]
                 let s = try db.prepare(
-                    Self.pointSelect + " WHERE number IN (" + Array(repeating: "?", count: part.count).joined(separator: ",")
+                    pointSelect + " WHERE number IN (" + Array(repeating: "?", count: part.count).joined(separator: ",")
                         + ") ORDER BY fid")
                 try s.bind(part.map { .text($0) })
                 out += try readPoints(s)
@@ -125,7 +125,7 @@ extension GeoPackageStore {
 
     /// Every point in store order, decoded one at a time. See ``forEachSegment(_:)``.
     public func forEachPoint(_ body: (FeaturePoint) throws -> Void) throws(StoreError) {
-        try locked { try forEachPoint(db.prepare(Self.pointSelect + " ORDER BY fid"), body) }
+        try locked { try forEachPoint(db.prepare(pointSelect + " ORDER BY fid"), body) }
     }
 }
 

@@ -111,6 +111,18 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         ("road", "TEXT"), ("status", "TEXT"),
     ]
 
+    /// Point columns added after the first schema, after `pointColumns`, for the network room
+    /// (valve isolation): a valve's ``ValveStatus`` and a service connection's customers
+    /// (``ServiceConnection``; count without category is refused on read). Created in new
+    /// stores; optional when opening (an older store reads them as NULL: status unknown, no
+    /// customers), and added by `ALTER TABLE` the first time such a store's points are written.
+    static let addedPointColumns: [(String, String)] = [
+        ("valve_status", "TEXT"), ("customer_category", "TEXT"), ("customer_count", "INTEGER"),
+    ]
+
+    /// Which of ``addedPointColumns`` the point table has; guarded by `lock`.
+    private var addedPointColumnsPresent: [Bool] = []
+
     /// Creates a new, empty store at `path`.
     ///
     /// - Throws: `StoreError` when the file exists (never overwritten) or cannot be written.
@@ -131,7 +143,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     columns: segmentColumns + featureColumns + addedSegmentColumns,
                     description: "Subterra pipe segments (CJJ 61 管线段)", in: db)
                 try GeoPackage.createFeatureTable(
-                    pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns,
+                    pointTable, geometryType: "POINT", srsID: srs.srsID, hasZ: true, columns: pointColumns + addedPointColumns,
                     description: "Subterra survey points (CJJ 61 管线点)", in: db)
                 try db.execute(
                     """
@@ -150,6 +162,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
             let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: false, featureColumns: true)
             store.addedColumnsPresent = addedSegmentColumns.map { _ in true }
+            store.addedPointColumnsPresent = addedPointColumns.map { _ in true }
             return store
         } catch {
             // A half-created file is worse than none: the caller asked for a new one.
@@ -233,6 +246,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
             let store = GeoPackageStore(db: db, path: path, srs: srs, readOnly: readOnly, featureColumns: present != 0)
             store.addedColumnsPresent = addedSegmentColumns.map { have.contains($0.0) }
+            let havePoints = try columnNames(pointTable, db)
+            store.addedPointColumnsPresent = addedPointColumns.map { havePoints.contains($0.0) }
             return store
         } catch let e as StoreError {
             throw e
@@ -323,8 +338,12 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         return "SELECT fid, geom, " + (Self.segmentColumns.map { "\"\($0.0)\"" } + features + added).joined(separator: ", ")
             + " FROM subterra_segments"
     }
-    static let pointSelect = "SELECT fid, geom, " + pointColumns.map { "\"\($0.0)\"" }.joined(separator: ", ")
-        + " FROM subterra_points"
+    /// The point columns in `readPoints` order, the added ones the table lacks as NULL.
+    var pointSelect: String {
+        let added = zip(Self.addedPointColumns, addedPointColumnsPresent).map { $1 ? "\"\($0.0)\"" : "NULL" }
+        return "SELECT fid, geom, " + (Self.pointColumns.map { "\"\($0.0)\"" } + added).joined(separator: ", ")
+            + " FROM subterra_points"
+    }
 
     /// Loads every segment and point (one ordered `SELECT` per table, blobs decoded in place).
     ///
@@ -334,7 +353,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     public func loadAll() throws(StoreError) -> UtilityNetwork {
         try locked {
             let segs = try readSegments(db.prepare(segmentSelect + " ORDER BY fid"))
-            let pts = try readPoints(db.prepare(Self.pointSelect + " ORDER BY fid"))
+            let pts = try readPoints(db.prepare(pointSelect + " ORDER BY fid"))
             return try network(segs, pts, readAreas())
         }
     }
@@ -349,7 +368,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             let bind: [SQLiteValue] = [.real(envelope.maxX), .real(envelope.minX), .real(envelope.maxY), .real(envelope.minY)]
             let s1 = try db.prepare(segmentSelect + filter.replacingOccurrences(of: "%@", with: Self.segmentTable))
             try s1.bind(bind)
-            let s2 = try db.prepare(Self.pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
+            let s2 = try db.prepare(pointSelect + filter.replacingOccurrences(of: "%@", with: Self.pointTable))
             try s2.bind(bind)
             return try network(readSegments(s1), readPoints(s2), readAreas())
         }
@@ -484,10 +503,22 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             guard let category = PointCategory(rawValue: cat) else {
                 throw bad("category", "'\(cat)' is neither feature nor appurtenance")
             }
+            var valve: ValveStatus?
+            if let v = s.text(11) {
+                guard let known = ValveStatus(rawValue: v) else { throw bad("valve_status", "'\(v)' is not a valve status") }
+                valve = known
+            }
+            var connection: ServiceConnection?
+            if let c = s.text(12) {
+                guard let known = CustomerCategory(rawValue: c) else { throw bad("customer_category", "'\(c)' is not a customer category") }
+                connection = ServiceConnection(category: known, count: Int(s.optionalInt64(13) ?? 1))
+            } else if s.optionalInt64(13) != nil {
+                throw bad("customer_count", "a customer count without a customer_category")
+            }
             try body(FeaturePoint(
                 number: PointNumber(number), layer: LayerCode(layer), category: category, kind: PointKind(kind),
                 position: p, groundElevation: s.optionalDouble(6), depth: s.optionalDouble(7), owner: s.text(8),
-                road: s.text(9), status: s.text(10).map(RecordStatus.init)))
+                road: s.text(9), status: s.text(10).map(RecordStatus.init), valveStatus: valve, connection: connection))
         }
     }
 
@@ -516,6 +547,8 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     private func refreshAddedColumns() {
         let have = (try? Self.columnNames(Self.segmentTable, db)) ?? []
         addedColumnsPresent = Self.addedSegmentColumns.map { have.contains($0.0) }
+        let havePoints = (try? Self.columnNames(Self.pointTable, db)) ?? []
+        addedPointColumnsPresent = Self.addedPointColumns.map { havePoints.contains($0.0) }
         // A rolled-back write takes its new source-file rows with it.
         sourceFileIDs = [:]
     }
@@ -598,6 +631,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             }
         }
         if !edit.upsertPoints.isEmpty {
+            try upgradePointColumns()
             let statements = try pointUpsertStatements()
             for p in edit.upsertPoints {
                 try upsertPoint(p, with: statements)
@@ -640,6 +674,14 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try db.execute("ALTER TABLE subterra_segments ADD COLUMN \"\(name)\" \(type)")
         }
         if try !db.tableExists(Self.sourceFileTable) { try Self.createSourceFileTable(in: db) }
+    }
+
+    /// Gives an older store the added point columns before its first point write (in the
+    /// write's transaction, so a rollback takes them back; `refreshAddedColumns` re-reads them).
+    private func upgradePointColumns() throws {
+        for (i, (name, type)) in Self.addedPointColumns.enumerated() where !addedPointColumnsPresent[i] {
+            try db.execute("ALTER TABLE subterra_points ADD COLUMN \"\(name)\" \(type)")
+        }
     }
 
     // MARK: Streamed writes
@@ -723,6 +765,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
                     let tables = [Self.segmentTable, Self.pointTable]
                     let dropped = try beginBulk(tables)
                     try upgradeSegmentColumns()
+                    try upgradePointColumns()
                     let (result, edit) = try body(RowWriter(self))
                     precondition(edit.upsertSegments.isEmpty && edit.upsertPoints.isEmpty, "rows go through the RowWriter")
                     try write(edit)
@@ -783,7 +826,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// point so outside references stay valid (UPDATE, then INSERT when nothing was updated; no
     /// UPSERT, see GeoPackage+RTree).
     func pointUpsertStatements() throws -> (update: Statement, insert: Statement) {
-        let cols = Self.pointColumns.map(\.0).filter { $0 != "number" } + ["geom"]
+        let cols = (Self.pointColumns + Self.addedPointColumns).map(\.0).filter { $0 != "number" } + ["geom"]
         let upd = try db.prepare(
             "UPDATE subterra_points SET " + cols.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE number = ?")
         let ins = try db.prepare(
@@ -801,6 +844,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         let values: [SQLiteValue] = [
             .text(p.layer.rawValue), .text(p.category.rawValue), .text(p.kind.rawValue),
             opt(p.groundElevation), opt(p.depth), opt(p.owner), opt(p.road), opt(p.status?.rawValue),
+            opt(p.valveStatus?.rawValue), opt(p.connection?.category.rawValue), opt(p.connection?.count),
             .blob(GeoPackageGeometry.encode(.point(p.position), srsID: spatialReference.srsID)), .text(p.number.rawValue),
         ]
         do {

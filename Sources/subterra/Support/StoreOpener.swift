@@ -33,7 +33,8 @@ enum DistrictMappings {
             "pointNumber": .field("number", "point_no"), "layer": .field("layer"), "category": .field("category"),
             "kind": .field("kind"), "x": .field("x_northing"), "y": .field("y_easting"),
             "groundElevation": .field("ground_elevation"), "depth": .field("depth"), "owner": .field("owner"),
-            "road": .field("road"), "status": .field("status"),
+            "road": .field("road"), "status": .field("status"), "valveStatus": .field("valve_status"),
+            "customerCategory": .field("customer_category"), "customerCount": .field("customer_count"),
         ])
 }
 
@@ -126,6 +127,30 @@ enum StoreOpener {
                 quality: result.report, rules: ruleSet)
         } catch {
             throw CLIError(error, context: "--store \(path)" + (rules.map { " with --rules \($0)" } ?? ""))
+        }
+    }
+
+    /// The whole map as a model value (segments and points with every attribute), for work on
+    /// the model itself rather than the query engine (network topology, isolation): a `.gpkg`
+    /// store opened read-only and loaded, or files read as ``open(_:mapping:rules:progress:)``
+    /// reads them, without building an index.
+    ///
+    /// - Complexity: O(n) to load, O(n log n) for files (reading and checking).
+    static func network(_ path: String, mapping: String?) throws -> UtilityNetwork {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CLIError("--store \(path): file does not exist")
+        }
+        if !isDir.boolValue && path.lowercased().hasSuffix(".gpkg") {
+            do { return try GeoPackageStore.open(at: path, readOnly: true).loadAll() } catch {
+                throw CLIError(error, context: "--store")
+            }
+        }
+        let sources = try fileSources(path, isDirectory: isDir.boolValue, mapping: mapping)
+        do {
+            return try Importer.read(sources, options: ImportOptions(policy: .lenient)).network(crs: "EPSG:4549")
+        } catch {
+            throw CLIError(error, context: "--store \(path)")
         }
     }
 

@@ -1,0 +1,158 @@
+import SubterraGeometry
+import SubterraModel
+
+/// Which way water runs in a gravity pipe, from its inverts.
+public enum FlowDirection: String, Hashable, Sendable, Codable {
+    /// From the segment's start to its end: the start invert is higher.
+    case forward
+    /// From end to start: the end invert is higher.
+    case backward
+    /// Not known: an invert is missing, or both are equal (a flat pipe runs either way).
+    case indeterminate
+
+    /// The direction of `s` from ``PipeSegment/startInvert`` and ``PipeSegment/endInvert``. O(1).
+    public init(_ s: PipeSegment) {
+        guard let a = s.startInvert, let b = s.endInvert, a != b else {
+            self = .indeterminate
+            return
+        }
+        self = a > b ? .forward : .backward
+    }
+}
+
+/// Which way a trace runs.
+public enum TraceDirection: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Against the flow: everything that drains to the start (its catchment).
+    case upstream
+    /// With the flow: where water from the start goes, to the outfalls and pumping stations.
+    case downstream
+}
+
+/// An up- or downstream trace of a gravity network from one or more flooded manholes or pipes.
+///
+/// Flow directions come from the inverts (``FlowDirection``); a pipe of indeterminate
+/// direction met at a reached node is not followed but listed in ``indeterminatePipes``, so the
+/// answer never rests on a guess (the trace is complete except beyond those pipes). A
+/// downstream trace stops at outfalls and pumping stations (``terminals``); an upstream trace
+/// stops nowhere short of the network's heads, except that it does not climb back through a
+/// pumping station (water is lifted there, not drained).
+///
+/// - Complexity: O(n + m) over the topology's nodes and pipes (each reached once).
+public struct DrainageTrace: Hashable, Sendable, Codable {
+    public var scope: NetworkTopology.Scope
+    public var direction: TraceDirection
+    /// Pipes reached, by segment id, with the direction each runs.
+    public var pipes: [TracedPipe]
+    /// Plan length of ``pipes``.
+    public var length: Double
+    /// Survey points at reached nodes (manholes, inlets, …), by number.
+    public var points: [PointNumber]
+    /// Outfalls and pumping stations reached, by number.
+    public var terminals: [PointNumber]
+    /// Pipes at reached nodes whose direction is indeterminate: the trace may go on beyond them.
+    public var indeterminatePipes: [Int64]
+
+    /// One pipe of a trace.
+    public struct TracedPipe: Hashable, Sendable, Codable {
+        public var segmentID: Int64
+        public var displayID: String
+        public var flow: FlowDirection
+        public var length: Double
+    }
+
+    /// Where a trace starts.
+    public enum Start: Hashable, Sendable {
+        /// A node (a flooded manhole).
+        case node(Int)
+        /// A pipe: the trace takes it and goes on from its downstream end (downstream) or its
+        /// upstream end (upstream); a pipe of indeterminate direction goes on from both ends.
+        case edge(Int)
+    }
+
+    /// Traces `topology` (a gravity drainage layer) from `starts` in `direction`.
+    ///
+    /// - Throws: ``NetworkError`` for a start outside the topology or no start.
+    public init(topology t: NetworkTopology, from starts: [Start], direction: TraceDirection) throws(NetworkError) {
+        guard !starts.isEmpty else { throw NetworkError("no manhole or pipe to trace from", at: "trace") }
+        scope = t.scope
+        self.direction = direction
+        let flow = t.segments.map(FlowDirection.init)
+        var reachedNode = [Bool](repeating: false, count: t.nodeCount)
+        var takenEdge = [Bool](repeating: false, count: t.edgeCount)
+        var indeterminate = Set<Int>()
+        var queue: [Int] = []
+        func reach(_ v: Int) {
+            guard !reachedNode[v] else { return }
+            reachedNode[v] = true
+            queue.append(v)
+        }
+        for s in starts {
+            switch s {
+            case .node(let v):
+                guard v >= 0, v < t.nodeCount else { throw NetworkError("no node \(v)", at: "trace") }
+                reach(v)
+            case .edge(let e):
+                guard e >= 0, e < t.edgeCount else { throw NetworkError("no pipe \(e)", at: "trace") }
+                takenEdge[e] = true
+                let (up, down) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
+                switch (flow[e], direction) {
+                case (.forward, .downstream), (.backward, .upstream): reach(down)
+                case (.forward, .upstream), (.backward, .downstream): reach(up)
+                case (.indeterminate, _):
+                    indeterminate.insert(e)
+                    reach(up)
+                    reach(down)
+                }
+            }
+        }
+        let startNodes = Set(starts.compactMap { if case .node(let v) = $0 { v } else { nil } })
+        var head = 0
+        while head < queue.count {
+            let v = queue[head]
+            head += 1
+            // A trace goes no further than a terminal it arrives at (a start is never cut short).
+            if !startNodes.contains(v), Self.stops(t, v, direction) { continue }
+            for k in t.edges(at: v) {
+                let e = Int(k)
+                let w = t.otherEnd(of: e, from: v)
+                // The pipe's high (draining) and low ends.
+                let high: Int, low: Int
+                switch flow[e] {
+                case .indeterminate:
+                    indeterminate.insert(e)
+                    continue
+                case .forward: (high, low) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
+                case .backward: (high, low) = (Int(t.edgeTo[e]), Int(t.edgeFrom[e]))
+                }
+                // Downstream follows pipes that leave v; upstream, pipes that enter it.
+                guard (direction == .downstream ? high : low) == v, !takenEdge[e] else { continue }
+                takenEdge[e] = true
+                reach(w)
+            }
+        }
+        pipes = takenEdge.indices.filter { takenEdge[$0] }
+            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flow[$0], length: t.segments[$0].length) }
+            .sorted { $0.segmentID < $1.segmentID }
+        length = pipes.reduce(0) { $0 + $1.length }
+        var pts: [PointNumber] = [], ends: [PointNumber] = []
+        for v in 0..<t.nodeCount where reachedNode[v] {
+            for i in t.pointIndices(at: v) {
+                let p = t.points[Int(i)]
+                pts.append(p.number)
+                if p.kind == .outfall || p.kind == .pumpStation { ends.append(p.number) }
+            }
+        }
+        points = pts.sorted()
+        terminals = ends.sorted()
+        indeterminatePipes = indeterminate.map { t.segments[$0].id }.sorted()
+    }
+
+    /// Whether a trace arriving at `v` ends there: downstream at an outfall or pumping station,
+    /// upstream at a pumping station.
+    static func stops(_ t: NetworkTopology, _ v: Int, _ direction: TraceDirection) -> Bool {
+        t.pointIndices(at: v).contains {
+            let k = t.points[Int($0)].kind
+            return k == .pumpStation || (direction == .downstream && k == .outfall)
+        }
+    }
+}

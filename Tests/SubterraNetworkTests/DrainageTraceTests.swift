@@ -1,0 +1,153 @@
+import Foundation
+import SubterraGeometry
+import SubterraModel
+import SubterraNetwork
+import Testing
+
+@Suite("Network: drainage tracing up- and downstream by invert")
+struct DrainageTraceTests {
+    /// M1 -1- M2 -2- M3 -3- O(outfall) -7- X; M4 -4- M2; M5 -5- M3 (flat); M6 -6- M3 drawn
+    /// against its flow (runs M3 → M6); all inverts surveyed as pipe bottoms.
+    static func network() -> NetBuilder {
+        var b = NetBuilder(layer: .drainage)
+        b.point("M1", 0, 0, .manhole)
+        b.point("M2", 100, 0, .manhole)
+        b.point("M3", 200, 0, .manhole)
+        b.point("O", 300, 0, .outfall)
+        b.point("X", 400, 0, .manhole)
+        b.point("M4", 100, 100, .manhole)
+        b.point("M5", 200, 100, .manhole)
+        b.point("M6", 200, -100, .manhole)
+        let pipes: [(Int64, String, String, Double?, Double?)] = [
+            (1, "M1", "M2", 5.0, 4.8), (2, "M2", "M3", 4.8, 4.6), (3, "M3", "O", 4.6, 4.4), (4, "M4", "M2", 5.2, 4.9),
+            (5, "M5", "M3", 4.7, 4.7), (6, "M6", "M3", 4.5, 4.9), (7, "O", "X", 4.4, 4.2),
+        ]
+        for (id, a, c, e0, e1) in pipes {
+            b.pipe(id, a, c, dn: 400)
+            b.segments[b.segments.count - 1].startElevation = e0
+            b.segments[b.segments.count - 1].endElevation = e1
+            b.segments[b.segments.count - 1].elevationReference = .bottom
+        }
+        return b
+    }
+
+    func node(_ t: NetworkTopology, _ n: PointNumber) -> DrainageTrace.Start { .node(Int(t.pointNode[t.pointIndex(number: n)!])) }
+
+    @Test("downstream from a manhole: to the outfall and no further; flat pipes flagged")
+    func downstream() throws {
+        let t = try Self.network().topology()
+        let d = try DrainageTrace(topology: t, from: [node(t, "M1")], direction: .downstream)
+        #expect(d.pipes.map(\.segmentID) == [1, 2, 3, 6])
+        #expect(d.pipes.first { $0.segmentID == 6 }?.flow == .backward)
+        #expect(d.terminals == ["O"] && d.indeterminatePipes == [5])
+        #expect(d.points == ["M1", "M2", "M3", "M6", "O"])
+        #expect(abs(d.length - (100 + 100 + 100 + 100)) < 1e-9)
+        // From the outfall itself the trace goes on.
+        let o = try DrainageTrace(topology: t, from: [node(t, "O")], direction: .downstream)
+        #expect(o.pipes.map(\.segmentID) == [7])
+    }
+
+    @Test("upstream from a manhole and from a pipe; several flooded manholes at once")
+    func upstream() throws {
+        let t = try Self.network().topology()
+        let u = try DrainageTrace(topology: t, from: [node(t, "M3")], direction: .upstream)
+        #expect(u.pipes.map(\.segmentID) == [1, 2, 4])
+        #expect(u.indeterminatePipes == [5] && u.terminals.isEmpty)
+        let p = try DrainageTrace(topology: t, from: [.edge(t.edge(segmentID: 2)!)], direction: .upstream)
+        #expect(p.pipes.map(\.segmentID) == [1, 2, 4])
+        let q = try DrainageTrace(topology: t, from: [.edge(t.edge(segmentID: 2)!)], direction: .downstream)
+        #expect(q.pipes.map(\.segmentID) == [2, 3, 6])
+        let both = try DrainageTrace(topology: t, from: [node(t, "M4"), node(t, "M6")], direction: .upstream)
+        #expect(both.pipes.map(\.segmentID) == [1, 2, 4, 6])
+        #expect(throws: NetworkError.self) { try DrainageTrace(topology: t, from: [], direction: .upstream) }
+    }
+
+    @Test("flow directions from inverts, top elevations and missing values")
+    func flowDirections() throws {
+        let line = try LineString([Point(0, 0), Point(1, 0)])
+        func seg(_ a: Double?, _ b: Double?, _ ref: ElevationReference, dn: Double? = 300) -> PipeSegment {
+            PipeSegment(
+                id: 1, layer: .drainage, startPoint: "a", endPoint: "b", geometry: line, startElevation: a, endElevation: b,
+                elevationReference: ref, section: dn.map { .circular(diameterMM: $0) })
+        }
+        #expect(FlowDirection(seg(3, 2, .bottom)) == .forward)
+        #expect(FlowDirection(seg(2, 3, .top)) == .backward)
+        #expect(FlowDirection(seg(2, 2, .bottom)) == .indeterminate)
+        #expect(FlowDirection(seg(nil, 2, .bottom)) == .indeterminate)
+        #expect(FlowDirection(seg(3, 2, .top, dn: nil)) == .indeterminate, "a top without a section gives no invert")
+    }
+
+    @Test("random drainage networks: traces equal a brute-force search", arguments: 0..<20)
+    func oracle(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &* 104_729 &+ 3)
+        var b = IsolationOracleTests.randomNetwork(seed: UInt64(seed) &+ 99, sites: 10 + seed % 25, tolerance: 0)
+        b.layer = .drainage
+        // An invert level per place, so chains drain consistently; some ties (flat) and gaps.
+        var level: [String: Double?] = [:]
+        func invert(_ place: PointNumber) -> Double? {
+            if let l = level[place.rawValue] { return l }
+            let l: Double? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : Double(Int.random(in: 0..<12, using: &rng))
+            level[place.rawValue] = l
+            return l
+        }
+        for i in b.segments.indices {
+            b.segments[i].layer = .drainage
+            b.segments[i].startElevation = invert(b.segments[i].startPoint)
+            b.segments[i].endElevation = invert(b.segments[i].endPoint)
+            b.segments[i].elevationReference = .bottom
+        }
+        let kinds: [PointKind] = [.manhole, .manhole, .manhole, .manhole, .outfall, .pumpStation]
+        b.points = b.points.map { p in
+            FeaturePoint(number: p.number, layer: .drainage, kind: kinds.randomElement(using: &rng)!, position: p.position)
+        }
+        let t = try b.topology(tolerance: 0)
+        let naive = NaiveNetwork(segments: t.segments, points: t.points, tolerance: 0)
+        var longest = 0, flagged = 0, stopped = 0
+        for direction in TraceDirection.allCases {
+            for e in 0..<t.edgeCount {
+                let got = try DrainageTrace(topology: t, from: [.node(Int(t.edgeFrom[e]))], direction: direction)
+                longest = max(longest, got.pipes.count)
+                flagged += got.indeterminatePipes.count
+                stopped += got.terminals.count
+                let want = naive.trace(fromEnd: 2 * e, direction)
+                #expect(Set(got.pipes.map(\.segmentID)) == want.pipes, "seed \(seed) \(direction) from segment \(t.segments[e].id) start")
+                #expect(Set(got.indeterminatePipes) == want.indeterminate)
+                #expect(Set(got.terminals.map(\.rawValue)) == want.terminals)
+            }
+        }
+        // Not vacuous: chains of pipes, and flat pipes or terminals, occur.
+        #expect(longest >= 3 && flagged + stopped > 0, "longest \(longest), flagged \(flagged), terminals \(stopped)")
+    }
+}
+
+extension NaiveNetwork {
+    /// Plain search over the dictionary adjacency: pipes whose inverts fall away from (downstream)
+    /// or towards (upstream) each reached node; stops at pumping stations, and downstream at
+    /// outfalls, unless that is where it starts.
+    func trace(fromEnd end: Int, _ direction: TraceDirection) -> (pipes: Set<Int64>, indeterminate: Set<Int64>, terminals: Set<String>) {
+        let start = endNode[end]
+        var reached: Set<Int> = [start], taken = Set<Int>(), flat = Set<Int64>()
+        var stack = [start]
+        while let v = stack.popLast() {
+            let kinds = pointsAt(v).map(\.kind)
+            if v != start, kinds.contains(.pumpStation) || (direction == .downstream && kinds.contains(.outfall)) { continue }
+            for (e, w) in adjacency[v] ?? [] {
+                let s = segments[e]
+                guard let a = s.startInvert, let b = s.endInvert, a != b else {
+                    flat.insert(s.id)
+                    continue
+                }
+                // The nodes this pipe drains from and to.
+                let high = a > b ? endNode[2 * e] : endNode[2 * e + 1]
+                let low = a > b ? endNode[2 * e + 1] : endNode[2 * e]
+                let follows = direction == .downstream ? high == v : low == v
+                guard follows, !taken.contains(e) else { continue }
+                taken.insert(e)
+                if reached.insert(w).inserted { stack.append(w) }
+            }
+        }
+        var terminals = Set<String>()
+        for v in reached { for p in pointsAt(v) where p.kind == .outfall || p.kind == .pumpStation { terminals.insert(p.number.rawValue) } }
+        return (Set(taken.map { segments[$0].id }), flat, terminals)
+    }
+}
