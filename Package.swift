@@ -12,6 +12,8 @@ import PackageDescription
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
 //   SubterraRequests  query requests as data: decoding, limits, answers (batch lines, later HTTP)
 //   SubterraNetwork   pipe network topology, its quality checks, valve isolation (no I/O)
+//   SubterraAccess    who may see what: grants, scopes, API-key hashes (no HTTP)
+//   SubterraService   the HTTP service (`subterra serve`): Hummingbird routes, auth, audit, metrics
 //   subterra          the command-line tool
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -29,11 +31,20 @@ let package = Package(
         .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
         .library(name: "SubterraRequests", targets: ["SubterraRequests"]),
         .library(name: "SubterraNetwork", targets: ["SubterraNetwork"]),
+        .library(name: "SubterraAccess", targets: ["SubterraAccess"]),
+        .library(name: "SubterraService", targets: ["SubterraService"]),
         .executable(name: "subterra", targets: ["subterra"]),
         .executable(name: "subterra-gen", targets: ["subterra-gen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
     ],
     targets: [
         .target(name: "SubterraIndex", swiftSettings: swift6),
@@ -74,10 +85,37 @@ let package = Package(
         .target(
             name: "SubterraNetwork", dependencies: ["SubterraModel", "SubterraGeometry", "SubterraIndex"],
             swiftSettings: swift6),
+        // Access control as data: no HTTP, so the OGC code and tests can use it.
+        .target(
+            name: "SubterraAccess",
+            dependencies: [
+                "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swift6),
+        // The HTTP service. Nothing below it depends on it.
+        .target(
+            name: "SubterraService",
+            dependencies: [
+                "SubterraAccess", "SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry",
+                "SubterraGEOS", "SubterraPROJ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            // The planners' page (served at /map/) with Leaflet from Debian's libjs-leaflet.
+            resources: [.copy("Public")],
+            swiftSettings: swift6),
         .executableTarget(
             name: "subterra",
             dependencies: [
-                "SubterraRequests", "SubterraNetwork", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
+                "SubterraService", "SubterraAccess", "SubterraRequests", "SubterraNetwork", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
                 "SubterraGDAL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -100,6 +138,16 @@ let package = Package(
             swiftSettings: swift6),
         .testTarget(
             name: "SubterraGDALTests", dependencies: ["SubterraGDAL", "SubterraModel", "SubterraGeometry"],
+            swiftSettings: swift6),
+        .testTarget(
+            name: "SubterraServiceTests",
+            dependencies: [
+                "SubterraService", "SubterraDatasets", "SubterraAccess", "SubterraRequests", "SubterraEngine", "SubterraModel",
+                "SubterraGeometry", "SubterraGEOS",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swift6),
         .testTarget(
             name: "SubterraRequestsTests",

@@ -209,5 +209,5 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     }
 
     /// At most 40 characters of a name the request made up, so an error line stays short.
-    static func clip(_ s: String) -> String { s.count <= 40 ? s : s.prefix(40) + "…" }
+    public static func clip(_ s: String) -> String { s.count <= 40 ? s : s.prefix(40) + "…" }
 }

@@ -23,6 +23,14 @@ public struct RequestRunner: Sendable {
     /// The answer to batch line `number` (1-based, echoed as `"line"`). Never throws.
     /// - Complexity: decoding is O(line length); then the query's own cost.
     public func answer(line: String, number: Int) -> String {
+        answer(line: line, number: number) { try result(for: $0) }
+    }
+
+    /// The answer line of batch line `number` whose `result` JSON `compute` makes from the
+    /// decoded request (the HTTP service computes it under the caller's access scope). The line
+    /// is checked, decoded and its `id` echoed as in ``answer(line:number:)``; whatever `compute`
+    /// throws becomes the error answer. Never throws.
+    public func answer(line: String, number: Int, compute: (QueryRequest) throws -> String) -> String {
         let bytes = line.utf8.count
         guard bytes <= limits.maxLineBytes else { return Self.lineTooLong(number: number, limit: limits.maxLineBytes) }
         var id: JSONValue?
@@ -36,7 +44,7 @@ public struct RequestRunner: Sendable {
             }
             id = decoded.id
             let request = try decoded.request.get()
-            return Self.answer(id: id, number: number, result: try result(for: request))
+            return Self.answer(id: id, number: number, result: try compute(request))
         } catch {
             return Self.answer(id: id, number: number, error: RequestError(error).description)
         }
@@ -46,7 +54,7 @@ public struct RequestRunner: Sendable {
     /// key given twice (the decoder keeps the last, so two readers of one line could disagree
     /// on its geometry) and nesting deeper than the geometry limit allows (the line object and
     /// a GeoJSON geometry object add one level). Iterative, O(line length).
-    static func precheck(_ line: String, limits: RequestLimits) throws(RequestError) {
+    public static func precheck(_ line: String, limits: RequestLimits) throws(RequestError) {
         let parse = ParseLimits(maxDepth: limits.maxDepth + 1, maxVertices: limits.maxVertices, maxBytes: limits.maxLineBytes)
         switch JSONPrecheck.check(Array(line.utf8), limits: parse) {
         case nil: return
@@ -71,12 +79,16 @@ public struct RequestRunner: Sendable {
     }
 
     /// The `result` JSON of one decoded request.
+    /// - Parameter restrict: narrows every filter the request runs with, the request's own and
+    ///   the whole map of a dig or route check (the HTTP service passes its access scope here, so
+    ///   no hidden pipe enters an answer); identity by default.
     /// - Throws: `RequestError` (or an engine error) naming the field or the problem.
-    public func result(for q: QueryRequest) throws -> String {
+    public func result(for q: QueryRequest, restrict: (PipeFilter) -> PipeFilter = { $0 }) throws -> String {
         let g = try geometry(q)
         let codes = engine.codes
-        let filter = try PipeFilter(
-            layers: q.layers ?? [], subtypes: q.subtypes ?? [], owners: q.owners ?? [], codes: codes, fields: .batch)
+        let filter = restrict(try PipeFilter(
+            layers: q.layers ?? [], subtypes: q.subtypes ?? [], owners: q.owners ?? [], codes: codes, fields: .batch))
+        let whole = restrict(.all)
         let enc = AnswerJSON.encoder(pretty: false)
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
         switch q.op {
@@ -93,7 +105,7 @@ public struct RequestRunner: Sendable {
                 distance: d, of: g.geometry, crs: g.crs, filter: filter, allParts: false, enclosures: q.enclosures ?? .grouped)))
         case .checkDig:
             guard let d = q.depth else { throw RequestError("field depth is missing (metres)") }
-            return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType), filter: .all))
+            return try json(engine.digCheck(DigRequest(area: g.geometry, crs: g.crs, plannedDepth: d, workType: q.workType), filter: whole))
         case .section:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a cut line must be a LINESTRING") }
             return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
@@ -123,12 +135,12 @@ public struct RequestRunner: Sendable {
                 diameterMM: q.diameter, voltageKV: q.voltage, pressureMPa: q.pressure)
             return try json(engine.routeCheck(PlannedPipe(
                 profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface),
-                nearMargin: 1.0, filter: .all))
+                nearMargin: 1.0, filter: whole))
         }
     }
 
     /// The request's geometry, parsed and validated within ``limits``.
-    func geometry(_ q: QueryRequest) throws(RequestError) -> InputGeometry {
+    public func geometry(_ q: QueryRequest) throws(RequestError) -> InputGeometry {
         let text: String
         switch q.geometry {
         case .string(let s): text = s
@@ -143,7 +155,7 @@ public struct RequestRunner: Sendable {
     /// `urn:ogc:def:crs:EPSG::4549` or `http://www.opengis.net/def/crs/EPSG/0/4549`. PROJ strings
     /// and WKT are refused, because PROJ reads files they name (`+init=/path:1`,
     /// grids), and a request is data, never a path.
-    static func checkCRSName(_ crs: String, field: String) throws(RequestError) {
+    public static func checkCRSName(_ crs: String, field: String) throws(RequestError) {
         let authority = #/^[A-Za-z][A-Za-z0-9_]{0,31}:[A-Za-z0-9_.-]{1,32}$/#
         let urn = #/^urn:ogc:def:crs:[A-Za-z][A-Za-z0-9_]{0,31}:[0-9.]{0,16}:[A-Za-z0-9_.-]{1,32}$/#
         let uri = #/^https?://www\.opengis\.net/def/crs/[A-Za-z][A-Za-z0-9_]{0,31}/[0-9.]{1,16}/[A-Za-z0-9_.-]{1,32}$/#
@@ -174,11 +186,13 @@ public struct RequestRunner: Sendable {
         }
     }
 
-    static func answer(id: JSONValue?, number: Int, result: String) -> String {
+    /// A success answer line.
+    public static func answer(id: JSONValue?, number: Int, result: String) -> String {
         "{\"id\":\(GeoJSON.write(id ?? .null)),\"line\":\(number),\"ok\":true,\"result\":\(result)}"
     }
 
-    static func answer(id: JSONValue?, number: Int, error: String) -> String {
+    /// An error answer line.
+    public static func answer(id: JSONValue?, number: Int, error: String) -> String {
         "{\"id\":\(GeoJSON.write(id ?? .null)),\"line\":\(number),\"ok\":false,\"error\":\(GeoJSON.write(JSONValue.string(error)))}"
     }
 }

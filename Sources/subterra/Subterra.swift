@@ -26,6 +26,7 @@ struct Subterra: ParsableCommand {
             ImportCommand.self, InfoCommand.self, NearestCommand.self, IntersectsCommand.self, WithinCommand.self,
             CheckDigCommand.self, CheckRouteCommand.self, SectionCommand.self, RenderCommand.self, QueryCommand.self,
             IsolateCommand.self, TraceCommand.self,
+            ServeCommand.self,
         ])
 
     /// Parses and runs, folding argument errors into one stderr line with status 2 (the

@@ -1,0 +1,160 @@
+import Foundation
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+
+/// Removes from an answer's JSON everything a scope does not show: the last step before any
+/// answer leaves the service, whatever produced it.
+///
+/// Walks the whole document. In every array under a feature-list member (``featureLists``:
+/// `hits`, `items`, `findings`, `conflicts`, `enclosures`, `unchecked`, `precautions`), an
+/// element that names a segment (`pipeID`, else `id`) is dropped unless the scope admits that
+/// segment, and its attributes outside ``AccessScope/fields(for:)`` are removed (the member
+/// names of each ``VisibleField``; rule and reason texts unless sub-type, pressure and voltage are
+/// all visible). Id lists (`pipeIDs`, `unruledPipeIDs`) keep admitted ids only, and a `count`
+/// beside a `hits` list is set to that list's length.
+///
+/// The engine already ran under the scope's filter, so in a correct service this pass drops
+/// nothing; it is the second lock on the door, and the only place fields are masked.
+/// - Complexity: O(document size) plus one segment lookup and admission test per element.
+public struct AnswerMask {
+    public let scope: AccessScope
+    /// The segment with an id, from the map that answered (nil: unknown, so withheld).
+    public let lookup: (Int64) -> PipeSegment?
+
+    public init(scope: AccessScope, lookup: @escaping (Int64) -> PipeSegment?) {
+        self.scope = scope
+        self.lookup = lookup
+    }
+
+    /// Members whose array elements are features (or findings about one).
+    public static let featureLists: Set<String> = ["hits", "items", "findings", "conflicts", "enclosures", "unchecked", "precautions"]
+    /// Members holding lists of segment ids.
+    public static let idLists: Set<String> = ["pipeIDs", "unruledPipeIDs"]
+
+    /// `value` with hidden features and fields removed.
+    public func apply(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .array(let a): return .array(a.map(apply))
+        case .object(let o): return .object(walk(o))
+        default: return value
+        }
+    }
+
+    func walk(_ o: JSONObject) -> JSONObject {
+        var out = JSONObject()
+        for (k, v) in o.members {
+            if Self.featureLists.contains(k), case .array(let items) = v {
+                out.append(k, .array(items.compactMap(feature)))
+            } else if Self.idLists.contains(k), case .array(let ids) = v {
+                out.append(k, .array(ids.filter { id in id.numberValue.map { visible(Int64($0)) } ?? false }))
+            } else {
+                out.append(k, apply(v))
+            }
+        }
+        if case .array(let hits)? = out["hits"], out["count"] != nil { out["count"] = .number(Double(hits.count)) }
+        return out
+    }
+
+    func visible(_ id: Int64) -> Bool { lookup(id).map(scope.admits) ?? false }
+
+    /// One element of a feature list: nil when hidden, else masked.
+    func feature(_ v: JSONValue) -> JSONValue? {
+        guard case .object(let o) = v else { return apply(v) }
+        let idValue = o["pipeID"] ?? o["id"]
+        guard let idValue, idValue != .null else { return .object(walk(o)) }
+        guard let n = idValue.numberValue, n == n.rounded(), abs(n) < 9e18, let s = lookup(Int64(n)), scope.admits(s) else {
+            return nil
+        }
+        return .object(walk(Self.mask(o, fields: scope.fields(for: s))))
+    }
+
+    /// `o` without the members of the field groups not in `fields`.
+    public static func mask(_ o: JSONObject, fields: Set<VisibleField>) -> JSONObject {
+        var hidden: Set<String> = []
+        for f in VisibleField.allCases where !fields.contains(f) { hidden.formUnion(f.memberNames) }
+        if !(fields.contains(.subtype) && fields.contains(.pressure) && fields.contains(.voltage)) {
+            hidden.formUnion(VisibleField.classRevealingMembers)
+        }
+        guard !hidden.isEmpty else { return o }
+        var out = JSONObject()
+        for (k, v) in o.members where !hidden.contains(k) { out.append(k, v) }
+        return out
+    }
+}
+
+/// A utility near a dig that the caller may not see: who to call, nothing else (no geometry,
+/// layer, distance, depth or id). Safety needs the call; the grant forbids the rest.
+public struct HiddenUtilityNotice: Codable, Sendable, Hashable {
+    public var owner: String
+    public var contact: String
+    public var message: String
+
+    public init(owner: String, contact: String) {
+        self.owner = owner
+        self.contact = contact
+        message = "a utility you are not permitted to see is near this dig: call \(contact) before digging"
+    }
+}
+
+/// A dig report cut to a scope: the visible part of the engine's report and the hidden-utility
+/// notices for the rest.
+public struct ScopedDigReport: Sendable {
+    /// The engine's report with only visible conflicts, unchecked pipes, precautions, layer and
+    /// owner summaries (recomputed over the visible conflicts) and operator areas. Its `result`
+    /// is the engine's, so a dig near only hidden utilities is still not clear.
+    public var report: DigReport
+    /// One notice per owner of hidden conflicting or unchecked utilities, by owner.
+    public var hidden: [HiddenUtilityNotice]
+
+    /// Splits `report` (computed over every pipe, `PipeFilter.all`) by `scope`.
+    /// - Parameters:
+    ///   - lookup: the segment of an id, from the map that answered.
+    ///   - contact: whom to call about an owner.
+    public init(
+        _ report: DigReport, scope: AccessScope, lookup: (Int64) -> PipeSegment?, contact: (String) -> String
+    ) {
+        var r = report
+        var hiddenOwners: Set<String> = []
+        func admitted(_ id: Int64?) -> Bool { id.flatMap(lookup).map(scope.admits) ?? false }
+        func ownerOf(_ id: Int64?, _ fallback: String?) -> String {
+            id.flatMap(lookup)?.owner ?? fallback ?? "(unknown owner)"
+        }
+        var visible: [DigConflict] = []
+        for c in r.conflicts {
+            if admitted(c.pipeID) { visible.append(c) } else { hiddenOwners.insert(ownerOf(c.pipeID, c.owner)) }
+        }
+        r.conflicts = visible
+        var unchecked: [UncheckedPair] = []
+        for u in r.unchecked {
+            if u.pipeID == nil || admitted(u.pipeID) { unchecked.append(u) } else { hiddenOwners.insert(ownerOf(u.pipeID, u.owner)) }
+        }
+        r.unchecked = unchecked
+        r.precautions = r.precautions.filter { admitted($0.pipeID) }
+        r.areas = r.areas.filter { scope.admitsArea(owner: $0.owner, layers: $0.layers) }
+        let visibleAreaIDs = Set(r.areas.map(\.areaID))
+        let visibleIDs = Set(visible.map(\.pipeID))
+        r.layers = r.layers.compactMap { l in
+            var l = l
+            l.pipeIDs = l.pipeIDs.filter(visibleIDs.contains)
+            guard !l.pipeIDs.isEmpty else { return nil }
+            l.highestSeverity = visible.filter { $0.layer == l.layer }.map(\.severity).max() ?? l.highestSeverity
+            return l
+        }
+        r.owners = r.owners.compactMap { o in
+            var o = o
+            o.pipeIDs = o.pipeIDs.filter(visibleIDs.contains)
+            o.areaIDs = o.areaIDs.filter(visibleAreaIDs.contains)
+            guard !o.pipeIDs.isEmpty || !o.areaIDs.isEmpty else { return nil }
+            let mine = visible.filter { o.pipeIDs.contains($0.pipeID) }
+            let ownerAreas = r.areas.filter { o.areaIDs.contains($0.areaID) }
+            o.layers = o.layers.filter { l in mine.contains { $0.layer == l } || ownerAreas.contains { $0.layers.contains(l) } }
+            let areaSeverity = ownerAreas.map(\.severity).max()
+            o.highestSeverity = ([areaSeverity].compactMap { $0 } + mine.map(\.severity)).max() ?? o.highestSeverity
+            return o
+        }
+        r.highestSeverity = visible.map(\.severity).max()
+        self.report = r
+        hidden = hiddenOwners.sorted().map { HiddenUtilityNotice(owner: $0, contact: contact($0)) }
+    }
+}

@@ -1,0 +1,232 @@
+import Crypto
+import Foundation
+import SubterraAccess
+import SubterraEngine
+import SubterraGEOS
+import SubterraGeometry
+import SubterraPROJ
+import SubterraRequests
+
+/// The body of `POST /dig-checks`: a dig polygon, or a trench line with its width.
+///
+/// ```json
+/// {"geometry": "POLYGON((…))", "crs": "EPSG:4549", "depth": 1.5, "workType": "trench",
+///  "startDate": "2026-12-01", "endDate": "2026-12-05"}
+/// {"geometry": {"type": "LineString", …}, "width": 0.8, "depth": 1.2}
+/// ```
+/// Unknown members are refused; each error names its field.
+public struct DigCheckInput: Sendable {
+    /// WKT text or a GeoJSON geometry.
+    public var geometry: JSONValue
+    public var crs: String?
+    /// Trench width in metres (required for a line, refused for a polygon).
+    public var width: Double?
+    /// Planned depth, metres.
+    public var depth: Double
+    public var workType: String?
+    public var startDate: String?
+    public var endDate: String?
+
+    static let memberNames = ["geometry", "crs", "width", "depth", "workType", "startDate", "endDate"]
+
+    /// Reads a request body.
+    /// - Throws: ``Problem`` (400) naming the field.
+    public init(json value: JSONValue) throws(Problem) {
+        guard case .object(let o) = value else { throw Problem.badRequest("the body must be a JSON object") }
+        for k in o.keys where !Self.memberNames.contains(k) {
+            throw Problem.badRequest("field \(QueryRequest.clip(k)): unknown field (fields: \(Self.memberNames.joined(separator: ", ")))")
+        }
+        func string(_ k: String) throws(Problem) -> String? {
+            guard let v = o[k], v != .null else { return nil }
+            guard let s = v.stringValue else { throw Problem.badRequest("field \(k) must be a string") }
+            return s
+        }
+        func number(_ k: String) throws(Problem) -> Double? {
+            guard let v = o[k], v != .null else { return nil }
+            guard let n = v.numberValue, n.isFinite else { throw Problem.badRequest("field \(k) must be a finite number") }
+            return n
+        }
+        switch o["geometry"] {
+        case nil, .null?: throw Problem.badRequest("field geometry is missing (a polygon, or a trench line with width)")
+        case .string(let s)?: geometry = .string(s)
+        case .object(let g)?: geometry = .object(g)
+        default: throw Problem.badRequest("field geometry must be a WKT string or a GeoJSON object")
+        }
+        crs = try string("crs")
+        width = try number("width")
+        guard let d = try number("depth") else { throw Problem.badRequest("field depth is missing (planned depth, metres)") }
+        guard d > 0, d <= 100 else { throw Problem.badRequest("field depth must be more than 0 and at most 100 metres") }
+        depth = d
+        workType = try string("workType")
+        startDate = try string("startDate")
+        endDate = try string("endDate")
+        for (k, v) in [("startDate", startDate), ("endDate", endDate)] {
+            if let v, v.wholeMatch(of: #/\d{4}-\d{2}-\d{2}/#) == nil { throw Problem.badRequest("field \(k) must be a date YYYY-MM-DD") }
+        }
+        if let s = startDate, let e = endDate, e < s { throw Problem.badRequest("field endDate is before startDate") }
+    }
+}
+
+/// The dig area as validated: in the map CRS, a valid polygon (a trench line buffered by half its
+/// width, flat ends), within the vertex and area limits.
+struct ValidatedDig {
+    var area: Geometry
+    /// Bounds in the map CRS (for the audit log).
+    var bounds: Envelope
+    var squareMetres: Double
+
+    /// - Throws: ``Problem`` (400) naming the field.
+    init(_ input: DigCheckInput, map: any PipeMap, runner: RequestRunner, limits: ServiceLimits) throws(Problem) {
+        var q = QueryRequest(op: .checkDig, geometry: input.geometry)
+        q.crs = input.crs
+        let parsed: InputGeometry
+        do { parsed = try runner.geometry(q) } catch { throw Problem.badRequest(error.description) }
+        var g = parsed.geometry
+        if let crs = parsed.crs, crs != map.crs {
+            do { g = try Transformer(from: crs, to: map.crs).transform(g) } catch {
+                throw Problem.badRequest("field crs: cannot transform from '\(QueryRequest.clip(crs))' to the map CRS (\(error))")
+            }
+        }
+        switch g {
+        case .polygon, .multiPolygon:
+            guard input.width == nil else { throw Problem.badRequest("field width: a width is for a trench line, not a polygon") }
+            let validity: GEOSValidity
+            do { validity = try GEOS.withContext { (c) throws(GEOSError) in try c.validity(g) } } catch {
+                throw Problem.badRequest("field geometry: \(error)")
+            }
+            guard validity.isValid else {
+                let at = validity.location.map { " at (\($0.x), \($0.y))" } ?? ""
+                throw Problem.badRequest("field geometry: the polygon is not valid: \(validity.reason ?? "invalid")\(at)")
+            }
+        case .lineString:
+            guard let w = input.width else { throw Problem.badRequest("field width is missing (a trench line needs its width in metres)") }
+            guard w > 0, w <= limits.maxTrenchWidthM else {
+                throw Problem.badRequest("field width must be more than 0 and at most \(limits.maxTrenchWidthM) m (limits.maxTrenchWidthM)")
+            }
+            do {
+                g = try GEOS.withContext { (c) throws(GEOSError) in
+                    try c.buffer(g, distance: w / 2, parameters: BufferParameters(capStyle: .flat, joinStyle: .mitre))
+                }
+            } catch { throw Problem.badRequest("field geometry: cannot make the trench footprint: \(error)") }
+        default:
+            throw Problem.badRequest("field geometry must be a Polygon, a MultiPolygon or a trench LineString, not \(g.typeName)")
+        }
+        let a = Self.area(g)
+        guard a > 0 else { throw Problem.badRequest("field geometry: the dig area is empty") }
+        guard a <= limits.maxDigAreaM2 else {
+            throw Problem.badRequest("field geometry: the dig area is \(Int(a.rounded())) m², more than \(Int(limits.maxDigAreaM2)) m² (limits.maxDigAreaM2)")
+        }
+        area = g
+        bounds = g.envelope
+        squareMetres = a
+    }
+
+    /// Planar area (shoelace), holes subtracted.
+    static func area(_ g: Geometry) -> Double {
+        func ring(_ ps: [Point]) -> Double {
+            var s = 0.0
+            for i in 0..<(ps.count - 1) { s += ps[i].x * ps[i + 1].y - ps[i + 1].x * ps[i].y }
+            return abs(s) / 2
+        }
+        func poly(_ p: Polygon) -> Double { ring(p.exterior.points) - p.holes.reduce(0) { $0 + ring($1.points) } }
+        switch g {
+        case .polygon(let p): return poly(p)
+        case .multiPolygon(let ps): return ps.reduce(0) { $0 + poly($1) }
+        default: return 0
+        }
+    }
+}
+
+/// One stored dig check: the exact answer body given, who asked, and the idempotency key.
+public struct StoredDigCheck: Codable, Sendable, Hashable {
+    public var id: String
+    public var user: String
+    public var idempotencyKey: String?
+    /// SHA-256 of the request body, to tell a replay from a reused key.
+    public var fingerprint: String
+    /// The answer body, byte for byte.
+    public var answer: String
+    /// Features the answer showed (for the audit log of replays).
+    public var features: Int
+}
+
+/// Dig checks kept for `GET /dig-checks/{id}` and idempotent replays: in memory (at most
+/// ``ServiceLimits/maxStoredChecks``, oldest dropped first) and, when configured, appended to a
+/// JSON-lines file that is read back at start, so a restart replays what was told.
+public final class DigCheckStore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byID: [String: StoredDigCheck] = [:]
+    private var order: [String] = []
+    private var byKey: [String: String] = [:]
+    private let limit: Int
+    private let fd: Int32?
+
+    /// - Throws: ``ConfigError`` naming `digChecks.path` when it cannot be read or opened.
+    public init(path: String?, limit: Int) throws(ConfigError) {
+        self.limit = limit
+        guard let path else {
+            fd = nil
+            return
+        }
+        var loaded: [StoredDigCheck] = []
+        if FileManager.default.fileExists(atPath: path) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError("digChecks.path \(path): cannot read")
+            }
+            for (i, line) in text.split(separator: "\n").enumerated() {
+                guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(line.utf8)) else {
+                    throw ConfigError("digChecks.path \(path): line \(i + 1) is not a stored dig check")
+                }
+                loaded.append(c)
+            }
+        }
+        let d = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard d >= 0 else { throw ConfigError("digChecks.path \(path): cannot open for appending") }
+        fd = d
+        for c in loaded { remember(c) }
+    }
+
+    deinit { if let fd { close(fd) } }
+
+    private func remember(_ c: StoredDigCheck) {
+        byID[c.id] = c
+        order.append(c.id)
+        if let k = c.idempotencyKey { byKey[Self.keyOf(user: c.user, key: k)] = c.id }
+        if order.count > limit {
+            let old = order.removeFirst()
+            if let o = byID.removeValue(forKey: old), let k = o.idempotencyKey { byKey[Self.keyOf(user: o.user, key: k)] = nil }
+        }
+    }
+
+    static func keyOf(user: String, key: String) -> String { "\(user)\u{0}\(key)" }
+
+    /// The stored check with `id`.
+    public func check(id: String) -> StoredDigCheck? { lock.withLock { byID[id] } }
+
+    /// The check an idempotency key of `user` stored.
+    public func check(user: String, idempotencyKey: String) -> StoredDigCheck? {
+        lock.withLock { byKey[Self.keyOf(user: user, key: idempotencyKey)].flatMap { byID[$0] } }
+    }
+
+    /// Stores `c` (and appends it to the file, fsynced). When a concurrent request with the same
+    /// idempotency key stored first, that one is returned and `c` is dropped.
+    public func store(_ c: StoredDigCheck) -> StoredDigCheck {
+        lock.withLock {
+            if let k = c.idempotencyKey, let existing = byKey[Self.keyOf(user: c.user, key: k)].flatMap({ byID[$0] }) { return existing }
+            remember(c)
+            if let fd, var line = try? AnswerJSON.encoder(pretty: false).encode(c) {
+                line.append(10)
+                line.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+                _ = fsync(fd)
+            }
+            return c
+        }
+    }
+
+    /// A new id: `dc-` and 32 hex digits of randomness.
+    static func newID() -> String { "dc-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+
+    static func fingerprint(_ body: [UInt8]) -> String {
+        SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import ServiceLifecycle
+import SubterraAccess
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+import SubterraRequests
+
+/// The HTTP service: one warm map, the access policy in front of it, the audit log behind it.
+///
+/// Every data route runs the same three steps: the caller's ``AccessScope`` narrows the engine
+/// filter (hidden pipes are never even candidates), the engine answers, and ``AnswerMask``
+/// removes whatever the scope does not show from the answer's JSON. Handlers never check
+/// access themselves.
+///
+/// ```swift
+/// let server = try await SubterraServer(map: map, config: config, logger: logger)
+/// try await server.run()          // until SIGTERM / SIGINT
+/// ```
+public final class SubterraServer: Sendable {
+    public let map: any PipeMap
+    public let config: ServiceConfig
+    public let policy: AccessPolicy
+    let authenticator: Authenticator
+    public let audit: AuditLog
+    public let metrics = ServiceMetrics()
+    public let digChecks: DigCheckStore
+    let runner: RequestRunner
+    let logger: Logger
+
+    /// Builds the service over `map` (already opening or open).
+    /// - Throws: ``ConfigError`` naming the member: a role's unknown layer code, an unreadable
+    ///   audit or dig-check file, a bad JWT key.
+    public init(map: any PipeMap, config: ServiceConfig, logger: Logger) async throws(ConfigError) {
+        self.map = map
+        self.config = config
+        self.logger = logger
+        do { policy = try AccessPolicy(users: config.users, roles: config.roles, contacts: config.contacts, codes: map.codes) } catch {
+            throw ConfigError(error.message)
+        }
+        authenticator = try await Authenticator(policy: policy, jwt: config.jwt)
+        audit = try AuditLog(path: config.auditPath, fsync: config.auditFsync, logger: logger)
+        digChecks = try DigCheckStore(path: config.digCheckPath, limit: config.limits.maxStoredChecks)
+        var limits = RequestLimits.default
+        limits.maxVertices = config.limits.maxVertices
+        limits.maxLineBytes = config.limits.maxBodyBytes
+        limits.maxGeometryBytes = config.limits.maxBodyBytes
+        runner = RequestRunner(engine: map, limits: limits)
+    }
+
+    // MARK: Application
+
+    /// The router with every route and the middleware chain (observe → authenticate → route).
+    public func router() -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: ObserveMiddleware(metrics: metrics, audit: audit))
+        router.add(middleware: AuthMiddleware(authenticator: authenticator, metrics: metrics))
+        router.get("/health") { _, _ in self.health() }
+        router.get("/metrics") { _, _ in self.metricsResponse() }
+        let ops: [(String, QueryRequest.Op)] = [
+            ("/nearest", .nearest), ("/within", .within), ("/intersects", .intersects), ("/route-checks", .checkRoute),
+            ("/sections", .section),
+        ]
+        for (path, op) in ops {
+            router.post(RouterPath(path)) { request, context in try await self.query(op, request, context) }
+        }
+        router.post("/batch") { request, context in try await self.batch(request, context) }
+        router.post("/dig-checks") { request, context in try await self.postDigCheck(request, context) }
+        router.get("/dig-checks/{id}") { request, context in try self.getDigCheck(request, context) }
+        router.get("/audit") { request, context in try self.auditEntries(request, context) }
+        return router
+    }
+
+    /// The Hummingbird application on `address` (plain HTTP, or TLS when the configuration
+    /// names a certificate and key).
+    /// - Throws: ``ConfigError`` when the certificate or key cannot be read.
+    public func application(address: ListenAddress? = nil) throws(ConfigError) -> some ApplicationProtocol {
+        let a = address ?? config.listen
+        var server: HTTPServerBuilder = .http1()
+        if let cert = config.tlsCert, let key = config.tlsKey {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(cert)
+                let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+                let tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            } catch {
+                throw ConfigError("tls: cannot read certificate \(cert) or key \(key): \(error)")
+            }
+        }
+        return Application(
+            router: router(), server: server,
+            configuration: .init(address: .hostname(a.host, port: a.port), serverName: "subterra"), logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight and
+    /// returns (ServiceGroup's graceful shutdown).
+    public func run(address: ListenAddress? = nil) async throws {
+        let app = try application(address: address)
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    // MARK: Open routes
+
+    /// Whether the whole engine answers (`loaded`), the snapshot file answers while it loads
+    /// (`warming`), or the load failed and the snapshot file answers (`mapped`).
+    var engineState: (state: String, version: UInt64?, error: String?) {
+        switch map {
+        case let w as WarmingMap:
+            if let e = w.engine { return ("loaded", e.version, nil) }
+            if let f = w.loadError { return ("mapped", nil, f.description) }
+            return ("warming", nil, nil)
+        case let e as UtilityEngine: return ("loaded", e.version, nil)
+        default: return ("mapped", nil, nil)
+        }
+    }
+
+    func health() -> Response {
+        let s = engineState
+        var o = JSONObject()
+        o.append("status", .string("ok"))
+        o.append("engine", .string(s.state))
+        o.append("dataVersion", s.version.map { .number(Double($0)) } ?? .null)
+        o.append("crs", .string(map.crs))
+        if let e = s.error { o.append("loadError", .string(e)) }
+        return Self.json(GeoJSON.write(.object(o)))
+    }
+
+    func metricsResponse() -> Response {
+        let s = engineState
+        metrics.engine(version: s.version ?? 0, crs: map.crs, loaded: s.state == "loaded")
+        var h = HTTPFields()
+        h[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+    }
+
+    // MARK: Helpers
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var h = extra
+        h[.contentType] = "application/json"
+        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The body, at most `limits.maxBodyBytes` (413 above).
+    func body(_ request: Request) async throws -> [UInt8] {
+        let b = try await request.body.collect(upTo: config.limits.maxBodyBytes)
+        return Array(buffer: b)
+    }
+
+    static func principal(_ context: ServiceRequestContext) throws(Problem) -> Principal {
+        guard let p = context.principal else { throw Problem(.unauthorized, "a valid API key or token is required") }
+        return p
+    }
+
+    /// The segment with `id` (nil when unknown or unreadable).
+    func segment(_ id: Int64) -> PipeSegment? { (try? map.segment(id: id)) ?? nil }
+
+    func mask(_ scope: AccessScope) -> AnswerMask { AnswerMask(scope: scope, lookup: { self.segment($0) }) }
+
+    /// Features an answer shows: the elements of its top-level feature lists.
+    static func featureCount(_ v: JSONValue) -> Int {
+        guard case .object(let o) = v else { return 0 }
+        var n = 0
+        for (k, v) in o.members where AnswerMask.featureLists.contains(k) || k == "conflictsByOwner" {
+            guard case .array(let a) = v else { continue }
+            guard k == "conflictsByOwner" else {
+                n += a.count
+                continue
+            }
+            for group in a {
+                if case .array(let c)? = group.objectValue?["conflicts"] { n += c.count }
+            }
+        }
+        return n
+    }
+}
+
+extension SubterraServer {
+    /// Runs the service over `map` as `subterra serve` does: structured logs (swift-log, one
+    /// line per event on stderr, `LOG_LEVEL` sets the level) and graceful shutdown on SIGTERM
+    /// or SIGINT.
+    public static func serve(map: any PipeMap, config: ServiceConfig) async throws {
+        var logger = Logger(label: "subterra.serve")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let server = try await SubterraServer(map: map, config: config, logger: logger)
+        logger.info("serving", metadata: ["listen": "\(config.listen)", "crs": "\(map.crs)", "tls": "\(config.tlsCert != nil)"])
+        try await server.run()
+    }
+}
