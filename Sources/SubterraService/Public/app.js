@@ -192,6 +192,8 @@ function setUpMap() {
   map = L.map('map', { maxZoom: 23, minZoom: 3, doubleClickZoom: false, zoomSnap: 0.5, preferCanvas: false });
   L.control.scale({ imperial: false }).addTo(map);
   map.attributionControl.setPrefix('Leaflet');
+  // Streets in a pane of their own, under every pipe, zone and dig (overlays are at 400).
+  map.createPane('streets').style.zIndex = 350;
   streetLayer = L.layerGroup().addTo(map);
   zoneLayer = L.layerGroup().addTo(map);
   for (const c of state.collections) state.layerGroups[c.id] = L.layerGroup().addTo(map);
@@ -256,7 +258,7 @@ async function loadPipes() {
   if (generation !== state.generation) return;
   streetLayer.clearLayers();
   streetLayer.addLayer(L.geoJSON({ type: 'FeatureCollection', features: inView }, {
-    interactive: false,
+    interactive: false, pane: 'streets',
     style: { color: '#dedacd', opacity: 1, lineCap: 'round', lineJoin: 'round', className: 'street' },
   }));
   sizeZones();
