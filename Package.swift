@@ -109,6 +109,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            // The planners' page (served at /map/) with Leaflet from Debian's libjs-leaflet.
+            resources: [.copy("Public")],
             swiftSettings: swift6),
         .executableTarget(
             name: "subterra",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries Subterra builds against and the tools its tests use as oracles.
 # Idempotent: installs only what is missing, so it is cheap to run before every build.
+# SUBTERRA_BROWSER_DEPS=1 (scripts/test.sh sets it) adds what the browser test needs.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,11 @@ packages=(
     gdal-bin         # ogrinfo: proves QGIS/GDAL read the GeoPackages we write; ogr2ogr: GDAL import fixtures
     libgdal-dev      # GDAL C API: Shapefile, DXF, GML, KML, FileGDB import (SubterraGDAL)
 )
+if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
+    # The planners' page test (Tests/browser): headless Chromium driven by Selenium; Leaflet is
+    # the source of the copy in Sources/SubterraService/Public/leaflet.
+    packages+=(chromium chromium-driver libjs-leaflet python3 python3-venv)
+fi
 if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
     packages+=(libboost-dev)   # Boost.Geometry rtree, the benchmark peer
 fi
@@ -35,5 +41,16 @@ if ! command -v swift >/dev/null 2>&1; then
     else
         echo "install-deps: no Swift toolchain found (Swift 6.1 or later is required)" >&2
         exit 1
+    fi
+fi
+
+# Selenium from PyPI, in a virtual environment under .build (Debian's Python refuses pip
+# installs into the system); it drives the system chromium through chromium-driver.
+if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
+    venv="$(cd "$(dirname "$0")/.." && pwd)/.build/browser-venv"
+    if ! "$venv/bin/python" -c 'import selenium' 2>/dev/null; then
+        echo "install-deps: installing selenium (PyPI) into $venv" >&2
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check 'selenium>=4.10,<5'
     fi
 fi

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, runs a short fuzzing run of every
 # parser of untrusted input (scripts/fuzz.sh, FUZZ_SECONDS per target, 40 by default;
-# FUZZ_SECONDS=0 skips it), then the whole suite. The suite runs last so that its summary is the
-# run's closing line; a fuzzing failure still fails the run.
+# FUZZ_SECONDS=0 skips it), then the whole suite. The fuzzing report is repeated at the end (CI
+# shows only the end of a long run); a fuzzing failure still fails the run. After the suite, the planners' page
+# is tested in headless Chromium (Tests/browser/test_page.py: it starts `subterra serve` on a
+# loopback port and stops it, screenshots in $TEST_OUT, .build/browser-test by default);
+# BROWSER_TEST=0 skips it. Its failure fails the run, with `browser:` lines saying why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
+if [ "${BROWSER_TEST:-1}" != 0 ]; then export SUBTERRA_BROWSER_DEPS=1; fi
 bash scripts/install-deps.sh
 fuzz_status=0
 fuzz_log="$(mktemp)"
@@ -17,9 +21,19 @@ if [ "${FUZZ_SECONDS:-40}" != 0 ]; then
 fi
 swift build --build-tests
 swift test --skip-build
+browser_status=0
+if [ "${BROWSER_TEST:-1}" != 0 ]; then
+    browser_out="${TEST_OUT:-.build/browser-test}"
+    .build/browser-venv/bin/python Tests/browser/test_page.py --bin "$(swift build --show-bin-path)/subterra" \
+        --out "$browser_out" || browser_status=$?
+    if [ "$browser_status" != 0 ]; then
+        echo "browser: FAILED (exit $browser_status): the planners' page test; server log, console and screenshots in $browser_out" >&2
+    fi
+fi
 if [ "$fuzz_status" != 0 ]; then
     sleep 1 # lets tee finish writing the fuzzing report
     echo "test.sh: the fuzzing run failed (exit $fuzz_status); its report again:" >&2
     grep -E '^fuzz:' "$fuzz_log" | tail -60 >&2 || tail -40 "$fuzz_log" >&2
     exit "$fuzz_status"
 fi
+exit "$browser_status"

@@ -63,11 +63,13 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
     let authenticator: Authenticator
     let metrics: ServiceMetrics
-    /// Routes open without a credential.
+    /// Routes open without a credential (and the page's files, ``PageAssets/isPagePath(_:)``).
     static let open: Set<String> = ["/health", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.open.contains(request.uri.path) { return try await next(request, context) }
+        if Self.open.contains(request.uri.path) || PageAssets.isPagePath(request.uri.path) {
+            return try await next(request, context)
+        }
         var credential: String?
         if let a = request.headers[.authorization] {
             let parts = a.split(separator: " ", maxSplits: 1)

@@ -29,6 +29,8 @@ public final class SubterraServer: Sendable {
     public let audit: AuditLog
     public let metrics = ServiceMetrics()
     public let digChecks: DigCheckStore
+    /// The planners' page served at `/map/`.
+    public let page: PageAssets
     let runner: RequestRunner
     let logger: Logger
 
@@ -50,6 +52,7 @@ public final class SubterraServer: Sendable {
         limits.maxLineBytes = config.limits.maxBodyBytes
         limits.maxGeometryBytes = config.limits.maxBodyBytes
         runner = RequestRunner(engine: map, limits: limits)
+        page = PageAssets.bundled
     }
 
     // MARK: Application
@@ -72,6 +75,13 @@ public final class SubterraServer: Sendable {
         router.post("/dig-checks") { request, context in try await self.postDigCheck(request, context) }
         router.get("/dig-checks/{id}") { request, context in try self.getDigCheck(request, context) }
         router.get("/audit") { request, context in try self.auditEntries(request, context) }
+        addOGCRoutes(to: router)
+        // The planners' page: open (it holds no data), from memory by exact name.
+        for path in ["/map", "/map/**"] {
+            router.get(RouterPath(path)) { request, _ in
+                try self.page.response(path: request.uri.path, ifNoneMatch: request.headers[.ifNoneMatch])
+            }
+        }
         return router
     }
 
@@ -163,6 +173,44 @@ public final class SubterraServer: Sendable {
     func segment(_ id: Int64) -> PipeSegment? { (try? map.segment(id: id)) ?? nil }
 
     func mask(_ scope: AccessScope) -> AnswerMask { AnswerMask(scope: scope, lookup: { self.segment($0) }) }
+
+    /// The caller's scope as the OGC functions take it (``OGCFeatures`` enforces it):
+    /// - features: the scope's filter (``AccessScope/restricting(_:)``); when no grant has an
+    ///   area or owners, the layers alone, which is the same set without the per-record
+    ///   predicate (so listings and extents need not read every record);
+    /// - properties: one whose ``VisibleField`` group every grant showing features shows
+    ///   (OGC masks by name, not per feature as ``AnswerMask`` does, so with several roles the
+    ///   intersection, which never shows more than a feature's own grants); `id`, `layer`,
+    ///   `feature`, `part` and `featureKind` always (identity and position); a property no group
+    ///   covers, never;
+    /// - ETag key: the roles, so answers for different grants never share a tag.
+    func ogcAccess(_ p: Principal) -> OGCAccess {
+        let grants = p.scope.grants.filter { !$0.layers.isEmpty }
+        var filter = p.scope.filter
+        if grants.allSatisfy({ $0.area == nil && $0.owners == nil }) { filter = PipeFilter(layers: p.scope.layers) }
+        let shown = grants.isEmpty ? [] : grants.reduce(Set(VisibleField.allCases)) { $0.intersection($1.fields) }
+        let visible: Set<String> = Set(
+            OGCProperty.all.map(\.name).filter { name in
+                if Self.ogcAlwaysVisible.contains(name) { return true }
+                return Self.ogcPropertyGroup(name).map(shown.contains) ?? false
+            })
+        return OGCAccess(filter: filter, key: p.roles.sorted().joined(separator: ","), visibleProperty: { visible.contains($0) })
+    }
+
+    /// OGC properties shown to whoever sees the feature.
+    static let ogcAlwaysVisible: Set<String> = ["id", "layer", "feature", "part", "featureKind"]
+
+    /// The attribute group of an OGC property: by the groups' member names, plus the survey
+    /// fields answers do not carry (burial with material, laying date with status, survey
+    /// point numbers with the operator's ids).
+    static func ogcPropertyGroup(_ name: String) -> VisibleField? {
+        switch name {
+        case "burial": return .material
+        case "layingDate": return .status
+        case "startPoint", "endPoint": return .source
+        default: return VisibleField.allCases.first { $0.memberNames.contains(name) }
+        }
+    }
 
     /// Features an answer shows: the elements of its top-level feature lists.
     static func featureCount(_ v: JSONValue) -> Int {
