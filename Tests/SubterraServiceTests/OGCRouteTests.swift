@@ -16,7 +16,7 @@ struct OGCRouteTests {
     /// Every segment of the sample, by layer.
     static let segments: [LayerCode: [PipeSegment]] = {
         let ids = try! Fixture.engine.segmentIDs(within: 0, of: nil, crs: nil, filter: .all)
-        return Dictionary(grouping: ids.compactMap { try! Fixture.engine.segment(id: $0) }, by: \.layer)
+        return Dictionary(grouping: ids.compactMap { Fixture.engine.segment(id: $0) }, by: \.layer)
     }()
 
     static func ids(_ o: [String: Any]) -> Set<Int64> {
