@@ -238,6 +238,10 @@ final class _Snapshot: Sendable {
     let nextPointSequence: Int
     /// Point number → live rows starting or ending there: whose depths a ground-height edit moves.
     let incidence: _Incidence
+    /// Each layer's extent, computed on first ask (``UtilityEngine/layerExtents()``, O(total
+    /// vertices)) and kept: a snapshot never changes, so services listing collections and items
+    /// pay the scan once per data version, not once per request.
+    let layerExtents = _Locked<[LayerCode: Envelope]?>(nil)
     /// Row → depths at both ends, for rows whose end points' ground heights were edited after the
     /// row was written (rare; empty after a compaction).
     let depthOverride: _ShardedMap<Int, _DepthPair>

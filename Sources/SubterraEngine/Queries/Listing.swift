@@ -24,14 +24,16 @@ extension UtilityEngine {
     }
 
     /// See ``PipeMap/layerExtents()``: the vertices of every live row, read in place. O(total
-    /// vertices).
+    /// vertices) on the first call for a snapshot, then kept with it (O(layers)).
     public func layerExtents() -> [LayerCode: Envelope] {
         let snap = snapshot
+        if let cached = snap.layerExtents.withLock({ $0 }) { return cached }
         var out: [LayerCode: Envelope] = [:]
         for r in snap.liveRows {
             let (t, l) = snap.locate(r)
             out[snap.kind(r).layer, default: .empty] = out[snap.kind(r).layer, default: .empty].union(Envelope(points: _Snapshot.points(t, l)))
         }
+        snap.layerExtents.withLock { $0 = out }
         return out
     }
 }
