@@ -270,3 +270,23 @@ struct StoreGDALTests {
         #expect(v.count == 2 && v[0] <= moved.position.x && v[1] >= moved.position.x && v[1] - v[0] < 0.25)
     }
 }
+
+@Suite("GeoPackage identifier quoting")
+struct IdentifierQuotingTests {
+    /// A quote followed by a combining mark is one `Character`; the quoting must still double it,
+    /// or the name ends the identifier early and the rest is read as SQL.
+    @Test("a table named with quotes and combining marks is created and read back exactly")
+    func quotesBeforeCombiningMarks() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try Database(path: dir.appendingPathComponent("q.gpkg").path)
+        for name in ["plain", "a\"b", "x\"\u{0301}y", "\"\u{0301}); DROP TABLE t; --", "管线\"\u{20DD}"] {
+            #expect(GeoPackage.quote(name).unicodeScalars.filter { $0 == "\"" }.count
+                    == 2 + 2 * name.unicodeScalars.filter { $0 == "\"" }.count)
+            try db.execute("CREATE TABLE \(GeoPackage.quote(name)) (\(GeoPackage.quote(name + "c")) TEXT)")
+            let s = try db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+            try s.bind([.text(name)])
+            #expect(try s.step(), "table \(name.debugDescription) exists under its exact name")
+        }
+    }
+}

@@ -31,12 +31,13 @@ public func fuzzCSV(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 /// Rows as CSV, quoting every cell that needs it (and any with a byte-order mark, which the
-/// reader drops at the start of a file).
+/// reader drops at the start of a file). RFC 4180 quoting is SQL identifier quoting: wrap in
+/// `"` and double each `"` scalar (scalars: a `"` before a combining mark is one `Character`).
 func csv(_ rows: [[String]]) -> String {
     rows.map { cells in
         cells.map { c in
             c.unicodeScalars.contains(where: { ",\"\r\n\u{FEFF}".unicodeScalars.contains($0) })
-                ? "\"" + c.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : c
+                ? GeoPackage.quote(c) : c
         }.joined(separator: ",")
     }.joined(separator: "\n")
 }

@@ -162,8 +162,15 @@ public enum GeoPackage {
         return out
     }
 
-    /// SQL identifier quoting.
+    /// SQL identifier quoting: doubles every `"` scalar. Scalars, not `Character`s: a `"`
+    /// followed by a combining mark is one grapheme, which a `String` replace would skip.
     public static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out = "\""
+        for c in identifier.unicodeScalars {
+            if c == "\"" { out.unicodeScalars.append(c) }
+            out.unicodeScalars.append(c)
+        }
+        out.unicodeScalars.append("\"")
+        return out
     }
 }

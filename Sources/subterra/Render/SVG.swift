@@ -14,10 +14,13 @@ struct SVG {
         self.height = height
     }
 
+    /// XML-escapes `s` scalar by scalar. Working on scalars, not `Character`s, matters: a `<`
+    /// or `"` followed by a combining mark is one grapheme that compares unequal to `"<"`, and
+    /// would otherwise pass through unescaped.
     static func escape(_ s: String) -> String {
         var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
@@ -26,8 +29,8 @@ struct SVG {
             case "'": out += "&apos;"
             default:
                 // XML 1.0 forbids most control characters even escaped; drop them.
-                if let a = c.asciiValue, a < 0x20, a != 0x09, a != 0x0A, a != 0x0D { continue }
-                out.append(c)
+                if c.value < 0x20, c.value != 0x09, c.value != 0x0A, c.value != 0x0D { continue }
+                out.unicodeScalars.append(c)
             }
         }
         return out
