@@ -155,17 +155,18 @@ public struct StoredDigCheck: Codable, Sendable, Hashable {
 /// JSON-lines file that is read back at start, so a restart replays what was told.
 public final class DigCheckStore: @unchecked Sendable {
     private let lock = NSLock()
+    /// The file, appended by group commit (one `fsync` per group of concurrent checks).
     private var byID: [String: StoredDigCheck] = [:]
     private var order: [String] = []
     private var byKey: [String: String] = [:]
     private let limit: Int
-    private let fd: Int32?
+    private let file: DurableAppender?
 
     /// - Throws: ``ConfigError`` naming `digChecks.path` when it cannot be read or opened.
     public init(path: String?, limit: Int) throws(ConfigError) {
         self.limit = limit
         guard let path else {
-            fd = nil
+            file = nil
             return
         }
         var loaded: [StoredDigCheck] = []
@@ -180,13 +181,11 @@ public final class DigCheckStore: @unchecked Sendable {
                 loaded.append(c)
             }
         }
-        let d = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard d >= 0 else { throw ConfigError("digChecks.path \(path): cannot open for appending") }
-        fd = d
+        do { file = try DurableAppender(path: path, policy: .always) } catch {
+            throw ConfigError("digChecks.path \(path): cannot open for appending (\(error.reason))")
+        }
         for c in loaded { remember(c) }
     }
-
-    deinit { if let fd { close(fd) } }
 
     private func remember(_ c: StoredDigCheck) {
         byID[c.id] = c
@@ -208,19 +207,20 @@ public final class DigCheckStore: @unchecked Sendable {
         lock.withLock { byKey[Self.keyOf(user: user, key: idempotencyKey)].flatMap { byID[$0] } }
     }
 
-    /// Stores `c` (and appends it to the file, fsynced). When a concurrent request with the same
+    /// Stores `c` and appends it to the file; returns once the line is synced to disk (so an
+    /// answer given is one a restart replays). When a concurrent request with the same
     /// idempotency key stored first, that one is returned and `c` is dropped.
-    public func store(_ c: StoredDigCheck) -> StoredDigCheck {
-        lock.withLock {
+    public func store(_ c: StoredDigCheck) async -> StoredDigCheck {
+        let first: StoredDigCheck? = lock.withLock {
             if let k = c.idempotencyKey, let existing = byKey[Self.keyOf(user: c.user, key: k)].flatMap({ byID[$0] }) { return existing }
             remember(c)
-            if let fd, var line = try? AnswerJSON.encoder(pretty: false).encode(c) {
-                line.append(10)
-                line.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
-                _ = fsync(fd)
-            }
-            return c
+            return nil
         }
+        if let first { return first }
+        if let file, let line = try? AnswerJSON.encoder(pretty: false).encode(c) {
+            _ = await file.append([UInt8](line))
+        }
+        return c
     }
 
     /// A new id: `dc-` and 32 hex digits of randomness.

@@ -41,7 +41,7 @@ struct ObserveMiddleware: RouterMiddleware {
         if !Self.quiet.contains(route) {
             let n = context.note.snapshot
             let p = context.note.principal
-            audit.record(
+            await audit.record(
                 AuditEntry(
                     time: AuditLog.now(), user: p?.name, auth: p?.method, method: request.method.rawValue,
                     route: context.endpointPath ?? request.uri.path, status: response.status.code, area: n.area, layers: n.layers,

@@ -211,7 +211,7 @@ extension SubterraServer {
         let features = Self.featureCount(.object(o))
         let made = StoredDigCheck(
             id: id, user: p.name, idempotencyKey: key, fingerprint: fingerprint, answer: GeoJSON.write(.object(o)), features: features)
-        let stored = digChecks.store(made)
+        let stored = await digChecks.store(made)
         if stored.id != made.id { return try replay(stored, fingerprint: fingerprint, context) }
         context.note.set(features: features, detail: "dig check \(id)")
         var h = HTTPFields()
