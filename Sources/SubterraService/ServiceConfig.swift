@@ -43,10 +43,14 @@ public struct ServiceLimits: Sendable, Hashable {
     public var maxBatchLines: Int = 10_000
     /// Most stored dig checks kept in memory for replay (oldest dropped first). Default 100,000.
     public var maxStoredChecks: Int = 100_000
+    /// Seconds a client has to deliver a whole request (from connecting, or from the end of the
+    /// previous response); past it the connection is closed. Default 30. Bounds what a slow
+    /// client (a header or body trickled byte by byte, an idle socket) can hold.
+    public var requestTimeoutS: Double = 30
 
     public init() {}
 
-    static let memberNames = ["maxBodyBytes", "maxVertices", "maxDigAreaM2", "maxTrenchWidthM", "maxBatchLines", "maxStoredChecks"]
+    static let memberNames = ["maxBodyBytes", "maxVertices", "maxDigAreaM2", "maxTrenchWidthM", "maxBatchLines", "maxStoredChecks", "requestTimeoutS"]
 
     init(_ v: JSONValue?, path: String) throws(ConfigError) {
         guard let v else { return }
@@ -57,6 +61,7 @@ public struct ServiceLimits: Sendable, Hashable {
         if let n = try r.number("maxTrenchWidthM", min: 0.01) { maxTrenchWidthM = n }
         if let n = try r.int("maxBatchLines", min: 1) { maxBatchLines = n }
         if let n = try r.int("maxStoredChecks", min: 1) { maxStoredChecks = n }
+        if let n = try r.number("requestTimeoutS", min: 0.1) { requestTimeoutS = n }
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SubterraAccess
 import SubterraEngine
@@ -90,14 +91,16 @@ public final class SubterraServer: Sendable {
     /// - Throws: ``ConfigError`` when the certificate or key cannot be read.
     public func application(address: ListenAddress? = nil) throws(ConfigError) -> some ApplicationProtocol {
         let a = address ?? config.listen
-        var server: HTTPServerBuilder = .http1()
+        let deadline = TimeAmount.nanoseconds(Int64(config.limits.requestTimeoutS * 1e9))
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestDeadlineHandler(limit: deadline)])
+        var server: HTTPServerBuilder = .http1(configuration: http1)
         if let cert = config.tlsCert, let key = config.tlsKey {
             do {
                 let certificates = try NIOSSLCertificate.fromPEMFile(cert)
                 let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
                 let tls = TLSConfiguration.makeServerConfiguration(
                     certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(privateKey))
-                server = try .tls(.http1(), tlsConfiguration: tls)
+                server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
             } catch {
                 throw ConfigError("tls: cannot read certificate \(cert) or key \(key): \(error)")
             }

@@ -4,7 +4,9 @@ import Testing
 /// `subterra serve` as a process: a key made by `serve hash-key`, the sample served on a loopback
 /// port, a query with the key, graceful shutdown on SIGTERM, and configuration errors.
 struct ServeCLITests {
-    @Test func hashKeyPrintsAKeyAndAnEntryThatServeAccepts() throws {
+    /// A key made by `serve hash-key` (checked: `stk_`, its entry holds no key), and a folder
+    /// with `serve.json` serving the sample on a random loopback port to a planner holding it.
+    static func configure(limits: String = "{}") throws -> (key: String, dir: String, port: Int) {
         let made = try CLI.run(["serve", "hash-key", "--name", "ana", "--role", "planner"])
         #expect(made.status == 0, "\(made.stderr)")
         let key = try #require(made.stdoutLines.first { $0.hasPrefix("key: ") }).dropFirst(5)
@@ -12,14 +14,20 @@ struct ServeCLITests {
         #expect(key.hasPrefix("stk_") && !entry.contains(key))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Datasets/sample").path
         let port = Int.random(in: 20_000...40_000)
         let config = """
-            {"listen":"127.0.0.1:\(port)","store":"\(sample)","audit":{"path":"\(dir)/audit.jsonl"},
+            {"listen":"127.0.0.1:\(port)","store":"\(sample)","audit":{"path":"\(dir)/audit.jsonl"},"limits":\(limits),
              "roles":{"planner":{"layers":"*","fields":"*"}},"users":[\(entry)]}
             """
         try config.write(toFile: dir + "/serve.json", atomically: true, encoding: .utf8)
+        return (String(key), dir, port)
+    }
+
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Datasets/sample").path
+
+    @Test func hashKeyPrintsAKeyAndAnEntryThatServeAccepts() throws {
+        let (key, dir, port) = try Self.configure()
         let r = try CLI.runShell(
             """
             "$BIN" serve --config "\(dir)/serve.json" 2>"\(dir)/err.log" & pid=$!
@@ -41,9 +49,7 @@ struct ServeCLITests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("serve-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try #"{"roles":{"x":{"layers":["ZZ"]}}}"#.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Datasets/sample").path
-        let r = try CLI.run(["serve", "--config", dir + "/bad.json", "--store", sample])
+        let r = try CLI.run(["serve", "--config", dir + "/bad.json", "--store", Self.sample])
         #expect(r.status == 2 && r.stderrLines.count == 1)
         #expect(r.stderr.contains("roles.x.layers: unknown layer code 'ZZ'"))
         try #"{"listen":"nowhere"}"#.write(toFile: dir + "/bad2.json", atomically: true, encoding: .utf8)
@@ -51,5 +57,72 @@ struct ServeCLITests {
         #expect(r2.status == 2 && r2.stderr.contains("listen: 'nowhere' is not HOST:PORT"))
         let r3 = try CLI.run(["serve"])
         #expect(r3.status == 2 && r3.stderr.contains("--config is required"))
+    }
+}
+
+/// Hostile clients against the real process (issue 15, item 8): slow clients are cut off at
+/// `limits.requestTimeoutS` while others are answered, and a 10^6-vertex polygon gets a
+/// problem answer, not a crash.
+struct ServeHostileClientCLITests {
+    @Test func slowClientsAreCutOffAndHugePolygonsRefused() throws {
+        let (key, dir, port) = try ServeCLITests.configure(limits: #"{"requestTimeoutS":1.5,"maxBodyBytes":67108864}"#)
+        // The client: 20 idle sockets, 20 trickling a header a byte per 0.2 s, 5 trickling a body;
+        // meanwhile /health must answer; each slow socket must be closed by the server within
+        // a few timeouts; then a 10^6-vertex polygon (about 26 MB) must get a problem answer.
+        let client = """
+            import json, socket, sys, threading, time, urllib.request, urllib.error
+            port, key = int(sys.argv[1]), sys.argv[2]
+            def slow(kind, out, i):
+                s = socket.create_connection(("127.0.0.1", port)); s.settimeout(0.2)
+                head = b"POST /nearest HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer " + key.encode() + b"\\r\\nContent-Length: 100\\r\\n"
+                data = {"idle": b"", "header": head, "body": head + b"\\r\\n" + b"{" * 100}[kind]
+                sent, t0, closed = 0, time.monotonic(), None
+                while time.monotonic() - t0 < 12:
+                    if kind == "body" and sent == 0: sent = len(head) + 2; s.sendall(data[:sent])
+                    if sent < len(data):
+                        try: s.sendall(data[sent:sent + 1]); sent += 1
+                        except OSError: closed = time.monotonic() - t0; break
+                    try:
+                        if s.recv(65536) == b"": closed = time.monotonic() - t0; break
+                    except socket.timeout: pass
+                    except OSError: closed = time.monotonic() - t0; break
+                out[(kind, i)] = closed
+            out = {}
+            threads = [threading.Thread(target=slow, args=(k, out, i)) for k, n in (("idle", 20), ("header", 20), ("body", 5)) for i in range(n)]
+            for t in threads: t.start()
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            health = urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=5).status
+            print("health", health, "%.2f" % (time.monotonic() - t0))
+            for t in threads: t.join()
+            late = sorted(k for k, v in out.items() if v is None or v > 6)
+            print("slow closed", len(out) - len(late), "of", len(out), "late", late[:3])
+            ring = ", ".join("%d %d" % (i % 1000, i // 1000) for i in range(1000000)) + ", 0 0"
+            body = json.dumps({"geometry": "POLYGON ((" + ring + "))", "depth": 1.5}).encode()
+            req = urllib.request.Request("http://127.0.0.1:%d/dig-checks" % port, data=body, method="POST",
+                headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+            try:
+                r = urllib.request.urlopen(req, timeout=120); print("huge", r.status)
+            except urllib.error.HTTPError as e:
+                p = json.loads(e.read()); print("huge", e.code, e.headers.get("Content-Type"), p.get("field"), p.get("detail", "")[:80])
+            print("after", urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=5).status)
+            """
+        try client.write(toFile: dir + "/client.py", atomically: true, encoding: .utf8)
+        let r = try CLI.runShell(
+            """
+            "$BIN" serve --config "\(dir)/serve.json" 2>"\(dir)/err.log" & pid=$!
+            for i in $(seq 1 100); do curl -sf http://127.0.0.1:\(port)/health >/dev/null && break; sleep 0.2; done
+            python3 "\(dir)/client.py" \(port) '\(key)'
+            kill -TERM $pid; wait $pid; echo "exit $?"
+            """, timeout: 240)
+        let lines = r.stdoutLines
+        let health = try #require(lines.first { $0.hasPrefix("health ") }, "\(r.stdout) \(r.stderr)")
+        #expect(health.hasPrefix("health 200"), "others are answered while slow clients hold sockets")
+        #expect(lines.contains("slow closed 45 of 45 late []"), "\(r.stdout)")
+        let huge = try #require(lines.first { $0.hasPrefix("huge ") }, "\(r.stdout) \(r.stderr)")
+        #expect(huge.hasPrefix("huge 400 application/problem+json geometry") || huge.hasPrefix("huge 422 application/problem+json geometry"),
+                "\(huge)")
+        #expect(huge.contains("vertices"), "\(huge)")
+        #expect(lines.contains("after 200") && lines.last == "exit 0", "\(r.stdout) \(r.stderr)")
     }
 }
