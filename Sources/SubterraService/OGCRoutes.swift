@@ -85,10 +85,11 @@ extension SubterraServer {
         return Response(status: .init(code: r.status), headers: h, body: .init(byteBuffer: ByteBuffer(string: r.body)))
     }
 
-    /// The data version in ETags: the loaded engine's snapshot version; while a store warms up
-    /// (answers from its snapshot file of the same store), a fixed tag of its own.
+    /// The data version in ETags: this server's ``SubterraServer/epoch`` and the loaded
+    /// engine's snapshot version; while a store warms up (answers from its snapshot file of the
+    /// same store), a fixed tag of its own.
     var ogcDataVersion: String {
-        engineState.version.map { String($0) } ?? "snapshot"
+        epoch + "-" + (engineState.version.map { String($0) } ?? "snapshot")
     }
 
     /// Where links point: the scheme this server speaks and the request's `Host` (when it is a

@@ -30,6 +30,11 @@ public final class SubterraServer: Sendable {
     public let audit: AuditLog
     public let metrics = ServiceMetrics()
     public let digChecks: DigCheckStore
+    /// A random token drawn when this server starts, mixed into every ETag: the engine's data
+    /// version counts from its load, so after a restart (perhaps over a store changed offline)
+    /// the same count must not validate a tag handed out before. Costs one refetch per client
+    /// after a restart, never a stale answer.
+    let epoch = String(UInt64.random(in: 1...UInt64.max), radix: 36)
     /// The planners' page served at `/map/`.
     public let page: PageAssets
     let runner: RequestRunner
