@@ -16,8 +16,9 @@ packages=(
 )
 if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
     # The planners' page test (Tests/browser): headless Chromium driven by Selenium; Leaflet is
-    # the source of the copy in Sources/SubterraService/Public/leaflet.
-    packages+=(chromium chromium-driver libjs-leaflet python3 python3-venv)
+    # the source of the copy in Sources/SubterraService/Public/leaflet; a CJK font so the Chinese
+    # screenshot shows characters, not empty boxes (WenQuanYi Micro Hei: 5 MB, not Noto's 60+).
+    packages+=(chromium chromium-driver libjs-leaflet python3 python3-venv fonts-wqy-microhei)
 fi
 if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
     packages+=(libboost-dev)   # Boost.Geometry rtree, the benchmark peer

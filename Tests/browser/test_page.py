@@ -249,6 +249,8 @@ def run(binary, out):
         page.d.find_element(By.ID, "lang").click()
         title = page.d.find_element(By.CSS_SELECTOR, "header h1").text
         assert "开挖" in title, f"the language toggle did not switch to Chinese: {title!r}"
+        status = page.d.find_element(By.ID, "load-status").text
+        assert "段管线" in status, f"the pipe count line stayed in English: {status!r}"
         page.screenshot(os.path.join(out, "page-planner-zh.png"))
         page.d.find_element(By.ID, "lang").click()
 

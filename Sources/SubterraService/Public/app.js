@@ -126,6 +126,7 @@ function applyLanguage() {
   $('lang').textContent = state.lang === 'zh' ? 'English' : '中文';
   document.title = t('title');
   renderLegend();
+  if (document.body.dataset.pipesLoaded === 'true') $('load-status').textContent = t('loaded')(Number(document.body.dataset.pipes));
   if (state.answer) renderAnswer();
 }
 
