@@ -33,6 +33,8 @@ public final class SubterraServer: Sendable {
     public let page: PageAssets
     let runner: RequestRunner
     let logger: Logger
+    /// Serializes edits (``addEditRoutes(to:)``).
+    let editDesk = EditDesk()
 
     /// Builds the service over `map` (already opening or open).
     /// - Throws: ``ConfigError`` naming the member: a role's unknown layer code, an unreadable
@@ -76,6 +78,7 @@ public final class SubterraServer: Sendable {
         router.get("/dig-checks/{id}") { request, context in try self.getDigCheck(request, context) }
         router.get("/audit") { request, context in try self.auditEntries(request, context) }
         addOGCRoutes(to: router)
+        addEditRoutes(to: router)
         // The planners' page: open (it holds no data), from memory by exact name.
         for path in ["/map", "/map/**"] {
             router.get(RouterPath(path)) { request, _ in
