@@ -7,6 +7,7 @@ import Prometheus
 /// - `subterra_http_requests_total{route,method,status}`: requests answered.
 /// - `subterra_http_request_duration_seconds{route,method}`: latency histogram.
 /// - `subterra_auth_failures_total`: refused credentials.
+/// - `subterra_http_rate_limited_total`: requests refused by the rate limit (429).
 /// - `subterra_engine_info{version,crs}`: 1, labelled with the map's data version and CRS.
 /// - `subterra_engine_loaded`: 1 once the whole engine answers, 0 while it warms.
 /// - `subterra_engine_data_version`: the data version answers are given at (the engine's
@@ -31,6 +32,9 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts one refused credential.
     public func authFailure() { count("auth", "failures", "Refused credentials") }
+
+    /// Counts one request refused by the rate limit.
+    public func rateLimited() { count("http", "rate_limited", "Requests refused by the rate limit") }
 
     /// Sets the engine gauges.
     public func engine(version: UInt64, crs: String, loaded: Bool) {

@@ -35,12 +35,18 @@ public final class SubterraServer: Sendable {
     let logger: Logger
     /// Serializes edits (``addEditRoutes(to:)``).
     let editDesk = EditDesk()
+    /// Token buckets of ``ServiceConfig/rateLimit``.
+    let limiter: RateLimiter
 
     /// Builds the service over `map` (already opening or open).
     /// - Throws: ``ConfigError`` naming the member: a role's unknown layer code, an unreadable
     ///   audit or dig-check file, a bad JWT key.
-    public init(map: any PipeMap, config: ServiceConfig, logger: Logger) async throws(ConfigError) {
+    /// - Parameter rateClock: the rate limiter's clock (a fake one in tests).
+    public init(map: any PipeMap, config: ServiceConfig, logger: Logger, rateClock: any RateClock = ContinuousRateClock())
+        async throws(ConfigError)
+    {
         self.map = map
+        limiter = RateLimiter(clock: rateClock)
         self.config = config
         self.logger = logger
         do { policy = try AccessPolicy(users: config.users, roles: config.roles, contacts: config.contacts, codes: map.codes) } catch {
@@ -63,7 +69,7 @@ public final class SubterraServer: Sendable {
     public func router() -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ObserveMiddleware(metrics: metrics, audit: audit))
-        router.add(middleware: AuthMiddleware(authenticator: authenticator, metrics: metrics))
+        router.add(middleware: AuthMiddleware(authenticator: authenticator, metrics: metrics, rateLimit: config.rateLimit, limiter: limiter))
         router.get("/health") { _, _ in self.health() }
         router.get("/metrics") { _, _ in self.metricsResponse() }
         let ops: [(String, QueryRequest.Op)] = [
