@@ -66,7 +66,7 @@ struct AuthMiddleware: RouterMiddleware {
     let rateLimit: RateLimitConfig?
     let limiter: RateLimiter
     /// Routes open without a credential (and the page's files, ``PageAssets/isPagePath(_:)``).
-    static let open: Set<String> = ["/health", "/metrics"]
+    static let open: Set<String> = ["/health", "/metrics", "/openapi.json"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.open.contains(request.uri.path) || PageAssets.isPagePath(request.uri.path) {
