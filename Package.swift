@@ -114,7 +114,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             // The planners' page (served at /map/) with Leaflet from Debian's libjs-leaflet.
-            resources: [.copy("Public")],
+            // and the OpenAPI document served at /openapi.json.
+            resources: [.copy("Public"), .copy("openapi.json")],
             swiftSettings: swift6),
         .executableTarget(
             name: "subterra",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system libraries Subterra builds against and the tools its tests use as oracles.
 # Idempotent: installs only what is missing, so it is cheap to run before every build.
-# SUBTERRA_BROWSER_DEPS=1 (scripts/test.sh sets it) adds what the browser test needs.
+# SUBTERRA_BROWSER_DEPS=1 (scripts/test.sh sets it) adds what the browser test needs;
+# SUBTERRA_API_DEPS=1 (likewise) schemathesis for the API fuzzing run.
 set -euo pipefail
 
 packages=(
@@ -19,6 +20,9 @@ if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
     # the source of the copy in Sources/SubterraService/Public/leaflet; a CJK font so the Chinese
     # screenshot shows characters, not empty boxes (WenQuanYi Micro Hei: 5 MB, not Noto's 60+).
     packages+=(chromium chromium-driver libjs-leaflet python3 python3-venv fonts-wqy-microhei)
+fi
+if [ "${SUBTERRA_API_DEPS:-0}" = 1 ]; then
+    packages+=(python3 python3-venv)
 fi
 if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
     packages+=(libboost-dev)   # Boost.Geometry rtree, the benchmark peer
@@ -45,13 +49,18 @@ if ! command -v swift >/dev/null 2>&1; then
     fi
 fi
 
-# Selenium from PyPI, in a virtual environment under .build (Debian's Python refuses pip
-# installs into the system); it drives the system chromium through chromium-driver.
-if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
-    venv="$(cd "$(dirname "$0")/.." && pwd)/.build/browser-venv"
-    if ! "$venv/bin/python" -c 'import selenium' 2>/dev/null; then
-        echo "install-deps: installing selenium (PyPI) into $venv" >&2
+# Python tools from PyPI, each in a virtual environment of its own under .build (Debian's Python
+# refuses pip installs into the system; their dependencies are pinned differently).
+pypi_venv() { # name, module to import, requirement
+    local venv
+    venv="$(cd "$(dirname "$0")/.." && pwd)/.build/$1"
+    if ! "$venv/bin/python" -c "import $2" 2>/dev/null; then
+        echo "install-deps: installing $3 (PyPI) into $venv" >&2
         python3 -m venv "$venv"
-        "$venv/bin/pip" install -q --disable-pip-version-check 'selenium>=4.10,<5'
+        "$venv/bin/pip" install -q --disable-pip-version-check "$3"
     fi
-fi
+}
+# Selenium drives the system chromium through chromium-driver (the browser test).
+if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then pypi_venv browser-venv selenium 'selenium>=4.10,<5'; fi
+# Schemathesis fuzzes the running service against /openapi.json (Tests/api/run_schemathesis.py).
+if [ "${SUBTERRA_API_DEPS:-0}" = 1 ]; then pypi_venv api-venv schemathesis 'schemathesis>=4.10,<5'; fi

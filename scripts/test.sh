@@ -5,11 +5,15 @@
 # shows only the end of a long run); a fuzzing failure still fails the run. After the suite, the planners' page
 # is tested in headless Chromium (Tests/browser/test_page.py: it starts `subterra serve` on a
 # loopback port and stops it, screenshots in $TEST_OUT, .build/browser-test by default);
-# BROWSER_TEST=0 skips it. Its failure fails the run, with `browser:` lines saying why.
+# BROWSER_TEST=0 skips it. Its failure fails the run, with `browser:` lines saying why. Then
+# schemathesis fuzzes the running service against its OpenAPI document for a bounded time
+# (Tests/api/run_schemathesis.py, SCHEMA_SECONDS, 75 by default; report in $API_TEST_OUT,
+# .build/api-test by default); SCHEMA_TEST=0 skips it. Its failure fails the run (`api:` lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 if [ "${BROWSER_TEST:-1}" != 0 ]; then export SUBTERRA_BROWSER_DEPS=1; fi
+if [ "${SCHEMA_TEST:-1}" != 0 ]; then export SUBTERRA_API_DEPS=1; fi
 bash scripts/install-deps.sh
 fuzz_status=0
 fuzz_log="$(mktemp)"
@@ -30,10 +34,20 @@ if [ "${BROWSER_TEST:-1}" != 0 ]; then
         echo "browser: FAILED (exit $browser_status): the planners' page test; server log, console and screenshots in $browser_out" >&2
     fi
 fi
+api_status=0
+if [ "${SCHEMA_TEST:-1}" != 0 ]; then
+    api_out="${API_TEST_OUT:-.build/api-test}"
+    .build/api-venv/bin/python Tests/api/run_schemathesis.py --bin "$(swift build --show-bin-path)/subterra" \
+        --out "$api_out" || api_status=$?
+    if [ "$api_status" != 0 ]; then
+        echo "api: FAILED (exit $api_status): schemathesis against /openapi.json; server log and report in $api_out" >&2
+    fi
+fi
 if [ "$fuzz_status" != 0 ]; then
     sleep 1 # lets tee finish writing the fuzzing report
     echo "test.sh: the fuzzing run failed (exit $fuzz_status); its report again:" >&2
     grep -E '^fuzz:' "$fuzz_log" | tail -60 >&2 || tail -40 "$fuzz_log" >&2
     exit "$fuzz_status"
 fi
-exit "$browser_status"
+if [ "$browser_status" != 0 ]; then exit "$browser_status"; fi
+exit "$api_status"

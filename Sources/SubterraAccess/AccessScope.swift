@@ -44,6 +44,13 @@ public struct AccessScope: Sendable {
     /// with an area whose bounds hold the segment's.
     public func admits(_ s: PipeSegment) -> Bool { grants.contains { $0.admits(s) } }
 
+    /// Layers any grant may edit (and see).
+    public var editLayers: Set<LayerCode> { grants.reduce(into: []) { $0.formUnion($1.editLayers.intersection($1.layers)) } }
+
+    /// Whether some grant lets its holder write `s` (``Grant/mayEdit(_:)``). O(grants), plus
+    /// the area test of ``admits(_:)``.
+    public func mayEdit(_ s: PipeSegment) -> Bool { grants.contains { $0.mayEdit(s) } }
+
     /// Attribute groups visible on `s`: the union over the grants that admit it (empty when
     /// none does).
     public func fields(for s: PipeSegment) -> Set<VisibleField> {

@@ -172,6 +172,20 @@ public struct Grant: Sendable {
     /// restricted) and, when an area is set, the segment lies wholly inside it.
     public func admits(_ s: PipeSegment) -> Bool {
         guard layers.contains(s.layer) else { return false }
+        return ownerAndAreaAdmit(s)
+    }
+
+    /// Whether this grant lets its holder write `s` (create it, replace it with, or delete it):
+    /// its layer is an edit layer, and the owners and area that narrow sight narrow edits too,
+    /// so an editor never writes a pipe it could not see, nor moves one out of its area or to
+    /// another owner (callers check the stored record and its replacement).
+    public func mayEdit(_ s: PipeSegment) -> Bool {
+        guard editLayers.contains(s.layer), layers.contains(s.layer) else { return false }
+        return ownerAndAreaAdmit(s)
+    }
+
+    /// The owner and area parts of ``admits(_:)``.
+    func ownerAndAreaAdmit(_ s: PipeSegment) -> Bool {
         if let owners, !owners.contains(s.owner ?? "") { return false }
         if let area, let env = areaEnvelope {
             let e = s.geometry.envelope

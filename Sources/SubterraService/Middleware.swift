@@ -63,12 +63,19 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
     let authenticator: Authenticator
     let metrics: ServiceMetrics
+    let rateLimit: RateLimitConfig?
+    let limiter: RateLimiter
     /// Routes open without a credential (and the page's files, ``PageAssets/isPagePath(_:)``).
-    static let open: Set<String> = ["/health", "/metrics"]
+    static let open: Set<String> = ["/health", "/metrics", "/openapi.json"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.open.contains(request.uri.path) || PageAssets.isPagePath(request.uri.path) {
             return try await next(request, context)
+        }
+        let ipKey = "ip:\(context.clientIP ?? "unknown")"
+        if let rateLimit, let wait = limiter.peek(ipKey, rateLimit.failedAuth) {
+            context.note.set(detail: "rate limited: too many failed authentications from this address")
+            throw Self.tooMany(wait, "too many failed authentications from this address")
         }
         var credential: String?
         if let a = request.headers[.authorization] {
@@ -79,16 +86,32 @@ struct AuthMiddleware: RouterMiddleware {
         }
         switch await authenticator.authenticate(credential) {
         case .success(let p):
+            if let limit = rateLimit?.limit(roles: p.roles), let wait = limiter.take("user:\(p.name)", limit) {
+                context.note.principal = p
+                context.note.set(detail: "rate limited")
+                metrics.rateLimited()
+                throw Self.tooMany(wait, "more than \(Self.format(limit.requestsPerSecond)) requests a second (burst \(Self.format(limit.burst))) for this user")
+            }
             var context = context
             context.principal = p
             context.note.principal = p
             return try await next(request, context)
         case .failure(let f):
             metrics.authFailure()
+            if let rateLimit { _ = limiter.take(ipKey, rateLimit.failedAuth) }
             context.note.set(detail: "authentication failed: \(f.rawValue)")
             throw Problem(.unauthorized, "a valid API key (Authorization: Bearer <key> or X-API-Key) or token is required", title: "Unauthorized")
         }
     }
 
     static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+
+    /// 429 with `Retry-After` (whole seconds).
+    static func tooMany(_ wait: Int, _ detail: String) -> Problem {
+        var p = Problem(.tooManyRequests, "\(detail); retry in \(wait) s", title: "Too Many Requests")
+        p.headers[.retryAfter] = String(wait)
+        return p
+    }
+
+    static func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 }

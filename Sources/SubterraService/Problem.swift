@@ -14,6 +14,8 @@ public struct Problem: Error, Sendable, Hashable {
     public var detail: String
     /// The request member at fault, when one is.
     public var field: String?
+    /// Headers the answer carries besides the content type (`Retry-After`, `ETag`).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ detail: String, field: String? = nil, title: String? = nil) {
         self.status = status
@@ -43,7 +45,7 @@ public struct Problem: Error, Sendable, Hashable {
 
     /// The HTTP response carrying it.
     public var response: Response {
-        var headers = HTTPFields()
+        var headers = self.headers
         headers[.contentType] = "application/problem+json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"subterra\"" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))

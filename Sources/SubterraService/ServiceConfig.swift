@@ -108,7 +108,8 @@ public struct JWTSettings: Sendable, Hashable {
 ///   "users": [ { "name": "ana", "keyHash": "sha256:…:…", "roles": ["planner"] } ],
 ///   "contacts": { "Wenling Gas Co.": "+86 576 8000 0000" },
 ///   "jwt": { "hmacSecret": "…", "issuer": "permits" },
-///   "tls": { "cert": "server.pem", "key": "server.key" }
+///   "tls": { "cert": "server.pem", "key": "server.key" },
+///   "rateLimit": { "requestsPerSecond": 20, "burst": 40, "roles": { "permits": { "requestsPerSecond": 200 } } }
 /// }
 /// ```
 public struct ServiceConfig: Sendable {
@@ -127,10 +128,12 @@ public struct ServiceConfig: Sendable {
     public var jwt: JWTSettings?
     public var tlsCert: String?
     public var tlsKey: String?
+    /// Request rate limits (``RateLimitConfig``); nil: none.
+    public var rateLimit: RateLimitConfig?
 
     public init() {}
 
-    static let memberNames = ["listen", "store", "rules", "limits", "audit", "digChecks", "roles", "users", "contacts", "jwt", "tls"]
+    static let memberNames = ["listen", "store", "rules", "limits", "audit", "digChecks", "roles", "users", "contacts", "jwt", "tls", "rateLimit"]
 
     /// Parses the configuration file's text.
     /// - Throws: ``ConfigError`` naming the member.
@@ -201,6 +204,13 @@ public struct ServiceConfig: Sendable {
             c.tlsCert = try tr.string("cert")
             c.tlsKey = try tr.string("key")
             guard (c.tlsCert == nil) == (c.tlsKey == nil) else { throw ConfigError("tls needs both cert and key") }
+        }
+        if let rl = r.value("rateLimit") {
+            let limits = try RateLimitConfig(rl, path: "rateLimit")
+            for role in limits.perRole.keys.sorted() where c.roles[role] == nil && r.value("roles") != nil {
+                throw ConfigError("rateLimit.roles.\(role): no such role")
+            }
+            c.rateLimit = limits
         }
         return c
     }

@@ -42,10 +42,14 @@ public struct ServiceRequestContext: RequestContext {
     /// Who asked; nil before authentication and on the open routes.
     public var principal: Principal?
     public let note: AuditNote
+    /// The client's IP address (no port), for the failed-authentication rate limit; nil when
+    /// the channel has none (in-process tests).
+    public let clientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
         note = AuditNote()
+        clientIP = source.channel.remoteAddress?.ipAddress
     }
 }

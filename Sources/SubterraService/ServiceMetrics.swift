@@ -7,8 +7,14 @@ import Prometheus
 /// - `subterra_http_requests_total{route,method,status}`: requests answered.
 /// - `subterra_http_request_duration_seconds{route,method}`: latency histogram.
 /// - `subterra_auth_failures_total`: refused credentials.
+/// - `subterra_http_rate_limited_total`: requests refused by the rate limit (429).
 /// - `subterra_engine_info{version,crs}`: 1, labelled with the map's data version and CRS.
 /// - `subterra_engine_loaded`: 1 once the whole engine answers, 0 while it warms.
+/// - `subterra_engine_data_version`: the data version answers are given at (the engine's
+///   published edits).
+/// - `subterra_edits_total{verb}`: edits taken over HTTP (create, replace, delete).
+/// - `subterra_edit_lag_seconds{verb}`: edit lag, from the edit request's arrival to its
+///   snapshot being published (what a reader starting then would still miss).
 public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     static let buckets: [Duration] = [
@@ -20,34 +26,50 @@ public final class ServiceMetrics: Sendable {
 
     /// Counts one answered request and its latency.
     public func request(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "subterra", subsystem: "http", metricName: "requests", unitName: "total", helpText: "Requests answered"),
-            labels: [("route", route), ("method", method), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "subterra", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Request latency"),
-            labels: [("route", route), ("method", method)], buckets: Self.buckets
-        ).record(duration)
+        count("http", "requests", "Requests answered", [("route", route), ("method", method), ("status", String(status))])
+        record(duration, "http", "request_duration", "Request latency", [("route", route), ("method", method)])
     }
 
     /// Counts one refused credential.
-    public func authFailure() {
-        registry.makeCounter(
-            descriptor: .init(namespace: "subterra", subsystem: "auth", metricName: "failures", unitName: "total", helpText: "Refused credentials"),
-            labels: []
-        ).increment()
-    }
+    public func authFailure() { count("auth", "failures", "Refused credentials") }
+
+    /// Counts one request refused by the rate limit.
+    public func rateLimited() { count("http", "rate_limited", "Requests refused by the rate limit") }
 
     /// Sets the engine gauges.
     public func engine(version: UInt64, crs: String, loaded: Bool) {
+        set(1, "engine", "info", "Map data version and CRS", [("version", String(version)), ("crs", crs)])
+        set(loaded ? 1 : 0, "engine", "loaded", "1 when the whole engine answers")
+        dataVersion(version)
+    }
+
+    /// Counts one edit taken and its lag, and sets the data version it published.
+    public func edit(verb: String, lag: Duration, version: UInt64) {
+        count("", "edits", "Edits taken over HTTP", [("verb", verb)])
+        record(lag, "edit", "lag", "Edit request to snapshot published", [("verb", verb)])
+        dataVersion(version)
+    }
+
+    /// Sets the data version gauge.
+    public func dataVersion(_ version: UInt64) { set(Double(version), "engine", "data_version", "Data version answers are given at") }
+
+    private func count(_ subsystem: String, _ name: String, _ help: String, _ labels: [(String, String)] = []) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "subterra", subsystem: subsystem, metricName: name, unitName: "total", helpText: help), labels: labels
+        ).increment()
+    }
+
+    private func record(_ d: Duration, _ subsystem: String, _ name: String, _ help: String, _ labels: [(String, String)]) {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "subterra", subsystem: subsystem, metricName: name, unitName: "seconds", helpText: help),
+            labels: labels, buckets: Self.buckets
+        ).record(d)
+    }
+
+    private func set(_ v: Double, _ subsystem: String, _ name: String, _ help: String, _ labels: [(String, String)] = []) {
         registry.makeGauge(
-            descriptor: .init(namespace: "subterra", subsystem: "engine", metricName: "info", unitName: "", helpText: "Map data version and CRS"),
-            labels: [("version", String(version)), ("crs", crs)]
-        ).set(Double(1))
-        registry.makeGauge(
-            descriptor: .init(namespace: "subterra", subsystem: "engine", metricName: "loaded", unitName: "", helpText: "1 when the whole engine answers"),
-            labels: []
-        ).set(Double(loaded ? 1 : 0))
+            descriptor: .init(namespace: "subterra", subsystem: subsystem, metricName: name, unitName: "", helpText: help), labels: labels
+        ).set(v)
     }
 
     /// The exposition text.

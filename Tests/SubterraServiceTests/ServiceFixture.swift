@@ -36,7 +36,17 @@ enum Fixture {
         "west": RoleConfig(layers: ["*"], area: west, fields: ["owner"]),
         "no-gas": RoleConfig(layers: ["DL", "GX", "JS", "PS", "RL", "TX"], fields: ["*"]),
         "auditor": RoleConfig(admin: true),
+        // Editors: gas may be edited by its editor; the water editor sees gas but edits water.
+        "gas-editor": RoleConfig(layers: ["RQ"], fields: ["*"], edit: ["RQ"]),
+        "water-editor": RoleConfig(layers: ["RQ", "JS"], fields: ["*"], edit: ["JS"]),
+        // Edits gas but sees only depths (besides id, layer and position).
+        "gas-depth-editor": RoleConfig(layers: ["RQ"], fields: ["depth"], edit: ["RQ"]),
     ]
+
+    /// A fresh engine over the sample, for tests that edit (the shared ``engine`` stays as read).
+    static func freshEngine() throws -> UtilityEngine {
+        try UtilityEngine(network: try DistrictReader.readGeoJSON(directory: sampleDir))
+    }
 
     /// user name (= role name, plus "nobody" with no role) -> API key.
     static let keys: [String: String] = {
@@ -61,10 +71,10 @@ enum Fixture {
 
     static let jwtSecret = "a-test-secret-of-at-least-32-bytes-long!"
 
-    static func server(_ c: ServiceConfig = config()) async throws -> SubterraServer {
+    static func server(_ c: ServiceConfig = config(), map: (any PipeMap)? = nil) async throws -> SubterraServer {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return try await SubterraServer(map: engine, config: c, logger: logger)
+        return try await SubterraServer(map: map ?? engine, config: c, logger: logger)
     }
 
     static func temp(_ name: String) -> String {

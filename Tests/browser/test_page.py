@@ -25,14 +25,12 @@ import json
 import math
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 
+from serve_harness import Server, free_port, get_json, make_key, sample_config
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -47,65 +45,6 @@ NOT_GAS = ["JS", "PS", "RL", "DL", "TX", "GY", "QT", "GX"]
 
 def log(message):
     print(f"browser: {message}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def make_key(binary, name, role):
-    """A new API key and its `users` entry, from `subterra serve hash-key`."""
-    out = subprocess.run([binary, "serve", "hash-key", "--name", name, "--role", role],
-                         check=True, capture_output=True, text=True).stdout
-    key = entry = None
-    for line in out.splitlines():
-        if line.startswith("key: "):
-            key = line[5:].strip()
-        elif line.startswith('entry for "users": '):
-            entry = json.loads(line.split(": ", 1)[1])
-    assert key and entry, f"unexpected hash-key output: {out!r}"
-    return key, entry
-
-
-def get_json(base, path, key):
-    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
-    with urllib.request.urlopen(request, timeout=30) as r:
-        return json.load(r)
-
-
-class Server:
-    """`subterra serve` in its own process group, stopped by SIGTERM (then SIGKILL)."""
-
-    def __init__(self, binary, config, log_path):
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen([binary, "serve", "--config", config], stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self, base, seconds=180):
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited with status {self.process.returncode} (see its log)")
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=5) as r:
-                    if json.load(r).get("engine") == "loaded":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"the server was not ready within {seconds} s")
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
 
 
 def browser():
@@ -196,20 +135,10 @@ def run(binary, out):
     contractor_key, contractor = make_key(binary, "bo", "contractor")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    config = {
-        "listen": f"127.0.0.1:{port}",
-        "store": os.path.join(ROOT, "Datasets", "sample"),
-        "audit": {"path": os.path.join(work, "audit.jsonl"), "fsync": "never"},
-        "roles": {
-            "planner": {"layers": "*", "fields": "*"},
-            "contractor": {"layers": NOT_GAS, "fields": "*"},
-        },
-        "users": [planner, contractor],
-        "contacts": {GAS_OWNER: "+86 576 0000 1111"},
-    }
-    config_path = os.path.join(work, "serve.json")
-    with open(config_path, "w") as f:
-        json.dump(config, f, indent=1)
+    config_path = sample_config(port, work, {
+        "planner": {"layers": "*", "fields": "*"},
+        "contractor": {"layers": NOT_GAS, "fields": "*"},
+    }, [planner, contractor], contacts={GAS_OWNER: "+86 576 0000 1111"})
 
     server = Server(binary, config_path, os.path.join(out, "server.log"))
     driver = None

@@ -70,6 +70,8 @@ public struct OGCFeatures: Sendable {
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        // Part 4 (draft): POST, PUT and DELETE on items, for editor roles (the HTTP service).
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
         "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
         "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
@@ -326,6 +328,18 @@ public struct OGCFeatures: Sendable {
         r.headers.append(.init("Link", "<\(url(path, query))>; rel=\"self\"; type=\"application/geo+json\""))
         r.headers.append(.init("Link", "<\(url("/collections/\(Self.escape(id))", [:]))>; rel=\"collection\"; type=\"application/json\""))
         return r
+    }
+
+    /// The ETag `GET /collections/{layer}/items/{featureId}` without parameters answers with:
+    /// what an edit's `If-Match` is compared with (OGC API Features Part 4 optimistic locking).
+    public func itemETag(collection id: String, featureID: Int64, access: OGCAccess, dataVersion: String) -> String {
+        etag("item/collections/\(Self.escape(id))/items/\(featureID)", [:], dataVersion, access)
+    }
+
+    /// The ETag `GET /collections/{layer}/items` without parameters answers with: what a
+    /// `POST`'s `If-Match` is compared with.
+    public func itemsETag(collection id: String, access: OGCAccess, dataVersion: String) -> String {
+        etag("items/collections/\(Self.escape(id))/items", [:], dataVersion, access)
     }
 
     // MARK: Parameters
