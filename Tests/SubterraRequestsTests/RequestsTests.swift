@@ -26,7 +26,7 @@ import Testing
         #expect(q.id == .object(["a": .array([.number(1), .string("x")])]))
         let again = try JSONDecoder().decode(QueryRequest.self, from: JSONEncoder().encode(q))
         #expect(again == q)
-        #expect(Set(QueryRequest.fieldNames).count == 23)
+        #expect(Set(QueryRequest.fieldNames).count == 29)
         let object = try decode(#"{"op":"nearest","geometry":{"type":"Point","coordinates":[1,2]},"k":null}"#)
         #expect(object.geometry.objectValue?["type"] == .string("Point") && object.k == nil)
     }
