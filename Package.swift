@@ -81,7 +81,7 @@ let package = Package(
             swiftSettings: swift6),
         .target(
             name: "SubterraRequests",
-            dependencies: ["SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ"],
+            dependencies: ["SubterraEngine", "SubterraNetwork", "SubterraModel", "SubterraGeometry", "SubterraGEOS", "SubterraPROJ"],
             swiftSettings: swift6),
         // Knows the model, not the store: topology, valve isolation, tracing.
         .target(
@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "SubterraService",
             dependencies: [
-                "SubterraAccess", "SubterraRequests", "SubterraEngine", "SubterraModel", "SubterraGeometry",
+                "SubterraAccess", "SubterraRequests", "SubterraNetwork", "SubterraEngine", "SubterraModel", "SubterraGeometry",
                 "SubterraGEOS", "SubterraPROJ",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -147,8 +147,8 @@ let package = Package(
         .testTarget(
             name: "SubterraServiceTests",
             dependencies: [
-                "SubterraService", "SubterraDatasets", "SubterraAccess", "SubterraRequests", "SubterraEngine", "SubterraModel",
-                "SubterraGeometry", "SubterraGEOS",
+                "SubterraService", "SubterraDatasets", "SubterraAccess", "SubterraRequests", "SubterraNetwork", "SubterraEngine",
+                "SubterraModel", "SubterraGeometry", "SubterraGEOS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -157,12 +157,13 @@ let package = Package(
         .testTarget(
             name: "SubterraRequestsTests",
             dependencies: [
-                "SubterraRequests", "SubterraGeometry", "SubterraEngine", "SubterraModel", "SubterraDatasets", "SubterraGEOS",
-                "SubterraPROJ",
+                "SubterraRequests", "SubterraNetwork", "SubterraGeometry", "SubterraEngine", "SubterraModel", "SubterraDatasets",
+                "SubterraGEOS", "SubterraPROJ",
             ],
             swiftSettings: swift6),
         .testTarget(
-            name: "SubterraNetworkTests", dependencies: ["SubterraNetwork", "SubterraModel", "SubterraGeometry"],
+            name: "SubterraNetworkTests",
+            dependencies: ["SubterraNetwork", "SubterraModel", "SubterraGeometry", "SubterraDatasets"],
             swiftSettings: swift6),
         // SubterraModel: to damage a store's pages in the corrupt-store tests.
         .testTarget(name: "SubterraCLITests", dependencies: ["subterra", "SubterraModel"], swiftSettings: swift6),

@@ -121,13 +121,17 @@ public enum DistrictFiles {
         add("owner", pt.owner)
         add("road", pt.road)
         add("status", pt.status?.rawValue)
+        add("valve_status", pt.valveStatus?.rawValue)
+        add("customer_category", pt.connection?.category.rawValue)
+        add("customer_count", pt.connection.map { Double($0.count) })
         return GeoJSON.write(GeoJSONFeature(id: .string(pt.number.rawValue), geometry: .point(pt.position), properties: p))
     }
 
     // MARK: Survey tables
 
     /// Point table columns (CJJ 61 管线点成果表 order: number, X = northing, Y = easting, ...).
-    public static let pointCSVHeader = "point_no,layer,category,kind,x_northing,y_easting,ground_elevation,depth,owner,road,status"
+    public static let pointCSVHeader = "point_no,layer,category,kind,x_northing,y_easting,ground_elevation,depth,owner,road,status,"
+        + "valve_status,customer_category,customer_count"
 
     /// Segment table columns (CJJ 61 管线段成果表).
     public static let segmentCSVHeader =
@@ -140,6 +144,7 @@ public enum DistrictFiles {
             _csv(p.number.rawValue), _csv(p.layer.rawValue), p.category.rawValue, _csv(p.kind.rawValue),
             _num(p.position.y), _num(p.position.x), p.groundElevation.map(_num) ?? "", p.depth.map(_num) ?? "",
             _csv(p.owner ?? ""), _csv(p.road ?? ""), _csv(p.status?.rawValue ?? ""),
+            p.valveStatus?.rawValue ?? "", p.connection?.category.rawValue ?? "", p.connection.map { String($0.count) } ?? "",
         ].joined(separator: ",")
     }
 

@@ -84,6 +84,18 @@ struct _GeneratorState {
     var runPoints: [_PointRef: _Made] = [:]
     var runKey: (UInt64, LineType)? = nil
     var runAttributes: _RunAttributes? = nil
+    /// Valve positions (interior point indices) of planned chains, by edge key and line type;
+    /// an entry is taken out when the walk enters its run.
+    var plannedValves: [_RunKey: Set<Int>] = [:]
+    /// Valve positions of the current run.
+    var runValves: Set<Int> = []
+    /// Line types whose source has been placed (at their first junction).
+    var sourced: Set<LineType> = []
+
+    struct _RunKey: Hashable {
+        var edgeKey: UInt64
+        var type: LineType
+    }
 
     struct _Made {
         var number: PointNumber
@@ -99,6 +111,16 @@ struct _GeneratorState {
             runKey = (raw.edgeKey, raw.type)
             runPoints.removeAll(keepingCapacity: true)
             runAttributes = nil
+            runValves = []
+            if raw.type.isPressurised {
+                let key = _RunKey(edgeKey: raw.edgeKey, type: raw.type)
+                if plannedValves[key] == nil {
+                    for (k, v) in layout.chainValves(raw.edge, raw.streetClass, raw.type) {
+                        plannedValves[_RunKey(edgeKey: k, type: raw.type)] = v
+                    }
+                }
+                runValves = plannedValves.removeValue(forKey: key) ?? []
+            }
         }
     }
 
@@ -128,20 +150,29 @@ struct _GeneratorState {
         switch ref.kind {
         case .junction:
             depth = _cm(r.uniform(t.depthBand.lowerBound, t.depthBand.upperBound))
-            kind = junctionKind(ref, t)
+            if let source = t.sourceKind, !sourced.contains(t) {
+                // The network's source at its first junction (the district's south-west corner).
+                kind = source
+                sourced.insert(t)
+            } else {
+                kind = junctionKind(ref, t)
+            }
         case .interior:
             depth = _cm(r.uniform(t.depthBand.lowerBound, t.depthBand.upperBound))
-            kind = interiorKind(t, feedsLateral: !isStart && raw.endFeedsLateral, &r)
+            kind = interiorKind(t, feedsLateral: !isStart && raw.endFeedsLateral, valve: runValves.contains(ref.index), &r)
         case .lateralEnd:
             let band = t.serviceDepthBand
             depth = _cm(r.uniform(band.lowerBound, band.upperBound))
             kind = t.buildingEndKind
         }
+        let valveStatus = kind.isIsolationValve ? _valveStatus(ref, seed: layout.seed) : nil
+        let connection = t.isPressurised && (ref.kind == .lateralEnd || kind == .serviceConnection)
+            ? _connection(ref, seed: layout.seed) : nil
         let made = _Made(number: newNumber(t.layer), ground: ground, depth: depth)
         let p = FeaturePoint(
             number: made.number, layer: t.layer, kind: kind, position: Point(x, y), groundElevation: ground,
             depth: depth, owner: t.owner(_ownerSalt(raw, layout)), road: roadName(raw.edge, raw.streetClass),
-            status: .inService)
+            status: .inService, valveStatus: valveStatus, connection: connection)
         try body(.point(p))
         if ref.kind == .junction { junctions[ref] = made } else { runPoints[ref] = made }
         return made
@@ -180,20 +211,24 @@ struct _GeneratorState {
         }
     }
 
-    func interiorKind(_ t: LineType, feedsLateral: Bool, _ r: inout Xoshiro256) -> PointKind {
+    /// The kind of an interior survey point; `valve` when the chain plan puts a valve there
+    /// (`DistrictNetwork.swift`).
+    func interiorKind(_ t: LineType, feedsLateral: Bool, valve: Bool, _ r: inout Xoshiro256) -> PointKind {
         switch t {
         case .storm, .sewage: return .manhole
         case .telecom, .fibre, .power: return .cablePit
         case .lighting: return .straight
         case .water, .reclaimed:
             if feedsLateral { return .tee }
-            let u = r.unit()
-            return u < 0.25 ? .valve : (u < 0.4 && t == .water ? .hydrant : .straight)
+            if valve { return .valve }
+            return t == .water && r.chance(0.5) ? .hydrant : .straight
         case .gas:
             if feedsLateral { return .tee }
-            return r.chance(0.2) ? .valve : .straight
+            return valve ? .valve : .straight
         case .heat:
-            return r.chance(0.3) ? .valveChamber : .straight
+            // Heat has no laterals: a customer's substation connects at a point of the main.
+            if valve { return .valveChamber }
+            return r.chance(0.15) ? .serviceConnection : .straight
         }
     }
 

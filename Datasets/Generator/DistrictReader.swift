@@ -34,7 +34,12 @@ public enum DistrictReader {
                 number: PointNumber(r[0]), layer: LayerCode(r[1]), category: category, kind: PointKind(r[3]),
                 position: Point(try dbl(r[5], "y_easting", at), try dbl(r[4], "x_northing", at)),
                 groundElevation: try optDbl(r[6], "ground_elevation", at), depth: try optDbl(r[7], "depth", at),
-                owner: opt(r[8]), road: opt(r[9]), status: opt(r[10]).map(RecordStatus.init))
+                owner: opt(r[8]), road: opt(r[9]), status: opt(r[10]).map(RecordStatus.init),
+                valveStatus: try opt(r[11]).map { (v) throws -> ValveStatus in
+                    guard let s = ValveStatus(rawValue: v) else { throw DatasetError("valve_status '\(v)' unknown", at: at) }
+                    return s
+                },
+                connection: try connection(opt(r[12]), optInt(r[13], "customer_count", at), at))
             positions[p.number] = p.position
             points.append(p)
         }
@@ -77,6 +82,18 @@ public enum DistrictReader {
         }
     }
 
+    /// A service connection from its category and count columns (both or neither).
+    static func connection(_ category: String?, _ count: Int?, _ at: String) throws -> ServiceConnection? {
+        guard let category else {
+            if count != nil { throw DatasetError("customer_count without customer_category", at: at) }
+            return nil
+        }
+        guard let c = CustomerCategory(rawValue: category) else {
+            throw DatasetError("customer_category '\(category)' unknown", at: at)
+        }
+        return ServiceConnection(category: c, count: count ?? 1)
+    }
+
     // MARK: GeoJSON
 
     /// Features of a GeoJSON file, read with `SubterraGeometry.GeoJSON` (memory-mapped,
@@ -102,7 +119,13 @@ public enum DistrictReader {
             number: PointNumber(number), layer: LayerCode(layer), category: category, kind: PointKind(kind),
             position: Point(pos.x, pos.y), groundElevation: p["ground_elevation"]?.numberValue,
             depth: p["depth"]?.numberValue, owner: p["owner"]?.stringValue, road: p["road"]?.stringValue,
-            status: p["status"]?.stringValue.map(RecordStatus.init))
+            status: p["status"]?.stringValue.map(RecordStatus.init),
+            valveStatus: try p["valve_status"]?.stringValue.map { (v) throws -> ValveStatus in
+                guard let s = ValveStatus(rawValue: v) else { throw DatasetError("valve_status '\(v)' unknown", at: at) }
+                return s
+            },
+            connection: try connection(
+                p["customer_category"]?.stringValue, p["customer_count"]?.numberValue.map { Int($0) }, at))
     }
 
     static func segment(_ f: GeoJSONFeature, at: String) throws -> PipeSegment {

@@ -123,41 +123,13 @@ extension DistrictLayout {
         _ e: _Edge, _ c: StreetClass, _ a: Point, _ aKey: UInt64, _ b: Point, _ bKey: UInt64,
         _ body: (_RawSegment) throws -> Void
     ) rethrows {
-        let ek = e.key(columns)
-        var g = Xoshiro256(seed: seed, key: ek, salt: 0x6765_6F6D)
-        let dx = b.x - a.x
-        let dy = b.y - a.y
-        let len = (dx * dx + dy * dy).squareRoot()
-        guard len > 1 else { return }
-        let nx = -dy / len
-        let ny = dx / len
-        // Arterials bow a little between intersections: curved streets, not only a warped grid.
-        let bow = (c == .arterial && e.kind != .diagonal) ? g.uniform(-9, 9) : 0
-        let target = g.uniform(32, 48)
-        // Survey points every 20–60 m: the nearest whole number of pieces, nudged into range.
-        var pieces = max(1, Int((len / target).rounded()))
-        while len / Double(pieces) > 58 { pieces += 1 }
-        while pieces > 1, len / Double(pieces) < 22 { pieces -= 1 }
+        guard let shape = edgeShape(e, c, a, b) else { return }
+        let ek = shape.edgeKey
+        let pieces = shape.pieces
         for t in LineType.allCases where carries(e, c, t) {
-            let o = t.offset
-            var xs = [Double](repeating: 0, count: pieces + 1)
-            var ys = [Double](repeating: 0, count: pieces + 1)
-            for m in 0...pieces {
-                let s = Double(m) / Double(pieces)
-                let bulge = bow * 4 * s * (1 - s)
-                xs[m] = _mm(a.x + s * dx + nx * bulge + o)
-                ys[m] = _mm(a.y + s * dy + ny * bulge + o)
-            }
-            // Laterals go to the nearer block: the side the line's offset puts it on.
-            var lr = Xoshiro256(seed: seed, key: ek, salt: 0x6C61_7400 + UInt64(t.rawValue))
-            var feeds = [Bool](repeating: false, count: pieces + 1)
-            var lateralLength = [Double](repeating: 0, count: pieces + 1)
-            let across = o * (nx + ny)
-            let side: Double = across >= 0 ? 1 : -1
-            for m in 1..<max(pieces, 1) where lr.chance(t.lateralProbability) {
-                feeds[m] = true
-                lateralLength[m] = max(abs(across) + 4, lr.uniform(15, 22)) - abs(across)
-            }
+            let plan = linePlan(shape, t)
+            let xs = plan.xs
+            let ys = plan.ys
             for m in 0..<pieces {
                 let start = m == 0
                     ? _PointRef(kind: .junction, key: aKey, type: t, index: 0)
@@ -169,18 +141,86 @@ extension DistrictLayout {
                     _RawSegment(
                         type: t, streetClass: c, edge: e, edgeKey: ek, isLateral: false,
                         x0: xs[m], y0: ys[m], x1: xs[m + 1], y1: ys[m + 1], start: start, end: end,
-                        endFeedsLateral: m + 1 < pieces && feeds[m + 1]))
-                if m + 1 < pieces, feeds[m + 1] {
-                    let l = lateralLength[m + 1]
+                        endFeedsLateral: m + 1 < pieces && plan.feeds[m + 1]))
+                if m + 1 < pieces, plan.feeds[m + 1] {
+                    let l = plan.lateralLength[m + 1]
                     try body(
                         _RawSegment(
                             type: t, streetClass: c, edge: e, edgeKey: ek, isLateral: true,
                             x0: xs[m + 1], y0: ys[m + 1],
-                            x1: _mm(xs[m + 1] + side * nx * l), y1: _mm(ys[m + 1] + side * ny * l),
+                            x1: _mm(xs[m + 1] + plan.side * shape.nx * l), y1: _mm(ys[m + 1] + plan.side * shape.ny * l),
                             start: end, end: _PointRef(kind: .lateralEnd, key: ek, type: t, index: m + 1),
                             endFeedsLateral: false))
                 }
             }
         }
     }
+
+    /// The plan shape of edge `e` from `a` to `b`: how many survey pieces, the bow of an
+    /// arterial. Nil for an edge shorter than 1 m (it carries nothing). A pure function of the
+    /// layout, shared by the walk and the valve planner (`DistrictNetwork.swift`) so both see the
+    /// same survey points.
+    func edgeShape(_ e: _Edge, _ c: StreetClass, _ a: Point, _ b: Point) -> _EdgeShape? {
+        let ek = e.key(columns)
+        var g = Xoshiro256(seed: seed, key: ek, salt: 0x6765_6F6D)
+        let dx = b.x - a.x
+        let dy = b.y - a.y
+        let len = (dx * dx + dy * dy).squareRoot()
+        guard len > 1 else { return nil }
+        // Arterials bow a little between intersections: curved streets, not only a warped grid.
+        let bow = (c == .arterial && e.kind != .diagonal) ? g.uniform(-9, 9) : 0
+        let target = g.uniform(32, 48)
+        // Survey points every 20–60 m: the nearest whole number of pieces, nudged into range.
+        var pieces = max(1, Int((len / target).rounded()))
+        while len / Double(pieces) > 58 { pieces += 1 }
+        while pieces > 1, len / Double(pieces) < 22 { pieces -= 1 }
+        return _EdgeShape(edgeKey: ek, a: a, dx: dx, dy: dy, nx: -dy / len, ny: dx / len, bow: bow, pieces: pieces)
+    }
+
+    /// Survey point positions of line type `t` along an edge and where laterals branch off.
+    func linePlan(_ shape: _EdgeShape, _ t: LineType) -> _LinePlan {
+        let pieces = shape.pieces
+        let o = t.offset
+        var xs = [Double](repeating: 0, count: pieces + 1)
+        var ys = [Double](repeating: 0, count: pieces + 1)
+        for m in 0...pieces {
+            let s = Double(m) / Double(pieces)
+            let bulge = shape.bow * 4 * s * (1 - s)
+            xs[m] = _mm(shape.a.x + s * shape.dx + shape.nx * bulge + o)
+            ys[m] = _mm(shape.a.y + s * shape.dy + shape.ny * bulge + o)
+        }
+        // Laterals go to the nearer block: the side the line's offset puts it on.
+        var lr = Xoshiro256(seed: seed, key: shape.edgeKey, salt: 0x6C61_7400 + UInt64(t.rawValue))
+        var feeds = [Bool](repeating: false, count: pieces + 1)
+        var lateralLength = [Double](repeating: 0, count: pieces + 1)
+        let across = o * (shape.nx + shape.ny)
+        for m in 1..<max(pieces, 1) where lr.chance(t.lateralProbability) {
+            feeds[m] = true
+            lateralLength[m] = max(abs(across) + 4, lr.uniform(15, 22)) - abs(across)
+        }
+        return _LinePlan(xs: xs, ys: ys, feeds: feeds, lateralLength: lateralLength, side: across >= 0 ? 1 : -1)
+    }
+}
+
+/// The plan shape of one street edge (see `DistrictLayout.edgeShape`).
+struct _EdgeShape {
+    var edgeKey: UInt64
+    var a: Point
+    var dx: Double
+    var dy: Double
+    /// Unit normal (left of a → b).
+    var nx: Double
+    var ny: Double
+    var bow: Double
+    var pieces: Int
+}
+
+/// One line type's survey points along an edge: positions `0...pieces` (0 and `pieces` are the
+/// junctions), whether interior point `m` feeds a lateral, its length, and the side laterals go.
+struct _LinePlan {
+    var xs: [Double]
+    var ys: [Double]
+    var feeds: [Bool]
+    var lateralLength: [Double]
+    var side: Double
 }

@@ -16,6 +16,16 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         case checkDig = "check-dig"
         case checkRoute = "check-route"
         case section
+        /// Valve isolation of a break (``IsolationPlan``): `layer`, `target` or a POINT `geometry`.
+        case isolate
+        /// Drainage trace (``DrainageTrace``): `direction`, `from`, `layer` (default `PS`).
+        case trace
+        /// Valve segments and valve criticality of a layer (``ValveSegmentsReport``): `layer`.
+        case valveSegments = "valve-segments"
+
+        /// Whether the op works on the pipe network (points and topology) rather than the index;
+        /// its `geometry` is optional.
+        public var isNetwork: Bool { self == .isolate || self == .trace || self == .valveSegments }
 
         static let list = allCases.map(\.rawValue).joined(separator: ", ")
     }
@@ -23,7 +33,8 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     /// Echoed back in the answer; any JSON value.
     public var id: JSONValue?
     public var op: Op
-    /// WKT/EWKT text, or a GeoJSON geometry/feature object (kept as its JSON value).
+    /// WKT/EWKT text, or a GeoJSON geometry/feature object (kept as its JSON value); `null`
+    /// when a network op leaves it out.
     public var geometry: JSONValue
     /// CRS of the geometry (default: what it declares, else the map CRS).
     public var crs: String?
@@ -59,6 +70,18 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     public var depthStart: Double?
     public var depthEnd: Double?
     public var surface: String?
+    /// isolate: the break, a pipe id or a point number (instead of a POINT geometry).
+    public var target: String?
+    /// isolate, valve-segments: gas only, one pressure system (`low`, `mediumB`, …).
+    public var pressureClass: String?
+    /// isolate, trace, valve-segments: snapping tolerance in metres (default 0.05).
+    public var tolerance: Double?
+    /// trace: `upstream` or `downstream`.
+    public var direction: String?
+    /// trace: manhole point numbers or pipe ids (a string or a list of strings in the line).
+    public var from: [String]?
+    /// valve-segments: rows per list (default all).
+    public var top: Int?
 
     public init(op: Op, geometry: JSONValue) {
         self.op = op
@@ -68,6 +91,7 @@ public struct QueryRequest: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, op, geometry, crs, k, maxDistance, perLayer, distance, depth, layers, subtypes, owners, workType
         case layer, subtype, diameter, pressure, voltage, burial, depthStart, depthEnd, surface, enclosures
+        case target, pressureClass, tolerance, direction, from, top
     }
 
     /// Every member name a request may have, in the order the README lists them.
@@ -94,7 +118,9 @@ public struct QueryRequest: Codable, Sendable, Hashable {
             geometry = .string(text)
         } else {
             switch try Self.value(c, .geometry) {
-            case nil, .null?: throw RequestError("field geometry is missing (WKT string or GeoJSON geometry)")
+            case nil, .null?:
+                guard op.isNetwork else { throw RequestError("field geometry is missing (WKT string or GeoJSON geometry)") }
+                geometry = .null
             case let g? where g.objectValue != nil: geometry = g
             default: throw RequestError("field geometry must be a WKT string or a GeoJSON object")
             }
@@ -131,13 +157,22 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         depthStart = try Self.number(c, .depthStart)
         depthEnd = try Self.number(c, .depthEnd)
         surface = try Self.string(c, .surface)
+        target = try Self.string(c, .target)
+        pressureClass = try Self.string(c, .pressureClass)
+        tolerance = try Self.number(c, .tolerance)
+        direction = try Self.string(c, .direction)
+        from = try Self.strings(c, .from)
+        if let v = try Self.number(c, .top) {
+            guard v == v.rounded(), abs(v) < 1e9 else { throw RequestError("field top must be an integer") }
+            top = Int(v)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encodeIfPresent(id.map(AnyJSON.init), forKey: .id)
         try c.encode(op, forKey: .op)
-        try c.encode(AnyJSON(geometry), forKey: .geometry)
+        if geometry != .null { try c.encode(AnyJSON(geometry), forKey: .geometry) }
         try c.encodeIfPresent(crs, forKey: .crs)
         try c.encodeIfPresent(k, forKey: .k)
         try c.encodeIfPresent(maxDistance, forKey: .maxDistance)
@@ -158,6 +193,12 @@ public struct QueryRequest: Codable, Sendable, Hashable {
         try c.encodeIfPresent(depthStart, forKey: .depthStart)
         try c.encodeIfPresent(depthEnd, forKey: .depthEnd)
         try c.encodeIfPresent(surface, forKey: .surface)
+        try c.encodeIfPresent(target, forKey: .target)
+        try c.encodeIfPresent(pressureClass, forKey: .pressureClass)
+        try c.encodeIfPresent(tolerance, forKey: .tolerance)
+        try c.encodeIfPresent(direction, forKey: .direction)
+        try c.encodeIfPresent(from, forKey: .from)
+        try c.encodeIfPresent(top, forKey: .top)
     }
 
     // MARK: Field readers: the expected type first (no thrown error on the common path), then

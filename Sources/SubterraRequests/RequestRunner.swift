@@ -2,6 +2,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
+import SubterraNetwork
 
 /// Answers batch lines: one JSON request in, one JSON answer line out.
 ///
@@ -14,10 +15,13 @@ public struct RequestRunner: Sendable {
     /// What answers: an engine, a mapped map, or a ``WarmingMap`` moving from one to the other.
     public let engine: any PipeMap
     public let limits: RequestLimits
+    /// What network requests (`isolate`, `trace`, `valve-segments`) work on; nil refuses them.
+    public let network: NetworkSource?
 
-    public init(engine: any PipeMap, limits: RequestLimits = .default) {
+    public init(engine: any PipeMap, limits: RequestLimits = .default, network: NetworkSource? = nil) {
         self.engine = engine
         self.limits = limits
+        self.network = network
     }
 
     /// The answer to batch line `number` (1-based, echoed as `"line"`). Never throws.
@@ -84,6 +88,7 @@ public struct RequestRunner: Sendable {
     ///   no hidden pipe enters an answer); identity by default.
     /// - Throws: `RequestError` (or an engine error) naming the field or the problem.
     public func result(for q: QueryRequest, restrict: (PipeFilter) -> PipeFilter = { $0 }) throws -> String {
+        if q.op.isNetwork { return try networkResult(for: q) }
         let g = try geometry(q)
         let codes = engine.codes
         let filter = restrict(try PipeFilter(
@@ -109,6 +114,8 @@ public struct RequestRunner: Sendable {
         case .section:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a cut line must be a LINESTRING") }
             return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
+        case .isolate, .trace, .valveSegments:
+            return try networkResult(for: q)
         case .checkRoute:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a route must be a LINESTRING") }
             guard let layerText = q.layer else { throw RequestError("field layer is missing (planned pipe's layer code)") }
@@ -137,6 +144,53 @@ public struct RequestRunner: Sendable {
                 profile: profile, route: l, crs: g.crs, depthAtStart: d0, depthAtEnd: d1, surface: surface),
                 nearMargin: 1.0, filter: whole))
         }
+    }
+
+    /// The `result` JSON of a network request (`isolate`, `trace`, `valve-segments`): the
+    /// ``IsolationPlan``, ``DrainageTrace`` or ``ValveSegmentsReport`` the command line prints
+    /// with `--json`. An isolate break given as a geometry must be a POINT in the map CRS.
+    /// - Throws: `RequestError` naming the field, or when the runner has no ``network``.
+    public func networkResult(for q: QueryRequest) throws -> String {
+        guard let source = network else {
+            throw RequestError("op \(q.op.rawValue) needs the map's survey points, which this runner was not given")
+        }
+        let enc = AnswerJSON.encoder(pretty: false)
+        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
+        switch q.op {
+        case .isolate: return try json(isolationPlan(for: q))
+        case .trace: return try json(NetworkAnswers.trace(q, source))
+        case .valveSegments: return try json(NetworkAnswers.valveSegments(q, source))
+        default: throw RequestError("op \(q.op.rawValue) is no network request")
+        }
+    }
+
+    /// The plan of an `isolate` request; a break given as a geometry must be a POINT in the
+    /// map CRS. - Throws: `RequestError` naming the field.
+    public func isolationPlan(for q: QueryRequest) throws -> IsolationPlan {
+        guard let source = network else {
+            throw RequestError("op \(q.op.rawValue) needs the map's survey points, which this runner was not given")
+        }
+        var point: Point?
+        if q.geometry != .null {
+            let g = try geometry(q)
+            guard case .point(let p) = g.geometry else { throw RequestError("field geometry: a break position must be a POINT") }
+            if let crs = g.crs, !Self.sameCRS(crs, engine.crs) {
+                throw RequestError("field geometry: a break position must be in the map CRS \(engine.crs), not \(crs)")
+            }
+            point = p
+        }
+        return try NetworkAnswers.isolation(q, source, point: point)
+    }
+
+    /// Whether two CRS names are the same authority code (`EPSG:4549` and its URN or URI).
+    static func sameCRS(_ a: String, _ b: String) -> Bool {
+        func code(_ s: String) -> String {
+            let parts = s.split(whereSeparator: { $0 == ":" || $0 == "/" }).map(String.init)
+            guard let last = parts.last else { return s.uppercased() }
+            let authority = parts.count >= 2 ? parts.dropLast().last { !$0.isEmpty && $0 != "0" && Double($0) == nil } ?? "" : ""
+            return authority.uppercased() + ":" + last
+        }
+        return code(a) == code(b)
     }
 
     /// The request's geometry, parsed and validated within ``limits``.

@@ -46,6 +46,10 @@ extension SubterraServer {
     /// The answer to `q` under `scope`, masked; the layers it ran over and the request's bounds
     /// (as given, for the audit log).
     func scoped(_ q: QueryRequest, _ scope: AccessScope) throws(Problem) -> (JSONValue, [String], [Double]?) {
+        if q.op.isNetwork {
+            let (v, layers) = try scopedNetwork(q, scope)
+            return (v, layers, nil)
+        }
         let codes = map.codes
         let visible = scope.layers
         var layers = visible
@@ -266,7 +270,7 @@ extension SubterraServer {
             out += runner.answer(line: line, number: i + 1) { q in
                 do {
                     let (v, _, _) = try self.scoped(q, p.scope)
-                    features += Self.featureCount(v)
+                    features += q.op.isNetwork ? Self.networkFeatureCount(v) : Self.featureCount(v)
                     return GeoJSON.write(v)
                 } catch {
                     throw RequestError((error as? Problem)?.detail ?? "\(error)")

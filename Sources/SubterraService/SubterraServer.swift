@@ -44,13 +44,15 @@ public final class SubterraServer: Sendable {
     /// Token buckets of ``ServiceConfig/rateLimit``.
     let limiter: RateLimiter
 
-    /// Builds the service over `map` (already opening or open).
+    /// Builds the service over `map` (already opening or open); `network` (the map's survey
+    /// points) serves `POST /isolate` and `/trace`, which answer 503 without it.
     /// - Throws: ``ConfigError`` naming the member: a role's unknown layer code, an unreadable
     ///   audit or dig-check file, a bad JWT key.
     /// - Parameter rateClock: the rate limiter's clock (a fake one in tests).
-    public init(map: any PipeMap, config: ServiceConfig, logger: Logger, rateClock: any RateClock = ContinuousRateClock())
-        async throws(ConfigError)
-    {
+    public init(
+        map: any PipeMap, config: ServiceConfig, logger: Logger, network: NetworkSource? = nil,
+        rateClock: any RateClock = ContinuousRateClock()
+    ) async throws(ConfigError) {
         self.map = map
         limiter = RateLimiter(clock: rateClock)
         self.config = config
@@ -65,7 +67,7 @@ public final class SubterraServer: Sendable {
         limits.maxVertices = config.limits.maxVertices
         limits.maxLineBytes = config.limits.maxBodyBytes
         limits.maxGeometryBytes = config.limits.maxBodyBytes
-        runner = RequestRunner(engine: map, limits: limits)
+        runner = RequestRunner(engine: map, limits: limits, network: network)
         page = PageAssets.bundled
     }
 
@@ -85,6 +87,9 @@ public final class SubterraServer: Sendable {
         ]
         for (path, op) in ops {
             router.post(RouterPath(path)) { request, context in try await self.query(op, request, context) }
+        }
+        for (path, op) in [("/isolate", QueryRequest.Op.isolate), ("/trace", .trace)] {
+            router.post(RouterPath(path)) { request, context in try await self.networkQuery(op, request, context) }
         }
         router.post("/batch") { request, context in try await self.batch(request, context) }
         router.post("/dig-checks") { request, context in try await self.postDigCheck(request, context) }
@@ -271,10 +276,10 @@ extension SubterraServer {
     /// Runs the service over `map` as `subterra serve` does: structured logs (swift-log, one
     /// line per event on stderr, `LOG_LEVEL` sets the level) and graceful shutdown on SIGTERM
     /// or SIGINT.
-    public static func serve(map: any PipeMap, config: ServiceConfig) async throws {
+    public static func serve(map: any PipeMap, config: ServiceConfig, network: NetworkSource? = nil) async throws {
         var logger = Logger(label: "subterra.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let server = try await SubterraServer(map: map, config: config, logger: logger)
+        let server = try await SubterraServer(map: map, config: config, logger: logger, network: network)
         logger.info("serving", metadata: ["listen": "\(config.listen)", "crs": "\(map.crs)", "tls": "\(config.tlsCert != nil)"])
         try await server.run()
     }

@@ -122,15 +122,62 @@ import FoundationXML
         }
     }
 
+    /// The README's walk-through: a burst water main in the sample (pipe 273, chosen and
+    /// checked against the brute-force oracle in `SampleNetworkTests`).
     @Test(.enabled(if: CLITests.sample != nil, "Datasets/sample is not generated yet"))
     func sampleDistrict() throws {
-        let o = try plan(["29", "--layer", "JS", "--store", CLITests.sample!])
+        let o = try plan(["273", "--layer", "JS", "--store", CLITests.sample!])
         let close = numbers(o, "valvesToClose")
         #expect(!close.isEmpty && close.allSatisfy { $0.hasPrefix("JS") })
-        // The sample records no valve status: every valve is to be checked on site.
-        #expect(o["unverifiedValves"] as? [String] == close)
+        // The sample records every valve's status: nothing to check on site.
+        #expect((o["unverifiedValves"] as? [String])?.isEmpty == true)
         let pipes = (o["isolatedPipes"] as? [[String: Any]])?.compactMap { $0["segmentID"] as? Int } ?? []
-        #expect(pipes.contains(29) && pipes == pipes.sorted())
-        #expect(o["sourcesInComponent"] as? Int == 0)
+        #expect(pipes.contains(273) && pipes == pipes.sorted())
+        #expect((o["sourcesInComponent"] as? Int ?? 0) >= 1)
+        // Customers cut off, hospitals first.
+        let tallies = o["customersCutOff"] as? [[String: Any]] ?? []
+        #expect(tallies.first?["category"] as? String == "hospital")
+        let cut = (o["cutOffConnections"] as? [[String: Any]] ?? []).compactMap { $0["category"] as? String }
+        #expect(cut.first == "hospital")
+        // The text form leads with the valves and lists the hospital first to notify.
+        let text = try CLI.run(["isolate", "273", "--layer", "JS", "--store", CLITests.sample!])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("Valves to close (\(close.count)):"))
+        let notify = text.stdout.components(separatedBy: "notify, in order:\n").last ?? ""
+        #expect(notify.split(separator: "\n").first?.contains("hospital") == true, "\(notify)")
+    }
+
+    /// `query --batch` answers isolate, trace and valve-segments lines with what the commands
+    /// print with `--json`.
+    @Test(.enabled(if: CLITests.sample != nil, "Datasets/sample is not generated yet"))
+    func batchNetworkLinesAnswerLikeTheCommands() throws {
+        let store = CLITests.sample!
+        let lines = [
+            #"{"id":1,"op":"isolate","layer":"JS","target":"273"}"#,
+            #"{"id":2,"op":"valve-segments","layer":"JS","top":3}"#,
+            #"{"id":3,"op":"trace","direction":"downstream","from":["PS000001"]}"#,
+            #"{"id":4,"op":"isolate","layer":"PS","target":"273"}"#,
+        ].joined(separator: "\n") + "\n"
+        let r = try CLI.run(["query", "--batch", "-", "--store", store], stdin: Data(lines.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let answers = r.stdout.split(separator: "\n").map {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
+        }
+        #expect(answers.count == 4)
+        func command(_ args: [String]) throws -> NSDictionary {
+            let c = try CLI.run(args + ["--store", store, "--json"])
+            #expect(c.status == 0, "\(args): \(c.stderr)")
+            return try JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as! NSDictionary
+        }
+        for (i, args) in [
+            ["isolate", "273", "--layer", "JS"], ["valve-segments", "--layer", "JS", "--top", "3"],
+            ["trace", "downstream", "PS000001"],
+        ].enumerated() {
+            #expect(answers[i]["ok"] as? Bool == true, "\(answers[i])")
+            let result = answers[i]["result"] as? NSDictionary
+            #expect(result == (try command(args)), "line \(i + 1) and \(args)")
+        }
+        #expect(answers[3]["ok"] as? Bool == false)
+        #expect((answers[3]["error"] as? String)?.contains("pressurised networks") == true)
     }
 }

@@ -26,14 +26,14 @@ import Testing
         #expect(q.id == .object(["a": .array([.number(1), .string("x")])]))
         let again = try JSONDecoder().decode(QueryRequest.self, from: JSONEncoder().encode(q))
         #expect(again == q)
-        #expect(Set(QueryRequest.fieldNames).count == 23)
+        #expect(Set(QueryRequest.fieldNames).count == 29)
         let object = try decode(#"{"op":"nearest","geometry":{"type":"Point","coordinates":[1,2]},"k":null}"#)
         #expect(object.geometry.objectValue?["type"] == .string("Point") && object.k == nil)
     }
 
     @Test func refusesUnknownFieldsAndWrongTypesNamingTheField() {
         #expect(refusal(#"{"op":"nearest","geometry":"POINT (1 2)","colour":1}"#).hasPrefix("unknown field 'colour' (fields: id, op, geometry,"))
-        #expect(refusal(#"{"geometry":"POINT (1 2)"}"#) == "field op is missing (nearest, intersects, within, check-dig, check-route, section)")
+        #expect(refusal(#"{"geometry":"POINT (1 2)"}"#) == "field op is missing (nearest, intersects, within, check-dig, check-route, section, isolate, trace, valve-segments)")
         #expect(refusal(#"{"op":"buffer","geometry":"POINT (1 2)"}"#).hasPrefix("field op: unknown operation 'buffer'"))
         #expect(refusal(#"{"op":"nearest"}"#) == "field geometry is missing (WKT string or GeoJSON geometry)")
         #expect(refusal(#"{"op":"nearest","geometry":5}"#) == "field geometry must be a WKT string or a GeoJSON object")

@@ -9,6 +9,7 @@ import SubterraEngine
 import SubterraGEOS
 import SubterraGeometry
 import SubterraModel
+import SubterraRequests
 import SubterraService
 
 /// The sample district (Datasets/sample) served with a set of roles, one user per role.
@@ -16,11 +17,11 @@ enum Fixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let sampleDir = root.appendingPathComponent("Datasets/sample").path
 
+    /// The sample's records, read once.
+    static let network: UtilityNetwork = try! DistrictReader.readGeoJSON(directory: sampleDir)
+
     /// The whole sample in one engine, loaded once.
-    static let engine: UtilityEngine = {
-        let network = try! DistrictReader.readGeoJSON(directory: sampleDir)
-        return try! UtilityEngine(network: network)
-    }()
+    static let engine: UtilityEngine = try! UtilityEngine(network: network)
 
     /// Western part of the district (map CRS), for the area role.
     static let west = "POLYGON ((636500 3139900, 637200 3139900, 637200 3140800, 636500 3140800, 636500 3139900))"
@@ -71,10 +72,11 @@ enum Fixture {
 
     static let jwtSecret = "a-test-secret-of-at-least-32-bytes-long!"
 
-    static func server(_ c: ServiceConfig = config(), map: (any PipeMap)? = nil) async throws -> SubterraServer {
+    static func server(_ c: ServiceConfig = config(), map: (any PipeMap)? = nil, withNetwork: Bool = true) async throws -> SubterraServer {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        return try await SubterraServer(map: map ?? engine, config: c, logger: logger)
+        return try await SubterraServer(
+            map: map ?? engine, config: c, logger: logger, network: withNetwork ? NetworkSource(network) : nil)
     }
 
     static func temp(_ name: String) -> String {

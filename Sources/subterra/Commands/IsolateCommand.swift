@@ -60,36 +60,13 @@ struct IsolateCommand: ParsableCommand {
         }
     }
 
-    /// The break `target` names, and words for it.
+    /// The break `target` names, and words for it (``NetworkTopology/locateBreak(_:maxDistance:segmentOutside:)``).
     static func locate(
         _ target: String, in t: NetworkTopology, network: UtilityNetwork, maxDistance: Double
     ) throws -> (BreakLocation, String) {
-        let text = target.trimmingCharacters(in: .whitespaces)
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        if parts.count == 2, let x = Double(parts[0]), let y = Double(parts[1]) {
-            guard x.isFinite, y.isFinite else { throw CLIError("break \(target): coordinates must be finite") }
-            guard let (e, d) = t.nearestEdge(to: Point(x, y)), d <= maxDistance else {
-                throw CLIError("break \(target): no \(t.scope) pipe within --max-distance \(Fmt.m(maxDistance)) m")
-            }
-            return (.edge(e), "a break on pipe \(t.segments[e].displayID) (\(Fmt.m(d)) m from \(Fmt.coord(x)), \(Fmt.coord(y)))")
-        }
-        if let id = Int64(text) {
-            if let e = t.edge(segmentID: id) { return (.edge(e), "a break on pipe \(t.segments[e].displayID)") }
-            if let s = network.segment(id: id) {
-                throw CLIError("break \(target): pipe \(id) is in layer \(s.layer)\(s.gasPressureClass.map { " (\($0.rawValue))" } ?? ""), not \(t.scope)")
-            }
-        }
-        if let i = t.pointIndex(number: PointNumber(text)) {
-            let v = Int(t.pointNode[i])
-            guard v >= 0 else {
-                throw CLIError("break \(target): point \(text) is not within \(Fmt.m(t.tolerance)) m of a \(t.scope) pipe end")
-            }
-            return (.node(v), "a break at point \(text) (\(t.points[i].kind))")
-        }
-        if let e = t.segments.firstIndex(where: { $0.sourceID == text }) {
-            return (.edge(e), "a break on pipe \(t.segments[e].displayID)")
-        }
-        throw CLIError("break \(target): no \(t.scope) pipe id, point number or source id '\(text)', and not 'x,y' coordinates")
+        do {
+            return try t.locateBreak(target, maxDistance: maxDistance) { network.segment(id: $0) }
+        } catch { throw CLIError("\(error)") }
     }
 
     /// The plan for people.

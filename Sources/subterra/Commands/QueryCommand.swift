@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SubterraEngine
+import SubterraNetwork
 import SubterraRequests
 
 /// `subterra query --batch`: one JSON query per line in, one JSON answer per line out.
@@ -9,10 +10,15 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Batch mode for services: one JSON query per input line, one JSON answer per output line, in order.",
         discussion: """
-            Each non-blank input line is an object with "op" (nearest, intersects, within, check-dig, check-route, section), \
+            Each non-blank input line is an object with "op" (nearest, intersects, within, check-dig, check-route, section, \
+            isolate, trace, valve-segments), \
             "geometry" (WKT string or GeoJSON geometry object) and the op's fields: "crs", "k", "maxDistance", "perLayer", \
             "distance", "depth", "layers", "subtypes", "owners", "workType"; for check-route "layer", "subtype", "diameter", \
-            "pressure", "voltage", "burial", "depthStart", "depthEnd", "surface". An "id" is echoed back. \
+            "pressure", "voltage", "burial", "depthStart", "depthEnd", "surface". \
+            The network ops need no geometry: "isolate" ("layer" JS/RQ/RL, "target" a pipe id or point number, or a POINT \
+            "geometry" with "maxDistance"; "pressureClass", "tolerance"), "trace" ("direction" upstream/downstream, "from" \
+            manholes or pipe ids, "layer" default PS) and "valve-segments" ("layer", "top"); their results are what \
+            isolate, trace and valve-segments print with --json. An "id" is echoed back. \
             Any other field is refused, and so is a layer, sub-type or owner the map does not know. The geometry is the data itself: a geometry starting with "@" is refused, \
             since batch lines never name files. \
             Each answer is {"id":...,"line":N,"ok":true,"result":{...}} or {"id":...,"line":N,"ok":false,"error":"..."}: \
@@ -26,6 +32,7 @@ struct QueryCommand: ParsableCommand {
 
             Examples:
               echo '{"id":1,"op":"nearest","geometry":"POINT (636900 3140200)","k":2}' | subterra query --batch - --store Datasets/sample
+              echo '{"op":"isolate","layer":"JS","target":"JS000123"}' | subterra query --batch - --store Datasets/sample
               subterra query --batch queries.jsonl --store out/city.gpkg > answers.jsonl
             """)
 
@@ -52,7 +59,11 @@ struct QueryCommand: ParsableCommand {
                 ? try InputFile.standardInput(label: "--batch -") : try InputFile.open(batch, label: "--batch \(batch)")
             defer { input.close() }
             let (map, warming) = try store.open().batchMap()
-            let runner = RequestRunner(engine: map, limits: limits)
+            // isolate, trace and valve-segments lines need the survey points: read on first use.
+            let path = store.store
+            let mapping = store.mapping
+            let network = NetworkSource(load: { try StoreOpener.network(path, mapping: mapping) })
+            let runner = RequestRunner(engine: map, limits: limits, network: network)
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let workers = threads ?? cores
             // While the whole engine loads in the background, the load has a core of its own:

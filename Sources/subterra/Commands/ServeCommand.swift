@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SubterraAccess
+import SubterraRequests
 import SubterraService
 
 /// `subterra serve`: the map as an HTTP service (see README "A service: subterra serve").
@@ -64,10 +65,13 @@ struct ServeCommand: ParsableCommand {
             guard let path = c.store else { throw CLIError("no store: give --store or \"store\" in --config \(config)") }
             let map = try StoreOpener.open(path, mapping: mapping, rules: c.rules).batchMap().map
             let settings = c
+            // isolate and trace read the survey points on first use.
+            let mappingPath = mapping
+            let network = NetworkSource(load: { try StoreOpener.network(path, mapping: mappingPath) })
             let outcome = Outcome()
             let done = DispatchSemaphore(value: 0)
             Task {
-                do { try await SubterraServer.serve(map: map, config: settings) } catch { outcome.set(error) }
+                do { try await SubterraServer.serve(map: map, config: settings, network: network) } catch { outcome.set(error) }
                 done.signal()
             }
             done.wait()

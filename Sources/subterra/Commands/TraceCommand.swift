@@ -51,15 +51,7 @@ struct TraceCommand: ParsableCommand {
             }
             var from: [DrainageTrace.Start] = []
             for s in starts {
-                if let i = t.pointIndex(number: PointNumber(s)) {
-                    let v = Int(t.pointNode[i])
-                    guard v >= 0 else { throw CLIError("trace from \(s): point \(s) is not within \(Fmt.m(tolerance)) m of a \(code) pipe end") }
-                    from.append(.node(v))
-                } else if let id = Int64(s), let e = t.edge(segmentID: id) {
-                    from.append(.edge(e))
-                } else {
-                    throw CLIError("trace from \(s): no \(code) point number or pipe id '\(s)'")
-                }
+                do { from.append(try t.locateTraceStart(s)) } catch { throw CLIError("\(error)") }
             }
             let trace = try DrainageTrace(topology: t, from: from, direction: dir)
             if json {

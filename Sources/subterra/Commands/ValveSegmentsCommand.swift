@@ -30,35 +30,17 @@ struct ValveSegmentsCommand: ParsableCommand {
     @Flag(name: .long, help: "Print segments and valves as JSON.")
     var json = false
 
-    /// The JSON answer.
-    struct Report: Encodable {
-        var scope: NetworkTopology.Scope
-        var tolerance: Double
-        var pipes: Int
-        var segmentCount: Int
-        /// Connections at valve or source nodes, in no segment.
-        var boundaryConnections: Int
-        /// Worst first (most customers, then longest).
-        var segments: [SegmentSummary]
-        /// Worst first (most extra customers, then most extra length).
-        var valves: [ValveCriticality]
-    }
-
     func run() throws {
         try guarded {
             if let top, top < 1 { throw CLIError("--top \(top): must be at least 1") }
             let (_, topology) = try network.open()
             let tolerance = topology.tolerance
             let segments = ValveSegments(topology)
-            let summaries = segments.summariesWorstFirst()
-            let valves = segments.criticality()
             if json {
-                let n = top ?? Int.max
-                print(try JSONOut.string(Report(
-                    scope: topology.scope, tolerance: tolerance, pipes: topology.edgeCount, segmentCount: segments.segmentCount,
-                    boundaryConnections: segments.boundaryConnections,
-                    segments: Array(summaries.prefix(n)), valves: Array(valves.prefix(n)))))
+                print(try JSONOut.string(ValveSegmentsReport(segments, top: top ?? Int.max)))
             } else {
+                let summaries = segments.summariesWorstFirst()
+                let valves = segments.criticality()
                 print(Self.text(segments, summaries: summaries, valves: valves, top: top ?? 20, tolerance: tolerance))
             }
             return ExitStatus.ok
