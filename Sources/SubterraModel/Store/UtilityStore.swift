@@ -11,6 +11,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// its report), or SQLite found a malformed page while reading. Such a store is never
         /// written to.
         case corrupt
+        /// An optimistic edit lost a race: the feature (``StoreError/record``) changed or vanished
+        /// since the editor read it (its row version differs). Nothing was written; read it again.
+        case conflict
     }
 
     public var kind: Kind
