@@ -17,9 +17,10 @@ import SubterraModel
 ///   id or number, `at`), indexed by version: a follower catches up with `version > its own`.
 /// - `subterra_meta`: key/value metadata (the schema version, `import.last.*`, quality counts).
 ///
-/// `geom` is `geometry(Geometry, srid)` with a CHECK on its type rather than a `LineStringZ` /
-/// `PointZ` typmod: the model's vertices carry z only when surveyed, and a Z typmod would make
-/// PostGIS invent z = 0 for the others. Every `geom` has a GiST index.
+/// `geom` is a plain `geometry` with CHECKs on its SRID and type rather than a `LineStringZ` /
+/// `PointZ` typmod: the model's vertices carry z only when surveyed, and a typmod fixes the
+/// dimension (a 2D one refuses a surveyed z, a Z one refuses a line without). Every `geom` has
+/// a GiST index.
 enum PostGISSchema {
     /// The schema version this code writes; ``migrations`` has one step per version.
     static let version = 1
@@ -69,7 +70,7 @@ enum PostGISSchema {
             INSERT INTO subterra_state VALUES (1, 0, \(srid), \(crsLiteral));
             CREATE TABLE subterra_segments (
               id bigint PRIMARY KEY, version bigint NOT NULL DEFAULT 1,
-              geom geometry(Geometry, \(srid)) NOT NULL CHECK (GeometryType(geom) = 'LINESTRING'),
+              geom geometry NOT NULL CHECK (ST_SRID(geom) = \(srid) AND GeometryType(geom) = 'LINESTRING'),
               \(cols(segmentColumns)));
             CREATE INDEX subterra_segments_geom ON subterra_segments USING gist (geom);
             CREATE INDEX subterra_segments_start ON subterra_segments (start_point);
@@ -78,12 +79,12 @@ enum PostGISSchema {
             CREATE INDEX subterra_segments_source_id ON subterra_segments (source_id) WHERE source_id IS NOT NULL;
             CREATE TABLE subterra_points (
               fid bigserial PRIMARY KEY, version bigint NOT NULL DEFAULT 1,
-              geom geometry(Geometry, \(srid)) NOT NULL CHECK (GeometryType(geom) = 'POINT'),
+              geom geometry NOT NULL CHECK (ST_SRID(geom) = \(srid) AND GeometryType(geom) = 'POINT'),
               \(cols(pointColumns)));
             CREATE INDEX subterra_points_geom ON subterra_points USING gist (geom);
             CREATE TABLE subterra_operator_areas (
               id bigint PRIMARY KEY, version bigint NOT NULL DEFAULT 1,
-              geom geometry(Geometry, \(srid)) NOT NULL CHECK (GeometryType(geom) = 'MULTIPOLYGON'),
+              geom geometry NOT NULL CHECK (ST_SRID(geom) = \(srid) AND GeometryType(geom) = 'MULTIPOLYGON'),
               \(cols(areaColumns)));
             CREATE INDEX subterra_operator_areas_geom ON subterra_operator_areas USING gist (geom);
             CREATE TABLE subterra_changes (

@@ -97,23 +97,24 @@ struct PostGISStoreTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("lines.geojson")
         func f(_ id: Int, _ x: Double) -> String {
-            #"{"type":"Feature","properties":{"id":\#(id),"layer":"JS","a":"P\#(id)a","b":"P\#(id)b","d":1.2},"geometry":{"type":"LineString","coordinates":[[\#(x),3380000,5],[\#(x + 10),3380000,5]]}}"#
+            #"{"type":"Feature","properties":{"id":\#(id),"layer":"JS","a":"P\#(id)a","b":"P\#(id)b","d":1.2},"geometry":{"type":"LineString","coordinates":[[\#(x),3139922,5],[\#(x + 10),3139922,5]]}}"#
         }
-        try Data(#"{"type":"FeatureCollection","features":[\#(f(1, 500000)),\#(f(2, 500100)),\#(f(3, 9e9))]}"#.utf8).write(to: file)
+        try Data(#"{"type":"FeatureCollection","features":[\#(f(1, 636575)),\#(f(2, 636675)),\#(f(3, 9e9))]}"#.utf8).write(to: file)
         let mapping = FieldMapping(name: "test", fields: [
             "id": .field("id"), "layer": .field("layer"), "startPoint": .field("a"), "endPoint": .field("b"),
             "startDepth": .field("d"), "endDepth": .field("d"),
         ])
         let source = ImportSource(path: file.path, format: .geoJSON, content: .segments, mapping: mapping)
         let pg = try PostGISStore.open(try PG.freshDatabase("importer"))
-        var options = ImportOptions(policy: .lenient)
+        // GeoJSON without a crs member is lon/lat by default: these are EPSG:4549 metres.
+        var options = ImportOptions(policy: .lenient, sourceCRS: "EPSG:4549")
         options.maxDroppedShare = 0.5
         let result = try Importer.run([source], into: pg, options: options)
         #expect(result.segments.count == 2)
         #expect(try pg.counts().segments == 2)
         #expect(try pg.metadata()["import.last.segments"] == "2")
         // Strict: the bad record rejects the whole import; nothing more is written.
-        #expect(throws: (any Error).self) { try Importer.run([source], into: pg, options: ImportOptions(policy: .strict)) }
+        #expect(throws: (any Error).self) { try Importer.run([source], into: pg, options: ImportOptions(policy: .strict, sourceCRS: "EPSG:4549")) }
         #expect(try pg.dataVersion() == 1)
     }
 
