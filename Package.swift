@@ -7,6 +7,7 @@ import PackageDescription
 //   SubterraGEOS      GEOS bridge (constructions, validity, oracle in tests)
 //   SubterraPROJ      PROJ bridge (coordinate systems)
 //   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
+//   SubterraPostGIS   the city's store of record: PostGIS through postgres-nio (EWKB, COPY, edits)
 //   SubterraGDAL      optional GDAL bridge: Shapefile, DXF, GML, KML, FileGDB … as source records
 //   SubterraDatasets  deterministic district generator (lives in Datasets/)
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
@@ -27,6 +28,7 @@ let package = Package(
         .library(name: "SubterraPROJ", targets: ["SubterraPROJ"]),
         .library(name: "SubterraModel", targets: ["SubterraModel"]),
         .library(name: "SubterraGDAL", targets: ["SubterraGDAL"]),
+        .library(name: "SubterraPostGIS", targets: ["SubterraPostGIS"]),
         .library(name: "SubterraDatasets", targets: ["SubterraDatasets"]),
         .library(name: "SubterraEngine", targets: ["SubterraEngine"]),
         .library(name: "SubterraRequests", targets: ["SubterraRequests"]),
@@ -47,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "SubterraIndex", swiftSettings: swift6),
@@ -64,6 +67,15 @@ let package = Package(
             swiftSettings: swift6),
         // The only module that links GDAL; the core modules above stay GDAL-free.
         .target(name: "SubterraGDAL", dependencies: ["SubterraModel", "SubterraGeometry", "CGDAL"], swiftSettings: swift6),
+        // The only module that links postgres-nio; the model and the engine stay free of it.
+        .target(
+            name: "SubterraPostGIS",
+            dependencies: [
+                "SubterraModel", "SubterraGeometry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6),
         .target(
             name: "SubterraDatasets",
             dependencies: ["SubterraModel", "SubterraGeometry", "SubterraPROJ"],
@@ -121,7 +133,7 @@ let package = Package(
             name: "subterra",
             dependencies: [
                 "SubterraService", "SubterraAccess", "SubterraRequests", "SubterraNetwork", "SubterraEngine", "SubterraModel", "SubterraGeometry", "SubterraPROJ", "SubterraGEOS",
-                "SubterraGDAL",
+                "SubterraGDAL", "SubterraPostGIS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swift6),
@@ -159,6 +171,14 @@ let package = Package(
             dependencies: [
                 "SubterraRequests", "SubterraNetwork", "SubterraGeometry", "SubterraEngine", "SubterraModel", "SubterraDatasets",
                 "SubterraGEOS", "SubterraPROJ",
+            ],
+            swiftSettings: swift6),
+        // Runs against SUBTERRA_PG_PRIMARY / SUBTERRA_PG_REPLICA (scripts/with-postgres.sh); skipped without.
+        .testTarget(
+            name: "SubterraPostGISTests",
+            dependencies: [
+                "SubterraPostGIS", "SubterraModel", "SubterraGeometry", "SubterraEngine", "SubterraDatasets",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swift6),
         .testTarget(

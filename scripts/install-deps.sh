@@ -14,6 +14,8 @@ packages=(
     libsqlite3-dev   # GeoPackage store
     gdal-bin         # ogrinfo: proves QGIS/GDAL read the GeoPackages we write; ogr2ogr: GDAL import fixtures
     libgdal-dev      # GDAL C API: Shapefile, DXF, GML, KML, FileGDB import (SubterraGDAL)
+    postgresql-15    # the PostGIS store's tests: a throwaway primary + replica (scripts/with-postgres.sh)
+    postgresql-15-postgis-3
 )
 if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
     # The planners' page test (Tests/browser): headless Chromium driven by Selenium; Leaflet is

@@ -9,6 +9,7 @@
 # schemathesis fuzzes the running service against its OpenAPI document for a bounded time
 # (Tests/api/run_schemathesis.py, SCHEMA_SECONDS, 75 by default; report in $API_TEST_OUT,
 # .build/api-test by default); SCHEMA_TEST=0 skips it. Its failure fails the run (`api:` lines).
+# The suite runs under scripts/with-postgres.sh (a primary + replica on loopback, torn down after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -24,7 +25,9 @@ if [ "${FUZZ_SECONDS:-40}" != 0 ]; then
     bash scripts/fuzz.sh "${FUZZ_SECONDS:-40}" 2> >(tee "$fuzz_log" >&2) || fuzz_status=$?
 fi
 swift build --build-tests
-swift test --skip-build
+# Under a throwaway PostgreSQL 15 + PostGIS 3 primary and streaming replica, so the PostGIS
+# store's tests (SubterraPostGISTests) run against a real server; they skip themselves without one.
+bash scripts/with-postgres.sh swift test --skip-build
 browser_status=0
 if [ "${BROWSER_TEST:-1}" != 0 ]; then
     browser_out="${TEST_OUT:-.build/browser-test}"

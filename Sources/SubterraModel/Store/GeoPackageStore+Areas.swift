@@ -14,7 +14,8 @@ import SubterraGeometry
 extension GeoPackageStore {
     public static let areaTable = "subterra_operator_areas"
 
-    static let areaColumns: [(String, String)] = [
+    /// The operator-area attribute columns (name, SQLite type), after `fid` and `geom`.
+    public static let areaColumns: [(String, String)] = [
         ("kind", "TEXT NOT NULL"), ("owner", "TEXT NOT NULL"), ("layers", "TEXT"), ("note", "TEXT"),
         ("source_id", "TEXT"), ("source_file", "INTEGER"),
     ]

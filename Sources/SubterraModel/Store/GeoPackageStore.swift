@@ -72,7 +72,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// Whether the segment table has the schema 2 ``featureColumns``; guarded by `lock`.
     private var hasFeatureColumns: Bool
 
-    static let segmentColumns: [(String, String)] = [
+    public static let segmentColumns: [(String, String)] = [
         ("layer", "TEXT NOT NULL"), ("subtype", "TEXT"), ("start_point", "TEXT NOT NULL"),
         ("end_point", "TEXT NOT NULL"), ("start_depth", "DOUBLE"), ("end_depth", "DOUBLE"),
         ("start_elevation", "DOUBLE"), ("end_elevation", "DOUBLE"), ("elevation_reference", "TEXT NOT NULL"),
@@ -87,13 +87,13 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// `segmentColumns`. A store written before them opens as it is: they read as NULL, and the
     /// first write adds them (`ALTER TABLE … ADD COLUMN`, in the write's transaction) and records
     /// `subterra.schema` = 2.
-    static let featureColumns: [(String, String)] = [("source_id", "TEXT"), ("feature", "INTEGER"), ("part", "INTEGER")]
+    public static let featureColumns: [(String, String)] = [("source_id", "TEXT"), ("feature", "INTEGER"), ("part", "INTEGER")]
     /// Segment columns added after the first schema, in order: created in new stores, optional
     /// when opening (an older store reads them as NULL), and added by `ALTER TABLE` the first
     /// time such a store is written to.
     /// `source_file` is an id in `subterra_source_files` (`GeoPackageStore+SourceFiles`), read
     /// back as the path.
-    static let addedSegmentColumns: [(String, String)] = [
+    public static let addedSegmentColumns: [(String, String)] = [
         ("nominal_depth", "DOUBLE"), ("feature_kind", "TEXT"), ("accuracy_assumed", "INTEGER"),
         ("source_file", "INTEGER"),
     ]
@@ -105,7 +105,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// emptied after every write (a rollback forgets the rows it added).
     var sourceFileIDs: [String: Int64] = [:]
 
-    static let pointColumns: [(String, String)] = [
+    public static let pointColumns: [(String, String)] = [
         ("number", "TEXT NOT NULL UNIQUE"), ("layer", "TEXT NOT NULL"), ("category", "TEXT NOT NULL"),
         ("kind", "TEXT NOT NULL"), ("ground_elevation", "DOUBLE"), ("depth", "DOUBLE"), ("owner", "TEXT"),
         ("road", "TEXT"), ("status", "TEXT"),
@@ -116,7 +116,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
     /// (``ServiceConnection``; count without category is refused on read). Created in new
     /// stores; optional when opening (an older store reads them as NULL: status unknown, no
     /// customers), and added by `ALTER TABLE` the first time such a store's points are written.
-    static let addedPointColumns: [(String, String)] = [
+    public static let addedPointColumns: [(String, String)] = [
         ("valve_status", "TEXT"), ("customer_category", "TEXT"), ("customer_count", "INTEGER"),
     ]
 

@@ -11,6 +11,9 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// its report), or SQLite found a malformed page while reading. Such a store is never
         /// written to.
         case corrupt
+        /// An optimistic edit lost a race: the feature (``StoreError/record``) changed or vanished
+        /// since the editor read it (its row version differs). Nothing was written; read it again.
+        case conflict
     }
 
     public var kind: Kind
@@ -84,14 +87,12 @@ public struct StoreEdit: Hashable, Sendable {
 
 /// Where a utility map lives between runs: the seam between importers/engine and storage.
 ///
-/// `GeoPackageStore` is the default. **A PostGIS store plugs in** by conforming a class to this
-/// protocol over a PostgreSQL connection (libpq through a system-library shim, like `CSQLite`):
-/// two tables with the same columns as the GeoPackage feature tables (see `GeoPackageStore`'s
-/// schema) and a `geometry(LineStringZ, 4549)` / `geometry(PointZ, 4549)` column with a GiST
-/// index; `loadAll` is one `SELECT` with `ST_AsBinary(geom)` decoded by the same WKB reader;
-/// `load(in:)` uses `geom && ST_MakeEnvelope(minX, minY, maxX, maxY, srid)`; `apply` runs in
-/// `BEGIN … COMMIT` with `INSERT … ON CONFLICT (id) DO UPDATE` and rolls back on the first error;
-/// metadata is a key/value table. Nothing above the store changes.
+/// `GeoPackageStore` is the default (one office, one file). `PostGISStore` (module
+/// `SubterraPostGIS`, over postgres-nio) is the city's store of record: the same columns as the
+/// GeoPackage feature tables (``GeoPackageStore/segmentColumns`` and the lists after it), a
+/// `geometry(LineStringZ, srid)` / `geometry(PointZ, srid)` column with a GiST index, EWKB
+/// decoded by the same WKB reader, `apply` in one transaction with its rows sent by `COPY`, a
+/// data version and a change log. Nothing above the store changes.
 ///
 /// Implementations are `Sendable`: one store is shared by threads; each serializes its own
 /// connection use.

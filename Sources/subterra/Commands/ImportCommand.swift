@@ -3,6 +3,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
+import SubterraPostGIS
 
 extension ImportPolicy: ExpressibleByArgument {}
 extension ImportSource.Content: ExpressibleByArgument {}
@@ -36,7 +37,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Files or directories to import (.geojson, .json, .csv, .gpkg; .shp, .dbf, .dxf, .gml, .kml, .gdb through GDAL).", valueName: "file"))
     var files: [String]
 
-    @Option(name: .long, help: ArgumentHelp("The store to create or update (.gpkg).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The store to create or update: a .gpkg file, or a PostGIS database as postgresql://user@host:port/database.", valueName: "path|url"))
     var store: String
 
     @Option(name: .long, help: ArgumentHelp("Field mapping (JSON) for segment files (for all files when --point-mapping is not given).", valueName: "file"))
@@ -129,6 +130,9 @@ struct ImportCommand: ParsableCommand {
                     sources.append(s)
                 }
             }
+            if PostGISLocation.isURL(store) {
+                return try importIntoPostGIS(sources, progress: progress)
+            }
             // The store must be none of the files read. Directories are not entries: SQLite only
             // ever writes into a store it has opened as one, so a store may live beside its sources.
             var inputs = CommandInputs()
@@ -175,13 +179,7 @@ struct ImportCommand: ParsableCommand {
             } catch let e as ImportError {
                 removeCreated()
                 progress?.finish()
-                if let report = e.report {
-                    print(QualityOutput.summary(report, limit: showIssues))
-                    if e.message.contains("records dropped (") { throw CLIError("\(e.message) (--max-dropped \(maxDropped))") }
-                    let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
-                    throw CLIError("\(e.message)\(first)")
-                }
-                throw CLIError(e)
+                throw refused(e)
             } catch {
                 removeCreated()
                 throw CLIError(error, context: "--store \(store)")
@@ -226,6 +224,53 @@ struct ImportCommand: ParsableCommand {
             }
             return ExitStatus.ok
         }
+    }
+}
+
+extension ImportCommand {
+    /// The error for an import the checks or policies refused, after printing its quality
+    /// report (when it has one): the first error named, `--max-dropped` echoed for a refusal by it.
+    func refused(_ e: ImportError) -> CLIError {
+        guard let report = e.report else { return CLIError(e) }
+        print(QualityOutput.summary(report, limit: showIssues))
+        if e.message.contains("records dropped (") { return CLIError("\(e.message) (--max-dropped \(maxDropped))") }
+        let first = e.message.contains("; first: ") ? "" : report.errors.first.map { "; first: \($0.location): \($0.message)" } ?? ""
+        return CLIError("\(e.message)\(first)")
+    }
+
+    /// The import into a PostGIS store: the same reading, checks and policies (``Importer/read``),
+    /// then the one transaction of ``PostGISStore/apply(_:)`` (rows sent by `COPY`): all or
+    /// nothing. The schema is created (in `--store-crs`) or migrated on open.
+    func importIntoPostGIS(_ sources: [ImportSource], progress: Progress?) throws -> Int32 {
+        progress?.phase("opening \(store)")
+        let srs: SpatialReference
+        do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
+        let target: PostGISStore
+        do { target = try PostGISStore.open(store, spatialReference: srs) } catch { throw CLIError(error, context: "--store") }
+        defer { target.close() }
+        var options = ImportOptions(policy: policy, targetCRS: target.spatialReference.authorityString, sourceCRS: crs)
+        options.maxDroppedShare = maxDropped.share
+        let onProgress: ((ImportProgress) -> Void)? = progress.map { p in { p.update($0) } }
+        progress?.phase("reading and checking \(sources.count) file\(sources.count == 1 ? "" : "s")")
+        let result: ImportResult
+        do {
+            options.firstSegmentID = max(options.firstSegmentID, try target.nextSegmentID())
+            result = try Importer.read(sources, options: options, progress: onProgress)
+            progress?.phase("writing to PostGIS")
+            try Importer.write(result, to: target, source: sources.map(\.path).joined(separator: ", "), progress: onProgress)
+            try target.setMetadata(QualityOutput.metadata(result.report))
+        } catch let e as ImportError {
+            progress?.finish()
+            throw refused(e)
+        } catch {
+            throw CLIError(error, context: "--store \(target.location)")
+        }
+        let (ns, np) = (try? target.counts()) ?? (-1, -1)
+        let version = (try? target.dataVersion()).map { ", data version \($0)" } ?? ""
+        progress?.finish()
+        print("Imported \(result.segmentCount) segments and \(result.pointCount) points from \(result.recordsRead) records into \(target.location) (\(target.spatialReference.authorityString)); the store now holds \(ns) segments and \(np) points\(version).")
+        print(QualityOutput.summary(result.report, limit: showIssues))
+        return ExitStatus.ok
     }
 }
 

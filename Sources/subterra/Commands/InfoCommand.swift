@@ -107,6 +107,7 @@ struct InfoCommand: ParsableCommand {
                 warnings.append("last import: \(errs) errors, \(warns) warnings, \(metadata["subterra.quality.dropped"] ?? "0") dropped (\(metadata["subterra.quality.counts"] ?? ""))")
             }
         } else {
+            if let pg = opened.postgis { metadata = (try? pg.metadata()) ?? [:] }
             if let engine = opened.engine as? UtilityEngine {
                 // Files read into memory: the files their features name (O(n), as the read was).
                 let net = engine.network

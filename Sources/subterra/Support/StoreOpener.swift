@@ -2,6 +2,7 @@ import Foundation
 import SubterraEngine
 import SubterraGeometry
 import SubterraModel
+import SubterraPostGIS
 
 /// Field mappings for the files `subterra-gen` writes (the bundled sample district): snake_case
 /// names in GeoJSON properties and in the CJJ 61 survey tables (`x_northing`, `y_easting`).
@@ -54,6 +55,8 @@ struct OpenedMap {
     var quality: QualityReport?
     /// `--rules` as loaded, for ``wholeEngine()``.
     var rules: ClearanceRules?
+    /// The PostGIS store, when the map was loaded from one (`--store postgresql://…`).
+    var postgis: PostGISStore? = nil
 
     /// The counts and totals `info` prints: from the snapshot file for a store, else from the map.
     var summary: MapSummary {
@@ -90,6 +93,18 @@ enum StoreOpener {
     ///   load and rebuild (O(n log n)); files: O(n log n), reading plus indexing.
     static func open(_ path: String, mapping: String?, rules: String?, progress: Progress? = nil) throws -> OpenedMap {
         let ruleSet = try loadRules(rules)
+        if PostGISLocation.isURL(path) {
+            // The store of record: a snapshot loaded from it into an engine. Read-only, so a
+            // query never writes and a streaming replica serves as well as the primary.
+            progress?.phase("loading the map from PostGIS")
+            let store = try openPostGIS(path)
+            do {
+                let engine = try UtilityEngine(store: store, rules: ruleSet)
+                return OpenedMap(engine: engine, source: "\(store.location) (PostGIS)", store: nil, quality: nil, rules: ruleSet, postgis: store)
+            } catch {
+                throw CLIError(error, context: "--store \(store.location)" + (rules.map { " with --rules \($0)" } ?? ""))
+            }
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CLIError("--store \(path): file does not exist")
@@ -137,6 +152,9 @@ enum StoreOpener {
     ///
     /// - Complexity: O(n) to load, O(n log n) for files (reading and checking).
     static func network(_ path: String, mapping: String?) throws -> UtilityNetwork {
+        if PostGISLocation.isURL(path) {
+            do { return try openPostGIS(path).loadAll() } catch { throw CLIError(error, context: "--store") }
+        }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CLIError("--store \(path): file does not exist")
@@ -152,6 +170,11 @@ enum StoreOpener {
         } catch {
             throw CLIError(error, context: "--store \(path)")
         }
+    }
+
+    /// A PostGIS store opened read-only (`--store postgresql://user@host:port/database`).
+    static func openPostGIS(_ url: String) throws -> PostGISStore {
+        do { return try PostGISStore.open(url, readOnly: true) } catch { throw CLIError(error, context: "--store") }
     }
 
     /// The import sources for a directory or a single file, points files first.

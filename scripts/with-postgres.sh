@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Runs a command next to a throwaway PostgreSQL 15 + PostGIS 3 primary and a streaming replica of
+# it, for the PostGIS store's tests (SubterraPostGISTests) and measurements:
+#   - installs postgresql-15-postgis-3 with apt when missing (as Benchmarks/with-postgis.sh does);
+#   - initdb's a primary in a temporary directory and starts it on a free loopback port
+#     (127.0.0.1 only; as the postgres user when run as root), creates database "subterra" with
+#     the postgis extension;
+#   - makes a replica with `pg_basebackup -R` (standby.signal + primary_conninfo) and starts it on
+#     a second free port: a hot standby that replays the primary's WAL as it streams;
+#   - runs "$@" with SUBTERRA_PG_PRIMARY and SUBTERRA_PG_REPLICA set to postgresql:// URLs;
+#   - stops both servers and deletes both clusters on success, failure or interrupt.
+#
+#   scripts/with-postgres.sh swift test --skip-build --filter SubterraPostGISTests
+#
+# Durability is off (fsync, full-page writes): the clusters are thrown away. Both start in about
+# a second each. Exit status: the command's; 4 when PostgreSQL/PostGIS cannot be installed or a
+# server cannot start (the reason is printed).
+set -uo pipefail
+
+say() { echo "with-postgres: $*" >&2; }
+[ $# -gt 0 ] || { say "usage: with-postgres.sh COMMAND [ARGS…]"; exit 2; }
+
+major=15
+extension=/usr/share/postgresql/$major/extension/postgis.control
+pgbin=/usr/lib/postgresql/$major/bin
+if [ ! -f "$extension" ] || [ ! -x "$pgbin/postgres" ]; then
+  say "postgresql-$major-postgis-3 is not installed; installing it with apt"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
+  [ "$sudo" != none ] || { say "cannot install: not root and no password-less sudo"; exit 4; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "postgresql-$major" "postgresql-$major-postgis-3" >&2 \
+    || { $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "postgresql-$major" "postgresql-$major-postgis-3" >&2; } \
+    || { say "apt-get install postgresql-$major-postgis-3 failed"; exit 4; }
+  [ -f "$extension" ] || { say "installed, but $extension is missing"; exit 4; }
+fi
+[ -x "$pgbin/postgres" ] || { say "$pgbin/postgres not found (postgresql-$major)"; exit 4; }
+
+dir=$(mktemp -d /tmp/subterra-pgrep.XXXXXX)
+if [ "$(id -u)" -eq 0 ]; then
+  # PostgreSQL refuses to run as root.
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+  chown postgres: "$dir"
+  as_pg() { runuser -u postgres -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+
+stop_cluster() {
+  if [ -f "$1/postmaster.pid" ]; then
+    as_pg "$pgbin/pg_ctl" -D "$1" -m immediate -w stop >/dev/null 2>&1 || say "could not stop the server in $1"
+  fi
+}
+cleanup() {
+  stop_cluster "$dir/replica"
+  stop_cluster "$dir/primary"
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# Starts the cluster in $1 on a free high port (tries random ones not listening now; a race with
+# another process on the same port makes the start fail, and the next port is tried). Sets $port.
+start_cluster() {
+  local data=$1 log=$2
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    if command -v ss >/dev/null && [ -n "$(ss -Htln "sport = :$port" 2>/dev/null)" ]; then continue; fi
+    if as_pg "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $dir \
+        -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=256MB \
+        -c maintenance_work_mem=512MB -c work_mem=32MB -c max_wal_size=4GB -c jit=off \
+        -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c dynamic_shared_memory_type=mmap" \
+        start >/dev/null 2>&1; then
+      return 0
+    fi
+    as_pg "$pgbin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+  done
+  tail -20 "$log" >&2
+  return 1
+}
+
+as_pg "$pgbin/initdb" -D "$dir/primary" -U subterra -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; say "initdb failed"; exit 4; }
+start_cluster "$dir/primary" "$dir/primary.log" || { say "the primary did not start"; exit 4; }
+primary_port=$port
+psql_p() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$primary_port" -U subterra "$@"; }
+psql_p -d postgres -c "CREATE DATABASE subterra" >&2 || { say "CREATE DATABASE failed"; exit 4; }
+psql_p -d subterra -c "CREATE EXTENSION postgis" >&2 || { say "CREATE EXTENSION postgis failed"; exit 4; }
+
+# The replica: a base backup of the running primary; -R writes standby.signal and
+# primary_conninfo, -X stream copies the WAL made meanwhile, --checkpoint=fast starts at once
+# (the default spreads the checkpoint over minutes).
+as_pg "$pgbin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U subterra -D "$dir/replica" -R -X stream --checkpoint=fast \
+  --no-sync >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; say "pg_basebackup failed"; exit 4; }
+start_cluster "$dir/replica" "$dir/replica.log" || { say "the replica did not start"; exit 4; }
+replica_port=$port
+in_recovery=$("$pgbin/psql" -X -qAt -h 127.0.0.1 -p "$replica_port" -U subterra -d subterra -c "SELECT pg_is_in_recovery()")
+[ "$in_recovery" = t ] || { say "the replica on port $replica_port is not in recovery"; exit 4; }
+version=$(psql_p -At -d subterra -c "SELECT split_part(version(), ' ', 2) || ' + PostGIS ' || postgis_lib_version()")
+say "PostgreSQL $version: primary on 127.0.0.1:$primary_port, streaming replica on 127.0.0.1:$replica_port, clusters in $dir"
+
+export SUBTERRA_PG_PRIMARY="postgresql://subterra@127.0.0.1:$primary_port/subterra"
+export SUBTERRA_PG_REPLICA="postgresql://subterra@127.0.0.1:$replica_port/subterra"
+# In the background and waited for, so an interrupt is handled at once (bash runs a trap only
+# after a foreground child returns): the command is stopped, then the servers and the clusters.
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 130' INT TERM HUP
+wait "$child"
+exit $?
