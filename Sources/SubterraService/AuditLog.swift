@@ -90,9 +90,9 @@ public final class AuditLog: Sendable {
     }
 
     /// Now as the log writes it.
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    static func now() -> String { Date().formatted(timeStyle) }
+
+    /// ISO 8601 in UTC with milliseconds. A value type made once: creating an
+    /// `ISO8601DateFormatter` per call was a tenth of a served dig check's time.
+    static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
