@@ -144,9 +144,9 @@ extension SubterraServer {
         _ request: Request, _ s: PipeSegment, version: UInt64, access: OGCAccess, status: HTTPResponse.Status
     ) -> Response {
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
-        let v = String(version)
+        let v = etagVersion(version)
         var h = HTTPFields()
-        h[Self.dataVersionHeader] = v
+        h[Self.dataVersionHeader] = String(version)
         h[.eTag] = ogc.itemETag(collection: s.layer.rawValue, featureID: s.id, access: access, dataVersion: v)
         h[.cacheControl] = "no-store"
         let layerPath = s.layer.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s.layer.rawValue

@@ -89,8 +89,11 @@ extension SubterraServer {
     /// engine's snapshot version; while a store warms up (answers from its snapshot file of the
     /// same store), a fixed tag of its own.
     var ogcDataVersion: String {
-        epoch + "-" + (engineState.version.map { String($0) } ?? "snapshot")
+        engineState.version.map(etagVersion) ?? epoch + "-snapshot"
     }
+
+    /// Data version `v` as ETags carry it (after this server's epoch).
+    func etagVersion(_ v: UInt64) -> String { epoch + "-" + String(v) }
 
     /// Where links point: the scheme this server speaks and the request's `Host` (when it is a
     /// plain host[:port]), else the listen address.

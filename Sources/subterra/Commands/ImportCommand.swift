@@ -242,7 +242,7 @@ extension ImportCommand {
     /// then the one transaction of ``PostGISStore/apply(_:)`` (rows sent by `COPY`): all or
     /// nothing. The schema is created (in `--store-crs`) or migrated on open.
     func importIntoPostGIS(_ sources: [ImportSource], progress: Progress?) throws -> Int32 {
-        progress?.phase("opening \(store)")
+        progress?.phase("opening \(PostGISLocation.redacted(store))")
         let srs: SpatialReference
         do { srs = try SpatialReference(crs: storeCrs) } catch { throw CLIError(error, context: "--store-crs \(storeCrs)") }
         let target: PostGISStore
