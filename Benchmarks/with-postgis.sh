@@ -14,31 +14,10 @@ set -uo pipefail
 say() { echo "with-postgis: $*" >&2; }
 [ $# -gt 0 ] || { say "usage: with-postgis.sh COMMAND [ARGS…]"; exit 2; }
 
-major=15
-extension=/usr/share/postgresql/$major/extension/postgis.control
-if [ ! -f "$extension" ]; then
-  say "postgresql-$major-postgis-3 is not installed; installing it with apt"
-  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
-  if [ "$sudo" = none ]; then
-    say "cannot install: not root and no password-less sudo"
-    exit 4
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3" >&2 \
-    || { say "apt-get install postgresql-$major-postgis-3 failed"; exit 4; }
-  [ -f "$extension" ] || { say "installed, but $extension is missing"; exit 4; }
-fi
-pgbin=/usr/lib/postgresql/$major/bin
-[ -x "$pgbin/postgres" ] || { say "$pgbin/postgres not found (postgresql-$major)"; exit 4; }
-
-dir=$(mktemp -d /tmp/subterra-pg.XXXXXX)
-if [ "$(id -u)" -eq 0 ]; then
-  # PostgreSQL refuses to run as root.
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-  chown postgres: "$dir"
-  as_pg() { runuser -u postgres -- "$@"; }
-else
-  as_pg() { "$@"; }
-fi
+# shellcheck source=scripts/postgres-common.sh
+source "$(dirname "$0")/../scripts/postgres-common.sh"
+pg_ensure_installed
+pg_make_dir subterra-pg
 
 cleanup() {
   if [ -f "$dir/data/postmaster.pid" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command next to a throwaway PostgreSQL 15 + PostGIS 3 primary and a streaming replica of
 # it, for the PostGIS store's tests (SubterraPostGISTests) and measurements:
-#   - installs postgresql-15-postgis-3 with apt when missing (as Benchmarks/with-postgis.sh does);
+#   - installs postgresql-15-postgis-3 with apt when missing (scripts/postgres-common.sh);
 #   - initdb's a primary in a temporary directory and starts it on a free loopback port
 #     (127.0.0.1 only; as the postgres user when run as root), creates database "subterra" with
 #     the postgis extension;
@@ -20,29 +20,10 @@ set -uo pipefail
 say() { echo "with-postgres: $*" >&2; }
 [ $# -gt 0 ] || { say "usage: with-postgres.sh COMMAND [ARGS…]"; exit 2; }
 
-major=15
-extension=/usr/share/postgresql/$major/extension/postgis.control
-pgbin=/usr/lib/postgresql/$major/bin
-if [ ! -f "$extension" ] || [ ! -x "$pgbin/postgres" ]; then
-  say "postgresql-$major-postgis-3 is not installed; installing it with apt"
-  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
-  [ "$sudo" != none ] || { say "cannot install: not root and no password-less sudo"; exit 4; }
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "postgresql-$major" "postgresql-$major-postgis-3" >&2 \
-    || { $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "postgresql-$major" "postgresql-$major-postgis-3" >&2; } \
-    || { say "apt-get install postgresql-$major-postgis-3 failed"; exit 4; }
-  [ -f "$extension" ] || { say "installed, but $extension is missing"; exit 4; }
-fi
-[ -x "$pgbin/postgres" ] || { say "$pgbin/postgres not found (postgresql-$major)"; exit 4; }
-
-dir=$(mktemp -d /tmp/subterra-pgrep.XXXXXX)
-if [ "$(id -u)" -eq 0 ]; then
-  # PostgreSQL refuses to run as root.
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
-  chown postgres: "$dir"
-  as_pg() { runuser -u postgres -- "$@"; }
-else
-  as_pg() { "$@"; }
-fi
+# shellcheck source=scripts/postgres-common.sh
+source "$(dirname "$0")/postgres-common.sh"
+pg_ensure_installed
+pg_make_dir subterra-pgrep
 
 stop_cluster() {
   if [ -f "$1/postmaster.pid" ]; then
