@@ -126,3 +126,42 @@ struct ServeHostileClientCLITests {
         #expect(lines.contains("after 200") && lines.last == "exit 0", "\(r.stdout) \(r.stderr)")
     }
 }
+
+/// Edits over HTTP reach the store when `serve` runs with an editor role: the GeoPackage is
+/// opened for writing then (read commands keep opening it read-only), and what was edited is
+/// there after the server stops.
+struct ServeEditsCLITests {
+    @Test func editsThroughTheServerLandInTheStore() throws {
+        let fx = try Fixture.shared.get()
+        let made = try CLI.run(["serve", "hash-key", "--name", "ed", "--role", "editor"])
+        let key = try #require(made.stdoutLines.first { $0.hasPrefix("key: ") }).dropFirst(5)
+        let entry = try #require(made.stdoutLines.first { $0.hasPrefix("entry for \"users\": ") }).dropFirst(19)
+        let dir = CLI.tempDir("serve-edits")
+        let store = dir + "/city.gpkg"
+        try FileManager.default.copyItem(atPath: fx.store, toPath: store)
+        let before = try CLI.run(["info", "--store", store, "--format", "json"])
+        let segments = try #require((try JSONSerialization.jsonObject(with: Data(before.stdout.utf8)) as? [String: Any])?["segments"] as? Int)
+        let port = Int.random(in: 20_000...40_000)
+        try """
+            {"listen":"127.0.0.1:\(port)","store":"\(store)","audit":{"path":"\(dir)/audit.jsonl"},
+             "roles":{"editor":{"layers":"*","fields":"*","edit":["RQ"]}},"users":[\(entry)]}
+            """.write(toFile: dir + "/serve.json", atomically: true, encoding: .utf8)
+        let r = try CLI.runShell(
+            """
+            "$BIN" serve --config "\(dir)/serve.json" 2>"\(dir)/err.log" & pid=$!
+            for i in $(seq 1 150); do curl -s http://127.0.0.1:\(port)/health | grep -q '"loaded"' && break; sleep 0.2; done
+            H='Authorization: Bearer \(key)'
+            id=$(curl -s -H "$H" 'http://127.0.0.1:\(port)/collections/RQ/items?limit=1' | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
+            echo "delete $(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$H" http://127.0.0.1:\(port)/collections/RQ/items/$id)"
+            echo "gone $(curl -s -o /dev/null -w '%{http_code}' -H "$H" http://127.0.0.1:\(port)/collections/RQ/items/$id)"
+            kill -TERM $pid; wait $pid; echo "exit $?"
+            cat "\(dir)/err.log" >&2
+            """, timeout: 180)
+        #expect(r.stdoutLines.contains("delete 204"), "\(r.stdout) \(r.stderr)")
+        #expect(r.stdoutLines.contains("gone 404"), "\(r.stdout)")
+        #expect(r.stdoutLines.last == "exit 0", "\(r.stdout) \(r.stderr)")
+        let after = try CLI.run(["info", "--store", store, "--format", "json"])
+        let left = (try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])?["segments"] as? Int
+        #expect(left == segments - 1, "the delete is in the store after the server stopped: \(segments) → \(left ?? -1)")
+    }
+}

@@ -145,12 +145,15 @@ extension MappedMap {
     /// background, then that engine (see ``WarmingMap``). The engine reads the store through a
     /// connection of its own, so this map's store reads never wait for the load; it is used only
     /// when the store is still at ``stamp`` before and after the load (else this map keeps
-    /// answering, and refuses as it always does once the store has changed).
+    /// answering, and refuses as it always does once the store has changed). The engine's
+    /// connection is read-only exactly when this map's store is: a writable store (a service
+    /// with editors) gives an engine that takes edits.
     public func warming() -> WarmingMap {
         let path = store.path, stamp = self.stamp, rules = self.rules, catalog = whole.catalog
+        let readOnly = store.isReadOnly
         return WarmingMap(self) { () throws(EngineError) -> UtilityEngine in
             let own: GeoPackageStore
-            do { own = try GeoPackageStore.open(at: path, readOnly: true) } catch {
+            do { own = try GeoPackageStore.open(at: path, readOnly: readOnly) } catch {
                 throw EngineError("cannot open the store again: \(error)", at: "store \(path)")
             }
             let before = try Self.stamp(of: own)

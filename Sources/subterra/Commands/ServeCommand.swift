@@ -63,7 +63,9 @@ struct ServeCommand: ParsableCommand {
                 c.tlsKey = tlsKey
             }
             guard let path = c.store else { throw CLIError("no store: give --store or \"store\" in --config \(config)") }
-            let map = try StoreOpener.open(path, mapping: mapping, rules: c.rules).batchMap().map
+            // Writable only when some role may edit: then edits over HTTP reach the store.
+            let editors = c.roles.values.contains { !($0.edit ?? []).isEmpty }
+            let map = try StoreOpener.open(path, mapping: mapping, rules: c.rules, writable: editors).batchMap().map
             let settings = c
             // isolate and trace read the survey points on first use.
             let mappingPath = mapping

@@ -91,13 +91,15 @@ enum StoreOpener {
     ///
     /// - Complexity: a store: O(snapshot file size) when its snapshot file is fresh, else a full
     ///   load and rebuild (O(n log n)); files: O(n log n), reading plus indexing.
-    static func open(_ path: String, mapping: String?, rules: String?, progress: Progress? = nil) throws -> OpenedMap {
+    /// - Parameter writable: open a store for writing (`serve` with editor roles); read
+    ///   commands open it read-only, so a query never writes.
+    static func open(_ path: String, mapping: String?, rules: String?, progress: Progress? = nil, writable: Bool = false) throws -> OpenedMap {
         let ruleSet = try loadRules(rules)
         if PostGISLocation.isURL(path) {
-            // The store of record: a snapshot loaded from it into an engine. Read-only, so a
-            // query never writes and a streaming replica serves as well as the primary.
+            // The store of record: a snapshot loaded from it into an engine. Read-only unless
+            // asked, so a query never writes and a streaming replica serves as well as the primary.
             progress?.phase("loading the map from PostGIS")
-            let store = try openPostGIS(path)
+            let store = try openPostGIS(path, writable: writable)
             do {
                 let engine = try UtilityEngine(store: store, rules: ruleSet)
                 return OpenedMap(engine: engine, source: "\(store.location) (PostGIS)", store: nil, quality: nil, rules: ruleSet, postgis: store)
@@ -112,7 +114,7 @@ enum StoreOpener {
         if !isDir.boolValue && path.lowercased().hasSuffix(".gpkg") {
             progress?.phase("opening store")
             let store: GeoPackageStore
-            do { store = try GeoPackageStore.open(at: path, readOnly: true) } catch {
+            do { store = try GeoPackageStore.open(at: path, readOnly: !writable) } catch {
                 throw CLIError(error, context: "--store")
             }
             progress?.phase("opening the snapshot")
@@ -172,9 +174,9 @@ enum StoreOpener {
         }
     }
 
-    /// A PostGIS store opened read-only (`--store postgresql://user@host:port/database`).
-    static func openPostGIS(_ url: String) throws -> PostGISStore {
-        do { return try PostGISStore.open(url, readOnly: true) } catch { throw CLIError(error, context: "--store") }
+    /// A PostGIS store (`--store postgresql://user@host:port/database`), read-only unless `writable`.
+    static func openPostGIS(_ url: String, writable: Bool = false) throws -> PostGISStore {
+        do { return try PostGISStore.open(url, readOnly: !writable) } catch { throw CLIError(error, context: "--store") }
     }
 
     /// The import sources for a directory or a single file, points files first.
