@@ -63,7 +63,8 @@ public enum APIKey {
         return Array(h.finalize())
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    /// Lower-case hex of `bytes` (digests in key hashes, request fingerprints, asset tags).
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)

@@ -227,6 +227,6 @@ public final class DigCheckStore: @unchecked Sendable {
     static func newID() -> String { "dc-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
 
     static func fingerprint(_ body: [UInt8]) -> String {
-        SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        APIKey.hex(Array(SHA256.hash(data: body)))
     }
 }

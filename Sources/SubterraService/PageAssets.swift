@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SubterraAccess
 
 /// The planners' page: the files of this module's `Public` resource (index.html, app.js,
 /// app.css and Leaflet under leaflet/), read once into memory and served at `/map/`.
@@ -49,7 +50,7 @@ public struct PageAssets: Sendable {
             else { continue }
             let path = url.standardizedFileURL.path
             guard path.hasPrefix(root + "/") else { continue }
-            let digest = SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
+            let digest = APIKey.hex(Array(SHA256.hash(data: data).prefix(16)))
             table[String(path.dropFirst(root.count + 1))] = Asset(
                 body: ByteBuffer(bytes: data), contentType: type, etag: "\"\(digest)\"")
         }
