@@ -42,7 +42,13 @@ extension GeoJSON {
 
     /// A JSON value as compact text; non-finite numbers (which JSON cannot hold) become `null`.
     public static func write(_ value: JSONValue) -> String {
-        var out = ""
+        String(decoding: writeBytes(value), as: UTF8.self)
+    }
+
+    /// A JSON value as compact UTF-8 text, as `write(_:)` gives it, without making a String.
+    public static func writeBytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
         _writeValue(value, into: &out)
         return out
     }
@@ -69,55 +75,61 @@ extension GeoJSON {
     }
 
     static func _writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var plainStart = s.utf8.startIndex
-        var idx = plainStart
-        let u = s.utf8
-        // Copy runs of plain bytes in one append; escape only what JSON requires.
-        while idx != u.endIndex {
-            let c = u[idx]
-            if c == 0x22 || c == 0x5C || c < 0x20 {
-                out += String(s[plainStart..<idx])
-                switch c {
-                case 0x22: out += "\\\""
-                case 0x5C: out += "\\\\"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                default:
-                    let hex = String(c, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                }
-                plainStart = u.index(after: idx)
-            }
-            idx = u.index(after: idx)
-        }
-        out += String(s[plainStart..<u.endIndex])
-        out += "\""
+        var b: [UInt8] = []
+        _writeString(s, into: &b)
+        out += String(decoding: b, as: UTF8.self)
     }
 
     static func _writeValue(_ v: JSONValue, into out: inout String) {
+        var b: [UInt8] = []
+        b.reserveCapacity(256)
+        _writeValue(v, into: &b)
+        out += String(decoding: b, as: UTF8.self)
+    }
+
+    /// `s` as a JSON string literal, escaping only what JSON requires (`"`, `\`, controls),
+    /// byte by byte into `out`: appending runs of a `String` one slice at a time cost a call
+    /// per run, and answers quoted inside stored lines have a run every few bytes.
+    static func _writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for c in s.utf8 {
+            switch c {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
+            default: out.append(c)
+            }
+        }
+        out.append(0x22)
+    }
+
+    static func _writeValue(_ v: JSONValue, into out: inout [UInt8]) {
         switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let d): out += d.isFinite ? _formatNumber(d) : "null"
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let d): out.append(contentsOf: (d.isFinite ? _formatNumber(d) : "null").utf8)
         case .string(let s): _writeString(s, into: &out)
         case .array(let a):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (k, e) in a.enumerated() {
-                if k > 0 { out += "," }
+                if k > 0 { out.append(UInt8(ascii: ",")) }
                 _writeValue(e, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (k, (key, value)) in o.members.enumerated() {
-                if k > 0 { out += "," }
+                if k > 0 { out.append(UInt8(ascii: ",")) }
                 _writeString(key, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 _writeValue(value, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 

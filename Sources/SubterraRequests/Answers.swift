@@ -92,6 +92,14 @@ public enum AnswerJSON {
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
+
+    /// `value` as one line of compact JSON (UTF-8, no newline), written from its
+    /// ``JSONValueEncoder`` value: the same members as ``encoder(pretty:)`` writes, for log and
+    /// store lines that are read back with `JSONDecoder`; nil when `value` refuses to encode.
+    public static func line<T: Encodable>(_ value: T) -> [UInt8]? {
+        guard let v = try? JSONValueEncoder().encode(value) else { return nil }
+        return GeoJSON.writeBytes(v)
+    }
 }
 
 /// Any JSON document as a `JSONValue` (object keys sorted), decoded strictly: `true` stays a Bool

@@ -57,7 +57,14 @@ public enum GeometryInput {
             throw RequestError(
                 "\(origin): the geometry text is \(bytes) bytes; the limit is \(limits.maxGeometryBytes) (raise it with --max-geometry-bytes)")
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Unicode white space (newlines included) off both ends; Foundation's
+        // `trimmingCharacters` bridged every request's geometry through NSString.
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        let trimmed = start == scalars.startIndex && end == scalars.endIndex ? text : String(scalars[start..<end])
         guard !trimmed.isEmpty else { throw RequestError("\(origin): the geometry is empty") }
         guard !trimmed.hasPrefix("@") else {
             throw RequestError(

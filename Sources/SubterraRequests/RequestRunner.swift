@@ -88,14 +88,26 @@ public struct RequestRunner: Sendable {
     ///   no hidden pipe enters an answer); identity by default.
     /// - Throws: `RequestError` (or an engine error) naming the field or the problem.
     public func result(for q: QueryRequest, restrict: (PipeFilter) -> PipeFilter = { $0 }) throws -> String {
-        if q.op.isNetwork { return try networkResult(for: q) }
+        let enc = AnswerJSON.encoder(pretty: false)
+        return try answer(for: q, restrict: restrict) { v in String(decoding: try enc.encode(v), as: UTF8.self) }
+    }
+
+    /// The `result` of one decoded request as a value, equal to ``result(for:restrict:)`` read
+    /// back with sorted keys, built with ``JSONValueEncoder`` without writing text (for the HTTP
+    /// service, which masks the value before writing it).
+    public func resultValue(for q: QueryRequest, restrict: (PipeFilter) -> PipeFilter = { $0 }) throws -> JSONValue {
+        let enc = JSONValueEncoder()
+        return try answer(for: q, restrict: restrict) { v in try enc.encode(v) }
+    }
+
+    /// The answer of `q` handed to `emit` (an encoder).
+    func answer<R>(for q: QueryRequest, restrict: (PipeFilter) -> PipeFilter, emit json: (any Encodable) throws -> R) throws -> R {
+        if q.op.isNetwork { return try networkAnswer(for: q, emit: json) }
         let g = try geometry(q)
         let codes = engine.codes
         let filter = restrict(try PipeFilter(
             layers: q.layers ?? [], subtypes: q.subtypes ?? [], owners: q.owners ?? [], codes: codes, fields: .batch))
         let whole = restrict(.all)
-        let enc = AnswerJSON.encoder(pretty: false)
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
         switch q.op {
         case .nearest:
             return try json(HitsResult(engine.nearest(
@@ -115,7 +127,7 @@ public struct RequestRunner: Sendable {
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a cut line must be a LINESTRING") }
             return try json(engine.crossSection(along: l, crs: g.crs, filter: filter))
         case .isolate, .trace, .valveSegments:
-            return try networkResult(for: q)
+            return try networkAnswer(for: q, emit: json)
         case .checkRoute:
             guard case .lineString(let l) = g.geometry else { throw RequestError("field geometry: a route must be a LINESTRING") }
             guard let layerText = q.layer else { throw RequestError("field layer is missing (planned pipe's layer code)") }
@@ -151,11 +163,15 @@ public struct RequestRunner: Sendable {
     /// with `--json`. An isolate break given as a geometry must be a POINT in the map CRS.
     /// - Throws: `RequestError` naming the field, or when the runner has no ``network``.
     public func networkResult(for q: QueryRequest) throws -> String {
+        let enc = AnswerJSON.encoder(pretty: false)
+        return try networkAnswer(for: q) { v in String(decoding: try enc.encode(v), as: UTF8.self) }
+    }
+
+    /// The answer of a network request handed to `emit` (an encoder).
+    func networkAnswer<R>(for q: QueryRequest, emit json: (any Encodable) throws -> R) throws -> R {
         guard let source = network else {
             throw RequestError("op \(q.op.rawValue) needs the map's survey points, which this runner was not given")
         }
-        let enc = AnswerJSON.encoder(pretty: false)
-        func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try enc.encode(value), as: UTF8.self) }
         switch q.op {
         case .isolate: return try json(isolationPlan(for: q))
         case .trace: return try json(NetworkAnswers.trace(q, source))

@@ -58,13 +58,12 @@ public final class AuditLog: Sendable {
 
     /// Appends `entry` as one line; returns once it is written (and synced, per the policy).
     public func record(_ entry: AuditEntry) async {
-        let enc = AnswerJSON.encoder(pretty: false)
-        guard let data = try? enc.encode(entry) else { return }
+        guard let data = AnswerJSON.line(entry) else { return }
         guard let file else {
             logger.info("audit", metadata: ["entry": "\(String(decoding: data, as: UTF8.self))"])
             return
         }
-        if await !file.append([UInt8](data)) {
+        if await file.append(data) == nil {
             logger.error("audit log write failed", metadata: ["path": "\(file.path)", "error": "\(String(cString: strerror(errno)))"])
         }
     }

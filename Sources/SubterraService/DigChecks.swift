@@ -150,75 +150,156 @@ public struct StoredDigCheck: Codable, Sendable, Hashable {
     public var features: Int
 }
 
-/// Dig checks kept for `GET /dig-checks/{id}` and idempotent replays: in memory (at most
-/// ``ServiceLimits/maxStoredChecks``, oldest dropped first) and, when configured, appended to a
+/// Dig checks kept for `GET /dig-checks/{id}` and idempotent replays: at most
+/// ``ServiceLimits/maxStoredChecks`` (oldest dropped first), and, when configured, appended to a
 /// JSON-lines file that is read back at start, so a restart replays what was told.
+///
+/// Memory: with a file, only an index is kept per check (id, user, key, fingerprint, features
+/// and where its line starts and ends in the file); the answer, the bulk, is read back from the
+/// file (`pread`, one line) when it is replayed. So a long-running server's memory does not grow
+/// with the checks it has answered (10^5 checks of 2–5 KB each were 0.2–0.5 GB held in memory).
+/// Without a file the answers are held in memory, bounded by the limit.
 public final class DigCheckStore: @unchecked Sendable {
+    /// One stored check, without its answer when that is in the file.
+    private struct Entry {
+        var id: String
+        var user: String
+        var idempotencyKey: String?
+        var fingerprint: String
+        var features: Int
+        /// The answer when there is no file.
+        var answer: String?
+        /// The line's byte range in the file.
+        var offset: Int64
+        var length: Int
+    }
+
     private let lock = NSLock()
-    /// The file, appended by group commit (one `fsync` per group of concurrent checks).
-    private var byID: [String: StoredDigCheck] = [:]
+    private var byID: [String: Entry] = [:]
+    /// Ids oldest first from `head` on; the dropped prefix is compacted away once it is half the
+    /// array, so dropping the oldest is O(1) amortised (a `removeFirst` moved the whole array,
+    /// 10^5 ids, on every check once the limit was reached).
     private var order: [String] = []
+    private var head = 0
     private var byKey: [String: String] = [:]
     private let limit: Int
+    /// The file, appended by group commit (one `fsync` per group of concurrent checks), and a
+    /// descriptor to read lines back.
     private let file: DurableAppender?
+    private let reader: Int32
 
-    /// - Throws: ``ConfigError`` naming `digChecks.path` when it cannot be read or opened.
+    /// - Throws: ``ConfigError`` naming `digChecks.path` when it cannot be read or opened, or
+    ///   a line of it is not a stored check.
     public init(path: String?, limit: Int) throws(ConfigError) {
         self.limit = limit
         guard let path else {
             file = nil
+            reader = -1
             return
         }
-        var loaded: [StoredDigCheck] = []
+        var loaded: [Entry] = []
         if FileManager.default.fileExists(atPath: path) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigError("digChecks.path \(path): cannot read")
-            }
-            for (i, line) in text.split(separator: "\n").enumerated() {
-                guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(line.utf8)) else {
-                    throw ConfigError("digChecks.path \(path): line \(i + 1) is not a stored dig check")
+            guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("digChecks.path \(path): cannot read") }
+            let dec = JSONDecoder()
+            var start = 0
+            var number = 0
+            let bytes = [UInt8](data)
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+                number += 1
+                if end > start {
+                    guard let c = try? dec.decode(StoredDigCheck.self, from: Data(bytes[start..<end])) else {
+                        throw ConfigError("digChecks.path \(path): line \(number) is not a stored dig check")
+                    }
+                    loaded.append(Self.entry(c, offset: Int64(start), length: end - start, keepAnswer: false))
                 }
-                loaded.append(c)
+                start = end + 1
             }
         }
         do { file = try DurableAppender(path: path, policy: .always) } catch {
             throw ConfigError("digChecks.path \(path): cannot open for appending (\(error.reason))")
         }
-        for c in loaded { remember(c) }
+        reader = open(path, O_RDONLY | O_CLOEXEC)
+        guard reader >= 0 else { throw ConfigError("digChecks.path \(path): cannot open for reading (\(String(cString: strerror(errno))))") }
+        for e in loaded { remember(e) }
     }
 
-    private func remember(_ c: StoredDigCheck) {
-        byID[c.id] = c
-        order.append(c.id)
-        if let k = c.idempotencyKey { byKey[Self.keyOf(user: c.user, key: k)] = c.id }
-        if order.count > limit {
-            let old = order.removeFirst()
+    deinit { if reader >= 0 { close(reader) } }
+
+    private static func entry(_ c: StoredDigCheck, offset: Int64, length: Int, keepAnswer: Bool) -> Entry {
+        Entry(
+            id: c.id, user: c.user, idempotencyKey: c.idempotencyKey, fingerprint: c.fingerprint, features: c.features,
+            answer: keepAnswer ? c.answer : nil, offset: offset, length: length)
+    }
+
+    private func remember(_ e: Entry) {
+        byID[e.id] = e
+        order.append(e.id)
+        if let k = e.idempotencyKey { byKey[Self.keyOf(user: e.user, key: k)] = e.id }
+        if order.count - head > limit {
+            let old = order[head]
+            head += 1
+            if head * 2 >= order.count {
+                order.removeFirst(head)
+                head = 0
+            }
             if let o = byID.removeValue(forKey: old), let k = o.idempotencyKey { byKey[Self.keyOf(user: o.user, key: k)] = nil }
         }
     }
 
     static func keyOf(user: String, key: String) -> String { "\(user)\u{0}\(key)" }
 
+    /// `e` whole: its answer from memory, or its line read back from the file.
+    private func check(_ e: Entry) -> StoredDigCheck? {
+        if let answer = e.answer {
+            return StoredDigCheck(
+                id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint, answer: answer, features: e.features)
+        }
+        guard reader >= 0 else { return nil }
+        var line = [UInt8](repeating: 0, count: e.length)
+        var done = 0
+        while done < e.length {
+            let n = line.withUnsafeMutableBytes { pread(reader, $0.baseAddress! + done, e.length - done, off_t(e.offset) + off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(line)), c.id == e.id else { return nil }
+        return c
+    }
+
     /// The stored check with `id`.
-    public func check(id: String) -> StoredDigCheck? { lock.withLock { byID[id] } }
+    public func check(id: String) -> StoredDigCheck? {
+        guard let e = lock.withLock({ byID[id] }) else { return nil }
+        return check(e)
+    }
 
     /// The check an idempotency key of `user` stored.
     public func check(user: String, idempotencyKey: String) -> StoredDigCheck? {
-        lock.withLock { byKey[Self.keyOf(user: user, key: idempotencyKey)].flatMap { byID[$0] } }
+        guard let e = lock.withLock({ byKey[Self.keyOf(user: user, key: idempotencyKey)].flatMap { byID[$0] } }) else { return nil }
+        return check(e)
     }
 
     /// Stores `c` and appends it to the file; returns once the line is synced to disk (so an
     /// answer given is one a restart replays). When a concurrent request with the same
     /// idempotency key stored first, that one is returned and `c` is dropped.
     public func store(_ c: StoredDigCheck) async -> StoredDigCheck {
-        let first: StoredDigCheck? = lock.withLock {
+        // Hold the answer in memory until its line is in the file and indexed.
+        let first: Entry? = lock.withLock {
             if let k = c.idempotencyKey, let existing = byKey[Self.keyOf(user: c.user, key: k)].flatMap({ byID[$0] }) { return existing }
-            remember(c)
+            remember(Self.entry(c, offset: 0, length: 0, keepAnswer: true))
             return nil
         }
-        if let first { return first }
-        if let file, let line = try? AnswerJSON.encoder(pretty: false).encode(c) {
-            _ = await file.append([UInt8](line))
+        if let first { return check(first) ?? c }
+        if let file, let line = AnswerJSON.line(c) {
+            if let offset = await file.append(line) {
+                lock.withLock {
+                    guard byID[c.id] != nil else { return }
+                    byID[c.id]!.answer = nil
+                    byID[c.id]!.offset = offset
+                    byID[c.id]!.length = line.count
+                }
+            }
         }
         return c
     }

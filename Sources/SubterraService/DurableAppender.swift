@@ -25,6 +25,9 @@ final class DurableAppender: @unchecked Sendable {
         let cond = NSCondition()
         var buffer: [UInt8] = []
         var waiters: [CheckedContinuation<Bool, Never>] = []
+        /// Where the next line queued will start: the file's size at open plus every byte
+        /// queued since (the file is opened `O_APPEND` and only this appender writes it).
+        var end: Int64
         var closing = false
         /// Groups written (one `fsync` each): what tests and benchmarks read to see batching.
         var groups = 0
@@ -32,6 +35,7 @@ final class DurableAppender: @unchecked Sendable {
         init(fd: Int32, path: String) {
             self.fd = fd
             self.path = path
+            end = Int64(lseek(fd, 0, SEEK_END))
         }
 
         /// `body` under the lock (a synchronous scope: callable from async code).
@@ -41,13 +45,17 @@ final class DurableAppender: @unchecked Sendable {
             return body()
         }
 
-        /// Queues `line` and a newline for the flusher, to resume `k` once they are durable.
-        func enqueue(_ line: [UInt8], _ k: CheckedContinuation<Bool, Never>) {
+        /// Queues `line` and a newline for the flusher, to resume `k` once they are durable;
+        /// returns the offset the line will start at.
+        func enqueue(_ line: [UInt8], _ k: CheckedContinuation<Bool, Never>) -> Int64 {
             locked {
+                let at = end
+                end += Int64(line.count + 1)
                 buffer.append(contentsOf: line)
                 buffer.append(10)
                 waiters.append(k)
                 cond.signal()
+                return at
             }
         }
 
@@ -120,15 +128,26 @@ final class DurableAppender: @unchecked Sendable {
     }
 
     /// Appends `line` and a newline; returns once it is written (and, with `.always`, synced
-    /// to disk). False when the write or sync failed (the caller logs it; the line may be lost).
-    func append(_ line: [UInt8]) async -> Bool {
+    /// to disk), with the byte offset the line starts at in the file. Nil when the write or sync
+    /// failed (the caller logs it; the line may be lost, and later offsets may be off).
+    @discardableResult
+    func append(_ line: [UInt8]) async -> Int64? {
         if policy == .never {
             var l = line
             l.append(10)
-            return core.locked { core.writeAll(l) }
+            return core.locked {
+                let at = core.end
+                core.end += Int64(l.count)
+                return core.writeAll(l) ? at : nil
+            }
         }
-        return await withCheckedContinuation { core.enqueue(line, $0) }
+        let offset = Offset()
+        let ok = await withCheckedContinuation { offset.value = core.enqueue(line, $0) }
+        return ok ? offset.value : nil
     }
+
+    /// The offset `enqueue` reports from inside the continuation's closure.
+    private final class Offset: @unchecked Sendable { var value: Int64 = 0 }
 
     /// Groups written so far (each one `write` and one `fsync`); 0 with `.never`.
     var groupCount: Int { core.locked { core.groups } }

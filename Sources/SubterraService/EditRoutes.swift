@@ -129,11 +129,22 @@ extension SubterraServer {
         }
     }
 
-    /// Applies `edit`, refusals as 422 (the engine's checks: the map's area of use, the store).
+    /// Applies `edit`. The engine's own refusals (the map's area of use, vertex checks) are 422;
+    /// a store that lost an optimistic race is 409 (read again and redo); a store that cannot
+    /// write (read-only, full, damaged) is 503, the server's fault and not the request's, with
+    /// the reason in the server log only.
     func apply(_ edit: StoreEdit, to engine: UtilityEngine) throws(Problem) -> UInt64 {
         do { try engine.apply(edit) } catch {
-            let field = error.message.contains("vertex") ? "geometry" : nil
-            throw Problem(.unprocessableContent, "the edit was refused: \(error.message)", field: field)
+            switch error.storeFailure {
+            case .conflict?:
+                throw Problem(.conflict, "the edit lost a race with another editor; read the feature again and redo the edit")
+            case .some:
+                logger.error("the store refused an edit", metadata: ["error": "\(error)"])
+                throw Problem(.serviceUnavailable, "the store could not record the edit; nothing was changed")
+            case nil:
+                let field = error.message.contains("vertex") ? "geometry" : nil
+                throw Problem(.unprocessableContent, "the edit was refused: \(error.message)", field: field)
+            }
         }
         return engine.version
     }

@@ -25,7 +25,7 @@ extension SubterraServer {
     static func decode(_ text: String, op: QueryRequest.Op, limits: RequestLimits) throws(Problem) -> QueryRequest {
         do { try RequestRunner.precheck(text, limits: limits) } catch { throw Problem.badRequest(error.description) }
         let value: JSONValue
-        do { value = try JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)).value } catch {
+        do { value = try JSONValue.parse(Array(text.utf8), limits: Self.jsonLimits) } catch {
             throw Problem.badRequest("the body is not valid JSON")
         }
         guard case .object(var o) = value else { throw Problem.badRequest("the body must be a JSON object") }
@@ -91,14 +91,11 @@ extension SubterraServer {
         // A route check runs over the whole map, like a dig check, so that a hidden utility
         // along the route is still announced (owner and contact only).
         let isRoute = q.op == .checkRoute
-        let text: String
-        do { text = try runner.result(for: q2, restrict: isRoute ? { $0 } : restrict) } catch let e as RequestError {
+        let value: JSONValue
+        do { value = try runner.resultValue(for: q2, restrict: isRoute ? { $0 } : restrict) } catch let e as RequestError {
             throw Problem.badRequest(e.description)
         } catch {
             throw Problem.badRequest(RequestError(error).description)
-        }
-        guard let value = try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)).value else {
-            throw Problem(.internalServerError, "the answer could not be read back")
         }
         let masked = mask(scope).apply(value)
         guard isRoute, case .object(var o) = masked else { return (masked, names, bounds) }
@@ -146,9 +143,7 @@ extension SubterraServer {
         let report: DigReport
         do { report = try map.digCheck(request, filter: .all) } catch { throw Problem.badRequest(error.description) }
         let cut = ScopedDigReport(report, scope: scope, lookup: { self.segment($0) }, contact: { self.policy.contact(for: $0) })
-        guard let data = try? AnswerJSON.encoder(pretty: false).encode(cut.report),
-            let v = try? JSONDecoder().decode(AnyJSON.self, from: data).value, case .object(let full) = mask(scope).apply(v)
-        else { throw Problem(.internalServerError, "the dig report could not be written") }
+        guard let v = try? JSONValueEncoder().encode(cut.report), case .object(let full) = mask(scope).apply(v) else { throw Problem(.internalServerError, "the dig report could not be written") }
         var out = JSONObject()
         for (k, v) in full.members where !["conflicts", "owners", "layers"].contains(k) { out.append(k, v) }
         // Conflicts grouped by owner, owners in the engine's notice order (most severe first).
@@ -195,7 +190,7 @@ extension SubterraServer {
         let text = String(decoding: bytes, as: UTF8.self)
         do { try RequestRunner.precheck(text, limits: runner.limits) } catch { throw Problem.badRequest(error.description) }
         let value: JSONValue
-        do { value = try JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)).value } catch {
+        do { value = try JSONValue.parse(bytes, limits: Self.jsonLimits) } catch {
             throw Problem.badRequest("the body is not valid JSON")
         }
         let input = try DigCheckInput(json: value)
@@ -246,6 +241,11 @@ extension SubterraServer {
         context.note.set(features: stored.features, detail: "replay of dig check \(stored.id)")
         return Self.json(stored.answer)
     }
+
+    /// Limits for reading JSON with ``JSONValue/parse(_:limits:)``: request bodies passed
+    /// `RequestRunner.precheck` (nesting and size) before, and answers are our own, so only the
+    /// parser's own depth ceiling applies.
+    static let jsonLimits = ParseLimits(maxDepth: ParseLimits.depthCeiling, maxVertices: .max, maxBytes: .max)
 
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Prometheus
 
 /// The service's Prometheus metrics, in a registry of its own (not the process-wide
@@ -24,10 +25,33 @@ public final class ServiceMetrics: Sendable {
 
     public init() {}
 
+    /// The counter and histogram of one (route, method, status), looked up once: the registry's
+    /// `make…` calls build the metric's full name and label key and take its lock, on every
+    /// request. Routes are the registered ones (or `unmatched`), so the table stays small.
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+    private let requestMetrics = Mutex<[RequestKey: (Counter, DurationHistogram)]>([:])
+
     /// Counts one answered request and its latency.
     public func request(route: String, method: String, status: Int, duration: Duration) {
-        count("http", "requests", "Requests answered", [("route", route), ("method", method), ("status", String(status))])
-        record(duration, "http", "request_duration", "Request latency", [("route", route), ("method", method)])
+        let key = RequestKey(route: route, method: method, status: status)
+        let pair = requestMetrics.withLock { table in
+            if let p = table[key] { return p }
+            let p = (
+                registry.makeCounter(
+                    descriptor: .init(namespace: "subterra", subsystem: "http", metricName: "requests", unitName: "total", helpText: "Requests answered"),
+                    labels: [("route", route), ("method", method), ("status", String(status))]),
+                registry.makeDurationHistogram(
+                    descriptor: .init(namespace: "subterra", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Request latency"),
+                    labels: [("route", route), ("method", method)], buckets: Self.buckets))
+            table[key] = p
+            return p
+        }
+        pair.0.increment()
+        pair.1.record(duration)
     }
 
     /// Counts one refused credential.

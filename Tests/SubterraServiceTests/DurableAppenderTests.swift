@@ -24,9 +24,13 @@ struct DurableAppenderTests {
                     g.addTask {
                         // Long enough lines that a torn write would show.
                         let line = "{\"i\":\(i),\"pad\":\"" + String(repeating: "x", count: 200 + i % 37) + "\"}"
-                        #expect(await file.append(Array(line.utf8)))
+                        let offset = try #require(await file.append(Array(line.utf8)))
                         let text = try String(contentsOfFile: path, encoding: .utf8)
                         #expect(text.contains(line + "\n"), "line \(i) is in the file when append returns")
+                        let bytes = Array(text.utf8)
+                        let at = Int(offset)
+                        #expect(at + line.utf8.count < bytes.count && Array(bytes[at..<at + line.utf8.count + 1]) == Array((line + "\n").utf8),
+                                "line \(i) starts at the offset append gave")
                     }
                 }
                 try await g.waitForAll()
@@ -63,6 +67,39 @@ struct DurableAppenderTests {
         #expect(log.syncGroups >= 1 && log.syncGroups <= 3)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    @Test("stored dig checks keep the newest `limit`, and a restart reads back every line")
+    func storedChecksEvictOldestFirst() async throws {
+        let path = Self.tempPath("checks.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let limit = 7
+        let store = try DigCheckStore(path: path, limit: limit)
+        func check(_ i: Int) -> StoredDigCheck {
+            StoredDigCheck(id: "dc-\(i)", user: i % 2 == 0 ? "ana" : "bo", idempotencyKey: "k\(i)", fingerprint: "f\(i)",
+                           answer: "{\"n\":\(i),\"s\":\"\\\"é\u{0301}\"}", features: i)
+        }
+        let n = 40
+        for i in 0..<n {
+            #expect(await store.store(check(i)) == check(i))
+            // After each store, exactly the newest `limit` are kept, by id and by key.
+            for j in 0...i {
+                let kept = j > i - limit
+                #expect((store.check(id: "dc-\(j)") != nil) == kept, "check \(j) after \(i)")
+                #expect((store.check(user: j % 2 == 0 ? "ana" : "bo", idempotencyKey: "k\(j)") != nil) == kept)
+            }
+        }
+        // A repeated key returns the first check stored under it.
+        var again = check(n - 1)
+        again.id = "dc-other"
+        #expect(await store.store(again).id == "dc-\(n - 1)")
+        let reopened = try DigCheckStore(path: path, limit: limit)
+        for j in 0..<n { #expect((reopened.check(id: "dc-\(j)") != nil) == (j >= n - limit)) }
+        #expect(reopened.check(id: "dc-\(n - 1)") == check(n - 1), "the answer reads back byte for byte")
+        // Lines appended after a reopen are found where the appender says (after the old ones).
+        for i in n..<(n + 3) { _ = await reopened.store(check(i)) }
+        for i in n..<(n + 3) { #expect(reopened.check(id: "dc-\(i)") == check(i)) }
+        #expect(reopened.check(user: "ana", idempotencyKey: "k\(n + 2)") == check(n + 2))
     }
 
     @Test("an unopenable path is a configuration error naming the member")

@@ -247,6 +247,44 @@ struct EditRouteTests {
         #expect(engine.version == version)
     }
 
+    /// A store that holds the sample and refuses every write with `kind`.
+    final class RefusingStore: UtilityStore, @unchecked Sendable {
+        let map: UtilityNetwork
+        let kind: StoreError.Kind
+        init(_ map: UtilityNetwork, _ kind: StoreError.Kind) {
+            self.map = map
+            self.kind = kind
+        }
+        var spatialReference: SpatialReference { .cgcs2000GK120E }
+        func loadAll() throws(StoreError) -> UtilityNetwork { map }
+        func load(in envelope: Envelope) throws(StoreError) -> UtilityNetwork { map }
+        func apply(_ edit: StoreEdit) throws(StoreError) { throw StoreError("refused for the test", path: "test-store", kind: kind) }
+        func metadata() throws(StoreError) -> [String: String] { [:] }
+        func setMetadata(_ entries: [String: String?]) throws(StoreError) {}
+        func counts() throws(StoreError) -> (segments: Int, points: Int) { (map.segments.count, map.points.count) }
+        func nextSegmentID() throws(StoreError) -> Int64 { (map.segments.map(\.id).max() ?? 0) + 1 }
+    }
+
+    /// A store that cannot write is the server's fault (503), a lost optimistic race is 409; the
+    /// engine's own refusals stay 422. Nothing changes in any case, and the store's reason stays
+    /// in the server log.
+    @Test(arguments: [(StoreError.Kind.invalid, 503), (.corrupt, 503), (.conflict, 409)])
+    func aStoreRefusalIsNotTheRequestsFault(kind: StoreError.Kind, status: Int) async throws {
+        let engine = try UtilityEngine(store: RefusingStore(Fixture.network, kind))
+        let server = try await Fixture.server(map: engine)
+        let version = engine.version
+        try await server.withClient { c in
+            let (r, p) = try await Self.send(c, .post, "/collections/RQ/items", "gas-editor", body: Self.feature())
+            #expect(r.status.code == status, "\(String(buffer: r.body))")
+            #expect(r.headers[.contentType] == "application/problem+json")
+            #expect(!(p["detail"] as? String ?? "").contains("test-store"), "the store's reason is not sent")
+            let id = try Self.gasID(engine)
+            let (d, _) = try await Self.send(c, .delete, "/collections/RQ/items/\(id)", "gas-editor")
+            #expect(d.status.code == status)
+        }
+        #expect(engine.version == version)
+    }
+
     @Test func aConcurrentReaderSeesOneSnapshotPerVersion() async throws {
         let engine = try Fixture.freshEngine()
         let server = try await Fixture.server(map: engine)

@@ -321,7 +321,7 @@ public final class UtilityEngine: Sendable {
             try old.validate(edit, area: areaBounds)
             if let store {
                 do { try store.apply(edit) } catch {
-                    throw EngineError("the store refused the edit: \(error)", at: "store")
+                    throw EngineError("the store refused the edit: \(error)", at: "store", storeFailure: (error as? StoreError)?.kind ?? .invalid)
                 }
             }
             let background = upkeep == .background
