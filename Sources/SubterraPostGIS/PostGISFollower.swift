@@ -152,7 +152,8 @@ public final class PostGISFollower: @unchecked Sendable {
     }
     /// The last catch-up or connection failure, nil once a catch-up succeeds.
     public var lastError: String? { cond.withLock { _lastError } }
-    /// Called (on the catching-up thread) after each published transaction.
+    /// Called (on the catching-up thread) for each transaction, just before ``appliedVersion``
+    /// is raised to its last version.
     public var onApply: (@Sendable (Applied) -> Void)? {
         get { cond.withLock { _onApply } }
         set { cond.withLock { _onApply = newValue } }
@@ -240,7 +241,9 @@ public final class PostGISFollower: @unchecked Sendable {
     /// Swaps in `e` (a snapshot) and raises the applied version; `nextCommit`: the commit time
     /// of the first version still to apply, when known.
     private func publish(_ applied: Applied, engine e: UtilityEngine?, nextCommit: Date?) {
-        let hook: (@Sendable (Applied) -> Void)? = cond.withLock {
+        // The hook first: whoever saw ``appliedVersion`` reach a version finds it recorded.
+        cond.withLock { _onApply }?(applied)
+        cond.withLock {
             if let e { _engine = e }
             _applied = applied.versions.last ?? _applied
             if _head <= _applied {
@@ -251,9 +254,7 @@ public final class PostGISFollower: @unchecked Sendable {
             }
             _lastError = nil
             cond.broadcast()
-            return _onApply
         }
-        hook?(applied)
     }
 
     /// Records that the store has reached `head` (from a read or a notification).
