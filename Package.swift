@@ -7,7 +7,8 @@ import PackageDescription
 //   SubterraGEOS      GEOS bridge (constructions, validity, oracle in tests)
 //   SubterraPROJ      PROJ bridge (coordinate systems)
 //   SubterraModel     CJJ 61 utility model, quality checks, importers, GeoPackage store
-//   SubterraPostGIS   the city's store of record: PostGIS through postgres-nio (EWKB, COPY, edits)
+//   SubterraPostGIS   the city's store of record: PostGIS through postgres-nio (EWKB, COPY, edits),
+//                     and engines that follow it (PostGISFollower)
 //   SubterraGDAL      optional GDAL bridge: Shapefile, DXF, GML, KML, FileGDB … as source records
 //   SubterraDatasets  deterministic district generator (lives in Datasets/)
 //   SubterraEngine    snapshot + index + exact queries + clearance rules + reports
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "SubterraPostGIS",
             dependencies: [
-                "SubterraModel", "SubterraGeometry",
+                "SubterraModel", "SubterraGeometry", "SubterraEngine",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -7,8 +7,12 @@
 #     the postgis extension;
 #   - makes a replica with `pg_basebackup -R` (standby.signal + primary_conninfo) and starts it on
 #     a second free port: a hot standby that replays the primary's WAL as it streams;
+#   - starts a third, stand-alone primary for the tests that restart their server mid-stream
+#     (so the restart breaks no other test's connections): SUBTERRA_PG_RESTARTABLE is its URL,
+#     SUBTERRA_PG_RESTART a script that restarts it (`pg_ctl restart -m fast`, same port and
+#     options) and returns when it accepts connections again;
 #   - runs "$@" with SUBTERRA_PG_PRIMARY and SUBTERRA_PG_REPLICA set to postgresql:// URLs;
-#   - stops both servers and deletes both clusters on success, failure or interrupt.
+#   - stops the servers and deletes the clusters on success, failure or interrupt.
 #
 #   scripts/with-postgres.sh swift test --skip-build --filter SubterraPostGISTests
 #
@@ -31,6 +35,7 @@ stop_cluster() {
   fi
 }
 cleanup() {
+  stop_cluster "$dir/restartable"
   stop_cluster "$dir/replica"
   stop_cluster "$dir/primary"
   rm -rf "$dir"
@@ -77,6 +82,21 @@ in_recovery=$("$pgbin/psql" -X -qAt -h 127.0.0.1 -p "$replica_port" -U subterra 
 [ "$in_recovery" = t ] || { say "the replica on port $replica_port is not in recovery"; exit 4; }
 version=$(psql_p -At -d subterra -c "SELECT split_part(version(), ' ', 2) || ' + PostGIS ' || postgis_lib_version()")
 say "PostgreSQL $version: primary on 127.0.0.1:$primary_port, streaming replica on 127.0.0.1:$replica_port, clusters in $dir"
+
+# The restartable stand-alone primary and its restart script (pg_ctl restart reuses the
+# options recorded in postmaster.opts: same port, same settings).
+as_pg "$pgbin/initdb" -D "$dir/restartable" -U subterra -A trust -E UTF8 --no-sync >>"$dir/initdb.log" 2>&1 \
+  || { cat "$dir/initdb.log" >&2; say "initdb (restartable) failed"; exit 4; }
+start_cluster "$dir/restartable" "$dir/restartable.log" || { say "the restartable server did not start"; exit 4; }
+restartable_port=$port
+"$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$restartable_port" -U subterra -d postgres -c "CREATE DATABASE subterra" >&2 \
+  || { say "CREATE DATABASE (restartable) failed"; exit 4; }
+if [ "$(id -u)" -eq 0 ]; then run_as="runuser -u postgres --"; else run_as=""; fi
+printf '#!/bin/sh\nexec %s "%s" -D "%s" -l "%s" -m fast -w -t 60 restart >/dev/null\n' \
+  "$run_as" "$pgbin/pg_ctl" "$dir/restartable" "$dir/restartable.log" >"$dir/restart-restartable.sh"
+chmod 755 "$dir/restart-restartable.sh"
+export SUBTERRA_PG_RESTARTABLE="postgresql://subterra@127.0.0.1:$restartable_port/subterra"
+export SUBTERRA_PG_RESTART="$dir/restart-restartable.sh"
 
 export SUBTERRA_PG_PRIMARY="postgresql://subterra@127.0.0.1:$primary_port/subterra"
 export SUBTERRA_PG_REPLICA="postgresql://subterra@127.0.0.1:$replica_port/subterra"

@@ -16,6 +16,19 @@ import SubterraModel
 ///   (`version`, `operation` insert/update/delete, `feature_kind` segment/point/area, `feature`
 ///   id or number, `at`), indexed by version: a follower catches up with `version > its own`.
 /// - `subterra_meta`: key/value metadata (the schema version, `import.last.*`, quality counts).
+/// - `subterra_versions` (schema 2): one row per committed data version (`version`, `at`, the
+///   clock when the writer took it), written with the version itself, so a version whose change
+///   touched no feature (metadata only) is still there: a follower tells "nothing changed" from
+///   "missing" (a trimmed log, ``PostGISStore/trimChangeLog(through:)``) and reloads on a gap.
+///   Versions committed before a store was migrated to schema 2 have no row; a follower loads
+///   its snapshot at a later one.
+/// - `subterra_editors` (schema 2): per-owner edit rights, enforced by row-level security on
+///   `subterra_segments` and `subterra_points`. A database role listed here (`role`) may insert,
+///   change and delete only rows whose `owner` is one of its `owners` (`'*'`: any); every role
+///   may read every row. A role not listed may edit nothing; a row without an owner only `'*'` roles may edit. The tables' owner (the role that
+///   created the store, which imports) and superusers bypass row-level security as always in
+///   PostgreSQL. Grants (`SELECT, INSERT, UPDATE, DELETE` on the tables, `USAGE` on
+///   `subterra_points_fid_seq`) stay the database administrator's.
 ///
 /// `geom` is a plain `geometry` with CHECKs on its SRID and type rather than a `LineStringZ` /
 /// `PointZ` typmod: the model's vertices carry z only when surveyed, and a typmod fixes the
@@ -23,7 +36,7 @@ import SubterraModel
 /// a GiST index.
 enum PostGISSchema {
     /// The schema version this code writes; ``migrations`` has one step per version.
-    static let version = 1
+    static let version = 2
 
     /// The NOTIFY channel each committed change signals, with the new data version as payload.
     static let channel = "subterra_changes"
@@ -55,6 +68,19 @@ enum PostGISSchema {
     static func statements(_ step: String) -> [String] {
         step.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+    }
+
+    /// Row-level security on `table` (schema 2): everyone reads; inserts, updates and deletes
+    /// only rows whose owner `subterra_may_edit` (the updated row must stay so: no giving a pipe
+    /// away to another owner).
+    static func rowSecurity(_ table: String) -> String {
+        """
+        ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY subterra_read ON \(table) FOR SELECT USING (true);
+        CREATE POLICY subterra_owner_insert ON \(table) FOR INSERT WITH CHECK (subterra_may_edit(owner, current_user));
+        CREATE POLICY subterra_owner_update ON \(table) FOR UPDATE USING (subterra_may_edit(owner, current_user)) WITH CHECK (subterra_may_edit(owner, current_user));
+        CREATE POLICY subterra_owner_delete ON \(table) FOR DELETE USING (subterra_may_edit(owner, current_user));
+        """
     }
 
     /// The SQL of each migration step: `migrations[k]` takes the schema from version k to k + 1.
@@ -92,7 +118,14 @@ enum PostGISSchema {
               feature_kind text NOT NULL CHECK (feature_kind IN ('segment', 'point', 'area')),
               feature text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
             CREATE INDEX subterra_changes_version ON subterra_changes (version);
+            """,
             """
+            CREATE TABLE subterra_versions (version bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp());
+            CREATE TABLE subterra_editors (role name PRIMARY KEY, owners text[] NOT NULL);
+            CREATE FUNCTION subterra_may_edit(row_owner text, editor name) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$ SELECT EXISTS (SELECT 1 FROM subterra_editors e WHERE e.role = editor AND (row_owner = ANY (e.owners) OR '*' = ANY (e.owners))) $$;
+            \(rowSecurity("subterra_segments"))
+            \(rowSecurity("subterra_points"))
+            """,
         ]
     }
 }

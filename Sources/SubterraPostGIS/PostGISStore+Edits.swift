@@ -153,6 +153,19 @@ extension PostGISStore {
                 PostgresQuery(unsafeSQL: "SELECT version FROM \(table) WHERE \(keyColumn) = $1", binds: binds(feature)), logger: logger
             ).decode(Int64.self) { found = v }
             let why: String
+            var denied = false
+            if found != nil, expected != nil {
+                // Still there at some version: row-level security may be what hid it from the edit.
+                for try await may in try await conn.query(
+                    PostgresQuery(unsafeSQL: "SELECT subterra_may_edit(owner, current_user) OR pg_has_role((SELECT tableowner FROM pg_tables WHERE tablename = '\(table)' LIMIT 1), 'USAGE') OR (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user) FROM \(table) WHERE \(keyColumn) = $1", binds: binds(feature)),
+                    logger: logger
+                ).decode(Bool?.self) { denied = may == false }
+            }
+            if denied {
+                throw StoreError(
+                    "permission denied: \(record) belongs to an owner this database role may not edit (row-level security; subterra_editors lists the owners each role may edit)",
+                    path: path, table: table, record: record, kind: .invalid)
+            }
             if let expected {
                 why = found.map { "edit conflict: \(record) is at version \($0), not the version \(expected) this edit was made from; another editor changed it. Read it again and redo the edit" }
                     ?? "edit conflict: \(record) no longer exists (deleted by another editor since version \(expected) was read)"

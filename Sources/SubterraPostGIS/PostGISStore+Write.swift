@@ -108,9 +108,11 @@ extension PostGISStore {
     /// Takes the next data version inside the current transaction. The `subterra_state` row
     /// stays locked until commit, so writers queue here and their versions commit in order:
     /// a follower reading the change log up to version v never later sees a smaller one.
+    /// The version gets its `subterra_versions` row in the same statement.
     static func nextVersion(_ conn: PostgresConnection, _ logger: Logger) async throws -> Int64 {
         for try await v in try await conn.query(
-            "UPDATE subterra_state SET data_version = data_version + 1 RETURNING data_version", logger: logger
+            "WITH v AS (UPDATE subterra_state SET data_version = data_version + 1 RETURNING data_version) INSERT INTO subterra_versions (version) SELECT data_version FROM v RETURNING version",
+            logger: logger
         ).decode(Int64.self) { return v }
         throw StoreError("subterra_state is empty", path: "")
     }

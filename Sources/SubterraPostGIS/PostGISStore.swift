@@ -62,11 +62,16 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
     ///
     /// - Throws: `StoreError` when the server cannot be reached, the schema is missing (read-only)
     ///   or newer than this code knows.
+    ///
+    /// `applicationName` is the connections' `application_name` (what `pg_stat_activity` shows).
     public static func open(
-        _ url: String, spatialReference: SpatialReference = .cgcs2000GK120E, readOnly: Bool = false
+        _ url: String, spatialReference: SpatialReference = .cgcs2000GK120E, readOnly: Bool = false,
+        applicationName: String = "subterra"
     ) throws(StoreError) -> PostGISStore {
         let location = try PostGISLocation(url: url)
-        let client = PostgresClient(configuration: location.clientConfiguration)
+        var configuration = location.clientConfiguration
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        let client = PostgresClient(configuration: configuration)
         let runTask = Task(executorPreference: BridgeExecutor.shared) { await client.run() }
         var logger = Logger(label: "subterra.postgis")
         logger.logLevel = .critical
@@ -163,6 +168,11 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
             if let server = p.serverInfo, let message = server[.message] {
                 let detail = server[.detail].map { " (\($0))" } ?? ""
                 let kind: StoreError.Kind = server[.sqlState] == "40001" ? .conflict : .invalid
+                if server[.sqlState] == "42501", message.contains("row-level security") {
+                    return StoreError(
+                        "\(doing): permission denied: \(message); this database role may edit only the pipes and points of the owners "
+                            + "subterra_editors lists for it", path: path, table: server[.tableName], kind: .invalid)
+                }
                 return StoreError("\(doing): \(message)\(detail)", path: path, table: server[.tableName], field: server[.columnName], kind: kind)
             }
             return StoreError("\(doing): \(p.code.description)\(p.underlying.map { ": \($0)" } ?? "")", path: path)

@@ -16,6 +16,9 @@ import Prometheus
 /// - `subterra_edits_total{verb}`: edits taken over HTTP (create, replace, delete).
 /// - `subterra_edit_lag_seconds{verb}`: edit lag, from the edit request's arrival to its
 ///   snapshot being published (what a reader starting then would still miss).
+/// - `subterra_follow_lag_versions`, `subterra_follow_lag_seconds`: how far the served map is
+///   behind its store of record, when it follows one (``followLag(from:)``: `subterra serve` on
+///   a `postgresql://` store); absent otherwise.
 public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     static let buckets: [Duration] = [
@@ -96,6 +99,33 @@ public final class ServiceMetrics: Sendable {
         ).set(v)
     }
 
+    /// Where the follow-lag gauges are read from at each exposition: set by `subterra serve`
+    /// when the map it serves follows a store (a PostGIS follower); nil, the default: no
+    /// follow gauges. Process-wide, as one `serve` process serves one map; the service module
+    /// so stays free of any store's code.
+    public static func followLag(from source: (@Sendable () -> (versions: Int64, seconds: Double))?) {
+        followLagSource.withLock { $0 = source }
+    }
+
+    private static let followLagSource = FollowLagSource()
+
     /// The exposition text.
-    public func text() -> String { registry.emitToString() }
+    public func text() -> String {
+        if let lag = Self.followLagSource.withLock({ $0 })?() {
+            set(Double(lag.versions), "follow", "lag_versions", "Versions the served map is behind its store of record")
+            set(lag.seconds, "follow", "lag_seconds", "Seconds since the oldest store version the served map has not applied was committed")
+        }
+        return registry.emitToString()
+    }
+}
+
+/// The follow-lag source behind a lock (``ServiceMetrics/followLag(from:)``).
+private final class FollowLagSource: @unchecked Sendable {
+    private let lock = NSLock()
+    // Guarded by lock.
+    private var source: (@Sendable () -> (versions: Int64, seconds: Double))?
+
+    func withLock<R>(_ body: (inout (@Sendable () -> (versions: Int64, seconds: Double))?) -> R) -> R {
+        lock.withLock { body(&source) }
+    }
 }

@@ -25,7 +25,7 @@ struct Subterra: ParsableCommand {
         subcommands: [
             ImportCommand.self, InfoCommand.self, NearestCommand.self, IntersectsCommand.self, WithinCommand.self,
             CheckDigCommand.self, CheckRouteCommand.self, SectionCommand.self, RenderCommand.self, QueryCommand.self,
-            IsolateCommand.self, ValveSegmentsCommand.self, TraceCommand.self, ServeCommand.self,
+            IsolateCommand.self, ValveSegmentsCommand.self, TraceCommand.self, ServeCommand.self, FollowCommand.self,
         ])
 
     /// Parses and runs, folding argument errors into one stderr line with status 2 (the

@@ -23,7 +23,7 @@ struct PostGISStoreTests {
         let again = try PostGISStore.open(url, readOnly: true)
         #expect(try again.tally() == Counts(0, 0))
         let tables = try PG.sql(url, "SELECT count(*)::text FROM pg_tables WHERE tablename LIKE 'subterra_%'")
-        #expect(tables == [["6"]])
+        #expect(tables == [["8"]])
         let gist = try PG.sql(url, "SELECT count(*)::text FROM pg_indexes WHERE indexdef LIKE '%USING gist%' AND tablename LIKE 'subterra_%'")
         #expect(gist == [["3"]])
         // Every attribute column of the GeoPackage store is a column here.

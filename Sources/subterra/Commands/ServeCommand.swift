@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SubterraAccess
+import SubterraEngine
+import SubterraPostGIS
 import SubterraRequests
 import SubterraService
 
@@ -14,7 +16,9 @@ struct ServeCommand: ParsableCommand {
             jwt, tls; unknown fields are refused), opens the store and answers at once (from the store's snapshot file \
             while the whole engine loads). Every route but /health and /metrics needs \
             'Authorization: Bearer <key or token>' or 'X-API-Key: <key>'; a user sees only what their roles grant. \
-            SIGTERM or SIGINT stops it gracefully. Flags override the file.
+            SIGTERM or SIGINT stops it gracefully. Flags override the file. On a postgresql:// store with no \
+            editing role it follows the store (LISTEN/NOTIFY on a primary, a 50 ms poll on a replica) and /metrics \
+            reports the lag (subterra_follow_lag_versions, subterra_follow_lag_seconds).
 
             Examples:
               subterra serve hash-key --name ana --role planner
@@ -65,7 +69,24 @@ struct ServeCommand: ParsableCommand {
             guard let path = c.store else { throw CLIError("no store: give --store or \"store\" in --config \(config)") }
             // Writable only when some role may edit: then edits over HTTP reach the store.
             let editors = c.roles.values.contains { !($0.edit ?? []).isEmpty }
-            let map = try StoreOpener.open(path, mapping: mapping, rules: c.rules, writable: editors).batchMap().map
+            let map: any PipeMap
+            if PostGISLocation.isURL(path), !editors {
+                // A read-only city engine: follows the store of record, so every committed edit
+                // reaches it (see PostGISFollower), and reports its lag in /metrics.
+                let ruleSet = try StoreOpener.loadRules(c.rules)
+                let follower: PostGISFollower
+                do { follower = try PostGISFollower(url: path, options: .init(rules: ruleSet)) } catch {
+                    throw CLIError(error, context: "--store \(PostGISLocation.redacted(path))")
+                }
+                follower.start()
+                ServiceMetrics.followLag { [follower] in
+                    let lag = follower.lag
+                    return (lag.versions, lag.seconds)
+                }
+                map = follower
+            } else {
+                map = try StoreOpener.open(path, mapping: mapping, rules: c.rules, writable: editors).batchMap().map
+            }
             let settings = c
             // isolate and trace read the survey points on first use.
             let mappingPath = mapping

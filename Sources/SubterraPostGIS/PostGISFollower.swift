@@ -1,0 +1,369 @@
+import Dispatch
+import Foundation
+import Logging
+import PostgresNIO
+import SubterraEngine
+import SubterraModel
+
+/// A read-only ``UtilityEngine`` that follows a PostGIS store: it loads a snapshot at a data
+/// version V, then applies every later committed version, in order, exactly once.
+///
+/// How it keeps up:
+/// - **Wake.** A connection of its own `LISTEN`s on ``PostGISSchema/channel`` (each commit
+///   notifies with its version), and a poll every ``Options/pollInterval`` is the safety net.
+///   PostgreSQL does not deliver `NOTIFY` to a streaming replica's sessions, so a follower of a
+///   replica (``Options/replica``) does not listen and the poll (50 ms by default) is its wake.
+/// - **Catch up.** Each wake reads the change log after the last applied version
+///   (``PostGISStore/changes(after:)``: one repeatable-read snapshot holding the head version,
+///   every version's row, the features they touched and those features' rows at the head) and
+///   applies it as one engine transaction (``UtilityEngine/apply(_:)``) per store version. A
+///   feature touched by two versions of one batch has only its state at the head to go by, so
+///   the versions from its first touch to its last are applied as one transaction: readers
+///   never see a state the store never had. A version that touched nothing (metadata) is
+///   counted applied without an engine edit.
+/// - **Never skip, never twice.** Only version `applied + 1` onwards is read, in order; if any
+///   version is missing (the log was trimmed, ``PostGISStore/trimChangeLog(through:)``) or the
+///   follower is more than ``Options/maxCatchUp`` behind, it loads a whole snapshot instead and
+///   swaps it in. A failed catch-up changes nothing, and the next one starts from the same version.
+/// - **Lost connections.** The listening connection reconnects with backoff (100 ms doubling to
+///   ``Options/maxBackoff``) and catches up on reconnecting (notifications sent meanwhile are
+///   lost); catch-ups use the store's pool, which reconnects on its own; a failed catch-up
+///   waits out the same backoff.
+///
+/// Readers take ``engine`` and query it: the engine publishes each transaction as one snapshot
+/// swap, so a query sees one version whole. ``appliedVersion`` is raised after the swap, so
+/// once it is ≥ v, every query started afterwards sees v (read-your-writes by version token:
+/// ``wait(forVersion:timeout:)``).
+public final class PostGISFollower: @unchecked Sendable {
+    /// How a follower wakes and loads.
+    public struct Options: Sendable {
+        /// How often to poll when no notification came: the safety net on a primary, the only
+        /// wake on a replica.
+        public var pollInterval: Duration
+        /// Whether to `LISTEN` (useless on a replica: `NOTIFY` does not reach it).
+        public var listen: Bool
+        /// The longest wait between reconnection attempts.
+        public var maxBackoff: Duration
+        /// Versions behind beyond which a snapshot is loaded rather than the log read.
+        public var maxCatchUp: Int64
+        public var rules: ClearanceRules?
+        public var catalog: LayerCatalog
+        public var upkeep: UtilityEngine.Upkeep
+
+        public init(
+            pollInterval: Duration = .milliseconds(500), listen: Bool = true, maxBackoff: Duration = .seconds(5),
+            maxCatchUp: Int64 = 100_000, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
+            upkeep: UtilityEngine.Upkeep = .background
+        ) {
+            self.pollInterval = pollInterval
+            self.listen = listen
+            self.maxBackoff = maxBackoff
+            self.maxCatchUp = maxCatchUp
+            self.rules = rules
+            self.catalog = catalog
+            self.upkeep = upkeep
+        }
+
+        /// Following a primary: woken by `NOTIFY`, polling every 500 ms as the safety net.
+        public static var primary: Options { Options() }
+        /// Following a streaming replica: no `LISTEN`, a poll every `interval` (50 ms).
+        public static func replica(poll interval: Duration = .milliseconds(50)) -> Options {
+            Options(pollInterval: interval, listen: false)
+        }
+    }
+
+    /// How far behind the store the follower is.
+    public struct Lag: Hashable, Sendable {
+        /// The version the engine answers at.
+        public var applied: Int64
+        /// The newest version the follower knows the store has (from its last read or notification).
+        public var head: Int64
+        /// `head - applied`.
+        public var versions: Int64 { max(0, head - applied) }
+        /// Seconds since the oldest version not yet applied was committed (or, when its commit
+        /// time is not known yet, since the follower learned of it); 0 when caught up.
+        public var seconds: Double
+    }
+
+    /// One engine transaction the follower published, for tests and measurements.
+    public struct Applied: Sendable {
+        /// The store versions it covers, in order (one, or several merged; a snapshot load: the
+        /// snapshot's version only).
+        public var versions: [Int64]
+        /// Each version's `subterra_versions.at` (empty for a snapshot load).
+        public var committedAt: [Date]
+        /// When the engine published it.
+        public var appliedAt: Date
+        /// Whether it was a whole snapshot (initial load or reload after a gap).
+        public var isSnapshot: Bool
+    }
+
+    /// The store the follower reads (snapshot and change log); may be a replica.
+    public let store: PostGISStore
+    public let options: Options
+    private let cond = NSCondition()
+    // Guarded by cond.
+    private var _engine: UtilityEngine
+    private var _applied: Int64
+    private var _head: Int64
+    private var _behindSince: Date?
+    private var _lastError: String?
+    private var _onApply: (@Sendable (Applied) -> Void)?
+    private var stopped = false
+    private var listenTask: Task<Void, Never>?
+    private var thread: Thread?
+    /// Serializes catch-ups (the follower's thread and ``catchUp()`` callers).
+    private let catchUpLock = NSLock()
+    private let wake = DispatchSemaphore(value: 0)
+
+    /// Opens the store at `url` read-only (connections named `subterra-follower`), loads the
+    /// snapshot and builds the engine; call ``start()`` to follow.
+    ///
+    /// - Throws: `StoreError` when the store cannot be read, `EngineError` when the map cannot be built.
+    /// On a streaming replica (`pg_is_in_recovery()`) the follower does not listen and polls
+    /// at least every 50 ms, whatever `options` say.
+    public init(url: String, options: Options = .primary) throws {
+        let store = try PostGISStore.open(url, readOnly: true, applicationName: "subterra-follower")
+        var options = options
+        if try store.isInRecovery() {
+            options.listen = false
+            options.pollInterval = min(options.pollInterval, .milliseconds(50))
+        }
+        let snap = try store.snapshot()
+        _engine = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
+        self.store = store
+        self.options = options
+        _applied = snap.version
+        _head = snap.version
+    }
+
+    deinit { stop() }
+
+    /// The engine to query now (a reload after a gap replaces it; take it per request).
+    public var engine: UtilityEngine { cond.withLock { _engine } }
+    /// The store version the engine answers at.
+    public var appliedVersion: Int64 { cond.withLock { _applied } }
+    /// The lag now.
+    public var lag: Lag {
+        cond.withLock {
+            let behind = _head > _applied
+            return Lag(applied: _applied, head: _head, seconds: behind ? max(0, Date().timeIntervalSince(_behindSince ?? Date())) : 0)
+        }
+    }
+    /// The last catch-up or connection failure, nil once a catch-up succeeds.
+    public var lastError: String? { cond.withLock { _lastError } }
+    /// Called (on the catching-up thread) for each transaction, just before ``appliedVersion``
+    /// is raised to its last version.
+    public var onApply: (@Sendable (Applied) -> Void)? {
+        get { cond.withLock { _onApply } }
+        set { cond.withLock { _onApply = newValue } }
+    }
+
+    /// Starts following: a thread that catches up on every wake, and (with ``Options/listen``)
+    /// the listening connection, until ``stop()``. Idempotent.
+    public func start() {
+        cond.lock()
+        defer { cond.unlock() }
+        guard thread == nil, !stopped else { return }
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "subterra.follower"
+        thread = t
+        t.start()
+        if options.listen { listenTask = Task(executorPreference: BridgeExecutor.shared) { [weak self] in await self?.listen() } }
+    }
+
+    /// Stops following (the engine stays as it is) and closes the store. A started follower
+    /// runs until this is called (its thread holds it).
+    public func stop() {
+        let (task, running): (Task<Void, Never>?, Bool) = cond.withLock {
+            stopped = true
+            cond.broadcast()
+            return (listenTask, thread != nil)
+        }
+        task?.cancel()
+        wake.signal()
+        if !running { store.close() }
+    }
+
+    /// Waits until the engine answers at `version` or later; false when `timeout` passed first.
+    public func wait(forVersion version: Int64, timeout: Duration) -> Bool {
+        let c = timeout.components
+        let deadline = Date().addingTimeInterval(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        cond.lock()
+        defer { cond.unlock() }
+        while _applied < version {
+            if stopped || !cond.wait(until: deadline) { return _applied >= version }
+        }
+        return true
+    }
+
+    /// Catches up once, now, on the calling thread: reads the log after ``appliedVersion`` and
+    /// applies it (or reloads a snapshot on a gap). Returns the version applied.
+    @discardableResult
+    public func catchUp() throws -> Int64 {
+        try catchUpLock.withLock {
+            let from = appliedVersion
+            let batch = try store.changes(after: from, limit: options.maxCatchUp)
+            noteHead(batch.head, at: nil)
+            guard let versions = batch.versions else {
+                try reload()
+                return appliedVersion
+            }
+            guard !versions.isEmpty else { return from }
+            cond.withLock { if _behindSince == nil || versions[0].at < _behindSince! { _behindSince = versions[0].at } }
+            let ranges = Self.groups(versions)
+            for (g, range) in ranges.enumerated() {
+                let group = versions[range]
+                let next = g + 1 < ranges.count ? versions[ranges[g + 1].lowerBound].at : nil
+                let edit = Self.edit(for: group, batch)
+                if !edit.isEmpty {
+                    do { try engine.apply(edit) } catch {
+                        // The engine refused what the store holds (it should not): start over
+                        // from a snapshot rather than answer from a map that differs.
+                        try reload()
+                        return appliedVersion
+                    }
+                }
+                publish(Applied(versions: group.map(\.version), committedAt: group.map(\.at), appliedAt: Date(), isSnapshot: false), engine: nil, nextCommit: next)
+            }
+            return appliedVersion
+        }
+    }
+
+    /// Loads a whole snapshot and swaps it in.
+    private func reload() throws {
+        let snap = try store.snapshot()
+        let e = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
+        noteHead(snap.version, at: nil)
+        publish(Applied(versions: [snap.version], committedAt: [], appliedAt: Date(), isSnapshot: true), engine: e, nextCommit: nil)
+    }
+
+    /// Swaps in `e` (a snapshot) and raises the applied version; `nextCommit`: the commit time
+    /// of the first version still to apply, when known.
+    private func publish(_ applied: Applied, engine e: UtilityEngine?, nextCommit: Date?) {
+        // The hook first: whoever saw ``appliedVersion`` reach a version finds it recorded.
+        cond.withLock { _onApply }?(applied)
+        cond.withLock {
+            if let e { _engine = e }
+            _applied = applied.versions.last ?? _applied
+            if _head <= _applied {
+                _head = _applied
+                _behindSince = nil
+            } else {
+                _behindSince = nextCommit ?? Date()
+            }
+            _lastError = nil
+            cond.broadcast()
+        }
+    }
+
+    /// Records that the store has reached `head` (from a read or a notification).
+    private func noteHead(_ head: Int64, at: Date?) {
+        cond.withLock {
+            if head > _head { _head = head }
+            if _head > _applied, _behindSince == nil { _behindSince = at ?? Date() }
+        }
+    }
+
+    /// The follower thread: catch up on every wake or poll; back off after a failure.
+    private func run() {
+        var backoff = 0.1
+        let maxBackoff = Double(options.maxBackoff.components.seconds) + Double(options.maxBackoff.components.attoseconds) / 1e18
+        let poll = options.pollInterval.components
+        let pollNanos = Int(poll.seconds) * 1_000_000_000 + Int(poll.attoseconds / 1_000_000_000)
+        while !cond.withLock({ stopped }) {
+            do {
+                try catchUp()
+                backoff = 0.1
+            } catch {
+                cond.withLock { _lastError = "\(error)" }
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, maxBackoff)
+                continue
+            }
+            _ = wake.wait(timeout: .now() + .nanoseconds(pollNanos))
+            while wake.wait(timeout: .now()) == .success {}
+        }
+        store.close()
+    }
+
+    /// The listening connection: wakes the thread on every notification; reconnects with backoff.
+    private func listen() async {
+        let loc = store.location
+        var backoff = 0.1
+        let maxBackoff = Double(options.maxBackoff.components.seconds)
+        var logger = Logger(label: "subterra.follower")
+        logger.logLevel = .critical
+        while !Task.isCancelled {
+            do {
+                var config = PostgresConnection.Configuration(
+                    host: loc.host, port: loc.port, username: loc.user, password: loc.password, database: loc.database, tls: .disable)
+                config.options.additionalStartupParameters = [("application_name", "subterra-follower")]
+                let conn = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
+                do {
+                    try await conn.listen(on: PostGISSchema.channel) { notifications in
+                        backoff = 0.1
+                        wake.signal()  // catch up on what was missed while not listening
+                        for try await n in notifications {
+                            if let v = Int64(n.payload) { noteHead(v, at: nil) }
+                            wake.signal()
+                        }
+                    }
+                } catch {
+                    try? await conn.close()
+                    throw error
+                }
+                try? await conn.close()
+            } catch {
+                if Task.isCancelled { return }
+                cond.withLock { _lastError = "listening: \(error)" }
+            }
+            try? await Task.sleep(for: .seconds(backoff))
+            backoff = min(backoff * 2, max(maxBackoff, 0.1))
+        }
+    }
+
+    /// The engine transactions a batch is applied as: index ranges of `versions`, in order, each
+    /// one version unless a feature is touched in several: then every version from its first
+    /// touch to its last goes in one range (the rows are the head's). O(c) for c changes.
+    static func groups(_ versions: ArraySlice<ChangeBatch.Version>) -> [Range<Int>] {
+        var last: [ChangeBatch.FeatureKey: Int] = [:]
+        for i in versions.indices { for k in versions[i].touched { last[k] = i } }
+        var out: [Range<Int>] = []
+        var start = versions.startIndex, reach = versions.startIndex
+        for i in versions.indices {
+            reach = max(reach, i)
+            for k in versions[i].touched { reach = max(reach, last[k] ?? i) }
+            if i == reach {
+                out.append(start..<(i + 1))
+                start = i + 1
+            }
+        }
+        return out
+    }
+
+    static func groups(_ versions: [ChangeBatch.Version]) -> [Range<Int>] { groups(versions[...]) }
+
+    /// The engine edit of `group`: each touched feature upserted as the batch has it, or
+    /// deleted when the batch has no row for it.
+    static func edit(for group: ArraySlice<ChangeBatch.Version>, _ batch: ChangeBatch) -> StoreEdit {
+        var edit = StoreEdit()
+        var seen = Set<ChangeBatch.FeatureKey>()
+        for v in group {
+            for k in v.touched where seen.insert(k).inserted {
+                switch k.kind {
+                case "segment":
+                    guard let id = Int64(k.key) else { continue }
+                    if let s = batch.segments[id] { edit.upsertSegments.append(s) } else { edit.deleteSegments.append(id) }
+                case "point":
+                    let n = PointNumber(rawValue: k.key)
+                    if let p = batch.points[n] { edit.upsertPoints.append(p) } else { edit.deletePoints.append(n) }
+                default:
+                    guard let id = Int64(k.key) else { continue }
+                    if let a = batch.areas[id] { edit.upsertAreas.append(a) } else { edit.deleteAreas.append(id) }
+                }
+            }
+        }
+        return edit
+    }
+}
