@@ -24,7 +24,8 @@ import SubterraModel
 //   (as before). A priority flood from the outfalls (lowest top first; Barnes, Lehman & Mulla
 //   2014) raises a junction's top where needed so that it lies at least 0.2 % of the pipe's
 //   length (at least 2 cm) above the junction it was reached from, and 3 mm away from every
-//   neighbour already set: every junction then has a strictly lower neighbour, and no pipe
+//   neighbour already set; where that would raise a junction more than 25 cm above its design
+//   top (a dip in the ground), the junction becomes an outfall of its own instead: every junction then has a strictly lower neighbour, and no pipe
 //   between junctions is flat. Interior points slope linearly between their run's ends when
 //   those differ by at least 5 mm a piece; otherwise the run rises to a summit at its middle
 //   point and falls both ways. A run the walk cut short drains to its start. A lateral's
@@ -239,6 +240,12 @@ struct _NetworkPlan {
         while let (tv, v) = heap.pop() {
             for (w, len) in adjacency[v] where top[w] == nil {
                 var tw = _mm(max(design[w], tv + max(0.02, 0.002 * len)))
+                if tw - design[w] > 0.25 {
+                    // A dip the fall would bring a pipe too near the surface in: it discharges
+                    // there instead (its own outfall), at its design depth.
+                    tw = _mm(design[w])
+                    kinds[_PointRef(kind: .junction, key: keys[w], type: t, index: 0)] = .outfall
+                }
                 // Three millimetres from every neighbour already set: no flat pipe.
                 var moved = true
                 while moved {
