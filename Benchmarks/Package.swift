@@ -92,6 +92,15 @@ let package = Package(
             path: "Benchmarks/SubterraIndexBenchmarks",
             swiftSettings: swift6,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // Network operations at 10^6 segments against WNTR (network-speed.sh, issue 16).
+        .executableTarget(
+            name: "network-speed",
+            dependencies: [
+                .product(name: "SubterraNetwork", package: root),
+                .product(name: "SubterraDatasets", package: root),
+                .product(name: "SubterraModel", package: root),
+            ],
+            swiftSettings: swift6),
         // Parse-only GeoJSON reader for geojson-vs-gdal.sh (Subterra vs ogrinfo / ogr2ogr).
         .executableTarget(
             name: "geojson-parse",

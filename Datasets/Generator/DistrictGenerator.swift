@@ -64,6 +64,7 @@ public struct DistrictGenerator: Sendable {
     @discardableResult
     public func generate(_ body: (DistrictRecord) throws -> Void) rethrows -> Int {
         var state = _GeneratorState(layout: layout)
+        state.plan = _NetworkPlan(layout: layout, segments: segmentCount)
         return try layout.walk(maxSegments: segmentCount) { raw in
             state.enterRun(raw)
             let a = try state.pointNumber(raw.start, raw, isStart: true, body)
@@ -89,8 +90,8 @@ struct _GeneratorState {
     var plannedValves: [_RunKey: Set<Int>] = [:]
     /// Valve positions of the current run.
     var runValves: Set<Int> = []
-    /// Line types whose source has been placed (at their first junction).
-    var sourced: Set<LineType> = []
+    /// Sources, outfalls and drainage pipe tops, decided before the stream (`DistrictPlan.swift`).
+    var plan = _NetworkPlan()
 
     struct _RunKey: Hashable {
         var edgeKey: UInt64
@@ -145,25 +146,26 @@ struct _GeneratorState {
         let t = ref.type
         let ground = _mm(_ground(x, y, layout))
         var r = Xoshiro256(seed: layout.seed, key: _mix(ref.key, UInt64(ref.index)), salt: 0x6470_0000 + UInt64(t.rawValue))
-        let depth: Double
+        var depth: Double
         let kind: PointKind
         switch ref.kind {
         case .junction:
             depth = _cm(r.uniform(t.depthBand.lowerBound, t.depthBand.upperBound))
-            if let source = t.sourceKind, !sourced.contains(t) {
-                // The network's source at its first junction (the district's south-west corner).
-                kind = source
-                sourced.insert(t)
-            } else {
-                kind = junctionKind(ref, t)
-            }
+            // A source of its component, or a drainage outfall (the plan), else by its pipes.
+            kind = plan.kinds[ref] ?? junctionKind(ref, t)
+            if let top = plan.top(ref) { depth = _mm(ground - top) }
         case .interior:
             depth = _cm(r.uniform(t.depthBand.lowerBound, t.depthBand.upperBound))
             kind = interiorKind(t, feedsLateral: !isStart && raw.endFeedsLateral, valve: runValves.contains(ref.index), &r)
+            if let top = plan.top(ref) { depth = _mm(ground - top) }
         case .lateralEnd:
             let band = t.serviceDepthBand
             depth = _cm(r.uniform(band.lowerBound, band.upperBound))
             kind = t.buildingEndKind
+            let dx = raw.x1 - raw.x0, dy = raw.y1 - raw.y0
+            if t.isDrainage, let top = plan.lateralEndTop(ref, ground: ground, depth: depth, length: (dx * dx + dy * dy).squareRoot()) {
+                depth = _mm(ground - top)
+            }
         }
         let valveStatus = kind.isIsolationValve ? _valveStatus(ref, seed: layout.seed) : nil
         let connection = t.isPressurised && (ref.kind == .lateralEnd || kind == .serviceConnection)
@@ -245,7 +247,7 @@ struct _GeneratorState {
 
     mutating func segment(_ raw: _RawSegment, _ a: _Made, _ b: _Made) -> PipeSegment {
         let t = raw.type
-        let attr: _RunAttributes
+        var attr: _RunAttributes
         if raw.isLateral {
             var r = Xoshiro256(seed: layout.seed, key: _mix(raw.edgeKey, UInt64(raw.start.index)), salt: 0x7376_6300 + UInt64(t.rawValue))
             attr = _RunAttributes(type: t, role: .service, &r, ownerSalt: _ownerSalt(raw, layout))
@@ -256,9 +258,21 @@ struct _GeneratorState {
             attr = _RunAttributes(type: t, role: raw.streetClass.role, &r, ownerSalt: _ownerSalt(raw, layout))
             runAttributes = attr
         }
-        let geometry = try! LineString([Point(raw.x0, raw.y0), Point(raw.x1, raw.y1)])
+        if raw.isLateral, t == .gas, let main = runAttributes?.pressure {
+            // A gas service line runs at its main's pressure to the building's regulator at the
+            // riser, so it belongs to the main's pressure system (and its source).
+            attr.pressure = main
+        }
         let h = attr.section.outerHeightM
         let drainage = t == .storm || t == .sewage
+        // Drainage is written in flow direction: start = the upstream (higher) end.
+        var (a, b) = (a, b)
+        var (p0, p1) = (Point(raw.x0, raw.y0), Point(raw.x1, raw.y1))
+        if drainage, b.ground - b.depth > a.ground - a.depth {
+            swap(&a, &b)
+            swap(&p0, &p1)
+        }
+        let geometry = try! LineString([p0, p1])
         let id = nextID
         nextID += 1
         return PipeSegment(

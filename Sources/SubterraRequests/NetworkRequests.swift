@@ -19,6 +19,8 @@ public final class NetworkSource: @unchecked Sendable {
     private let lock = NSLock()
     private var network: Result<UtilityNetwork, any Error>?
     private var topologies: [Key: NetworkTopology] = [:]
+    /// Where topologies come from when the owner keeps them (see ``init(network:topologies:)``).
+    private let provider: (@Sendable (NetworkTopology.Scope, Double) throws -> NetworkTopology)?
 
     private struct Key: Hashable {
         var scope: NetworkTopology.Scope
@@ -27,7 +29,21 @@ public final class NetworkSource: @unchecked Sendable {
 
     /// A source that reads the network with `load` when a request first needs it (a failure is
     /// kept and answered to every network request).
-    public init(load: @escaping @Sendable () throws -> UtilityNetwork) { self.load = load }
+    public init(load: @escaping @Sendable () throws -> UtilityNetwork) {
+        self.load = load
+        provider = nil
+    }
+
+    /// A source over `network` whose topologies come from `topologies` (scope, tolerance), a
+    /// cache its owner keeps and bounds (the HTTP service keeps one per data version) instead
+    /// of this source's own, unbounded one.
+    public init(
+        network: UtilityNetwork,
+        topologies: @escaping @Sendable (NetworkTopology.Scope, Double) throws -> NetworkTopology
+    ) {
+        load = { network }
+        provider = topologies
+    }
 
     /// A source over a network already in memory.
     public convenience init(_ network: UtilityNetwork) { self.init(load: { network }) }
@@ -42,6 +58,7 @@ public final class NetworkSource: @unchecked Sendable {
 
     /// The topology of `scope` at `tolerance`.
     public func topology(_ scope: NetworkTopology.Scope, tolerance: Double) throws -> NetworkTopology {
+        if let provider { return try provider(scope, tolerance) }
         let key = Key(scope: scope, tolerance: tolerance)
         let net = try utilityNetwork()
         lock.lock()

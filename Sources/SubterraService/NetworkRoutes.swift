@@ -42,15 +42,16 @@ extension SubterraServer {
         guard scope.layers.contains(layer) else {
             throw Problem(.forbidden, "field layer: '\(QueryRequest.clip(q.layer ?? layer.rawValue))' is not a layer you may see")
         }
-        guard let source = runner.network else {
+        guard let stored = runner.network else {
             throw Problem(.serviceUnavailable, "this service was started without the map's survey points: isolate and trace are unavailable")
         }
         let value: JSONValue
         do {
+            let source = try currentNetwork(stored)
             let enc = AnswerJSON.encoder(pretty: false)
             let text: String
             if q.op == .isolate {
-                let plan = try runner.isolationPlan(for: q)
+                let plan = try RequestRunner(engine: runner.engine, limits: runner.limits, network: source).isolationPlan(for: q)
                 let t = try NetworkAnswers.topology(q, try NetworkAnswers.pressurisedScope(q), source)
                 text = String(decoding: try enc.encode(NetworkMask(t, scope).apply(plan)), as: UTF8.self)
             } else {
@@ -66,6 +67,38 @@ extension SubterraServer {
             throw Problem.badRequest(RequestError(error).description)
         }
         return (value, [layer.rawValue])
+    }
+
+    /// The network a request answers from, with topologies from ``networkTopologies``.
+    ///
+    /// With the whole engine loaded, that is the engine's map at its current data version, so
+    /// an edit over HTTP shows in the next answer (the version and the map are read until
+    /// both agree: versions only grow, so an equal version before and after means no edit came
+    /// between). While a snapshot file answers (no engine yet), the store's network `stored`,
+    /// read once, under version nil.
+    func currentNetwork(_ stored: NetworkSource) throws -> NetworkSource {
+        let engine: UtilityEngine? = (map as? UtilityEngine) ?? (map as? WarmingMap)?.engine
+        let cache = networkTopologies
+        guard let engine else {
+            let net = try stored.utilityNetwork()
+            return NetworkSource(network: net) { scope, tolerance in
+                try cache.topology(.init(scope: scope, version: nil, tolerance: tolerance)) {
+                    try NetworkTopology(network: net, scope: scope, tolerance: tolerance)
+                }
+            }
+        }
+        var version = engine.version
+        var net = try engine.currentNetwork()
+        while engine.version != version {
+            version = engine.version
+            net = try engine.currentNetwork()
+        }
+        let (v, map) = (version, net)
+        return NetworkSource(network: map) { scope, tolerance in
+            try cache.topology(.init(scope: scope, version: v, tolerance: tolerance)) {
+                try NetworkTopology(network: map, scope: scope, tolerance: tolerance)
+            }
+        }
     }
 
     /// Pipes an isolation or trace answer shows (for the audit log).
@@ -170,5 +203,77 @@ struct NetworkMask {
         r.terminals = trace.terminals.filter(pointShown)
         r.indeterminatePipes = trace.indeterminatePipes.filter(segmentShown)
         return r
+    }
+}
+
+/// The topologies `POST /isolate`, `/trace` and their batch lines answer from, per (scope, data
+/// version, tolerance): a build costs O((m + p) log m), an answer from a kept topology only the
+/// isolation or trace itself.
+///
+/// **Bounded.** At most ``capacity`` topologies, least recently used dropped first (a client
+/// varying the tolerance cannot grow it). **Invalidated by edits.** A topology of an engine data
+/// version older than the newest one asked for is dropped when the newer one is first built,
+/// and never stored afterwards (a request still running on the old map gets its answer, not a
+/// place in the cache). Version nil is the store's network read at start (no engine loaded).
+/// Thread-safe: lookups hold a lock; builds run outside it (two concurrent misses of one key
+/// may both build; the first stored is kept).
+public final class NetworkTopologyCache: @unchecked Sendable {
+    /// What a topology is kept under.
+    public struct Key: Hashable, Sendable {
+        public var scope: NetworkTopology.Scope
+        /// The engine's data version, or nil for the store's network.
+        public var version: UInt64?
+        public var tolerance: Double
+
+        public init(scope: NetworkTopology.Scope, version: UInt64?, tolerance: Double) {
+            self.scope = scope
+            self.version = version
+            self.tolerance = tolerance
+        }
+    }
+
+    /// How many topologies are kept at most.
+    public let capacity: Int
+    private let lock = NSLock()
+    /// Least recently used first.
+    private var entries: [(key: Key, topology: NetworkTopology)] = []
+    private var newestVersion: UInt64?
+    private var builtCount = 0
+    private var hitCount = 0
+
+    public init(capacity: Int = 4) { self.capacity = max(1, capacity) }
+
+    /// Topologies built so far (cache misses), for tests and metrics.
+    public var builds: Int { lock.withLock { builtCount } }
+    /// Answers given from a kept topology.
+    public var hits: Int { lock.withLock { hitCount } }
+    /// How many topologies are kept now.
+    public var count: Int { lock.withLock { entries.count } }
+
+    /// The topology under `key`, built with `build` when not kept.
+    public func topology(_ key: Key, build: () throws -> NetworkTopology) throws -> NetworkTopology {
+        let kept: NetworkTopology? = lock.withLock {
+            guard let i = entries.firstIndex(where: { $0.key == key }) else { return nil }
+            let e = entries.remove(at: i)
+            entries.append(e)
+            hitCount += 1
+            return e.topology
+        }
+        if let kept { return kept }
+        let t = try build()
+        return lock.withLock {
+            builtCount += 1
+            if let v = key.version {
+                if let n = newestVersion, v < n { return t }
+                if newestVersion != v {
+                    newestVersion = v
+                    entries.removeAll { $0.key.version != nil }
+                }
+            }
+            if let i = entries.firstIndex(where: { $0.key == key }) { return entries[i].topology }
+            entries.append((key, t))
+            if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+            return t
+        }
     }
 }

@@ -43,6 +43,8 @@ public final class SubterraServer: Sendable {
     let editDesk = EditDesk()
     /// Token buckets of ``ServiceConfig/rateLimit``.
     let limiter: RateLimiter
+    /// Network topologies per (scope, data version, tolerance) for isolate and trace.
+    public let networkTopologies = NetworkTopologyCache(capacity: 4)
 
     /// Builds the service over `map` (already opening or open); `network` (the map's survey
     /// points) serves `POST /isolate` and `/trace`, which answer 503 without it.

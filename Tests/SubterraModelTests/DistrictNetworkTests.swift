@@ -157,9 +157,12 @@ import Testing
     @Test func everySystemHasASourceAndDrainageItsOutfalls() {
         let map = Self.sample.network
         func sources(_ layer: LayerCode) -> [FeaturePoint] { map.points.filter { $0.layer == layer && $0.kind.isSource } }
-        #expect(sources(.water).filter { $0.kind == .plant }.count == 2)  // drinking and reclaimed water
-        #expect(sources(.gas).map(\.kind) == [.regulatorStation])
-        #expect(sources(.heat).map(\.kind) == [.plant])
+        // One per component (checked through the topology in GeneratedNetworkTests): at least
+        // drinking and reclaimed water, gas per pressure class, heat.
+        #expect(sources(.water).filter { $0.kind == .plant }.count >= 2)
+        #expect(!sources(.gas).isEmpty && sources(.gas).allSatisfy { $0.kind == .regulatorStation })
+        #expect(!sources(.heat).isEmpty && sources(.heat).allSatisfy { $0.kind == .plant })
+        #expect(map.points.contains { $0.layer == .drainage && $0.kind == .outfall })
         // Each source sits on its system's pipes.
         for p in map.points where p.kind.isSource {
             #expect(map.degree(of: p.number) >= 1, "\(p.number)")

@@ -120,4 +120,62 @@ import Testing
             #expect(r.status == .serviceUnavailable && r.headers[.contentType] == "application/problem+json")
         }
     }
+
+    @Test func theTopologyIsKeptPerDataVersionAndAnEditChangesTheNextAnswer() async throws {
+        let engine = try Fixture.freshEngine()
+        let server = try await Fixture.server(map: engine)
+        let cache = server.networkTopologies
+        // A water break isolating several pipes; one of them (not the break) will be deleted.
+        let t = try NetworkTopology(network: engine.network, scope: .init(layer: .water), tolerance: 0.05)
+        let (pipe, other) = try #require(t.segments.indices.lazy.compactMap { e -> (Int64, Int64)? in
+            guard let p = try? IsolationPlan(topology: t, break: .edge(e), failureScenarios: false),
+                let o = p.isolatedPipes.first(where: { $0.segmentID != t.segments[e].id })
+            else { return nil }
+            return (t.segments[e].id, o.segmentID)
+        }.first)
+        let body = #"{"layer":"JS","target":"\#(pipe)"}"#
+        try await server.withClient { c in
+            let first = try await c.send(.post, "/isolate", user: "water-editor", body: body)
+            #expect(first.status == .ok)
+            #expect(cache.builds == 1)
+            let second = try await c.send(.post, "/isolate", user: "water-editor", body: body)
+            #expect(String(buffer: second.body) == String(buffer: first.body), "equal answers")
+            #expect(cache.builds == 1 && cache.hits >= 2, "the second request reuses the kept topology")
+            let before = (try JSONSerialization.jsonObject(with: Data(String(buffer: first.body).utf8)) as? [String: Any])?["isolatedPipes"]
+            #expect((before as? [[String: Any]] ?? []).contains { ($0["segmentID"] as? Int).map(Int64.init) == other })
+            // An edit over HTTP: the next answer is computed on the new map.
+            let deleted = try await c.send(.delete, "/collections/JS/items/\(other)", user: "water-editor")
+            #expect(deleted.status == .noContent || deleted.status == .ok, "\(deleted.status)")
+            let third = try await c.send(.post, "/isolate", user: "water-editor", body: body)
+            #expect(third.status == .ok)
+            #expect(String(buffer: third.body) != String(buffer: first.body))
+            let after = (try JSONSerialization.jsonObject(with: Data(String(buffer: third.body).utf8)) as? [String: Any])?["isolatedPipes"]
+            #expect(!(after as? [[String: Any]] ?? []).contains { ($0["segmentID"] as? Int).map(Int64.init) == other })
+            #expect(cache.builds == 2 && cache.count == 1, "the old version's topology is dropped")
+        }
+    }
+
+    @Test func theTopologyCacheIsBoundedLeastRecentlyUsedFirst() throws {
+        let cache = NetworkTopologyCache(capacity: 2)
+        let net = Fixture.network
+        func get(_ tolerance: Double, version: UInt64? = 0) throws -> NetworkTopology {
+            try cache.topology(.init(scope: .init(layer: .water), version: version, tolerance: tolerance)) {
+                try NetworkTopology(network: net, scope: .init(layer: .water), tolerance: tolerance)
+            }
+        }
+        _ = try get(0.01)
+        _ = try get(0.02)
+        _ = try get(0.01)  // kept; 0.02 is now the least recently used
+        _ = try get(0.03)  // drops 0.02
+        #expect(cache.builds == 3 && cache.hits == 1 && cache.count == 2)
+        _ = try get(0.01)
+        #expect(cache.builds == 3)
+        _ = try get(0.02)
+        #expect(cache.builds == 4)
+        // A newer data version drops the older version's topologies; an older one is not kept.
+        _ = try get(0.01, version: 1)
+        #expect(cache.builds == 5 && cache.count == 1)
+        _ = try get(0.01, version: 0)
+        #expect(cache.builds == 6 && cache.count == 1)
+    }
 }
