@@ -62,7 +62,7 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
     private var current: Snapshot
     private let tree: DynamicRTree
     /// Writer-only: the tree keys (`slot << 2 | code`) of each live id.
-    private var slotsOfID: [UInt32: [UInt32]] = [:]
+    private var slotsOfID = _KeysOfID()
     private var freeSlots: [UInt32] = []
     private var slotCount: UInt32 = 0
     /// Writer-only: live ids with more than one segment.
@@ -113,6 +113,7 @@ public final class DynamicSegmentIndex: @unchecked Sendable {
         var table = _SlotTable()
         var slot: UInt32 = 0
         var index = 0
+        slotsOfID.reserveCapacity(groups.count)
         for (id, segments) in groups {
             var slots: [UInt32] = []
             slots.reserveCapacity(segments.count)
@@ -409,5 +410,39 @@ public struct _SlotDecoder: _SegmentKeyDecoding {
     @inlinable @inline(__always)
     public func segment(_ key: UInt32, _ box: Box) -> Segment {
         Segment(box: box, code: UInt8(truncatingIfNeeded: key & 3))
+    }
+}
+
+/// Id → its tree keys, the writer's map (`DynamicSegmentIndex.slotsOfID`). Most ids have one
+/// segment (a two-vertex pipe): their key sits inline in a `[UInt32: UInt32]` entry, about 10
+/// bytes an id, where an array per id would cost a heap block (about 50 bytes more); ids with
+/// more segments keep an array. O(1) expected per access.
+struct _KeysOfID {
+    private var single: [UInt32: UInt32] = [:]
+    private var multi: [UInt32: [UInt32]] = [:]
+
+    subscript(id: UInt32) -> [UInt32]? {
+        get {
+            if let k = single[id] { return [k] }
+            return multi[id]
+        }
+        set {
+            if let newValue, newValue.count == 1 {
+                single[id] = newValue[0]
+                multi[id] = nil
+            } else {
+                single[id] = nil
+                multi[id] = newValue
+            }
+        }
+    }
+
+    /// Room for `n` single-segment ids without rehashing.
+    mutating func reserveCapacity(_ n: Int) { single.reserveCapacity(n) }
+
+    /// Removes `id`, returning its keys (nil: not there).
+    mutating func removeValue(forKey id: UInt32) -> [UInt32]? {
+        if let k = single.removeValue(forKey: id) { return [k] }
+        return multi.removeValue(forKey: id)
     }
 }

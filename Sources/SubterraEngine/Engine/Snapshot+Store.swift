@@ -14,26 +14,21 @@ extension _Snapshot {
     convenience init(store: GeoPackageStore, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy)
         throws(EngineError)
     {
-        var points = _ShardedMap<PointNumber, _PointEntry>(expected: 0)
+        var points = _PointTableBuilder(capacity: 0)
         var rows: [_Row] = []
         var areas: [OperatorArea] = []
-        var sequence = 0
-        // Each point's owner and road as read is a string of its own; most are the same few.
-        var texts = _SharedTexts()
         do {
             let (ns, np) = try store.counts()
-            points = _ShardedMap(expected: np)
+            points = _PointTableBuilder(capacity: np)
             rows.reserveCapacity(ns)
             try store.forEachValidRecord(
                 point: { p in
-                    var p = p
-                    p.owner = texts.share(p.owner)
-                    p.road = texts.share(p.road)
-                    points[p.number] = _PointEntry(point: p, sequence: sequence)
-                    sequence += 1
+                    // `forEachValidRecord` refuses a number twice before this runs.
+                    guard points.add(p) else { throw ModelError("point number is used twice", at: p.location) }
                 },
                 segment: { s in
-                    let g0 = points[s.startPoint]?.point.groundElevation, g1 = points[s.endPoint]?.point.groundElevation
+                    let g0 = points.index(of: s.startPoint).flatMap { points.groundElevation($0) }
+                    let g1 = points.index(of: s.endPoint).flatMap { points.groundElevation($0) }
                     rows.append(_Row(
                         segment: s, depth0: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
                         depth1: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan))
@@ -48,23 +43,7 @@ extension _Snapshot {
             throw EngineError("cannot load the map: \(error)", at: "store \(store.path)")
         }
         try self.init(
-            rows: rows, points: points, nextPointSequence: sequence, crs: store.spatialReference.authorityString,
+            rows: rows, points: _Points(table: points.finish()), crs: store.spatialReference.authorityString,
             version: 0, rules: rules, areas: _AreaSet(areas: areas), indexMerges: indexMerges)
-    }
-}
-
-/// One copy of each long text read, handed out for every equal one: a store read gives every
-/// record its own copy of its owner's name, a heap block per point. Short texts (15 UTF-8
-/// bytes or fewer) are stored inline in a `String` and left as they are; a text equal to a
-/// kept one but spelt in other bytes (another Unicode normalisation) is left as it is too.
-struct _SharedTexts {
-    private var kept: [String: String] = [:]
-
-    /// `s`, or the kept copy spelt in the same bytes. O(length) expected.
-    mutating func share(_ s: String?) -> String? {
-        guard let s, s.utf8.count > 15 else { return s }
-        if let k = kept[s] { return _sameBytes(k, s) ? k : s }
-        kept[s] = s
-        return s
     }
 }

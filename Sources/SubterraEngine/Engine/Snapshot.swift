@@ -233,9 +233,8 @@ final class _Snapshot: Sendable {
     let index: _PipeIndex<DynamicSegmentIndex.Snapshot>
     /// Segment id → its live row.
     let rowOfID: _RowMap
-    /// Point number → the point and its insertion sequence number (map order of points).
-    let points: _ShardedMap<PointNumber, _PointEntry>
-    let nextPointSequence: Int
+    /// The points, by number (a columnar table and the points edited since it was built).
+    let points: _Points
     /// Point number → live rows starting or ending there: whose depths a ground-height edit moves.
     let incidence: _Incidence
     /// Each layer's extent, computed on first ask (``UtilityEngine/layerExtents()``, O(total
@@ -275,8 +274,7 @@ final class _Snapshot: Sendable {
 
     init(
         version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int,
-        segmentIndex: DynamicSegmentIndex, rowOfID: _RowMap, points: _ShardedMap<PointNumber, _PointEntry>,
-        nextPointSequence: Int, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
+        segmentIndex: DynamicSegmentIndex, rowOfID: _RowMap, points: _Points, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
         profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
         network: UtilityNetwork? = nil, areas: _AreaSet = .empty, sameProfilesAs earlier: _Snapshot? = nil
     ) {
@@ -291,7 +289,6 @@ final class _Snapshot: Sendable {
         index = _PipeIndex(segmentIndex.snapshot())
         self.rowOfID = rowOfID
         self.points = points
-        self.nextPointSequence = nextPointSequence
         self.incidence = incidence
         self.depthOverride = depthOverride
         self.profileCounts = profileCounts
@@ -322,13 +319,12 @@ final class _Snapshot: Sendable {
         network: UtilityNetwork, version: UInt64, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy = .inline,
         keepNetwork: Bool = true
     ) throws(EngineError) {
-        var points = _ShardedMap<PointNumber, _PointEntry>(expected: network.points.count)
-        for (i, p) in network.points.enumerated() { points[p.number] = _PointEntry(point: p, sequence: i) }
+        let points = _Points(network.points)
         let rows = network.segments.map { s in
             _Row(segment: s, depth0: network.depthOfTop(segmentID: s.id, atParameter: 0) ?? .nan,
                  depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
         }
-        try self.init(rows: rows, points: points, nextPointSequence: network.points.count, crs: network.crs,
+        try self.init(rows: rows, points: points, crs: network.crs,
                       version: version, rules: rules, network: keepNetwork ? network : nil, areas: _AreaSet(areas: network.areas),
                       indexMerges: indexMerges)
     }
@@ -336,7 +332,7 @@ final class _Snapshot: Sendable {
     /// Builds a compact snapshot (rows numbered 0..<n, one base table, a fresh segment index
     /// whose merges run as `indexMerges` says). O(n log n) in segments.
     convenience init(
-        rows: [_Row], points: _ShardedMap<PointNumber, _PointEntry>, nextPointSequence: Int, crs: String,
+        rows: [_Row], points: _Points, crs: String,
         version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil, areas: _AreaSet = .empty,
         indexMerges: DynamicRTree.MergePolicy = .inline
     ) throws(EngineError) {
@@ -363,8 +359,7 @@ final class _Snapshot: Sendable {
         }
         self.init(
             version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
-            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
-            incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
     }
 
@@ -374,8 +369,7 @@ final class _Snapshot: Sendable {
     func with(base: _Table, overlay: [_Table], version: UInt64, rules: ClearanceRules) -> _Snapshot {
         _Snapshot(
             version: version, crs: crs, base: base, overlay: overlay, rowCount: rowCount, builtFor: builtFor,
-            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: nextPointSequence,
-            incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts, maxAccuracy: maxAccuracy,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts, maxAccuracy: maxAccuracy,
             maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet, sameProfilesAs: self)
     }
 
@@ -385,9 +379,17 @@ final class _Snapshot: Sendable {
         let live = count
         let deadLimit = compactAt ?? max(4096, live)
         let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
-        if rowCount - live > deadLimit || live > max(4096, 4 * builtFor) { return .compaction }
+        if rowCount - live > deadLimit || live > max(4096, 4 * builtFor) || pointsOutgrown(compactAt: compactAt) {
+            return .compaction
+        }
         if rowCount - base.count > overlayLimit { return .overlayMerge }
         return nil
+    }
+
+    /// Whether the points edited since the point table was built (kept in a hashed overlay)
+    /// passed max(4096, table size), or `compactAt`: a compaction folds them into a new table.
+    func pointsOutgrown(compactAt: Int?) -> Bool {
+        points.edited > (compactAt ?? max(4096, points.table.count))
     }
 
     /// A record's plan bounds: `validate` refuses a record whose bounds are not finite, which
@@ -507,7 +509,7 @@ final class _Snapshot: Sendable {
         try materialized.withLock { (cached) throws(EngineError) -> UtilityNetwork in
             if let cached { return cached }
             let segments = liveRows.map(record)
-            let pts = points.entries.map(\.value).sorted { $0.sequence < $1.sequence }.map(\.point)
+            let pts = points.all
             let map: UtilityNetwork
             do { map = try UtilityNetwork(crs: crs, segments: segments, points: pts, areas: areaSet.areas) } catch {
                 throw EngineError(
@@ -528,12 +530,6 @@ final class _Snapshot: Sendable {
             preconditionFailure("SubterraEngine invariant broken: \(error)")
         }
     }
-}
-
-/// A point with its position in map order.
-struct _PointEntry: Sendable {
-    var point: FeaturePoint
-    var sequence: Int
 }
 
 /// Depths of a pipe top at its start and end (NaN when unknown).

@@ -78,19 +78,14 @@ extension _Snapshot {
     {
         var rowOfID = self.rowOfID, points = self.points, incidence = self.incidence
         var depthOverride = self.depthOverride, profileCounts = self.profileCounts
-        var sequence = nextPointSequence
         var indexEdits: [SegmentEdit] = []
 
         var touched = Set<PointNumber>()
         /// Whether a rule profile appeared or disappeared (else the per-profile figures carry over).
         var profilesChanged = false
-        for n in edit.deletePoints where points[n] != nil {
-            points[n] = nil
-            touched.insert(n)
-        }
+        for n in edit.deletePoints where points.delete(n) { touched.insert(n) }
         for p in edit.upsertPoints {
-            points[p.number] = _PointEntry(point: p, sequence: sequence)
-            sequence += 1
+            points.upsert(p)
             touched.insert(p.number)
         }
 
@@ -111,7 +106,7 @@ extension _Snapshot {
         for s in edit.upsertSegments { tombstone(s.id) }
 
         func depths(_ s: PipeSegment) -> _DepthPair {
-            let g0 = points[s.startPoint]?.point.groundElevation, g1 = points[s.endPoint]?.point.groundElevation
+            let g0 = points.groundElevation(s.startPoint), g1 = points.groundElevation(s.endPoint)
             return _DepthPair(
                 start: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
                 end: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan)
@@ -151,7 +146,8 @@ extension _Snapshot {
         let deadLimit = compactAt ?? max(4096, live)
         let overlayLimit = compactAt.map { $0 / 2 } ?? max(4096, live / 8)
         let outgrown = live > max(4096, 4 * builtFor)
-        if compact || next >= Int(UInt32.max) || (!deferUpkeep && (next - live > deadLimit || outgrown)) {
+        let pointsOutgrown = points.edited > (compactAt ?? max(4096, points.table.count))
+        if compact || next >= Int(UInt32.max) || (!deferUpkeep && (next - live > deadLimit || outgrown || pointsOutgrown)) {
             // Live old rows in row order (with their current depths), then the new rows.
             var rows: [_Row] = []
             rows.reserveCapacity(live)
@@ -162,7 +158,7 @@ extension _Snapshot {
                 rows.append(row)
             }
             rows += newRows
-            return try _Snapshot(rows: rows, points: points, nextPointSequence: sequence, crs: crs,
+            return try _Snapshot(rows: rows, points: points.compacted(), crs: crs,
                                  version: version + 1, rules: rules, areas: areaSet.applying(edit),
                                  indexMerges: segmentIndex.merges)
         }
@@ -188,8 +184,7 @@ extension _Snapshot {
         }
         return _Snapshot(
             version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor,
-            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, nextPointSequence: sequence,
-            incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
             maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit),
             sameProfilesAs: profilesChanged ? nil : self)
     }

@@ -216,7 +216,7 @@ struct _RowFlags: OptionSet, Sendable {
 
 /// The attributes of a segment that few segments differ in: a map has a few hundred distinct
 /// combinations (layers × owners × materials × sections...), kept once per table.
-struct _RowKind: Hashable, Sendable {
+struct _RowKind: _CodedCombination {
     var layer: LayerCode
     var subtype: SubtypeCode?
     var elevationReference: ElevationReference
@@ -258,10 +258,7 @@ struct _RowKind: Hashable, Sendable {
     /// Whether `other` is this combination with every text spelt in the same bytes (`==`
     /// compares texts up to Unicode canonical equivalence).
     func isIdentical(to other: _RowKind) -> Bool {
-        func same(_ a: String?, _ b: String?) -> Bool {
-            guard let a, let b else { return a == nil && b == nil }
-            return _sameBytes(a, b)
-        }
+        let same = _sameBytes(_:_:) as (String?, String?) -> Bool
         return self == other && same(layer.rawValue, other.layer.rawValue) && same(subtype?.rawValue, other.subtype?.rawValue)
             && same(material?.rawValue, other.material?.rawValue) && same(burial?.rawValue, other.burial?.rawValue)
             && same(status?.rawValue, other.status?.rawValue) && same(owner, other.owner) && same(sourceFile, other.sourceFile)
@@ -361,8 +358,8 @@ private struct _TableBuilder {
     var road: [UInt32] = [], roads = _TextCoder()
     var layingDate: [UInt32] = [], layingDates = _TextCoder()
     var sourceID: [UInt32] = [], sourceIDs = _TextCoder()
-    var kindCode: [UInt32] = [], kinds: [_RowKind] = [], kindOf: [_RowKind: UInt32] = [:]
-    var kindVariants: [_RowKind: [UInt32]] = [:]
+    var kindCode: [UInt32] = [], kindCoder = _CombinationCoder<_RowKind>()
+    var kinds: [_RowKind] { kindCoder.combinations }
     var depth0: [Double] = [], depth1: [Double] = []
     var startDepth: [Double] = [], endDepth: [Double] = [], startElevation: [Double] = [], endElevation: [Double] = []
     var nominalDepth: [Double] = []
@@ -380,20 +377,7 @@ private struct _TableBuilder {
         startElevation.reserveCapacity(n); endElevation.reserveCapacity(n); nominalDepth.reserveCapacity(n)
     }
 
-    mutating func kind(_ k: _RowKind) -> UInt32 {
-        // Neighbouring rows mostly share their combination: compared, not hashed.
-        if let last = kindCode.last, kinds[Int(last)].isIdentical(to: k) { return last }
-        let known = kindOf[k]
-        if let known, kinds[Int(known)].isIdentical(to: k) { return known }
-        // Equal but spelt with other bytes (another Unicode normalisation, rare): kept as a
-        // combination of its own, so every record comes back byte for byte.
-        if known != nil, let v = kindVariants[k]?.first(where: { kinds[Int($0)].isIdentical(to: k) }) { return v }
-        precondition(kinds.count < Int(UInt32.max), "a row table passed 2^32 attribute combinations")
-        let c = UInt32(kinds.count)
-        kinds.append(k)
-        if known == nil { kindOf[k] = c } else { kindVariants[k, default: []].append(c) }
-        return c
-    }
+    mutating func kind(_ k: _RowKind) -> UInt32 { kindCoder.code(k, last: kindCode.last) }
 
     mutating func append(_ row: _Row) {
         let s = row.segment
@@ -472,6 +456,44 @@ private struct _TableBuilder {
         nominalDepth += t.nominalDepth
         multiPart = multiPart || t.multiPart
     }
+}
+
+/// Attributes kept once per distinct combination (`_RowKind`, `_PointKind`).
+protocol _CodedCombination: Hashable, Sendable {
+    /// Whether `other` is this combination with every text spelt in the same bytes (`==`
+    /// compares texts up to Unicode canonical equivalence).
+    func isIdentical(to other: Self) -> Bool
+}
+
+/// Codes distinct attribute combinations 0, 1, 2... as a table is built, byte for byte: a
+/// combination equal to a known one but spelt in other bytes (another Unicode normalisation,
+/// rare) gets a code of its own, so every record comes back as written. The look-up tables
+/// live only while the table is built.
+struct _CombinationCoder<K: _CodedCombination> {
+    private(set) var combinations: [K] = []
+    private var codeOf: [K: UInt32] = [:]
+    private var variants: [K: [UInt32]] = [:]
+
+    /// The code of `k`, adding it when new; `last` (the previous record's code) is compared
+    /// first, not hashed: neighbouring records mostly share their combination. O(1) expected.
+    mutating func code(_ k: K, last: UInt32?) -> UInt32 {
+        if let last, combinations[Int(last)].isIdentical(to: k) { return last }
+        let known = codeOf[k]
+        if let known, combinations[Int(known)].isIdentical(to: k) { return known }
+        if known != nil, let v = variants[k]?.first(where: { combinations[Int($0)].isIdentical(to: k) }) { return v }
+        precondition(combinations.count < Int(UInt32.max), "a table passed 2^32 attribute combinations")
+        let c = UInt32(combinations.count)
+        combinations.append(k)
+        if known == nil { codeOf[k] = c } else { variants[k, default: []].append(c) }
+        return c
+    }
+}
+
+/// Whether `a` and `b` are both nil or spelt in the same UTF-8 bytes. O(length).
+@inline(__always)
+func _sameBytes(_ a: String?, _ b: String?) -> Bool {
+    guard let a, let b else { return a == nil && b == nil }
+    return _sameBytes(a, b)
 }
 
 /// Whether `a` and `b` are spelt in the same UTF-8 bytes (`==` on `String` is canonical

@@ -236,7 +236,7 @@ public final class UtilityEngine: Sendable {
     static func dataExtentWGS84(_ snap: _Snapshot) -> [Double]? {
         var e = Envelope.empty
         for r in snap.liveRows { snap.withRow(r) { t, l in for p in t.verticesOf(l) { e.expand(toInclude: p) } } }
-        for (_, p) in snap.points.entries { e.expand(toInclude: p.point.position) }
+        snap.points.forEachPosition { e.expand(toInclude: $0) }
         return MapSummary.wgs84(of: e, crs: snap.crs)
     }
 
@@ -278,7 +278,7 @@ public final class UtilityEngine: Sendable {
     }
 
     /// The point numbered `number` in the current map. O(1).
-    public func point(number: PointNumber) -> FeaturePoint? { snapshot.points[number]?.point }
+    public func point(number: PointNumber) -> FeaturePoint? { snapshot.points[number] }
 
     /// How many segments the current map holds. O(1).
     public var segmentCount: Int { snapshot.count }
