@@ -48,21 +48,16 @@ extension SubterraServer {
         let value: JSONValue
         do {
             let source = try currentNetwork(stored)
-            let enc = AnswerJSON.encoder(pretty: false)
-            let text: String
+            let enc = JSONValueEncoder()
             if q.op == .isolate {
                 let plan = try RequestRunner(engine: runner.engine, limits: runner.limits, network: source).isolationPlan(for: q)
                 let t = try NetworkAnswers.topology(q, try NetworkAnswers.pressurisedScope(q), source)
-                text = String(decoding: try enc.encode(NetworkMask(t, scope).apply(plan)), as: UTF8.self)
+                value = try enc.encode(NetworkMask(t, scope).apply(plan))
             } else {
                 let trace = try NetworkAnswers.trace(q, source)
                 let t = try NetworkAnswers.topology(q, NetworkAnswers.traceScope(q), source)
-                text = String(decoding: try enc.encode(NetworkMask(t, scope).apply(trace)), as: UTF8.self)
+                value = try enc.encode(NetworkMask(t, scope).apply(trace))
             }
-            guard let v = try? JSONDecoder().decode(AnyJSON.self, from: Data(text.utf8)).value else {
-                throw Problem(.internalServerError, "the answer could not be read back")
-            }
-            value = v
         } catch let e as Problem { throw e } catch let e as RequestError { throw Problem.badRequest(e.description) } catch {
             throw Problem.badRequest(RequestError(error).description)
         }
