@@ -53,4 +53,15 @@ enum PG {
             }
         }
     }
+
+    /// PostGIS's own answer: ids of the segments within `d` metres of (x, y) (`ST_DWithin`),
+    /// the oracle the engines' `within` answers are held to.
+    static func dwithinIDs(_ url: String, x: Double, y: Double, d: Double) throws -> Set<Int64> {
+        var b = PostgresBindings()
+        b.append(x)
+        b.append(y)
+        b.append(d)
+        return Set(try sql(url, "SELECT id::text FROM subterra_segments WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint($1, $2), 4549), $3)", b)
+            .compactMap { $0[0].flatMap { Int64($0) } })
+    }
 }

@@ -92,13 +92,7 @@ struct PostGISFollowerTests {
             let d = 5 + 60 * rng.unit()
             let mine = Set(try follower.engine.within(distance: d, of: .point(Point(x, y)), allParts: true).map { $0.pipe.id })
             let theirsEngine = Set(try fresh.within(distance: d, of: .point(Point(x, y)), allParts: true).map { $0.pipe.id })
-            var b = PostgresBindings()
-            b.append(x)
-            b.append(y)
-            b.append(d)
-            let theirs = Set(try PG.sql(pg.location.description,
-                "SELECT id::text FROM subterra_segments WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint($1, $2), 4549), $3)", b)
-                .compactMap { $0[0].flatMap { Int64($0) } })
+            let theirs = try PG.dwithinIDs(pg.location.description, x: x, y: y, d: d)
             #expect(mine == theirsEngine, "\(note), probe \(probe): follower vs fresh engine")
             #expect(mine == theirs, "\(note), probe \(probe) at (\(x), \(y)) within \(d) m: follower vs ST_DWithin")
         }

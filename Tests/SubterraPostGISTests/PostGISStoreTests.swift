@@ -129,13 +129,7 @@ struct PostGISStoreTests {
             let x = e.minX + (e.maxX - e.minX) * rng.unit(), y = e.minY + (e.maxY - e.minY) * rng.unit()
             let d = 1 + 30 * rng.unit()
             let mine = Set(try engine.within(distance: d, of: .point(Point(x, y)), allParts: true).map { $0.pipe.id })
-            var b = PostgresBindings()
-            b.append(x)
-            b.append(y)
-            b.append(d)
-            let theirs = Set(try PG.sql(pg.location.description,
-                "SELECT id::text FROM subterra_segments WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint($1, $2), 4549), $3)", b)
-                .compactMap { $0[0].flatMap { Int64($0) } })
+            let theirs = try PG.dwithinIDs(pg.location.description, x: x, y: y, d: d)
             #expect(mine == theirs, "probe \(probe) at (\(x), \(y)) within \(d) m")
         }
     }
