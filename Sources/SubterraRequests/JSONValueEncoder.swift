@@ -30,7 +30,7 @@ public struct JSONValueEncoder: Sendable {
     /// The value of `value`.
     /// - Throws: what `value`'s own `encode(to:)` throws.
     public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
-        try _JVEncoder.box(value, path: []).resolved
+        try _JVEncoder.box(value).resolved
     }
 }
 
@@ -74,20 +74,19 @@ struct _JVEncoder: Encoder {
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(node: _JVNode, codingPath: [any CodingKey] = []) { self.node = node }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if node.members == nil { node.members = [] }
-        return KeyedEncodingContainer(_JVKeyed<Key>(node: node, codingPath: codingPath))
+        return KeyedEncodingContainer(_JVKeyed<Key>(node: node))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if node.elements == nil { node.elements = [] }
-        return _JVUnkeyed(node: node, codingPath: codingPath)
+        return _JVUnkeyed(node: node)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        _JVSingle(node: node, codingPath: codingPath)
+        _JVSingle(node: node)
     }
 
     static func number(_ d: Double) -> JSONValue {
@@ -97,7 +96,7 @@ struct _JVEncoder: Encoder {
 
     /// `value` as an entry: scalars directly (one conformance check, cached by the runtime),
     /// anything else through its own `encode(to:)`.
-    static func box<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> _JVEntry {
+    static func box<T: Encodable>(_ value: T) throws -> _JVEntry {
         if let s = value as? any _JVScalar { return .value(s.jsonValue) }
         let n = _JVNode()
         try value.encode(to: _JVEncoder(node: n))
@@ -108,7 +107,6 @@ struct _JVEncoder: Encoder {
 struct _JVKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: _JVNode
     var codingPath: [any CodingKey] { [] }
-    init(node: _JVNode, codingPath: [any CodingKey]) { self.node = node }
 
     private func set(_ e: _JVEntry, _ key: Key) { node.members!.append((key.stringValue, e)) }
 
@@ -128,7 +126,7 @@ struct _JVKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt32, forKey key: Key) throws { set(.value(.number(Double(value))), key) }
     mutating func encode(_ value: UInt64, forKey key: Key) throws { set(.value(.number(Double(value))), key) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        set(try _JVEncoder.box(value, path: []), key)
+        set(try _JVEncoder.box(value), key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -136,13 +134,13 @@ struct _JVKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     ) -> KeyedEncodingContainer<NestedKey> {
         let n = _JVNode()
         set(.node(n), key)
-        return _JVEncoder(node: n, codingPath: []).container(keyedBy: keyType)
+        return _JVEncoder(node: n).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let n = _JVNode()
         set(.node(n), key)
-        return _JVEncoder(node: n, codingPath: []).unkeyedContainer()
+        return _JVEncoder(node: n).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
@@ -150,14 +148,13 @@ struct _JVKeyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let n = _JVNode()
         set(.node(n), key)
-        return _JVEncoder(node: n, codingPath: [])
+        return _JVEncoder(node: n)
     }
 }
 
 struct _JVUnkeyed: UnkeyedEncodingContainer {
     let node: _JVNode
     var codingPath: [any CodingKey] { [] }
-    init(node: _JVNode, codingPath: [any CodingKey]) { self.node = node }
     var count: Int { node.elements!.count }
 
     private func add(_ e: _JVEntry) { node.elements!.append(e) }
@@ -178,35 +175,31 @@ struct _JVUnkeyed: UnkeyedEncodingContainer {
     mutating func encode(_ value: UInt32) throws { add(.value(.number(Double(value)))) }
     mutating func encode(_ value: UInt64) throws { add(.value(.number(Double(value)))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        add(try _JVEncoder.box(value, path: []))
+        add(try _JVEncoder.box(value))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let n = _JVNode()
-        let path: [any CodingKey] = []
         add(.node(n))
-        return _JVEncoder(node: n, codingPath: path).container(keyedBy: keyType)
+        return _JVEncoder(node: n).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let n = _JVNode()
-        let path: [any CodingKey] = []
         add(.node(n))
-        return _JVEncoder(node: n, codingPath: path).unkeyedContainer()
+        return _JVEncoder(node: n).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
         let n = _JVNode()
-        let path: [any CodingKey] = []
         add(.node(n))
-        return _JVEncoder(node: n, codingPath: path)
+        return _JVEncoder(node: n)
     }
 }
 
 struct _JVSingle: SingleValueEncodingContainer {
     let node: _JVNode
     var codingPath: [any CodingKey] { [] }
-    init(node: _JVNode, codingPath: [any CodingKey]) { self.node = node }
 
     mutating func encodeNil() throws { node.single = .null }
     mutating func encode(_ value: Bool) throws { node.single = .bool(value) }
@@ -224,7 +217,7 @@ struct _JVSingle: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt32) throws { node.single = .number(Double(value)) }
     mutating func encode(_ value: UInt64) throws { node.single = .number(Double(value)) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        switch try _JVEncoder.box(value, path: codingPath) {
+        switch try _JVEncoder.box(value) {
         case .value(let v): node.single = v
         case .node(let n):
             node.members = n.members
