@@ -5,7 +5,10 @@ import SubterraModel
 /// A follower answers as its current engine (``PostGISFollower/engine``), so `subterra serve`
 /// can serve it where it serves any map. Each call takes the engine once: one call sees one
 /// version; two calls of one request (ids, then records) may see two consecutive versions.
-extension PostGISFollower: PipeMap {
+extension PostGISFollower: FollowingMap {
+    /// ``appliedVersion``.
+    public var storeVersion: Int64 { appliedVersion }
+
     public var crs: String { engine.crs }
     public var rules: ClearanceRules { engine.rules }
     public var codes: CodeCatalogue { engine.codes }

@@ -109,6 +109,9 @@ public final class PostGISFollower: @unchecked Sendable {
     private var _behindSince: Date?
     private var _lastError: String?
     private var _onApply: (@Sendable (Applied) -> Void)?
+    /// Async waiters (``waitForStoreVersion(_:timeout:)``) by ticket: the version each waits for.
+    private var waiters: [Int: (version: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var nextTicket = 0
     private var stopped = false
     private var listenTask: Task<Void, Never>?
     private var thread: Thread?
@@ -182,6 +185,7 @@ public final class PostGISFollower: @unchecked Sendable {
         }
         task?.cancel()
         wake.signal()
+        wakeWaiters()
         if !running { store.close() }
     }
 
@@ -195,6 +199,44 @@ public final class PostGISFollower: @unchecked Sendable {
             if stopped || !cond.wait(until: deadline) { return _applied >= version }
         }
         return true
+    }
+
+    /// Waits, without blocking a thread, until the engine answers at `version` or later; false
+    /// when `timeout` passed first or the follower stopped. The async form of
+    /// ``wait(forVersion:timeout:)``, for servers (`X-Min-Data-Version`).
+    public func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool {
+        if appliedVersion >= version { return true }
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let ticket: Int? = cond.withLock {
+                guard _applied < version, !stopped else { return nil }
+                nextTicket += 1
+                waiters[nextTicket] = (version, c)
+                return nextTicket
+            }
+            guard let ticket else { return c.resume(returning: appliedVersion >= version) }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.endWait(ticket)
+            }
+        }
+    }
+
+    /// Resumes waiter `ticket` (its timeout passed) with whether its version was reached.
+    private func endWait(_ ticket: Int) {
+        let w: (Bool, CheckedContinuation<Bool, Never>)? = cond.withLock {
+            waiters.removeValue(forKey: ticket).map { (_applied >= $0.version, $0.continuation) }
+        }
+        if let (reached, c) = w { c.resume(returning: reached) }
+    }
+
+    /// Removes and resumes the waiters whose version is applied (all of them, with their
+    /// outcome, once stopped). Called without the lock held.
+    private func wakeWaiters() {
+        let ready: [(Bool, CheckedContinuation<Bool, Never>)] = cond.withLock {
+            let keys = waiters.filter { stopped || $0.value.version <= _applied }.map(\.key)
+            return keys.compactMap { k in waiters.removeValue(forKey: k).map { (_applied >= $0.version, $0.continuation) } }
+        }
+        for (reached, c) in ready { c.resume(returning: reached) }
     }
 
     /// Catches up once, now, on the calling thread: reads the log after ``appliedVersion`` and
@@ -255,6 +297,7 @@ public final class PostGISFollower: @unchecked Sendable {
             _lastError = nil
             cond.broadcast()
         }
+        wakeWaiters()
     }
 
     /// Records that the store has reached `head` (from a read or a notification).

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SubterraAccess
+import SubterraEngine
 
 /// The outermost layer: times the request, turns every error into a problem answer (nothing
 /// escapes as a crash or a framework default), counts it in the metrics and writes its audit
@@ -114,4 +115,57 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     static func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
+}
+
+/// Read-your-writes by version token: a request with `X-Min-Data-Version: N` is answered only
+/// once the map answers at data version N or later. A map following a store of record (a PostGIS
+/// follower, ``FollowingMap``) is waited for, up to ``ServiceLimits/maxVersionWaitS``, without
+/// holding a thread; past it, 503 with `Retry-After`. Any other map applies an edit before
+/// answering it, so it either has N already or never will from waiting (503 at once).
+///
+/// Every answer of a data route carries `X-Data-Version`: the version the map had reached
+/// when the request started, so the answer reflects that version or a later one (an edit's
+/// answer names the version it made itself). On a follower the version is the store's, the
+/// same on every engine; elsewhere it is this server's engine counter.
+struct DataVersionMiddleware: RouterMiddleware {
+    typealias Context = ServiceRequestContext
+    /// The map's version now, and how to wait for one (nil: the map cannot be waited for).
+    let current: @Sendable () -> Int64?
+    let follower: (any FollowingMap)?
+    let maxWait: Double
+
+    static let minVersionHeader = HTTPField.Name("X-Min-Data-Version")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if AuthMiddleware.open.contains(request.uri.path) || PageAssets.isPagePath(request.uri.path) {
+            return try await next(request, context)
+        }
+        if let raw = request.headers[Self.minVersionHeader] {
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            guard text.count <= 19, text.allSatisfy({ $0.isASCII && $0.isNumber }), let wanted = Int64(text) else {
+                throw Problem(.badRequest, "X-Min-Data-Version must be a whole number of at most 19 digits, not \"\(raw.prefix(40))\"",
+                              field: "X-Min-Data-Version")
+            }
+            var reached = (current() ?? -1) >= wanted
+            if !reached, let follower, maxWait > 0 {
+                reached = await follower.waitForStoreVersion(wanted, timeout: .milliseconds(Int64(maxWait * 1000)))
+            }
+            guard reached else {
+                let at = current().map(String.init) ?? "unknown"
+                context.note.set(detail: "data version \(wanted) not reached (at \(at))")
+                var p = Problem(
+                    .serviceUnavailable,
+                    "the map answers at data version \(at); X-Min-Data-Version \(wanted) was not reached within \(AuthMiddleware.format(maxWait)) s",
+                    field: "X-Min-Data-Version", title: "Service Unavailable")
+                p.headers[.retryAfter] = "1"
+                throw p
+            }
+        }
+        let version = current()
+        var response = try await next(request, context)
+        if let version, response.headers[SubterraServer.dataVersionHeader] == nil {
+            response.headers[SubterraServer.dataVersionHeader] = String(version)
+        }
+        return response
+    }
 }

@@ -47,10 +47,16 @@ public struct ServiceLimits: Sendable, Hashable {
     /// previous response); past it the connection is closed. Default 30. Bounds what a slow
     /// client (a header or body trickled byte by byte, an idle socket) can hold.
     public var requestTimeoutS: Double = 30
+    /// Longest wait, seconds, for the map to reach a request's `X-Min-Data-Version` (503 with
+    /// `Retry-After` past it). Default 5: a follower on loopback lags by milliseconds.
+    public var maxVersionWaitS: Double = 5
 
     public init() {}
 
-    static let memberNames = ["maxBodyBytes", "maxVertices", "maxDigAreaM2", "maxTrenchWidthM", "maxBatchLines", "maxStoredChecks", "requestTimeoutS"]
+    static let memberNames = [
+        "maxBodyBytes", "maxVertices", "maxDigAreaM2", "maxTrenchWidthM", "maxBatchLines", "maxStoredChecks", "requestTimeoutS",
+        "maxVersionWaitS",
+    ]
 
     init(_ v: JSONValue?, path: String) throws(ConfigError) {
         guard let v else { return }
@@ -62,6 +68,10 @@ public struct ServiceLimits: Sendable, Hashable {
         if let n = try r.int("maxBatchLines", min: 1) { maxBatchLines = n }
         if let n = try r.int("maxStoredChecks", min: 1) { maxStoredChecks = n }
         if let n = try r.number("requestTimeoutS", min: 0.1) { requestTimeoutS = n }
+        if let n = try r.number("maxVersionWaitS", min: 0) {
+            guard n <= 300 else { throw ConfigError("\(path).maxVersionWaitS must be at most 300, not \(n)") }
+            maxVersionWaitS = n
+        }
     }
 }
 

@@ -80,6 +80,10 @@ public final class SubterraServer: Sendable {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: ObserveMiddleware(metrics: metrics, audit: audit))
         router.add(middleware: AuthMiddleware(authenticator: authenticator, metrics: metrics, rateLimit: config.rateLimit, limiter: limiter))
+        router.add(
+            middleware: DataVersionMiddleware(
+                current: { self.engineState.version.map { Int64(clamping: $0) } }, follower: map as? any FollowingMap,
+                maxWait: config.limits.maxVersionWaitS))
         router.get("/health") { _, _ in self.health() }
         router.get("/metrics") { _, _ in self.metricsResponse() }
         router.get("/openapi.json") { _, _ in Self.openAPIResponse() }
@@ -152,6 +156,9 @@ public final class SubterraServer: Sendable {
             if let f = w.loadError { return ("mapped", nil, f.description) }
             return ("warming", nil, nil)
         case let e as UtilityEngine: return ("loaded", e.version, nil)
+        // The store's version: the same on every follower of it, and it only grows (a reload
+        // after a gap builds a new engine, whose own counter starts again).
+        case let f as any FollowingMap: return ("following", UInt64(max(0, f.storeVersion)), nil)
         default: return ("mapped", nil, nil)
         }
     }
@@ -169,7 +176,7 @@ public final class SubterraServer: Sendable {
 
     func metricsResponse() -> Response {
         let s = engineState
-        metrics.engine(version: s.version ?? 0, crs: map.crs, loaded: s.state == "loaded")
+        metrics.engine(version: s.version ?? 0, crs: map.crs, loaded: s.state == "loaded" || s.state == "following")
         var h = HTTPFields()
         h[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(string: metrics.text())))

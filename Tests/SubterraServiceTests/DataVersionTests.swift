@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SubterraEngine
+import SubterraGeometry
+import SubterraModel
+import SubterraService
+import Testing
+
+/// Read-your-writes by version token: `X-Data-Version` on answers, `X-Min-Data-Version` waited for.
+@Suite("Data version tokens")
+struct DataVersionTests {
+    static let minVersion = HTTPField.Name("X-Min-Data-Version")!
+    static let version = HTTPField.Name("X-Data-Version")!
+    static let items = "/collections/RQ/items?limit=1"
+
+    /// A map following a store: the sample engine, at a store version the test raises.
+    final class FakeFollower: FollowingMap, @unchecked Sendable {
+        let engine: UtilityEngine
+        private let lock = NSLock()
+        private var _version: Int64
+        init(_ engine: UtilityEngine, version: Int64) {
+            self.engine = engine
+            _version = version
+        }
+        var storeVersion: Int64 {
+            get { lock.withLock { _version } }
+            set { lock.withLock { _version = newValue } }
+        }
+        func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool {
+            let end = ContinuousClock.now + timeout
+            while storeVersion < version {
+                if ContinuousClock.now >= end { return false }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return true
+        }
+        var crs: String { engine.crs }
+        var rules: ClearanceRules { engine.rules }
+        var codes: CodeCatalogue { engine.codes }
+        func nearest(to g: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter, enclosures: EnclosureHits)
+            throws(EngineError) -> [PipeHit]
+        { try engine.nearest(to: g, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: enclosures) }
+        func within(distance: Double, of g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
+            throws(EngineError) -> [PipeHit]
+        { try engine.within(distance: distance, of: g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures) }
+        func intersecting(_ g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits) throws(EngineError) -> [PipeHit] {
+            try engine.intersecting(g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
+        }
+        func digCheck(_ r: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport { try engine.digCheck(r, filter: filter) }
+        func routeCheck(_ p: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits) throws(EngineError) -> RouteReport {
+            try engine.routeCheck(p, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
+        }
+        func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {
+            try engine.crossSection(along: cut, crs: crs, filter: filter)
+        }
+        func bufferZone(of g: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry {
+            try engine.bufferZone(of: g, crs: crs, distance: distance)
+        }
+        func segment(id: Int64) throws(EngineError) -> PipeSegment? { engine.segment(id: id) }
+        func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { engine.parts(ofFeature: feature) }
+        func area(id: Int64) throws(EngineError) -> OperatorArea? { engine.area(id: id) }
+        func segmentIDs(within d: Double, of g: Geometry?, crs: String?, filter: PipeFilter) throws(EngineError) -> [Int64] {
+            try engine.segmentIDs(within: d, of: g, crs: crs, filter: filter)
+        }
+        func layerExtents() throws(EngineError) -> [LayerCode: Envelope] { engine.layerExtents() }
+    }
+
+    static func problem(_ r: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(String(buffer: r.body).utf8))) as? [String: Any] ?? [:]
+    }
+
+    @Test func anEngineAnswersItsVersionAndRefusesOneItHasNot() async throws {
+        let engine = try Fixture.freshEngine()
+        let server = try await Fixture.server(map: engine)
+        try await server.withClient { c in
+            let now = engine.version
+            let plain = try await c.send(.get, Self.items, user: "all")
+            #expect(plain.status == .ok && plain.headers[Self.version] == String(now))
+            let reached = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: String(now)])
+            #expect(reached.status == .ok)
+            // An engine applies an edit before answering it: a version it has not made is not
+            // coming by waiting.
+            let ahead = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: String(now + 1)])
+            #expect(ahead.status == .serviceUnavailable && ahead.headers[.retryAfter] == "1")
+            #expect(Self.problem(ahead)["field"] as? String == "X-Min-Data-Version")
+            for bad in ["abc", "-1", "1.5", "12345678901234567890", ""] {
+                let r = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: bad])
+                #expect(r.status == .badRequest, "X-Min-Data-Version: \(bad)")
+                #expect(Self.problem(r)["field"] as? String == "X-Min-Data-Version")
+            }
+            // Authentication comes first; the open routes ignore the header.
+            #expect(try await c.send(.get, Self.items, headers: [Self.minVersion: "abc"]).status == .unauthorized)
+            #expect(try await c.send(.get, "/health", headers: [Self.minVersion: "abc"]).status == .ok)
+        }
+    }
+
+    @Test func aFollowerIsWaitedForAndItsStoreVersionTagsTheAnswers() async throws {
+        let follower = FakeFollower(Fixture.engine, version: 7)
+        var config = Fixture.config()
+        config.limits.maxVersionWaitS = 0.3
+        let server = try await Fixture.server(config, map: follower)
+        try await server.withClient { c in
+            let first = try await c.send(.get, Self.items, user: "all")
+            #expect(first.status == .ok && first.headers[Self.version] == "7")
+            let health = Self.problem(try await c.send(.get, "/health"))
+            #expect(health["engine"] as? String == "following" && health["dataVersion"] as? Double == 7)
+            // Reached while waiting: answered, at the version waited for.
+            let raise = Task {
+                try await Task.sleep(for: .milliseconds(100))
+                follower.storeVersion = 9
+            }
+            let waited = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: "9"])
+            try await raise.value
+            #expect(waited.status == .ok && waited.headers[Self.version] == "9")
+            // Not reached within the limit: 503, Retry-After.
+            let start = ContinuousClock.now
+            let late = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: "12"])
+            #expect(late.status == .serviceUnavailable && late.headers[.retryAfter] == "1")
+            #expect(ContinuousClock.now - start >= .milliseconds(250))
+            #expect((Self.problem(late)["detail"] as? String)?.contains("answers at data version 9") == true)
+            // The ETag follows the store version: a tag from version 9 does not validate at 10.
+            let tag = try #require(waited.headers[.eTag])
+            #expect(try await c.send(.get, Self.items, user: "all", headers: [.ifNoneMatch: tag]).status == .notModified)
+            follower.storeVersion = 10
+            let after = try await c.send(.get, Self.items, user: "all", headers: [.ifNoneMatch: tag])
+            #expect(after.status == .ok && after.headers[.eTag] != tag)
+        }
+    }
+}
