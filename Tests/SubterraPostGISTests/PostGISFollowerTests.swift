@@ -36,14 +36,7 @@ struct FollowerGroupingTests {
     }
 }
 
-// Off by default: in a fresh-clone CI run (2026-12-07) `aTrimmedLogMakesTheFollowerLoadASnapshot`
-// hung with a cooperative thread blocked in `runBlocking` (follower `reload` → store
-// `snapshot`) while the whole suite ran in parallel; it passed in two other full runs. Until the
-// bridge's starvation is found, run these with SUBTERRA_PG_FOLLOWER_TESTS=1.
-@Suite(
-    "PostGIS follower", .enabled(if: PG.primary != nil, PG.skipReason),
-    .enabled(if: ProcessInfo.processInfo.environment["SUBTERRA_PG_FOLLOWER_TESTS"] != nil,
-             "can hang under the parallel runner (bridge starvation); set SUBTERRA_PG_FOLLOWER_TESTS=1"))
+@Suite("PostGIS follower", .enabled(if: PG.primary != nil, PG.skipReason))
 struct PostGISFollowerTests {
     /// The store's map, sorted, for comparing with an engine's.
     static func sorted(_ n: UtilityNetwork) -> ([PipeSegment], [FeaturePoint]) {
@@ -192,13 +185,43 @@ struct PostGISFollowerTests {
         #expect(log.versions == [next])
     }
 
+    @Test func anAsyncWaitEndsWhenTheVersionIsAppliedTheTimeoutPassesOrItStops() async throws {
+        let url = try PG.freshDatabase("asyncwait")
+        let pg = try Self.loadSample(url, segments: 100)
+        let follower = try PostGISFollower(url: url, options: .init(pollInterval: .milliseconds(50)))
+        follower.start()
+        var rng = SplitMix64(seed: 11)
+        var nextID: Int64 = 700_000
+        let v = try Self.randomEdit(pg, &rng, nextID: &nextID)
+        #expect(await follower.waitForStoreVersion(v, timeout: .seconds(30)))
+        #expect(follower.storeVersion >= v)
+        var start = ContinuousClock.now
+        #expect(!(await follower.waitForStoreVersion(v + 1000, timeout: .milliseconds(200))))
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+        // A version committed while waiting ends the wait.
+        async let later = follower.waitForStoreVersion(v + 1, timeout: .seconds(30))
+        #expect(try Self.randomEdit(pg, &rng, nextID: &nextID) == v + 1)
+        #expect(await later)
+        // Stopping ends a wait at once, unreached.
+        start = ContinuousClock.now
+        async let never = follower.waitForStoreVersion(v + 1000, timeout: .seconds(30))
+        try await Task.sleep(for: .milliseconds(50))
+        follower.stop()
+        #expect(!(await never))
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
     @Test func killedConnectionsLoseNothingAndDoubleNothing() throws {
         try killAndMaybeRestart(restart: false)
     }
 
-    // Hangs after `pg_ctl restart` in the runs so far (the server is back and the follower
-    // reconnects and polls; what blocks is not found yet): disabled until it is.
-    @Test(.disabled("hangs after the server restart: under investigation"),
+    // Hangs after `pg_ctl restart` (2026-12-07, with the bridge on its own threads): in this
+    // process both the follower's pool and a brand-new `PostgresClient` (the writer reopened, or
+    // kept) get connections the restarted server shows idle, yet their leases never complete;
+    // the bridge's threads are idle, and `subterra info` from a fresh process answers at once.
+    // Disabled until the in-process cause (the NIO event loops? descriptors the restart
+    // script's `Process` inherits?) is found; killed connections alone are tested above.
+    @Test(.disabled("hangs after an in-process pg_ctl restart: see the comment"),
           .enabled(if: ProcessInfo.processInfo.environment["SUBTERRA_PG_RESTART"] != nil, "no restartable server (scripts/with-postgres.sh)"))
     func killedConnectionsAndARestartedPrimaryLoseNothingAndDoubleNothing() throws {
         try killAndMaybeRestart(restart: true)
