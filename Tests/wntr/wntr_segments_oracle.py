@@ -13,8 +13,8 @@ inoperable and inaccessible valves bound nothing. The pipe partitions must be eq
 numbers differ: they are compared as sets of pipe ids).
 
 Usage:
-  python3 Benchmarks/wntr-segments-oracle.py [--subterra PATH] [--networks N] [--sites N]
-  python3 Benchmarks/wntr-segments-oracle.py --store Datasets/sample --layer JS
+  python3 Tests/wntr/wntr_segments_oracle.py [--subterra PATH] [--networks N] [--sites N]
+  python3 Tests/wntr/wntr_segments_oracle.py --store Datasets/sample --layer JS
 """
 import argparse
 import json
