@@ -78,8 +78,9 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         scope = t.scope
         self.direction = direction
         // Only the pipes met are looked at (directions, the answer): a small trace of a large
-        // network costs what it reaches, not the whole layer.
-        func flow(_ e: Int) -> FlowDirection { FlowDirection(t.segments[e]) }
+        // network costs what it reaches, not the whole layer. A direction is read once per pipe.
+        // (Read inline, not through a local function: a captured array costs on every access.)
+        var flows = [FlowDirection?](repeating: nil, count: t.edgeCount)
         var reachedNode = [Bool](repeating: false, count: t.nodeCount)
         var takenEdge = [Bool](repeating: false, count: t.edgeCount)
         var taken: [Int] = []
@@ -100,7 +101,9 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 if !takenEdge[e] { taken.append(e) }
                 takenEdge[e] = true
                 let (up, down) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
-                switch (flow(e), direction) {
+                let f = flows[e] ?? FlowDirection(t.segments[e])
+                flows[e] = f
+                switch (f, direction) {
                 case (.forward, .downstream), (.backward, .upstream): reach(down)
                 case (.forward, .upstream), (.backward, .downstream): reach(up)
                 case (.indeterminate, _):
@@ -122,7 +125,9 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 let w = t.otherEnd(of: e, from: v)
                 // The pipe's high (draining) and low ends.
                 let high: Int, low: Int
-                switch flow(e) {
+                let f = flows[e] ?? FlowDirection(t.segments[e])
+                flows[e] = f
+                switch f {
                 case .indeterminate:
                     indeterminate.insert(e)
                     continue
@@ -136,12 +141,17 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 reach(w)
             }
         }
-        pipes = taken.sorted()
-            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flow($0), length: t.segments[$0].length) }
+        // Pipes and nodes in index order, as a scan of the flags gives them (the sorts below are
+        // much faster on the nearly sorted runs that gives); sorting the lists is cheaper for a
+        // small trace.
+        let edgeOrder = taken.count < t.edgeCount / 16 ? taken.sorted() : takenEdge.indices.filter { takenEdge[$0] }
+        let nodeOrder = queue.count < t.nodeCount / 16 ? queue.sorted() : reachedNode.indices.filter { reachedNode[$0] }
+        pipes = edgeOrder
+            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flows[$0] ?? FlowDirection(t.segments[$0]), length: t.segments[$0].length) }
             .sorted { $0.segmentID < $1.segmentID }
         length = pipes.reduce(0) { $0 + $1.length }
         var pts: [PointNumber] = [], ends: [PointNumber] = []
-        for v in queue {  // every reached node, once
+        for v in nodeOrder {
             for i in t.pointIndices(at: v) {
                 let p = t.points[Int(i)]
                 pts.append(p.number)
