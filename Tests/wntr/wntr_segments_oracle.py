@@ -180,8 +180,10 @@ class Tally:
     def __init__(self):
         self.networks = self.pipes = self.segments = self.differ = self.errors = 0
 
-    def run(self, label, subterra, directory, layer, points, segments):
+    def run(self, label, subterra, directory, layer, load):
+        """Compares one layer; `load` gives its (points, segments) features."""
         try:
+            points, segments = load()
             pipes = sum(1 for f in segments if f["properties"].get("layer") == layer)
             if pipes == 0:
                 raise RuntimeError(f"no {layer} pipes: nothing to compare")
@@ -224,7 +226,7 @@ def main():
         print(f"wntr: ERROR: no subterra executable at {args.subterra} (--subterra PATH)")
         tally.errors += 1
     elif args.store:
-        tally.run(f"{args.store} {args.layer}", args.subterra, args.store, args.layer, *read(args.store))
+        tally.run(f"{args.store} {args.layer}", args.subterra, args.store, args.layer, lambda: read(args.store))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             for seed in range(args.networks):
@@ -232,11 +234,10 @@ def main():
                 os.makedirs(d)
                 points, segments = random_network(seed, args.sites + seed % 40)
                 write(d, points, segments)
-                tally.run(f"seed {seed}", args.subterra, d, "JS", points, segments)
+                tally.run(f"seed {seed}", args.subterra, d, "JS", lambda: (points, segments))
         if args.sample:
-            sample = read(args.sample)
             for layer in filter(None, args.layers.split(",")):
-                tally.run(f"sample {layer}", args.subterra, args.sample, layer, *sample)
+                tally.run(f"sample {layer}", args.subterra, args.sample, layer, lambda: read(args.sample))
     print(tally.summary())
     sys.exit(0 if tally.ok() else 1)
 
