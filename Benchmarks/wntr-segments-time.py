@@ -2,8 +2,8 @@
 """Times wntr.metrics.valve_segments on a water layer `network-speed --export DIR` wrote.
 
 DIR/links.csv: link,from,to,segment (our label); DIR/valves.csv: link,node (a valve on the link
-at every boundary node, as in wntr-segments-oracle.py). Prints one JSON line: seconds, WNTR's
-segment count, and whether its partition of the links equals ours.
+at every boundary node, as in Tests/wntr/wntr_segments_oracle.py). Prints one JSON line:
+seconds, WNTR's segment count, and whether its partition of the links equals ours.
 """
 import json
 import sys

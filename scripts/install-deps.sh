@@ -2,7 +2,8 @@
 # Installs the system libraries Subterra builds against and the tools its tests use as oracles.
 # Idempotent: installs only what is missing, so it is cheap to run before every build.
 # SUBTERRA_BROWSER_DEPS=1 (scripts/test.sh sets it) adds what the browser test needs;
-# SUBTERRA_API_DEPS=1 (likewise) schemathesis for the API fuzzing run.
+# SUBTERRA_API_DEPS=1 (likewise) schemathesis for the API fuzzing run;
+# SUBTERRA_WNTR_DEPS=1 (likewise) WNTR for the valve-segments oracle.
 set -euo pipefail
 
 packages=(
@@ -23,7 +24,7 @@ if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
     # screenshot shows characters, not empty boxes (WenQuanYi Micro Hei: 5 MB, not Noto's 60+).
     packages+=(chromium chromium-driver libjs-leaflet python3 python3-venv fonts-wqy-microhei)
 fi
-if [ "${SUBTERRA_API_DEPS:-0}" = 1 ]; then
+if [ "${SUBTERRA_API_DEPS:-0}" = 1 ] || [ "${SUBTERRA_WNTR_DEPS:-0}" = 1 ]; then
     packages+=(python3 python3-venv)
 fi
 if [ "${SUBTERRA_BENCH_DEPS:-0}" = 1 ]; then
@@ -53,16 +54,19 @@ fi
 
 # Python tools from PyPI, each in a virtual environment of its own under .build (Debian's Python
 # refuses pip installs into the system; their dependencies are pinned differently).
-pypi_venv() { # name, module to import, requirement
+pypi_venv() { # name, module to import, requirements
     local venv
     venv="$(cd "$(dirname "$0")/.." && pwd)/.build/$1"
     if ! "$venv/bin/python" -c "import $2" 2>/dev/null; then
-        echo "install-deps: installing $3 (PyPI) into $venv" >&2
+        echo "install-deps: installing ${*:3} (PyPI) into $venv" >&2
         python3 -m venv "$venv"
-        "$venv/bin/pip" install -q --disable-pip-version-check "$3"
+        "$venv/bin/pip" install -q --disable-pip-version-check "${@:3}"
     fi
 }
 # Selenium drives the system chromium through chromium-driver (the browser test).
 if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then pypi_venv browser-venv selenium 'selenium>=4.10,<5'; fi
 # Schemathesis fuzzes the running service against /openapi.json (Tests/api/run_schemathesis.py).
 if [ "${SUBTERRA_API_DEPS:-0}" = 1 ]; then pypi_venv api-venv schemathesis 'schemathesis>=4.10,<5'; fi
+# WNTR's valve_segments is the oracle of `subterra valve-segments` (Tests/wntr/wntr_segments_oracle.py).
+# WNTR 1.5 imports six without requiring it (python-dateutil 2.x brought it; 4.0 does not).
+if [ "${SUBTERRA_WNTR_DEPS:-0}" = 1 ]; then pypi_venv wntr-venv wntr 'wntr>=1.5,<2' 'six>=1.16,<2'; fi

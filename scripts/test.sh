@@ -9,12 +9,16 @@
 # schemathesis fuzzes the running service against its OpenAPI document for a bounded time
 # (Tests/api/run_schemathesis.py, SCHEMA_SECONDS, 75 by default; report in $API_TEST_OUT,
 # .build/api-test by default); SCHEMA_TEST=0 skips it. Its failure fails the run (`api:` lines).
+# Then WNTR's valve_segments checks `subterra valve-segments` on random networks and the sample's
+# JS, RQ and RL layers (Tests/wntr/wntr_segments_oracle.py, WNTR in .build/wntr-venv);
+# WNTR_TEST=0 skips it. Its failure fails the run (`wntr:` lines).
 # The suite runs under scripts/with-postgres.sh (a primary + replica on loopback, torn down after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 if [ "${BROWSER_TEST:-1}" != 0 ]; then export SUBTERRA_BROWSER_DEPS=1; fi
 if [ "${SCHEMA_TEST:-1}" != 0 ]; then export SUBTERRA_API_DEPS=1; fi
+if [ "${WNTR_TEST:-1}" != 0 ]; then export SUBTERRA_WNTR_DEPS=1; fi
 bash scripts/install-deps.sh
 fuzz_status=0
 fuzz_log="$(mktemp)"
@@ -46,6 +50,14 @@ if [ "${SCHEMA_TEST:-1}" != 0 ]; then
         echo "api: FAILED (exit $api_status): schemathesis against /openapi.json; server log and report in $api_out" >&2
     fi
 fi
+wntr_status=0
+if [ "${WNTR_TEST:-1}" != 0 ]; then
+    .build/wntr-venv/bin/python Tests/wntr/wntr_segments_oracle.py \
+        --subterra "$(swift build --show-bin-path)/subterra" || wntr_status=$?
+    if [ "$wntr_status" != 0 ]; then
+        echo "wntr: FAILED (exit $wntr_status): valve-segments against WNTR's valve_segments; the wntr: lines above say where" >&2
+    fi
+fi
 if [ "$fuzz_status" != 0 ]; then
     sleep 1 # lets tee finish writing the fuzzing report
     echo "test.sh: the fuzzing run failed (exit $fuzz_status); its report again:" >&2
@@ -53,4 +65,5 @@ if [ "$fuzz_status" != 0 ]; then
     exit "$fuzz_status"
 fi
 if [ "$browser_status" != 0 ]; then exit "$browser_status"; fi
-exit "$api_status"
+if [ "$api_status" != 0 ]; then exit "$api_status"; fi
+exit "$wntr_status"

@@ -37,7 +37,8 @@ public enum TraceDirection: String, Hashable, Sendable, Codable, CaseIterable {
 /// stops nowhere short of the network's heads, except that it does not climb back through a
 /// pumping station (water is lifted there, not drained).
 ///
-/// - Complexity: O(n + m) over the topology's nodes and pipes (each reached once).
+/// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted),
+///   plus two zeroed flag arrays of the topology's size.
 public struct DrainageTrace: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     public var direction: TraceDirection
@@ -76,9 +77,13 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         guard !starts.isEmpty else { throw NetworkError("no manhole or pipe to trace from", at: "trace") }
         scope = t.scope
         self.direction = direction
-        let flow = t.segments.map(FlowDirection.init)
+        // Only the pipes met are looked at (directions, the answer): a small trace of a large
+        // network costs what it reaches, not the whole layer. A direction is read once per pipe.
+        // (Read inline, not through a local function: a captured array costs on every access.)
+        var flows = [FlowDirection?](repeating: nil, count: t.edgeCount)
         var reachedNode = [Bool](repeating: false, count: t.nodeCount)
         var takenEdge = [Bool](repeating: false, count: t.edgeCount)
+        var taken: [Int] = []
         var indeterminate = Set<Int>()
         var queue: [Int] = []
         func reach(_ v: Int) {
@@ -93,9 +98,12 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 reach(v)
             case .edge(let e):
                 guard e >= 0, e < t.edgeCount else { throw NetworkError("no pipe \(e)", at: "trace") }
+                if !takenEdge[e] { taken.append(e) }
                 takenEdge[e] = true
                 let (up, down) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
-                switch (flow[e], direction) {
+                let f = flows[e] ?? FlowDirection(t.segments[e])
+                flows[e] = f
+                switch (f, direction) {
                 case (.forward, .downstream), (.backward, .upstream): reach(down)
                 case (.forward, .upstream), (.backward, .downstream): reach(up)
                 case (.indeterminate, _):
@@ -117,7 +125,9 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 let w = t.otherEnd(of: e, from: v)
                 // The pipe's high (draining) and low ends.
                 let high: Int, low: Int
-                switch flow[e] {
+                let f = flows[e] ?? FlowDirection(t.segments[e])
+                flows[e] = f
+                switch f {
                 case .indeterminate:
                     indeterminate.insert(e)
                     continue
@@ -127,15 +137,21 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 // Downstream follows pipes that leave v; upstream, pipes that enter it.
                 guard (direction == .downstream ? high : low) == v, !takenEdge[e] else { continue }
                 takenEdge[e] = true
+                taken.append(e)
                 reach(w)
             }
         }
-        pipes = takenEdge.indices.filter { takenEdge[$0] }
-            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flow[$0], length: t.segments[$0].length) }
+        // Pipes and nodes in index order, as a scan of the flags gives them (the sorts below are
+        // much faster on the nearly sorted runs that gives); sorting the lists is cheaper for a
+        // small trace.
+        let edgeOrder = taken.count < t.edgeCount / 16 ? taken.sorted() : takenEdge.indices.filter { takenEdge[$0] }
+        let nodeOrder = queue.count < t.nodeCount / 16 ? queue.sorted() : reachedNode.indices.filter { reachedNode[$0] }
+        pipes = edgeOrder
+            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flows[$0] ?? FlowDirection(t.segments[$0]), length: t.segments[$0].length) }
             .sorted { $0.segmentID < $1.segmentID }
         length = pipes.reduce(0) { $0 + $1.length }
         var pts: [PointNumber] = [], ends: [PointNumber] = []
-        for v in 0..<t.nodeCount where reachedNode[v] {
+        for v in nodeOrder {
             for i in t.pointIndices(at: v) {
                 let p = t.points[Int(i)]
                 pts.append(p.number)

@@ -124,5 +124,14 @@ let wholeMs = ms(now() - t0)
 out["wholeUpstreamTrace"] = ["outfalls": outfalls.count, "pipes": whole.pipes.count, "ms": wholeMs,
                              "msPer10kPipes": wholeMs / Double(max(whole.pipes.count, 1)) * 1e4]
 out["loadavgEnd"] = loadAverage()
-let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .prettyPrinted])
+// JSON has no NaN (no trace of 1,000 pipes or more at a small size): such figures print as null.
+func finiteOrNull(_ v: Any) -> Any {
+    switch v {
+    case let x as Double: x.isFinite ? x : NSNull()
+    case let xs as [Double]: xs.map(finiteOrNull)
+    case let d as [String: Any]: d.mapValues(finiteOrNull)
+    default: v
+    }
+}
+let data = try JSONSerialization.data(withJSONObject: finiteOrNull(out), options: [.sortedKeys, .prettyPrinted])
 print(String(decoding: data, as: UTF8.self))

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Compares `subterra valve-segments` with WNTR's valve_segments on the same networks.
 
-Not part of CI. Needs `pip install wntr` and a built `subterra` (default .build/debug/subterra).
+Run by scripts/test.sh after the Swift suite (WNTR from PyPI in .build/wntr-venv:
+SUBTERRA_WNTR_DEPS=1 bash scripts/install-deps.sh). Without `wntr` it prints `wntr: skipped: ...`
+and exits 0; a `wntr` that does not import, any disagreement or error (a missing binary, a
+failing command, a network with no pipes) exits 1. One run covers random networks and the
+sample district's layers JS, RQ and RL, and ends with a `wntr: ok|FAILED: ...` summary line.
 
 Each network is written in the sample district's file layout (points.geojson, segments.geojson)
 and read by both sides: Subterra with --tolerance 0 (pipe ends meet where their coordinates are
@@ -13,8 +17,9 @@ inoperable and inaccessible valves bound nothing. The pipe partitions must be eq
 numbers differ: they are compared as sets of pipe ids).
 
 Usage:
-  python3 Benchmarks/wntr-segments-oracle.py [--subterra PATH] [--networks N] [--sites N]
-  python3 Benchmarks/wntr-segments-oracle.py --store Datasets/sample --layer JS
+  python3 Tests/wntr/wntr_segments_oracle.py [--subterra PATH] [--networks N] [--sites N]
+                                             [--sample DIR] [--layers JS,RQ,RL]
+  python3 Tests/wntr/wntr_segments_oracle.py --store Datasets/sample --layer JS
 """
 import argparse
 import json
@@ -26,12 +31,16 @@ import tempfile
 import time
 
 try:
-    import networkx as nx
-    import pandas as pd
     import wntr
 except ImportError as e:  # pragma: no cover
-    print(f"skipped: {e} (pip install wntr)")
+    if e.name != "wntr":  # installed but broken (a missing dependency): an error, not a skip
+        print(f"wntr: ERROR: wntr is installed but does not import: {e}")
+        sys.exit(1)
+    print(f"wntr: skipped: {e} (SUBTERRA_WNTR_DEPS=1 bash scripts/install-deps.sh installs it "
+          "into .build/wntr-venv)")
     sys.exit(0)
+import networkx as nx  # noqa: E402 - WNTR's own dependencies: their absence is an error
+import pandas as pd  # noqa: E402
 
 SOURCES = {"plant", "regulator-station", "pump-station"}
 VALVES = {"valve", "valve-chamber"}
@@ -95,7 +104,9 @@ def subterra_partition(subterra, directory, layer):
     start = time.perf_counter()
     out = subprocess.run(
         [subterra, "valve-segments", "--layer", layer, "--store", directory, "--tolerance", "0", "--json"],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"subterra valve-segments exited {out.returncode}: {out.stderr.strip()[-500:]}")
     wall = time.perf_counter() - start
     report = json.loads(out.stdout)
     return {frozenset(s["pipeIDs"]) for s in report["segments"]}, wall
@@ -152,29 +163,70 @@ def wntr_partition(points, segments, layer):
 
 def compare(label, ours, theirs):
     if ours == theirs:
-        print(f"{label}: {len(ours)} segments agree")
+        print(f"wntr: {label}: {len(ours)} segments agree")
         return True
-    print(f"{label}: DIFFER: {len(ours - theirs)} of ours not in WNTR's, {len(theirs - ours)} of WNTR's not in ours")
+    print(f"wntr: {label}: DIFFER: {len(ours - theirs)} of ours not in WNTR's, "
+          f"{len(theirs - ours)} of WNTR's not in ours")
     for s in list(ours - theirs)[:3]:
-        print("  ours:", sorted(s))
+        print("wntr:   ours:", sorted(s))
     for s in list(theirs - ours)[:3]:
-        print("  wntr:", sorted(s))
+        print("wntr:   WNTR:", sorted(s))
     return False
 
 
+class Tally:
+    """Networks compared, pipes and segments (WNTR's), and what went wrong."""
+
+    def __init__(self):
+        self.networks = self.pipes = self.segments = self.differ = self.errors = 0
+
+    def run(self, label, subterra, directory, layer, load):
+        """Compares one layer; `load` gives its (points, segments) features."""
+        try:
+            points, segments = load()
+            pipes = sum(1 for f in segments if f["properties"].get("layer") == layer)
+            if pipes == 0:
+                raise RuntimeError(f"no {layer} pipes: nothing to compare")
+            ours, t_ours = subterra_partition(subterra, directory, layer)
+            theirs, t_wntr = wntr_partition(points, segments, layer)
+        except Exception as e:  # noqa: BLE001 - every error fails the run, with its reason
+            print(f"wntr: {label}: ERROR: {type(e).__name__}: {e}")
+            self.errors += 1
+            return
+        self.networks += 1
+        self.pipes += pipes
+        self.segments += len(theirs)
+        if not compare(f"{label}, {pipes} pipes (subterra {t_ours:.2f} s, WNTR {t_wntr:.2f} s)", ours, theirs):
+            self.differ += 1
+
+    def ok(self):
+        return self.networks > 0 and self.differ == 0 and self.errors == 0
+
+    def summary(self):
+        verdict = "ok" if self.ok() else "FAILED"
+        return (f"wntr: {verdict}: {self.networks} networks compared, {self.pipes} pipes, "
+                f"{self.segments} segments; {self.differ} differ, {self.errors} errors "
+                f"(WNTR {wntr.__version__})")
+
+
 def main():
+    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
     ap.add_argument("--subterra", default=".build/debug/subterra")
-    ap.add_argument("--networks", type=int, default=20)
-    ap.add_argument("--sites", type=int, default=60)
-    ap.add_argument("--store", help="a directory in the sample layout instead of random networks")
+    ap.add_argument("--networks", type=int, default=20, help="random networks (0: none)")
+    ap.add_argument("--sites", type=int, default=60, help="places in the smallest random network")
+    ap.add_argument("--sample", default=os.path.join(here, "..", "..", "Datasets", "sample"),
+                    help="the sample district, compared on --layers ('' skips it)")
+    ap.add_argument("--layers", default="JS,RQ,RL")
+    ap.add_argument("--store", help="only this directory in the sample layout, on --layer")
     ap.add_argument("--layer", default="JS")
     args = ap.parse_args()
-    ok = True
-    if args.store:
-        ours, t_ours = subterra_partition(args.subterra, args.store, args.layer)
-        theirs, t_wntr = wntr_partition(*read(args.store), args.layer)
-        ok = compare(f"{args.store} {args.layer} (subterra {t_ours:.2f} s whole command, wntr {t_wntr:.2f} s)", ours, theirs)
+    tally = Tally()
+    if not (os.path.isfile(args.subterra) and os.access(args.subterra, os.X_OK)):
+        print(f"wntr: ERROR: no subterra executable at {args.subterra} (--subterra PATH)")
+        tally.errors += 1
+    elif args.store:
+        tally.run(f"{args.store} {args.layer}", args.subterra, args.store, args.layer, lambda: read(args.store))
     else:
         with tempfile.TemporaryDirectory() as tmp:
             for seed in range(args.networks):
@@ -182,11 +234,12 @@ def main():
                 os.makedirs(d)
                 points, segments = random_network(seed, args.sites + seed % 40)
                 write(d, points, segments)
-                ours, _ = subterra_partition(args.subterra, d, "JS")
-                theirs, _ = wntr_partition(points, segments, "JS")
-                ok &= compare(f"seed {seed}, {len(segments)} pipes", ours, theirs)
-    print("all agree" if ok else "MISMATCH")
-    sys.exit(0 if ok else 1)
+                tally.run(f"seed {seed}", args.subterra, d, "JS", lambda: (points, segments))
+        if args.sample:
+            for layer in filter(None, args.layers.split(",")):
+                tally.run(f"sample {layer}", args.subterra, args.sample, layer, lambda: read(args.sample))
+    print(tally.summary())
+    sys.exit(0 if tally.ok() else 1)
 
 
 if __name__ == "__main__":
