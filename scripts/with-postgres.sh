@@ -8,9 +8,10 @@
 #   - makes a replica with `pg_basebackup -R` (standby.signal + primary_conninfo) and starts it on
 #     a second free port: a hot standby that replays the primary's WAL as it streams;
 #   - starts a third, stand-alone primary for the tests that restart their server mid-stream
-#     (so the restart breaks no other test's connections): SUBTERRA_PG_RESTARTABLE is its URL,
-#     SUBTERRA_PG_RESTART a script that restarts it (`pg_ctl restart -m fast`, same port and
-#     options) and returns when it accepts connections again;
+#     (so the restart breaks no other test's connections): SUBTERRA_PG_RESTARTABLE is its URL;
+#     a test restarts it (`pg_ctl restart -m fast`, same port and options) by creating
+#     $SUBTERRA_PG_RESTART_DIR/NAME.request, answered by NAME.done once it accepts connections
+#     again (NAME.failed if it did not restart);
 #   - runs "$@" with SUBTERRA_PG_PRIMARY and SUBTERRA_PG_REPLICA set to postgresql:// URLs;
 #   - stops the servers and deletes the clusters on success, failure or interrupt.
 #
@@ -35,6 +36,7 @@ stop_cluster() {
   fi
 }
 cleanup() {
+  if [ -n "${restart_watcher:-}" ]; then kill "$restart_watcher" 2>/dev/null; wait "$restart_watcher" 2>/dev/null; fi
   stop_cluster "$dir/restartable"
   stop_cluster "$dir/replica"
   stop_cluster "$dir/primary"
@@ -96,7 +98,22 @@ printf '#!/bin/sh\nexec %s "%s" -D "%s" -l "%s" -m fast -w -t 60 restart >/dev/n
   "$run_as" "$pgbin/pg_ctl" "$dir/restartable" "$dir/restartable.log" >"$dir/restart-restartable.sh"
 chmod 755 "$dir/restart-restartable.sh"
 export SUBTERRA_PG_RESTARTABLE="postgresql://subterra@127.0.0.1:$restartable_port/subterra"
-export SUBTERRA_PG_RESTART="$dir/restart-restartable.sh"
+# Restarts on request, made by this script, not by the test process: a server restarted by a
+# child of the test inherits the test's open descriptors, and Foundation's Process there left
+# the restart script a zombie it never reported (the test hung in waitUntilExit). A test creates
+# $SUBTERRA_PG_RESTART_DIR/NAME.request and waits for NAME.done (or NAME.failed).
+mkdir -p "$dir/restart-requests"
+chmod 777 "$dir/restart-requests"
+( while [ -d "$dir/restart-requests" ]; do
+    for r in "$dir"/restart-requests/*.request; do
+      [ -e "$r" ] || continue
+      rm -f "$r"
+      if "$dir/restart-restartable.sh" </dev/null; then : >"${r%.request}.done"; else : >"${r%.request}.failed"; fi
+    done
+    sleep 0.1
+  done ) &
+restart_watcher=$!
+export SUBTERRA_PG_RESTART_DIR="$dir/restart-requests"
 
 export SUBTERRA_PG_PRIMARY="postgresql://subterra@127.0.0.1:$primary_port/subterra"
 export SUBTERRA_PG_REPLICA="postgresql://subterra@127.0.0.1:$replica_port/subterra"
