@@ -90,8 +90,11 @@ public struct ValveFailure: Hashable, Sendable, Codable {
 /// For each valve to close, ``failures`` says what it costs if it will not turn: the plan is
 /// recomputed with that valve passable.
 ///
-/// - Complexity: O(n + m) for the two passes (n nodes, m pipes of the topology: the supply pass
-///   visits the break's whole component), and O(k · (n + m)) with the k failure scenarios.
+/// - Complexity: the isolation pass is O(size of the isolated part) plus two flag arrays of the
+///   topology's size; the supply pass is O(s + b) on the valve-segment graph (s segments and b
+///   boundary nodes of the break's component: it visits the supplied ones); the graph and the
+///   supply before the break are built once per topology on its first plan (O(n + m + p),
+///   ``ValveSegments``); k failure scenarios cost k times the two passes.
 public struct IsolationPlan: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     /// The broken pipes (one for a pipe break; all at the node for a node break).
@@ -160,10 +163,10 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         isolatedVolume = isolatedPipes.reduce(0) { $0 + ($1.volume ?? 0) }
         pipesWithoutSection = isolatedPipes.filter { $0.volume == nil }.count
 
-        let before = SupplySearch(t, component: component, isolation: nil)
-        let after = SupplySearch(t, component: component, isolation: base)
-        sourcesInComponent = before.sourceCount
-        let cut = Self.cutOff(t, component: component, supplied: after.reached, before: before.reached)
+        let (g, before) = t.supplyGraph.graph(for: t)
+        let after = SupplySearch(t, g, component: component, isolation: base)
+        sourcesInComponent = after.sourceCount
+        let cut = Self.cutOff(t, g, component: component, supplied: after, before: before)
         cutOffConnections = cut
         customersCutOff = Self.tally(cut)
 
@@ -175,8 +178,8 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
             let shut = Set(base.sources)
             for v in valvesToClose {
                 let alt = IsolationSearch(t, location, failed: v.node)
-                let altSupply = SupplySearch(t, component: component, isolation: alt)
-                let altCut = Self.cutOff(t, component: component, supplied: altSupply.reached, before: before.reached)
+                let altSupply = SupplySearch(t, g, component: component, isolation: alt)
+                let altCut = Self.cutOff(t, g, component: component, supplied: altSupply, before: before)
                     .filter { !cutNumbers.contains($0.number) }
                 let ring = alt.toClose.filter { !planned.contains($0) }.map { Self.valve(t, $0) }.sorted { $0.number < $1.number }
                 let extra = alt.edges.filter { !isolated.contains($0) }.sorted().map { Self.pipe(t.segments[$0]) }
@@ -214,14 +217,24 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
     }
 
     /// The connections of `component` at nodes `supplied` misses, hospitals first.
-    static func cutOff(_ t: NetworkTopology, component: Int, supplied: [Bool], before: [Bool]) -> [CutOffConnection] {
+    static func cutOff(
+        _ t: NetworkTopology, _ g: SupplyGraph, component: Int, supplied: SupplySearch, before: SupplySearch
+    ) -> [CutOffConnection] {
         var out: [CutOffConnection] = []
-        for (i, p) in t.points.enumerated() {
-            let v = Int(t.pointNode[i])
-            guard let c = p.connection, v >= 0, Int(t.componentOfNode[v]) == component, !supplied[v] else { continue }
+        func add(_ i: Int, alreadyWithoutSupply: Bool) {
+            let p = t.points[i]
+            guard let c = p.connection else { return }
             out.append(CutOffConnection(
                 number: p.number, position: [p.position.x, p.position.y], category: c.category, count: c.count,
-                alreadyWithoutSupply: !before[v]))
+                alreadyWithoutSupply: alreadyWithoutSupply))
+        }
+        for s in g.segments(ofComponent: component) where !supplied.reachedSegment[Int(s)] {
+            for i in g.connections(of: Int(s)) { add(Int(i), alreadyWithoutSupply: !before.reachedSegment[Int(s)]) }
+        }
+        for v in g.connectedBoundary(ofComponent: component) {
+            let b = Int(g.boundaryIndex[Int(v)])
+            guard !supplied.reachedBoundary[b] else { continue }
+            for i in t.pointIndices(at: Int(v)) { add(Int(i), alreadyWithoutSupply: !before.reachedBoundary[b]) }
         }
         return out.sorted { ($0.category, $0.number) < ($1.category, $1.number) }
     }
@@ -305,43 +318,54 @@ struct IsolationSearch {
     }
 }
 
-/// Pass 2: which nodes of a component the working sources reach, through pipes not isolated and
+/// Pass 2: which parts of a component (or of all) the working sources reach, through pipes not isolated and
 /// nodes not shut (closed valves, and the plan's valves when `isolation` is given).
+///
+/// Searched on the valve-segment graph (``SupplyGraph``): a segment is reached whole (its interior
+/// nodes block nothing) unless isolated (the isolation takes whole segments), and a boundary node
+/// is reached from a reached segment unless it is a closed valve or a valve of the plan. This is
+/// the node-by-node search over the component's pipes, segment by segment.
 struct SupplySearch {
-    var reached: [Bool]
+    var reachedSegment: [Bool]
+    /// By boundary index (``SupplyGraph/boundaryIndex``).
+    var reachedBoundary: [Bool]
     var sourceCount = 0
 
-    init(_ t: NetworkTopology, component: Int, isolation: IsolationSearch?) {
-        reached = [Bool](repeating: false, count: t.nodeCount)
-        var blocked = [Bool](repeating: false, count: t.nodeCount)
-        var shutSource = [Bool](repeating: false, count: t.nodeCount)
+    /// - Parameter component: the component searched, or nil for all (``sourceCount`` is then
+    ///   the topology's).
+    init(_ t: NetworkTopology, _ g: SupplyGraph, component: Int?, isolation: IsolationSearch?) {
+        reachedSegment = [Bool](repeating: false, count: g.segmentCount)
+        reachedBoundary = [Bool](repeating: false, count: g.boundaryList.count)
+        var blocked = g.closedBoundary
+        var isolatedSegment = [Bool](repeating: false, count: g.segmentCount)
+        var shut = Set<Int>()
         if let iso = isolation {
-            for v in iso.toClose { blocked[v] = true }
-            for v in iso.sources { shutSource[v] = true }
+            for v in iso.toClose { blocked[Int(g.boundaryIndex[v])] = true }
+            for v in iso.sources { shut.insert(v) }
+            for e in iso.edges { isolatedSegment[Int(g.segmentOfEdge[e])] = true }
         }
         var queue: [Int] = []
-        for v in 0..<t.nodeCount where Int(t.componentOfNode[v]) == component {
-            if t.isSource(v) {
-                sourceCount += 1
-                if !shutSource[v] {
-                    reached[v] = true
-                    queue.append(v)
-                }
-            } else if let valve = t.valve(at: v), valve.valveStatus == .closed {
-                blocked[v] = true
-            }
+        for v in component.map({ g.sources(ofComponent: $0) }) ?? g.componentSources[...] {
+            sourceCount += 1
+            guard !shut.contains(Int(v)) else { continue }
+            let b = Int(g.boundaryIndex[Int(v)])
+            reachedBoundary[b] = true
+            queue.append(b)
         }
         var head = 0
         while head < queue.count {
-            let v = queue[head]
+            let b = queue[head]
             head += 1
-            for k in t.edges(at: v) {
-                let e = Int(k)
-                if let iso = isolation, iso.isolatedEdge[e] { continue }
-                let w = t.otherEnd(of: e, from: v)
-                guard !reached[w], !blocked[w] else { continue }
-                reached[w] = true
-                queue.append(w)
+            for k in t.edges(at: Int(g.boundaryList[b])) {
+                let s = Int(g.segmentOfEdge[Int(k)])
+                guard !isolatedSegment[s], !reachedSegment[s] else { continue }
+                reachedSegment[s] = true
+                for w in g.boundary(of: s) {
+                    let c = Int(g.boundaryIndex[Int(w)])
+                    guard !reachedBoundary[c], !blocked[c] else { continue }
+                    reachedBoundary[c] = true
+                    queue.append(c)
+                }
             }
         }
     }
