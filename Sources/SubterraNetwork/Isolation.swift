@@ -90,11 +90,16 @@ public struct ValveFailure: Hashable, Sendable, Codable {
 /// For each valve to close, ``failures`` says what it costs if it will not turn: the plan is
 /// recomputed with that valve passable.
 ///
+/// The supply pass is not run pipe by pipe: the supply before any break is searched once per
+/// topology on its valve-segment graph (``SupplyTree``), and a plan finds what its isolation takes
+/// from it (``SupplyLoss``), which gives the same answer.
+///
 /// - Complexity: the isolation pass is O(size of the isolated part) plus two flag arrays of the
-///   topology's size; the supply pass is O(s + b) on the valve-segment graph (s segments and b
-///   boundary nodes of the break's component: it visits the supplied ones); the graph and the
-///   supply before the break are built once per topology on its first plan (O(n + m + p),
-///   ``ValveSegments``); k failure scenarios cost k times the two passes.
+///   topology's size; the supply pass is O(size of the supply tree's subtrees below the isolated
+///   segments, the plan's valves and the shut sources) — small, but up to the component's
+///   segments for a break next to the source feeding most of it — plus a sort of the cut-off
+///   connections; the graph and the tree are built once per topology on its first plan
+///   (O(n + m + p), ``ValveSegments``); k failure scenarios cost k times the two passes.
 public struct IsolationPlan: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     /// The broken pipes (one for a pipe break; all at the node for a node break).
@@ -163,10 +168,9 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         isolatedVolume = isolatedPipes.reduce(0) { $0 + ($1.volume ?? 0) }
         pipesWithoutSection = isolatedPipes.filter { $0.volume == nil }.count
 
-        let (g, before) = t.supplyGraph.graph(for: t)
-        let after = SupplySearch(t, g, component: component, isolation: base)
-        sourcesInComponent = after.sourceCount
-        let cut = Self.cutOff(t, g, component: component, supplied: after, before: before)
+        let (g, tree) = t.supplyGraph.graph(for: t)
+        sourcesInComponent = g.sources(ofComponent: component).count
+        let cut = Self.cutOff(t, g, tree, component: component, lost: SupplyLoss(t, g, tree, isolation: base))
         cutOffConnections = cut
         customersCutOff = Self.tally(cut)
 
@@ -178,8 +182,7 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
             let shut = Set(base.sources)
             for v in valvesToClose {
                 let alt = IsolationSearch(t, location, failed: v.node)
-                let altSupply = SupplySearch(t, g, component: component, isolation: alt)
-                let altCut = Self.cutOff(t, g, component: component, supplied: altSupply, before: before)
+                let altCut = Self.cutOff(t, g, tree, component: component, lost: SupplyLoss(t, g, tree, isolation: alt))
                     .filter { !cutNumbers.contains($0.number) }
                 let ring = alt.toClose.filter { !planned.contains($0) }.map { Self.valve(t, $0) }.sorted { $0.number < $1.number }
                 let extra = alt.edges.filter { !isolated.contains($0) }.sorted().map { Self.pipe(t.segments[$0]) }
@@ -216,9 +219,10 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         return IsolatedPipe(segmentID: s.id, displayID: s.displayID, length: length, volume: area.map { $0 * length })
     }
 
-    /// The connections of `component` at nodes `supplied` misses, hospitals first.
+    /// The connections of `component` without supply after the break, hospitals first: those
+    /// without supply before it (``SupplyTree``), and those at the items the break `lost`.
     static func cutOff(
-        _ t: NetworkTopology, _ g: SupplyGraph, component: Int, supplied: SupplySearch, before: SupplySearch
+        _ t: NetworkTopology, _ g: SupplyGraph, _ tree: SupplyTree, component: Int, lost: SupplyLoss
     ) -> [CutOffConnection] {
         var out: [CutOffConnection] = []
         func add(_ i: Int, alreadyWithoutSupply: Bool) {
@@ -228,13 +232,13 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
                 number: p.number, position: [p.position.x, p.position.y], category: c.category, count: c.count,
                 alreadyWithoutSupply: alreadyWithoutSupply))
         }
-        for s in g.segments(ofComponent: component) where !supplied.reachedSegment[Int(s)] {
-            for i in g.connections(of: Int(s)) { add(Int(i), alreadyWithoutSupply: !before.reachedSegment[Int(s)]) }
-        }
-        for v in g.connectedBoundary(ofComponent: component) {
-            let b = Int(g.boundaryIndex[Int(v)])
-            guard !supplied.reachedBoundary[b] else { continue }
-            for i in t.pointIndices(at: Int(v)) { add(Int(i), alreadyWithoutSupply: !before.reachedBoundary[b]) }
+        for i in tree.unsupplied(ofComponent: component) { add(Int(i), alreadyWithoutSupply: true) }
+        for x in lost.items {
+            if Int(x) < g.segmentCount {
+                for i in g.connections(of: Int(x)) { add(Int(i), alreadyWithoutSupply: false) }
+            } else {
+                for i in t.pointIndices(at: Int(g.boundaryList[Int(x) - g.segmentCount])) { add(Int(i), alreadyWithoutSupply: false) }
+            }
         }
         return out.sorted { ($0.category, $0.number) < ($1.category, $1.number) }
     }
@@ -318,36 +322,28 @@ struct IsolationSearch {
     }
 }
 
-/// Pass 2: which parts of a component (or of all) the working sources reach, through pipes not isolated and
-/// nodes not shut (closed valves, and the plan's valves when `isolation` is given).
+/// Pass 2, before any break: which parts of the topology its sources reach, through nodes that
+/// are not closed valves, with the tree of that search (``SupplyTree``; a break's loss is then
+/// ``SupplyLoss``).
 ///
 /// Searched on the valve-segment graph (``SupplyGraph``): a segment is reached whole (its interior
-/// nodes block nothing) unless isolated (the isolation takes whole segments), and a boundary node
-/// is reached from a reached segment unless it is a closed valve or a valve of the plan. This is
-/// the node-by-node search over the component's pipes, segment by segment.
+/// nodes block nothing), and a boundary node is reached from a reached segment unless it is a
+/// closed valve. This is the node-by-node search over the pipes, segment by segment.
 struct SupplySearch {
     var reachedSegment: [Bool]
     /// By boundary index (``SupplyGraph/boundaryIndex``).
     var reachedBoundary: [Bool]
-    var sourceCount = 0
+    /// The item each reached item was reached from (segments `s`, boundary nodes
+    /// `segmentCount + index`); -1 for a source it starts from.
+    var parent: [Int32]
 
-    /// - Parameter component: the component searched, or nil for all (``sourceCount`` is then
-    ///   the topology's).
-    init(_ t: NetworkTopology, _ g: SupplyGraph, component: Int?, isolation: IsolationSearch?) {
-        reachedSegment = [Bool](repeating: false, count: g.segmentCount)
+    init(_ t: NetworkTopology, _ g: SupplyGraph) {
+        let sc = g.segmentCount
+        parent = [Int32](repeating: -1, count: sc + g.boundaryList.count)
+        reachedSegment = [Bool](repeating: false, count: sc)
         reachedBoundary = [Bool](repeating: false, count: g.boundaryList.count)
-        var blocked = g.closedBoundary
-        var isolatedSegment = [Bool](repeating: false, count: g.segmentCount)
-        var shut = Set<Int>()
-        if let iso = isolation {
-            for v in iso.toClose { blocked[Int(g.boundaryIndex[v])] = true }
-            for v in iso.sources { shut.insert(v) }
-            for e in iso.edges { isolatedSegment[Int(g.segmentOfEdge[e])] = true }
-        }
         var queue: [Int] = []
-        for v in component.map({ g.sources(ofComponent: $0) }) ?? g.componentSources[...] {
-            sourceCount += 1
-            guard !shut.contains(Int(v)) else { continue }
+        for v in g.componentSources {
             let b = Int(g.boundaryIndex[Int(v)])
             reachedBoundary[b] = true
             queue.append(b)
@@ -358,12 +354,14 @@ struct SupplySearch {
             head += 1
             for k in t.edges(at: Int(g.boundaryList[b])) {
                 let s = Int(g.segmentOfEdge[Int(k)])
-                guard !isolatedSegment[s], !reachedSegment[s] else { continue }
+                guard !reachedSegment[s] else { continue }
                 reachedSegment[s] = true
+                parent[s] = Int32(sc + b)
                 for w in g.boundary(of: s) {
                     let c = Int(g.boundaryIndex[Int(w)])
-                    guard !reachedBoundary[c], !blocked[c] else { continue }
+                    guard !reachedBoundary[c], !g.closedBoundary[c] else { continue }
                     reachedBoundary[c] = true
+                    parent[sc + c] = Int32(s)
                     queue.append(c)
                 }
             }
