@@ -1,3 +1,4 @@
+import Foundation
 import SubterraGeometry
 import SubterraModel
 
@@ -37,8 +38,9 @@ public enum TraceDirection: String, Hashable, Sendable, Codable, CaseIterable {
 /// stops nowhere short of the network's heads, except that it does not climb back through a
 /// pumping station (water is lifted there, not drained).
 ///
-/// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted),
-///   plus two zeroed flag arrays of the topology's size.
+/// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted).
+///   The visit marks are generation-stamped arrays of the topology's size, allocated on a
+///   topology's first trace and reused by later ones (``TraceMarksPool``), so no trace zeroes them.
 public struct DrainageTrace: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     public var direction: TraceDirection
@@ -77,32 +79,44 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         guard !starts.isEmpty else { throw NetworkError("no manhole or pipe to trace from", at: "trace") }
         scope = t.scope
         self.direction = direction
+        for s in starts {
+            switch s {
+            case .node(let v) where v < 0 || v >= t.nodeCount: throw NetworkError("no node \(v)", at: "trace")
+            case .edge(let e) where e < 0 || e >= t.edgeCount: throw NetworkError("no pipe \(e)", at: "trace")
+            default: break
+            }
+        }
         // Only the pipes met are looked at (directions, the answer): a small trace of a large
         // network costs what it reaches, not the whole layer. A direction is read once per pipe.
         // (Read inline, not through a local function: a captured array costs on every access.)
-        var flows = [FlowDirection?](repeating: nil, count: t.edgeCount)
-        var reachedNode = [Bool](repeating: false, count: t.nodeCount)
-        var takenEdge = [Bool](repeating: false, count: t.edgeCount)
+        // The marks are moved out of their set (a uniquely held array is written in place) and
+        // back at the end; a mark counts when it equals this trace's stamp.
+        var marks = t.traceMarks.take(nodes: t.nodeCount, edges: t.edgeCount)
+        let stamp = marks.stamp
+        var flows: [FlowDirection] = [], flowKnown: [UInt32] = [], reachedNode: [UInt32] = [], takenEdge: [UInt32] = []
+        swap(&marks.flow, &flows)
+        swap(&marks.flowKnown, &flowKnown)
+        swap(&marks.node, &reachedNode)
+        swap(&marks.taken, &takenEdge)
         var taken: [Int] = []
         var indeterminate = Set<Int>()
         var queue: [Int] = []
         func reach(_ v: Int) {
-            guard !reachedNode[v] else { return }
-            reachedNode[v] = true
+            guard reachedNode[v] != stamp else { return }
+            reachedNode[v] = stamp
             queue.append(v)
         }
         for s in starts {
             switch s {
             case .node(let v):
-                guard v >= 0, v < t.nodeCount else { throw NetworkError("no node \(v)", at: "trace") }
                 reach(v)
             case .edge(let e):
-                guard e >= 0, e < t.edgeCount else { throw NetworkError("no pipe \(e)", at: "trace") }
-                if !takenEdge[e] { taken.append(e) }
-                takenEdge[e] = true
+                if takenEdge[e] != stamp { taken.append(e) }
+                takenEdge[e] = stamp
                 let (up, down) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
-                let f = flows[e] ?? FlowDirection(t.segments[e])
+                let f = flowKnown[e] == stamp ? flows[e] : FlowDirection(t.segments[e])
                 flows[e] = f
+                flowKnown[e] = stamp
                 switch (f, direction) {
                 case (.forward, .downstream), (.backward, .upstream): reach(down)
                 case (.forward, .upstream), (.backward, .downstream): reach(up)
@@ -125,8 +139,9 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 let w = t.otherEnd(of: e, from: v)
                 // The pipe's high (draining) and low ends.
                 let high: Int, low: Int
-                let f = flows[e] ?? FlowDirection(t.segments[e])
+                let f = flowKnown[e] == stamp ? flows[e] : FlowDirection(t.segments[e])
                 flows[e] = f
+                flowKnown[e] = stamp
                 switch f {
                 case .indeterminate:
                     indeterminate.insert(e)
@@ -135,8 +150,8 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
                 case .backward: (high, low) = (Int(t.edgeTo[e]), Int(t.edgeFrom[e]))
                 }
                 // Downstream follows pipes that leave v; upstream, pipes that enter it.
-                guard (direction == .downstream ? high : low) == v, !takenEdge[e] else { continue }
-                takenEdge[e] = true
+                guard (direction == .downstream ? high : low) == v, takenEdge[e] != stamp else { continue }
+                takenEdge[e] = stamp
                 taken.append(e)
                 reach(w)
             }
@@ -144,10 +159,17 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         // Pipes and nodes in index order, as a scan of the flags gives them (the sorts below are
         // much faster on the nearly sorted runs that gives); sorting the lists is cheaper for a
         // small trace.
-        let edgeOrder = taken.count < t.edgeCount / 16 ? taken.sorted() : takenEdge.indices.filter { takenEdge[$0] }
-        let nodeOrder = queue.count < t.nodeCount / 16 ? queue.sorted() : reachedNode.indices.filter { reachedNode[$0] }
-        pipes = edgeOrder
-            .map { TracedPipe(segmentID: t.segments[$0].id, displayID: t.segments[$0].displayID, flow: flows[$0] ?? FlowDirection(t.segments[$0]), length: t.segments[$0].length) }
+        let edgeOrder = taken.count < t.edgeCount / 16 ? taken.sorted() : takenEdge.indices.filter { takenEdge[$0] == stamp }
+        let nodeOrder = queue.count < t.nodeCount / 16 ? queue.sorted() : reachedNode.indices.filter { reachedNode[$0] == stamp }
+        let flowOf = edgeOrder.map { flows[$0] }
+        // Swapped back, not copied: the set given back is then held by the pool alone.
+        swap(&marks.flow, &flows)
+        swap(&marks.flowKnown, &flowKnown)
+        swap(&marks.node, &reachedNode)
+        swap(&marks.taken, &takenEdge)
+        t.traceMarks.give(marks)
+        pipes = zip(edgeOrder, flowOf)
+            .map { e, f in TracedPipe(segmentID: t.segments[e].id, displayID: t.segments[e].displayID, flow: f, length: t.segments[e].length) }
             .sorted { $0.segmentID < $1.segmentID }
         length = pipes.reduce(0) { $0 + $1.length }
         var pts: [PointNumber] = [], ends: [PointNumber] = []
@@ -170,5 +192,44 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
             let k = t.points[Int($0)].kind
             return k == .pumpStation || (direction == .downstream && k == .outfall)
         }
+    }
+}
+
+/// Visit marks for ``DrainageTrace``, kept per topology and reused across its traces.
+///
+/// A trace takes a set under the lock (a new one when none is free) and gives it back when done,
+/// so no two traces ever hold the same set: concurrent traces of a shared topology each work on
+/// their own. A mark is current when it equals the set's stamp, which each take advances, so a
+/// set is never zeroed but on the stamp's wrap-around (once in 2^32 traces).
+final class TraceMarksPool: @unchecked Sendable {
+    struct Marks {
+        var stamp: UInt32 = 0
+        /// Nodes reached.
+        var node: [UInt32]
+        /// Pipes taken.
+        var taken: [UInt32]
+        /// Pipes whose direction is in ``flow``.
+        var flowKnown: [UInt32]
+        var flow: [FlowDirection]
+    }
+
+    /// Sets kept at most (one per trace running at once); more are dropped when given back.
+    static let kept = 4
+    private let lock = NSLock()
+    private var free: [Marks] = []
+
+    func take(nodes: Int, edges: Int) -> Marks {
+        var m = lock.withLock { free.popLast() }
+        if m == nil || m!.stamp == .max {
+            m = Marks(
+                node: [UInt32](repeating: 0, count: nodes), taken: [UInt32](repeating: 0, count: edges),
+                flowKnown: [UInt32](repeating: 0, count: edges), flow: [FlowDirection](repeating: .indeterminate, count: edges))
+        }
+        m!.stamp += 1
+        return m!
+    }
+
+    func give(_ m: Marks) {
+        lock.withLock { if free.count < Self.kept { free.append(m) } }
     }
 }

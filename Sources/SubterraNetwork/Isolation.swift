@@ -90,8 +90,16 @@ public struct ValveFailure: Hashable, Sendable, Codable {
 /// For each valve to close, ``failures`` says what it costs if it will not turn: the plan is
 /// recomputed with that valve passable.
 ///
-/// - Complexity: O(n + m) for the two passes (n nodes, m pipes of the topology: the supply pass
-///   visits the break's whole component), and O(k · (n + m)) with the k failure scenarios.
+/// The supply pass is not run pipe by pipe: the supply before any break is searched once per
+/// topology on its valve-segment graph (``SupplyTree``), and a plan finds what its isolation takes
+/// from it (``SupplyLoss``), which gives the same answer.
+///
+/// - Complexity: the isolation pass is O(size of the isolated part) plus two flag arrays of the
+///   topology's size; the supply pass is O(size of the supply tree's subtrees below the isolated
+///   segments, the plan's valves and the shut sources) — small, but up to the component's
+///   segments for a break next to the source feeding most of it — plus a sort of the cut-off
+///   connections; the graph and the tree are built once per topology on its first plan
+///   (O(n + m + p), ``ValveSegments``); k failure scenarios cost k times the two passes.
 public struct IsolationPlan: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     /// The broken pipes (one for a pipe break; all at the node for a node break).
@@ -160,10 +168,9 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         isolatedVolume = isolatedPipes.reduce(0) { $0 + ($1.volume ?? 0) }
         pipesWithoutSection = isolatedPipes.filter { $0.volume == nil }.count
 
-        let before = SupplySearch(t, component: component, isolation: nil)
-        let after = SupplySearch(t, component: component, isolation: base)
-        sourcesInComponent = before.sourceCount
-        let cut = Self.cutOff(t, component: component, supplied: after.reached, before: before.reached)
+        let (g, tree) = t.supplyGraph.graph(for: t)
+        sourcesInComponent = g.sources(ofComponent: component).count
+        let cut = Self.cutOff(t, g, tree, component: component, lost: SupplyLoss(t, g, tree, isolation: base))
         cutOffConnections = cut
         customersCutOff = Self.tally(cut)
 
@@ -175,8 +182,7 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
             let shut = Set(base.sources)
             for v in valvesToClose {
                 let alt = IsolationSearch(t, location, failed: v.node)
-                let altSupply = SupplySearch(t, component: component, isolation: alt)
-                let altCut = Self.cutOff(t, component: component, supplied: altSupply.reached, before: before.reached)
+                let altCut = Self.cutOff(t, g, tree, component: component, lost: SupplyLoss(t, g, tree, isolation: alt))
                     .filter { !cutNumbers.contains($0.number) }
                 let ring = alt.toClose.filter { !planned.contains($0) }.map { Self.valve(t, $0) }.sorted { $0.number < $1.number }
                 let extra = alt.edges.filter { !isolated.contains($0) }.sorted().map { Self.pipe(t.segments[$0]) }
@@ -213,15 +219,26 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         return IsolatedPipe(segmentID: s.id, displayID: s.displayID, length: length, volume: area.map { $0 * length })
     }
 
-    /// The connections of `component` at nodes `supplied` misses, hospitals first.
-    static func cutOff(_ t: NetworkTopology, component: Int, supplied: [Bool], before: [Bool]) -> [CutOffConnection] {
+    /// The connections of `component` without supply after the break, hospitals first: those
+    /// without supply before it (``SupplyTree``), and those at the items the break `lost`.
+    static func cutOff(
+        _ t: NetworkTopology, _ g: SupplyGraph, _ tree: SupplyTree, component: Int, lost: SupplyLoss
+    ) -> [CutOffConnection] {
         var out: [CutOffConnection] = []
-        for (i, p) in t.points.enumerated() {
-            let v = Int(t.pointNode[i])
-            guard let c = p.connection, v >= 0, Int(t.componentOfNode[v]) == component, !supplied[v] else { continue }
+        func add(_ i: Int, alreadyWithoutSupply: Bool) {
+            let p = t.points[i]
+            guard let c = p.connection else { return }
             out.append(CutOffConnection(
                 number: p.number, position: [p.position.x, p.position.y], category: c.category, count: c.count,
-                alreadyWithoutSupply: !before[v]))
+                alreadyWithoutSupply: alreadyWithoutSupply))
+        }
+        for i in tree.unsupplied(ofComponent: component) { add(Int(i), alreadyWithoutSupply: true) }
+        for x in lost.items {
+            if Int(x) < g.segmentCount {
+                for i in g.connections(of: Int(x)) { add(Int(i), alreadyWithoutSupply: false) }
+            } else {
+                for i in t.pointIndices(at: Int(g.boundaryList[Int(x) - g.segmentCount])) { add(Int(i), alreadyWithoutSupply: false) }
+            }
         }
         return out.sorted { ($0.category, $0.number) < ($1.category, $1.number) }
     }
@@ -305,43 +322,48 @@ struct IsolationSearch {
     }
 }
 
-/// Pass 2: which nodes of a component the working sources reach, through pipes not isolated and
-/// nodes not shut (closed valves, and the plan's valves when `isolation` is given).
+/// Pass 2, before any break: which parts of the topology its sources reach, through nodes that
+/// are not closed valves, with the tree of that search (``SupplyTree``; a break's loss is then
+/// ``SupplyLoss``).
+///
+/// Searched on the valve-segment graph (``SupplyGraph``): a segment is reached whole (its interior
+/// nodes block nothing), and a boundary node is reached from a reached segment unless it is a
+/// closed valve. This is the node-by-node search over the pipes, segment by segment.
 struct SupplySearch {
-    var reached: [Bool]
-    var sourceCount = 0
+    var reachedSegment: [Bool]
+    /// By boundary index (``SupplyGraph/boundaryIndex``).
+    var reachedBoundary: [Bool]
+    /// The item each reached item was reached from (segments `s`, boundary nodes
+    /// `segmentCount + index`); -1 for a source it starts from.
+    var parent: [Int32]
 
-    init(_ t: NetworkTopology, component: Int, isolation: IsolationSearch?) {
-        reached = [Bool](repeating: false, count: t.nodeCount)
-        var blocked = [Bool](repeating: false, count: t.nodeCount)
-        var shutSource = [Bool](repeating: false, count: t.nodeCount)
-        if let iso = isolation {
-            for v in iso.toClose { blocked[v] = true }
-            for v in iso.sources { shutSource[v] = true }
-        }
+    init(_ t: NetworkTopology, _ g: SupplyGraph) {
+        let sc = g.segmentCount
+        parent = [Int32](repeating: -1, count: sc + g.boundaryList.count)
+        reachedSegment = [Bool](repeating: false, count: sc)
+        reachedBoundary = [Bool](repeating: false, count: g.boundaryList.count)
         var queue: [Int] = []
-        for v in 0..<t.nodeCount where Int(t.componentOfNode[v]) == component {
-            if t.isSource(v) {
-                sourceCount += 1
-                if !shutSource[v] {
-                    reached[v] = true
-                    queue.append(v)
-                }
-            } else if let valve = t.valve(at: v), valve.valveStatus == .closed {
-                blocked[v] = true
-            }
+        for v in g.componentSources {
+            let b = Int(g.boundaryIndex[Int(v)])
+            reachedBoundary[b] = true
+            queue.append(b)
         }
         var head = 0
         while head < queue.count {
-            let v = queue[head]
+            let b = queue[head]
             head += 1
-            for k in t.edges(at: v) {
-                let e = Int(k)
-                if let iso = isolation, iso.isolatedEdge[e] { continue }
-                let w = t.otherEnd(of: e, from: v)
-                guard !reached[w], !blocked[w] else { continue }
-                reached[w] = true
-                queue.append(w)
+            for k in t.edges(at: Int(g.boundaryList[b])) {
+                let s = Int(g.segmentOfEdge[Int(k)])
+                guard !reachedSegment[s] else { continue }
+                reachedSegment[s] = true
+                parent[s] = Int32(sc + b)
+                for w in g.boundary(of: s) {
+                    let c = Int(g.boundaryIndex[Int(w)])
+                    guard !reachedBoundary[c], !g.closedBoundary[c] else { continue }
+                    reachedBoundary[c] = true
+                    parent[sc + c] = Int32(s)
+                    queue.append(c)
+                }
             }
         }
     }

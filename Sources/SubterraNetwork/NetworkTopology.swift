@@ -79,6 +79,10 @@ public struct NetworkTopology: Sendable {
 
     private let edgeIndexBySegmentID: [Int64: Int32]
     private let pointIndexByNumber: [PointNumber: Int32]
+    /// Visit marks reused by traces of this topology (each trace holds its own set).
+    let traceMarks = TraceMarksPool()
+    /// The valve-segment graph isolation plans search for supply, built on the first plan.
+    let supplyGraph = SupplyGraphCell()
 
     public var nodeCount: Int { nodePositions.count }
     public var edgeCount: Int { segments.count }

@@ -210,7 +210,7 @@ public struct ValveSegments: Sendable {
 
     /// Groups `pairs` (group, item) by group in CSR form, items in pair order; pairs with a
     /// negative group are skipped. O(pairs + count), by counting sort.
-    private static func group(count n: Int, pairs: Int, _ pair: (Int) -> (Int32, Int32)) -> ([Int32], [Int32]) {
+    static func group(count n: Int, pairs: Int, _ pair: (Int) -> (Int32, Int32)) -> ([Int32], [Int32]) {
         var start = [Int32](repeating: 0, count: n + 1)
         for i in 0..<pairs {
             let g = pair(i).0

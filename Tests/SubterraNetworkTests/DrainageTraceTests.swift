@@ -118,6 +118,38 @@ struct DrainageTraceTests {
         // Not vacuous: chains of pipes, and flat pipes or terminals, occur.
         #expect(longest >= 3 && flagged + stopped > 0, "longest \(longest), flagged \(flagged), terminals \(stopped)")
     }
+
+    @Test("traces of one shared topology at once equal the same traces one by one")
+    func concurrentTraces() throws {
+        var b = IsolationOracleTests.randomNetwork(seed: 7, sites: 30, tolerance: 0)
+        b.layer = .drainage
+        for i in b.segments.indices {
+            b.segments[i].layer = .drainage
+            b.segments[i].startElevation = Double(i % 7)
+            b.segments[i].endElevation = Double((i * 3) % 5)
+            b.segments[i].elevationReference = .bottom
+        }
+        let t = try b.topology(tolerance: 0)
+        let starts = (0..<t.nodeCount).flatMap { v in TraceDirection.allCases.map { (v, $0) } }
+        let serial = try starts.map { try DrainageTrace(topology: t, from: [.node($0.0)], direction: $0.1) }
+        // Each trace takes its own visit marks: none sees another's, and marks reused by later
+        // traces (a stamp per trace) change no answer.
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var traces: [[DrainageTrace?]]
+            init(_ n: Int) { traces = Array(repeating: [], count: n) }
+        }
+        let results = Results(starts.count)
+        DispatchQueue.concurrentPerform(iterations: starts.count * 4) { i in
+            let k = i % starts.count
+            let got = try? DrainageTrace(topology: t, from: [.node(starts[k].0)], direction: starts[k].1)
+            results.lock.withLock { results.traces[k].append(got) }
+        }
+        for k in starts.indices {
+            #expect(results.traces[k] == Array(repeating: serial[k], count: 4), "trace \(k)")
+        }
+        #expect(serial.contains { $0.pipes.count >= 2 })
+    }
 }
 
 extension NaiveNetwork {
