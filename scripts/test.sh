@@ -31,7 +31,12 @@ fi
 swift build --build-tests
 # Under a throwaway PostgreSQL 15 + PostGIS 3 primary and streaming replica, so the PostGIS
 # store's tests (SubterraPostGISTests) run against a real server; they skip themselves without one.
-bash scripts/with-postgres.sh swift test --skip-build
+# The restarted-primary follower case runs on its own after the suite: under the parallel runner
+# its follower has not caught up within a minute of the restart (one run of 2026-12-07; alone it
+# passes), and a restart must not stall the tests beside it.
+restart_case=killedConnectionsAndARestartedPrimaryLoseNothingAndDoubleNothing
+bash scripts/with-postgres.sh swift test --skip-build --skip "$restart_case"
+bash scripts/with-postgres.sh swift test --skip-build --filter "$restart_case"
 browser_status=0
 if [ "${BROWSER_TEST:-1}" != 0 ]; then
     browser_out="${TEST_OUT:-.build/browser-test}"

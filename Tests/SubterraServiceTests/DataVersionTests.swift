@@ -16,13 +16,12 @@ struct DataVersionTests {
     static let items = "/collections/RQ/items?limit=1"
 
     /// A map following a store: the sample engine, at a store version the test raises.
-    final class FakeFollower: FollowingMap, @unchecked Sendable {
-        let engine: UtilityEngine
+    final class FakeFollower: ReadOnlyMap, FollowingMap, @unchecked Sendable {
         private let lock = NSLock()
         private var _version: Int64
         init(_ engine: UtilityEngine, version: Int64) {
-            self.engine = engine
             _version = version
+            super.init(engine)
         }
         var storeVersion: Int64 {
             get { lock.withLock { _version } }
@@ -36,35 +35,6 @@ struct DataVersionTests {
             }
             return true
         }
-        var crs: String { engine.crs }
-        var rules: ClearanceRules { engine.rules }
-        var codes: CodeCatalogue { engine.codes }
-        func nearest(to g: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter, enclosures: EnclosureHits)
-            throws(EngineError) -> [PipeHit]
-        { try engine.nearest(to: g, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: enclosures) }
-        func within(distance: Double, of g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
-            throws(EngineError) -> [PipeHit]
-        { try engine.within(distance: distance, of: g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures) }
-        func intersecting(_ g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits) throws(EngineError) -> [PipeHit] {
-            try engine.intersecting(g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
-        }
-        func digCheck(_ r: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport { try engine.digCheck(r, filter: filter) }
-        func routeCheck(_ p: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits) throws(EngineError) -> RouteReport {
-            try engine.routeCheck(p, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
-        }
-        func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {
-            try engine.crossSection(along: cut, crs: crs, filter: filter)
-        }
-        func bufferZone(of g: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry {
-            try engine.bufferZone(of: g, crs: crs, distance: distance)
-        }
-        func segment(id: Int64) throws(EngineError) -> PipeSegment? { engine.segment(id: id) }
-        func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { engine.parts(ofFeature: feature) }
-        func area(id: Int64) throws(EngineError) -> OperatorArea? { engine.area(id: id) }
-        func segmentIDs(within d: Double, of g: Geometry?, crs: String?, filter: PipeFilter) throws(EngineError) -> [Int64] {
-            try engine.segmentIDs(within: d, of: g, crs: crs, filter: filter)
-        }
-        func layerExtents() throws(EngineError) -> [LayerCode: Envelope] { engine.layerExtents() }
     }
 
     static func problem(_ r: TestResponse) -> [String: Any] {

@@ -327,8 +327,9 @@ struct EditRouteTests {
     }
 }
 
-/// A read-only stand-in map: forwards every read to an engine, takes no edits.
-final class ReadOnlyMap: PipeMap {
+/// A read-only stand-in map: forwards every read to an engine, takes no edits. Open for
+/// stand-ins that add to it (``DataVersionTests/FakeFollower``); its state is immutable.
+class ReadOnlyMap: PipeMap, @unchecked Sendable {
     let base: UtilityEngine
     init(_ base: UtilityEngine) { self.base = base }
     var crs: String { base.crs }
