@@ -109,8 +109,11 @@ public final class PostGISFollower: @unchecked Sendable {
     private var _behindSince: Date?
     private var _lastError: String?
     private var _onApply: (@Sendable (Applied) -> Void)?
-    /// Async waiters (``waitForStoreVersion(_:timeout:)``) by ticket: the version each waits for.
-    private var waiters: [Int: (version: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    /// Async waiters (``waitForStoreVersion(_:timeout:)``) by ticket, each with the version it
+    /// waits for and its timeout's task (cancelled when it is woken first).
+    private var waiters: [Int: Waiter] = [:]
+    /// The lowest version in ``waiters`` (`.max` when none): a publish below it scans nothing.
+    private var lowestWaited = Int64.max
     private var nextTicket = 0
     private var stopped = false
     private var listenTask: Task<Void, Never>?
@@ -201,42 +204,88 @@ public final class PostGISFollower: @unchecked Sendable {
         return true
     }
 
+    /// One parked ``waitForStoreVersion(_:timeout:)``.
+    private struct Waiter {
+        var version: Int64
+        var continuation: CheckedContinuation<Bool, Never>
+        var timer: Task<Void, Never>?
+    }
+
+    /// Most waits parked at once; past it a wait answers false at once (a server answers 503),
+    /// so callers naming versions far ahead cannot pile up memory and timers.
+    public static let maxWaiters = 4096
+
     /// Waits, without blocking a thread, until the engine answers at `version` or later; false
-    /// when `timeout` passed first or the follower stopped. The async form of
-    /// ``wait(forVersion:timeout:)``, for servers (`X-Min-Data-Version`).
+    /// when `timeout` passed first, the task was cancelled, the follower stopped, or
+    /// ``maxWaiters`` waits are parked already. The async form of ``wait(forVersion:timeout:)``,
+    /// for servers (`X-Min-Data-Version`).
+    ///
+    /// - Complexity: O(1) to park; a publish that reaches no waiter's version costs O(1), one that
+    ///   wakes some costs O(waiters).
     public func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool {
         if appliedVersion >= version { return true }
-        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            let ticket: Int? = cond.withLock {
-                guard _applied < version, !stopped else { return nil }
-                nextTicket += 1
-                waiters[nextTicket] = (version, c)
-                return nextTicket
+        let ticket = cond.withLock {
+            nextTicket += 1
+            return nextTicket
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let parked: Bool = cond.withLock {
+                    // Checked under the lock that the cancellation handler's endWait takes: a
+                    // cancel either finds the waiter or is seen here.
+                    guard _applied < version, !stopped, !Task.isCancelled, waiters.count < Self.maxWaiters else { return false }
+                    waiters[ticket] = Waiter(version: version, continuation: c, timer: nil)
+                    lowestWaited = min(lowestWaited, version)
+                    return true
+                }
+                guard parked else { return c.resume(returning: appliedVersion >= version) }
+                let timer = Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    if !Task.isCancelled { self?.endWait(ticket) }
+                }
+                let stillParked = cond.withLock {
+                    guard waiters[ticket] != nil else { return false }
+                    waiters[ticket]!.timer = timer
+                    return true
+                }
+                if !stillParked { timer.cancel() }
             }
-            guard let ticket else { return c.resume(returning: appliedVersion >= version) }
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.endWait(ticket)
-            }
+        } onCancel: {
+            endWait(ticket)
         }
     }
 
-    /// Resumes waiter `ticket` (its timeout passed) with whether its version was reached.
+    /// The number of parked waits (tests check a wait is parked before acting).
+    var parkedWaits: Int { cond.withLock { waiters.count } }
+
+    /// Resumes waiter `ticket` (its timeout passed, or its task was cancelled) with whether its
+    /// version was reached; nothing when it was woken already.
     private func endWait(_ ticket: Int) {
-        let w: (Bool, CheckedContinuation<Bool, Never>)? = cond.withLock {
-            waiters.removeValue(forKey: ticket).map { (_applied >= $0.version, $0.continuation) }
+        let w: (Bool, Waiter)? = cond.withLock {
+            guard let w = waiters.removeValue(forKey: ticket) else { return nil }
+            if w.version == lowestWaited { lowestWaited = waiters.values.lazy.map(\.version).min() ?? .max }
+            return (_applied >= w.version, w)
         }
-        if let (reached, c) = w { c.resume(returning: reached) }
+        if let (reached, w) = w {
+            w.timer?.cancel()
+            w.continuation.resume(returning: reached)
+        }
     }
 
     /// Removes and resumes the waiters whose version is applied (all of them, with their
     /// outcome, once stopped). Called without the lock held.
     private func wakeWaiters() {
-        let ready: [(Bool, CheckedContinuation<Bool, Never>)] = cond.withLock {
+        let ready: [(Bool, Waiter)] = cond.withLock {
+            guard stopped || lowestWaited <= _applied else { return [] }
             let keys = waiters.filter { stopped || $0.value.version <= _applied }.map(\.key)
-            return keys.compactMap { k in waiters.removeValue(forKey: k).map { (_applied >= $0.version, $0.continuation) } }
+            let out = keys.compactMap { k in waiters.removeValue(forKey: k).map { (_applied >= $0.version, $0) } }
+            lowestWaited = waiters.values.lazy.map(\.version).min() ?? .max
+            return out
         }
-        for (reached, c) in ready { c.resume(returning: reached) }
+        for (reached, w) in ready {
+            w.timer?.cancel()
+            w.continuation.resume(returning: reached)
+        }
     }
 
     /// Catches up once, now, on the calling thread: reads the log after ``appliedVersion`` and

@@ -198,17 +198,32 @@ struct PostGISFollowerTests {
         var start = ContinuousClock.now
         #expect(!(await follower.waitForStoreVersion(v + 1000, timeout: .milliseconds(200))))
         #expect(ContinuousClock.now - start >= .milliseconds(150))
+        #expect(follower.parkedWaits == 0)
+        /// Returns once a wait is parked (so what follows happens while it waits).
+        func parked() async throws {
+            let end = ContinuousClock.now + .seconds(10)
+            while follower.parkedWaits == 0, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(5)) }
+            try #require(follower.parkedWaits == 1)
+        }
         // A version committed while waiting ends the wait.
         async let later = follower.waitForStoreVersion(v + 1, timeout: .seconds(30))
+        try await parked()
         #expect(try Self.randomEdit(pg, &rng, nextID: &nextID) == v + 1)
         #expect(await later)
-        // Stopping ends a wait at once, unreached.
+        // Cancelling the waiting task ends its wait at once, unreached.
         start = ContinuousClock.now
+        let cancelled = Task { await follower.waitForStoreVersion(v + 1000, timeout: .seconds(30)) }
+        try await parked()
+        cancelled.cancel()
+        #expect(!(await cancelled.value))
+        #expect(follower.parkedWaits == 0)
+        // Stopping ends a wait at once, unreached.
         async let never = follower.waitForStoreVersion(v + 1000, timeout: .seconds(30))
-        try await Task.sleep(for: .milliseconds(50))
+        try await parked()
         follower.stop()
         #expect(!(await never))
         #expect(ContinuousClock.now - start < .seconds(10))
+        pg.close()
     }
 
     @Test func killedConnectionsLoseNothingAndDoubleNothing() throws {
