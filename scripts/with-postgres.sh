@@ -102,12 +102,14 @@ export SUBTERRA_PG_RESTARTABLE="postgresql://subterra@127.0.0.1:$restartable_por
 # child of the test inherits the test's open descriptors, and Foundation's Process there left
 # the restart script a zombie it never reported (the test hung in waitUntilExit). A test creates
 # $SUBTERRA_PG_RESTART_DIR/NAME.request and waits for NAME.done (or NAME.failed).
-mkdir -p "$dir/restart-requests"
-chmod 777 "$dir/restart-requests"
-( while [ -d "$dir/restart-requests" ]; do
+mkdir -m 700 "$dir/restart-requests"
+# TERM (cleanup) lets a restart under way finish first: bash runs the trap after it returns.
+( trap 'stopping=1' TERM
+  while [ -z "${stopping:-}" ] && [ -d "$dir/restart-requests" ]; do
     for r in "$dir"/restart-requests/*.request; do
       [ -e "$r" ] || continue
       rm -f "$r"
+      rm -f "${r%.request}.done" "${r%.request}.failed"
       if "$dir/restart-restartable.sh" </dev/null; then : >"${r%.request}.done"; else : >"${r%.request}.failed"; fi
     done
     sleep 0.1
