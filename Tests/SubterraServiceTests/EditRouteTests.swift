@@ -329,34 +329,8 @@ struct EditRouteTests {
 
 /// A read-only stand-in map: forwards every read to an engine, takes no edits. Open for
 /// stand-ins that add to it (``DataVersionTests/FakeFollower``); its state is immutable.
-class ReadOnlyMap: PipeMap, @unchecked Sendable {
+class ReadOnlyMap: ForwardingPipeMap, @unchecked Sendable {
     let base: UtilityEngine
     init(_ base: UtilityEngine) { self.base = base }
-    var crs: String { base.crs }
-    var rules: ClearanceRules { base.rules }
-    var codes: CodeCatalogue { base.codes }
-    func nearest(to g: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter, enclosures: EnclosureHits)
-        throws(EngineError) -> [PipeHit]
-    { try base.nearest(to: g, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: enclosures) }
-    func within(distance: Double, of g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
-        throws(EngineError) -> [PipeHit]
-    { try base.within(distance: distance, of: g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures) }
-    func intersecting(_ g: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits) throws(EngineError) -> [PipeHit] {
-        try base.intersecting(g, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
-    }
-    func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport { try base.digCheck(request, filter: filter) }
-    func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits) throws(EngineError) -> RouteReport {
-        try base.routeCheck(planned, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
-    }
-    func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {
-        try base.crossSection(along: cut, crs: crs, filter: filter)
-    }
-    func bufferZone(of g: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry { try base.bufferZone(of: g, crs: crs, distance: distance) }
-    func segment(id: Int64) throws(EngineError) -> PipeSegment? { base.segment(id: id) }
-    func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { base.parts(ofFeature: feature) }
-    func area(id: Int64) throws(EngineError) -> OperatorArea? { base.area(id: id) }
-    func segmentIDs(within distance: Double, of g: Geometry?, crs: String?, filter: PipeFilter) throws(EngineError) -> [Int64] {
-        try base.segmentIDs(within: distance, of: g, crs: crs, filter: filter)
-    }
-    func layerExtents() throws(EngineError) -> [LayerCode: Envelope] { base.layerExtents() }
+    var forwardee: any PipeMap { base }
 }

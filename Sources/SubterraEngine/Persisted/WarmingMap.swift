@@ -21,7 +21,7 @@ import SubterraModel
 /// Thread-safe: the switch is one reference swapped under a lock. Work that wants to adapt to
 /// the switch (a batch running fewer workers while the load takes a core) learns of it through
 /// ``isSettled`` and ``whenSettled(_:)``.
-public final class WarmingMap: PipeMap {
+public final class WarmingMap: ForwardingPipeMap {
     /// The snapshot file's map, answering until the engine is loaded.
     public let mapped: MappedMap
     private let loaded = _Locked<UtilityEngine?>(nil)
@@ -80,64 +80,12 @@ public final class WarmingMap: PipeMap {
         return engine != nil
     }
 
-    /// Whichever answers now.
-    private var current: any PipeMap { engine ?? mapped }
+    /// Whichever answers now: the engine once loaded, else the snapshot file's map.
+    public var forwardee: any PipeMap { engine ?? mapped }
 
     public var crs: String { mapped.crs }
     public var rules: ClearanceRules { mapped.rules }
     public var codes: CodeCatalogue { mapped.codes }
-
-    public func nearest(
-        to geometry: Geometry, crs: String?, k: Int, maxDistance: Double, perLayer: Bool, filter: PipeFilter,
-        enclosures: EnclosureHits
-    ) throws(EngineError) -> [PipeHit] {
-        try current.nearest(
-            to: geometry, crs: crs, k: k, maxDistance: maxDistance, perLayer: perLayer, filter: filter, enclosures: enclosures)
-    }
-
-    public func within(
-        distance: Double, of geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits
-    ) throws(EngineError) -> [PipeHit] {
-        try current.within(distance: distance, of: geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
-    }
-
-    public func intersecting(_ geometry: Geometry, crs: String?, filter: PipeFilter, allParts: Bool, enclosures: EnclosureHits)
-        throws(EngineError) -> [PipeHit]
-    {
-        try current.intersecting(geometry, crs: crs, filter: filter, allParts: allParts, enclosures: enclosures)
-    }
-
-    public func digCheck(_ request: DigRequest, filter: PipeFilter) throws(EngineError) -> DigReport {
-        try current.digCheck(request, filter: filter)
-    }
-
-    public func routeCheck(_ planned: PlannedPipe, nearMargin: Double, filter: PipeFilter, enclosures: EnclosureHits)
-        throws(EngineError) -> RouteReport
-    {
-        try current.routeCheck(planned, nearMargin: nearMargin, filter: filter, enclosures: enclosures)
-    }
-
-    public func crossSection(along cut: LineString, crs: String?, filter: PipeFilter) throws(EngineError) -> CrossSection {
-        try current.crossSection(along: cut, crs: crs, filter: filter)
-    }
-
-    public func bufferZone(of geometry: Geometry, crs: String?, distance: Double) throws(EngineError) -> Geometry {
-        try current.bufferZone(of: geometry, crs: crs, distance: distance)
-    }
-
-    public func segment(id: Int64) throws(EngineError) -> PipeSegment? { try current.segment(id: id) }
-
-    public func parts(ofFeature feature: Int64) throws(EngineError) -> [PipeSegment] { try current.parts(ofFeature: feature) }
-
-    public func area(id: Int64) throws(EngineError) -> OperatorArea? { try current.area(id: id) }
-
-    public func segmentIDs(within distance: Double, of geometry: Geometry?, crs: String?, filter: PipeFilter)
-        throws(EngineError) -> [Int64]
-    {
-        try current.segmentIDs(within: distance, of: geometry, crs: crs, filter: filter)
-    }
-
-    public func layerExtents() throws(EngineError) -> [LayerCode: Envelope] { try current.layerExtents() }
 }
 
 extension MappedMap {
