@@ -38,9 +38,11 @@ public enum TraceDirection: String, Hashable, Sendable, Codable, CaseIterable {
 /// stops nowhere short of the network's heads, except that it does not climb back through a
 /// pumping station (water is lifted there, not drained).
 ///
-/// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted).
-///   The visit marks are generation-stamped arrays of the topology's size, allocated on a
-///   topology's first trace and reused by later ones (``TraceMarksPool``), so no trace zeroes them.
+/// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted),
+///   and O(m + p) instead for a trace reaching a sixteenth of the network or more. A topology's
+///   first trace also builds its trace tables, O(m + p log p) (``TraceTables``). The visit marks
+///   are generation-stamped arrays of the topology's size, allocated on a topology's first trace
+///   and reused by later ones (``TraceMarksPool``), so no trace zeroes them.
 public struct DrainageTrace: Hashable, Sendable, Codable {
     public var scope: NetworkTopology.Scope
     public var direction: TraceDirection
@@ -86,111 +88,296 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
             default: break
             }
         }
-        // Only the pipes met are looked at (directions, the answer): a small trace of a large
-        // network costs what it reaches, not the whole layer. A direction is read once per pipe.
-        // (Read inline, not through a local function: a captured array costs on every access.)
+        let tab = t.traceTables.tables(for: t)
+        let down = direction == .downstream
+        let links = down ? tab.downstream : tab.upstream
         // The marks are moved out of their set (a uniquely held array is written in place) and
-        // back at the end; a mark counts when it equals this trace's stamp.
+        // back at the end. A node is reached when its mark is at least this trace's stamp, and
+        // is a start (never cut short at a terminal) when the mark is stamp + 1.
         var marks = t.traceMarks.take(nodes: t.nodeCount, edges: t.edgeCount)
         let stamp = marks.stamp
-        var flows: [FlowDirection] = [], flowKnown: [UInt32] = [], reachedNode: [UInt32] = [], takenEdge: [UInt32] = []
-        swap(&marks.flow, &flows)
-        swap(&marks.flowKnown, &flowKnown)
+        var reachedNode: [UInt32] = [], flaggedEdge: [UInt32] = []
         swap(&marks.node, &reachedNode)
-        swap(&marks.taken, &takenEdge)
-        var taken: [Int] = []
-        var indeterminate = Set<Int>()
-        var queue: [Int] = []
-        func reach(_ v: Int) {
-            guard reachedNode[v] != stamp else { return }
-            reachedNode[v] = stamp
-            queue.append(v)
+        swap(&marks.flagged, &flaggedEdge)
+        var reached: [Int32] = [], taken: [Int32] = [], flagged: [Int32] = [], stack: [Int32] = []
+        for case .node(let v) in starts where reachedNode[v] < stamp {
+            reachedNode[v] = stamp + 1
+            reached.append(Int32(v))
+            stack.append(Int32(v))
         }
-        for s in starts {
-            switch s {
-            case .node(let v):
-                reach(v)
-            case .edge(let e):
-                if takenEdge[e] != stamp { taken.append(e) }
-                takenEdge[e] = stamp
-                let (up, down) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
-                let f = flowKnown[e] == stamp ? flows[e] : FlowDirection(t.segments[e])
-                flows[e] = f
-                flowKnown[e] = stamp
-                switch (f, direction) {
-                case (.forward, .downstream), (.backward, .upstream): reach(down)
-                case (.forward, .upstream), (.backward, .downstream): reach(up)
-                case (.indeterminate, _):
-                    indeterminate.insert(e)
-                    reach(up)
-                    reach(down)
-                }
+        // A start pipe is taken, and the search goes on from its low end (downstream) or high
+        // end (upstream), from both when its direction is indeterminate (then it is flagged too).
+        var startEdges = Set<Int32>()
+        for case .edge(let e) in starts where startEdges.insert(Int32(e)).inserted {
+            taken.append(Int32(e))
+            let f = tab.edges[e].flow
+            let (from, to) = (t.edgeFrom[e], t.edgeTo[e])
+            var next = [(f == .forward) == down ? to : from]
+            if f == .indeterminate {
+                flaggedEdge[e] = stamp
+                flagged.append(Int32(e))
+                next = [from, to]
+            }
+            for w in next where reachedNode[Int(w)] < stamp {
+                reachedNode[Int(w)] = stamp
+                reached.append(w)
+                stack.append(w)
             }
         }
-        let startNodes = Set(starts.compactMap { if case .node(let v) = $0 { v } else { nil } })
-        var head = 0
-        while head < queue.count {
-            let v = queue[head]
-            head += 1
-            // A trace goes no further than a terminal it arrives at (a start is never cut short).
-            if !startNodes.contains(v), Self.stops(t, v, direction) { continue }
-            for k in t.edges(at: v) {
-                let e = Int(k)
-                let w = t.otherEnd(of: e, from: v)
-                // The pipe's high (draining) and low ends.
-                let high: Int, low: Int
-                let f = flowKnown[e] == stamp ? flows[e] : FlowDirection(t.segments[e])
-                flows[e] = f
-                flowKnown[e] = stamp
-                switch f {
-                case .indeterminate:
-                    indeterminate.insert(e)
+        // Depth first: a chain of pipes is followed while its nodes are still in cache (nodes
+        // are numbered along the network's pipes); the answer is sorted, so order is free.
+        let checkStarts = !startEdges.isEmpty
+        while let v32 = stack.popLast() {
+            let v = Int(v32)
+            let first = links.nodes[v].links
+            if first & TraceTables.Links.stop != 0, reachedNode[v] != stamp + 1 { continue }
+            for i in Int(first & TraceTables.Links.offset)..<Int(links.nodes[v + 1].links & TraceTables.Links.offset) {
+                let l = links.links[i]
+                if l.edge < 0 {
+                    let e = Int(~l.edge)
+                    if flaggedEdge[e] != stamp {
+                        flaggedEdge[e] = stamp
+                        flagged.append(~l.edge)
+                    }
                     continue
-                case .forward: (high, low) = (Int(t.edgeFrom[e]), Int(t.edgeTo[e]))
-                case .backward: (high, low) = (Int(t.edgeTo[e]), Int(t.edgeFrom[e]))
                 }
-                // Downstream follows pipes that leave v; upstream, pipes that enter it.
-                guard (direction == .downstream ? high : low) == v, takenEdge[e] != stamp else { continue }
-                takenEdge[e] = stamp
-                taken.append(e)
-                reach(w)
+                if checkStarts, startEdges.contains(l.edge) { continue }
+                taken.append(l.edge)
+                if reachedNode[Int(l.next)] < stamp {
+                    reachedNode[Int(l.next)] = stamp
+                    reached.append(l.next)
+                    stack.append(l.next)
+                }
             }
         }
-        // Pipes and nodes in index order, as a scan of the flags gives them (the sorts below are
-        // much faster on the nearly sorted runs that gives); sorting the lists is cheaper for a
-        // small trace.
-        let edgeOrder = taken.count < t.edgeCount / 16 ? taken.sorted() : takenEdge.indices.filter { takenEdge[$0] == stamp }
-        let nodeOrder = queue.count < t.nodeCount / 16 ? queue.sorted() : reachedNode.indices.filter { reachedNode[$0] == stamp }
-        let flowOf = edgeOrder.map { flows[$0] }
         // Swapped back, not copied: the set given back is then held by the pool alone.
-        swap(&marks.flow, &flows)
-        swap(&marks.flowKnown, &flowKnown)
         swap(&marks.node, &reachedNode)
-        swap(&marks.taken, &takenEdge)
+        swap(&marks.flagged, &flaggedEdge)
         t.traceMarks.give(marks)
-        pipes = zip(edgeOrder, flowOf)
-            .map { e, f in TracedPipe(segmentID: t.segments[e].id, displayID: t.segments[e].displayID, flow: f, length: t.segments[e].length) }
-            .sorted { $0.segmentID < $1.segmentID }
+
+        // Pipes by segment id, points by number. A small answer sorts its own lists; a large
+        // one sorts ranks through a bit set and reads the tables in rank order.
+        if taken.count < TraceTables.bitSetFrom(universe: t.edgeCount), tab.idRank == nil {
+            taken.sort()
+            pipes = taken.map { tab.edges[Int($0)].traced }
+        } else {
+            var ranks = taken
+            if let rank = tab.idRank {
+                for i in ranks.indices { ranks[i] = rank[Int(ranks[i])] }
+            }
+            TraceTables.sortRanks(&ranks, universe: t.edgeCount)
+            pipes = ranks.map { r in tab.edges[tab.idOrder.map { Int($0[Int(r)]) } ?? Int(r)].traced }
+        }
         length = pipes.reduce(0) { $0 + $1.length }
-        var pts: [PointNumber] = [], ends: [PointNumber] = []
-        for v in nodeOrder {
-            for i in t.pointIndices(at: v) {
-                let p = t.points[Int(i)]
-                pts.append(p.number)
-                if p.kind == .outfall || p.kind == .pumpStation { ends.append(p.number) }
+        // Points: entries of the reached nodes (stored beside each other, node by node).
+        var entries: [Int32] = []
+        for v in reached {
+            let n = links.nodes[Int(v)]
+            if n.points != links.nodes[Int(v) + 1].points {
+                for i in n.points..<links.nodes[Int(v) + 1].points { entries.append(Int32(i)) }
             }
         }
-        points = pts.sorted()
-        terminals = ends.sorted()
-        indeterminatePipes = indeterminate.map { t.segments[$0].id }.sorted()
+        if entries.count < TraceTables.bitSetFrom(universe: tab.pointNumbers.count) {
+            entries.sort { tab.points[Int($0)].rank < tab.points[Int($1)].rank }
+            points = entries.map { tab.points[Int($0)].number }
+            terminals = entries.compactMap { tab.points[Int($0)].terminal ? tab.points[Int($0)].number : nil }
+        } else {
+            var ranks = entries.map { tab.points[Int($0)].rank }
+            TraceTables.sortRanks(&ranks, universe: tab.pointNumbers.count)
+            points = ranks.map { tab.pointNumbers[Int($0)] }
+            terminals = ranks.compactMap { tab.terminal[Int($0)] ? tab.pointNumbers[Int($0)] : nil }
+        }
+        indeterminatePipes = flagged.map { tab.edges[Int($0)].segmentID }.sorted()
+    }
+}
+
+/// What a trace reads of a topology, as flat arrays: built once per topology, on its first trace
+/// (``TraceTablesCell``), so a trace step never touches a ``PipeSegment`` (whose length is a sum
+/// over its vertices and whose display id may be formatted on each call) or a ``FeaturePoint``.
+///
+/// **Layout.** Laid out for few cache misses: a small trace from a random manhole is bound by
+/// them, not by instructions (each step of a trace touches about five places in tables of tens
+/// of megabytes). For each direction, ``Links``: per node, where its links and its points begin
+/// (8 bytes, with the node's terminal flag in the top bit), and a run of links: the pipes a
+/// trace follows from the node (downstream: those draining from it, each with its low end;
+/// upstream: those draining into it, each with its high end) and the pipes of indeterminate
+/// direction there (edge stored as `~e`), 8 bytes each. Per edge, one record of what the answer
+/// shows (``Edge``, 48 bytes). Per point, one record in node order (rank, terminal kind,
+/// number), and the numbers and terminal kinds again in number order, for large answers that
+/// read them in that order. About 80 bytes per edge and 45 per point.
+///
+/// **Invariants.** Each pipe of known direction is listed once per direction (at its high node
+/// downstream, at its low node upstream); each of indeterminate direction once at each distinct
+/// end node, in both directions. ``idOrder`` and ``idRank`` are nil exactly when the edges are
+/// already in ascending segment id order (the usual case: networks hold their pipes by id);
+/// otherwise `idOrder` lists the edges by id and `idRank[idOrder[r]] == r`. Point ranks are
+/// positions in (number, point index) order.
+struct TraceTables: Sendable {
+    /// One direction's links: node v's are `links[nodes[v].links & offset ..< nodes[v + 1].links
+    /// & offset]`, and `nodes[v].links & stop` says a trace arriving at v ends there
+    /// (downstream: an outfall or a pumping station; upstream: a pumping station). Its points
+    /// are `points[nodes[v].points ..< nodes[v + 1].points]` of the tables.
+    struct Links: Sendable {
+        struct Node: Sendable {
+            var links: UInt32
+            var points: UInt32
+        }
+        struct Link: Sendable {
+            /// The pipe, or `~edge` for one of indeterminate direction (not followed).
+            var edge: Int32
+            /// The node the pipe leads to.
+            var next: Int32
+        }
+        static let stop: UInt32 = 1 << 31
+        static let offset: UInt32 = stop - 1
+        let nodes: [Node]
+        let links: [Link]
     }
 
-    /// Whether a trace arriving at `v` ends there: downstream at an outfall or pumping station,
-    /// upstream at a pumping station.
-    static func stops(_ t: NetworkTopology, _ v: Int, _ direction: TraceDirection) -> Bool {
-        t.pointIndices(at: v).contains {
-            let k = t.points[Int($0)].kind
-            return k == .pumpStation || (direction == .downstream && k == .outfall)
+    /// What an answer shows of a pipe.
+    struct Edge: Sendable {
+        var segmentID: Int64
+        var length: Double
+        var displayID: String
+        var flow: FlowDirection
+
+        var traced: DrainageTrace.TracedPipe { .init(segmentID: segmentID, displayID: displayID, flow: flow, length: length) }
+    }
+
+    /// A point, in node order.
+    struct PointEntry: Sendable {
+        var rank: Int32
+        var terminal: Bool
+        var number: PointNumber
+    }
+
+    let downstream: Links
+    let upstream: Links
+    let edges: [Edge]
+    let idOrder: [Int32]?
+    let idRank: [Int32]?
+    /// The topology's points grouped by node (as its `nodePointIndices`).
+    let points: [PointEntry]
+    /// By rank.
+    let pointNumbers: [PointNumber]
+    /// By rank: whether the point is an outfall or a pumping station.
+    let terminal: [Bool]
+
+    /// O(m log m + p log p) at worst (the sorts; O(m + p log p) when edges are in id order).
+    init(_ t: NetworkTopology) {
+        let m = t.edgeCount, n = t.nodeCount
+        var edges: [Edge] = []
+        edges.reserveCapacity(m)
+        var ascending = true
+        for e in 0..<m {
+            let s = t.segments[e]
+            if e > 0, edges[e - 1].segmentID >= s.id { ascending = false }
+            edges.append(Edge(segmentID: s.id, length: s.length, displayID: s.displayID, flow: FlowDirection(s)))
+        }
+        self.edges = edges
+        if ascending {
+            idOrder = nil
+            idRank = nil
+        } else {
+            let order = (0..<Int32(m)).sorted { edges[Int($0)].segmentID < edges[Int($1)].segmentID }
+            var rank = [Int32](repeating: 0, count: m)
+            for (r, e) in order.enumerated() { rank[Int(e)] = Int32(r) }
+            idOrder = order
+            idRank = rank
+        }
+        var pumps = [Bool](repeating: false, count: n), outfalls = [Bool](repeating: false, count: n)
+        for (i, p) in t.points.enumerated() where t.pointNode[i] >= 0 {
+            if p.kind == .pumpStation { pumps[Int(t.pointNode[i])] = true }
+            if p.kind == .outfall { outfalls[Int(t.pointNode[i])] = true }
+        }
+        // Links by counting sort: per edge, the node it is listed at and the entry.
+        func links(downstream: Bool) -> Links {
+            var count = [UInt32](repeating: 0, count: n + 1)
+            func each(_ body: (Int, Links.Link) -> Void) {
+                for e in 0..<m {
+                    let (a, b) = (t.edgeFrom[e], t.edgeTo[e])
+                    switch edges[e].flow {
+                    case .indeterminate:
+                        body(Int(a), .init(edge: ~Int32(e), next: b))
+                        if b != a { body(Int(b), .init(edge: ~Int32(e), next: a)) }
+                    case .forward: downstream ? body(Int(a), .init(edge: Int32(e), next: b)) : body(Int(b), .init(edge: Int32(e), next: a))
+                    case .backward: downstream ? body(Int(b), .init(edge: Int32(e), next: a)) : body(Int(a), .init(edge: Int32(e), next: b))
+                    }
+                }
+            }
+            each { v, _ in count[v + 1] += 1 }
+            for v in 0..<n { count[v + 1] += count[v] }
+            var fill = count
+            var out = [Links.Link](repeating: .init(edge: 0, next: 0), count: Int(count[n]))
+            each { v, l in
+                out[Int(fill[v])] = l
+                fill[v] += 1
+            }
+            let nodes = (0...n).map { v in
+                let stop = v < n && (pumps[v] || (downstream && outfalls[v]))
+                return Links.Node(links: count[v] | (stop ? Links.stop : 0), points: UInt32(t.nodePointStart[v]))
+            }
+            return Links(nodes: nodes, links: out)
+        }
+        downstream = links(downstream: true)
+        upstream = links(downstream: false)
+
+        let byNumber = (0..<Int32(t.points.count)).sorted {
+            let a = t.points[Int($0)].number, b = t.points[Int($1)].number
+            return a == b ? $0 < $1 : a < b
+        }
+        var rank = [Int32](repeating: 0, count: t.points.count)
+        for (r, i) in byNumber.enumerated() { rank[Int(i)] = Int32(r) }
+        func isTerminal(_ p: FeaturePoint) -> Bool { p.kind == .outfall || p.kind == .pumpStation }
+        pointNumbers = byNumber.map { t.points[Int($0)].number }
+        terminal = byNumber.map { isTerminal(t.points[Int($0)]) }
+        points = t.nodePointIndices.map { i in
+            PointEntry(rank: rank[Int(i)], terminal: isTerminal(t.points[Int(i)]), number: t.points[Int(i)].number)
+        }
+    }
+
+    /// From how many of a universe's items a sorted answer is built through a bit set rather
+    /// than by sorting: about where scanning `universe / 64` words costs what sorting k does.
+    static func bitSetFrom(universe: Int) -> Int { max(64, universe / 1024) }
+
+    /// Sorts `ranks`, distinct values in `0..<universe`: by comparison when there are few
+    /// (``bitSetFrom(universe:)``), else through a bit set of the universe (O(k + universe /
+    /// 64), no comparisons).
+    static func sortRanks(_ ranks: inout [Int32], universe: Int) {
+        guard ranks.count >= bitSetFrom(universe: universe) else {
+            ranks.sort()
+            return
+        }
+        var bits = [UInt64](repeating: 0, count: (universe + 63) / 64)
+        for r in ranks { bits[Int(r) >> 6] |= 1 << UInt64(r & 63) }
+        var k = 0
+        for (w, word) in bits.enumerated() where word != 0 {
+            var x = word
+            while x != 0 {
+                ranks[k] = Int32(w << 6 | x.trailingZeroBitCount)
+                k += 1
+                x &= x - 1
+            }
+        }
+    }
+}
+
+/// Holds a topology's ``TraceTables``, built on its first trace.
+///
+/// The build runs outside the lock: traces that start at once on a new topology may each build
+/// the tables (the first stored wins), but none waits on a lock for a build, so no cooperative
+/// thread is blocked for its duration.
+final class TraceTablesCell: @unchecked Sendable {
+    private let lock = NSLock()
+    private var built: TraceTables?
+
+    func tables(for t: NetworkTopology) -> TraceTables {
+        if let b = lock.withLock({ built }) { return b }
+        let b = TraceTables(t)
+        return lock.withLock {
+            if let first = built { return first }
+            built = b
+            return b
         }
     }
 }
@@ -199,18 +386,16 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
 ///
 /// A trace takes a set under the lock (a new one when none is free) and gives it back when done,
 /// so no two traces ever hold the same set: concurrent traces of a shared topology each work on
-/// their own. A mark is current when it equals the set's stamp, which each take advances, so a
-/// set is never zeroed but on the stamp's wrap-around (once in 2^32 traces).
+/// their own. Each take advances the set's stamp by 2 (a trace marks with the stamp and the one
+/// above it), and marks below the stamp are stale, so a set is never zeroed but when the stamp
+/// nears its wrap-around (once in 2^31 traces).
 final class TraceMarksPool: @unchecked Sendable {
     struct Marks {
         var stamp: UInt32 = 0
         /// Nodes reached.
         var node: [UInt32]
-        /// Pipes taken.
-        var taken: [UInt32]
-        /// Pipes whose direction is in ``flow``.
-        var flowKnown: [UInt32]
-        var flow: [FlowDirection]
+        /// Pipes of indeterminate direction listed.
+        var flagged: [UInt32]
     }
 
     /// Sets kept at most (one per trace running at once); more are dropped when given back.
@@ -220,12 +405,10 @@ final class TraceMarksPool: @unchecked Sendable {
 
     func take(nodes: Int, edges: Int) -> Marks {
         var m = lock.withLock { free.popLast() }
-        if m == nil || m!.stamp == .max {
-            m = Marks(
-                node: [UInt32](repeating: 0, count: nodes), taken: [UInt32](repeating: 0, count: edges),
-                flowKnown: [UInt32](repeating: 0, count: edges), flow: [FlowDirection](repeating: .indeterminate, count: edges))
+        if m == nil || m!.stamp >= UInt32.max - 4 {
+            m = Marks(node: [UInt32](repeating: 0, count: nodes), flagged: [UInt32](repeating: 0, count: edges))
         }
-        m!.stamp += 1
+        m!.stamp += 2
         return m!
     }
 

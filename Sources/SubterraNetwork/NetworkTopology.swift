@@ -81,6 +81,8 @@ public struct NetworkTopology: Sendable {
     private let pointIndexByNumber: [PointNumber: Int32]
     /// Visit marks reused by traces of this topology (each trace holds its own set).
     let traceMarks = TraceMarksPool()
+    /// Flow, ends, ids and stops as flat arrays for traces, built on the first trace.
+    let traceTables = TraceTablesCell()
     /// The valve-segment graph isolation plans search for supply, built on the first plan.
     let supplyGraph = SupplyGraphCell()
 

@@ -77,14 +77,13 @@ struct DrainageTraceTests {
         #expect(FlowDirection(seg(3, 2, .top, dn: nil)) == .indeterminate, "a top without a section gives no invert")
     }
 
-    @Test("random drainage networks: traces equal a brute-force search", arguments: 0..<20)
-    func oracle(seed: Int) throws {
-        var rng = SplitMix(seed: UInt64(seed) &* 104_729 &+ 3)
-        var b = IsolationOracleTests.randomNetwork(seed: UInt64(seed) &+ 99, sites: 10 + seed % 25, tolerance: 0)
+    /// A random drainage network: an invert level per place (so chains drain consistently), some
+    /// ties (flat pipes) and gaps, and manholes, outfalls and pumping stations.
+    static func randomDrainage(seed: Int, sites: Int, rng: inout SplitMix) -> NetBuilder {
+        var b = IsolationOracleTests.randomNetwork(seed: UInt64(seed) &+ 99, sites: sites, tolerance: 0)
         b.layer = .drainage
-        // An invert level per place, so chains drain consistently; some ties (flat) and gaps.
         var level: [String: Double?] = [:]
-        func invert(_ place: PointNumber) -> Double? {
+        func invert(_ place: PointNumber, _ rng: inout SplitMix) -> Double? {
             if let l = level[place.rawValue] { return l }
             let l: Double? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : Double(Int.random(in: 0..<12, using: &rng))
             level[place.rawValue] = l
@@ -92,14 +91,21 @@ struct DrainageTraceTests {
         }
         for i in b.segments.indices {
             b.segments[i].layer = .drainage
-            b.segments[i].startElevation = invert(b.segments[i].startPoint)
-            b.segments[i].endElevation = invert(b.segments[i].endPoint)
+            b.segments[i].startElevation = invert(b.segments[i].startPoint, &rng)
+            b.segments[i].endElevation = invert(b.segments[i].endPoint, &rng)
             b.segments[i].elevationReference = .bottom
         }
         let kinds: [PointKind] = [.manhole, .manhole, .manhole, .manhole, .outfall, .pumpStation]
         b.points = b.points.map { p in
             FeaturePoint(number: p.number, layer: .drainage, kind: kinds.randomElement(using: &rng)!, position: p.position)
         }
+        return b
+    }
+
+    @Test("random drainage networks: traces equal a brute-force search", arguments: 0..<20)
+    func oracle(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &* 104_729 &+ 3)
+        let b = Self.randomDrainage(seed: seed, sites: 10 + seed % 25, rng: &rng)
         let t = try b.topology(tolerance: 0)
         let naive = NaiveNetwork(segments: t.segments, points: t.points, tolerance: 0)
         var longest = 0, flagged = 0, stopped = 0
@@ -117,6 +123,50 @@ struct DrainageTraceTests {
         }
         // Not vacuous: chains of pipes, and flat pipes or terminals, occur.
         #expect(longest >= 3 && flagged + stopped > 0, "longest \(longest), flagged \(flagged), terminals \(stopped)")
+    }
+
+    @Test("traces from pipes and many manholes at once, pipes in any id order: equal a brute-force search", arguments: 0..<16)
+    func oracleManyStarts(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &* 7_919 &+ 11)
+        var b = Self.randomDrainage(seed: seed + 40, sites: 15 + seed % 20, rng: &rng)
+        // Odd seeds number the pipes against the network's order: answers must still come by id.
+        if seed % 2 == 1 {
+            for i in b.segments.indices { b.segments[i].id = Int64(100_000 - 7 * i) }
+        }
+        let t = try b.topology(tolerance: 0)
+        let naive = NaiveNetwork(segments: t.segments, points: t.points, tolerance: 0)
+        var large = 0, fromPipes = 0
+        for round in 0..<24 {
+            // From a few starts up to most of the network (a large answer is built another way).
+            let share = [0.02, 0.1, 0.3, 0.8][round % 4]
+            var ends: [Int] = [], edges: [Int] = []
+            for e in 0..<t.edgeCount {
+                if Double.random(in: 0..<1, using: &rng) < share { ends.append(2 * e + Int.random(in: 0...1, using: &rng)) }
+                if Double.random(in: 0..<1, using: &rng) < share / 2 { edges.append(e) }
+            }
+            if ends.isEmpty && edges.isEmpty { edges.append(Int.random(in: 0..<t.edgeCount, using: &rng)) }
+            let starts: [DrainageTrace.Start] = (ends.map { .node(Int($0 % 2 == 0 ? t.edgeFrom[$0 / 2] : t.edgeTo[$0 / 2])) } + edges.map { .edge($0) })
+                .shuffled(using: &rng)
+            for direction in TraceDirection.allCases {
+                let got = try DrainageTrace(topology: t, from: starts, direction: direction)
+                let want = naive.trace(startEnds: Set(ends), startEdges: edges, direction)
+                let where_ = "seed \(seed) round \(round) \(direction)"
+                #expect(got.pipes.map(\.segmentID) == want.pipes.sorted(), "\(where_): pipes")
+                #expect(got.indeterminatePipes == want.indeterminate.sorted(), "\(where_): indeterminate")
+                #expect(got.points.map(\.rawValue) == want.points.sorted(), "\(where_): points")
+                #expect(got.terminals.map(\.rawValue) == want.terminals.sorted(), "\(where_): terminals")
+                let ids = Dictionary(uniqueKeysWithValues: t.segments.map { ($0.id, $0) })
+                for p in got.pipes {
+                    #expect(p.length == ids[p.segmentID]!.length && p.displayID == ids[p.segmentID]!.displayID)
+                    #expect(p.flow == FlowDirection(ids[p.segmentID]!))
+                }
+                #expect(got.length == got.pipes.reduce(0) { $0 + $1.length })
+                if got.pipes.count * 16 >= t.edgeCount { large += 1 }
+                if !edges.isEmpty { fromPipes += 1 }
+            }
+        }
+        // Not vacuous: both ways of building the answer, and pipe starts, are exercised.
+        #expect(large > 0 && fromPipes > 0, "large \(large), from pipes \(fromPipes)")
     }
 
     @Test("traces of one shared topology at once equal the same traces one by one")
@@ -157,12 +207,35 @@ extension NaiveNetwork {
     /// or towards (upstream) each reached node; stops at pumping stations, and downstream at
     /// outfalls, unless that is where it starts.
     func trace(fromEnd end: Int, _ direction: TraceDirection) -> (pipes: Set<Int64>, indeterminate: Set<Int64>, terminals: Set<String>) {
-        let start = endNode[end]
-        var reached: Set<Int> = [start], taken = Set<Int>(), flat = Set<Int64>()
-        var stack = [start]
+        let r = trace(startEnds: [end], startEdges: [], direction)
+        return (r.pipes, r.indeterminate, r.terminals)
+    }
+
+    /// The same from the nodes of several pipe ends and from whole pipes: a start pipe is taken
+    /// and the search goes on from its low end (downstream) or high end (upstream), from both
+    /// when flat (then it is also listed as indeterminate). Start nodes are never cut short.
+    func trace(startEnds: Set<Int>, startEdges: [Int], _ direction: TraceDirection)
+        -> (pipes: Set<Int64>, indeterminate: Set<Int64>, terminals: Set<String>, points: Set<String>) {
+        let starts = Set(startEnds.map { endNode[$0] })
+        var reached = starts, taken = Set<Int>(), flat = Set<Int64>()
+        var stack = Array(starts)
+        for e in startEdges {
+            taken.insert(e)
+            let s = segments[e]
+            var next: [Int]
+            if let a = s.startInvert, let b = s.endInvert, a != b {
+                let downstreamEnd = a > b ? endNode[2 * e + 1] : endNode[2 * e]
+                let upstreamEnd = a > b ? endNode[2 * e] : endNode[2 * e + 1]
+                next = [direction == .downstream ? downstreamEnd : upstreamEnd]
+            } else {
+                flat.insert(s.id)
+                next = [endNode[2 * e], endNode[2 * e + 1]]
+            }
+            for w in next where reached.insert(w).inserted { stack.append(w) }
+        }
         while let v = stack.popLast() {
             let kinds = pointsAt(v).map(\.kind)
-            if v != start, kinds.contains(.pumpStation) || (direction == .downstream && kinds.contains(.outfall)) { continue }
+            if !starts.contains(v), kinds.contains(.pumpStation) || (direction == .downstream && kinds.contains(.outfall)) { continue }
             for (e, w) in adjacency[v] ?? [] {
                 let s = segments[e]
                 guard let a = s.startInvert, let b = s.endInvert, a != b else {
@@ -178,8 +251,13 @@ extension NaiveNetwork {
                 if reached.insert(w).inserted { stack.append(w) }
             }
         }
-        var terminals = Set<String>()
-        for v in reached { for p in pointsAt(v) where p.kind == .outfall || p.kind == .pumpStation { terminals.insert(p.number.rawValue) } }
-        return (Set(taken.map { segments[$0].id }), flat, terminals)
+        var terminals = Set<String>(), points = Set<String>()
+        for v in reached {
+            for p in pointsAt(v) {
+                points.insert(p.number.rawValue)
+                if p.kind == .outfall || p.kind == .pumpStation { terminals.insert(p.number.rawValue) }
+            }
+        }
+        return (Set(taken.map { segments[$0].id }), flat, terminals, points)
     }
 }
