@@ -96,6 +96,7 @@ let package = Package(
         .executableTarget(
             name: "network-speed",
             dependencies: [
+                "BenchCore",
                 .product(name: "SubterraNetwork", package: root),
                 .product(name: "SubterraDatasets", package: root),
                 .product(name: "SubterraModel", package: root),
