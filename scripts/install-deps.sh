@@ -17,6 +17,7 @@ packages=(
     libgdal-dev      # GDAL C API: Shapefile, DXF, GML, KML, FileGDB import (SubterraGDAL)
     postgresql-15    # the PostGIS store's tests: a throwaway primary + replica (scripts/with-postgres.sh)
     postgresql-15-postgis-3
+    openssl          # with-postgres.sh: the test servers' TLS certificates
 )
 if [ "${SUBTERRA_BROWSER_DEPS:-0}" = 1 ]; then
     # The planners' page test (Tests/browser): headless Chromium driven by Selenium; Leaflet is

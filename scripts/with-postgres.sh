@@ -13,6 +13,7 @@
 #     $SUBTERRA_PG_RESTART_DIR/NAME.request, answered by NAME.done once it accepts connections
 #     again (NAME.failed if it did not restart);
 #   - runs "$@" with SUBTERRA_PG_PRIMARY and SUBTERRA_PG_REPLICA set to postgresql:// URLs;
+#   - every server offers TLS with a certificate from a throwaway CA (SUBTERRA_PG_TLS_CA);
 #   - stops the servers and deletes the clusters on success, failure or interrupt.
 #
 #   scripts/with-postgres.sh swift test --skip-build --filter SubterraPostGISTests
@@ -45,6 +46,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# TLS: every server offers it (ssl=on) with a certificate for localhost and 127.0.0.1 signed by
+# a throwaway CA, so the default sslmode (prefer) runs the tests over TLS; SUBTERRA_PG_TLS_CA is
+# that CA for the sslmode=verify-* tests, SUBTERRA_PG_TLS_OTHER_CA one that signed nothing here.
+command -v openssl >/dev/null || { say "openssl is needed to make the servers' TLS certificates"; exit 4; }
+tls="$dir/tls"
+mkdir "$tls"
+make_tls() {
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=Subterra test CA" -keyout "$tls/ca.key" -out "$tls/ca.crt" &&
+    openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=Subterra other CA" -keyout "$tls/other-ca.key" -out "$tls/other-ca.crt" &&
+    openssl req "${ec[@]}" -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$tls/server.ext" &&
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 2 \
+      -extfile "$tls/server.ext" -out "$tls/server.crt"
+}
+make_tls >"$dir/tls.log" 2>&1 || { cat "$dir/tls.log" >&2; say "could not make the TLS certificates"; exit 4; }
+chmod 600 "$tls/server.key" "$tls/ca.key" "$tls/other-ca.key"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$tls/server.key" "$tls/server.crt"
+export SUBTERRA_PG_TLS_CA="$tls/ca.crt" SUBTERRA_PG_TLS_OTHER_CA="$tls/other-ca.crt"
+
 # Starts the cluster in $1 on a free high port (tries random ones not listening now; a race with
 # another process on the same port makes the start fail, and the next port is tried). Sets $port.
 start_cluster() {
@@ -55,7 +76,8 @@ start_cluster() {
     if as_pg "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $dir \
         -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=256MB \
         -c maintenance_work_mem=512MB -c work_mem=32MB -c max_wal_size=4GB -c jit=off \
-        -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c dynamic_shared_memory_type=mmap" \
+        -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on -c dynamic_shared_memory_type=mmap \
+        -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
         start >/dev/null 2>&1; then
       return 0
     fi

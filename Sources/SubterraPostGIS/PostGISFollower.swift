@@ -388,9 +388,7 @@ public final class PostGISFollower: @unchecked Sendable {
         logger.logLevel = .critical
         while !Task.isCancelled {
             do {
-                var config = PostgresConnection.Configuration(
-                    host: loc.host, port: loc.port, username: loc.user, password: loc.password, database: loc.database, tls: .disable)
-                config.options.additionalStartupParameters = [("application_name", "subterra-follower")]
+                let config = try loc.connectionConfiguration(applicationName: "subterra-follower")
                 let conn = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
                 do {
                     try await conn.listen(on: PostGISSchema.channel) { notifications in

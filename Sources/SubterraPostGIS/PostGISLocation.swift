@@ -1,18 +1,54 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 import SubterraModel
 
 /// Where a PostGIS store lives: a `postgresql://user[:password]@host[:port]/database` URL (the
-/// libpq URI form; `postgres://` too). Only TCP without TLS for now (loopback and private
-/// networks). The password, when given, is never shown in ``description`` or in an error; as
-/// with libpq, `PGPASSWORD` supplies it when the URL has none, so it need not appear on a
-/// command line (where `ps` shows it).
+/// libpq URI form; `postgres://` too), over TCP, with TLS as libpq's `sslmode` says.
+///
+/// The password, when given, is never shown in ``description`` or in an error; as with libpq,
+/// `PGPASSWORD` supplies it when the URL has none, so it need not appear on a command line
+/// (where `ps` shows it).
+///
+/// **TLS.** The URL's query takes libpq's `sslmode` and `sslrootcert` (and, as libpq does,
+/// `PGSSLMODE` and `PGSSLROOTCERT` from the environment when the URL has none):
+///
+/// | sslmode | TLS | the server's certificate |
+/// |---|---|---|
+/// | `disable` | never | |
+/// | `prefer` (the default, as in libpq) | when the server offers it | not checked |
+/// | `require` | always | not checked; checked against `sslrootcert` when one is given (libpq's rule) |
+/// | `verify-ca` | always | signed by a CA in `sslrootcert` |
+/// | `verify-full` | always | that, and issued for the URL's host name or IP address |
+///
+/// `sslrootcert` is a PEM file of CA certificates, or `system` for the system's trust store;
+/// without one, `verify-ca` and `verify-full` use `~/.postgresql/root.crt` as libpq does, and
+/// refuse to start when it is missing. `allow` (plain first, TLS on refusal) is not offered:
+/// ask for `prefer`. Other query parameters are refused by name rather than ignored.
+///
+/// ```
+/// postgresql://editor@db.city.example/pipes?sslmode=verify-full&sslrootcert=/etc/subterra/city-ca.pem
+/// ```
 public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var user: String
     public var password: String?
     public var database: String
+    /// How TLS is used: libpq's `sslmode`.
+    public var sslMode: SSLMode
+    /// The CA certificates (a PEM file path, or `system`) a `verify-*` mode, or `require` with
+    /// a root given, checks the server's certificate against.
+    public var sslRootCert: String?
+
+    /// libpq's `sslmode` values Subterra offers (see the type).
+    public enum SSLMode: String, Hashable, Sendable, CaseIterable {
+        case disable
+        case prefer
+        case require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
+    }
 
     /// Whether `text` names a PostGIS store rather than a file: it starts with `postgresql://`
     /// or `postgres://`.
@@ -38,12 +74,43 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
         self.host = host
         port = c.port ?? 5432
         self.user = user.removingPercentEncoding ?? user
-        password = c.password.map { $0.removingPercentEncoding ?? $0 } ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        let environment = ProcessInfo.processInfo.environment
+        password = c.password.map { $0.removingPercentEncoding ?? $0 } ?? environment["PGPASSWORD"]
         database = db.removingPercentEncoding ?? db
+        var mode = environment["PGSSLMODE"], root = environment["PGSSLROOTCERT"]
+        var modeSource = "PGSSLMODE"
+        for item in c.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                mode = item.value
+                modeSource = "sslmode"
+            case "sslrootcert": root = item.value
+            default:
+                throw StoreError(
+                    "the URL's query parameter \"\(item.name.prefix(40))\" is not understood (sslmode and sslrootcert are)",
+                    path: Self.redacted(url))
+            }
+        }
+        if let mode, !mode.isEmpty {
+            guard let m = SSLMode(rawValue: mode) else {
+                let offered = SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
+                let hint = mode == "allow" ? " (allow is not offered: use prefer)" : ""
+                throw StoreError("\(modeSource) \"\(mode.prefix(40))\" is not one of \(offered)\(hint)", path: Self.redacted(url))
+            }
+            sslMode = m
+        } else {
+            sslMode = .prefer
+        }
+        sslRootCert = root.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The URL without the password.
-    public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" }
+    /// The URL without the password; the TLS parameters when they are not the defaults.
+    public var description: String {
+        var query: [String] = []
+        if sslMode != .prefer { query.append("sslmode=" + sslMode.rawValue) }
+        if let sslRootCert { query.append("sslrootcert=" + sslRootCert) }
+        return "postgresql://\(user)@\(host):\(port)/\(database)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+    }
 
     /// `text` with any password of its user-info part removed (what messages may show of a
     /// store argument): `postgresql://ana:secret@h/db` → `postgresql://ana@h/db`. Text that is
@@ -57,9 +124,74 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
         return String(text[..<colon]) + String(text[at...])
     }
 
-    var clientConfiguration: PostgresClient.Configuration {
+    /// The TLS setting of every connection to this location (the pool's and a follower's
+    /// listening one), as ``sslMode`` and ``sslRootCert`` say: whether TLS is used (nil: never),
+    /// required, and how the server's certificate is checked.
+    ///
+    /// - Throws: `StoreError` when a mode that checks certificates has no CA file to check
+    ///   against, or the file cannot be read as PEM certificates.
+    func tlsSetting() throws(StoreError) -> (required: Bool, configuration: TLSConfiguration)? {
+        var config = TLSConfiguration.makeClientConfiguration()
+        // libpq: require with a root certificate given checks the chain, as verify-ca does.
+        let mode = sslMode == .require && sslRootCert != nil ? .verifyCA : sslMode
+        switch mode {
+        case .disable: return nil
+        case .prefer, .require:
+            config.certificateVerification = .none
+            return (mode == .require, config)
+        case .verifyCA, .verifyFull:
+            config.certificateVerification = mode == .verifyFull ? .fullVerification : .noHostnameVerification
+            let root: String
+            if let sslRootCert {
+                root = sslRootCert
+            } else {
+                root = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".postgresql/root.crt").path
+                guard FileManager.default.fileExists(atPath: root) else {
+                    throw StoreError(
+                        "sslmode=\(sslMode.rawValue) checks the server's certificate, but there is no CA file: give sslrootcert=PATH "
+                            + "(or sslrootcert=system), or put one at \(root)", path: description)
+                }
+            }
+            if root != "system" {
+                do {
+                    config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(root))
+                } catch {
+                    throw StoreError("sslrootcert \(root) cannot be read as PEM certificates: \(error)", path: description)
+                }
+            }
+            return (true, config)
+        }
+    }
+
+    /// ``tlsSetting()`` for a pool.
+    func clientTLS() throws(StoreError) -> PostgresClient.Configuration.TLS {
+        guard let t = try tlsSetting() else { return .disable }
+        return t.required ? .require(t.configuration) : .prefer(t.configuration)
+    }
+
+    /// ``tlsSetting()`` for a single connection.
+    func connectionTLS() throws(StoreError) -> PostgresConnection.Configuration.TLS {
+        guard let t = try tlsSetting() else { return .disable }
+        let context: NIOSSLContext
+        do { context = try NIOSSLContext(configuration: t.configuration) } catch {
+            throw StoreError("cannot set up TLS: \(error)", path: description)
+        }
+        return t.required ? .require(context) : .prefer(context)
+    }
+
+    /// A single connection's configuration (a store's first connection, a follower's listening
+    /// one). Throws as ``tlsSetting()`` does.
+    func connectionConfiguration(applicationName: String) throws(StoreError) -> PostgresConnection.Configuration {
+        var c = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: try connectionTLS())
+        c.options.additionalStartupParameters = [("application_name", applicationName)]
+        return c
+    }
+
+    /// The pool's configuration. Throws as ``tlsSetting()`` does.
+    func clientConfiguration() throws(StoreError) -> PostgresClient.Configuration {
         var c = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: .disable)
+            host: host, port: port, username: user, password: password, database: database, tls: try clientTLS())
         c.options.maximumConnections = 8
         c.options.minimumConnections = 0
         return c

@@ -69,7 +69,7 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
         applicationName: String = "subterra"
     ) throws(StoreError) -> PostGISStore {
         let location = try PostGISLocation(url: url)
-        var configuration = location.clientConfiguration
+        var configuration = try location.clientConfiguration()
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         let client = PostgresClient(configuration: configuration)
         let runTask = Task(executorPreference: BridgeExecutor.shared) { await client.run() }
@@ -77,10 +77,20 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
         logger.logLevel = .critical
         let state: (srid: Int32, crs: String)
         do {
+            // The first connection is made directly, not through the pool: a pool retries a
+            // failing connect (a wrong port, a refused certificate, a bad password) for a minute
+            // before it gives up, with a generic error; a direct connect fails at once, saying why.
+            let first = try location.connectionConfiguration(applicationName: applicationName)
             state = try runBlocking { [logger] in
-                try await client.withConnection { conn in
+                let conn = try await PostgresConnection.connect(configuration: first, id: 0, logger: logger)
+                do {
                     if !readOnly { try await Self.migrate(conn, srs: spatialReference, logger: logger) }
-                    return try await Self.readState(conn, logger: logger, path: location.description)
+                    let state = try await Self.readState(conn, logger: logger, path: location.description)
+                    try? await conn.close()
+                    return state
+                } catch {
+                    try? await conn.close()
+                    throw error
                 }
             }
         } catch {
