@@ -100,7 +100,10 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         swap(&marks.node, &reachedNode)
         swap(&marks.flagged, &flaggedEdge)
         var reached: [Int32] = [], taken: [Int32] = [], flagged: [Int32] = [], stack: [Int32] = []
-        for case .node(let v) in starts where reachedNode[v] < stamp {
+        // Nodes in the tables' numbering from here on (``TraceTables/place``).
+        for case .node(let node) in starts {
+            let v = Int(tab.place[node])
+            guard reachedNode[v] < stamp else { continue }
             reachedNode[v] = stamp + 1
             reached.append(Int32(v))
             stack.append(Int32(v))
@@ -111,7 +114,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         for case .edge(let e) in starts where startEdges.insert(Int32(e)).inserted {
             taken.append(Int32(e))
             let f = tab.edges[e].flow
-            let (from, to) = (t.edgeFrom[e], t.edgeTo[e])
+            let (from, to) = (tab.place[Int(t.edgeFrom[e])], tab.place[Int(t.edgeTo[e])])
             var next = [(f == .forward) == down ? to : from]
             if f == .indeterminate {
                 flaggedEdge[e] = stamp
@@ -197,7 +200,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
 ///
 /// **Layout.** Laid out for few cache misses: a small trace from a random manhole is bound by
 /// them, not by instructions (each step of a trace touches about five places in tables of tens
-/// of megabytes). For each direction, ``Links``: per node, where its links and its points begin
+/// of megabytes). Nodes are renumbered depth first from the sinks (``place``). For each direction, ``Links``: per node, where its links and its points begin
 /// (8 bytes, with the node's terminal flag in the top bit), and a run of links: the pipes a
 /// trace follows from the node (downstream: those draining from it, each with its low end;
 /// upstream: those draining into it, each with its high end) and the pipes of indeterminate
@@ -212,7 +215,8 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
 /// already in ascending segment id order (the usual case: networks hold their pipes by id);
 /// otherwise `idOrder` lists the edges by id and `idRank[idOrder[r]] == r`. Point ranks are
 /// positions in (number, point index) order.
-struct TraceTables: Sendable {
+/// A class: a trace takes one reference to it, not one per array.
+final class TraceTables: Sendable {
     /// One direction's links: node v's are `links[nodes[v].links & offset ..< nodes[v + 1].links
     /// & offset]`, and `nodes[v].links & stop` says a trace arriving at v ends there
     /// (downstream: an outfall or a pumping station; upstream: a pumping station). Its points
@@ -251,12 +255,16 @@ struct TraceTables: Sendable {
         var number: PointNumber
     }
 
+    /// Each topology node's number in these tables: a depth-first order of the pipe graph
+    /// rooted at the network's sinks (nodes no pipe drains from), so that what drains to a
+    /// node lies mostly just after it and a trace reads runs of neighbouring entries.
+    let place: [Int32]
     let downstream: Links
     let upstream: Links
     let edges: [Edge]
     let idOrder: [Int32]?
     let idRank: [Int32]?
-    /// The topology's points grouped by node (as its `nodePointIndices`).
+    /// The topology's points grouped by table node.
     let points: [PointEntry]
     /// By rank.
     let pointNumbers: [PointNumber]
@@ -285,17 +293,49 @@ struct TraceTables: Sendable {
             idOrder = order
             idRank = rank
         }
+        // Table order: depth first over the undirected graph, from the sinks first (then any
+        // node not yet placed), so an upstream catchment is nearly one run of the tables.
+        var place = [Int32](repeating: -1, count: n), order: [Int32] = []
+        order.reserveCapacity(n)
+        var drains = [Bool](repeating: false, count: n)
+        for e in 0..<m {
+            switch edges[e].flow {
+            case .forward: drains[Int(t.edgeFrom[e])] = true
+            case .backward: drains[Int(t.edgeTo[e])] = true
+            case .indeterminate: break
+            }
+        }
+        var stack: [Int32] = []
+        for pass in 0..<2 {
+            for root in 0..<n where place[root] < 0 && (pass == 1 || !drains[root]) {
+                stack.append(Int32(root))
+                while let v = stack.popLast() {
+                    guard place[Int(v)] < 0 else { continue }
+                    place[Int(v)] = Int32(order.count)
+                    order.append(v)
+                    for k in Int(t.adjacencyStart[Int(v)])..<Int(t.adjacencyStart[Int(v) + 1]) {
+                        let e = Int(t.adjacencyEdges[k])
+                        let w = t.edgeFrom[e] == v ? t.edgeTo[e] : t.edgeFrom[e]
+                        if place[Int(w)] < 0 { stack.append(w) }
+                    }
+                }
+            }
+        }
+        self.place = place
         var pumps = [Bool](repeating: false, count: n), outfalls = [Bool](repeating: false, count: n)
         for (i, p) in t.points.enumerated() where t.pointNode[i] >= 0 {
-            if p.kind == .pumpStation { pumps[Int(t.pointNode[i])] = true }
-            if p.kind == .outfall { outfalls[Int(t.pointNode[i])] = true }
+            if p.kind == .pumpStation { pumps[Int(place[Int(t.pointNode[i])])] = true }
+            if p.kind == .outfall { outfalls[Int(place[Int(t.pointNode[i])])] = true }
         }
+        // Points grouped by table node.
+        var pointStart = [UInt32](repeating: 0, count: n + 1)
+        for u in 0..<n { pointStart[u + 1] = pointStart[u] + UInt32(t.pointIndices(at: Int(order[u])).count) }
         // Links by counting sort: per edge, the node it is listed at and the entry.
         func links(downstream: Bool) -> Links {
             var count = [UInt32](repeating: 0, count: n + 1)
             func each(_ body: (Int, Links.Link) -> Void) {
                 for e in 0..<m {
-                    let (a, b) = (t.edgeFrom[e], t.edgeTo[e])
+                    let (a, b) = (place[Int(t.edgeFrom[e])], place[Int(t.edgeTo[e])])
                     switch edges[e].flow {
                     case .indeterminate:
                         body(Int(a), .init(edge: ~Int32(e), next: b))
@@ -315,7 +355,7 @@ struct TraceTables: Sendable {
             }
             let nodes = (0...n).map { v in
                 let stop = v < n && (pumps[v] || (downstream && outfalls[v]))
-                return Links.Node(links: count[v] | (stop ? Links.stop : 0), points: UInt32(t.nodePointStart[v]))
+                return Links.Node(links: count[v] | (stop ? Links.stop : 0), points: pointStart[v])
             }
             return Links(nodes: nodes, links: out)
         }
@@ -331,8 +371,10 @@ struct TraceTables: Sendable {
         func isTerminal(_ p: FeaturePoint) -> Bool { p.kind == .outfall || p.kind == .pumpStation }
         pointNumbers = byNumber.map { t.points[Int($0)].number }
         terminal = byNumber.map { isTerminal(t.points[Int($0)]) }
-        points = t.nodePointIndices.map { i in
-            PointEntry(rank: rank[Int(i)], terminal: isTerminal(t.points[Int(i)]), number: t.points[Int(i)].number)
+        points = order.flatMap { v in
+            t.pointIndices(at: Int(v)).map { i in
+                PointEntry(rank: rank[Int(i)], terminal: isTerminal(t.points[Int(i)]), number: t.points[Int(i)].number)
+            }
         }
     }
 
