@@ -69,6 +69,66 @@ struct StoreTests {
         #expect(near.segments.map(\.id).contains(11))
     }
 
+    @Test("the extent in gpkg_contents follows every edit exactly: moves, deletes of edge rows, inserts, bulk writes")
+    func extentsFollowEdits() throws {
+        let dir = storeTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try GeoPackageStore.create(at: dir.appendingPathComponent("x.gpkg").path)
+        var (segs, pts) = randomNetwork(segments: 200, seed: 31)
+        try store.apply(StoreEdit(upsertSegments: segs, upsertPoints: pts))
+        /// The extent a scan of each R-tree gives, and the one recorded.
+        func check(_ note: String) throws {
+            for t in [GeoPackageStore.segmentTable, GeoPackageStore.pointTable] {
+                let scan = try store.db.prepare("SELECT min(minx), min(miny), max(maxx), max(maxy) FROM \"rtree_\(t)_geom\"")
+                let rec = try store.db.prepare("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?")
+                try rec.bind([.text(t)])
+                #expect(try scan.step() && rec.step())
+                for i in Int32(0)..<4 {
+                    #expect(scan.isNull(i) == rec.isNull(i) && (scan.isNull(i) || scan.double(i) == rec.double(i)), "\(note): \(t) column \(i)")
+                }
+            }
+        }
+        try check("import")
+        var rng = StoreRNG(seed: 77)
+        var nextID = segs.map(\.id).max()! + 1
+        for step in 0..<120 {
+            var edit = StoreEdit()
+            switch step % 4 {
+            case 0:  // delete the pipe and the point at an edge of the extent
+                let west = segs.indices.min { segs[$0].geometry.envelope.minX < segs[$1].geometry.envelope.minX }!
+                edit.deleteSegments = [segs.remove(at: west).id]
+                let north = pts.indices.max { pts[$0].position.y < pts[$1].position.y }!
+                edit.deletePoints = [pts.remove(at: north).number]
+            case 1:  // move a random pipe and point, sometimes far out
+                let k = Int(rng.next() % UInt64(segs.count))
+                let far = rng.unit() < 0.3 ? 5_000.0 : 0
+                let x = rng.range(500_000, 502_000) + far, y = rng.range(3_378_000, 3_380_000) - far
+                segs[k].geometry = try LineString([Point(x, y), Point(x + rng.range(1, 50), y + rng.range(-20, 20))])
+                edit.upsertSegments = [segs[k]]
+                let j = Int(rng.next() % UInt64(pts.count))
+                pts[j].position = Point(rng.range(500_000, 502_000) - far, rng.range(3_378_000, 3_380_000) + far)
+                edit.upsertPoints = [pts[j]]
+            case 2:  // a new pipe inside, and a delete inside
+                var s = segs[Int(rng.next() % UInt64(segs.count))]
+                s.id = nextID
+                nextID += 1
+                segs.append(s)
+                edit.upsertSegments = [s]
+                edit.deleteSegments = [segs.remove(at: Int(rng.next() % UInt64(segs.count - 1))).id]
+            default:  // metadata only
+                edit.metadata = ["step": "\(step)"]
+            }
+            try store.apply(edit)
+            try check("step \(step)")
+        }
+        // A bulk write (past the R-tree's bulk threshold) and deleting everything.
+        let (more, _) = randomNetwork(segments: GeoPackageStore.bulkSpatialIndexRows + 10, seed: 32)
+        try store.apply(StoreEdit(upsertSegments: more.map { var s = $0; s.id += 1_000_000; return s }))
+        try check("bulk")
+        try store.apply(StoreEdit(deleteSegments: try store.loadAll().segments.map(\.id), deletePoints: try store.loadAll().points.map(\.number)))
+        try check("empty")
+    }
+
     @Test("a failure halfway through an edit leaves the file byte-identical")
     func transactionalFailure() throws {
         let dir = storeTempDir()
