@@ -17,7 +17,8 @@
 #   (depth 1–3 m) centred on a vertex of a random pipe, fetched through the OGC items route;
 # - runs wrk (`--latency`, a Lua script cycling through the sites) for `--duration` seconds after
 #   a 3 s warm-up, per TLS setting;
-# - with `--edits RATE`, a Python client PUTs RATE item replacements per second (the same
+# - with `--edits RATE`, a Python client PUTs RATE item replacements per second, open loop (one
+#   sent every 1/RATE s from a pool of threads, whatever the earlier ones are doing; the same
 #   geometry and attributes each time: the map's answers do not change, the data version does)
 #   through `PUT /collections/{layer}/items/{id}` during the timed run, and reports how many it
 #   made and their failures;
@@ -176,24 +177,38 @@ pool = []
 for layer in layers:
     for f in json.loads(call("GET", "/collections/%s/items?limit=200" % layer)[1])["features"]:
         pool.append((layer, f))
+# Open loop: an edit is sent every 1/RATE s whatever the answers before it are doing (a
+# closed loop of one client would measure its own round trips, not the server under RATE).
+import threading
+from concurrent.futures import ThreadPoolExecutor
+lock = threading.Lock()
 made = failed = 0; lat = []
-t0 = time.monotonic(); nxt = t0
-while time.monotonic() - t0 < seconds:
-    layer, f = rnd.choice(pool)
+def edit(layer, f):
+    global made, failed
     s = time.monotonic()
     try:
-        code, _ = call("PUT", "/collections/%s/items/%s" % (layer, f["id"]), json.dumps(f).encode(),
-                       {"Content-Type": "application/geo+json"})
-        made += 1
+        call("PUT", "/collections/%s/items/%s" % (layer, f["id"]), json.dumps(f).encode(),
+             {"Content-Type": "application/geo+json"})
+        ok = True
     except urllib.error.HTTPError as e:
-        failed += 1
-        if failed <= 3: print("edit failed: %d %s" % (e.code, e.read()[:200]), file=sys.stderr)
+        ok = False
+        with lock:
+            if failed < 3: print("edit failed: %d %s" % (e.code, e.read()[:200]), file=sys.stderr)
     except Exception as e:
-        failed += 1
-        if failed <= 3: print("edit failed: %s" % e, file=sys.stderr)
-    lat.append(time.monotonic() - s)
-    nxt += 1.0 / rate
-    time.sleep(max(0.0, nxt - time.monotonic()))
+        ok = False
+        with lock:
+            if failed < 3: print("edit failed: %s" % e, file=sys.stderr)
+    with lock:
+        lat.append(time.monotonic() - s)
+        if ok: made += 1
+        else: failed += 1
+t0 = time.monotonic(); nxt = t0
+with ThreadPoolExecutor(max_workers=64) as pool_:
+    while time.monotonic() - t0 < seconds:
+        layer, f = rnd.choice(pool)
+        pool_.submit(edit, layer, f)
+        nxt += 1.0 / rate
+        time.sleep(max(0.0, nxt - time.monotonic()))
 lat.sort()
 el = time.monotonic() - t0
 print("edits: %d made, %d failed, %.1f/s, p50 %.1f ms, p99 %.1f ms" % (made, failed, made / el,
