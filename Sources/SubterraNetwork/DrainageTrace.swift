@@ -100,6 +100,10 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         swap(&marks.node, &reachedNode)
         swap(&marks.flagged, &flaggedEdge)
         var reached: [Int32] = [], taken: [Int32] = [], flagged: [Int32] = [], stack: [Int32] = []
+        // One allocation each for a typical trace, not one per doubling from a single element.
+        reached.reserveCapacity(64)
+        taken.reserveCapacity(64)
+        stack.reserveCapacity(64)
         // Nodes in the tables' numbering from here on (``TraceTables/place``).
         for case .node(let node) in starts {
             let v = Int(tab.place[node])
@@ -174,6 +178,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         length = pipes.reduce(0) { $0 + $1.length }
         // Points: entries of the reached nodes (stored beside each other, node by node).
         var entries: [Int32] = []
+        entries.reserveCapacity(reached.count)
         for v in reached {
             let n = links.nodes[Int(v)]
             if n.points != links.nodes[Int(v) + 1].points {
