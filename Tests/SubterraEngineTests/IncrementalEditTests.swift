@@ -201,6 +201,11 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
             sawOverrides = sawOverrides || !snap.depthOverride.isEmpty
             checkRows(snap, map)
             #expect(engine.segmentCount == map.segments.count)
+            // Layer extents and owners present, kept under edits rather than scanned again.
+            var extents: [LayerCode: Envelope] = [:]
+            for s in map.segments { extents[s.layer, default: .empty] = extents[s.layer, default: .empty].union(Envelope(points: s.geometry.points)) }
+            #expect(engine.layerExtents() == extents, "step \(step): layer extents")
+            #expect(engine.codes.owners == Set(map.segments.compactMap(\.owner)).sorted(), "step \(step): owners")
             for s in map.segments.suffix(3) + map.segments.prefix(2) { #expect(engine.segment(id: s.id) == s) }
             #expect(engine.segment(id: 999_999) == nil)
             for n in script.pool { #expect(engine.point(number: n) == map.point(number: n)) }
@@ -252,6 +257,11 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
             let snap = engine.snapshot
             checkRows(snap, map)
             #expect(engine.segmentCount == map.segments.count)
+            // Layer extents and owners present, kept under edits rather than scanned again.
+            var extents: [LayerCode: Envelope] = [:]
+            for s in map.segments { extents[s.layer, default: .empty] = extents[s.layer, default: .empty].union(Envelope(points: s.geometry.points)) }
+            #expect(engine.layerExtents() == extents, "step \(step): layer extents")
+            #expect(engine.codes.owners == Set(map.segments.compactMap(\.owner)).sorted(), "step \(step): owners")
             for s in map.segments.suffix(3) + map.segments.prefix(2) { #expect(engine.segment(id: s.id) == s) }
             if step % 3 == 0 { try checkQueries(engine, map, &rng) }
             if step % 10 == 0 { #expect(engine.network == map, "step \(step)") }
@@ -301,6 +311,27 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
 
     /// An engine that starts empty and grows by inserts alone (no dead rows) rebuilds its
     /// lookups as it outgrows them, and answers like brute force throughout.
+    @Test("owners present follow edits that remove an owner's last pipe, rename and add owners")
+    func ownersFollowEdits() throws {
+        let district = randomDistrict(count: 12, seed: 5, size: 200)
+        var segments = district.segments
+        for i in segments.indices { segments[i].owner = i == 0 ? "Only One" : (i % 2 == 0 ? "Water Co" : nil) }
+        let map = try UtilityNetwork(crs: district.crs, segments: segments, points: district.points)
+        let engine = try UtilityEngine(network: map)
+        #expect(engine.codes.owners == ["Only One", "Water Co"])
+        try engine.apply(StoreEdit(deleteSegments: [map.segments[0].id]))
+        #expect(engine.codes.owners == ["Water Co"], "the last pipe of an owner deleted")
+        var renamed = map.segments[1]
+        renamed.owner = "Gas Co"
+        try engine.apply(StoreEdit(upsertSegments: [renamed]))
+        #expect(engine.codes.owners == ["Gas Co", "Water Co"])
+        renamed.owner = nil
+        try engine.apply(StoreEdit(upsertSegments: [renamed]))
+        #expect(engine.codes.owners == ["Water Co"], "an owner's only pipe given no owner")
+        for s in map.segments where s.owner == "Water Co" { try engine.apply(StoreEdit(deleteSegments: [s.id])) }
+        #expect(engine.codes.owners.isEmpty)
+    }
+
     @Test func growingFromEmpty() throws {
         let engine = try UtilityEngine(network: try UtilityNetwork())
         #expect(try engine.nearest(to: .point(origin), k: 1).isEmpty)

@@ -246,6 +246,9 @@ final class _Snapshot: Sendable {
     let depthOverride: _ShardedMap<Int, _DepthPair>
     /// How many live segments of each rule profile: exact rule maxima under edits.
     let profileCounts: [PipeProfile: Int]
+    /// How many live segments each owner has, kept under edits like ``profileCounts``: the
+    /// owners present (``codes(catalog:)``) without a scan of the rows.
+    let ownerCounts: [String: Int]
     /// The largest positional accuracy and half width of any pipe written since the last
     /// compaction: upper bounds (only search reach depends on them), exact after a compaction.
     let maxAccuracy: Double
@@ -275,7 +278,7 @@ final class _Snapshot: Sendable {
     init(
         version: UInt64, crs: String, base: _Table, overlay: [_Table], rowCount: Int, builtFor: Int,
         segmentIndex: DynamicSegmentIndex, rowOfID: _RowMap, points: _Points, incidence: _Incidence, depthOverride: _ShardedMap<Int, _DepthPair>,
-        profileCounts: [PipeProfile: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
+        profileCounts: [PipeProfile: Int], ownerCounts: [String: Int], maxAccuracy: Double, maxHalfWidth: Double, rules: ClearanceRules,
         network: UtilityNetwork? = nil, areas: _AreaSet = .empty, sameProfilesAs earlier: _Snapshot? = nil
     ) {
         self.areaSet = areas
@@ -292,6 +295,7 @@ final class _Snapshot: Sendable {
         self.incidence = incidence
         self.depthOverride = depthOverride
         self.profileCounts = profileCounts
+        self.ownerCounts = ownerCounts
         self.maxAccuracy = maxAccuracy
         self.maxHalfWidth = maxHalfWidth
         if let earlier {
@@ -339,7 +343,7 @@ final class _Snapshot: Sendable {
         let base = _Table(rows: rows)
         var rowOfID = _RowMap(expectedIDs: rows.lazy.map(\.segment.id))
         var incidence = _Incidence(expected: rows.count)
-        var profileCounts: [PipeProfile: Int] = [:]
+        var profileCounts: [PipeProfile: Int] = [:], ownerCounts: [String: Int] = [:]
         var maxAccuracy = 0.0, maxHalfWidth = 0.0
         for (r, row) in rows.enumerated() {
             let s = row.segment
@@ -347,6 +351,7 @@ final class _Snapshot: Sendable {
             incidence.add(r, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
             profileCounts[base.profile(r), default: 0] += 1
+            if let o = s.owner { ownerCounts[o, default: 0] += 1 }
             maxAccuracy = max(maxAccuracy, base.accuracy(r))
             maxHalfWidth = max(maxHalfWidth, base.width(r) / 2)
         }
@@ -360,17 +365,21 @@ final class _Snapshot: Sendable {
         self.init(
             version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
-            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
+            ownerCounts: ownerCounts, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
     }
 
     /// This snapshot with another base and overlay holding the same rows (an overlay merge done
     /// in the background), at `version`, with the segment index's current state. O(1) beyond
     /// the small per-snapshot figures.
     func with(base: _Table, overlay: [_Table], version: UInt64, rules: ClearanceRules) -> _Snapshot {
-        _Snapshot(
+        let next = _Snapshot(
             version: version, crs: crs, base: base, overlay: overlay, rowCount: rowCount, builtFor: builtFor,
-            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts, maxAccuracy: maxAccuracy,
+            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: depthOverride,
+            profileCounts: profileCounts, ownerCounts: ownerCounts, maxAccuracy: maxAccuracy,
             maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet, sameProfilesAs: self)
+        // The same rows: the same extents.
+        next.layerExtents.withLock { $0 = layerExtents.withLock { $0 } }
+        return next
     }
 
     /// The upkeep this snapshot is due for, given the engine's `compactAt` (see `applying`):

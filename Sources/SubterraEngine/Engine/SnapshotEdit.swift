@@ -77,7 +77,10 @@ extension _Snapshot {
         throws(EngineError) -> _Snapshot
     {
         var rowOfID = self.rowOfID, points = self.points, incidence = self.incidence
-        var depthOverride = self.depthOverride, profileCounts = self.profileCounts
+        var depthOverride = self.depthOverride, profileCounts = self.profileCounts, ownerCounts = self.ownerCounts
+        // Each layer's extent follows the edit when it was known and no removed row touched its
+        // edge (then the rows left keep it exactly); else it is computed again on request.
+        var extents = layerExtents.withLock { $0 }
         var indexEdits: [SegmentEdit] = []
 
         var touched = Set<PointNumber>()
@@ -95,6 +98,14 @@ extension _Snapshot {
             let s = record(r)
             incidence.remove(r, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.remove(r, at: s.endPoint) }
+            if let o = s.owner {
+                let owned = (ownerCounts[o] ?? 1) - 1
+                ownerCounts[o] = owned > 0 ? owned : nil
+            }
+            if let e = extents?[s.layer] {
+                let b = Envelope(points: s.geometry.points)
+                if b.minX <= e.minX || b.minY <= e.minY || b.maxX >= e.maxX || b.maxY >= e.maxY { extents = nil }
+            }
             let p = profile(r)
             let left = (profileCounts[p] ?? 1) - 1
             profileCounts[p] = left > 0 ? left : nil
@@ -131,6 +142,10 @@ extension _Snapshot {
             rowOfID[s.id] = next
             incidence.add(next, at: s.startPoint)
             if s.endPoint != s.startPoint { incidence.add(next, at: s.endPoint) }
+            if let o = s.owner { ownerCounts[o, default: 0] += 1 }
+            if extents != nil {
+                extents![s.layer] = (extents![s.layer] ?? .empty).union(Envelope(points: s.geometry.points))
+            }
             let p = PipeProfile(s)
             if profileCounts[p] == nil { profilesChanged = true }
             profileCounts[p, default: 0] += 1
@@ -182,11 +197,13 @@ extension _Snapshot {
             base = _Table(concatenating: [base] + overlay)
             overlay = []
         }
-        return _Snapshot(
+        let snapshot = _Snapshot(
             version: version + 1, crs: crs, base: base, overlay: overlay, rowCount: next, builtFor: builtFor,
             segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: depthOverride, profileCounts: profileCounts,
-            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit),
+            ownerCounts: ownerCounts, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, areas: areaSet.applying(edit),
             sameProfilesAs: profilesChanged ? nil : self)
+        if let extents { snapshot.layerExtents.withLock { $0 = extents } }
+        return snapshot
     }
 
     /// Equal, or both unknown (NaN).

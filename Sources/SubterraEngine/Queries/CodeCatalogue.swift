@@ -231,7 +231,7 @@ extension PipeFilter {
 extension UtilityEngine {
     /// The codes requests against the current map may name: the engine's catalogue plus the
     /// layers, sub-types and owners present. O(1) when asked before for this map version, else
-    /// O(n) over the live segments (then kept with the snapshot).
+    /// O(profiles + owners) from the counts the snapshot keeps under edits (then kept with it).
     public var codes: CodeCatalogue { snapshot.codes(catalog: catalog) }
 }
 
@@ -240,10 +240,9 @@ extension _Snapshot {
     func codes(catalog: LayerCatalog) -> CodeCatalogue {
         codeCache.withLock { cached in
             if let cached { return cached }
-            let rows = liveRows
             let c = CodeCatalogue(
                 catalog: catalog, present: distinctProfiles.map { ($0.layer, $0.subtype) },
-                owners: rows.compactMap { record($0).owner }, burials: distinctProfiles.compactMap(\.burial))
+                owners: ownerCounts.keys, burials: distinctProfiles.compactMap(\.burial))
             cached = c
             return c
         }
