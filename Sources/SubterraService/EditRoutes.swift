@@ -146,7 +146,7 @@ extension SubterraServer {
                 throw Problem(.unprocessableContent, "the edit was refused: \(error.message)", field: field)
             }
         }
-        return engine.version
+        return engine.dataVersion
     }
 
     /// The answer to a `POST` or `PUT`: the feature as `GET` shows it to the caller (with the

@@ -126,7 +126,9 @@ struct AuthMiddleware: RouterMiddleware {
 /// Every answer of a data route carries `X-Data-Version`: the version the map had reached
 /// when the request started, so the answer reflects that version or a later one (an edit's
 /// answer names the version it made itself). On a follower the version is the store's, the
-/// same on every engine; elsewhere it is this server's engine counter.
+/// same on every engine; elsewhere it is the engine's ``UtilityEngine/dataVersion``: the store's
+/// data version at open plus the edits since, so it does not start again at 0 when the server
+/// restarts, and a token from before a restart is never ahead of the restarted server.
 struct DataVersionMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
     /// The map's version now, and how to wait for one (nil: the map cannot be waited for).

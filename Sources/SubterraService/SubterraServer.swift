@@ -152,10 +152,10 @@ public final class SubterraServer: Sendable {
     var engineState: (state: String, version: UInt64?, error: String?) {
         switch map {
         case let w as WarmingMap:
-            if let e = w.engine { return ("loaded", e.version, nil) }
+            if let e = w.engine { return ("loaded", e.dataVersion, nil) }
             if let f = w.loadError { return ("mapped", nil, f.description) }
             return ("warming", nil, nil)
-        case let e as UtilityEngine: return ("loaded", e.version, nil)
+        case let e as UtilityEngine: return ("loaded", e.dataVersion, nil)
         // The store's version: the same on every follower of it, and it only grows (a reload
         // after a gap builds a new engine, whose own counter starts again).
         case let f as any FollowingMap: return ("following", UInt64(max(0, f.storeVersion)), nil)

@@ -49,7 +49,7 @@ struct EditRouteTests {
         let audit = Fixture.temp("audit.jsonl")
         let engine = try Fixture.freshEngine()
         let server = try await Fixture.server(Fixture.config(audit: audit), map: engine)
-        let before = engine.version
+        let before = engine.dataVersion
         try await server.withClient { c in
             let tag0 = try await c.send(.get, "/collections/RQ/items", user: "gas-editor").headers[.eTag]
             let (r, o) = try await Self.send(c, .post, "/collections/RQ/items", "gas-editor", body: Self.feature())
@@ -102,7 +102,7 @@ struct EditRouteTests {
             let body = Self.feature(["road": #""Edited Rd""#, "nominalDepth": "1.5"], coords: coords)
             let (r, o) = try await Self.send(c, .put, uri, "gas-editor", body: body, headers: [.ifMatch: tag])
             #expect(r.status == .ok, "\(String(buffer: r.body))")
-            #expect(o["dataVersion"] as? Int == Int(engine.version))
+            #expect(o["dataVersion"] as? Int == Int(engine.dataVersion))
             let now = try #require(engine.segment(id: id))
             #expect(now.road == "Edited Rd" && now.nominalDepth == 1.5 && now.section?.notation == "DN200")
             #expect(now.geometry.points.map { [$0.x, $0.y] } == old.geometry.points.map { [$0.x, $0.y] })
@@ -110,14 +110,14 @@ struct EditRouteTests {
             #expect(newTag != tag)
             #expect(try await c.send(.get, uri, user: "gas-editor").headers[.eTag] == newTag, "the answer's tag is GET's")
             // The tag read before the edit is stale now: refused, nothing changes.
-            let version = engine.version
+            let version = engine.dataVersion
             let (stale, p) = try await Self.send(c, .put, uri, "gas-editor", body: Self.feature(coords: coords), headers: [.ifMatch: tag])
             #expect(stale.status == .preconditionFailed)
             #expect(stale.headers[.contentType] == "application/problem+json" && p["field"] as? String == "If-Match")
             #expect(stale.headers[.eTag] == newTag)
             let (staleDelete, _) = try await Self.send(c, .delete, uri, "gas-editor", headers: [.ifMatch: tag])
             #expect(staleDelete.status == .preconditionFailed)
-            #expect(engine.version == version && engine.segment(id: id)?.road == "Edited Rd")
+            #expect(engine.dataVersion == version && engine.segment(id: id)?.road == "Edited Rd")
             // Without If-Match: accepted (documented: the last writer wins).
             let (free, _) = try await Self.send(c, .put, uri, "gas-editor", body: Self.feature(coords: coords))
             #expect(free.status == .ok)
@@ -162,7 +162,7 @@ struct EditRouteTests {
             let tag = try #require(try await c.send(.get, uri, user: "gas-editor").headers[.eTag])
             let (r, _) = try await Self.send(c, .delete, uri, "gas-editor", headers: [.ifMatch: tag])
             #expect(r.status == .noContent)
-            #expect(r.headers[HTTPField.Name("X-Data-Version")!] == String(engine.version))
+            #expect(r.headers[HTTPField.Name("X-Data-Version")!] == String(engine.dataVersion))
             #expect(engine.segment(id: id) == nil)
             #expect(try await c.send(.get, uri, user: "gas-editor").status == .notFound)
             #expect(try await Self.send(c, .delete, uri, "gas-editor").0.status == .notFound)
@@ -173,7 +173,7 @@ struct EditRouteTests {
         let engine = try Fixture.freshEngine()
         let server = try await Fixture.server(map: engine)
         let id = try Self.gasID(engine)
-        let version = engine.version
+        let version = engine.dataVersion
         try await server.withClient { c in
             let uri = "/collections/RQ/items/\(id)"
             // A reader of gas, and an editor of water who sees gas: 403.
@@ -194,7 +194,7 @@ struct EditRouteTests {
             let (moved, m) = try await Self.send(c, .put, uri, "gas-editor", body: Self.feature(["layer": #""JS""#]))
             #expect(moved.status == .badRequest && m["field"] as? String == "properties.layer")
         }
-        #expect(engine.version == version, "no refused edit changed the map")
+        #expect(engine.dataVersion == version, "no refused edit changed the map")
     }
 
     @Test func anEditorRestrictedByOwnerOrAreaStaysInside() async throws {
@@ -218,7 +218,7 @@ struct EditRouteTests {
     @Test func aSegmentFailingQualityChecksIsRefusedNamingTheField() async throws {
         let engine = try Fixture.freshEngine()
         let server = try await Fixture.server(map: engine)
-        let version = engine.version
+        let version = engine.dataVersion
         try await server.withClient { c in
             let cases: [(String, Int, String)] = [
                 (Self.feature(["gasPressureMPa": "9"]), 422, "properties.gasPressureMPa"),
@@ -244,7 +244,7 @@ struct EditRouteTests {
             let (far, f) = try await Self.send(c, .post, "/collections/RQ/items", "gas-editor", body: Self.feature(coords: "[[100,100],[200,200]]"))
             #expect(far.status.code == 422 && f["field"] as? String == "geometry")
         }
-        #expect(engine.version == version)
+        #expect(engine.dataVersion == version)
     }
 
     /// A store that holds the sample and refuses every write with `kind`.
@@ -272,7 +272,7 @@ struct EditRouteTests {
     func aStoreRefusalIsNotTheRequestsFault(kind: StoreError.Kind, status: Int) async throws {
         let engine = try UtilityEngine(store: RefusingStore(Fixture.network, kind))
         let server = try await Fixture.server(map: engine)
-        let version = engine.version
+        let version = engine.dataVersion
         try await server.withClient { c in
             let (r, p) = try await Self.send(c, .post, "/collections/RQ/items", "gas-editor", body: Self.feature())
             #expect(r.status.code == status, "\(String(buffer: r.body))")
@@ -282,7 +282,7 @@ struct EditRouteTests {
             let (d, _) = try await Self.send(c, .delete, "/collections/RQ/items/\(id)", "gas-editor")
             #expect(d.status.code == status)
         }
-        #expect(engine.version == version)
+        #expect(engine.dataVersion == version)
     }
 
     @Test func aConcurrentReaderSeesOneSnapshotPerVersion() async throws {

@@ -56,6 +56,8 @@ public final class UtilityEngine: Sendable {
     /// The whole map's figures when this engine is over a part of it (`MappedMap`'s per-query
     /// engines); nil: the snapshot's.
     let wholeFigures: _MapFigures?
+    /// The store's data version when the engine was opened on it (0 without a store).
+    let openedAtStoreVersion: UInt64
 
     /// An engine over an in-memory map (no store: edits only change the engine).
     ///
@@ -81,6 +83,7 @@ public final class UtilityEngine: Sendable {
         areaBounds = try Self.areaBounds(of: network.crs)
         rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: network.crs) { Self.dataExtentWGS84(network) }
         store = nil
+        openedAtStoreVersion = 0
         current = _Locked(try _Snapshot(network: network, version: 0, rules: self.rules, indexMerges: upkeep.indexMerges))
         try checkRuleLayers()
     }
@@ -95,6 +98,11 @@ public final class UtilityEngine: Sendable {
         self.upkeep = upkeep
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
+        // Read before the rows: a write committed meanwhile is in the rows or not, and the
+        // version never claims one the map may lack.
+        do { openedAtStoreVersion = UInt64(max(0, try store.dataVersion())) } catch {
+            throw EngineError("cannot read the store's data version: \(error)", at: "store")
+        }
         let first: _Snapshot
         if let gpkg = store as? GeoPackageStore {
             // Record by record, no map value in between.
@@ -134,6 +142,7 @@ public final class UtilityEngine: Sendable {
         rulesMismatch = whole.rulesMismatch
         store = nil
         compactAt = nil
+        openedAtStoreVersion = 0
         let snap = try _Snapshot(network: network, version: 0, rules: rules)
         snap.codeCache.withLock { $0 = codes }
         current = _Locked(snap)
@@ -155,6 +164,7 @@ public final class UtilityEngine: Sendable {
         store = nil
         compactAt = nil
         wholeFigures = nil
+        openedAtStoreVersion = 0
         current = _Locked(try _Snapshot(network: try Self.emptyNetwork(crs), version: 0, rules: self.rules))
         try checkRuleLayers(present: present)
     }
@@ -285,6 +295,16 @@ public final class UtilityEngine: Sendable {
 
     /// How many edits have been published since the engine was built.
     public var version: UInt64 { snapshot.version }
+
+    /// The data version of the current map: the store's data version when the engine was
+    /// opened on a store (``UtilityStore/dataVersion()``), plus the edits published since
+    /// (each is one store transaction); ``version`` for an engine without a store.
+    ///
+    /// Unlike ``version`` it does not start again at 0 when a process opens the store anew, so
+    /// a token a client holds (a service's `X-Data-Version`) stays comparable across restarts:
+    /// never ahead of what a reopened engine answers at. Writes by other programs to the store
+    /// are counted once the store is opened again.
+    public var dataVersion: UInt64 { openedAtStoreVersion + version }
 
     // MARK: Edits
 

@@ -135,6 +135,15 @@ public protocol UtilityStore: AnyObject, Sendable {
 
     /// Every stored operator area (``OperatorArea``); areas are few, so this is one read.
     func storedAreas() throws(StoreError) -> [OperatorArea]
+
+    /// The store's data version: how many write transactions Subterra has committed to it. It
+    /// only grows, across processes and restarts. 0 for a store that keeps no such count (the
+    /// default implementation).
+    func dataVersion() throws(StoreError) -> Int64
+}
+
+extension UtilityStore {
+    public func dataVersion() throws(StoreError) -> Int64 { 0 }
 }
 
 /// Where a stored segment sits in its feature: what re-importing a feature by its source id needs.
