@@ -174,7 +174,26 @@ extension SubterraServer {
     /// `POST /dig-checks`: validates, checks, stores and answers (201 with `Location`); with an
     /// `Idempotency-Key` seen before from the same user, replays the stored answer (200), or
     /// refuses a different body under the same key (422).
+    /// The data version a dig check answered at, as `X-Data-Version` counts: an engine's report
+    /// names its snapshot (`mapVersion`), which ``UtilityEngine/dataVersion(atMapVersion:)``
+    /// turns into the data version; another map (a follower, a snapshot file while the engine
+    /// loads) records the version read before the check (`started`), or null.
+    func dataVersion(ofMapVersion mapVersion: JSONValue?, startedAt started: UInt64?) -> JSONValue {
+        let engine: UtilityEngine? = switch map {
+        case let w as WarmingMap: w.engine
+        case let e as UtilityEngine: e
+        default: nil
+        }
+        if let engine, case .number(let v)? = mapVersion, v >= 0, v < 1e18 {
+            return .number(Double(engine.dataVersion(atMapVersion: UInt64(v))))
+        }
+        return started.map { .number(Double($0)) } ?? .null
+    }
+
     func postDigCheck(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        // The map's data version before the check: what a map that cannot name the version of
+        // the snapshot it answered from (a follower) records, a lower bound as X-Data-Version is.
+        let startVersion = engineState.version
         let p = try Self.principal(context)
         let bytes = try await body(request)
         let fingerprint = DigCheckStore.fingerprint(bytes)
@@ -204,7 +223,7 @@ extension SubterraServer {
         var o = JSONObject()
         o.append("id", .string(id))
         o.append("createdAt", .string(AuditLog.now()))
-        o.append("dataVersion", body["mapVersion"] ?? .null)
+        o.append("dataVersion", dataVersion(ofMapVersion: body["mapVersion"], startedAt: startVersion))
         o.append("areaSquareMetres", .number((dig.squareMetres * 100).rounded() / 100))
         for (k, v) in body.members { o.append(k, v) }
         let features = Self.featureCount(.object(o))

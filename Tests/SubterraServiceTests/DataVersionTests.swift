@@ -103,6 +103,10 @@ struct DataVersionTests {
         try await server.withClient { c in
             let r = try await c.send(.get, Self.items, user: "all", headers: [Self.minVersion: held])
             #expect(r.status == .ok && r.headers[Self.version] == held, "the old token is reached at once")
+            // A stored dig check records the same data version, not the engine's edit count.
+            let body = #"{"geometry":"\#(ServiceTests.gasSite)","depth":1.99,"workType":"valve pit"}"#
+            let (dig, o) = try await c.json(.post, "/dig-checks", user: "all", body: body)
+            #expect(dig.status == .created && o["dataVersion"] as? Int == Int(held), "\(o["dataVersion"] ?? "none")")
         }
     }
 

@@ -306,6 +306,10 @@ public final class UtilityEngine: Sendable {
     /// are counted once the store is opened again.
     public var dataVersion: UInt64 { openedAtStoreVersion + version }
 
+    /// ``dataVersion`` of this engine's map at snapshot version `v` (what a report's
+    /// `mapVersion` names). O(1).
+    public func dataVersion(atMapVersion v: UInt64) -> UInt64 { openedAtStoreVersion + v }
+
     // MARK: Edits
 
     /// Applies `edit` (upserts and deletes of segments and points) as one transaction: validated
