@@ -60,9 +60,16 @@ public struct AccessScope: Sendable {
     /// Whether an operator area of `owner` covering `layers` may be named in an answer: some
     /// grant shows that owner and one of the layers (areas have no geometry in answers).
     public func admitsArea(owner: String, layers areaLayers: [LayerCode]) -> Bool {
-        grants.contains { g in
-            (g.owners?.contains(owner) ?? true) && (areaLayers.isEmpty ? !g.layers.isEmpty : areaLayers.contains { g.layers.contains($0) })
-        }
+        grants.contains { Self.grant($0, admitsArea: owner, areaLayers) }
+    }
+
+    /// The fields an answer may show of such an area: those of the grants that admit it.
+    public func fields(forArea owner: String, layers areaLayers: [LayerCode]) -> Set<VisibleField> {
+        grants.reduce(into: []) { if Self.grant($1, admitsArea: owner, areaLayers) { $0.formUnion($1.fields) } }
+    }
+
+    private static func grant(_ g: Grant, admitsArea owner: String, _ areaLayers: [LayerCode]) -> Bool {
+        (g.owners?.contains(owner) ?? true) && (areaLayers.isEmpty ? !g.layers.isEmpty : areaLayers.contains { g.layers.contains($0) })
     }
 
     /// `filter` narrowed to what this scope shows: layers and owners intersected (so the index

@@ -12,7 +12,10 @@ import SubterraModel
 /// segment, and its attributes outside ``AccessScope/fields(for:)`` are removed (the member
 /// names of each ``VisibleField``; rule and reason texts unless sub-type, pressure and voltage are
 /// all visible). Id lists (`pipeIDs`, `unruledPipeIDs`) keep admitted ids only, and a `count`
-/// beside a `hits` list is set to that list's length.
+/// beside a `hits` list is set to that list's length. Operator-area notices (elements of `areas`
+/// with an `areaID`) are dropped unless ``AccessScope/admitsArea(owner:layers:)``, and masked to
+/// ``AccessScope/fields(forArea:layers:)``, except their `owner`: the operator is the notice's
+/// subject, whom to consult, named as a hidden utility's notice names it.
 ///
 /// The engine already ran under the scope's filter, so in a correct service this pass drops
 /// nothing; it is the second lock on the door, and the only place fields are masked.
@@ -46,6 +49,8 @@ public struct AnswerMask {
         for (k, v) in o.members {
             if Self.featureLists.contains(k), case .array(let items) = v {
                 out.append(k, .array(items.compactMap(feature)))
+            } else if k == "areas", case .array(let items) = v {
+                out.append(k, .array(items.compactMap(area)))
             } else if Self.idLists.contains(k), case .array(let ids) = v {
                 out.append(k, .array(ids.filter { id in id.numberValue.map { visible(Int64($0)) } ?? false }))
             } else {
@@ -67,6 +72,22 @@ public struct AnswerMask {
             return nil
         }
         return .object(walk(Self.mask(o, fields: scope.fields(for: s))))
+    }
+
+    /// One element of an `areas` list: nil when the scope may not name the area, else masked.
+    /// An element without an `areaID` is no area notice and is walked as any value.
+    func area(_ v: JSONValue) -> JSONValue? {
+        guard case .object(let o) = v, let id = o["areaID"], id != .null else { return apply(v) }
+        guard case .string(let owner)? = o["owner"] else { return nil }
+        var layers: [LayerCode] = []
+        if case .array(let ls)? = o["layers"] {
+            for l in ls {
+                guard case .string(let code) = l else { return nil }
+                layers.append(LayerCode(rawValue: code))
+            }
+        }
+        guard scope.admitsArea(owner: owner, layers: layers) else { return nil }
+        return .object(walk(Self.mask(o, fields: scope.fields(forArea: owner, layers: layers).union([.owner]))))
     }
 
     /// `o` without the members of the field groups not in `fields`.

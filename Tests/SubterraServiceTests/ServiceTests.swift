@@ -133,6 +133,30 @@ struct ServiceTests {
 
     // MARK: Dig checks
 
+    @Test("operator-area notices: areas a role may not name dropped, source fields masked, the operator named")
+    func areaNoticesAreMasked() throws {
+        let policy = try AccessPolicy(users: [], roles: Fixture.roles, contacts: [:], codes: Fixture.engine.codes)
+        func area(_ id: Int, _ owner: String, _ layer: String) -> String {
+            #"{"areaID":\#(id),"owner":"\#(owner)","layers":["\#(layer)"],"kind":"precautionZone","note":"call 24 h ahead","action":"consult the operator","severity":"high","sourceID":"Z-\#(id)","sourceFile":"/srv/deliveries/zones-\#(id).gpkg"}"#
+        }
+        let report = try JSONValue.parse(Array(#"{"result":"conflict","areas":[\#(area(1, Fixture.gasOwner, "RQ")),\#(area(2, Fixture.waterOwner, "JS"))]}"#.utf8))
+        func areas(_ role: String) -> [[String: Any]] {
+            let masked = AnswerMask(scope: policy.scope(roles: [role]), lookup: { _ in nil }).apply(report)
+            let o = (try? JSONSerialization.jsonObject(with: Data(GeoJSON.write(masked).utf8))) as? [String: Any] ?? [:]
+            return o["areas"] as? [[String: Any]] ?? []
+        }
+        let all = areas("all")
+        #expect(all.map { $0["areaID"] as? Int } == [1, 2] && all.allSatisfy { $0["sourceFile"] != nil && $0["sourceID"] != nil })
+        // Gas only, depth only: the gas area, without its source id and file; owner and note stay.
+        let gas = areas("gas")
+        #expect(gas.map { $0["areaID"] as? Int } == [1])
+        #expect(gas.first.map { $0["sourceFile"] == nil && $0["sourceID"] == nil } == true, "\(gas)")
+        #expect(gas.first?["owner"] as? String == Fixture.gasOwner && gas.first?["note"] as? String == "call 24 h ahead")
+        // Restricted to the water owner: the gas operator's area is not named.
+        #expect(areas("water-owner").map { $0["areaID"] as? Int } == [2])
+        #expect(areas("nobody").isEmpty)
+    }
+
     static let gasSite = "POLYGON ((637850.316 3140128.779, 637853.316 3140128.779, 637853.316 3140131.779, 637850.316 3140131.779, 637850.316 3140128.779))"
 
     @Test func aDigNearAHiddenUtilityNamesWhomToCallAndNothingElse() async throws {
