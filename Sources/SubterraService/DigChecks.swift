@@ -152,7 +152,9 @@ public struct StoredDigCheck: Codable, Sendable, Hashable {
 
 /// Dig checks kept for `GET /dig-checks/{id}` and idempotent replays: at most
 /// ``ServiceLimits/maxStoredChecks`` (oldest dropped first), and, when configured, appended to a
-/// JSON-lines file that is read back at start, so a restart replays what was told.
+/// JSON-lines file that is read back at start, so a restart replays what was told. The file is
+/// compacted at start to the newest ``ServiceLimits/maxStoredChecks`` lines (atomically), so it
+/// holds at most that many plus the checks answered since.
 ///
 /// Memory: with a file, only an index is kept per check (id, user, key, fingerprint, features
 /// and where its line starts and ends in the file); the answer, the bulk, is read back from the
@@ -216,6 +218,27 @@ public final class DigCheckStore: @unchecked Sendable {
                 start = end + 1
             }
         }
+        // The file keeps every line appended since the last start; the store answers for the
+        // newest `limit` only. Compacted here, before anything is appended: the kept lines are
+        // written to a new file, synced, and renamed over the old one (then the folder synced),
+        // so a crash leaves the old file or the new one whole, never a mix.
+        if loaded.count > limit, let data = FileManager.default.contents(atPath: path) {
+            let keep = Array(loaded.suffix(limit))
+            var out: [UInt8] = []
+            var moved: [Entry] = []
+            moved.reserveCapacity(keep.count)
+            data.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
+                for var e in keep {
+                    let start = out.count
+                    out += b[Int(e.offset)..<Int(e.offset) + e.length]
+                    out.append(10)
+                    e.offset = Int64(start)
+                    moved.append(e)
+                }
+            }
+            try Self.replace(path, with: out)
+            loaded = moved
+        }
         do { file = try DurableAppender(path: path, policy: .always) } catch {
             throw ConfigError("digChecks.path \(path): cannot open for appending (\(error.reason))")
         }
@@ -225,6 +248,34 @@ public final class DigCheckStore: @unchecked Sendable {
     }
 
     deinit { if reader >= 0 { close(reader) } }
+
+    /// Writes `bytes` to `path` atomically and durably: a new file beside it (mode 0600, as
+    /// the appender makes it), `fsync`, `rename` over `path`, `fsync` of the folder.
+    private static func replace(_ path: String, with bytes: [UInt8]) throws(ConfigError) {
+        let temp = path + ".compacting"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ConfigError("digChecks.path \(path): cannot compact (\(String(cString: strerror(errno))))") }
+        var done = 0
+        var ok = true
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { ok = false; break }
+            done += n
+        }
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw ConfigError("digChecks.path \(path): cannot compact (\(reason))")
+        }
+        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if folder >= 0 {
+            _ = fsync(folder)
+            close(folder)
+        }
+    }
 
     private static func entry(_ c: StoredDigCheck, offset: Int64, length: Int, keepAnswer: Bool) -> Entry {
         Entry(

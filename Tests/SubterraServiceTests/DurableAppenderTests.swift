@@ -100,6 +100,17 @@ struct DurableAppenderTests {
         for i in n..<(n + 3) { _ = await reopened.store(check(i)) }
         for i in n..<(n + 3) { #expect(reopened.check(id: "dc-\(i)") == check(i)) }
         #expect(reopened.check(user: "ana", idempotencyKey: "k\(n + 2)") == check(n + 2))
+        // The reopen compacted the file to the newest `limit` lines; the next one compacts again.
+        func lines() throws -> [String] { try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init) }
+        #expect(try lines().count == limit + 3)
+        let third = try DigCheckStore(path: path, limit: limit)
+        #expect(try lines().count == limit)
+        for j in 0..<(n + 3) { #expect((third.check(id: "dc-\(j)") != nil) == (j >= n + 3 - limit), "check \(j) after compaction") }
+        #expect(third.check(id: "dc-\(n + 2)") == check(n + 2) && third.check(user: "bo", idempotencyKey: "k\(n + 1)") == check(n + 1))
+        _ = await third.store(check(n + 3))
+        #expect(third.check(id: "dc-\(n + 3)") == check(n + 3), "appended after the compacted lines")
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600 && !FileManager.default.fileExists(atPath: path + ".compacting"))
     }
 
     @Test("an unopenable path is a configuration error naming the member")
