@@ -316,7 +316,9 @@ public final class UtilityEngine: Sendable {
     /// as the whole new map would be (invalid records, an id upserted and deleted together, an id
     /// or point number twice, a point or vertex outside the map CRS's area of use), written to the store, then published as a new snapshot. When any
     /// step fails the error says which record and why, and neither the store nor the engine
-    /// changes. Queries running meanwhile finish on the snapshot they started with.
+    /// changes. Queries running meanwhile finish on the snapshot they started with. An empty
+    /// edit changes nothing and publishes no version (the store writes nothing for it either, so
+    /// ``dataVersion`` stays the store's).
     ///
     /// ```swift
     /// try engine.apply(StoreEdit(upsertSegments: [newMain], deleteSegments: [oldMainID]))
@@ -331,6 +333,7 @@ public final class UtilityEngine: Sendable {
     ///   ``Upkeep/inline`` the edit that crosses a threshold does the upkeep itself. Edit
     ///   latencies: `Benchmarks/NOTES.md`.
     public func apply(_ edit: StoreEdit) throws(EngineError) {
+        if edit.isEmpty { return }
         try writer.withLock { (job: inout _UpkeepJob?) throws(EngineError) in
             var old = snapshot
             if let j = job, j.isFinished {
@@ -388,13 +391,15 @@ public final class UtilityEngine: Sendable {
     var isUpkeepRunning: Bool { writer.withLock { $0 != nil } }
 
     /// Renumbers the live rows into one table and rebuilds the segment index now (e.g. after a bulk
-    /// load of edits), publishing the same map as a new version. O(n log n). Supersedes any
+    /// load of edits), publishing the same map at the same version. O(n log n). Supersedes any
     /// background upkeep under way.
     public func compact() throws(EngineError) {
         try writer.withLock { (job: inout _UpkeepJob?) throws(EngineError) in
             job = nil
             let old = snapshot
-            let next = try old.applying(StoreEdit(), rules: rules, compactAt: compactAt, compact: true)
+            let compacted = try old.applying(StoreEdit(), rules: rules, compactAt: compactAt, compact: true)
+            // The same map: published at the same version (no store write, no new data version).
+            let next = compacted.with(base: compacted.base, overlay: compacted.overlay, version: old.version, rules: rules)
             current.withLock { $0 = next }
         }
     }
