@@ -11,7 +11,8 @@ import SubterraModel
 /// (where `ps` shows it).
 ///
 /// **TLS.** The URL's query takes libpq's `sslmode` and `sslrootcert` (and, as libpq does,
-/// `PGSSLMODE` and `PGSSLROOTCERT` from the environment when the URL has none):
+/// `PGSSLMODE` and `PGSSLROOTCERT` from the environment when the URL has none; and libpq's
+/// `password`, never shown):
 ///
 /// | sslmode | TLS | the server's certificate |
 /// |---|---|---|
@@ -21,7 +22,8 @@ import SubterraModel
 /// | `verify-ca` | always | signed by a CA in `sslrootcert` |
 /// | `verify-full` | always | that, and issued for the URL's host name or IP address |
 ///
-/// `sslrootcert` is a PEM file of CA certificates, or `system` for the system's trust store;
+/// `sslrootcert` is a PEM file of CA certificates, or `system` for the system's trust store
+/// (then, as in libpq 16, `verify-full` is the default and a weaker mode is refused);
 /// without one, `verify-ca` and `verify-full` use `~/.postgresql/root.crt` as libpq does, and
 /// refuse to start when it is missing. `allow` (plain first, TLS on refusal) is not offered:
 /// ask for `prefer`. Other query parameters are refused by name rather than ignored.
@@ -85,6 +87,7 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
                 mode = item.value
                 modeSource = "sslmode"
             case "sslrootcert": root = item.value
+            case "password": if let p = item.value { password = p }
             default:
                 throw StoreError(
                     "the URL's query parameter \"\(item.name.prefix(40))\" is not understood (sslmode and sslrootcert are)",
@@ -102,6 +105,17 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
             sslMode = .prefer
         }
         sslRootCert = root.flatMap { $0.isEmpty ? nil : $0 }
+        // libpq 16: the system's roots vouch for any public name, so they are used with the host
+        // name checked only: verify-full by default, any weaker mode refused.
+        if sslRootCert == "system" {
+            if mode == nil || mode?.isEmpty == true {
+                sslMode = .verifyFull
+            } else if sslMode != .verifyFull {
+                throw StoreError(
+                    "sslrootcert=system needs sslmode=verify-full (the system's CAs vouch for any public host name), not \(sslMode.rawValue)",
+                    path: Self.redacted(url))
+            }
+        }
     }
 
     /// The URL without the password; the TLS parameters when they are not the defaults.
@@ -112,12 +126,15 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
         return "postgresql://\(user)@\(host):\(port)/\(database)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
-    /// `text` with any password of its user-info part removed (what messages may show of a
-    /// store argument): `postgresql://ana:secret@h/db` → `postgresql://ana@h/db`. Text that is
+    /// `text` with any password of its user-info part removed, and its query dropped (what
+    /// messages may show of a store argument): `postgresql://ana:secret@h/db?sslmode=require` →
+    /// `postgresql://ana@h/db`. Text that is
     /// not a postgresql URL is returned unchanged; one with user info that cannot be parsed
     /// loses everything between `://` and the last `@`.
     public static func redacted(_ text: String) -> String {
         guard isURL(text), let scheme = text.range(of: "://") else { return text }
+        // The query may carry a password (libpq's `password=`): dropped whole.
+        if let q = text.firstIndex(of: "?") { return redacted(String(text[..<q])) }
         guard let at = text[scheme.upperBound...].lastIndex(of: "@") else { return text }
         let userInfo = text[scheme.upperBound..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }

@@ -32,6 +32,16 @@ struct PostGISTLSTests {
             ("?sslmode=allow", "allow is not offered: use prefer"),
             ("?connect_timeout=5", "query parameter \"connect_timeout\" is not understood"),
         ]
+        // libpq's password parameter is taken and never shown, even in a refusal of the URL.
+        let e = #expect(throws: StoreError.self) { try PostGISLocation(url: "postgresql://ana@db.example/city?password=hunter2&sslmode=bogus") }
+        #expect(e.map { !"\($0)".contains("hunter2") } == true, "\(e.map { "\($0)" } ?? "")")
+        #expect(try PostGISLocation(url: "postgresql://ana@db.example/city?password=hunter2").password == "hunter2")
+        #expect(PostGISLocation.redacted("postgresql://ana:pw@h/db?password=hunter2") == "postgresql://ana@h/db")
+        // The system's CAs: verify-full by default, a weaker mode refused (libpq 16).
+        #expect(try PostGISLocation(url: Self.base + "?sslrootcert=system").sslMode == .verifyFull)
+        for weak in ["require", "verify-ca", "prefer"] {
+            #expect(throws: StoreError.self, "\(weak)") { try PostGISLocation(url: Self.base + "?sslrootcert=system&sslmode=\(weak)") }
+        }
         for (query, message) in cases {
             let e = #expect(throws: StoreError.self) { try PostGISLocation(url: "postgresql://ana:hunter2@db.example/city" + query) }
             #expect(e?.message.contains(message) == true, "\(query): \(e.map { "\($0)" } ?? "")")
