@@ -15,7 +15,9 @@ import SubterraModel
 /// beside a `hits` list is set to that list's length. Operator-area notices (elements of `areas`
 /// with an `areaID`) are dropped unless ``AccessScope/admitsArea(owner:layers:)``, and masked to
 /// ``AccessScope/fields(forArea:layers:)``, except their `owner`: the operator is the notice's
-/// subject, whom to consult, named as a hidden utility's notice names it.
+/// subject, whom to consult, named as a hidden utility's notice names it. In an object with an
+/// `areas` list, each `owners` notice keeps only the areas kept and visible pipes, and one left
+/// with neither is dropped.
 ///
 /// The engine already ran under the scope's filter, so in a correct service this pass drops
 /// nothing; it is the second lock on the door, and the only place fields are masked.
@@ -46,11 +48,18 @@ public struct AnswerMask {
 
     func walk(_ o: JSONObject) -> JSONObject {
         var out = JSONObject()
+        // The area notices this object keeps: its owner notices name no other area.
+        var keptAreas: Set<JSONValue>?
+        if case .array(let items)? = o["areas"] {
+            keptAreas = Set(items.compactMap(area).compactMap { if case .object(let a) = $0 { a["areaID"] } else { nil } })
+        }
         for (k, v) in o.members {
             if Self.featureLists.contains(k), case .array(let items) = v {
                 out.append(k, .array(items.compactMap(feature)))
             } else if k == "areas", case .array(let items) = v {
                 out.append(k, .array(items.compactMap(area)))
+            } else if k == "owners", let keptAreas, case .array(let items) = v {
+                out.append(k, .array(items.compactMap { ownerNotice($0, keptAreas) }))
             } else if Self.idLists.contains(k), case .array(let ids) = v {
                 out.append(k, .array(ids.filter { id in id.numberValue.map { visible(Int64($0)) } ?? false }))
             } else {
@@ -72,6 +81,23 @@ public struct AnswerMask {
             return nil
         }
         return .object(walk(Self.mask(o, fields: scope.fields(for: s))))
+    }
+
+    /// One element of a dig report's `owners` list: its `pipeIDs` kept to visible pipes and its
+    /// `areaIDs` to the areas kept; nil when it named pipes or areas and none is left (an owner
+    /// notified only for what the caller may not see is not named here).
+    func ownerNotice(_ v: JSONValue, _ keptAreas: Set<JSONValue>) -> JSONValue? {
+        guard case .object(var o) = v, o["pipeIDs"] != nil || o["areaIDs"] != nil else { return apply(v) }
+        var named = false
+        if case .array(let ids)? = o["areaIDs"] {
+            named = named || !ids.isEmpty
+            o["areaIDs"] = .array(ids.filter(keptAreas.contains))
+        }
+        if case .array(let ids)? = o["pipeIDs"] { named = named || !ids.isEmpty }
+        let walked = walk(o)
+        var left = false
+        for k in ["pipeIDs", "areaIDs"] { if case .array(let ids)? = walked[k], !ids.isEmpty { left = true } }
+        return named && !left ? nil : .object(walked)
     }
 
     /// One element of an `areas` list: nil when the scope may not name the area, else masked.

@@ -139,12 +139,17 @@ struct ServiceTests {
         func area(_ id: Int, _ owner: String, _ layer: String) -> String {
             #"{"areaID":\#(id),"owner":"\#(owner)","layers":["\#(layer)"],"kind":"precautionZone","note":"call 24 h ahead","action":"consult the operator","severity":"high","sourceID":"Z-\#(id)","sourceFile":"/srv/deliveries/zones-\#(id).gpkg"}"#
         }
-        let report = try JSONValue.parse(Array(#"{"result":"conflict","areas":[\#(area(1, Fixture.gasOwner, "RQ")),\#(area(2, Fixture.waterOwner, "JS"))]}"#.utf8))
-        func areas(_ role: String) -> [[String: Any]] {
+        let owners = #"[{"owner":"\#(Fixture.gasOwner)","pipeIDs":[],"areaIDs":[1]},{"owner":"\#(Fixture.waterOwner)","pipeIDs":[],"areaIDs":[2]}]"#
+        let report = try JSONValue.parse(Array(#"{"result":"conflict","owners":\#(owners),"areas":[\#(area(1, Fixture.gasOwner, "RQ")),\#(area(2, Fixture.waterOwner, "JS"))]}"#.utf8))
+        func masked(_ role: String) -> [String: Any] {
             let masked = AnswerMask(scope: policy.scope(roles: [role]), lookup: { _ in nil }).apply(report)
-            let o = (try? JSONSerialization.jsonObject(with: Data(GeoJSON.write(masked).utf8))) as? [String: Any] ?? [:]
-            return o["areas"] as? [[String: Any]] ?? []
+            return (try? JSONSerialization.jsonObject(with: Data(GeoJSON.write(masked).utf8))) as? [String: Any] ?? [:]
         }
+        func areas(_ role: String) -> [[String: Any]] { masked(role)["areas"] as? [[String: Any]] ?? [] }
+        func ownersNamed(_ role: String) -> [String] { (masked(role)["owners"] as? [[String: Any]] ?? []).compactMap { $0["owner"] as? String } }
+        // The owners to notify name only the areas kept: a hidden area's operator is not named.
+        #expect(ownersNamed("all") == [Fixture.gasOwner, Fixture.waterOwner])
+        #expect(ownersNamed("gas") == [Fixture.gasOwner] && ownersNamed("water-owner") == [Fixture.waterOwner])
         let all = areas("all")
         #expect(all.map { $0["areaID"] as? Int } == [1, 2] && all.allSatisfy { $0["sourceFile"] != nil && $0["sourceID"] != nil })
         // Gas only, depth only: the gas area, without its source id and file; owner and note stay.
