@@ -200,8 +200,10 @@ public final class DigCheckStore: @unchecked Sendable {
             return
         }
         var loaded: [Entry] = []
+        var read = Data()
         if FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("digChecks.path \(path): cannot read") }
+            read = data
             let dec = JSONDecoder()
             var start = 0
             var number = 0
@@ -222,7 +224,9 @@ public final class DigCheckStore: @unchecked Sendable {
         // newest `limit` only. Compacted here, before anything is appended: the kept lines are
         // written to a new file, synced, and renamed over the old one (then the folder synced),
         // so a crash leaves the old file or the new one whole, never a mix.
-        if loaded.count > limit, let data = FileManager.default.contents(atPath: path) {
+        // The bytes read above (the offsets are theirs), not the file read again.
+        if loaded.count > limit {
+            let data = read
             let keep = Array(loaded.suffix(limit))
             var out: [UInt8] = []
             var moved: [Entry] = []
@@ -260,7 +264,11 @@ public final class DigCheckStore: @unchecked Sendable {
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { ok = false; break }
+            guard n > 0 else {
+                if n == 0 { errno = EIO }
+                ok = false
+                break
+            }
             done += n
         }
         ok = ok && fsync(fd) == 0
