@@ -39,7 +39,8 @@ public enum TraceDirection: String, Hashable, Sendable, Codable, CaseIterable {
 /// pumping station (water is lifted there, not drained).
 ///
 /// - Complexity: O(k log k) for the k nodes and pipes reached (each once; the answer is sorted),
-///   and O(m + p) instead for a trace reaching a sixteenth of the network or more. A topology's
+///   and O(k + (m + p) / 64) instead for an answer of at least max(64, m / 1024) pipes (or
+///   points), sorted through bit sets of ranks. A topology's
 ///   first trace also builds its trace tables, O(m + p log p) (``TraceTables``). The visit marks
 ///   are generation-stamped arrays of the topology's size, allocated on a topology's first trace
 ///   and reused by later ones (``TraceMarksPool``), so no trace zeroes them.
@@ -210,7 +211,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
 /// trace follows from the node (downstream: those draining from it, each with its low end;
 /// upstream: those draining into it, each with its high end) and the pipes of indeterminate
 /// direction there (edge stored as `~e`), 8 bytes each. Per edge, one record of what the answer
-/// shows (``Edge``, 48 bytes). Per point, one record in node order (rank, terminal kind,
+/// shows (``Edge``, 40 bytes). Per point, one record in node order (rank, terminal kind,
 /// number), and the numbers and terminal kinds again in number order, for large answers that
 /// read them in that order. About 80 bytes per edge and 45 per point.
 ///
