@@ -670,15 +670,7 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
 
     /// The R-tree boxes of the segments with these fids (those that exist). O(k log n).
     private func segmentBoxes(_ ids: [Int64]) throws -> [Envelope] {
-        guard !ids.isEmpty else { return [] }
-        let q = try db.prepare("SELECT minx, miny, maxx, maxy FROM \"rtree_\(Self.segmentTable)_geom\" WHERE id = ?")
-        var out: [Envelope] = []
-        for id in ids {
-            q.reset()
-            try q.bind([.integer(id)])
-            if try q.step() { out.append(Envelope(minX: q.double(0), minY: q.double(1), maxX: q.double(2), maxY: q.double(3))) }
-        }
-        return out
+        try rtreeBoxes(Self.segmentTable, ids)
     }
 
     /// The R-tree boxes of the points with these numbers (those that exist). O(k log n).
@@ -691,7 +683,13 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
             try fid.bind([.text(n.rawValue)])
             while try fid.step() { ids.append(fid.int64(0)) }
         }
-        let q = try db.prepare("SELECT minx, miny, maxx, maxy FROM \"rtree_\(Self.pointTable)_geom\" WHERE id = ?")
+        return try rtreeBoxes(Self.pointTable, ids)
+    }
+
+    /// The boxes `table`'s R-tree holds for the rows `ids` (those it holds). O(k log n).
+    private func rtreeBoxes(_ table: String, _ ids: [Int64]) throws -> [Envelope] {
+        guard !ids.isEmpty else { return [] }
+        let q = try db.prepare("SELECT minx, miny, maxx, maxy FROM \"rtree_\(table)_geom\" WHERE id = ?")
         var out: [Envelope] = []
         for id in ids {
             q.reset()
