@@ -110,6 +110,13 @@ public struct Envelope: Hashable, Sendable {
         if p.y > maxY { maxY = p.y }
     }
 
+    /// Whether this box reaches any side of `bounds` (or past it): a box that does not could be
+    /// removed from a set bounded by `bounds` without changing the set's bounds. O(1).
+    @inlinable
+    public func reachesEdge(of bounds: Envelope) -> Bool {
+        minX <= bounds.minX || minY <= bounds.minY || maxX >= bounds.maxX || maxY >= bounds.maxY
+    }
+
     @inlinable
     public func union(_ o: Envelope) -> Envelope {
         Envelope(minX: min(minX, o.minX), minY: min(minY, o.minY), maxX: max(maxX, o.maxX), maxY: max(maxY, o.maxY))

@@ -89,7 +89,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
             default: break
             }
         }
-        let tab = t.traceTables.tables(for: t)
+        let tab = t.traceTables.value { TraceTables(t) }
         let down = direction == .downstream
         let links = down ? tab.downstream : tab.upstream
         // The marks are moved out of their set (a uniquely held array is written in place) and
@@ -181,10 +181,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
         var entries: [Int32] = []
         entries.reserveCapacity(reached.count)
         for v in reached {
-            let n = links.nodes[Int(v)]
-            if n.points != links.nodes[Int(v) + 1].points {
-                for i in n.points..<links.nodes[Int(v) + 1].points { entries.append(Int32(i)) }
-            }
+            for i in links.nodes[Int(v)].points..<links.nodes[Int(v) + 1].points { entries.append(Int32(i)) }
         }
         if entries.count < TraceTables.bitSetFrom(universe: tab.pointNumbers.count) {
             entries.sort { tab.points[Int($0)].rank < tab.points[Int($1)].rank }
@@ -201,7 +198,7 @@ public struct DrainageTrace: Hashable, Sendable, Codable {
 }
 
 /// What a trace reads of a topology, as flat arrays: built once per topology, on its first trace
-/// (``TraceTablesCell``), so a trace step never touches a ``PipeSegment`` (whose length is a sum
+/// (``NetworkTopology/traceTables``), so a trace step never touches a ``PipeSegment`` (whose length is a sum
 /// over its vertices and whose display id may be formatted on each call) or a ``FeaturePoint``.
 ///
 /// **Layout.** Laid out for few cache misses: a small trace from a random manhole is bound by
@@ -406,26 +403,6 @@ final class TraceTables: Sendable {
                 k += 1
                 x &= x - 1
             }
-        }
-    }
-}
-
-/// Holds a topology's ``TraceTables``, built on its first trace.
-///
-/// The build runs outside the lock: traces that start at once on a new topology may each build
-/// the tables (the first stored wins), but none waits on a lock for a build, so no cooperative
-/// thread is blocked for its duration.
-final class TraceTablesCell: @unchecked Sendable {
-    private let lock = NSLock()
-    private var built: TraceTables?
-
-    func tables(for t: NetworkTopology) -> TraceTables {
-        if let b = lock.withLock({ built }) { return b }
-        let b = TraceTables(t)
-        return lock.withLock {
-            if let first = built { return first }
-            built = b
-            return b
         }
     }
 }

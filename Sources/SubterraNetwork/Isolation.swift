@@ -168,7 +168,12 @@ public struct IsolationPlan: Hashable, Sendable, Codable {
         isolatedVolume = isolatedPipes.reduce(0) { $0 + ($1.volume ?? 0) }
         pipesWithoutSection = isolatedPipes.filter { $0.volume == nil }.count
 
-        let (g, tree) = t.supplyGraph.graph(for: t)
+        // One search from every source of every component (components share nothing, so each
+        // component's part is what a search from its own sources gives), kept per topology.
+        let (g, tree) = t.supplyGraph.value {
+            let g = SupplyGraph(t)
+            return (g, SupplyTree(t, g))
+        }
         sourcesInComponent = g.sources(ofComponent: component).count
         let cut = Self.cutOff(t, g, tree, component: component, lost: SupplyLoss(t, g, tree, isolation: base))
         cutOffConnections = cut

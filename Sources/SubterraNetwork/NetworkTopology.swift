@@ -1,3 +1,4 @@
+import Foundation
 import SubterraGeometry
 import SubterraModel
 
@@ -81,10 +82,12 @@ public struct NetworkTopology: Sendable {
     private let pointIndexByNumber: [PointNumber: Int32]
     /// Visit marks reused by traces of this topology (each trace holds its own set).
     let traceMarks = TraceMarksPool()
-    /// Flow, ends, ids and stops as flat arrays for traces, built on the first trace.
-    let traceTables = TraceTablesCell()
-    /// The valve-segment graph isolation plans search for supply, built on the first plan.
-    let supplyGraph = SupplyGraphCell()
+    /// Flow, ends, ids and stops as flat arrays for traces (``TraceTables``), built on the first
+    /// trace.
+    let traceTables = BuiltOnce<TraceTables>()
+    /// The valve-segment graph isolation plans search for supply (``SupplyGraph``) and the supply
+    /// before any break (``SupplyTree``), built on the first plan (about 80 ms at 10^6 segments).
+    let supplyGraph = BuiltOnce<(graph: SupplyGraph, tree: SupplyTree)>()
 
     public var nodeCount: Int { nodePositions.count }
     public var edgeCount: Int { segments.count }
@@ -384,4 +387,26 @@ public struct NetworkError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(location): \(message)" }
+}
+
+/// A value derived from a topology, built on first use and kept (topologies are shared between
+/// concurrent requests).
+///
+/// The build runs outside the lock, which guards only the stored value: callers that start at
+/// once on a new topology may each build it (the first stored wins), but none blocks its thread
+/// on the lock for a build's duration, so no cooperative thread waits behind a long build.
+final class BuiltOnce<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var built: Value?
+
+    /// The stored value, or `build()`'s, stored unless another caller stored one first.
+    func value(_ build: () -> Value) -> Value {
+        if let b = lock.withLock({ built }) { return b }
+        let b = build()
+        return lock.withLock {
+            if let first = built { return first }
+            built = b
+            return b
+        }
+    }
 }

@@ -72,29 +72,6 @@ struct SupplyGraph: Sendable {
     }
 }
 
-/// A topology's ``SupplyGraph`` and its supply before any break (``SupplyTree``: one search from
-/// every source of every component; components share nothing, so each component's part is what a
-/// search from its own sources gives), built on first use (topologies are shared between
-/// concurrent requests); the lock guards only the stored value.
-final class SupplyGraphCell: @unchecked Sendable {
-    private let lock = NSLock()
-    private var built: (graph: SupplyGraph, tree: SupplyTree)?
-
-    /// The graph and tree, built outside the lock (about 80 ms at 10^6 segments): plans that
-    /// start at once on a new topology may each build them (the first stored wins), but none
-    /// blocks its thread on a lock for the build's duration.
-    func graph(for t: NetworkTopology) -> (graph: SupplyGraph, tree: SupplyTree) {
-        if let b = lock.withLock({ built }) { return b }
-        let g = SupplyGraph(t)
-        let b = (g, SupplyTree(t, g))
-        return lock.withLock {
-            if let first = built { return first }
-            built = b
-            return b
-        }
-    }
-}
-
 /// The supply before any break as the search's tree: items are segments `s` and boundary nodes
 /// `segmentCount + index`; every reached item hangs from the item it was reached from, a source
 /// from none. Items laid out in depth-first pre-order, so each subtree is a run of ``order``.

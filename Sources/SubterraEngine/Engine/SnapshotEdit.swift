@@ -102,10 +102,7 @@ extension _Snapshot {
                 let owned = (ownerCounts[o] ?? 1) - 1
                 ownerCounts[o] = owned > 0 ? owned : nil
             }
-            if let e = extents?[s.layer] {
-                let b = Envelope(points: s.geometry.points)
-                if b.minX <= e.minX || b.minY <= e.minY || b.maxX >= e.maxX || b.maxY >= e.maxY { extents = nil }
-            }
+            if let e = extents?[s.layer], Envelope(points: s.geometry.points).reachesEdge(of: e) { extents = nil }
             let p = profile(r)
             let left = (profileCounts[p] ?? 1) - 1
             profileCounts[p] = left > 0 ? left : nil

@@ -930,16 +930,9 @@ public final class GeoPackageStore: UtilityStore, @unchecked Sendable {
         for (t, before, after) in [
             (Self.segmentTable, change.segmentsBefore, change.segmentsAfter), (Self.pointTable, change.pointsBefore, change.pointsAfter),
         ] {
-            if let before, let recorded = try recordedExtent(t), !recorded.isEmpty,
-                !before.contains(where: { $0.minX <= recorded.minX || $0.minY <= recorded.minY || $0.maxX >= recorded.maxX || $0.maxY >= recorded.maxY })
-            {
-                if !after.isEmpty {
-                    var e = recorded
-                    for b in after {
-                        e = Envelope(minX: min(e.minX, b.minX), minY: min(e.minY, b.minY), maxX: max(e.maxX, b.maxX), maxY: max(e.maxY, b.maxY))
-                    }
-                    if e != recorded { try GeoPackage.updateExtent(t, e, in: db) }
-                }
+            if let before, let recorded = try recordedExtent(t), !recorded.isEmpty, !before.contains(where: { $0.reachesEdge(of: recorded) }) {
+                let e = after.reduce(recorded) { $0.union($1) }
+                if e != recorded { try GeoPackage.updateExtent(t, e, in: db) }
                 continue
             }
             let s = try db.prepare("SELECT min(minx), min(miny), max(maxx), max(maxy) FROM \"rtree_\(t)_geom\"")
