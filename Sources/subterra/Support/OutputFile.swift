@@ -1,4 +1,5 @@
 import Foundation
+import SubterraModel
 
 /// The files a command reads, gathered in one place so that every file it writes can be checked
 /// against all of them (``OutputFile``).
@@ -173,30 +174,8 @@ struct OutputFile {
     }
 
     private func replace(_ real: String, mode: mode_t, with data: Data) throws {
-        let dir = Self.parent(real)
-        var template = Array("\(dir)/.\((real as NSString).lastPathComponent).subterra-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buf in buf.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else { throw Self.failure(errno, option, path, "cannot create a temporary file in \(dir)") }
-        let temp = template.withUnsafeBufferPointer { buf in buf.baseAddress.map { String(cString: $0) } ?? "" }
-        var renamed = false
-        defer { if !renamed { unlink(temp) } }
-        do {
-            try writeAll(fd, data)
-            guard fchmod(fd, mode) == 0 else { throw Self.failure(errno, option, path, "cannot set the file mode") }
-            guard fsync(fd) == 0 else { throw Self.failure(errno, option, path, "cannot flush to disk") }
-        } catch {
-            close(fd)
-            throw error
-        }
-        guard close(fd) == 0 else { throw Self.failure(errno, option, path, "cannot write") }
-        guard rename(temp, real) == 0 else { throw Self.failure(errno, option, path, "cannot move the new file into place") }
-        renamed = true
-        // The rename itself is durable once the directory is flushed; a directory that cannot
-        // be opened or flushed (some file systems) leaves it to the kernel's next writeback.
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
+        do { try DurableFile.replace(real, mode: mode, with: data) } catch {
+            throw Self.failure(error.code, option, path, error.step)
         }
     }
 
