@@ -4,6 +4,7 @@ import SubterraAccess
 import SubterraEngine
 import SubterraGEOS
 import SubterraGeometry
+import SubterraModel
 import SubterraPROJ
 import SubterraRequests
 
@@ -174,6 +175,9 @@ public final class DigCheckStore: @unchecked Sendable {
         /// The line's byte range in the file.
         var offset: Int64
         var length: Int
+        /// Where the answer's own bytes start in the line (they run to the line's closing
+        /// brace) when the line embeds it as JSON; nil for a line that holds it as a string.
+        var answerStart: Int?
     }
 
     private let lock = NSLock()
@@ -212,10 +216,10 @@ public final class DigCheckStore: @unchecked Sendable {
                 let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
                 number += 1
                 if end > start {
-                    guard let c = try? dec.decode(StoredDigCheck.self, from: Data(bytes[start..<end])) else {
+                    guard let e = Self.readLine(bytes[start..<end], offset: Int64(start), decoder: dec) else {
                         throw ConfigError("digChecks.path \(path): line \(number) is not a stored dig check")
                     }
-                    loaded.append(Self.entry(c, offset: Int64(start), length: end - start, keepAnswer: false))
+                    loaded.append(e)
                 }
                 start = end + 1
             }
@@ -240,7 +244,9 @@ public final class DigCheckStore: @unchecked Sendable {
                     moved.append(e)
                 }
             }
-            try Self.replace(path, with: out)
+            do { try DurableFile.replace(path, mode: 0o600, with: out) } catch {
+                throw ConfigError("digChecks.path \(path): cannot compact (\(error))")
+            }
             loaded = moved
         }
         do { file = try DurableAppender(path: path, policy: .always) } catch {
@@ -253,42 +259,76 @@ public final class DigCheckStore: @unchecked Sendable {
 
     deinit { if reader >= 0 { close(reader) } }
 
-    /// Writes `bytes` to `path` atomically and durably: a new file beside it (mode 0600, as
-    /// the appender makes it), `fsync`, `rename` over `path`, `fsync` of the folder.
-    private static func replace(_ path: String, with bytes: [UInt8]) throws(ConfigError) {
-        let temp = path + ".compacting"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ConfigError("digChecks.path \(path): cannot compact (\(String(cString: strerror(errno))))") }
-        var done = 0
-        var ok = true
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                if n == 0 { errno = EIO }
-                ok = false
-                break
-            }
-            done += n
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw ConfigError("digChecks.path \(path): cannot compact (\(reason))")
-        }
-        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
-        if folder >= 0 {
-            _ = fsync(folder)
-            close(folder)
-        }
-    }
-
-    private static func entry(_ c: StoredDigCheck, offset: Int64, length: Int, keepAnswer: Bool) -> Entry {
+    private static func entry(_ c: StoredDigCheck, offset: Int64, length: Int, answerStart: Int?, keepAnswer: Bool) -> Entry {
         Entry(
             id: c.id, user: c.user, idempotencyKey: c.idempotencyKey, fingerprint: c.fingerprint, features: c.features,
-            answer: keepAnswer ? c.answer : nil, offset: offset, length: length)
+            answer: keepAnswer ? c.answer : nil, offset: offset, length: length, answerStart: answerStart)
+    }
+
+    /// What a line holds besides the answer.
+    private struct Head: Codable {
+        var id: String
+        var user: String
+        var idempotencyKey: String?
+        var fingerprint: String
+        var features: Int
+    }
+
+    /// The member that embeds the answer as JSON, always last in its line.
+    static let answerMember = Array(#","answerJSON":"#.utf8)
+
+    /// `c` as one line (no newline), and where its answer starts in it.
+    ///
+    /// Line format: the check's other members as a JSON object, then the answer itself as the
+    /// last member, `"answerJSON"`: its bytes are copied, not escaped into a string (escaping
+    /// a 2–5 KB answer was 7 % of a dig check's time under load), and read back from the file
+    /// as they are. Only an answer known to be one line of JSON is embedded: `trustedJSON`
+    /// (the service's own answers), else one that parses; anything else is stored as the
+    /// `"answer"` string, as lines written before this form were, and both forms are read.
+    /// The member marker cannot occur earlier in the line: inside a JSON string every `"` is
+    /// escaped, so `,"` only ever starts a member.
+    static func line(_ c: StoredDigCheck, trustedJSON: Bool) -> (bytes: [UInt8], answerStart: Int?)? {
+        let answer = Array(c.answer.utf8)
+        let embeds = !answer.contains(10) && !answer.contains(13)
+            && (trustedJSON || (try? JSONValue.parse(answer, limits: SubterraServer.jsonLimits)) != nil)
+        guard embeds else { return AnswerJSON.line(c).map { ($0, nil) } }
+        let head = Head(id: c.id, user: c.user, idempotencyKey: c.idempotencyKey, fingerprint: c.fingerprint, features: c.features)
+        guard var bytes = AnswerJSON.line(head), bytes.last == UInt8(ascii: "}") else { return nil }
+        bytes.removeLast()
+        bytes += answerMember
+        let start = bytes.count
+        bytes += answer
+        bytes.append(UInt8(ascii: "}"))
+        return (bytes, start)
+    }
+
+    /// The entry of one stored line at `offset` in the file: either form of ``line(_:trustedJSON:)``;
+    /// nil when the line is neither (torn, edited, or not a stored check).
+    private static func readLine(_ line: ArraySlice<UInt8>, offset: Int64, decoder: JSONDecoder) -> Entry? {
+        let bytes = Array(line)
+        if let at = firstRange(of: answerMember, in: bytes) {
+            let start = at + answerMember.count
+            guard bytes.last == UInt8(ascii: "}"), start < bytes.count - 1,
+                let head = try? decoder.decode(Head.self, from: Data(bytes[..<at] + [UInt8(ascii: "}")])),
+                (try? JSONValue.parse(Array(bytes[start..<(bytes.count - 1)]), limits: SubterraServer.jsonLimits)) != nil
+            else { return nil }
+            return Entry(
+                id: head.id, user: head.user, idempotencyKey: head.idempotencyKey, fingerprint: head.fingerprint,
+                features: head.features, answer: nil, offset: offset, length: bytes.count, answerStart: start)
+        }
+        guard let c = try? decoder.decode(StoredDigCheck.self, from: Data(bytes)) else { return nil }
+        return entry(c, offset: offset, length: bytes.count, answerStart: nil, keepAnswer: false)
+    }
+
+    /// The first index where `needle` occurs in `bytes`.
+    private static func firstRange(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var i = 0
+        while i <= bytes.count - needle.count {
+            if bytes[i] == first, bytes[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     private func remember(_ e: Entry) {
@@ -315,15 +355,23 @@ public final class DigCheckStore: @unchecked Sendable {
                 id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint, answer: answer, features: e.features)
         }
         guard reader >= 0 else { return nil }
-        var line = [UInt8](repeating: 0, count: e.length)
+        // An embedded answer is read alone, as it is; a string answer with its whole line.
+        let from = e.offset + Int64(e.answerStart ?? 0)
+        let count = e.answerStart.map { e.length - 1 - $0 } ?? e.length
+        var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
-        while done < e.length {
-            let n = line.withUnsafeMutableBytes { pread(reader, $0.baseAddress! + done, e.length - done, off_t(e.offset) + off_t(done)) }
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(reader, $0.baseAddress! + done, count - done, off_t(from) + off_t(done)) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { return nil }
             done += n
         }
-        guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(line)), c.id == e.id else { return nil }
+        if e.answerStart != nil {
+            return StoredDigCheck(
+                id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint,
+                answer: String(decoding: bytes, as: UTF8.self), features: e.features)
+        }
+        guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(bytes)), c.id == e.id else { return nil }
         return c
     }
 
@@ -343,20 +391,27 @@ public final class DigCheckStore: @unchecked Sendable {
     /// answer given is one a restart replays). When a concurrent request with the same
     /// idempotency key stored first, that one is returned and `c` is dropped.
     public func store(_ c: StoredDigCheck) async -> StoredDigCheck {
+        await store(c, trustedJSON: false)
+    }
+
+    /// ``store(_:)`` for an answer the caller wrote itself as one line of JSON (the service's
+    /// own), which is then embedded without being parsed again.
+    func store(_ c: StoredDigCheck, trustedJSON: Bool) async -> StoredDigCheck {
         // Hold the answer in memory until its line is in the file and indexed.
         let first: Entry? = lock.withLock {
             if let k = c.idempotencyKey, let existing = byKey[Self.keyOf(user: c.user, key: k)].flatMap({ byID[$0] }) { return existing }
-            remember(Self.entry(c, offset: 0, length: 0, keepAnswer: true))
+            remember(Self.entry(c, offset: 0, length: 0, answerStart: nil, keepAnswer: true))
             return nil
         }
         if let first { return check(first) ?? c }
-        if let file, let line = AnswerJSON.line(c) {
-            if let offset = await file.append(line) {
+        if let file, let line = Self.line(c, trustedJSON: trustedJSON) {
+            if let offset = await file.append(line.bytes) {
                 lock.withLock {
                     guard byID[c.id] != nil else { return }
                     byID[c.id]!.answer = nil
                     byID[c.id]!.offset = offset
-                    byID[c.id]!.length = line.count
+                    byID[c.id]!.length = line.bytes.count
+                    byID[c.id]!.answerStart = line.answerStart
                 }
             }
         }

@@ -142,17 +142,31 @@ extension SubterraServer {
     func scopedDig(_ request: DigRequest, _ scope: AccessScope) throws(Problem) -> JSONValue {
         let report: DigReport
         do { report = try map.digCheck(request, filter: .all) } catch { throw Problem.badRequest(error.description) }
-        let cut = ScopedDigReport(report, scope: scope, lookup: { self.segment($0) }, contact: { self.policy.contact(for: $0) })
-        guard let v = try? JSONValueEncoder().encode(cut.report), case .object(let full) = mask(scope).apply(v) else { throw Problem(.internalServerError, "the dig report could not be written") }
+        // The report's pipes are looked up once for the cut and the mask both.
+        let segments = SegmentMemo { self.segment($0) }
+        let cut = ScopedDigReport(report, scope: scope, lookup: segments.segment, contact: { self.policy.contact(for: $0) })
+        guard let v = try? JSONValueEncoder().encode(cut.report),
+            case .object(let full) = AnswerMask(scope: scope, lookup: segments.segment).apply(v)
+        else { throw Problem(.internalServerError, "the dig report could not be written") }
         var out = JSONObject()
         for (k, v) in full.members where !["conflicts", "owners", "layers"].contains(k) { out.append(k, v) }
-        // Conflicts grouped by owner, owners in the engine's notice order (most severe first).
+        // Conflicts grouped by owner, owners in the engine's notice order (most severe first),
+        // each group in the report's order: one pass over the conflicts, each to the notices
+        // naming its pipe.
         let conflicts: [JSONValue] = if case .array(let a)? = full["conflicts"] { a } else { [] }
+        var noticesOf: [Double: [Int]] = [:]
+        for (i, notice) in cut.report.owners.enumerated() {
+            for id in notice.pipeIDs where noticesOf[Double(id)]?.last != i { noticesOf[Double(id), default: []].append(i) }
+        }
+        var members = [[JSONValue]](repeating: [], count: cut.report.owners.count)
+        for c in conflicts {
+            guard let id = c.objectValue?["pipeID"]?.numberValue, let owners = noticesOf[id] else { continue }
+            for i in owners { members[i].append(c) }
+        }
         var groups: [JSONValue] = []
         var notify: [JSONValue] = []
-        for notice in cut.report.owners {
-            let ids = Set(notice.pipeIDs.map { Double($0) })
-            let mine = conflicts.filter { ($0.objectValue?["pipeID"]?.numberValue).map(ids.contains) ?? false }
+        for (i, notice) in cut.report.owners.enumerated() {
+            let mine = members[i]
             var n = JSONObject()
             n.append("owner", .string(notice.owner))
             n.append("contact", .string(policy.contact(for: notice.owner)))
@@ -229,7 +243,7 @@ extension SubterraServer {
         let features = Self.featureCount(.object(o))
         let made = StoredDigCheck(
             id: id, user: p.name, idempotencyKey: key, fingerprint: fingerprint, answer: GeoJSON.write(.object(o)), features: features)
-        let stored = await digChecks.store(made)
+        let stored = await digChecks.store(made, trustedJSON: true)
         if stored.id != made.id { return try replay(stored, fingerprint: fingerprint, context) }
         context.note.set(features: features, detail: "dig check \(id)")
         var h = HTTPFields()
@@ -322,5 +336,21 @@ extension SubterraServer {
         struct Page: Encodable { var entries: [AuditEntry] }
         let data = (try? AnswerJSON.encoder(pretty: false).encode(Page(entries: entries))) ?? Data("{\"entries\":[]}".utf8)
         return Self.json(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A segment lookup that asks its source once per id: a dig answer's pipes are looked up by the
+/// cut to the scope and again by the mask. Used by one request at a time.
+final class SegmentMemo {
+    private let source: (Int64) -> PipeSegment?
+    private var seen: [Int64: PipeSegment?] = [:]
+
+    init(_ source: @escaping (Int64) -> PipeSegment?) { self.source = source }
+
+    func segment(_ id: Int64) -> PipeSegment? {
+        if let s = seen[id] { return s }
+        let s = source(id)
+        seen[id] = s
+        return s
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SubterraGeometry
+import SubterraRequests
 import Testing
 @testable import SubterraService
 
@@ -110,7 +112,43 @@ struct DurableAppenderTests {
         _ = await third.store(check(n + 3))
         #expect(third.check(id: "dc-\(n + 3)") == check(n + 3), "appended after the compacted lines")
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-        #expect(mode == 0o600 && !FileManager.default.fileExists(atPath: path + ".compacting"))
+        let folder = (path as NSString).deletingLastPathComponent
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix("." + (path as NSString).lastPathComponent + ".subterra-")
+        }
+        #expect(mode == 0o600 && leftovers.isEmpty, "no temporary file of the compaction is left")
+    }
+
+    @Test("a JSON answer is embedded as it is; a string answer and lines of the older form read back too")
+    func storedLineForms() async throws {
+        let path = Self.tempPath("forms.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let json = StoredDigCheck(id: "dc-json", user: "ana", idempotencyKey: nil, fingerprint: "f1",
+                                  answer: #"{"a":[1,2,{"b":"x\"y,\"answerJSON\":"}],"c":null}"#, features: 2)
+        let text = StoredDigCheck(id: "dc-text", user: "bo", idempotencyKey: "k", fingerprint: "f2",
+                                  answer: "not JSON,\"answerJSON\":{}", features: 0)
+        let older = StoredDigCheck(id: "dc-old", user: "ana", idempotencyKey: "k0", fingerprint: "f0",
+                                   answer: #"{"n":0}"#, features: 1)
+        // A line as stores before the embedded form wrote it.
+        let oldLine = try #require(AnswerJSON.line(older))
+        try Data(oldLine + [10]).write(to: URL(fileURLWithPath: path))
+        let store = try DigCheckStore(path: path, limit: 10)
+        #expect(store.check(id: "dc-old") == older)
+        _ = await store.store(json)
+        _ = await store.store(text)
+        for c in [older, json, text] { #expect(store.check(id: c.id) == c, "\(c.id) in the running store") }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[1].hasSuffix(#","answerJSON":"# + json.answer + "}"), "the JSON answer is embedded unescaped")
+        #expect(!lines[2].contains(#","answerJSON":{"#) && lines[2].contains(#""answer":"#), "a non-JSON answer stays a string")
+        for l in lines { #expect((try? JSONValue.parse(l)) != nil, "every line is JSON: \(l)") }
+        let reopened = try DigCheckStore(path: path, limit: 10)
+        for c in [older, json, text] { #expect(reopened.check(id: c.id) == c, "\(c.id) after a restart") }
+        #expect(reopened.check(user: "bo", idempotencyKey: "k") == text)
+        // A torn embedded line (a crash mid-write) is refused at start, naming the line.
+        let torn = lines[0] + "\n" + String(lines[1].dropLast(3)) + "\n"
+        try torn.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try DigCheckStore(path: path, limit: 10) }
     }
 
     @Test("an unopenable path is a configuration error naming the member")
