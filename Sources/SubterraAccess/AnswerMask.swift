@@ -48,16 +48,19 @@ public struct AnswerMask {
 
     func walk(_ o: JSONObject) -> JSONObject {
         var out = JSONObject()
-        // The area notices this object keeps: its owner notices name no other area.
+        // The area notices this object keeps, masked once: its owner notices name no other area.
+        var maskedAreas: [JSONValue]?
         var keptAreas: Set<JSONValue>?
         if case .array(let items)? = o["areas"] {
-            keptAreas = Set(items.compactMap(area).compactMap { if case .object(let a) = $0 { a["areaID"] } else { nil } })
+            let kept = items.compactMap(area)
+            maskedAreas = kept
+            keptAreas = Set(kept.compactMap { if case .object(let a) = $0 { a["areaID"] } else { nil } })
         }
         for (k, v) in o.members {
             if Self.featureLists.contains(k), case .array(let items) = v {
                 out.append(k, .array(items.compactMap(feature)))
-            } else if k == "areas", case .array(let items) = v {
-                out.append(k, .array(items.compactMap(area)))
+            } else if k == "areas", let maskedAreas {
+                out.append(k, .array(maskedAreas))
             } else if k == "owners", let keptAreas, case .array(let items) = v {
                 out.append(k, .array(items.compactMap { ownerNotice($0, keptAreas) }))
             } else if Self.idLists.contains(k), case .array(let ids) = v {
@@ -188,13 +191,17 @@ public struct ScopedDigReport: Sendable {
             l.highestSeverity = visible.filter { $0.layer == l.layer }.map(\.severity).max() ?? l.highestSeverity
             return l
         }
+        // By id, so each owner's conflicts and areas are found in O(its ids), not by a scan of
+        // every conflict per owner.
+        let conflictByID = Dictionary(visible.map { ($0.pipeID, $0) }, uniquingKeysWith: { first, _ in first })
+        let areaByID = Dictionary(r.areas.map { ($0.areaID, $0) }, uniquingKeysWith: { first, _ in first })
         r.owners = r.owners.compactMap { o in
             var o = o
             o.pipeIDs = o.pipeIDs.filter(visibleIDs.contains)
             o.areaIDs = o.areaIDs.filter(visibleAreaIDs.contains)
             guard !o.pipeIDs.isEmpty || !o.areaIDs.isEmpty else { return nil }
-            let mine = visible.filter { o.pipeIDs.contains($0.pipeID) }
-            let ownerAreas = r.areas.filter { o.areaIDs.contains($0.areaID) }
+            let mine = o.pipeIDs.compactMap { conflictByID[$0] }
+            let ownerAreas = o.areaIDs.compactMap { areaByID[$0] }
             o.layers = o.layers.filter { l in mine.contains { $0.layer == l } || ownerAreas.contains { $0.layers.contains(l) } }
             let areaSeverity = ownerAreas.map(\.severity).max()
             o.highestSeverity = ([areaSeverity].compactMap { $0 } + mine.map(\.severity)).max() ?? o.highestSeverity
