@@ -72,6 +72,12 @@ public struct JSONObject: Hashable, Sendable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Room for `n` members without regrowing.
+    public mutating func reserveCapacity(_ n: Int) {
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+
     /// Appends a member without looking for an existing one (parsers use this: O(1)).
     public mutating func append(_ key: String, _ value: JSONValue) {
         keys.append(key)

@@ -145,8 +145,7 @@ extension SubterraServer {
         // The report's pipes are looked up once for the cut and the mask both.
         let segments = SegmentMemo { self.segment($0) }
         let cut = ScopedDigReport(report, scope: scope, lookup: segments.segment, contact: { self.policy.contact(for: $0) })
-        guard let v = try? JSONValueEncoder().encode(cut.report),
-            case .object(let full) = AnswerMask(scope: scope, lookup: segments.segment).apply(v)
+        guard case .object(let full) = AnswerMask(scope: scope, lookup: segments.segment).apply(cut.report.jsonValue)
         else { throw Problem(.internalServerError, "the dig report could not be written") }
         var out = JSONObject()
         for (k, v) in full.members where !["conflicts", "owners", "layers"].contains(k) { out.append(k, v) }
