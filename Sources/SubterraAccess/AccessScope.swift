@@ -53,8 +53,16 @@ public struct AccessScope: Sendable {
 
     /// Attribute groups visible on `s`: the union over the grants that admit it (empty when
     /// none does).
-    public func fields(for s: PipeSegment) -> Set<VisibleField> {
-        grants.reduce(into: []) { if $1.admits(s) { $0.formUnion($1.fields) } }
+    public func fields(for s: PipeSegment) -> Set<VisibleField> { visibility(of: s) ?? [] }
+
+    /// ``admits(_:)`` and ``fields(for:)`` in one pass over the grants (each grant's area test
+    /// runs once): nil when no grant shows `s`, else the groups visible on it.
+    public func visibility(of s: PipeSegment) -> Set<VisibleField>? {
+        var out: Set<VisibleField>?
+        for g in grants where g.admits(s) {
+            if out == nil { out = g.fields } else { out!.formUnion(g.fields) }
+        }
+        return out
     }
 
     /// Whether an operator area of `owner` covering `layers` may be named in an answer: some

@@ -80,10 +80,10 @@ public struct AnswerMask {
         guard case .object(let o) = v else { return apply(v) }
         let idValue = o["pipeID"] ?? o["id"]
         guard let idValue, idValue != .null else { return .object(walk(o)) }
-        guard let n = idValue.numberValue, n == n.rounded(), abs(n) < 9e18, let s = lookup(Int64(n)), scope.admits(s) else {
-            return nil
-        }
-        return .object(walk(Self.mask(o, fields: scope.fields(for: s))))
+        guard let n = idValue.numberValue, n == n.rounded(), abs(n) < 9e18, let s = lookup(Int64(n)),
+            let fields = scope.visibility(of: s)
+        else { return nil }
+        return .object(walk(Self.mask(o, fields: fields)))
     }
 
     /// One element of a dig report's `owners` list: its `pipeIDs` kept to visible pipes and its
@@ -121,6 +121,9 @@ public struct AnswerMask {
 
     /// `o` without the members of the field groups not in `fields`.
     public static func mask(_ o: JSONObject, fields: Set<VisibleField>) -> JSONObject {
+        // Every group visible: nothing to hide (the common case of a full grant, answered
+        // without building the hidden names per feature).
+        if fields.count == VisibleField.allCases.count { return o }
         var hidden: Set<String> = []
         for f in VisibleField.allCases where !fields.contains(f) { hidden.formUnion(f.memberNames) }
         if !(fields.contains(.subtype) && fields.contains(.pressure) && fields.contains(.voltage)) {
