@@ -92,6 +92,16 @@ extension GeoJSON {
     /// per run, and answers quoted inside stored lines have a run every few bytes.
     static func _writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
+        // Most strings (keys, codes, owners) need no escape: copied whole after one scan.
+        let plain: Bool? = s.utf8.withContiguousStorageIfAvailable { b in
+            guard !b.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: b)
+            return true
+        }
+        if plain == true {
+            out.append(0x22)
+            return
+        }
         for c in s.utf8 {
             switch c {
             case 0x22: out.append(0x5C); out.append(0x22)

@@ -224,4 +224,21 @@ import Testing
         }
         #expect(seen == 10)
     }
+
+    /// Strings written as JSON read back equal through Foundation's parser, plain ones (the
+    /// copied-whole path) byte for byte, escaped ones (quotes, backslashes, every control
+    /// character) with JSON's escapes, at small-string and heap lengths.
+    @Test func stringsWriteAsJSONReadsThemBack() throws {
+        var cases = ["", "JS", "Water Co", "中文 é\u{0301} 🚰", String(repeating: "plain-and-long ", count: 40)]
+        for c in 0..<0x20 { cases.append("a\(Character(Unicode.Scalar(UInt8(c))))b") }
+        cases += ["say \"hi\"", "C:\\dir\\file", String(repeating: "x", count: 300) + "\"", "\u{7F}\u{85}"]
+        for text in cases {
+            let bytes = GeoJSON.writeBytes(.array([.string(text)]))
+            let back = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String]
+            #expect(back == [text], "\(text.debugDescription)")
+            let plain = !text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+            if plain { #expect(bytes == Array("[\"\(text)\"]".utf8)) }
+        }
+        #expect(GeoJSON.writeBytes(.string("a\u{1}\n\"\\")) == Array(#""a\u0001\n\"\\""#.utf8))
+    }
 }
