@@ -48,28 +48,37 @@ public struct AnswerMask {
 
     func walk(_ o: JSONObject) -> JSONObject {
         var out = JSONObject()
+        out.reserveCapacity(o.count)
         // The area notices this object keeps, masked once: its owner notices name no other area.
+        // (Looked up only in an object holding some array: a feature's scalars need no lookup.)
         var maskedAreas: [JSONValue]?
         var keptAreas: Set<JSONValue>?
-        if case .array(let items)? = o["areas"] {
+        let holdsArrays = o.values.contains { if case .array = $0 { true } else { false } }
+        if holdsArrays, case .array(let items)? = o["areas"] {
             let kept = items.compactMap(area)
             maskedAreas = kept
             keptAreas = Set(kept.compactMap { if case .object(let a) = $0 { a["areaID"] } else { nil } })
         }
         for (k, v) in o.members {
-            if Self.featureLists.contains(k), case .array(let items) = v {
+            // Scalars are kept as they are (hidden fields were removed before the walk); only
+            // arrays are filtered by their member name.
+            guard case .array(let items) = v else {
+                out.append(k, apply(v))
+                continue
+            }
+            if Self.featureLists.contains(k) {
                 out.append(k, .array(items.compactMap(feature)))
             } else if k == "areas", let maskedAreas {
                 out.append(k, .array(maskedAreas))
-            } else if k == "owners", let keptAreas, case .array(let items) = v {
+            } else if k == "owners", let keptAreas {
                 out.append(k, .array(items.compactMap { ownerNotice($0, keptAreas) }))
-            } else if Self.idLists.contains(k), case .array(let ids) = v {
-                out.append(k, .array(ids.filter { id in id.numberValue.map { visible(Int64($0)) } ?? false }))
+            } else if Self.idLists.contains(k) {
+                out.append(k, .array(items.filter { id in id.numberValue.map { visible(Int64($0)) } ?? false }))
             } else {
-                out.append(k, apply(v))
+                out.append(k, .array(items.map(apply)))
             }
         }
-        if case .array(let hits)? = out["hits"], out["count"] != nil { out["count"] = .number(Double(hits.count)) }
+        if holdsArrays, case .array(let hits)? = out["hits"], out["count"] != nil { out["count"] = .number(Double(hits.count)) }
         return out
     }
 
