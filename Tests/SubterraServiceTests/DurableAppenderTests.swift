@@ -71,6 +71,19 @@ struct DurableAppenderTests {
         #expect(mode == 0o600)
     }
 
+    @Test("a lone caller's lines are synced one group each (the commit delay waits only for concurrent callers)")
+    func loneCallerSyncsEachLine() async throws {
+        let path = Self.tempPath("lone.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try DurableAppender(path: path, policy: .always)
+        for i in 0..<20 {
+            let offset = await file.append(Array("{\"i\":\(i)}".utf8))
+            #expect(offset != nil)
+            #expect(file.groupCount == i + 1, "line \(i) had a group of its own")
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 20)
+    }
+
     @Test("stored dig checks keep the newest `limit`, and a restart reads back every line")
     func storedChecksEvictOldestFirst() async throws {
         let path = Self.tempPath("checks.jsonl")
