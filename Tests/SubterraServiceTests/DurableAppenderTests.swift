@@ -164,6 +164,28 @@ struct DurableAppenderTests {
         #expect(throws: ConfigError.self) { try DigCheckStore(path: path, limit: 10) }
     }
 
+    @Test("audit entries and stored-check heads are written as the Codable encoding; ids are 128 random bits")
+    func handWrittenLinesEqualTheCodableOnes() throws {
+        let full = AuditEntry(time: "2026-12-07T10:00:00.000Z", user: "ana", auth: "api-key", method: "POST", route: "/dig-checks",
+                              status: 201, area: [1.5, -2, .infinity, .nan], layers: ["JS", "RQ"], features: 3, detail: "dig check dc-1")
+        let bare = AuditEntry(time: "t", user: nil, auth: nil, method: "GET", route: "/x", status: 401,
+                              area: nil, layers: nil, features: nil, detail: nil)
+        for e in [full, bare] { #expect(e.jsonValue == (try JSONValueEncoder().encode(e))) }
+        let labels = Set(Mirror(reflecting: full).children.compactMap(\.label))
+        #expect(Set(full.jsonValue.objectValue?.keys ?? []) == labels, "every member of a full entry is written")
+        for h in [DigCheckStore.Head(id: "dc-1", user: "bo", idempotencyKey: "k", fingerprint: "f", features: 2),
+                  DigCheckStore.Head(id: "dc-2", user: "bo", idempotencyKey: nil, fingerprint: "f", features: 0)] {
+            #expect(h.jsonValue == (try JSONValueEncoder().encode(h)))
+        }
+        var ids = Set<String>()
+        for _ in 0..<1000 {
+            let id = DigCheckStore.newID()
+            #expect(id.wholeMatch(of: #/dc-[0-9a-f]{32}/#) != nil, "\(id)")
+            ids.insert(id)
+        }
+        #expect(ids.count == 1000)
+    }
+
     @Test("an unopenable path is a configuration error naming the member")
     func unopenable() {
         #expect(throws: ConfigError.self) { try AuditLog(path: "/nonexistent-dir/a.jsonl", fsync: .always, logger: Logger(label: "t")) }
