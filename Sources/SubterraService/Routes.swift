@@ -191,22 +191,32 @@ extension SubterraServer {
     /// names its snapshot (`mapVersion`), which ``UtilityEngine/dataVersion(atMapVersion:)``
     /// turns into the data version; another map (a follower, a snapshot file while the engine
     /// loads) records the version read before the check (`started`), or null.
-    func dataVersion(ofMapVersion mapVersion: JSONValue?, startedAt started: UInt64?) -> JSONValue {
-        let engine: UtilityEngine? = switch map {
-        case let w as WarmingMap: w.engine
-        case let e as UtilityEngine: e
-        default: nil
-        }
+    /// - Parameter engine: ``answeringEngine()`` as read **before** the check: a warming map
+    ///   whose engine finished loading during the check may have answered from its snapshot
+    ///   file, whose `mapVersion` the engine's numbering does not describe.
+    static func dataVersion(ofMapVersion mapVersion: JSONValue?, startedAt started: UInt64?, engine: UtilityEngine?) -> JSONValue {
         if let engine, case .number(let v)? = mapVersion, v >= 0, v < 1e18 {
             return .number(Double(engine.dataVersion(atMapVersion: UInt64(v))))
         }
         return started.map { .number(Double($0)) } ?? .null
     }
 
+    /// The engine that answers every query from now on, when there is one: the map itself, or
+    /// a warming map's engine once loaded (it never goes back to its snapshot file); nil while
+    /// the snapshot file answers, and for other maps.
+    func answeringEngine() -> UtilityEngine? {
+        switch map {
+        case let w as WarmingMap: w.engine
+        case let e as UtilityEngine: e
+        default: nil
+        }
+    }
+
     func postDigCheck(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         // The map's data version before the check: what a map that cannot name the version of
         // the snapshot it answered from (a follower) records, a lower bound as X-Data-Version is.
         let startVersion = engineState.version
+        let answering = answeringEngine()
         let p = try Self.principal(context)
         let bytes = try await body(request)
         let fingerprint = DigCheckStore.fingerprint(bytes)
@@ -236,7 +246,7 @@ extension SubterraServer {
         var o = JSONObject()
         o.append("id", .string(id))
         o.append("createdAt", .string(AuditLog.now()))
-        o.append("dataVersion", dataVersion(ofMapVersion: body["mapVersion"], startedAt: startVersion))
+        o.append("dataVersion", Self.dataVersion(ofMapVersion: body["mapVersion"], startedAt: startVersion, engine: answering))
         o.append("areaSquareMetres", .number((dig.squareMetres * 100).rounded() / 100))
         for (k, v) in body.members { o.append(k, v) }
         let features = Self.featureCount(.object(o))
