@@ -206,7 +206,17 @@ public final class DigCheckStore: @unchecked Sendable {
         var loaded: [Entry] = []
         var read = Data()
         if FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("digChecks.path \(path): cannot read") }
+            guard var data = FileManager.default.contents(atPath: path) else { throw ConfigError("digChecks.path \(path): cannot read") }
+            // A last line without its newline is one whose append never finished (a crash
+            // or a failed write mid-line): its caller was never answered, so it is cut off,
+            // rather than refusing to start or appending after a torn line.
+            if let lastByte = data.last, lastByte != 10 {
+                let whole = (data.lastIndex(of: 10).map { $0 + 1 }) ?? 0
+                guard truncate(path, off_t(whole)) == 0 else {
+                    throw ConfigError("digChecks.path \(path): cannot cut off its unfinished last line (\(String(cString: strerror(errno))))")
+                }
+                data = data.prefix(whole)
+            }
             read = data
             let dec = JSONDecoder()
             var start = 0
@@ -305,14 +315,19 @@ public final class DigCheckStore: @unchecked Sendable {
             && (trustedJSON || (try? JSONValue.parse(answer, limits: SubterraServer.jsonLimits)) != nil)
         guard embeds else { return AnswerJSON.line(c).map { ($0, nil) } }
         let head = Head(id: c.id, user: c.user, idempotencyKey: c.idempotencyKey, fingerprint: c.fingerprint, features: c.features)
-        var bytes = GeoJSON.writeBytes(head.jsonValue)
-        guard bytes.last == UInt8(ascii: "}") else { return nil }
-        bytes.removeLast()
-        bytes += answerMember
+        var bytes = headPrefix(head)
         let start = bytes.count
         bytes += answer
         bytes.append(UInt8(ascii: "}"))
         return (bytes, start)
+    }
+
+    /// A line's bytes before its embedded answer: the head's members and the answer member's
+    /// name (the head object without its closing brace, then `,"answerJSON":`).
+    static func headPrefix(_ head: Head) -> [UInt8] {
+        var bytes = GeoJSON.writeBytes(head.jsonValue)
+        bytes.removeLast()  // the object's `}`
+        return bytes + answerMember
     }
 
     /// The entry of one stored line at `offset` in the file: either form of ``line(_:trustedJSON:)``;
@@ -323,6 +338,8 @@ public final class DigCheckStore: @unchecked Sendable {
             let start = at + answerMember.count
             guard bytes.last == UInt8(ascii: "}"), start < bytes.count - 1,
                 let head = try? decoder.decode(Head.self, from: Data(bytes[..<at] + [UInt8(ascii: "}")])),
+                // Exactly the head this store writes, so a replay's check of the line holds.
+                headPrefix(head) == Array(bytes[..<start]),
                 (try? JSONValue.parse(Array(bytes[start..<(bytes.count - 1)]), limits: SubterraServer.jsonLimits)) != nil
             else { return nil }
             return Entry(
@@ -368,23 +385,29 @@ public final class DigCheckStore: @unchecked Sendable {
                 id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint, answer: answer, features: e.features)
         }
         guard reader >= 0 else { return nil }
-        // An embedded answer is read alone, as it is; a string answer with its whole line.
-        let from = e.offset + Int64(e.answerStart ?? 0)
-        let count = e.answerStart.map { e.length - 1 - $0 } ?? e.length
-        var bytes = [UInt8](repeating: 0, count: count)
+        // The whole line is read, and checked to be this check's before anything of it is
+        // returned: an offset that went wrong (a failed append leaves later offsets off) must
+        // give nothing, never another user's answer.
+        var bytes = [UInt8](repeating: 0, count: e.length)
         var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { pread(reader, $0.baseAddress! + done, count - done, off_t(from) + off_t(done)) }
+        while done < e.length {
+            let n = bytes.withUnsafeMutableBytes { pread(reader, $0.baseAddress! + done, e.length - done, off_t(e.offset) + off_t(done)) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { return nil }
             done += n
         }
-        if e.answerStart != nil {
+        if let start = e.answerStart {
+            // The line starts with exactly the head this entry's check writes.
+            let head = Head(id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint, features: e.features)
+            let prefix = Self.headPrefix(head)
+            guard prefix.count == start, bytes.count > start, bytes.last == UInt8(ascii: "}"), bytes[..<start].elementsEqual(prefix) else {
+                return nil
+            }
             return StoredDigCheck(
                 id: e.id, user: e.user, idempotencyKey: e.idempotencyKey, fingerprint: e.fingerprint,
-                answer: String(decoding: bytes, as: UTF8.self), features: e.features)
+                answer: String(decoding: bytes[start..<(bytes.count - 1)], as: UTF8.self), features: e.features)
         }
-        guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(bytes)), c.id == e.id else { return nil }
+        guard let c = try? JSONDecoder().decode(StoredDigCheck.self, from: Data(bytes)), c.id == e.id, c.user == e.user else { return nil }
         return c
     }
 

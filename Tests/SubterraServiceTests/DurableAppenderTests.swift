@@ -158,10 +158,38 @@ struct DurableAppenderTests {
         let reopened = try DigCheckStore(path: path, limit: 10)
         for c in [older, json, text] { #expect(reopened.check(id: c.id) == c, "\(c.id) after a restart") }
         #expect(reopened.check(user: "bo", idempotencyKey: "k") == text)
-        // A torn embedded line (a crash mid-write) is refused at start, naming the line.
-        let torn = lines[0] + "\n" + String(lines[1].dropLast(3)) + "\n"
+        // An unfinished last line (a crash mid-append: no newline) is cut off at start; the
+        // lines before it stay.
+        let torn = lines[0] + "\n" + lines[1] + "\n" + String(lines[2].dropLast(7))
         try torn.write(toFile: path, atomically: true, encoding: .utf8)
+        let afterCrash = try DigCheckStore(path: path, limit: 10)
+        #expect(afterCrash.check(id: "dc-old") == older && afterCrash.check(id: "dc-json") == json)
+        #expect(afterCrash.check(id: "dc-text") == nil)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == lines[0] + "\n" + lines[1] + "\n", "the file is cut to its whole lines")
+        // A whole line whose embedded answer is damaged (still ending in a brace) is refused.
+        let damaged = lines[0] + "\n" + lines[1].replacingOccurrences(of: #"[1,2,"#, with: #"[1,,2"#) + "\n"
+        try damaged.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try DigCheckStore(path: path, limit: 10) }
+    }
+
+    @Test("a replay whose line moved gives nothing, never another check's answer")
+    func replayChecksTheLineItReads() async throws {
+        let path = Self.tempPath("moved.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try DigCheckStore(path: path, limit: 10)
+        let a = StoredDigCheck(id: "dc-a", user: "ana", idempotencyKey: nil, fingerprint: "f", answer: #"{"secret":"ana's pipes"}"#, features: 1)
+        let b = StoredDigCheck(id: "dc-b", user: "bob", idempotencyKey: nil, fingerprint: "f", answer: #"{"secret":"bob's pipes"}"#, features: 1)
+        _ = await store.store(a)
+        _ = await store.store(b)
+        #expect(store.check(id: "dc-a") == a && store.check(id: "dc-b") == b)
+        // The two lines are the same length: swapped, each entry's offset now holds the other's.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2 && lines[0].utf8.count == lines[1].utf8.count)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data((lines[1] + "\n" + lines[0] + "\n").utf8))
+        try handle.close()
+        #expect(store.check(id: "dc-a") == nil, "ana's entry must not read bob's line")
+        #expect(store.check(id: "dc-b") == nil)
     }
 
     @Test("audit entries and stored-check heads are written as the Codable encoding; ids are 128 random bits")
