@@ -10,7 +10,7 @@ import Foundation
 /// continuation, the writing and syncing on one dedicated thread: at low load each line still
 /// gets its own `fsync` before its caller resumes (the same guarantee as syncing inline); under
 /// load the lines queue behind the running `fsync` and the next one makes them all durable,
-/// and while callers are concurrent a commit delay (at most ``gatherDelay``, or until
+/// and while callers are concurrent a commit delay (at most ``gatherDelayNs``, or until
 /// ``gatherLines`` are queued) lets a group gather more of them first.
 ///
 /// Layout: a byte buffer of pending lines and their callers' continuations, both swapped out by
@@ -102,8 +102,15 @@ final class DurableAppender: @unchecked Sendable {
                 if !closing, waiters.count < DurableAppender.gatherLines, waiters.count >= 2 || lastGroupLines >= 2,
                     now.uptimeNanoseconds &- lastSync.uptimeNanoseconds < DurableAppender.busyWindowNs
                 {
-                    let until = Date(timeIntervalSinceNow: DurableAppender.gatherDelay)
-                    while waiters.count < DurableAppender.gatherLines, !closing, cond.wait(until: until) {}
+                    // Short sleeps with the lock released, timed on the monotonic clock: a
+                    // timed condition wait counts on the wall clock, which a time step could
+                    // stretch from a millisecond to minutes.
+                    let deadline = now.uptimeNanoseconds &+ DurableAppender.gatherDelayNs
+                    while waiters.count < DurableAppender.gatherLines, !closing, DispatchTime.now().uptimeNanoseconds < deadline {
+                        cond.unlock()
+                        usleep(DurableAppender.gatherStepMicros)
+                        cond.lock()
+                    }
                 }
                 let bytes = buffer
                 let resume = waiters
@@ -121,8 +128,10 @@ final class DurableAppender: @unchecked Sendable {
         }
     }
 
-    /// The commit delay's window: a group waits up to this long for more lines, seconds.
-    static let gatherDelay = 0.001
+    /// The commit delay's window: a group waits up to this long for more lines, nanoseconds.
+    static let gatherDelayNs: UInt64 = 1_000_000
+    /// How long each sleep of the window is, microseconds (the queue is looked at between).
+    static let gatherStepMicros: UInt32 = 200
     /// A group that has this many lines syncs without waiting.
     static let gatherLines = 16
     /// A stream counts as busy when its last sync returned within this many nanoseconds.
