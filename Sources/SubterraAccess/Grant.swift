@@ -163,6 +163,16 @@ public struct Grant: Sendable {
             case .polygon, .multiPolygon: break
             default: throw AccessError("\(at).area must be a POLYGON or MULTIPOLYGON in the map CRS, not \(g.typeName)")
             }
+            // Only a valid area: GEOS's predicates (prepared or not) are defined for valid
+            // geometries, and a bow-tie or overlapping parts would make "inside" ambiguous.
+            let validity: GEOSValidity
+            do { validity = try GEOS.withContext { (c) throws(GEOSError) in try c.validity(g) } } catch {
+                throw AccessError("\(at).area: GEOS cannot check it: \(error)")
+            }
+            guard validity.isValid else {
+                let place = validity.location.map { " at (\($0.x), \($0.y))" } ?? ""
+                throw AccessError("\(at).area is not a valid polygon: \(validity.reason ?? "invalid")\(place)")
+            }
             area = g
             areaEnvelope = g.envelope
             do { preparedArea = try PreparedGeometry(g) } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import SubterraAccess
 import SubterraEngine
 import SubterraGeometry
 import Testing
@@ -21,5 +22,22 @@ import Testing
         // A report without a usable mapVersion falls back to the start version too.
         #expect(SubterraServer.dataVersion(ofMapVersion: .string("x"), startedAt: 9, engine: engine) == .number(9))
         #expect(SubterraServer.dataVersion(ofMapVersion: .number(-1), startedAt: 9, engine: engine) == .number(9))
+    }
+}
+
+/// A role's area must be a valid polygon: GEOS's containment is defined for valid ones only.
+@Suite struct GrantAreaTests {
+    @Test func anInvalidAreaIsRefusedNamingTheRoleAndPlace() throws {
+        let codes = Fixture.engine.codes
+        let bowTie = "POLYGON ((0 0, 10 10, 10 0, 0 10, 0 0))"
+        #expect {
+            try Grant(role: "west", config: RoleConfig(layers: ["*"], area: bowTie), codes: codes)
+        } throws: { error in
+            let m = (error as? AccessError)?.message ?? ""
+            return m.hasPrefix("roles.west.area is not a valid polygon") && (m.contains("(5.0, 5.0)") || m.contains("(5, 5)"))
+        }
+        let square = "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"
+        let g = try Grant(role: "west", config: RoleConfig(layers: ["*"], area: square), codes: codes)
+        #expect(g.area != nil)
     }
 }
