@@ -16,7 +16,7 @@ import Testing
     /// 200 dig sites of 3–40 m near pipe vertices, depths 0.5–4 m, with and without a work type.
     @Test func equalsTheCodableEncodingOnDistrictDigs() throws {
         let segments = Self.district.segments
-        var rng = DigSiteRNG(state: 61)
+        var rng = SplitMix64(seed: 61)
         var withConflicts = 0
         for i in 0..<200 {
             let v = segments[Int(rng.next() % UInt64(segments.count))].geometry.points[0]
@@ -99,17 +99,6 @@ import Testing
         #expect(keys(o?["areas"]?.testArray?.first) == labels(r.areas[0]))
         #expect(keys(o?["layers"]?.testArray?.first) == labels(r.layers[0]))
         #expect(keys(o?["owners"]?.testArray?.first) == labels(r.owners[0]))
-    }
-}
-
-private struct DigSiteRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
