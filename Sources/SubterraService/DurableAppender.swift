@@ -38,6 +38,10 @@ final class DurableAppender: @unchecked Sendable {
         var lastSync = DispatchTime(uptimeNanoseconds: 0)
         /// Lines in the last group.
         var lastGroupLines = 0
+        /// Whether the flusher is in a commit delay, and the signal that ends it early (a full
+        /// group, or closing).
+        var gathering = false
+        let gathered = DispatchSemaphore(value: 0)
 
         init(fd: Int32, path: String) {
             self.fd = fd
@@ -62,6 +66,7 @@ final class DurableAppender: @unchecked Sendable {
                 buffer.append(10)
                 waiters.append(k)
                 cond.signal()
+                if gathering, waiters.count == DurableAppender.gatherLines { gathered.signal() }
                 return at
             }
         }
@@ -102,15 +107,16 @@ final class DurableAppender: @unchecked Sendable {
                 if !closing, waiters.count < DurableAppender.gatherLines, waiters.count >= 2 || lastGroupLines >= 2,
                     now.uptimeNanoseconds &- lastSync.uptimeNanoseconds < DurableAppender.busyWindowNs
                 {
-                    // Short sleeps with the lock released, timed on the monotonic clock: a
-                    // timed condition wait counts on the wall clock, which a time step could
-                    // stretch from a millisecond to minutes.
-                    let deadline = now.uptimeNanoseconds &+ DurableAppender.gatherDelayNs
-                    while waiters.count < DurableAppender.gatherLines, !closing, DispatchTime.now().uptimeNanoseconds < deadline {
-                        cond.unlock()
-                        usleep(DurableAppender.gatherStepMicros)
-                        cond.lock()
-                    }
+                    // Timed on the monotonic clock: a timed condition wait counts on the wall
+                    // clock, which a time step could stretch from a millisecond to minutes.
+                    // So the wait is on a semaphore (monotonic), which `enqueue` signals when the
+                    // group is full.
+                    gathering = true
+                    cond.unlock()
+                    _ = gathered.wait(timeout: DispatchTime(uptimeNanoseconds: now.uptimeNanoseconds &+ DurableAppender.gatherDelayNs))
+                    cond.lock()
+                    gathering = false
+                    while gathered.wait(timeout: .now()) == .success {}
                 }
                 let bytes = buffer
                 let resume = waiters
@@ -130,8 +136,6 @@ final class DurableAppender: @unchecked Sendable {
 
     /// The commit delay's window: a group waits up to this long for more lines, nanoseconds.
     static let gatherDelayNs: UInt64 = 1_000_000
-    /// How long each sleep of the window is, microseconds (the queue is looked at between).
-    static let gatherStepMicros: UInt32 = 200
     /// A group that has this many lines syncs without waiting.
     static let gatherLines = 16
     /// A stream counts as busy when its last sync returned within this many nanoseconds.
@@ -162,6 +166,7 @@ final class DurableAppender: @unchecked Sendable {
             core.cond.lock()
             core.closing = true
             core.cond.signal()
+            if core.gathering { core.gathered.signal() }
             core.cond.unlock()
         } else {
             close(core.fd)
