@@ -26,9 +26,12 @@ final class DurableAppender: @unchecked Sendable {
         let path: String
         let cond = NSCondition()
         var buffer: [UInt8] = []
-        var waiters: [CheckedContinuation<Bool, Never>] = []
-        /// Where the next line queued will start: the file's size at open plus every byte
-        /// queued since (the file is opened `O_APPEND` and only this appender writes it).
+        /// Each waiting caller, with where its line starts in `buffer`.
+        var waiters: [(CheckedContinuation<Int64?, Never>, Int)] = []
+        /// The file's size: at open, plus every group written whole since (the file is opened
+        /// `O_APPEND` and only this appender writes it). A line's offset is decided from it when
+        /// its group is written, never before, so a group that fails (and is cut off again)
+        /// moves no later line.
         var end: Int64
         var closing = false
         /// Groups written (one `fsync` each): what tests and benchmarks read to see batching.
@@ -56,19 +59,32 @@ final class DurableAppender: @unchecked Sendable {
             return body()
         }
 
-        /// Queues `line` and a newline for the flusher, to resume `k` once they are durable;
-        /// returns the offset the line will start at.
-        func enqueue(_ line: [UInt8], _ k: CheckedContinuation<Bool, Never>) -> Int64 {
+        /// Queues `line` and a newline for the flusher, to resume `k` with the line's offset
+        /// once they are durable (nil when the group could not be written).
+        func enqueue(_ line: [UInt8], _ k: CheckedContinuation<Int64?, Never>) {
             locked {
-                let at = end
-                end += Int64(line.count + 1)
+                waiters.append((k, buffer.count))
                 buffer.append(contentsOf: line)
                 buffer.append(10)
-                waiters.append(k)
                 cond.signal()
                 if gathering, waiters.count == DurableAppender.gatherLines { gathered.signal() }
+            }
+        }
+
+        /// Writes `bytes` at the end and returns where they start; on a failure cuts the file
+        /// back to its size before them (so no part of a line stays to shift or tear later
+        /// ones) and returns nil. Called by one writer at a time.
+        func writeGroup(_ bytes: [UInt8], sync: Bool) -> Int64? {
+            let at = end
+            if writeAll(bytes), !sync || fsync(fd) == 0 {
+                end += Int64(bytes.count)
                 return at
             }
+            if ftruncate(fd, off_t(at)) != 0 {
+                // The size is unknown now: take the file's own, whatever it holds.
+                end = Int64(lseek(fd, 0, SEEK_END))
+            }
+            return nil
         }
 
         /// Writes all of `bytes`; false on a write error other than EINTR.
@@ -125,11 +141,11 @@ final class DurableAppender: @unchecked Sendable {
                 waiters.removeAll(keepingCapacity: true)
                 groups += 1
                 cond.unlock()
-                let ok = writeAll(bytes) && fsync(fd) == 0
+                let at = writeGroup(bytes, sync: true)
                 cond.lock()
                 lastSync = DispatchTime.now()
                 cond.unlock()
-                for w in resume { w.resume(returning: ok) }
+                for (w, start) in resume { w.resume(returning: at.map { $0 + Int64(start) }) }
             }
         }
     }
@@ -175,25 +191,17 @@ final class DurableAppender: @unchecked Sendable {
 
     /// Appends `line` and a newline; returns once it is written (and, with `.always`, synced
     /// to disk), with the byte offset the line starts at in the file. Nil when the write or sync
-    /// failed (the caller logs it; the line may be lost, and later offsets may be off).
+    /// failed (the caller logs it): the line's group is then cut off the file again, so later
+    /// lines keep true offsets and whole lines.
     @discardableResult
     func append(_ line: [UInt8]) async -> Int64? {
         if policy == .never {
             var l = line
             l.append(10)
-            return core.locked {
-                let at = core.end
-                core.end += Int64(l.count)
-                return core.writeAll(l) ? at : nil
-            }
+            return core.locked { core.writeGroup(l, sync: false) }
         }
-        let offset = Offset()
-        let ok = await withCheckedContinuation { offset.value = core.enqueue(line, $0) }
-        return ok ? offset.value : nil
+        return await withCheckedContinuation { core.enqueue(line, $0) }
     }
-
-    /// The offset `enqueue` reports from inside the continuation's closure.
-    private final class Offset: @unchecked Sendable { var value: Int64 = 0 }
 
     /// Groups written so far (each one `write` and one `fsync`); 0 with `.never`.
     var groupCount: Int { core.locked { core.groups } }
