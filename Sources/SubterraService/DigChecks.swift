@@ -207,15 +207,30 @@ public final class DigCheckStore: @unchecked Sendable {
         var read = Data()
         if FileManager.default.fileExists(atPath: path) {
             guard var data = FileManager.default.contents(atPath: path) else { throw ConfigError("digChecks.path \(path): cannot read") }
-            // A last line without its newline is one whose append never finished (a crash
-            // or a failed write mid-line): its caller was never answered, so it is cut off,
-            // rather than refusing to start or appending after a torn line.
+            // A last line without its newline: when it is no whole stored check, its append
+            // never finished (a crash mid-write), its caller was never answered, and it is cut
+            // off rather than refusing to start or appending after a torn line; a whole check
+            // that lacks only the newline (a file copied or edited by hand) is kept, and the
+            // newline added.
             if let lastByte = data.last, lastByte != 10 {
                 let whole = (data.lastIndex(of: 10).map { $0 + 1 }) ?? 0
-                guard truncate(path, off_t(whole)) == 0 else {
-                    throw ConfigError("digChecks.path \(path): cannot cut off its unfinished last line (\(String(cString: strerror(errno))))")
+                let tail = ArraySlice([UInt8](data[whole...]))
+                if Self.readLine(tail, offset: Int64(whole), decoder: JSONDecoder()) != nil {
+                    let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+                    let newline: [UInt8] = [10]
+                    guard fd >= 0, write(fd, newline, 1) == 1, fsync(fd) == 0 else {
+                        let reason = String(cString: strerror(errno))
+                        if fd >= 0 { close(fd) }
+                        throw ConfigError("digChecks.path \(path): cannot end its last line (\(reason))")
+                    }
+                    close(fd)
+                    data.append(10)
+                } else {
+                    guard truncate(path, off_t(whole)) == 0 else {
+                        throw ConfigError("digChecks.path \(path): cannot cut off its unfinished last line (\(String(cString: strerror(errno))))")
+                    }
+                    data = data.prefix(whole)
                 }
-                data = data.prefix(whole)
             }
             read = data
             let dec = JSONDecoder()

@@ -166,6 +166,11 @@ struct DurableAppenderTests {
         #expect(afterCrash.check(id: "dc-old") == older && afterCrash.check(id: "dc-json") == json)
         #expect(afterCrash.check(id: "dc-text") == nil)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == lines[0] + "\n" + lines[1] + "\n", "the file is cut to its whole lines")
+        // A whole check that lacks only its newline (a file copied by hand) is kept, and ended.
+        try (lines[0] + "\n" + lines[1]).write(toFile: path, atomically: true, encoding: .utf8)
+        let copied = try DigCheckStore(path: path, limit: 10)
+        #expect(copied.check(id: "dc-json") == json)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == lines[0] + "\n" + lines[1] + "\n")
         // A whole line whose embedded answer is damaged (still ending in a brace) is refused.
         let damaged = lines[0] + "\n" + lines[1].replacingOccurrences(of: #"[1,2,"#, with: #"[1,,2"#) + "\n"
         try damaged.write(toFile: path, atomically: true, encoding: .utf8)
