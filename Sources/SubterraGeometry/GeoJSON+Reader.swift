@@ -779,6 +779,12 @@ struct _GeoJSONParser {
         skipSpace()
         if i < b.count { throw fail("unexpected \(found()) after the GeoJSON object") }
         guard let type = st.type else { throw fail("missing member \"type\"", at: at) }
+        // "features" belongs to a FeatureCollection. On any other object it is refused, read
+        // whole or streamed alike: streaming meets the member before it may know the type, and
+        // would otherwise yield its elements as features of a lone Feature or a geometry.
+        if type != "FeatureCollection", st.features != nil {
+            throw GeometryError("a \(type) has no member \"features\" (only a FeatureCollection has)", offset: st.typeOffset, path: "features")
+        }
         switch type {
         case "FeatureCollection":
             return .featureCollection(GeoJSONFeatureCollection(features: st.features ?? [], crs: st.crs))

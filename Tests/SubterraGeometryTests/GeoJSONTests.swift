@@ -241,4 +241,39 @@ import Testing
         }
         #expect(GeoJSON.writeBytes(.string("a\u{1}\n\"\\")) == Array(#""a\u0001\n\"\\""#.utf8))
     }
+
+    /// A "features" member on anything but a FeatureCollection is refused, read whole or
+    /// streamed alike (found by fuzz-geojson: streaming yielded a Feature document's foreign
+    /// "features" elements as well as the Feature itself), whichever member comes first.
+    @Test func featuresOnlyOnACollection() throws {
+        let line = #"{"type": "Feature", "geometry": null, "properties": {"a": 1}}"#
+        let docs = [
+            #"{"type": "Feature", "geometry": null, "properties": null, "features": [\#(line)]}"#,
+            #"{"features": [\#(line)], "type": "Feature", "geometry": null, "properties": null}"#,
+            #"{"type": "Point", "coordinates": [1, 2], "features": []}"#,
+        ]
+        for d in docs {
+            let bytes = Array(d.utf8)
+            #expect(throws: GeometryError.self, "parse: \(d)") { try GeoJSON.parse(bytes) }
+            #expect(throws: GeometryError.self, "stream: \(d)") {
+                try bytes.withUnsafeBufferPointer { buf in try GeoJSON.forEachFeature(in: buf, limits: .default) { _, _ in } }
+            }
+        }
+        do {
+            _ = try GeoJSON.parse(Array(docs[0].utf8))
+        } catch {
+            #expect(error.description.contains(#"a Feature has no member "features""#), "\(error)")
+        }
+        // A lone Feature and a collection still read, both ways, to the same features.
+        for d in [line, #"{"type": "FeatureCollection", "features": [\#(line), \#(line)]}"#] {
+            let bytes = Array(d.utf8)
+            var streamed: [GeoJSONFeature] = []
+            _ = try bytes.withUnsafeBufferPointer { buf in try GeoJSON.forEachFeature(in: buf, limits: .default) { _, f in streamed.append(f) } }
+            switch try GeoJSON.parse(bytes) {
+            case .feature(let f): #expect(streamed == [f])
+            case .featureCollection(let fc): #expect(streamed == fc.features && streamed.count == 2)
+            case .geometry: Issue.record("not a feature")
+            }
+        }
+    }
 }
