@@ -84,20 +84,41 @@ private final class ResultSlot<T: Sendable>: @unchecked Sendable {
     var value: Result<T, any Error>?
 }
 
+/// The wait in ``runBlocking(timeout:_:)`` outlasted its timeout; the task was cancelled and
+/// left to finish on its own.
+struct BridgeTimeout: Error, CustomStringConvertible {
+    var timeout: Duration
+    var description: String { "no answer within \(timeout)" }
+}
+
 /// Runs `body` as a task on ``BridgeExecutor`` and blocks the calling thread until it finishes:
 /// the small blocking bridge between the synchronous `UtilityStore` and postgres-nio.
+///
+/// With a `timeout`, the caller stops waiting when it passes: the task is cancelled (a pool lease
+/// still waiting ends at once; a query in flight ends when its connection does) and
+/// ``BridgeTimeout`` is thrown. The task keeps its own result slot, so finishing late harms
+/// nothing.
 ///
 /// Safe from any thread but the bridge's own (there it could wait on itself: a precondition
 /// failure, not a hang). `body`'s task and its child tasks run on the bridge; an unstructured
 /// task it starts does not inherit that (postgres-nio starts none).
-func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+func runBlocking<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     precondition(!BridgeExecutor.isBridgeThread, "runBlocking called from a PostGIS bridge thread: it would wait on itself")
     let slot = ResultSlot<T>()
     let done = DispatchSemaphore(value: 0)
-    Task(executorPreference: BridgeExecutor.shared) {
+    let task = Task(executorPreference: BridgeExecutor.shared) {
         do { slot.value = .success(try await body()) } catch { slot.value = .failure(error) }
         done.signal()
     }
-    done.wait()
+    if let timeout {
+        let c = timeout.components
+        let nanos = max(0, Int(clamping: c.seconds) &* 1_000_000_000 &+ Int(c.attoseconds / 1_000_000_000))
+        if done.wait(timeout: .now() + .nanoseconds(nanos)) == .timedOut {
+            task.cancel()
+            throw BridgeTimeout(timeout: timeout)
+        }
+    } else {
+        done.wait()
+    }
     return try slot.value!.get()
 }

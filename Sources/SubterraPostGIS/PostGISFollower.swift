@@ -28,7 +28,11 @@ import SubterraModel
 /// - **Lost connections.** The listening connection reconnects with backoff (100 ms doubling to
 ///   ``Options/maxBackoff``) and catches up on reconnecting (notifications sent meanwhile are
 ///   lost); catch-ups use the store's pool, which reconnects on its own; a failed catch-up
-///   waits out the same backoff.
+///   waits out the same backoff. A change-log read may take ``Options/readTimeout`` at most,
+///   waiting for a pooled connection included, and after ``Options/reopenAfterFailures``
+///   catch-ups in a row fail the follower opens the store again (a new pool) and closes the
+///   old one: a pool that stopped handing out working connections (after a server restart, say)
+///   cannot hold the follower behind.
 ///
 /// Readers take ``engine`` and query it: the engine publishes each transaction as one snapshot
 /// swap, so a query sees one version whole. ``appliedVersion`` is raised after the swap, so
@@ -49,16 +53,24 @@ public final class PostGISFollower: @unchecked Sendable {
         public var rules: ClearanceRules?
         public var catalog: LayerCatalog
         public var upkeep: UtilityEngine.Upkeep
+        /// The longest one change-log read may take, waiting for a pooled connection included;
+        /// past it the catch-up fails (and is retried after the backoff). Snapshot loads are not
+        /// bounded: at a city's size they take seconds.
+        public var readTimeout: Duration
+        /// Failed catch-ups in a row after which the store is opened again with a new pool.
+        public var reopenAfterFailures: Int
 
         public init(
             pollInterval: Duration = .milliseconds(500), listen: Bool = true, maxBackoff: Duration = .seconds(5),
             maxCatchUp: Int64 = 100_000, rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre,
-            upkeep: UtilityEngine.Upkeep = .background
+            upkeep: UtilityEngine.Upkeep = .background, readTimeout: Duration = .seconds(30), reopenAfterFailures: Int = 3
         ) {
             self.pollInterval = pollInterval
             self.listen = listen
             self.maxBackoff = maxBackoff
             self.maxCatchUp = maxCatchUp
+            self.readTimeout = readTimeout
+            self.reopenAfterFailures = max(1, reopenAfterFailures)
             self.rules = rules
             self.catalog = catalog
             self.upkeep = upkeep
@@ -98,11 +110,17 @@ public final class PostGISFollower: @unchecked Sendable {
         public var isSnapshot: Bool
     }
 
-    /// The store the follower reads (snapshot and change log); may be a replica.
-    public let store: PostGISStore
+    /// The store the follower reads (snapshot and change log); may be a replica. Replaced by a
+    /// new open after ``Options/reopenAfterFailures`` failed catch-ups in a row.
+    public var store: PostGISStore { cond.withLock { _store } }
     public let options: Options
+    /// The URL the store was opened from (password included), for reopening it.
+    private let url: String
     private let cond = NSCondition()
     // Guarded by cond.
+    private var _store: PostGISStore
+    /// How many times the store was opened again (tests).
+    private var _reopens = 0
     private var _engine: UtilityEngine
     private var _applied: Int64
     private var _head: Int64
@@ -137,7 +155,8 @@ public final class PostGISFollower: @unchecked Sendable {
         }
         let snap = try store.snapshot()
         _engine = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
-        self.store = store
+        _store = store
+        self.url = url
         self.options = options
         _applied = snap.version
         _head = snap.version
@@ -158,6 +177,8 @@ public final class PostGISFollower: @unchecked Sendable {
     }
     /// The last catch-up or connection failure, nil once a catch-up succeeds.
     public var lastError: String? { cond.withLock { _lastError } }
+    /// How many times the follower opened its store again after failures.
+    public var storeReopens: Int { cond.withLock { _reopens } }
     /// Called (on the catching-up thread) for each transaction, just before ``appliedVersion``
     /// is raised to its last version.
     public var onApply: (@Sendable (Applied) -> Void)? {
@@ -294,7 +315,7 @@ public final class PostGISFollower: @unchecked Sendable {
     public func catchUp() throws -> Int64 {
         try catchUpLock.withLock {
             let from = appliedVersion
-            let batch = try store.changes(after: from, limit: options.maxCatchUp)
+            let batch = try store.changes(after: from, limit: options.maxCatchUp, timeout: options.readTimeout)
             noteHead(batch.head, at: nil)
             guard let versions = batch.versions else {
                 try reload()
@@ -363,12 +384,17 @@ public final class PostGISFollower: @unchecked Sendable {
         let maxBackoff = Double(options.maxBackoff.components.seconds) + Double(options.maxBackoff.components.attoseconds) / 1e18
         let poll = options.pollInterval.components
         let pollNanos = Int(poll.seconds) * 1_000_000_000 + Int(poll.attoseconds / 1_000_000_000)
+        var failures = 0
         while !cond.withLock({ stopped }) {
             do {
                 try catchUp()
                 backoff = 0.1
+                failures = 0
+                cond.withLock { _lastError = nil }
             } catch {
                 cond.withLock { _lastError = "\(error)" }
+                failures += 1
+                if failures % options.reopenAfterFailures == 0 { reopenStore() }
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, maxBackoff)
                 continue
@@ -377,6 +403,26 @@ public final class PostGISFollower: @unchecked Sendable {
             while wake.wait(timeout: .now()) == .success {}
         }
         store.close()
+    }
+
+    /// Opens the store again (a new pool) and closes the old one; on failure keeps the old one
+    /// and records why. The swap waits for a running ``catchUp()`` (another thread's) to end, so
+    /// none is using the old store when it closes.
+    private func reopenStore() {
+        do {
+            let fresh = try PostGISStore.open(url, readOnly: true, applicationName: "subterra-follower", timeout: options.readTimeout)
+            let old: PostGISStore? = catchUpLock.withLock {
+                cond.withLock {
+                    guard !stopped else { return nil }
+                    defer { _store = fresh; _reopens += 1 }
+                    return _store
+                }
+            }
+            guard let old else { return fresh.close() }
+            old.close()
+        } catch {
+            cond.withLock { _lastError = "reopening the store: \(error)" }
+        }
     }
 
     /// The listening connection: wakes the thread on every notification; reconnects with backoff.

@@ -63,10 +63,14 @@ extension PostGISStore {
     /// is nil when the versions after `after` are not all there, or there are more than `limit`
     /// of them: the caller reloads a snapshot.
     ///
+    /// With a `timeout`, the read (waiting for a pooled connection included) fails with a
+    /// `StoreError` once it has taken that long, so a caller that polls is never held by a
+    /// connection that stopped answering.
+    ///
     /// - Complexity: O(c + k log n) for c change rows touching k features: one indexed query per table.
-    public func changes(after: Int64, limit: Int64 = 100_000) throws(StoreError) -> ChangeBatch {
+    public func changes(after: Int64, limit: Int64 = 100_000, timeout: Duration? = nil) throws(StoreError) -> ChangeBatch {
         let (srid, path, logger) = (self.srid, self.path, self.logger)
-        return try withConnection("cannot read the change log") { conn in
+        return try withConnection("cannot read the change log", timeout: timeout) { conn in
             try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
                 let batch = try await Self.readChanges(conn, after: after, limit: limit, srid: srid, path: path, logger: logger)

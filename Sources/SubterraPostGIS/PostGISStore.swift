@@ -64,9 +64,11 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
     ///   or newer than this code knows.
     ///
     /// `applicationName` is the connections' `application_name` (what `pg_stat_activity` shows).
+    /// With a `timeout`, connecting and reading the store's state (migrating included) may take
+    /// that long at most.
     public static func open(
         _ url: String, spatialReference: SpatialReference = .cgcs2000GK120E, readOnly: Bool = false,
-        applicationName: String = "subterra"
+        applicationName: String = "subterra", timeout: Duration? = nil
     ) throws(StoreError) -> PostGISStore {
         let location = try PostGISLocation(url: url)
         var configuration = try location.clientConfiguration()
@@ -81,7 +83,7 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
             // failing connect (a wrong port, a refused certificate, a bad password) for a minute
             // before it gives up, with a generic error; a direct connect fails at once, saying why.
             let first = try location.connectionConfiguration(applicationName: applicationName)
-            state = try runBlocking { [logger] in
+            state = try runBlocking(timeout: timeout) { [logger] in
                 let conn = try await PostgresConnection.connect(configuration: first, id: 0, logger: logger)
                 do {
                     if !readOnly { try await Self.migrate(conn, srs: spatialReference, logger: logger) }
@@ -191,9 +193,15 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
     }
 
     /// Runs `body` with a pooled connection, blocking the caller; errors become `StoreError`s.
-    func withConnection<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) throws(StoreError) -> T {
+    /// With a `timeout`, waiting for the connection and running `body` together may take that
+    /// long at most (``runBlocking(timeout:_:)``).
+    func withConnection<T: Sendable>(
+        _ doing: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) throws(StoreError) -> T {
         do {
-            return try runBlocking { [client] in try await client.withConnection(body) }
+            return try runBlocking(timeout: timeout) { [client] in try await client.withConnection(body) }
+        } catch let e as BridgeTimeout {
+            throw StoreError("\(doing): \(e) (no free connection, or the server did not answer)", path: path)
         } catch {
             throw Self.storeError(error, path: path, doing: doing)
         }

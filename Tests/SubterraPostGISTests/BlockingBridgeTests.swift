@@ -55,6 +55,24 @@ struct BlockingBridgeTests {
         #expect(throws: Refused.self) { try runBlocking { () async throws -> Int in await Task.yield(); throw Refused() } }
     }
 
+    /// A timeout ends the caller's wait and cancels the task; without one, a slow body is waited for.
+    @Test func aTimeoutEndsTheWaitAndCancelsTheTask() throws {
+        let cancelled = DispatchSemaphore(value: 0)
+        let start = Date()
+        #expect(throws: BridgeTimeout.self) {
+            try runBlocking(timeout: .milliseconds(100)) { () async throws -> Int in
+                do { try await Task.sleep(for: .seconds(30)) } catch { cancelled.signal() }
+                return 1
+            }
+        }
+        #expect(Date().timeIntervalSince(start) < 20, "the wait outlasted its timeout")
+        #expect(cancelled.wait(timeout: .now() + 20) == .success, "the timed-out task was not cancelled")
+        #expect(try runBlocking(timeout: .seconds(30)) { () async throws -> Int in
+            try await Task.sleep(for: .milliseconds(50))
+            return 7
+        } == 7)
+    }
+
     @Test func itsThreadsAreMarkedAndOthersAreNot() throws {
         #expect(!BridgeExecutor.isBridgeThread)
         #expect(try runBlocking { BridgeExecutor.isBridgeThread })

@@ -261,7 +261,9 @@ struct PostGISFollowerTests {
         let url = "postgresql://\(base.user)@\(base.host):\(base.port)/\(name)"
         try PG.sql(url, "CREATE EXTENSION IF NOT EXISTS postgis")
         var pg = try Self.loadSample(url, segments: 400)
-        let follower = try PostGISFollower(url: url, options: .init(pollInterval: .milliseconds(100), maxBackoff: .seconds(1)))
+        // Reads bounded at 5 s: a read stuck on a connection the restart broke fails and is
+        // retried, and the store is reopened after three failures in a row.
+        let follower = try PostGISFollower(url: url, options: .init(pollInterval: .milliseconds(100), maxBackoff: .seconds(1), readTimeout: .seconds(5)))
         let log = Log()
         follower.onApply = { log.add($0) }
         follower.start()
@@ -302,6 +304,58 @@ struct PostGISFollowerTests {
         #expect(!log.all.contains { $0.isSnapshot })
         var probes = SplitMix64(seed: 100)
         try Self.expectSameAnswers(follower, pg, &probes, count: 4, "after the restart")
+    }
+
+    /// A change-log read that the server never answers (here: held by another session's lock)
+    /// fails after ``PostGISFollower/Options/readTimeout``; after two such failures the follower
+    /// opens its store again; once the server answers it catches up, every version once.
+    @Test func aReadTheServerDoesNotAnswerTimesOutAndTheStoreIsReopened() throws {
+        let url = try PG.freshDatabase("stuckread")
+        let pg = try Self.loadSample(url, segments: 200)
+        let follower = try PostGISFollower(
+            url: url,
+            options: .init(pollInterval: .milliseconds(50), listen: false, maxBackoff: .milliseconds(200), readTimeout: .milliseconds(500), reopenAfterFailures: 2))
+        let log = Log()
+        follower.onApply = { log.add($0) }
+        let start = follower.appliedVersion
+        var rng = SplitMix64(seed: 41)
+        var nextID: Int64 = 5_000_000
+        let first = try Self.randomEdit(pg, &rng, nextID: &nextID)
+        // Another session holds subterra_versions, which a catch-up reads after the head (the
+        // store's open reads neither): the follower's reads wait on the lock until cancelled.
+        let locker = "subterra-test-locker"
+        let held = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = try? PG.sql(url, """
+                DO $$ BEGIN PERFORM set_config('application_name', '\(locker)', false);
+                LOCK TABLE subterra_versions IN ACCESS EXCLUSIVE MODE; PERFORM pg_sleep(120); END $$
+                """)
+            held.signal()
+        }
+        let lockDeadline = Date().addingTimeInterval(30)
+        while try PG.sql(url, "SELECT 1::text FROM pg_locks WHERE relation = 'subterra_versions'::regclass AND mode = 'AccessExclusiveLock' AND granted").isEmpty {
+            try #require(Date() < lockDeadline, "the lock was not taken")
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        follower.start()
+        defer { follower.stop() }
+        let reopenDeadline = Date().addingTimeInterval(60)
+        while follower.storeReopens == 0, Date() < reopenDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(follower.storeReopens >= 1, "the store was not reopened; last error \(follower.lastError ?? "none")")
+        #expect(follower.appliedVersion == start, "nothing can be read while the lock is held")
+        #expect(follower.lastError?.contains("no answer within") == true, "\(follower.lastError ?? "none")")
+        // Release the lock: the follower catches up on the new store, the versions once each.
+        let ended = try PG.sql(url, "SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE application_name = '\(locker)' AND datname = current_database()")
+        #expect(!ended.isEmpty)
+        _ = held.wait(timeout: .now() + 30)
+        let second = try Self.randomEdit(pg, &rng, nextID: &nextID)
+        #expect(second == first + 1)
+        #expect(follower.wait(forVersion: second, timeout: .seconds(30)), "stuck at \(follower.appliedVersion), last error \(follower.lastError ?? "none")")
+        #expect(log.versions == [first, second])
+        try Self.expectSameAnswers(follower, pg, &rng, count: 2, "after the reopen")
+        let clearDeadline = Date().addingTimeInterval(10)
+        while follower.lastError != nil, Date() < clearDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(follower.lastError == nil, "a successful catch-up clears the error")
     }
 
     @Test func aReplicaFollowerCatchesUpToThePrimary() throws {
