@@ -196,8 +196,6 @@ struct _SortedMembers {
 }
 
 /// A number as `JSONValueEncoder` stores it.
-@inline(__always) func _num(_ d: Double) -> JSONValue {
-    d.isFinite ? .number(d) : .string(d.isNaN ? "nan" : d > 0 ? "inf" : "-inf")
-}
+@inline(__always) func _num(_ d: Double) -> JSONValue { .encodedNumber(d) }
 
 @inline(__always) func _int(_ i: Int64) -> JSONValue { .number(Double(i)) }

@@ -89,10 +89,7 @@ struct _JVEncoder: Encoder {
         _JVSingle(node: node)
     }
 
-    static func number(_ d: Double) -> JSONValue {
-        if d.isFinite { return .number(d) }
-        return .string(d.isNaN ? "nan" : d > 0 ? "inf" : "-inf")
-    }
+    static func number(_ d: Double) -> JSONValue { .encodedNumber(d) }
 
     /// `value` as an entry: scalars directly (one conformance check, cached by the runtime),
     /// anything else through its own `encode(to:)`.
@@ -244,3 +241,18 @@ extension UInt16: _JVScalar { var jsonValue: JSONValue { .number(Double(self)) }
 extension UInt32: _JVScalar { var jsonValue: JSONValue { .number(Double(self)) } }
 extension UInt64: _JVScalar { var jsonValue: JSONValue { .number(Double(self)) } }
 extension URL: _JVScalar { var jsonValue: JSONValue { .string(absoluteString) } }
+
+extension JSONValue {
+    /// `d` as every Subterra answer writes a number: itself when finite, else the string
+    /// `"inf"`, `"-inf"` or `"nan"` (JSON has no non-finite numbers). The one mapping shared by
+    /// ``JSONValueEncoder``, the hand-written answer values and the audit log.
+    ///
+    /// ```swift
+    /// JSONValue.encodedNumber(1.5)             // .number(1.5)
+    /// JSONValue.encodedNumber(.infinity)       // .string("inf")
+    /// ```
+    @inlinable
+    public static func encodedNumber(_ d: Double) -> JSONValue {
+        d.isFinite ? .number(d) : .string(d.isNaN ? "nan" : d > 0 ? "inf" : "-inf")
+    }
+}

@@ -30,7 +30,7 @@ public struct AuditEntry: Codable, Sendable, Hashable {
     public var jsonValue: JSONValue {
         var o = JSONObject()
         o.reserveCapacity(10)
-        if let area { o.append("area", .array(area.map { $0.isFinite ? .number($0) : .string($0.isNaN ? "nan" : $0 > 0 ? "inf" : "-inf") })) }
+        if let area { o.append("area", .array(area.map(JSONValue.encodedNumber))) }
         if let auth { o.append("auth", .string(auth)) }
         if let detail { o.append("detail", .string(detail)) }
         if let features { o.append("features", .number(Double(features))) }

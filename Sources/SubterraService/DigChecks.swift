@@ -349,7 +349,7 @@ public final class DigCheckStore: @unchecked Sendable {
     /// nil when the line is neither (torn, edited, or not a stored check).
     private static func readLine(_ line: ArraySlice<UInt8>, offset: Int64, decoder: JSONDecoder) -> Entry? {
         let bytes = Array(line)
-        if let at = firstRange(of: answerMember, in: bytes) {
+        if let at = bytes.firstRange(of: answerMember)?.lowerBound {
             let start = at + answerMember.count
             guard bytes.last == UInt8(ascii: "}"), start < bytes.count - 1,
                 let head = try? decoder.decode(Head.self, from: Data(bytes[..<at] + [UInt8(ascii: "}")])),
@@ -363,17 +363,6 @@ public final class DigCheckStore: @unchecked Sendable {
         }
         guard let c = try? decoder.decode(StoredDigCheck.self, from: Data(bytes)) else { return nil }
         return entry(c, offset: offset, length: bytes.count, answerStart: nil, keepAnswer: false)
-    }
-
-    /// The first index where `needle` occurs in `bytes`.
-    private static func firstRange(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        var i = 0
-        while i <= bytes.count - needle.count {
-            if bytes[i] == first, bytes[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
     }
 
     private func remember(_ e: Entry) {
