@@ -45,10 +45,13 @@ final class DurableAppender: @unchecked Sendable {
         /// group, or closing).
         var gathering = false
         let gathered = DispatchSemaphore(value: 0)
+        /// `write(2)`, or a stand-in that fails on cue (tests of a failed group).
+        let writeBytes: Writer
 
-        init(fd: Int32, path: String) {
+        init(fd: Int32, path: String, write: @escaping Writer) {
             self.fd = fd
             self.path = path
+            writeBytes = write
             end = Int64(lseek(fd, 0, SEEK_END))
         }
 
@@ -91,7 +94,7 @@ final class DurableAppender: @unchecked Sendable {
         func writeAll(_ bytes: [UInt8]) -> Bool {
             var off = 0
             while off < bytes.count {
-                let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                let n = bytes[off...].withUnsafeBytes { writeBytes(fd, $0) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     return false
@@ -120,8 +123,9 @@ final class DurableAppender: @unchecked Sendable {
                 // line). A lone caller, one line per group, never waits; nor does an idle
                 // stream.
                 let now = DispatchTime.now()
-                if !closing, waiters.count < DurableAppender.gatherLines, waiters.count >= 2 || lastGroupLines >= 2,
-                    now.uptimeNanoseconds &- lastSync.uptimeNanoseconds < DurableAppender.busyWindowNs
+                if DurableAppender.shouldGather(
+                    waiting: waiters.count, lastGroupLines: lastGroupLines,
+                    sinceLastSyncNs: now.uptimeNanoseconds &- lastSync.uptimeNanoseconds, closing: closing)
                 {
                     // Timed on the monotonic clock: a timed condition wait counts on the wall
                     // clock, which a time step could stretch from a millisecond to minutes.
@@ -157,17 +161,29 @@ final class DurableAppender: @unchecked Sendable {
     /// A stream counts as busy when its last sync returned within this many nanoseconds.
     static let busyWindowNs: UInt64 = 2_000_000
 
+    /// Whether the flusher, finding `waiting` lines queued, waits up to ``gatherDelayNs`` for
+    /// more before syncing: only when callers are concurrent (this group or the last one holds
+    /// several lines), the group is not full, the stream is busy (the last sync returned less
+    /// than ``busyWindowNs`` ago) and the file is not closing.
+    static func shouldGather(waiting: Int, lastGroupLines: Int, sinceLastSyncNs: UInt64, closing: Bool) -> Bool {
+        !closing && waiting < gatherLines && (waiting >= 2 || lastGroupLines >= 2) && sinceLastSyncNs < busyWindowNs
+    }
+
+    /// Writes bytes to a file descriptor as `write(2)` does: the count written, or -1 with `errno` set.
+    typealias Writer = @Sendable (Int32, UnsafeRawBufferPointer) -> Int
+
     private let core: Core
     let policy: FsyncPolicy
     var path: String { core.path }
 
-    /// Opens (creating, mode 0600) `path` for appending.
+    /// Opens (creating, mode 0600) `path` for appending. `write` stands in for `write(2)` in
+    /// tests that make a group fail.
     ///
     /// - Throws: the `errno` text when it cannot be opened.
-    init(path: String, policy: FsyncPolicy) throws(AppendError) {
+    init(path: String, policy: FsyncPolicy, write: @escaping Writer = { fd, b in Foundation.write(fd, b.baseAddress, b.count) }) throws(AppendError) {
         let d = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard d >= 0 else { throw AppendError(reason: String(cString: strerror(errno))) }
-        core = Core(fd: d, path: path)
+        core = Core(fd: d, path: path, write: write)
         self.policy = policy
         if policy == .always {
             let c = core

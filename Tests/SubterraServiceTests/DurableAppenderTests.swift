@@ -84,6 +84,74 @@ struct DurableAppenderTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 20)
     }
 
+    @Test("the commit delay is taken only by concurrent callers on a busy, open stream with room in the group")
+    func commitDelayDecision() {
+        let busy = DurableAppender.busyWindowNs - 1, idle = DurableAppender.busyWindowNs
+        let full = DurableAppender.gatherLines
+        // Concurrent now, or in the last group, on a busy stream: wait for more.
+        #expect(DurableAppender.shouldGather(waiting: 2, lastGroupLines: 1, sinceLastSyncNs: busy, closing: false))
+        #expect(DurableAppender.shouldGather(waiting: 1, lastGroupLines: 2, sinceLastSyncNs: 0, closing: false))
+        #expect(DurableAppender.shouldGather(waiting: full - 1, lastGroupLines: 0, sinceLastSyncNs: busy, closing: false))
+        // A lone caller, an idle stream, a full group or closing: sync at once.
+        #expect(!DurableAppender.shouldGather(waiting: 1, lastGroupLines: 1, sinceLastSyncNs: 0, closing: false))
+        #expect(!DurableAppender.shouldGather(waiting: 5, lastGroupLines: 5, sinceLastSyncNs: idle, closing: false))
+        #expect(!DurableAppender.shouldGather(waiting: full, lastGroupLines: 5, sinceLastSyncNs: 0, closing: false))
+        #expect(!DurableAppender.shouldGather(waiting: 5, lastGroupLines: 5, sinceLastSyncNs: 0, closing: true))
+    }
+
+    @Test("concurrent callers share syncs")
+    func concurrentCallersShareSyncs() async throws {
+        let path = Self.tempPath("gather.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try DurableAppender(path: path, policy: .always)
+        let n = 256
+        await withTaskGroup(of: Int64?.self) { g in
+            for i in 0..<n { g.addTask { await file.append(Array("{\"i\":\(i)}".utf8)) } }
+            for await offset in g { #expect(offset != nil) }
+        }
+        #expect(file.groupCount < n, "\(file.groupCount) syncs for \(n) concurrent lines: no line shared a sync")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == n)
+    }
+
+    /// A `write(2)` that, while `failing`, writes at most 5 bytes of a call and fails the next
+    /// call with EIO: a group torn partway.
+    final class FailingWriter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var failing = false
+        private var wroteSome = false
+        func fail(_ on: Bool) { lock.withLock { failing = on; wroteSome = false } }
+        func write(_ fd: Int32, _ b: UnsafeRawBufferPointer) -> Int {
+            let cut: Int? = lock.withLock {
+                guard failing else { return nil }
+                if wroteSome { return -1 }
+                wroteSome = true
+                return min(5, b.count)
+            }
+            guard let cut else { return Foundation.write(fd, b.baseAddress, b.count) }
+            if cut < 0 {
+                errno = EIO
+                return -1
+            }
+            return Foundation.write(fd, b.baseAddress, cut)
+        }
+    }
+
+    @Test("a group whose write fails is cut off the file: its callers get nil, later lines true offsets", arguments: [FsyncPolicy.always, .never])
+    func failedGroupIsCutOff(policy: FsyncPolicy) async throws {
+        let path = Self.tempPath("fail.jsonl")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("{\"old\":1}\n".utf8).write(to: URL(fileURLWithPath: path))
+        let writer = FailingWriter()
+        let file = try DurableAppender(path: path, policy: policy, write: writer.write)
+        #expect(await file.append(Array("{\"a\":1}".utf8)) == 10)
+        writer.fail(true)
+        #expect(await file.append(Array("{\"b\":\"a line long enough to be torn\"}".utf8)) == nil)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"old\":1}\n{\"a\":1}\n", "the torn group is cut off")
+        writer.fail(false)
+        #expect(await file.append(Array("{\"c\":1}".utf8)) == 18)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"old\":1}\n{\"a\":1}\n{\"c\":1}\n")
+    }
+
     @Test("stored dig checks keep the newest `limit`, and a restart reads back every line")
     func storedChecksEvictOldestFirst() async throws {
         let path = Self.tempPath("checks.jsonl")
