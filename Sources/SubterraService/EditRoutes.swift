@@ -56,10 +56,11 @@ extension SubterraServer {
     static let dataVersionHeader = HTTPField.Name("X-Data-Version")!
     static let contentCRSHeader = HTTPField.Name("Content-Crs")!
 
-    /// The engine that takes edits, or 503.
+    /// The engine that takes edits (a following map's: the one answering now), or 503.
     func editEngine() throws(Problem) -> UtilityEngine {
         switch map {
         case let e as UtilityEngine: return e
+        case let f as any EditableFollowingMap: return f.engine
         case let w as WarmingMap:
             if let e = w.engine { return e }
             if w.loadError != nil {
@@ -129,12 +130,20 @@ extension SubterraServer {
         }
     }
 
-    /// Applies `edit`. The engine's own refusals (the map's area of use, vertex checks) are 422;
-    /// a store that lost an optimistic race is 409 (read again and redo); a store that cannot
-    /// write (read-only, full, damaged) is 503, the server's fault and not the request's, with
-    /// the reason in the server log only.
-    func apply(_ edit: StoreEdit, to engine: UtilityEngine) throws(Problem) -> UInt64 {
-        do { try engine.apply(edit) } catch {
+    /// Applies `edit`: to the engine (which writes its store), or, on a following map, to the
+    /// store of record, which must still hold `base` (the records the edit was made from;
+    /// ``EditableFollowingMap``); returns the data version it made (a following map's: the
+    /// store's). The engine's own refusals (the map's area of use, vertex checks) are 422; a
+    /// store that lost an optimistic race, or no longer holds `base`, is 409 (read again and
+    /// redo); a store that cannot write (read-only, full, damaged) is 503, the server's fault
+    /// and not the request's, with the reason in the server log only.
+    func apply(_ edit: StoreEdit, basedOn base: EditBase, to engine: UtilityEngine) throws(Problem) -> UInt64 {
+        do {
+            if let f = map as? any EditableFollowingMap {
+                return UInt64(max(0, try f.commit(edit, basedOn: base)))
+            }
+            try engine.apply(edit)
+        } catch {
             switch error.storeFailure {
             case .conflict?:
                 throw Problem(.conflict, "the edit lost a race with another editor; read the feature again and redo the edit")
@@ -193,13 +202,21 @@ extension SubterraServer {
         let access = ogcAccess(p)
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
         let (s, version) = try editDesk.run { (next: inout Int64?) throws -> (PipeSegment, UInt64) in
-            let id = try next ?? Self.firstFreeID(engine)
+            var id = try next ?? Self.firstFreeID(engine)
+            if let f = map as? any EditableFollowingMap {
+                // Other servers insert too: past the store's largest id as well (a race for
+                // one id is a 409, and the retry reads the store's largest again).
+                do { id = max(id, try f.nextSegmentID()) } catch {
+                    logger.error("cannot read the store's largest id", metadata: ["error": "\(error)"])
+                    throw Problem(.serviceUnavailable, "the store could not be read; nothing was changed")
+                }
+            }
             let s = try editedSegment(request, bytes, id: id, layer: layer, base: nil, engine: engine, access: access)
             guard p.scope.mayEdit(s) else {
                 throw Problem(.forbidden, "the feature would lie outside your roles' edit grant (owner or area)", title: "Forbidden")
             }
             try checkIfMatch(request, current: ogc.itemsETag(collection: layer.rawValue, access: access, dataVersion: ogcDataVersion))
-            let v = try apply(StoreEdit(upsertSegments: [s]), to: engine)
+            let v = try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(), to: engine)
             next = id + 1
             return (s, v)
         }
@@ -225,7 +242,7 @@ extension SubterraServer {
             guard p.scope.mayEdit(s) else {
                 throw Problem(.forbidden, "the replacement would lie outside your roles' edit grant (owner or area)", title: "Forbidden")
             }
-            return (s, try apply(StoreEdit(upsertSegments: [s]), to: engine))
+            return (s, try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(segments: [old]), to: engine))
         }
         noteEdit(context, "replaced", s, version: version)
         metrics.edit(verb: "replace", lag: ContinuousClock.now - start, version: version)
@@ -242,7 +259,7 @@ extension SubterraServer {
         let (s, version) = try editDesk.run { (_: inout Int64?) throws -> (PipeSegment, UInt64) in
             let old = try editedFeature(context, p, layer, engine)
             try checkIfMatch(request, current: ogc.itemETag(collection: layer.rawValue, featureID: old.id, access: access, dataVersion: ogcDataVersion))
-            return (old, try apply(StoreEdit(deleteSegments: [old.id]), to: engine))
+            return (old, try apply(StoreEdit(deleteSegments: [old.id]), basedOn: EditBase(segments: [old]), to: engine))
         }
         noteEdit(context, "deleted", s, version: version)
         metrics.edit(verb: "delete", lag: ContinuousClock.now - start, version: version)

@@ -164,4 +164,61 @@ struct ServeEditsCLITests {
         let left = (try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])?["segments"] as? Int
         #expect(left == segments - 1, "the delete is in the store after the server stopped: \(segments) → \(left ?? -1)")
     }
+
+    /// Two editing servers on one PostGIS store (as behind a load balancer): an edit through one
+    /// is read from the other with `X-Min-Data-Version`, and a delete through the other back
+    /// through the first; the store holds both. Needs scripts/with-postgres.sh (skipped without).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SUBTERRA_PG_PRIMARY"] != nil))
+    func twoEditingServersOnOnePostGISStoreSeeEachOthersEdits() throws {
+        let primary = try #require(ProcessInfo.processInfo.environment["SUBTERRA_PG_PRIMARY"])
+        let base = primary.prefix { $0 != "?" }
+        let database = "t_serve_edit_\(ProcessInfo.processInfo.processIdentifier)_\(Int.random(in: 0..<1_000_000))"
+        let url = base[..<(base.lastIndex(of: "/") ?? base.endIndex)] + "/" + database
+        let made = try CLI.run(["serve", "hash-key", "--name", "ed", "--role", "editor"])
+        let key = try #require(made.stdoutLines.first { $0.hasPrefix("key: ") }).dropFirst(5)
+        let entry = try #require(made.stdoutLines.first { $0.hasPrefix("entry for \"users\": ") }).dropFirst(19)
+        let dir = CLI.tempDir("serve-pg-edits")
+        let ports = (Int.random(in: 20_000...30_000), Int.random(in: 30_001...40_000))
+        for (name, port) in [("a", ports.0), ("b", ports.1)] {
+            try """
+                {"listen":"127.0.0.1:\(port)","store":"\(url)","audit":{"path":"\(dir)/audit-\(name).jsonl"},
+                 "roles":{"editor":{"layers":"*","fields":"*","edit":["RQ"]}},"users":[\(entry)]}
+                """.write(toFile: dir + "/serve-\(name).json", atomically: true, encoding: .utf8)
+        }
+        let r = try CLI.runShell(
+            """
+            set -u
+            psql -X -q "\(primary)" -c "CREATE DATABASE \(database)" >&2 || exit 3
+            "$BIN" import "\(ServeCLITests.sample)" --store "\(url)" >/dev/null 2>"\(dir)/import.log" || { cat "\(dir)/import.log" >&2; exit 4; }
+            "$BIN" serve --config "\(dir)/serve-a.json" 2>"\(dir)/err-a.log" & a=$!
+            "$BIN" serve --config "\(dir)/serve-b.json" 2>"\(dir)/err-b.log" & b=$!
+            for p in \(ports.0) \(ports.1); do
+              for i in $(seq 1 300); do curl -s http://127.0.0.1:$p/health | grep -q '"following"' && break; sleep 0.2; done
+            done
+            H='Authorization: Bearer \(key)'
+            A=http://127.0.0.1:\(ports.0); B=http://127.0.0.1:\(ports.1)
+            id=$(curl -s -H "$H" "$A/collections/RQ/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
+            curl -s -H "$H" "$A/collections/RQ/items/$id" | python3 -c '
+            import json,sys; f=json.load(sys.stdin); f["properties"]["road"]="Edited through A"; print(json.dumps(f))' >"\(dir)/put.json"
+            echo "put $(curl -s -o /dev/null -D "\(dir)/put.h" -w '%{http_code}' -X PUT -H "$H" -H 'Content-Type: application/geo+json' --data-binary @"\(dir)/put.json" "$A/collections/RQ/items/$id")"
+            v=$(tr -d '\r' <"\(dir)/put.h" | awk -F': ' 'tolower($1)=="x-data-version"{print $2}')
+            echo "road on B $(curl -s -H "$H" -H "X-Min-Data-Version: $v" "$B/collections/RQ/items/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"].get("road"))')"
+            echo "delete on B $(curl -s -o /dev/null -D "\(dir)/del.h" -w '%{http_code}' -X DELETE -H "$H" "$B/collections/RQ/items/$id")"
+            w=$(tr -d '\r' <"\(dir)/del.h" | awk -F': ' 'tolower($1)=="x-data-version"{print $2}')
+            echo "versions $v $w"
+            echo "gone on A $(curl -s -o /dev/null -w '%{http_code}' -H "$H" -H "X-Min-Data-Version: $w" "$A/collections/RQ/items/$id")"
+            echo "in store $(psql -X -qAt "\(url)" -c "SELECT count(*) FROM subterra_segments WHERE id = $id")"
+            kill -TERM $a $b; wait $a; ea=$?; wait $b; eb=$?; echo "exit $ea $eb"
+            psql -X -q "\(primary)" -c "DROP DATABASE \(database)" >&2
+            cat "\(dir)/err-a.log" "\(dir)/err-b.log" >&2
+            """, timeout: 300)
+        #expect(r.stdoutLines.contains("put 200"), "\(r.stdout) \(r.stderr)")
+        #expect(r.stdoutLines.contains("road on B Edited through A"), "\(r.stdout) \(r.stderr)")
+        #expect(r.stdoutLines.contains("delete on B 204"), "\(r.stdout) \(r.stderr)")
+        let versions = r.stdoutLines.first { $0.hasPrefix("versions ") }?.split(separator: " ").dropFirst().compactMap { Int($0) } ?? []
+        #expect(versions.count == 2 && versions[1] == versions[0] + 1, "the store's versions, one per edit: \(r.stdout)")
+        #expect(r.stdoutLines.contains("gone on A 404"), "\(r.stdout)")
+        #expect(r.stdoutLines.contains("in store 0"), "\(r.stdout)")
+        #expect(r.stdoutLines.last == "exit 0 0", "\(r.stdout) \(r.stderr)")
+    }
 }

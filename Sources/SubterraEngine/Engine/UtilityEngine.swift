@@ -312,6 +312,14 @@ public final class UtilityEngine: Sendable {
 
     // MARK: Edits
 
+    /// Checks `edit` as ``apply(_:)`` would against the current map (invalid records, an id
+    /// upserted and deleted together, an id or point number twice, a point or vertex outside the
+    /// map CRS's area of use) without applying it: what a map that commits elsewhere (a
+    /// following map's store of record) refuses first. O(e log n) for an edit of e records.
+    public func validate(_ edit: StoreEdit) throws(EngineError) {
+        try snapshot.validate(edit, area: areaBounds)
+    }
+
     /// Applies `edit` (upserts and deletes of segments and points) as one transaction: validated
     /// as the whole new map would be (invalid records, an id upserted and deleted together, an id
     /// or point number twice, a point or vertex outside the map CRS's area of use), written to the store, then published as a new snapshot. When any

@@ -1,3 +1,5 @@
+import SubterraModel
+
 /// A map that follows a store of record (a PostGIS follower): it answers at a store version
 /// that only grows, and can wait for a given one, which is read-your-writes by version token
 /// across machines. A writer learns the version its commit made (the store reports it); a reader
@@ -16,4 +18,46 @@ public protocol FollowingMap: PipeMap {
     /// Waits, without blocking a thread, until ``storeVersion`` is at least `version`; false
     /// when `timeout` passed first (the version may not exist yet, or the map lags).
     func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool
+}
+
+/// A following map that also takes edits: it commits them to the store of record, checked
+/// optimistically against the rows the editor read, and answers once it shows the commit.
+/// Several such maps (one per machine) edit one store without losing each other's edits: a
+/// feature changed in the store since the editor read it is a conflict, never overwritten.
+///
+/// ```swift
+/// let pipe = map.engine.segment(id: 42)!        // what the editor read
+/// var edited = pipe
+/// edited.owner = "Water Co."
+/// let v = try map.commit(StoreEdit(upsertSegments: [edited]), basedOn: EditBase(segments: [pipe]))
+/// // map.storeVersion >= v now; another map shows it once its storeVersion >= v.
+/// ```
+public protocol EditableFollowingMap: FollowingMap {
+    /// The engine answering now: what an editor reads before changing a feature.
+    var engine: UtilityEngine { get }
+    /// An id no segment of the store has yet (two maps may hand out the same one at once: the
+    /// second insert is then a conflict).
+    func nextSegmentID() throws(EngineError) -> Int64
+    /// Commits `edit` to the store of record in one transaction, each feature it changes
+    /// required to be in the store exactly as `base` has it, or absent when `base` does not
+    /// have it, and returns the store version it made, once this map answers at it (or after a
+    /// bounded wait).
+    ///
+    /// - Throws: `EngineError` with ``EngineError/storeFailure`` `.conflict` when a feature
+    ///   is not as `base` has it (another editor changed it: read again and redo), another kind
+    ///   when the store cannot write, none for the engine's own refusals (``UtilityEngine/validate(_:)``).
+    func commit(_ edit: StoreEdit, basedOn base: EditBase) throws(EngineError) -> Int64
+}
+
+/// The records an edit was made from, as the editor read them: what
+/// ``EditableFollowingMap/commit(_:basedOn:)`` requires the store still to hold. A feature the
+/// edit changes that is not here must be absent from the store (an insert).
+public struct EditBase: Hashable, Sendable {
+    public var segments: [Int64: PipeSegment]
+    public var points: [PointNumber: FeaturePoint]
+
+    public init(segments: [PipeSegment] = [], points: [FeaturePoint] = []) {
+        self.segments = Dictionary(segments.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.points = Dictionary(points.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+    }
 }

@@ -16,9 +16,11 @@ struct ServeCommand: ParsableCommand {
             jwt, tls; unknown fields are refused), opens the store and answers at once (from the store's snapshot file \
             while the whole engine loads). Every route but /health and /metrics needs \
             'Authorization: Bearer <key or token>' or 'X-API-Key: <key>'; a user sees only what their roles grant. \
-            SIGTERM or SIGINT stops it gracefully. Flags override the file. On a postgresql:// store with no \
-            editing role it follows the store (LISTEN/NOTIFY on a primary, a 50 ms poll on a replica) and /metrics \
-            reports the lag (subterra_follow_lag_versions, subterra_follow_lag_seconds).
+            SIGTERM or SIGINT stops it gracefully. Flags override the file. On a postgresql:// store \
+            it follows the store (LISTEN/NOTIFY on a primary, a 50 ms poll on a replica) and /metrics \
+            reports the lag (subterra_follow_lag_versions, subterra_follow_lag_seconds); \
+            when a role may edit, edits are committed to the store with per-feature version checks \
+            (a feature another server changed meanwhile answers 409).
 
             Examples:
               subterra serve hash-key --name ana --role planner
@@ -70,20 +72,31 @@ struct ServeCommand: ParsableCommand {
             // Writable only when some role may edit: then edits over HTTP reach the store.
             let editors = c.roles.values.contains { !($0.edit ?? []).isEmpty }
             let map: any PipeMap
-            if PostGISLocation.isURL(path), !editors {
-                // A read-only city engine: follows the store of record, so every committed edit
-                // reaches it (see PostGISFollower), and reports its lag in /metrics.
+            if PostGISLocation.isURL(path) {
+                // A city engine on the store of record: follows it, so every committed edit
+                // reaches it (see PostGISFollower), and reports its lag in /metrics. With an
+                // editing role it also commits edits there, checked against the rows it showed
+                // the editor (see PostGISEditor), so several servers edit one store.
                 let ruleSet = try StoreOpener.loadRules(c.rules)
                 let follower: PostGISFollower
-                do { follower = try PostGISFollower(url: path, options: .init(rules: ruleSet)) } catch {
+                do {
+                    if editors {
+                        let editor = try PostGISEditor(url: path, options: .init(rules: ruleSet))
+                        editor.start()
+                        follower = editor.follower
+                        map = editor
+                    } else {
+                        follower = try PostGISFollower(url: path, options: .init(rules: ruleSet))
+                        follower.start()
+                        map = follower
+                    }
+                } catch {
                     throw CLIError(error, context: "--store \(PostGISLocation.redacted(path))")
                 }
-                follower.start()
                 ServiceMetrics.followLag { [follower] in
                     let lag = follower.lag
                     return (lag.versions, lag.seconds)
                 }
-                map = follower
             } else {
                 map = try StoreOpener.open(path, mapping: mapping, rules: c.rules, writable: editors).batchMap().map
             }
