@@ -79,9 +79,14 @@ final class BridgeExecutor: TaskExecutor, @unchecked Sendable {
 }
 
 /// The result slot a blocked caller reads after the semaphore; written once before the signal.
+/// Locked, because a caller whose wait timed out reads it while the task may be writing it.
 private final class ResultSlot<T: Sendable>: @unchecked Sendable {
-    // Written by the task before `signal`, read by the caller after `wait`: the semaphore orders them.
-    var value: Result<T, any Error>?
+    private let lock = NSLock()
+    private var stored: Result<T, any Error>?
+    var value: Result<T, any Error>? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }
 
 /// The wait in ``runBlocking(timeout:_:)`` outlasted its timeout; the task was cancelled and
@@ -95,9 +100,11 @@ struct BridgeTimeout: Error, CustomStringConvertible {
 /// the small blocking bridge between the synchronous `UtilityStore` and postgres-nio.
 ///
 /// With a `timeout`, the caller stops waiting when it passes: the task is cancelled (a pool lease
-/// still waiting ends at once; a query in flight ends when its connection does) and
-/// ``BridgeTimeout`` is thrown. The task keeps its own result slot, so finishing late harms
-/// nothing.
+/// still waiting ends at once; a query already sent goes on until the server ends it, so a
+/// caller that bounds a query also sets `statement_timeout`) and ``BridgeTimeout`` is thrown,
+/// unless the task finished meanwhile (its result is returned then). The task keeps its own
+/// result slot, so finishing later harms nothing. Meant for reads: a write whose wait timed out
+/// may still commit.
 ///
 /// Safe from any thread but the bridge's own (there it could wait on itself: a precondition
 /// failure, not a hang). `body`'s task and its child tasks run on the bridge; an unstructured
@@ -111,9 +118,8 @@ func runBlocking<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Senda
         done.signal()
     }
     if let timeout {
-        let c = timeout.components
-        let nanos = max(0, Int(clamping: c.seconds) &* 1_000_000_000 &+ Int(c.attoseconds / 1_000_000_000))
-        if done.wait(timeout: .now() + .nanoseconds(nanos)) == .timedOut {
+        if done.wait(timeout: .now() + .nanoseconds(nanoseconds(timeout))) == .timedOut {
+            if let finished = slot.value { return try finished.get() }
             task.cancel()
             throw BridgeTimeout(timeout: timeout)
         }
@@ -121,4 +127,14 @@ func runBlocking<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Senda
         done.wait()
     }
     return try slot.value!.get()
+}
+
+/// `d` in whole nanoseconds, 0 for a negative duration, `Int.max` past it (about 292 years).
+func nanoseconds(_ d: Duration) -> Int {
+    let c = d.components
+    guard c.seconds >= 0 else { return 0 }
+    let (whole, overflow) = Int(clamping: c.seconds).multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return .max }
+    let (sum, over) = whole.addingReportingOverflow(Int(c.attoseconds / 1_000_000_000))
+    return over ? .max : max(0, sum)
 }

@@ -65,14 +65,21 @@ extension PostGISStore {
     ///
     /// With a `timeout`, the read (waiting for a pooled connection included) fails with a
     /// `StoreError` once it has taken that long, so a caller that polls is never held by a
-    /// connection that stopped answering.
+    /// connection that stopped answering; the transaction's `statement_timeout` and
+    /// `lock_timeout` are set to it too, so the server ends a query it holds up (a lock wait,
+    /// say) rather than keep a backend and the pool's connection busy.
     ///
     /// - Complexity: O(c + k log n) for c change rows touching k features: one indexed query per table.
     public func changes(after: Int64, limit: Int64 = 100_000, timeout: Duration? = nil) throws(StoreError) -> ChangeBatch {
         let (srid, path, logger) = (self.srid, self.path, self.logger)
+        let limitMS = timeout.map { max(1, nanoseconds($0) / 1_000_000) }
         return try withConnection("cannot read the change log", timeout: timeout) { conn in
             try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
+                if let limitMS {
+                    try await conn.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(limitMS)"), logger: logger)
+                    try await conn.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = \(limitMS)"), logger: logger)
+                }
                 let batch = try await Self.readChanges(conn, after: after, limit: limit, srid: srid, path: path, logger: logger)
                 try await conn.query("COMMIT", logger: logger)
                 return batch

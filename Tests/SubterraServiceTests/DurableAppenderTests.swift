@@ -99,17 +99,21 @@ struct DurableAppenderTests {
         #expect(!DurableAppender.shouldGather(waiting: 5, lastGroupLines: 5, sinceLastSyncNs: 0, closing: true))
     }
 
-    @Test("concurrent callers share syncs")
+    @Test("callers arriving while a group is written share the next sync")
     func concurrentCallersShareSyncs() async throws {
         let path = Self.tempPath("gather.jsonl")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let file = try DurableAppender(path: path, policy: .always)
+        // Each write takes 20 ms, so every caller arriving meanwhile queues for the next group.
+        let file = try DurableAppender(path: path, policy: .always) { fd, b in
+            usleep(20_000)
+            return Foundation.write(fd, b.baseAddress, b.count)
+        }
         let n = 256
         await withTaskGroup(of: Int64?.self) { g in
             for i in 0..<n { g.addTask { await file.append(Array("{\"i\":\(i)}".utf8)) } }
             for await offset in g { #expect(offset != nil) }
         }
-        #expect(file.groupCount < n, "\(file.groupCount) syncs for \(n) concurrent lines: no line shared a sync")
+        #expect(file.groupCount <= n / 4, "\(file.groupCount) syncs for \(n) concurrent lines")
         #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == n)
     }
 
