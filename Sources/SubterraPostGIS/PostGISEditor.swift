@@ -16,9 +16,9 @@ import SubterraModel
 /// 3. The changes are committed in one transaction with those row versions
 ///    (``PostGISStore/commit(_:)``): a writer that slipped in between steps 2 and 3 makes it a
 ///    `.conflict` too. The store's data version comes back.
-/// 4. The follower is waited for (at most ``commitWait``), so a read from this map right
-///    after shows the edit, and the version returned is a read-your-writes token for any other
-///    follower of the store.
+/// 4. The store's new version comes back at once: a read-your-writes token for this map
+///    (``waitForStoreVersion(_:timeout:)``, without blocking a thread) and any other follower
+///    of the store.
 ///
 /// The engine is never edited directly: every change, this map's own included, reaches it
 /// through the change log, in store order, so every follower of the store shows the same
@@ -28,8 +28,6 @@ public final class PostGISEditor: EditableFollowingMap, ForwardingPipeMap, @unch
     public let follower: PostGISFollower
     /// Where edits go: a writable open of the primary.
     public let writer: PostGISStore
-    /// How long ``commit(_:basedOn:)`` waits for the follower to show a commit.
-    public let commitWait: Duration
 
     /// Opens the primary at `url` for writing (creating or migrating the schema as any writable
     /// open does) and a follower on `followURL` (a streaming replica of it), or on `url` itself.
@@ -37,7 +35,7 @@ public final class PostGISEditor: EditableFollowingMap, ForwardingPipeMap, @unch
     ///
     /// - Throws: `StoreError` when either cannot be opened (a replica URL as `url`: it cannot
     ///   be written), `EngineError` when the snapshot cannot be built.
-    public init(url: String, followURL: String? = nil, options: PostGISFollower.Options = .primary, commitWait: Duration = .seconds(10)) throws {
+    public init(url: String, followURL: String? = nil, options: PostGISFollower.Options = .primary) throws {
         writer = try PostGISStore.open(url, applicationName: "subterra-editor")
         do {
             follower = try PostGISFollower(url: followURL ?? url, options: options)
@@ -45,7 +43,6 @@ public final class PostGISEditor: EditableFollowingMap, ForwardingPipeMap, @unch
             writer.close()
             throw error
         }
-        self.commitWait = commitWait
     }
 
     /// Starts following (``PostGISFollower/start()``).
@@ -60,6 +57,7 @@ public final class PostGISEditor: EditableFollowingMap, ForwardingPipeMap, @unch
     public var engine: UtilityEngine { follower.engine }
     public var forwardee: any PipeMap { follower.engine }
     public var storeVersion: Int64 { follower.appliedVersion }
+    public var storeIdentity: String? { follower.storeIdentity }
 
     public func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool {
         await follower.waitForStoreVersion(version, timeout: timeout)
@@ -83,7 +81,6 @@ public final class PostGISEditor: EditableFollowingMap, ForwardingPipeMap, @unch
         do { version = try writer.commit(changes) } catch {
             throw EngineError("the store refused the edit: \(error)", at: "store", storeFailure: error.kind)
         }
-        _ = follower.wait(forVersion: version, timeout: commitWait)
         return version
     }
 

@@ -111,8 +111,12 @@ public final class PostGISFollower: @unchecked Sendable {
     }
 
     /// The store the follower reads (snapshot and change log); may be a replica. Replaced by a
-    /// new open after ``Options/reopenAfterFailures`` failed catch-ups in a row.
+    /// new open after ``Options/reopenAfterFailures`` failed catch-ups in a row, and the old one
+    /// closed then: take it per use, do not keep it.
     public var store: PostGISStore { cond.withLock { _store } }
+    /// The store's identity (``PostGISStore/storeID()``): the same on its primary and replicas,
+    /// new when the database is made again; nil for a store written before it was kept.
+    public let storeIdentity: String?
     public let options: Options
     /// The URL the store was opened from (password included), for reopening it.
     private let url: String
@@ -125,7 +129,10 @@ public final class PostGISFollower: @unchecked Sendable {
     private var _applied: Int64
     private var _head: Int64
     private var _behindSince: Date?
+    /// The last catch-up failure (cleared by a catch-up that succeeds) and the listening
+    /// connection's (cleared when it listens again).
     private var _lastError: String?
+    private var _listenError: String?
     private var _onApply: (@Sendable (Applied) -> Void)?
     /// Async waiters (``waitForStoreVersion(_:timeout:)``) by ticket, each with the version it
     /// waits for and its timeout's task (cancelled when it is woken first).
@@ -156,6 +163,7 @@ public final class PostGISFollower: @unchecked Sendable {
         let snap = try store.snapshot()
         _engine = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
         _store = store
+        storeIdentity = try store.storeID()
         self.url = url
         self.options = options
         _applied = snap.version
@@ -175,8 +183,9 @@ public final class PostGISFollower: @unchecked Sendable {
             return Lag(applied: _applied, head: _head, seconds: behind ? max(0, Date().timeIntervalSince(_behindSince ?? Date())) : 0)
         }
     }
-    /// The last catch-up or connection failure, nil once a catch-up succeeds.
-    public var lastError: String? { cond.withLock { _lastError } }
+    /// The last catch-up failure (nil once a catch-up succeeds), else the listening
+    /// connection's last failure (nil once it listens again).
+    public var lastError: String? { cond.withLock { _lastError ?? _listenError } }
     /// How many times the follower opened its store again after failures.
     public var storeReopens: Int { cond.withLock { _reopens } }
     /// Called (on the catching-up thread) for each transaction, just before ``appliedVersion``
@@ -439,6 +448,7 @@ public final class PostGISFollower: @unchecked Sendable {
                 do {
                     try await conn.listen(on: PostGISSchema.channel) { notifications in
                         backoff = 0.1
+                        cond.withLock { _listenError = nil }
                         wake.signal()  // catch up on what was missed while not listening
                         for try await n in notifications {
                             if let v = Int64(n.payload) { noteHead(v, at: nil) }
@@ -452,7 +462,7 @@ public final class PostGISFollower: @unchecked Sendable {
                 try? await conn.close()
             } catch {
                 if Task.isCancelled { return }
-                cond.withLock { _lastError = "listening: \(error)" }
+                cond.withLock { _listenError = "listening: \(error)" }
             }
             try? await Task.sleep(for: .seconds(backoff))
             backoff = min(backoff * 2, max(maxBackoff, 0.1))

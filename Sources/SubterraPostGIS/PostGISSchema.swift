@@ -15,7 +15,8 @@ import SubterraModel
 /// - `subterra_changes`: the change log, one row per feature a committed change touched:
 ///   (`version`, `operation` insert/update/delete, `feature_kind` segment/point/area, `feature`
 ///   id or number, `at`), indexed by version: a follower catches up with `version > its own`.
-/// - `subterra_meta`: key/value metadata (the schema version, `import.last.*`, quality counts).
+/// - `subterra_meta`: key/value metadata (the schema version, the store's identity
+///   `subterra.store_id`, `import.last.*`, quality counts).
 /// - `subterra_versions` (schema 2): one row per committed data version (`version`, `at`, the
 ///   clock when the writer took it), written with the version itself, so a version whose change
 ///   touched no feature (metadata only) is still there: a follower tells "nothing changed" from

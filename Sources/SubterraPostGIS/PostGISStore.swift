@@ -139,6 +139,11 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
                     try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
+            // The store's identity, once: what tells this store (and its replicas) from one made
+            // again at the same address (ETags of several servers compare by it).
+            try await conn.query(
+                "INSERT INTO subterra_meta (key, value) VALUES ('subterra.store_id', md5(random()::text || clock_timestamp()::text)) ON CONFLICT (key) DO NOTHING",
+                logger: logger)
             if current < PostGISSchema.version {
                 try await conn.query(
                     "INSERT INTO subterra_meta (key, value) VALUES ('subterra.schema', \(String(PostGISSchema.version))) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -239,6 +244,13 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
                 throw error
             }
         }
+    }
+
+    /// The store's identity: a random token written by the first writable open (kept in
+    /// `subterra_meta` as `subterra.store_id`), the same on the primary and its replicas and new
+    /// when the database is made again; nil for a store no writable open has touched since.
+    public func storeID() throws(StoreError) -> String? {
+        try metadata()["subterra.store_id"]
     }
 
     /// Everything, as one validated map at one data version. O(n) rows, one query per table.

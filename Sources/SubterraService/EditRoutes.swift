@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Logging
 import Hummingbird
 import SubterraAccess
 import SubterraEngine
@@ -50,7 +51,7 @@ extension SubterraServer {
     func addEditRoutes(to router: Router<ServiceRequestContext>) {
         router.post("/collections/{layer}/items") { request, context in try await self.createItem(request, context) }
         router.put("/collections/{layer}/items/{id}") { request, context in try await self.replaceItem(request, context) }
-        router.delete("/collections/{layer}/items/{id}") { request, context in try self.deleteItem(request, context) }
+        router.delete("/collections/{layer}/items/{id}") { request, context in try await self.deleteItem(request, context) }
     }
 
     static let dataVersionHeader = HTTPField.Name("X-Data-Version")!
@@ -158,6 +159,29 @@ extension SubterraServer {
         return engine.dataVersion
     }
 
+    /// Whether this server shows data version `version` (of an edit it just made): at once for
+    /// an engine, which applied it; a following map is waited for, outside the edit desk and
+    /// without blocking a thread, up to ``ServiceLimits/maxVersionWaitS``.
+    func shows(_ version: UInt64) async -> Bool {
+        guard let f = map as? any EditableFollowingMap else { return true }
+        let wait = Duration.milliseconds(Int64(config.limits.maxVersionWaitS * 1000))
+        if await f.waitForStoreVersion(Int64(clamping: version), timeout: wait) { return true }
+        logger.warning("an edit is committed but not yet shown here", metadata: ["version": "\(version)", "shown": "\(f.storeVersion)"])
+        return false
+    }
+
+    /// The answer to an edit committed to the store of record that this server does not show
+    /// yet (its follower lags): 202, the store's version (readable with `X-Min-Data-Version`)
+    /// and the feature's id, no ETag (this server's tags would not name that version yet).
+    func committedNotShown(_ id: Int64, version: UInt64) -> Response {
+        var h = HTTPFields()
+        h[Self.dataVersionHeader] = String(version)
+        h[.cacheControl] = "no-store"
+        h[.contentType] = "application/json"
+        let body = "{\"dataVersion\":\(version),\"id\":\(id),\"shown\":false}"
+        return Response(status: .accepted, headers: h, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
     /// The answer to a `POST` or `PUT`: the feature as `GET` shows it to the caller (with the
     /// `dataVersion` member), its ETag and the version header.
     func editAnswer(
@@ -203,25 +227,31 @@ extension SubterraServer {
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
         let (s, version) = try editDesk.run { (next: inout Int64?) throws -> (PipeSegment, UInt64) in
             var id = try next ?? Self.firstFreeID(engine)
-            if let f = map as? any EditableFollowingMap {
-                // Other servers insert too: past the store's largest id as well (a race for
-                // one id is a 409, and the retry reads the store's largest again).
-                do { id = max(id, try f.nextSegmentID()) } catch {
-                    logger.error("cannot read the store's largest id", metadata: ["error": "\(error)"])
-                    throw Problem(.serviceUnavailable, "the store could not be read; nothing was changed")
-                }
-            }
+            let following = map as? any EditableFollowingMap
+            // Other servers insert too: past the store's largest id as well.
+            if let following { id = max(id, try Self.storeNextID(following, logger: logger)) }
             let s = try editedSegment(request, bytes, id: id, layer: layer, base: nil, engine: engine, access: access)
             guard p.scope.mayEdit(s) else {
                 throw Problem(.forbidden, "the feature would lie outside your roles' edit grant (owner or area)", title: "Forbidden")
             }
             try checkIfMatch(request, current: ogc.itemsETag(collection: layer.rawValue, access: access, dataVersion: ogcDataVersion))
-            let v = try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(), to: engine)
-            next = id + 1
-            return (s, v)
+            do {
+                let v = try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(), to: engine)
+                next = id + 1
+                return (s, v)
+            } catch let p as Problem where p.status == .conflict && following != nil {
+                // Another server took the id between the read of the largest and the commit:
+                // once more with the store's largest read again.
+                var retry = s
+                retry.id = max(id + 1, try Self.storeNextID(following!, logger: logger))
+                let v = try apply(StoreEdit(upsertSegments: [retry]), basedOn: EditBase(), to: engine)
+                next = retry.id + 1
+                return (retry, v)
+            }
         }
         noteEdit(context, "created", s, version: version)
         metrics.edit(verb: "create", lag: ContinuousClock.now - start, version: version)
+        guard await shows(version) else { return committedNotShown(s.id, version: version) }
         return editAnswer(request, s, version: version, access: access, status: .created)
     }
 
@@ -246,10 +276,11 @@ extension SubterraServer {
         }
         noteEdit(context, "replaced", s, version: version)
         metrics.edit(verb: "replace", lag: ContinuousClock.now - start, version: version)
+        guard await shows(version) else { return committedNotShown(s.id, version: version) }
         return editAnswer(request, s, version: version, access: access, status: .ok)
     }
 
-    func deleteItem(_ request: Request, _ context: ServiceRequestContext) throws -> Response {
+    func deleteItem(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let p = try Self.principal(context)
         let layer = try editCollection(context, p)
@@ -263,9 +294,18 @@ extension SubterraServer {
         }
         noteEdit(context, "deleted", s, version: version)
         metrics.edit(verb: "delete", lag: ContinuousClock.now - start, version: version)
+        guard await shows(version) else { return committedNotShown(s.id, version: version) }
         var h = HTTPFields()
         h[Self.dataVersionHeader] = String(version)
         return Response(status: .noContent, headers: h)
+    }
+
+    /// The store's next free segment id, through a following map; 503 when it cannot be read.
+    static func storeNextID(_ f: any EditableFollowingMap, logger: Logger) throws(Problem) -> Int64 {
+        do { return try f.nextSegmentID() } catch {
+            logger.error("cannot read the store's largest id", metadata: ["error": "\(error)"])
+            throw Problem(.serviceUnavailable, "the store could not be read; nothing was changed")
+        }
     }
 
     /// One more than every segment id and multi-part feature key in the map (a new segment

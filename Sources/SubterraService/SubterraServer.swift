@@ -30,11 +30,14 @@ public final class SubterraServer: Sendable {
     public let audit: AuditLog
     public let metrics = ServiceMetrics()
     public let digChecks: DigCheckStore
-    /// A random token drawn when this server starts, mixed into every ETag: the engine's data
-    /// version counts from its load, so after a restart (perhaps over a store changed offline)
-    /// the same count must not validate a tag handed out before. Costs one refetch per client
-    /// after a restart, never a stale answer.
-    let epoch = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+    /// The token mixed into every ETag before the data version. On a map following a store of
+    /// record with an identity (``FollowingMap/storeIdentity``), derived from that identity:
+    /// the store's version names the same data on every server following it, so a tag served
+    /// by one server validates on another behind the same load balancer. Otherwise a random
+    /// token drawn when this server starts: the engine's data version counts from its load, so
+    /// after a restart (perhaps over a store changed offline) the same count must not validate
+    /// a tag handed out before. Costs one refetch per client after a restart, never a stale answer.
+    let epoch: String
     /// The planners' page served at `/map/`.
     public let page: PageAssets
     let runner: RequestRunner
@@ -56,6 +59,8 @@ public final class SubterraServer: Sendable {
         rateClock: any RateClock = ContinuousRateClock()
     ) async throws(ConfigError) {
         self.map = map
+        let identity = ((map as? any FollowingMap)?.storeIdentity ?? "").unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        epoch = identity.isEmpty ? String(UInt64.random(in: 1...UInt64.max), radix: 36) : "s" + String(String.UnicodeScalarView(identity.prefix(24)))
         limiter = RateLimiter(clock: rateClock)
         self.config = config
         self.logger = logger

@@ -165,8 +165,8 @@ struct ServeEditsCLITests {
         #expect(left == segments - 1, "the delete is in the store after the server stopped: \(segments) → \(left ?? -1)")
     }
 
-    /// Two editing servers on one PostGIS store (as behind a load balancer): an edit through one
-    /// is read from the other with `X-Min-Data-Version`, and a delete through the other back
+    /// Two editing servers on one PostGIS store (as behind a load balancer): an edit through one,
+    /// guarded by the ETag the other served, is read from the other with `X-Min-Data-Version`, and a delete through the other back
     /// through the first; the store holds both. Needs scripts/with-postgres.sh (skipped without).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SUBTERRA_PG_PRIMARY"] != nil))
     func twoEditingServersOnOnePostGISStoreSeeEachOthersEdits() throws {
@@ -200,7 +200,11 @@ struct ServeEditsCLITests {
             id=$(curl -s -H "$H" "$A/collections/RQ/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
             curl -s -H "$H" "$A/collections/RQ/items/$id" | python3 -c '
             import json,sys; f=json.load(sys.stdin); f["properties"]["road"]="Edited through A"; print(json.dumps(f))' >"\(dir)/put.json"
-            echo "put $(curl -s -o /dev/null -D "\(dir)/put.h" -w '%{http_code}' -X PUT -H "$H" -H 'Content-Type: application/geo+json' --data-binary @"\(dir)/put.json" "$A/collections/RQ/items/$id")"
+            # The tag B serves validates on A: both name the store's version (and, as behind a
+            # load balancer, both are asked for one host name, which links and tags carry).
+            LB='Host: pipes.city.example'
+            tag=$(curl -s -o /dev/null -D - -H "$H" -H "$LB" "$B/collections/RQ/items/$id" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+            echo "put $(curl -s -o /dev/null -D "\(dir)/put.h" -w '%{http_code}' -X PUT -H "$H" -H "$LB" -H "If-Match: $tag" -H 'Content-Type: application/geo+json' --data-binary @"\(dir)/put.json" "$A/collections/RQ/items/$id")"
             v=$(tr -d '\r' <"\(dir)/put.h" | awk -F': ' 'tolower($1)=="x-data-version"{print $2}')
             echo "road on B $(curl -s -H "$H" -H "X-Min-Data-Version: $v" "$B/collections/RQ/items/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"].get("road"))')"
             echo "delete on B $(curl -s -o /dev/null -D "\(dir)/del.h" -w '%{http_code}' -X DELETE -H "$H" "$B/collections/RQ/items/$id")"

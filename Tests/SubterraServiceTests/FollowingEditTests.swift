@@ -24,6 +24,8 @@ struct FollowingEditTests {
         private var version: Int64 = 100
         private var pending: [StoreEdit] = []
         private(set) var commits = 0
+        /// While set, commits reach the store but this map does not show them (a lagging follower).
+        var lagging = false
 
         init() throws {
             store = try Fixture.freshEngine()
@@ -33,7 +35,12 @@ struct FollowingEditTests {
         var engine: UtilityEngine { shown }
         var forwardee: any PipeMap { shown }
         var storeVersion: Int64 { lock.withLock { version } }
-        func waitForStoreVersion(_ v: Int64, timeout: Duration) async -> Bool { storeVersion >= v }
+        var storeIdentity: String? { "stand-in store 1" }
+        func waitForStoreVersion(_ v: Int64, timeout: Duration) async -> Bool {
+            if storeVersion >= v { return true }
+            try? await Task.sleep(for: timeout)
+            return storeVersion >= v
+        }
         func nextSegmentID() throws(EngineError) -> Int64 { 9_000_000 + Int64(lock.withLock { commits }) }
 
         func otherServer(_ edit: StoreEdit) throws {
@@ -47,6 +54,10 @@ struct FollowingEditTests {
                 throw EngineError("segment \(id) changed in the store since it was read", at: "segment \(id)", storeFailure: .conflict)
             }
             try store.apply(edit)
+            if lock.withLock({ lagging }) {
+                lock.withLock { pending.append(edit) }
+                return lock.withLock { version + Int64(pending.count) }
+            }
             // Follow: the other servers' commits first, then this one.
             let edits: [StoreEdit] = lock.withLock {
                 defer { pending = [] }
@@ -100,6 +111,32 @@ struct FollowingEditTests {
                 c, .put, uri, "gas-editor", body: EditRouteTests.feature(coords: "[[1e9,1e9],[1000000005,1e9]]"))
             #expect(far.status == .unprocessableContent || far.status == .badRequest, "\(String(buffer: far.body))")
             #expect(map.commits == 3)
+        }
+    }
+
+    /// Two servers on one store: a tag one serves validates on the other (the ETag's epoch is the
+    /// store's identity, not a per-process token); a server that lags its own commit answers 202.
+    @Test func tagsHoldAcrossServersAndALaggingCommitIs202() async throws {
+        let map = try StandIn()
+        var config = Fixture.config()
+        config.limits.maxVersionWaitS = 0.2
+        let a = try await Fixture.server(config, map: map), b = try await Fixture.server(config, map: map)
+        let id = try EditRouteTests.gasID(map.shown)
+        let old = try #require(map.shown.segment(id: id))
+        let coords = "[" + old.geometry.points.map { "[\($0.x),\($0.y)]" }.joined(separator: ",") + "]"
+        let uri = "/collections/RQ/items/\(id)"
+        let tagA = try await a.withClient { c in try #require(try await c.send(.get, uri, user: "gas-editor").headers[.eTag]) }
+        try await b.withClient { c in
+            #expect(try await c.send(.get, uri, user: "gas-editor").headers[.eTag] == tagA, "the same data, the same tag on both")
+            let (r, _) = try await EditRouteTests.send(
+                c, .put, uri, "gas-editor", body: EditRouteTests.feature(["road": #""Tag from A""#], coords: coords), headers: [.ifMatch: tagA])
+            #expect(r.status == .ok, "\(String(buffer: r.body))")
+            // Committed but not shown: 202 with the store's version and no tag.
+            map.lagging = true
+            let (lag, o) = try await EditRouteTests.send(c, .put, uri, "gas-editor", body: EditRouteTests.feature(["road": #""Lagging""#], coords: coords))
+            #expect(lag.status == .accepted, "\(String(buffer: lag.body))")
+            #expect(lag.headers[.eTag] == nil && o["shown"] as? Bool == false && o["id"] as? Int == Int(id))
+            #expect(lag.headers[HTTPField.Name("X-Data-Version")!] == "102" && map.store.segment(id: id)?.road == "Lagging")
         }
     }
 }

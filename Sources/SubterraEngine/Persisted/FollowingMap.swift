@@ -18,10 +18,18 @@ public protocol FollowingMap: PipeMap {
     /// Waits, without blocking a thread, until ``storeVersion`` is at least `version`; false
     /// when `timeout` passed first (the version may not exist yet, or the map lags).
     func waitForStoreVersion(_ version: Int64, timeout: Duration) async -> Bool
+    /// What tells this store of record from another one (or one made again at the same
+    /// address), the same on every map following it: with ``storeVersion`` it names a state
+    /// of the data across machines (a service's ETags). Nil (the default) when unknown.
+    var storeIdentity: String? { get }
+}
+
+extension FollowingMap {
+    public var storeIdentity: String? { nil }
 }
 
 /// A following map that also takes edits: it commits them to the store of record, checked
-/// optimistically against the rows the editor read, and answers once it shows the commit.
+/// optimistically against the rows the editor read, and shows them once it follows the commit.
 /// Several such maps (one per machine) edit one store without losing each other's edits: a
 /// feature changed in the store since the editor read it is a conflict, never overwritten.
 ///
@@ -30,7 +38,8 @@ public protocol FollowingMap: PipeMap {
 /// var edited = pipe
 /// edited.owner = "Water Co."
 /// let v = try map.commit(StoreEdit(upsertSegments: [edited]), basedOn: EditBase(segments: [pipe]))
-/// // map.storeVersion >= v now; another map shows it once its storeVersion >= v.
+/// _ = await map.waitForStoreVersion(v, timeout: .seconds(5))  // this map shows it now
+/// // any other map following the store shows it once its storeVersion >= v
 /// ```
 public protocol EditableFollowingMap: FollowingMap {
     /// The engine answering now: what an editor reads before changing a feature.
@@ -40,8 +49,8 @@ public protocol EditableFollowingMap: FollowingMap {
     func nextSegmentID() throws(EngineError) -> Int64
     /// Commits `edit` to the store of record in one transaction, each feature it changes
     /// required to be in the store exactly as `base` has it, or absent when `base` does not
-    /// have it, and returns the store version it made, once this map answers at it (or after a
-    /// bounded wait).
+    /// have it, and returns the store version it made as soon as it is committed: the map
+    /// shows it once ``FollowingMap/storeVersion`` reaches it (``FollowingMap/waitForStoreVersion(_:timeout:)``).
     ///
     /// - Throws: `EngineError` with ``EngineError/storeFailure`` `.conflict` when a feature
     ///   is not as `base` has it (another editor changed it: read again and redo), another kind
