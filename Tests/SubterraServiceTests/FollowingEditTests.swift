@@ -139,4 +139,24 @@ struct FollowingEditTests {
             #expect(lag.headers[HTTPField.Name("X-Data-Version")!] == "102" && map.store.segment(id: id)?.road == "Lagging")
         }
     }
+
+    /// Another server inserts under the id this one is about to use: the create is retried once
+    /// with the next id, not refused.
+    @Test func aCreateWhoseIdAnotherServerTookGetsTheNext() async throws {
+        let map = try StandIn()
+        let server = try await Fixture.server(map: map)
+        var taken = try #require(map.store.segment(id: try EditRouteTests.gasID(map.store)))
+        taken.id = try map.nextSegmentID()
+        taken.feature = nil
+        taken.part = nil
+        taken.sourceID = nil
+        try map.otherServer(StoreEdit(upsertSegments: [taken]))
+        let other = taken
+        try await server.withClient { c in
+            let (r, o) = try await EditRouteTests.send(c, .post, "/collections/RQ/items", "gas-editor", body: EditRouteTests.feature())
+            #expect(r.status == .created, "\(String(buffer: r.body))")
+            #expect(o["id"] as? Int == Int(other.id) + 1)
+            #expect(map.store.segment(id: other.id) == other, "the other server's pipe is untouched")
+        }
+    }
 }
