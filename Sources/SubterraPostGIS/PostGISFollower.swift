@@ -16,11 +16,14 @@ import SubterraModel
 /// - **Catch up.** Each wake reads the change log after the last applied version
 ///   (``PostGISStore/changes(after:)``: one repeatable-read snapshot holding the head version,
 ///   every version's row, the features they touched and those features' rows at the head) and
-///   applies it as one engine transaction (``UtilityEngine/apply(_:)``) per store version. A
-///   feature touched by two versions of one batch has only its state at the head to go by, so
-///   the versions from its first touch to its last are applied as one transaction: readers
-///   never see a state the store never had. A version that touched nothing (metadata) is
-///   counted applied without an engine edit.
+///   applies the whole batch as one engine transaction (``UtilityEngine/apply(_:)``): every
+///   touched feature as the head has it, so the engine goes from the version it was at
+///   straight to the head, a state the store had (the versions in between are not shown one
+///   by one: their rows are gone). One transaction per wake rather than per version is what
+///   keeps a follower of a city-sized map up with a stream of edits: an engine transaction
+///   has a fixed cost (a new snapshot) that a thousand versions a second would pay a thousand
+///   times. A batch of versions that touched nothing (metadata) is counted applied without an
+///   engine edit.
 /// - **Never skip, never twice.** Only version `applied + 1` onwards is read, in order; if any
 ///   version is missing (the log was trimmed, ``PostGISStore/trimChangeLog(through:)``) or the
 ///   follower is more than ``Options/maxCatchUp`` behind, it loads a whole snapshot instead and
@@ -332,21 +335,16 @@ public final class PostGISFollower: @unchecked Sendable {
             }
             guard !versions.isEmpty else { return from }
             cond.withLock { if _behindSince == nil || versions[0].at < _behindSince! { _behindSince = versions[0].at } }
-            let ranges = Self.groups(versions)
-            for (g, range) in ranges.enumerated() {
-                let group = versions[range]
-                let next = g + 1 < ranges.count ? versions[ranges[g + 1].lowerBound].at : nil
-                let edit = Self.edit(for: group, batch)
-                if !edit.isEmpty {
-                    do { try engine.apply(edit) } catch {
-                        // The engine refused what the store holds (it should not): start over
-                        // from a snapshot rather than answer from a map that differs.
-                        try reload()
-                        return appliedVersion
-                    }
+            let edit = Self.edit(for: versions[...], batch)
+            if !edit.isEmpty {
+                do { try engine.apply(edit) } catch {
+                    // The engine refused what the store holds (it should not): start over
+                    // from a snapshot rather than answer from a map that differs.
+                    try reload()
+                    return appliedVersion
                 }
-                publish(Applied(versions: group.map(\.version), committedAt: group.map(\.at), appliedAt: Date(), isSnapshot: false), engine: nil, nextCommit: next)
             }
+            publish(Applied(versions: versions.map(\.version), committedAt: versions.map(\.at), appliedAt: Date(), isSnapshot: false), engine: nil, nextCommit: nil)
             return appliedVersion
         }
     }
@@ -468,27 +466,6 @@ public final class PostGISFollower: @unchecked Sendable {
             backoff = min(backoff * 2, max(maxBackoff, 0.1))
         }
     }
-
-    /// The engine transactions a batch is applied as: index ranges of `versions`, in order, each
-    /// one version unless a feature is touched in several: then every version from its first
-    /// touch to its last goes in one range (the rows are the head's). O(c) for c changes.
-    static func groups(_ versions: ArraySlice<ChangeBatch.Version>) -> [Range<Int>] {
-        var last: [ChangeBatch.FeatureKey: Int] = [:]
-        for i in versions.indices { for k in versions[i].touched { last[k] = i } }
-        var out: [Range<Int>] = []
-        var start = versions.startIndex, reach = versions.startIndex
-        for i in versions.indices {
-            reach = max(reach, i)
-            for k in versions[i].touched { reach = max(reach, last[k] ?? i) }
-            if i == reach {
-                out.append(start..<(i + 1))
-                start = i + 1
-            }
-        }
-        return out
-    }
-
-    static func groups(_ versions: [ChangeBatch.Version]) -> [Range<Int>] { groups(versions[...]) }
 
     /// The engine edit of `group`: each touched feature upserted as the batch has it, or
     /// deleted when the batch has no row for it.

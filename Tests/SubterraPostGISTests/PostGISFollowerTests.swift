@@ -16,16 +16,6 @@ struct FollowerGroupingTests {
         .init(version: n, at: Date(), touched: keys.map { .init(kind: "segment", key: $0) })
     }
 
-    @Test func eachVersionIsOneTransactionUnlessAFeatureIsTouchedAgain() {
-        // Versions touching distinct features: one each. A feature touched again: the span
-        // from its first touch to its last is one, however the spans overlap.
-        #expect(PostGISFollower.groups([v(1, "a"), v(2, "b"), v(3, "c"), v(4, "d")]) == [0..<1, 1..<2, 2..<3, 3..<4])
-        #expect(PostGISFollower.groups([v(1, "a"), v(2, "b"), v(3, "c", "a"), v(4, "d"), v(5, "e", "d"), v(6)])
-            == [0..<3, 3..<5, 5..<6])
-        #expect(PostGISFollower.groups([v(1, "a"), v(2, "b"), v(3, "a"), v(4, "c"), v(5, "b")]) == [0..<5])
-        #expect(PostGISFollower.groups([]) == [])
-    }
-
     @Test func anEditTakesEachFeatureOnceAsTheHeadHasIt() throws {
         let network = try DistrictReader.readGeoJSON(directory: sampleDir)
         var batch = ChangeBatch(head: 3, versions: [v(1, "1", "2"), v(2, "1"), v(3, "3")])
@@ -124,8 +114,8 @@ struct PostGISFollowerTests {
             #expect(follower.wait(forVersion: version, timeout: .seconds(20)), "step \(step): version \(version) not applied")
             try Self.expectSameAnswers(follower, pg, &rng, count: 4, "step \(step)")
         }
-        // A burst without waiting: the same pipe edited by consecutive versions (one merged
-        // transaction when read in one batch), plus a metadata-only version.
+        // A burst without waiting: the same pipe edited by consecutive versions, plus a
+        // metadata-only version (one transaction when read in one batch).
         let rows = try PG.sql(url, "SELECT min(id)::text FROM subterra_segments")
         let first = try #require(rows.first?.first.flatMap { $0 }.flatMap { Int64($0) })
         let id = try #require(try pg.segment(id: first))
@@ -142,6 +132,24 @@ struct PostGISFollowerTests {
         // Every version exactly once, in order.
         #expect(log.versions == Array((start + 1)...v3))
         #expect(follower.lag.versions == 0 && follower.lag.seconds == 0)
+    }
+
+    /// Versions read in one catch-up are one engine transaction, straight to the head.
+    @Test func aBatchOfVersionsIsAppliedAsOneTransactionAtTheHead() throws {
+        let url = try PG.freshDatabase("batch")
+        let pg = try Self.loadSample(url, segments: 200)
+        let follower = try PostGISFollower(url: url)
+        let log = Log()
+        follower.onApply = { log.add($0) }
+        let start = follower.appliedVersion
+        var rng = SplitMix64(seed: 12)
+        var nextID: Int64 = 6_000_000
+        var last = start
+        for _ in 0..<12 { last = try Self.randomEdit(pg, &rng, nextID: &nextID) }
+        #expect(try follower.catchUp() == last)
+        #expect(log.all.count == 1 && log.versions == Array((start + 1)...last), "\(log.all.map(\.versions))")
+        try Self.expectSameAnswers(follower, pg, &rng, count: 3, "after one batch")
+        follower.stop()
     }
 
     @Test func readYourWritesByVersionToken() throws {
