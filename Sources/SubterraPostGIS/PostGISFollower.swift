@@ -132,6 +132,10 @@ public final class PostGISFollower: @unchecked Sendable {
     private var _applied: Int64
     private var _head: Int64
     private var _behindSince: Date?
+    /// The head of the batch being applied, and when the store was first seen past it (a
+    /// notification during the apply): where the lag starts once the batch is published.
+    private var _applyingTo: Int64
+    private var _pastBatchSince: Date?
     /// The last catch-up failure (cleared by a catch-up that succeeds) and the listening
     /// connection's (cleared when it listens again).
     private var _lastError: String?
@@ -171,6 +175,7 @@ public final class PostGISFollower: @unchecked Sendable {
         self.options = options
         _applied = snap.version
         _head = snap.version
+        _applyingTo = snap.version
     }
 
     deinit { stop() }
@@ -334,7 +339,11 @@ public final class PostGISFollower: @unchecked Sendable {
                 return appliedVersion
             }
             guard !versions.isEmpty else { return from }
-            cond.withLock { if _behindSince == nil || versions[0].at < _behindSince! { _behindSince = versions[0].at } }
+            cond.withLock {
+                if _behindSince == nil || versions[0].at < _behindSince! { _behindSince = versions[0].at }
+                _applyingTo = batch.head
+                _pastBatchSince = _head > batch.head ? Date() : nil
+            }
             let edit = Self.edit(for: versions[...], batch)
             if !edit.isEmpty {
                 do { try engine.apply(edit) } catch {
@@ -358,7 +367,8 @@ public final class PostGISFollower: @unchecked Sendable {
     }
 
     /// Swaps in `e` (a snapshot) and raises the applied version; `nextCommit`: the commit time
-    /// of the first version still to apply, when known.
+    /// of the first version still to apply, when known (else when the store was first seen
+    /// past the batch, else now).
     private func publish(_ applied: Applied, engine e: UtilityEngine?, nextCommit: Date?) {
         // The hook first: whoever saw ``appliedVersion`` reach a version finds it recorded.
         cond.withLock { _onApply }?(applied)
@@ -369,8 +379,10 @@ public final class PostGISFollower: @unchecked Sendable {
                 _head = _applied
                 _behindSince = nil
             } else {
-                _behindSince = nextCommit ?? Date()
+                _behindSince = nextCommit ?? _pastBatchSince ?? Date()
             }
+            _pastBatchSince = nil
+            _applyingTo = _applied
             _lastError = nil
             cond.broadcast()
         }
@@ -380,7 +392,10 @@ public final class PostGISFollower: @unchecked Sendable {
     /// Records that the store has reached `head` (from a read or a notification).
     private func noteHead(_ head: Int64, at: Date?) {
         cond.withLock {
-            if head > _head { _head = head }
+            if head > _head {
+                _head = head
+                if head > _applyingTo, _pastBatchSince == nil { _pastBatchSince = at ?? Date() }
+            }
             if _head > _applied, _behindSince == nil { _behindSince = at ?? Date() }
         }
     }

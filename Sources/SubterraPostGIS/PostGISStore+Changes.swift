@@ -72,7 +72,11 @@ extension PostGISStore {
     /// - Complexity: O(c + k log n) for c change rows touching k features: one indexed query per table.
     public func changes(after: Int64, limit: Int64 = 100_000, timeout: Duration? = nil) throws(StoreError) -> ChangeBatch {
         let (srid, path, logger) = (self.srid, self.path, self.logger)
-        let limitMS = timeout.map { max(1, nanoseconds($0) / 1_000_000) }
+        // PostgreSQL's limits are 32-bit milliseconds: past about 24 days, none.
+        let limitMS = timeout.map { t -> Int in
+            let ms = nanoseconds(t) / 1_000_000
+            return ms > Int(Int32.max) ? 0 : max(1, ms)
+        }
         return try withConnection("cannot read the change log", timeout: timeout) { conn in
             try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {

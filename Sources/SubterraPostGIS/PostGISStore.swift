@@ -140,10 +140,18 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
                 }
             }
             // The store's identity, once: what tells this store (and its replicas) from one made
-            // again at the same address (ETags of several servers compare by it).
-            try await conn.query(
-                "INSERT INTO subterra_meta (key, value) VALUES ('subterra.store_id', md5(random()::text || clock_timestamp()::text)) ON CONFLICT (key) DO NOTHING",
-                logger: logger)
+            // again at the same address (ETags of several servers compare by it). Written only
+            // when missing, so a role that may only read subterra_meta (an owner's editor under
+            // row-level security) still opens an identified store writable.
+            var identified = false
+            for try await has in try await conn.query(
+                "SELECT EXISTS (SELECT 1 FROM subterra_meta WHERE key = 'subterra.store_id')", logger: logger
+            ).decode(Bool.self) { identified = has }
+            if !identified {
+                try await conn.query(
+                    "INSERT INTO subterra_meta (key, value) VALUES ('subterra.store_id', md5(random()::text || clock_timestamp()::text)) ON CONFLICT (key) DO NOTHING",
+                    logger: logger)
+            }
             if current < PostGISSchema.version {
                 try await conn.query(
                     "INSERT INTO subterra_meta (key, value) VALUES ('subterra.schema', \(String(PostGISSchema.version))) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

@@ -16,12 +16,21 @@ final class EditDesk: @unchecked Sendable {
     /// The next id a created feature gets; nil until the first `POST` scans the map.
     private var nextID: Int64?
 
+    /// The data version of the last edit this server made.
+    private var last: UInt64 = 0
+
     /// Runs `body` alone among edits, with the id counter.
     func run<T>(_ body: (inout Int64?) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(&nextID)
     }
+
+    /// Records that an edit made data version `v`.
+    func committed(_ v: UInt64) { lock.withLock { last = max(last, v) } }
+
+    /// The data version of the last edit this server made (0 before the first).
+    var lastCommitted: UInt64 { lock.withLock { last } }
 }
 
 extension SubterraServer {
@@ -170,11 +179,22 @@ extension SubterraServer {
         return false
     }
 
+    /// Waits (as ``shows(_:)``) until this server shows its own last edit, before an edit reads
+    /// the feature it changes: on a following map a commit reaches the engine through the
+    /// change log, so without this a second edit right after the first would read the record
+    /// as it was and be refused by the store (409) rather than judged by its `If-Match` (412).
+    func showsLastEdit() async {
+        guard map is any EditableFollowingMap else { return }
+        let last = editDesk.lastCommitted
+        if last > 0 { _ = await shows(last) }
+    }
+
     /// The answer to an edit committed to the store of record that this server does not show
     /// yet (its follower lags): 202, the store's version (readable with `X-Min-Data-Version`)
     /// and the feature's id, no ETag (this server's tags would not name that version yet).
-    func committedNotShown(_ id: Int64, version: UInt64) -> Response {
+    func committedNotShown(_ id: Int64, version: UInt64, location: String? = nil) -> Response {
         var h = HTTPFields()
+        if let location { h[.location] = location }
         h[Self.dataVersionHeader] = String(version)
         h[.cacheControl] = "no-store"
         h[.contentType] = "application/json"
@@ -225,33 +245,44 @@ extension SubterraServer {
         let bytes = try await body(request)
         let access = ogcAccess(p)
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
+        await showsLastEdit()
         let (s, version) = try editDesk.run { (next: inout Int64?) throws -> (PipeSegment, UInt64) in
             var id = try next ?? Self.firstFreeID(engine)
             let following = map as? any EditableFollowingMap
             // Other servers insert too: past the store's largest id as well.
             if let following { id = max(id, try Self.storeNextID(following, logger: logger)) }
-            let s = try editedSegment(request, bytes, id: id, layer: layer, base: nil, engine: engine, access: access)
-            guard p.scope.mayEdit(s) else {
-                throw Problem(.forbidden, "the feature would lie outside your roles' edit grant (owner or area)", title: "Forbidden")
+            /// The record with id `id` (point names made from the id when the caller cannot
+            /// name them, so a retry makes it anew), within the caller's edit grant.
+            func record(_ id: Int64) throws(Problem) -> PipeSegment {
+                let s = try editedSegment(request, bytes, id: id, layer: layer, base: nil, engine: engine, access: access)
+                guard p.scope.mayEdit(s) else {
+                    throw Problem(.forbidden, "the feature would lie outside your roles' edit grant (owner or area)", title: "Forbidden")
+                }
+                return s
             }
+            let s = try record(id)
             try checkIfMatch(request, current: ogc.itemsETag(collection: layer.rawValue, access: access, dataVersion: ogcDataVersion))
             do {
                 let v = try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(), to: engine)
                 next = id + 1
                 return (s, v)
-            } catch let p as Problem where p.status == .conflict && following != nil {
+            } catch let problem as Problem where problem.status == .conflict {
                 // Another server took the id between the read of the largest and the commit:
-                // once more with the store's largest read again.
-                var retry = s
-                retry.id = max(id + 1, try Self.storeNextID(following!, logger: logger))
+                // once more, with the store's largest read again.
+                guard let following else { throw problem }
+                let retry = try record(max(id + 1, try Self.storeNextID(following, logger: logger)))
                 let v = try apply(StoreEdit(upsertSegments: [retry]), basedOn: EditBase(), to: engine)
                 next = retry.id + 1
                 return (retry, v)
             }
         }
+        editDesk.committed(version)
         noteEdit(context, "created", s, version: version)
         metrics.edit(verb: "create", lag: ContinuousClock.now - start, version: version)
-        guard await shows(version) else { return committedNotShown(s.id, version: version) }
+        guard await shows(version) else {
+            let layerPath = s.layer.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s.layer.rawValue
+            return committedNotShown(s.id, version: version, location: "\(ogc.baseURL)/collections/\(layerPath)/items/\(s.id)")
+        }
         return editAnswer(request, s, version: version, access: access, status: .created)
     }
 
@@ -264,6 +295,7 @@ extension SubterraServer {
         let bytes = try await body(request)
         let access = ogcAccess(p)
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
+        await showsLastEdit()
         let (s, version) = try editDesk.run { (_: inout Int64?) throws -> (PipeSegment, UInt64) in
             // Again under the desk: an edit may have changed or removed it meanwhile.
             let old = try editedFeature(context, p, layer, engine)
@@ -274,6 +306,7 @@ extension SubterraServer {
             }
             return (s, try apply(StoreEdit(upsertSegments: [s]), basedOn: EditBase(segments: [old]), to: engine))
         }
+        editDesk.committed(version)
         noteEdit(context, "replaced", s, version: version)
         metrics.edit(verb: "replace", lag: ContinuousClock.now - start, version: version)
         guard await shows(version) else { return committedNotShown(s.id, version: version) }
@@ -287,11 +320,13 @@ extension SubterraServer {
         let engine = try editEngine()
         let access = ogcAccess(p)
         let ogc = OGCFeatures(map: map, baseURL: baseURL(request))
+        await showsLastEdit()
         let (s, version) = try editDesk.run { (_: inout Int64?) throws -> (PipeSegment, UInt64) in
             let old = try editedFeature(context, p, layer, engine)
             try checkIfMatch(request, current: ogc.itemETag(collection: layer.rawValue, featureID: old.id, access: access, dataVersion: ogcDataVersion))
             return (old, try apply(StoreEdit(deleteSegments: [old.id]), basedOn: EditBase(segments: [old]), to: engine))
         }
+        editDesk.committed(version)
         noteEdit(context, "deleted", s, version: version)
         metrics.edit(verb: "delete", lag: ContinuousClock.now - start, version: version)
         guard await shows(version) else { return committedNotShown(s.id, version: version) }

@@ -448,6 +448,11 @@ struct PostGISRowSecurityTests {
         #expect(try PG.sql(asEditor, "SELECT count(*)::text FROM subterra_segments") == [["20"]])
         #expect(try PG.sql(asEditor, "UPDATE subterra_segments SET road = 'mine' WHERE id = \(water.id) RETURNING id::text") == [[String(water.id)]])
         #expect(try admin.segment(id: gas.id)?.record.road == gas.road)
+        // A role that may only read subterra_meta still opens the (identified) store writable:
+        // the open writes nothing there when the store's identity is recorded.
+        try PG.sql(url, "REVOKE INSERT, UPDATE, DELETE ON subterra_meta FROM \(role)")
+        #expect(try PostGISStore.open(asEditor).storeID() == (try admin.storeID()))
+        #expect(try admin.storeID() != nil)
         // Through PostGISStore: a clear refusal, and the own pipe's edit lands.
         let editor = try PostGISStore.open(asEditor)
         let g = try #require(try editor.segment(id: gas.id))

@@ -25,7 +25,11 @@ struct FollowingEditTests {
         private var pending: [StoreEdit] = []
         private(set) var commits = 0
         /// While set, commits reach the store but this map does not show them (a lagging follower).
-        var lagging = false
+        private var _lagging = false
+        var lagging: Bool {
+            get { lock.withLock { _lagging } }
+            set { lock.withLock { _lagging = newValue } }
+        }
 
         init() throws {
             store = try Fixture.freshEngine()
@@ -54,7 +58,7 @@ struct FollowingEditTests {
                 throw EngineError("segment \(id) changed in the store since it was read", at: "segment \(id)", storeFailure: .conflict)
             }
             try store.apply(edit)
-            if lock.withLock({ lagging }) {
+            if lagging {
                 lock.withLock { pending.append(edit) }
                 return lock.withLock { version + Int64(pending.count) }
             }
@@ -137,6 +141,12 @@ struct FollowingEditTests {
             #expect(lag.status == .accepted, "\(String(buffer: lag.body))")
             #expect(lag.headers[.eTag] == nil && o["shown"] as? Bool == false && o["id"] as? Int == Int(id))
             #expect(lag.headers[HTTPField.Name("X-Data-Version")!] == "102" && map.store.segment(id: id)?.road == "Lagging")
+            // A create likewise, with where to read it once shown.
+            let (made, mo) = try await EditRouteTests.send(c, .post, "/collections/RQ/items", "gas-editor", body: EditRouteTests.feature())
+            #expect(made.status == .accepted, "\(String(buffer: made.body))")
+            let newID = try #require(mo["id"] as? Int)
+            #expect(made.headers[.location]?.hasSuffix("/collections/RQ/items/\(newID)") == true)
+            #expect(map.store.segment(id: Int64(newID)) != nil && map.shown.segment(id: Int64(newID)) == nil)
         }
     }
 
