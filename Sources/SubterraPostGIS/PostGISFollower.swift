@@ -404,8 +404,7 @@ public final class PostGISFollower: @unchecked Sendable {
     private func run() {
         var backoff = 0.1
         let maxBackoff = Double(options.maxBackoff.components.seconds) + Double(options.maxBackoff.components.attoseconds) / 1e18
-        let poll = options.pollInterval.components
-        let pollNanos = Int(poll.seconds) * 1_000_000_000 + Int(poll.attoseconds / 1_000_000_000)
+        let pollNanos = nanoseconds(options.pollInterval)
         var failures = 0
         while !cond.withLock({ stopped }) {
             do {
@@ -482,12 +481,12 @@ public final class PostGISFollower: @unchecked Sendable {
         }
     }
 
-    /// The engine edit of `group`: each touched feature upserted as the batch has it, or
+    /// The engine edit of `versions`: each feature they touched upserted as the batch has it, or
     /// deleted when the batch has no row for it.
-    static func edit(for group: ArraySlice<ChangeBatch.Version>, _ batch: ChangeBatch) -> StoreEdit {
+    static func edit(for versions: ArraySlice<ChangeBatch.Version>, _ batch: ChangeBatch) -> StoreEdit {
         var edit = StoreEdit()
         var seen = Set<ChangeBatch.FeatureKey>()
-        for v in group {
+        for v in versions {
             for k in v.touched where seen.insert(k).inserted {
                 switch k.kind {
                 case "segment":

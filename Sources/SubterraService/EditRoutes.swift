@@ -173,8 +173,7 @@ extension SubterraServer {
     /// without blocking a thread, up to ``ServiceLimits/maxVersionWaitS``.
     func shows(_ version: UInt64) async -> Bool {
         guard let f = map as? any EditableFollowingMap else { return true }
-        let wait = Duration.milliseconds(Int64(config.limits.maxVersionWaitS * 1000))
-        if await f.waitForStoreVersion(Int64(clamping: version), timeout: wait) { return true }
+        if await f.waitForStoreVersion(Int64(clamping: version), timeout: config.limits.maxVersionWait) { return true }
         logger.warning("an edit is committed but not yet shown here", metadata: ["version": "\(version)", "shown": "\(f.storeVersion)"])
         return false
     }
@@ -202,6 +201,12 @@ extension SubterraServer {
         return Response(status: .accepted, headers: h, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// Where `GET` reads feature `s` (a created feature's `Location`).
+    static func itemLocation(_ ogc: OGCFeatures, _ s: PipeSegment) -> String {
+        let layerPath = s.layer.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s.layer.rawValue
+        return "\(ogc.baseURL)/collections/\(layerPath)/items/\(s.id)"
+    }
+
     /// The answer to a `POST` or `PUT`: the feature as `GET` shows it to the caller (with the
     /// `dataVersion` member), its ETag and the version header.
     func editAnswer(
@@ -213,9 +218,7 @@ extension SubterraServer {
         h[Self.dataVersionHeader] = String(version)
         h[.eTag] = ogc.itemETag(collection: s.layer.rawValue, featureID: s.id, access: access, dataVersion: v)
         h[.cacheControl] = "no-store"
-        let layerPath = s.layer.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s.layer.rawValue
-        let location = "\(ogc.baseURL)/collections/\(layerPath)/items/\(s.id)"
-        if status == .created { h[.location] = location }
+        if status == .created { h[.location] = Self.itemLocation(ogc, s) }
         // As GET would show it; an editor whose grant shows the layer sees it (mayEdit ⊂ admits).
         var body = "{\"dataVersion\":\(version),\"id\":\(s.id)}"
         if let r = try? ogc.item(collection: s.layer.rawValue, featureID: String(s.id), query: [:], access: access, dataVersion: v),
@@ -279,10 +282,7 @@ extension SubterraServer {
         editDesk.committed(version)
         noteEdit(context, "created", s, version: version)
         metrics.edit(verb: "create", lag: ContinuousClock.now - start, version: version)
-        guard await shows(version) else {
-            let layerPath = s.layer.rawValue.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? s.layer.rawValue
-            return committedNotShown(s.id, version: version, location: "\(ogc.baseURL)/collections/\(layerPath)/items/\(s.id)")
-        }
+        guard await shows(version) else { return committedNotShown(s.id, version: version, location: Self.itemLocation(ogc, s)) }
         return editAnswer(request, s, version: version, access: access, status: .created)
     }
 

@@ -50,6 +50,8 @@ public struct ServiceLimits: Sendable, Hashable {
     /// Longest wait, seconds, for the map to reach a request's `X-Min-Data-Version` (503 with
     /// `Retry-After` past it). Default 5: a follower on loopback lags by milliseconds.
     public var maxVersionWaitS: Double = 5
+    /// ``maxVersionWaitS`` as a duration (milliseconds).
+    var maxVersionWait: Duration { .milliseconds(Int64(maxVersionWaitS * 1000)) }
 
     public init() {}
 
