@@ -167,8 +167,12 @@ public final class PostGISFollower: @unchecked Sendable {
             options.listen = false
             options.pollInterval = min(options.pollInterval, .milliseconds(50))
         }
+        let clock = ContinuousClock()
+        let t0 = clock.now
         let snap = try store.snapshot()
+        let t1 = clock.now
         _engine = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
+        firstLoad = LoadTimes(read: t1 - t0, build: clock.now - t1)
         _store = store
         storeIdentity = try store.storeID()
         self.url = url
@@ -179,6 +183,16 @@ public final class PostGISFollower: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// How long the first snapshot took: ``read`` the rows (one repeatable-read transaction)
+    /// and validate them as a map, then ``build`` the engine (its index and tables).
+    public struct LoadTimes: Sendable {
+        public var read: Duration
+        public var build: Duration
+    }
+
+    /// How long the snapshot loaded at start took (``LoadTimes``).
+    public let firstLoad: LoadTimes
 
     /// The engine to query now (a reload after a gap replaces it; take it per request).
     public var engine: UtilityEngine { cond.withLock { _engine } }

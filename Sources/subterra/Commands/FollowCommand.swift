@@ -38,6 +38,9 @@ struct FollowCommand: ParsableCommand {
         var snapshotVersion: Int64
         var snapshotSegments: Int
         var snapshotLoadSeconds: Double
+        /// Of the load: reading and validating the rows, and building the engine.
+        var snapshotReadSeconds: Double
+        var engineBuildSeconds: Double
         var followedSeconds: Double
         var appliedThrough: Int64
         var versionsApplied: Int
@@ -100,6 +103,7 @@ struct FollowCommand: ParsableCommand {
             let summary = Summary(
                 store: PostGISLocation.redacted(store), replica: !follower.options.listen, snapshotVersion: first,
                 snapshotSegments: follower.engine.segmentCount, snapshotLoadSeconds: loaded,
+                snapshotReadSeconds: inSeconds(follower.firstLoad.read), engineBuildSeconds: inSeconds(follower.firstLoad.build),
                 followedSeconds: Date().timeIntervalSince(start), appliedThrough: follower.appliedVersion,
                 versionsApplied: f.versions, transactions: f.transactions, snapshotReloads: f.reloads,
                 delayP50Seconds: pct(0.5), delayP99Seconds: pct(0.99), delayMaxSeconds: f.delays.last,
@@ -110,4 +114,9 @@ struct FollowCommand: ParsableCommand {
             return ExitStatus.ok
         }
     }
+}
+
+/// `d` in seconds, for the summary.
+private func inSeconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
