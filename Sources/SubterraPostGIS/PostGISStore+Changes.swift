@@ -43,10 +43,11 @@ public struct VersionedSnapshot: Sendable {
 }
 
 extension PostGISStore {
-    /// Everything, as one validated map, with the data version it is at (one repeatable-read
-    /// transaction). What a follower starts from. O(n) rows.
-    public func snapshot() throws(StoreError) -> VersionedSnapshot {
-        let r = try read(where: "")
+    /// Everything, as one validated map, with the data version it is at: one snapshot of the
+    /// store, read on up to `connections` connections at once (``readAll(connections:)``).
+    /// What a follower starts from. O(n) rows.
+    public func snapshot(connections: Int = PostGISStore.defaultSnapshotConnections) throws(StoreError) -> VersionedSnapshot {
+        let r = try readAll(connections: connections)
         do {
             return VersionedSnapshot(
                 network: try UtilityNetwork(crs: spatialReference.authorityString, segments: r.segments, points: r.points, areas: r.areas),

@@ -261,9 +261,10 @@ public final class PostGISStore: UtilityStore, @unchecked Sendable {
         try metadata()["subterra.store_id"]
     }
 
-    /// Everything, as one validated map at one data version. O(n) rows, one query per table.
+    /// Everything, as one validated map at one data version (``snapshot(connections:)``'s read).
+    /// O(n) rows.
     public func loadAll() throws(StoreError) -> UtilityNetwork {
-        let r = try read(where: "")
+        let r = try readAll(connections: Self.defaultSnapshotConnections)
         return try network(r.segments, r.points, r.areas)
     }
 

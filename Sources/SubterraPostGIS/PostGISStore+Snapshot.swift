@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SubterraModel
+
+extension PostGISStore {
+    /// How many connections a whole-map read (``snapshot(connections:)``, ``loadAll()``) uses
+    /// unless told: two, or one on a one-core machine. More than the cores gains nothing: the
+    /// client's row decoding is the bound (`Benchmarks/NOTES.md`, snapshot load).
+    public static var defaultSnapshotConnections: Int { min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// One key range of one table, read by one connection (``readAll(connections:)``).
+    private struct Part: Sendable {
+        enum Table: Sendable { case segments, points }
+        var table: Table
+        /// Inclusive key range (`id` for segments, `fid` for points).
+        var low: Int64, high: Int64
+    }
+
+    /// The rows one part returned.
+    private enum PartRows: Sendable {
+        case segments([PipeSegment])
+        case points([FeaturePoint])
+    }
+
+    /// The parts not yet taken, handed out first come, first served.
+    private final class PartQueue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        let parts: [Part]
+        init(_ parts: [Part]) { self.parts = parts }
+        /// The index of the next part to read, nil when every part is taken.
+        func take() -> Int? {
+            lock.withLock {
+                guard next < parts.count else { return nil }
+                defer { next += 1 }
+                return next
+            }
+        }
+    }
+
+    /// `low...high` cut into `count` consecutive ranges of (nearly) equal span, fewer when the
+    /// span is smaller than `count`.
+    static func ranges(_ low: Int64, _ high: Int64, count: Int) -> [ClosedRange<Int64>] {
+        guard low <= high, count > 0 else { return [] }
+        let span = high.subtractingReportingOverflow(low)
+        // A span past Int64 (ids at both ends of the range): one range.
+        guard !span.overflow, span.partialValue < Int64.max else { return [low...high] }
+        let n = min(Int64(count), span.partialValue + 1)
+        let step = (span.partialValue + 1) / n, extra = (span.partialValue + 1) % n
+        var out: [ClosedRange<Int64>] = []
+        var start = low
+        for i in 0..<n {
+            let end = start + (step + (i < extra ? 1 : 0) - 1)
+            out.append(start...end)
+            if i < n - 1 { start = end + 1 }  // not past the last: `high` may be Int64.max
+        }
+        return out
+    }
+
+    /// Every segment, point and area at one data version, read on up to `connections` pooled
+    /// connections at once, all from one snapshot of the store.
+    ///
+    /// How: a lead connection opens a repeatable-read, read-only transaction, reads the data
+    /// version and exports its snapshot (`pg_export_snapshot()`, which a hot standby allows
+    /// too). The segment and point key ranges (`min`…`max` of `id` and `fid`) are cut into
+    /// parts, segments first (their rows are the larger). The lead and up to `connections − 1`
+    /// more connections, each in a repeatable-read transaction that imports the snapshot
+    /// (`SET TRANSACTION SNAPSHOT`), take parts off one list until none is left; the lead's
+    /// transaction stays open until every part is read, so the snapshot can be imported all
+    /// along. The parts are put back in key order: the result is what one connection reading
+    /// `ORDER BY id` returns, at the same version.
+    ///
+    /// Why: one connection keeps about one core busy, taking turns between the server making
+    /// rows, NIO reading them and the caller decoding them; parts on several connections overlap
+    /// those turns.
+    ///
+    /// - Complexity: O(n) rows; two `min`/`max` index lookups, then one indexed range query per part.
+    func readAll(connections: Int) throws(StoreError) -> (segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea], version: Int64) {
+        let workers = max(1, connections)
+        guard workers > 1 else { return try read(where: "") }
+        let (srid, path, logger, client) = (self.srid, self.path, self.logger, self.client)
+        return try withConnection("cannot read the store") { lead in
+            try await lead.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                var version: Int64 = 0
+                for try await v in try await lead.query("SELECT data_version FROM subterra_state", logger: logger).decode(Int64.self) { version = v }
+                var snapshotID = ""
+                for try await s in try await lead.query("SELECT pg_export_snapshot()", logger: logger).decode(String.self) { snapshotID = s }
+                // Embedded in SET TRANSACTION (which takes no parameters): the server's own
+                // token, checked to be hex words and dashes all the same.
+                guard !snapshotID.isEmpty, snapshotID.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                    throw StoreError("the server exported an unexpected snapshot id '\(snapshotID)'", path: path)
+                }
+                var parts: [Part] = []
+                for (table, sql, count) in [
+                    (Part.Table.segments, "SELECT min(id), max(id) FROM subterra_segments", 4 * workers),
+                    (.points, "SELECT min(fid), max(fid) FROM subterra_points", 2 * workers),
+                ] {
+                    for try await (low, high) in try await lead.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int64?, Int64?).self) {
+                        guard let low, let high else { continue }
+                        parts += Self.ranges(low, high, count: count).map { Part(table: table, low: $0.lowerBound, high: $0.upperBound) }
+                    }
+                }
+                var areas: [OperatorArea] = []
+                for try await row in try await lead.query(PostgresQuery(unsafeSQL: Self.areaSelect + " ORDER BY id"), logger: logger) {
+                    areas.append(try PostGISRows.area(row.makeRandomAccess(), srid: srid, path: path))
+                }
+                let queue = PartQueue(parts), imported = snapshotID
+                @Sendable func drain(_ conn: PostgresConnection) async throws -> [(Int, PartRows)] {
+                    var out: [(Int, PartRows)] = []
+                    while let i = queue.take() {
+                        out.append((i, try await Self.readPart(conn, queue.parts[i], srid: srid, path: path, logger: logger)))
+                    }
+                    return out
+                }
+                let done = try await withThrowingTaskGroup(of: [(Int, PartRows)].self) { group in
+                    for _ in 1..<min(workers, max(1, parts.count)) {
+                        group.addTask {
+                            try await client.withConnection { conn in
+                                try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                                do {
+                                    try await conn.query(PostgresQuery(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(imported)'"), logger: logger)
+                                    let out = try await drain(conn)
+                                    try await conn.query("COMMIT", logger: logger)
+                                    return out
+                                } catch {
+                                    _ = try? await conn.query("ROLLBACK", logger: logger)
+                                    throw error
+                                }
+                            }
+                        }
+                    }
+                    var all = try await drain(lead)
+                    for try await more in group { all += more }
+                    return all.sorted { $0.0 < $1.0 }
+                }
+                try await lead.query("COMMIT", logger: logger)
+                var segments: [PipeSegment] = [], points: [FeaturePoint] = []
+                for (_, rows) in done {
+                    switch rows {
+                    case .segments(let s): segments += s
+                    case .points(let p): points += p
+                    }
+                }
+                return (segments, points, areas, version)
+            } catch {
+                _ = try? await lead.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// The rows of `part`, in key order.
+    private static func readPart(
+        _ conn: PostgresConnection, _ part: Part, srid: Int32, path: String, logger: Logger
+    ) async throws -> PartRows {
+        var b = PostgresBindings()
+        b.append(part.low)
+        b.append(part.high)
+        switch part.table {
+        case .segments:
+            var out: [PipeSegment] = []
+            for try await row in try await conn.query(PostgresQuery(unsafeSQL: segmentSelect + " WHERE id BETWEEN $1 AND $2 ORDER BY id", binds: b), logger: logger) {
+                out.append(try PostGISRows.segment(row.makeRandomAccess(), srid: srid, path: path).0)
+            }
+            return .segments(out)
+        case .points:
+            var out: [FeaturePoint] = []
+            for try await row in try await conn.query(PostgresQuery(unsafeSQL: pointSelect + " WHERE fid BETWEEN $1 AND $2 ORDER BY fid", binds: b), logger: logger) {
+                out.append(try PostGISRows.point(row.makeRandomAccess(), srid: srid, path: path).0)
+            }
+            return .points(out)
+        }
+    }
+}
