@@ -323,11 +323,12 @@ final class _Snapshot: Sendable {
         network: UtilityNetwork, version: UInt64, rules: ClearanceRules, indexMerges: DynamicRTree.MergePolicy = .inline,
         keepNetwork: Bool = true
     ) throws(EngineError) {
-        let points = _Points(network.points)
-        let rows = network.segments.map { s in
-            _Row(segment: s, depth0: network.depthOfTop(segmentID: s.id, atParameter: 0) ?? .nan,
-                 depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
-        }
+        let (points, rows) = _both({ _Points(network.points) }, {
+            network.segments.map { s in
+                _Row(segment: s, depth0: network.depthOfTop(segmentID: s.id, atParameter: 0) ?? .nan,
+                     depth1: network.depthOfTop(segmentID: s.id, atParameter: 1) ?? .nan)
+            }
+        })
         try self.init(rows: rows, points: points, crs: network.crs,
                       version: version, rules: rules, network: keepNetwork ? network : nil, areas: _AreaSet(areas: network.areas),
                       indexMerges: indexMerges)
@@ -340,27 +341,33 @@ final class _Snapshot: Sendable {
         version: UInt64, rules: ClearanceRules, network: UtilityNetwork? = nil, areas: _AreaSet = .empty,
         indexMerges: DynamicRTree.MergePolicy = .inline
     ) throws(EngineError) {
-        let base = _Table(rows: rows)
-        var rowOfID = _RowMap(expectedIDs: rows.lazy.map(\.segment.id))
-        var incidence = _Incidence(expected: rows.count)
+        // The row table on one thread; the id and incidence lookups and the segment index,
+        // which read only the rows, on another.
+        let (base, lookups) = _both({ _Table(rows: rows) }, { () -> Result<(_RowMap, _Incidence, DynamicSegmentIndex), EngineError> in
+            var rowOfID = _RowMap(expectedIDs: rows.lazy.map(\.segment.id))
+            var incidence = _Incidence(expected: rows.count)
+            for (r, row) in rows.enumerated() {
+                let s = row.segment
+                rowOfID[s.id] = r
+                incidence.add(r, at: s.startPoint)
+                if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
+            }
+            do {
+                let index = try DynamicSegmentIndex(
+                    lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) }, merges: indexMerges)
+                return .success((rowOfID, incidence, index))
+            } catch {
+                return .failure(EngineError("cannot index the segments: \(error)", at: "snapshot \(version)"))
+            }
+        })
+        let (rowOfID, incidence, segmentIndex) = try lookups.get()
         var profileCounts: [PipeProfile: Int] = [:], ownerCounts: [String: Int] = [:]
         var maxAccuracy = 0.0, maxHalfWidth = 0.0
         for (r, row) in rows.enumerated() {
-            let s = row.segment
-            rowOfID[s.id] = r
-            incidence.add(r, at: s.startPoint)
-            if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
             profileCounts[base.profile(r), default: 0] += 1
-            if let o = s.owner { ownerCounts[o, default: 0] += 1 }
+            if let o = row.segment.owner { ownerCounts[o, default: 0] += 1 }
             maxAccuracy = max(maxAccuracy, base.accuracy(r))
             maxHalfWidth = max(maxHalfWidth, base.width(r) / 2)
-        }
-        let segmentIndex: DynamicSegmentIndex
-        do {
-            segmentIndex = try DynamicSegmentIndex(
-                lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) }, merges: indexMerges)
-        } catch {
-            throw EngineError("cannot index the segments: \(error)", at: "snapshot \(version)")
         }
         self.init(
             version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
