@@ -8,7 +8,7 @@
 # 1. subterra-gen --segments N --seed 7 into a temporary folder; `subterra import` into the
 #    primary; waits until the replica has replayed it;
 # 2. RUNS times, one follower alone on the primary (`subterra follow --seconds 0`): its load time
-#    (open, read and validate the rows, build the engine), split into the read and the build;
+#    (open, read the rows, check them and build the engine), split into the read and the build;
 # 3. once, two followers at once (primary and replica), as in follow-lag.sh;
 # 4. the floor on the server's side: the same rows in binary COPY to /dev/null through psql
 #    (PostgreSQL producing and sending them, nothing decoded), over the same TLS connection.
@@ -22,7 +22,7 @@ bin=${SUBTERRA_BIN:-$root/.build/release}
 psql() { /usr/lib/postgresql/15/bin/psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 work=$(mktemp -d /tmp/snapshot-load.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-figures() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("load %.2f s (read and validate %.2f s, engine build %.2f s), %d segments" % (d["snapshotLoadSeconds"], d.get("snapshotReadSeconds", -1), d.get("engineBuildSeconds", -1), d["snapshotSegments"]))' "$1"; }
+figures() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("load %.2f s (read %.2f s, check and build %.2f s), %d segments" % (d["snapshotLoadSeconds"], d.get("snapshotReadSeconds", -1), d.get("engineBuildSeconds", -1), d["snapshotSegments"]))' "$1"; }
 
 echo "== $segments segments; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bin/subterra-gen" --segments "$segments" --seed 7 --out "$work/data" --format geojson >/dev/null

@@ -169,9 +169,9 @@ public final class PostGISFollower: @unchecked Sendable {
         }
         let clock = ContinuousClock()
         let t0 = clock.now
-        let snap = try store.snapshot()
+        let snap = try store.records()
         let t1 = clock.now
-        _engine = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
+        _engine = try Self.engine(snap, options)
         firstLoad = LoadTimes(read: t1 - t0, build: clock.now - t1)
         _store = store
         storeIdentity = try store.storeID()
@@ -184,8 +184,15 @@ public final class PostGISFollower: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// How long the first snapshot took: ``read`` the rows (one repeatable-read transaction)
-    /// and validate them as a map, then ``build`` the engine (its index and tables).
+    /// An engine over a snapshot's records (checked as it is built, no map value in between).
+    private static func engine(_ snap: VersionedRecords, _ options: Options) throws(EngineError) -> UtilityEngine {
+        try UtilityEngine(
+            crs: snap.crs, segments: snap.segments, points: snap.points, areas: snap.areas, rules: options.rules,
+            catalog: options.catalog, upkeep: options.upkeep)
+    }
+
+    /// How long the first snapshot took: ``read`` the rows (``PostGISStore/records(connections:)``),
+    /// then ``build`` the engine (checking the records as a map, its tables and index).
     public struct LoadTimes: Sendable {
         public var read: Duration
         public var build: Duration
@@ -374,8 +381,8 @@ public final class PostGISFollower: @unchecked Sendable {
 
     /// Loads a whole snapshot and swaps it in.
     private func reload() throws {
-        let snap = try store.snapshot()
-        let e = try UtilityEngine(network: snap.network, rules: options.rules, catalog: options.catalog, upkeep: options.upkeep)
+        let snap = try store.records()
+        let e = try Self.engine(snap, options)
         noteHead(snap.version, at: nil)
         publish(Applied(versions: [snap.version], committedAt: [], appliedAt: Date(), isSnapshot: true), engine: e, nextCommit: nil)
     }

@@ -36,9 +36,22 @@ public struct ChangeBatch: Sendable {
     public var areas: [Int64: OperatorArea] = [:]
 }
 
-/// A whole map at one data version (``PostGISStore/snapshot()``).
+/// A whole map at one data version (``PostGISStore/snapshot(connections:)``).
 public struct VersionedSnapshot: Sendable {
     public var network: UtilityNetwork
+    public var version: Int64
+}
+
+/// Every record of a store at one data version, not yet checked as a map
+/// (``PostGISStore/records(connections:)``): for `UtilityEngine(crs:segments:points:areas:…)`,
+/// which checks them as it builds, with no `UtilityNetwork` in between.
+public struct VersionedRecords: Sendable {
+    /// The store's CRS (`EPSG:…`).
+    public var crs: String
+    /// Segments in id order, points in fid order, areas in id order.
+    public var segments: [PipeSegment]
+    public var points: [FeaturePoint]
+    public var areas: [OperatorArea]
     public var version: Int64
 }
 
@@ -47,14 +60,20 @@ extension PostGISStore {
     /// store, read on up to `connections` connections at once (``readAll(connections:)``).
     /// What a follower starts from. O(n) rows.
     public func snapshot(connections: Int = PostGISStore.defaultSnapshotConnections) throws(StoreError) -> VersionedSnapshot {
-        let r = try readAll(connections: connections)
+        let r = try records(connections: connections)
         do {
             return VersionedSnapshot(
-                network: try UtilityNetwork(crs: spatialReference.authorityString, segments: r.segments, points: r.points, areas: r.areas),
-                version: r.version)
+                network: try UtilityNetwork(crs: r.crs, segments: r.segments, points: r.points, areas: r.areas), version: r.version)
         } catch {
             throw StoreError("stored data is invalid: \(error)", path: path)
         }
+    }
+
+    /// Every record at one data version, read as ``snapshot(connections:)`` reads them, not yet
+    /// checked as a map (the engine's records initializer checks them as it builds). O(n) rows.
+    public func records(connections: Int = PostGISStore.defaultSnapshotConnections) throws(StoreError) -> VersionedRecords {
+        let r = try readAll(connections: connections)
+        return VersionedRecords(crs: spatialReference.authorityString, segments: r.segments, points: r.points, areas: r.areas, version: r.version)
     }
 
     /// The changes committed after data version `after`, read in one repeatable-read, read-only

@@ -335,15 +335,7 @@ import Testing
         let fromMap = try UtilityEngine(network: loaded, upkeep: .inline)
         checkRows(engine.snapshot, loaded)
         #expect(engine.network == loaded)
-        #expect(engine.snapshot.maxExcavation == fromMap.snapshot.maxExcavation)
-        #expect(engine.codes == fromMap.codes)
-        var rng = TestRandom(99)
-        for _ in 0..<10 {
-            let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
-            #expect(try engine.nearest(to: .point(c), k: 5) == fromMap.nearest(to: .point(c), k: 5))
-            let dig = DigRequest(area: .polygon(rect(c.x, c.y, c.x + 6, c.y + 2)), plannedDepth: 2)
-            #expect(try engine.digCheck(dig) == fromMap.digCheck(dig))
-        }
+        try expectSameAnswers(engine, fromMap, seed: 99)
         let bad = loaded.segments[7]
         do {
             let db = try Database(path: path, mode: .readWrite)
@@ -356,6 +348,53 @@ import Testing
         } catch {
             #expect("\(error)".contains("segment \(bad.id)") && "\(error)".contains("depth at end"), "\(error)")
         }
+    }
+
+    /// The same excavation figure, codes, nearest pipes and dig checks from both engines, at ten
+    /// random places near the district.
+    func expectSameAnswers(_ engine: UtilityEngine, _ fromMap: UtilityEngine, seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(engine.snapshot.maxExcavation == fromMap.snapshot.maxExcavation, sourceLocation: sourceLocation)
+        #expect(engine.codes == fromMap.codes, sourceLocation: sourceLocation)
+        var rng = TestRandom(seed)
+        for _ in 0..<10 {
+            let c = Point(origin.x + rng.uniform(-150, 150), origin.y + rng.uniform(-150, 150))
+            #expect(try engine.nearest(to: .point(c), k: 5) == fromMap.nearest(to: .point(c), k: 5), sourceLocation: sourceLocation)
+            let dig = DigRequest(area: .polygon(rect(c.x, c.y, c.x + 6, c.y + 2)), plannedDepth: 2)
+            #expect(try engine.digCheck(dig) == fromMap.digCheck(dig), sourceLocation: sourceLocation)
+        }
+    }
+
+    /// An engine built from records (no `UtilityNetwork` in between, as a PostGIS follower
+    /// builds) holds the same rows, depths, lookups and answers as one built from the map, and
+    /// refuses what the map refuses, naming the record.
+    @Test func anEngineFromRecordsEqualsOneFromTheMapAndRefusesTheSame() throws {
+        let map = try Self.richDistrict()
+        let engine = try UtilityEngine(crs: map.crs, segments: map.segments, points: map.points, areas: map.areas, upkeep: .inline)
+        let fromMap = try UtilityEngine(network: map, upkeep: .inline)
+        checkRows(engine.snapshot, map)
+        #expect(engine.network == map)
+        try expectSameAnswers(engine, fromMap, seed: 7)
+        func refusal(_ segments: [PipeSegment], _ points: [FeaturePoint], _ areas: [OperatorArea] = []) -> String {
+            do {
+                _ = try UtilityEngine(crs: map.crs, segments: segments, points: points, areas: areas)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        // The same record twice.
+        let s7 = map.segments[7], p3 = map.points[3]
+        #expect(refusal(map.segments + [s7], map.points).contains("segment id is used twice"))
+        #expect(refusal(map.segments, map.points + [p3]).contains("point number is used twice"))
+        if let a = map.areas.first { #expect(refusal(map.segments, map.points, map.areas + [a]).contains("area id is used twice")) }
+        // An invalid segment and an invalid point, each named.
+        var deep = s7
+        deep.endDepth = 500
+        let e = refusal(map.segments.map { $0.id == s7.id ? deep : $0 }, map.points)
+        #expect(e.contains("segment \(s7.id)") && e.contains("depth at end"), "\(e)")
+        #expect(throws: ModelError.self) { _ = try UtilityNetwork(crs: map.crs, segments: map.segments.map { $0.id == s7.id ? deep : $0 }, points: map.points) }
+        var misfiled = p3  // a valve filed as a feature
+        misfiled.kind = "valve"
+        misfiled.category = .feature
+        #expect(refusal(map.segments, map.points.map { $0.number == p3.number ? misfiled : $0 }).contains("recorded as feature"))
     }
 
     @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {

@@ -29,21 +29,74 @@ extension _Snapshot {
                 segment: { s in
                     let g0 = points.index(of: s.startPoint).flatMap { points.groundElevation($0) }
                     let g1 = points.index(of: s.endPoint).flatMap { points.groundElevation($0) }
-                    rows.append(_Row(
-                        segment: s, depth0: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
-                        depth1: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan))
+                    rows.append(_Row(segment: s, groundAtStart: g0, groundAtEnd: g1))
                 })
             areas = try store.storedAreas()
-            var areaIDs = Set<Int64>()
-            for a in areas {
-                try a.validate()
-                guard areaIDs.insert(a.id).inserted else { throw ModelError("area id is used twice", at: a.location) }
-            }
+            try Self.checkAreas(areas)
         } catch {
             throw EngineError("cannot load the map: \(error)", at: "store \(store.path)")
         }
         try self.init(
             rows: rows, points: _Points(table: points.finish()), crs: store.spatialReference.authorityString,
             version: 0, rules: rules, areas: _AreaSet(areas: areas), indexMerges: indexMerges)
+    }
+
+    /// The first snapshot of these records, checked as `UtilityNetwork(crs:segments:points:areas:)`
+    /// checks them (each record validated; point numbers, segment ids and area ids unique),
+    /// without building that map value. The point table is built (each point validated) beside
+    /// the segments' validation; then the rows, with their depths from the points' ground
+    /// elevations, as `init(store:)` makes them.
+    ///
+    /// - Throws: `EngineError` naming the first invalid or repeated record.
+    /// - Complexity: O(n log n) in segments.
+    convenience init(
+        crs: String, segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea], rules: ClearanceRules,
+        indexMerges: DynamicRTree.MergePolicy
+    ) throws(EngineError) {
+        let (table, segmentError) = _both({ () -> Result<_PointTable, ModelError> in
+            var b = _PointTableBuilder(capacity: points.count)
+            for p in points {
+                do throws(ModelError) { try p.validate() } catch { return .failure(error) }
+                guard b.add(p) else { return .failure(ModelError("point number is used twice", at: p.location)) }
+            }
+            return .success(b.finish())
+        }, { () -> ModelError? in
+            for s in segments {
+                do throws(ModelError) { try s.validate() } catch { return error }
+            }
+            return nil
+        })
+        let pointTable: _PointTable
+        do {
+            pointTable = try table.get()
+            if let segmentError { throw segmentError }
+            try Self.checkAreas(areas)
+        } catch {
+            throw EngineError("invalid map: \(error)", at: "records")
+        }
+        let points = _Points(table: pointTable)
+        let rows = segments.map { s in
+            _Row(segment: s, groundAtStart: points.groundElevation(s.startPoint), groundAtEnd: points.groundElevation(s.endPoint))
+        }
+        try self.init(rows: rows, points: points, crs: crs, version: 0, rules: rules, areas: _AreaSet(areas: areas), indexMerges: indexMerges)
+    }
+
+    /// Each area valid, and no area id twice (as `UtilityNetwork` checks them).
+    private static func checkAreas(_ areas: [OperatorArea]) throws(ModelError) {
+        var areaIDs = Set<Int64>()
+        for a in areas {
+            try a.validate()
+            guard areaIDs.insert(a.id).inserted else { throw ModelError("area id is used twice", at: a.location) }
+        }
+    }
+}
+
+extension _Row {
+    /// `s`'s row, with the depth of its top at each end from its own depths or elevations and
+    /// the ground elevations of its end points (NaN where none can be told).
+    init(segment s: PipeSegment, groundAtStart g0: Double?, groundAtEnd g1: Double?) {
+        self.init(
+            segment: s, depth0: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
+            depth1: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan)
     }
 }

@@ -88,6 +88,37 @@ public final class UtilityEngine: Sendable {
         try checkRuleLayers()
     }
 
+    /// An engine over these records (no store: edits only change the engine), checked as
+    /// `UtilityNetwork(crs:segments:points:areas:)` checks them (each record validated; point
+    /// numbers, segment ids and area ids unique) but without building that map value: for
+    /// records read from elsewhere, such as a PostGIS snapshot, in less time and memory.
+    ///
+    /// ```swift
+    /// let engine = try UtilityEngine(crs: "EPSG:4549", segments: segments, points: points)
+    /// ```
+    ///
+    /// - Throws: `EngineError` naming the first invalid or repeated record.
+    /// - Complexity: O(n log n) to build the first snapshot.
+    public init(
+        crs: String, segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea] = [],
+        rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre, upkeep: Upkeep = .background
+    ) throws(EngineError) {
+        compactAt = nil
+        self.upkeep = upkeep
+        wholeFigures = nil
+        self.rules = try Self.rulesOrBundled(rules)
+        self.catalog = catalog
+        let first = try _Snapshot(
+            crs: crs, segments: segments, points: points, areas: areas, rules: self.rules, indexMerges: upkeep.indexMerges)
+        self.crs = crs
+        areaBounds = try Self.areaBounds(of: crs)
+        rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: crs) { Self.dataExtentWGS84(first) }
+        store = nil
+        openedAtStoreVersion = 0
+        current = _Locked(first)
+        try checkRuleLayers()
+    }
+
     /// An engine over everything in `store` (its map CRS is the loaded map's); edits through
     /// ``apply(_:)`` are written to the store first. `upkeep`: where the O(n) upkeep under
     /// edits runs (``Upkeep``; in the background by default, so no edit waits for it).

@@ -38,7 +38,7 @@ struct FollowCommand: ParsableCommand {
         var snapshotVersion: Int64
         var snapshotSegments: Int
         var snapshotLoadSeconds: Double
-        /// Of the load: reading and validating the rows, and building the engine.
+        /// Of the load: reading the rows, and building the engine (records checked as a map included).
         var snapshotReadSeconds: Double
         var engineBuildSeconds: Double
         var followedSeconds: Double
