@@ -194,7 +194,9 @@ public final class PostGISFollower: @unchecked Sendable {
     /// How long the first snapshot took: ``read`` the rows (``PostGISStore/records(connections:)``),
     /// then ``build`` the engine (checking the records as a map, its tables and index).
     public struct LoadTimes: Sendable {
+        /// Reading the records at one version.
         public var read: Duration
+        /// Checking them as a map and building the engine.
         public var build: Duration
     }
 

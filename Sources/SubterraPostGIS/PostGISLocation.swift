@@ -205,11 +205,14 @@ public struct PostGISLocation: Hashable, Sendable, CustomStringConvertible {
         return c
     }
 
+    /// The most connections one store's pool opens.
+    static let poolSize = 8
+
     /// The pool's configuration. Throws as ``tlsSetting()`` does.
     func clientConfiguration() throws(StoreError) -> PostgresClient.Configuration {
         var c = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: try clientTLS())
-        c.options.maximumConnections = 8
+        c.options.maximumConnections = Self.poolSize
         c.options.minimumConnections = 0
         return c
     }

@@ -48,16 +48,20 @@ public struct VersionedSnapshot: Sendable {
 public struct VersionedRecords: Sendable {
     /// The store's CRS (`EPSG:…`).
     public var crs: String
-    /// Segments in id order, points in fid order, areas in id order.
+    /// Segments, in id order.
     public var segments: [PipeSegment]
+    /// Points, in the order they were written (fid).
     public var points: [FeaturePoint]
+    /// Operator areas, in id order.
     public var areas: [OperatorArea]
+    /// The store's data version the records are at.
     public var version: Int64
 }
 
 extension PostGISStore {
     /// Everything, as one validated map, with the data version it is at: one snapshot of the
-    /// store, read on up to `connections` connections at once (``readAll(connections:)``).
+    /// store, read on up to `connections` connections at once, at most 8
+    /// (``readAll(connections:leadTakesParts:)``).
     /// What a follower starts from. O(n) rows.
     public func snapshot(connections: Int = PostGISStore.defaultSnapshotConnections) throws(StoreError) -> VersionedSnapshot {
         let r = try records(connections: connections)

@@ -9,7 +9,7 @@ extension PostGISStore {
     /// client's row decoding is the bound (`Benchmarks/NOTES.md`, snapshot load).
     public static var defaultSnapshotConnections: Int { min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
-    /// One key range of one table, read by one connection (``readAll(connections:)``).
+    /// One key range of one table, read by one connection (``readAll(connections:leadTakesParts:)``).
     private struct Part: Sendable {
         enum Table: Sendable { case segments, points }
         var table: Table
@@ -29,7 +29,7 @@ extension PostGISStore {
         private var next = 0
         let parts: [Part]
         init(_ parts: [Part]) { self.parts = parts }
-        /// The index of the next part to read, nil when every part is taken.
+        /// The index of the next part to read, nil when every part is taken or the read failed.
         func take() -> Int? {
             lock.withLock {
                 guard next < parts.count else { return nil }
@@ -37,7 +37,13 @@ extension PostGISStore {
                 return next
             }
         }
+        /// Hands out no more parts (a reader failed: the others stop after their current part).
+        func close() { lock.withLock { next = parts.count } }
     }
+
+    /// A part's read failed on a worker connection (as opposed to the worker never getting a
+    /// connection or into the snapshot, which only leaves its parts to the others).
+    private struct PartFailed: Error { var underlying: any Error }
 
     /// `low...high` cut into `count` consecutive ranges of (nearly) equal span, fewer when the
     /// span is smaller than `count`.
@@ -59,7 +65,7 @@ extension PostGISStore {
     }
 
     /// Every segment, point and area at one data version, read on up to `connections` pooled
-    /// connections at once, all from one snapshot of the store.
+    /// connections at once (at most the pool's 8), all from one snapshot of the store.
     ///
     /// How: a lead connection opens a repeatable-read, read-only transaction, reads the data
     /// version and exports its snapshot (`pg_export_snapshot()`, which a hot standby allows
@@ -71,13 +77,21 @@ extension PostGISStore {
     /// along. The parts are put back in key order: the result is what one connection reading
     /// `ORDER BY id` returns, at the same version.
     ///
+    /// A worker that gets no connection, or cannot begin or import the snapshot, leaves its
+    /// parts to the others (the lead reads whatever is left, so a short pool or a server at its
+    /// connection limit slows the read, never stops it); once every part is taken, workers still
+    /// waiting for a connection are cancelled. A part that fails to read fails the whole read,
+    /// and the other readers stop after the part they are on.
+    ///
+    /// `leadTakesParts: false` (tests) leaves every part to the workers.
+    ///
     /// Why: one connection keeps about one core busy, taking turns between the server making
     /// rows, NIO reading them and the caller decoding them; parts on several connections overlap
     /// those turns.
     ///
     /// - Complexity: O(n) rows; two `min`/`max` index lookups, then one indexed range query per part.
-    func readAll(connections: Int) throws(StoreError) -> (segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea], version: Int64) {
-        let workers = max(1, connections)
+    func readAll(connections: Int, leadTakesParts: Bool = true) throws(StoreError) -> (segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea], version: Int64) {
+        let workers = min(max(1, connections), PostGISLocation.poolSize)
         guard workers > 1 else { return try read(where: "") }
         let (srid, path, logger, client) = (self.srid, self.path, self.logger, self.client)
         return try withConnection("cannot read the store") { lead in
@@ -110,29 +124,59 @@ extension PostGISStore {
                 @Sendable func drain(_ conn: PostgresConnection) async throws -> [(Int, PartRows)] {
                     var out: [(Int, PartRows)] = []
                     while let i = queue.take() {
-                        out.append((i, try await Self.readPart(conn, queue.parts[i], srid: srid, path: path, logger: logger)))
+                        do {
+                            out.append((i, try await Self.readPart(conn, queue.parts[i], srid: srid, path: path, logger: logger)))
+                        } catch {
+                            queue.close()
+                            throw error
+                        }
                     }
                     return out
                 }
                 let done = try await withThrowingTaskGroup(of: [(Int, PartRows)].self) { group in
-                    for _ in 1..<min(workers, max(1, parts.count)) {
+                    let extra = leadTakesParts ? workers - 1 : max(1, workers - 1)
+                    for _ in 0..<(parts.isEmpty ? 0 : extra) {
                         group.addTask {
-                            try await client.withConnection { conn in
-                                try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                                do {
-                                    try await conn.query(PostgresQuery(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(imported)'"), logger: logger)
-                                    let out = try await drain(conn)
-                                    try await conn.query("COMMIT", logger: logger)
-                                    return out
-                                } catch {
-                                    _ = try? await conn.query("ROLLBACK", logger: logger)
-                                    throw error
+                            do {
+                                return try await client.withConnection { conn in
+                                    // Past the wait for a connection, the work runs in a task of its
+                                    // own, which the group's cancellation does not reach: postgres-nio
+                                    // ends a cancelled query, and a part cut short would be lost.
+                                    try await Task(executorPreference: BridgeExecutor.shared) { () async throws -> [(Int, PartRows)] in
+                                        do {
+                                            try await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                                            try await conn.query(PostgresQuery(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(imported)'"), logger: logger)
+                                        } catch {
+                                            _ = try? await conn.query("ROLLBACK", logger: logger)
+                                            return []  // not in the snapshot: the others read the parts
+                                        }
+                                        do {
+                                            let out = try await drain(conn)
+                                            try await conn.query("COMMIT", logger: logger)
+                                            return out
+                                        } catch {
+                                            _ = try? await conn.query("ROLLBACK", logger: logger)
+                                            throw PartFailed(underlying: error)
+                                        }
+                                    }.value
                                 }
+                            } catch let failed as PartFailed {
+                                throw failed.underlying
+                            } catch {
+                                return []  // no connection (or cancelled once every part was taken)
                             }
                         }
                     }
-                    var all = try await drain(lead)
+                    var all = leadTakesParts ? try await drain(lead) : []
+                    if leadTakesParts {
+                        // Every part is taken: a worker still waiting for a connection has none to
+                        // read (and in a pool full of leads it could wait for ever); one at work
+                        // carries on.
+                        group.cancelAll()
+                    }
                     for try await more in group { all += more }
+                    // Parts no worker could take (none got a connection): the lead reads them.
+                    all += try await drain(lead)
                     return all.sorted { $0.0 < $1.0 }
                 }
                 try await lead.query("COMMIT", logger: logger)

@@ -385,6 +385,22 @@ import Testing
         #expect(refusal(map.segments + [s7], map.points).contains("segment id is used twice"))
         #expect(refusal(map.segments, map.points + [p3]).contains("point number is used twice"))
         if let a = map.areas.first { #expect(refusal(map.segments, map.points, map.areas + [a]).contains("area id is used twice")) }
+        // Several faults at once: the same first one as the map names (points, then segments in
+        // order, then areas).
+        var deepFirst = map.segments[2]
+        deepFirst.endDepth = 500
+        for (segments, points, areas) in [
+            (map.segments + [s7], map.points + [p3], map.areas),
+            (map.segments.map { $0.id == deepFirst.id ? deepFirst : $0 } + [s7], map.points, map.areas),
+            ([s7] + map.segments.map { $0.id == deepFirst.id ? deepFirst : $0 }, map.points, map.areas + map.areas),
+        ] {
+            let mapError: String
+            do {
+                _ = try UtilityNetwork(crs: map.crs, segments: segments, points: points, areas: areas)
+                mapError = "accepted"
+            } catch { mapError = error.message }
+            #expect(refusal(segments, points, areas).contains(mapError), "map: \(mapError)")
+        }
         // An invalid segment and an invalid point, each named.
         var deep = s7
         deep.endDepth = 500

@@ -39,6 +39,10 @@ struct PostGISSnapshotTests {
             #expect(many.network.points == one.network.points, "\(connections) connections")
             #expect(many.network.areas == one.network.areas)
         }
+        // Every part read by workers that imported the lead's snapshot (the lead only coordinates).
+        let workers = try pg.readAll(connections: 3, leadTakesParts: false)
+        #expect(workers.version == one.version)
+        #expect(workers.segments == one.network.segments && workers.points == one.network.points && workers.areas == one.network.areas)
         #expect(one.network.segments.map(\.id) == network.segments.map(\.id).sorted())
         // An empty store reads as empty on any number of connections.
         let empty = try PostGISStore.open(try PG.freshDatabase("snapempty"))
@@ -46,9 +50,32 @@ struct PostGISSnapshotTests {
         #expect(e.network.segments.isEmpty && e.network.points.isEmpty && e.version == 0)
     }
 
+    /// More whole-map reads at once than the pool has connections: each lead holds one while its
+    /// workers wait for theirs. Every read still finishes (a lead reads what no worker took and
+    /// cancels workers still waiting), with the same map.
+    @Test func moreReadsAtOnceThanThePoolHasConnectionsAllFinish() throws {
+        let network = try DistrictReader.readGeoJSON(directory: sampleDir)
+        let pg = try PostGISStore.open(try PG.freshDatabase("snappool"))
+        try pg.apply(StoreEdit(upsertSegments: network.segments, upsertPoints: network.points))
+        let expected = try pg.snapshot(connections: 1).network
+        let readers = 2 * PostGISLocation.poolSize, finished = DispatchSemaphore(value: 0), wrong = Locked(0)
+        for _ in 0..<readers {
+            Thread {
+                if (try? pg.snapshot(connections: PostGISLocation.poolSize).network) != expected { wrong.value += 1 }
+                finished.signal()
+            }.start()
+        }
+        var done = 0
+        while done < readers, finished.wait(timeout: .now() + 120) == .success { done += 1 }
+        #expect(done == readers, "\(readers - done) of \(readers) reads still waiting after 120 s")
+        #expect(wrong.value == 0, "\(wrong.value) reads failed or differed")
+    }
+
     /// While a writer commits, each version marking the first and the last segment and point
-    /// alike (the parts at both ends of the key ranges, read by different connections), every
-    /// snapshot shows one version throughout: the parts share the lead's exported snapshot.
+    /// alike (parts at both ends of the key ranges), every read shows one version throughout,
+    /// and the version the lead read: the parts are read by worker connections only (the lead
+    /// just coordinates), so a worker outside the lead's exported snapshot would show a later
+    /// mark than the version.
     @Test func partsReadWhileAWriterCommitsShowOneVersion() throws {
         let network = try DistrictReader.readGeoJSON(directory: sampleDir)
         let pg = try PostGISStore.open(try PG.freshDatabase("snaptorn"))
@@ -65,30 +92,37 @@ struct PostGISSnapshotTests {
         try pg.apply(marked(0))  // every version from here on carries a mark
         let base = try pg.dataVersion()
         let stop = Locked(false)
+        let writerDone = DispatchSemaphore(value: 0)
         let writer = Thread {
             var n = 1
             while !stop.value {
                 // Mark n is version base + n only if every apply before it committed.
                 if (try? pg.apply(marked(n))) != nil { n += 1 }
             }
+            writerDone.signal()
         }
         writer.start()
-        defer { stop.value = true }
+        defer {
+            stop.value = true
+            writerDone.wait()
+        }
         var seen = Set<String>()
-        for _ in 0..<12 {
-            let s = try pg.snapshot(connections: 3)
+        let deadline = Date().addingTimeInterval(60)
+        var reads = 0
+        while reads < 12 || (seen.count < 2 && Date() < deadline) {
+            reads += 1
+            let r = try pg.readAll(connections: 3, leadTakesParts: false)
             let roads = [
-                s.network.segment(id: firstSeg.id)?.road, s.network.segment(id: lastSeg.id)?.road,
-                s.network.point(number: firstPt.number)?.road, s.network.point(number: lastPt.number)?.road,
+                r.segments.first { $0.id == firstSeg.id }?.road, r.segments.first { $0.id == lastSeg.id }?.road,
+                r.points.first { $0.number == firstPt.number }?.road, r.points.first { $0.number == lastPt.number }?.road,
             ]
-            #expect(Set(roads).count == 1, "torn snapshot at version \(s.version): \(roads)")
+            #expect(Set(roads).count == 1, "torn read at version \(r.version): \(roads)")
             // Version base + n carries mark n.
             let mark = roads[0].flatMap { $0.hasPrefix("v") ? Int64($0.dropFirst()) : nil }
-            #expect(mark.map { s.version == base + $0 } == true, "version \(s.version), roads \(roads)")
+            #expect(mark.map { r.version == base + $0 } == true, "version \(r.version), roads \(roads)")
             seen.insert(roads[0] ?? "-")
         }
-        stop.value = true
-        #expect(seen.count > 1, "the writer committed nothing between snapshots: \(seen)")
+        #expect(seen.count > 1, "the writer committed nothing between reads in 60 s: \(seen)")
     }
 }
 

@@ -7,9 +7,10 @@ import Foundation
 /// the lookups and the segment index): a 10^6 build is single-threaded otherwise, with the
 /// second core idle.
 ///
-/// The closures must not share mutable state. Each result goes to its own slot, read only
-/// after `concurrentPerform` has returned (which waits for both).
-func _both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+/// The closures are `@Sendable`, so the compiler holds them to sharing no mutable state. Each
+/// result goes to its own slot, read only after `concurrentPerform` has returned (which waits
+/// for both).
+func _both<A, B>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
     guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return (first(), second()) }
     let a = _ResultSlots<A>(count: 1), b = _ResultSlots<B>(count: 1)
     withoutActuallyEscaping(first) { first in
@@ -26,6 +27,6 @@ func _both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
 /// Two non-escaping closures handed to `concurrentPerform`, which runs them while `_both`
 /// waits: they never outlive the call.
 private struct _UncheckedPair<A, B>: @unchecked Sendable {
-    let first: () -> A
-    let second: () -> B
+    let first: @Sendable () -> A
+    let second: @Sendable () -> B
 }

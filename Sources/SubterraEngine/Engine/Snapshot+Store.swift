@@ -42,10 +42,11 @@ extension _Snapshot {
     }
 
     /// The first snapshot of these records, checked as `UtilityNetwork(crs:segments:points:areas:)`
-    /// checks them (each record validated; point numbers, segment ids and area ids unique),
-    /// without building that map value. The point table is built (each point validated) beside
-    /// the segments' validation; then the rows, with their depths from the points' ground
-    /// elevations, as `init(store:)` makes them.
+    /// checks them (each record validated; point numbers, segment ids and area ids unique; the
+    /// same first error: points, then segments, then areas, each in order), without building
+    /// that map value. The point table is built (each point validated) beside the segments'
+    /// checks; then the rows, with their depths from the points' ground elevations, as
+    /// `init(store:)` makes them.
     ///
     /// - Throws: `EngineError` naming the first invalid or repeated record.
     /// - Complexity: O(n log n) in segments.
@@ -61,8 +62,10 @@ extension _Snapshot {
             }
             return .success(b.finish())
         }, { () -> ModelError? in
+            var ids = Set<Int64>(minimumCapacity: segments.count)
             for s in segments {
                 do throws(ModelError) { try s.validate() } catch { return error }
+                guard ids.insert(s.id).inserted else { return ModelError("segment id is used twice", at: s.location) }
             }
             return nil
         })

@@ -348,10 +348,6 @@ final class _Snapshot: Sendable {
             var incidence = _Incidence(expected: rows.count)
             for (r, row) in rows.enumerated() {
                 let s = row.segment
-                // Records not checked by a `UtilityNetwork` (init(crs:segments:…)) may repeat one.
-                if rowOfID[s.id] != nil {
-                    return .failure(EngineError("invalid map: segment id is used twice", at: s.location))
-                }
                 rowOfID[s.id] = r
                 incidence.add(r, at: s.startPoint)
                 if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
