@@ -13,20 +13,8 @@ import Foundation
 func _both<A, B>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
     guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return (first(), second()) }
     let a = _ResultSlots<A>(count: 1), b = _ResultSlots<B>(count: 1)
-    withoutActuallyEscaping(first) { first in
-        withoutActuallyEscaping(second) { second in
-            let work = _UncheckedPair(first: first, second: second)
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
-                if i == 0 { a.set(0, work.first()) } else { b.set(0, work.second()) }
-            }
-        }
+    DispatchQueue.concurrentPerform(iterations: 2) { i in
+        if i == 0 { a.set(0, first()) } else { b.set(0, second()) }
     }
     return (a.values()[0], b.values()[0])
-}
-
-/// Two non-escaping closures handed to `concurrentPerform`, which runs them while `_both`
-/// waits: they never outlive the call.
-private struct _UncheckedPair<A, B>: @unchecked Sendable {
-    let first: @Sendable () -> A
-    let second: @Sendable () -> B
 }
