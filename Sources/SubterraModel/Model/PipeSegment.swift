@@ -166,16 +166,22 @@ public struct PipeSegment: Hashable, Sendable {
     /// 0–4.0 MPa, a non-positive voltage, an empty layer code, a negative accuracy and a part
     /// number below 1. O(1).
     public func validate() throws(ModelError) {
-        let at = location
+        // Spelt only for an error: most records are valid, and a whole map is checked at load.
+        var at: String { location }
         if layer.rawValue.isEmpty { throw ModelError("layer code is empty", at: at) }
-        for (name, v) in [("depth at start", startDepth), ("depth at end", endDepth), ("nominal depth", nominalDepth)] {
+        func depth(_ name: String, _ v: Double?) throws(ModelError) {
             if let v, !(v.isFinite && v >= 0 && v <= 100) {
                 throw ModelError("\(name) is \(v) m; must be finite, 0...100", at: at)
             }
         }
-        for (name, v) in [("elevation at start", startElevation), ("elevation at end", endElevation)] {
+        try depth("depth at start", startDepth)
+        try depth("depth at end", endDepth)
+        try depth("nominal depth", nominalDepth)
+        func elevation(_ name: String, _ v: Double?) throws(ModelError) {
             if let v, !v.isFinite { throw ModelError("\(name) is \(v); must be finite", at: at) }
         }
+        try elevation("elevation at start", startElevation)
+        try elevation("elevation at end", endElevation)
         if let section, !section.isValid {
             throw ModelError("section \(section.notation) has a non-positive or non-finite size", at: at)
         }
