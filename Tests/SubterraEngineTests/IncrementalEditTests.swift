@@ -167,6 +167,16 @@ func checkRows(_ snap: _Snapshot, _ map: UtilityNetwork, sourceLocation: SourceL
         }
     }
     #expect(snap.distinctProfiles.count == Set(map.segments.map(PipeProfile.init)).count, sourceLocation: sourceLocation)
+    // The per-profile and per-owner counts and the widest figures, row by row from the records.
+    var profiles: [PipeProfile: Int] = [:], owners: [String: Int] = [:]
+    for s in map.segments {
+        profiles[PipeProfile(s), default: 0] += 1
+        if let o = s.owner { owners[o, default: 0] += 1 }
+    }
+    #expect(snap.profileCounts == profiles, sourceLocation: sourceLocation)
+    #expect(snap.ownerCounts == owners, sourceLocation: sourceLocation)
+    #expect(snap.maxAccuracy >= map.segments.map { $0.accuracy?.horizontalM ?? 0 }.max() ?? 0, sourceLocation: sourceLocation)
+    #expect(snap.maxHalfWidth >= (map.segments.map { ($0.outerWidthM ?? 0) / 2 }.max() ?? 0), sourceLocation: sourceLocation)
 }
 
 @Suite struct IncrementalEditTests {

@@ -413,6 +413,60 @@ import Testing
         #expect(refusal(map.segments, map.points.map { $0.number == p3.number ? misfiled : $0 }).contains("recorded as feature"))
     }
 
+    /// Records handed over in parts (as a PostGIS snapshot read on several connections hands
+    /// them) build the engine the whole arrays build, whatever the cut, empty parts included;
+    /// a fault in a later part, or a record repeated across parts, is refused with the error
+    /// the whole arrays give.
+    @Test func anEngineFromRecordsInPartsEqualsOneFromTheWholeArrays() throws {
+        let map = try Self.richDistrict()
+        let whole = try UtilityEngine(crs: map.crs, segments: map.segments, points: map.points, areas: map.areas, upkeep: .inline)
+        func cut<T>(_ xs: [T], _ sizes: [Int]) -> [[T]] {
+            var parts: [[T]] = [], rest = xs[...]
+            for n in sizes {
+                parts.append(Array(rest.prefix(n)))
+                rest = rest.dropFirst(n)
+            }
+            return parts + [Array(rest)]
+        }
+        let ns = map.segments.count, np = map.points.count
+        for (segmentSizes, pointSizes) in [([], []), ([0, 1], [0]), ([ns / 3, 0, ns / 3], [np / 2]), ([ns], [0, np]), ([1, 1, 1], [2, 0, 2])] {
+            let engine = try UtilityEngine(
+                crs: map.crs, segmentParts: cut(map.segments, segmentSizes), pointParts: cut(map.points, pointSizes),
+                areas: map.areas, upkeep: .inline)
+            checkRows(engine.snapshot, map)
+            #expect(engine.network == map, "\(segmentSizes) / \(pointSizes)")
+            #expect(engine.snapshot.maxAccuracy == whole.snapshot.maxAccuracy && engine.snapshot.maxHalfWidth == whole.snapshot.maxHalfWidth)
+            try expectSameAnswers(engine, whole, seed: 11)
+        }
+        // No parts at all (an empty store read on several connections) and parts of nothing.
+        for (segmentParts, pointParts) in [([[PipeSegment]](), [[FeaturePoint]]()), ([[]], [[], []])] {
+            let empty = try UtilityEngine(crs: map.crs, segmentParts: segmentParts, pointParts: pointParts)
+            #expect(empty.segmentCount == 0 && empty.network.points.isEmpty)
+        }
+        func refusal(_ segmentParts: [[PipeSegment]], _ pointParts: [[FeaturePoint]]) -> String {
+            do {
+                _ = try UtilityEngine(crs: map.crs, segmentParts: segmentParts, pointParts: pointParts)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        func wholeRefusal(_ segments: [PipeSegment], _ points: [FeaturePoint]) -> String {
+            do {
+                _ = try UtilityEngine(crs: map.crs, segments: segments, points: points)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        let s7 = map.segments[7], p3 = map.points[3]
+        var deep = map.segments[ns - 2]
+        deep.endDepth = 500
+        let faulty = map.segments.map { $0.id == deep.id ? deep : $0 }
+        for (segments, points) in [(map.segments + [s7], map.points), (map.segments, map.points + [p3]), (faulty + [s7], map.points)] {
+            let expected = wholeRefusal(segments, points)
+            #expect(expected != "accepted")
+            #expect(refusal(cut(segments, [5, 0, ns / 2]), cut(points, [np / 2])) == expected)
+            #expect(refusal([segments], [points]) == expected)
+        }
+    }
+
     @Test func aReadOnlyDirectoryStillAnswersAndSaysTheFileWasNotSaved() throws {
         let dir = try Self.tempDir()
         defer {

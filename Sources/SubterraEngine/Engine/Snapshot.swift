@@ -76,6 +76,13 @@ struct _Row: Sendable {
     var depth1: Double
 }
 
+/// A compact snapshot's lookups and segment index, built beside its row table.
+struct _Lookups {
+    var rowOfID: _RowMap
+    var incidence: _Incidence
+    var segmentIndex: DynamicSegmentIndex
+}
+
 /// A persistent hash map: the keys are spread over about √n shard dictionaries, so changing one
 /// entry of a map shared with an older snapshot copies the shard list (√n references) and one
 /// shard (√n entries) instead of the whole map. O(√n) per update with a small constant (a few
@@ -343,36 +350,61 @@ final class _Snapshot: Sendable {
     ) throws(EngineError) {
         // The row table on one thread; the id and incidence lookups and the segment index,
         // which read only the rows, on another.
-        let (base, lookups) = _both({ _Table(rows: rows) }, { () -> Result<(_RowMap, _Incidence, DynamicSegmentIndex), EngineError> in
-            var rowOfID = _RowMap(expectedIDs: rows.lazy.map(\.segment.id))
-            var incidence = _Incidence(expected: rows.count)
-            for (r, row) in rows.enumerated() {
-                let s = row.segment
-                rowOfID[s.id] = r
-                incidence.add(r, at: s.startPoint)
-                if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
-            }
-            do {
-                let index = try DynamicSegmentIndex(
-                    lines: rows.map(\.segment.geometry), ids: rows.indices.map { UInt32($0) }, merges: indexMerges)
-                return .success((rowOfID, incidence, index))
-            } catch {
-                return .failure(EngineError("cannot index the segments: \(error)", at: "snapshot \(version)"))
-            }
+        let (base, lookups) = _both({ _Table(rows: rows) }, {
+            Self.lookups(of: rows.lazy.map(\.segment), version: version, indexMerges: indexMerges)
         })
-        let (rowOfID, incidence, segmentIndex) = try lookups.get()
+        try self.init(base: base, lookups: lookups.get(), points: points, crs: crs, version: version, rules: rules,
+                      network: network, areas: areas)
+    }
+
+    /// A compact snapshot of `base` (rows numbered 0..<n) and its lookups and segment index
+    /// (built from the same rows in the same order). O(n) for the per-profile and per-owner
+    /// counts, taken per attribute combination.
+    convenience init(
+        base: _Table, lookups: _Lookups, points: _Points, crs: String, version: UInt64, rules: ClearanceRules,
+        network: UtilityNetwork? = nil, areas: _AreaSet
+    ) {
+        precondition(lookups.rowOfID.count == base.count, "lookups of other rows than the table's")
+        // Per attribute combination, not per row: the profile, owner, accuracy and width are
+        // the combination's, so one count per code and one hash per combination do.
+        var rowsOfKind = [Int](repeating: 0, count: base.kinds.count)
+        for k in base.kindCode { rowsOfKind[Int(k)] += 1 }
         var profileCounts: [PipeProfile: Int] = [:], ownerCounts: [String: Int] = [:]
         var maxAccuracy = 0.0, maxHalfWidth = 0.0
-        for (r, row) in rows.enumerated() {
-            profileCounts[base.profile(r), default: 0] += 1
-            if let o = row.segment.owner { ownerCounts[o, default: 0] += 1 }
-            maxAccuracy = max(maxAccuracy, base.accuracy(r))
-            maxHalfWidth = max(maxHalfWidth, base.width(r) / 2)
+        for (k, n) in rowsOfKind.enumerated() where n > 0 {
+            profileCounts[base.kindProfiles[k], default: 0] += n
+            if let o = base.kinds[k].owner { ownerCounts[o, default: 0] += n }
+            maxAccuracy = max(maxAccuracy, base.kindAccuracy[k])
+            maxHalfWidth = max(maxHalfWidth, base.kindWidth[k] / 2)
         }
         self.init(
-            version: version, crs: crs, base: base, overlay: [], rowCount: rows.count, builtFor: rows.count,
-            segmentIndex: segmentIndex, rowOfID: rowOfID, points: points, incidence: incidence, depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts,
-            ownerCounts: ownerCounts, maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
+            version: version, crs: crs, base: base, overlay: [], rowCount: base.count, builtFor: base.count,
+            segmentIndex: lookups.segmentIndex, rowOfID: lookups.rowOfID, points: points, incidence: lookups.incidence,
+            depthOverride: _ShardedMap(expected: 0), profileCounts: profileCounts, ownerCounts: ownerCounts,
+            maxAccuracy: maxAccuracy, maxHalfWidth: maxHalfWidth, rules: rules, network: network, areas: areas)
+    }
+
+    /// The id → row and point → rows lookups and the segment index of `segments`, the rows
+    /// 0..<n in order. O(n log n).
+    static func lookups(
+        of segments: some Collection<PipeSegment>, version: UInt64, indexMerges: DynamicRTree.MergePolicy
+    ) -> Result<_Lookups, EngineError> {
+        var rowOfID = _RowMap(expectedIDs: segments.lazy.map(\.id))
+        var incidence = _Incidence(expected: segments.count)
+        var lines: [LineString] = []
+        lines.reserveCapacity(segments.count)
+        for (r, s) in segments.enumerated() {
+            rowOfID[s.id] = r
+            incidence.add(r, at: s.startPoint)
+            if s.endPoint != s.startPoint { incidence.add(r, at: s.endPoint) }
+            lines.append(s.geometry)
+        }
+        do {
+            let index = try DynamicSegmentIndex(lines: lines, ids: lines.indices.map { UInt32($0) }, merges: indexMerges)
+            return .success(_Lookups(rowOfID: rowOfID, incidence: incidence, segmentIndex: index))
+        } catch {
+            return .failure(EngineError("cannot index the segments: \(error)", at: "snapshot \(version)"))
+        }
     }
 
     /// This snapshot with another base and overlay holding the same rows (an overlay merge done

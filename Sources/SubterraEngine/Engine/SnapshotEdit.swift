@@ -114,10 +114,7 @@ extension _Snapshot {
         for s in edit.upsertSegments { tombstone(s.id) }
 
         func depths(_ s: PipeSegment) -> _DepthPair {
-            let g0 = points.groundElevation(s.startPoint), g1 = points.groundElevation(s.endPoint)
-            return _DepthPair(
-                start: s.depthOfTop(atParameter: 0, groundAtStart: g0, groundAtEnd: g1) ?? .nan,
-                end: s.depthOfTop(atParameter: 1, groundAtStart: g0, groundAtEnd: g1) ?? .nan)
+            _Row.depths(of: s, groundAtStart: points.groundElevation(s.startPoint), groundAtEnd: points.groundElevation(s.endPoint))
         }
 
         // Rows already written whose end point changed: their depths may follow the ground.

@@ -86,6 +86,29 @@ final class _Table: Sendable {
         self.init(b)
     }
 
+    /// Every column of the rows of `segmentParts` (in order) but their depths, which need the
+    /// point table: for a build that works them out beside this one and then makes the table
+    /// with ``init(_:depth0:depth1:)``. O(rows × vertices), as `init(rows:)`.
+    static func columns(of segmentParts: [[PipeSegment]]) -> _TableColumns {
+        let n = segmentParts.reduce(0) { $0 + $1.count }
+        let v = segmentParts.reduce(0) { total, part in part.reduce(total) { $0 + $1.geometry.points.count } }
+        var b = _TableBuilder(capacity: n, vertices: v)
+        for part in segmentParts {
+            for s in part { b.append(s, depth0: .nan, depth1: .nan) }
+        }
+        return _TableColumns(builder: b)
+    }
+
+    /// The table of `columns` with these depths of each row's top at its start and end (NaN
+    /// where none can be told), one per row in row order. O(1) beyond the two columns.
+    convenience init(_ columns: _TableColumns, depth0: [Double], depth1: [Double]) {
+        var b = columns.builder
+        precondition(depth0.count == b.ids.count && depth1.count == b.ids.count, "a depth column of another length than the rows")
+        b.depth0 = depth0
+        b.depth1 = depth1
+        self.init(b)
+    }
+
     /// The rows of `tables` one after another, unchanged (row numbers continue across them).
     /// O(rows): numeric columns are bulk copies; the dictionaries are merged (O(distinct values))
     /// and the codes mapped to the merged ones.
@@ -350,6 +373,11 @@ struct _TextCoder {
     }
 }
 
+/// A `_Table`'s columns without their depths (`_Table.columns(of:)`).
+struct _TableColumns {
+    fileprivate var builder: _TableBuilder
+}
+
 /// The columns of a `_Table` being built.
 private struct _TableBuilder {
     var ids: [Int64] = [], feature: [Int64] = [], parts: [Int32] = [], wideParts: [Int: Int] = [:]
@@ -379,8 +407,9 @@ private struct _TableBuilder {
 
     mutating func kind(_ k: _RowKind) -> UInt32 { kindCoder.code(k, last: kindCode.last) }
 
-    mutating func append(_ row: _Row) {
-        let s = row.segment
+    mutating func append(_ row: _Row) { append(row.segment, depth0: row.depth0, depth1: row.depth1) }
+
+    mutating func append(_ s: PipeSegment, depth0 d0: Double, depth1 d1: Double) {
         var f: _RowFlags = []
         func value(_ v: Double?, _ bit: _RowFlags) -> Double {
             guard let v else { return .nan }
@@ -410,8 +439,8 @@ private struct _TableBuilder {
         layingDate.append(layingDates.code(s.layingDate))
         sourceID.append(sourceIDs.code(s.sourceID))
         kindCode.append(kind(_RowKind(s)))
-        depth0.append(row.depth0)
-        depth1.append(row.depth1)
+        depth0.append(d0)
+        depth1.append(d1)
         startDepth.append(value(s.startDepth, .startDepth))
         endDepth.append(value(s.endDepth, .endDepth))
         startElevation.append(value(s.startElevation, .startElevation))

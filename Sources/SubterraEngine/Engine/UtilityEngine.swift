@@ -99,8 +99,20 @@ public final class UtilityEngine: Sendable {
     ///
     /// - Throws: `EngineError` naming the first invalid or repeated record.
     /// - Complexity: O(n log n) to build the first snapshot.
-    public init(
+    public convenience init(
         crs: String, segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea] = [],
+        rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre, upkeep: Upkeep = .background
+    ) throws(EngineError) {
+        try self.init(
+            crs: crs, segmentParts: [segments], pointParts: [points], areas: areas, rules: rules, catalog: catalog, upkeep: upkeep)
+    }
+
+    /// ``init(crs:segments:points:areas:rules:catalog:upkeep:)`` over records in parts, taken in
+    /// order as if concatenated, without concatenating them: for a reader that gathers a map in
+    /// parts (a PostGIS snapshot read on several connections), which would otherwise copy every
+    /// record once more. The same engine, checks and first error as the whole arrays give.
+    package init(
+        crs: String, segmentParts: [[PipeSegment]], pointParts: [[FeaturePoint]], areas: [OperatorArea] = [],
         rules: ClearanceRules? = nil, catalog: LayerCatalog = .standardWithFibre, upkeep: Upkeep = .background
     ) throws(EngineError) {
         compactAt = nil
@@ -109,7 +121,8 @@ public final class UtilityEngine: Sendable {
         self.rules = try Self.rulesOrBundled(rules)
         self.catalog = catalog
         let first = try _Snapshot(
-            crs: crs, segments: segments, points: points, areas: areas, rules: self.rules, indexMerges: upkeep.indexMerges)
+            crs: crs, segmentParts: segmentParts, pointParts: pointParts, areas: areas, rules: self.rules,
+            indexMerges: upkeep.indexMerges)
         self.crs = crs
         areaBounds = try Self.areaBounds(of: crs)
         rulesMismatch = Self.jurisdictionMismatch(self.rules, crs: crs) { Self.dataExtentWGS84(first) }
