@@ -169,17 +169,33 @@ public final class PostGISFollower: @unchecked Sendable {
         }
         let clock = ContinuousClock()
         let t0 = clock.now
-        let snap = try store.records()
+        var snap: VersionedRecords? = try store.records()
         let t1 = clock.now
-        _engine = try Self.engine(snap, options)
+        _engine = try Self.engine(snap!, options)
         firstLoad = LoadTimes(read: t1 - t0, build: clock.now - t1)
+        let version = snap!.version
+        Self.free(&snap)
         _store = store
         storeIdentity = try store.storeID()
         self.url = url
         self.options = options
-        _applied = snap.version
-        _head = snap.version
-        _applyingTo = snap.version
+        _applied = version
+        _head = version
+        _applyingTo = version
+    }
+
+    /// Takes the last reference to records an engine was built from (`records` becomes nil)
+    /// and frees them on a thread of their own: a city's records (10^6 segments, each with its
+    /// texts) take a while to free, and the engine keeps none of them. The box the thread
+    /// empties makes its release the last one, whichever thread runs first.
+    private static func free(_ records: inout VersionedRecords?) {
+        final class Handoff: @unchecked Sendable {
+            // @unchecked: written here, then only by the freeing thread.
+            var records: VersionedRecords?
+            init(_ r: VersionedRecords?) { records = r }
+        }
+        let handoff = Handoff(records.take())
+        Thread.detachNewThread { handoff.records = nil }
     }
 
     deinit { stop() }
@@ -187,7 +203,7 @@ public final class PostGISFollower: @unchecked Sendable {
     /// An engine over a snapshot's records (checked as it is built, no map value in between).
     private static func engine(_ snap: VersionedRecords, _ options: Options) throws(EngineError) -> UtilityEngine {
         try UtilityEngine(
-            crs: snap.crs, segments: snap.segments, points: snap.points, areas: snap.areas, rules: options.rules,
+            crs: snap.crs, segmentParts: snap.segmentParts, pointParts: snap.pointParts, areas: snap.areas, rules: options.rules,
             catalog: options.catalog, upkeep: options.upkeep)
     }
 
@@ -383,10 +399,12 @@ public final class PostGISFollower: @unchecked Sendable {
 
     /// Loads a whole snapshot and swaps it in.
     private func reload() throws {
-        let snap = try store.records()
-        let e = try Self.engine(snap, options)
-        noteHead(snap.version, at: nil)
-        publish(Applied(versions: [snap.version], committedAt: [], appliedAt: Date(), isSnapshot: true), engine: e, nextCommit: nil)
+        var snap: VersionedRecords? = try store.records()
+        let e = try Self.engine(snap!, options)
+        let version = snap!.version
+        Self.free(&snap)
+        noteHead(version, at: nil)
+        publish(Applied(versions: [version], committedAt: [], appliedAt: Date(), isSnapshot: true), engine: e, nextCommit: nil)
     }
 
     /// Swaps in `e` (a snapshot) and raises the applied version; `nextCommit`: the commit time

@@ -48,14 +48,38 @@ public struct VersionedSnapshot: Sendable {
 public struct VersionedRecords: Sendable {
     /// The store's CRS (`EPSG:…`).
     public var crs: String
-    /// Segments, in id order.
-    public var segments: [PipeSegment]
-    /// Points, in the order they were written (fid).
-    public var points: [FeaturePoint]
+    /// Segments, in id order. Reading it concatenates the parts they were read in (O(n)); a
+    /// change in place (`records.segments[i].road = …`) makes them one part first, once.
+    public var segments: [PipeSegment] {
+        get { SnapshotRows.joined(segmentParts) }
+        set { segmentParts = [newValue] }
+        _modify {
+            var all = SnapshotRows.joined(segmentParts)
+            segmentParts = []
+            defer { segmentParts = [all] }
+            yield &all
+        }
+    }
+    /// Points, in the order they were written (fid). Reading it concatenates the parts they were
+    /// read in (O(n)); a change in place makes them one part first, once.
+    public var points: [FeaturePoint] {
+        get { SnapshotRows.joined(pointParts) }
+        set { pointParts = [newValue] }
+        _modify {
+            var all = SnapshotRows.joined(pointParts)
+            pointParts = []
+            defer { pointParts = [all] }
+            yield &all
+        }
+    }
     /// Operator areas, in id order.
     public var areas: [OperatorArea]
     /// The store's data version the records are at.
     public var version: Int64
+    /// ``segments`` and ``points`` as read, in order: what a follower builds its engine from,
+    /// with no copy into one array.
+    var segmentParts: [[PipeSegment]]
+    var pointParts: [[FeaturePoint]]
 }
 
 extension PostGISStore {
@@ -77,7 +101,8 @@ extension PostGISStore {
     /// checked as a map (the engine's records initializer checks them as it builds). O(n) rows.
     public func records(connections: Int = PostGISStore.defaultSnapshotConnections) throws(StoreError) -> VersionedRecords {
         let r = try readAll(connections: connections)
-        return VersionedRecords(crs: spatialReference.authorityString, segments: r.segments, points: r.points, areas: r.areas, version: r.version)
+        return VersionedRecords(
+            crs: spatialReference.authorityString, areas: r.areas, version: r.version, segmentParts: r.segmentParts, pointParts: r.pointParts)
     }
 
     /// The changes committed after data version `after`, read in one repeatable-read, read-only

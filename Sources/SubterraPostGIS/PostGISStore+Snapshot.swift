@@ -90,9 +90,12 @@ extension PostGISStore {
     /// those turns.
     ///
     /// - Complexity: O(n) rows; two `min`/`max` index lookups, then one indexed range query per part.
-    func readAll(connections: Int, leadTakesParts: Bool = true) throws(StoreError) -> (segments: [PipeSegment], points: [FeaturePoint], areas: [OperatorArea], version: Int64) {
+    func readAll(connections: Int, leadTakesParts: Bool = true) throws(StoreError) -> SnapshotRows {
         let workers = min(max(1, connections), PostGISLocation.poolSize)
-        guard workers > 1 else { return try read(where: "") }
+        guard workers > 1 else {
+            let r = try read(where: "")
+            return SnapshotRows(segmentParts: [r.segments], pointParts: [r.points], areas: r.areas, version: r.version)
+        }
         let (srid, path, logger, client) = (self.srid, self.path, self.logger, self.client)
         return try withConnection("cannot read the store") { lead in
             try await lead.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
@@ -180,14 +183,14 @@ extension PostGISStore {
                     return all.sorted { $0.0 < $1.0 }
                 }
                 try await lead.query("COMMIT", logger: logger)
-                var segments: [PipeSegment] = [], points: [FeaturePoint] = []
+                var segments: [[PipeSegment]] = [], points: [[FeaturePoint]] = []
                 for (_, rows) in done {
                     switch rows {
-                    case .segments(let s): segments += s
-                    case .points(let p): points += p
+                    case .segments(let s): segments.append(s)
+                    case .points(let p): points.append(p)
                     }
                 }
-                return (segments, points, areas, version)
+                return SnapshotRows(segmentParts: segments, pointParts: points, areas: areas, version: version)
             } catch {
                 _ = try? await lead.query("ROLLBACK", logger: logger)
                 throw error
@@ -202,19 +205,53 @@ extension PostGISStore {
         var b = PostgresBindings()
         b.append(part.low)
         b.append(part.high)
+        // Keys are mostly dense, so the range's width is about the row count: reserved once
+        // rather than grown by doubling (each doubling touches fresh pages). Capped at 2^17 rows
+        // (a part of a 10^6 map holds about 125,000), so a sparse range reserves no more than
+        // that and grows from there.
+        let (width, overflow) = part.high.subtractingReportingOverflow(part.low)
+        let expected = overflow || width >= 1 << 17 ? 1 << 17 : Int(width) + 1
         switch part.table {
         case .segments:
             var out: [PipeSegment] = []
+            out.reserveCapacity(expected)
             for try await row in try await conn.query(PostgresQuery(unsafeSQL: segmentSelect + " WHERE id BETWEEN $1 AND $2 ORDER BY id", binds: b), logger: logger) {
                 out.append(try PostGISRows.segment(row.makeRandomAccess(), srid: srid, path: path).0)
             }
             return .segments(out)
         case .points:
             var out: [FeaturePoint] = []
+            out.reserveCapacity(expected)
             for try await row in try await conn.query(PostgresQuery(unsafeSQL: pointSelect + " WHERE fid BETWEEN $1 AND $2 ORDER BY fid", binds: b), logger: logger) {
                 out.append(try PostGISRows.point(row.makeRandomAccess(), srid: srid, path: path).0)
             }
             return .points(out)
         }
+    }
+}
+
+/// A snapshot's rows as ``PostGISStore/readAll(connections:leadTakesParts:)`` read them: segments
+/// and points in parts, each part in key order and the parts in key order too, so the parts
+/// concatenated are the tables in key order. Kept in parts so that the engine can be built from
+/// them without a copy of every record into one array first (`UtilityEngine`'s parts
+/// initializer).
+struct SnapshotRows: Sendable {
+    var segmentParts: [[PipeSegment]]
+    var pointParts: [[FeaturePoint]]
+    var areas: [OperatorArea]
+    var version: Int64
+
+    /// Every segment, in id order. O(n): the parts concatenated.
+    var segments: [PipeSegment] { Self.joined(segmentParts) }
+    /// Every point, in fid order. O(n): the parts concatenated.
+    var points: [FeaturePoint] { Self.joined(pointParts) }
+
+    /// `parts` concatenated, into one allocation of the right size.
+    static func joined<T>(_ parts: [[T]]) -> [T] {
+        if parts.count == 1 { return parts[0] }
+        var out: [T] = []
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for p in parts { out += p }
+        return out
     }
 }
