@@ -46,9 +46,10 @@ extension _Snapshot {
     /// same first error: points, then segments, then areas, each in order), without building
     /// that map value. The records come in parts, in order (a whole map is one part each; a
     /// store read on several connections hands its parts over as they are, not copied into one
-    /// array first). The point table is built (each point validated) beside the segments'
-    /// checks; then the rows, with their depths from the points' ground elevations, as
-    /// `init(store:)` makes them.
+    /// array first). Two stages on two threads: the point table (each point validated) beside
+    /// the segments' checks; then the row table's columns beside the depths (from the points'
+    /// ground elevations), the lookups and the segment index. The rows are those
+    /// `init(store:)` makes, with no array of rows in between.
     ///
     /// - Throws: `EngineError` naming the first invalid or repeated record.
     /// - Complexity: O(n log n) in segments.
